@@ -1,0 +1,48 @@
+# Every target installs what it needs into .venv first (pinned in pyproject.toml).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+MODELS ?=
+DATA ?=
+
+.PHONY: all demo test bench oof holdout lint clean install
+
+all: test
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[models,dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: train the zoo on the bundled digits, blend every way, print a leaderboard.
+demo: $(STAMP)
+	$(BIN)/python -m models.demo --jobs $(JOBS)
+
+## The test suite (CI runs exactly this).
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## Speed and memory, as ratios to a bare reference measured in the same run.
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_io.py
+	$(BIN)/python benchmarks/bench_caruana.py
+	$(BIN)/python benchmarks/bench_real_data.py
+
+## Out-of-fold and test predictions for the zoo: make oof MODELS="rf et cnn_allconv" DATA=path JOBS=2
+oof: $(STAMP)
+	$(BIN)/python -m models oof $(if $(MODELS),--models "$(MODELS)") $(if $(DATA),--data "$(DATA)") --jobs $(JOBS)
+
+## Holdout predictions for `blend holdout`.
+holdout: $(STAMP)
+	$(BIN)/python -m models holdout $(if $(MODELS),--models "$(MODELS)") $(if $(DATA),--data "$(DATA)") --jobs $(JOBS)
+
+lint: $(STAMP)
+	$(BIN)/python -m compileall -q blender models benchmarks tests
+
+clean:
+	rm -rf blends submissions data benchmarks/_data .pytest_cache

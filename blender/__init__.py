@@ -1,0 +1,22 @@
+"""blender: Kaggle-style ensembling of prediction files.
+
+The methods are pure functions over numpy arrays; ``blender.io`` reads and writes the files
+and ``blender.cli`` is the ``blend`` command.
+"""
+
+from blender.averaging import average
+from blender.correlation import correlation_matrix, label_agreement
+from blender.errors import BlendInputError
+from blender.rank import historical_rank_average, rank_average
+from blender.voting import probabilities_to_labels, vote
+
+__all__ = [
+    "BlendInputError",
+    "average",
+    "correlation_matrix",
+    "historical_rank_average",
+    "label_agreement",
+    "probabilities_to_labels",
+    "rank_average",
+    "vote",
+]

@@ -1,0 +1,104 @@
+"""Correlation between models' predictions."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+CorrelationMethod = Literal["pearson", "spearman", "kendall"]
+CORRELATION_METHODS = ("pearson", "spearman", "kendall")
+
+
+def correlation_matrix(scores: NDArray, *, method: CorrelationMethod = "pearson") -> NDArray[np.float64]:
+    """Correlation of every pair of models' predictions.
+
+    Pearson correlates the values, Spearman their ranks (ties averaged), Kendall the
+    concordance of pairs (tau-b, via scipy). Class probabilities are correlated over all
+    their cells, each model's (n_samples, n_classes) slice flattened. A constant column has
+    no correlation with anything: its row and column are NaN, with 1 on the diagonal.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_samples, n_models) or (n_models, n_samples, n_classes)
+    method : {"pearson", "spearman", "kendall"}, default="pearson"
+
+    Returns
+    -------
+    ndarray of shape (n_models, n_models)
+        Symmetric, with ones on the diagonal.
+
+    See Also
+    --------
+    label_agreement : the share of rows on which two label files agree.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scores = np.array([[0.1, 0.2, 0.9], [0.4, 0.3, 0.5], [0.8, 0.9, 0.1]])
+    >>> correlation_matrix(scores, method="spearman")
+    array([[ 1.,  1., -1.],
+           [ 1.,  1., -1.],
+           [-1., -1.,  1.]])
+    """
+    if method not in CORRELATION_METHODS:
+        raise ValueError(f"unknown correlation method {method!r}; choose one of {', '.join(CORRELATION_METHODS)}.")
+    columns = scores.reshape(scores.shape[0], -1).T if scores.ndim == 3 else scores
+    if method == "kendall":
+        return _kendall(columns)
+    if method == "spearman":
+        from scipy.stats import rankdata
+
+        columns = np.column_stack([rankdata(columns[:, j]) for j in range(columns.shape[1])])
+    return _pearson(columns)
+
+
+def label_agreement(labels: NDArray) -> NDArray[np.float64]:
+    """Share of rows on which each pair of label columns agrees.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_samples, n_models)
+
+    Returns
+    -------
+    ndarray of shape (n_models, n_models)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> label_agreement(np.array([["a", "a"], ["b", "a"], ["c", "c"], ["a", "a"]]))
+    array([[1.  , 0.75],
+           [0.75, 1.  ]])
+    """
+    labels = np.asarray(labels)
+    n_models = labels.shape[1]
+    agreement = np.ones((n_models, n_models))
+    for i in range(n_models):
+        for j in range(i + 1, n_models):
+            agreement[i, j] = agreement[j, i] = np.mean(labels[:, i] == labels[:, j])
+    return agreement
+
+
+def _pearson(columns: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Pearson correlation of the columns, one pass of BLAS; constant columns give NaN."""
+    centred = columns - columns.mean(axis=0)
+    covariance = centred.T @ centred
+    spread = np.sqrt(np.diag(covariance))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = covariance / np.outer(spread, spread)
+    np.clip(corr, -1.0, 1.0, out=corr)
+    np.fill_diagonal(corr, 1.0)
+    return corr
+
+
+def _kendall(columns: NDArray[np.float64]) -> NDArray[np.float64]:
+    from scipy.stats import kendalltau
+
+    n_models = columns.shape[1]
+    corr = np.eye(n_models)
+    for i in range(n_models):
+        for j in range(i + 1, n_models):
+            corr[i, j] = corr[j, i] = kendalltau(columns[:, i], columns[:, j]).statistic
+    return corr

@@ -1,0 +1,128 @@
+"""Rank averaging, and historical ranks for scoring a few new rows."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from blender.validate import check_weights
+
+
+def rank_average(scores: NDArray[np.float64], *, weights: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+    """Average each model's ranks, rescaled to [0, 1].
+
+    Each column is replaced by its ranks (ties share their average rank), the ranks are
+    averaged with the weights, and the result is scaled so that the lowest row gets 0 and
+    the highest 1. Only the order of each model's predictions matters, which suits metrics
+    such as AUC and models whose scores live on different scales. For class probabilities
+    every class column is rank-averaged on its own and each row is then renormalised to
+    sum to 1, so the output is again a valid probability file.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_samples, n_models) or (n_models, n_samples, n_classes)
+        One column per model, rows already aligned by id.
+    weights : ndarray of shape (n_models,), default=None
+        Non-negative model weights; None weighs every model the same.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Values in [0, 1]; every row 0.5 when all rows tie.
+
+    See Also
+    --------
+    historical_rank_average : ranks of new rows against an earlier prediction set.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scores = np.array([[0.35000056, 0.57], [0.35000002, 0.04], [0.35000098, 0.96], [0.35000111, 0.99]])
+    >>> rank_average(scores)
+    array([0.33333333, 0.        , 0.66666667, 1.        ])
+    """
+    from scipy.stats import rankdata
+
+    if scores.ndim == 3:
+        return _per_class(lambda column_scores: rank_average(column_scores, weights=weights), scores)
+    weights = check_weights(weights, scores.shape[1])
+    ranks = rankdata(scores, axis=0)
+    return _rescale(ranks @ (weights / weights.sum()))
+
+
+def historical_rank_average(
+    scores: NDArray[np.float64],
+    history: NDArray[np.float64],
+    *,
+    weights: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:
+    """Rank new predictions against earlier ones, then average those ranks.
+
+    Each new value takes the scaled rank, within the same model's earlier predictions, of the
+    nearest earlier value (the lower one on an exact tie of distances). This lets a few new
+    rows, or a test set scored in pieces, be ranked on the same scale as a full earlier set,
+    where ranking the few rows among themselves would be meaningless.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_samples, n_models) or (n_models, n_samples, n_classes)
+        The new predictions.
+    history : ndarray of shape (n_history, n_models) or (n_models, n_history, n_classes)
+        Earlier predictions of the same models (any number of rows).
+    weights : ndarray of shape (n_models,), default=None
+
+    Returns
+    -------
+    ndarray of shape (n_samples,) or (n_samples, n_classes)
+        Weighted mean of the historical ranks scaled to [0, 1] by the history's rank range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> history = np.array([[0.1], [0.2], [0.3], [0.4], [0.5]])
+    >>> historical_rank_average(np.array([[0.29], [0.9], [0.0]]), history)
+    array([0.5, 1. , 0. ])
+    """
+    from scipy.stats import rankdata
+
+    if scores.ndim == 3:
+        return _per_class(
+            lambda column_scores, column_history: historical_rank_average(column_scores, column_history, weights=weights),
+            scores,
+            history,
+        )
+    n_models = scores.shape[1]
+    weights = check_weights(weights, n_models)
+    mapped = np.empty_like(scores, dtype=float)
+    for model in range(n_models):
+        earlier = np.sort(history[:, model])
+        earlier_ranks = _rescale(rankdata(earlier))
+        mapped[:, model] = earlier_ranks[_nearest(earlier, scores[:, model])]
+    return mapped @ (weights / weights.sum())
+
+
+def _nearest(sorted_values: NDArray[np.float64], queries: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Index of the nearest sorted value to each query; the lower one wins a tie."""
+    right = np.searchsorted(sorted_values, queries).clip(1, len(sorted_values) - 1)
+    left = right - 1
+    if len(sorted_values) == 1:
+        return np.zeros(len(queries), dtype=np.int64)
+    take_right = np.abs(sorted_values[right] - queries) < np.abs(queries - sorted_values[left])
+    return np.where(take_right, right, left)
+
+
+def _rescale(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Map values linearly onto [0, 1]; a constant becomes 0.5."""
+    low, high = values.min(), values.max()
+    if high == low:
+        return np.full_like(values, 0.5, dtype=float)
+    return (values - low) / (high - low)
+
+
+def _per_class(blend_columns, *arrays):
+    """Apply a (n_samples, n_models) blend to each class column, then renormalise rows to sum to 1."""
+    n_classes = arrays[0].shape[2]
+    blended = np.column_stack([blend_columns(*(a[:, :, k].T for a in arrays)) for k in range(n_classes)])
+    totals = blended.sum(axis=1, keepdims=True)
+    # A row can be all zeros when it is last in every class; share it equally.
+    return np.divide(blended, totals, out=np.full_like(blended, 1.0 / n_classes), where=totals > 0)

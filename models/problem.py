@@ -1,0 +1,39 @@
+"""What every builder is told about the problem: the task, the input and a seed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Task = Literal["binary", "multiclass", "regression"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The facts a builder needs to make a fresh, untrained model.
+
+    Attributes
+    ----------
+    task : {"binary", "multiclass", "regression"}
+    n_classes : int
+        Number of classes; 1 for regression.
+    input_shape : tuple of int
+        One row's shape: ``(n_features,)``, or ``(height, width, channels)`` for images.
+    seed : int
+        Random seed of this model (it differs per learner and per fold).
+    epochs : int or None, default=None
+        Most epochs a neural network may train (``--epochs``); None keeps its default.
+    threads : int, default=1
+        Threads this model may use: the cores divided by the parallel jobs, so that
+        two jobs on two cores do not fight over them.
+    augment : bool, default=True
+        Whether CNNs may use light data augmentation (random shifts) while training.
+    """
+
+    task: Task
+    n_classes: int
+    input_shape: tuple[int, ...]
+    seed: int
+    epochs: int | None = None
+    threads: int = 1
+    augment: bool = True
