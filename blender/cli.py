@@ -11,6 +11,7 @@ import glob
 import os
 import sys
 import time
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -373,6 +374,495 @@ def _heatmap(matrix, names: list[str], title: str):
     axes.set_title(title)
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
     return figure
+
+
+# ---------------------------------------------------------------------------- learning from OOF rows
+
+
+class Metric(str, Enum):
+    accuracy = "accuracy"
+    logloss = "logloss"
+    auc = "auc"
+    rmse = "rmse"
+    mae = "mae"
+
+
+class Meta(str, Enum):
+    logreg = "logreg"
+    ridge = "ridge"
+    xgb = "xgb"
+    et = "et"
+    rf = "rf"
+    knn = "knn"
+
+
+class WeightMethod(str, Enum):
+    nelder_mead = "nelder-mead"
+    slsqp = "slsqp"
+
+
+OofDir = Annotated[Path, typer.Option("--oof-dir", help="Folder of the out-of-fold files, one NAME.csv per submission.")]
+TruthPath = Annotated[Path, typer.Option("--truth", help="id,<target> for the training rows.")]
+MetricOption = Annotated[
+    Optional[Metric],
+    typer.Option("--metric", help="What to optimise and report. [default: logloss for probabilities, accuracy for labels, rmse for regression]", show_default=False),
+]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed for folds, bags and meta-learners.")]
+
+
+@dataclass(frozen=True)
+class Learning:
+    """Test predictions, the matching OOF (or holdout) predictions, and their truth."""
+
+    test: object
+    train: object
+    y: object
+    metric: str
+
+    def train_values(self):
+        return self.train.labels if self.train.kind == "labels" else self.train.values
+
+    def test_values(self):
+        return self.test.labels if self.test.kind == "labels" else self.test.values
+
+
+def read_learning(
+    files, train_dir: Path, truth: Path, id_column, task, metric, *, command_name: str, role: str = "OOF",
+    make_target: str = "make oof", dir_option: str = "--oof-dir",
+) -> Learning:
+    """Read the test files, pair each with ``train_dir/NAME.csv``, and read the truth for those rows."""
+    from blender import io
+    from blender.metrics import check_metric
+    from blender.validate import encode_truth
+
+    test = read(files, id_column, task)
+    train_paths = [Path(train_dir) / path.name for path in test.paths]
+    for path in train_paths:
+        if not path.exists():
+            raise BlendInputError(
+                f"{path} not found: {command_name} learns from {role} predictions (run {make_target}, or pass {dir_option})."
+            )
+    train = io.read_predictions(train_paths, id_column=id_column, like=test)
+    raw = io.read_truth(truth, train.ids, id_column=id_column, source=train.paths[0])
+    y = encode_truth(raw, kind=test.kind, columns=test.columns, truth_path=truth, reference_path=test.paths[0])
+    chosen_metric = check_metric(metric.value if metric else None, test.kind)
+    say(f"{role}: {train.n_samples:,} rows in {train_dir}/, truth {truth}, metric {chosen_metric}")
+    return Learning(test=test, train=train, y=y, metric=chosen_metric)
+
+
+def single_scores(learning: Learning) -> list[float]:
+    from blender.metrics import score
+
+    values = learning.train_values()
+    return [
+        score(learning.y, values[j] if values.ndim == 3 else values[:, j], metric=learning.metric, kind=learning.train.kind)
+        for j in range(learning.train.n_models)
+    ]
+
+
+def blend_score(learning: Learning, predictions) -> float:
+    from blender.metrics import score
+
+    return score(learning.y, predictions, metric=learning.metric, kind=learning.train.kind)
+
+
+def _refuse_labels_learning(learning: Learning, command_name: str) -> None:
+    if learning.test.kind == "labels":
+        raise BlendInputError(
+            f"{learning.test.paths[0]}: {command_name} weighs probabilities or values, and these files hold labels; "
+            "use blend vote, blend select or blend stack for label files."
+        )
+
+
+def _report_vs_best(learning: Learning, blended_oof, label: str) -> None:
+    from blender.metrics import greater_is_better
+
+    scores = single_scores(learning)
+    best = (max if greater_is_better(learning.metric) else min)(range(len(scores)), key=scores.__getitem__)
+    say(f"{label} OOF {learning.metric}: {blend_score(learning, blended_oof):.6f}   "
+        f"(best single: {learning.train.names[best]} {scores[best]:.6f})")
+
+
+@command("score")
+def score_command(
+    files: Files = None,
+    metric: MetricOption = None,
+    cv: Annotated[int, typer.Option("--cv", help="Folds over the OOF rows for scoring the blend methods honestly.")] = 5,
+    models_only: Annotated[bool, typer.Option("--models-only", help="Score the files only, not the blend methods.")] = False,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard as a bar chart (PNG).")] = None,
+    oof_dir: OofDir = Path("submissions/oof"),
+    truth: TruthPath = Path("data/train_labels.csv"),
+    seed: SeedOption = 0,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the leaderboard as CSV.")] = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """A leaderboard of each file's OOF score and of each blend method, best first.
+
+    Blend methods are scored honestly: each is fitted on K-1 folds of the OOF rows and scores
+    the held-out fold, so a blend that overfits the OOF rows shows it.
+
+    Example:
+
+        blend score submissions/*.csv --metric logloss --plot blends/leaderboard.png
+    """
+    from blender import io
+    from blender.evaluation import leaderboard
+
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="score")
+    started = time.perf_counter()
+    if models_only:
+        from blender.metrics import greater_is_better
+
+        scores = single_scores(learning)
+        rows = sorted(
+            [(name, "model", value) for name, value in zip(learning.train.names, scores)],
+            key=lambda row: row[2], reverse=greater_is_better(learning.metric),
+        )
+    else:
+        say(f"scoring {learning.train.n_models} files and the blend methods by {cv}-fold CV over the OOF rows ...")
+        rows = leaderboard(
+            learning.train_values(), learning.y, kind=learning.train.kind, metric=learning.metric,
+            names=learning.train.names, cv=cv, random_state=seed,
+        )
+    rows = [tuple(row) for row in rows]
+    table = format_table(["rank", "name", "type", f"OOF {learning.metric}"], [[i + 1, r[0], r[1], float(r[2])] for i, r in enumerate(rows)])
+    typer.echo(table)
+    say(f"scored in {time.perf_counter() - started:.1f} s; blends scored out of fold ({cv} folds), files on all OOF rows")
+    if out is not None:
+        io.write_text(out, "rank,name,type,score\n" + "".join(f"{i + 1},{r[0]},{r[1]},{float(r[2])!r}\n" for i, r in enumerate(rows)))
+        say(f"wrote {out}")
+    if plot is not None:
+        io.save_figure(_leaderboard_chart(rows, learning.metric), plot)
+        say(f"drew {plot}")
+
+
+def _leaderboard_chart(rows, metric: str):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    names = [r[0] for r in rows][::-1]
+    values = [float(r[2]) for r in rows][::-1]
+    colours = ["tab:orange" if r[1] != "model" else "tab:blue" for r in rows][::-1]
+    figure, axes = plt.subplots(figsize=(7, 0.32 * len(rows) + 1.2))
+    axes.barh(names, values, color=colours)
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.1 or abs(high) * 0.05 or 0.05
+    axes.set_xlim(low - pad, high + pad)
+    axes.set_xlabel(f"OOF {metric} (blends: cross-validated)")
+    axes.set_title("leaderboard (orange: blends, blue: single files)")
+    return figure
+
+
+@command("select")
+def select_command(
+    files: Files = None,
+    max_corr: Annotated[float, typer.Option("--max-corr", help="Add a file only if its correlation with every chosen file is below this.")] = 0.95,
+    top: Annotated[Optional[int], typer.Option("--top", help="Choose at most K files.")] = None,
+    method: Annotated[CorrMethod, typer.Option("--method", "-m", help="Correlation used for the bound.")] = CorrMethod.pearson,
+    metric: MetricOption = None,
+    oof_dir: OofDir = Path("submissions/oof"),
+    truth: TruthPath = Path("data/train_labels.csv"),
+    seed: SeedOption = 0,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Correlation-aware selection: the best OOF file first, then each next-best file whose
+    correlation with all chosen stays under --max-corr; writes the average of the chosen
+    (their vote, for label files).
+
+    Example:
+
+        blend select submissions/*.csv --max-corr 0.95 --top 5 -o blends/select.csv
+    """
+    import numpy as np
+
+    from blender.averaging import average
+    from blender.correlation import correlation_matrix, label_agreement
+    from blender.metrics import greater_is_better
+    from blender.selection import select_uncorrelated
+    from blender.voting import vote
+
+    if top is not None and top < 1:
+        raise BlendInputError(f"--top {top}: choose at least one file.")
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="select")
+    scores = single_scores(learning)
+    if learning.train.kind == "labels":
+        corr = label_agreement(learning.train.values)
+    else:
+        corr = correlation_matrix(learning.train.values, method=method.value)
+    chosen = select_uncorrelated(
+        np.asarray(scores), corr, greater_is_better=greater_is_better(learning.metric), max_corr=max_corr, top=top
+    )
+    rows = []
+    for position, j in enumerate(chosen):
+        highest = max((corr[j, k] for k in chosen[:position]), default=float("nan"))
+        rows.append([learning.train.names[j], float(scores[j]), float(highest)])
+    say(format_table(["chosen", f"OOF {learning.metric}", "max corr with earlier"], rows))
+    left_out = [n for j, n in enumerate(learning.train.names) if j not in chosen]
+    if left_out:
+        say("left out: " + ", ".join(left_out))
+    if learning.test.kind == "labels":
+        winners = vote(learning.test.values[:, chosen])
+        result = np.asarray(learning.test.classes, dtype=object)[winners]
+    else:
+        subset = learning.test.values[chosen] if learning.test.kind == "multiclass" else learning.test.values[:, chosen]
+        result = average(subset)
+        train_subset = learning.train.values[chosen] if learning.train.kind == "multiclass" else learning.train.values[:, chosen]
+        _report_vs_best(learning, average(train_subset), f"average of {len(chosen)} chosen,")
+    write(learning.test, result, output_path(out, "select"))
+
+
+@command("caruana")
+def caruana_command(
+    files: Files = None,
+    init: Annotated[int, typer.Option("--init", help="Start from the N best files (sorted initialisation); 0 starts empty.")] = 5,
+    iters: Annotated[int, typer.Option("--iters", help="Forward-selection steps.")] = 50,
+    bags: Annotated[int, typer.Option("--bags", help="Bagged selection: run on B random subsets of the files and average the weights.")] = 1,
+    bag_fraction: Annotated[float, typer.Option("--bag-fraction", help="Share of the files each bag may choose from.")] = 0.5,
+    no_replacement: Annotated[bool, typer.Option("--no-replacement", help="Never add the same file twice.")] = False,
+    weights_out: Annotated[Optional[Path], typer.Option("--weights-out", help="Save the weights as JSON.")] = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the OOF score along the selection (PNG).")] = None,
+    metric: MetricOption = None,
+    oof_dir: OofDir = Path("submissions/oof"),
+    truth: TruthPath = Path("data/train_labels.csv"),
+    seed: SeedOption = 0,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Greedy ensemble selection (Caruana et al. 2004) on the OOF rows, with replacement,
+    sorted initialisation and bagging; writes the weighted blend of the test files.
+
+    Example:
+
+        blend caruana submissions/*.csv --init 3 --iters 100 --bags 20 --metric logloss
+    """
+    import json
+
+    from blender import io
+    from blender.averaging import average
+    from blender.caruana import caruana_select
+
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="caruana")
+    _refuse_labels_learning(learning, "caruana")
+    if not 0.0 < bag_fraction <= 1.0:
+        raise BlendInputError(f"--bag-fraction {bag_fraction:g}: give a share in (0, 1], e.g. 0.5.")
+    if iters < 1 and init < 1:
+        raise BlendInputError("--iters 0 with --init 0 selects nothing; give --iters 1 or more.")
+    if bags < 1:
+        raise BlendInputError(f"--bags {bags}: give 1 or more.")
+    started = time.perf_counter()
+    result = caruana_select(
+        learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric, init=init,
+        iters=iters, bags=bags, bag_fraction=bag_fraction, replacement=not no_replacement, random_state=seed,
+    )
+    say(f"caruana: init {init}, {iters} iterations, {bags} bag(s), "
+        f"{'without' if no_replacement else 'with'} replacement ({time.perf_counter() - started:.1f} s)")
+    say(weights_table(learning.train.names, result.weights))
+    _report_vs_best(learning, average(learning.train.values, weights=result.weights), "caruana blend")
+    if weights_out is not None:
+        payload = {name: float(w) for name, w in zip(learning.train.names, result.weights)}
+        io.write_text(weights_out, json.dumps({"metric": learning.metric, "weights": payload}, indent=2) + "\n")
+        say(f"wrote {weights_out}")
+    if plot is not None:
+        io.save_figure(_trajectory_chart(result, learning), plot)
+        say(f"drew {plot}")
+    write(learning.test, average(learning.test.values, weights=result.weights), output_path(out, "caruana"))
+
+
+def _trajectory_chart(result, learning: Learning):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from blender.metrics import greater_is_better
+
+    steps = [point[0] for point in result.trajectory]
+    values = [point[1] for point in result.trajectory]
+    scores = single_scores(learning)
+    best_single = (max if greater_is_better(learning.metric) else min)(scores)
+    figure, axes = plt.subplots(figsize=(7, 4))
+    axes.plot(steps, values, marker=".", label="ensemble (OOF)")
+    axes.axhline(best_single, color="tab:red", linestyle="--", label="best single file")
+    axes.axvline(result.best_iteration, color="tab:gray", linestyle=":", label="kept")
+    axes.set_xlabel("models in the ensemble")
+    axes.set_ylabel(f"OOF {learning.metric}")
+    axes.set_title("Caruana ensemble selection")
+    axes.legend()
+    return figure
+
+
+@command("weights")
+def weights_command(
+    files: Files = None,
+    method: Annotated[WeightMethod, typer.Option("--method", help="scipy.optimize method.")] = WeightMethod.slsqp,
+    weights_out: Annotated[Optional[Path], typer.Option("--weights-out", help="Save the weights as JSON.")] = None,
+    metric: MetricOption = None,
+    oof_dir: OofDir = Path("submissions/oof"),
+    truth: TruthPath = Path("data/train_labels.csv"),
+    seed: SeedOption = 0,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Weights on the simplex (non-negative, summing to 1) that optimise the metric on the
+    OOF rows; writes the weighted average of the test files.
+
+    Example:
+
+        blend weights submissions/*.csv --method nelder-mead --metric logloss
+    """
+    import json
+
+    from blender import io
+    from blender.averaging import average
+    from blender.weights import optimize_weights
+
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="weights")
+    _refuse_labels_learning(learning, "weights")
+    started = time.perf_counter()
+    weight_values = optimize_weights(
+        learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
+        method=method.value, random_state=seed,
+    )
+    say(f"{method.value} weights ({time.perf_counter() - started:.1f} s)")
+    say(weights_table(learning.train.names, weight_values))
+    _report_vs_best(learning, average(learning.train.values, weights=weight_values), "weighted blend")
+    if weights_out is not None:
+        payload = {name: float(w) for name, w in zip(learning.train.names, weight_values)}
+        io.write_text(weights_out, json.dumps({"metric": learning.metric, "weights": payload}, indent=2) + "\n")
+        say(f"wrote {weights_out}")
+    write(learning.test, average(learning.test.values, weights=weight_values), output_path(out, "weights"))
+
+
+FeaturesOption = Annotated[
+    Optional[str],
+    typer.Option("--features", help="TRAIN.csv,TEST.csv: original features (id first) to add to the meta-learner's inputs."),
+]
+
+
+def _meta_options(learning: Learning, features: str | None, id_column):
+    from blender import io
+
+    if features is None:
+        return None, None
+    parts = [part for part in features.split(",") if part]
+    if len(parts) != 2:
+        raise BlendInputError(f"--features {features}: give two files, TRAIN.csv,TEST.csv, for the OOF and the test rows.")
+    train_features, test_features, names = io.read_features(
+        Path(parts[0]), Path(parts[1]), learning.train.ids, learning.test.ids, id_column=id_column
+    )
+    say(f"features: {len(names)} columns from {parts[0]} and {parts[1]}")
+    return train_features, test_features
+
+
+def _output_values(predictions, values):
+    """Learners return P(class 1), class probabilities or values; labels files get labels back."""
+    import numpy as np
+
+    if predictions.kind == "labels" and np.asarray(values).ndim == 2:
+        classes = np.asarray(sorted(set(predictions.classes)), dtype=object)
+        return classes[np.asarray(values).argmax(axis=1)]
+    return values
+
+
+@command("stack")
+def stack_command(
+    files: Files = None,
+    meta: Annotated[Meta, typer.Option("--meta", help="The meta-learner.")] = Meta.logreg,
+    folds: Annotated[int, typer.Option("--folds", help="Folds for the meta-learner's own CV score.")] = 5,
+    features: FeaturesOption = None,
+    fwls: Annotated[bool, typer.Option("--fwls", help="Feature-weighted linear stacking (Sill et al. 2009).")] = False,
+    quadratic: Annotated[bool, typer.Option("--quadratic", help="Add pairwise products of the models' predictions.")] = False,
+    logit: Annotated[bool, typer.Option("--logit", help="Feed probabilities to the meta-learner as logits.")] = False,
+    metric: MetricOption = None,
+    oof_dir: OofDir = Path("submissions/oof"),
+    truth: TruthPath = Path("data/train_labels.csv"),
+    seed: SeedOption = 0,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Stacking: a meta-learner fitted on the OOF predictions (optionally with the original
+    features, FWLS or pairwise products) predicts the test rows; prints its own CV score.
+
+    Example:
+
+        blend stack submissions/*.csv --meta logreg --folds 5
+
+        blend stack submissions/*.csv --meta xgb --features data/train.csv,data/test.csv
+    """
+    from blender.stacking import stack
+
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="stack")
+    train_features, test_features = _meta_options(learning, features, id_column)
+    started = time.perf_counter()
+    result = stack(
+        learning.train_values(), learning.y, learning.test_values(), kind=learning.train.kind, meta=meta.value,
+        folds=folds, train_features=train_features, test_features=test_features, fwls=fwls, quadratic=quadratic,
+        logit=logit, metric=learning.metric, random_state=seed,
+    )
+    extras = [label for label, on in (("features", features), ("fwls", fwls), ("quadratic", quadratic), ("logit", logit)) if on]
+    say(f"stack: meta {meta.value}{' + ' + ', '.join(extras) if extras else ''}, fitted on {learning.train.n_samples:,} OOF rows "
+        f"({time.perf_counter() - started:.1f} s)")
+    scores = single_scores(learning)
+    from blender.metrics import greater_is_better
+
+    best = (max if greater_is_better(learning.metric) else min)(range(len(scores)), key=scores.__getitem__)
+    say(f"meta-learner {folds}-fold CV {learning.metric}: {result.cv_score:.6f}   "
+        f"(best single: {learning.train.names[best]} {scores[best]:.6f})")
+    write(learning.test, _output_values(learning.test, result.test_predictions), output_path(out, "stack"))
+
+
+@command("holdout")
+def holdout_command(
+    files: Files = None,
+    meta: Annotated[Meta, typer.Option("--meta", help="The meta-learner.")] = Meta.logreg,
+    holdout_dir: Annotated[Path, typer.Option("--holdout-dir", help="Folder of the holdout predictions, one NAME.csv per submission.")] = Path("submissions/holdout"),
+    features: FeaturesOption = None,
+    fwls: Annotated[bool, typer.Option("--fwls", help="Feature-weighted linear stacking (Sill et al. 2009).")] = False,
+    quadratic: Annotated[bool, typer.Option("--quadratic", help="Add pairwise products of the models' predictions.")] = False,
+    logit: Annotated[bool, typer.Option("--logit", help="Feed probabilities to the meta-learner as logits.")] = False,
+    metric: MetricOption = None,
+    truth: TruthPath = Path("data/train_labels.csv"),
+    seed: SeedOption = 0,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Blending: the meta-learner is fitted on the holdout predictions (made by models that
+    never saw those rows) and the truth of those rows, then predicts the test rows.
+
+    Example:
+
+        blend holdout submissions/*.csv --meta logreg --holdout-dir submissions/holdout
+    """
+    from blender.holdout import holdout_blend
+
+    learning = read_learning(
+        files, holdout_dir, truth, id_column, task, metric, command_name="holdout", role="holdout",
+        make_target="make holdout", dir_option="--holdout-dir",
+    )
+    train_features, test_features = _meta_options(learning, features, id_column)
+    result = holdout_blend(
+        learning.train_values(), learning.y, learning.test_values(), kind=learning.train.kind, meta=meta.value,
+        train_features=train_features, test_features=test_features, fwls=fwls, quadratic=quadratic, logit=logit,
+        metric=learning.metric, random_state=seed,
+    )
+    scores = single_scores(learning)
+    from blender.metrics import greater_is_better
+
+    best = (max if greater_is_better(learning.metric) else min)(range(len(scores)), key=scores.__getitem__)
+    cv_score = getattr(result, "cv_score", None)
+    shown = f"{cv_score:.6f}" if cv_score is not None else "n/a"
+    say(f"holdout blend: meta {meta.value} fitted on {learning.train.n_samples:,} holdout rows; "
+        f"its CV {learning.metric} on them: {shown} (best single on the holdout: {learning.train.names[best]} {scores[best]:.6f})")
+    write(learning.test, _output_values(learning.test, result.test_predictions), output_path(out, "holdout"))
 
 
 def _refuse_labels(predictions, command_name: str) -> None:

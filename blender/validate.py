@@ -50,3 +50,51 @@ def parse_weights(text: str | None) -> NDArray[np.float64] | None:
         raise BlendInputError(
             f"--weights {text}: weights are numbers separated by commas, e.g. --weights 3,1,1."
         ) from None
+
+
+def encode_truth(raw: NDArray, *, kind: str, columns: list[str], truth_path, reference_path) -> NDArray:
+    """Turn the truth's raw targets into what the metrics and learners expect for ``kind``.
+
+    binary: 0/1 ints (a text target with two classes counts the one named like the prediction
+    column as 1); multiclass: the index of each label among the class columns; labels: the label
+    text; regression: floats.
+    """
+    raw = np.asarray(raw)
+    if kind == "regression":
+        if raw.dtype.kind not in "iuf":
+            raise BlendInputError(f"{truth_path}: regression needs a numeric target, found text such as '{raw[0]}'.")
+        return raw.astype(float)
+    text = _as_text(raw)
+    if kind == "labels":
+        return text
+    if kind == "multiclass":
+        index = {name: k for k, name in enumerate(columns)}
+        codes = np.array([index.get(value, -1) for value in text], dtype=np.int64)
+        if (codes < 0).any():
+            unknown = text[codes < 0][0]
+            raise BlendInputError(
+                f"{truth_path}: label '{unknown}' has no column in {reference_path} (columns {','.join(columns)}); "
+                "the class columns must be named after the labels."
+            )
+        return codes
+    values = set(np.unique(text).tolist())
+    if values <= {"0", "1"}:
+        return (text == "1").astype(np.int64)
+    if values <= {"False", "True", "false", "true"}:
+        return np.isin(text, ["True", "true"]).astype(np.int64)
+    if len(values) <= 2 and columns[0] in values:
+        return (text == columns[0]).astype(np.int64)
+    shown = ", ".join(sorted(values)[:4]) + (", ..." if len(values) > 4 else "")
+    raise BlendInputError(
+        f"{truth_path}: binary probabilities need a 0/1 target, found {shown}; "
+        "pass --task regression for a numeric target, or --task multiclass with one column per class."
+    )
+
+
+def _as_text(raw: NDArray) -> NDArray:
+    """Labels as text; whole floats (3.0, as pandas writes ints with gaps) become '3'."""
+    if raw.dtype.kind == "f":
+        if np.all(raw == np.round(raw)):
+            return raw.astype(np.int64).astype(str).astype(object)
+        raise BlendInputError("the target holds fractional numbers; pass --task regression for a numeric target.")
+    return raw.astype(str).astype(object)

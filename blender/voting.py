@@ -80,14 +80,14 @@ def probabilities_to_labels(scores: NDArray[np.float64], classes: ArrayLike | No
     Returns
     -------
     ndarray of shape (n_samples, n_models)
-        A probability of exactly 0.5 counts as class 1. Ties between class probabilities go to
-        the first column.
+        A probability of exactly 0.5 counts as class 0, as the argmax of ``[1 - p, p]`` does;
+        ties between class probabilities go to the first column (the metrics agree).
 
     Examples
     --------
     >>> import numpy as np
     >>> probabilities_to_labels(np.array([[0.2, 0.5], [0.7, 0.4]]))
-    array([[0, 1],
+    array([[0, 0],
            [1, 0]])
     >>> probabilities_to_labels(np.array([[[0.1, 0.9]], [[0.6, 0.4]]]), ["no", "yes"])
     array([['yes', 'no']], dtype='<U3')
@@ -95,7 +95,7 @@ def probabilities_to_labels(scores: NDArray[np.float64], classes: ArrayLike | No
     if scores.ndim == 3:
         indices = scores.argmax(axis=2).T
     else:
-        indices = (scores >= 0.5).astype(np.int64)
+        indices = (scores > 0.5).astype(np.int64)
     if classes is None:
         return indices
     return np.asarray(classes)[indices]
