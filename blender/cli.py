@@ -161,7 +161,7 @@ def format_table(header: list[str], rows: list[list], *, align: str | None = Non
 
 def _cell(value) -> str:
     if isinstance(value, float):
-        return "nan" if value != value else f"{value:.6f}" if abs(value) < 1e4 else f"{value:.6g}"
+        return "-" if value != value else f"{value:.6f}" if abs(value) < 1e4 else f"{value:.6g}"
     return str(value)
 
 
@@ -507,7 +507,6 @@ def score_command(
         blend score submissions/*.csv --metric logloss --plot blends/leaderboard.png
     """
     from blender import io
-    from blender.evaluation import leaderboard
 
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="score")
     started = time.perf_counter()
@@ -520,6 +519,8 @@ def score_command(
             key=lambda row: row[2], reverse=greater_is_better(learning.metric),
         )
     else:
+        from blender.evaluation import leaderboard
+
         say(f"scoring {learning.train.n_models} files and the blend methods by {cv}-fold CV over the OOF rows ...")
         rows = leaderboard(
             learning.train_values(), learning.y, kind=learning.train.kind, metric=learning.metric,

@@ -1,0 +1,5 @@
+"""Run the blend command: python -m blender."""
+
+from blender.cli import main
+
+main()

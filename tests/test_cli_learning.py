@@ -1,0 +1,273 @@
+"""The learning commands from the command line: score, select, caruana, weights, stack, holdout.
+
+Each test builds a small competition in tmp_path (test files, OOF files, holdout files and the
+truth), runs ``blend`` in-process from that folder, and checks the files and lines a user sees.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from blender.cli import app
+
+N_TRAIN, N_TEST = 300, 120
+MODELS = ("good", "fair", "noisy", "weak")
+
+
+def _probabilities(rng, y, noise):
+    """Binary probabilities that track y with the given noise."""
+    logit = (2 * y - 1) * 2.0 + rng.normal(0, noise, len(y))
+    return 1 / (1 + np.exp(-logit))
+
+
+@pytest.fixture
+def competition(tmp_path, monkeypatch):
+    """submissions/, submissions/oof/, submissions/holdout/, data/train_labels.csv in tmp_path (binary)."""
+    rng = np.random.default_rng(7)
+    y_train = rng.integers(0, 2, N_TRAIN)
+    y_test = rng.integers(0, 2, N_TEST)
+    train_ids = np.arange(1000, 1000 + N_TRAIN)
+    test_ids = np.arange(5000, 5000 + N_TEST)
+    holdout = train_ids[:100]
+    for folder in ("submissions/oof", "submissions/holdout", "data"):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+    for noise, name in zip((1.0, 1.6, 2.5, 4.0), MODELS):
+        order = rng.permutation(N_TEST)  # each teammate's file lists the ids in its own order
+        pd.DataFrame({"id": test_ids[order], "target": _probabilities(rng, y_test, noise)[order]}).to_csv(
+            tmp_path / f"submissions/{name}.csv", index=False
+        )
+        pd.DataFrame({"id": train_ids, "target": _probabilities(rng, y_train, noise)}).to_csv(
+            tmp_path / f"submissions/oof/{name}.csv", index=False
+        )
+        pd.DataFrame({"id": holdout, "target": _probabilities(rng, y_train[:100], noise)}).to_csv(
+            tmp_path / f"submissions/holdout/{name}.csv", index=False
+        )
+    pd.DataFrame({"id": train_ids, "target": y_train}).to_csv(tmp_path / "data/train_labels.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def read_output(path="blends/out.csv"):
+    return pd.read_csv(path, dtype={"id": str})
+
+
+def first_file_ids():
+    return pd.read_csv("submissions/fair.csv", dtype={"id": str})["id"].tolist()  # files sort: fair is first
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["select"],
+        ["select", "--top", "2"],
+        ["caruana", "--iters", "10", "--bags", "3"],
+        ["caruana", "--no-replacement", "--init", "0", "--iters", "3"],
+        ["weights", "--method", "slsqp"],
+        ["weights", "--method", "nelder-mead"],
+        ["stack", "--meta", "logreg"],
+        ["stack", "--meta", "ridge", "--fwls"],
+        ["stack", "--meta", "et", "--quadratic"],
+        ["stack", "--meta", "knn", "--logit"],
+        ["holdout", "--meta", "logreg"],
+    ],
+)
+def test_learning_commands_write_probabilities_in_the_first_files_order(competition, args):
+    result = run(*args, "-o", "blends/out.csv")
+    assert result.exit_code == 0, result.output
+    out = read_output()
+    assert list(out.columns) == ["id", "target"]
+    assert out["id"].tolist() == first_file_ids()
+    assert out["target"].between(0, 1).all()
+    assert "wrote blends/out.csv" in result.stderr
+
+
+def test_score_models_only_ranks_the_files_best_first(competition):
+    # The fixture's files get noisier in the order good, fair, noisy, weak.
+    result = run("score", "--models-only")
+    assert result.exit_code == 0
+    lines = [line.split() for line in result.stdout.splitlines()[2:]]
+    assert [line[1] for line in lines] == ["good", "fair", "noisy", "weak"]  # best first, by OOF logloss
+
+
+def test_caruana_gives_a_perfect_file_all_the_weight(competition):
+    y = pd.read_csv("data/train_labels.csv")
+    y.rename(columns={"target": "target"}).to_csv("submissions/oof/oracle.csv", index=False)
+    pd.read_csv("submissions/good.csv").to_csv("submissions/oracle.csv", index=False)
+    result = run("caruana", "--init", "0", "--iters", "5", "--weights-out", "blends/w.json", "-o", "blends/out.csv")
+    assert result.exit_code == 0, result.output
+    weights = json.loads(Path("blends/w.json").read_text())["weights"]
+    assert weights["oracle"] == pytest.approx(1.0)
+    assert sum(weights.values()) == pytest.approx(1.0)
+    # The blend of the test files is then the oracle's test file itself.
+    out = read_output().set_index("id")["target"]
+    oracle = pd.read_csv("submissions/oracle.csv", dtype={"id": str}).set_index("id")["target"]
+    np.testing.assert_allclose(out.loc[oracle.index], oracle, rtol=0, atol=1e-15)
+
+
+def test_weights_are_on_the_simplex_and_applied_to_the_test_files(competition):
+    result = run("weights", "--weights-out", "blends/w.json", "-o", "blends/out.csv")
+    assert result.exit_code == 0, result.output
+    weights = json.loads(Path("blends/w.json").read_text())["weights"]
+    assert all(w >= 0 for w in weights.values())
+    assert sum(weights.values()) == pytest.approx(1.0)
+    expected = sum(
+        w * pd.read_csv(f"submissions/{name}.csv", dtype={"id": str}).set_index("id")["target"] for name, w in weights.items()
+    )
+    out = read_output().set_index("id")["target"]
+    np.testing.assert_allclose(out, expected.loc[out.index], rtol=1e-12)
+
+
+def test_score_prints_a_leaderboard_with_blends_and_draws_it(competition):
+    result = run("score", "--cv", "3", "--plot", "blends/board.png", "-o", "blends/board.csv")
+    assert result.exit_code == 0, result.output
+    board = pd.read_csv("blends/board.csv")
+    assert set(MODELS) <= set(board["name"])
+    assert (board["type"] != "model").any()
+    assert board["score"].is_monotonic_increasing  # logloss: best (lowest) first
+    assert Path("blends/board.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_caruana_plot_is_a_png(competition):
+    assert run("caruana", "--plot", "blends/c.png", "-o", "blends/out.csv").exit_code == 0
+    assert Path("blends/c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_select_skips_a_file_correlated_with_a_better_one(competition):
+    good = pd.read_csv("submissions/oof/good.csv")
+    good["target"] = np.clip(good["target"] * 0.999 + 0.0005, 0, 1)  # a near-copy of good, slightly worse
+    good.to_csv("submissions/oof/copy.csv", index=False)
+    pd.read_csv("submissions/good.csv").to_csv("submissions/copy.csv", index=False)
+    result = run("select", "--max-corr", "0.99", "-o", "blends/out.csv")
+    assert result.exit_code == 0, result.output
+    assert "left out: copy" in result.stderr
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def _untouched(args, message):
+    out = Path("blends/out.csv")
+    out.parent.mkdir(exist_ok=True)
+    out.write_bytes(b"id,target\nold,0.5\n")
+    result = run(*args, "-o", out)
+    assert result.exit_code == 1
+    assert f"Error: {message}" in result.stderr
+    assert "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()[-1]) > 0
+    assert out.read_bytes() == b"id,target\nold,0.5\n"
+
+
+@pytest.mark.parametrize("command", ["select", "caruana", "weights", "stack", "score"])
+def test_missing_oof_file(competition, command):
+    Path("submissions/oof/fair.csv").unlink()
+    _untouched(
+        [command],
+        f"submissions/oof/fair.csv not found: {command} learns from OOF predictions (run make oof, or pass --oof-dir).",
+    )
+
+
+def test_missing_holdout_file(competition):
+    Path("submissions/holdout/weak.csv").unlink()
+    _untouched(
+        ["holdout"],
+        "submissions/holdout/weak.csv not found: holdout learns from holdout predictions "
+        "(run make holdout, or pass --holdout-dir).",
+    )
+
+
+def test_truth_that_does_not_cover_the_oof_ids(competition):
+    truth = pd.read_csv("data/train_labels.csv")
+    truth.iloc[5:].to_csv("data/train_labels.csv", index=False)
+    _untouched(["caruana"], "data/train_labels.csv: 5 ids of submissions/oof/fair.csv have no truth (e.g. 1000, 1001, 1002, ...)")
+
+
+def test_oof_file_with_missing_ids(competition):
+    oof = pd.read_csv("submissions/oof/noisy.csv")
+    oof.iloc[:-2].to_csv("submissions/oof/noisy.csv", index=False)
+    _untouched(["weights"], "submissions/oof/noisy.csv: 2 ids of submissions/oof/fair.csv are missing (e.g. 1298, 1299)")
+
+
+def test_oof_file_with_other_columns(competition):
+    oof = pd.read_csv("submissions/oof/weak.csv").rename(columns={"target": "prob"})
+    oof.to_csv("submissions/oof/weak.csv", index=False)
+    _untouched(["stack"], "submissions/oof/weak.csv: columns differ from submissions/fair.csv")
+
+
+def test_bad_bag_fraction(competition):
+    _untouched(["caruana", "--bag-fraction", "0"], "--bag-fraction 0: give a share in (0, 1], e.g. 0.5.")
+
+
+def test_features_need_two_files(competition):
+    _untouched(["stack", "--features", "train.csv"], "--features train.csv: give two files, TRAIN.csv,TEST.csv")
+
+
+def test_non_binary_truth_for_binary_probabilities(competition):
+    truth = pd.read_csv("data/train_labels.csv")
+    truth["target"] = truth["target"] + 1
+    truth.to_csv("data/train_labels.csv", index=False)
+    _untouched(["weights"], "data/train_labels.csv: binary probabilities need a 0/1 target, found 1, 2;")
+
+
+# ------------------------------------------------------------------ other kinds
+
+
+@pytest.fixture
+def multiclass(tmp_path, monkeypatch):
+    """Three-class probabilities (columns cat, dog, owl) and label files, with the truth."""
+    rng = np.random.default_rng(3)
+    classes = np.array(["cat", "dog", "owl"])
+    y_train, y_test = rng.integers(0, 3, 240), rng.integers(0, 3, 90)
+    (tmp_path / "submissions/oof").mkdir(parents=True)
+    (tmp_path / "labels/oof").mkdir(parents=True)
+    (tmp_path / "data").mkdir()
+    for noise, name in zip((0.8, 1.5, 2.5), ("a", "b", "c")):
+        for y, ids, folder in ((y_test, np.arange(len(y_test)), ""), (y_train, np.arange(100, 100 + len(y_train)), "oof/")):
+            scores = np.eye(3)[y] * 2 + rng.normal(0, noise, (len(y), 3))
+            p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+            frame = pd.DataFrame(p, columns=classes)
+            frame.insert(0, "id", ids)
+            frame.to_csv(tmp_path / f"submissions/{folder}{name}.csv", index=False)
+            pd.DataFrame({"id": ids, "label": classes[p.argmax(axis=1)]}).to_csv(tmp_path / f"labels/{folder}{name}.csv", index=False)
+    pd.DataFrame({"id": np.arange(100, 100 + len(y_train)), "animal": classes[y_train]}).to_csv(tmp_path / "data/train_labels.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [["caruana"], ["weights"], ["stack", "--meta", "xgb"], ["select"], ["stack", "--meta", "rf", "--fwls"]])
+def test_multiclass_blends_are_probability_rows(multiclass, args):
+    result = run(*args, "-o", "blends/out.csv")
+    assert result.exit_code == 0, result.output
+    out = read_output()
+    assert list(out.columns) == ["id", "cat", "dog", "owl"]
+    np.testing.assert_allclose(out[["cat", "dog", "owl"]].sum(axis=1), 1.0, atol=1e-9)
+
+
+def test_label_files_score_by_accuracy_and_stack_to_labels(multiclass):
+    result = run("score", "labels/*.csv", "--oof-dir", "labels/oof", "--models-only")
+    assert result.exit_code == 0, result.output
+    assert "OOF accuracy" in result.stdout
+    result = run("stack", "labels/*.csv", "--oof-dir", "labels/oof", "-o", "blends/out.csv")
+    assert result.exit_code == 0, result.output
+    assert set(read_output()["label"]) <= {"cat", "dog", "owl"}
+
+
+def test_metric_that_does_not_suit_the_kind(multiclass):
+    result = run("caruana", "--metric", "rmse")
+    assert result.exit_code == 1
+    assert "Error: rmse is not defined for class probabilities; use logloss, accuracy or auc" in result.stderr
+
+
+def test_caruana_refuses_label_files(multiclass):
+    result = run("caruana", "labels/*.csv", "--oof-dir", "labels/oof")
+    assert result.exit_code == 1
+    assert "use blend vote, blend select or blend stack for label files" in result.stderr
