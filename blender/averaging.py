@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from blender.errors import BlendInputError
 from blender.validate import check_weights
 
 MeanKind = Literal["arithmetic", "geometric", "harmonic", "power"]
@@ -45,8 +46,10 @@ def average(
     Raises
     ------
     ValueError
-        For an unknown ``kind``, a missing ``power``, bad weights, or non-positive values
-        where a geometric, harmonic or negative-power mean needs positive ones.
+        For an unknown ``kind``.
+    BlendInputError
+        For a missing ``power``, bad weights, or non-positive values where a geometric,
+        harmonic or negative-power mean needs positive ones (a user can fix these).
 
     See Also
     --------
@@ -66,22 +69,40 @@ def average(
     if kind not in MEAN_KINDS:
         raise ValueError(f"unknown mean {kind!r}; choose one of {', '.join(MEAN_KINDS)}.")
     if kind == "power" and power is None:
-        raise ValueError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
+        raise BlendInputError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
     exponent = {"arithmetic": 1.0, "geometric": 0.0, "harmonic": -1.0}.get(kind, power)
     model_axis = 0 if scores.ndim == 3 else 1
     n_models = scores.shape[model_axis]
     weights = check_weights(weights, n_models)
     weights = weights / weights.sum()
+    original = scores
     if exponent <= 0 and np.any(scores <= 0):
         # log(0) and 1/0 are -inf and inf; clip probabilities rather than return nonsense.
         if scores.ndim == 3 or (np.all(scores >= 0) and np.all(scores <= 1)):
             scores = np.clip(scores, 1e-15, None)
         else:
-            raise ValueError(f"the {kind} mean needs positive values; use the arithmetic or rank average.")
+            raise BlendInputError(f"the {kind} mean needs positive values; use the arithmetic or rank average.")
     blended = _weighted_power_mean(scores, weights, exponent, model_axis)
     if scores.ndim == 3 and exponent != 1.0:
         blended /= blended.sum(axis=1, keepdims=True)
+    _keep_agreed_rows(blended, original, weights > 0)
     return blended
+
+
+def _keep_agreed_rows(blended, scores, voting) -> None:
+    """Where every weighted model gives the same row, the mean is that row, bit for bit.
+
+    Floating point alone gets it 1 ulp off (x/3 + x/3 + x/3, exp(log x), renormalising),
+    and averaging a file with itself should give the file back.
+    """
+    if scores.ndim == 3:
+        used = scores if voting.all() else scores[voting]
+        agreed = (used == used[:1]).all(axis=(0, 2))
+        blended[agreed] = used[0][agreed]
+    else:
+        used = scores if voting.all() else scores[:, voting]
+        agreed = (used == used[:, :1]).all(axis=1)
+        blended[agreed] = used[agreed, 0]
 
 
 def _weighted_power_mean(scores, weights, exponent, model_axis):

@@ -48,9 +48,9 @@ def correlation_matrix(scores: NDArray, *, method: CorrelationMethod = "pearson"
     if method == "kendall":
         return _kendall(columns)
     if method == "spearman":
-        from scipy.stats import rankdata
+        from blender.rank import average_ranks
 
-        columns = np.column_stack([rankdata(columns[:, j]) for j in range(columns.shape[1])])
+        columns = np.column_stack([average_ranks(columns[:, j]) for j in range(columns.shape[1])])
     return _pearson(columns)
 
 
@@ -82,9 +82,15 @@ def label_agreement(labels: NDArray) -> NDArray[np.float64]:
 
 
 def _pearson(columns: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Pearson correlation of the columns, one pass of BLAS; constant columns give NaN."""
-    centred = columns - columns.mean(axis=0)
-    covariance = centred.T @ centred
+    """Pearson correlation of the columns, by BLAS over blocks of rows; constant columns give NaN."""
+    # Centre a block of rows at a time: no second (n_rows, n_models) array, same numbers.
+    mean = columns.mean(axis=0)
+    n_models = columns.shape[1]
+    covariance = np.zeros((n_models, n_models))
+    block = max(1, 2**20 // max(n_models, 1))
+    for start in range(0, len(columns), block):
+        centred = columns[start : start + block] - mean
+        covariance += centred.T @ centred
     spread = np.sqrt(np.diag(covariance))
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = covariance / np.outer(spread, spread)

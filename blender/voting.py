@@ -46,10 +46,13 @@ def vote(labels: ArrayLike, *, weights: NDArray[np.float64] | None = None) -> ND
     weights = check_weights(weights, n_models)
     codes, n_classes = _encode(labels)
 
-    # Weighted counts per (row, class) with one bincount over flat (row, class) indices.
-    flat = (np.arange(n_samples)[:, None] * n_classes + codes).ravel()
-    tally = np.bincount(flat, weights=np.broadcast_to(weights, codes.shape).ravel(), minlength=n_samples * n_classes)
-    tally = tally.reshape(n_samples, n_classes)
+    # Weighted counts per (row, class), one model at a time: each model adds to one class per
+    # row, so the fancy-index += never hits a cell twice, and no (n_samples, n_models) temporaries.
+    tally = np.zeros((n_samples, n_classes))
+    rows = np.arange(n_samples)
+    for model in range(n_models):
+        if weights[model] > 0:
+            tally[rows, codes[:, model]] += weights[model]
 
     # Among the labels with the top tally, pick the one voted by the earliest model.
     best = tally.max(axis=1, keepdims=True)
@@ -59,10 +62,11 @@ def vote(labels: ArrayLike, *, weights: NDArray[np.float64] | None = None) -> ND
     return labels[np.arange(n_samples), first_model]
 
 
-def _encode(labels: NDArray) -> tuple[NDArray[np.int64], int]:
+def _encode(labels: NDArray) -> tuple[NDArray[np.integer], int]:
     """Class codes 0..n_classes-1 for every label; small non-negative integers are their own codes."""
     if np.issubdtype(labels.dtype, np.integer) and labels.size and labels.min() >= 0 and labels.max() < 4096:
-        return labels.astype(np.int64, copy=False), int(labels.max()) + 1
+        # Used as they are (int8 from probabilities_to_labels): no (n_samples, n_models) int64 copy.
+        return labels, int(labels.max()) + 1
     classes, codes = np.unique(labels, return_inverse=True)
     return codes.reshape(labels.shape), len(classes)
 
@@ -81,21 +85,22 @@ def probabilities_to_labels(scores: NDArray[np.float64], classes: ArrayLike | No
     -------
     ndarray of shape (n_samples, n_models)
         A probability of exactly 0.5 counts as class 0, as the argmax of ``[1 - p, p]`` does;
-        ties between class probabilities go to the first column (the metrics agree).
+        ties between class probabilities go to the first column (the metrics agree). Binary
+        class indices are int8 (an eighth of the memory of int64 for a million rows by ten files).
 
     Examples
     --------
     >>> import numpy as np
     >>> probabilities_to_labels(np.array([[0.2, 0.5], [0.7, 0.4]]))
     array([[0, 0],
-           [1, 0]])
+           [1, 0]], dtype=int8)
     >>> probabilities_to_labels(np.array([[[0.1, 0.9]], [[0.6, 0.4]]]), ["no", "yes"])
     array([['yes', 'no']], dtype='<U3')
     """
     if scores.ndim == 3:
         indices = scores.argmax(axis=2).T
     else:
-        indices = (scores > 0.5).astype(np.int64)
+        indices = (scores > 0.5).view(np.int8)
     if classes is None:
         return indices
     return np.asarray(classes)[indices]

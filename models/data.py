@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-Task = Literal["binary", "multiclass", "regression"]
+from models.problem import Task
 
 #: Share of the digits kept aside as the test set.
 DIGITS_TEST_SIZE = 0.25

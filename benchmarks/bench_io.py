@@ -1,0 +1,262 @@
+"""Speed and memory of `blend vote / average / rank-average / corr` against a bare pyarrow reference.
+
+Generates (once, under benchmarks/_data/, git-ignored) 10 binary files of 1,000,000 rows
+(``id,target``) and 10 class-probability files of 200,000 rows x 9 classes
+(``id,Class_1,...,Class_9``, rows summing to 1). Each command runs as a subprocess of the
+installed ``blend`` script; so does the reference: ``pyarrow.csv.read_csv`` of the same files,
+one numpy mean over the models and ``pyarrow.csv.write_csv`` of the result.
+
+Wall time is measured around the subprocess; peak memory is the child's maximum resident set
+size (``/usr/bin/time -v`` when present, otherwise a ``python -c`` wrapper that runs the
+command in-process and reports its own ``ru_maxrss``). Each run's baseline is the peak of the
+same command on 5-row files: the interpreter plus exactly the imports that command does. The
+increment over it is reported as a multiple of the bytes of the float arrays
+(10 x 1M x 8 = 80 MB binary; 10 x 200k x 9 x 8 = 144 MB multiclass). The resident set of
+one interpreter that imported everything (numpy, pyarrow, scipy, typer, blender) is printed too.
+The reference and the commands run round-robin, ``--repeat`` rounds, fastest kept, so load
+from other processes on the machine falls on all of them alike.
+
+Targets: every command within 1.5x the reference time; peak increment under 3x the float
+bytes; ``blend --help`` well under a second.
+
+    .venv/bin/python benchmarks/bench_io.py [--repeat N] [--only binary|multiclass]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "_data"
+BIN = Path(sys.executable).parent
+BLEND = BIN / "blend"
+N_MODELS = 10
+N_BINARY = 1_000_000
+N_MULTI = 200_000
+N_CLASSES = 9
+TIME_TARGET = 1.5
+MEMORY_TARGET = 3.0
+HELP_TARGET = 1.0
+GNU_TIME = "/usr/bin/time"
+
+REFERENCE = r"""
+import sys, numpy as np, pyarrow as pa, pyarrow.csv as pacsv
+out, kind, *paths = sys.argv[1:]
+tables = [pacsv.read_csv(p) for p in paths]
+names = tables[0].column_names
+if kind == "binary":
+    values = np.column_stack([t.column(1).to_numpy() for t in tables])
+    mean = values.mean(axis=1)
+    columns = [mean]
+else:
+    values = np.stack([np.column_stack([t.column(c).to_numpy() for c in names[1:]]) for t in tables])
+    mean = values.mean(axis=0)
+    columns = [mean[:, k] for k in range(mean.shape[1])]
+result = pa.table([tables[0].column(0), *columns], names=names)
+pacsv.write_csv(result, out)
+"""
+
+# Runs one command in-process and reports its own peak (used when /usr/bin/time is missing).
+WRAPPER = r"""
+import json, resource, sys, time
+argv = json.loads(sys.argv[1])
+if argv[0] == "blend":
+    from blender.cli import main
+    sys.argv = argv
+    try:
+        main()
+    except SystemExit as exit:
+        code = exit.code or 0
+    else:
+        code = 0
+else:  # ["-c", CODE, ARGS...]: the reference script
+    sys.argv = ["reference", *argv[2:]]
+    code = 0
+    exec(compile(argv[1], "<reference>", "exec"))
+usage = resource.getrusage(resource.RUSAGE_SELF)
+print("BENCH " + json.dumps({"maxrss_kb": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime, "code": code}), file=sys.stderr)
+"""
+
+BASELINE = r"""
+import resource
+import numpy, pyarrow, pyarrow.csv, pyarrow.compute, scipy.stats, typer
+import blender.cli, blender.io, blender.averaging, blender.rank, blender.voting, blender.correlation
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+# ---------------------------------------------------------------------------- data
+
+
+def generate(kind: str, *, tiny: bool = False) -> list[Path]:
+    """Write the benchmark files once; reuse them when present and complete.
+
+    ``tiny`` gives the same files with 5 rows: running a command on them measures its
+    baseline (interpreter, the imports it does, typer) without the data.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    folder = DATA / (f"{kind}_tiny" if tiny else kind)
+    paths = [folder / f"model_{m}.csv" for m in range(N_MODELS)]
+    done = folder / ".complete"
+    if done.exists() and all(p.exists() for p in paths):
+        return paths
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    n_rows = 5 if tiny else N_BINARY if kind == "binary" else N_MULTI
+    ids = pa.array(np.arange(100_000, 100_000 + n_rows))
+    truth = rng.random(n_rows) if kind == "binary" else rng.dirichlet(np.ones(N_CLASSES), n_rows)
+    for path in paths:
+        print(f"  writing {path.relative_to(HERE.parent)}", file=sys.stderr, flush=True)
+        if kind == "binary":
+            noisy = np.clip(truth + rng.normal(0, 0.15, n_rows), 0.0, 1.0)
+            table = pa.table([ids, noisy], names=["id", "target"])
+        else:
+            noisy = truth * rng.gamma(4.0, 0.25, truth.shape)
+            noisy /= noisy.sum(axis=1, keepdims=True)
+            names = [f"Class_{k + 1}" for k in range(N_CLASSES)]
+            table = pa.table([ids, *(noisy[:, k] for k in range(N_CLASSES))], names=["id", *names])
+        pacsv.write_csv(table, path)
+    done.touch()
+    return paths
+
+
+# ---------------------------------------------------------------------------- measuring
+
+
+def run(argv: list[str], *, wrapper_argv: list[str]) -> tuple[float, float, float]:
+    """Run once; return (wall s, CPU s, peak resident set MB). Fails loudly on a non-zero exit."""
+    gnu_time = Path(GNU_TIME).exists()
+    command = [GNU_TIME, "-v", *argv] if gnu_time else [sys.executable, "-c", WRAPPER, json.dumps(wrapper_argv)]
+    started = time.perf_counter()
+    finished = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if finished.returncode != 0:
+        raise SystemExit(f"failed ({finished.returncode}): {' '.join(argv)}\n{finished.stderr[-2000:]}")
+    if gnu_time:
+        def field(name):
+            return float(re.search(rf"{re.escape(name)}: ([0-9.]+)", finished.stderr).group(1))
+
+        peak_kb = field("Maximum resident set size (kbytes)")
+        cpu = field("User time (seconds)") + field("System time (seconds)")
+    else:
+        line = next(l for l in finished.stderr.splitlines() if l.startswith("BENCH "))
+        report = json.loads(line[6:])
+        peak_kb, cpu = report["maxrss_kb"], report["cpu"]
+    return wall, cpu, peak_kb / 1024
+
+
+def import_baseline_mb() -> float:
+    output = subprocess.run([sys.executable, "-c", BASELINE], capture_output=True, text=True, check=True).stdout
+    return int(output.split()[-1]) / 1024
+
+
+def help_time(repeat: int) -> float:
+    times = []
+    for _ in range(max(repeat, 3)):
+        started = time.perf_counter()
+        subprocess.run([str(BLEND), "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+# ---------------------------------------------------------------------------- table
+
+
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
+
+
+def bench(kind: str, repeat: int, scratch: Path) -> tuple[list[list[str]], bool]:
+    """Time the reference and the four commands round-robin, so load from other processes hits all alike."""
+    paths = [str(p) for p in generate(kind)]
+    tiny = [str(p) for p in generate(kind, tiny=True)]
+    float_mb = N_MODELS * (N_BINARY if kind == "binary" else N_MULTI * N_CLASSES) * 8 / 2**20
+
+    def argvs(name, files):
+        out = str(scratch / f"{name}_{kind}.csv")
+        if name == "reference":
+            return [sys.executable, "-c", REFERENCE, out, kind, *files], ["-c", REFERENCE, out, kind, *files]
+        args = [name, *files, "-o", out]
+        return [str(BLEND), *args], ["blend", *args]
+
+    names = ["reference", "vote", "average", "rank-average", "corr"]
+    base = {}
+    for name in names:
+        argv, wrapper_argv = argvs(name, tiny)
+        base[name] = run(argv, wrapper_argv=wrapper_argv)[2]
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
+    for round_ in range(repeat):
+        for name in names:
+            argv, wrapper_argv = argvs(name, paths)
+            runs[name].append(run(argv, wrapper_argv=wrapper_argv))
+            print(f"  {kind}: {name} (round {round_ + 1}): {runs[name][-1][0]:.2f} s", file=sys.stderr, flush=True)
+
+    ref_wall = min(r[0] for r in runs["reference"])
+    ref_cpu = min(r[1] for r in runs["reference"])
+    rows, ok = [], True
+    for name in names:
+        wall, cpu, peak = min(r[0] for r in runs[name]), min(r[1] for r in runs[name]), max(r[2] for r in runs[name])
+        ratio, increment = wall / ref_wall, peak - base[name]
+        memory = increment / float_mb
+        passed = ratio <= TIME_TARGET and memory <= MEMORY_TARGET
+        if name != "reference":
+            ok &= passed
+        rows.append([f"{kind}: {name}", f"{wall:.2f}", f"{ratio:.2f}", f"{cpu:.2f}", f"{cpu / ref_cpu:.2f}",
+                     f"{peak:.0f}", f"{base[name]:.0f}", f"{increment:.0f}", f"{memory:.2f}",
+                     "" if name == "reference" else "ok" if passed else "MISS"])
+    return rows, ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per command; the fastest counts")
+    parser.add_argument("--only", choices=["binary", "multiclass"], help="one dataset only")
+    options = parser.parse_args()
+
+    baseline_mb = import_baseline_mb()
+    help_seconds = help_time(options.repeat)
+    scratch = Path(tempfile.mkdtemp(prefix="bench_io_"))
+    try:
+        rows, ok = [], True
+        for kind in [options.only] if options.only else ["binary", "multiclass"]:
+            kind_rows, kind_ok = bench(kind, options.repeat, scratch)
+            rows += kind_rows
+            ok &= kind_ok
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    print(f"\nbench_io: {N_MODELS} files x {N_BINARY:,} rows (binary), {N_MODELS} files x {N_MULTI:,} rows x "
+          f"{N_CLASSES} classes (multiclass); {os.cpu_count()} cores; best of {options.repeat}")
+    print(f"import baseline (numpy, pyarrow, scipy, typer, blender in one interpreter): {baseline_mb:.0f} MB resident;")
+    print("base MB: peak of the same run on 5-row files (interpreter + the imports that run does);")
+    print("+MB: peak minus base; +MB / float MB: that increment over the bytes of the float arrays;")
+    print("wall and CPU (user + sys) are the fastest of the rounds, run round-robin; the target is on wall time\n")
+    header = ["run", "wall s", "x ref", "CPU s", "CPU x ref", "peak MB", "base MB", "+MB", "+MB / float MB", "target"]
+    print(format_table(header, rows))
+    help_ok = help_seconds < HELP_TARGET
+    print(f"\nblend --help: {help_seconds:.2f} s ({'ok' if help_ok else 'MISS'}, target < {HELP_TARGET:.0f} s)")
+    print(f"targets: time <= {TIME_TARGET}x reference; peak increment <= {MEMORY_TARGET}x float bytes "
+          f"(binary {N_MODELS * N_BINARY * 8 / 1e6:.0f} MB, multiclass {N_MODELS * N_MULTI * N_CLASSES * 8 / 1e6:.0f} MB)")
+    print("all targets met" if ok and help_ok else "SOME TARGETS MISSED")
+
+
+if __name__ == "__main__":
+    main()

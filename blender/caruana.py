@@ -1,0 +1,315 @@
+"""Ensemble selection (Caruana, Niculescu-Mizil, Crew and Ksikes, ICML 2004).
+
+Greedy forward selection on out-of-fold predictions: start from the ``init`` best
+models, then repeatedly add the model (a repeat is allowed with replacement) whose
+addition gives the best ensemble score; keep the ensemble at the best score seen.
+Bagging runs the selection on random subsets of the models and averages the weights.
+
+Every iteration scores all candidates at once: the members' predictions are kept as a
+running sum, and the candidate ensembles ``(running_sum + candidate) / (k + 1)`` are one
+array operation (log loss needs only the true-class probabilities; AUC one integer sort
+per candidate, see :func:`blender.metrics._auc_rows`). ``benchmarks/bench_caruana.py``
+times this against a loop over scikit-learn metrics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from blender import metrics
+from blender.weights import one_hot
+
+# Candidate ensembles are built in chunks of at most this many float64 values (4 MB):
+# small enough to stay in cache through the several passes of a score, which is
+# faster than one pass over all candidates at once.
+_CHUNK_VALUES = 1 << 19
+
+# Scores closer than this (relative) are a tie: the mean of three copies of a model is
+# not bit-for-bit the model, and rounding noise must not pick the members.
+_TOLERANCE = 1e-12
+
+
+@dataclass(frozen=True, eq=False)
+class CaruanaResult:
+    """What :func:`caruana_select` found.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (n_models,)
+        Non-negative, summing to 1: each bag's member counts at its best iteration,
+        normalised, averaged over the bags.
+    counts : ndarray of shape (n_models,)
+        How often each model is in the bags' best ensembles, summed over bags.
+    trajectory : list of (iteration, score)
+        The first bag's ensemble score after each iteration; iteration 0 is the sorted
+        initialisation (absent when ``init=0``).
+    selection : list of int
+        The first bag's models in the order they were added, the initialisation first,
+        through the last iteration (not only up to the best one).
+    best_iteration : int
+        The first bag's iteration with the best score (the earliest on a tie).
+    best_score : float
+        The first bag's best score.
+    score : float
+        The OOF score of the final weights (equal to ``best_score`` with one bag).
+    model_scores : ndarray of shape (n_models,)
+        Each single model's OOF score.
+    metric : str
+    bag_models : list of ndarray
+        The models each bag could choose from.
+    """
+
+    weights: NDArray[np.float64]
+    counts: NDArray[np.int64]
+    trajectory: list[tuple[int, float]]
+    selection: list[int]
+    best_iteration: int
+    best_score: float
+    score: float
+    model_scores: NDArray[np.float64]
+    metric: str
+    bag_models: list[NDArray[np.int64]]
+
+
+def caruana_select(
+    oof: NDArray,
+    y: NDArray,
+    *,
+    kind: metrics.Kind,
+    metric: metrics.Metric | None = None,
+    init: int = 5,
+    iters: int = 50,
+    bags: int = 1,
+    bag_fraction: float = 0.5,
+    replacement: bool = True,
+    random_state: int | None = None,
+) -> CaruanaResult:
+    """Greedy forward ensemble selection with sorted initialisation and bagging.
+
+    Parameters
+    ----------
+    oof : ndarray of shape (n_samples, n_models), or (n_models, n_samples, n_classes)
+        Out-of-fold predictions, rows aligned with ``y``. Labels are one-hot encoded, so
+        their ensemble is a weighted vote (a tie goes to the label that sorts first).
+    y : ndarray of shape (n_samples,)
+    kind : {"binary", "multiclass", "regression", "labels"}
+    metric : {"accuracy", "logloss", "auc", "rmse", "mae"}, default=None
+        None means the kind's default metric.
+    init : int, default=5
+        Start from this many best single models (each once); 0 starts empty.
+    iters : int, default=50
+        Forward-selection steps after the initialisation.
+    bags : int, default=1
+        Number of bags. With one bag, every model is a candidate and ``bag_fraction``
+        is not used.
+    bag_fraction : float, default=0.5
+        With several bags, each bag draws this share of the models (at least one)
+        without replacement.
+    replacement : bool, default=True
+        Whether a model may be added again; without, selection stops when every model
+        of the bag is in.
+    random_state : int, default=None
+        Seeds the bags' draws. Selection itself is deterministic: a tie between
+        candidates goes to the lowest model index.
+
+    Returns
+    -------
+    CaruanaResult
+
+    Raises
+    ------
+    ValueError
+        For a metric that does not suit the kind, negative ``init`` or ``iters``, both
+        zero, ``bags < 1`` or ``bag_fraction`` outside (0, 1].
+
+    Examples
+    --------
+    Two models err in opposite directions, a third is off by one everywhere:
+
+    >>> y = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> oof = np.column_stack([y + [0.5, -0.5, 0.5, -0.5], y - [0.5, -0.5, 0.5, -0.5], y + 1])
+    >>> result = caruana_select(oof, y, kind="regression", metric="rmse", init=0, iters=3)
+    >>> [(iteration, round(score, 4)) for iteration, score in result.trajectory]
+    [(1, 0.5), (2, 0.0), (3, 0.1667)]
+    >>> result.weights, result.best_iteration
+    (array([0.5, 0.5, 0. ]), 2)
+    """
+    metric = metrics.check_metric(metric, kind)
+    if init < 0 or iters < 0:
+        raise ValueError(f"init and iters must not be negative, got init={init}, iters={iters}")
+    if init == 0 and iters == 0:
+        raise ValueError("init=0 and iters=0 select nothing; give at least one of them")
+    if bags < 1:
+        raise ValueError(f"bags must be at least 1, got {bags}")
+    if not 0 < bag_fraction <= 1:
+        raise ValueError(f"bag_fraction must be in (0, 1], got {bag_fraction}")
+
+    scorer = _CandidateScorer(oof, y, kind=kind, metric=metric)
+    n_models = scorer.n_models
+    all_models = np.arange(n_models)
+    model_scores = scorer.score(scorer.empty(), 0, all_models)
+    sign = 1.0 if metrics.greater_is_better(metric) else -1.0
+    rng = np.random.default_rng(random_state)
+    bag_size = max(1, int(round(bag_fraction * n_models)))
+
+    weights = np.zeros(n_models)
+    counts = np.zeros(n_models, dtype=np.int64)
+    bag_models = []
+    first = None
+    for _ in range(bags):
+        subset = all_models if bags == 1 else np.sort(rng.choice(n_models, size=bag_size, replace=False))
+        bag = _select(scorer, subset, model_scores, sign=sign, init=init, iters=iters, replacement=replacement)
+        bag_models.append(subset)
+        weights += bag["counts"] / bag["counts"].sum()
+        counts += bag["counts"]
+        first = first or bag
+    weights /= bags
+    return CaruanaResult(
+        weights=weights,
+        counts=counts,
+        trajectory=first["trajectory"],
+        selection=first["selection"],
+        best_iteration=first["best_iteration"],
+        best_score=first["best_score"],
+        score=scorer.score_weights(weights),
+        model_scores=model_scores,
+        metric=metric,
+        bag_models=bag_models,
+    )
+
+
+def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> dict:
+    """One bag's forward selection among ``subset`` (sorted model indices)."""
+    counts = np.zeros(scorer.n_models, dtype=np.int64)
+    total = scorer.empty()
+    trajectory = []
+    selection: list[int] = []
+    # Best first; the stable sort keeps the lower index first on a tie.
+    ranked = subset[np.argsort(-sign * model_scores[subset], kind="stable")]
+    for model in ranked[:init]:
+        selection.append(int(model))
+        counts[model] += 1
+        total += scorer.members[model]
+    size = int(counts.sum())
+    best_score, best_iteration, best_counts = -np.inf, -1, counts.copy()
+    if size:
+        best_score = scorer.score_total(total, size)
+        best_iteration = 0
+        trajectory.append((0, best_score))
+    for iteration in range(1, iters + 1):
+        candidates = subset if replacement else subset[counts[subset] == 0]
+        if candidates.size == 0:
+            break
+        candidate_scores = scorer.score(total, size, candidates)
+        # Candidates are sorted, so the first best is the lowest index.
+        pick = _first_best(sign * candidate_scores)
+        model = candidates[pick]
+        selection.append(int(model))
+        counts[model] += 1
+        total += scorer.members[model]
+        size += 1
+        trajectory.append((iteration, float(candidate_scores[pick])))
+        if best_iteration < 0 or _improves(sign * candidate_scores[pick], sign * best_score):
+            best_score, best_iteration, best_counts = float(candidate_scores[pick]), iteration, counts.copy()
+    return {"counts": best_counts, "trajectory": trajectory, "selection": selection, "best_iteration": best_iteration, "best_score": best_score}
+
+
+def _first_best(gains: NDArray[np.float64]) -> int:
+    """Index of the first gain within rounding noise of the largest (NaN never wins)."""
+    gains = np.nan_to_num(gains, nan=-np.inf)
+    top = gains.max()
+    return int(np.flatnonzero(gains >= top - _TOLERANCE * max(1.0, abs(top)))[0])
+
+
+def _improves(gain: float, best: float) -> bool:
+    """Whether ``gain`` beats ``best`` by more than rounding noise."""
+    return gain > best + _TOLERANCE * max(1.0, abs(best))
+
+
+class _CandidateScorer:
+    """Scores the mean of (chosen members + one candidate) for many candidates at once.
+
+    ``members`` holds each model's prediction in the form the metric needs, model
+    first: (n_models, n_samples) true-class probabilities for log loss, the values for
+    binary and regression metrics, (n_models, n_samples, n_classes) probabilities for
+    multiclass accuracy and AUC (labels become one-hot votes).
+    """
+
+    def __init__(self, oof: NDArray, y: NDArray, *, kind: str, metric: str):
+        oof = np.asarray(oof)
+        y = np.asarray(y)
+        if kind == "labels":
+            classes, oof = one_hot(oof, np.unique(np.concatenate([np.unique(y), np.unique(oof)])))
+            y, kind = np.searchsorted(classes, y), "multiclass"
+        oof = oof.astype(np.float64, copy=False)
+        if metric == "logloss":
+            truth = metrics.true_class_probability(y, oof, kind=kind)
+            self.members = np.ascontiguousarray(truth.T)
+        elif kind == "multiclass":
+            self.members = np.ascontiguousarray(oof)
+        else:
+            self.members = np.ascontiguousarray(oof.T)
+        self.kind, self.metric, self.y = kind, metric, y
+        self.n_models = self.members.shape[0]
+        self._buffer = self._scratch = None
+        if metric == "auc":
+            if kind == "binary":
+                self.positives = [y == 1]
+            else:
+                self.positives = [y == c for c in range(self.members.shape[2])]
+            for positive in self.positives:
+                if positive.all() or not positive.any():
+                    raise ValueError("auc is undefined when a class is absent from y (or is all of it)")
+
+    def empty(self) -> NDArray[np.float64]:
+        """A zero running sum."""
+        return np.zeros(self.members.shape[1:])
+
+    def score(self, total: NDArray, size: int, candidates: NDArray) -> NDArray[np.float64]:
+        """Score of ``(total + members[j]) / (size + 1)`` for every j in ``candidates``."""
+        per_model = int(np.prod(self.members.shape[1:]))
+        step = max(1, _CHUNK_VALUES // per_model)
+        if self._buffer is None or self._buffer.shape[0] < min(step, len(candidates)):
+            # Reused across iterations: fresh multi-megabyte arrays cost page faults.
+            self._buffer = np.empty((min(step, self.n_models),) + self.members.shape[1:])
+            self._scratch = np.empty_like(self._buffer) if self.metric == "auc" else None
+        scores = np.empty(len(candidates))
+        for start in range(0, len(candidates), step):
+            chunk = candidates[start : start + step]
+            means = self._buffer[: len(chunk)]
+            np.take(self.members, chunk, axis=0, out=means)
+            means += total
+            means /= size + 1
+            scores[start : start + step] = self._score_means(means, self._scratch)
+        return scores
+
+    def score_total(self, total: NDArray, size: int) -> float:
+        """Score of the ensemble whose members sum to ``total``."""
+        return float(self._score_means((total / size)[None])[0])
+
+    def score_weights(self, weights: NDArray) -> float:
+        """Score of the weighted mean of all members."""
+        return float(self._score_means(np.tensordot(weights, self.members, axes=1)[None])[0])
+
+    def _score_means(self, means: NDArray[np.float64], scratch: NDArray | None = None) -> NDArray[np.float64]:
+        """Scores of candidate ensembles, one per row of ``means`` (which it overwrites)."""
+        metric = self.metric
+        if metric == "logloss":
+            np.clip(means, metrics.EPSILON, 1 - metrics.EPSILON, out=means)
+            return -np.log(means, out=means).mean(axis=1)
+        if metric == "rmse":
+            means -= self.y
+            return np.sqrt(np.mean(np.square(means, out=means), axis=1))
+        if metric == "mae":
+            means -= self.y
+            return np.mean(np.abs(means, out=means), axis=1)
+        if metric == "accuracy":
+            predicted = means > 0.5 if self.kind == "binary" else np.argmax(means, axis=2)
+            return np.mean(predicted == self.y, axis=1)
+        if self.kind == "binary":
+            scratch = None if scratch is None else scratch[: means.shape[0]]
+            return metrics._auc_rows(self.positives[0], means, overwrite=True, scratch=scratch)
+        return np.mean([metrics._auc_rows(positive, means[:, :, c]) for c, positive in enumerate(self.positives)], axis=0)

@@ -1,0 +1,83 @@
+"""Blending: a meta-learner fitted on a holdout slice's predictions predicts the test rows.
+
+The base models were fitted without the holdout rows, so their predictions there are as
+honest as OOF predictions; the meta-learner and its features are those of
+:mod:`blender.stacking`, which this module reuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from blender import metrics
+from blender.stacking import MetaLearner, stack
+
+
+@dataclass(frozen=True, eq=False)
+class HoldoutResult:
+    """What :func:`holdout_blend` produced.
+
+    Attributes
+    ----------
+    test_predictions : ndarray of shape (n_test,) or (n_test, n_classes)
+    cv_score : float
+        The meta-learner's cross-validated score over the holdout rows.
+    metric : str
+    meta : str
+    """
+
+    test_predictions: NDArray
+    cv_score: float
+    metric: str
+    meta: str
+
+
+def holdout_blend(
+    holdout: NDArray,
+    y_holdout: NDArray,
+    test: NDArray,
+    *,
+    kind: metrics.Kind,
+    meta: MetaLearner = "logreg",
+    folds: int = 5,
+    train_features: NDArray | None = None,
+    test_features: NDArray | None = None,
+    fwls: bool = False,
+    quadratic: bool = False,
+    logit: bool = False,
+    metric: metrics.Metric | None = None,
+    random_state: int | None = None,
+) -> HoldoutResult:
+    """Fit the meta-learner on holdout predictions and truth, and predict the test rows.
+
+    Parameters are those of :func:`blender.stacking.stack`, with the holdout rows in
+    place of the OOF rows: ``holdout`` is (n_holdout, n_models) or (n_models, n_holdout,
+    n_classes), ``train_features`` are the holdout rows' features, and ``folds`` splits
+    the holdout rows for the meta-learner's cross-validated score.
+
+    Returns
+    -------
+    HoldoutResult
+
+    See Also
+    --------
+    blender.stacking.stack : the same on OOF predictions.
+
+    Examples
+    --------
+    >>> holdout = np.array([[0.9, 0.7], [0.2, 0.4], [0.8, 0.6], [0.3, 0.2], [0.7, 0.9], [0.1, 0.3]])
+    >>> result = holdout_blend(holdout, np.array([1, 0, 1, 0, 1, 0]), np.array([[0.95, 0.8]]),
+    ...                        kind="binary", folds=3, random_state=0)
+    >>> result.test_predictions.round(2)
+    array([0.62])
+    """
+    result = stack(
+        holdout, y_holdout, test, kind=kind, meta=meta, folds=folds, train_features=train_features,
+        test_features=test_features, fwls=fwls, quadratic=quadratic, logit=logit, metric=metric,
+        random_state=random_state,
+    )
+    return HoldoutResult(test_predictions=result.test_predictions, cv_score=result.cv_score,
+                         metric=result.metric, meta=result.meta)

@@ -1,0 +1,156 @@
+"""The command line of the model zoo: ``python -m models oof`` and ``python -m models holdout``.
+
+Each command loads the data once, picks the learners, runs the shared fold loop (or
+the holdout fit), writes the contract's files under ``--root`` and reports on stderr.
+Bad input ends in one ``Error: ...`` line and exit code 1, never a traceback.
+
+Examples::
+
+    python -m models oof --models "rf et cnn_allconv" --jobs 2
+    python -m models oof --data path/to/kaggle_folder --target Survived --id PassengerId
+    python -m models holdout --holdout-fraction 0.2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from models import output
+from models.data import DataError, load_dataset
+from models.oof import format_scores, run_holdout, run_oof, score
+from models.registry import ALIASES, LEARNERS, ModelsError, select_learners
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``oof`` and ``holdout`` commands and their shared options."""
+    parser = argparse.ArgumentParser(
+        prog="python -m models",
+        description="Train the base learners on shared folds and write the prediction files blend reads.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument(
+        "--models",
+        default="all",
+        help=f"learners and families, space or comma separated (default: all). Learners: {', '.join(LEARNERS)}. "
+        f"Families: {', '.join(ALIASES)}.",
+    )
+    shared.add_argument("--data", default="digits", help="digits (default), cifar10, a folder with train.csv and test.csv, or an .npz file")
+    shared.add_argument("--target", help="target column of train.csv (default: the column test.csv lacks)")
+    shared.add_argument("--id", dest="id_column", help="id column of the CSV files (default: their first column)")
+    shared.add_argument("--task", choices=["classification", "regression"], help="override the task guessed from the target")
+    shared.add_argument("--seed", type=int, default=0, help="seed of the folds, the split and every model (default: 0)")
+    shared.add_argument("--jobs", type=int, default=1, help="parallel (learner, fold) tasks; -1 for every core (default: 1)")
+    shared.add_argument("--epochs", type=int, help="most epochs per CNN, early stopping may end sooner (default: 80)")
+    shared.add_argument("--augment", action="store_true", help="train the CNNs with random shifts of up to 1/8 of the image")
+    shared.add_argument("--root", type=Path, default=Path("."), help="folder that receives data/ and submissions/ (default: .)")
+
+    oof = commands.add_parser(
+        "oof",
+        parents=[shared],
+        help="out-of-fold and test predictions: submissions/NAME.csv, submissions/oof/NAME.csv",
+        description="Run every learner over the same K folds. Writes submissions/NAME.csv (test rows, "
+        "averaged over the fold models), submissions/oof/NAME.csv (training rows, each predicted by the "
+        "model that did not see it), data/train_labels.csv and data/folds.csv. "
+        'Example: python -m models oof --models "rf et cnn_allconv" --jobs 2',
+    )
+    oof.add_argument("--folds", type=int, default=5, help="number of folds (default: 5)")
+
+    holdout = commands.add_parser(
+        "holdout",
+        parents=[shared],
+        help="predictions for a holdout slice: submissions/holdout/NAME.csv",
+        description="Fit each learner once on the training rows minus a seeded, stratified holdout slice "
+        "and write its predictions for that slice to submissions/holdout/NAME.csv (and data/train_labels.csv). "
+        "Example: python -m models holdout --holdout-fraction 0.2 --jobs 2",
+    )
+    holdout.add_argument("--holdout-fraction", type=float, default=0.2, help="share of training rows held out (default: 0.2)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; return the exit code (0, or 1 after an ``Error:`` line)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    arguments = build_parser().parse_args(argv)
+    try:
+        if arguments.jobs == 0:
+            raise ModelsError("--jobs 0: give 1 or more parallel jobs, or -1 for every core.")
+        if arguments.epochs is not None and arguments.epochs < 1:
+            raise ModelsError(f"--epochs {arguments.epochs}: give at least 1.")
+        data = load_dataset(
+            arguments.data, target=arguments.target, id_column=arguments.id_column, task=arguments.task, seed=arguments.seed
+        )
+        learners = select_learners(arguments.models, has_images=data.has_images)
+        if arguments.command == "oof":
+            _oof(arguments, data, learners)
+        else:
+            _holdout(arguments, data, learners)
+    except (DataError, ModelsError) as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _describe(data, learners, arguments) -> str:
+    kind = f"{data.n_classes} classes" if data.task != "regression" else "regression"
+    return (
+        f"{data.name}: {len(data.ids_train)} training rows, {len(data.ids_test)} test rows, {kind}; "
+        f"{len(learners)} learners on {arguments.jobs} job(s): {' '.join(learner.name for learner in learners)}"
+    )
+
+
+def _report_device(learners) -> None:
+    """Say where the CNNs train; TensorFlow is imported here only if a CNN is on the list."""
+    if any(learner.inputs == "images" for learner in learners):
+        from models.cnn import device_name
+
+        device = device_name()
+        print(f"CNNs train on the {device}" + (" (TensorFlow sees no GPU)" if device == "CPU" else ""), file=sys.stderr)
+
+
+def _oof(arguments, data, learners) -> None:
+    print(_describe(data, learners, arguments) + f"; {arguments.folds} folds", file=sys.stderr)
+    _report_device(learners)
+    start = time.perf_counter()
+    results = run_oof(
+        learners, data, n_folds=arguments.folds, seed=arguments.seed, n_jobs=arguments.jobs,
+        epochs=arguments.epochs, augment=arguments.augment,
+    )  # fmt: skip
+    root = arguments.root
+    output.write_labels(data, root)
+    output.write_folds(data, next(iter(results.values())).folds, root)
+    for name, result in results.items():
+        output.write_oof_result(data, name, result.oof, result.test, root)
+    print(f"\nOOF scores ({arguments.folds} folds, {time.perf_counter() - start:.0f} s in all):", file=sys.stderr)
+    print(format_scores(results, data.y_train, data.task), file=sys.stderr)
+    if data.y_test is not None:
+        # The kept-aside truth previews what the test files score; blends should beat this.
+        test_scores = {name: score(data.y_test, result.test, data.task) for name, result in results.items()}
+        metric = "rmse" if data.task == "regression" else "accuracy"
+        pick = min if data.task == "regression" else max
+        best = pick(test_scores, key=lambda name: test_scores[name][metric])
+        print(f"best single model on the kept-aside test rows: {best}, {metric} {test_scores[best][metric]:.4f}", file=sys.stderr)
+    print(f"wrote {root / 'submissions'}/NAME.csv and {root / 'submissions' / 'oof'}/NAME.csv for {len(results)} learners, "
+          f"{root / 'data' / 'train_labels.csv'}", file=sys.stderr)  # fmt: skip
+
+
+def _holdout(arguments, data, learners) -> None:
+    print(_describe(data, learners, arguments) + f"; holdout fraction {arguments.holdout_fraction}", file=sys.stderr)
+    _report_device(learners)
+    start = time.perf_counter()
+    holdout_rows, predictions = run_holdout(
+        learners, data, fraction=arguments.holdout_fraction, seed=arguments.seed, n_jobs=arguments.jobs,
+        epochs=arguments.epochs, augment=arguments.augment,
+    )  # fmt: skip
+    output.write_labels(data, arguments.root)
+    for name, holdout_predictions in predictions.items():
+        output.write_holdout_result(data, name, holdout_rows, holdout_predictions, arguments.root)
+    print(
+        f"wrote {arguments.root / 'submissions' / 'holdout'}/NAME.csv for {len(predictions)} learners "
+        f"({len(holdout_rows)} holdout rows, {time.perf_counter() - start:.0f} s)",
+        file=sys.stderr,
+    )

@@ -1,0 +1,402 @@
+"""Keras CNNs for the model zoo, and the adapter that trains them like scikit-learn models.
+
+The builders follow keras-io's ``make_model(input_shape, num_classes)``: Functional API,
+one short paragraph per block, a ``keras.Model`` out. ``num_classes`` picks the head:
+softmax for 3 or more classes, one sigmoid unit for 2, one linear unit for 1
+(regression). They scale to the input: images of 16 pixels or less get one
+down-sampling stage and narrow layers (the 8x8 digits), larger ones two stages and
+the widths of the papers.
+
+- ``make_convpool_cnn``, ``make_all_conv_cnn``: ConvPool-CNN-C and All-CNN-C of
+  Springenberg et al. (2015), "Striving for simplicity: the all convolutional net".
+- ``make_nin_cnn``: Network in Network (Lin et al., 2013).
+- ``make_batchnorm_cnn``: a deeper VGG-style net with batch normalisation, he-normal
+  initialisation and dropout.
+- ``make_separable_cnn``: depthwise-separable convolutions, as in keras-io's
+  image classification from scratch.
+
+TensorFlow and Keras are imported when a model is built, never at import time, so the
+other learners run without them. TensorFlow uses a GPU when it sees one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+import numpy as np
+from numpy.typing import NDArray
+
+from models.problem import Problem
+
+# Training hyperparameters, shared by every CNN.
+batch_size = 32
+epochs = 80
+#: Epochs without a better loss on the early-stopping slice before training stops.
+patience = 15
+#: Early stopping ignores the first epochs, while batch-norm statistics settle.
+warmup_epochs = 5
+#: Batch-norm moving averages follow the batch statistics faster than Keras' 0.99,
+#: which lags too far behind on a thousand images.
+batch_norm_momentum = 0.9
+#: Share of the training rows set aside to decide when to stop.
+early_stopping_fraction = 0.1
+learning_rate = 1e-3
+
+
+def import_keras(threads: int | None = None):
+    """Import Keras on TensorFlow, quietly, limited to ``threads`` CPU threads.
+
+    The thread limit only takes effect before TensorFlow starts its runtime, which
+    is why every fold task calls this first: with two jobs on two cores, each job's
+    TensorFlow gets one core instead of both fighting for two.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    with _quiet_stderr():
+        import keras
+        import tensorflow as tf
+
+    # Python-side warnings (tf.function retracing when a worker builds its next
+    # fold's model) are noise here too.
+    tf.get_logger().setLevel("ERROR")
+    try:
+        if threads:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        # Several jobs may share one GPU: let each take memory as it needs it,
+        # instead of the first one taking it all.
+        for gpu in tf.config.list_physical_devices("GPU"):
+            tf.config.experimental.set_memory_growth(gpu, True)
+    except RuntimeError:
+        pass  # The runtime is already running in this process; keep its settings.
+    return keras
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence file descriptor 2 while TensorFlow loads.
+
+    Its C++ libraries log "oneDNN custom operations are on" and "Could not find cuda
+    drivers" before ``TF_CPP_MIN_LOG_LEVEL`` is read, once per worker process; only
+    redirecting the descriptor stops that noise. Python errors still show: the import
+    raises after the descriptor is restored.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def device_name() -> str:
+    """``GPU`` when TensorFlow sees one, else ``CPU``."""
+    import_keras()
+    import tensorflow as tf
+
+    return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
+
+
+def _n_downsamples(input_shape: tuple[int, ...]) -> int:
+    """One stride/pool stage for small images (8x8 digits), two for larger ones."""
+    return 1 if min(input_shape[:2]) <= 16 else 2
+
+
+def _base_width(input_shape: tuple[int, ...]) -> int:
+    """Narrow layers for small images (fast on a CPU), the papers' 96 for larger ones."""
+    return 32 if min(input_shape[:2]) <= 16 else 96
+
+
+def _head_units(num_classes: int) -> tuple[int, str]:
+    """Output units and activation: softmax for classes, one sigmoid for two, one linear for regression."""
+    if num_classes == 1:
+        return 1, "linear"
+    if num_classes == 2:
+        return 1, "sigmoid"
+    return num_classes, "softmax"
+
+
+def _augmentation():
+    """Light augmentation: shifts of up to an eighth of the image, active only in training."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential(
+        [layers.RandomTranslation(0.125, 0.125, fill_mode="constant")],
+        name="augmentation",
+    )
+
+
+def _inputs(input_shape, augment: bool):
+    """The input layer, followed by augmentation when asked for."""
+    import keras
+
+    inputs = keras.Input(shape=input_shape)
+    x = _augmentation()(inputs) if augment else inputs
+    return inputs, x
+
+
+def _class_map_head(x, num_classes: int):
+    """Springenberg/NIN head: a 1x1 convolution to one map per class, global average pooling.
+
+    The 1x1 convolution is linear: the maps are averaged first, and the softmax (or
+    sigmoid) comes after the average, as in both papers.
+    """
+    from keras import layers
+
+    units, activation = _head_units(num_classes)
+    x = layers.Conv2D(units, 1, name="class_maps")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    return layers.Activation(activation, dtype="float32")(x)
+
+
+def make_convpool_cnn(input_shape, num_classes, *, augment=False, dropout=0.3):
+    """ConvPool-CNN-C (Springenberg et al. 2015): three 3x3 convolutions, then max pooling.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(height, width, channels)``.
+    num_classes : int
+        3 or more: softmax; 2: one sigmoid unit; 1: one linear unit (regression).
+    augment : bool, default=False
+        Random shifts while training.
+    dropout : float, default=0.3
+        Dropout after each pooling stage (the paper uses 0.5 on much wider layers).
+
+    Returns
+    -------
+    keras.Model
+    """
+    import keras
+    from keras import layers
+
+    width = _base_width(input_shape)
+    inputs, x = _inputs(input_shape, augment)
+
+    # Convolution stages, each ending in 3x3 max pooling with stride 2.
+    for stage in range(_n_downsamples(input_shape)):
+        filters = width * 2**stage
+        for _ in range(3):
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        x = layers.Dropout(dropout)(x)
+
+    # The top of model C: a 3x3 then a 1x1 convolution, then the class maps.
+    x = layers.Conv2D(2 * width, 3, padding="same", activation="relu")(x)
+    x = layers.Conv2D(2 * width, 1, activation="relu")(x)
+    return keras.Model(inputs, _class_map_head(x, num_classes), name="cnn_convpool")
+
+
+def make_all_conv_cnn(input_shape, num_classes, *, augment=False, dropout=0.3):
+    """All-CNN-C (Springenberg et al. 2015): pooling replaced by 3x3 convolutions of stride 2.
+
+    Parameters and return value as :func:`make_convpool_cnn`.
+    """
+    import keras
+    from keras import layers
+
+    width = _base_width(input_shape)
+    inputs, x = _inputs(input_shape, augment)
+
+    # Each stage: two 3x3 convolutions, then one of stride 2 that does the pooling's job.
+    for stage in range(_n_downsamples(input_shape)):
+        filters = width * 2**stage
+        for _ in range(2):
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
+        x = layers.Dropout(dropout)(x)
+
+    x = layers.Conv2D(2 * width, 3, padding="same", activation="relu")(x)
+    x = layers.Conv2D(2 * width, 1, activation="relu")(x)
+    return keras.Model(inputs, _class_map_head(x, num_classes), name="cnn_allconv")
+
+
+def make_nin_cnn(input_shape, num_classes, *, augment=False, dropout=0.3):
+    """Network in Network (Lin et al. 2013): mlpconv blocks and a global-average-pooling head.
+
+    Each mlpconv block is a spatial convolution followed by two 1x1 convolutions
+    (the "micro network"); the last block ends in the linear class maps.
+    Parameters and return value as :func:`make_convpool_cnn`.
+    """
+    import keras
+    from keras import layers
+
+    width = _base_width(input_shape)
+    inputs, x = _inputs(input_shape, augment)
+
+    # mlpconv blocks with pooling between them; the first uses a wider 5x5 kernel.
+    for stage in range(_n_downsamples(input_shape)):
+        filters = width * 2**stage
+        x = layers.Conv2D(filters, 5 if stage == 0 else 3, padding="same", activation="relu")(x)
+        x = layers.Conv2D(filters, 1, activation="relu")(x)
+        x = layers.Conv2D(filters, 1, activation="relu")(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        x = layers.Dropout(dropout)(x)
+
+    # The last mlpconv block, whose final 1x1 convolution gives the class maps.
+    x = layers.Conv2D(2 * width, 3, padding="same", activation="relu")(x)
+    x = layers.Conv2D(2 * width, 1, activation="relu")(x)
+    return keras.Model(inputs, _class_map_head(x, num_classes), name="cnn_nin")
+
+
+def make_batchnorm_cnn(input_shape, num_classes, *, augment=False, dropout=0.4):
+    """A deeper VGG-style CNN: conv, batch normalisation, ReLU; he-normal init; dropout.
+
+    Parameters and return value as :func:`make_convpool_cnn`.
+    """
+    import keras
+    from keras import layers
+
+    width = _base_width(input_shape)
+    inputs, x = _inputs(input_shape, augment)
+
+    # Blocks of two conv-BN-ReLU layers; the bias is dropped since BN re-centres.
+    n_downsamples = _n_downsamples(input_shape)
+    for stage in range(n_downsamples + 1):
+        filters = width * 2**stage
+        for _ in range(2):
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer="he_normal")(x)
+            x = layers.BatchNormalization(momentum=batch_norm_momentum)(x)
+            x = layers.Activation("relu")(x)
+        if stage < n_downsamples:
+            x = layers.MaxPooling2D(2)(x)
+            x = layers.Dropout(dropout / 2)(x)
+
+    # A dense head on the pooled features.
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(4 * width, kernel_initializer="he_normal", use_bias=False)(x)
+    x = layers.BatchNormalization(momentum=batch_norm_momentum)(x)
+    x = layers.Activation("relu")(x)
+    x = layers.Dropout(dropout)(x)
+    units, activation = _head_units(num_classes)
+    outputs = layers.Dense(units, activation=activation, dtype="float32")(x)
+    return keras.Model(inputs, outputs, name="cnn_bn")
+
+
+def make_separable_cnn(input_shape, num_classes, *, augment=False, dropout=0.25):
+    """A depthwise-separable CNN with residual blocks, as keras-io's ``make_model``.
+
+    Parameters and return value as :func:`make_convpool_cnn`.
+    """
+    import keras
+    from keras import layers
+
+    width = _base_width(input_shape)
+    inputs, x = _inputs(input_shape, augment)
+
+    # Entry block: one ordinary convolution, since a 1-channel input gives a
+    # depthwise convolution nothing to separate.
+    x = layers.Conv2D(width, 3, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization(momentum=batch_norm_momentum)(x)
+    x = layers.Activation("relu")(x)
+    previous_block = x
+
+    # Separable blocks with a strided 1x1 residual projection around each.
+    for stage in range(_n_downsamples(input_shape)):
+        filters = 2 * width * 2**stage
+        for _ in range(2):
+            x = layers.Activation("relu")(x)
+            x = layers.SeparableConv2D(filters, 3, padding="same", use_bias=False)(x)
+            x = layers.BatchNormalization(momentum=batch_norm_momentum)(x)
+        x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+        residual = layers.Conv2D(filters, 1, strides=2, padding="same")(previous_block)
+        x = layers.add([x, residual])
+        previous_block = x
+
+    x = layers.SeparableConv2D(4 * width, 3, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization(momentum=batch_norm_momentum)(x)
+    x = layers.Activation("relu")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(dropout)(x)
+    units, activation = _head_units(num_classes)
+    outputs = layers.Dense(units, activation=activation, dtype="float32")(x)
+    return keras.Model(inputs, outputs, name="cnn_separable")
+
+
+class KerasLearner:
+    """Train a CNN builder like a scikit-learn estimator: ``fit``, ``predict_proba``, ``predict``.
+
+    ``fit`` sets aside a slice of the rows it is given (``early_stopping_fraction``,
+    stratified) to decide when to stop and which epoch's weights to keep. The fold
+    loop only ever gives it the training folds, so the held-out fold plays no part
+    in training and its predictions stay honest.
+
+    Parameters
+    ----------
+    make_model : callable
+        A builder ``make_model(input_shape, num_classes, *, augment)``.
+    problem : Problem
+        Task, input shape, seed, epochs, threads and whether to augment.
+    """
+
+    def __init__(self, make_model, problem: Problem):
+        self.make_model = make_model
+        self.problem = problem
+        self.model = None
+        self.epochs_trained = 0
+
+    def fit(self, X: NDArray, y: NDArray) -> "KerasLearner":
+        """Train on images ``X`` of shape (n, h, w, c) and targets ``y`` (class codes or floats)."""
+        from sklearn.model_selection import train_test_split
+
+        problem = self.problem
+        keras = import_keras(problem.threads)
+        # A worker trains many models in turn; drop the previous ones' graphs.
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(problem.seed)
+
+        stratify = None if problem.task == "regression" else y
+        X_fit, X_stop, y_fit, y_stop = train_test_split(
+            X, y, test_size=early_stopping_fraction, stratify=stratify, random_state=problem.seed
+        )
+        num_classes = 1 if problem.task == "regression" else problem.n_classes
+        self.model = self.make_model(tuple(X.shape[1:]), num_classes, augment=problem.augment)
+        loss = {
+            "regression": "mean_squared_error",
+            "binary": "binary_crossentropy",
+            "multiclass": "sparse_categorical_crossentropy",
+        }[problem.task]
+        self.model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+        callbacks = [
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=patience, restore_best_weights=True, start_from_epoch=warmup_epochs
+            ),
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=max(2, patience // 3)),
+        ]
+        history = self.model.fit(
+            X_fit,
+            y_fit.astype("float32"),
+            validation_data=(X_stop, y_stop.astype("float32")),
+            epochs=problem.epochs or epochs,
+            batch_size=batch_size,
+            callbacks=callbacks,
+            verbose=0,
+        )
+        self.epochs_trained = len(history.history["loss"])
+        return self
+
+    def _raw_predict(self, X: NDArray) -> NDArray:
+        return np.asarray(self.model.predict(X, batch_size=256, verbose=0), dtype=np.float64)
+
+    def predict_proba(self, X: NDArray) -> NDArray:
+        """Class probabilities of shape (n, n_classes); two columns for a binary target."""
+        scores = self._raw_predict(X)
+        if self.problem.task == "binary":
+            positive = scores.reshape(-1)
+            return np.column_stack([1.0 - positive, positive])
+        return scores
+
+    def predict(self, X: NDArray) -> NDArray:
+        """Predicted values (regression) of shape (n,)."""
+        return self._raw_predict(X).reshape(-1)
+
+
+def make_cnn(problem: Problem, *, make_model) -> KerasLearner:
+    """The zoo's builder for a CNN: wrap the architecture ``make_model`` for the fold loop."""
+    return KerasLearner(make_model, problem)

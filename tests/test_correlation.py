@@ -1,0 +1,42 @@
+"""correlation.correlation_matrix against pandas, and label_agreement."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from blender.correlation import correlation_matrix, label_agreement
+
+
+RNG = np.random.default_rng(3)
+BASE = RNG.random(50)
+SCORES = np.column_stack([BASE + RNG.normal(0, s, 50) for s in (0.05, 0.2, 0.5)] + [np.round(BASE, 1)])
+
+
+@pytest.mark.parametrize("method", ["pearson", "spearman", "kendall"])
+def test_matches_pandas(method):
+    expected = pd.DataFrame(SCORES).corr(method=method).to_numpy()
+    assert np.allclose(correlation_matrix(SCORES, method=method), expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["pearson", "spearman", "kendall"])
+def test_class_probabilities_correlate_over_all_cells(method):
+    probabilities = RNG.dirichlet(np.ones(3), size=(3, 10))
+    flat = pd.DataFrame({m: probabilities[m].ravel() for m in range(3)})
+    assert np.allclose(correlation_matrix(probabilities, method=method), flat.corr(method=method).to_numpy(), atol=1e-12)
+
+
+def test_constant_column_gives_nan_off_the_diagonal():
+    scores = np.column_stack([np.arange(5.0), np.full(5, 0.5)])
+    matrix = correlation_matrix(scores)
+    assert np.isnan(matrix[0, 1]) and np.isnan(matrix[1, 0]) and matrix[1, 1] == 1.0
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="unknown correlation method 'cosine'"):
+        correlation_matrix(SCORES, method="cosine")
+
+
+def test_label_agreement_by_hand():
+    labels = np.array([["a", "a", "b"], ["b", "a", "b"], ["c", "c", "c"], ["a", "a", "a"]])
+    expected = [[1.0, 0.75, 0.75], [0.75, 1.0, 0.5], [0.75, 0.5, 1.0]]
+    assert np.allclose(label_agreement(labels), expected)
