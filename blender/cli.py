@@ -292,6 +292,12 @@ def rank_average_command(
     else:
         if history.is_dir():
             history_paths = [history / path.name for path in predictions.paths]
+            missing = [path for path in history_paths if not path.exists()]
+            if missing:
+                raise BlendInputError(
+                    f"{missing[0]} not found: --history {history} needs NAME.csv for each file "
+                    f"({len(missing)} missing); or pass one CSV to rank every file against."
+                )
             earlier = io.read_predictions(history_paths, id_column=id_column, like=predictions).values
         else:
             single = io.read_predictions([history], id_column=id_column, like=predictions).values
@@ -334,10 +340,12 @@ def corr_command(
         title = f"{method.value} correlation"
     names = predictions.names
     typer.echo(format_table(["", *names], [[name, *map(float, row)] for name, row in zip(names, matrix)]))
-    off_diagonal = matrix[~np.eye(len(names), dtype=bool)]
-    if off_diagonal.size:
-        i, j = np.unravel_index(np.nanargmax(np.where(np.eye(len(names), dtype=bool), -np.inf, matrix)), matrix.shape)
+    masked = np.where(np.eye(len(names), dtype=bool) | np.isnan(matrix), -np.inf, matrix)
+    if np.isfinite(masked).any():
+        i, j = np.unravel_index(np.argmax(masked), matrix.shape)
         say(f"{title}; most alike: {names[i]} and {names[j]} ({matrix[i, j]:.4f})")
+    elif len(names) > 1:
+        say(f"{title}; no pair has a defined correlation (is a file constant?)")
     if out is not None:
         text = "\n".join([",".join(["model", *names])] + [",".join([n, *(repr(float(v)) for v in row)]) for n, row in zip(names, matrix)])
         io.write_text(out, text + "\n")

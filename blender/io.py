@@ -191,6 +191,9 @@ def read_predictions(
         if progress is not None:
             progress(f"read {path} ({n_samples:,} rows)")
 
+    if task is None and kind == "regression" and n_models > 1:
+        _check_first_is_not_a_broken_probability(first, values)
+
     classes = None
     if kind == "labels":
         classes = sorted(label_codes, key=label_codes.get)
@@ -533,6 +536,19 @@ def _infer_kind(table: _Table) -> Kind:
     if low is not None and 0.0 <= low and high <= 1.0:
         return "binary"
     return "regression"
+
+
+def _check_first_is_not_a_broken_probability(first: _Table, values: NDArray[np.float64]) -> None:
+    """The kind comes from the first file; when every other file holds probabilities, its values
+    outside [0, 1] are an error in it, not a sign of regression (the files' order must not matter)."""
+    others = values[:, 1:]
+    if others.min() >= 0.0 and others.max() <= 1.0:
+        column = values[:, 0]
+        index = int(((column < 0.0) | (column > 1.0)).argmax())
+        raise BlendInputError(
+            f"{first.path}: {column[index]:g} at id {first.ids[index].as_py()} (column '{next(iter(first.columns))}') "
+            "is outside [0, 1] while the other files hold probabilities; pass --task regression if these are not probabilities."
+        )
 
 
 def _numeric(table: _Table, column: str, kind: Kind) -> NDArray[np.float64]:

@@ -296,13 +296,28 @@ def test_corr_of_labels_is_the_share_of_agreeing_rows(blend, write_csv):
     assert "0.750000" in result.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="cli.corr_command reports a file as most alike itself when no pair has a correlation")
 def test_corr_with_a_constant_file_does_not_call_a_file_most_alike_itself(blend, write_csv):
     a = write_csv("a.csv", "id,target\n1,0.1\n2,0.7\n3,0.4\n")
     c = write_csv("const.csv", "id,target\n1,0.5\n2,0.5\n3,0.5\n")
     result = blend("corr", a, c)
     assert result.exit_code == 0
     assert "most alike: a and a" not in result.stderr
+    assert "no pair has a defined correlation (is a file constant?)" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["average", "rank-average", "vote", "corr"])
+def test_a_broken_probability_file_listed_first_is_refused_too(blend, write_csv, out_path, command):
+    # The kind comes from the first file, but the order of the files must not decide whether
+    # a probability of 1.07 is an error: with the bad file first it is refused all the same.
+    bad = write_csv("a_bad.csv", "id,target\n1,0.2\n2,1.07\n3,0.4\n")
+    good = write_csv("b_good.csv", "id,target\n1,0.3\n2,0.9\n3,0.5\n")
+    result = blend(command, bad, good, "-o", out_path)
+    assert result.exit_code == 1
+    assert f"Error: {bad}: 1.07 at id 2 (column 'target') is outside [0, 1]" in result.stderr
+    assert "Traceback" not in result.output
+    assert out_path.read_bytes() == b"id,target\nprevious,0.5\n"
+    ok = blend(command, bad, good, "--task", "regression", "-o", out_path)
+    assert ok.exit_code == (1 if command == "vote" else 0)
 
 
 def test_geometric_mean_of_negative_regression_values_is_refused(blend, write_csv, out_path):
