@@ -155,6 +155,20 @@ def _class_map_head(x, num_classes: int):
     return layers.Activation(activation, dtype="float32")(x)
 
 
+def _conv_bn_relu(x, filters, kernel, strides=1, padding="valid"):
+    """Convolution, batch normalisation, ReLU, with he-normal init.
+
+    The papers' plain ReLU convolutions need hundreds of epochs; on 1,400 small digits batch
+    normalisation lets each of the three train as well as the others in tens of epochs, which
+    is what makes their average a fair test of averaging.
+    """
+    from keras import layers
+
+    x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False, kernel_initializer="he_normal")(x)
+    x = layers.BatchNormalization(momentum=batch_norm_momentum)(x)
+    return layers.Activation("relu")(x)
+
+
 def make_convpool_cnn(input_shape, num_classes, *, augment=False, dropout=0.3):
     """ConvPool-CNN-C (Springenberg et al. 2015): three 3x3 convolutions, then max pooling.
 
@@ -183,13 +197,13 @@ def make_convpool_cnn(input_shape, num_classes, *, augment=False, dropout=0.3):
     for stage in range(_n_downsamples(input_shape)):
         filters = width * 2**stage
         for _ in range(3):
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+            x = _conv_bn_relu(x, filters, 3, padding="same")
         x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
         x = layers.Dropout(dropout)(x)
 
     # The top of model C: a 3x3 then a 1x1 convolution, then the class maps.
-    x = layers.Conv2D(2 * width, 3, padding="same", activation="relu")(x)
-    x = layers.Conv2D(2 * width, 1, activation="relu")(x)
+    x = _conv_bn_relu(x, 2 * width, 3, padding="same")
+    x = _conv_bn_relu(x, 2 * width, 1)
     return keras.Model(inputs, _class_map_head(x, num_classes), name="cnn_convpool")
 
 
@@ -208,12 +222,12 @@ def make_all_conv_cnn(input_shape, num_classes, *, augment=False, dropout=0.3):
     for stage in range(_n_downsamples(input_shape)):
         filters = width * 2**stage
         for _ in range(2):
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-        x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
+            x = _conv_bn_relu(x, filters, 3, padding="same")
+        x = _conv_bn_relu(x, filters, 3, strides=2, padding="same")
         x = layers.Dropout(dropout)(x)
 
-    x = layers.Conv2D(2 * width, 3, padding="same", activation="relu")(x)
-    x = layers.Conv2D(2 * width, 1, activation="relu")(x)
+    x = _conv_bn_relu(x, 2 * width, 3, padding="same")
+    x = _conv_bn_relu(x, 2 * width, 1)
     return keras.Model(inputs, _class_map_head(x, num_classes), name="cnn_allconv")
 
 
@@ -233,15 +247,15 @@ def make_nin_cnn(input_shape, num_classes, *, augment=False, dropout=0.3):
     # mlpconv blocks with pooling between them; the first uses a wider 5x5 kernel.
     for stage in range(_n_downsamples(input_shape)):
         filters = width * 2**stage
-        x = layers.Conv2D(filters, 5 if stage == 0 else 3, padding="same", activation="relu")(x)
-        x = layers.Conv2D(filters, 1, activation="relu")(x)
-        x = layers.Conv2D(filters, 1, activation="relu")(x)
+        x = _conv_bn_relu(x, filters, 5 if stage == 0 else 3, padding="same")
+        x = _conv_bn_relu(x, filters, 1)
+        x = _conv_bn_relu(x, filters, 1)
         x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
         x = layers.Dropout(dropout)(x)
 
     # The last mlpconv block, whose final 1x1 convolution gives the class maps.
-    x = layers.Conv2D(2 * width, 3, padding="same", activation="relu")(x)
-    x = layers.Conv2D(2 * width, 1, activation="relu")(x)
+    x = _conv_bn_relu(x, 2 * width, 3, padding="same")
+    x = _conv_bn_relu(x, 2 * width, 1)
     return keras.Model(inputs, _class_map_head(x, num_classes), name="cnn_nin")
 
 
