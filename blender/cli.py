@@ -699,7 +699,7 @@ def _trajectory_chart(result, learning: Learning):
     axes.plot(steps, values, marker=".", label="ensemble (OOF)")
     axes.axhline(best_single, color="tab:red", linestyle="--", label="best single file")
     axes.axvline(result.best_iteration, color="tab:gray", linestyle=":", label="kept")
-    axes.set_xlabel("models in the ensemble")
+    axes.set_xlabel("iteration (0: the sorted initialisation)")
     axes.set_ylabel(f"OOF {learning.metric}")
     axes.set_title("Caruana ensemble selection")
     axes.legend()
