@@ -218,10 +218,10 @@ def make_all_conv_cnn(input_shape, num_classes, *, augment=False, dropout=0.3):
     width = _base_width(input_shape)
     inputs, x = _inputs(input_shape, augment)
 
-    # Each stage: three 3x3 convolutions (as ConvPool), then one of stride 2 that does the pooling's job.
+    # Each stage: two 3x3 convolutions, then one of stride 2 that does the pooling's job.
     for stage in range(_n_downsamples(input_shape)):
         filters = width * 2**stage
-        for _ in range(3):
+        for _ in range(2):
             x = _conv_bn_relu(x, filters, 3, padding="same")
         x = _conv_bn_relu(x, filters, 3, strides=2, padding="same")
         x = layers.Dropout(dropout)(x)
@@ -248,7 +248,6 @@ def make_nin_cnn(input_shape, num_classes, *, augment=False, dropout=0.3):
     for stage in range(_n_downsamples(input_shape)):
         filters = width * 2**stage
         x = _conv_bn_relu(x, filters, 5 if stage == 0 else 3, padding="same")
-        x = _conv_bn_relu(x, filters, 3, padding="same")
         x = _conv_bn_relu(x, filters, 1)
         x = _conv_bn_relu(x, filters, 1)
         x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
