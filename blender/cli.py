@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import glob
 import os
-import sys
 import time
 from dataclasses import dataclass
 from enum import Enum
@@ -482,13 +481,31 @@ def _refuse_labels_learning(learning: Learning, command_name: str) -> None:
         )
 
 
-def _report_vs_best(learning: Learning, blended_oof, label: str) -> None:
+def best_single(learning: Learning) -> tuple[str, float]:
+    """The name and OOF score of the best single file."""
     from blender.metrics import greater_is_better
 
     scores = single_scores(learning)
     best = (max if greater_is_better(learning.metric) else min)(range(len(scores)), key=scores.__getitem__)
+    return learning.train.names[best], scores[best]
+
+
+def _report_vs_best(learning: Learning, blended_oof, label: str, best: tuple[str, float]) -> None:
     say(f"{label} OOF {learning.metric}: {blend_score(learning, blended_oof):.6f}   "
-        f"(best single: {learning.train.names[best]} {scores[best]:.6f})")
+        f"(best single: {best[0]} {best[1]:.6f})")
+
+
+def _save_weights(path: Path | None, learning: Learning, weights) -> None:
+    """Write ``{"metric": ..., "weights": {name: weight}}`` for --weights-out."""
+    import json
+
+    from blender import io
+
+    if path is None:
+        return
+    payload = {name: float(w) for name, w in zip(learning.train.names, weights)}
+    io.write_text(path, json.dumps({"metric": learning.metric, "weights": payload}, indent=2) + "\n")
+    say(f"wrote {path}")
 
 
 @command("score")
@@ -621,7 +638,7 @@ def select_command(
         subset = learning.test.values[chosen] if learning.test.kind == "multiclass" else learning.test.values[:, chosen]
         result = average(subset)
         train_subset = learning.train.values[chosen] if learning.train.kind == "multiclass" else learning.train.values[:, chosen]
-        _report_vs_best(learning, average(train_subset), f"average of {len(chosen)} chosen,")
+        _report_vs_best(learning, average(train_subset), f"average of {len(chosen)} chosen,", best_single(learning))
     write(learning.test, result, output_path(out, "select"))
 
 
@@ -650,8 +667,6 @@ def caruana_command(
 
         blend caruana submissions/*.csv --init 3 --iters 100 --bags 20 --metric logloss
     """
-    import json
-
     from blender import io
     from blender.averaging import average
     from blender.caruana import caruana_select
@@ -672,35 +687,29 @@ def caruana_command(
     say(f"caruana: init {init}, {iters} iterations, {bags} bag(s), "
         f"{'without' if no_replacement else 'with'} replacement ({time.perf_counter() - started:.1f} s)")
     say(weights_table(learning.train.names, result.weights))
-    _report_vs_best(learning, average(learning.train.values, weights=result.weights), "caruana blend")
-    if weights_out is not None:
-        payload = {name: float(w) for name, w in zip(learning.train.names, result.weights)}
-        io.write_text(weights_out, json.dumps({"metric": learning.metric, "weights": payload}, indent=2) + "\n")
-        say(f"wrote {weights_out}")
+    best = best_single(learning)
+    _report_vs_best(learning, average(learning.train.values, weights=result.weights), "caruana blend", best)
+    _save_weights(weights_out, learning, result.weights)
     if plot is not None:
-        io.save_figure(_trajectory_chart(result, learning), plot)
+        io.save_figure(_trajectory_chart(result, learning.metric, best[1]), plot)
         say(f"drew {plot}")
     write(learning.test, average(learning.test.values, weights=result.weights), output_path(out, "caruana"))
 
 
-def _trajectory_chart(result, learning: Learning):
+def _trajectory_chart(result, metric: str, best_single_score: float):
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    from blender.metrics import greater_is_better
-
     steps = [point[0] for point in result.trajectory]
     values = [point[1] for point in result.trajectory]
-    scores = single_scores(learning)
-    best_single = (max if greater_is_better(learning.metric) else min)(scores)
     figure, axes = plt.subplots(figsize=(7, 4))
     axes.plot(steps, values, marker=".", label="ensemble (OOF)")
-    axes.axhline(best_single, color="tab:red", linestyle="--", label="best single file")
+    axes.axhline(best_single_score, color="tab:red", linestyle="--", label="best single file")
     axes.axvline(result.best_iteration, color="tab:gray", linestyle=":", label="kept")
     axes.set_xlabel("iteration (0: the sorted initialisation)")
-    axes.set_ylabel(f"OOF {learning.metric}")
+    axes.set_ylabel(f"OOF {metric}")
     axes.set_title("Caruana ensemble selection")
     axes.legend()
     return figure
@@ -726,9 +735,6 @@ def weights_command(
 
         blend weights submissions/*.csv --method nelder-mead --metric logloss
     """
-    import json
-
-    from blender import io
     from blender.averaging import average
     from blender.weights import optimize_weights
 
@@ -741,14 +747,15 @@ def weights_command(
     )
     say(f"{method.value} weights ({time.perf_counter() - started:.1f} s)")
     say(weights_table(learning.train.names, weight_values))
-    _report_vs_best(learning, average(learning.train.values, weights=weight_values), "weighted blend")
-    if weights_out is not None:
-        payload = {name: float(w) for name, w in zip(learning.train.names, weight_values)}
-        io.write_text(weights_out, json.dumps({"metric": learning.metric, "weights": payload}, indent=2) + "\n")
-        say(f"wrote {weights_out}")
+    _report_vs_best(learning, average(learning.train.values, weights=weight_values), "weighted blend", best_single(learning))
+    _save_weights(weights_out, learning, weight_values)
     write(learning.test, average(learning.test.values, weights=weight_values), output_path(out, "weights"))
 
 
+MetaOption = Annotated[Meta, typer.Option("--meta", help="The meta-learner.")]
+FwlsOption = Annotated[bool, typer.Option("--fwls", help="Feature-weighted linear stacking (Sill et al. 2009).")]
+QuadraticOption = Annotated[bool, typer.Option("--quadratic", help="Add pairwise products of the models' predictions.")]
+LogitOption = Annotated[bool, typer.Option("--logit", help="Feed probabilities to the meta-learner as logits.")]
 FeaturesOption = Annotated[
     Optional[str],
     typer.Option("--features", help="TRAIN.csv,TEST.csv: original features (id first) to add to the meta-learner's inputs."),
@@ -770,25 +777,15 @@ def _meta_options(learning: Learning, features: str | None, id_column):
     return train_features, test_features
 
 
-def _output_values(predictions, values):
-    """Learners return P(class 1), class probabilities or values; labels files get labels back."""
-    import numpy as np
-
-    if predictions.kind == "labels" and np.asarray(values).ndim == 2:
-        classes = np.asarray(sorted(set(predictions.classes)), dtype=object)
-        return classes[np.asarray(values).argmax(axis=1)]
-    return values
-
-
 @command("stack")
 def stack_command(
     files: Files = None,
-    meta: Annotated[Meta, typer.Option("--meta", help="The meta-learner.")] = Meta.logreg,
+    meta: MetaOption = Meta.logreg,
     folds: Annotated[int, typer.Option("--folds", help="Folds for the meta-learner's own CV score.")] = 5,
     features: FeaturesOption = None,
-    fwls: Annotated[bool, typer.Option("--fwls", help="Feature-weighted linear stacking (Sill et al. 2009).")] = False,
-    quadratic: Annotated[bool, typer.Option("--quadratic", help="Add pairwise products of the models' predictions.")] = False,
-    logit: Annotated[bool, typer.Option("--logit", help="Feed probabilities to the meta-learner as logits.")] = False,
+    fwls: FwlsOption = False,
+    quadratic: QuadraticOption = False,
+    logit: LogitOption = False,
     metric: MetricOption = None,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
@@ -819,24 +816,21 @@ def stack_command(
     extras = [label for label, on in (("features", features), ("fwls", fwls), ("quadratic", quadratic), ("logit", logit)) if on]
     say(f"stack: meta {meta.value}{' + ' + ', '.join(extras) if extras else ''}, fitted on {learning.train.n_samples:,} OOF rows "
         f"({time.perf_counter() - started:.1f} s)")
-    scores = single_scores(learning)
-    from blender.metrics import greater_is_better
-
-    best = (max if greater_is_better(learning.metric) else min)(range(len(scores)), key=scores.__getitem__)
+    best_name, best_score = best_single(learning)
     say(f"meta-learner {folds}-fold CV {learning.metric}: {result.cv_score:.6f}   "
-        f"(best single: {learning.train.names[best]} {scores[best]:.6f})")
-    write(learning.test, _output_values(learning.test, result.test_predictions), output_path(out, "stack"))
+        f"(best single: {best_name} {best_score:.6f})")
+    write(learning.test, result.test_predictions, output_path(out, "stack"))
 
 
 @command("holdout")
 def holdout_command(
     files: Files = None,
-    meta: Annotated[Meta, typer.Option("--meta", help="The meta-learner.")] = Meta.logreg,
+    meta: MetaOption = Meta.logreg,
     holdout_dir: Annotated[Path, typer.Option("--holdout-dir", help="Folder of the holdout predictions, one NAME.csv per submission.")] = Path("submissions/holdout"),
     features: FeaturesOption = None,
-    fwls: Annotated[bool, typer.Option("--fwls", help="Feature-weighted linear stacking (Sill et al. 2009).")] = False,
-    quadratic: Annotated[bool, typer.Option("--quadratic", help="Add pairwise products of the models' predictions.")] = False,
-    logit: Annotated[bool, typer.Option("--logit", help="Feed probabilities to the meta-learner as logits.")] = False,
+    fwls: FwlsOption = False,
+    quadratic: QuadraticOption = False,
+    logit: LogitOption = False,
     metric: MetricOption = None,
     truth: TruthPath = Path("data/train_labels.csv"),
     seed: SeedOption = 0,
@@ -863,15 +857,10 @@ def holdout_command(
         train_features=train_features, test_features=test_features, fwls=fwls, quadratic=quadratic, logit=logit,
         metric=learning.metric, random_state=seed,
     )
-    scores = single_scores(learning)
-    from blender.metrics import greater_is_better
-
-    best = (max if greater_is_better(learning.metric) else min)(range(len(scores)), key=scores.__getitem__)
-    cv_score = getattr(result, "cv_score", None)
-    shown = f"{cv_score:.6f}" if cv_score is not None else "n/a"
+    best_name, best_score = best_single(learning)
     say(f"holdout blend: meta {meta.value} fitted on {learning.train.n_samples:,} holdout rows; "
-        f"its CV {learning.metric} on them: {shown} (best single on the holdout: {learning.train.names[best]} {scores[best]:.6f})")
-    write(learning.test, _output_values(learning.test, result.test_predictions), output_path(out, "holdout"))
+        f"its CV {learning.metric} on them: {result.cv_score:.6f} (best single on the holdout: {best_name} {best_score:.6f})")
+    write(learning.test, result.test_predictions, output_path(out, "holdout"))
 
 
 def _refuse_labels(predictions, command_name: str) -> None:

@@ -156,15 +156,15 @@ def stack(
     y = np.asarray(y)
     if train.shape[0] != y.shape[0]:
         raise ValueError(f"the OOF predictions have {train.shape[0]} rows but y has {y.shape[0]}")
+    classes = _classes(y, oof, kind)
     oof_predictions = None
     for train_rows, held_out in cv_folds(y, kind=kind, folds=folds, random_state=random_state):
         predicted = _fit_apply(train[train_rows], y[train_rows], train[held_out], kind=kind, meta=meta,
-                               classes=_classes(y, oof, kind), random_state=random_state)
+                               classes=classes, random_state=random_state)
         if oof_predictions is None:
             oof_predictions = np.empty((y.shape[0],) + predicted.shape[1:], dtype=predicted.dtype)
         oof_predictions[held_out] = predicted
-    test_predictions = _fit_apply(train, y, apply, kind=kind, meta=meta, classes=_classes(y, oof, kind),
-                                  random_state=random_state)
+    test_predictions = _fit_apply(train, y, apply, kind=kind, meta=meta, classes=classes, random_state=random_state)
     return StackResult(
         test_predictions=test_predictions,
         cv_score=metrics.score(y, oof_predictions, metric=metric, kind=kind),

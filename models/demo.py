@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from blender.cli import format_table
+
 SPRINGENBERG = ["cnn_convpool", "cnn_allconv", "cnn_nin"]
 TREES = ["rf_gini", "rf_entropy", "et_gini", "et_entropy"]
 
@@ -83,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     for blend_name in blends:
         rows.append((blend_name, "blend", *test_scores(Path(f"blends/{blend_name}.csv"), truth)))
     rows.sort(key=lambda row: (row[2], -row[3]))
-    print(table(["rank", "name", "type", "test logloss", "test accuracy"],
-                [[i + 1, r[0], r[1], f"{r[2]:.5f}", f"{r[3]:.4f}"] for i, r in enumerate(rows)]))
+    print(format_table(["rank", "name", "type", "test logloss", "test accuracy"],
+                       [[i + 1, r[0], r[1], float(r[2]), float(r[3])] for i, r in enumerate(rows)]))
 
     step("Claims, on the OOF rows (1,347) and on the kept-aside test rows (450)")
     oof_truth = read_truth(Path("data/train_labels.csv"))
@@ -165,13 +167,6 @@ def scores_of(probabilities, classes: list[str], ids: list[str], truth: dict[str
     probabilities = np.clip(probabilities, 1e-15, 1)
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     return (log_loss(y, probabilities, labels=range(len(classes))), accuracy_score(y, probabilities.argmax(axis=1)))
-
-
-def table(header: list[str], rows: list[list]) -> str:
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
-    lines = ["  ".join(str(h).ljust(w) for h, w in zip(header, widths)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(str(c).rjust(w) if i != 1 and i != 2 else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
