@@ -4,8 +4,8 @@ The builders follow keras-io's ``make_model(input_shape, num_classes)``: Functio
 one short paragraph per block, a ``keras.Model`` out. ``num_classes`` picks the head:
 softmax for 3 or more classes, one sigmoid unit for 2, one linear unit for 1
 (regression). They scale to the input: images of 16 pixels or less get one
-down-sampling stage and narrow layers (the 8x8 digits), larger ones two stages and
-the widths of the papers.
+down-sampling stage and narrow layers (the 8x8 digits: 32 channels, 64 for the
+Springenberg family), larger ones two stages and the papers' 96.
 
 - ``make_convpool_cnn``, ``make_all_conv_cnn``: ConvPool-CNN-C and All-CNN-C of
   Springenberg et al. (2015), "Striving for simplicity: the all convolutional net".
@@ -107,9 +107,15 @@ def _n_downsamples(input_shape: tuple[int, ...]) -> int:
     return 1 if min(input_shape[:2]) <= 16 else 2
 
 
-def _base_width(input_shape: tuple[int, ...]) -> int:
-    """Narrow layers for small images (fast on a CPU), the papers' 96 for larger ones."""
-    return 32 if min(input_shape[:2]) <= 16 else 96
+def _base_width(input_shape: tuple[int, ...], *, small: int = 32) -> int:
+    """Narrow layers (``small``) for images of 16 pixels or less, the papers' 96 for larger ones."""
+    return small if min(input_shape[:2]) <= 16 else 96
+
+
+#: Width of the Springenberg family on small images. On the digits, 64 instead of 32
+#: lowered every one's OOF log loss (ConvPool 0.029 -> 0.023, All-CNN 0.048 -> 0.040,
+#: NIN 0.050 -> 0.035) for about a third more training time.
+springenberg_small_width = 64
 
 
 def _head_units(num_classes: int) -> tuple[int, str]:
@@ -190,7 +196,7 @@ def make_convpool_cnn(input_shape, num_classes, *, augment=False, dropout=0.3):
     import keras
     from keras import layers
 
-    width = _base_width(input_shape)
+    width = _base_width(input_shape, small=springenberg_small_width)
     inputs, x = _inputs(input_shape, augment)
 
     # Convolution stages, each ending in 3x3 max pooling with stride 2.
@@ -215,7 +221,7 @@ def make_all_conv_cnn(input_shape, num_classes, *, augment=False, dropout=0.3):
     import keras
     from keras import layers
 
-    width = _base_width(input_shape)
+    width = _base_width(input_shape, small=springenberg_small_width)
     inputs, x = _inputs(input_shape, augment)
 
     # Each stage: two 3x3 convolutions, then one of stride 2 that does the pooling's job.
@@ -241,7 +247,7 @@ def make_nin_cnn(input_shape, num_classes, *, augment=False, dropout=0.3):
     import keras
     from keras import layers
 
-    width = _base_width(input_shape)
+    width = _base_width(input_shape, small=springenberg_small_width)
     inputs, x = _inputs(input_shape, augment)
 
     # mlpconv blocks with pooling between them; the first uses a wider 5x5 kernel.
