@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         cv_scores = read_leaderboard(Path("blends/leaderboard_cnns_and_trees.csv"))
         weights = json.loads(Path("blends/cnns_and_trees_weights.json").read_text())["weights"]
         tree_share = sum(weights[n] for n in trees)
-        oof_table = {name: oof_scores[name] for name in names} | {"cnns_and_trees": (cv_scores["weights"],)}
+        oof_table = oof_scores | {"cnns_and_trees": (cv_scores["weights"],)}
         best_oof = min(names, key=lambda n: oof_table[n][0])
         best_test = min(names, key=lambda n: test[n][0])
         title = f"optimised weights over {len(all_cnns)} CNNs and {len(trees)} tree models (trees' share {tree_share:.2f})"
