@@ -154,7 +154,9 @@ def score(y_true: NDArray, y_pred: NDArray, *, metric: Metric, kind: Kind) -> fl
     y_pred = np.asarray(y_pred)
     _check_shapes(y_true, y_pred, kind)
     if kind == "labels":
-        return float(np.mean(y_true == y_pred))
+        # Votes (n_samples, n_classes) count as their argmax: the first class on a tie.
+        predicted = np.argmax(y_pred, axis=1) if y_pred.ndim == 2 else y_pred
+        return float(np.mean(y_true == predicted))
     y_pred = y_pred.astype(np.float64, copy=False)
     if metric == "rmse":
         return float(np.sqrt(np.mean((y_pred - y_true) ** 2)))
@@ -210,7 +212,7 @@ def _check_shapes(y_true: NDArray, y_pred: NDArray, kind: str) -> None:
     if y_true.ndim != 1:
         raise ValueError(f"y_true must be one-dimensional, got shape {y_true.shape}")
     expected_ndim = 2 if kind == "multiclass" else 1
-    if y_pred.ndim != expected_ndim:
+    if y_pred.ndim != expected_ndim and not (kind == "labels" and y_pred.ndim == 2):
         raise ValueError(
             f"a {kind} prediction must have {expected_ndim} dimension(s), got shape {y_pred.shape}"
         )

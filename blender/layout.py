@@ -1,0 +1,148 @@
+"""The one array layout every blend method works on, and the helpers that depend only on it.
+
+Predictions of every kind are a float array ``values`` of shape ``(n_models, n_rows, n_cols)``:
+
+- binary probabilities and regression values: ``n_cols == 1``;
+- class probabilities: one column per class, in the first file's column order;
+- labels: one-hot votes over the sorted class labels (``n_cols == n_classes``).
+
+A blend of them is ``(n_rows, n_cols)``. The truth ``y`` is ``(n_rows,)``: 0/1 for binary,
+the class index for class probabilities and labels, floats for regression. This module is a
+leaf: it imports only ``metrics`` and ``errors``, so ``evaluation`` and every method can use it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from numpy.typing import NDArray
+
+from blender import metrics
+from blender.errors import BlendInputError
+
+# Probabilities blended with negative weights are clipped into [0, 1] by this margin.
+_PROBABILITY_FLOOR = 1e-15
+
+
+def n_models(values: NDArray) -> int:
+    """Number of models in ``values`` of shape (n_models, n_rows, n_cols)."""
+    return int(np.shape(values)[0])
+
+
+def n_rows(values: NDArray) -> int:
+    """Number of rows in ``values`` of shape (n_models, n_rows, n_cols)."""
+    return int(np.shape(values)[1])
+
+
+def take_rows(values: NDArray, rows: NDArray) -> NDArray:
+    """The given rows of every model: shape (n_models, len(rows), n_cols)."""
+    return np.asarray(values)[:, rows]
+
+
+def for_metric(blended: NDArray, kind: metrics.Kind) -> NDArray:
+    """One blend, shape (n_rows, n_cols), as :func:`blender.metrics.score` takes it.
+
+    Binary and regression blends lose their single column; class probabilities and label
+    votes stay (n_rows, n_classes).
+
+    >>> for_metric(np.array([[0.2], [0.9]]), "binary")
+    array([0.2, 0.9])
+    """
+    blended = np.asarray(blended)
+    if kind in ("binary", "regression"):
+        return blended[:, 0]
+    return blended
+
+
+def score(y: NDArray, blended: NDArray, *, metric: metrics.Metric, kind: metrics.Kind) -> float:
+    """Score one blend of shape (n_rows, n_cols) against ``y``.
+
+    >>> score(np.array([0, 1]), np.array([[0.2], [0.9]]), metric="accuracy", kind="binary")
+    1.0
+    """
+    return metrics.score(y, for_metric(blended, kind), metric=metric, kind=kind)
+
+
+def model_scores(values: NDArray, y: NDArray, *, metric: metrics.Metric, kind: metrics.Kind) -> NDArray[np.float64]:
+    """Each model's score on all the rows, shape (n_models,)."""
+    return np.array([score(y, model, metric=metric, kind=kind) for model in np.asarray(values)])
+
+
+def best_model(scores: NDArray[np.float64], metric: metrics.Metric) -> int:
+    """Index of the best score; the first on a tie.
+
+    >>> best_model(np.array([0.3, 0.1, 0.1]), "logloss"), best_model(np.array([0.7, 0.9]), "auc")
+    (1, 1)
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    return int(np.argmax(scores) if metrics.greater_is_better(metric) else np.argmin(scores))
+
+
+def weighted_blend(values: NDArray, weights: NDArray, *, kind: metrics.Kind) -> NDArray[np.float64]:
+    """The weighted mean of the models, shape (n_rows, n_cols).
+
+    Weights are divided by their sum, so only ratios matter. With a negative weight (hill
+    climbing may ask for one) probabilities can leave [0, 1]: they are clipped back, and class
+    probabilities renormalised so that each row sums to 1. Label votes become vote shares.
+
+    >>> values = np.array([[[0.2], [0.6]], [[0.8], [0.4]]])
+    >>> weighted_blend(values, np.array([3.0, 1.0]), kind="binary")
+    array([[0.35],
+           [0.55]])
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    # Divide by the largest magnitude first: 1e308 + 1e308 overflows, 1 + 1 does not.
+    weights = weights / np.abs(weights).max()
+    weights = weights / weights.sum()
+    blended = np.tensordot(weights, np.asarray(values, dtype=np.float64), axes=1)
+    if kind in ("binary", "multiclass") and (weights < 0).any():
+        np.clip(blended, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR, out=blended)
+        if kind == "multiclass":
+            blended /= blended.sum(axis=1, keepdims=True)
+    return blended
+
+
+def cv_folds(
+    y: NDArray, *, kind: metrics.Kind, folds: int = 5, random_state: int | None = None
+) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """Shuffled (train rows, held-out rows) splits: stratified for classes, plain K-fold for regression.
+
+    The same ``y``, ``folds`` and ``random_state`` always give the same splits, so every
+    leaderboard entry is scored on the same folds.
+
+    Raises
+    ------
+    BlendInputError
+        When the rows (or, for classes, the rows of every class) are fewer than the folds.
+
+    Examples
+    --------
+    >>> splits = cv_folds(np.array([0, 1, 0, 1, 0, 1]), kind="binary", folds=3, random_state=0)
+    >>> sorted(np.concatenate([held_out for _, held_out in splits]).tolist())
+    [0, 1, 2, 3, 4, 5]
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    metrics.check_kind(kind)
+    y = np.asarray(y)
+    if folds < 2:
+        raise BlendInputError(f"--cv {folds}: cross-validation needs at least 2 folds.")
+    if folds > y.shape[0]:
+        raise BlendInputError(
+            f"cannot split {y.shape[0]} OOF rows into {folds} folds; lower --cv to at most {y.shape[0]}."
+        )
+    if kind == "regression":
+        splitter = KFold(folds, shuffle=True, random_state=random_state)
+        return list(splitter.split(np.zeros((y.shape[0], 1))))
+    counts = np.unique(y, return_counts=True)[1]
+    if counts.max() < folds:
+        raise BlendInputError(
+            f"every class has fewer OOF rows than the {folds} folds (the largest has {counts.max()}); "
+            f"lower --cv to at most {counts.max()}."
+        )
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
+    with warnings.catch_warnings():
+        # A class rarer than the folds is left out of some folds; the split is still valid.
+        warnings.simplefilter("ignore", UserWarning)
+        return list(splitter.split(np.zeros((y.shape[0], 1)), y))
