@@ -8,7 +8,7 @@ from blender.averaging import average
 from blender.correlation import correlation_matrix, label_agreement
 from blender.errors import BlendInputError
 from blender.rank import historical_rank_average, rank_average
-from blender.voting import probabilities_to_labels, vote
+from blender.voting import probabilities_to_votes, vote
 
 __all__ = [
     "BlendInputError",
@@ -16,7 +16,7 @@ __all__ = [
     "correlation_matrix",
     "historical_rank_average",
     "label_agreement",
-    "probabilities_to_labels",
+    "probabilities_to_votes",
     "rank_average",
     "vote",
 ]

@@ -1,4 +1,4 @@
-"""Arithmetic, geometric, harmonic and power means of aligned predictions."""
+"""Arithmetic, geometric, harmonic, power and logit means of aligned predictions."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender.errors import BlendInputError
+from blender.layout import normalise_weights
 from blender.validate import check_weights
 
-MeanKind = Literal["arithmetic", "geometric", "harmonic", "power"]
-MEAN_KINDS = ("arithmetic", "geometric", "harmonic", "power")
+MeanKind = Literal["arithmetic", "geometric", "harmonic", "power", "logit"]
+MEAN_KINDS = ("arithmetic", "geometric", "harmonic", "power", "logit")
+
+# Probabilities are clipped to [_EPSILON, 1 - _EPSILON] before a log or a reciprocal.
+_EPSILON = 1e-15
 
 
 def average(
-    scores: NDArray[np.float64],
+    values: NDArray[np.float64],
     *,
     kind: MeanKind = "arithmetic",
     power: float | None = None,
@@ -24,15 +28,17 @@ def average(
     """Average the models' predictions, column by column.
 
     The weighted power mean ``(sum_j w_j x_j**p / sum_j w_j) ** (1/p)`` with p = 1 (arithmetic),
-    p -> 0 (geometric), p = -1 (harmonic) or any ``power``. For class probabilities every mean
-    but the arithmetic one is renormalised so that each row sums to 1 again.
+    p -> 0 (geometric), p = -1 (harmonic) or any ``power``. ``"logit"`` averages the log-odds
+    of probabilities: the sigmoid of the mean logit for one probability column, the softmax
+    of the mean log-probability for class probabilities (there it equals the renormalised
+    geometric mean). For class probabilities (several columns) every mean but the arithmetic
+    one is renormalised so that each row sums to 1 again.
 
     Parameters
     ----------
-    scores : ndarray of shape (n_samples, n_models) or (n_models, n_samples, n_classes)
-        One column per model (binary probabilities or regression values), or one
-        (n_samples, n_classes) slice per model of class probabilities; rows aligned by id.
-    kind : {"arithmetic", "geometric", "harmonic", "power"}, default="arithmetic"
+    values : ndarray of shape (n_models, n_rows, n_cols)
+        The models' predictions in :mod:`blender.layout`'s layout, rows aligned by id.
+    kind : {"arithmetic", "geometric", "harmonic", "power", "logit"}, default="arithmetic"
     power : float, default=None
         The exponent for ``kind="power"`` (required then, ignored otherwise). 0 is the
         geometric mean and 1 the arithmetic one.
@@ -41,15 +47,16 @@ def average(
 
     Returns
     -------
-    ndarray of shape (n_samples,) or (n_samples, n_classes)
+    ndarray of shape (n_rows, n_cols)
 
     Raises
     ------
     ValueError
         For an unknown ``kind``.
     BlendInputError
-        For a missing ``power``, bad weights, or non-positive values where a geometric,
-        harmonic or negative-power mean needs positive ones (a user can fix these).
+        For a missing ``power``, bad weights, non-positive values where a geometric,
+        harmonic or negative-power mean needs positive ones, or values outside [0, 1] for
+        the logit mean (a user can fix these).
 
     See Also
     --------
@@ -58,65 +65,74 @@ def average(
     Examples
     --------
     >>> import numpy as np
-    >>> scores = np.array([[0.1, 0.2, 0.4], [0.9, 0.8, 0.7]])
-    >>> average(scores)
+    >>> values = np.array([[[0.1], [0.9]], [[0.2], [0.8]], [[0.4], [0.7]]])
+    >>> average(values)[:, 0]
     array([0.23333333, 0.8       ])
-    >>> average(scores, weights=np.array([2.0, 1.0, 1.0]))
+    >>> average(values, weights=np.array([2.0, 1.0, 1.0]))[:, 0]
     array([0.2  , 0.825])
-    >>> average(scores, kind="geometric")
+    >>> average(values, kind="geometric")[:, 0]
     array([0.2       , 0.79581144])
+    >>> average(np.array([[[0.5]], [[0.9]]]), kind="logit")[:, 0]
+    array([0.75])
     """
     if kind not in MEAN_KINDS:
         raise ValueError(f"unknown mean {kind!r}; choose one of {', '.join(MEAN_KINDS)}.")
     if kind == "power" and power is None:
         raise BlendInputError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
-    exponent = {"arithmetic": 1.0, "geometric": 0.0, "harmonic": -1.0}.get(kind, power)
-    model_axis = 0 if scores.ndim == 3 else 1
-    n_models = scores.shape[model_axis]
-    weights = check_weights(weights, n_models)
-    weights = weights / weights.sum()
-    original = scores
-    if exponent <= 0 and np.any(scores <= 0):
-        # log(0) and 1/0 are -inf and inf; clip probabilities rather than return nonsense.
-        if scores.ndim == 3 or (np.all(scores >= 0) and np.all(scores <= 1)):
-            scores = np.clip(scores, 1e-15, None)
+    values = np.asarray(values, dtype=np.float64)
+    weights = normalise_weights(check_weights(weights, values.shape[0]))
+    several_columns = values.shape[2] > 1
+    probabilities = several_columns or bool(np.all(values >= 0) and np.all(values <= 1))
+    original = values
+    if kind == "logit":
+        if not probabilities:
+            raise BlendInputError("the logit mean needs probabilities in [0, 1]; use the arithmetic or rank average.")
+        clipped = np.clip(values, _EPSILON, 1.0 - _EPSILON)
+        if several_columns:
+            blended = _softmax(np.tensordot(weights, np.log(clipped), axes=1))
         else:
+            log_odds = np.tensordot(weights, np.log(clipped) - np.log1p(-clipped), axes=1)
+            blended = 1.0 / (1.0 + np.exp(-log_odds))
+        _keep_agreed_rows(blended, original, weights > 0)
+        return blended
+    exponent = {"arithmetic": 1.0, "geometric": 0.0, "harmonic": -1.0}.get(kind, power)
+    if exponent <= 0 and np.any(values <= 0):
+        # log(0) and 1/0 are -inf and inf; clip probabilities rather than return nonsense.
+        if not probabilities:
             raise BlendInputError(f"the {kind} mean needs positive values; use the arithmetic or rank average.")
-    blended = _weighted_power_mean(scores, weights, exponent, model_axis)
-    if scores.ndim == 3 and exponent != 1.0:
+        values = np.clip(values, _EPSILON, None)
+    blended = _weighted_power_mean(values, weights, exponent)
+    if several_columns and exponent != 1.0:
         blended /= blended.sum(axis=1, keepdims=True)
     _keep_agreed_rows(blended, original, weights > 0)
     return blended
 
 
-def _keep_agreed_rows(blended, scores, voting) -> None:
+def _softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _keep_agreed_rows(blended, values, voting) -> None:
     """Where every weighted model gives the same row, the mean is that row, bit for bit.
 
     Floating point alone gets it 1 ulp off (x/3 + x/3 + x/3, exp(log x), renormalising),
     and averaging a file with itself should give the file back.
     """
-    if scores.ndim == 3:
-        used = scores if voting.all() else scores[voting]
-        agreed = (used == used[:1]).all(axis=(0, 2))
-        blended[agreed] = used[0][agreed]
-    else:
-        used = scores if voting.all() else scores[:, voting]
-        agreed = (used == used[:, :1]).all(axis=1)
-        blended[agreed] = used[agreed, 0]
+    used = values if voting.all() else values[voting]
+    agreed = (used == used[:1]).all(axis=(0, 2))
+    blended[agreed] = used[0][agreed]
 
 
-def _weighted_power_mean(scores, weights, exponent, model_axis):
+def _weighted_power_mean(values, weights, exponent):
     """The weighted power mean along the model axis; exponent 0 is the geometric mean."""
     if exponent == 1.0:
-        transformed = scores
+        transformed = values
     elif exponent == 0.0:
-        transformed = np.log(scores)
+        transformed = np.log(values)
     else:
-        transformed = np.power(scores, exponent)
-    if model_axis == 0:
-        mean = np.tensordot(weights, transformed, axes=1)
-    else:
-        mean = transformed @ weights
+        transformed = np.power(values, exponent)
+    mean = np.tensordot(weights, transformed, axes=1)
     if exponent == 1.0:
         return mean
     if exponent == 0.0:

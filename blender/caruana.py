@@ -19,8 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from blender import metrics
-from blender.weights import one_hot
+from blender import layout, metrics
 
 # Candidate ensembles are built in chunks of at most this many float64 values (4 MB):
 # small enough to stay in cache through the several passes of a score, which is
@@ -44,8 +43,8 @@ class CaruanaResult:
     counts : ndarray of shape (n_models,)
         How often each model is in the bags' best ensembles, summed over bags.
     trajectory : list of (iteration, score)
-        The first bag's ensemble score after each iteration; iteration 0 is the sorted
-        initialisation (absent when ``init=0``).
+        The first bag's ensemble score after each iteration, from the start it kept;
+        iteration 0 is the sorted initialisation (absent for the empty start).
     selection : list of int
         The first bag's models in the order they were added, the initialisation first,
         through the last iteration (not only up to the best one).
@@ -60,6 +59,12 @@ class CaruanaResult:
     metric : str
     bag_models : list of ndarray
         The models each bag could choose from.
+    start : str
+        Where the first bag's kept selection started: ``"sorted"`` (the ``init`` best
+        models) or ``"empty"``. Both are run and the better end point is kept.
+    fell_back : bool
+        True when the blend of the bags scored worse than the best single model on the
+        OOF rows, so the weights are that model's alone.
     """
 
     weights: NDArray[np.float64]
@@ -72,6 +77,8 @@ class CaruanaResult:
     model_scores: NDArray[np.float64]
     metric: str
     bag_models: list[NDArray[np.int64]]
+    start: str = "sorted"
+    fell_back: bool = False
 
 
 def caruana_select(
@@ -91,15 +98,17 @@ def caruana_select(
 
     Parameters
     ----------
-    oof : ndarray of shape (n_samples, n_models), or (n_models, n_samples, n_classes)
-        Out-of-fold predictions, rows aligned with ``y``. Labels are one-hot encoded, so
+    oof : ndarray of shape (n_models, n_rows, n_cols)
+        Out-of-fold predictions, rows aligned with ``y``. Labels are one-hot votes, so
         their ensemble is a weighted vote (a tie goes to the label that sorts first).
-    y : ndarray of shape (n_samples,)
+    y : ndarray of shape (n_rows,)
     kind : {"binary", "multiclass", "regression", "labels"}
     metric : {"accuracy", "logloss", "auc", "rmse", "mae"}, default=None
         None means the kind's default metric.
     init : int, default=5
-        Start from this many best single models (each once); 0 starts empty.
+        Start from this many best single models (each once); 0 starts empty. With
+        ``init > 0`` the empty start is run as well and the better end point kept, and
+        the result never scores worse on the OOF rows than the best single model.
     iters : int, default=50
         Forward-selection steps after the initialisation.
     bags : int, default=1
@@ -130,7 +139,7 @@ def caruana_select(
     Two models err in opposite directions, a third is off by one everywhere:
 
     >>> y = np.array([1.0, 2.0, 3.0, 4.0])
-    >>> oof = np.column_stack([y + [0.5, -0.5, 0.5, -0.5], y - [0.5, -0.5, 0.5, -0.5], y + 1])
+    >>> oof = np.stack([y + [0.5, -0.5, 0.5, -0.5], y - [0.5, -0.5, 0.5, -0.5], y + 1])[:, :, None]
     >>> result = caruana_select(oof, y, kind="regression", metric="rmse", init=0, iters=3)
     >>> [(iteration, round(score, 4)) for iteration, score in result.trajectory]
     [(1, 0.5), (2, 0.0), (3, 0.1667)]
@@ -162,11 +171,24 @@ def caruana_select(
     for _ in range(bags):
         subset = all_models if bags == 1 else np.sort(rng.choice(n_models, size=bag_size, replace=False))
         bag = _select(scorer, subset, model_scores, sign=sign, init=init, iters=iters, replacement=replacement)
+        if init > 0 and iters > 0:
+            # Sorted initialisation can lock in a blend worse than the best model; the
+            # empty start's first step is the best model, so its best point never is.
+            empty = _select(scorer, subset, model_scores, sign=sign, init=0, iters=iters, replacement=replacement)
+            if _improves(sign * empty["best_score"], sign * bag["best_score"]):
+                bag = empty
         bag_models.append(subset)
         weights += bag["counts"] / bag["counts"].sum()
         counts += bag["counts"]
         first = first or bag
     weights /= bags
+    final_score = scorer.score_weights(weights)
+    best = layout.best_model(model_scores, metric)
+    fell_back = _improves(sign * model_scores[best], sign * final_score)
+    if fell_back:
+        weights = np.zeros(n_models)
+        weights[best] = 1.0
+        final_score = float(model_scores[best])
     return CaruanaResult(
         weights=weights,
         counts=counts,
@@ -174,10 +196,12 @@ def caruana_select(
         selection=first["selection"],
         best_iteration=first["best_iteration"],
         best_score=first["best_score"],
-        score=scorer.score_weights(weights),
+        score=final_score,
         model_scores=model_scores,
         metric=metric,
         bag_models=bag_models,
+        start=first["start"],
+        fell_back=fell_back,
     )
 
 
@@ -214,7 +238,8 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
         trajectory.append((iteration, float(candidate_scores[pick])))
         if best_iteration < 0 or _improves(sign * candidate_scores[pick], sign * best_score):
             best_score, best_iteration, best_counts = float(candidate_scores[pick]), iteration, counts.copy()
-    return {"counts": best_counts, "trajectory": trajectory, "selection": selection, "best_iteration": best_iteration, "best_score": best_score}
+    return {"counts": best_counts, "trajectory": trajectory, "selection": selection, "best_iteration": best_iteration,
+            "best_score": best_score, "start": "sorted" if init > 0 else "empty"}
 
 
 def _first_best(gains: NDArray[np.float64]) -> int:
@@ -239,19 +264,21 @@ class _CandidateScorer:
     """
 
     def __init__(self, oof: NDArray, y: NDArray, *, kind: str, metric: str):
-        oof = np.asarray(oof)
+        oof = np.asarray(oof, dtype=np.float64)
         y = np.asarray(y)
         if kind == "labels":
-            classes, oof = one_hot(oof, np.unique(np.concatenate([np.unique(y), np.unique(oof)])))
-            y, kind = np.searchsorted(classes, y), "multiclass"
-        oof = oof.astype(np.float64, copy=False)
+            # One-hot votes: their mean is a vote share, scored like class probabilities.
+            kind = "multiclass"
         if metric == "logloss":
-            truth = metrics.true_class_probability(y, oof, kind=kind)
+            if kind == "binary":
+                truth = metrics.true_class_probability(y, oof[:, :, 0].T, kind="binary")
+            else:
+                truth = metrics.true_class_probability(y, oof, kind="multiclass")
             self.members = np.ascontiguousarray(truth.T)
         elif kind == "multiclass":
             self.members = np.ascontiguousarray(oof)
         else:
-            self.members = np.ascontiguousarray(oof.T)
+            self.members = np.ascontiguousarray(oof[:, :, 0])
         self.kind, self.metric, self.y = kind, metric, y
         self.n_models = self.members.shape[0]
         self._buffer = self._scratch = None

@@ -1,13 +1,13 @@
-"""The ``blend`` command: parse, read with ``blender.io``, call one method, write, report on stderr.
+"""The ``blend`` command: parse, read with ``blender.io``, call one registry entry, write, report on stderr.
 
 Heavy libraries (pandas, pyarrow, scipy, scikit-learn, matplotlib) are imported inside the
-commands, so ``blend --help`` starts quickly.
+commands, so ``blend --help`` starts quickly. A user's mistake (a ``BlendInputError``) becomes
+one ``Error:`` line and exit status 1; anything else is our bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import functools
-import glob
 import os
 import time
 from dataclasses import dataclass
@@ -20,7 +20,8 @@ import typer
 from blender.errors import BlendInputError
 
 app = typer.Typer(
-    help="Blend Kaggle submissions: vote, average, rank-average, correlate, select, Caruana, optimise weights, stack.",
+    help="Blend Kaggle submissions: vote, average, rank-average, correlate, select, Caruana, hill-climb, "
+    "optimise weights, stack, and pick the blend to submit (auto).",
     add_completion=False,
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -43,347 +44,13 @@ class Mean(str, Enum):
     geometric = "geometric"
     harmonic = "harmonic"
     power = "power"
+    logit = "logit"
 
 
 class CorrMethod(str, Enum):
     pearson = "pearson"
     spearman = "spearman"
     kendall = "kendall"
-
-
-# Options shared by every command, defined once.
-Files = Annotated[
-    Optional[list[str]],
-    typer.Argument(help=f"Prediction CSVs (.csv or .csv.gz); a quoted glob is expanded. [default: {DEFAULT_GLOB}]", show_default=False),
-]
-OutPath = Annotated[Optional[Path], typer.Option("--out", "-o", help="Blended CSV to write. [default: blends/COMMAND.csv]", show_default=False)]
-IdColumn = Annotated[Optional[str], typer.Option("--id", help="Name of the id column. [default: the first column]", show_default=False)]
-TaskOption = Annotated[
-    Optional[Task],
-    typer.Option("--task", help="What the columns hold; inferred from the files unless given.", show_default=False),
-]
-WeightsOption = Annotated[Optional[str], typer.Option("--weights", "-w", help="One non-negative weight per file, comma-separated, e.g. 3,1,1.")]
-
-
-def command(name: str):
-    """Register a command whose bad-input errors become one ``Error:`` line and exit status 1."""
-
-    def decorate(function):
-        @functools.wraps(function)
-        def run(*args, **kwargs):
-            try:
-                return function(*args, **kwargs)
-            except (BlendInputError, ValueError) as error:
-                if os.environ.get("BLEND_DEBUG"):
-                    raise
-                typer.echo(f"Error: {error}", err=True)
-                raise typer.Exit(1) from None
-            except KeyboardInterrupt:
-                typer.echo("Interrupted; no output written.", err=True)
-                raise typer.Exit(130) from None
-
-        return app.command(name)(run)
-
-    return decorate
-
-
-def say(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def resolve_files(files: list[str] | None) -> list[Path]:
-    """Expand globs the shell left alone (and the default), sorted; an empty glob is an error."""
-    patterns = files or [DEFAULT_GLOB]
-    paths: list[Path] = []
-    for pattern in patterns:
-        if glob.has_magic(pattern):
-            matched = sorted(glob.glob(pattern))
-            if not matched:
-                hint = "run make oof, or name the files" if pattern == DEFAULT_GLOB else "check the pattern"
-                raise BlendInputError(f"no files match {pattern}; {hint}.")
-            paths.extend(Path(p) for p in matched)
-        else:
-            paths.append(Path(pattern))
-    return paths
-
-
-def output_path(out: Path | None, command_name: str) -> Path:
-    return out if out is not None else Path("blends") / f"{command_name}.csv"
-
-
-def read(files: list[str] | None, id_column: str | None, task: Task | None):
-    from blender import io
-
-    paths = resolve_files(files)
-    started = time.perf_counter()
-    predictions = io.read_predictions(paths, id_column=id_column, task=task.value if task else None)
-    say(
-        f"read {predictions.n_models} files, {predictions.n_samples:,} rows each, "
-        f"{_describe_kind(predictions)} ({time.perf_counter() - started:.1f} s)"
-    )
-    return predictions
-
-
-def write(predictions, values, out: Path, *, columns=None) -> None:
-    from blender import io
-
-    io.write_predictions(out, predictions.ids, values, columns=columns or predictions.columns, id_column=predictions.id_column)
-    say(f"wrote {out}")
-
-
-def _describe_kind(predictions) -> str:
-    if predictions.kind == "multiclass":
-        return f"class probabilities ({len(predictions.columns)} classes: {_shorten(predictions.columns)})"
-    if predictions.kind == "labels":
-        return f"labels ({len(predictions.classes)} classes: {_shorten(predictions.classes)})"
-    if predictions.kind == "binary":
-        return f"binary probabilities ('{predictions.columns[0]}')"
-    return f"regression values ('{predictions.columns[0]}')"
-
-
-def _shorten(items: list[str], limit: int = 6) -> str:
-    return ", ".join(items) if len(items) <= limit else ", ".join(items[: limit - 1]) + f", ..., {items[-1]}"
-
-
-def format_table(header: list[str], rows: list[list], *, align: str | None = None) -> str:
-    """An aligned plain-text table; numbers right-aligned."""
-    cells = [[_cell(value) for value in row] for row in rows]
-    widths = [max(len(str(h)), *(len(r[i]) for r in cells)) if cells else len(str(h)) for i, h in enumerate(header)]
-    numeric = [all(isinstance(row[i], (int, float)) and not isinstance(row[i], bool) for row in rows) for i in range(len(header))]
-
-    def line(values):
-        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
-
-    separator = "  ".join("-" * w for w in widths)
-    return "\n".join([line([str(h) for h in header]), separator, *(line(r) for r in cells)])
-
-
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return "-" if value != value else f"{value:.6f}" if abs(value) < 1e4 else f"{value:.6g}"
-    return str(value)
-
-
-def weights_table(names: list[str], weights) -> str:
-    total = float(sum(weights))
-    rows = [[name, float(w), float(w) / total] for name, w in zip(names, weights)]
-    return format_table(["file", "weight", "share"], rows)
-
-
-# ---------------------------------------------------------------------------- commands
-
-
-@command("vote")
-def vote_command(
-    files: Files = None,
-    weights: WeightsOption = None,
-    out: OutPath = None,
-    id_column: IdColumn = None,
-    task: TaskOption = None,
-) -> None:
-    """Majority vote, or weighted vote, of labels (probabilities become labels: argmax, or 0.5 for binary).
-
-    A tie goes to the tied label of the first file (in the order listed) that voted for one.
-    Probability files give a file of the same columns holding the winning class as 0/1.
-
-    Example:
-
-        blend vote submissions/*.csv -o blends/vote.csv
-
-        blend vote cnn.csv rf.csv knn.csv lr.csv xgb.csv --weights 3,1,1,1,1
-    """
-    import numpy as np
-
-    from blender.validate import check_weights, parse_weights
-    from blender.voting import probabilities_to_labels, vote
-
-    predictions = read(files, id_column, task)
-    if predictions.kind == "regression":
-        raise BlendInputError(
-            f"{predictions.paths[0]}: vote needs class labels or probabilities, and these look like regression values; "
-            "use blend average (or --task binary if they are probabilities)."
-        )
-    weight_values = check_weights(parse_weights(weights), predictions.n_models)
-    say("votes: " + ", ".join(f"{n}={w:g}" for n, w in zip(predictions.names, weight_values)))
-    if predictions.kind == "labels":
-        winners = vote(predictions.values, weights=weight_values)
-        result = np.asarray(predictions.classes, dtype=object)[winners]
-    elif predictions.kind == "binary":
-        result = vote(probabilities_to_labels(predictions.values), weights=weight_values)
-    else:
-        winners = vote(probabilities_to_labels(predictions.values), weights=weight_values)
-        result = np.zeros((predictions.n_samples, len(predictions.columns)), dtype=np.int64)
-        result[np.arange(predictions.n_samples), winners] = 1
-    write(predictions, result, output_path(out, "vote"))
-
-
-@command("average")
-def average_command(
-    files: Files = None,
-    kind: Annotated[Mean, typer.Option("--kind", "-k", help="Which mean.")] = Mean.arithmetic,
-    power: Annotated[Optional[float], typer.Option("--power", "-p", help="Exponent for --kind power (2 squares, 0.5 roots).")] = None,
-    weights: WeightsOption = None,
-    out: OutPath = None,
-    id_column: IdColumn = None,
-    task: TaskOption = None,
-) -> None:
-    """The mean of the predictions, column by column: arithmetic, geometric, harmonic or power.
-
-    For class probabilities every mean but the arithmetic one is renormalised so rows sum to 1.
-
-    Example:
-
-        blend average submissions/*.csv --kind geometric -o blends/geo.csv
-    """
-    from blender.averaging import average
-    from blender.validate import check_weights, parse_weights
-
-    predictions = read(files, id_column, task)
-    _refuse_labels(predictions, "average")
-    if kind is not Mean.power and power is not None:
-        raise BlendInputError(f"--power applies to --kind power only (got --kind {kind.value}); drop one of them.")
-    weight_values = check_weights(parse_weights(weights), predictions.n_models)
-    result = average(predictions.values, kind=kind.value, power=power, weights=weight_values)
-    label = f"power mean (p={power:g})" if kind is Mean.power else f"{kind.value} mean"
-    say(f"{label} of {predictions.n_models} files, weights " + ", ".join(f"{n}={w:g}" for n, w in zip(predictions.names, weight_values)))
-    write(predictions, result, output_path(out, "average"))
-
-
-@command("rank-average")
-def rank_average_command(
-    files: Files = None,
-    weights: WeightsOption = None,
-    history: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--history",
-            help="Earlier predictions to rank against (historical rank): one CSV used for every file, "
-            "or a folder holding NAME.csv for each file NAME.",
-        ),
-    ] = None,
-    out: OutPath = None,
-    id_column: IdColumn = None,
-    task: TaskOption = None,
-) -> None:
-    """Each column ranked (ties share the average rank), ranks averaged, scaled to [0, 1].
-
-    With --history, each new value takes the scaled rank of the nearest value in the earlier
-    predictions, so a handful of new rows land on the same scale as the full earlier set.
-
-    Example:
-
-        blend rank-average submissions/*.csv -o blends/rank.csv
-
-        blend rank-average new/*.csv --history submissions/ -o blends/rank_new.csv
-    """
-    import numpy as np
-
-    from blender import io
-    from blender.rank import historical_rank_average, rank_average
-    from blender.validate import check_weights, parse_weights
-
-    predictions = read(files, id_column, task)
-    _refuse_labels(predictions, "rank-average")
-    weight_values = check_weights(parse_weights(weights), predictions.n_models)
-    if history is None:
-        result = rank_average(predictions.values, weights=weight_values)
-        say("rank average, weights " + ", ".join(f"{n}={w:g}" for n, w in zip(predictions.names, weight_values)))
-    else:
-        if history.is_dir():
-            history_paths = [history / path.name for path in predictions.paths]
-            missing = [path for path in history_paths if not path.exists()]
-            if missing:
-                raise BlendInputError(
-                    f"{missing[0]} not found: --history {history} needs NAME.csv for each file "
-                    f"({len(missing)} missing); or pass one CSV to rank every file against."
-                )
-            earlier = io.read_predictions(history_paths, id_column=id_column, like=predictions).values
-        else:
-            single = io.read_predictions([history], id_column=id_column, like=predictions).values
-            earlier = np.repeat(single, predictions.n_models, axis=0 if single.ndim == 3 else 1)
-        n_history = earlier.shape[1] if earlier.ndim == 3 else earlier.shape[0]
-        result = historical_rank_average(predictions.values, earlier, weights=weight_values)
-        say(f"historical rank average against {history} ({n_history:,} earlier rows)")
-    write(predictions, result, output_path(out, "rank-average"))
-
-
-@command("corr")
-def corr_command(
-    files: Files = None,
-    method: Annotated[CorrMethod, typer.Option("--method", "-m", help="Correlation of values, ranks or pair concordance.")] = CorrMethod.pearson,
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="Also draw the matrix as a heatmap (PNG, PDF or SVG).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the matrix as CSV.")] = None,
-    id_column: IdColumn = None,
-    task: TaskOption = None,
-) -> None:
-    """The correlation matrix of the files, as a table on stdout (and a heatmap with --plot).
-
-    Class probabilities are correlated over all their cells; label files show the share of rows
-    on which two files agree.
-
-    Example:
-
-        blend corr submissions/*.csv --method spearman --plot blends/corr.png
-    """
-    import numpy as np
-
-    from blender import io
-    from blender.correlation import correlation_matrix, label_agreement
-
-    predictions = read(files, id_column, task)
-    if predictions.kind == "labels":
-        matrix = label_agreement(predictions.values)
-        title = "share of rows with the same label"
-    else:
-        matrix = correlation_matrix(predictions.values, method=method.value)
-        title = f"{method.value} correlation"
-    names = predictions.names
-    typer.echo(format_table(["", *names], [[name, *map(float, row)] for name, row in zip(names, matrix)]))
-    masked = np.where(np.eye(len(names), dtype=bool) | np.isnan(matrix), -np.inf, matrix)
-    if np.isfinite(masked).any():
-        i, j = np.unravel_index(np.argmax(masked), matrix.shape)
-        say(f"{title}; most alike: {names[i]} and {names[j]} ({matrix[i, j]:.4f})")
-    elif len(names) > 1:
-        say(f"{title}; no pair has a defined correlation (is a file constant?)")
-    if out is not None:
-        text = "\n".join([",".join(["model", *names])] + [",".join([n, *(repr(float(v)) for v in row)]) for n, row in zip(names, matrix)])
-        io.write_text(out, text + "\n")
-        say(f"wrote {out}")
-    if plot is not None:
-        io.save_figure(_heatmap(matrix, names, title), plot)
-        say(f"drew {plot}")
-
-
-def _heatmap(matrix, names: list[str], title: str):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    size = max(4.0, 0.55 * len(names) + 2.5)
-    figure, axes = plt.subplots(figsize=(size + 1.2, size))
-    import numpy as np
-
-    # Stretch the colours over the range actually present: blends care about 0.90 versus 0.99.
-    off_diagonal = matrix[~np.eye(len(names), dtype=bool)]
-    off_diagonal = off_diagonal[np.isfinite(off_diagonal)]
-    low = float(np.floor(off_diagonal.min() * 20) / 20) if off_diagonal.size else 0.0
-    low = min(low, 0.95)
-    image = axes.imshow(matrix, cmap="viridis", vmin=low, vmax=1.0)
-    axes.set_xticks(range(len(names)), names, rotation=60, ha="right")
-    axes.set_yticks(range(len(names)), names)
-    if len(names) <= 20:
-        for i in range(len(names)):
-            for j in range(len(names)):
-                value = matrix[i, j]
-                axes.text(j, i, "" if value != value else f"{value:.2f}", ha="center", va="center",
-                          color="white" if value < (low + 1.0) / 2 else "black", fontsize=8)
-    axes.set_title(title)
-    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
-    return figure
-
-
-# ---------------------------------------------------------------------------- learning from OOF rows
 
 
 class Metric(str, Enum):
@@ -408,69 +75,391 @@ class WeightMethod(str, Enum):
     slsqp = "slsqp"
 
 
+# Options shared by every command, defined once.
+Files = Annotated[
+    Optional[list[str]],
+    typer.Argument(help=f"Prediction files (.csv, .csv.gz or .parquet); a quoted glob is expanded. [default: {DEFAULT_GLOB}]",
+                   show_default=False),
+]
+OutPath = Annotated[Optional[Path], typer.Option("--out", "-o", help="Blend to write (.csv, .csv.gz or .parquet). [default: blends/COMMAND.csv]", show_default=False)]
+IdColumn = Annotated[Optional[str], typer.Option("--id", help="Name of the id column. [default: the first column]", show_default=False)]
+TaskOption = Annotated[
+    Optional[Task],
+    typer.Option("--task", help="What the columns hold; inferred from the files unless given.", show_default=False),
+]
+WeightsOption = Annotated[Optional[str], typer.Option("--weights", "-w", help="One non-negative weight per file, comma-separated, e.g. 3,1,1.")]
 OofDir = Annotated[Path, typer.Option("--oof-dir", help="Folder of the out-of-fold files, one NAME.csv per submission.")]
 TruthPath = Annotated[Path, typer.Option("--truth", help="id,<target> for the training rows.")]
 MetricOption = Annotated[
     Optional[Metric],
     typer.Option("--metric", help="What to optimise and report. [default: logloss for probabilities, accuracy for labels, rmse for regression]", show_default=False),
 ]
-SeedOption = Annotated[int, typer.Option("--seed", help="Seed for folds, bags and meta-learners.")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed for the folds of the cross-validated scores, bags and meta-learners.")]
+CvOption = Annotated[int, typer.Option("--cv", help="Folds over the OOF rows for the honest (cross-validated) scores.")]
+CalibrateOption = Annotated[bool, typer.Option("--calibrate", help="Temperature-scale each file's probabilities first (fitted on the OOF rows only).")]
+PlotOption = Annotated[Optional[Path], typer.Option("--plot", help="Also draw a chart (PNG, PDF or SVG).")]
+WeightsOut = Annotated[Optional[Path], typer.Option("--weights-out", help="Save the weights as JSON.")]
+
+
+def command(name: str):
+    """Register a command whose bad-input errors become one ``Error:`` line and exit status 1."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except BlendInputError as error:
+                if os.environ.get("BLEND_DEBUG"):
+                    raise
+                typer.echo(f"Error: {error}", err=True)
+                raise typer.Exit(1) from None
+            except KeyboardInterrupt:
+                typer.echo("Interrupted; no output written.", err=True)
+                raise typer.Exit(130) from None
+
+        return app.command(name)(run)
+
+    return decorate
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def output_path(out: Path | None, command_name: str) -> Path:
+    from blender import io
+
+    path = out if out is not None else Path("blends") / f"{command_name}.csv"
+    io.check_output_path(path, "--out")
+    return path
+
+
+def check_outputs(**paths: Path | None) -> None:
+    """Refuse an unusable output path before any work is done (a folder, a bad suffix)."""
+    from blender import io
+
+    for option, path in paths.items():
+        if path is not None:
+            io.check_output_path(path, "--" + option.replace("_", "-"))
+
+
+def read(files: list[str] | None, id_column: str | None, task: Task | None):
+    from blender import io
+
+    paths = io.resolve_paths(files, default=DEFAULT_GLOB)
+    started = time.perf_counter()
+    predictions = io.read_predictions(paths, id_column=id_column, task=task.value if task else None,
+                                      progress=_reading_progress(len(paths)))
+    say(f"read {predictions.n_models} files, {predictions.n_samples:,} rows each, "
+        f"{describe_kind(predictions)} ({time.perf_counter() - started:.1f} s)")
+    return predictions
+
+
+def _reading_progress(n_files: int):
+    """Progress lines while reading: every file for a few, every tenth of them for hundreds."""
+    if n_files < 20:
+        return None
+    step = max(1, n_files // 10)
+    started = time.perf_counter()
+
+    def report(line: str, _count=[0]) -> None:
+        _count[0] += 1
+        if _count[0] % step == 0 or _count[0] == n_files:
+            say(f"  read {_count[0]}/{n_files} files ({time.perf_counter() - started:.1f} s)")
+
+    return report
+
+
+def describe_kind(predictions) -> str:
+    if predictions.kind == "multiclass":
+        return f"class probabilities ({len(predictions.columns)} classes: {_shorten(predictions.columns)})"
+    if predictions.kind == "labels":
+        return f"labels ({len(predictions.classes)} classes: {_shorten(predictions.classes)})"
+    if predictions.kind == "binary":
+        return f"binary probabilities ('{predictions.columns[0]}')"
+    return f"regression values ('{predictions.columns[0]}')"
+
+
+def _shorten(items: list[str], limit: int = 6) -> str:
+    return ", ".join(items) if len(items) <= limit else ", ".join(items[: limit - 1]) + f", ..., {items[-1]}"
+
+
+def blended_output(predictions, blended):
+    """A blend (n_rows, n_cols) as the file writes it: label text for labels, the columns otherwise."""
+    import numpy as np
+
+    if predictions.kind == "labels":
+        return np.asarray(predictions.classes, dtype=object)[np.argmax(blended, axis=1)]
+    return blended
+
+
+def write_blend(outputs, predictions, blended, out: Path) -> None:
+    outputs.predictions(out, predictions.ids, blended_output(predictions, blended), columns=predictions.columns,
+                        id_column=predictions.id_column)
+
+
+def weights_line(names, weights) -> str:
+    return ", ".join(f"{name}={weight:g}" for name, weight in zip(names, weights))
+
+
+def _weights(text: str | None, n_models: int):
+    from blender.validate import check_weights, parse_weights
+
+    return check_weights(parse_weights(text), n_models)
+
+
+def _refuse_labels(predictions, command_name: str) -> None:
+    if predictions.kind == "labels":
+        raise BlendInputError(
+            f"{predictions.paths[0]}: {command_name} needs probabilities or regression values, and this file holds "
+            "class labels; use blend vote (or pass --task binary if the column holds 0/1 probabilities)."
+        )
+
+
+# ---------------------------------------------------------------------------- commands on files alone
+
+
+@command("vote")
+def vote_command(
+    files: Files = None,
+    weights: WeightsOption = None,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Majority vote, or weighted vote, of labels (probabilities become labels: argmax, or 0.5 for binary).
+
+    A tie goes to the tied label of the first file (in the order listed) that voted for one.
+    Probability files give a file of the same columns holding the winning class as 0/1.
+
+    Example:
+
+        blend vote submissions/*.csv -o blends/vote.csv
+
+        blend vote cnn.csv rf.csv knn.csv lr.csv xgb.csv --weights 3,1,1,1,1
+    """
+    import numpy as np
+
+    from blender import io
+    from blender.methods import Voted
+    from blender.voting import votes_as_output
+
+    out = output_path(out, "vote")
+    predictions = read(files, id_column, task)
+    if predictions.kind == "regression":
+        raise BlendInputError(
+            f"{predictions.paths[0]}: vote needs class labels or probabilities, and these look like regression values; "
+            "use blend average (or --task binary if they are probabilities)."
+        )
+    weight_values = _weights(weights, predictions.n_models)
+    say("votes: " + weights_line(predictions.names, weight_values))
+    winners = np.argmax(Voted(weight_values).apply(predictions.values), axis=1)
+    result = votes_as_output(winners, kind=predictions.kind, classes=predictions.classes, n_cols=len(predictions.columns))
+    with io.OutputGroup() as outputs:
+        outputs.predictions(out, predictions.ids, result, columns=predictions.columns, id_column=predictions.id_column)
+    say(f"wrote {out}")
+
+
+@command("average")
+def average_command(
+    files: Files = None,
+    kind: Annotated[Mean, typer.Option("--kind", "-k", help="Which mean (logit: the mean of the log-odds).")] = Mean.arithmetic,
+    power: Annotated[Optional[float], typer.Option("--power", "-p", help="Exponent for --kind power (2 squares, 0.5 roots).")] = None,
+    weights: WeightsOption = None,
+    calibrate: CalibrateOption = False,
+    oof_dir: OofDir = Path("submissions/oof"),
+    truth: TruthPath = Path("data/train_labels.csv"),
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """The mean of the predictions, column by column: arithmetic, geometric, harmonic, power or logit.
+
+    For class probabilities every mean but the arithmetic one is renormalised so rows sum to 1.
+    With --calibrate, each file is first temperature-scaled on its OOF rows (--oof-dir, --truth).
+
+    Example:
+
+        blend average submissions/*.csv --kind geometric -o blends/geo.csv
+
+        blend average submissions/*.csv --kind logit --calibrate
+    """
+    from blender import io
+    from blender.methods import calibrated, fit_mean
+
+    out = output_path(out, "average")
+    if kind is not Mean.power and power is not None:
+        raise BlendInputError(f"--power applies to --kind power only (got --kind {kind.value}); drop one of them.")
+    if calibrate:
+        learning = read_learning(files, oof_dir, truth, id_column, task, None, command_name="average --calibrate")
+        _refuse_uncalibratable(learning.test)
+        predictions = learning.test
+    else:
+        predictions = read(files, id_column, task)
+    _refuse_labels(predictions, "average")
+    weight_values = _weights(weights, predictions.n_models)
+    options = dict(mean=kind.value, power=power, weights=weight_values)
+    if calibrate:
+        fitted = calibrated(fit_mean)(learning.train.values, learning.y, kind=predictions.kind, metric=learning.metric,
+                                      **options)
+        say("temperatures: " + weights_line(predictions.names, fitted.temperatures))
+    else:
+        fitted = fit_mean(predictions.values, None, kind=predictions.kind, metric=None, **options)
+    label = f"power mean (p={power:g})" if kind is Mean.power else f"{kind.value} mean"
+    say(f"{label} of {predictions.n_models} files, weights " + weights_line(predictions.names, weight_values))
+    with io.OutputGroup() as outputs:
+        write_blend(outputs, predictions, fitted.apply(predictions.values), out)
+    say(f"wrote {out}")
+
+
+@command("rank-average")
+def rank_average_command(
+    files: Files = None,
+    weights: WeightsOption = None,
+    history: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--history",
+            help="Earlier predictions to rank against (historical rank): one file used for every file, "
+            "or a folder holding NAME.csv for each file NAME.",
+        ),
+    ] = None,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Each column ranked (ties share the average rank), ranks averaged, scaled to [0, 1].
+
+    With --history, each new value takes the scaled rank of the nearest value in the earlier
+    predictions, so a handful of new rows land on the same scale as the full earlier set.
+
+    Example:
+
+        blend rank-average submissions/*.csv -o blends/rank.csv
+
+        blend rank-average new/*.csv --history submissions/ -o blends/rank_new.csv
+    """
+    from blender import io
+    from blender.methods import Ranked
+    from blender.rank import historical_rank_average
+
+    out = output_path(out, "rank-average")
+    predictions = read(files, id_column, task)
+    _refuse_labels(predictions, "rank-average")
+    weight_values = _weights(weights, predictions.n_models)
+    if history is None:
+        result = Ranked(weight_values).apply(predictions.values)
+        say("rank average, weights " + weights_line(predictions.names, weight_values))
+    else:
+        earlier = io.read_history(history, like=predictions, id_column=id_column)
+        result = historical_rank_average(predictions.values, earlier, weights=weight_values)
+        say(f"historical rank average against {history} ({earlier.shape[1]:,} earlier rows)")
+    with io.OutputGroup() as outputs:
+        write_blend(outputs, predictions, result, out)
+    say(f"wrote {out}")
+
+
+@command("corr")
+def corr_command(
+    files: Files = None,
+    method: Annotated[CorrMethod, typer.Option("--method", "-m", help="Correlation of values, ranks or pair concordance.")] = CorrMethod.pearson,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Also draw the matrix as a heatmap (PNG, PDF or SVG).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the matrix as CSV.")] = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """The correlation matrix of the files, as a table on stdout (and a heatmap with --plot).
+
+    Class probabilities are correlated over all their cells; label files show the share of rows
+    on which two files agree.
+
+    Example:
+
+        blend corr submissions/*.csv --method spearman --plot blends/corr.png
+    """
+    import numpy as np
+
+    from blender import io, report
+    from blender.correlation import correlation_matrix, label_agreement
+
+    check_outputs(out=out, plot=plot)
+    predictions = read(files, id_column, task)
+    if predictions.kind == "labels":
+        matrix = label_agreement(predictions.values)
+        title = "share of rows with the same label"
+    else:
+        matrix = correlation_matrix(predictions.values, method=method.value)
+        title = f"{method.value} correlation"
+    names = predictions.names
+    typer.echo(report.format_table(["", *names], [[name, *map(float, row)] for name, row in zip(names, matrix)]))
+    masked = np.where(np.eye(len(names), dtype=bool) | np.isnan(matrix), -np.inf, matrix)
+    if np.isfinite(masked).any():
+        i, j = np.unravel_index(np.argmax(masked), matrix.shape)
+        say(f"{title}; most alike: {names[i]} and {names[j]} ({matrix[i, j]:.4f})")
+    elif len(names) > 1:
+        say(f"{title}; no pair has a defined correlation (is a file constant?)")
+    with io.OutputGroup() as outputs:
+        if out is not None:
+            outputs.table(out, ["model", *names], [[name, *map(float, row)] for name, row in zip(names, matrix)])
+        if plot is not None:
+            outputs.figure(plot, report.heatmap(matrix, names, title))
+    for path in (out, plot):
+        if path is not None:
+            say(f"wrote {path}")
+
+
+# ---------------------------------------------------------------------------- learning from OOF rows
 
 
 @dataclass(frozen=True)
 class Learning:
-    """Test predictions, the matching OOF (or holdout) predictions, and their truth."""
+    """Test predictions, the matching OOF (or holdout) predictions, their truth and the metric."""
 
     test: object
     train: object
     y: object
     metric: str
-
-    def train_values(self):
-        return self.train.labels if self.train.kind == "labels" else self.train.values
-
-    def test_values(self):
-        return self.test.labels if self.test.kind == "labels" else self.test.values
+    truth_path: Path
 
 
 def read_learning(
     files, train_dir: Path, truth: Path, id_column, task, metric, *, command_name: str, role: str = "OOF",
     make_target: str = "make oof", dir_option: str = "--oof-dir",
 ) -> Learning:
-    """Read the test files, pair each with ``train_dir/NAME.csv``, and read the truth for those rows."""
+    """Read the test files, their OOF (or holdout) twins and the truth; choose the metric."""
     from blender import io
+
+    paths = io.resolve_paths(files, default=DEFAULT_GLOB)
+    started = time.perf_counter()
+    learning_set = io.read_learning(
+        paths, train_dir=train_dir, truth=truth, id_column=id_column, task=task.value if task else None, role=role,
+        command_name=command_name, make_target=make_target, dir_option=dir_option,
+        progress=_reading_progress(2 * len(paths)),
+    )
+    test = learning_set.test
+    chosen_metric = check_metric_option(metric, test.kind)
+    say(f"read {test.n_models} files, {test.n_samples:,} test rows each, {describe_kind(test)} "
+        f"({time.perf_counter() - started:.1f} s)")
+    say(f"{role}: {learning_set.train.n_samples:,} rows in {train_dir}/, truth {truth}, metric {chosen_metric}")
+    return Learning(test=test, train=learning_set.train, y=learning_set.y, metric=chosen_metric, truth_path=truth)
+
+
+def check_metric_option(metric: Metric | None, kind: str) -> str:
     from blender.metrics import check_metric
-    from blender.validate import encode_truth
 
-    test = read(files, id_column, task)
-    train_paths = [Path(train_dir) / path.name for path in test.paths]
-    for path in train_paths:
-        if not path.exists():
-            raise BlendInputError(
-                f"{path} not found: {command_name} learns from {role} predictions (run {make_target}, or pass {dir_option})."
-            )
-    train = io.read_predictions(train_paths, id_column=id_column, like=test)
-    raw = io.read_truth(truth, train.ids, id_column=id_column, source=train.paths[0])
-    y = encode_truth(raw, kind=test.kind, columns=test.columns, truth_path=truth, reference_path=test.paths[0])
-    chosen_metric = check_metric(metric.value if metric else None, test.kind)
-    say(f"{role}: {train.n_samples:,} rows in {train_dir}/, truth {truth}, metric {chosen_metric}")
-    return Learning(test=test, train=train, y=y, metric=chosen_metric)
+    try:
+        return check_metric(metric.value if metric else None, kind)
+    except ValueError as error:
+        raise BlendInputError(f"--metric {metric.value if metric else ''}: {error}.") from None
 
 
-def single_scores(learning: Learning) -> list[float]:
-    from blender.metrics import score
-
-    values = learning.train_values()
-    return [
-        score(learning.y, values[j] if values.ndim == 3 else values[:, j], metric=learning.metric, kind=learning.train.kind)
-        for j in range(learning.train.n_models)
-    ]
-
-
-def blend_score(learning: Learning, predictions) -> float:
-    from blender.metrics import score
-
-    return score(learning.y, predictions, metric=learning.metric, kind=learning.train.kind)
+def _refuse_uncalibratable(predictions) -> None:
+    if predictions.kind not in ("binary", "multiclass"):
+        raise BlendInputError(
+            f"{predictions.paths[0]}: --calibrate scales probabilities, and these files hold {predictions.kind}; "
+            "drop --calibrate."
+        )
 
 
 def _refuse_labels_learning(learning: Learning, command_name: str) -> None:
@@ -481,38 +470,44 @@ def _refuse_labels_learning(learning: Learning, command_name: str) -> None:
         )
 
 
-def best_single(learning: Learning) -> tuple[str, float]:
-    """The name and OOF score of the best single file."""
-    from blender.metrics import greater_is_better
+def honest_report(learning: Learning, method, label: str, *, cv: int, seed: int, options: dict | None = None,
+                  in_sample=None) -> None:
+    """Print the method's score on the OOF rows it learned from, and its cross-validated score
+    against the best single file on the same folds (the honest comparison)."""
+    from blender import layout
+    from blender.evaluation import corrected_se, fold_scores, model_fold_scores, repeated_folds
 
-    scores = single_scores(learning)
-    best = (max if greater_is_better(learning.metric) else min)(range(len(scores)), key=scores.__getitem__)
-    return learning.train.names[best], scores[best]
+    values, y, kind, metric = learning.train.values, learning.y, learning.train.kind, learning.metric
+    splits = repeated_folds(y, kind=kind, folds=cv, random_state=seed)
+    scores = fold_scores(method, values, y, splits, kind=kind, metric=metric, random_state=seed, options=options)
+    overall = layout.model_scores(values, y, metric=metric, kind=kind)
+    best = layout.best_model(overall, metric)
+    single = model_fold_scores(values[best : best + 1], y, splits, kind=kind, metric=metric)[0]
+    if in_sample is not None:
+        say(f"{label} OOF {metric} on the rows it was fitted on: {layout.score(y, in_sample, metric=metric, kind=kind):.6f} "
+            f"(optimistic)")
+    sign = 1.0 if metric in ("accuracy", "auc") else -1.0
+    wins = int((sign * (scores - single) > 0).sum())
+    say(f"{label} {cv}-fold CV {metric}: {scores.mean():.6f} ± {corrected_se(scores, cv):.6f}   "
+        f"best single file {learning.train.names[best]}: {single.mean():.6f} ± {corrected_se(single, cv):.6f}   "
+        f"(blend better in {wins} of {cv} folds)")
 
 
-def _report_vs_best(learning: Learning, blended_oof, label: str, best: tuple[str, float]) -> None:
-    say(f"{label} OOF {learning.metric}: {blend_score(learning, blended_oof):.6f}   "
-        f"(best single: {best[0]} {best[1]:.6f})")
-
-
-def _save_weights(path: Path | None, learning: Learning, weights) -> None:
-    """Write ``{"metric": ..., "weights": {name: weight}}`` for --weights-out."""
+def save_weights(outputs, path: Path | None, learning: Learning, weights, **extra) -> None:
+    """``{"metric": ..., "weights": {name: weight}}`` for --weights-out."""
     import json
 
-    from blender import io
-
-    if path is None:
-        return
-    payload = {name: float(w) for name, w in zip(learning.train.names, weights)}
-    io.write_text(path, json.dumps({"metric": learning.metric, "weights": payload}, indent=2) + "\n")
-    say(f"wrote {path}")
+    if path is not None:
+        payload = {name: float(w) for name, w in zip(learning.train.names, weights)}
+        outputs.text(path, json.dumps({"metric": learning.metric, "weights": payload, **extra}, indent=2) + "\n")
 
 
 @command("score")
 def score_command(
     files: Files = None,
     metric: MetricOption = None,
-    cv: Annotated[int, typer.Option("--cv", help="Folds over the OOF rows for scoring the blend methods honestly.")] = 5,
+    cv: CvOption = 5,
+    repeats: Annotated[int, typer.Option("--repeats", help="Repeat the CV with other fold seeds; shows mean ± standard error.")] = 1,
     models_only: Annotated[bool, typer.Option("--models-only", help="Score the files only, not the blend methods.")] = False,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard as a bar chart (PNG).")] = None,
     oof_dir: OofDir = Path("submissions/oof"),
@@ -522,64 +517,51 @@ def score_command(
     id_column: IdColumn = None,
     task: TaskOption = None,
 ) -> None:
-    """A leaderboard of each file's OOF score and of each blend method, best first.
+    """A leaderboard of every file and every blend method, scored honestly, best first.
 
-    Blend methods are scored honestly: each is fitted on K-1 folds of the OOF rows and scores
-    the held-out fold, so a blend that overfits the OOF rows shows it.
+    Every entry is scored on the same folds of the OOF rows: a blend method is fitted on K-1
+    folds and scores the held-out one; a file just scores it. Fold scores are averaged
+    (--repeats R repeats with other seeds) and shown with their standard error, the gain over
+    the best single file, and the folds in which the entry beats it.
 
     Example:
 
-        blend score submissions/*.csv --metric logloss --plot blends/leaderboard.png
+        blend score submissions/*.csv --metric logloss --repeats 3 --plot blends/leaderboard.png
     """
-    from blender import io
+    from blender import io, report
+    from blender.evaluation import leaderboard
+    from blender.methods import methods_for
 
+    check_outputs(out=out, plot=plot)
+    _check_cv(cv, repeats)
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="score")
     started = time.perf_counter()
-    if models_only:
-        from blender.metrics import greater_is_better
-
-        scores = single_scores(learning)
-        rows = sorted(
-            [(name, "model", value) for name, value in zip(learning.train.names, scores)],
-            key=lambda row: row[2], reverse=greater_is_better(learning.metric),
-        )
-    else:
-        from blender.evaluation import leaderboard
-
-        say(f"scoring {learning.train.n_models} files and the blend methods by {cv}-fold CV over the OOF rows ...")
-        rows = leaderboard(
-            learning.train_values(), learning.y, kind=learning.train.kind, metric=learning.metric,
-            names=learning.train.names, cv=cv, random_state=seed,
-        )
-    rows = [tuple(row) for row in rows]
-    table = format_table(["rank", "name", "type", f"OOF {learning.metric}"], [[i + 1, r[0], r[1], float(r[2])] for i, r in enumerate(rows)])
-    typer.echo(table)
-    say(f"scored in {time.perf_counter() - started:.1f} s; blends scored out of fold ({cv} folds), files on all OOF rows")
-    if out is not None:
-        io.write_text(out, "rank,name,type,score\n" + "".join(f"{i + 1},{r[0]},{r[1]},{float(r[2])!r}\n" for i, r in enumerate(rows)))
-        say(f"wrote {out}")
-    if plot is not None:
-        io.save_figure(_leaderboard_chart(rows, learning.metric), plot)
-        say(f"drew {plot}")
+    train = learning.train
+    methods = [] if models_only else methods_for(train.kind, learning.metric)
+    say(f"scoring {train.n_models} files and {len(methods)} blend methods on {repeats}x{cv}-fold CV over the OOF rows ...")
+    board = leaderboard(train.values, learning.y, kind=train.kind, metric=learning.metric, names=train.names,
+                        folds=cv, repeats=repeats, random_state=seed, methods=methods, progress=say)
+    header, rows = report.leaderboard_rows(board)
+    typer.echo(report.format_table(header, rows))
+    say(f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {repeats}x{cv} folds, "
+        f"blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)")
+    with io.OutputGroup() as outputs:
+        if out is not None:
+            outputs.table(out, ["rank", "name", "type", "score", "se", "gain", "gain_se", "wins", "folds"],
+                          [[rank, e.name, e.type, e.mean, e.se, e.gain, e.gain_se, e.wins, e.n_folds]
+                           for rank, e in enumerate(board.entries, start=1)])
+        if plot is not None:
+            outputs.figure(plot, report.leaderboard_chart(board))
+    for path in (out, plot):
+        if path is not None:
+            say(f"wrote {path}")
 
 
-def _leaderboard_chart(rows, metric: str):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    names = [r[0] for r in rows][::-1]
-    values = [float(r[2]) for r in rows][::-1]
-    colours = ["tab:orange" if r[1] != "model" else "tab:blue" for r in rows][::-1]
-    figure, axes = plt.subplots(figsize=(7, 0.32 * len(rows) + 1.2))
-    axes.barh(names, values, color=colours)
-    low, high = min(values), max(values)
-    pad = (high - low) * 0.1 or abs(high) * 0.05 or 0.05
-    axes.set_xlim(low - pad, high + pad)
-    axes.set_xlabel(f"OOF {metric} (blends: cross-validated)")
-    axes.set_title("leaderboard (orange: blends, blue: single files)")
-    return figure
+def _check_cv(cv: int, repeats: int = 1) -> None:
+    if cv < 2:
+        raise BlendInputError(f"--cv {cv}: cross-validation needs at least 2 folds.")
+    if repeats < 1:
+        raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
 
 
 @command("select")
@@ -591,6 +573,7 @@ def select_command(
     metric: MetricOption = None,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
+    cv: CvOption = 5,
     seed: SeedOption = 0,
     out: OutPath = None,
     id_column: IdColumn = None,
@@ -598,48 +581,37 @@ def select_command(
 ) -> None:
     """Correlation-aware selection: the best OOF file first, then each next-best file whose
     correlation with all chosen stays under --max-corr; writes the average of the chosen
-    (their vote, for label files).
+    (their vote, for label files) and prints its cross-validated score (--seed seeds the folds).
 
     Example:
 
         blend select submissions/*.csv --max-corr 0.95 --top 5 -o blends/select.csv
     """
-    import numpy as np
+    from blender import io, report
+    from blender.methods import BY_NAME, fit
 
-    from blender.averaging import average
-    from blender.correlation import correlation_matrix, label_agreement
-    from blender.metrics import greater_is_better
-    from blender.selection import select_uncorrelated
-    from blender.voting import vote
-
+    out = output_path(out, "select")
     if top is not None and top < 1:
         raise BlendInputError(f"--top {top}: choose at least one file.")
+    _check_cv(cv)
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="select")
-    scores = single_scores(learning)
-    if learning.train.kind == "labels":
-        corr = label_agreement(learning.train.values)
-    else:
-        corr = correlation_matrix(learning.train.values, method=method.value)
-    chosen = select_uncorrelated(
-        np.asarray(scores), corr, greater_is_better=greater_is_better(learning.metric), max_corr=max_corr, top=top
-    )
+    options = dict(max_corr=max_corr, top=top, method=method.value)
+    entry = BY_NAME["select"]
+    fitted = fit(entry, learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
+                 random_state=seed, **options)
+    chosen, scores, corr = (fitted.details[key] for key in ("chosen", "scores", "corr"))
     rows = []
     for position, j in enumerate(chosen):
         highest = max((corr[j, k] for k in chosen[:position]), default=float("nan"))
         rows.append([learning.train.names[j], float(scores[j]), float(highest)])
-    say(format_table(["chosen", f"OOF {learning.metric}", "max corr with earlier"], rows))
-    left_out = [n for j, n in enumerate(learning.train.names) if j not in chosen]
+    say(report.format_table(["chosen", f"OOF {learning.metric}", "max corr with earlier"], rows))
+    left_out = [name for j, name in enumerate(learning.train.names) if j not in chosen]
     if left_out:
         say("left out: " + ", ".join(left_out))
-    if learning.test.kind == "labels":
-        winners = vote(learning.test.values[:, chosen])
-        result = np.asarray(learning.test.classes, dtype=object)[winners]
-    else:
-        subset = learning.test.values[chosen] if learning.test.kind == "multiclass" else learning.test.values[:, chosen]
-        result = average(subset)
-        train_subset = learning.train.values[chosen] if learning.train.kind == "multiclass" else learning.train.values[:, chosen]
-        _report_vs_best(learning, average(train_subset), f"average of {len(chosen)} chosen,", best_single(learning))
-    write(learning.test, result, output_path(out, "select"))
+    honest_report(learning, entry, f"average of {len(chosen)} chosen", cv=cv, seed=seed, options=options)
+    with io.OutputGroup() as outputs:
+        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
+    say(f"wrote {out}")
 
 
 @command("caruana")
@@ -650,11 +622,13 @@ def caruana_command(
     bags: Annotated[int, typer.Option("--bags", help="Bagged selection: run on B random subsets of the files and average the weights.")] = 1,
     bag_fraction: Annotated[float, typer.Option("--bag-fraction", help="Share of the files each bag may choose from.")] = 0.5,
     no_replacement: Annotated[bool, typer.Option("--no-replacement", help="Never add the same file twice.")] = False,
-    weights_out: Annotated[Optional[Path], typer.Option("--weights-out", help="Save the weights as JSON.")] = None,
+    calibrate: CalibrateOption = False,
+    weights_out: WeightsOut = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the OOF score along the selection (PNG).")] = None,
     metric: MetricOption = None,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
+    cv: CvOption = 5,
     seed: SeedOption = 0,
     out: OutPath = None,
     id_column: IdColumn = None,
@@ -663,93 +637,183 @@ def caruana_command(
     """Greedy ensemble selection (Caruana et al. 2004) on the OOF rows, with replacement,
     sorted initialisation and bagging; writes the weighted blend of the test files.
 
+    The selection also runs from an empty start and keeps the better end point, and never
+    writes a blend whose OOF score is worse than the best single file's.
+
     Example:
 
         blend caruana submissions/*.csv --init 3 --iters 100 --bags 20 --metric logloss
     """
-    from blender import io
-    from blender.averaging import average
-    from blender.caruana import caruana_select
+    from blender import io, report
+    from blender.methods import BY_NAME, calibrated, fit_caruana
 
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="caruana")
-    _refuse_labels_learning(learning, "caruana")
+    out = output_path(out, "caruana")
+    check_outputs(weights_out=weights_out, plot=plot)
     if not 0.0 < bag_fraction <= 1.0:
         raise BlendInputError(f"--bag-fraction {bag_fraction:g}: give a share in (0, 1], e.g. 0.5.")
+    if init < 0 or iters < 0:
+        raise BlendInputError(f"--init {init} --iters {iters}: give numbers of 0 or more.")
     if iters < 1 and init < 1:
         raise BlendInputError("--iters 0 with --init 0 selects nothing; give --iters 1 or more.")
     if bags < 1:
         raise BlendInputError(f"--bags {bags}: give 1 or more.")
+    _check_cv(cv)
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="caruana")
+    _refuse_labels_learning(learning, "caruana")
+    if calibrate:
+        _refuse_uncalibratable(learning.test)
+    options = dict(init=init, iters=iters, bags=bags, bag_fraction=bag_fraction, replacement=not no_replacement)
+    fit_function = calibrated(fit_caruana) if calibrate else fit_caruana
     started = time.perf_counter()
-    result = caruana_select(
-        learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric, init=init,
-        iters=iters, bags=bags, bag_fraction=bag_fraction, replacement=not no_replacement, random_state=seed,
-    )
-    say(f"caruana: init {init}, {iters} iterations, {bags} bag(s), "
-        f"{'without' if no_replacement else 'with'} replacement ({time.perf_counter() - started:.1f} s)")
-    say(weights_table(learning.train.names, result.weights))
-    best = best_single(learning)
-    _report_vs_best(learning, average(learning.train.values, weights=result.weights), "caruana blend", best)
-    _save_weights(weights_out, learning, result.weights)
-    if plot is not None:
-        io.save_figure(_trajectory_chart(result, learning.metric, best[1]), plot)
-        say(f"drew {plot}")
-    write(learning.test, average(learning.test.values, weights=result.weights), output_path(out, "caruana"))
+    fitted = fit_function(learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
+                          random_state=seed, **options)
+    result = (fitted.inner if calibrate else fitted).details["result"]
+    say(f"caruana: init {init}, {iters} iterations, {bags} bag(s), {'without' if no_replacement else 'with'} replacement, "
+        f"kept the {result.start} start ({time.perf_counter() - started:.1f} s)")
+    if result.fell_back:
+        say("the bagged blend scored worse than the best single file on the OOF rows, so the best file alone is kept")
+    if calibrate:
+        say("temperatures: " + weights_line(learning.train.names, fitted.temperatures))
+    say(report.weights_table(learning.train.names, fitted.weights))
+    from blender.methods import Method
+
+    entry = Method("caruana", fit_function, BY_NAME["caruana"].kinds, True, 3, "")
+    honest_report(learning, entry, "caruana blend", cv=cv, seed=seed, options=options,
+                  in_sample=fitted.apply(learning.train.values))
+    with io.OutputGroup() as outputs:
+        save_weights(outputs, weights_out, learning, fitted.weights)
+        if plot is not None:
+            best_score = float(result.model_scores[result.model_scores.argmax() if learning.metric in ("accuracy", "auc")
+                                                   else result.model_scores.argmin()])
+            outputs.figure(plot, report.trajectory_chart(result.trajectory, metric=learning.metric,
+                                                         best_single_score=best_score, kept=result.best_iteration))
+        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
+    for path in (weights_out, plot, out):
+        if path is not None:
+            say(f"wrote {path}")
 
 
-def _trajectory_chart(result, metric: str, best_single_score: float):
-    import matplotlib
+@command("hill-climb")
+def hill_climb_command(
+    files: Files = None,
+    negative_weights: Annotated[bool, typer.Option("--negative-weights", help="Also try negative weights (w < 0 subtracts a file).")] = False,
+    tolerance: Annotated[Optional[float], typer.Option("--tolerance", help="Stop when a step gains less than this.")] = None,
+    max_iters: Annotated[int, typer.Option("--iters", help="At most this many steps.")] = 100,
+    calibrate: CalibrateOption = False,
+    weights_out: WeightsOut = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the OOF score along the climb (PNG).")] = None,
+    metric: MetricOption = None,
+    oof_dir: OofDir = Path("submissions/oof"),
+    truth: TruthPath = Path("data/train_labels.csv"),
+    cv: CvOption = 5,
+    seed: SeedOption = 0,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Kaggle-style hill climbing: start from the best OOF file, then repeatedly add
+    (1-w)·blend + w·file for the best file and w of a grid, with replacement, until the gain
+    falls below --tolerance; writes the blend and prints the weights.
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    Example:
 
-    steps = [point[0] for point in result.trajectory]
-    values = [point[1] for point in result.trajectory]
-    figure, axes = plt.subplots(figsize=(7, 4))
-    axes.plot(steps, values, marker=".", label="ensemble (OOF)")
-    axes.axhline(best_single_score, color="tab:red", linestyle="--", label="best single file")
-    axes.axvline(result.best_iteration, color="tab:gray", linestyle=":", label="kept")
-    axes.set_xlabel("iteration (0: the sorted initialisation)")
-    axes.set_ylabel(f"OOF {metric}")
-    axes.set_title("Caruana ensemble selection")
-    axes.legend()
-    return figure
+        blend hill-climb submissions/*.csv --metric auc
+
+        blend hill-climb submissions/*.csv --negative-weights --weights-out blends/hill.json
+    """
+    from blender import io, report
+    from blender.methods import BY_NAME, Method, calibrated, fit_hill_climb
+
+    out = output_path(out, "hill-climb")
+    check_outputs(weights_out=weights_out, plot=plot)
+    if max_iters < 1:
+        raise BlendInputError(f"--iters {max_iters}: give 1 or more.")
+    if tolerance is not None and not tolerance >= 0:
+        raise BlendInputError(f"--tolerance {tolerance:g}: give 0 or a positive number.")
+    _check_cv(cv)
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="hill-climb")
+    if calibrate:
+        _refuse_uncalibratable(learning.test)
+    options = dict(negative_weights=negative_weights, max_iters=max_iters)
+    if tolerance is not None:
+        options["tolerance"] = tolerance
+    fit_function = calibrated(fit_hill_climb) if calibrate else fit_hill_climb
+    started = time.perf_counter()
+    fitted = fit_function(learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
+                          random_state=seed, **options)
+    result = (fitted.inner if calibrate else fitted).details["result"]
+    steps = len(result.trajectory)
+    say(f"hill climbing: {steps} step(s){' with negative weights allowed' if negative_weights else ''} "
+        f"({time.perf_counter() - started:.1f} s)")
+    if calibrate:
+        say("temperatures: " + weights_line(learning.train.names, fitted.temperatures))
+    say(report.weights_table(learning.train.names, fitted.weights))
+    entry = Method("hill-climb", fit_function, BY_NAME["hill-climb"].kinds, True, 3, "")
+    honest_report(learning, entry, "hill-climb blend", cv=cv, seed=seed, options=options,
+                  in_sample=fitted.apply(learning.train.values))
+    with io.OutputGroup() as outputs:
+        save_weights(outputs, weights_out, learning, fitted.weights)
+        if plot is not None:
+            trajectory = [(0, float(result.start_score))] + [(k + 1, float(step[-1])) for k, step in enumerate(result.trajectory)]
+            outputs.figure(plot, report.trajectory_chart(trajectory, metric=learning.metric,
+                                                         best_single_score=float(result.start_score),
+                                                         title="hill climbing"))
+        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
+    for path in (weights_out, plot, out):
+        if path is not None:
+            say(f"wrote {path}")
 
 
 @command("weights")
 def weights_command(
     files: Files = None,
     method: Annotated[WeightMethod, typer.Option("--method", help="scipy.optimize method.")] = WeightMethod.slsqp,
-    weights_out: Annotated[Optional[Path], typer.Option("--weights-out", help="Save the weights as JSON.")] = None,
+    calibrate: CalibrateOption = False,
+    weights_out: WeightsOut = None,
     metric: MetricOption = None,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
+    cv: CvOption = 5,
     seed: SeedOption = 0,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
 ) -> None:
     """Weights on the simplex (non-negative, summing to 1) that optimise the metric on the
-    OOF rows; writes the weighted average of the test files.
+    OOF rows; writes the weighted average of the test files and prints its cross-validated
+    score (--seed seeds the folds).
 
     Example:
 
         blend weights submissions/*.csv --method nelder-mead --metric logloss
     """
-    from blender.averaging import average
-    from blender.weights import optimize_weights
+    from blender import io, report
+    from blender.methods import BY_NAME, Method, calibrated, fit_weights
 
+    out = output_path(out, "weights")
+    check_outputs(weights_out=weights_out)
+    _check_cv(cv)
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="weights")
     _refuse_labels_learning(learning, "weights")
+    if calibrate:
+        _refuse_uncalibratable(learning.test)
+    fit_function = calibrated(fit_weights) if calibrate else fit_weights
     started = time.perf_counter()
-    weight_values = optimize_weights(
-        learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
-        method=method.value, random_state=seed,
-    )
+    fitted = fit_function(learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
+                          random_state=seed, method=method.value)
     say(f"{method.value} weights ({time.perf_counter() - started:.1f} s)")
-    say(weights_table(learning.train.names, weight_values))
-    _report_vs_best(learning, average(learning.train.values, weights=weight_values), "weighted blend", best_single(learning))
-    _save_weights(weights_out, learning, weight_values)
-    write(learning.test, average(learning.test.values, weights=weight_values), output_path(out, "weights"))
+    if calibrate:
+        say("temperatures: " + weights_line(learning.train.names, fitted.temperatures))
+    say(report.weights_table(learning.train.names, fitted.weights))
+    entry = Method("weights", fit_function, BY_NAME["weights"].kinds, True, 3, "")
+    honest_report(learning, entry, "weighted blend", cv=cv, seed=seed, options={"method": method.value},
+                  in_sample=fitted.apply(learning.train.values))
+    with io.OutputGroup() as outputs:
+        save_weights(outputs, weights_out, learning, fitted.weights)
+        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
+    for path in (weights_out, out):
+        if path is not None:
+            say(f"wrote {path}")
 
 
 MetaOption = Annotated[Meta, typer.Option("--meta", help="The meta-learner.")]
@@ -762,7 +826,7 @@ FeaturesOption = Annotated[
 ]
 
 
-def _meta_options(learning: Learning, features: str | None, id_column):
+def _features(learning: Learning, features: str | None, id_column):
     from blender import io
 
     if features is None:
@@ -775,6 +839,11 @@ def _meta_options(learning: Learning, features: str | None, id_column):
     )
     say(f"features: {len(names)} columns from {parts[0]} and {parts[1]}")
     return train_features, test_features
+
+
+def _check_meta(learning: Learning, logit: bool) -> None:
+    if logit and learning.train.kind not in ("binary", "multiclass"):
+        raise BlendInputError(f"--logit needs probabilities, and these files hold {learning.train.kind}; drop --logit.")
 
 
 @command("stack")
@@ -795,7 +864,8 @@ def stack_command(
     task: TaskOption = None,
 ) -> None:
     """Stacking: a meta-learner fitted on the OOF predictions (optionally with the original
-    features, FWLS or pairwise products) predicts the test rows; prints its own CV score.
+    features, FWLS or pairwise products) predicts the test rows; prints its own CV score,
+    with every transform (feature scaling included) fitted inside each fold.
 
     Example:
 
@@ -803,23 +873,31 @@ def stack_command(
 
         blend stack submissions/*.csv --meta xgb --features data/train.csv,data/test.csv
     """
+    from blender import io, layout
     from blender.stacking import stack
 
+    out = output_path(out, "stack")
+    if folds < 2:
+        raise BlendInputError(f"--folds {folds}: the meta-learner's CV needs at least 2 folds.")
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="stack")
-    train_features, test_features = _meta_options(learning, features, id_column)
+    _check_meta(learning, logit)
+    train_features, test_features = _features(learning, features, id_column)
     started = time.perf_counter()
     result = stack(
-        learning.train_values(), learning.y, learning.test_values(), kind=learning.train.kind, meta=meta.value,
+        learning.train.values, learning.y, learning.test.values, kind=learning.train.kind, meta=meta.value,
         folds=folds, train_features=train_features, test_features=test_features, fwls=fwls, quadratic=quadratic,
         logit=logit, metric=learning.metric, random_state=seed,
     )
     extras = [label for label, on in (("features", features), ("fwls", fwls), ("quadratic", quadratic), ("logit", logit)) if on]
     say(f"stack: meta {meta.value}{' + ' + ', '.join(extras) if extras else ''}, fitted on {learning.train.n_samples:,} OOF rows "
         f"({time.perf_counter() - started:.1f} s)")
-    best_name, best_score = best_single(learning)
+    scores = layout.model_scores(learning.train.values, learning.y, metric=learning.metric, kind=learning.train.kind)
+    best = layout.best_model(scores, learning.metric)
     say(f"meta-learner {folds}-fold CV {learning.metric}: {result.cv_score:.6f}   "
-        f"(best single: {best_name} {best_score:.6f})")
-    write(learning.test, result.test_predictions, output_path(out, "stack"))
+        f"(best single: {learning.train.names[best]} {scores[best]:.6f})")
+    with io.OutputGroup() as outputs:
+        write_blend(outputs, learning.test, result.test_predictions, out)
+    say(f"wrote {out}")
 
 
 @command("holdout")
@@ -845,30 +923,137 @@ def holdout_command(
 
         blend holdout submissions/*.csv --meta logreg --holdout-dir submissions/holdout
     """
+    from blender import io, layout
     from blender.holdout import holdout_blend
 
+    out = output_path(out, "holdout")
     learning = read_learning(
         files, holdout_dir, truth, id_column, task, metric, command_name="holdout", role="holdout",
         make_target="make holdout", dir_option="--holdout-dir",
     )
-    train_features, test_features = _meta_options(learning, features, id_column)
+    _check_meta(learning, logit)
+    train_features, test_features = _features(learning, features, id_column)
     result = holdout_blend(
-        learning.train_values(), learning.y, learning.test_values(), kind=learning.train.kind, meta=meta.value,
+        learning.train.values, learning.y, learning.test.values, kind=learning.train.kind, meta=meta.value,
         train_features=train_features, test_features=test_features, fwls=fwls, quadratic=quadratic, logit=logit,
         metric=learning.metric, random_state=seed,
     )
-    best_name, best_score = best_single(learning)
+    scores = layout.model_scores(learning.train.values, learning.y, metric=learning.metric, kind=learning.train.kind)
+    best = layout.best_model(scores, learning.metric)
     say(f"holdout blend: meta {meta.value} fitted on {learning.train.n_samples:,} holdout rows; "
-        f"its CV {learning.metric} on them: {result.cv_score:.6f} (best single on the holdout: {best_name} {best_score:.6f})")
-    write(learning.test, result.test_predictions, output_path(out, "holdout"))
+        f"its CV {learning.metric} on them: {result.cv_score:.6f} "
+        f"(best single on the holdout: {learning.train.names[best]} {scores[best]:.6f})")
+    with io.OutputGroup() as outputs:
+        write_blend(outputs, learning.test, result.test_predictions, out)
+    say(f"wrote {out}")
 
 
-def _refuse_labels(predictions, command_name: str) -> None:
-    if predictions.kind == "labels":
-        raise BlendInputError(
-            f"{predictions.paths[0]}: {command_name} needs probabilities or regression values, and this file holds "
-            "class labels; use blend vote (or pass --task binary if the column holds 0/1 probabilities)."
-        )
+@command("auto")
+def auto_command(
+    files: Files = None,
+    metric: MetricOption = None,
+    cv: CvOption = 5,
+    repeats: Annotated[Optional[int], typer.Option("--repeats", help="Repeat the CV with other fold seeds. [default: 3 up to 5,000 OOF rows, else 1]", show_default=False)] = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard with the pick marked (PNG).")] = None,
+    report_path: Annotated[Optional[Path], typer.Option("--report", help="Also write the leaderboard, the pick and the estimate as JSON.")] = None,
+    blends_dir: Annotated[Optional[Path], typer.Option("--blends-dir", help="Also write every entry's test blend there, as ENTRY.csv.")] = None,
+    oof_dir: OofDir = Path("submissions/oof"),
+    truth: TruthPath = Path("data/train_labels.csv"),
+    seed: SeedOption = 0,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Pick the blend to submit: score every file and blend method honestly (same folds, repeated),
+    pick a blend only if it beats the best single file by more than the noise (the simpler of two
+    it cannot tell apart), write the pick's test blend, and estimate its score with nested CV.
+
+    The estimate repeats the whole choice inside outer folds, so it is not flattered by picking
+    the best of many entries on the same rows. When no blend beats the best single file beyond
+    noise, that file is written and the output says so.
+
+    Example:
+
+        blend auto submissions/*.csv --plot blends/auto.png
+
+        blend auto submissions/*.csv --metric auc --repeats 5 --report blends/auto.json
+    """
+    import json
+
+    from blender import io, report
+    from blender.auto import choose, fit_pick, nested_estimate
+    from blender.evaluation import leaderboard
+    from blender.methods import BY_NAME, methods_for
+
+    out = output_path(out, "auto")
+    check_outputs(plot=plot, report=report_path)
+    if blends_dir is not None and blends_dir.exists() and not blends_dir.is_dir():
+        raise BlendInputError(f"--blends-dir {blends_dir} is a file; name a folder.")
+    _check_cv(cv, repeats or 1)
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="auto")
+    train, test, y, chosen_metric = learning.train, learning.test, learning.y, learning.metric
+    if repeats is None:
+        repeats = 3 if train.n_samples <= 5000 else 1
+    methods = methods_for(train.kind, chosen_metric)
+    started = time.perf_counter()
+    say(f"1/3 leaderboard: {train.n_models} files and {len(methods)} blend methods on {repeats}x{cv}-fold CV ...")
+    board = leaderboard(train.values, y, kind=train.kind, metric=chosen_metric, names=train.names, folds=cv,
+                        repeats=repeats, random_state=seed, methods=methods, progress=say)
+    pick = choose(board)
+    say(f"2/3 nested estimate: the whole choice again inside {cv} outer folds ...")
+    estimate = nested_estimate(train.values, y, kind=train.kind, metric=chosen_metric, names=train.names, folds=cv,
+                               repeats=repeats, random_state=seed, methods=methods, progress=say)
+    say(f"3/3 fitting {pick.name} on all {train.n_samples:,} OOF rows and applying it to the test files")
+    fitted = fit_pick(pick, train.values, y, names=train.names, kind=train.kind, metric=chosen_metric, random_state=seed)
+
+    header, rows = report.leaderboard_rows(board, pick=pick.name)
+    typer.echo(report.format_table(header, rows))
+    say(f"pick: {pick.name} ({pick.type}) because {pick.reason}")
+    say(f"estimated {chosen_metric} of the pick (nested {cv}-fold CV, never scored on rows used to choose it): "
+        f"{estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
+        f"{estimate.best_single_mean:.6f}; best single file {board.best_single} on all OOF rows: {board.best_single_oof:.6f}")
+    say(f"outer folds picked: {', '.join(estimate.picks)} ({time.perf_counter() - started:.1f} s in all)")
+    if pick.type == "model":
+        say(f"no blend beats {pick.name} beyond noise: writing {pick.name}'s own test predictions")
+
+    with io.OutputGroup() as outputs:
+        write_blend(outputs, test, fitted.apply(test.values), out)
+        if plot is not None:
+            outputs.figure(plot, report.leaderboard_chart(board, pick=pick.name, estimate=estimate))
+        if report_path is not None:
+            payload = {
+                "metric": chosen_metric,
+                "pick": {"name": pick.name, "type": pick.type},
+                "reason": pick.reason,
+                "estimate": {"mean": estimate.mean, "se": estimate.se, "folds": estimate.scores.tolist(),
+                             "picks": estimate.picks, "best_single_mean": estimate.best_single_mean},
+                "best_single": {"name": board.best_single, "oof": board.best_single_oof},
+                "leaderboard": [{"name": e.name, "type": e.type, "mean": e.mean, "se": e.se, "gain": e.gain,
+                                 "gain_se": e.gain_se, "wins": e.wins, "folds": e.n_folds} for e in board.entries],
+            }
+            outputs.text(report_path, json.dumps(_finite_or_none(payload), indent=2) + "\n")
+        if blends_dir is not None:
+            for index, name in enumerate(train.names):
+                outputs.predictions(blends_dir / f"{name}.csv", test.ids, blended_output(test, test.values[index]),
+                                    columns=test.columns, id_column=test.id_column)
+            for method in methods:
+                entry_fit = BY_NAME[method.name].fit
+                blend = entry_fit(train.values, y, kind=train.kind, metric=chosen_metric, random_state=seed,
+                                  **method.options).apply(test.values)
+                outputs.predictions(blends_dir / f"{method.name}.csv", test.ids, blended_output(test, blend),
+                                    columns=test.columns, id_column=test.id_column)
+    say(f"wrote {out}" + "".join(f", {path}" for path in (plot, report_path, blends_dir) if path is not None))
+
+
+def _finite_or_none(value):
+    """JSON has no NaN: an undefined standard error is written as null."""
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(item) for item in value]
+    return value
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ CorrelationMethod = Literal["pearson", "spearman", "kendall"]
 CORRELATION_METHODS = ("pearson", "spearman", "kendall")
 
 
-def correlation_matrix(scores: NDArray, *, method: CorrelationMethod = "pearson") -> NDArray[np.float64]:
+def correlation_matrix(values: NDArray, *, method: CorrelationMethod = "pearson") -> NDArray[np.float64]:
     """Correlation of every pair of models' predictions.
 
     Pearson correlates the values, Spearman their ranks (ties averaged), Kendall the
@@ -21,7 +21,7 @@ def correlation_matrix(scores: NDArray, *, method: CorrelationMethod = "pearson"
 
     Parameters
     ----------
-    scores : ndarray of shape (n_samples, n_models) or (n_models, n_samples, n_classes)
+    values : ndarray of shape (n_models, n_rows, n_cols)
     method : {"pearson", "spearman", "kendall"}, default="pearson"
 
     Returns
@@ -36,15 +36,16 @@ def correlation_matrix(scores: NDArray, *, method: CorrelationMethod = "pearson"
     Examples
     --------
     >>> import numpy as np
-    >>> scores = np.array([[0.1, 0.2, 0.9], [0.4, 0.3, 0.5], [0.8, 0.9, 0.1]])
-    >>> correlation_matrix(scores, method="spearman")
+    >>> values = np.array([[0.1, 0.4, 0.8], [0.2, 0.3, 0.9], [0.9, 0.5, 0.1]])[:, :, None]
+    >>> correlation_matrix(values, method="spearman")
     array([[ 1.,  1., -1.],
            [ 1.,  1., -1.],
            [-1., -1.,  1.]])
     """
     if method not in CORRELATION_METHODS:
         raise ValueError(f"unknown correlation method {method!r}; choose one of {', '.join(CORRELATION_METHODS)}.")
-    columns = scores.reshape(scores.shape[0], -1).T if scores.ndim == 3 else scores
+    values = np.asarray(values, dtype=np.float64)
+    columns = values.reshape(values.shape[0], -1).T
     if method == "kendall":
         return _kendall(columns)
     if method == "spearman":
@@ -54,12 +55,13 @@ def correlation_matrix(scores: NDArray, *, method: CorrelationMethod = "pearson"
     return _pearson(columns)
 
 
-def label_agreement(labels: NDArray) -> NDArray[np.float64]:
-    """Share of rows on which each pair of label columns agrees.
+def label_agreement(votes: NDArray) -> NDArray[np.float64]:
+    """Share of rows on which each pair of models votes for the same class.
 
     Parameters
     ----------
-    labels : ndarray of shape (n_samples, n_models)
+    votes : ndarray of shape (n_models, n_rows, n_classes)
+        One-hot votes (labels as :mod:`blender.io` reads them).
 
     Returns
     -------
@@ -68,16 +70,17 @@ def label_agreement(labels: NDArray) -> NDArray[np.float64]:
     Examples
     --------
     >>> import numpy as np
-    >>> label_agreement(np.array([["a", "a"], ["b", "a"], ["c", "c"], ["a", "a"]]))
+    >>> votes = np.eye(3)[np.array([[0, 1, 2, 0], [0, 0, 2, 0]])]  # classes a, b, c
+    >>> label_agreement(votes)
     array([[1.  , 0.75],
            [0.75, 1.  ]])
     """
-    labels = np.asarray(labels)
-    n_models = labels.shape[1]
+    chosen = np.asarray(votes).argmax(axis=2)
+    n_models = chosen.shape[0]
     agreement = np.ones((n_models, n_models))
     for i in range(n_models):
         for j in range(i + 1, n_models):
-            agreement[i, j] = agreement[j, i] = np.mean(labels[:, i] == labels[:, j])
+            agreement[i, j] = agreement[j, i] = np.mean(chosen[i] == chosen[j])
     return agreement
 
 

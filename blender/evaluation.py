@@ -1,316 +1,219 @@
-"""Honest scores for blend methods: cross-validation over the out-of-fold rows.
+"""Honest scores that compare blends and single files alike: cross-validation over the OOF rows.
 
-A blend that learns (selection, Caruana, weights, stacking) scores better on the rows
-it learned from than on new ones. :func:`cross_val_blend_score` splits the OOF rows
-into folds, fits the method on all folds but one, predicts the held-out fold, and
-scores the pooled predictions once (the "OOF of the OOF"): every row is predicted by a
-blend that never saw it, and the score is on the same rows and scale as a single
-model's OOF score, so :func:`leaderboard` can rank models and blends together.
+A blend that learns (selection, Caruana, weights, stacking) scores better on the rows it
+learned from than on new ones. Here every leaderboard entry, single files included, is
+scored the same way:
+
+- the OOF rows are split into K folds, one seeded assignment shared by every entry, and
+  repeated ``repeats`` times with other seeds;
+- a blend method is fitted on K-1 folds and scores the held-out fold; a single file just
+  scores it; so no row is ever scored by a blend fitted on it;
+- each fold is scored on its own and the fold scores are averaged (a rank metric such as
+  AUC over pooled folds would mix fold blends of different scales);
+- the noise of that mean is the standard error of the fold scores with Nadeau and Bengio's
+  (2003) correction for the overlap of training sets across folds:
+  ``sd * sqrt(1 / n_scores + 1 / (K - 1))``; the same formula on the per-fold differences
+  from the best single file says whether an entry beats it by more than noise.
 """
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from blender import metrics
-
-# method(oof_train, y_train, oof_apply) -> predictions for the oof_apply rows.
-Method = Callable[[NDArray, NDArray, NDArray], NDArray]
+from blender import layout, metrics
+from blender.methods import Method, fit, methods_for
 
 
-class LeaderboardRow(NamedTuple):
-    """One line of :func:`leaderboard`."""
+@dataclass(frozen=True, eq=False)
+class Entry:
+    """One leaderboard line: a single file (``type == "model"``) or a blend method (``"blend"``).
+
+    Attributes
+    ----------
+    fold_scores : ndarray of shape (n_repeats * n_folds,)
+    mean, se : float
+        The mean fold score and its corrected standard error.
+    gain, gain_se : float
+        The mean per-fold improvement over the best single file (positive is better, in the
+        metric's units) and its corrected standard error.
+    wins : int
+        Folds in which the entry beats the best single file.
+    complexity : int
+        0 for a single file; the registry's complexity for a blend.
+    """
 
     name: str
-    type: str  # "model" or "blend"
-    score: float
+    type: str
+    fold_scores: NDArray[np.float64]
+    mean: float
+    se: float
+    gain: float
+    gain_se: float
+    wins: int
+    complexity: int
+
+    @property
+    def n_folds(self) -> int:
+        return int(self.fold_scores.shape[0])
 
 
-def cv_folds(
-    y: NDArray, *, kind: metrics.Kind, folds: int = 5, random_state: int | None = None
+@dataclass(frozen=True, eq=False)
+class Leaderboard:
+    """Entries best first, and how they were scored."""
+
+    entries: list[Entry]
+    metric: str
+    folds: int
+    repeats: int
+    best_single: str
+    best_single_oof: float
+    seconds: dict = field(default_factory=dict)
+
+    def entry(self, name: str) -> Entry:
+        return next(entry for entry in self.entries if entry.name == name)
+
+
+def repeated_folds(
+    y: NDArray, *, kind: metrics.Kind, folds: int = 5, repeats: int = 1, random_state: int | None = 0
 ) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
-    """Shuffled (train rows, held-out rows) splits: stratified for classes, plain K-fold for regression.
+    """``repeats`` seeded K-fold splits of the rows, one after the other (repeat r uses seed + r).
 
-    Examples
-    --------
-    >>> splits = cv_folds(np.array([0, 1, 0, 1, 0, 1]), kind="binary", folds=3, random_state=0)
-    >>> sorted(np.concatenate([held_out for _, held_out in splits]).tolist())
-    [0, 1, 2, 3, 4, 5]
+    >>> splits = repeated_folds(np.array([0, 1] * 5), kind="binary", folds=5, repeats=2, random_state=0)
+    >>> len(splits), sorted(np.concatenate([held for _, held in splits[:5]]).tolist()) == list(range(10))
+    (10, True)
     """
-    from sklearn.model_selection import KFold, StratifiedKFold
-
-    metrics.check_kind(kind)
-    y = np.asarray(y)
-    if folds < 2:
-        raise ValueError(f"folds must be at least 2, got {folds}")
-    if folds > y.shape[0]:
-        raise ValueError(f"cannot split {y.shape[0]} rows into {folds} folds")
-    if kind == "regression":
-        splitter = KFold(folds, shuffle=True, random_state=random_state)
-    else:
-        splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
-    return list(splitter.split(np.zeros((y.shape[0], 1)), y))
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    base = 0 if random_state is None else random_state
+    return [split for r in range(repeats) for split in layout.cv_folds(y, kind=kind, folds=folds, random_state=base + r)]
 
 
-def take_rows(predictions: NDArray, rows: NDArray, *, kind: metrics.Kind) -> NDArray:
-    """The given rows of several models' predictions, keeping the layout."""
-    predictions = np.asarray(predictions)
-    return predictions[:, rows] if kind == "multiclass" else predictions[rows]
-
-
-def _n_rows(predictions: NDArray, kind: str) -> int:
-    return np.asarray(predictions).shape[1 if kind == "multiclass" else 0]
-
-
-def _n_models(predictions: NDArray, kind: str) -> int:
-    return np.asarray(predictions).shape[0 if kind == "multiclass" else 1]
-
-
-def single_model(predictions: NDArray, index: int, *, kind: metrics.Kind) -> NDArray:
-    """One model's prediction out of several: (n_samples,) or (n_samples, n_classes)."""
-    predictions = np.asarray(predictions)
-    return predictions[index] if kind == "multiclass" else predictions[:, index]
-
-
-def model_scores(oof: NDArray, y: NDArray, *, kind: metrics.Kind, metric: metrics.Metric) -> NDArray[np.float64]:
-    """Each model's score on all the rows, shape (n_models,)."""
-    return np.array(
-        [metrics.score(y, single_model(oof, j, kind=kind), metric=metric, kind=kind) for j in range(_n_models(oof, kind))]
-    )
-
-
-def cross_val_blend_score(
+def fold_scores(
     method: Method,
-    oof: NDArray,
+    values: NDArray,
     y: NDArray,
+    splits: list[tuple[NDArray, NDArray]],
     *,
     kind: metrics.Kind,
-    metric: metrics.Metric | None = None,
-    cv: int = 5,
+    metric: metrics.Metric,
     random_state: int | None = None,
-) -> float:
-    """Cross-validated score of a blend method over the OOF rows.
+    options: dict | None = None,
+) -> NDArray[np.float64]:
+    """The method fitted on each split's training rows, scored on its held-out rows: (n_splits,)."""
+    scores = np.empty(len(splits))
+    for k, (train_rows, held_out) in enumerate(splits):
+        fitted = fit(method, layout.take_rows(values, train_rows), y[train_rows], kind=kind, metric=metric,
+                     random_state=random_state, **(options or {}))
+        blended = fitted.apply(layout.take_rows(values, held_out))
+        scores[k] = layout.score(y[held_out], blended, metric=metric, kind=kind)
+    return scores
 
-    For each of ``cv`` folds (stratified for classes, seeded by ``random_state``) the
-    method is fitted on the other folds' rows and predicts the held-out fold; the
-    predictions of all folds are pooled and scored once with the metric.
 
-    Parameters
-    ----------
-    method : callable
-        ``method(oof_train, y_train, oof_apply)`` returns one prediction for the
-        ``oof_apply`` rows, shape (n_apply,) or (n_apply, n_classes). Methods that do not
-        learn (an average) ignore the first two arguments.
-    oof : ndarray of shape (n_samples, n_models), or (n_models, n_samples, n_classes)
-    y : ndarray of shape (n_samples,)
-    kind : {"binary", "multiclass", "regression", "labels"}
-    metric : {"accuracy", "logloss", "auc", "rmse", "mae"}, default=None
-    cv : int, default=5
-    random_state : int, default=None
+def model_fold_scores(values: NDArray, y: NDArray, splits, *, kind, metric) -> NDArray[np.float64]:
+    """Each file's score on each held-out fold: shape (n_models, n_splits)."""
+    return np.array([
+        [layout.score(y[held_out], model[held_out], metric=metric, kind=kind) for _, held_out in splits]
+        for model in np.asarray(values)
+    ])
 
-    Returns
-    -------
-    float
 
-    Examples
-    --------
-    The mean of two regression models, which learns nothing, scores as on all rows:
+def corrected_se(scores: NDArray[np.float64], folds: int) -> float:
+    """Standard error of the mean of CV fold scores, corrected for overlapping training sets.
 
-    >>> oof = np.array([[1.0, 3.0], [2.0, 2.0], [4.0, 2.0], [3.0, 5.0]])
-    >>> mean = lambda train, y_train, apply: apply.mean(axis=1)
-    >>> cross_val_blend_score(mean, oof, np.array([2.0, 2.0, 3.0, 4.0]), kind="regression",
-    ...                       metric="mae", cv=2, random_state=0)
-    0.0
+    Nadeau and Bengio (2003): ``sd * sqrt(1/n + n_test/n_train)``, with n_test/n_train = 1/(K-1).
+
+    >>> round(corrected_se(np.array([1.0, 2.0, 3.0, 4.0, 5.0]), 5), 4)
+    1.0607
     """
-    metric = metrics.check_metric(metric, kind)
-    pooled = cross_val_blend_predict(method, oof, y, kind=kind, cv=cv, random_state=random_state)
-    return metrics.score(y, pooled, metric=metric, kind=kind)
-
-
-def cross_val_blend_predict(
-    method: Method,
-    oof: NDArray,
-    y: NDArray,
-    *,
-    kind: metrics.Kind,
-    cv: int = 5,
-    random_state: int | None = None,
-) -> NDArray:
-    """The pooled held-out predictions that :func:`cross_val_blend_score` scores.
-
-    Returns an array of shape (n_samples,) or (n_samples, n_classes): row i is predicted
-    by the method fitted on the folds that do not hold row i.
-    """
-    y = np.asarray(y)
-    if _n_rows(oof, kind) != y.shape[0]:
-        raise ValueError(f"the OOF predictions have {_n_rows(oof, kind)} rows but y has {y.shape[0]}")
-    pooled = None
-    for train_rows, held_out in cv_folds(y, kind=kind, folds=cv, random_state=random_state):
-        predicted = np.asarray(method(take_rows(oof, train_rows, kind=kind), y[train_rows], take_rows(oof, held_out, kind=kind)))
-        if predicted.shape[0] != held_out.shape[0]:
-            raise ValueError(f"the blend method returned {predicted.shape[0]} rows for {held_out.shape[0]}")
-        if pooled is None:
-            pooled = np.empty((y.shape[0],) + predicted.shape[1:], dtype=predicted.dtype)
-        pooled[held_out] = predicted
-    return pooled
-
-
-def blend_methods(
-    kind: metrics.Kind,
-    metric: metrics.Metric | None = None,
-    *,
-    max_corr: float = 0.95,
-    caruana_init: int = 5,
-    caruana_iters: int = 50,
-    random_state: int | None = None,
-) -> dict[str, Method]:
-    """The blend methods that suit ``kind`` and ``metric``, by name, ready for cross-validation.
-
-    ``best`` (the best single model on the training rows), ``average`` and ``geometric``
-    (probabilities and values; geometric for probabilities only), ``rank-average``
-    (only when the metric is AUC, the one metric that ranks measure), ``vote`` (labels),
-    ``select`` (:func:`blender.selection.select_uncorrelated`, then the average or vote
-    of the chosen), ``caruana``, ``weights`` (SLSQP), and ``stack-logreg`` and
-    ``stack-ridge``.
-
-    Examples
-    --------
-    >>> list(blend_methods("labels"))
-    ['best', 'vote', 'select', 'caruana', 'weights', 'stack-logreg', 'stack-ridge']
-    """
-    metric = metrics.check_metric(metric, kind)
-    better = metrics.greater_is_better(metric)
-
-    def best(train, y_train, apply):
-        scores = model_scores(train, y_train, kind=kind, metric=metric)
-        return single_model(apply, int(np.argmax(scores) if better else np.argmin(scores)), kind=kind)
-
-    def average(train, y_train, apply):
-        from blender.averaging import average as mean
-
-        return mean(apply, kind="arithmetic")
-
-    def geometric(train, y_train, apply):
-        from blender.averaging import average as mean
-
-        return mean(apply, kind="geometric")
-
-    def rank_average(train, y_train, apply):
-        from blender.rank import rank_average as ranks
-
-        return ranks(apply)
-
-    def vote(train, y_train, apply):
-        from blender.voting import vote as majority
-
-        return majority(apply)
-
-    def select(train, y_train, apply):
-        from blender.correlation import correlation_matrix, label_agreement
-        from blender.selection import select_uncorrelated
-        from blender.weights import apply_weights
-
-        corr = label_agreement(train) if kind == "labels" else correlation_matrix(train)
-        chosen = select_uncorrelated(
-            model_scores(train, y_train, kind=kind, metric=metric), corr, greater_is_better=better, max_corr=max_corr
-        )
-        weights = np.zeros(_n_models(train, kind))
-        weights[chosen] = 1.0
-        return apply_weights(apply, weights, kind=kind)
-
-    def caruana(train, y_train, apply):
-        from blender.caruana import caruana_select
-        from blender.weights import apply_weights
-
-        result = caruana_select(train, y_train, kind=kind, metric=metric, init=caruana_init, iters=caruana_iters,
-                                random_state=random_state)
-        return apply_weights(apply, result.weights, kind=kind)
-
-    def weights(train, y_train, apply):
-        from blender.weights import apply_weights, optimize_weights
-
-        return apply_weights(apply, optimize_weights(train, y_train, kind=kind, metric=metric), kind=kind)
-
-    def stacker(meta):
-        def stacked(train, y_train, apply):
-            from blender.stacking import fit_apply
-
-            return fit_apply(train, y_train, apply, kind=kind, meta=meta, random_state=random_state)
-
-        return stacked
-
-    methods: dict[str, Method] = {"best": best}
-    if kind != "labels":
-        methods["average"] = average
-    if kind in ("binary", "multiclass"):
-        methods["geometric"] = geometric
-    if metric == "auc":
-        methods["rank-average"] = rank_average
-    if kind == "labels":
-        methods["vote"] = vote
-    methods.update(select=select, caruana=caruana, weights=weights)
-    methods["stack-logreg"] = stacker("logreg")
-    methods["stack-ridge"] = stacker("ridge")
-    return methods
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.shape[0] < 2:
+        return float("nan")
+    return float(np.std(scores, ddof=1) * np.sqrt(1.0 / scores.shape[0] + 1.0 / (folds - 1)))
 
 
 def leaderboard(
-    oof: NDArray,
+    values: NDArray,
     y: NDArray,
     *,
     kind: metrics.Kind,
     metric: metrics.Metric | None = None,
     names: list[str],
-    cv: int = 5,
-    random_state: int | None = None,
-    methods: dict[str, Method] | None = None,
-) -> list[LeaderboardRow]:
-    """Every model's OOF score and every blend method's cross-validated score, best first.
-
-    Models are scored on all OOF rows (nothing is fitted); blends by
-    :func:`cross_val_blend_score`. Ties keep the models first, in file order, then the
-    methods in order.
+    folds: int = 5,
+    repeats: int = 1,
+    random_state: int | None = 0,
+    methods: list[Method] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Leaderboard:
+    """Every file and every blend method scored on the same folds, best mean first.
 
     Parameters
     ----------
-    oof : ndarray of shape (n_samples, n_models), or (n_models, n_samples, n_classes)
-    y : ndarray of shape (n_samples,)
+    values : ndarray of shape (n_models, n_rows, n_cols)
+        OOF predictions.
+    y : ndarray of shape (n_rows,)
     kind : {"binary", "multiclass", "regression", "labels"}
     metric : {"accuracy", "logloss", "auc", "rmse", "mae"}, default=None
     names : list of str
-        One name per model, in the order of ``oof``.
-    cv : int, default=5
-    random_state : int, default=None
-    methods : dict of str to callable, default=None
-        None means :func:`blend_methods` for the kind and metric.
+        One name per model.
+    folds, repeats : int, default=5 and 1
+        K-fold CV over the OOF rows, repeated with seeds ``random_state + r``.
+    random_state : int, default=0
+        Seeds the folds and every method.
+    methods : list of Method, default=None
+        None means every registry entry that suits the kind and metric.
+    progress : callable, default=None
+        Called with a line as each entry is scored.
 
     Returns
     -------
-    list of LeaderboardRow
-        ``(name, type, score)`` with type ``"model"`` or ``"blend"``.
+    Leaderboard
+        Ties keep the files first, in file order, then the methods in registry order.
 
     Examples
     --------
-    >>> oof = np.array([[1.0, 3.0], [2.0, 2.0], [4.0, 2.0], [3.0, 5.0]])
-    >>> mean = lambda train, y_train, apply: apply.mean(axis=1)
-    >>> leaderboard(oof, np.array([2.0, 2.0, 3.0, 4.0]), kind="regression", metric="mae",
-    ...             names=["a", "b"], cv=2, random_state=0, methods={"mean": mean})
-    [LeaderboardRow(name='mean', type='blend', score=0.0), LeaderboardRow(name='a', type='model', score=0.75), LeaderboardRow(name='b', type='model', score=0.75)]
+    >>> from blender.methods import BY_NAME
+    >>> values = np.array([[1.0, 2.0, 4.0, 3.0, 2.0, 5.0], [3.0, 2.0, 2.0, 5.0, 4.0, 3.0]])[:, :, None]
+    >>> board = leaderboard(values, np.array([2.0, 2.0, 3.0, 4.0, 3.0, 4.0]), kind="regression", metric="mae",
+    ...                     names=["a", "b"], folds=3, methods=[BY_NAME["average"]])
+    >>> [(entry.name, round(entry.mean, 3)) for entry in board.entries]
+    [('average', 0.0), ('a', 0.833), ('b', 0.833)]
     """
+    import time
+
     metric = metrics.check_metric(metric, kind)
-    if len(names) != _n_models(oof, kind):
-        raise ValueError(f"got {len(names)} names for {_n_models(oof, kind)} models")
+    values = np.asarray(values)
+    y = np.asarray(y)
+    if len(names) != layout.n_models(values):
+        raise ValueError(f"got {len(names)} names for {layout.n_models(values)} models")
     if methods is None:
-        methods = blend_methods(kind, metric, random_state=random_state)
-    rows = [
-        LeaderboardRow(name, "model", float(value))
-        for name, value in zip(names, model_scores(oof, y, kind=kind, metric=metric))
-    ]
-    for name, method in methods.items():
-        rows.append(LeaderboardRow(name, "blend", cross_val_blend_score(
-            method, oof, y, kind=kind, metric=metric, cv=cv, random_state=random_state)))
-    sign = -1.0 if metrics.greater_is_better(metric) else 1.0
-    return sorted(rows, key=lambda row: sign * row.score)
+        methods = methods_for(kind, metric)
+    splits = repeated_folds(y, kind=kind, folds=folds, repeats=repeats, random_state=random_state)
+    sign = 1.0 if metrics.greater_is_better(metric) else -1.0
+
+    per_model = model_fold_scores(values, y, splits, kind=kind, metric=metric)
+    overall = layout.model_scores(values, y, metric=metric, kind=kind)
+    best = layout.best_model(overall, metric)
+    baseline = per_model[best]
+
+    def entry(name, type_, scores, complexity) -> Entry:
+        difference = sign * (scores - baseline)
+        return Entry(name, type_, scores, float(scores.mean()), corrected_se(scores, folds),
+                     float(difference.mean()), corrected_se(difference, folds),
+                     int((difference > 0).sum()), complexity)
+
+    entries = [entry(name, "model", scores, 0) for name, scores in zip(names, per_model)]
+    seconds = {}
+    for method in methods:
+        started = time.perf_counter()
+        scores = fold_scores(method, values, y, splits, kind=kind, metric=metric, random_state=random_state)
+        seconds[method.name] = time.perf_counter() - started
+        entries.append(entry(method.name, "blend", scores, method.complexity))
+        if progress is not None:
+            progress(f"  {method.name:<14} {metric} {scores.mean():.6f} over {len(splits)} folds "
+                     f"({seconds[method.name]:.1f} s)")
+    entries.sort(key=lambda e: -sign * e.mean)
+    return Leaderboard(entries, metric, folds, repeats, names[best], float(overall[best]), seconds)

@@ -22,7 +22,7 @@ class HoldoutResult:
 
     Attributes
     ----------
-    test_predictions : ndarray of shape (n_test,) or (n_test, n_classes)
+    test_predictions : ndarray of shape (n_test, n_cols)
     cv_score : float
         The meta-learner's cross-validated score over the holdout rows.
     metric : str
@@ -54,8 +54,7 @@ def holdout_blend(
     """Fit the meta-learner on holdout predictions and truth, and predict the test rows.
 
     Parameters are those of :func:`blender.stacking.stack`, with the holdout rows in
-    place of the OOF rows: ``holdout`` is (n_holdout, n_models) or (n_models, n_holdout,
-    n_classes), ``train_features`` are the holdout rows' features, and ``folds`` splits
+    place of the OOF rows: ``holdout`` is (n_models, n_holdout, n_cols), ``train_features`` are the holdout rows' features, and ``folds`` splits
     the holdout rows for the meta-learner's cross-validated score.
 
     Returns
@@ -68,11 +67,11 @@ def holdout_blend(
 
     Examples
     --------
-    >>> holdout = np.array([[0.9, 0.7], [0.2, 0.4], [0.8, 0.6], [0.3, 0.2], [0.7, 0.9], [0.1, 0.3]])
-    >>> result = holdout_blend(holdout, np.array([1, 0, 1, 0, 1, 0]), np.array([[0.95, 0.8]]),
+    >>> holdout = np.array([[0.9, 0.2, 0.8, 0.3, 0.7, 0.1], [0.7, 0.4, 0.6, 0.2, 0.9, 0.3]])[:, :, None]
+    >>> result = holdout_blend(holdout, np.array([1, 0, 1, 0, 1, 0]), np.array([[[0.95]], [[0.8]]]),
     ...                        kind="binary", folds=3, random_state=0)
     >>> result.test_predictions.round(2)
-    array([0.62])
+    array([[0.62]])
     """
     result = stack(
         holdout, y_holdout, test, kind=kind, meta=meta, folds=folds, train_features=train_features,

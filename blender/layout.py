@@ -79,6 +79,17 @@ def best_model(scores: NDArray[np.float64], metric: metrics.Metric) -> int:
     return int(np.argmax(scores) if metrics.greater_is_better(metric) else np.argmin(scores))
 
 
+def normalise_weights(weights: NDArray) -> NDArray[np.float64]:
+    """Weights divided by their sum, without overflow (1e308 + 1e308 is inf; 1 + 1 is not).
+
+    >>> normalise_weights(np.array([1e308, 1e308]))
+    array([0.5, 0.5])
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    weights = weights / np.abs(weights).max()
+    return weights / weights.sum()
+
+
 def weighted_blend(values: NDArray, weights: NDArray, *, kind: metrics.Kind) -> NDArray[np.float64]:
     """The weighted mean of the models, shape (n_rows, n_cols).
 
@@ -91,10 +102,7 @@ def weighted_blend(values: NDArray, weights: NDArray, *, kind: metrics.Kind) -> 
     array([[0.35],
            [0.55]])
     """
-    weights = np.asarray(weights, dtype=np.float64)
-    # Divide by the largest magnitude first: 1e308 + 1e308 overflows, 1 + 1 does not.
-    weights = weights / np.abs(weights).max()
-    weights = weights / weights.sum()
+    weights = normalise_weights(weights)
     blended = np.tensordot(weights, np.asarray(values, dtype=np.float64), axes=1)
     if kind in ("binary", "multiclass") and (weights < 0).any():
         np.clip(blended, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR, out=blended)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from blender.layout import normalise_weights
 from blender.validate import check_weights
 
 
-def rank_average(scores: NDArray[np.float64], *, weights: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+def rank_average(values: NDArray[np.float64], *, weights: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
     """Average each model's ranks, rescaled to [0, 1].
 
     Each column is replaced by its ranks (ties share their average rank), the ranks are
@@ -20,14 +21,14 @@ def rank_average(scores: NDArray[np.float64], *, weights: NDArray[np.float64] | 
 
     Parameters
     ----------
-    scores : ndarray of shape (n_samples, n_models) or (n_models, n_samples, n_classes)
-        One column per model, rows already aligned by id.
+    values : ndarray of shape (n_models, n_rows, n_cols)
+        The models' predictions, rows already aligned by id.
     weights : ndarray of shape (n_models,), default=None
         Non-negative model weights; None weighs every model the same.
 
     Returns
     -------
-    ndarray of shape (n_samples,) or (n_samples, n_classes)
+    ndarray of shape (n_rows, n_cols)
         Values in [0, 1]; every row 0.5 when all rows tie.
 
     See Also
@@ -37,20 +38,21 @@ def rank_average(scores: NDArray[np.float64], *, weights: NDArray[np.float64] | 
     Examples
     --------
     >>> import numpy as np
-    >>> scores = np.array([[0.35000056, 0.57], [0.35000002, 0.04], [0.35000098, 0.96], [0.35000111, 0.99]])
-    >>> rank_average(scores)
+    >>> values = np.array([[0.35000056, 0.35000002, 0.35000098, 0.35000111], [0.57, 0.04, 0.96, 0.99]])[:, :, None]
+    >>> rank_average(values)[:, 0]
     array([0.33333333, 0.        , 0.66666667, 1.        ])
     """
-    if scores.ndim == 3:
-        return _per_class(lambda column_scores: rank_average(column_scores, weights=weights), scores)
-    n_samples, n_models = scores.shape
-    weights = check_weights(weights, n_models)
-    weights = weights / weights.sum()
-    # Accumulate one model at a time: no (n_samples, n_models) array of ranks.
-    blended = np.zeros(n_samples)
-    for model in range(n_models):
-        blended += weights[model] * average_ranks(scores[:, model])
-    return _rescale(blended)
+    values = np.asarray(values)
+    weights = normalise_weights(check_weights(weights, values.shape[0]))
+    n_models, n_rows, n_cols = values.shape
+    blended = np.empty((n_rows, n_cols))
+    for column in range(n_cols):
+        # Accumulate one model at a time: no (n_models, n_rows) array of ranks.
+        total = np.zeros(n_rows)
+        for model in range(n_models):
+            total += weights[model] * average_ranks(values[model, :, column])
+        blended[:, column] = _rescale(total)
+    return _renormalise(blended)
 
 
 def average_ranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -82,7 +84,7 @@ def average_ranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def historical_rank_average(
-    scores: NDArray[np.float64],
+    values: NDArray[np.float64],
     history: NDArray[np.float64],
     *,
     weights: NDArray[np.float64] | None = None,
@@ -96,38 +98,36 @@ def historical_rank_average(
 
     Parameters
     ----------
-    scores : ndarray of shape (n_samples, n_models) or (n_models, n_samples, n_classes)
+    values : ndarray of shape (n_models, n_rows, n_cols)
         The new predictions.
-    history : ndarray of shape (n_history, n_models) or (n_models, n_history, n_classes)
+    history : ndarray of shape (n_models, n_history, n_cols)
         Earlier predictions of the same models (any number of rows).
     weights : ndarray of shape (n_models,), default=None
 
     Returns
     -------
-    ndarray of shape (n_samples,) or (n_samples, n_classes)
-        Weighted mean of the historical ranks scaled to [0, 1] by the history's rank range.
+    ndarray of shape (n_rows, n_cols)
+        Weighted mean of the historical ranks scaled to [0, 1] by the history's rank range;
+        class probabilities are renormalised to sum to 1.
 
     Examples
     --------
     >>> import numpy as np
-    >>> history = np.array([[0.1], [0.2], [0.3], [0.4], [0.5]])
-    >>> historical_rank_average(np.array([[0.29], [0.9], [0.0]]), history)
+    >>> history = np.array([[[0.1], [0.2], [0.3], [0.4], [0.5]]])
+    >>> historical_rank_average(np.array([[[0.29], [0.9], [0.0]]]), history)[:, 0]
     array([0.5, 1. , 0. ])
     """
-    if scores.ndim == 3:
-        return _per_class(
-            lambda column_scores, column_history: historical_rank_average(column_scores, column_history, weights=weights),
-            scores,
-            history,
-        )
-    n_models = scores.shape[1]
-    weights = check_weights(weights, n_models)
-    mapped = np.empty_like(scores, dtype=float)
-    for model in range(n_models):
-        earlier = np.sort(history[:, model])
-        earlier_ranks = _rescale(average_ranks(earlier))
-        mapped[:, model] = earlier_ranks[_nearest(earlier, scores[:, model])]
-    return mapped @ (weights / weights.sum())
+    values = np.asarray(values)
+    history = np.asarray(history)
+    weights = normalise_weights(check_weights(weights, values.shape[0]))
+    n_models, n_rows, n_cols = values.shape
+    blended = np.zeros((n_rows, n_cols))
+    for column in range(n_cols):
+        for model in range(n_models):
+            earlier = np.sort(history[model, :, column])
+            earlier_ranks = _rescale(average_ranks(earlier))
+            blended[:, column] += weights[model] * earlier_ranks[_nearest(earlier, values[model, :, column])]
+    return _renormalise(blended)
 
 
 def _nearest(sorted_values: NDArray[np.float64], queries: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -148,10 +148,11 @@ def _rescale(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return (values - low) / (high - low)
 
 
-def _per_class(blend_columns, *arrays):
-    """Apply a (n_samples, n_models) blend to each class column, then renormalise rows to sum to 1."""
-    n_classes = arrays[0].shape[2]
-    blended = np.column_stack([blend_columns(*(a[:, :, k].T for a in arrays)) for k in range(n_classes)])
+def _renormalise(blended: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Class columns (more than one) renormalised so each row sums to 1; one column unchanged."""
+    n_cols = blended.shape[1]
+    if n_cols == 1:
+        return blended
     totals = blended.sum(axis=1, keepdims=True)
     # A row can be all zeros when it is last in every class; share it equally.
-    return np.divide(blended, totals, out=np.full_like(blended, 1.0 / n_classes), where=totals > 0)
+    return np.divide(blended, totals, out=np.full_like(blended, 1.0 / n_cols), where=totals > 0)

@@ -31,9 +31,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from blender import metrics
-from blender.evaluation import cv_folds
-from blender.weights import one_hot
+from blender import layout, metrics
 
 META_LEARNERS = ("logreg", "ridge", "xgb", "et", "rf", "knn")
 MetaLearner = Literal["logreg", "ridge", "xgb", "et", "rf", "knn"]
@@ -52,13 +50,14 @@ class StackResult:
 
     Attributes
     ----------
-    test_predictions : ndarray of shape (n_test,) or (n_test, n_classes)
-        P(class 1) for binary, class probabilities for multiclass, labels for labels,
-        values for regression.
+    test_predictions : ndarray of shape (n_test, n_cols)
+        P(class 1) for binary, class probabilities for multiclass and labels (over the
+        sorted labels), values for regression.
     cv_score : float
         The metric of ``oof_predictions``: the meta-learner's cross-validated score.
-    oof_predictions : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        Each OOF row predicted by a meta-learner fitted on the other folds.
+    oof_predictions : ndarray of shape (n_rows, n_cols)
+        Each OOF row predicted by a meta-learner fitted on the other folds only (every
+        transform, such as the standardisation of features, is fitted inside the fold).
     metric : str
     meta : str
     """
@@ -68,6 +67,74 @@ class StackResult:
     oof_predictions: NDArray
     metric: str
     meta: str
+
+
+@dataclass(frozen=True, eq=False)
+class Stacker:
+    """A fitted meta-learner and the statistics of its inputs, learned from the training rows only."""
+
+    model: object
+    kind: str
+    n_cols: int
+    present: NDArray | None
+    options: dict
+    mean: NDArray | None
+    deviation: NDArray | None
+
+    def apply(self, values: NDArray, features: NDArray | None = None) -> NDArray[np.float64]:
+        """Predict rows from the same models' predictions (and features): shape (n_rows, n_cols)."""
+        columns = _meta_columns(values, features, self.mean, self.deviation, kind=self.kind, **self.options)[0]
+        if self.kind == "regression":
+            return np.asarray(self.model.predict(columns), dtype=np.float64)[:, None]
+        probabilities = np.zeros((columns.shape[0], max(self.n_cols, 2)))
+        if self.model is None:
+            probabilities[:, self.present[0]] = 1.0
+        else:
+            probabilities[:, self.present] = self.model.predict_proba(columns)
+        return probabilities[:, 1:] if self.kind == "binary" else probabilities
+
+
+def fit_stacker(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: metrics.Kind,
+    meta: MetaLearner = "logreg",
+    features: NDArray | None = None,
+    fwls: bool = False,
+    quadratic: bool = False,
+    logit: bool = False,
+    random_state: int | None = None,
+) -> Stacker:
+    """Fit the meta-learner on ``values`` (n_models, n_rows, n_cols) and ``y``, without any CV.
+
+    The parameters mean what they mean in :func:`stack`; ``features`` are the original
+    features of the same rows. This is the fit half of the ``stack-*`` blend methods that
+    :mod:`blender.evaluation` cross-validates.
+    """
+    metrics.check_kind(kind)
+    if meta not in META_LEARNERS:
+        raise ValueError(f"unknown meta-learner {meta!r}; expected one of {', '.join(META_LEARNERS)}")
+    if logit and kind not in ("binary", "multiclass"):
+        raise ValueError(f"logit needs probabilities; {kind} predictions have none")
+    values = np.asarray(values, dtype=np.float64)
+    y = np.asarray(y)
+    options = dict(fwls=fwls, quadratic=quadratic, logit=logit)
+    columns, mean, deviation = _meta_columns(values, features, None, None, kind=kind, **options)
+    model = _make_meta(meta, kind, random_state, columns.shape[0])
+    present = None
+    if kind == "regression":
+        model.fit(columns, y.astype(np.float64))
+    else:
+        # Fit on the classes present (a fold may miss a rare one; XGBoost wants 0..k-1)
+        # and put each probability back in its class's column when applying.
+        present = np.unique(y)
+        if present.size == 1:
+            model = None
+        else:
+            model.fit(columns, np.searchsorted(present, y))
+    return Stacker(model=model, kind=kind, n_cols=values.shape[2], present=present, options=options,
+                   mean=mean, deviation=deviation)
 
 
 def stack(
@@ -90,21 +157,21 @@ def stack(
 
     Parameters
     ----------
-    oof : ndarray of shape (n_samples, n_models), or (n_models, n_samples, n_classes)
+    oof : ndarray of shape (n_models, n_rows, n_cols)
         Out-of-fold predictions, rows aligned with ``y``.
-    y : ndarray of shape (n_samples,)
-    test : ndarray of shape (n_test, n_models), or (n_models, n_test, n_classes)
+    y : ndarray of shape (n_rows,)
+    test : ndarray of shape (n_models, n_test, n_cols)
         The same models' test predictions, models in the same order.
     kind : {"binary", "multiclass", "regression", "labels"}
     meta : {"logreg", "ridge", "xgb", "et", "rf", "knn"}, default="logreg"
         The meta-learner; see the table in the module docstring.
     folds : int, default=5
         Folds of the meta-learner's own cross-validation (stratified for classes).
-    train_features, test_features : ndarray of shape (n_samples, n_features) and
+    train_features, test_features : ndarray of shape (n_rows, n_features) and
         (n_test, n_features), default=None
         Original features, rows aligned with ``oof`` and ``test``; standardised with the
-        training rows' mean and deviation and appended (or, with ``fwls``, used as the
-        FWLS meta-features).
+        training rows' mean and deviation (inside each fold for the CV score) and appended
+        (or, with ``fwls``, used as the FWLS meta-features).
     fwls : bool, default=False
         Feature-weighted linear stacking: the meta-learner sees the product of every
         prediction column with every meta-feature: a constant 1, and the given features,
@@ -130,8 +197,7 @@ def stack(
     Raises
     ------
     ValueError
-        For an unknown meta-learner, ``logit`` on labels
-        or regression, mismatched shapes, or fewer than 2 folds.
+        For an unknown meta-learner, ``logit`` on labels or regression, or mismatched shapes.
 
     See Also
     --------
@@ -139,159 +205,79 @@ def stack(
 
     Examples
     --------
-    >>> oof = np.array([[0.9, 0.7], [0.2, 0.4], [0.8, 0.6], [0.3, 0.2], [0.7, 0.9], [0.1, 0.3]])
+    >>> oof = np.array([[0.9, 0.2, 0.8, 0.3, 0.7, 0.1], [0.7, 0.4, 0.6, 0.2, 0.9, 0.3]])[:, :, None]
     >>> y = np.array([1, 0, 1, 0, 1, 0])
-    >>> result = stack(oof, y, np.array([[0.95, 0.8], [0.05, 0.1]]), kind="binary", folds=3,
-    ...                random_state=0)
-    >>> result.test_predictions.round(2), result.metric
+    >>> test = np.array([[0.95, 0.05], [0.8, 0.1]])[:, :, None]
+    >>> result = stack(oof, y, test, kind="binary", folds=3, random_state=0)
+    >>> result.test_predictions[:, 0].round(2), result.metric
     (array([0.62, 0.36]), 'logloss')
     """
     metric = metrics.check_metric(metric, kind)
-    if folds < 2:
-        raise ValueError(f"folds must be at least 2, got {folds}")
-    train, apply = build_meta_features(
-        oof, test, kind=kind, y=y, train_features=train_features, test_features=test_features,
-        fwls=fwls, quadratic=quadratic, logit=logit, meta=meta,
-    )
+    oof = np.asarray(oof, dtype=np.float64)
+    test = np.asarray(test, dtype=np.float64)
     y = np.asarray(y)
-    if train.shape[0] != y.shape[0]:
-        raise ValueError(f"the OOF predictions have {train.shape[0]} rows but y has {y.shape[0]}")
-    classes = _classes(y, oof, kind)
-    oof_predictions = None
-    for train_rows, held_out in cv_folds(y, kind=kind, folds=folds, random_state=random_state):
-        predicted = _fit_apply(train[train_rows], y[train_rows], train[held_out], kind=kind, meta=meta,
-                               classes=classes, random_state=random_state)
-        if oof_predictions is None:
-            oof_predictions = np.empty((y.shape[0],) + predicted.shape[1:], dtype=predicted.dtype)
-        oof_predictions[held_out] = predicted
-    test_predictions = _fit_apply(train, y, apply, kind=kind, meta=meta, classes=classes, random_state=random_state)
+    if oof.shape[1] != y.shape[0]:
+        raise ValueError(f"the OOF predictions have {oof.shape[1]} rows but y has {y.shape[0]}")
+    if oof.shape[0] != test.shape[0] or oof.shape[2] != test.shape[2]:
+        raise ValueError(
+            f"OOF predictions have {oof.shape[0]} models x {oof.shape[2]} columns, the test rows "
+            f"{test.shape[0]} x {test.shape[2]}; give the same models in the same order"
+        )
+    if (train_features is None) != (test_features is None):
+        raise ValueError("give both train_features and test_features, or neither")
+    options = dict(kind=kind, meta=meta, fwls=fwls, quadratic=quadratic, logit=logit, random_state=random_state)
+    oof_predictions = np.empty((y.shape[0], oof.shape[2]))
+    for train_rows, held_out in layout.cv_folds(y, kind=kind, folds=folds, random_state=random_state):
+        fitted = fit_stacker(layout.take_rows(oof, train_rows), y[train_rows],
+                             features=_rows(train_features, train_rows), **options)
+        oof_predictions[held_out] = fitted.apply(layout.take_rows(oof, held_out), _rows(train_features, held_out))
+    final = fit_stacker(oof, y, features=train_features, **options)
     return StackResult(
-        test_predictions=test_predictions,
-        cv_score=metrics.score(y, oof_predictions, metric=metric, kind=kind),
+        test_predictions=final.apply(test, test_features),
+        cv_score=layout.score(y, oof_predictions, metric=metric, kind=kind),
         oof_predictions=oof_predictions,
         metric=metric,
         meta=meta,
     )
 
 
-def fit_apply(
-    train: NDArray,
-    y: NDArray,
-    apply: NDArray,
-    *,
-    kind: metrics.Kind,
-    meta: MetaLearner = "logreg",
-    fwls: bool = False,
-    quadratic: bool = False,
-    logit: bool = False,
-    random_state: int | None = None,
-) -> NDArray:
-    """Fit the meta-learner on ``train`` predictions and predict ``apply``, without any CV.
+def _rows(features: NDArray | None, rows: NDArray) -> NDArray | None:
+    return None if features is None else np.asarray(features)[rows]
 
-    The parameters mean what they mean in :func:`stack`; ``train`` and ``apply`` are
-    predictions in the usual layout. This is the blend method that
-    :mod:`blender.evaluation` cross-validates.
+
+def _meta_columns(values, features, mean, deviation, *, kind, fwls, quadratic, logit):
+    """The meta-learner's input columns, and the standardisation it used.
+
+    ``mean`` and ``deviation`` None means: learn them from these rows (fitting); otherwise
+    they are the training rows' statistics (applying), so no row's own values leak in.
     """
-    train_columns, apply_columns = build_meta_features(
-        train, apply, kind=kind, y=y, fwls=fwls, quadratic=quadratic, logit=logit, meta=meta
-    )
-    return _fit_apply(train_columns, np.asarray(y), apply_columns, kind=kind, meta=meta,
-                      classes=_classes(y, train, kind), random_state=random_state)
-
-
-def build_meta_features(
-    train: NDArray,
-    apply: NDArray,
-    *,
-    kind: metrics.Kind,
-    y: NDArray | None = None,
-    train_features: NDArray | None = None,
-    test_features: NDArray | None = None,
-    fwls: bool = False,
-    quadratic: bool = False,
-    logit: bool = False,
-    meta: str = "logreg",
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The meta-learner's input columns for the training rows and the rows to predict.
-
-    Returns two float arrays of shapes (n_train, n_columns) and (n_apply, n_columns).
-    Statistics (the standardisation of features) come from the training rows only.
-    """
-    metrics.check_kind(kind)
-    if meta not in META_LEARNERS:
-        raise ValueError(f"unknown meta-learner {meta!r}; expected one of {', '.join(META_LEARNERS)}")
-    if logit and kind not in ("binary", "multiclass"):
-        raise ValueError(f"logit needs probabilities; {kind} predictions have none")
-    if (train_features is None) != (test_features is None):
-        raise ValueError("give both train_features and test_features, or neither")
-    encoding = None
-    if kind == "labels":
-        parts = [np.unique(train), np.unique(apply)] + ([] if y is None else [np.unique(y)])
-        encoding = np.unique(np.concatenate(parts))
-    train_cube = _cube(train, kind, encoding)
-    apply_cube = _cube(apply, kind, encoding)
-    if train_cube.shape[1:] != apply_cube.shape[1:]:
-        raise ValueError(
-            f"training predictions have {train_cube.shape[1]} models x {train_cube.shape[2]} columns, "
-            f"the rows to predict {apply_cube.shape[1]} x {apply_cube.shape[2]}; give the same models in the same order"
-        )
-    blocks_train, blocks_apply = [], []
-
-    if logit:
-        columns_train, columns_apply = (_logit(cube).reshape(cube.shape[0], -1) for cube in (train_cube, apply_cube))
-    else:
-        columns_train, columns_apply = (cube.reshape(cube.shape[0], -1) for cube in (train_cube, apply_cube))
-
-    features_train = features_apply = None
-    if train_features is not None:
-        features_train = np.asarray(train_features, dtype=np.float64)
-        features_apply = np.asarray(test_features, dtype=np.float64)
-        features_train = features_train.reshape(features_train.shape[0], -1)
-        features_apply = features_apply.reshape(features_apply.shape[0], -1)
-        if features_train.shape[0] != train_cube.shape[0] or features_apply.shape[0] != apply_cube.shape[0]:
-            raise ValueError(
-                f"features have {features_train.shape[0]} and {features_apply.shape[0]} rows, predictions "
-                f"{train_cube.shape[0]} and {apply_cube.shape[0]}; align the features by id first"
-            )
-        if features_train.shape[1] != features_apply.shape[1]:
-            raise ValueError(
-                f"train_features has {features_train.shape[1]} columns, test_features {features_apply.shape[1]}"
-            )
-        features_train, features_apply = _standardise(features_train, features_apply)
-
+    cube = np.asarray(values, dtype=np.float64).transpose(1, 0, 2)  # (n_rows, n_models, n_cols)
+    n_rows = cube.shape[0]
+    columns = (_logit(cube) if logit else cube).reshape(n_rows, -1)
+    extra = None
+    if features is not None:
+        extra = np.asarray(features, dtype=np.float64).reshape(n_rows, -1)
+        if extra.shape[0] != n_rows:
+            raise ValueError(f"features have {extra.shape[0]} rows, predictions {n_rows}; align the features by id first")
+    elif fwls:
+        extra = _spread_and_mean(cube)
+    if extra is not None:
+        if mean is None:
+            mean, deviation = extra.mean(axis=0), extra.std(axis=0)
+            deviation[deviation == 0] = 1.0
+        extra = (extra - mean) / deviation
+    blocks = []
     if fwls:
-        if features_train is None:
-            features_train, features_apply = _standardise(_spread_and_mean(train_cube), _spread_and_mean(apply_cube))
         # The constant 1 keeps the plain prediction columns in the model.
-        meta_train = np.column_stack([np.ones(features_train.shape[0]), features_train])
-        meta_apply = np.column_stack([np.ones(features_apply.shape[0]), features_apply])
-        blocks_train.append((columns_train[:, :, None] * meta_train[:, None, :]).reshape(columns_train.shape[0], -1))
-        blocks_apply.append((columns_apply[:, :, None] * meta_apply[:, None, :]).reshape(columns_apply.shape[0], -1))
+        weights = np.column_stack([np.ones(n_rows), extra])
+        blocks.append((columns[:, :, None] * weights[:, None, :]).reshape(n_rows, -1))
     else:
-        blocks_train.append(columns_train)
-        blocks_apply.append(columns_apply)
-        if features_train is not None:
-            blocks_train.append(features_train)
-            blocks_apply.append(features_apply)
-
+        blocks.append(columns)
+        if extra is not None:
+            blocks.append(extra)
     if quadratic:
-        blocks_train.append(_pairwise_products(train_cube))
-        blocks_apply.append(_pairwise_products(apply_cube))
-    return np.hstack(blocks_train), np.hstack(blocks_apply)
-
-
-def _cube(predictions: NDArray, kind: str, encoding: NDArray | None) -> NDArray[np.float64]:
-    """Predictions as (n_samples, n_models, n_columns): 1 column, n_classes, or one-hot."""
-    predictions = np.asarray(predictions)
-    if kind == "multiclass":
-        if predictions.ndim != 3:
-            raise ValueError(f"multiclass predictions must be (n_models, n_samples, n_classes), got shape {predictions.shape}")
-        return predictions.astype(np.float64).transpose(1, 0, 2)
-    if predictions.ndim != 2:
-        raise ValueError(f"{kind} predictions must be (n_samples, n_models), got shape {predictions.shape}")
-    if kind == "labels":
-        return one_hot(predictions, encoding)[1].transpose(1, 0, 2)
-    return predictions.astype(np.float64)[:, :, None]
+        blocks.append(_pairwise_products(cube))
+    return np.hstack(blocks), mean, deviation
 
 
 def _logit(cube: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -308,28 +294,9 @@ def _spread_and_mean(cube: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def _pairwise_products(cube: NDArray[np.float64]) -> NDArray[np.float64]:
     """Products of each pair of models' predictions, class column by class column."""
-    n_samples, n_models, _ = cube.shape
+    n_rows, n_models, _ = cube.shape
     first, second = np.triu_indices(n_models, k=1)
-    return (cube[:, first, :] * cube[:, second, :]).reshape(n_samples, -1)
-
-
-def _standardise(train: NDArray[np.float64], apply: NDArray[np.float64]):
-    """Centre and scale both with the training rows' statistics (constant columns are only centred)."""
-    mean = train.mean(axis=0)
-    deviation = train.std(axis=0)
-    deviation[deviation == 0] = 1.0
-    return (train - mean) / deviation, (apply - mean) / deviation
-
-
-def _classes(y: NDArray, predictions: NDArray, kind: str) -> NDArray | None:
-    """The classes the meta-learner predicts: 0/1, class indices, the labels of y, or None."""
-    if kind == "regression":
-        return None
-    if kind == "binary":
-        return np.array([0, 1])
-    if kind == "multiclass":
-        return np.arange(np.asarray(predictions).shape[2])
-    return np.unique(y)
+    return (cube[:, first, :] * cube[:, second, :]).reshape(n_rows, -1)
 
 
 def _make_meta(meta: str, kind: str, random_state: int | None, n_train: int):
@@ -359,27 +326,3 @@ def _make_meta(meta: str, kind: str, random_state: int | None, n_train: int):
 
     neighbours = max(1, min(25, n_train))
     return neighbors.KNeighborsRegressor(neighbours) if regression else neighbors.KNeighborsClassifier(neighbours)
-
-
-def _fit_apply(train, y, apply, *, kind, meta, classes, random_state) -> NDArray:
-    """Fit a fresh meta-learner on (train, y) and predict ``apply`` in the kind's layout."""
-    model = _make_meta(meta, kind, random_state, train.shape[0])
-    if kind == "regression":
-        model.fit(train, y.astype(np.float64))
-        return np.asarray(model.predict(apply), dtype=np.float64)
-    # Fit on the classes present (a fold may miss a rare one; XGBoost wants 0..k-1)
-    # and put each probability back in its class's column.
-    target = np.searchsorted(classes, y)
-    present = np.unique(target)
-    probabilities = np.zeros((apply.shape[0], classes.shape[0]))
-    if present.size == 1:
-        probabilities[:, present[0]] = 1.0
-    else:
-        model.fit(train, np.searchsorted(present, target))
-        probabilities[:, present] = model.predict_proba(apply)
-    if kind == "binary":
-        return probabilities[:, 1]
-    if kind == "labels":
-        return classes[np.argmax(probabilities, axis=1)]
-    return probabilities
-

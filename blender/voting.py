@@ -1,106 +1,103 @@
-"""Majority and weighted voting over class labels."""
+"""Majority and weighted voting over one-hot votes."""
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
+from blender.layout import normalise_weights
 from blender.validate import check_weights
 
 
-def vote(labels: ArrayLike, *, weights: NDArray[np.float64] | None = None) -> NDArray:
-    """Majority (or weighted) vote of the models' labels, row by row.
+def vote(votes: NDArray, *, weights: NDArray[np.float64] | None = None) -> NDArray[np.int64]:
+    """Majority (or weighted) vote of the models, row by row.
 
-    Each model gives its weight to the label it predicts; the label with the most weight wins.
-    A tie goes to the tied label of the first model (in the order given) that voted for one,
-    so with two models the first one decides every disagreement, and the result never depends
-    on how the labels sort.
+    Each model gives its weight to the class it votes for; the class with the most weight
+    wins. A tie goes to the tied class of the first model (in the order given) that voted
+    for one, so with two models the first one decides every disagreement, and the result
+    never depends on how the classes sort.
 
     Parameters
     ----------
-    labels : array-like of shape (n_samples, n_models)
-        One column of class labels (strings or integers) per model, rows aligned by id.
+    votes : ndarray of shape (n_models, n_rows, n_classes)
+        One-hot votes (labels as :mod:`blender.io` reads them, or
+        :func:`probabilities_to_votes` of probabilities), rows aligned by id.
     weights : ndarray of shape (n_models,), default=None
         Non-negative votes per model; None gives every model one vote.
 
     Returns
     -------
-    ndarray of shape (n_samples,)
-        The winning label of each row, with the dtype of ``labels``.
+    ndarray of shape (n_rows,)
+        The winning class's column of each row.
 
     See Also
     --------
-    probabilities_to_labels : turn probabilities into labels before voting.
+    probabilities_to_votes : turn probabilities into votes first.
 
     Examples
     --------
+    Three models, classes (bird, cat, dog), three rows:
+
     >>> import numpy as np
-    >>> labels = np.array([["cat", "dog", "dog"], ["cat", "cat", "dog"], ["bird", "cat", "dog"]])
-    >>> vote(labels)
-    array(['dog', 'cat', 'bird'], dtype='<U4')
-    >>> vote(labels, weights=np.array([3.0, 1.0, 1.0]))
-    array(['cat', 'cat', 'bird'], dtype='<U4')
+    >>> votes = np.eye(3)[np.array([[1, 1, 0], [2, 1, 1], [2, 2, 2]])]  # models x rows x classes
+    >>> vote(votes)
+    array([2, 1, 0])
+    >>> vote(votes, weights=np.array([3.0, 1.0, 1.0]))
+    array([1, 1, 0])
     """
-    labels = np.asarray(labels)
-    n_samples, n_models = labels.shape
-    weights = check_weights(weights, n_models)
-    codes, n_classes = _encode(labels)
-
-    # Weighted counts per (row, class), one model at a time: each model adds to one class per
-    # row, so the fancy-index += never hits a cell twice, and no (n_samples, n_models) temporaries.
-    tally = np.zeros((n_samples, n_classes))
-    rows = np.arange(n_samples)
-    for model in range(n_models):
-        if weights[model] > 0:
-            tally[rows, codes[:, model]] += weights[model]
-
-    # Among the labels with the top tally, pick the one voted by the earliest model.
+    votes = np.asarray(votes)
+    n_models, n_rows, _ = votes.shape
+    weights = normalise_weights(check_weights(weights, n_models))
+    tally = np.tensordot(weights, votes, axes=1)
+    chosen = votes.argmax(axis=2)  # each model's class per row, (n_models, n_rows)
+    # Among the classes with the top tally, pick the one voted for by the earliest model.
     best = tally.max(axis=1, keepdims=True)
     is_top = np.isclose(tally, best, rtol=1e-12, atol=0.0) & (tally > 0)
-    voted_top = np.take_along_axis(is_top, codes, axis=1) & (weights > 0)
-    first_model = voted_top.argmax(axis=1)
-    return labels[np.arange(n_samples), first_model]
+    rows = np.arange(n_rows)
+    voted_top = is_top[rows, chosen] & (weights > 0)[:, None]
+    first_model = voted_top.argmax(axis=0)
+    return chosen[first_model, rows]
 
 
-def _encode(labels: NDArray) -> tuple[NDArray[np.integer], int]:
-    """Class codes 0..n_classes-1 for every label; small non-negative integers are their own codes."""
-    if np.issubdtype(labels.dtype, np.integer) and labels.size and labels.min() >= 0 and labels.max() < 4096:
-        # Used as they are (int8 from probabilities_to_labels): no (n_samples, n_models) int64 copy.
-        return labels, int(labels.max()) + 1
-    classes, codes = np.unique(labels, return_inverse=True)
-    return codes.reshape(labels.shape), len(classes)
-
-
-def probabilities_to_labels(scores: NDArray[np.float64], classes: ArrayLike | None = None) -> NDArray:
-    """Turn probabilities into labels: 0.5 for binary columns, argmax for class probabilities.
+def probabilities_to_votes(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Turn probabilities into one-hot votes: 0.5 for one column, argmax for class probabilities.
 
     Parameters
     ----------
-    scores : ndarray of shape (n_samples, n_models) or (n_models, n_samples, n_classes)
-        Binary probabilities (P of class 1), or class probabilities.
-    classes : array-like of shape (n_classes,), default=None
-        The class names, in column order; None gives class indices (0 and 1 for binary).
+    values : ndarray of shape (n_models, n_rows, n_cols)
+        Binary probabilities (P of class 1, ``n_cols == 1``) or class probabilities.
 
     Returns
     -------
-    ndarray of shape (n_samples, n_models)
-        A probability of exactly 0.5 counts as class 0, as the argmax of ``[1 - p, p]`` does;
-        ties between class probabilities go to the first column (the metrics agree). Binary
-        class indices are int8 (an eighth of the memory of int64 for a million rows by ten files).
+    ndarray of shape (n_models, n_rows, n_classes)
+        Two columns (class 0, class 1) for binary: a probability of exactly 0.5 counts as
+        class 0, as the argmax of ``[1 - p, p]`` does. Ties between class probabilities go to
+        the first column (the metrics agree).
 
     Examples
     --------
-    >>> import numpy as np
-    >>> probabilities_to_labels(np.array([[0.2, 0.5], [0.7, 0.4]]))
-    array([[0, 0],
-           [1, 0]], dtype=int8)
-    >>> probabilities_to_labels(np.array([[[0.1, 0.9]], [[0.6, 0.4]]]), ["no", "yes"])
-    array([['yes', 'no']], dtype='<U3')
+    >>> probabilities_to_votes(np.array([[[0.2], [0.7]], [[0.5], [0.4]]]))[:, :, 1]
+    array([[0., 1.],
+           [0., 0.]])
     """
-    if scores.ndim == 3:
-        indices = scores.argmax(axis=2).T
-    else:
-        indices = (scores > 0.5).view(np.int8)
-    if classes is None:
-        return indices
-    return np.asarray(classes)[indices]
+    values = np.asarray(values)
+    if values.shape[2] == 1:
+        positive = values[:, :, 0] > 0.5
+        return np.stack([~positive, positive], axis=2).astype(np.float64)
+    return np.eye(values.shape[2])[values.argmax(axis=2)]
+
+
+def votes_as_output(winners: NDArray[np.int64], *, kind: str, classes: list[str] | None, n_cols: int) -> NDArray:
+    """What ``blend vote`` writes: label text, the 0/1 class for binary, or one-hot class columns.
+
+    >>> votes_as_output(np.array([1, 0]), kind="labels", classes=["cat", "dog"], n_cols=2)
+    array(['dog', 'cat'], dtype=object)
+    >>> votes_as_output(np.array([1, 0]), kind="multiclass", classes=None, n_cols=3)
+    array([[0, 1, 0],
+           [1, 0, 0]])
+    """
+    if kind == "labels":
+        return np.asarray(classes, dtype=object)[winners]
+    if kind == "binary":
+        return winners.astype(np.int64)
+    return np.eye(n_cols, dtype=np.int64)[winners]

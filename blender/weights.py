@@ -1,8 +1,8 @@
 """Weights on the simplex that optimise a metric on out-of-fold predictions.
 
-:func:`optimize_weights` learns the weights; :func:`apply_weights` blends any set of
-predictions with them (a weighted mean of probabilities or values, a weighted vote
-of labels), so the same weights carry over from the OOF rows to the test rows.
+:func:`optimize_weights` learns the weights; :func:`blender.layout.weighted_blend` blends
+any set of predictions with them (a weighted mean of probabilities, values or label votes),
+so the same weights carry over from the OOF rows to the test rows.
 """
 
 from __future__ import annotations
@@ -12,89 +12,12 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from blender import metrics
+from blender import layout, metrics
 
 # SLSQP follows gradients; on a step function (accuracy, AUC) every numerical gradient
 # is zero and it would stop at the start, so those metrics go to Nelder-Mead.
 SMOOTH_METRICS = ("logloss", "rmse", "mae")
 OPTIMIZERS = ("slsqp", "nelder-mead")
-
-
-def normalise_weights(weights: NDArray | None, n_models: int) -> NDArray[np.float64]:
-    """Return weights normalised to sum to 1 (uniform if None), or raise ValueError.
-
-    Examples
-    --------
-    >>> normalise_weights(np.array([3, 1]), 2)
-    array([0.75, 0.25])
-    >>> normalise_weights(np.array([1, 1]), 3)
-    Traceback (most recent call last):
-    ...
-    ValueError: got 2 weights for 3 models; give one weight per model
-    """
-    if weights is None:
-        return np.full(n_models, 1.0 / n_models)
-    weights = np.asarray(weights, dtype=np.float64)
-    if weights.ndim != 1 or weights.shape[0] != n_models:
-        raise ValueError(f"got {weights.size} weights for {n_models} models; give one weight per model")
-    if not np.all(np.isfinite(weights)):
-        raise ValueError("weights must be finite numbers")
-    if np.any(weights < 0):
-        raise ValueError(f"weights must not be negative, got {weights.min():g}")
-    total = weights.sum()
-    if total <= 0:
-        raise ValueError("weights are all zero; give at least one positive weight")
-    return weights / total
-
-
-def apply_weights(predictions: NDArray, weights: NDArray | None, *, kind: metrics.Kind) -> NDArray:
-    """Blend several models' predictions with weights.
-
-    Parameters
-    ----------
-    predictions : ndarray of shape (n_samples, n_models), or (n_models, n_samples, n_classes)
-        for multiclass.
-    weights : ndarray of shape (n_models,), default=None
-        Non-negative; normalised to sum to 1. None means uniform.
-    kind : {"binary", "multiclass", "regression", "labels"}
-        Labels get a weighted vote (:func:`blender.voting.vote`: a tie goes to the
-        tied label of the first model that voted for one).
-
-    Returns
-    -------
-    ndarray of shape (n_samples,), or (n_samples, n_classes) for multiclass
-
-    Examples
-    --------
-    >>> apply_weights(np.array([[0.2, 0.6], [0.8, 0.4]]), np.array([3, 1]), kind="binary")
-    array([0.3, 0.7])
-    >>> apply_weights(np.array([["cat", "dog", "dog"]]), np.array([3, 1, 1]), kind="labels")
-    array(['cat'], dtype='<U3')
-    """
-    metrics.check_kind(kind)
-    predictions = np.asarray(predictions)
-    n_models = predictions.shape[0] if kind == "multiclass" else predictions.shape[1]
-    weights = normalise_weights(weights, n_models)
-    if kind == "multiclass":
-        return np.tensordot(weights, predictions.astype(np.float64, copy=False), axes=1)
-    if kind == "labels":
-        from blender.voting import vote
-
-        return vote(predictions, weights=weights)
-    return predictions.astype(np.float64, copy=False) @ weights
-
-
-def one_hot(labels: NDArray, classes: NDArray | None = None) -> tuple[NDArray, NDArray[np.float64]]:
-    """One-hot encode a (n_samples, n_models) label array as a (n_models, n_samples, n_classes) cube.
-
-    ``classes`` defaults to the sorted distinct labels; labels not in ``classes`` get an
-    all-zero row.
-    """
-    labels = np.asarray(labels)
-    if classes is None:
-        classes = np.unique(labels)
-    encoded = np.stack([labels.T == label for label in classes], axis=-1)
-    return np.asarray(classes), encoded.astype(np.float64)
 
 
 def optimize_weights(
@@ -104,7 +27,6 @@ def optimize_weights(
     kind: metrics.Kind,
     metric: metrics.Metric | None = None,
     method: Literal["slsqp", "nelder-mead"] = "slsqp",
-    random_state: int | None = None,
 ) -> NDArray[np.float64]:
     """Non-negative weights summing to 1 that optimise the metric on the OOF rows.
 
@@ -118,15 +40,13 @@ def optimize_weights(
 
     Parameters
     ----------
-    oof : ndarray of shape (n_samples, n_models), or (n_models, n_samples, n_classes)
+    oof : ndarray of shape (n_models, n_rows, n_cols)
         Out-of-fold predictions, rows aligned with ``y``.
-    y : ndarray of shape (n_samples,)
+    y : ndarray of shape (n_rows,)
     kind : {"binary", "multiclass", "regression", "labels"}
     metric : {"accuracy", "logloss", "auc", "rmse", "mae"}, default=None
         None means :func:`blender.metrics.default_metric` of the kind.
     method : {"slsqp", "nelder-mead"}, default="slsqp"
-    random_state : int, default=None
-        Accepted for symmetry with the other learners; both optimisers are deterministic.
 
     Returns
     -------
@@ -140,13 +60,13 @@ def optimize_weights(
 
     See Also
     --------
-    apply_weights : blend the test predictions with the weights.
+    blender.layout.weighted_blend : blend the test predictions with the weights.
 
     Examples
     --------
     >>> a = np.array([1.0, 2.0, 3.0, 4.0])
     >>> b = np.array([2.0, 0.0, 1.0, 3.0])
-    >>> weights = optimize_weights(np.column_stack([a, b]), 0.3 * a + 0.7 * b,
+    >>> weights = optimize_weights(np.stack([a, b])[:, :, None], 0.3 * a + 0.7 * b,
     ...                            kind="regression", metric="rmse")
     >>> np.round(weights, 4)
     array([0.3, 0.7])
@@ -193,30 +113,33 @@ def _to_simplex(x: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def _objective(oof: NDArray, y: NDArray, *, kind: str, metric: str):
     """A loss of the weights (smaller is better), and the number of models."""
-    oof = np.asarray(oof)
+    oof = np.asarray(oof, dtype=np.float64)
     y = np.asarray(y)
-    if kind == "labels":
-        classes, cube = one_hot(oof, np.unique(np.concatenate([np.unique(y), np.unique(oof)])))
-        oof, y, kind = cube, np.searchsorted(classes, y), "multiclass"
-    oof = oof.astype(np.float64, copy=False)
-    n_models = oof.shape[0] if kind == "multiclass" else oof.shape[1]
+    n_models = oof.shape[0]
     if metric == "logloss":
         # Only the probability of the true class matters, and it blends linearly.
-        truth = metrics.true_class_probability(y, oof, kind=kind)
+        truth = _true_class(oof, y, kind)
 
         def loss(weights):
             return -np.mean(np.log(np.clip(truth @ weights, metrics.EPSILON, 1 - metrics.EPSILON)))
 
     elif metric == "rmse":
+        columns = oof[:, :, 0].T
 
         def loss(weights):
-            return np.mean((oof @ weights - y) ** 2)
+            return np.mean((columns @ weights - y) ** 2)
 
     else:
         sign = -1.0 if metrics.greater_is_better(metric) else 1.0
 
         def loss(weights):
-            blended = np.tensordot(weights, oof, axes=1) if kind == "multiclass" else oof @ weights
-            return sign * metrics.score(y, blended, metric=metric, kind=kind)
+            return sign * layout.score(y, np.tensordot(weights, oof, axes=1), metric=metric, kind=kind)
 
     return loss, n_models
+
+
+def _true_class(oof: NDArray[np.float64], y: NDArray, kind: str) -> NDArray[np.float64]:
+    """Each model's probability of the true class, shape (n_rows, n_models)."""
+    if kind == "binary":
+        return metrics.true_class_probability(y, oof[:, :, 0].T, kind="binary")
+    return metrics.true_class_probability(y, oof, kind="multiclass")

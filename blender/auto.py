@@ -1,0 +1,173 @@
+"""``blend auto``: which blend to submit, and an honest estimate of how well it will do.
+
+The rule (:func:`choose`), measured on real data in ``benchmarks/bench_real_data.py``:
+
+1. Score every file and every blend method on the same repeated folds
+   (:func:`blender.evaluation.leaderboard`).
+2. A blend is a candidate only if its mean per-fold gain over the best single file (the
+   file with the best OOF score) is larger than ``threshold`` times the corrected standard
+   error of that gain: a blend that wins by less than the folds' noise is a tie, and a tie
+   goes to the single file, which has nothing left to overfit.
+3. Among the candidates, the one with the largest gain wins, unless a simpler one (a fixed
+   mean before selection, before weights, before a meta-learner) is within one standard
+   error of it: then the simpler one.
+
+Choosing the best of many entries on the same rows flatters the winner, so the score
+``auto`` reports is **nested** (:func:`nested_estimate`): the whole procedure, leaderboard
+and rule, is run again inside each of K outer folds on the outer training rows only, and
+its pick is scored on the outer held-out rows, which it never saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from blender import layout, metrics
+from blender.evaluation import Entry, Leaderboard, corrected_se, leaderboard
+from blender.methods import BY_NAME, Method, fit
+
+# A blend must beat the best single file by this many standard errors of the gain.
+THRESHOLD = 1.0
+# The outer folds of the nested estimate use seeds from here on, apart from the inner ones.
+_OUTER_SEED_OFFSET = 1000
+
+
+@dataclass(frozen=True)
+class Pick:
+    """What :func:`choose` picked and why."""
+
+    name: str
+    type: str  # "model" or "blend"
+    reason: str
+
+
+@dataclass(frozen=True, eq=False)
+class Estimate:
+    """The nested estimate of the pick-a-blend procedure, and of picking the best file alone.
+
+    Attributes
+    ----------
+    scores, best_single_scores : ndarray of shape (n_outer_folds,)
+        Each outer fold's score of the procedure's pick, and of the file with the best OOF
+        score on that fold's training rows.
+    picks : list of str
+        What the procedure picked in each outer fold.
+    """
+
+    scores: NDArray[np.float64]
+    best_single_scores: NDArray[np.float64]
+    picks: list[str]
+    folds: int
+
+    @property
+    def mean(self) -> float:
+        return float(self.scores.mean())
+
+    @property
+    def se(self) -> float:
+        return corrected_se(self.scores, self.folds)
+
+    @property
+    def best_single_mean(self) -> float:
+        return float(self.best_single_scores.mean())
+
+
+def choose(board: Leaderboard, *, threshold: float = THRESHOLD) -> Pick:
+    """Pick the entry to submit from an honest leaderboard (the rule in the module docstring).
+
+    Examples
+    --------
+    >>> from blender.evaluation import Entry, Leaderboard
+    >>> def entry(name, type_, gain, gain_se, complexity):
+    ...     return Entry(name, type_, np.zeros(5), 0.0, 0.0, gain, gain_se, 0, complexity)
+    >>> board = Leaderboard([entry("caruana", "blend", 0.010, 0.002, 3), entry("average", "blend", 0.009, 0.002, 1),
+    ...                      entry("lr", "model", 0.0, 0.0, 0)], "logloss", 5, 1, "lr", 0.3)
+    >>> choose(board).name
+    'average'
+    >>> board = Leaderboard([entry("caruana", "blend", 0.001, 0.002, 3), entry("lr", "model", 0.0, 0.0, 0)],
+    ...                     "logloss", 5, 1, "lr", 0.3)
+    >>> choose(board).name
+    'lr'
+    """
+    blends = [entry for entry in board.entries if entry.type == "blend"]
+    beating = [entry for entry in blends if _beats(entry, threshold)]
+    unit = f"{board.metric} per fold"
+    if not beating:
+        closest = max(blends, key=lambda entry: entry.gain, default=None)
+        detail = (f"; the closest, {closest.name}, gains {closest.gain:+.4g} ± {closest.gain_se:.2g} {unit}"
+                  if closest is not None else "")
+        return Pick(board.best_single, "model",
+                    f"no blend beats the best single file {board.best_single} by more than "
+                    f"{threshold:g} standard error{'' if threshold == 1 else 's'}{detail}")
+    top = max(beating, key=lambda entry: entry.gain)
+    close = [entry for entry in beating if entry.gain >= top.gain - top.gain_se]
+    pick = min(close, key=lambda entry: (entry.complexity, -entry.gain))
+    reason = (f"{pick.name} beats the best single file {board.best_single} by {pick.gain:+.4g} ± {pick.gain_se:.2g} "
+              f"{unit}, in {pick.wins} of {pick.n_folds} folds")
+    if pick is not top:
+        reason += f"; simpler than {top.name} ({top.gain:+.4g}), which it trails by less than one standard error"
+    return Pick(pick.name, "blend", reason)
+
+
+def _beats(entry: Entry, threshold: float) -> bool:
+    noise = entry.gain_se if np.isfinite(entry.gain_se) else 0.0
+    return entry.gain > threshold * noise and entry.gain > 0
+
+
+def fit_pick(pick: Pick, values: NDArray, y: NDArray, *, names: list[str], kind: str, metric: str,
+             random_state: int | None = None):
+    """The pick fitted on these rows: an object whose ``apply(values)`` gives the blend."""
+    if pick.type == "model":
+        from blender.methods import Weighted
+
+        weights = np.zeros(layout.n_models(values))
+        weights[names.index(pick.name)] = 1.0
+        return Weighted(weights, kind)
+    return fit(BY_NAME[pick.name], values, y, kind=kind, metric=metric, random_state=random_state)
+
+
+def nested_estimate(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: metrics.Kind,
+    metric: metrics.Metric,
+    names: list[str],
+    folds: int = 5,
+    repeats: int = 1,
+    random_state: int | None = 0,
+    methods: list[Method] | None = None,
+    threshold: float = THRESHOLD,
+    progress: Callable[[str], None] | None = None,
+) -> Estimate:
+    """Score the whole choose-a-blend procedure on rows it never saw.
+
+    For each of ``folds`` outer folds, the leaderboard and :func:`choose` run on the outer
+    training rows alone (with their own inner folds), the pick is fitted on those rows and
+    scored on the outer held-out rows. The file with the best score on the outer training
+    rows is scored on the same held-out rows, for a fair comparison.
+    """
+    values = np.asarray(values)
+    y = np.asarray(y)
+    base = 0 if random_state is None else random_state
+    outer = layout.cv_folds(y, kind=kind, folds=folds, random_state=base + _OUTER_SEED_OFFSET)
+    scores, single_scores, picks = [], [], []
+    for k, (train_rows, held_out) in enumerate(outer):
+        train_values, train_y = layout.take_rows(values, train_rows), y[train_rows]
+        board = leaderboard(train_values, train_y, kind=kind, metric=metric, names=names, folds=folds,
+                            repeats=repeats, random_state=random_state, methods=methods)
+        pick = choose(board, threshold=threshold)
+        fitted = fit_pick(pick, train_values, train_y, names=names, kind=kind, metric=metric, random_state=random_state)
+        held_values = layout.take_rows(values, held_out)
+        scores.append(layout.score(y[held_out], fitted.apply(held_values), metric=metric, kind=kind))
+        best = names.index(board.best_single)
+        single_scores.append(layout.score(y[held_out], held_values[best], metric=metric, kind=kind))
+        picks.append(pick.name)
+        if progress is not None:
+            progress(f"  outer fold {k + 1}/{folds}: picked {pick.name}, {metric} {scores[-1]:.6f} "
+                     f"(best file {board.best_single}: {single_scores[-1]:.6f})")
+    return Estimate(np.array(scores), np.array(single_scores), picks, folds)

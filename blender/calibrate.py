@@ -1,0 +1,90 @@
+"""Per-file temperature scaling: each model's probabilities sharpened or softened before blending.
+
+A model whose probabilities are too unsure (forests often are) or too sure (a CNN trained
+to zero loss) drags a blend's log loss. Temperature scaling (Guo et al. 2017) divides each
+model's logits by one number T fitted to minimise that model's log loss on the OOF rows:
+``sigmoid(logit(p) / T)`` for one probability column, ``softmax(log(p) / T)`` for class
+probabilities. T > 1 softens, T < 1 sharpens, and the argmax (so accuracy) never changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from blender import metrics
+
+# Probabilities are clipped to [_EPSILON, 1 - _EPSILON] before the log.
+_EPSILON = 1e-12
+# Temperatures are searched in [1/50, 50], on a log scale.
+_LOG_BOUND = np.log(50.0)
+
+
+def fit_temperatures(values: NDArray, y: NDArray, *, kind: metrics.Kind) -> NDArray[np.float64]:
+    """One temperature per model that minimises its log loss on these rows.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_models, n_rows, n_cols)
+        Binary or class probabilities.
+    y : ndarray of shape (n_rows,)
+        0/1 for binary, class indices for class probabilities.
+    kind : {"binary", "multiclass"}
+
+    Returns
+    -------
+    ndarray of shape (n_models,)
+
+    Examples
+    --------
+    A model that says 0.6 when it is always right is too unsure: T < 1 sharpens it.
+
+    >>> values = np.array([[[0.6], [0.4], [0.6], [0.4]]])
+    >>> bool(fit_temperatures(values, np.array([1, 0, 1, 0]), kind="binary")[0] < 0.1)
+    True
+    """
+    from scipy.optimize import minimize_scalar
+
+    _check_kind(kind)
+    values = np.asarray(values, dtype=np.float64)
+    temperatures = np.ones(values.shape[0])
+    for model in range(values.shape[0]):
+        one = values[model : model + 1]
+
+        def loss(log_temperature: float) -> float:
+            scaled = apply_temperatures(one, np.array([np.exp(log_temperature)]), kind=kind)[0]
+            return _log_loss(y, scaled, kind)
+
+        found = minimize_scalar(loss, bounds=(-_LOG_BOUND, _LOG_BOUND), method="bounded", options={"xatol": 1e-4})
+        # Keep T = 1 unless scaling really helps: a flat loss must not move the file.
+        if found.fun < loss(0.0) - 1e-12:
+            temperatures[model] = float(np.exp(found.x))
+    return temperatures
+
+
+def apply_temperatures(values: NDArray, temperatures: NDArray, *, kind: metrics.Kind) -> NDArray[np.float64]:
+    """Scale each model's probabilities by its temperature; shape as ``values``.
+
+    >>> apply_temperatures(np.array([[[0.5], [0.9]]]), np.array([2.0]), kind="binary")[0, :, 0].round(4)
+    array([0.5 , 0.75])
+    """
+    _check_kind(kind)
+    values = np.clip(np.asarray(values, dtype=np.float64), _EPSILON, 1.0 - _EPSILON)
+    temperatures = np.asarray(temperatures, dtype=np.float64)[:, None, None]
+    if kind == "binary":
+        log_odds = (np.log(values) - np.log1p(-values)) / temperatures
+        return 1.0 / (1.0 + np.exp(-log_odds))
+    logits = np.log(values) / temperatures
+    logits -= logits.max(axis=2, keepdims=True)
+    scaled = np.exp(logits)
+    return scaled / scaled.sum(axis=2, keepdims=True)
+
+
+def _log_loss(y: NDArray, probabilities: NDArray, kind: str) -> float:
+    column = probabilities[:, 0] if kind == "binary" else probabilities
+    return metrics.score(y, column, metric="logloss", kind=kind)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(f"temperature scaling needs probabilities, not {kind} predictions")

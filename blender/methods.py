@@ -1,0 +1,254 @@
+"""The registry: every blend method defined once, as a fit/apply pair on the one layout.
+
+``fit(values, y, *, kind, metric, random_state, **options)`` learns from out-of-fold
+predictions ``values`` (n_models, n_rows, n_cols) and truth ``y`` (a method that does not
+learn ignores both) and returns a fitted blend whose ``apply(values)`` maps any prediction
+set of the same models to one blend (n_rows, n_cols). The ``blend`` commands, the honest
+leaderboard (:mod:`blender.evaluation`) and ``blend auto`` (:mod:`blender.auto`) all go
+through these entries, so "fit on the OOF rows, apply to the test rows" is written once.
+
+A new blend method is its module, one :class:`Method` line in :data:`METHODS`, and its test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from blender import layout, metrics
+
+PROBABILITIES = ("binary", "multiclass")
+NUMBERS = ("binary", "multiclass", "regression")
+ALL_KINDS = ("binary", "multiclass", "regression", "labels")
+
+
+# ---------------------------------------------------------------------------- fitted blends
+
+
+@dataclass(frozen=True, eq=False)
+class Weighted:
+    """A weighted mean of the models (a weighted vote share for labels)."""
+
+    weights: NDArray[np.float64]
+    kind: str
+    details: dict = field(default_factory=dict)
+
+    def apply(self, values: NDArray) -> NDArray[np.float64]:
+        return layout.weighted_blend(values, self.weights, kind=self.kind)
+
+
+@dataclass(frozen=True, eq=False)
+class Mean:
+    """A fixed mean of the models (arithmetic, geometric, harmonic, power or logit)."""
+
+    mean: str = "arithmetic"
+    power: float | None = None
+    weights: NDArray[np.float64] | None = None
+
+    def apply(self, values: NDArray) -> NDArray[np.float64]:
+        from blender.averaging import average
+
+        return average(values, kind=self.mean, power=self.power, weights=self.weights)
+
+
+@dataclass(frozen=True, eq=False)
+class Ranked:
+    """The rank average of the models."""
+
+    weights: NDArray[np.float64] | None = None
+
+    def apply(self, values: NDArray) -> NDArray[np.float64]:
+        from blender.rank import rank_average
+
+        return rank_average(values, weights=self.weights)
+
+
+@dataclass(frozen=True, eq=False)
+class Voted:
+    """The (weighted) majority vote, as one-hot rows; probabilities vote by argmax / 0.5."""
+
+    weights: NDArray[np.float64] | None = None
+
+    def apply(self, values: NDArray) -> NDArray[np.float64]:
+        from blender.voting import probabilities_to_votes, vote
+
+        values = np.asarray(values)
+        votes = values if _is_one_hot(values) else probabilities_to_votes(values)
+        winners = vote(votes, weights=self.weights)
+        return np.eye(votes.shape[2])[winners]
+
+
+@dataclass(frozen=True, eq=False)
+class Calibrated:
+    """Per-model temperatures applied before an inner fitted blend."""
+
+    temperatures: NDArray[np.float64]
+    kind: str
+    inner: object
+
+    @property
+    def weights(self):
+        return getattr(self.inner, "weights", None)
+
+    def apply(self, values: NDArray) -> NDArray[np.float64]:
+        from blender.calibrate import apply_temperatures
+
+        return self.inner.apply(apply_temperatures(values, self.temperatures, kind=self.kind))
+
+
+def _is_one_hot(values: NDArray) -> bool:
+    return values.shape[2] > 1 and bool(np.all((values == 0) | (values == 1)))
+
+
+# ---------------------------------------------------------------------------- fit functions
+
+
+def fit_best(values, y, *, kind, metric, random_state=None) -> Weighted:
+    """The single model with the best score on these rows."""
+    scores = layout.model_scores(values, y, metric=metric, kind=kind)
+    weights = np.zeros(layout.n_models(values))
+    weights[layout.best_model(scores, metric)] = 1.0
+    return Weighted(weights, kind)
+
+
+def fit_mean(values, y, *, kind, metric, random_state=None, mean="arithmetic", power=None, weights=None) -> Mean:
+    return Mean(mean, power, weights)
+
+
+def fit_rank(values, y, *, kind, metric, random_state=None, weights=None) -> Ranked:
+    return Ranked(weights)
+
+
+def fit_vote(values, y, *, kind, metric, random_state=None, weights=None) -> Voted:
+    return Voted(weights)
+
+
+def fit_select(values, y, *, kind, metric, random_state=None, max_corr=0.95, top=None, method="pearson"):
+    """The best model, then each next-best one whose correlation with all chosen stays under ``max_corr``."""
+    from blender.correlation import correlation_matrix, label_agreement
+    from blender.selection import select_uncorrelated
+
+    scores = layout.model_scores(values, y, metric=metric, kind=kind)
+    corr = label_agreement(values) if kind == "labels" else correlation_matrix(values, method=method)
+    chosen = select_uncorrelated(scores, corr, greater_is_better=metrics.greater_is_better(metric),
+                                 max_corr=max_corr, top=top)
+    weights = np.zeros(layout.n_models(values))
+    weights[chosen] = 1.0
+    details = {"chosen": chosen, "scores": scores, "corr": corr}
+    if kind == "labels":
+        return _VotedSubset(weights, details)
+    return Weighted(weights, kind, details)
+
+
+@dataclass(frozen=True, eq=False)
+class _VotedSubset(Voted):
+    details: dict = field(default_factory=dict)
+
+
+def fit_caruana(values, y, *, kind, metric, random_state=None, init=5, iters=50, bags=1, bag_fraction=0.5,
+                replacement=True) -> Weighted:
+    from blender.caruana import caruana_select
+
+    result = caruana_select(values, y, kind=kind, metric=metric, init=init, iters=iters, bags=bags,
+                            bag_fraction=bag_fraction, replacement=replacement, random_state=random_state)
+    return Weighted(result.weights, kind, {"result": result})
+
+
+def fit_weights(values, y, *, kind, metric, random_state=None, method="slsqp") -> Weighted:
+    from blender.weights import optimize_weights
+
+    return Weighted(optimize_weights(values, y, kind=kind, metric=metric, method=method), kind)
+
+
+def fit_hill_climb(values, y, *, kind, metric, random_state=None, negative_weights=False, **options) -> Weighted:
+    from blender.hillclimb import hill_climb
+
+    result = hill_climb(values, y, kind=kind, metric=metric, negative_weights=negative_weights,
+                        random_state=random_state, **options)
+    return Weighted(result.weights, kind, {"result": result})
+
+
+def fit_stack(values, y, *, kind, metric, random_state=None, meta="logreg", **options):
+    from blender.stacking import fit_stacker
+
+    return fit_stacker(values, y, kind=kind, meta=meta, random_state=random_state, **options)
+
+
+def calibrated(fit: Callable) -> Callable:
+    """``fit`` preceded by per-model temperature scaling, fitted on the same rows."""
+
+    def fit_calibrated(values, y, *, kind, metric, random_state=None, **options):
+        from blender.calibrate import apply_temperatures, fit_temperatures
+
+        temperatures = fit_temperatures(values, y, kind=kind)
+        scaled = apply_temperatures(values, temperatures, kind=kind)
+        inner = fit(scaled, y, kind=kind, metric=metric, random_state=random_state, **options)
+        return Calibrated(temperatures, kind, inner)
+
+    return fit_calibrated
+
+
+# ---------------------------------------------------------------------------- the registry
+
+
+@dataclass(frozen=True)
+class Method:
+    """One registry line.
+
+    ``complexity`` orders entries from the simplest (a fixed mean) to the most flexible (a
+    meta-learner); ``blend auto`` prefers the simpler of two entries it cannot tell apart.
+    ``metrics`` limits an entry to the metrics it suits (ranks only mean something to AUC).
+    """
+
+    name: str
+    fit: Callable
+    kinds: tuple[str, ...]
+    learns: bool
+    complexity: int
+    summary: str
+    options: dict = field(default_factory=dict)
+    metrics: tuple[str, ...] | None = None
+
+    def suits(self, kind: str, metric: str) -> bool:
+        return kind in self.kinds and (self.metrics is None or metric in self.metrics)
+
+
+METHODS: tuple[Method, ...] = (
+    Method("average", fit_mean, NUMBERS, False, 1, "arithmetic mean"),
+    Method("geometric", fit_mean, PROBABILITIES, False, 1, "geometric mean", {"mean": "geometric"}),
+    Method("logit", fit_mean, ("binary",), False, 1, "mean of the log-odds", {"mean": "logit"}),
+    Method("rank-average", fit_rank, PROBABILITIES, False, 1, "mean of the ranks", metrics=("auc",)),
+    Method("vote", fit_vote, ("labels",), False, 1, "majority vote"),
+    Method("select", fit_select, ALL_KINDS, True, 2, "average of the uncorrelated best"),
+    Method("caruana", fit_caruana, ALL_KINDS, True, 3, "Caruana ensemble selection"),
+    Method("hill-climb", fit_hill_climb, ALL_KINDS, True, 3, "hill climbing from the best file"),
+    Method("weights", fit_weights, ALL_KINDS, True, 3, "optimised simplex weights"),
+    Method("caruana+cal", calibrated(fit_caruana), PROBABILITIES, True, 4, "Caruana on temperature-scaled files",
+           metrics=("logloss",)),
+    Method("stack-ridge", fit_stack, ALL_KINDS, True, 5, "stacked, strongly regularised linear meta-learner",
+           {"meta": "ridge"}),
+    Method("stack-logreg", fit_stack, ALL_KINDS, True, 5, "stacked linear meta-learner", {"meta": "logreg"}),
+)
+
+BY_NAME = {method.name: method for method in METHODS}
+
+
+def methods_for(kind: str, metric: str, names: list[str] | None = None) -> list[Method]:
+    """The registry entries that suit ``kind`` and ``metric`` (only ``names`` if given), in registry order.
+
+    >>> [method.name for method in methods_for("labels", "accuracy")]
+    ['vote', 'select', 'caruana', 'hill-climb', 'weights', 'stack-ridge', 'stack-logreg']
+    """
+    chosen = [method for method in METHODS if method.suits(kind, metric)]
+    if names is not None:
+        chosen = [method for method in chosen if method.name in names]
+    return chosen
+
+
+def fit(method: Method, values: NDArray, y: NDArray, *, kind: str, metric: str, random_state: int | None = None,
+        **options):
+    """Fit one registry entry with its default options, overridden by ``options``."""
+    return method.fit(values, y, kind=kind, metric=metric, random_state=random_state, **{**method.options, **options})

@@ -1,0 +1,133 @@
+"""Tables and charts: how results the user compares are shown (stderr tables, PNG pictures).
+
+``models/`` and the benchmarks use the same table formatter. Figures are returned, not
+saved: :mod:`blender.io` writes them with every other output of a command.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def format_table(header: list[str], rows: list[list]) -> str:
+    """An aligned plain-text table; columns of numbers right-aligned.
+
+    >>> print(format_table(["name", "score"], [["lr", 0.5], ["knn", 0.25]]))
+    name     score
+    ----  --------
+    lr    0.500000
+    knn   0.250000
+    """
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = [max(len(str(h)), *(len(r[i]) for r in cells)) if cells else len(str(h)) for i, h in enumerate(header)]
+    numeric = [
+        bool(rows) and all(isinstance(row[i], (int, float, np.number)) and not isinstance(row[i], bool) for row in rows)
+        for i in range(len(header))
+    ]
+
+    def line(values):
+        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+
+    separator = "  ".join("-" * w for w in widths)
+    return "\n".join([line([str(h) for h in header]), separator, *(line(r) for r in cells)])
+
+
+def _cell(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return "-" if value != value else f"{value:.6f}" if abs(value) < 1e4 else f"{value:.6g}"
+    return str(value)
+
+
+def weights_table(names: list[str], weights) -> str:
+    """Each file's weight and its share of the total weight (zero weights shown too)."""
+    weights = np.asarray(weights, dtype=np.float64)
+    total = float(weights.sum())
+    rows = [[name, float(w), float(w) / total] for name, w in zip(names, weights)]
+    return format_table(["file", "weight", "share"], rows)
+
+
+def leaderboard_rows(board, *, pick: str | None = None) -> tuple[list[str], list[list]]:
+    """The honest leaderboard as a table: mean ± standard error, gain over the best file, folds won."""
+    header = ["rank", "", "name", "type", f"{board.metric} (CV)", "± se", "vs best file", "± se", "folds won"]
+    rows = []
+    for rank, entry in enumerate(board.entries, start=1):
+        mark = "*" if entry.name == pick else ""
+        is_baseline = entry.type == "model" and entry.name == board.best_single
+        won = "best file" if is_baseline else f"{entry.wins}/{entry.n_folds}"
+        rows.append([rank, mark, entry.name, entry.type, entry.mean, entry.se,
+                     float("nan") if is_baseline else entry.gain, float("nan") if is_baseline else entry.gain_se, won])
+    return header, rows
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    return pyplot
+
+
+def leaderboard_chart(board, *, pick: str | None = None, estimate=None):
+    """Horizontal bars of each entry's CV mean with its standard error; the pick in red."""
+    plt = _pyplot()
+    entries = board.entries[::-1]
+    names = [entry.name for entry in entries]
+    means = np.array([entry.mean for entry in entries])
+    errors = np.nan_to_num(np.array([entry.se for entry in entries]))
+    colours = ["tab:red" if entry.name == pick else "tab:orange" if entry.type == "blend" else "tab:blue"
+               for entry in entries]
+    figure, axes = plt.subplots(figsize=(7.5, 0.32 * len(entries) + 1.6))
+    axes.barh(names, means, xerr=errors, color=colours, ecolor="gray", capsize=2)
+    low, high = float((means - errors).min()), float((means + errors).max())
+    pad = (high - low) * 0.1 or abs(high) * 0.05 or 0.05
+    axes.set_xlim(low - pad, high + pad)
+    axes.axvline(board.entry(board.best_single).mean, color="tab:blue", linestyle="--", linewidth=1)
+    if estimate is not None:
+        axes.axvline(estimate.mean, color="tab:red", linestyle=":", linewidth=1, label="pick, nested estimate")
+        axes.legend(loc="lower right", fontsize=8)
+    better = "higher" if board.metric in ("accuracy", "auc") else "lower"
+    axes.set_xlabel(f"{board.metric}, {board.repeats}x{board.folds}-fold CV over the OOF rows ({better} is better)")
+    axes.set_title("honest leaderboard (blue: files, orange: blends, red: the pick)")
+    return figure
+
+
+def heatmap(matrix, names: list[str], title: str):
+    """The correlation matrix as a heatmap, colours stretched over the range present."""
+    plt = _pyplot()
+    size = max(4.0, 0.55 * len(names) + 2.5)
+    figure, axes = plt.subplots(figsize=(size + 1.2, size))
+    # Stretch the colours over the range actually present: blends care about 0.90 versus 0.99.
+    off_diagonal = matrix[~np.eye(len(names), dtype=bool)]
+    off_diagonal = off_diagonal[np.isfinite(off_diagonal)]
+    low = float(np.floor(off_diagonal.min() * 20) / 20) if off_diagonal.size else 0.0
+    low = min(low, 0.95)
+    image = axes.imshow(matrix, cmap="viridis", vmin=low, vmax=1.0)
+    axes.set_xticks(range(len(names)), names, rotation=60, ha="right")
+    axes.set_yticks(range(len(names)), names)
+    if len(names) <= 20:
+        for i in range(len(names)):
+            for j in range(len(names)):
+                value = matrix[i, j]
+                axes.text(j, i, "" if value != value else f"{value:.2f}", ha="center", va="center",
+                          color="white" if value < (low + 1.0) / 2 else "black", fontsize=8)
+    axes.set_title(title)
+    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
+    return figure
+
+
+def trajectory_chart(trajectory: list[tuple[int, float]], *, metric: str, best_single_score: float,
+                     kept: int | None = None, title: str = "Caruana ensemble selection"):
+    """The OOF score along a greedy selection, against the best single file."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(7, 4))
+    axes.plot([point[0] for point in trajectory], [point[1] for point in trajectory], marker=".", label="ensemble (OOF)")
+    axes.axhline(best_single_score, color="tab:red", linestyle="--", label="best single file")
+    if kept is not None:
+        axes.axvline(kept, color="tab:gray", linestyle=":", label="kept")
+    axes.set_xlabel("iteration")
+    axes.set_ylabel(f"OOF {metric}")
+    axes.set_title(title)
+    axes.legend()
+    return figure
