@@ -131,7 +131,7 @@ def output_path(out: Path | None, command_name: str) -> Path:
     from blender import io
 
     path = out if out is not None else Path("blends") / f"{command_name}.csv"
-    io.check_output_path(path, "--out")
+    io.check_output_path(path, option="--out")
     return path
 
 
@@ -141,7 +141,7 @@ def check_outputs(**paths: Path | None) -> None:
 
     for option, path in paths.items():
         if path is not None:
-            io.check_output_path(path, "--" + option.replace("_", "-"))
+            io.check_output_path(path, option="--" + option.replace("_", "-"), figure=option == "plot")
 
 
 def read(files: list[str] | None, id_column: str | None, task: Task | None):
@@ -254,7 +254,7 @@ def vote_command(
         )
     weight_values = _weights(weights, predictions.n_models)
     say("votes: " + weights_line(predictions.names, weight_values))
-    winners = np.argmax(Voted(weight_values).apply(predictions.values), axis=1)
+    winners = np.argmax(Voted(weight_values, predictions.kind).apply(predictions.values), axis=1)
     result = votes_as_output(winners, kind=predictions.kind, classes=predictions.classes, n_cols=len(predictions.columns))
     with io.OutputGroup() as outputs:
         outputs.predictions(out, predictions.ids, result, columns=predictions.columns, id_column=predictions.id_column)
@@ -291,6 +291,8 @@ def average_command(
     out = output_path(out, "average")
     if kind is not Mean.power and power is not None:
         raise BlendInputError(f"--power applies to --kind power only (got --kind {kind.value}); drop one of them.")
+    if kind is Mean.power and power is None:
+        raise BlendInputError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
     if calibrate:
         learning = read_learning(files, oof_dir, truth, id_column, task, None, command_name="average --calibrate")
         _refuse_uncalibratable(learning.test)

@@ -1137,3 +1137,26 @@ def _short(columns: list[str]) -> str:
     if len(columns) <= 4:
         return ",".join(columns)
     return f"{columns[0]},{columns[1]},...,{columns[-1]}"
+
+
+# ---------------------------------------------------------------------------- historical ranks
+
+
+def read_history(history: Path, *, like: Predictions, id_column: str | None = None) -> NDArray[np.float64]:
+    """Earlier predictions for ``blend rank-average --history``, one set per file of ``like``.
+
+    ``history`` is one earlier file used for every file, or a folder holding a file of the same
+    name for each file. Returns (n_models, n_history, n_cols), columns matched by name.
+    """
+    history = Path(history)
+    if history.is_dir():
+        paths = [history / path.name for path in like.paths]
+        missing = [path for path in paths if not path.exists()]
+        if missing:
+            raise BlendInputError(
+                f"{missing[0]} not found: --history {history} needs NAME.csv for each file "
+                f"({len(missing)} missing); or pass one file to rank every file against."
+            )
+        return read_predictions(paths, id_column=id_column, like=like).values
+    single = read_predictions([history], id_column=id_column, like=like).values
+    return np.repeat(single, like.n_models, axis=0)
