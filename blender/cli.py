@@ -744,8 +744,8 @@ def hill_climb_command(
     fitted = fit_function(learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
                           random_state=seed, **options)
     result = (fitted.inner if calibrate else fitted).details["result"]
-    steps = len(result.trajectory)
-    say(f"hill climbing: {steps} step(s){' with negative weights allowed' if negative_weights else ''} "
+    steps = len(result.trajectory) - 1
+    say(f"hill climbing from {learning.train.names[result.start_model]}: {steps} step(s){' with negative weights allowed' if negative_weights else ''} "
         f"({time.perf_counter() - started:.1f} s)")
     if calibrate:
         say("temperatures: " + weights_line(learning.train.names, fitted.temperatures))
@@ -756,9 +756,9 @@ def hill_climb_command(
     with io.OutputGroup() as outputs:
         save_weights(outputs, weights_out, learning, fitted.weights)
         if plot is not None:
-            trajectory = [(0, float(result.start_score))] + [(k + 1, float(step[-1])) for k, step in enumerate(result.trajectory)]
+            trajectory = [(step[0], float(step[3])) for step in result.trajectory]
             outputs.figure(plot, report.trajectory_chart(trajectory, metric=learning.metric,
-                                                         best_single_score=float(result.start_score),
+                                                         best_single_score=float(result.trajectory[0][3]),
                                                          title="hill climbing"))
         write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
     for path in (weights_out, plot, out):

@@ -416,7 +416,7 @@ def read_learning(
             raise BlendInputError(
                 f"{path} not found: {command_name} learns from {role} predictions (run {make_target}, or pass {dir_option})."
             )
-    train = read_predictions(train_paths, id_column=id_column, like=test, progress=progress)
+    train = _sorted_by_id(read_predictions(train_paths, id_column=id_column, like=test, progress=progress))
     raw = read_truth(
         truth, train.ids, id_column=id_column, source=train.paths[0], as_text=test.kind in ("labels", "multiclass")
     )
@@ -428,6 +428,20 @@ def read_learning(
 
     y = encode_truth(raw, kind=test.kind, columns=test.columns, classes=classes, truth_path=truth, reference_path=test.paths[0])
     return LearningSet(test=test, train=train, y=y, truth_path=Path(truth))
+
+
+def _sorted_by_id(predictions: Predictions) -> Predictions:
+    """The rows in the order of their ids (as text).
+
+    Folds are assigned by row position, so learning rows in a canonical order makes every
+    learned blend independent of the order in which the OOF files list their ids.
+    """
+    import pyarrow.compute as pc
+
+    order = pc.sort_indices(predictions.ids).to_numpy()
+    if np.array_equal(order, np.arange(order.shape[0])):
+        return predictions
+    return replace(predictions, ids=predictions.ids.take(order), values=np.ascontiguousarray(predictions.values[:, order]))
 
 
 def read_truth(
