@@ -364,3 +364,32 @@ def test_auto_on_pure_noise_keeps_the_best_single_file(competition):
     written = read_output().set_index("id")["target"]
     original = pd.read_csv(f"submissions/{report['pick']['name']}.csv", dtype={"id": str}).set_index("id")["target"]
     np.testing.assert_array_equal(written.to_numpy(), original.loc[written.index].to_numpy())
+
+
+def test_a_command_failing_while_writing_leaves_no_output(competition, monkeypatch):
+    """caruana writes JSON, PNG and CSV as one unit: a failure writing the last leaves none of them."""
+    from blender import io
+
+    Path("blends").mkdir()
+    Path("blends/out.csv").write_text("previous\n")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(io, "_write_predictions_to", broken)
+    result = run("caruana", "--weights-out", "blends/w.json", "--plot", "blends/c.png", "-o", "blends/out.csv")
+    assert result.exit_code != 0
+    assert isinstance(result.exception, OSError)  # our failure, not a user's: it keeps its traceback
+    assert sorted(p.name for p in Path("blends").iterdir()) == ["out.csv"]
+    assert Path("blends/out.csv").read_text() == "previous\n"
+
+
+def test_an_unusable_output_is_refused_before_any_work(competition):
+    Path("blends").mkdir()
+    result = run("caruana", "--plot", "blends/c.txt", "--weights-out", "blends/w.json", "-o", "blends/out.csv")
+    assert result.exit_code == 1
+    assert "Error: --plot blends/c.txt" in result.stderr
+    assert "caruana:" not in result.stderr  # refused before the selection ran
+    assert list(Path("blends").iterdir()) == []
+    result = run("stack", "-o", "blends")
+    assert result.exit_code == 1 and "Error: --out blends" in result.stderr
