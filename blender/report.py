@@ -70,26 +70,38 @@ def _pyplot():
 
 
 def leaderboard_chart(board, *, pick: str | None = None, estimate=None):
-    """Horizontal bars of each entry's CV mean with its standard error; the pick in red."""
+    """Two panels: each entry's CV mean ± standard error, and its per-fold gain over the best
+    single file ± standard error (what the pick rule looks at). Files blue, blends orange, the
+    pick red."""
     plt = _pyplot()
     entries = board.entries[::-1]
     names = [entry.name for entry in entries]
-    means = np.array([entry.mean for entry in entries])
-    errors = np.nan_to_num(np.array([entry.se for entry in entries]))
     colours = ["tab:red" if entry.name == pick else "tab:orange" if entry.type == "blend" else "tab:blue"
                for entry in entries]
-    figure, axes = plt.subplots(figsize=(7.5, 0.32 * len(entries) + 1.6))
-    axes.barh(names, means, xerr=errors, color=colours, ecolor="gray", capsize=2)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 0.32 * len(entries) + 1.8), sharey=True)
+    means = np.array([entry.mean for entry in entries])
+    errors = np.nan_to_num(np.array([entry.se for entry in entries]))
+    left.barh(names, means, xerr=errors, color=colours, ecolor="gray", capsize=2)
     low, high = float((means - errors).min()), float((means + errors).max())
     pad = (high - low) * 0.1 or abs(high) * 0.05 or 0.05
-    axes.set_xlim(low - pad, high + pad)
-    axes.axvline(board.entry(board.best_single).mean, color="tab:blue", linestyle="--", linewidth=1)
+    left.set_xlim(low - pad, high + pad)
+    left.axvline(board.entry(board.best_single).mean, color="tab:blue", linestyle="--", linewidth=1)
     if estimate is not None:
-        axes.axvline(estimate.mean, color="tab:red", linestyle=":", linewidth=1, label="pick, nested estimate")
-        axes.legend(loc="lower right", fontsize=8)
+        left.axvline(estimate.mean, color="tab:red", linestyle=":", linewidth=1, label="pick, nested estimate")
+        left.legend(loc="lower right", fontsize=8)
     better = "higher" if board.metric in ("accuracy", "auc") else "lower"
-    axes.set_xlabel(f"{board.metric}, {board.repeats}x{board.folds}-fold CV over the OOF rows ({better} is better)")
-    axes.set_title("honest leaderboard (blue: files, orange: blends, red: the pick)")
+    left.set_xlabel(f"{board.metric}, {board.repeats}x{board.folds}-fold CV ({better} is better)")
+    gains = np.array([0.0 if entry.name == board.best_single else entry.gain for entry in entries])
+    gain_errors = np.nan_to_num(np.array([0.0 if entry.name == board.best_single else entry.gain_se for entry in entries]))
+    right.barh(names, gains, xerr=gain_errors, color=colours, ecolor="gray", capsize=2)
+    right.axvline(0.0, color="black", linewidth=1)
+    # Zoom on the entries that matter: the best eight (worse ones run off the left edge).
+    top = slice(max(0, len(entries) - 8), None)
+    spread = float(np.max(np.abs(gains[top]) + gain_errors[top])) or 1.0
+    right.set_xlim(-spread * 1.2, spread * 1.2)
+    right.set_xlabel(f"gain over the best file {board.best_single} per fold (right is better)")
+    figure.suptitle("honest leaderboard (blue: files, orange: blends, red: the pick)")
+    figure.tight_layout()
     return figure
 
 
