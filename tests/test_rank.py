@@ -36,12 +36,13 @@ def test_weighted_rank_average_by_hand():
 
 
 def test_huge_weights_do_not_overflow():
-    # Issue 10 item 4: 1e308 weights gave 0.5 on every row.
+    # Issue 10 item 4: weights summing past 1.8e308 overflowed to inf and gave 0.5 on every row.
     scores = np.array([[0.1, 0.9], [0.2, 0.5], [0.3, 0.1]])
-    huge = rank_average(cube(scores), weights=np.array([3e307, 1e307]))
+    huge = rank_average(cube(scores), weights=np.array([1.5e308, 0.5e308]))  # 3:1, as by hand above
     np.testing.assert_allclose(huge[:, 0], [0.0, 0.5, 1.0], atol=1e-15)
-    np.testing.assert_allclose(rank_average(cube(scores), weights=np.array([1e308, 1e308])),
-                               rank_average(cube(scores)), atol=1e-15)
+    other = np.array([[0.1, 0.2], [0.2, 0.1], [0.3, 0.3]])
+    np.testing.assert_allclose(rank_average(cube(other), weights=np.array([1e308, 1e308]))[:, 0], [0.0, 0.0, 1.0],
+                               atol=1e-15)
 
 
 def test_all_rows_tied_give_one_half():
