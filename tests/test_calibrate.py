@@ -67,6 +67,9 @@ def test_certain_probabilities_stay_finite():
     assert np.all(np.isfinite(scaled)) and 0 < scaled[0, 0, 0] < 0.5 < scaled[0, 1, 0] < 1
     classes = apply_temperatures(np.array([[[1.0, 0.0, 0.0]]]), np.array([0.1]), kind="multiclass")
     assert np.all(np.isfinite(classes)) and classes[0, 0].argmax() == 0
+    # A tiny temperature sends every log-probability below exp's range; the shift by the row's maximum keeps it.
+    sharp = apply_temperatures(np.array([[[0.3, 0.3, 0.4]]]), np.array([1e-3]), kind="multiclass")
+    np.testing.assert_allclose(sharp, [[[0.0, 0.0, 1.0]]], atol=1e-100)
 
 
 @pytest.mark.parametrize("kind", ["regression", "labels"])
