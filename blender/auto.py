@@ -119,15 +119,19 @@ def _beats(entry: Entry, threshold: float) -> bool:
 
 
 def fit_pick(pick: Pick, values: NDArray, y: NDArray, *, names: list[str], kind: str, metric: str,
-             random_state: int | None = None):
-    """The pick fitted on these rows: an object whose ``apply(values)`` gives the blend."""
+             random_state: int | None = None, methods: list[Method] | None = None):
+    """The pick fitted on these rows: an object whose ``apply(values)`` gives the blend.
+
+    A blend is looked up in ``methods`` (the entries the leaderboard ran), else in the registry.
+    """
     if pick.type == "model":
         from blender.methods import Weighted
 
         weights = np.zeros(layout.n_models(values))
         weights[names.index(pick.name)] = 1.0
         return Weighted(weights, kind)
-    return fit(BY_NAME[pick.name], values, y, kind=kind, metric=metric, random_state=random_state)
+    entry = next((method for method in methods or [] if method.name == pick.name), None) or BY_NAME[pick.name]
+    return fit(entry, values, y, kind=kind, metric=metric, random_state=random_state)
 
 
 def nested_estimate(
@@ -161,7 +165,8 @@ def nested_estimate(
         board = leaderboard(train_values, train_y, kind=kind, metric=metric, names=names, folds=folds,
                             repeats=repeats, random_state=random_state, methods=methods)
         pick = choose(board, threshold=threshold)
-        fitted = fit_pick(pick, train_values, train_y, names=names, kind=kind, metric=metric, random_state=random_state)
+        fitted = fit_pick(pick, train_values, train_y, names=names, kind=kind, metric=metric, random_state=random_state,
+                          methods=methods)
         held_values = layout.take_rows(values, held_out)
         scores.append(layout.score(y[held_out], fitted.apply(held_values), metric=metric, kind=kind))
         best = names.index(board.best_single)

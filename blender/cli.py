@@ -131,7 +131,7 @@ def output_path(out: Path | None, command_name: str) -> Path:
     from blender import io
 
     path = out if out is not None else Path("blends") / f"{command_name}.csv"
-    io.check_output_path(path, "--out")
+    io.check_output_path(path, option="--out")
     return path
 
 
@@ -141,7 +141,7 @@ def check_outputs(**paths: Path | None) -> None:
 
     for option, path in paths.items():
         if path is not None:
-            io.check_output_path(path, "--" + option.replace("_", "-"))
+            io.check_output_path(path, option="--" + option.replace("_", "-"), figure=option == "plot")
 
 
 def read(files: list[str] | None, id_column: str | None, task: Task | None):
@@ -254,7 +254,7 @@ def vote_command(
         )
     weight_values = _weights(weights, predictions.n_models)
     say("votes: " + weights_line(predictions.names, weight_values))
-    winners = np.argmax(Voted(weight_values).apply(predictions.values), axis=1)
+    winners = np.argmax(Voted(weight_values, predictions.kind).apply(predictions.values), axis=1)
     result = votes_as_output(winners, kind=predictions.kind, classes=predictions.classes, n_cols=len(predictions.columns))
     with io.OutputGroup() as outputs:
         outputs.predictions(out, predictions.ids, result, columns=predictions.columns, id_column=predictions.id_column)
@@ -291,6 +291,8 @@ def average_command(
     out = output_path(out, "average")
     if kind is not Mean.power and power is not None:
         raise BlendInputError(f"--power applies to --kind power only (got --kind {kind.value}); drop one of them.")
+    if kind is Mean.power and power is None:
+        raise BlendInputError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
     if calibrate:
         learning = read_learning(files, oof_dir, truth, id_column, task, None, command_name="average --calibrate")
         _refuse_uncalibratable(learning.test)
@@ -742,8 +744,8 @@ def hill_climb_command(
     fitted = fit_function(learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
                           random_state=seed, **options)
     result = (fitted.inner if calibrate else fitted).details["result"]
-    steps = len(result.trajectory)
-    say(f"hill climbing: {steps} step(s){' with negative weights allowed' if negative_weights else ''} "
+    steps = len(result.trajectory) - 1
+    say(f"hill climbing from {learning.train.names[result.start_model]}: {steps} step(s){' with negative weights allowed' if negative_weights else ''} "
         f"({time.perf_counter() - started:.1f} s)")
     if calibrate:
         say("temperatures: " + weights_line(learning.train.names, fitted.temperatures))
@@ -754,9 +756,9 @@ def hill_climb_command(
     with io.OutputGroup() as outputs:
         save_weights(outputs, weights_out, learning, fitted.weights)
         if plot is not None:
-            trajectory = [(0, float(result.start_score))] + [(k + 1, float(step[-1])) for k, step in enumerate(result.trajectory)]
+            trajectory = [(step[0], float(step[3])) for step in result.trajectory]
             outputs.figure(plot, report.trajectory_chart(trajectory, metric=learning.metric,
-                                                         best_single_score=float(result.start_score),
+                                                         best_single_score=float(result.trajectory[0][3]),
                                                          title="hill climbing"))
         write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
     for path in (weights_out, plot, out):

@@ -71,12 +71,13 @@ class Voted:
     """The (weighted) majority vote, as one-hot rows; probabilities vote by argmax / 0.5."""
 
     weights: NDArray[np.float64] | None = None
+    kind: str = "labels"
 
     def apply(self, values: NDArray) -> NDArray[np.float64]:
         from blender.voting import probabilities_to_votes, vote
 
         values = np.asarray(values)
-        votes = values if _is_one_hot(values) else probabilities_to_votes(values)
+        votes = values if self.kind == "labels" else probabilities_to_votes(values)
         winners = vote(votes, weights=self.weights)
         return np.eye(votes.shape[2])[winners]
 
@@ -99,10 +100,6 @@ class Calibrated:
         return self.inner.apply(apply_temperatures(values, self.temperatures, kind=self.kind))
 
 
-def _is_one_hot(values: NDArray) -> bool:
-    return values.shape[2] > 1 and bool(np.all((values == 0) | (values == 1)))
-
-
 # ---------------------------------------------------------------------------- fit functions
 
 
@@ -123,7 +120,7 @@ def fit_rank(values, y, *, kind, metric, random_state=None, weights=None) -> Ran
 
 
 def fit_vote(values, y, *, kind, metric, random_state=None, weights=None) -> Voted:
-    return Voted(weights)
+    return Voted(weights, kind)
 
 
 def fit_select(values, y, *, kind, metric, random_state=None, max_corr=0.95, top=None, method="pearson"):
@@ -139,7 +136,7 @@ def fit_select(values, y, *, kind, metric, random_state=None, max_corr=0.95, top
     weights[chosen] = 1.0
     details = {"chosen": chosen, "scores": scores, "corr": corr}
     if kind == "labels":
-        return _VotedSubset(weights, details)
+        return _VotedSubset(weights, kind, details)
     return Weighted(weights, kind, details)
 
 
@@ -248,7 +245,7 @@ def methods_for(kind: str, metric: str, names: list[str] | None = None) -> list[
     return chosen
 
 
-def fit(method: Method, values: NDArray, y: NDArray, *, kind: str, metric: str, random_state: int | None = None,
+def fit(entry: Method, values: NDArray, y: NDArray, *, kind: str, metric: str, random_state: int | None = None,
         **options):
     """Fit one registry entry with its default options, overridden by ``options``."""
-    return method.fit(values, y, kind=kind, metric=metric, random_state=random_state, **{**method.options, **options})
+    return entry.fit(values, y, kind=kind, metric=metric, random_state=random_state, **{**entry.options, **options})

@@ -7,12 +7,21 @@ from numpy.typing import ArrayLike, NDArray
 
 from blender.errors import BlendInputError
 
+# Weights whose largest lies outside this range are divided by it: sums and products of up to a
+# million weights times probabilities then neither overflow nor lose every digit.
+_SAFE_LOW, _SAFE_HIGH = 1e-100, 1e100
+
 
 def check_weights(weights: ArrayLike | None, n_models: int) -> NDArray[np.float64]:
     """Return the weights as floats, or uniform weights for None.
 
+    Only the ratios of the weights matter; weights so large (or so small) that summing them
+    could overflow come back divided by the largest.
+
     >>> check_weights(None, 3)
     array([1., 1., 1.])
+    >>> check_weights([1e308, 1e308, 5e307], 3)
+    array([1. , 1. , 0.5])
     >>> check_weights([3, 1], 3)
     Traceback (most recent call last):
     ...
@@ -33,6 +42,10 @@ def check_weights(weights: ArrayLike | None, n_models: int) -> NDArray[np.float6
         raise BlendInputError(f"--weights {shown}: weights cannot be negative; use 0 to leave a file out.")
     if not np.any(weights > 0):
         raise BlendInputError(f"--weights {shown}: all weights are zero; give at least one file a positive weight.")
+    largest = weights.max()
+    if not _SAFE_LOW <= largest <= _SAFE_HIGH:
+        # Only the ratios matter, and 1e308 + 1e308 overflows: bring the largest weight to 1.
+        weights = weights / largest
     return weights
 
 
@@ -52,26 +65,45 @@ def parse_weights(text: str | None) -> NDArray[np.float64] | None:
         ) from None
 
 
-def encode_truth(raw: NDArray, *, kind: str, columns: list[str], truth_path, reference_path) -> NDArray:
-    """Turn the truth's raw targets into what the metrics and learners expect for ``kind``.
+def encode_truth(
+    raw: NDArray,
+    *,
+    kind: str,
+    columns: list[str],
+    truth_path,
+    reference_path,
+    classes: list[str] | None = None,
+) -> NDArray:
+    """Turn the truth's raw targets into ``y`` as the layout expects it for ``kind``.
 
     binary: 0/1 ints (a text target with two classes counts the one named like the prediction
-    column as 1); multiclass: the index of each label among the class columns; labels: the label
-    text; regression: floats.
+    column as 1); multiclass: the index of each label among the class columns; labels: the index
+    of each label in ``classes`` (the sorted class list, which must hold every truth label);
+    regression: floats.
+
+    >>> encode_truth(np.array(["dog", "007", "dog"], dtype=object), kind="labels", columns=["label"],
+    ...              classes=["007", "cat", "dog"], truth_path="t.csv", reference_path="a.csv")
+    array([2, 0, 2])
+    >>> encode_truth(np.array(["B", "A"], dtype=object), kind="multiclass", columns=["B", "A"],
+    ...              truth_path="t.csv", reference_path="a.csv")
+    array([0, 1])
     """
     raw = np.asarray(raw)
     if kind == "regression":
         if raw.dtype.kind not in "iuf":
             raise BlendInputError(f"{truth_path}: regression needs a numeric target, found text such as '{raw[0]}'.")
         return raw.astype(float)
-    text = _as_text(raw)
-    if kind == "labels":
-        return text
-    if kind == "multiclass":
-        index = {name: k for k, name in enumerate(columns)}
+    text = _as_text(raw, truth_path)
+    if kind in ("labels", "multiclass"):
+        names = columns if kind == "multiclass" else classes
+        if names is None:
+            names = sorted(set(text.tolist()))
+        index = {name: k for k, name in enumerate(names)}
         codes = np.array([index.get(value, -1) for value in text], dtype=np.int64)
         if (codes < 0).any():
             unknown = text[codes < 0][0]
+            if kind == "labels":
+                raise ValueError(f"encode_truth: label '{unknown}' is not in classes")
             raise BlendInputError(
                 f"{truth_path}: label '{unknown}' has no column in {reference_path} (columns {','.join(columns)}); "
                 "the class columns must be named after the labels."
@@ -91,10 +123,11 @@ def encode_truth(raw: NDArray, *, kind: str, columns: list[str], truth_path, ref
     )
 
 
-def _as_text(raw: NDArray) -> NDArray:
+def _as_text(raw: NDArray, truth_path=None) -> NDArray:
     """Labels as text; whole floats (3.0, as pandas writes ints with gaps) become '3'."""
     if raw.dtype.kind == "f":
         if np.all(raw == np.round(raw)):
             return raw.astype(np.int64).astype(str).astype(object)
-        raise BlendInputError("the target holds fractional numbers; pass --task regression for a numeric target.")
+        where = f"{truth_path}: " if truth_path is not None else ""
+        raise BlendInputError(f"{where}the target holds fractional numbers; pass --task regression for a numeric target.")
     return raw.astype(str).astype(object)

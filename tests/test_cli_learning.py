@@ -255,7 +255,7 @@ def test_multiclass_blends_are_probability_rows(multiclass, args):
 def test_label_files_score_by_accuracy_and_stack_to_labels(multiclass):
     result = run("score", "labels/*.csv", "--oof-dir", "labels/oof", "--models-only")
     assert result.exit_code == 0, result.output
-    assert "OOF accuracy" in result.stdout
+    assert "accuracy (CV)" in result.stdout
     result = run("stack", "labels/*.csv", "--oof-dir", "labels/oof", "-o", "blends/out.csv")
     assert result.exit_code == 0, result.output
     assert set(read_output()["label"]) <= {"cat", "dog", "owl"}
@@ -264,10 +264,103 @@ def test_label_files_score_by_accuracy_and_stack_to_labels(multiclass):
 def test_metric_that_does_not_suit_the_kind(multiclass):
     result = run("caruana", "--metric", "rmse")
     assert result.exit_code == 1
-    assert "Error: rmse is not defined for class probabilities; use logloss, accuracy or auc" in result.stderr
+    assert "Error: --metric rmse: rmse is not defined for class probabilities; use logloss, accuracy or auc." in result.stderr
 
 
 def test_caruana_refuses_label_files(multiclass):
     result = run("caruana", "labels/*.csv", "--oof-dir", "labels/oof")
     assert result.exit_code == 1
     assert "use blend vote, blend select or blend stack for label files" in result.stderr
+
+
+# ---------------------------------------------------------------------------- values, not just shapes
+
+
+def _library_blend(entry_name, **options):
+    """What the registry entry gives when fitted on the OOF files and applied to the test files, read by io."""
+    from blender import io
+    from blender.methods import BY_NAME, fit
+
+    paths = sorted(Path("submissions").glob("*.csv"))
+    learning = io.read_learning(paths, train_dir=Path("submissions/oof"), truth=Path("data/train_labels.csv"),
+                                command_name="test")
+    fitted = fit(BY_NAME[entry_name], learning.train.values, learning.y, kind=learning.train.kind, metric="logloss",
+                 random_state=0, **options)
+    blended = fitted.apply(learning.test.values)
+    return pd.Series(blended[:, 0], index=learning.test.id_array())
+
+
+@pytest.mark.parametrize(
+    "args, entry, options",
+    [
+        (["select", "--max-corr", "0.9"], "select", {"max_corr": 0.9}),
+        (["caruana", "--init", "2", "--iters", "7"], "caruana", {"init": 2, "iters": 7}),
+        (["weights"], "weights", {}),
+        (["hill-climb"], "hill-climb", {}),
+        (["stack", "--meta", "ridge"], "stack-ridge", {}),
+    ],
+)
+def test_learning_commands_write_what_the_library_computes(competition, args, entry, options):
+    result = run(*args, "--seed", "0", "-o", "blends/out.csv")
+    assert result.exit_code == 0, result.output
+    out = read_output().set_index("id")["target"]
+    expected = _library_blend(entry, **options)
+    np.testing.assert_allclose(out.to_numpy(), expected.loc[out.index].to_numpy(), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["select"], ["caruana", "--bags", "3"], ["weights"], ["hill-climb"], ["stack", "--meta", "logreg", "--fwls"],
+     ["holdout"], ["score", "--cv", "3"], ["average", "--calibrate"], ["auto", "--cv", "3", "--repeats", "1"]],
+)
+def test_shuffled_truth_and_oof_rows_change_nothing(competition, args):
+    """Truth and OOF files in another id order give the same bytes: rows are matched by id."""
+    first = run(*args, "-o", "blends/first.csv")
+    assert first.exit_code == 0, first.output
+    rng = np.random.default_rng(3)
+    truth = pd.read_csv("data/train_labels.csv")
+    truth.iloc[rng.permutation(len(truth))].to_csv("data/train_labels.csv", index=False)
+    for path in [*Path("submissions/oof").glob("*.csv"), *Path("submissions/holdout").glob("*.csv")]:
+        frame = pd.read_csv(path, dtype={"id": str})
+        frame.iloc[rng.permutation(len(frame))].to_csv(path, index=False)
+    second = run(*args, "-o", "blends/second.csv")
+    assert second.exit_code == 0, second.output
+    if args[0] == "score":
+        assert first.stdout == second.stdout
+    else:
+        assert Path("blends/first.csv").read_bytes() == Path("blends/second.csv").read_bytes()
+
+
+def test_auto_picks_a_truly_better_blend_and_writes_it(competition):
+    """Two files with independent errors: their average is truly better, and auto picks a blend."""
+    rng = np.random.default_rng(11)
+    y = pd.read_csv("data/train_labels.csv")["target"].to_numpy()
+    for path in [*Path("submissions").glob("*.csv"), *Path("submissions/oof").glob("*.csv")]:
+        path.unlink()
+    test_ids = np.arange(5000, 5000 + N_TEST)
+    train_ids = np.arange(1000, 1000 + N_TRAIN)
+    for name in ("a", "b"):
+        pd.DataFrame({"id": train_ids, "target": _probabilities(rng, y, 3.0)}).to_csv(f"submissions/oof/{name}.csv", index=False)
+        pd.DataFrame({"id": test_ids, "target": rng.uniform(size=N_TEST)}).to_csv(f"submissions/{name}.csv", index=False)
+    result = run("auto", "--report", "blends/auto.json", "-o", "blends/out.csv")
+    assert result.exit_code == 0, result.output
+    report = json.loads(Path("blends/auto.json").read_text())
+    assert report["pick"]["type"] == "blend", report["reason"]
+    assert "pick:" in result.stderr and "estimated logloss" in result.stderr
+
+
+def test_auto_on_pure_noise_keeps_the_best_single_file(competition):
+    """Files of pure noise: no blend can beat the best one beyond noise, and auto says so."""
+    rng = np.random.default_rng(5)
+    for path in Path("submissions/oof").glob("*.csv"):
+        frame = pd.read_csv(path)
+        frame["target"] = rng.uniform(0.3, 0.7, len(frame))
+        frame.to_csv(path, index=False)
+    result = run("auto", "--report", "blends/auto.json", "-o", "blends/out.csv")
+    assert result.exit_code == 0, result.output
+    report = json.loads(Path("blends/auto.json").read_text())
+    assert report["pick"] == {"name": report["best_single"]["name"], "type": "model"}
+    assert "no blend beats" in result.stderr
+    written = read_output().set_index("id")["target"]
+    original = pd.read_csv(f"submissions/{report['pick']['name']}.csv", dtype={"id": str}).set_index("id")["target"]
+    np.testing.assert_array_equal(written.to_numpy(), original.loc[written.index].to_numpy())

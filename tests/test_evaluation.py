@@ -1,121 +1,160 @@
-"""Tests for blender.evaluation: no row is ever scored by a blend fitted on it."""
+"""Tests for blender.evaluation: every entry on the same folds, per fold, and no row scored by a blend fitted on it."""
+
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 
-from blender.evaluation import blend_methods, cross_val_blend_score, cv_folds, leaderboard, model_scores
-from blender.metrics import score
+from blender import layout
+from blender.errors import BlendInputError
+from blender.evaluation import corrected_se, fold_scores, leaderboard, model_fold_scores, repeated_folds
+from blender.methods import BY_NAME, Method, methods_for
 
 
 def _binary(seed=0, n=100, n_models=4):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
-    oof = np.clip(0.5 + 0.25 * (2 * y - 1)[:, None] + rng.normal(0, 0.25, (n, n_models)), 0.01, 0.99)
-    return oof, y
+    columns = np.clip(0.5 + 0.25 * (2 * y - 1)[:, None] + rng.normal(0, 0.25, (n, n_models)), 0.01, 0.99)
+    return columns.T[:, :, None], y
 
 
-def test_no_row_is_predicted_by_a_blend_that_saw_it():
-    oof, y = _binary()  # continuous values: each row is unique, so rows identify themselves
+@dataclass(frozen=True, eq=False)
+class _Mean:
+    def apply(self, values):
+        return values.mean(axis=0)
+
+
+def _recording_method(seen):
+    """A method that records the rows (each row's bytes identify it) it is fitted on and applied to."""
+
+    def fit(values, y, *, kind, metric, random_state=None):
+        trained = {values[:, row].tobytes() for row in range(values.shape[1])}
+
+        @dataclass(frozen=True, eq=False)
+        class Recorder:
+            def apply(self, apply_values):
+                seen.append((trained, [apply_values[:, row].tobytes() for row in range(apply_values.shape[1])]))
+                return apply_values.mean(axis=0)
+
+        return Recorder()
+
+    return Method("recorder", fit, ("binary",), True, 1, "")
+
+
+def test_no_row_is_scored_by_a_blend_fitted_on_it():
+    values, y = _binary()  # continuous values: each row is unique, so rows identify themselves
     seen = []
-
-    def recorder(train, y_train, apply):
-        seen.append(({row.tobytes() for row in train}, [row.tobytes() for row in apply]))
-        return apply.mean(axis=1)
-
-    cross_val_blend_score(recorder, oof, y, kind="binary", metric="logloss", cv=5, random_state=0)
-    assert len(seen) == 5
-    predicted = []
-    for trained, applied in seen:
-        assert trained.isdisjoint(applied)
-        assert len(trained) + len(applied) == 100
-        predicted += applied
-    assert sorted(predicted) == sorted(row.tobytes() for row in oof)  # every row exactly once
+    splits = repeated_folds(y, kind="binary", folds=5, repeats=2, random_state=0)
+    fold_scores(_recording_method(seen), values, y, splits, kind="binary", metric="logloss")
+    assert len(seen) == 10
+    for repeat in (seen[:5], seen[5:]):
+        predicted = []
+        for trained, applied in repeat:
+            assert trained.isdisjoint(applied)
+            assert len(trained) + len(applied) == 100
+            predicted += applied
+        assert sorted(predicted) == sorted(values[:, row].tobytes() for row in range(100))  # every row once per repeat
 
 
 def test_memorising_the_training_rows_gains_nothing():
-    oof, y = _binary(1)
+    values, y = _binary(1)
 
-    def mean(train, y_train, apply):
-        return apply.mean(axis=1)
+    def memoriser_fit(train, y_train, *, kind, metric, random_state=None):
+        truth = {train[:, row].tobytes(): float(label) for row, label in enumerate(y_train)}
 
-    def memoriser(train, y_train, apply):
-        truth = {row.tobytes(): float(label) for row, label in zip(train, y_train)}
-        return np.array([truth.get(row.tobytes(), row.mean()) for row in apply])
+        @dataclass(frozen=True, eq=False)
+        class Memoriser:
+            def apply(self, apply_values):
+                rows = [apply_values[:, row] for row in range(apply_values.shape[1])]
+                return np.array([[truth.get(row.tobytes(), row.mean())] for row in rows])
 
-    honest = cross_val_blend_score(mean, oof, y, kind="binary", metric="logloss", random_state=0)
-    cheat = cross_val_blend_score(memoriser, oof, y, kind="binary", metric="logloss", random_state=0)
-    assert cheat == honest
-    # Scored on the rows it memorised, the same method would look perfect.
-    assert score(y, memoriser(oof, y, oof), metric="logloss", kind="binary") < 1e-9
+        return Memoriser()
 
-
-def test_unsupervised_method_scores_as_on_all_rows():
-    oof, y = _binary(2)
-    value = cross_val_blend_score(lambda train, y_train, apply: apply.mean(axis=1), oof, y, kind="binary",
-                                  metric="auc", random_state=3)
-    assert value == pytest.approx(score(y, oof.mean(axis=1), metric="auc", kind="binary"))
+    splits = repeated_folds(y, kind="binary", folds=5, random_state=0)
+    honest = fold_scores(BY_NAME["average"], values, y, splits, kind="binary", metric="logloss")
+    cheat = fold_scores(Method("memo", memoriser_fit, ("binary",), True, 1, ""), values, y, splits, kind="binary",
+                        metric="logloss")
+    np.testing.assert_array_equal(cheat, honest)
 
 
-def test_folds_are_stratified_seeded_and_cover_every_row():
-    y = np.array([0] * 20 + [1] * 10)
-    first = cv_folds(y, kind="binary", folds=5, random_state=0)
-    second = cv_folds(y, kind="binary", folds=5, random_state=0)
-    for (train_a, held_a), (train_b, held_b) in zip(first, second):
-        np.testing.assert_array_equal(held_a, held_b)
-        assert y[held_a].sum() == 2 and len(held_a) == 6
-    assert sorted(np.concatenate([held for _, held in first]).tolist()) == list(range(30))
+def test_per_fold_auc_equals_scikit_learns_per_fold():
+    values, y = _binary(2, n=120, n_models=3)
+    splits = repeated_folds(y, kind="binary", folds=4, random_state=5)
+    expected_splits = list(StratifiedKFold(4, shuffle=True, random_state=5).split(np.zeros((120, 1)), y))
+    for (train, held), (expected_train, expected_held) in zip(splits, expected_splits):
+        np.testing.assert_array_equal(held, expected_held)
+    per_model = model_fold_scores(values, y, splits, kind="binary", metric="auc")
+    for model in range(3):
+        expected = [roc_auc_score(y[held], values[model, held, 0]) for _, held in expected_splits]
+        np.testing.assert_allclose(per_model[model], expected, rtol=0, atol=1e-12)
+    blend = fold_scores(BY_NAME["average"], values, y, splits, kind="binary", metric="auc")
+    expected = [roc_auc_score(y[held], values[:, held, 0].mean(axis=0)) for _, held in expected_splits]
+    np.testing.assert_allclose(blend, expected, rtol=0, atol=1e-12)
 
 
-def test_methods_per_kind():
-    assert list(blend_methods("binary", "auc")) == [
-        "best", "average", "geometric", "rank-average", "select", "caruana", "weights", "stack-logreg", "stack-ridge"]
-    assert "rank-average" not in blend_methods("binary", "logloss")
-    assert "geometric" not in blend_methods("regression")
-    assert "vote" in blend_methods("labels") and "average" not in blend_methods("labels")
+def test_fold_scores_are_averaged_not_pooled():
+    """Pooling a rank metric over folds mixes blends of different scales; the mean of fold AUCs does not."""
+    values, y = _binary(3, n=80, n_models=2)
+    board = leaderboard(values, y, kind="binary", metric="auc", names=["a", "b"], folds=4, methods=[])
+    splits = repeated_folds(y, kind="binary", folds=4, random_state=0)
+    by_fold = [roc_auc_score(y[held], values[0, held, 0]) for _, held in splits]
+    assert board.entry("a").mean == pytest.approx(np.mean(by_fold), abs=1e-12)
 
 
-@pytest.mark.parametrize("metric", ["logloss", "auc", "accuracy"])
-def test_leaderboard_binary_every_method_runs(metric):
-    oof, y = _binary(3, n=80)
-    rows = leaderboard(oof, y, kind="binary", metric=metric, names=["a", "b", "c", "d"], cv=3, random_state=0)
-    assert [row.type for row in rows].count("model") == 4
-    assert {row.name for row in rows if row.type == "blend"} == set(blend_methods("binary", metric))
-    scores = [row.score for row in rows]
-    assert scores == sorted(scores, reverse=metric != "logloss")
-    singles = dict(zip("abcd", model_scores(oof, y, kind="binary", metric=metric)))
-    assert all(row.score == singles[row.name] for row in rows if row.type == "model")
+def test_every_entry_is_scored_on_the_same_folds():
+    values, y = _binary(4)
+    board = leaderboard(values, y, kind="binary", metric="logloss", names=list("abcd"), folds=5, repeats=3,
+                        random_state=7, methods=[BY_NAME["average"]])
+    splits = repeated_folds(y, kind="binary", folds=5, repeats=3, random_state=7)
+    expected = [layout.score(y[held], values[:, held].mean(axis=0), metric="logloss", kind="binary") for _, held in splits]
+    np.testing.assert_allclose(board.entry("average").fold_scores, expected, rtol=1e-12)
+    for index, name in enumerate("abcd"):
+        single = [layout.score(y[held], values[index, held], metric="logloss", kind="binary") for _, held in splits]
+        np.testing.assert_allclose(board.entry(name).fold_scores, single, rtol=1e-12)
 
 
-def test_leaderboard_multiclass_regression_and_labels():
-    rng = np.random.default_rng(4)
-    y = np.arange(60) % 3
-    cube = rng.dirichlet(np.ones(3), (3, 60))
-    cube[:, np.arange(60), y] += 1.0
-    cube /= cube.sum(axis=2, keepdims=True)
-    rows = leaderboard(cube, y, kind="multiclass", names=["a", "b", "c"], cv=3, random_state=0)
-    assert len(rows) == 3 + len(blend_methods("multiclass"))
-    values = rng.normal(size=(40, 3))
-    rows = leaderboard(values, values.mean(axis=1), kind="regression", names=["a", "b", "c"], cv=3, random_state=0)
-    assert rows[0].type == "blend" and rows[0].score < 1e-6  # the mean is the truth
-    labels = np.array(["x", "y", "z"], dtype=object)[cube.argmax(axis=2).T]
-    rows = leaderboard(labels, np.array(["x", "y", "z"], dtype=object)[y], kind="labels", names=["a", "b", "c"], cv=3,
-                       random_state=0)
-    assert len(rows) == 3 + len(blend_methods("labels"))
+def test_gain_wins_and_standard_errors_by_hand():
+    values, y = _binary(5)
+    board = leaderboard(values, y, kind="binary", metric="logloss", names=list("abcd"), folds=5, repeats=2,
+                        methods=[BY_NAME["average"]])
+    best = board.entry(board.best_single)
+    average = board.entry("average")
+    difference = best.fold_scores - average.fold_scores  # logloss: lower is better
+    assert average.gain == pytest.approx(difference.mean())
+    assert average.wins == int((difference > 0).sum())
+    assert average.gain_se == pytest.approx(np.std(difference, ddof=1) * np.sqrt(1 / 10 + 1 / 4))
+    assert average.se == pytest.approx(corrected_se(average.fold_scores, 5))
+    overall = layout.model_scores(values, y, metric="logloss", kind="binary")
+    assert board.best_single == "abcd"[int(np.argmin(overall))]
+    assert board.best_single_oof == pytest.approx(overall.min())
 
 
-@pytest.mark.parametrize(
-    "call, message",
-    [
-        (lambda: cv_folds(np.zeros(10), kind="regression", folds=1), "folds must be at least 2"),
-        (lambda: cv_folds(np.zeros(3), kind="regression", folds=5), "cannot split 3 rows into 5 folds"),
-        (lambda: cross_val_blend_score(lambda t, y, a: a[:, 0], np.ones((4, 2)), np.zeros(5), kind="regression"),
-         "have 4 rows but y has 5"),
-        (lambda: cross_val_blend_score(lambda t, y, a: a[:1, 0], np.ones((6, 2)), np.zeros(6), kind="regression",
-                                       cv=2), "returned 1 rows for 3"),
-        (lambda: leaderboard(np.ones((6, 2)), np.zeros(6), kind="regression", names=["a"]), "got 1 names for 2 models"),
-        (lambda: blend_methods("labels", "logloss"), "logloss needs probabilities"),
-    ],
-)
-def test_errors(call, message):
-    with pytest.raises(ValueError, match=message):
-        call()
+def test_repeats_use_other_seeds():
+    y = np.array([0, 1] * 10)
+    splits = repeated_folds(y, kind="binary", folds=5, repeats=2, random_state=0)
+    assert not all(np.array_equal(a[1], b[1]) for a, b in zip(splits[:5], splits[5:]))
+
+
+def test_leaderboard_runs_every_registry_entry_for_every_kind():
+    rng = np.random.default_rng(0)
+    n = 60
+    y_bin = np.array([0, 1] * (n // 2))
+    cases = {
+        "binary": (np.clip(rng.uniform(size=(4, n, 1)) * 0.5 + 0.5 * y_bin[None, :, None], 0, 1), y_bin, "logloss"),
+        "multiclass": (rng.dirichlet(np.ones(3), size=(4, n)), np.arange(n) % 3, "logloss"),
+        "regression": (rng.normal(size=(4, n, 1)), rng.normal(size=n), "rmse"),
+        "labels": (np.eye(3)[rng.integers(0, 3, size=(4, n))], np.arange(n) % 3, "accuracy"),
+    }
+    for kind, (values, y, metric) in cases.items():
+        methods = methods_for(kind, metric)
+        board = leaderboard(values, y, kind=kind, metric=metric, names=list("abcd"), folds=3, methods=methods)
+        assert {entry.name for entry in board.entries} == set("abcd") | {method.name for method in methods}
+        assert all(np.isfinite(entry.mean) for entry in board.entries), kind
+
+
+def test_too_few_rows_for_the_folds_is_a_clear_error():
+    values, y = _binary(n=4)
+    with pytest.raises(BlendInputError, match=r"cannot split 4 OOF rows into 5 folds; lower --cv"):
+        leaderboard(values, y, kind="binary", metric="logloss", names=list("abcd"), folds=5, methods=[])

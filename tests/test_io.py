@@ -20,8 +20,8 @@ def test_reads_three_aligned_binary_files(three_files):
     assert predictions.kind == "binary"
     assert predictions.names == ["lr", "rf", "knn"]
     assert predictions.id_array().tolist() == ["1", "2", "3", "4", "5"]
-    assert predictions.values.shape == (5, 3)
-    assert predictions.values[:, 1].tolist() == [0.2, 0.7, 0.4, 0.45, 0.9]
+    assert predictions.values.shape == (3, 5, 1) and predictions.values.dtype == np.float64
+    assert predictions.values[1, :, 0].tolist() == [0.2, 0.7, 0.4, 0.45, 0.9]
 
 
 def test_rows_are_matched_by_id_and_keep_the_first_files_order(write_csv):
@@ -29,7 +29,7 @@ def test_rows_are_matched_by_id_and_keep_the_first_files_order(write_csv):
     second = write_csv("b.csv", "id,target\n1,0.6\n2,0.7\n3,0.8\n")
     predictions = io.read_predictions([first, second])
     assert predictions.id_array().tolist() == ["3", "1", "2"]
-    assert predictions.values.tolist() == [[0.3, 0.8], [0.1, 0.6], [0.2, 0.7]]
+    assert predictions.values[:, :, 0].T.tolist() == [[0.3, 0.8], [0.1, 0.6], [0.2, 0.7]]
 
 
 def test_ids_are_text(write_csv):
@@ -42,7 +42,10 @@ def test_kinds_are_inferred(write_csv):
     multiclass = write_csv("multi.csv", "id,Class_1,Class_2\n1,0.2,0.8\n2,0.5,0.5\n")
     regression = write_csv("reg.csv", "id,price\n1,120.5\n2,99\n")
     integers = write_csv("ints.csv", "id,digit\n1,3\n2,7\n")
-    assert io.read_predictions([labels]).labels.ravel().tolist() == ["cat", "dog", "NA"]
+    read = io.read_predictions([labels])
+    assert read.classes == ["NA", "cat", "dog"]
+    assert read.values[0].tolist() == [[0, 1, 0], [0, 0, 1], [1, 0, 0]]
+    assert read.label_strings(read.values[0]).tolist() == ["cat", "dog", "NA"]
     predictions = io.read_predictions([multiclass])
     assert predictions.kind == "multiclass" and predictions.values.shape == (1, 2, 2)
     assert predictions.classes == ["Class_1", "Class_2"]
@@ -51,11 +54,16 @@ def test_kinds_are_inferred(write_csv):
     assert io.read_predictions([regression], task="regression").values.ravel().tolist() == [120.5, 99.0]
 
 
-def test_label_codes_are_shared_across_files(write_csv):
+def test_labels_are_one_hot_over_the_sorted_union_of_every_files_labels(write_csv):
     a = write_csv("a.csv", "id,label\n1,cat\n2,dog\n")
     b = write_csv("b.csv", "id,label\n2,bird\n1,dog\n")
     predictions = io.read_predictions([a, b])
-    assert predictions.labels.tolist() == [["cat", "dog"], ["dog", "bird"]]
+    assert predictions.classes == ["bird", "cat", "dog"]
+    assert predictions.values.tolist() == [[[0, 1, 0], [0, 0, 1]], [[0, 0, 1], [1, 0, 0]]]
+    assert predictions.label_strings(predictions.values).tolist() == [["cat", "dog"], ["dog", "bird"]]
+    extended = io.read_predictions([a, b], classes=["ant", "cat"])
+    assert extended.classes == ["ant", "bird", "cat", "dog"]
+    assert extended.values[:, :, 1:].tolist() == predictions.values.tolist() and not extended.values[:, :, 0].any()
 
 
 def test_gzip_input(tmp_path):
@@ -137,7 +145,7 @@ def test_text_in_a_probability_column_with_task_binary(write_csv):
 def test_regression_accepts_values_outside_0_1(write_csv):
     a = write_csv("a.csv", GOOD)
     b = write_csv("b.csv", "id,target\n1,-3.5\n2,1.07\n3,250\n")
-    assert io.read_predictions([a, b], task="regression").values[:, 1].tolist() == [-3.5, 1.07, 250.0]
+    assert io.read_predictions([a, b], task="regression").values[1, :, 0].tolist() == [-3.5, 1.07, 250.0]
 
 
 def test_write_is_atomic_and_leaves_no_temporary_file(tmp_path):
@@ -181,7 +189,7 @@ def test_write_then_read_round_trips_ids_and_floats_bit_identically(tmp_path, id
     io.write_predictions(path, np.array(ids, dtype=object), values, columns=["target"])
     predictions = io.read_predictions([path], task="regression")
     assert predictions.id_array().tolist() == ids
-    assert predictions.values[:, 0].tobytes() == values.tobytes()
+    assert predictions.values[0, :, 0].tobytes() == values.tobytes()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -39,3 +39,42 @@ def test_parse_weights():
     assert parse_weights("3,1,0.5").tolist() == [3.0, 1.0, 0.5]
     with pytest.raises(BlendInputError, match="weights are numbers separated by commas"):
         parse_weights("3,one,1")
+
+
+# encode_truth: every branch, by hand.
+from blender.validate import encode_truth  # noqa: E402
+
+ENCODE = [
+    ("binary 0/1", np.array([1, 0, 1]), "binary", ["target"], None, [1, 0, 1]),
+    ("binary 0.0/1.0", np.array([1.0, 0.0]), "binary", ["target"], None, [1, 0]),
+    ("binary True/False", np.array(["True", "false"], dtype=object), "binary", ["target"], None, [1, 0]),
+    ("binary named", np.array(["pos", "neg", "pos"], dtype=object), "binary", ["pos"], None, [1, 0, 1]),
+    ("multiclass by name", np.array(["B", "A", "C"], dtype=object), "multiclass", ["C", "A", "B"], None, [2, 1, 0]),
+    ("multiclass ints", np.array([3, 1]), "multiclass", ["1", "3"], None, [1, 0]),
+    ("labels into classes", np.array(["007", "7"], dtype=object), "labels", ["label"], ["007", "08", "7"], [0, 2]),
+    ("labels sorted when no classes", np.array(["b", "a", "b"], dtype=object), "labels", ["label"], None, [1, 0, 1]),
+    ("regression", np.array([1, 2]), "regression", ["y"], None, [1.0, 2.0]),
+]
+
+
+@pytest.mark.parametrize("case", ENCODE, ids=[case[0] for case in ENCODE])
+def test_encode_truth(case):
+    _, raw, kind, columns, classes, expected = case
+    y = encode_truth(raw, kind=kind, columns=columns, classes=classes, truth_path="t.csv", reference_path="a.csv")
+    assert y.tolist() == expected
+    assert y.dtype == (np.float64 if kind == "regression" else np.int64)
+
+
+@pytest.mark.parametrize(
+    "raw, kind, columns, message",
+    [
+        (np.array(["a", "b"], dtype=object), "regression", ["y"], "t.csv: regression needs a numeric target, found text such as 'a'."),
+        (np.array(["D"], dtype=object), "multiclass", ["A", "B"], "t.csv: label 'D' has no column in a.csv (columns A,B)"),
+        (np.array([0, 1, 2]), "binary", ["target"], "t.csv: binary probabilities need a 0/1 target, found 0, 1, 2;"),
+        (np.array([0.5, 1.0]), "binary", ["target"], "t.csv: the target holds fractional numbers; pass --task regression"),
+    ],
+)
+def test_encode_truth_errors(raw, kind, columns, message):
+    with pytest.raises(BlendInputError) as error:
+        encode_truth(raw, kind=kind, columns=columns, truth_path="t.csv", reference_path="a.csv")
+    assert message in str(error.value) and "\n" not in str(error.value)

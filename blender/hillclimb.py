@@ -1,0 +1,454 @@
+"""Hill climbing: blend weights found by greedy steps of ``(1 - w) * blend + w * model``.
+
+The climb starts from the best single model by OOF score. At every step it tries every
+model (a model may be added again) with every weight ``w`` of a grid, takes the best
+(model, w), and stops when the best step gains less than a tolerance. With
+``negative_weights=True`` the grid also holds negative ``w``, which subtracts a model:
+useful when a model's errors run with the blend's.
+
+Every weight of the grid is scored in one vectorised step per candidate (in chunks that
+fit in cache): the candidate blends ``blend + w * (model - blend)`` are one array, and the
+metrics score all of its rows at once. Log loss multiplies the true-class probabilities
+sixteen at a time and takes one log per product; AUC sorts each blend with a 16-bit radix
+pass on the high bits of its keys before an adaptive sort, several times faster than a
+plain sort. ``benchmarks/bench_hillclimb.py`` times this against a straightforward loop.
+
+Probabilities blended with a negative weight are clipped and class rows renormalised,
+exactly as :func:`blender.layout.weighted_blend` does, and every step the climb takes is
+scored again through ``weighted_blend``: the reported scores are what
+``layout.score(y, layout.weighted_blend(values, weights, kind=kind), ...)`` gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from blender import layout, metrics
+from blender.caruana import _first_best
+
+# Candidate blends are built in chunks of at most this many float64 values (4 MB), as in
+# Caruana selection: a chunk stays in cache through the several passes of a score.
+_CHUNK_VALUES = 1 << 19
+
+# The default grid: a step adds between 1 % and 50 % of a model. Above one half the newcomer
+# would outweigh everything chosen so far; with replacement two steps of 0.5 reach 75 %
+# anyway. Steps of 0.01 are fine enough that the grid rarely limits the score, and 50
+# weights per candidate keep an iteration cheap.
+_STEP = 0.01
+_LARGEST = 0.5
+
+# Log loss multiplies this many probabilities before one log: each is at least 1e-15, so a
+# product of 16 is at least 1e-240, far from float64 underflow (about 1e-308).
+_LOG_PRODUCT_LEVELS = 4
+
+
+@dataclass(frozen=True, eq=False)
+class HillClimbResult:
+    """What :func:`hill_climb` found.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (n_models,)
+        Summing to 1; negative only with ``negative_weights=True``.
+    score : float
+        The OOF score of ``weights``: equal to
+        ``layout.score(y, layout.weighted_blend(values, weights, kind=kind), ...)``.
+    start_model : int
+        The best single model, where the climb started.
+    trajectory : list of (iteration, model, w, score)
+        Iteration 0 is the start ``(0, start_model, 1.0, its score)``; then one entry per
+        step taken: the model added, its grid weight ``w`` and the blend's score after it.
+    model_scores : ndarray of shape (n_models,)
+        Each single model's OOF score.
+    grid : ndarray of shape (n_grid,)
+        The weights ``w`` tried at every step.
+    metric : str
+    kind : str
+    """
+
+    weights: NDArray[np.float64]
+    score: float
+    start_model: int
+    trajectory: list[tuple[int, int, float, float]]
+    model_scores: NDArray[np.float64]
+    grid: NDArray[np.float64]
+    metric: str
+    kind: str
+
+    def apply(self, values: NDArray) -> NDArray[np.float64]:
+        """Blend another prediction set of the same models with the found weights, shape (n_rows, n_cols)."""
+        return layout.weighted_blend(values, self.weights, kind=self.kind)
+
+
+def default_grid(negative_weights: bool = False) -> NDArray[np.float64]:
+    """The weights ``w`` a step tries: 0.01, 0.02, ..., 0.5, and -0.5, ..., -0.01 if asked.
+
+    Examples
+    --------
+    >>> grid = default_grid()
+    >>> len(grid), float(grid[0]), float(grid[-1])
+    (50, 0.01, 0.5)
+    >>> both = default_grid(negative_weights=True)
+    >>> len(both), float(both[0]), float(both[49]), float(both[50])
+    (100, -0.5, -0.01, 0.01)
+    """
+    positive = np.round(np.arange(1, round(_LARGEST / _STEP) + 1) * _STEP, 10)
+    if negative_weights:
+        return np.concatenate([-positive[::-1], positive])
+    return positive
+
+
+def hill_climb(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: metrics.Kind,
+    metric: metrics.Metric | None = None,
+    negative_weights: bool = False,
+    grid: NDArray | None = None,
+    tolerance: float = 1e-6,
+    max_iters: int = 100,
+    random_state: int | None = None,
+) -> HillClimbResult:
+    """Blend weights by hill climbing from the best single model.
+
+    Each step replaces the blend by ``(1 - w) * blend + w * values[j]`` for the model ``j``
+    and grid weight ``w`` that score best, with replacement (a model may come back). The
+    climb stops when the best step gains less than ``tolerance`` (relative), or after
+    ``max_iters`` steps. It never ends worse than the best single model: a step is taken
+    only if it improves the score.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_models, n_rows, n_cols)
+        OOF predictions in the layout of :mod:`blender.layout`, rows aligned with ``y``.
+    y : ndarray of shape (n_rows,)
+    kind : {"binary", "multiclass", "regression", "labels"}
+    metric : {"accuracy", "logloss", "auc", "rmse", "mae"}, default=None
+        None means the kind's default metric.
+    negative_weights : bool, default=False
+        Also try negative ``w`` (the default grid then adds -0.5, ..., -0.01). Without it,
+        every weight stays non-negative.
+    grid : ndarray of shape (n_grid,), default=None
+        The weights ``w`` to try, each nonzero and below 1; None means
+        :func:`default_grid`. Negative entries need ``negative_weights=True``.
+    tolerance : float, default=1e-6
+        Stop when the best step improves the score by less than ``tolerance * |score|``.
+    max_iters : int, default=100
+        The most steps to take.
+    random_state : int, default=None
+        Not used: the climb is deterministic. Among steps that score the same, the
+        smallest ``|w|`` wins (positive before negative), then the lowest model index.
+
+    Returns
+    -------
+    HillClimbResult
+
+    Raises
+    ------
+    ValueError
+        For a metric that does not suit the kind, values and ``y`` of different lengths,
+        a bad grid, negative ``tolerance`` or ``max_iters``.
+
+    Examples
+    --------
+    Two models err in opposite directions; half of each is exact:
+
+    >>> y = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> errors = np.array([0.5, -0.5, 0.5, -0.5])
+    >>> values = np.stack([y + errors, y - errors, y + 1])[:, :, None]
+    >>> result = hill_climb(values, y, kind="regression", metric="rmse")
+    >>> result.weights, result.score
+    (array([0.5, 0.5, 0. ]), 0.0)
+    >>> result.trajectory
+    [(0, 0, 1.0, 0.5), (1, 1, 0.5, 0.0)]
+    """
+    del random_state  # accepted so that every registry method takes the same arguments
+    metric = metrics.check_metric(metric, kind)
+    values = np.asarray(values, dtype=np.float64)
+    y = np.asarray(y)
+    _check_values(values, y)
+    grid = _check_grid(default_grid(negative_weights) if grid is None else grid, negative_weights)
+    if tolerance < 0 or max_iters < 0:
+        raise ValueError(f"tolerance and max_iters must not be negative, got {tolerance} and {max_iters}")
+
+    sign = 1.0 if metrics.greater_is_better(metric) else -1.0
+    model_scores = layout.model_scores(values, y, metric=metric, kind=kind)
+    start = layout.best_model(model_scores, metric)
+    n_models = values.shape[0]
+    weights = np.zeros(n_models)
+    weights[start] = 1.0
+    score = float(model_scores[start])
+    trajectory = [(0, start, 1.0, score)]
+    # Ties go to the smallest |w|, positive first, then to the lowest model index.
+    preference = np.lexsort((grid < 0, np.abs(grid)))
+    scorer = _GridScorer(values, y, kind=kind, metric=metric)
+    candidates = np.arange(n_models)
+    for iteration in range(1, max_iters + 1):
+        scores = scorer.scores(weights, grid, candidates)
+        gains = sign * (scores[:, preference] - score)
+        pick = _first_best(gains.T.ravel())
+        step, model = divmod(pick, n_models)
+        w = float(grid[preference[step]])
+        if not gains[model, step] > tolerance * abs(score):
+            break
+        new_weights = (1.0 - w) * weights
+        new_weights[model] += w
+        new_weights /= new_weights.sum()
+        # Scored again as weighted_blend blends, so that the reported score is reproducible.
+        new_score = layout.score(y, layout.weighted_blend(values, new_weights, kind=kind), metric=metric, kind=kind)
+        if not sign * (new_score - score) > tolerance * abs(score):
+            break  # only rounding made the step look better
+        weights, score = new_weights, new_score
+        trajectory.append((iteration, model, w, score))
+    return HillClimbResult(
+        weights=weights,
+        score=score,
+        start_model=start,
+        trajectory=trajectory,
+        model_scores=model_scores,
+        grid=grid,
+        metric=metric,
+        kind=kind,
+    )
+
+
+def grid_scores(
+    values: NDArray,
+    weights: NDArray,
+    y: NDArray,
+    *,
+    kind: metrics.Kind,
+    metric: metrics.Metric | None = None,
+    grid: NDArray | None = None,
+    candidates: NDArray | None = None,
+) -> NDArray[np.float64]:
+    """Scores of every candidate step from a blend, shape (n_candidates, n_grid).
+
+    Entry ``[i, k]`` scores the blend of the weights ``(1 - grid[k]) * weights + grid[k] *
+    e_j`` for ``j = candidates[i]``, blended as :func:`blender.layout.weighted_blend`
+    blends them (probabilities clipped and class rows renormalised when a weight is
+    negative). All the grid weights of a candidate are scored in one vectorised step.
+    The blends are computed as ``blend + w * (values[j] - blend)``, so they agree with
+    ``weighted_blend`` to rounding: label votes that tie exactly in real arithmetic may be
+    broken the other way (:func:`hill_climb` scores every step it takes again with
+    ``weighted_blend``).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_models, n_rows, n_cols)
+    weights : ndarray of shape (n_models,)
+        The current blend's weights, summing to 1.
+    y : ndarray of shape (n_rows,)
+    kind : {"binary", "multiclass", "regression", "labels"}
+    metric : {"accuracy", "logloss", "auc", "rmse", "mae"}, default=None
+    grid : ndarray of shape (n_grid,), default=None
+        The step weights; None means :func:`default_grid` with negative weights.
+    candidates : ndarray of shape (n_candidates,), default=None
+        Model indices; None means every model.
+
+    Returns
+    -------
+    ndarray of shape (n_candidates, n_grid)
+
+    Examples
+    --------
+    From the first model alone, step towards the second by a quarter and by a half:
+
+    >>> y = np.array([0.0, 0.0])
+    >>> values = np.array([[[1.0], [1.0]], [[-1.0], [1.0]]])
+    >>> grid_scores(values, np.array([1.0, 0.0]), y, kind="regression", metric="mae", grid=np.array([0.25, 0.5]))
+    array([[1.  , 1.  ],
+           [0.75, 0.5 ]])
+    """
+    metric = metrics.check_metric(metric, kind)
+    values = np.asarray(values, dtype=np.float64)
+    y = np.asarray(y)
+    _check_values(values, y)
+    grid = np.asarray(default_grid(True) if grid is None else grid, dtype=np.float64)
+    candidates = np.arange(values.shape[0]) if candidates is None else np.asarray(candidates)
+    return _GridScorer(values, y, kind=kind, metric=metric).scores(np.asarray(weights, dtype=np.float64), grid, candidates)
+
+
+def _check_values(values: NDArray, y: NDArray) -> None:
+    """Raise ValueError unless ``values`` is (n_models, n_rows, n_cols) with ``y``'s rows."""
+    if values.ndim != 3 or values.shape[0] == 0:
+        raise ValueError(f"values must have shape (n_models, n_rows, n_cols) with n_models >= 1, got {values.shape}")
+    if y.ndim != 1 or y.shape[0] != values.shape[1]:
+        raise ValueError(f"y has shape {y.shape} but values have {values.shape[1]} rows")
+
+
+def _check_grid(grid: NDArray, negative_weights: bool) -> NDArray[np.float64]:
+    """The grid as floats, or ValueError for an empty grid, a zero, w >= 1 or an unasked negative."""
+    grid = np.asarray(grid, dtype=np.float64).ravel()
+    if grid.size == 0 or not np.isfinite(grid).all() or (grid == 0).any() or (grid >= 1).any():
+        raise ValueError(f"grid weights must be finite, nonzero and below 1, got {grid.tolist()}")
+    if not negative_weights and (grid < 0).any():
+        raise ValueError(f"grid holds negative weights {grid[grid < 0].tolist()}; pass negative_weights=True to allow them")
+    return grid
+
+
+class _GridScorer:
+    """Scores ``blend + w * (model - blend)`` for every grid weight of many candidates.
+
+    Binary and regression values are kept as (n_models, n_rows), class probabilities and
+    votes as (n_models, n_rows, n_classes). Multiclass log loss without clipping needs only
+    the true-class probabilities, kept apart as (n_models, n_rows).
+    """
+
+    def __init__(self, values: NDArray, y: NDArray, *, kind: str, metric: str):
+        self.kind, self.metric, self.y = kind, metric, y
+        self.n_rows = values.shape[1]
+        self.members = np.ascontiguousarray(values[:, :, 0] if kind in ("binary", "regression") else values)
+        self.rows = np.arange(self.n_rows)
+        if metric == "logloss" and kind == "multiclass":
+            self.true_members = np.ascontiguousarray(values[:, self.rows, y])
+        if kind == "binary":
+            # |p - (1 - y)| is p where y is 1 and 1 - p where y is 0, bit for bit.
+            self.not_y = (y != 1).astype(np.float64)
+        if metric == "auc":
+            self.positives = [y == 1] if kind == "binary" else [y == c for c in range(values.shape[2])]
+            for positive in self.positives:
+                if positive.all() or not positive.any():
+                    raise ValueError("auc is undefined when a class is absent from y (or is all of it)")
+        self._buffer = None
+
+    def scores(self, weights: NDArray, grid: NDArray, candidates: NDArray) -> NDArray[np.float64]:
+        """Scores of shape (len(candidates), len(grid)); see :func:`grid_scores`."""
+        values = self.members if self.members.ndim == 3 else self.members[:, :, None]
+        blend = layout.weighted_blend(values, weights, kind="regression")  # linear, never clipped
+        blend = blend[:, 0] if self.members.ndim == 2 else blend
+        negative = weights < 0
+        clips = self.kind in ("binary", "multiclass")
+        scores = np.empty((len(candidates), len(grid)))
+        for i, model in enumerate(candidates):
+            # weighted_blend clips when any new weight is negative: another model's, or this one's.
+            others_negative = bool(negative.sum() - negative[model])
+            clip = clips & (others_negative | ((1.0 - grid) * weights[model] + grid < 0))
+            for clipped in (False, True):
+                chosen = np.flatnonzero(clip == clipped)
+                if chosen.size:
+                    scores[i, chosen] = self._score_candidate(blend, model, grid[chosen], clipped)
+        return scores
+
+    def _score_candidate(self, blend: NDArray, model: int, ws: NDArray, clipped: bool) -> NDArray[np.float64]:
+        """Scores of ``blend + w * (members[model] - blend)`` for each w in ``ws``."""
+        true_class = self.metric == "logloss" and self.kind == "multiclass" and not clipped
+        if true_class:
+            blend, member = blend[self.rows, self.y], self.true_members[model]
+        else:
+            member = self.members[model]
+        diff = member - blend
+        step = max(1, _CHUNK_VALUES // diff.size)
+        if self._buffer is None or self._buffer.size < min(step, len(ws)) * diff.size:
+            self._buffer = np.empty(min(step, len(ws)) * diff.size)  # reused: fresh pages cost faults
+        scores = np.empty(len(ws))
+        shape = (1,) * diff.ndim
+        for start in range(0, len(ws), step):
+            chunk = ws[start : start + step]
+            blends = self._buffer[: len(chunk) * diff.size].reshape((len(chunk),) + diff.shape)
+            np.multiply(chunk.reshape((-1,) + shape), diff, out=blends)
+            blends += blend
+            scores[start : start + step] = self._score_blends(blends, clipped, true_class)
+        return scores
+
+    def _score_blends(self, blends: NDArray, clipped: bool, true_class: bool) -> NDArray[np.float64]:
+        """Scores of the blends along the first axis (which it overwrites)."""
+        kind, metric, y = self.kind, self.metric, self.y
+        if clipped:
+            np.clip(blends, layout._PROBABILITY_FLOOR, 1.0 - layout._PROBABILITY_FLOOR, out=blends)
+            if kind == "multiclass":
+                blends /= blends.sum(axis=2, keepdims=True)
+        if metric == "logloss":
+            if kind == "binary":
+                probabilities = np.abs(np.subtract(blends, self.not_y, out=blends), out=blends)
+            elif true_class:
+                probabilities = blends
+            else:
+                probabilities = np.ascontiguousarray(blends[:, self.rows, y])
+            np.clip(probabilities, metrics.EPSILON, 1 - metrics.EPSILON, out=probabilities)
+            return -_sum_log(probabilities) / self.n_rows
+        if metric in ("rmse", "mae"):
+            blends -= y
+            if metric == "mae":
+                return np.mean(np.abs(blends, out=blends), axis=1)
+            return np.sqrt(np.mean(np.square(blends, out=blends), axis=1))
+        if metric == "accuracy":
+            predicted = blends > 0.5 if kind == "binary" else np.argmax(blends, axis=2)
+            return np.mean(predicted == y, axis=1)
+        if kind == "binary":
+            return _auc_rows(self.positives[0], blends)
+        return np.mean([_auc_rows(positive, blends[:, :, c]) for c, positive in enumerate(self.positives)], axis=0)
+
+
+def _sum_log(probabilities: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``np.log(probabilities).sum(axis=1)``, with one log per product of 16 (overwrites the input).
+
+    Folding the rows in halves multiplies each value into its partner; a row of odd length
+    leaves its last value out of the fold, and its log is added apart.
+    """
+    width = probabilities.shape[1]
+    total = np.zeros(probabilities.shape[0])
+    for _ in range(_LOG_PRODUCT_LEVELS):
+        half = width // 2
+        if half == 0:
+            break
+        if width % 2:
+            total += np.log(probabilities[:, width - 1])
+        np.multiply(probabilities[:, :half], probabilities[:, half : 2 * half], out=probabilities[:, :half])
+        width = half
+    return total + np.log(probabilities[:, :width]).sum(axis=1)
+
+
+def _auc_rows(positive: NDArray[np.bool_], values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """ROC AUC of every row of ``values`` (n_candidates, n_samples): :func:`blender.metrics._auc_rows`, faster.
+
+    The keys are those of ``metrics._auc_rows``: for values in [0, 2) the float's bits,
+    shifted, with the label in the low bit, so that their integer order is the values'
+    order with positives first on a tie. A plain sort of 50,000 keys is the bottleneck;
+    here a stable argsort of a 16-bit bin of each value (a radix sort in numpy) leaves each
+    key within a few places of its rank, and a stable sort (timsort, adaptive to nearly
+    sorted input) finishes: together two to three times faster. The bins only speed the
+    sort up; the final sort alone decides the order. They are linear in the square root
+    of the value, which spreads the crowded small probabilities of rare classes. Rows go
+    one at a time, so that their arrays stay in cache. A row whose positives and
+    negatives share a value, or with values outside [0, 2), goes to ``metrics._auc_rows``.
+    """
+    n_samples = positive.shape[0]
+    n_pos = int(positive.sum())
+    negative = ~positive
+    positions = np.arange(1, n_samples + 1, dtype=np.float64)
+    position_sum = positions.sum()
+    keys = np.empty(n_samples, dtype=np.int64)
+    bins = np.empty(n_samples)
+    labels = np.empty(n_samples)
+    adjacent = np.empty(max(0, n_samples - 1), dtype=np.int64)
+    aucs = np.empty(values.shape[0])
+    for row, value in enumerate(values):
+        value = np.ascontiguousarray(value, dtype=np.float64)
+        lowest, highest = value.min(), value.max()
+        # -0.0 passes and keys like 0.0; a negative or NaN value does not.
+        if not (0.0 <= lowest < highest < 2.0):
+            aucs[row] = metrics._auc_rows(positive, value[None])[0]
+            continue
+        np.sqrt(value, out=bins)
+        bins -= np.sqrt(lowest)
+        bins *= 65535.5 / (np.sqrt(highest) - np.sqrt(lowest))
+        order = np.argsort(bins.astype(np.uint16), kind="stable")
+        np.left_shift(value.view(np.int64), 1, out=keys)
+        keys |= negative
+        ranked = np.take(keys, order)
+        ranked.sort(kind="stable")
+        # A positive and a negative of equal value are neighbours whose keys differ in the label bit only.
+        np.bitwise_xor(ranked[1:], ranked[:-1], out=adjacent)
+        if (adjacent == 1).any():
+            aucs[row] = metrics._auc_rows(positive, value[None])[0]
+            continue
+        np.bitwise_and(ranked, 1, out=labels, casting="unsafe")
+        # einsum, not @: a dot product would start BLAS threads for a one-pass sum.
+        rank_sum = position_sum - np.einsum("i,i->", labels, positions)
+        aucs[row] = (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * (n_samples - n_pos))
+    return aucs

@@ -1,0 +1,314 @@
+"""Tests for blender.hillclimb: known optima, negative weights only when asked, the vectorised
+grid scorer against a naive loop over metrics.score, reproducible scores, never worse than the
+best single model."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import metrics as sk
+
+from blender import layout, metrics
+from blender.hillclimb import _auc_rows, _sum_log, default_grid, grid_scores, hill_climb
+
+
+def _binary(seed, n=80, n_models=4):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    y[:2] = [0, 1]
+    logits = (2 * y - 1)[None, :] * rng.uniform(0.2, 1.5, (n_models, 1)) + rng.normal(size=(n_models, n))
+    return y, (1.0 / (1.0 + np.exp(-logits)))[:, :, None]
+
+
+def _multiclass(seed, n=90, n_models=4, n_classes=3):
+    rng = np.random.default_rng(seed)
+    y = rng.permutation(np.arange(n) % n_classes)
+    values = rng.dirichlet(np.ones(n_classes), (n_models, n))
+    values[:, np.arange(n), y] += rng.uniform(0.0, 1.0, (n_models, 1))
+    return y, values / values.sum(axis=2, keepdims=True)
+
+
+def _regression(seed, n=60, n_models=4):
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=n) * 3
+    return y, (y + rng.normal(size=(n_models, n)) * rng.uniform(0.5, 2.0, (n_models, 1)))[:, :, None]
+
+
+def _labels(seed, n=70, n_models=5, n_classes=3):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, n_classes, n)
+    votes = np.where(rng.random((n_models, n)) < 0.6, y, rng.integers(0, n_classes, (n_models, n)))
+    return y, np.eye(n_classes)[votes]
+
+
+DATA = {"binary": _binary, "multiclass": _multiclass, "regression": _regression, "labels": _labels}
+CASES = [
+    ("binary", "logloss"), ("binary", "auc"), ("binary", "accuracy"), ("binary", "rmse"), ("binary", "mae"),
+    ("multiclass", "logloss"), ("multiclass", "auc"), ("multiclass", "accuracy"),
+    ("regression", "rmse"), ("regression", "mae"),
+    ("labels", "accuracy"),
+]  # fmt: skip
+
+
+# Known optima.
+
+
+@pytest.mark.parametrize(
+    ("shares", "expected_weights", "expected_w"),
+    [
+        ((1.0, -1.0), [0.5, 0.5, 0.0], 0.5),  # y + e and y - e: the mean is exact
+        ((1.0, -3.0), [0.75, 0.25, 0.0], 0.25),  # y + e and y - 3e: a quarter of the second
+    ],
+)
+def test_recovers_the_exact_regression_optimum(shares, expected_weights, expected_w):
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=40)
+    errors = rng.choice([-0.5, 0.5], size=40)  # exact in binary, so the optimum is exactly 0
+    values = np.stack([y + shares[0] * errors, y + shares[1] * errors, y + 2.0])[:, :, None]
+    result = hill_climb(values, y, kind="regression", metric="rmse")
+    assert result.start_model == 0
+    np.testing.assert_allclose(result.weights, expected_weights, atol=1e-12)
+    assert result.score == pytest.approx(0.0, abs=1e-12)
+    assert [(step[1], step[2]) for step in result.trajectory] == [(0, 1.0), (1, expected_w)]
+
+
+def test_recovers_a_hand_worked_log_loss_optimum():
+    # y = [1, 0], A = [0.9, 0.5], B = [0.5, 0.1]: the loss of (1 - w) A + w B is
+    # -(log(0.9 - 0.4 w) + log(0.5 + 0.4 w)) / 2, least where 0.9 - 0.4 w = 0.5 + 0.4 w: w = 0.5.
+    y = np.array([1, 0])
+    values = np.array([[0.9, 0.5], [0.5, 0.1]])[:, :, None]
+    result = hill_climb(values, y, kind="binary", metric="logloss")
+    np.testing.assert_allclose(result.weights, [0.5, 0.5])
+    assert result.score == pytest.approx(-np.log(0.7), abs=1e-12)
+    assert result.trajectory[1][1:3] == (1, 0.5)
+
+
+def test_ties_go_to_the_smallest_weight_then_the_lowest_model():
+    # Model 0 misses only the last row (0.44); models 1 and 2, equal, miss the others but hold
+    # 0.96 there. Every w from 0.12 to 0.5 fixes that row and no other changes side, so all
+    # tie at accuracy 1: the smallest w of the lowest model is taken.
+    y = np.array([0, 1, 0, 1, 1])
+    good = np.array([0.1, 0.9, 0.1, 0.9, 0.44])
+    fixer = np.array([0.6, 0.4, 0.6, 0.4, 0.96])
+    values = np.stack([good, fixer, fixer])[:, :, None]
+    for grid in (None, np.array([0.5, 0.3, 0.12, 0.2])):
+        result = hill_climb(values, y, kind="binary", metric="accuracy", grid=grid, negative_weights=True)
+        assert result.trajectory == [(0, 0, 1.0, 0.8), (1, 1, 0.12, 1.0)]
+
+
+# Negative weights only when asked for.
+
+
+def _negative_helps_regression():
+    """A = y + e, B = y + 2e: the optimum is 2A - B (w = -1), reached only through negative steps."""
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=50)
+    errors = rng.normal(size=50)
+    return y, np.stack([y + errors, y + 2 * errors, y + rng.normal(size=50) * 3])[:, :, None]
+
+
+def _negative_helps_binary():
+    """Probabilities whose errors run together: subtracting some of the worse one helps."""
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 200)
+    truth = np.where(y == 1, 0.75, 0.25)
+    errors = rng.uniform(-0.12, 0.12, 200)
+    return y, np.clip(np.stack([truth + errors, truth + 2 * errors, truth + 2.5 * errors]), 0, 1)[:, :, None]
+
+
+@pytest.mark.parametrize(
+    ("data", "kind", "metric"),
+    [(_negative_helps_regression, "regression", "rmse"), (_negative_helps_binary, "binary", "logloss")],
+)
+def test_negative_weights_are_used_only_when_asked(data, kind, metric):
+    y, values = data()
+    plain = hill_climb(values, y, kind=kind, metric=metric)
+    assert (plain.weights >= 0).all()
+    assert all(w > 0 for _, _, w, _ in plain.trajectory)
+    signed = hill_climb(values, y, kind=kind, metric=metric, negative_weights=True)
+    assert (signed.weights < 0).any()
+    assert signed.score < plain.score - 1e-3
+    assert signed.weights.sum() == pytest.approx(1.0)
+    for result in (plain, signed):
+        reproduced = layout.score(y, layout.weighted_blend(values, result.weights, kind=kind), metric=metric, kind=kind)
+        assert result.score == reproduced
+
+
+@pytest.mark.parametrize(("kind", "metric"), CASES)
+def test_no_negative_weight_without_the_flag(kind, metric):
+    for seed in range(3):
+        y, values = DATA[kind](seed)
+        assert (hill_climb(values, y, kind=kind, metric=metric).weights >= 0).all()
+
+
+def test_a_negative_grid_needs_the_flag():
+    y, values = _regression(0)
+    with pytest.raises(ValueError, match="negative_weights=True"):
+        hill_climb(values, y, kind="regression", metric="rmse", grid=np.array([-0.1, 0.1]))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"grid": np.array([0.0, 0.1])}, "nonzero and below 1"),
+        ({"grid": np.array([0.5, 1.0])}, "nonzero and below 1"),
+        ({"grid": np.array([])}, "nonzero and below 1"),
+        ({"tolerance": -1.0}, "must not be negative"),
+        ({"max_iters": -1}, "must not be negative"),
+        ({"metric": "logloss", "kind": "regression"}, "logloss needs probabilities"),
+    ],
+)
+def test_bad_options_raise(options, message):
+    y, values = _regression(0)
+    arguments = {"kind": "regression", "metric": "rmse"} | options
+    with pytest.raises(ValueError, match=message):
+        hill_climb(values, y, **arguments)
+
+
+def test_values_and_truth_must_agree():
+    y, values = _regression(0)
+    with pytest.raises(ValueError, match="rows"):
+        hill_climb(values, y[:-1], kind="regression", metric="rmse")
+    with pytest.raises(ValueError, match="shape"):
+        hill_climb(values[:, :, 0], y, kind="regression", metric="rmse")
+
+
+# The vectorised grid scorer against a naive loop.
+
+
+def _naive_grid_scores(values, weights, y, kind, metric, grid):
+    """For every candidate and every w: blend the new weights with weighted_blend, score with metrics.score."""
+    scores = np.empty((values.shape[0], len(grid)))
+    for model in range(values.shape[0]):
+        for k, w in enumerate(grid):
+            new_weights = (1.0 - w) * weights
+            new_weights[model] += w
+            blended = layout.weighted_blend(values, new_weights, kind=kind)
+            scores[model, k] = metrics.score(y, layout.for_metric(blended, kind), metric=metric, kind=kind)
+    return scores
+
+
+def _weight_states(n_models, seed):
+    """A single model, a positive mix, and a mix with a negative weight (probabilities then clip).
+
+    The mixes are random: label votes that tie exactly in real arithmetic (weights 0.65 - 0.3
+    against 0.35) may be broken one way by rounding here and the other in weighted_blend.
+    """
+    rng = np.random.default_rng(seed)
+    single = np.eye(n_models)[1]
+    mix = rng.dirichlet(np.ones(n_models))
+    signed = rng.dirichlet(np.ones(n_models)) + 0.2
+    signed[1] = -0.4 * rng.uniform(0.9, 1.1)
+    return [single, mix, signed / signed.sum()]
+
+
+@pytest.mark.parametrize(("kind", "metric"), CASES)
+@pytest.mark.parametrize("state", [0, 1, 2])
+def test_grid_scorer_matches_a_naive_loop(kind, metric, state):
+    y, values = DATA[kind](3)
+    if kind in ("binary", "multiclass"):
+        values = values.copy()
+        values[0, :5] = 1.0 - values[0, :5] if kind == "binary" else values[0, :5]
+        values[1, :3] = 0.999999  # pushed out of [0, 1] by negative weights: clipping matters
+        if kind == "multiclass":
+            values[1, :3] = [0.999998, 1e-6, 1e-6]
+    weights = _weight_states(values.shape[0], 4)[state]
+    grid = np.array([-0.5, -0.3, -0.01, 0.01, 0.2, 0.35, 0.5, 0.9])
+    ours = grid_scores(values, weights, y, kind=kind, metric=metric, grid=grid)
+    naive = _naive_grid_scores(values, weights, y, kind, metric, grid)
+    np.testing.assert_allclose(ours, naive, rtol=0, atol=1e-9)
+
+
+def test_grid_scorer_scores_chunks_and_candidate_subsets_alike(monkeypatch):
+    from blender import hillclimb
+
+    y, values = _binary(5, n=300, n_models=5)
+    weights = _weight_states(5, 0)[2]
+    grid = default_grid(negative_weights=True)
+    whole = grid_scores(values, weights, y, kind="binary", metric="logloss", grid=grid)
+    monkeypatch.setattr(hillclimb, "_CHUNK_VALUES", 700)  # two blends per chunk, and an odd remainder
+    chunked = grid_scores(values, weights, y, kind="binary", metric="logloss", grid=grid, candidates=np.array([3, 1]))
+    np.testing.assert_allclose(chunked, whole[[3, 1]], rtol=0, atol=1e-12)
+
+
+def test_fast_auc_equals_metrics_and_sklearn():
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 3000)
+    rows = [
+        rng.random(3000),
+        rng.random(3000) ** 20,  # crowded near 0
+        np.round(rng.random(3000) * 8) / 8,  # ties across the classes
+        np.where(y == 1, 0.5, 0.25),  # ties within each class only
+        np.full(3000, 0.3),
+        rng.random(3000) * 4 - 1,  # outside [0, 2)
+    ]
+    values = np.array(rows)
+    ours = _auc_rows(y == 1, values)
+    np.testing.assert_allclose(ours, metrics._auc_rows(y == 1, values), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours, [sk.roc_auc_score(y, row) for row in rows], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 15, 16, 17, 31, 33, 1000])
+def test_sum_log_folds_like_a_plain_sum(width):
+    rng = np.random.default_rng(width)
+    probabilities = np.clip(rng.random((3, width)) ** 8, metrics.EPSILON, 1 - metrics.EPSILON)
+    probabilities[0, :] = metrics.EPSILON  # the smallest products must not underflow
+    expected = np.log(probabilities).sum(axis=1)
+    np.testing.assert_allclose(_sum_log(probabilities.copy()), expected, rtol=1e-13)
+
+
+# Reproducible scores and never worse than the best single model.
+
+
+@pytest.mark.parametrize(("kind", "metric"), CASES)
+@pytest.mark.parametrize("negative_weights", [False, True])
+def test_reported_score_is_the_weighted_blends_score(kind, metric, negative_weights):
+    y, values = DATA[kind](11)
+    result = hill_climb(values, y, kind=kind, metric=metric, negative_weights=negative_weights, max_iters=6)
+    blended = layout.weighted_blend(values, result.weights, kind=kind)
+    assert result.score == layout.score(y, blended, metric=metric, kind=kind)
+    assert result.trajectory[-1][3] == result.score
+    np.testing.assert_array_equal(result.apply(values), blended)
+    assert result.weights.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("kind", "metric"), CASES)
+def test_each_step_improves_and_the_start_is_the_best_single_model(kind, metric):
+    y, values = DATA[kind](12)
+    result = hill_climb(values, y, kind=kind, metric=metric)
+    singles = layout.model_scores(values, y, metric=metric, kind=kind)
+    np.testing.assert_array_equal(result.model_scores, singles)
+    assert result.start_model == layout.best_model(singles, metric)
+    assert result.trajectory[0] == (0, result.start_model, 1.0, singles[result.start_model])
+    sign = 1 if metrics.greater_is_better(metric) else -1
+    path = [sign * score for _, _, _, score in result.trajectory]
+    assert all(later > earlier for earlier, later in zip(path, path[1:]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    case=st.sampled_from(CASES),
+    seed=st.integers(0, 10_000),
+    n_models=st.integers(1, 5),
+    negative_weights=st.booleans(),
+)
+def test_never_worse_than_the_best_single_model(case, seed, n_models, negative_weights):
+    kind, metric = case
+    y, values = DATA[kind](seed, n=30, n_models=n_models)
+    if kind == "binary" and metric == "auc" and len(set(y)) < 2:
+        return
+    result = hill_climb(values, y, kind=kind, metric=metric, negative_weights=negative_weights, max_iters=8)
+    best = layout.model_scores(values, y, metric=metric, kind=kind)[result.start_model]
+    final = layout.score(y, layout.weighted_blend(values, result.weights, kind=kind), metric=metric, kind=kind)
+    if metrics.greater_is_better(metric):
+        assert final >= best
+    else:
+        assert final <= best
+
+
+def test_stops_at_the_tolerance_and_at_max_iters():
+    y, values = _negative_helps_regression()
+    assert len(hill_climb(values, y, kind="regression", metric="rmse", tolerance=10.0).trajectory) == 1
+    stopped = hill_climb(values, y, kind="regression", metric="rmse", negative_weights=True, max_iters=2)
+    assert [step[0] for step in stopped.trajectory] == [0, 1, 2]
+    assert len(hill_climb(values, y, kind="regression", metric="rmse", max_iters=0).trajectory) == 1
