@@ -5,6 +5,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_predict
 
+from blender.errors import BlendInputError
 from blender.holdout import holdout_blend
 from blender.metrics import score
 
@@ -52,3 +53,16 @@ def test_options_are_shared_with_stacking():
     assert result.meta == "ridge" and result.metric == "auc" and 0.5 < result.cv_score <= 1.0
     with pytest.raises(ValueError, match="unknown meta-learner"):
         holdout_blend(cube(holdout), y, cube(test), kind="binary", meta="svm")
+
+
+def test_a_small_holdout_is_not_refused_with_an_option_holdout_lacks():
+    # Four holdout rows cannot make the meta-learner's five CV folds. `blend holdout` has no --cv option and
+    # these are holdout rows, not OOF rows: the message must not send the user to --cv (issue 10 item 7).
+    holdout = np.random.default_rng(0).uniform(0.1, 0.9, (2, 4, 1))
+    try:
+        result = holdout_blend(holdout, np.array([0, 1, 0, 1]), np.full((2, 3, 1), 0.5), kind="binary")
+    except BlendInputError as error:
+        assert "--cv" not in str(error) and "OOF" not in str(error), str(error)
+        assert "holdout" in str(error)
+    else:
+        assert result.test_predictions.shape == (3, 1)

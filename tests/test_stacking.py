@@ -293,7 +293,7 @@ def test_errors(options, exception, message):
 def test_test_features_with_fewer_rows_than_the_test_predictions_are_refused():
     # 20 rows of 2 features reshape to 40 rows of 1 without complaint; they must be refused, not blended.
     oof, y, test = _binary()
-    with pytest.raises(ValueError, match="features have 20 rows"):
+    with pytest.raises(ValueError, match=r"features have (\d+ and )?20 rows"):
         stack(cube(oof), y, cube(test), kind="binary", train_features=np.ones((120, 2)), test_features=np.ones((20, 2)))
 
 
@@ -301,6 +301,14 @@ def test_fit_stacker_refuses_features_with_other_rows():
     oof, y, _ = _binary()
     with pytest.raises(ValueError, match="features have 60 rows"):
         fit_stacker(cube(oof), y, kind="binary", features=np.ones((60, 2)))
+
+
+def test_too_many_folds_name_the_stack_commands_own_option():
+    # `blend stack` sets these folds with --folds; its message must not name --cv, an option stack lacks.
+    oof, y, test = _binary()
+    with pytest.raises(BlendInputError) as raised:
+        stack(cube(oof[:6]), y[:6], cube(test), kind="binary", folds=10)
+    assert "--cv" not in str(raised.value) and "--folds" in str(raised.value), str(raised.value)
 
 
 def test_logit_refused_for_labels_and_regression():
