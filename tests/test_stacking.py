@@ -273,7 +273,7 @@ def test_cv_predictions_with_features_equal_sklearn_with_statistics_of_the_train
     "options, exception, message",
     [
         ({"meta": "svm"}, ValueError, "unknown meta-learner 'svm'"),
-        ({"folds": 1}, BlendInputError, "--cv 1: cross-validation needs at least 2 folds"),
+        ({"folds": 1}, BlendInputError, "1: cross-validation needs at least 2 folds"),
         ({"metric": "rmse", "kind": "multiclass"}, ValueError, "rmse is not defined"),
         ({"train_features": np.ones((120, 2))}, ValueError, "give both train_features and test_features"),
         ({"train_features": np.ones((100, 2)), "test_features": np.ones((40, 2))}, ValueError, "features have 100"),
