@@ -242,3 +242,28 @@ def test_fit_best_is_the_best_single_model(kind, metric):
     fitted = methods.fit_best(oof, y, kind=kind, metric=metric)
     best = layout.best_model(layout.model_scores(oof, y, metric=metric, kind=kind), metric)
     np.testing.assert_array_equal(fitted.apply(test), test[best])
+
+
+@pytest.mark.parametrize("method, metric", [(case.values[0], case.values[2]) for case in _cases()
+                                            if case.values[1] == "multiclass"],
+                         ids=[case.id for case in _cases() if case.values[1] == "multiclass"])
+def test_class_column_order_only_permutes_the_blend(method, metric):
+    # Issue 10: the class columns of every file in another order (and the truth's class indices with them)
+    # must give the same blend, its columns in that order.
+    oof, y, test = _data("multiclass", seed=12)
+    order = np.array([2, 0, 1])  # new column k holds old class order[k]
+    new_index = np.argsort(order)  # old class c is now column new_index[c]
+    plain = methods.fit(method, oof, y, kind="multiclass", metric=metric, random_state=0).apply(test)
+    permuted = methods.fit(method, oof[:, :, order], new_index[y], kind="multiclass", metric=metric,
+                           random_state=0).apply(test[:, :, order])
+    np.testing.assert_allclose(permuted, plain[:, order], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("method, metric", [(case.values[0], case.values[2]) for case in _cases()
+                                            if case.values[1] == "binary"],
+                         ids=[case.id for case in _cases() if case.values[1] == "binary"])
+def test_row_order_of_the_test_files_only_permutes_the_blend(method, metric):
+    oof, y, test = _data("binary", seed=13)
+    fitted = methods.fit(method, oof, y, kind="binary", metric=metric, random_state=0)
+    order = np.random.default_rng(0).permutation(N_TEST)
+    np.testing.assert_allclose(fitted.apply(test[:, order]), fitted.apply(test)[order], rtol=1e-12, atol=1e-15)
