@@ -6,8 +6,10 @@ STAMP := $(VENV)/.installed
 JOBS ?= 2
 MODELS ?=
 DATA ?=
+SEEDS ?=
+SCHEDULER ?=
 
-.PHONY: all demo test bench oof holdout lint clean install
+.PHONY: all demo test bench fuzz oof holdout lint clean install
 
 all: test
 
@@ -31,11 +33,17 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_io.py
 	$(BIN)/python benchmarks/bench_caruana.py
+	$(BIN)/python benchmarks/bench_hillclimb.py
+	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_real_data.py
 
-## Out-of-fold and test predictions for the zoo: make oof MODELS="rf et cnn_allconv" DATA=path JOBS=2
+## A longer fuzz run than the suite's (minutes): generated and mutated files through io and the CLI.
+fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz.py
+
+## Out-of-fold and test predictions for the zoo: make oof MODELS="rf et cnn_allconv" DATA=path JOBS=2 SEEDS=3 SCHEDULER=tcp://host:8786
 oof: $(STAMP)
-	$(BIN)/python -m models oof $(if $(MODELS),--models "$(MODELS)") $(if $(DATA),--data "$(DATA)") --jobs $(JOBS)
+	$(BIN)/python -m models oof $(if $(MODELS),--models "$(MODELS)") $(if $(DATA),--data "$(DATA)") $(if $(SEEDS),--seeds $(SEEDS)) $(if $(SCHEDULER),--scheduler "$(SCHEDULER)") --jobs $(JOBS)
 
 ## Holdout predictions for `blend holdout`.
 holdout: $(STAMP)

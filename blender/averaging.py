@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender.errors import BlendInputError
-from blender.layout import normalise_weights
+from blender.layout import normalise_weights, weighted_sum
 from blender.validate import check_weights
 
 MeanKind = Literal["arithmetic", "geometric", "harmonic", "power", "logit"]
@@ -89,9 +89,9 @@ def average(
             raise BlendInputError("the logit mean needs probabilities in [0, 1]; use the arithmetic or rank average.")
         clipped = np.clip(values, _EPSILON, 1.0 - _EPSILON)
         if several_columns:
-            blended = _softmax(np.tensordot(weights, np.log(clipped), axes=1))
+            blended = _softmax(weighted_sum(np.log(clipped), weights))
         else:
-            log_odds = np.tensordot(weights, np.log(clipped) - np.log1p(-clipped), axes=1)
+            log_odds = weighted_sum(np.log(clipped) - np.log1p(-clipped), weights)
             blended = 1.0 / (1.0 + np.exp(-log_odds))
         _keep_agreed_rows(blended, original, weights > 0)
         return blended
@@ -132,7 +132,7 @@ def _weighted_power_mean(values, weights, exponent):
         transformed = np.log(values)
     else:
         transformed = np.power(values, exponent)
-    mean = np.tensordot(weights, transformed, axes=1)
+    mean = weighted_sum(transformed, weights)
     if exponent == 1.0:
         return mean
     if exponent == 0.0:

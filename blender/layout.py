@@ -79,6 +79,25 @@ def best_model(scores: NDArray[np.float64], metric: metrics.Metric) -> int:
     return int(np.argmax(scores) if metrics.greater_is_better(metric) else np.argmin(scores))
 
 
+def weighted_sum(values: NDArray, weights: NDArray) -> NDArray[np.float64]:
+    """``sum_m weights[m] * values[m]``, shape (n_rows, n_cols), the same bits for a row wherever it sits.
+
+    A BLAS product (``tensordot``) sums in an order that depends on a row's position in
+    memory, so a file whose rows come in another order would blend 1 ulp differently; one
+    model at a time, every row is summed in model order.
+
+    >>> weighted_sum(np.array([[[1.0], [2.0]], [[3.0], [4.0]]]), np.array([0.5, 0.5]))[:, 0]
+    array([2., 3.])
+    """
+    values = np.asarray(values)
+    weights = np.asarray(weights, dtype=np.float64)
+    total = np.zeros(values.shape[1:])
+    for model in range(values.shape[0]):
+        if weights[model] != 0:
+            total += weights[model] * values[model]
+    return total
+
+
 def normalise_weights(weights: NDArray) -> NDArray[np.float64]:
     """Weights divided by their sum, without overflow (1e308 + 1e308 is inf; 1 + 1 is not).
 
@@ -103,7 +122,7 @@ def weighted_blend(values: NDArray, weights: NDArray, *, kind: metrics.Kind) -> 
            [0.55]])
     """
     weights = normalise_weights(weights)
-    blended = np.tensordot(weights, np.asarray(values, dtype=np.float64), axes=1)
+    blended = weighted_sum(values, weights)
     if kind in ("binary", "multiclass") and (weights < 0).any():
         np.clip(blended, _PROBABILITY_FLOOR, 1.0 - _PROBABILITY_FLOOR, out=blended)
         if kind == "multiclass":

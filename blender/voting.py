@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from blender.layout import normalise_weights
+from blender.layout import normalise_weights, weighted_sum
 from blender.validate import check_weights
 
 
@@ -48,7 +48,7 @@ def vote(votes: NDArray, *, weights: NDArray[np.float64] | None = None) -> NDArr
     votes = np.asarray(votes)
     n_models, n_rows, _ = votes.shape
     weights = normalise_weights(check_weights(weights, n_models))
-    tally = np.tensordot(weights, votes, axes=1)
+    tally = weighted_sum(votes, weights)
     chosen = votes.argmax(axis=2)  # each model's class per row, (n_models, n_rows)
     # Among the classes with the top tally, pick the one voted for by the earliest model.
     best = tally.max(axis=1, keepdims=True)

@@ -133,7 +133,7 @@ def _objective(oof: NDArray, y: NDArray, *, kind: str, metric: str):
         sign = -1.0 if metrics.greater_is_better(metric) else 1.0
 
         def loss(weights):
-            return sign * layout.score(y, np.tensordot(weights, oof, axes=1), metric=metric, kind=kind)
+            return sign * layout.score(y, layout.weighted_sum(oof, weights), metric=metric, kind=kind)
 
     return loss, n_models
 

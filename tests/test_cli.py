@@ -325,3 +325,64 @@ def test_geometric_mean_of_negative_regression_values_is_refused(blend, write_cs
     b = write_csv("b.csv", "id,y\n1,3\n2,5\n")
     result = blend("average", a, b, "--kind", "geometric", "-o", out_path)
     assert_refused(result, "the geometric mean needs positive values; use the arithmetic or rank average.", out_path)
+
+
+# ---------------------------------------------------------------------------- success paths of every option
+
+
+def test_corr_kendall_and_plot_through_the_cli(blend, three_files, tmp_path):
+    from scipy.stats import kendalltau
+
+    out, plot = tmp_path / "corr.csv", tmp_path / "corr.png"
+    result = blend("corr", *three_files, "--method", "kendall", "-o", out, "--plot", plot)
+    assert result.exit_code == 0, result.output
+    matrix = pd.read_csv(out, index_col="model")
+    columns = {name: read_csv(path).set_index("id")["target"] for name, path in zip(["lr", "rf", "knn"], three_files)}
+    expected = kendalltau(columns["lr"], columns["rf"].loc[columns["lr"].index]).statistic
+    assert matrix.loc["lr", "rf"] == pytest.approx(expected, abs=1e-12)
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_corr_csv_quotes_a_file_name_with_a_comma(blend, write_csv, tmp_path):
+    files = [write_csv("lgbm_lr=0.05,d=6.csv", THREE_BINARY["lr.csv"]), write_csv("rf.csv", THREE_BINARY["rf.csv"])]
+    out = tmp_path / "corr.csv"
+    assert blend("corr", *files, "-o", out).exit_code == 0
+    matrix = pd.read_csv(out, index_col="model")
+    assert list(matrix.columns) == ["lgbm_lr=0.05,d=6", "rf"]
+
+
+@pytest.mark.parametrize("kind, reference", [("harmonic", "hmean"), ("geometric", "gmean")])
+def test_harmonic_and_geometric_mean_through_the_cli(blend, three_files, tmp_path, kind, reference):
+    import scipy.stats
+
+    out = tmp_path / "out.csv"
+    result = blend("average", *three_files, "--kind", kind, "--weights", "3,1,1", "-o", out)
+    assert result.exit_code == 0, result.output
+    columns = pd.concat([read_csv(p).set_index("id")["target"] for p in three_files], axis=1)
+    expected = getattr(scipy.stats, reference)(columns.to_numpy(), axis=1, weights=[3, 1, 1])
+    written = read_csv(out).set_index("id")["target"].loc[columns.index]
+    np.testing.assert_allclose(written, expected, rtol=1e-12)
+
+
+def test_logit_mean_through_the_cli(blend, three_files, tmp_path):
+    out = tmp_path / "out.csv"
+    assert blend("average", *three_files, "--kind", "logit", "-o", out).exit_code == 0
+    columns = pd.concat([read_csv(p).set_index("id")["target"] for p in three_files], axis=1).to_numpy()
+    expected = 1 / (1 + np.exp(-np.log(columns / (1 - columns)).mean(axis=1)))
+    np.testing.assert_allclose(read_csv(out)["target"], expected, rtol=1e-12)
+
+
+def test_literal_file_name_with_glob_characters(blend, write_csv, tmp_path):
+    files = [write_csv("nn[2].csv", THREE_BINARY["lr.csv"]), write_csv("rf.csv", THREE_BINARY["rf.csv"])]
+    result = blend("average", *files, "-o", tmp_path / "out.csv")
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("weights", ["1e308,1e308,1e308", "1e308,1,1"])
+def test_huge_weights_do_not_overflow(blend, three_files, tmp_path, weights):
+    small = ",".join("1" if w == "1e308" else "1e-308" for w in weights.split(","))
+    for command in ("average", "rank-average", "vote"):
+        a, b = tmp_path / f"{command}_a.csv", tmp_path / f"{command}_b.csv"
+        assert blend(command, *three_files, "--weights", weights, "-o", a).exit_code == 0
+        assert blend(command, *three_files, "--weights", small, "-o", b).exit_code == 0
+        assert a.read_bytes() == b.read_bytes(), command

@@ -364,3 +364,110 @@ def test_auto_on_pure_noise_keeps_the_best_single_file(competition):
     written = read_output().set_index("id")["target"]
     original = pd.read_csv(f"submissions/{report['pick']['name']}.csv", dtype={"id": str}).set_index("id")["target"]
     np.testing.assert_array_equal(written.to_numpy(), original.loc[written.index].to_numpy())
+
+
+def test_a_command_failing_while_writing_leaves_no_output(competition, monkeypatch):
+    """caruana writes JSON, PNG and CSV as one unit: a failure writing the last leaves none of them."""
+    from blender import io
+
+    Path("blends").mkdir()
+    Path("blends/out.csv").write_text("previous\n")
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(io, "_write_predictions_to", broken)
+    result = run("caruana", "--weights-out", "blends/w.json", "--plot", "blends/c.png", "-o", "blends/out.csv")
+    assert result.exit_code != 0
+    assert isinstance(result.exception, OSError)  # our failure, not a user's: it keeps its traceback
+    assert sorted(p.name for p in Path("blends").iterdir()) == ["out.csv"]
+    assert Path("blends/out.csv").read_text() == "previous\n"
+
+
+def test_an_unusable_output_is_refused_before_any_work(competition):
+    Path("blends").mkdir()
+    result = run("caruana", "--plot", "blends/c.txt", "--weights-out", "blends/w.json", "-o", "blends/out.csv")
+    assert result.exit_code == 1
+    assert "Error: --plot blends/c.txt" in result.stderr
+    assert "caruana:" not in result.stderr  # refused before the selection ran
+    assert list(Path("blends").iterdir()) == []
+    result = run("stack", "-o", "blends")
+    assert result.exit_code == 1 and "Error: --out blends" in result.stderr
+
+
+# ---------------------------------------------------------------------------- success paths
+
+
+@pytest.mark.parametrize("args", [["caruana"], ["weights"], ["hill-climb"], ["stack", "--meta", "logreg"], ["auto", "--repeats", "1"]])
+def test_multiclass_files_with_shuffled_rows_and_columns_give_the_same_blend(multiclass, args):
+    """Rows matched by id and class columns by name: shuffling both in every file but the first changes nothing."""
+    first = run(*args, "-o", "blends/first.csv")
+    assert first.exit_code == 0, first.output
+    rng = np.random.default_rng(0)
+    for path in [Path("submissions/b.csv"), Path("submissions/c.csv"), *Path("submissions/oof").glob("*.csv")]:
+        frame = pd.read_csv(path, dtype={"id": str})
+        columns = ["id", *rng.permutation(["cat", "dog", "owl"]).tolist()]
+        frame.iloc[rng.permutation(len(frame))][columns].to_csv(path, index=False)
+    second = run(*args, "-o", "blends/second.csv")
+    assert second.exit_code == 0, second.output
+    assert Path("blends/first.csv").read_bytes() == Path("blends/second.csv").read_bytes()
+    assert pd.read_csv("blends/first.csv").columns.tolist() == ["id", "cat", "dog", "owl"]
+
+
+def _regression(tmp_path, monkeypatch):
+    rng = np.random.default_rng(4)
+    y_train, y_test = rng.normal(50, 10, 200), rng.normal(50, 10, 60)
+    (tmp_path / "submissions/oof").mkdir(parents=True)
+    (tmp_path / "data").mkdir()
+    for noise, name in zip((3.0, 5.0, 8.0), ("a", "b", "c")):
+        pd.DataFrame({"id": np.arange(60), "price": y_test + rng.normal(0, noise, 60)}).to_csv(
+            tmp_path / f"submissions/{name}.csv", index=False)
+        pd.DataFrame({"id": np.arange(100, 300), "price": y_train + rng.normal(0, noise, 200)}).to_csv(
+            tmp_path / f"submissions/oof/{name}.csv", index=False)
+    pd.DataFrame({"id": np.arange(100, 300), "price": y_train}).to_csv(tmp_path / "data/train_labels.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.parametrize("args, entry", [(["caruana"], "caruana"), (["weights"], "weights"), (["hill-climb"], "hill-climb"),
+                                         (["stack", "--meta", "ridge"], "stack-ridge")])
+def test_regression_through_learning_commands(tmp_path, monkeypatch, args, entry):
+    from blender import io
+    from blender.methods import BY_NAME, fit
+
+    _regression(tmp_path, monkeypatch)
+    result = run(*args, "-o", "blends/out.csv")
+    assert result.exit_code == 0, result.output
+    assert "metric rmse" in result.stderr
+    learning = io.read_learning(sorted(Path("submissions").glob("*.csv")), train_dir=Path("submissions/oof"),
+                                truth=Path("data/train_labels.csv"), command_name="test")
+    expected = fit(BY_NAME[entry], learning.train.values, learning.y, kind="regression", metric="rmse",
+                   random_state=0).apply(learning.test.values)[:, 0]
+    out = pd.read_csv("blends/out.csv")
+    np.testing.assert_allclose(out["price"], expected, rtol=1e-12)
+    assert out["price"].std() > 5  # values, not probabilities
+
+
+def test_stack_with_features_equals_the_library_call(competition):
+    from blender import io
+    from blender.stacking import stack
+
+    rng = np.random.default_rng(9)
+    train_ids = pd.read_csv("data/train_labels.csv")["id"]
+    test_ids = pd.read_csv("submissions/good.csv")["id"]
+    pd.DataFrame({"id": train_ids, "x1": rng.normal(size=len(train_ids)), "colour": rng.choice(["r", "g"], len(train_ids))}
+                 ).iloc[::-1].to_csv("train_features.csv", index=False)
+    pd.DataFrame({"id": test_ids, "x1": rng.normal(size=len(test_ids)), "colour": rng.choice(["r", "g"], len(test_ids))}
+                 ).to_csv("test_features.csv", index=False)
+    result = run("stack", "--meta", "ridge", "--fwls", "--features", "train_features.csv,test_features.csv",
+                 "-o", "blends/out.csv")
+    assert result.exit_code == 0, result.output
+    assert "features: 3 columns" in result.stderr
+    learning = io.read_learning(sorted(Path("submissions").glob("*.csv")), train_dir=Path("submissions/oof"),
+                                truth=Path("data/train_labels.csv"), command_name="test")
+    train_features, test_features, names = io.read_features(Path("train_features.csv"), Path("test_features.csv"),
+                                                            learning.train.ids, learning.test.ids)
+    assert names == ["x1", "colour_g", "colour_r"]
+    expected = stack(learning.train.values, learning.y, learning.test.values, kind="binary", meta="ridge", fwls=True,
+                     train_features=train_features, test_features=test_features, random_state=0)
+    out = read_output()
+    np.testing.assert_allclose(out["target"], expected.test_predictions[:, 0], rtol=1e-12)
