@@ -107,7 +107,22 @@ def test_positive_weights_do_not_renormalise_class_probabilities():
     values = rng.dirichlet(np.ones(3), (2, 5))
     weights = np.array([1.0, 3.0])
     np.testing.assert_array_equal(layout.weighted_blend(values, weights, kind="multiclass"),
-                                  np.tensordot(weights / 4, values, axes=1))
+                                  0.25 * values[0] + 0.75 * values[1])
+
+
+def test_weighted_sum_gives_a_row_the_same_bits_wherever_it_sits():
+    # A BLAS product sums in an order that depends on a row's position; the blend of a row must not.
+    rng = np.random.default_rng(5)
+    values = rng.random((7, 501, 3))
+    weights = rng.random(7)
+    order = rng.permutation(501)
+    np.testing.assert_array_equal(layout.weighted_sum(values[:, order], weights), layout.weighted_sum(values, weights)[order])
+    np.testing.assert_array_equal(layout.weighted_blend(values[:, order], weights, kind="multiclass"),
+                                  layout.weighted_blend(values, weights, kind="multiclass")[order])
+    by_hand = np.zeros((501, 3))
+    for model in range(7):
+        by_hand += weights[model] * values[model]
+    np.testing.assert_array_equal(layout.weighted_sum(values, weights), by_hand)
 
 
 @settings(max_examples=50, deadline=None)
