@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as sk
 
-from blender.metrics import METRICS, check_metric, default_metric, greater_is_better, score
+from blender.metrics import METRICS, check_metric, default_metric, greater_is_better, score, true_class_probability
 
 
 def _binary(seed, n=300, ties=False):
@@ -55,6 +55,25 @@ def test_regression_and_labels_agree_with_sklearn():
     labels = np.array(["cat", "dog", "cat", "bird"], dtype=object)
     predicted = np.array(["cat", "cat", "cat", "bird"], dtype=object)
     assert score(labels, predicted, metric="accuracy", kind="labels") == 0.75
+
+
+def test_label_votes_score_by_argmax_with_the_first_class_on_a_tie():
+    # Classes (bird, cat, dog) as indices; rows are one-hot votes or vote shares.
+    y = np.array([0, 1, 2, 1])
+    votes = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    assert score(y, votes, metric="accuracy", kind="labels") == 0.5
+    shares = np.array([[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.2, 0.2, 0.6], [0.0, 0.6, 0.4]])
+    # Row 2 ties bird and cat: bird (the first) wins, so it is wrong for y = cat.
+    assert score(y, shares, metric="accuracy", kind="labels") == 0.75
+    assert score(y, shares, metric="accuracy", kind="labels") == sk.accuracy_score(y, shares.argmax(axis=1))
+
+
+def test_true_class_probability_of_many_models():
+    y = np.array([2, 0])
+    p = np.array([[[0.1, 0.2, 0.7], [0.6, 0.3, 0.1]], [[0.3, 0.3, 0.4], [0.2, 0.5, 0.3]]])  # (models, rows, classes)
+    np.testing.assert_array_equal(true_class_probability(y, p, kind="multiclass"), [[0.7, 0.4], [0.6, 0.2]])
+    binary = true_class_probability(np.array([1, 0]), np.array([[0.9, 0.4], [0.3, 0.2]]), kind="binary")
+    np.testing.assert_allclose(binary, [[0.9, 0.4], [0.7, 0.8]])
 
 
 def test_hand_computed_toy_case():
