@@ -76,7 +76,7 @@ def holdout_blend(
     result = stack(
         holdout, y_holdout, test, kind=kind, meta=meta, folds=folds, train_features=train_features,
         test_features=test_features, fwls=fwls, quadratic=quadratic, logit=logit, metric=metric,
-        random_state=random_state,
+        random_state=random_state, rows="holdout rows", folds_option=None,
     )
     return HoldoutResult(test_predictions=result.test_predictions, cv_score=result.cv_score,
                          metric=result.metric, meta=result.meta)

@@ -131,12 +131,21 @@ def weighted_blend(values: NDArray, weights: NDArray, *, kind: metrics.Kind) -> 
 
 
 def cv_folds(
-    y: NDArray, *, kind: metrics.Kind, folds: int = 5, random_state: int | None = None
+    y: NDArray,
+    *,
+    kind: metrics.Kind,
+    folds: int = 5,
+    random_state: int | None = None,
+    rows: str = "OOF rows",
+    option: str | None = "--cv",
 ) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
     """Shuffled (train rows, held-out rows) splits: stratified for classes, plain K-fold for regression.
 
     The same ``y``, ``folds`` and ``random_state`` always give the same splits, so every
     leaderboard entry is scored on the same folds.
+
+    ``rows`` and ``option`` name the rows and the option that sets the folds in messages
+    (``option=None``: the folds are fixed, so the fix is more rows).
 
     Raises
     ------
@@ -153,20 +162,20 @@ def cv_folds(
 
     metrics.check_kind(kind)
     y = np.asarray(y)
+    def fix(at_most: int) -> str:
+        return f"lower {option} to at most {at_most}" if option else f"give more {rows} (at least {folds} per class)"
+
     if folds < 2:
-        raise BlendInputError(f"--cv {folds}: cross-validation needs at least 2 folds.")
+        raise BlendInputError(f"{option or 'folds'} {folds}: cross-validation needs at least 2 folds.")
     if folds > y.shape[0]:
-        raise BlendInputError(
-            f"cannot split {y.shape[0]} OOF rows into {folds} folds; lower --cv to at most {y.shape[0]}."
-        )
+        raise BlendInputError(f"cannot split {y.shape[0]} {rows} into {folds} folds; {fix(y.shape[0])}.")
     if kind == "regression":
         splitter = KFold(folds, shuffle=True, random_state=random_state)
         return list(splitter.split(np.zeros((y.shape[0], 1))))
     counts = np.unique(y, return_counts=True)[1]
     if counts.max() < folds:
         raise BlendInputError(
-            f"every class has fewer OOF rows than the {folds} folds (the largest has {counts.max()}); "
-            f"lower --cv to at most {counts.max()}."
+            f"every class has fewer {rows} than the {folds} folds (the largest has {counts.max()}); {fix(counts.max())}."
         )
     splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     with warnings.catch_warnings():

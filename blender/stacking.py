@@ -83,6 +83,8 @@ class Stacker:
 
     def apply(self, values: NDArray, features: NDArray | None = None) -> NDArray[np.float64]:
         """Predict rows from the same models' predictions (and features): shape (n_rows, n_cols)."""
+        if features is not None:
+            _check_features(features, np.shape(values)[1], "features")
         columns = _meta_columns(values, features, self.mean, self.deviation, kind=self.kind, **self.options)[0]
         if self.kind == "regression":
             return np.asarray(self.model.predict(columns), dtype=np.float64)[:, None]
@@ -119,6 +121,8 @@ def fit_stacker(
         raise ValueError(f"logit needs probabilities; {kind} predictions have none")
     values = np.asarray(values, dtype=np.float64)
     y = np.asarray(y)
+    if features is not None:
+        _check_features(features, values.shape[1], "features")
     options = dict(fwls=fwls, quadratic=quadratic, logit=logit)
     columns, mean, deviation = _meta_columns(values, features, None, None, kind=kind, **options)
     model = _make_meta(meta, kind, random_state, columns.shape[0])
@@ -152,6 +156,8 @@ def stack(
     logit: bool = False,
     metric: metrics.Metric | None = None,
     random_state: int | None = None,
+    rows: str = "OOF rows",
+    folds_option: str | None = "--folds",
 ) -> StackResult:
     """Fit a meta-learner on the OOF predictions and predict the test rows.
 
@@ -189,6 +195,8 @@ def stack(
         Scores the cross-validated predictions; None means the kind's default.
     random_state : int, default=None
         Seeds the folds and the meta-learner.
+    rows, folds_option : str, default="OOF rows" and "--folds"
+        How messages name the rows and the option that sets ``folds``.
 
     Returns
     -------
@@ -225,9 +233,16 @@ def stack(
         )
     if (train_features is None) != (test_features is None):
         raise ValueError("give both train_features and test_features, or neither")
+    if train_features is not None:
+        _check_features(train_features, oof.shape[1], "train_features")
+        _check_features(test_features, test.shape[1], "test_features")
+        if np.shape(train_features)[1:] != np.shape(test_features)[1:]:
+            raise ValueError(f"train_features has {np.shape(train_features)[1]} columns, test_features "
+                             f"{np.shape(test_features)[1]}; give both the same columns")
     options = dict(kind=kind, meta=meta, fwls=fwls, quadratic=quadratic, logit=logit, random_state=random_state)
     oof_predictions = np.empty((y.shape[0], oof.shape[2]))
-    for train_rows, held_out in layout.cv_folds(y, kind=kind, folds=folds, random_state=random_state):
+    for train_rows, held_out in layout.cv_folds(y, kind=kind, folds=folds, random_state=random_state, rows=rows,
+                                                option=folds_option):
         fitted = fit_stacker(layout.take_rows(oof, train_rows), y[train_rows],
                              features=_rows(train_features, train_rows), **options)
         oof_predictions[held_out] = fitted.apply(layout.take_rows(oof, held_out), _rows(train_features, held_out))
@@ -239,6 +254,12 @@ def stack(
         metric=metric,
         meta=meta,
     )
+
+
+def _check_features(features: NDArray, n_rows: int, name: str) -> None:
+    if np.shape(features)[0] != n_rows:
+        raise ValueError(f"{name}: features have {np.shape(features)[0]} rows, predictions {n_rows}; "
+                         "align the features by id first")
 
 
 def _rows(features: NDArray | None, rows: NDArray) -> NDArray | None:
