@@ -109,7 +109,8 @@ def main() -> None:
         reference = start_times[0] + per_iteration * done
         reference_wall = start_times[1] + per_iteration_wall * done
 
-        numpy_loop = reference_climb(values, y, metric, grid, 1, score=lambda t, p, m=metric: metrics.score(t, p, metric=m, kind="binary"))
+        numpy_score = lambda truth, blend, m=metric: metrics.score(truth, blend, metric=m, kind="binary")  # noqa: E731
+        numpy_loop = reference_climb(values, y, metric, grid, 1, score=numpy_score)
         numpy_reference = numpy_loop[2][0] + numpy_loop[3][0][0] * done
 
         start = result.trajectory[0][1]

@@ -270,7 +270,8 @@ def grid_scores(
     _check_values(values, y)
     grid = np.asarray(default_grid(True) if grid is None else grid, dtype=np.float64)
     candidates = np.arange(values.shape[0]) if candidates is None else np.asarray(candidates)
-    return _GridScorer(values, y, kind=kind, metric=metric).scores(np.asarray(weights, dtype=np.float64), grid, candidates)
+    scorer = _GridScorer(values, y, kind=kind, metric=metric)
+    return scorer.scores(np.asarray(weights, dtype=np.float64), grid, candidates)
 
 
 def _check_values(values: NDArray, y: NDArray) -> None:
@@ -287,7 +288,8 @@ def _check_grid(grid: NDArray, negative_weights: bool) -> NDArray[np.float64]:
     if grid.size == 0 or not np.isfinite(grid).all() or (grid == 0).any() or (grid >= 1).any():
         raise ValueError(f"grid weights must be finite, nonzero and below 1, got {grid.tolist()}")
     if not negative_weights and (grid < 0).any():
-        raise ValueError(f"grid holds negative weights {grid[grid < 0].tolist()}; pass negative_weights=True to allow them")
+        negatives = grid[grid < 0].tolist()
+        raise ValueError(f"grid holds negative weights {negatives}; pass negative_weights=True to allow them")
     return grid
 
 
