@@ -6,12 +6,17 @@ and ``blender.cli`` is the ``blend`` command.
 
 from blender.averaging import average
 from blender.correlation import correlation_matrix, label_agreement
+from blender.caruana import caruana_select
 from blender.errors import BlendInputError
+from blender.hillclimb import HillClimbResult, hill_climb
 from blender.rank import historical_rank_average, rank_average
 from blender.voting import probabilities_to_votes, vote
 
 __all__ = [
     "BlendInputError",
+    "HillClimbResult",
+    "caruana_select",
+    "hill_climb",
     "average",
     "correlation_matrix",
     "historical_rank_average",

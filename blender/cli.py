@@ -699,7 +699,7 @@ def caruana_command(
 def hill_climb_command(
     files: Files = None,
     negative_weights: Annotated[bool, typer.Option("--negative-weights", help="Also try negative weights (w < 0 subtracts a file).")] = False,
-    tolerance: Annotated[Optional[float], typer.Option("--tolerance", help="Stop when a step gains less than this.")] = None,
+    tolerance: Annotated[Optional[float], typer.Option("--tolerance", help="Stop when a step gains less than this share of the score. [default: 1e-6]", show_default=False)] = None,
     max_iters: Annotated[int, typer.Option("--iters", help="At most this many steps.")] = 100,
     calibrate: CalibrateOption = False,
     weights_out: WeightsOut = None,
