@@ -822,9 +822,12 @@ def _read_table(path: Path, id_column: str | None, *, as_text: bool = False) -> 
         row = ids.is_null().to_numpy(zero_copy_only=False).argmax() + 1
         raise BlendInputError(f"{path}: empty id in row {row:,}; every row needs an id.")
     for column, array in [(name, ids), *columns.items()]:
-        if _is_text(array) and pc.any(pc.match_substring_regex(array, "[\r\n]")).as_py():
-            index = int(pc.match_substring_regex(array, "[\r\n]").to_numpy(zero_copy_only=False).argmax())
-            where = f"in row {index + 1:,}" if column == name else f"at id {ids[index].as_py()}"
+        if not _is_text(array):
+            continue
+        broken = pc.match_substring_regex(array, "[\r\n]").fill_null(False)
+        if pc.any(broken).as_py():
+            index = int(broken.to_numpy(zero_copy_only=False).argmax())
+            where = f"in row {index + 1:,}" if column == name else f"at id {_id(ids[index].as_py())}"
             raise BlendInputError(
                 f"{path}: a cell in column {_show(column)} {where} runs over a line break (an unterminated quote?); "
                 "close the quote, or remove line breaks inside cells."
@@ -860,8 +863,7 @@ def _read_csv(path: Path, text_columns: list[str]):
 
 
 def _unreadable(path: Path, error: BaseException) -> BlendInputError:
-    lines = str(error).strip().splitlines() or [type(error).__name__]
-    reason = lines[0][:200]
+    reason = _first_line(error)
     if isinstance(error, (EOFError, zlib.error)) or "compressed" in reason.lower() or "inflate" in reason.lower():
         return BlendInputError(f"{path}: not a readable gzip file ({reason}); is it truncated? Write it again.")
     row = reason.split(": ", 2)[-1] if reason.startswith("CSV parse error: Expected") else ""
@@ -879,7 +881,7 @@ def _parquet_schema(path: Path):
     try:
         return pq.read_schema(path)
     except (pa.ArrowException, OSError, ValueError) as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        reason = _first_line(error)
         raise BlendInputError(f"{path}: not a readable Parquet file ({reason}); write it again.") from None
 
 
@@ -890,7 +892,7 @@ def _read_parquet(path: Path, header: list[str]):
     try:
         return pq.read_table(path, columns=header)
     except (pa.ArrowException, OSError, ValueError) as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        reason = _first_line(error)
         raise BlendInputError(f"{path}: not a readable Parquet file ({reason}); write it again.") from None
 
 
@@ -914,7 +916,8 @@ def _header(path: Path) -> list[str]:
 
 
 def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    """The first line of an exception's text, cut short, unprintable characters escaped."""
+    return _show((str(error).strip().splitlines() or [type(error).__name__])[0], limit=200)[1:-1]
 
 
 def _check_distinct_names(paths: list[Path]) -> None:
@@ -947,7 +950,7 @@ def _refuse_duplicates(table: _Table) -> None:
     count = int(ids.duplicated().sum())
     more = f" ({count:,} repeated ids in all)" if count > 1 else ""
     raise BlendInputError(
-        f"{table.path}: id {first_id} appears twice (rows {rows[0]:,} and {rows[1]:,}){more}; keep one row per id."
+        f"{table.path}: id {_id(first_id)} appears twice (rows {rows[0]:,} and {rows[1]:,}){more}; keep one row per id."
     )
 
 
@@ -1024,13 +1027,13 @@ def _refuse_text_among_numbers(first: _Table, column: str, other: _Table) -> Non
     if not all(pa.types.is_floating(array.type) for array in other.columns.values()):
         return
     text = first.columns[column]
-    bad = pc.and_(pc.invert(pc.match_substring_regex(text, _FLOAT)), text.is_valid())
+    bad = pc.invert(pc.match_substring_regex(text, _FLOAT)).fill_null(False)
     if not pc.any(bad).as_py():
         return
     index = int(bad.to_numpy(zero_copy_only=False).argmax())
     raise BlendInputError(
         f"{first.path}: non-numeric text {_show(text[index].as_py())} in column {_show(column)} at id "
-        f"{first.ids[index].as_py()} while {other.path} holds numbers; fix that cell, or pass --task labels "
+        f"{_id(first.ids[index].as_py())} while {other.path} holds numbers; fix that cell, or pass --task labels "
         "if these are class labels."
     )
 
@@ -1043,7 +1046,7 @@ def _check_first_is_not_a_broken_probability(first: _Table, column: str, values:
         own = values[0, :, 0]
         index = int(((own < 0.0) | (own > 1.0)).argmax())
         raise BlendInputError(
-            f"{first.path}: {own[index]:g} at id {first.ids[index].as_py()} (column {_show(column)}) "
+            f"{first.path}: {own[index]:g} at id {_id(first.ids[index].as_py())} (column {_show(column)}) "
             "is outside [0, 1] while the other files hold probabilities; pass --task regression if these are not probabilities."
         )
 
@@ -1058,13 +1061,13 @@ def _numeric(table: _Table, column: str, kind: Kind) -> NDArray[np.float64]:
         pa.types.is_floating(array.type) or pa.types.is_integer(array.type) or pa.types.is_null(array.type)
     ):
         text = array.cast(pa.string())
-        bad = pc.and_(pc.invert(pc.match_substring_regex(text, _FLOAT)), text.is_valid())
+        bad = pc.invert(pc.match_substring_regex(text, _FLOAT)).fill_null(False)
         if pc.any(bad).as_py():
             index = int(bad.to_numpy(zero_copy_only=False).argmax())
             hint = "pass --task labels if these are class labels" if kind != "regression" else "predictions must be numbers"
             raise BlendInputError(
                 f"{table.path}: non-numeric text {_show(text[index].as_py())} in column {_show(column)} at id "
-                f"{table.ids[index].as_py()}; {hint}."
+                f"{_id(table.ids[index].as_py())}; {hint}."
             )
         # Every cell is a number written as text (e.g. read with every column as text): parse it.
         array = pc.cast(text, pa.float64())
@@ -1081,7 +1084,7 @@ def _numeric(table: _Table, column: str, kind: Kind) -> NDArray[np.float64]:
         if outside.any():
             index = int(outside.argmax())
             raise BlendInputError(
-                f"{table.path}: {values[index]:g} at id {table.ids[index].as_py()} (column {_show(column)}) is outside "
+                f"{table.path}: {values[index]:g} at id {_id(table.ids[index].as_py())} (column {_show(column)}) is outside "
                 "[0, 1]; pass --task regression if these are not probabilities."
             )
     return values
@@ -1109,7 +1112,7 @@ def _cell_error(table: _Table, column: str, mask, what: str, fix: str) -> BlendI
     flags = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
     index = int(flags.argmax())
     return BlendInputError(
-        f"{table.path}: {int(flags.sum()):,} {what} in column {_show(column)} (first at id {table.ids[index].as_py()}); {fix}."
+        f"{table.path}: {int(flags.sum()):,} {what} in column {_show(column)} (first at id {_id(table.ids[index].as_py())}); {fix}."
     )
 
 
@@ -1127,8 +1130,13 @@ def _show(text, limit: int = 40) -> str:
     return f"'{text}'"
 
 
+def _id(value) -> str:
+    """An id for a message: as it is, unless it is long or holds unprintable characters."""
+    return _show(value)[1:-1]
+
+
 def _examples(ids) -> str:
-    shown = ", ".join(str(v) for v in ids[:_EXAMPLES].to_pylist())
+    shown = ", ".join(_id(v) for v in ids[:_EXAMPLES].to_pylist())
     return shown + (", ..." if len(ids) > _EXAMPLES else "")
 
 
