@@ -284,7 +284,7 @@ def read_predictions(
     _check_distinct_names(paths)
     n_models = len(paths)
     first = _read_table(paths[0], id_column)
-    _check_unique_ids(first)
+    row_index = _RowIndex(first)  # also refuses a repeated id in the first file
     id_name = first.id_column
     reference = paths[0] if like is None else like.paths[0]
     if like is not None:
@@ -320,7 +320,7 @@ def read_predictions(
         if position > 0:
             _check_columns(table, columns, reference)
         # Files usually list the ids in the same order; only reorder when they do not.
-        rows = None if position == 0 or table.ids.equals(first.ids) else _align(table, first)
+        rows = None if position == 0 or table.ids.equals(first.ids) else row_index.rows(table)
         if kind == "labels":
             label_sets.append((*_label_codes(table, columns[0]), rows))
         else:
@@ -331,6 +331,10 @@ def read_predictions(
                 else:
                     values[position, rows, k] = converted
         del table
+        if position == 0 and kind != "labels":
+            # Keep the first file's ids and path only: its columns are in ``values`` now.
+            first = replace(first, columns={name: first.columns[name][:0] for name in first.columns})
+            row_index.first = first
         if progress is not None and position + 1 in report:
             progress(f"read {position + 1}/{n_models} files: {path} ({n_rows:,} rows)")
 
@@ -836,9 +840,12 @@ def _read_table(path: Path, id_column: str | None, *, as_text: bool = False) -> 
         row = ids.is_null().to_numpy(zero_copy_only=False).argmax() + 1
         raise BlendInputError(f"{path}: empty id in row {row:,}; every row needs an id.")
     for column, array in [(name, ids), *columns.items()]:
-        if _is_text(array) and pc.any(pc.match_substring_regex(array, "[\r\n]")).as_py():
-            index = int(pc.match_substring_regex(array, "[\r\n]").to_numpy(zero_copy_only=False).argmax())
-            where = f"in row {index + 1:,}" if column == name else f"at id {ids[index].as_py()}"
+        if not _is_text(array):
+            continue
+        broken = pc.or_(pc.match_substring(array, "\n"), pc.match_substring(array, "\r")).fill_null(False)
+        if pc.any(broken).as_py():
+            index = int(broken.to_numpy(zero_copy_only=False).argmax())
+            where = f"in row {index + 1:,}" if column == name else f"at id {_id(ids[index].as_py())}"
             raise BlendInputError(
                 f"{path}: a cell in column {_show(column)} {where} runs over a line break (an unterminated quote?); "
                 "close the quote, or remove line breaks inside cells."
@@ -874,8 +881,7 @@ def _read_csv(path: Path, text_columns: list[str]):
 
 
 def _unreadable(path: Path, error: BaseException) -> BlendInputError:
-    lines = str(error).strip().splitlines() or [type(error).__name__]
-    reason = lines[0][:200]
+    reason = _first_line(error)
     if isinstance(error, (EOFError, zlib.error)) or "compressed" in reason.lower() or "inflate" in reason.lower():
         return BlendInputError(f"{path}: not a readable gzip file ({reason}); is it truncated? Write it again.")
     row = reason.split(": ", 2)[-1] if reason.startswith("CSV parse error: Expected") else ""
@@ -893,7 +899,7 @@ def _parquet_schema(path: Path):
     try:
         return pq.read_schema(path)
     except (pa.ArrowException, OSError, ValueError) as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        reason = _first_line(error)
         raise BlendInputError(f"{path}: not a readable Parquet file ({reason}); write it again.") from None
 
 
@@ -904,7 +910,7 @@ def _read_parquet(path: Path, header: list[str]):
     try:
         return pq.read_table(path, columns=header)
     except (pa.ArrowException, OSError, ValueError) as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        reason = _first_line(error)
         raise BlendInputError(f"{path}: not a readable Parquet file ({reason}); write it again.") from None
 
 
@@ -928,7 +934,8 @@ def _header(path: Path) -> list[str]:
 
 
 def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    """The first line of an exception's text, cut short, unprintable characters escaped."""
+    return _show((str(error).strip().splitlines() or [type(error).__name__])[0], limit=200)[1:-1]
 
 
 def _check_distinct_names(paths: list[Path]) -> None:
@@ -961,7 +968,7 @@ def _refuse_duplicates(table: _Table) -> None:
     count = int(ids.duplicated().sum())
     more = f" ({count:,} repeated ids in all)" if count > 1 else ""
     raise BlendInputError(
-        f"{table.path}: id {first_id} appears twice (rows {rows[0]:,} and {rows[1]:,}){more}; keep one row per id."
+        f"{table.path}: id {_id(first_id)} appears twice (rows {rows[0]:,} and {rows[1]:,}){more}; keep one row per id."
     )
 
 
@@ -984,31 +991,95 @@ def _check_columns(table: _Table, expected: list[str], reference: Path) -> None:
         )
 
 
-def _align(table: _Table, first: _Table) -> NDArray[np.int64]:
-    """The row of the first file for each row of ``table``; errors name missing, extra or repeated ids."""
+class _RowIndex:
+    """Where each id of the first file is, built once and asked once per later file.
+
+    Ids are text, but most are plain integers (``0``, ``-12``, ``100345``; no leading zeros),
+    and hashing those as int64 is about ten times faster than hashing strings. Integer ids in
+    a dense range (most competitions number their rows) are looked up in a plain array;
+    other integers in a pandas int64 index; any other ids with pyarrow's string hash
+    (``index_in``).
+    """
+
+    _DENSE = 4  # a lookup array up to this many slots per id
+
+    def __init__(self, first: _Table) -> None:
+        self.first = first
+        self.integers = _integer_ids(first.ids)
+        self.offset = 0
+        self.slots = None
+        self.index = None
+        if self.integers is None:
+            _check_unique_ids(first)
+            return
+        n_rows = len(self.integers)
+        low, high = int(self.integers.min()), int(self.integers.max())
+        if high - low < self._DENSE * n_rows + 1024:
+            self.offset = low
+            self.slots = np.full(high - low + 1, -1, dtype=np.int32 if n_rows < 2**31 else np.int64)
+            self.slots[self.integers - low] = np.arange(n_rows)
+            if n_rows and np.count_nonzero(self.slots >= 0) != n_rows:
+                _refuse_duplicates(first)
+            self.integers = self.integers[:0]  # only its dtype is needed from here on
+        else:
+            import pandas as pd
+
+            self.index = pd.Index(self.integers)
+            if not self.index.is_unique:
+                _refuse_duplicates(first)
+            self.integers = self.integers[:0]
+
+    def rows(self, table: _Table) -> NDArray[np.int64]:
+        """The row of the first file for each row of ``table``; errors name missing, extra or repeated ids."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        first = self.first
+        integers = None if self.integers is None else _integer_ids(table.ids)
+        if integers is not None and self.slots is not None:
+            shifted = integers - self.offset
+            inside = (shifted >= 0) & (shifted < len(self.slots))
+            if inside.all():
+                rows = self.slots[shifted].astype(np.int64, copy=False)
+            else:
+                rows = np.full(len(integers), -1, dtype=np.int64)
+                rows[inside] = self.slots[shifted[inside]]
+            del shifted, inside
+        elif integers is not None:
+            rows = self.index.get_indexer(integers).astype(np.int64, copy=False)
+        else:
+            # Some ids are not plain integers (007 is not 7): compare them as text.
+            position = pc.index_in(table.ids, value_set=first.ids)
+            rows = position.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        unknown = rows < 0
+        if unknown.any():
+            _check_unique_ids(table)
+            extra = pc.filter(table.ids, pa.array(unknown))
+            raise BlendInputError(
+                f"{table.path}: {len(extra):,} ids are not in {first.path} (e.g. {_examples(extra)}); "
+                "every file needs the same ids."
+            )
+        # Every id is known: the file holds the same set iff each row of the first file is hit once.
+        seen = np.zeros(len(first.ids), dtype=bool)
+        seen[rows] = True
+        if len(rows) != len(seen) or not seen.all():
+            _check_unique_ids(table)
+            missing = pc.filter(first.ids, pa.array(np.logical_not(seen)))
+            raise BlendInputError(
+                f"{table.path}: {len(missing):,} ids of {first.path} are missing (e.g. {_examples(missing)}); "
+                "every file needs the same ids."
+            )
+        return rows
+
+
+def _integer_ids(ids) -> NDArray[np.int64] | None:
+    """The ids as int64 when every one is a plain integer written one way only (``7``, not ``007`` or ``+7``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    position = pc.index_in(table.ids, value_set=first.ids)
-    if position.null_count:
-        _check_unique_ids(table)
-        extra = pc.filter(table.ids, position.is_null())
-        raise BlendInputError(
-            f"{table.path}: {len(extra):,} ids are not in {first.path} (e.g. {_examples(extra)}); "
-            "every file needs the same ids."
-        )
-    rows = position.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
-    # Every id is known: the file holds the same set iff each row of the first file is hit once.
-    seen = np.zeros(len(first.ids), dtype=bool)
-    seen[rows] = True
-    if len(rows) != len(seen) or not seen.all():
-        _check_unique_ids(table)
-        missing = pc.filter(first.ids, pa.array(np.logical_not(seen)))
-        raise BlendInputError(
-            f"{table.path}: {len(missing):,} ids of {first.path} are missing (e.g. {_examples(missing)}); "
-            "every file needs the same ids."
-        )
-    return rows
+    if len(ids) == 0 or not pc.all(pc.match_substring_regex(ids, r"^(0|-?[1-9][0-9]{0,17})$")).as_py():
+        return None
+    return pc.cast(ids, pa.int64()).to_numpy(zero_copy_only=False)
 
 
 def _infer_kind(table: _Table) -> Kind:
@@ -1038,13 +1109,13 @@ def _refuse_text_among_numbers(first: _Table, column: str, other: _Table) -> Non
     if not all(pa.types.is_floating(array.type) for array in other.columns.values()):
         return
     text = first.columns[column]
-    bad = pc.and_(pc.invert(pc.match_substring_regex(text, _FLOAT)), text.is_valid())
+    bad = pc.invert(pc.match_substring_regex(text, _FLOAT)).fill_null(False)
     if not pc.any(bad).as_py():
         return
     index = int(bad.to_numpy(zero_copy_only=False).argmax())
     raise BlendInputError(
         f"{first.path}: non-numeric text {_show(text[index].as_py())} in column {_show(column)} at id "
-        f"{first.ids[index].as_py()} while {other.path} holds numbers; fix that cell, or pass --task labels "
+        f"{_id(first.ids[index].as_py())} while {other.path} holds numbers; fix that cell, or pass --task labels "
         "if these are class labels."
     )
 
@@ -1057,7 +1128,7 @@ def _check_first_is_not_a_broken_probability(first: _Table, column: str, values:
         own = values[0, :, 0]
         index = int(((own < 0.0) | (own > 1.0)).argmax())
         raise BlendInputError(
-            f"{first.path}: {own[index]:g} at id {first.ids[index].as_py()} (column {_show(column)}) "
+            f"{first.path}: {own[index]:g} at id {_id(first.ids[index].as_py())} (column {_show(column)}) "
             "is outside [0, 1] while the other files hold probabilities; pass --task regression if these are not probabilities."
         )
 
@@ -1072,13 +1143,13 @@ def _numeric(table: _Table, column: str, kind: Kind) -> NDArray[np.float64]:
         pa.types.is_floating(array.type) or pa.types.is_integer(array.type) or pa.types.is_null(array.type)
     ):
         text = array.cast(pa.string())
-        bad = pc.and_(pc.invert(pc.match_substring_regex(text, _FLOAT)), text.is_valid())
+        bad = pc.invert(pc.match_substring_regex(text, _FLOAT)).fill_null(False)
         if pc.any(bad).as_py():
             index = int(bad.to_numpy(zero_copy_only=False).argmax())
             hint = "pass --task labels if these are class labels" if kind != "regression" else "predictions must be numbers"
             raise BlendInputError(
                 f"{table.path}: non-numeric text {_show(text[index].as_py())} in column {_show(column)} at id "
-                f"{table.ids[index].as_py()}; {hint}."
+                f"{_id(table.ids[index].as_py())}; {hint}."
             )
         # Every cell is a number written as text (e.g. read with every column as text): parse it.
         array = pc.cast(text, pa.float64())
@@ -1095,7 +1166,7 @@ def _numeric(table: _Table, column: str, kind: Kind) -> NDArray[np.float64]:
         if outside.any():
             index = int(outside.argmax())
             raise BlendInputError(
-                f"{table.path}: {values[index]:g} at id {table.ids[index].as_py()} (column {_show(column)}) is outside "
+                f"{table.path}: {values[index]:g} at id {_id(table.ids[index].as_py())} (column {_show(column)}) is outside "
                 "[0, 1]; pass --task regression if these are not probabilities."
             )
     return values
@@ -1123,7 +1194,7 @@ def _cell_error(table: _Table, column: str, mask, what: str, fix: str) -> BlendI
     flags = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
     index = int(flags.argmax())
     return BlendInputError(
-        f"{table.path}: {int(flags.sum()):,} {what} in column {_show(column)} (first at id {table.ids[index].as_py()}); {fix}."
+        f"{table.path}: {int(flags.sum()):,} {what} in column {_show(column)} (first at id {_id(table.ids[index].as_py())}); {fix}."
     )
 
 
@@ -1141,8 +1212,13 @@ def _show(text, limit: int = 40) -> str:
     return f"'{text}'"
 
 
+def _id(value) -> str:
+    """An id for a message: as it is, unless it is long or holds unprintable characters."""
+    return _show(value)[1:-1]
+
+
 def _examples(ids) -> str:
-    shown = ", ".join(str(v) for v in ids[:_EXAMPLES].to_pylist())
+    shown = ", ".join(_id(v) for v in ids[:_EXAMPLES].to_pylist())
     return shown + (", ..." if len(ids) > _EXAMPLES else "")
 
 

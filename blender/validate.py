@@ -98,8 +98,12 @@ def encode_truth(
         names = columns if kind == "multiclass" else classes
         if names is None:
             names = sorted(set(text.tolist()))
-        index = {name: k for k, name in enumerate(names)}
-        codes = np.array([index.get(value, -1) for value in text], dtype=np.int64)
+        codes = _positions(text, names)
+        if kind == "multiclass" and (codes < 0).any():
+            # Class columns named 0..9 and a truth written by pandas as 3.0: the same class.
+            whole = _whole_numbers(text)
+            if whole is not None:
+                codes = np.where(codes < 0, _positions(whole, names), codes)
         if (codes < 0).any():
             unknown = text[codes < 0][0]
             if kind == "labels":
@@ -121,6 +125,26 @@ def encode_truth(
         f"{truth_path}: binary probabilities need a 0/1 target, found {shown}; "
         "pass --task regression for a numeric target, or --task multiclass with one column per class."
     )
+
+
+def _positions(text: NDArray, names: list[str]) -> NDArray[np.int64]:
+    """The index of each value among ``names``, -1 where it is not there."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.index_in(pa.array(text, type=pa.string()), value_set=pa.array(list(names), type=pa.string()))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _whole_numbers(text: NDArray) -> NDArray | None:
+    """'3.0' -> '3' when every value is a whole number written as a float, else None."""
+    try:
+        numbers = np.array([float(value) for value in text])
+    except ValueError:
+        return None
+    if not np.all(np.isfinite(numbers)) or not np.all(numbers == np.round(numbers)):
+        return None
+    return numbers.astype(np.int64).astype(str).astype(object)
 
 
 def _as_text(raw: NDArray, truth_path=None) -> NDArray:

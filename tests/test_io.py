@@ -207,3 +207,40 @@ def test_shuffled_files_read_the_same_values_by_id(tmp_path, data):
     a, b = io.read_predictions(ordered), io.read_predictions(shuffled)
     assert a.id_array().tolist() == b.id_array().tolist() == ids
     assert a.values.tobytes() == b.values.tobytes()
+
+
+ID_STYLES = {
+    "dense integers": [str(k) for k in range(50)],
+    "sparse integers": [str(k * 10**12 - 7) for k in range(50)],
+    "negative integers": [str(k - 25) for k in range(50)],
+    "text": [f"row{k}" for k in range(50)],
+    "leading zeros": [f"{k:03d}" for k in range(50)],
+}
+
+
+@pytest.mark.parametrize("style", sorted(ID_STYLES))
+def test_every_id_style_aligns_and_refuses_the_same_way(write_csv, style):
+    rng = np.random.default_rng(0)
+    ids = ID_STYLES[style]
+    values = rng.random(len(ids)).tolist()
+    order = rng.permutation(len(ids))
+    a = write_csv("a.csv", csv_text(["id", "target"], [[i, v] for i, v in zip(ids, values)]))
+    b = write_csv("b.csv", csv_text(["id", "target"], [[ids[k], values[k]] for k in order]))
+    read = io.read_predictions([a, b])
+    assert read.id_array().tolist() == ids and read.values[1, :, 0].tolist() == values
+
+    def refused(rows, first_rows=None):
+        first = write_csv("c.csv", csv_text(["id", "target"], first_rows or [[i, 0.5] for i in ids]))
+        other = write_csv("d.csv", csv_text(["id", "target"], rows))
+        with pytest.raises(BlendInputError) as error:
+            io.read_predictions([first, other])
+        return str(error.value).replace(str(first), "c").replace(str(other), "d")
+
+    shuffled = [[ids[k], 0.5] for k in order]
+    assert refused(shuffled[1:]) == f"d: 1 ids of c are missing (e.g. {ids[order[0]]}); every file needs the same ids."
+    assert refused(shuffled + [["7.5", 0.5]]) == "d: 1 ids are not in c (e.g. 7.5); every file needs the same ids."
+    assert refused(shuffled[:-1] + [["007", 0.5]]).startswith("d: 1 ids are not in c (e.g. 007)") or style == "leading zeros"
+    repeated = shuffled[:-1] + [shuffled[0]]
+    assert refused(repeated) == f"d: id {ids[order[0]]} appears twice (rows 1 and 50); keep one row per id."
+    first_repeated = [[i, 0.5] for i in ids[:-1]] + [[ids[3], 0.5]]
+    assert refused(shuffled, first_repeated) == f"c: id {ids[3]} appears twice (rows 4 and 50); keep one row per id."

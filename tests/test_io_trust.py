@@ -300,3 +300,52 @@ def test_the_same_path_twice_is_refused(existing):
             outputs.text(existing["weights.json"], "a")
             outputs.text(existing["weights.json"], "b", option="--weights-out")
     assert existing["weights.json"].read_text() == "old"
+
+
+# Property: permuting the rows or the class columns of any file never changes what is read ----------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from conftest import csv_text, write_text  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_permuting_rows_or_class_columns_of_any_file_changes_nothing(tmp_path, data):
+    n_rows = data.draw(st.integers(1, 8), label="rows")
+    n_models = data.draw(st.integers(1, 4), label="models")
+    kind = data.draw(st.sampled_from(["binary", "multiclass", "labels"]), label="kind")
+    classes = ["Class_1", "Class_2", "Class_3"] if kind == "multiclass" else ["target"]
+    ids = [f"{k:03d}" for k in range(n_rows)]
+    tables = []
+    for _ in range(n_models):
+        if kind == "labels":
+            cells = [[data.draw(st.sampled_from(["007", "7", "cat", "a,b"]))] for _ in ids]
+        else:
+            cells = [[data.draw(st.floats(0, 1)) for _ in classes] for _ in ids]
+        tables.append(cells)
+
+    def write(folder, permute):
+        paths = []
+        for m, cells in enumerate(tables):
+            rows = list(range(n_rows))
+            columns = list(range(len(classes)))
+            if permute and (m > 0 or kind != "binary"):
+                rows = data.draw(st.permutations(rows), label="row order")
+                columns = data.draw(st.permutations(columns), label="column order") if m > 0 else columns
+            header = ["id", *[classes[c] for c in columns]]
+            body = [[ids[r], *[_quote(cells[r][c]) for c in columns]] for r in rows]
+            paths.append(write_text(tmp_path / folder / f"m{m}.csv", csv_text(header, body)))
+        return paths
+
+    plain = io.read_predictions(write("plain", False))
+    permuted = io.read_predictions(write("permuted", True))
+    order = np.argsort(permuted.id_array())
+    assert sorted(permuted.id_array().tolist()) == ids
+    assert permuted.columns == plain.columns and permuted.classes == plain.classes
+    assert permuted.values[:, order].tobytes() == plain.values.tobytes()
+
+
+def _quote(cell):
+    return f'"{cell}"' if isinstance(cell, str) and "," in cell else cell

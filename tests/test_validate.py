@@ -51,6 +51,7 @@ ENCODE = [
     ("binary named", np.array(["pos", "neg", "pos"], dtype=object), "binary", ["pos"], None, [1, 0, 1]),
     ("multiclass by name", np.array(["B", "A", "C"], dtype=object), "multiclass", ["C", "A", "B"], None, [2, 1, 0]),
     ("multiclass ints", np.array([3, 1]), "multiclass", ["1", "3"], None, [1, 0]),
+    ("multiclass text 3.0", np.array(["3.0", "1"], dtype=object), "multiclass", ["1", "3"], None, [1, 0]),
     ("labels into classes", np.array(["007", "7"], dtype=object), "labels", ["label"], ["007", "08", "7"], [0, 2]),
     ("labels sorted when no classes", np.array(["b", "a", "b"], dtype=object), "labels", ["label"], None, [1, 0, 1]),
     ("regression", np.array([1, 2]), "regression", ["y"], None, [1.0, 2.0]),
