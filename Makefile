@@ -39,6 +39,7 @@ bench: $(STAMP)
 
 ## A longer fuzz run than the suite's (minutes): generated and mutated files through io and the CLI.
 fuzz: $(STAMP)
+	BLEND_FUZZ_SECONDS=300 $(BIN)/python -m pytest -q tests/test_io_fuzz.py
 	$(BIN)/python benchmarks/fuzz.py
 
 ## Out-of-fold and test predictions for the zoo: make oof MODELS="rf et cnn_allconv" DATA=path JOBS=2 SEEDS=3 SCHEDULER=tcp://host:8786

@@ -61,8 +61,9 @@ def test_read_learning_puts_oof_columns_in_the_test_order_and_encodes_truth_by_n
     truth = write_csv("truth.csv", "id,target\n2,Class_3\n3,Class_3\n1,Class_1\n")
     learning = io.read_learning([test], train_dir=tmp_path / "oof", truth=truth, command_name="caruana")
     assert learning.train.columns == learning.test.columns == ["Class_1", "Class_2", "Class_3"]
-    assert learning.train.id_array().tolist() == ["3", "1", "2"]
-    assert learning.y.tolist() == [2, 0, 2]
+    # Learning rows come in id order, whatever the OOF file's order, so folds never depend on it.
+    assert learning.train.id_array().tolist() == ["1", "2", "3"]
+    assert learning.y.tolist() == [0, 2, 2]
     # Each row's own class gets 0.8, 0.6 and 0.6: log loss is the mean of -log of those.
     expected = -np.mean(np.log([0.8, 0.6, 0.6]))
     assert metrics.score(learning.y, learning.train.values[0], metric="logloss", kind="multiclass") == pytest.approx(expected)
