@@ -495,15 +495,6 @@ def honest_report(learning: Learning, method, label: str, *, cv: int, seed: int,
         f"(blend better in {wins} of {cv} folds)")
 
 
-def save_weights(outputs, path: Path | None, learning: Learning, weights, **extra) -> None:
-    """``{"metric": ..., "weights": {name: weight}}`` for --weights-out."""
-    import json
-
-    if path is not None:
-        payload = {name: float(w) for name, w in zip(learning.train.names, weights)}
-        outputs.text(path, json.dumps({"metric": learning.metric, "weights": payload, **extra}, indent=2) + "\n")
-
-
 @command("score")
 def score_command(
     files: Files = None,
@@ -549,9 +540,7 @@ def score_command(
         f"blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)")
     with io.OutputGroup() as outputs:
         if out is not None:
-            outputs.table(out, ["rank", "name", "type", "score", "se", "gain", "gain_se", "wins", "folds"],
-                          [[rank, e.name, e.type, e.mean, e.se, e.gain, e.gain_se, e.wins, e.n_folds]
-                           for rank, e in enumerate(board.entries, start=1)])
+            outputs.leaderboard(out, board.entries)
         if plot is not None:
             outputs.figure(plot, report.leaderboard_chart(board))
     for path in (out, plot):
@@ -683,7 +672,8 @@ def caruana_command(
     honest_report(learning, entry, "caruana blend", cv=cv, seed=seed, options=options,
                   in_sample=fitted.apply(learning.train.values))
     with io.OutputGroup() as outputs:
-        save_weights(outputs, weights_out, learning, fitted.weights)
+        if weights_out is not None:
+            outputs.weights(weights_out, learning.train.names, fitted.weights, metric=learning.metric)
         if plot is not None:
             best_score = float(result.model_scores[result.model_scores.argmax() if learning.metric in ("accuracy", "auc")
                                                    else result.model_scores.argmin()])
@@ -754,7 +744,8 @@ def hill_climb_command(
     honest_report(learning, entry, "hill-climb blend", cv=cv, seed=seed, options=options,
                   in_sample=fitted.apply(learning.train.values))
     with io.OutputGroup() as outputs:
-        save_weights(outputs, weights_out, learning, fitted.weights)
+        if weights_out is not None:
+            outputs.weights(weights_out, learning.train.names, fitted.weights, metric=learning.metric)
         if plot is not None:
             trajectory = [(step[0], float(step[3])) for step in result.trajectory]
             outputs.figure(plot, report.trajectory_chart(trajectory, metric=learning.metric,
@@ -811,7 +802,8 @@ def weights_command(
     honest_report(learning, entry, "weighted blend", cv=cv, seed=seed, options={"method": method.value},
                   in_sample=fitted.apply(learning.train.values))
     with io.OutputGroup() as outputs:
-        save_weights(outputs, weights_out, learning, fitted.weights)
+        if weights_out is not None:
+            outputs.weights(weights_out, learning.train.names, fitted.weights, metric=learning.metric)
         write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
     for path in (weights_out, out):
         if path is not None:

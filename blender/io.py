@@ -672,6 +672,20 @@ class OutputGroup:
         fmt = final.suffix.lstrip(".").lower()
         self._add(final, lambda temporary: figure.savefig(temporary, format=fmt, dpi=120, bbox_inches="tight"))
 
+    def weights(self, path: Path, names: Sequence[str], weights, *, metric: str, option: str = "--weights-out") -> None:
+        """Add the weights JSON: ``{"metric": ..., "weights": {name: weight}}``, in file order."""
+        import json
+
+        document = {"metric": metric, "weights": {name: float(w) for name, w in zip(names, weights)}}
+        self.text(path, json.dumps(document, indent=2) + "\n", option=option)
+
+    def leaderboard(self, path: Path, entries, *, option: str = "--out") -> None:
+        """Add the leaderboard CSV: one row per entry (evaluation.Entry), best first."""
+        header = ["rank", "name", "type", "score", "se", "gain", "gain_se", "wins", "folds"]
+        rows = [[rank, e.name, e.type, e.mean, e.se, e.gain, e.gain_se, e.wins, e.n_folds]
+                for rank, e in enumerate(entries, start=1)]
+        self.table(path, header, rows, option=option)
+
     def _check(self, path: Path, option: str, *, figure: bool = False) -> Path:
         path = check_output_path(Path(path), option=option, figure=figure)
         if any(os.path.abspath(final) == os.path.abspath(path) for _, final in self._pending):
