@@ -20,6 +20,7 @@ Everything is driven by a ``numpy.random.Generator``, so a seed reproduces a cas
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io as _stdio
@@ -170,10 +171,13 @@ def make_competition(
     n_train: int = 36,
     n_holdout: int = 18,
     n_classes: int = 3,
+    classes: list[str] | None = None,
 ) -> Competition:
     """A small competition whose models track the truth with different noise (no ties by design)."""
     names = list(MODEL_NAMES[:n_models])
-    if kind == "labels":
+    if classes is not None:
+        classes, n_classes = list(classes), len(classes)
+    elif kind == "labels":
         classes = [str(c) for c in rng.choice(LABELS, size=n_classes, replace=False)]
     elif kind == "multiclass":
         classes = [str(c) for c in rng.choice(CLASS_NAMES, size=n_classes, replace=False)]
@@ -181,7 +185,7 @@ def make_competition(
         classes = []
     train_ids = make_ids(rng, n_train, 1000)
     test_ids = make_ids(rng, n_test, 50_000)
-    holdout_rows = np.sort(rng.choice(n_train, size=n_holdout, replace=False))
+    holdout_rows = np.sort(rng.choice(n_train, size=min(n_holdout, n_train), replace=False))
     y_train = _truth(rng, kind, n_train, n_classes)
     y_test = _truth(rng, kind, n_test, n_classes)
 
@@ -381,7 +385,7 @@ def mutate(
             for cells in other.table.rows:
                 if cells[0] == old:
                     cells[0] = new
-        return specs, Mutation(choice, VALID, target, f"id {old!r} -> 200,000 characters in every file")
+        return specs, Mutation(choice, VALID, target, f"id {old!r} -> {len(new):,} characters in every file")
     if choice == "huge_header":
         return _raw(spec, specs, target, render_csv(table).replace(table.header[-1], "h" * HUGE, 1).encode(), choice, ANY)
     if choice == "empty_file":
@@ -450,27 +454,35 @@ MUTATIONS = (
     "gzip_of_nothing", "not_gzip", "unterminated_quote", "blank_lines", "invalid_utf8", "bytes",
 )
 
-# --weights values and what they must give: the same blend as no weights, a refusal, or either.
-WEIGHTS = (
-    ("1e308,1e308,1e308", "equal"),
-    ("1.7976931348623157e308,1.7976931348623157e308,1.7976931348623157e308", "equal"),
-    ("1e-310,1e-310,1e-310", "equal"),
-    ("5e-324,5e-324,5e-324", "equal"),
-    ("3,3,3", "equal"),
-    (" 2, 2 ,2", "equal"),
-    ("1e308,1e308,1", VALID),
-    ("1e308,1,1e-300", VALID),
-    ("3,1", BAD),
-    ("3,1,1,1", BAD),
-    ("nan,1,1", BAD),
-    ("inf,1,1", BAD),
-    ("1e309,1,1", BAD),
-    ("-1,1,1", BAD),
-    ("0,0,0", BAD),
-    ("1,,1", BAD),
-    ("1;1;1", BAD),
-    ("abc,1,1", BAD),
-)
+# --weights for n files, and what they must give: the unweighted blend (EQUAL), a refusal (BAD),
+# a sane blend (VALID). Equal weights of any size are the plain blend; 1e308 + 1e308 overflows.
+EQUAL = "equal"
+WEIGHTS = {
+    "all 1e308": (lambda n: ["1e308"] * n, EQUAL),
+    "all the largest float": (lambda n: ["1.7976931348623157e308"] * n, EQUAL),
+    "all 1e-310": (lambda n: ["1e-310"] * n, EQUAL),
+    "all 5e-324": (lambda n: ["5e-324"] * n, EQUAL),
+    "all 3": (lambda n: ["3"] * n, EQUAL),
+    "spaces": (lambda n: [" 2 "] * n, EQUAL),
+    "1e308 twice": (lambda n: (["1e308", "1e308"] + ["1"] * n)[:n], VALID),
+    "1e308 and 1e-300": (lambda n: (["1e308", "1", "1e-300"] + ["1"] * n)[:n], VALID),
+    "one too many": (lambda n: ["1"] * (n + 1), BAD),
+    "one too few": (lambda n: ["3", "1"] if n == 1 else ["1"] * (n - 1), BAD),
+    "nan": (lambda n: ["nan"] + ["1"] * (n - 1), BAD),
+    "inf": (lambda n: ["1"] * (n - 1) + ["inf"], BAD),
+    "1e309": (lambda n: ["1e309"] + ["1"] * (n - 1), BAD),
+    "negative": (lambda n: ["1"] * (n - 1) + ["-1"], BAD),
+    "all zero": (lambda n: ["0"] * n, BAD),
+    "empty item": (lambda n: ["1", ""] + ["1"] * max(0, n - 2), BAD),
+    "semicolons": (lambda n: [";".join(["1"] * n)], BAD),
+    "text": (lambda n: ["abc"] + ["1"] * (n - 1), BAD),
+}
+
+
+def weights_text(name: str, n: int) -> tuple[str, str]:
+    """The --weights text of the named case for n files, and its expectation."""
+    make, expect = WEIGHTS[name]
+    return ",".join(make(n)), expect
 
 
 # ---------------------------------------------------------------------------- reading back
@@ -484,10 +496,25 @@ def reference_ids(data: bytes, suffix: str) -> list[str] | None:
         if suffix.endswith(".gz"):
             data = gzip.decompress(data)
         text = data.decode("utf-8-sig")
-        rows = [row for row in csv.reader(_stdio.StringIO(text, newline="")) if row]
+        with _no_field_limit():
+            rows = [row for row in csv.reader(_stdio.StringIO(text, newline="")) if row]
     except Exception:
         return None
     return [row[0] for row in rows[1:]]
+
+
+def table_from_bytes(data: bytes, suffix: str) -> Table | None:
+    """A CSV as Python's csv module reads it (None if it cannot): what a mutated first file holds."""
+    try:
+        if suffix == ".parquet":
+            return None
+        if suffix.endswith(".gz"):
+            data = gzip.decompress(data)
+        with _no_field_limit():
+            rows = [row for row in csv.reader(_stdio.StringIO(data.decode("utf-8-sig"), newline="")) if row]
+    except Exception:
+        return None
+    return Table(rows[0], rows[1:]) if rows else None
 
 
 def ids_of(predictions) -> list[str]:
@@ -570,10 +597,10 @@ def takes_option(name: str, option: str) -> bool:
 
 def hidden_exception(result) -> BaseException | None:
     """The exception behind a failed run: what the CLI caught before it printed ``Error:``."""
-    import click
-
     error = result.exception
-    while error is not None and isinstance(error, (SystemExit, click.exceptions.Exit, click.exceptions.Abort)):
+    while error is not None and (
+        isinstance(error, SystemExit) or type(error).__module__.split(".")[0] in ("click", "typer")
+    ):  # click's and typer's Exit and Abort wrap what happened
         error = error.__cause__ or error.__context__
     return error
 
@@ -627,8 +654,20 @@ def read_csv_cells(path: Path) -> tuple[list[str], list[list[str]]]:
     data = Path(path).read_bytes()
     if str(path).endswith(".gz"):
         data = gzip.decompress(data)
-    rows = list(csv.reader(_stdio.StringIO(data.decode("utf-8"), newline="")))
+    with _no_field_limit():
+        rows = list(csv.reader(_stdio.StringIO(data.decode("utf-8"), newline="")))
     return rows[0], rows[1:]
+
+
+@contextlib.contextmanager
+def _no_field_limit():
+    """Read huge fields in our own checks, then put the csv module's limit back (the code under test may rely on it)."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(1 << 30)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(limit)
 
 
 def output_problems(path: Path, kind: str, first: Table) -> list[str]:
@@ -827,11 +866,7 @@ def cli_case(seed: int, index: int, folder: Path) -> Case:
         (specs["truth"],), mutation = mutate(rng, "regression" if kind in ("binary", "regression") else "labels", [competition.truth])
         mutation.expect = TRUTH_EXPECT.get(mutation.name, ANY)
     elif where == "weights":
-        weights, expect = WEIGHTS[int(rng.integers(len(WEIGHTS)))]
-        if n_models != 3 and expect != BAD:
-            weights = ",".join(weights.split(",")[:1] * n_models)
-        elif n_models != 3:
-            expect = ANY
+        weights, expect = weights_text(str(rng.choice(list(WEIGHTS))), n_models)
         mutation = Mutation("weights", expect, -1, f"--weights {weights}")
     elif where == "out":
         out_is_dir = rng.random() < 0.5
@@ -879,7 +914,7 @@ def cli_case(seed: int, index: int, folder: Path) -> Case:
         guarded.append(out.parent / "weights.json")
     if bad_plot:
         args += ["--plot", out.parent / "plot.xyz"]
-    case = Case(index, kind, mutation, files, args=[str(a) for a in args])
+    case = Case(index, kind, mutation, files, args=[str(a).replace(str(folder), "{dir}") for a in args])
     before = snapshot(guarded)
     result = invoke(args)
     if result.exit_code == 0:
@@ -889,8 +924,10 @@ def cli_case(seed: int, index: int, folder: Path) -> Case:
             if header != ["model", *names] or [r[0] for r in rows] != names:
                 case.problems.append(f"corr -o header {header} does not name the files {names}")
         elif command != "score":
-            first = specs["test"][0].table or test[0]
-            case.problems += output_problems(out, kind, first)
+            written = specs["test"][0]
+            first = written.table or table_from_bytes(files[f"submissions/{names[0]}{written.suffix}"], written.suffix)
+            if first is not None:
+                case.problems += output_problems(out, kind, first)
     else:
         from blender.errors import BlendInputError
 
@@ -902,13 +939,13 @@ def cli_case(seed: int, index: int, folder: Path) -> Case:
         case.problems += failure_problems(result, before)
     if mutation.expect == BAD and case.outcome == "accepted":
         case.problems.append("bad input accepted (exit 0)")
-    if mutation.expect == BENIGN or (mutation.expect in (VALID, "equal")):
+    if mutation.expect in (BENIGN, VALID, EQUAL):
         baseline = _baseline(case, competition, command, folder, kind, weights)
         if baseline is not None:
             ok, outputs = baseline
             if case.outcome != "accepted" and ok:
                 case.problems.append(f"{mutation.expect} input refused although the unmutated run works: {case.message[:160]}")
-            elif case.outcome == "accepted" and ok and mutation.expect in (BENIGN, "equal"):
+            elif case.outcome == "accepted" and ok and mutation.expect in (BENIGN, EQUAL):
                 mine = read_outputs([p for p in (out, out.parent / "weights.json") if p.is_file()])
                 if not close(mine, outputs):
                     case.problems.append(f"{mutation.expect} change gave another output than the unmutated run")
@@ -934,3 +971,44 @@ def _baseline(case: Case, competition: Competition, command: str, folder: Path, 
     if result.exit_code != 0:
         return False, {}
     return True, read_outputs([p for p in (out, clean / "out" / "weights.json") if p.is_file()])
+
+
+# ---------------------------------------------------------------------------- reports
+
+
+def show_bytes(data: bytes, limit: int = 400) -> str:
+    """File contents for a report: repr, long runs of one character elided."""
+    import re
+
+    text = repr(data)
+    text = re.sub(r"(.)\1{40,}", lambda m: f"{m.group(1) * 3}...<{len(m.group(0)):,} x {m.group(1)!r}>...", text)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(data):,} bytes)"
+
+
+def describe(case: Case) -> str:
+    """A reproduction: what was done, the call, and every file's bytes."""
+    lines = [
+        f"case {case.index}: {case.kind}, mutation {case.mutation.name} ({case.mutation.detail}) "
+        f"on file {case.mutation.target}, expected {case.mutation.expect}, got {case.outcome}",
+        f"  problems: {'; '.join(case.problems)}",
+    ]
+    if case.message:
+        lines.append(f"  message: {case.message[:300]!r}")
+    if case.args:
+        lines.append("  blend " + " ".join(case.args))
+    else:
+        lines.append(f"  io.read_predictions([{', '.join(case.files)}], task={case.task!r})")
+    lines += [f"  {path}: {show_bytes(data)}" for path, data in case.files.items()]
+    return "\n".join(lines)
+
+
+def summary(cases: list[Case], *, examples: int = 1) -> str:
+    """Failures grouped by signature, with a reproduction of the first of each group."""
+    groups: dict = {}
+    for case in cases:
+        groups.setdefault(case.signature, []).append(case)
+    parts = [f"{len(cases)} failing cases in {len(groups)} groups"]
+    for signature, members in sorted(groups.items(), key=lambda item: -len(item[1])):
+        parts.append(f"\n[{len(members)} x] {signature[0]} (expected {signature[1]}, {signature[2]}): {signature[3]}")
+        parts += [describe(case) for case in members[:examples]]
+    return "\n".join(parts)
