@@ -268,6 +268,7 @@ class Mutation:
     expect: str
     target: int  # index of the mutated file among the prediction files
     detail: str = ""
+    renamed: tuple[str, str] | None = None  # an id replaced in every file: (old, new)
 
 
 def prediction_set(rng: np.random.Generator, kind: str | None = None, n_models: int | None = None):
@@ -385,7 +386,7 @@ def mutate(
             for cells in other.table.rows:
                 if cells[0] == old:
                     cells[0] = new
-        return specs, Mutation(choice, VALID, target, f"id {old!r} -> {len(new):,} characters in every file")
+        return specs, Mutation(choice, VALID, target, f"id {old!r} -> {len(new):,} characters in every file", (old, new))
     if choice == "huge_header":
         return _raw(spec, specs, target, render_csv(table).replace(table.header[-1], "h" * HUGE, 1).encode(), choice, ANY)
     if choice == "empty_file":
@@ -715,11 +716,19 @@ class Case:
     outcome: str = ""  # accepted, refused, crashed
     message: str = ""
     problems: list = field(default_factory=list)
+    out_is_dir: bool = False  # CLI cases: -o names an existing folder
 
     @property
     def signature(self) -> tuple:
-        """What kind of failure this is, to count and to keep while shrinking."""
-        return (self.mutation.name, self.mutation.expect, self.outcome, tuple(p.split(":")[0][:60] for p in self.problems))
+        """What kind of failure this is, to count and to keep while shrinking: the mutation, the
+        outcome, each problem's first words, and the message with paths, quotes and numbers blanked."""
+        import re
+
+        message = re.sub(r"\S*/\S*", "<path>", self.message)
+        message = re.sub(r"'[^']*'", "'_'", message)
+        message = re.sub(r"\d+", "#", message)[:60]
+        problems = tuple(p.split(":")[0][:60] for p in self.problems)
+        return (self.mutation.name, self.mutation.expect, self.outcome, problems, message)
 
 
 def expectation(mutation: Mutation, kind: str, *, kind_is_fixed: bool) -> str:
@@ -745,7 +754,6 @@ def parquet_supported(folder: Path) -> bool:
 def read_case(seed: int, index: int, folder: Path, *, parquet: bool) -> Case:
     """Generate a prediction set, mutate one file, read it through ``io.read_predictions`` and judge it."""
     from blender import io
-    from blender.errors import BlendInputError
 
     rng = np.random.default_rng([seed, index])
     competition, tables = prediction_set(rng)
@@ -754,13 +762,30 @@ def read_case(seed: int, index: int, folder: Path, *, parquet: bool) -> Case:
     specs, mutation = mutate(rng, kind, tables, choices=choices)
     task = kind if rng.random() < 0.25 else None
     mutation.expect = expectation(mutation, kind, kind_is_fixed=task is not None)
-    folder = Path(folder)
     names = [f"{name}{spec.suffix}" for name, spec in zip(competition.names, specs)]
-    files = {name: spec.render() for name, spec in zip(names, specs)}
-    case = Case(index, kind, mutation, files, task=task)
-    paths = write_files(folder / "mutated", {n: FileSpec(None, raw=data) for n, data in files.items()})
+    case = Case(index, kind, mutation, {name: spec.render() for name, spec in zip(names, specs)}, task=task)
+    predictions = judge_read(case, Path(folder) / "mutated")
+    if mutation.expect == BENIGN and case.outcome == "accepted":
+        clean = write_files(Path(folder) / "clean", {f"{n}.csv": t for n, t in zip(competition.names, tables)})
+        baseline = io.read_predictions(list(clean.values()), task=task)
+        if baseline.kind != predictions.kind:
+            case.problems.append(f"benign change turned {baseline.kind} into {predictions.kind}")
+        elif canonical(baseline) != canonical(predictions):
+            case.problems.append("benign change (order, encoding) changed the values read")
+    return case
+
+
+def judge_read(case: Case, folder: Path):
+    """Write the case's files, read them in order, and record outcome, message and problems (returns what was read)."""
+    from blender import io
+    from blender.errors import BlendInputError
+
+    case.outcome, case.message, case.problems = "", "", []
+    names = list(case.files)
+    paths = write_files(folder, {n: FileSpec(None, raw=data) for n, data in case.files.items()})
+    predictions = None
     try:
-        predictions = io.read_predictions([paths[n] for n in names], task=task)
+        predictions = io.read_predictions([paths[n] for n in names], task=case.task)
     except BlendInputError as error:
         case.outcome, case.message = "refused", str(error)
         if "\n" in case.message:
@@ -768,22 +793,16 @@ def read_case(seed: int, index: int, folder: Path, *, parquet: bool) -> Case:
     except Exception as error:  # noqa: BLE001 - the point: nothing else may escape
         case.outcome, case.message = "crashed", f"{type(error).__name__}: {error}"
         case.problems.append(f"{type(error).__name__} instead of BlendInputError: {str(error)[:160]!r}")
-        return case
+        return None
     else:
         case.outcome = "accepted"
-        case.problems += sanity_problems(predictions, reference_ids(files[names[0]], specs[0].suffix))
-    if mutation.expect == BAD and case.outcome == "accepted":
+        suffix = next((s for s in (".csv.gz", ".parquet", ".csv") if names[0].endswith(s)), ".csv")
+        case.problems += sanity_problems(predictions, reference_ids(case.files[names[0]], suffix))
+    if case.mutation.expect == BAD and case.outcome == "accepted":
         case.problems.append(f"bad input accepted as {predictions.kind}")
-    if mutation.expect in (BENIGN, VALID) and case.outcome == "refused":
+    if case.mutation.expect in (BENIGN, VALID) and case.outcome == "refused":
         case.problems.append(f"valid input refused: {case.message[:160]}")
-    if mutation.expect == BENIGN and case.outcome == "accepted":
-        clean = write_files(folder / "clean", {f"{n}.csv": t for n, t in zip(competition.names, tables)})
-        baseline = io.read_predictions(list(clean.values()), task=task)
-        if baseline.kind != predictions.kind:
-            case.problems.append(f"benign change turned {baseline.kind} into {predictions.kind}")
-        elif canonical(baseline) != canonical(predictions):
-            case.problems.append("benign change (order, encoding) changed the values read")
-    return case
+    return predictions
 
 
 def read_outputs(paths: list[Path]) -> dict:
@@ -862,6 +881,11 @@ def cli_case(seed: int, index: int, folder: Path) -> Case:
     elif where == "oof":
         specs["oof"], mutation = mutate(rng, kind, oof)
         mutation.expect = expectation(mutation, kind, kind_is_fixed=True)
+        if mutation.renamed:  # the truth names the same rows
+            old, new = mutation.renamed
+            truth = competition.truth.copy()
+            truth.rows = [[new if cells[0] == old else cells[0], *cells[1:]] for cells in truth.rows]
+            specs["truth"] = FileSpec(truth)
     elif where == "truth":
         (specs["truth"],), mutation = mutate(rng, "regression" if kind in ("binary", "regression") else "labels", [competition.truth])
         mutation.expect = TRUTH_EXPECT.get(mutation.name, ANY)
@@ -915,6 +939,7 @@ def cli_case(seed: int, index: int, folder: Path) -> Case:
     if bad_plot:
         args += ["--plot", out.parent / "plot.xyz"]
     case = Case(index, kind, mutation, files, args=[str(a).replace(str(folder), "{dir}") for a in args])
+    case.out_is_dir = out_is_dir
     before = snapshot(guarded)
     result = invoke(args)
     if result.exit_code == 0:
@@ -1009,6 +1034,123 @@ def summary(cases: list[Case], *, examples: int = 1) -> str:
         groups.setdefault(case.signature, []).append(case)
     parts = [f"{len(cases)} failing cases in {len(groups)} groups"]
     for signature, members in sorted(groups.items(), key=lambda item: -len(item[1])):
-        parts.append(f"\n[{len(members)} x] {signature[0]} (expected {signature[1]}, {signature[2]}): {signature[3]}")
+        parts.append(f"\n[{len(members)} x] {signature[0]} (expected {signature[1]}, {signature[2]}): {'; '.join(signature[3])}")
         parts += [describe(case) for case in members[:examples]]
     return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------------- shrinking (benchmarks/fuzz.py)
+
+
+def judge_cli(case: Case, folder: Path) -> None:
+    """Rerun a CLI case from its files and arguments; record outcome and the problems a rerun can see
+    (exit status, Error: lines, tracebacks, hidden exceptions, touched outputs, bad input accepted)."""
+    from blender.errors import BlendInputError
+
+    folder = Path(folder)
+    case.outcome, case.message, case.problems = "", "", []
+    write_files(folder, {path: FileSpec(None, raw=data) for path, data in case.files.items()})
+    args = [a.replace("{dir}", str(folder)) for a in case.args]
+    out = Path(args[args.index("-o") + 1])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if case.out_is_dir:
+        out.mkdir(exist_ok=True)
+        (out / "keep.txt").write_bytes(b"keep")
+    else:
+        out.write_bytes(PREVIOUS)
+    guarded = [out]
+    if "--weights-out" in args:
+        guarded.append(Path(args[args.index("--weights-out") + 1]))
+    for path in guarded[1:]:
+        path.write_bytes(b"{}\n")
+    before = snapshot(guarded)
+    result = invoke(args)
+    if result.exit_code == 0:
+        case.outcome = "accepted"
+        if case.mutation.expect == BAD:
+            case.problems.append("bad input accepted (exit 0)")
+        return
+    hidden = hidden_exception(result)
+    case.outcome = "refused" if hidden is None or isinstance(hidden, BlendInputError) else "crashed"
+    case.message = next((l for l in result.stderr.splitlines() if l.startswith("Error:")), "")
+    if hidden is not None and not isinstance(hidden, BlendInputError):
+        case.message = f"{type(hidden).__name__}: {hidden}"
+    case.problems += failure_problems(result, before)
+
+
+def shrink(case: Case, folder: Path, *, budget: int = 200) -> Case:
+    """A smaller case with the same failure: drop files, then data lines (the same line of every
+    file first, then of one file), as long as the failure's signature holds. Gzip and Parquet
+    files are kept whole. At most ``budget`` reruns."""
+    import copy
+
+    judge = judge_cli if case.args else judge_read
+    folder = Path(folder)
+    runs = 0
+
+    def signature_of(candidate: Case) -> tuple:
+        nonlocal runs
+        runs += 1
+        target = folder / f"shrink{runs}"
+        judge(candidate, target)
+        import shutil
+
+        shutil.rmtree(target, ignore_errors=True)
+        return candidate.signature
+
+    current = copy.deepcopy(case)
+    wanted = signature_of(current)
+    if not current.problems:
+        return case  # the failure needs what a rerun cannot see (a baseline comparison)
+
+    def attempt(files: dict) -> bool:
+        nonlocal current
+        if runs >= budget:
+            return False
+        candidate = copy.deepcopy(current)
+        candidate.files = files
+        if signature_of(candidate) == wanted:
+            current = candidate
+            return True
+        return False
+
+    # Files that the arguments do not name can go (prediction files only where nothing pairs them).
+    if not case.args:
+        for name in list(current.files)[1:]:
+            if len(current.files) > 1:
+                attempt({n: d for n, d in current.files.items() if n != name})
+
+    def lines_of(data: bytes) -> list[bytes] | None:
+        if data[:2] == b"\x1f\x8b" or data[:4] == b"PAR1":
+            return None
+        return data.splitlines(keepends=True)
+
+    chunk = max(len(lines_of(d) or []) for d in current.files.values()) // 2
+    while chunk >= 1 and runs < budget:
+        progress = False
+        start = 1
+        while runs < budget:
+            files, removed = {}, False
+            for name, data in current.files.items():
+                lines = lines_of(data)
+                if lines is None or len(lines) <= start:
+                    files[name] = data
+                    continue
+                files[name] = b"".join(lines[:start] + lines[start + chunk :])
+                removed = True
+            if not removed:
+                break
+            if attempt(files):
+                progress = True
+            else:
+                start += chunk
+        if not progress:
+            chunk //= 2
+    for name in list(current.files):  # then line by line in one file at a time
+        lines = lines_of(current.files[name])
+        k = 1
+        while lines is not None and k < len(lines) and runs < budget:
+            if not attempt({**current.files, name: b"".join(lines[:k] + lines[k + 1 :])}):
+                k += 1
+            lines = lines_of(current.files[name])
+    return current
