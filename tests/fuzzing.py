@@ -70,12 +70,13 @@ class FileSpec:
     quote_all: bool = False
     final_newline: bool = True
     raw: bytes | None = None
+    text: bool = False  # Parquet: every column as text (labels such as 007 stay text)
 
     def render(self) -> bytes:
         if self.raw is not None:
             return self.raw
         if self.suffix == ".parquet":
-            return _parquet_bytes(self.table)
+            return _parquet_bytes(self.table, text=self.text)
         text = render_csv(self.table, crlf=self.crlf, quote_all=self.quote_all, final_newline=self.final_newline)
         data = (b"\xef\xbb\xbf" if self.bom else b"") + text.encode("utf-8", "surrogateescape")
         if self.suffix == ".csv.gz":
@@ -97,15 +98,15 @@ def render_csv(table: Table, *, crlf: bool = False, quote_all: bool = False, fin
     return text
 
 
-def _parquet_bytes(table: Table) -> bytes:
-    """The table as Parquet: numbers as float64, anything else as text."""
+def _parquet_bytes(table: Table, *, text: bool = False) -> bytes:
+    """The table as Parquet: numbers as float64 (unless ``text``), anything else as text."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     columns = {}
     for k, name in enumerate(table.header):
         cells = [row[k] for row in table.rows]
-        if k > 0 and all(_is_float(cell) for cell in cells):
+        if k > 0 and not text and all(_is_float(cell) for cell in cells):
             columns[name] = pa.array([float(cell) for cell in cells], type=pa.float64())
         else:
             columns[name] = pa.array(cells, type=pa.string())
@@ -324,7 +325,7 @@ def mutate(
         specs[target] = replace(spec, **options)
         return specs, Mutation(choice, BENIGN, target, ", ".join(f"{k}={v}" for k, v in options.items()))
     if choice == "parquet":
-        specs[target] = replace(spec, suffix=".parquet")
+        specs[target] = replace(spec, suffix=".parquet", text=kind == "labels")
         return specs, Mutation(choice, BENIGN, target)
     if choice == "not_a_number" and columns:
         value = str(rng.choice(NOT_NUMBERS))
