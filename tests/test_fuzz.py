@@ -178,3 +178,22 @@ def test_each_files_score_is_a_naive_loop_over_ids_with_rows_and_columns_shuffle
     scores = {row[header.index("name")]: float(row[header.index("score")]) for row in rows}
     expected = {n: naive_score(kind, files[f"submissions/oof/{n}.csv"], competition.truth) for n in competition.names}
     assert scores == pytest.approx(expected, rel=1e-9)
+
+
+# ---------------------------------------------------------------------------- file names with glob characters
+
+
+def test_existing_names_with_glob_characters_are_taken_literally_and_an_empty_glob_is_refused(tmp_path):
+    from blender import io
+    from blender.errors import BlendInputError
+
+    if not hasattr(io, "resolve_paths"):
+        pytest.skip("io.resolve_paths does not exist on this code yet")
+    names = ["nn[2].csv", "nn2.csv", "a*b.csv", "m?.csv", "lgbm_lr=0.05,d=6.csv", "x y.csv"]
+    for name in names:
+        (tmp_path / name).write_text("id,target\n1,0.5\n")
+    for name in names:
+        assert io.resolve_paths([str(tmp_path / name)]) == [tmp_path / name]
+    assert io.resolve_paths([str(tmp_path / "*.csv")]) == sorted(tmp_path / name for name in names)
+    with pytest.raises(BlendInputError):
+        io.resolve_paths([str(tmp_path / "none*.csv")])

@@ -115,6 +115,8 @@ def run(command: Command, folder: Path, competition: Competition) -> Outcome:
     result = invoke(arguments(command, folder, competition, out))
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     outcome = Outcome(result.exit_code, errors[0] if errors else "")
+    if result.exit_code != 0 and not errors:  # a usage error (exit 2) or a crash: show what it said
+        outcome.error = (result.stderr.strip().splitlines() or [""])[-1]
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         outcome.error = f"{type(result.exception).__name__}: {result.exception}"
     if result.exit_code != 0:
