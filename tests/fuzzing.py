@@ -953,7 +953,9 @@ def cli_case(seed: int, index: int, folder: Path) -> Case:
             written = specs["test"][0]
             first = written.table or table_from_bytes(files[f"submissions/{names[0]}{written.suffix}"], written.suffix)
             if first is not None:
-                case.problems += output_problems(out, kind, first)
+                # After a mutation that may change the kind (a text cell, a value outside [0, 1]), only
+                # the ids and columns are checked: the file may now rightly be labels or regression values.
+                case.problems += output_problems(out, "labels" if mutation.expect == ANY else kind, first)
     else:
         from blender.errors import BlendInputError
 
@@ -1115,11 +1117,13 @@ def shrink(case: Case, folder: Path, *, budget: int = 200) -> Case:
             return True
         return False
 
-    # Files that the arguments do not name can go (prediction files only where nothing pairs them).
+    # Prediction files can go, down to two: whether a cell is bad may depend on the other files.
     if not case.args:
         for name in list(current.files)[1:]:
-            if len(current.files) > 1:
+            if len(current.files) > min(2, len(case.files)):
                 attempt({n: d for n, d in current.files.items() if n != name})
+    if current.outcome == "accepted":
+        return current  # a wrong acceptance: any line may hold the cause, keep them all
 
     def lines_of(data: bytes) -> list[bytes] | None:
         if data[:2] == b"\x1f\x8b" or data[:4] == b"PAR1":
