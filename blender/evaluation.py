@@ -44,6 +44,8 @@ class Entry:
         Folds in which the entry beats the best single file.
     complexity : int
         0 for a single file; the registry's complexity for a blend.
+    oof : float
+        A file's score on all its OOF rows at once (NaN for a blend, which has no such score).
     """
 
     name: str
@@ -55,6 +57,7 @@ class Entry:
     gain_se: float
     wins: int
     complexity: int
+    oof: float = float("nan")
 
     @property
     def n_folds(self) -> int:
@@ -199,13 +202,13 @@ def leaderboard(
     best = layout.best_model(overall, metric)
     baseline = per_model[best]
 
-    def entry(name, type_, scores, complexity) -> Entry:
+    def entry(name, type_, scores, complexity, oof=float("nan")) -> Entry:
         difference = sign * (scores - baseline)
         return Entry(name, type_, scores, float(scores.mean()), corrected_se(scores, folds),
                      float(difference.mean()), corrected_se(difference, folds),
-                     int((difference > 0).sum()), complexity)
+                     int((difference > 0).sum()), complexity, float(oof))
 
-    entries = [entry(name, "model", scores, 0) for name, scores in zip(names, per_model)]
+    entries = [entry(name, "model", scores, 0, oof) for name, scores, oof in zip(names, per_model, overall)]
     seconds = {}
     for method in methods:
         started = time.perf_counter()

@@ -680,9 +680,13 @@ class OutputGroup:
         self.text(path, json.dumps(document, indent=2) + "\n", option=option)
 
     def leaderboard(self, path: Path, entries, *, option: str = "--out") -> None:
-        """Add the leaderboard CSV: one row per entry (evaluation.Entry), best first."""
-        header = ["rank", "name", "type", "score", "se", "gain", "gain_se", "wins", "folds"]
-        rows = [[rank, e.name, e.type, e.mean, e.se, e.gain, e.gain_se, e.wins, e.n_folds]
+        """Add the leaderboard CSV: one row per entry (evaluation.Entry), best first.
+
+        ``score`` is the mean fold score (the honest comparison); ``oof`` a file's score on all
+        its OOF rows at once (empty for blends).
+        """
+        header = ["rank", "name", "type", "score", "se", "gain", "gain_se", "wins", "folds", "oof"]
+        rows = [[rank, e.name, e.type, e.mean, e.se, e.gain, e.gain_se, e.wins, e.n_folds, e.oof]
                 for rank, e in enumerate(entries, start=1)]
         self.table(path, header, rows, option=option)
 

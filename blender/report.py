@@ -49,14 +49,16 @@ def weights_table(names: list[str], weights) -> str:
 
 def leaderboard_rows(board, *, pick: str | None = None) -> tuple[list[str], list[list]]:
     """The honest leaderboard as a table: mean ± standard error, gain over the best file, folds won."""
-    header = ["rank", "", "name", "type", f"{board.metric} (CV)", "± se", "vs best file", "± se", "folds won"]
+    header = ["rank", "", "name", "type", f"{board.metric} (CV)", "± se", "vs best file", "± se", "folds won",
+              "all OOF rows"]
     rows = []
     for rank, entry in enumerate(board.entries, start=1):
         mark = "*" if entry.name == pick else ""
         is_baseline = entry.type == "model" and entry.name == board.best_single
         won = "best file" if is_baseline else f"{entry.wins}/{entry.n_folds}"
         rows.append([rank, mark, entry.name, entry.type, entry.mean, entry.se,
-                     float("nan") if is_baseline else entry.gain, float("nan") if is_baseline else entry.gain_se, won])
+                     float("nan") if is_baseline else entry.gain, float("nan") if is_baseline else entry.gain_se, won,
+                     entry.oof])
     return header, rows
 
 
