@@ -315,8 +315,10 @@ def read_predictions(
     values = None if kind == "labels" else np.empty((n_models, n_rows, len(columns)))
     label_sets: list[tuple[list[str], NDArray, NDArray | None]] = []
     report = _progress_steps(n_models)
+    others = _read_ahead(paths[1:], lambda path: _read_table(path, id_name if id_column is None else id_column,
+                                                             as_text=as_text))
     for position, path in enumerate(paths):
-        table = first if position == 0 else _read_table(path, id_name if id_column is None else id_column, as_text=as_text)
+        table = first if position == 0 else next(others)
         if position > 0:
             _check_columns(table, columns, reference)
         # Files usually list the ids in the same order; only reorder when they do not.
@@ -363,6 +365,47 @@ def read_predictions(
         values=values,
         classes=out_classes,
     )
+
+
+# Files smaller than this are read a few at a time in threads (pyarrow releases the GIL), which
+# pays off for hundreds of OOF files; larger ones are read one by one to keep the memory peak low.
+_READ_AHEAD_BYTES = 64 << 20
+_READ_AHEAD = 4
+
+
+def _read_ahead(paths: list[Path], read: Callable[[Path], _Table]):
+    """Yield ``read(path)`` for each path in order, reading up to a few small files ahead in threads.
+
+    An error is raised when its file's turn comes, so the first bad file in the given order is
+    the one reported.
+    """
+    if not paths:
+        return
+    try:
+        small = paths[0].stat().st_size < _READ_AHEAD_BYTES
+    except OSError:
+        small = False
+    if len(paths) < 3 or not small:
+        for path in paths:
+            yield read(path)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=_READ_AHEAD) as pool:
+        waiting = iter(paths)
+        # range first: zip stops there before taking a path it would drop.
+        pending = deque(pool.submit(read, path) for _, path in zip(range(_READ_AHEAD), waiting))
+        try:
+            while pending:
+                table = pending.popleft().result()
+                following = next(waiting, None)
+                if following is not None:
+                    pending.append(pool.submit(read, following))
+                yield table
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def read_learning(

@@ -244,3 +244,26 @@ def test_every_id_style_aligns_and_refuses_the_same_way(write_csv, style):
     assert refused(repeated) == f"d: id {ids[order[0]]} appears twice (rows 1 and 50); keep one row per id."
     first_repeated = [[i, 0.5] for i in ids[:-1]] + [[ids[3], 0.5]]
     assert refused(shuffled, first_repeated) == f"c: id {ids[3]} appears twice (rows 4 and 50); keep one row per id."
+
+
+def test_many_small_files_are_read_ahead_in_order_and_the_first_bad_one_is_reported(tmp_path):
+    """Hundreds of OOF files are read a few at a time in threads: same values, same first error."""
+    from blender import io
+    from blender.errors import BlendInputError
+
+    rng = np.random.default_rng(0)
+    ids = [f"r{k}" for k in range(50)]
+    expected = rng.uniform(size=(30, 50))
+    paths = []
+    for m in range(30):
+        order = rng.permutation(50)
+        path = tmp_path / f"m{m:02d}.csv"
+        path.write_text("id,target\n" + "".join(f"{ids[k]},{expected[m, k]!r}\n" for k in order))
+        paths.append(path)
+    predictions = io.read_predictions(paths)
+    position = [int(i[1:]) for i in predictions.id_array()]  # rows follow the first file's id order
+    np.testing.assert_array_equal(predictions.values[:, :, 0], expected[:, position])
+    paths[7].write_text("id,target\nr0,0.5\n")
+    paths[20].write_text("id,target\nr0,abc\n")
+    with pytest.raises(BlendInputError, match="m07.csv: 49 ids of"):
+        io.read_predictions(paths)
