@@ -258,7 +258,7 @@ def test_many_small_files_are_read_ahead_in_order_and_the_first_bad_one_is_repor
     for m in range(30):
         order = rng.permutation(50)
         path = tmp_path / f"m{m:02d}.csv"
-        path.write_text("id,target\n" + "".join(f"{ids[k]},{expected[m, k]!r}\n" for k in order))
+        path.write_text("id,target\n" + "".join(f"{ids[k]},{float(expected[m, k])!r}\n" for k in order))
         paths.append(path)
     predictions = io.read_predictions(paths)
     position = [int(i[1:]) for i in predictions.id_array()]  # rows follow the first file's id order
