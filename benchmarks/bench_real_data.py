@@ -58,7 +58,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# This checkout's blender (not whichever one the environment installed) and the dataset module beside this file.
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
 import real_datasets  # noqa: E402
 
 from blender.metrics import greater_is_better, score  # noqa: E402
@@ -248,6 +249,11 @@ def score_run(run: Run) -> tuple[list[dict], dict]:
 
     best_name = report["best_single"]["name"]
     pick_name = report["pick"]["name"]
+    # The report's best single file is what auto tells the user; recompute it from the files as a check.
+    by_files = _best_single_by_oof(run)[0]
+    if by_files != best_name:
+        print(f"  note: {meta['dataset']} seed {run.seed}: the report's best single file is {best_name}, "
+              f"the best {metric} on all OOF rows is {by_files}", file=sys.stderr)
     base = {"dataset": meta["dataset"], "kind": kind, "metric": metric, "seed": run.seed,
             "fallback": bool(run.fallback), "n_train": meta["n_train"], "n_test": meta["n_test"]}
     rows = []
@@ -265,7 +271,8 @@ def score_run(run: Run) -> tuple[list[dict], dict]:
             oof_path = run.work / "submissions" / "oof" / f"{name}.csv"
             oof_full = score(oof_truth.to_numpy(), _predictions(oof_path, meta, oof_truth.index), metric=metric, kind=kind)
         rows.append({**base, "entry": name, "type": entry["type"], "cv_mean": entry.get("mean"), "cv_se": entry.get("se"),
-                     "wins": entry.get("wins"), "folds": entry.get("folds"), "oof_full": oof_full,
+                     "wins": entry.get("wins"), "folds": entry.get("folds"), "gain_cv": entry.get("gain"),
+                     "gain_cv_se": entry.get("gain_se"), "oof_full": oof_full,
                      "test": test, "test_auc": auc, "is_pick": name == pick_name, "is_best_single": name == best_name})
     pick_pred, pick_test, pick_auc = test_scores(run.out / "pick.csv")
     best_pred, best_test, best_auc = test_scores(run.work / "submissions" / f"{best_name}.csv")
@@ -274,7 +281,7 @@ def score_run(run: Run) -> tuple[list[dict], dict]:
                  "wins": None, "folds": None, "oof_full": None, "test": pick_test, "test_auc": pick_auc,
                  "is_pick": True, "is_best_single": pick_name == best_name, "pick_name": pick_name,
                  "best_single": best_name, "best_single_test": best_test, "best_single_test_auc": best_auc,
-                 "best_single_oof": report["best_single"].get("oof"), "auto_seconds": round(run.seconds, 2)})
+                 "best_single_oof": report["best_single"].get("oof"), "best_single_by_files": by_files, "auto_seconds": round(run.seconds, 2)})
     losses = {"pick": per_row_losses(y, pick_pred, metric=metric, kind=kind),
               "best": per_row_losses(y, best_pred, metric=metric, kind=kind), "y": y,
               "pick_pred": pick_pred, "best_pred": best_pred}
@@ -427,6 +434,10 @@ def print_summary(summary: pd.DataFrame) -> dict:
 # ---------------------------------------------------------------------------------------
 
 
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", default=",".join(real_datasets.DATASETS),
@@ -458,11 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     metas = {}
     for name in names:
         for seed in seeds:
-            t = time.perf_counter()
-            metas[name, seed] = real_datasets.cached(name, seed, args.root, models=models)
-            spent = time.perf_counter() - t
-            if spent > 1:
-                print(f"generated {name} seed {seed}: {len(metas[name, seed]['models'])} models in {spent:.0f} s", file=sys.stderr)
+            metas[name, seed] = real_datasets.cached(name, seed, args.root, models=models, progress=_say)
     generation = time.perf_counter() - generation
     print(f"datasets ready in {generation:.0f} s", file=sys.stderr)
     if args.generate_only:
