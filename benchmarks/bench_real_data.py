@@ -136,49 +136,66 @@ def run_auto(run: Run) -> Run:
                        "--blends-dir", run.out / "blends", "-o", run.out / "pick.csv"])
     run.seconds = time.perf_counter() - started
     (run.out / "log.txt").write_text(log)
+    (run.out / "seconds.txt").write_text(f"{run.seconds:.2f}\n")
+    return load_run(run)
+
+
+def load_run(run: Run) -> Run:
+    """Read the report (and timing) an earlier :func:`run_auto` left in ``run.folder/auto``."""
     run.report = json.loads((run.out / "report.json").read_text())
+    seconds = run.out / "seconds.txt"
+    run.seconds = float(seconds.read_text()) if seconds.exists() else float("nan")
+    run.fallback = bool(run.report.get("fallback"))
     return run
 
 
 def _fallback_auto(run: Run) -> str:
-    """FALLBACK for checkouts without ``blend auto``: fit the entries with the existing commands.
+    """FALLBACK for checkouts without ``blend auto`` (or ``--fallback``): the entries through the older commands.
 
-    The leaderboard is ``blend score``'s (pooled CV, no standard error, no wins), the pick
-    is its top entry, and the "estimate" is that same unnested score. Only for running the
-    pipeline end to end before ``blend auto`` is merged.
+    The leaderboard is ``blend score``'s, each blend entry it lists is written by its own
+    command (entries without one are skipped), the pick is the top entry, and the "estimate"
+    is that same, unnested, CV score. Only for running the pipeline end to end.
     """
     blends = run.out / "blends"
-    logs = [_invoke(["score", *run.common(), "-o", run.out / "leaderboard.csv"])]
+    extra = ["--repeats", run.repeats] if run.repeats else []
+    logs = [_invoke(["score", *run.common(), *extra, "-o", run.out / "leaderboard.csv"])]
     board = pd.read_csv(run.out / "leaderboard.csv")
+    column = "score" if "score" in board.columns else board.columns[-1]
     kind = run.meta["kind"]
-    commands = {
-        "average": ["average", "--kind", "arithmetic"],
-        "geometric": ["average", "--kind", "geometric"],
-        "select": ["select"], "caruana": ["caruana"], "weights": ["weights"],
+    plain = {  # blends that learn nothing: no OOF files needed
+        "average": ["average", "--kind", "arithmetic"], "geometric": ["average", "--kind", "geometric"],
+        "logit": ["average", "--kind", "logit"], "rank-average": ["rank-average"],
+    }
+    learning = {
+        "select": ["select"], "caruana": ["caruana"], "caruana+cal": ["caruana", "--calibrate"],
+        "hill-climb": ["hill-climb"], "weights": ["weights"],
         "stack-logreg": ["stack", "--meta", "logreg"], "stack-ridge": ["stack", "--meta", "ridge"],
     }
-    learning = {"select", "caruana", "weights", "stack-logreg", "stack-ridge"}
     files = sorted((run.work / "submissions").glob("*.csv"))
-    for name in board["name"]:
-        if name in commands:
-            options = run.common() if name in learning else [*map(str, files), "--task", kind]
-            logs.append(_invoke([*commands[name], *options, "-o", blends / f"{name}.csv"]))
-    metric = board.columns[-1]
-    oof_best = _best_single_by_oof(run)
-    shutil.copy(run.work / "submissions" / f"{oof_best[0]}.csv", blends / "best.csv")
     for path in files:
         shutil.copy(path, blends / path.name)
+    for name in board["name"]:
+        if name in plain:
+            logs.append(_invoke([*plain[name], *map(str, files), "--task", kind, "-o", blends / f"{name}.csv"]))
+        elif name in learning:
+            logs.append(_invoke([*learning[name], *run.common(), "-o", blends / f"{name}.csv"]))
+    board = board[[(blends / f"{name}.csv").exists() for name in board["name"]]]
+    oof_best = _best_single_by_oof(run)
     top = board.iloc[0]
     shutil.copy(blends / f"{top['name']}.csv", run.out / "pick.csv")
-    metric_name = run.metric or _default_metric(kind)
+
+    def number(value):
+        return None if pd.isna(value) else float(value)
+
     report = {
-        "fallback": True, "metric": metric_name,
+        "fallback": True, "metric": run.metric or _default_metric(kind),
         "pick": {"name": str(top["name"]), "type": str(top["type"])},
-        "reason": "FALLBACK: top of blend score's leaderboard (blend auto not available)",
-        "estimate": {"mean": float(top[metric]), "se": None},
+        "reason": "FALLBACK: the top of blend score's leaderboard (not blend auto's rule)",
+        "estimate": {"mean": float(top[column]), "se": number(top.get("se"))},
         "best_single": {"name": oof_best[0], "oof": oof_best[1]},
-        "leaderboard": [{"name": str(r["name"]), "type": str(r["type"]), "mean": float(r[metric]), "se": None,
-                         "wins": None, "folds": None} for _, r in board.iterrows()],
+        "leaderboard": [{"name": str(r["name"]), "type": str(r["type"]), "mean": float(r[column]),
+                         "se": number(r.get("se")), "gain": number(r.get("gain")), "gain_se": number(r.get("gain_se")),
+                         "wins": number(r.get("wins")), "folds": number(r.get("folds"))} for _, r in board.iterrows()],
     }
     (run.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     return "\n".join(logs)
@@ -449,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fallback", action="store_true",
                         help="use the existing commands instead of blend auto (automatic when auto is missing)")
     parser.add_argument("--generate-only", action="store_true", help="only build the cached folders")
+    parser.add_argument("--rescore", action="store_true",
+                        help="do not run blend: score and summarise the auto/ outputs an earlier run left in each folder")
     parser.add_argument("--root", type=Path, default=ROOT, help="cache folder [default: benchmarks/_data]")
     args = parser.parse_args(argv)
     import warnings
@@ -459,7 +478,9 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(s) for s in args.seeds.split(",") if s]
     models = [m for m in args.models.split(",") if m] if args.models else None
     fallback = args.fallback or not auto_available()
-    if fallback and not args.fallback:
+    if args.rescore:
+        fallback = False  # each folder's report says whether it came from the fallback
+    if fallback and not args.fallback and not args.rescore:
         print("!! FALLBACK: this checkout's blend has no `auto` command. Entries are fitted with blend score/"
               "caruana/weights/average/select/stack and the pick is the top of blend score's leaderboard,\n"
               "!! which is NOT auto's rule and has no nested estimate. Merge blend auto and rerun for real numbers.",
@@ -474,18 +495,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"datasets ready in {generation:.0f} s", file=sys.stderr)
     if args.generate_only:
         return 0
+    args.root.mkdir(parents=True, exist_ok=True)
     all_rows, losses, auto_seconds = [], {}, 0.0
     for (name, seed), meta in metas.items():
-        run = run_auto(Run(args.root / name / f"seed{seed}", meta, seed, metric=args.metric, repeats=args.repeats,
-                           fallback=fallback))
+        run = Run(args.root / name / f"seed{seed}", meta, seed, metric=args.metric, repeats=args.repeats, fallback=fallback)
+        run = load_run(run) if args.rescore else run_auto(run)
         auto_seconds += run.seconds
         rows, run_losses = score_run(run)
         all_rows.extend(rows)
+        pd.DataFrame(all_rows).to_csv(args.root / "results.csv", index=False)  # partial results survive an interrupt
         losses.setdefault(name, []).append(run_losses)
         pick = rows[-1]
         print(f"{name} seed {seed}: pick {pick['pick_name']} test {pick['test']:.4f}, best single {pick['best_single']} "
               f"test {pick['best_single_test']:.4f} ({run.seconds:.1f} s)", file=sys.stderr)
     results = pd.DataFrame(all_rows)
+    fallback = fallback or bool(results["fallback"].any())
     bootstrap = {}
     for name, runs in losses.items():
         group = results[(results["dataset"] == name) & (results["type"] == "pick")]
