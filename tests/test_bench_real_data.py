@@ -133,20 +133,31 @@ def test_summary_orients_gains_and_counts_ties():
                      "pick_name": "weights", "is_best_single": False, "is_pick": True, "cv_mean": 1.0})
         rows.append({"dataset": "r", "kind": "regression", "metric": "rmse", "seed": seed, "type": "model",
                      "entry": "a", "test": best})
-    # auc (higher is better): the pick is the best single file itself, every seed: a tie.
+    # auc (higher is better): the pick is the best single file itself in seeds 1 and 2 (a tie there)
+    # and a blend that loses 0.03 AUC in seed 0.
     for seed in range(3):
+        pick, name = (0.77, "caruana") if seed == 0 else (0.8, "a")
         rows.append({"dataset": "b", "kind": "binary", "metric": "auc", "seed": seed, "n_train": 9, "n_test": 3,
-                     "type": "pick", "entry": "(pick)", "test": 0.8, "best_single_test": 0.8, "best_single": "a",
-                     "pick_name": "a", "is_best_single": True, "is_pick": True, "cv_mean": 0.8})
+                     "type": "pick", "entry": "(pick)", "test": pick, "best_single_test": 0.8, "best_single": "a",
+                     "pick_name": name, "is_best_single": name == "a", "is_pick": True, "cv_mean": 0.8})
         rows.append({"dataset": "b", "kind": "binary", "metric": "auc", "seed": seed, "type": "model", "entry": "a",
                      "test": 0.8})
-    summary = bench.summarise(pd.DataFrame(rows), {"r": 0.01, "b": 0.0}).set_index("dataset")
+    # A dataset whose pick is the best single file in every seed: a tie, not a win.
+    for seed in range(3):
+        rows.append({"dataset": "t", "kind": "binary", "metric": "logloss", "seed": seed, "n_train": 9, "n_test": 3,
+                     "type": "pick", "entry": "(pick)", "test": 0.3, "best_single_test": 0.3, "best_single": "a",
+                     "pick_name": "a", "is_best_single": True, "is_pick": True, "cv_mean": 0.3})
+        rows.append({"dataset": "t", "kind": "binary", "metric": "logloss", "seed": seed, "type": "model",
+                     "entry": "a", "test": 0.3})
+    summary = bench.summarise(pd.DataFrame(rows), {"r": 0.01, "b": 0.0, "t": 0.0}).set_index("dataset")
     assert summary.loc["r", "gain"] == pytest.approx(0.2 / 3)
     assert summary.loc["r", "se_seeds"] == pytest.approx(np.std([0.1, 0.1, 0.0], ddof=1) / np.sqrt(3))
     assert summary.loc["r", "noise"] == pytest.approx(summary.loc["r", "se_seeds"])  # larger than the bootstrap's 0.01
-    assert bool(summary.loc["r", "beats"]) and not bool(summary.loc["b", "beats"])
-    assert summary.loc["b", "gain"] == 0.0 and summary.loc["b", "z"] == 0.0
-    assert summary.loc["b", "pick_is_single"] == 3
+    assert bool(summary.loc["r", "beats"]) and not bool(summary.loc["b", "beats"]) and not bool(summary.loc["t", "beats"])
+    assert summary.loc["b", "gain"] == pytest.approx(-0.01)  # a lower AUC is a loss
+    assert summary.loc["b", "z"] == pytest.approx(-0.01 / (np.std([-0.03, 0, 0], ddof=1) / np.sqrt(3)))
+    assert summary.loc["b", "pick_is_single"] == 2 and summary.loc["b", "pick"] == "caruana/a"
+    assert summary.loc["t", "gain"] == 0.0 and summary.loc["t", "z"] == 0.0
 
 
 def test_paired_bootstrap_of_identical_predictions_has_no_noise():
