@@ -227,7 +227,7 @@ def make_models(kind: str, seed: int) -> dict[str, object]:
             "hgb": ensemble.HistGradientBoostingRegressor(max_iter=150, learning_rate=0.05, random_state=seed),
             "xgb": XGBRegressor(**boost),
             "svr": standard_target(svm.SVR(C=1.0)),
-            "mlp": standard_target(neural_network.MLPRegressor((64,), alpha=1e-2, max_iter=1000, random_state=seed)),
+            "mlp": standard_target(neural_network.MLPRegressor(hidden_layer_sizes=(64,), alpha=1e-2, max_iter=1000, random_state=seed)),
         }
     return {
         "logreg": scaled(linear_model.LogisticRegression(C=1.0, max_iter=2000)),
@@ -242,7 +242,7 @@ def make_models(kind: str, seed: int) -> dict[str, object]:
         "svc": scaled(svm.SVC(C=1.0, probability=True, random_state=seed)),
         "gnb": naive_bayes.GaussianNB(),
         "lda": discriminant_analysis.LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
-        "mlp": scaled(neural_network.MLPClassifier((64,), alpha=1e-2, max_iter=500, early_stopping=True,
+        "mlp": scaled(neural_network.MLPClassifier(hidden_layer_sizes=(64,), alpha=1e-2, max_iter=500, early_stopping=True,
                                                    validation_fraction=0.15, n_iter_no_change=20, random_state=seed)),
     }
 
