@@ -287,16 +287,21 @@ def oof_predictions(model, X_train, y_train, X_test, *, kind: str, folds: NDArra
     Returns ``(oof, test)``: (n_rows,) for regression, (n_rows, n_classes) for classes.
     """
     from sklearn.base import clone
+    from threadpoolctl import threadpool_limits
 
     width = () if kind == "regression" else (n_classes,)
     oof = np.full((len(y_train),) + width, np.nan)
     test = np.zeros((X_test.shape[0],) + width)
     n_folds = int(folds.max()) + 1
-    for fold in range(n_folds):
-        held_out = folds == fold
-        fitted = clone(model).fit(X_train[~held_out], y_train[~held_out])
-        oof[held_out] = _predict(fitted, X_train[held_out], kind, n_classes)
-        test += _predict(fitted, X_test, kind, n_classes) / n_folds
+    # One thread each (OpenMP in HistGradientBoosting, BLAS): the machine is shared, and
+    # oversubscribed OpenMP threads spin and slow every fit many times over.
+    with warnings.catch_warnings(), threadpool_limits(1):
+        warnings.simplefilter("ignore")  # convergence and small-fold chatter
+        for fold in range(n_folds):
+            held_out = folds == fold
+            fitted = clone(model).fit(X_train[~held_out], y_train[~held_out])
+            oof[held_out] = _predict(fitted, X_train[held_out], kind, n_classes)
+            test += _predict(fitted, X_test, kind, n_classes) / n_folds
     return oof, test
 
 
@@ -331,8 +336,6 @@ def generate(data: Dataset, seed: int, folder: Path, *, models: list[str] | None
     ``models`` picks a subset of :func:`make_models` by name (all by default). Test predictions
     average the 5 fold models. ``meta.json`` is written last, so a folder with it is complete.
     """
-    from threadpoolctl import threadpool_limits
-
     folder = Path(folder)
     zoo = make_models(data.kind, seed)
     if models is not None:
@@ -353,11 +356,7 @@ def generate(data: Dataset, seed: int, folder: Path, *, models: list[str] | None
     seconds = {}
     for name, model in zoo.items():
         started = time.perf_counter()
-        # One thread each (OpenMP in HistGradientBoosting, BLAS): the machine is shared, and
-        # oversubscribed OpenMP threads spin and slow every fit many times over.
-        with warnings.catch_warnings(), threadpool_limits(1):
-            warnings.simplefilter("ignore")  # convergence and small-fold chatter
-            oof, test = oof_predictions(model, X_train, y_train, X_test, kind=data.kind, folds=folds, n_classes=n_classes)
+        oof, test = oof_predictions(model, X_train, y_train, X_test, kind=data.kind, folds=folds, n_classes=n_classes)
         _write(_frame(train_ids, oof, data), work / "submissions" / "oof" / f"{name}.csv")
         _write(_frame(test_ids, test, data), work / "submissions" / f"{name}.csv")
         seconds[name] = round(time.perf_counter() - started, 3)

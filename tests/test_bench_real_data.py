@@ -195,3 +195,28 @@ def test_benchmark_runs_end_to_end(tmp_path, capsys, fallback):
     assert bool(report.get("fallback")) == fallback
     # Every leaderboard entry was scored on the test rows, from the file blend wrote for it.
     assert sorted(results[results["type"] != "pick"]["entry"]) == sorted(e["name"] for e in report["leaderboard"])
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+def test_every_model_of_the_zoo_makes_oof_predictions(real_datasets, kind):
+    """All eleven models of each kind fit on four folds and predict the fifth: probabilities in
+    [0, 1] summing to 1 per row, or finite values; at least ten diverse models."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 4))
+    signal = X[:, 0] + 0.5 * X[:, 1]
+    y = {"binary": (signal > 0).astype(int), "multiclass": np.digitize(signal, [-0.7, 0.7]),
+         "regression": 10 * signal + rng.normal(size=100)}[kind]
+    zoo = real_datasets.make_models(kind, 0)
+    assert len(zoo) >= 10
+    folds = real_datasets.fold_of(y, kind, 0, folds=2)  # two fits per model keep this quick
+    n_classes = {"binary": 2, "multiclass": 3, "regression": 0}[kind]
+    for name, model in zoo.items():
+        oof, test = real_datasets.oof_predictions(model, X[:80], y[:80], X[80:], kind=kind, folds=folds[:80],
+                                                  n_classes=n_classes)
+        assert np.all(np.isfinite(oof)) and np.all(np.isfinite(test)), name
+        if kind != "regression":
+            assert oof.shape == (80, n_classes) and test.shape == (20, n_classes), name
+            np.testing.assert_allclose(oof.sum(axis=1), 1.0, atol=1e-9, err_msg=name)
+            assert np.all((oof >= 0) & (oof <= 1)), name
+        else:
+            assert oof.shape == (80,) and test.shape == (20,), name
