@@ -125,7 +125,8 @@ def _autompg() -> Dataset:
     from mlxtend.data import autompg_data
 
     X, y = autompg_data()
-    return Dataset("autompg", "mlxtend", "regression", "mpg", X.astype(float), y.astype(float),
+    X = X[:, :7].astype(float)  # the eighth column, the car's name, loads as NaN
+    return Dataset("autompg", "mlxtend", "regression", "mpg", X, y.astype(float),
                    note="Auto MPG: fuel consumption from engine and car features")
 
 
@@ -187,7 +188,10 @@ def load(name: str) -> Dataset:
     """The dataset called ``name`` (a key of :data:`DATASETS`)."""
     if name not in DATASETS:
         raise KeyError(f"unknown dataset {name!r}; expected one of {', '.join(DATASETS)}")
-    return DATASETS[name]()
+    data = DATASETS[name]()
+    if not (np.all(np.isfinite(data.X)) and np.all(np.isfinite(np.asarray(data.y, dtype=float)))):
+        raise ValueError(f"{name}: features or target hold NaN or inf")
+    return data
 
 
 # ---------------------------------------------------------------------------------------

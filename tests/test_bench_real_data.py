@@ -197,6 +197,12 @@ def test_benchmark_runs_end_to_end(tmp_path, capsys, fallback):
     assert sorted(results[results["type"] != "pick"]["entry"]) == sorted(e["name"] for e in report["leaderboard"])
 
 
+@pytest.mark.parametrize("name", ["autompg", "star98", "anes96"])
+def test_datasets_load_offline_and_finite(real_datasets, name):
+    data = real_datasets.load(name)
+    assert data.n_rows >= 200 and np.all(np.isfinite(data.X))
+
+
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
 def test_every_model_of_the_zoo_makes_oof_predictions(real_datasets, kind):
     """All eleven models of each kind fit on four folds and predict the fifth: probabilities in
