@@ -198,7 +198,7 @@ def test_benchmark_runs_end_to_end(tmp_path, capsys, fallback):
 
 
 @pytest.mark.parametrize("name", ["autompg", "star98", "anes96"])
-def test_datasets_load_offline_and_finite(real_datasets, name):
+def test_datasets_load_and_are_finite(real_datasets, name):
     data = real_datasets.load(name)
     assert data.n_rows >= 200 and np.all(np.isfinite(data.X))
 
