@@ -451,6 +451,38 @@ def print_summary(summary: pd.DataFrame) -> dict:
             "target_share_met": bool(target_share), "target_noise_met": target_noise}
 
 
+def compare_rules(results: pd.DataFrame) -> pd.DataFrame:
+    """Other pick rules replayed from the raw results, against the same best single file by OOF.
+
+    Per dataset and seed each rule names one leaderboard entry from its CV scores alone, and
+    its test score is compared with the best single file's; the gains are averaged over the
+    seeds. Rules: ``auto`` (the pick), ``top-cv`` (the best CV mean, file or blend),
+    ``top-blend`` (the best CV mean among blends), ``best-single`` (gain 0 by definition).
+    """
+    rows = []
+    for (dataset, seed), group in results.groupby(["dataset", "seed"], sort=False):
+        pick = group[group["type"] == "pick"].iloc[0]
+        metric = pick["metric"]
+        sign = -1.0 if greater_is_better(metric) else 1.0
+        entries = group[(group["type"] != "pick") & group["cv_mean"].notna()].copy()
+        entries["key"] = sign * pd.to_numeric(entries["cv_mean"])
+        blends = entries[entries["type"] == "blend"]
+        chosen = {"auto": pick["test"], "top-cv": entries.loc[entries["key"].idxmin(), "test"],
+                  "top-blend": blends.loc[blends["key"].idxmin(), "test"] if len(blends) else pick["best_single_test"],
+                  "best-single": pick["best_single_test"]}
+        for rule, test in chosen.items():
+            rows.append({"rule": rule, "dataset": dataset, "seed": seed, "gain": sign * (pick["best_single_test"] - test)})
+    per_dataset = pd.DataFrame(rows).groupby(["rule", "dataset"], sort=False)["gain"].agg(["mean", "std", "count"])
+    per_dataset["z"] = per_dataset["mean"] / (per_dataset["std"] / np.sqrt(per_dataset["count"]))
+    per_dataset.loc[per_dataset["mean"] == 0, "z"] = 0.0
+    table = []
+    for rule, group in per_dataset.groupby(level="rule", sort=False):
+        table.append({"rule": rule, "beats": int((group["mean"] > 0).sum()), "ties": int((group["mean"] == 0).sum()),
+                      "losses": int((group["mean"] < 0).sum()), "datasets": len(group),
+                      "worst_z_seeds": float(group["z"].replace([np.inf, -np.inf], np.nan).min())})
+    return pd.DataFrame(table)
+
+
 # ---------------------------------------------------------------------------------------
 
 
@@ -524,6 +556,10 @@ def main(argv: list[str] | None = None) -> int:
     for _, row in summary.iterrows():
         print_dataset(results, row)
     verdict = print_summary(summary)
+    rules = compare_rules(results)
+    print("\nother rules replayed from the same results (gain per dataset = mean over seeds; z uses the se over seeds only):")
+    print_table(["rule", "beats", "ties", "losses", "datasets", "worst z"],
+                [[r["rule"], r["beats"], r["ties"], r["losses"], r["datasets"], r["worst_z_seeds"]] for _, r in rules.iterrows()])
     args.root.mkdir(parents=True, exist_ok=True)
     results.to_csv(args.root / "results.csv", index=False)
     summary.to_csv(args.root / "summary.csv", index=False)

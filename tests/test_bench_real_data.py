@@ -226,3 +226,19 @@ def test_every_model_of_the_zoo_makes_oof_predictions(real_datasets, kind):
             assert np.all((oof >= 0) & (oof <= 1)), name
         else:
             assert oof.shape == (80,) and test.shape == (20,), name
+
+
+def test_other_rules_are_replayed_from_the_cv_scores():
+    bench = _module("bench_real_data")
+    base = {"dataset": "r", "kind": "regression", "metric": "rmse", "seed": 0}
+    rows = [
+        {**base, "type": "pick", "entry": "(pick)", "test": 1.05, "best_single_test": 1.1, "cv_mean": 1.0},
+        {**base, "type": "model", "entry": "a", "cv_mean": 1.02, "test": 1.1},
+        {**base, "type": "model", "entry": "b", "cv_mean": 0.99, "test": 1.2},  # top by CV, worse on test
+        {**base, "type": "blend", "entry": "w", "cv_mean": 1.0, "test": 0.9},
+        {**base, "type": "blend", "entry": "s", "cv_mean": 1.5, "test": 0.5},
+    ]
+    rules = bench.compare_rules(pd.DataFrame(rows)).set_index("rule")
+    assert rules.loc["auto", "beats"] == 1 and rules.loc["best-single", "ties"] == 1
+    assert rules.loc["top-cv", "losses"] == 1  # b: 1.2 against 1.1
+    assert rules.loc["top-blend", "beats"] == 1  # w: 0.9 against 1.1
