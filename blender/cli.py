@@ -30,6 +30,8 @@ app = typer.Typer(
 )
 
 DEFAULT_GLOB = "submissions/*.csv"
+# blend auto's default: a blend must gain this many standard errors (kept in sync with blender.auto).
+THRESHOLD = 1.0
 
 
 class Task(str, Enum):
@@ -951,6 +953,7 @@ def auto_command(
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard with the pick marked (PNG).")] = None,
     report_path: Annotated[Optional[Path], typer.Option("--report", help="Also write the leaderboard, the pick and the estimate as JSON.")] = None,
     blends_dir: Annotated[Optional[Path], typer.Option("--blends-dir", help="Also write every entry's test blend there, as ENTRY.csv.")] = None,
+    threshold: Annotated[float, typer.Option("--threshold", help="How many standard errors a blend must gain over the best single file to be picked.")] = THRESHOLD,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
     seed: SeedOption = 0,
@@ -984,6 +987,8 @@ def auto_command(
     if blends_dir is not None and blends_dir.exists() and not blends_dir.is_dir():
         raise BlendInputError(f"--blends-dir {blends_dir} is a file; name a folder.")
     _check_cv(cv, repeats or 1)
+    if not threshold >= 0:
+        raise BlendInputError(f"--threshold {threshold:g}: give 0 or more standard errors.")
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="auto")
     train, test, y, chosen_metric = learning.train, learning.test, learning.y, learning.metric
     if repeats is None:
@@ -993,10 +998,11 @@ def auto_command(
     say(f"1/3 leaderboard: {train.n_models} files and {len(methods)} blend methods on {repeats}x{cv}-fold CV ...")
     board = leaderboard(train.values, y, kind=train.kind, metric=chosen_metric, names=train.names, folds=cv,
                         repeats=repeats, random_state=seed, methods=methods, progress=say)
-    pick = choose(board)
+    pick = choose(board, threshold=threshold)
     say(f"2/3 nested estimate: the whole choice again inside {cv} outer folds ...")
     estimate = nested_estimate(train.values, y, kind=train.kind, metric=chosen_metric, names=train.names, folds=cv,
-                               repeats=repeats, random_state=seed, methods=methods, progress=say)
+                               repeats=repeats, random_state=seed, methods=methods, threshold=threshold,
+                               progress=say)
     say(f"3/3 fitting {pick.name} on all {train.n_samples:,} OOF rows and applying it to the test files")
     fitted = fit_pick(pick, train.values, y, names=train.names, kind=train.kind, metric=chosen_metric, random_state=seed)
 

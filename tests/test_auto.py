@@ -58,10 +58,12 @@ def test_a_truly_better_blend_is_picked():
 
 
 def test_on_pure_noise_the_best_single_file_is_picked():
+    # By AUC no blend of files unrelated to the truth is truly better than one of them. (By log
+    # loss the mean of noise files is: it shrinks towards 0.5, and auto rightly says so.)
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 200)
     values = rng.uniform(0.3, 0.7, size=(5, 200, 1))
-    board = leaderboard(values, y, kind="binary", metric="logloss", names=list("abcde"), folds=5, repeats=2)
+    board = leaderboard(values, y, kind="binary", metric="auc", names=list("abcde"), folds=5, repeats=2)
     pick = choose(board)
     assert (pick.name, pick.type) == (board.best_single, "model")
 
@@ -122,3 +124,9 @@ def test_fit_pick_of_a_file_is_that_file():
 
     fitted = fit_pick(Pick("b", "model", ""), values, y, names=["a", "b"], kind="regression", metric="rmse")
     np.testing.assert_array_equal(fitted.apply(values), values[1])
+
+
+def test_the_cli_default_threshold_is_the_rules():
+    from blender import auto, cli
+
+    assert cli.THRESHOLD == auto.THRESHOLD
