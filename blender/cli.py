@@ -31,7 +31,7 @@ app = typer.Typer(
 
 DEFAULT_GLOB = "submissions/*.csv"
 # blend auto's default: a blend must gain this many standard errors (kept in sync with blender.auto).
-THRESHOLD = 1.0
+THRESHOLD = 0.5
 
 
 class Task(str, Enum):

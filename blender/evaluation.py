@@ -14,9 +14,12 @@ scored the same way:
   (2003) correction for the overlap of training sets across folds:
   ``sd * sqrt(1 / n_scores + 1 / (K - 1))``; the same formula on the per-fold differences
   from the best single file says whether an entry beats it by more than noise;
-- that best single file is chosen like a blend is fitted, on each fold's training rows: the
-  file best on all OOF rows was chosen with the held-out rows too, and its flattered fold
-  scores would hold every blend to a winner's curse.
+- the best single file is the one with the best score on all OOF rows, the one a user would
+  submit. Its fold scores are a little flattered by that choice, which makes the comparison
+  cautious. Choosing it inside each fold instead was tried and rejected: on files of pure
+  noise, a file chosen on a fold's training rows scores *below* chance on its held-out rows
+  (the two parts of a fixed set of rows pull in opposite directions), so every blend seemed to
+  beat it (README, "How the pick rule was chosen").
 """
 
 from __future__ import annotations
@@ -41,12 +44,10 @@ class Entry:
     mean, se : float
         The mean fold score and its corrected standard error.
     gain, gain_se : float
-        The mean per-fold improvement over picking the best single file (positive is better, in
-        the metric's units) and its corrected standard error. In each fold the file is picked by
-        its score on the fold's training rows, as a blend is fitted on them
-        (:func:`best_file_fold_scores`).
+        The mean per-fold improvement over the best single file (positive is better, in the
+        metric's units) and its corrected standard error.
     wins : int
-        Folds in which the entry beats that file.
+        Folds in which the entry beats the best single file.
     complexity : int
         0 for a single file; the registry's complexity for a blend.
     oof : float
@@ -129,19 +130,6 @@ def model_fold_scores(values: NDArray, y: NDArray, splits, *, kind, metric) -> N
     ])
 
 
-def best_file_fold_scores(values: NDArray, y: NDArray, splits, per_model: NDArray, *, kind, metric) -> NDArray[np.float64]:
-    """Each fold's score of the file that scores best on that fold's *training* rows.
-
-    This is "pick the best file by its OOF score" done honestly: the file that is best on all
-    OOF rows was chosen with the held-out rows too, so its fold scores are flattered by the
-    choice (most when several files are close), and a blend compared with them would be
-    judged against a winner's curse.
-    """
-    chosen = [layout.best_model(layout.model_scores(layout.take_rows(values, train_rows), y[train_rows], metric=metric,
-                                                    kind=kind), metric) for train_rows, _ in splits]
-    return per_model[chosen, np.arange(len(splits))]
-
-
 def corrected_se(scores: NDArray[np.float64], folds: int) -> float:
     """Standard error of the mean of CV fold scores, corrected for overlapping training sets.
 
@@ -218,7 +206,7 @@ def leaderboard(
     per_model = model_fold_scores(values, y, splits, kind=kind, metric=metric)
     overall = layout.model_scores(values, y, metric=metric, kind=kind)
     best = layout.best_model(overall, metric)
-    baseline = best_file_fold_scores(values, y, splits, per_model, kind=kind, metric=metric)
+    baseline = per_model[best]
 
     def entry(name, type_, scores, complexity, oof=float("nan")) -> Entry:
         difference = sign * (scores - baseline)

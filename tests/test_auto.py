@@ -20,8 +20,8 @@ def _board(*entries):
 
 
 def test_a_blend_within_noise_of_the_best_file_is_not_picked():
-    board = _board(_entry("caruana", "blend", 0.004, 0.005, 3), _entry("lr", "model", 0.0, 0.0, 0))
-    pick = choose(board)
+    board = _board(_entry("caruana", "blend", 0.002, 0.005, 3), _entry("lr", "model", 0.0, 0.0, 0))
+    pick = choose(board)  # 0.002 < 0.5 * 0.005
     assert (pick.name, pick.type) == ("lr", "model")
     assert "no blend beats the best single file lr" in pick.reason
 
@@ -37,6 +37,7 @@ def test_the_simpler_of_two_blends_it_cannot_tell_apart_is_picked():
 
 def test_the_threshold_is_in_standard_errors():
     board = _board(_entry("weights", "blend", 0.010, 0.004, 3), _entry("lr", "model", 0.0, 0.0, 0))
+    assert choose(board).name == "weights"  # the default, 0.5: 0.010 > 0.5 * 0.004
     assert choose(board, threshold=2.0).name == "weights"  # 0.010 > 2 * 0.004
     assert choose(board, threshold=3.0).name == "lr"  # 0.010 < 3 * 0.004
 
