@@ -258,8 +258,6 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
             f"{paths[0]}: class probabilities need one column per class, found only '{columns[0]}'; "
             "pass --task binary for one probability column."
         )
-    as_text = kind == "labels"
-
     files: list[_File] = []
     low, high = math.inf, -math.inf
     for position, path in enumerate(paths):
@@ -269,7 +267,7 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
         if position > 0 and sorted(found) != sorted(columns):
             _columns_differ(path, name, columns, found, paths[0])
         file = _File(path, f"f{position}", name, found)
-        _load(con, file, columns, as_text=as_text)
+        _load(con, file, columns, kind)
         file_low, file_high = _check_cells(con, file, columns, kind)
         low, high = min(low, file_low), max(high, file_high)
         files.append(file)
@@ -306,10 +304,11 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
                           names=[_model_name(p) for p in paths])
 
 
-def _load(con, file: _File, columns: list[str], *, as_text: bool) -> None:
+def _load(con, file: _File, columns: list[str], kind: str) -> None:
     """A table (CSV) or view (Parquet) ``rn, id, <columns in the first file's order>``."""
     import duckdb
 
+    as_text = kind == "labels"
     path = file.path
     value_type = "VARCHAR" if as_text else "DOUBLE"
     chosen = ", ".join(f"{_ident(c)}" for c in columns)
@@ -321,7 +320,7 @@ def _load(con, file: _File, columns: list[str], *, as_text: bool) -> None:
         try:
             row = con.execute(f"SELECT count(*), count(*) FILTER (WHERE id IS NULL OR id = '') FROM {file.table}").fetchone()
         except duckdb.ConversionException:
-            _non_numeric(con, file, columns, parquet=True)
+            _non_numeric(con, file, columns, kind, parquet=True)
             raise
     else:
         types = {file.id_column: "VARCHAR", **{c: value_type for c in file.columns}}
@@ -331,7 +330,7 @@ def _load(con, file: _File, columns: list[str], *, as_text: bool) -> None:
         try:
             con.execute(query)
         except duckdb.ConversionException:
-            _non_numeric(con, file, columns, parquet=False)
+            _non_numeric(con, file, columns, kind, parquet=False)
             raise
         except (duckdb.InvalidInputException, duckdb.IOException) as error:
             reason = str(error).strip().splitlines()[0]
@@ -354,7 +353,7 @@ def _csv_source(path: Path, header: list[str], types: dict[str, str]) -> str:
             f"escape = '\"', nullstr = '', compression = '{compression}', columns = {{{spec}}})")
 
 
-def _non_numeric(con, file: _File, columns: list[str], *, parquet: bool) -> None:
+def _non_numeric(con, file: _File, columns: list[str], kind: str, *, parquet: bool) -> None:
     """Raise the io wording for the first cell that is not a number."""
     if parquet:
         source = f"(SELECT file_row_number + 1 AS rn, * FROM read_parquet({_literal(file.path)}, file_row_number = true))"
@@ -370,7 +369,7 @@ def _non_numeric(con, file: _File, columns: list[str], *, parquet: bool) -> None
         if row:
             raise BlendInputError(
                 f"{file.path}: non-numeric text '{row[0]}' in column '{column}' at id {row[1]}; "
-                "predictions must be numbers."
+                + ("pass --task labels if these are class labels." if kind != "regression" else "predictions must be numbers.")
             )
 
 
