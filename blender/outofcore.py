@@ -222,6 +222,11 @@ def blend_out_of_core(
                 con.execute(f"SET threads = {int(threads)}")
             return _blend(con, paths, out, method=method, kind=kind, weights=weights, mean=mean, power=power,
                           id_column=id_column, say=say)
+        except duckdb.OutOfMemoryException:
+            raise BlendInputError(
+                f"--memory {memory_limit} is too small for these files (DuckDB ran out of its "
+                f"{_DUCKDB_SHARE:.0%} share even with spilling to disk); give more, e.g. --memory {2 * budget / 1e9:.3g}GB."
+            ) from None
         finally:
             con.close()
 
@@ -273,6 +278,9 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
         files.append(file)
         say(f"read {path} ({file.n_rows:,} rows)")
 
+    # Row numbers are taken: from here every order is an explicit ORDER BY, and DuckDB needs less
+    # memory (and may spill more) when it need not keep the insertion order.
+    con.execute("SET preserve_insertion_order = false")
     if method == "average":
         exponent = {"arithmetic": 1.0, "geometric": 0.0, "harmonic": -1.0}.get(mean, power)
         if exponent is None:
@@ -434,11 +442,11 @@ def _aggregate(con, files, columns, weights, aggregates, *, keep_range, value_co
     n = len(files)
     value_columns = value_columns or {c: _ident(c) for c in columns}
     chosen = ", ".join(f"{value_columns[c]} AS v{k}" for k, c in enumerate(columns))
-    parts = [
-        "count(*) AS n",
-        f"bit_count(bitstring_agg(f, 0, {max(n - 1, 1)})) AS n_files",
-        "max(rn) AS rn",
-    ]
+    # Which files an id came from: a 64-bit mask (fixed-size state, cheap to spill) up to 63 files.
+    files_seen = (
+        "bit_count(bit_or(CAST(1 AS BIGINT) << f))" if n <= 63 else f"bit_count(bitstring_agg(f, 0, {max(n - 1, 1)}))"
+    )
+    parts = ["count(*) AS n", f"{files_seen} AS n_files", "max(rn) AS rn"]
     for k, aggregate in enumerate(aggregates):
         parts.append(f"{aggregate.format(v=f'v{k}')} AS a{k}")
     if keep_range:

@@ -258,3 +258,25 @@ def test_a_repeated_id_is_found_when_another_file_lacks_it(write_csv, tmp_path):
         outofcore.blend_out_of_core([first, repeated, lacking], tmp_path / "out.csv", method="average")
     assert str(out_of_core.value) == str(in_memory.value)
     assert "b.csv: id 2 appears twice (rows 2 and 3)" in str(out_of_core.value)
+
+
+def test_more_than_63_files_use_the_wide_file_mask(write_csv, tmp_path):
+    """Past 63 files the files an id came from are a bit string, not a 64-bit mask."""
+    paths = [write_csv(f"m{j:02d}.csv", "id,target\n1,0.1\n2,0.2\n3,0.3\n") for j in range(70)]
+    outofcore.blend_out_of_core(paths, tmp_path / "out.csv", method="average")
+    assert (tmp_path / "out.csv").read_text() == "id,target\n1,0.1\n2,0.2\n3,0.3\n"
+    paths[40] = write_csv("m40.csv", "id,target\n1,0.1\n2,0.2\n2,0.2\n3,0.3\n")
+    paths[41] = write_csv("m41.csv", "id,target\n1,0.1\n3,0.3\n")
+    with pytest.raises(BlendInputError, match=r"m40\.csv: id 2 appears twice \(rows 2 and 3\)"):
+        outofcore.blend_out_of_core(paths, tmp_path / "out.csv", method="average")
+
+
+def test_a_budget_duckdb_cannot_work_in_is_a_user_error(three_files, tmp_path, monkeypatch):
+    import duckdb
+
+    def out_of_memory(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB")
+
+    monkeypatch.setattr(outofcore, "_blend", out_of_memory)
+    with pytest.raises(BlendInputError, match=r"^--memory 300MB is too small for these files .*e\.g\. --memory 0\.6GB\.$"):
+        outofcore.blend_out_of_core(three_files, tmp_path / "out.csv", method="average", memory_limit="300MB")
