@@ -65,6 +65,8 @@ _EXPANSION = {".csv": 1.5, ".gz": 4.5, ".parquet": 4.0}
 # DuckDB gets this share of the budget; the rest is the interpreter, numpy and DuckDB's own
 # allocations outside its buffer manager.
 _DUCKDB_SHARE = 0.75
+# Averages of up to this many files join them to the first by id; more are grouped by id.
+_MOST_JOINED = 64
 
 
 @dataclass(frozen=True)
@@ -291,19 +293,25 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
                 clip = True
             else:
                 raise BlendInputError(f"the {mean} mean needs positive values; use the arithmetic or rank average.")
-        values = [_average_terms(c, float(exponent), clip) for c in columns]
-        _aggregate(con, files, columns, weights, values, keep_range=True)
+        term = _average_term(float(exponent), clip)
+        if len(files) <= _MOST_JOINED:
+            _join(con, files, columns, weights, term, keep_range=True)
+        else:
+            _aggregate(con, files, columns, weights, [f"sum(w * {term})"] * len(columns), keep_range=True)
         select = _average_select(columns, float(exponent), kind)
     elif method == "rank-average":
         for file in files:
             _rank(con, file, columns)
         ranks = {c: f'"r_{c}"' for c in columns}
-        _aggregate(con, files, columns, weights, ["sum(w * {v})"] * len(columns), keep_range=False, value_columns=ranks)
+        if len(files) <= _MOST_JOINED:
+            _join(con, files, columns, weights, "{v}", keep_range=False, value_columns=ranks)
+        else:
+            _aggregate(con, files, columns, weights, ["sum(w * {v})"] * len(columns), keep_range=False, value_columns=ranks)
         select = _rank_select(con, columns)
     else:
         _aggregate(con, files, columns, weights, [], keep_range=False)
         select = _vote(con, files, columns, weights, kind)
-    _check_ids(con, files)
+    _check_ids(con, files, joined=method != "vote" and len(files) <= _MOST_JOINED)
     say(f"blended {len(files)} files ({files[0].n_rows:,} rows) with {method}")
 
     _write(con, select, out, first_id, columns)
@@ -456,16 +464,37 @@ def _aggregate(con, files, columns, weights, aggregates, *, keep_range, value_co
     con.execute(f"CREATE TABLE blend AS SELECT id, {', '.join(parts)} FROM ({long}) GROUP BY id")
 
 
-def _average_terms(column: str, exponent: float, clip: bool) -> str:
-    k = "{v}"
-    value = f"greatest({k}, 1e-15)" if clip else k
+def _average_term(exponent: float, clip: bool) -> str:
+    """The power-mean transform of one value ``{v}``: itself, its log, or its power."""
+    value = "greatest({v}, 1e-15)" if clip else "{v}"
     if exponent == 1.0:
-        term = k
-    elif exponent == 0.0:
-        term = f"ln({value})"
-    else:
-        term = f"pow({value}, {exponent!r})"
-    return f"sum(w * {term})"
+        return "{v}"
+    if exponent == 0.0:
+        return f"ln({value})"
+    return f"pow({value}, {exponent!r})"
+
+
+def _join(con, files, columns, weights, term, *, keep_range, value_columns=None) -> None:
+    """``CREATE TABLE blend`` like :func:`_aggregate`, from the first file's rows LEFT JOINed by id
+    to each other file (a hash join per file: faster than grouping every row by id). An id the
+    first file lacks is left out and one another file lacks gives a NULL, which
+    :func:`_check_ids` finds by the counts (``joined=True``)."""
+    n = len(files)
+    value_columns = value_columns or {c: _ident(c) for c in columns}
+    positive = [i for i in range(n) if weights[i] > 0]
+    parts = [f"{n} AS n", "1 + " + " + ".join(
+        [f"CAST(t{i}.{value_columns[columns[0]]} IS NOT NULL AS INTEGER)" for i in range(1, n)] or ["0"]
+    ) + " AS n_files", "t0.rn AS rn"]
+    for k, column in enumerate(columns):
+        values = [f"t{i}.{value_columns[column]}" for i in range(n)]
+        parts.append(" + ".join(f"{float(weights[i])!r} * {term.format(v=values[i])}" for i in positive) + f" AS a{k}")
+        if keep_range:
+            chosen = ", ".join(values[i] for i in positive)
+            parts += [f"least({chosen}) AS lo{k}", f"greatest({chosen}) AS hi{k}"]
+    joins = " ".join(
+        f"LEFT JOIN {file.source or file.table} t{i} ON t0.id = t{i}.id" for i, file in enumerate(files) if i > 0
+    )
+    con.execute(f"CREATE TABLE blend AS SELECT t0.id AS id, {', '.join(parts)} FROM {files[0].source or files[0].table} t0 {joins}")
 
 
 def _average_select(columns: list[str], exponent: float, kind: str) -> str:
@@ -540,10 +569,23 @@ def _vote(con, files, columns, weights, kind) -> str:
     return f"SELECT b.id, {outputs} FROM blend b JOIN winner w ON b.id = w.id ORDER BY b.rn"
 
 
-def _check_ids(con, files: list[_File]) -> None:
-    """Every id in every file once; else the io wording for the first file at fault."""
+def _check_ids(con, files: list[_File], *, joined: bool = False) -> None:
+    """Every id in every file once; else the io wording for the first file at fault.
+
+    Grouped by id, each id must come from every file once. Joined to the first file's rows,
+    each of them must find every file (``n_files``), there must be as many as it has (a
+    repeated id in another file adds rows) and its ids must be distinct; with every file as
+    long as the first, no file can then hold an id the first lacks.
+    """
     n = len(files)
     (bad,) = con.execute(f"SELECT count(*) FROM blend WHERE n <> {n} OR n_files <> {n} OR rn IS NULL").fetchone()
+    if not bad and joined:
+        first = files[0]
+        (rows,) = con.execute("SELECT count(*) FROM blend").fetchone()
+        bad = rows != first.n_rows or any(file.n_rows != first.n_rows for file in files)
+        if not bad:
+            (distinct,) = con.execute(f"SELECT count(DISTINCT id) FROM {first.table}").fetchone()
+            bad = distinct != first.n_rows
     if not bad:
         return
     first = files[0]

@@ -20,6 +20,14 @@ N_ROWS = 300
 WEIGHTS = [2.0, 1.0, 0.5, 0.0]
 
 
+@pytest.fixture(params=["join", "group"])
+def plan(request, monkeypatch):
+    """Averages of a few files join them by id; of many, group every row by id: test both."""
+    if request.param == "group":
+        monkeypatch.setattr(outofcore, "_MOST_JOINED", 0)
+    return request.param
+
+
 def _ids(n=N_ROWS):
     return np.array([f"{i:04d}" for i in range(n)])  # leading zeros: ids stay text
 
@@ -82,7 +90,7 @@ def _in_memory(paths):
 @pytest.mark.parametrize(
     "mean, power", [("arithmetic", None), ("geometric", None), ("harmonic", None), ("power", 2.0), ("power", -0.5)]
 )
-def test_binary_average_equals_the_in_memory_path(tmp_path, mean, power):
+def test_binary_average_equals_the_in_memory_path(tmp_path, mean, power, plan):
     paths = _binary_files(tmp_path)
     predictions, ids = _in_memory(paths)
     expected = average(predictions.values, kind=mean, power=power, weights=np.array(WEIGHTS))
@@ -95,7 +103,7 @@ def test_binary_average_equals_the_in_memory_path(tmp_path, mean, power):
     np.testing.assert_allclose(got["target"].to_numpy(), expected, rtol=0, atol=1e-12)
 
 
-def test_binary_rank_average_equals_the_in_memory_path(tmp_path):
+def test_binary_rank_average_equals_the_in_memory_path(tmp_path, plan):
     paths = _binary_files(tmp_path)
     predictions, ids = _in_memory(paths)
     expected = rank_average(predictions.values, weights=np.array(WEIGHTS))
@@ -119,7 +127,7 @@ def test_binary_vote_equals_the_in_memory_path(tmp_path, weights):
 
 
 @pytest.mark.parametrize("mean", ["arithmetic", "geometric", "harmonic"])
-def test_multiclass_average_matches_columns_by_name(tmp_path, mean):
+def test_multiclass_average_matches_columns_by_name(tmp_path, mean, plan):
     paths = _multiclass_files(tmp_path)
     predictions, ids = _in_memory(paths)
     weights = [1.0, 3.0, 0.5]
@@ -133,7 +141,7 @@ def test_multiclass_average_matches_columns_by_name(tmp_path, mean):
     np.testing.assert_allclose(got[["cat", "dog", "bird"]].to_numpy(), expected, rtol=0, atol=1e-12)
 
 
-def test_multiclass_rank_average_and_vote_equal_the_in_memory_path(tmp_path):
+def test_multiclass_rank_average_and_vote_equal_the_in_memory_path(tmp_path, plan):
     paths = _multiclass_files(tmp_path)
     predictions, ids = _in_memory(paths)
     weights = np.array([1.0, 1.0, 1.0])
@@ -203,6 +211,7 @@ def _good(write, name, rows):
 BAD_CASES = {
     "missing id": ("id,target\n1,0.5\n2,0.5\n", "ids of"),
     "extra id": ("id,target\n1,0.5\n2,0.5\n3,0.5\n4,0.5\n", "are not in"),
+    "another id": ("id,target\n1,0.5\n2,0.5\n4,0.5\n", "are not in"),
     "duplicated id": ("id,target\n1,0.5\n2,0.5\n2,0.6\n3,0.5\n", "appears twice"),
     "NaN cell": ("id,target\n1,0.5\n2,nan\n3,0.5\n", "NaN or empty cells"),
     "empty cell": ("id,target\n1,0.5\n2,\n3,0.5\n", "NaN or empty cells"),
@@ -214,7 +223,7 @@ BAD_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CASES))
-def test_bad_input_gives_the_same_one_line_error_as_io(write_csv, tmp_path, case):
+def test_bad_input_gives_the_same_one_line_error_as_io(write_csv, tmp_path, case, plan):
     text, fragment = BAD_CASES[case]
     first = write_csv("a.csv", "id,target\n3,0.1\n1,0.2\n2,0.3\n")
     bad = write_csv("b.csv", text)
@@ -247,7 +256,7 @@ def test_needs_out_of_core_estimates_from_file_sizes(tmp_path):
         outofcore.parse_memory("lots")
 
 
-def test_a_repeated_id_is_found_when_another_file_lacks_it(write_csv, tmp_path):
+def test_a_repeated_id_is_found_when_another_file_lacks_it(write_csv, tmp_path, plan):
     """Id 2 comes three times from three files, but twice from b and never from c."""
     first = write_csv("a.csv", "id,target\n1,0.1\n2,0.2\n3,0.3\n")
     repeated = write_csv("b.csv", "id,target\n1,0.1\n2,0.2\n2,0.2\n3,0.3\n")
@@ -280,3 +289,15 @@ def test_a_budget_duckdb_cannot_work_in_is_a_user_error(three_files, tmp_path, m
     monkeypatch.setattr(outofcore, "_blend", out_of_memory)
     with pytest.raises(BlendInputError, match=r"^--memory 300MB is too small for these files .*e\.g\. --memory 0\.6GB\.$"):
         outofcore.blend_out_of_core(three_files, tmp_path / "out.csv", method="average", memory_limit="300MB")
+
+
+def test_a_repeated_id_in_the_first_file_is_found_when_another_has_an_extra_one(write_csv, tmp_path, plan):
+    """Joined to the first file's rows, b matches both rows of id 2 and its extra id 4 finds none."""
+    first = write_csv("a.csv", "id,target\n1,0.1\n2,0.2\n2,0.2\n")
+    extra = write_csv("b.csv", "id,target\n1,0.1\n2,0.2\n4,0.3\n")
+    with pytest.raises(BlendInputError) as in_memory:
+        io.read_predictions([first, extra])
+    with pytest.raises(BlendInputError) as out_of_core:
+        outofcore.blend_out_of_core([first, extra], tmp_path / "out.csv", method="rank-average")
+    assert str(out_of_core.value) == str(in_memory.value)
+    assert "a.csv: id 2 appears twice (rows 2 and 3)" in str(out_of_core.value)
