@@ -22,10 +22,12 @@ How it runs
 Each CSV file is read once into a table of a temporary DuckDB database (Parquet files are
 scanned in place), with its row number (``rn``) and its id as text (``007`` stays ``007``).
 Every file is checked as :mod:`blender.io` checks it (one-line :class:`BlendInputError`
-messages naming the file, with the same wording); the ids are checked in the same
-``GROUP BY id`` that computes the blend: every id must come from every file exactly once.
-The output follows the first file's rows and is written to a temporary file beside ``out``,
-then renamed.
+messages naming the file, with the same wording). An average or rank average of up to 64 files
+LEFT JOINs every file to the first file's rows by id; more files, and every vote, are stacked
+and grouped by id. The ids are checked on that result (every row must find every file once,
+and the first file's ids must be distinct); when they fail, the file at fault is looked for
+file by file. The output follows the first file's rows and is written to a temporary file
+beside ``out``, then renamed.
 
 Weights are normalised to sum to 1; the arithmetic, geometric, harmonic and power means,
 the clipping of probabilities to 1e-15 before a log or a negative power, the renormalisation
