@@ -26,6 +26,12 @@ from blender import layout, metrics
 # faster than one pass over all candidates at once.
 _CHUNK_VALUES = 1 << 19
 
+# Binary AUC selection bounds every candidate from a histogram of this many buckets and sorts
+# only the candidates that can be the best (see _CandidateScorer.score), once the candidates
+# hold at least _BOUND_MIN_VALUES values; below that every candidate is sorted.
+_AUC_BUCKETS = 1 << 14
+_BOUND_MIN_VALUES = 1 << 20
+
 # Scores closer than this (relative) are a tie: the mean of three copies of a model is
 # not bit-for-bit the model, and rounding noise must not pick the members.
 _TOLERANCE = 1e-12
@@ -296,22 +302,106 @@ class _CandidateScorer:
         return np.zeros(self.members.shape[1:])
 
     def score(self, total: NDArray, size: int, candidates: NDArray) -> NDArray[np.float64]:
-        """Score of ``(total + members[j]) / (size + 1)`` for every j in ``candidates``."""
+        """Score of ``(total + members[j]) / (size + 1)`` for every j in ``candidates``.
+
+        Binary AUC on large inputs (at least ``_BOUND_MIN_VALUES`` candidate values, ``size``
+        at least 1) scores in two passes: a histogram of every candidate's ensemble over
+        ``_AUC_BUCKETS`` buckets bounds its AUC (pairs in different buckets are ordered by their
+        buckets; only pairs sharing one are unknown), and only the candidates whose upper
+        bound reaches the best lower bound are scored exactly. The others get their upper
+        bound, which is below the best score by more than the selection's tie tolerance, so
+        the selection is the exact one at a fraction of the sorts.
+        """
+        candidates = np.asarray(candidates)
+        if size == 0 and not total.any():
+            # Single models: scored once (caruana_select's model scores, then the first step).
+            if getattr(self, "_singles", None) is None:
+                self._singles = self._score_all(total, 0, np.arange(self.n_models))
+            return self._singles[candidates].copy()
+        return self._score_all(total, size, candidates)
+
+    def _score_all(self, total: NDArray, size: int, candidates: NDArray) -> NDArray[np.float64]:
         per_model = int(np.prod(self.members.shape[1:]))
         step = max(1, _CHUNK_VALUES // per_model)
         if self._buffer is None or self._buffer.shape[0] < min(step, len(candidates)):
             # Reused across iterations: fresh multi-megabyte arrays cost page faults.
             self._buffer = np.empty((min(step, self.n_models),) + self.members.shape[1:])
             self._scratch = np.empty_like(self._buffer) if self.metric == "auc" else None
+        bounded = (
+            self.metric == "auc" and self.kind == "binary" and size > 0 and len(candidates) > 1
+            and len(candidates) * per_model >= _BOUND_MIN_VALUES
+        )
+        # Log loss of (t + m) / (k + 1) is log(k + 1) - mean(log(t + m)): no division, and no clip
+        # when every member already lies inside the clip range.
+        log_size = np.log(size + 1.0) if self.metric == "logloss" and self._inside_clip() else None
         scores = np.empty(len(candidates))
+        lower = np.empty(len(candidates)) if bounded else None
         for start in range(0, len(candidates), step):
             chunk = candidates[start : start + step]
-            means = self._buffer[: len(chunk)]
+            means = self._candidate_means(total, size, chunk, divide=log_size is None)
+            if bounded:
+                lower[start : start + step], scores[start : start + step] = self._auc_bounds(means)
+            else:
+                scores[start : start + step] = self._score_means(means, self._scratch, log_size=log_size)
+        if bounded:
+            # Exact scores for every candidate that could be within the tie tolerance of the best.
+            contenders = np.flatnonzero(scores >= lower.max() - 4 * _TOLERANCE)
+            for start in range(0, len(contenders), step):
+                chunk = contenders[start : start + step]
+                means = self._candidate_means(total, size, candidates[chunk])
+                scores[chunk] = self._score_means(means, self._scratch)
+        return scores
+
+    def _candidate_means(self, total: NDArray, size: int, chunk: NDArray, *, divide: bool = True) -> NDArray[np.float64]:
+        """``(total + members[j]) / (size + 1)`` for j in ``chunk`` (undivided if not ``divide``), in the reused buffer."""
+        means = self._buffer[: len(chunk)]
+        if len(chunk) > 1 and chunk[-1] - chunk[0] == len(chunk) - 1 and np.all(np.diff(chunk) == 1):
+            # Consecutive models (every model is a candidate): one pass, no gather.
+            np.add(self.members[chunk[0] : chunk[-1] + 1], total, out=means)
+        else:
             np.take(self.members, chunk, axis=0, out=means)
             means += total
+        if divide:
             means /= size + 1
-            scores[start : start + step] = self._score_means(means, self._scratch)
-        return scores
+        return means
+
+    def _inside_clip(self) -> bool:
+        """Whether every member lies in [EPSILON, 1 - EPSILON], so that no mean needs clipping."""
+        if getattr(self, "_unclipped", None) is None:
+            self._unclipped = bool(self.members.min() >= metrics.EPSILON and self.members.max() <= 1 - metrics.EPSILON)
+        return self._unclipped
+
+    def _auc_bounds(self, means: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Lower and upper bounds of each row's binary AUC from a histogram of its values.
+
+        ``floor(value * scale)`` never decreases as the value grows, so a positive in a higher
+        bucket than a negative is ranked above it: those pairs are counted exactly, and the
+        pairs that share a bucket (ties included) lie between none and all of them counted.
+        """
+        buckets = _AUC_BUCKETS
+        if getattr(self, "_codes", None) is None or self._codes.shape[0] < means.shape[0]:
+            self._codes = np.empty(self._buffer.shape, dtype=np.intp)
+            self._negative = (~self.positives[0]).astype(np.intp)
+        top = float(means.max())
+        scale = (buckets - 1) / top if top > 0 else 0.0
+        codes = self._codes[: means.shape[0]]
+        np.multiply(means, scale, out=codes, casting="unsafe")  # truncation is the floor: means >= 0
+        codes <<= 1
+        codes |= self._negative  # bucket * 2 + (1 for a negative)
+        n_pos = int(self.positives[0].sum())
+        n_neg = self.positives[0].size - n_pos
+        lower = np.empty(means.shape[0])
+        upper = np.empty(means.shape[0])
+        for row in range(means.shape[0]):
+            counts = np.bincount(codes[row], minlength=2 * buckets).reshape(buckets, 2)
+            positives, negatives = counts[:, 0], counts[:, 1]
+            below = np.cumsum(negatives)
+            below -= negatives
+            sure = int(positives @ below)
+            unsure = int(positives @ negatives)
+            lower[row] = sure / (n_pos * n_neg)
+            upper[row] = (sure + unsure) / (n_pos * n_neg)
+        return lower, upper
 
     def score_total(self, total: NDArray, size: int) -> float:
         """Score of the ensemble whose members sum to ``total``."""
@@ -321,10 +411,18 @@ class _CandidateScorer:
         """Score of the weighted mean of all members."""
         return float(self._score_means(np.tensordot(weights, self.members, axes=1)[None])[0])
 
-    def _score_means(self, means: NDArray[np.float64], scratch: NDArray | None = None) -> NDArray[np.float64]:
-        """Scores of candidate ensembles, one per row of ``means`` (which it overwrites)."""
+    def _score_means(
+        self, means: NDArray[np.float64], scratch: NDArray | None = None, *, log_size: float | None = None
+    ) -> NDArray[np.float64]:
+        """Scores of candidate ensembles, one per row of ``means`` (which it overwrites).
+
+        With ``log_size`` (log loss only), ``means`` hold the undivided sums of members that need
+        no clipping, and the score is ``log_size - mean(log(sums))``.
+        """
         metric = self.metric
         if metric == "logloss":
+            if log_size is not None:
+                return log_size - np.log(means, out=means).mean(axis=1)
             np.clip(means, metrics.EPSILON, 1 - metrics.EPSILON, out=means)
             return -np.log(means, out=means).mean(axis=1)
         if metric == "rmse":
