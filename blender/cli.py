@@ -100,6 +100,12 @@ SeedOption = Annotated[int, typer.Option("--seed", help="Seed for the folds of t
 CvOption = Annotated[int, typer.Option("--cv", help="Folds over the OOF rows for the honest (cross-validated) scores.")]
 CalibrateOption = Annotated[bool, typer.Option("--calibrate", help="Temperature-scale each file's probabilities first (fitted on the OOF rows only).")]
 PlotOption = Annotated[Optional[Path], typer.Option("--plot", help="Also draw a chart (PNG, PDF or SVG).")]
+MemoryOption = Annotated[
+    Optional[str],
+    typer.Option("--memory", help="Memory budget, e.g. 2GB: files that would not fit are blended out of core on DuckDB. "
+                 "[default: out of core only when the files would need over half of this machine's memory]",
+                 show_default=False),
+]
 WeightsOut = Annotated[Optional[Path], typer.Option("--weights-out", help="Save the weights as JSON.")]
 
 
@@ -222,10 +228,40 @@ def _refuse_labels(predictions, command_name: str) -> None:
 # ---------------------------------------------------------------------------- commands on files alone
 
 
+def _out_of_core(files: list[str] | None, memory: str | None):
+    """The paths and memory budget when the files should be blended out of core, else None."""
+    from blender import io
+    from blender.outofcore import needs_out_of_core, parse_memory
+
+    paths = io.resolve_paths(files, default=DEFAULT_GLOB)
+    if memory is not None:
+        try:
+            budget = parse_memory(memory)
+        except ValueError:
+            raise BlendInputError(f"--memory {memory}: give a size such as 2GB, 512MB or 8GiB.") from None
+    else:
+        budget = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    return (paths, budget) if needs_out_of_core(paths, budget) else None
+
+
+def _blend_out_of_core(plan, out: Path, *, method: str, task, id_column, weights: str | None, **options) -> None:
+    from blender.outofcore import blend_out_of_core
+
+    paths, budget = plan
+    weight_values = None if weights is None else _weights(weights, len(paths))
+    say(f"the {len(paths)} files would not fit a {budget / 2**30:.1f} GiB budget: blending them out of core on DuckDB")
+    started = time.perf_counter()
+    result = blend_out_of_core(paths, out, method=method, kind=task.value if task else None, weights=weight_values,
+                               id_column=id_column, memory_limit=budget, progress=say, **options)
+    say(f"{method} of {len(paths)} files, {result.n_rows:,} rows, out of core ({time.perf_counter() - started:.1f} s)")
+    say(f"wrote {out}")
+
+
 @command("vote")
 def vote_command(
     files: Files = None,
     weights: WeightsOption = None,
+    memory: MemoryOption = None,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -248,6 +284,9 @@ def vote_command(
     from blender.voting import votes_as_output
 
     out = output_path(out, "vote")
+    plan = _out_of_core(files, memory)
+    if plan is not None:
+        return _blend_out_of_core(plan, out, method="vote", task=task, id_column=id_column, weights=weights)
     predictions = read(files, id_column, task)
     if predictions.kind == "regression":
         raise BlendInputError(
@@ -270,6 +309,7 @@ def average_command(
     power: Annotated[Optional[float], typer.Option("--power", "-p", help="Exponent for --kind power (2 squares, 0.5 roots).")] = None,
     weights: WeightsOption = None,
     calibrate: CalibrateOption = False,
+    memory: MemoryOption = None,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
     out: OutPath = None,
@@ -286,6 +326,8 @@ def average_command(
         blend average submissions/*.csv --kind geometric -o blends/geo.csv
 
         blend average submissions/*.csv --kind logit --calibrate
+
+        blend average huge/*.parquet --memory 2GB -o blends/average.parquet
     """
     from blender import io
     from blender.methods import calibrated, fit_mean
@@ -295,6 +337,12 @@ def average_command(
         raise BlendInputError(f"--power applies to --kind power only (got --kind {kind.value}); drop one of them.")
     if kind is Mean.power and power is None:
         raise BlendInputError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
+    plan = None if calibrate else _out_of_core(files, memory)
+    if plan is not None:
+        if kind is Mean.logit:
+            raise BlendInputError("--kind logit is not available out of core; use --kind geometric, or a larger --memory.")
+        return _blend_out_of_core(plan, out, method="average", task=task, id_column=id_column, weights=weights,
+                                  mean=kind.value, power=power)
     if calibrate:
         learning = read_learning(files, oof_dir, truth, id_column, task, None, command_name="average --calibrate")
         _refuse_uncalibratable(learning.test)
@@ -329,6 +377,7 @@ def rank_average_command(
             "or a folder holding NAME.csv for each file NAME.",
         ),
     ] = None,
+    memory: MemoryOption = None,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -349,6 +398,9 @@ def rank_average_command(
     from blender.rank import historical_rank_average
 
     out = output_path(out, "rank-average")
+    plan = None if history is not None else _out_of_core(files, memory)
+    if plan is not None:
+        return _blend_out_of_core(plan, out, method="rank-average", task=task, id_column=id_column, weights=weights)
     predictions = read(files, id_column, task)
     _refuse_labels(predictions, "rank-average")
     weight_values = _weights(weights, predictions.n_models)
