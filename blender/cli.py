@@ -249,12 +249,11 @@ def _blend_out_of_core(plan, out: Path, *, method: str, task, id_column, weights
 
     paths, budget = plan
     weight_values = None if weights is None else _weights(weights, len(paths))
-    say(f"the {len(paths)} files would not fit a {budget / 2**30:.1f} GiB budget: blending them out of core on DuckDB")
+    say(f"the {len(paths)} files would not fit a {budget / 2**20:,.0f} MiB memory budget: blending them out of core on DuckDB")
     started = time.perf_counter()
     result = blend_out_of_core(paths, out, method=method, kind=task.value if task else None, weights=weight_values,
                                id_column=id_column, memory_limit=budget, progress=say, **options)
     say(f"{method} of {len(paths)} files, {result.n_rows:,} rows, out of core ({time.perf_counter() - started:.1f} s)")
-    say(f"wrote {out}")
 
 
 @command("vote")

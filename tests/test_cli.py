@@ -386,3 +386,27 @@ def test_huge_weights_do_not_overflow(blend, three_files, tmp_path, weights):
         assert blend(command, *three_files, "--weights", weights, "-o", a).exit_code == 0
         assert blend(command, *three_files, "--weights", small, "-o", b).exit_code == 0
         assert a.read_bytes() == b.read_bytes(), command
+
+
+@pytest.mark.parametrize("command, extra", [("average", []), ("average", ["--kind", "geometric"]), ("vote", []),
+                                            ("rank-average", ["--weights", "2,1,1"])])
+def test_a_memory_budget_too_small_for_the_files_blends_out_of_core_with_the_same_result(blend, write_csv, tmp_path,
+                                                                                          command, extra):
+    rng = np.random.default_rng(0)
+    files = []
+    for m in range(3):
+        order = rng.permutation(300)
+        rows = [[f"r{k}", float(v)] for k, v in zip(order, rng.uniform(size=300))]
+        files.append(write_csv(f"m{m}.csv", csv_text(["id", "target"], rows)))
+    in_memory, out_of_core = tmp_path / "mem.csv", tmp_path / "ooc.csv"
+    assert blend(command, *files, *extra, "-o", in_memory).exit_code == 0
+    result = blend(command, *files, *extra, "--memory", "1KB", "-o", out_of_core)
+    assert result.exit_code == 0, result.output
+    assert "out of core on DuckDB" in result.stderr
+    a, b = read_csv(in_memory), read_csv(out_of_core)
+    assert a["id"].tolist() == b["id"].tolist()
+    np.testing.assert_allclose(a["target"], b["target"], rtol=1e-12, atol=0)
+
+
+def test_a_memory_budget_that_is_not_a_size(blend, three_files, out_path):
+    assert_refused(blend("average", *three_files, "--memory", "lots", "-o", out_path), "--memory lots: give a size", out_path)
