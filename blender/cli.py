@@ -548,6 +548,46 @@ def honest_report(learning: Learning, method, label: str, *, cv: int, seed: int,
         f"(blend better in {wins} of {cv} folds)")
 
 
+def fit_weighted_blend(learning: Learning, name: str, *, calibrate: bool, cv: int, seed: int, options: dict):
+    """Fit a registry entry that learns weights (optionally after temperature scaling), print its
+    weights and honest scores; return the fitted blend, the inner result and the seconds taken."""
+    from blender import report
+    from blender.methods import BY_NAME, Method, calibrated
+
+    if calibrate:
+        _refuse_uncalibratable(learning.test)
+    base = BY_NAME[name]
+    fit_function = calibrated(base.fit) if calibrate else base.fit
+    started = time.perf_counter()
+    fitted = fit_function(learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
+                          random_state=seed, **options)
+    seconds = time.perf_counter() - started
+    if calibrate:
+        say("temperatures: " + weights_line(learning.train.names, fitted.temperatures))
+    say(report.weights_table(learning.train.names, fitted.weights))
+    entry = Method(name, fit_function, base.kinds, True, base.complexity, base.summary)
+    honest_report(learning, entry, f"{name} blend", cv=cv, seed=seed, options=options,
+                  in_sample=fitted.apply(learning.train.values))
+    inner = fitted.inner if calibrate else fitted
+    return fitted, getattr(inner, "details", {}).get("result"), seconds
+
+
+def write_weighted_blend(learning: Learning, fitted, *, out: Path, weights_out: Path | None, plot: Path | None,
+                         chart=None) -> None:
+    """Write the test blend, the weights JSON and the chart as one unit."""
+    from blender import io
+
+    with io.OutputGroup() as outputs:
+        if weights_out is not None:
+            outputs.weights(weights_out, learning.train.names, fitted.weights, metric=learning.metric)
+        if plot is not None:
+            outputs.figure(plot, chart())
+        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
+    for path in (weights_out, plot, out):
+        if path is not None:
+            say(f"wrote {path}")
+
+
 @command("score")
 def score_command(
     files: Files = None,
@@ -688,8 +728,6 @@ def caruana_command(
 
         blend caruana submissions/*.csv --init 3 --iters 100 --bags 20 --metric logloss
     """
-    from blender import io, report
-    from blender.methods import BY_NAME, calibrated, fit_caruana
 
     out = output_path(out, "caruana")
     check_outputs(weights_out=weights_out, plot=plot)
@@ -704,38 +742,22 @@ def caruana_command(
     _check_cv(cv)
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="caruana")
     _refuse_labels_learning(learning, "caruana")
-    if calibrate:
-        _refuse_uncalibratable(learning.test)
     options = dict(init=init, iters=iters, bags=bags, bag_fraction=bag_fraction, replacement=not no_replacement)
-    fit_function = calibrated(fit_caruana) if calibrate else fit_caruana
-    started = time.perf_counter()
-    fitted = fit_function(learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
-                          random_state=seed, **options)
-    result = (fitted.inner if calibrate else fitted).details["result"]
+    fitted, result, seconds = fit_weighted_blend(learning, "caruana", calibrate=calibrate, cv=cv, seed=seed,
+                                                 options=options)
     say(f"caruana: init {init}, {iters} iterations, {bags} bag(s), {'without' if no_replacement else 'with'} replacement, "
-        f"kept the {result.start} start ({time.perf_counter() - started:.1f} s)")
+        f"kept the {result.start} start ({seconds:.1f} s)")
     if result.fell_back:
         say("the bagged blend scored worse than the best single file on the OOF rows, so the best file alone is kept")
-    if calibrate:
-        say("temperatures: " + weights_line(learning.train.names, fitted.temperatures))
-    say(report.weights_table(learning.train.names, fitted.weights))
-    from blender.methods import Method
 
-    entry = Method("caruana", fit_function, BY_NAME["caruana"].kinds, True, 3, "")
-    honest_report(learning, entry, "caruana blend", cv=cv, seed=seed, options=options,
-                  in_sample=fitted.apply(learning.train.values))
-    with io.OutputGroup() as outputs:
-        if weights_out is not None:
-            outputs.weights(weights_out, learning.train.names, fitted.weights, metric=learning.metric)
-        if plot is not None:
-            best_score = float(result.model_scores[result.model_scores.argmax() if learning.metric in ("accuracy", "auc")
-                                                   else result.model_scores.argmin()])
-            outputs.figure(plot, report.trajectory_chart(result.trajectory, metric=learning.metric,
-                                                         best_single_score=best_score, kept=result.best_iteration))
-        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
-    for path in (weights_out, plot, out):
-        if path is not None:
-            say(f"wrote {path}")
+    def chart():
+        from blender import layout, report
+
+        best = float(result.model_scores[layout.best_model(result.model_scores, learning.metric)])
+        return report.trajectory_chart(result.trajectory, metric=learning.metric, best_single_score=best,
+                                       kept=result.best_iteration)
+
+    write_weighted_blend(learning, fitted, out=out, weights_out=weights_out, plot=plot, chart=chart)
 
 
 @command("hill-climb")
@@ -766,8 +788,6 @@ def hill_climb_command(
 
         blend hill-climb submissions/*.csv --negative-weights --weights-out blends/hill.json
     """
-    from blender import io, report
-    from blender.methods import BY_NAME, Method, calibrated, fit_hill_climb
 
     out = output_path(out, "hill-climb")
     check_outputs(weights_out=weights_out, plot=plot)
@@ -777,37 +797,22 @@ def hill_climb_command(
         raise BlendInputError(f"--tolerance {tolerance:g}: give 0 or a positive number.")
     _check_cv(cv)
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="hill-climb")
-    if calibrate:
-        _refuse_uncalibratable(learning.test)
     options = dict(negative_weights=negative_weights, max_iters=max_iters)
     if tolerance is not None:
         options["tolerance"] = tolerance
-    fit_function = calibrated(fit_hill_climb) if calibrate else fit_hill_climb
-    started = time.perf_counter()
-    fitted = fit_function(learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
-                          random_state=seed, **options)
-    result = (fitted.inner if calibrate else fitted).details["result"]
-    steps = len(result.trajectory) - 1
-    say(f"hill climbing from {learning.train.names[result.start_model]}: {steps} step(s){' with negative weights allowed' if negative_weights else ''} "
-        f"({time.perf_counter() - started:.1f} s)")
-    if calibrate:
-        say("temperatures: " + weights_line(learning.train.names, fitted.temperatures))
-    say(report.weights_table(learning.train.names, fitted.weights))
-    entry = Method("hill-climb", fit_function, BY_NAME["hill-climb"].kinds, True, 3, "")
-    honest_report(learning, entry, "hill-climb blend", cv=cv, seed=seed, options=options,
-                  in_sample=fitted.apply(learning.train.values))
-    with io.OutputGroup() as outputs:
-        if weights_out is not None:
-            outputs.weights(weights_out, learning.train.names, fitted.weights, metric=learning.metric)
-        if plot is not None:
-            trajectory = [(step[0], float(step[3])) for step in result.trajectory]
-            outputs.figure(plot, report.trajectory_chart(trajectory, metric=learning.metric,
-                                                         best_single_score=float(result.trajectory[0][3]),
-                                                         title="hill climbing"))
-        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
-    for path in (weights_out, plot, out):
-        if path is not None:
-            say(f"wrote {path}")
+    fitted, result, seconds = fit_weighted_blend(learning, "hill-climb", calibrate=calibrate, cv=cv, seed=seed,
+                                                 options=options)
+    say(f"hill climbing from {learning.train.names[result.start_model]}: {len(result.trajectory) - 1} step(s)"
+        f"{' with negative weights allowed' if negative_weights else ''} ({seconds:.1f} s)")
+
+    def chart():
+        from blender import report
+
+        trajectory = [(step[0], float(step[3])) for step in result.trajectory]
+        return report.trajectory_chart(trajectory, metric=learning.metric, best_single_score=float(result.trajectory[0][3]),
+                                       title="hill climbing")
+
+    write_weighted_blend(learning, fitted, out=out, weights_out=weights_out, plot=plot, chart=chart)
 
 
 @command("weights")
@@ -833,34 +838,16 @@ def weights_command(
 
         blend weights submissions/*.csv --method nelder-mead --metric logloss
     """
-    from blender import io, report
-    from blender.methods import BY_NAME, Method, calibrated, fit_weights
 
     out = output_path(out, "weights")
     check_outputs(weights_out=weights_out)
     _check_cv(cv)
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="weights")
     _refuse_labels_learning(learning, "weights")
-    if calibrate:
-        _refuse_uncalibratable(learning.test)
-    fit_function = calibrated(fit_weights) if calibrate else fit_weights
-    started = time.perf_counter()
-    fitted = fit_function(learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
-                          random_state=seed, method=method.value)
-    say(f"{method.value} weights ({time.perf_counter() - started:.1f} s)")
-    if calibrate:
-        say("temperatures: " + weights_line(learning.train.names, fitted.temperatures))
-    say(report.weights_table(learning.train.names, fitted.weights))
-    entry = Method("weights", fit_function, BY_NAME["weights"].kinds, True, 3, "")
-    honest_report(learning, entry, "weighted blend", cv=cv, seed=seed, options={"method": method.value},
-                  in_sample=fitted.apply(learning.train.values))
-    with io.OutputGroup() as outputs:
-        if weights_out is not None:
-            outputs.weights(weights_out, learning.train.names, fitted.weights, metric=learning.metric)
-        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
-    for path in (weights_out, out):
-        if path is not None:
-            say(f"wrote {path}")
+    fitted, _, seconds = fit_weighted_blend(learning, "weights", calibrate=calibrate, cv=cv, seed=seed,
+                                            options={"method": method.value})
+    say(f"{method.value} weights ({seconds:.1f} s)")
+    write_weighted_blend(learning, fitted, out=out, weights_out=weights_out, plot=None)
 
 
 MetaOption = Annotated[Meta, typer.Option("--meta", help="The meta-learner.")]
