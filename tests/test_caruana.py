@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as sk
 
+import blender.caruana as caruana
 from blender import layout
 from blender.caruana import _CandidateScorer, caruana_select
 from blender.metrics import greater_is_better
@@ -457,3 +458,43 @@ def test_errors(options, message):
 def test_auc_with_one_class_is_refused():
     with pytest.raises(ValueError, match="auc is undefined"):
         caruana_select(np.random.default_rng(0).random((2, 5, 1)), np.ones(5, dtype=int), kind="binary", metric="auc")
+
+
+# ---------------------------------------------------------------------------- the bounded AUC path on large inputs
+# (binary AUC with many values bounds each candidate from a histogram and sorts only possible winners)
+
+def _bounded_oof(seed, n=3000, n_models=12, ties=False):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    oof = np.clip(y[:, None] * rng.uniform(0.05, 0.4, n_models) + rng.random((n, n_models)) * 0.6, 0, 1)
+    if ties:
+        oof = np.round(oof * 8) / 8
+        oof[:, 3] = oof[:, 2]  # two identical models: exact ties between candidates
+    return y, oof
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bounded_selection_equals_the_exact_one(monkeypatch, seed, ties):
+    y, oof = _bounded_oof(seed, ties=ties)
+    exact = caruana_select(oof.T[:, :, None], y, kind="binary", metric="auc", init=2, iters=15)
+    monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 0)
+    bounded = caruana_select(oof.T[:, :, None], y, kind="binary", metric="auc", init=2, iters=15)
+    assert bounded.selection == exact.selection
+    assert bounded.trajectory == exact.trajectory
+    np.testing.assert_array_equal(bounded.weights, exact.weights)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_bounded_scores_are_exact_for_the_best_and_upper_bounds_for_the_rest(monkeypatch, ties):
+    monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 0)
+    y, oof = _bounded_oof(5, ties=ties)
+    scorer = _CandidateScorer(oof.T[:, :, None], y, kind="binary", metric="auc")
+    total = scorer.members[0] + scorer.members[4]
+    got = scorer.score(total, 2, np.arange(oof.shape[1]))
+    naive = np.array([sk.roc_auc_score(y, (oof[:, 0] + oof[:, 4] + oof[:, j]) / 3) for j in range(oof.shape[1])])
+    best = naive.max()
+    winners = naive >= best - 1e-12
+    np.testing.assert_allclose(got[winners], naive[winners], rtol=0, atol=1e-12)
+    assert np.all(got >= naive - 1e-12)  # upper bounds
+    assert np.all(got[~winners] < best - 1e-12)  # and never a winner

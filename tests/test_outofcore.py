@@ -12,7 +12,7 @@ from blender import io, outofcore
 from blender.averaging import average
 from blender.errors import BlendInputError
 from blender.rank import rank_average
-from blender.voting import probabilities_to_labels, vote
+from blender.voting import probabilities_to_votes, vote
 
 from conftest import write_text
 
@@ -93,7 +93,7 @@ def _in_memory(paths):
 def test_binary_average_equals_the_in_memory_path(tmp_path, mean, power, plan):
     paths = _binary_files(tmp_path)
     predictions, ids = _in_memory(paths)
-    expected = average(predictions.values, kind=mean, power=power, weights=np.array(WEIGHTS))
+    expected = average(predictions.values, kind=mean, power=power, weights=np.array(WEIGHTS))[:, 0]
     out = tmp_path / "out.csv"
     result = outofcore.blend_out_of_core(paths, out, method="average", mean=mean, power=power, weights=WEIGHTS)
     got = _read_output(out)
@@ -106,7 +106,7 @@ def test_binary_average_equals_the_in_memory_path(tmp_path, mean, power, plan):
 def test_binary_rank_average_equals_the_in_memory_path(tmp_path, plan):
     paths = _binary_files(tmp_path)
     predictions, ids = _in_memory(paths)
-    expected = rank_average(predictions.values, weights=np.array(WEIGHTS))
+    expected = rank_average(predictions.values, weights=np.array(WEIGHTS))[:, 0]
     out = tmp_path / "out.parquet"
     outofcore.blend_out_of_core(paths, out, method="rank-average", weights=WEIGHTS)
     got = _read_output(out)
@@ -118,7 +118,7 @@ def test_binary_rank_average_equals_the_in_memory_path(tmp_path, plan):
 def test_binary_vote_equals_the_in_memory_path(tmp_path, weights):
     paths = _binary_files(tmp_path)
     predictions, ids = _in_memory(paths)
-    expected = vote(probabilities_to_labels(predictions.values), weights=None if weights is None else np.array(weights))
+    expected = vote(probabilities_to_votes(predictions.values), weights=None if weights is None else np.array(weights))
     out = tmp_path / "out.csv"
     outofcore.blend_out_of_core(paths, out, method="vote", weights=weights)
     got = _read_output(out)
@@ -151,7 +151,7 @@ def test_multiclass_rank_average_and_vote_equal_the_in_memory_path(tmp_path, pla
         _read_output(out)[["cat", "dog", "bird"]].to_numpy(), rank_average(predictions.values, weights=weights),
         rtol=0, atol=1e-12,
     )
-    winners = vote(probabilities_to_labels(predictions.values), weights=weights)
+    winners = vote(probabilities_to_votes(predictions.values), weights=weights)
     expected = np.zeros((N_ROWS, 3), dtype=np.int64)
     expected[np.arange(N_ROWS), winners] = 1
     out = tmp_path / "vote.csv"
@@ -195,7 +195,7 @@ def test_regression_average_and_the_output_is_written_atomically(tmp_path):
     assert result.kind == "regression"
     got = pd.read_csv(out, dtype={"id": str})
     assert got["id"].tolist() == ids_in_order
-    np.testing.assert_allclose(got["y"].to_numpy(), average(predictions.values, weights=np.array([3.0, 1.0])), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(got["y"].to_numpy(), average(predictions.values, weights=np.array([3.0, 1.0]))[:, 0], rtol=0, atol=1e-12)
     assert [p.name for p in out.parent.iterdir()] == ["blend.csv.gz"]  # no temporary file left
     with pytest.raises(BlendInputError, match="needs positive values"):
         outofcore.blend_out_of_core(paths, out, method="average", mean="geometric")
