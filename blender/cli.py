@@ -1044,7 +1044,8 @@ def auto_command(
     say(f"3/3 fitting {pick.name} on all {train.n_samples:,} OOF rows and applying it to the test files")
     fitted = fit_pick(pick, train.values, y, names=train.names, kind=train.kind, metric=chosen_metric, random_state=seed)
 
-    header, rows = report.leaderboard_rows(board, pick=pick.name)
+    picked = pick.members or (pick.name,)
+    header, rows = report.leaderboard_rows(board, pick=picked)
     typer.echo(report.format_table(header, rows))
     say(f"pick: {pick.name} ({pick.type}) because {pick.reason}")
     say(f"estimated {chosen_metric} of the pick (nested {cv}-fold CV, never scored on rows used to choose it): "
@@ -1057,11 +1058,11 @@ def auto_command(
     with io.OutputGroup() as outputs:
         write_blend(outputs, test, fitted.apply(test.values), out)
         if plot is not None:
-            outputs.figure(plot, report.leaderboard_chart(board, pick=pick.name, estimate=estimate))
+            outputs.figure(plot, report.leaderboard_chart(board, pick=picked, estimate=estimate))
         if report_path is not None:
             payload = {
                 "metric": chosen_metric,
-                "pick": {"name": pick.name, "type": pick.type},
+                "pick": {"name": pick.name, "type": pick.type, "members": list(pick.members)},
                 "reason": pick.reason,
                 "estimate": {"mean": estimate.mean, "se": estimate.se, "folds": estimate.scores.tolist(),
                              "picks": estimate.picks, "best_single_mean": estimate.best_single_mean},

@@ -47,13 +47,16 @@ def weights_table(names: list[str], weights) -> str:
     return format_table(["file", "weight", "share"], rows)
 
 
-def leaderboard_rows(board, *, pick: str | None = None) -> tuple[list[str], list[list]]:
-    """The honest leaderboard as a table: mean ± standard error, gain over the best file, folds won."""
+def leaderboard_rows(board, *, pick: tuple[str, ...] = ()) -> tuple[list[str], list[list]]:
+    """The honest leaderboard as a table: mean ± standard error, gain over the best file, folds won.
+
+    Entries in ``pick`` (what ``blend auto`` submits, or averages) are marked with ``*``.
+    """
     header = ["rank", "", "name", "type", f"{board.metric} (CV)", "± se", "vs best file", "± se", "folds won",
               "all OOF rows"]
     rows = []
     for rank, entry in enumerate(board.entries, start=1):
-        mark = "*" if entry.name == pick else ""
+        mark = "*" if entry.name in pick else ""
         is_baseline = entry.type == "model" and entry.name == board.best_single
         won = "best file" if is_baseline else f"{entry.wins}/{entry.n_folds}"
         rows.append([rank, mark, entry.name, entry.type, entry.mean, entry.se,
@@ -71,14 +74,14 @@ def _pyplot():
     return pyplot
 
 
-def leaderboard_chart(board, *, pick: str | None = None, estimate=None):
+def leaderboard_chart(board, *, pick: tuple[str, ...] = (), estimate=None):
     """Two panels: each entry's CV mean ± standard error, and its per-fold gain over the best
     single file ± standard error (what the pick rule looks at). Files blue, blends orange, the
     pick red."""
     plt = _pyplot()
     entries = board.entries[::-1]
     names = [entry.name for entry in entries]
-    colours = ["tab:red" if entry.name == pick else "tab:orange" if entry.type == "blend" else "tab:blue"
+    colours = ["tab:red" if entry.name in pick else "tab:orange" if entry.type == "blend" else "tab:blue"
                for entry in entries]
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 0.32 * len(entries) + 1.8), sharey=True)
     means = np.array([entry.mean for entry in entries])
@@ -102,7 +105,7 @@ def leaderboard_chart(board, *, pick: str | None = None, estimate=None):
     spread = float(np.max(np.abs(gains[top]) + gain_errors[top])) or 1.0
     right.set_xlim(-spread * 1.2, spread * 1.2)
     right.set_xlabel(f"gain over the best file {board.best_single} per fold (right is better)")
-    figure.suptitle("honest leaderboard (blue: files, orange: blends, red: the pick)")
+    figure.suptitle("honest leaderboard (blue: files, orange: blends, red: what auto submits)")
     figure.tight_layout()
     return figure
 
