@@ -64,9 +64,13 @@ def test_claims_on_fake_files_say_yes_and_no(fake_zoo):
 
 def test_the_best_single_model_is_the_best_by_oof_not_by_test(fake_zoo):
     # Make cnn_nin the best on the test rows only: a fair claim still compares with logreg.
-    _write(fake_zoo / "submissions" / "cnn_nin.csv", np.arange(N_ROWS, 2 * N_ROWS),
-           _probabilities(np.arange(N_ROWS) % 3, np.full(N_ROWS, 0.999)), ["0", "1", "2"])  # fmt: skip
+    truth = demo.read_labels(fake_zoo / "data" / "test_labels.csv")
+    ids = np.array(list(truth), dtype=np.int64)
+    y = np.array([int(truth[str(i)]) for i in ids])
+    _write(fake_zoo / "submissions" / "cnn_nin.csv", ids, _probabilities(y, np.full(N_ROWS, 0.999)), ["0", "1", "2"])
     oof, test = demo.load_sets(fake_zoo / "submissions", fake_zoo / "data")
+    nin = test.of(["cnn_nin"])[0]
+    assert demo.row_losses(test.y, nin, "logloss").mean() < demo.row_losses(test.y, test.of(["logreg"])[0], "logloss").mean()
     claim = demo.Claim("average of all", oof.names, lambda train, y_train, apply: apply.mean(axis=0))
     oof_line, test_line = demo.judge(claim, oof, test)
     assert " vs logreg " in test_line and "cnn_nin" not in test_line
