@@ -78,7 +78,8 @@ class TrainingPlan:
 #: Images larger than 16 pixels (MNIST's 28x28) on a CPU: five CNNs over five folds must
 #: train within the demo's 15-minute budget on 2 cores, where one epoch of 2,900 images
 #: on one core took about 2.5 s at 16 channels and 5-10 s at 32 (quiet machine). Ten
-#: epochs at 16 channels reach about 97% OOF accuracy.
+#: epochs at 16 channels gave OOF accuracies of 0.966 (BN), 0.962 (separable), 0.960
+#: (ConvPool), 0.955 (All-CNN) and 0.936 (NIN) on the 4,000 training digits.
 cpu_large_width = 16
 cpu_large_epochs = 10
 #: On a GPU: the papers' 96 channels, and time to converge.
