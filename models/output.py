@@ -3,95 +3,81 @@
 Every file is a CSV with a header, the id first. Class probabilities get one column
 per class, headed by the class label; a binary target gets one column, named after
 the target, holding the probability of the second (larger) class; regression one
-column named after the target. Files are written to a temporary file in the same
-folder and renamed, so a reader never sees half a file.
+column named after the target. Every file goes through ``blender.io.write_predictions``,
+the toolkit's one writer: atomic (a temporary file beside it, then a rename, so a reader
+never sees half a file) and with floats in their shortest round-trip form.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-import pandas as pd
 from numpy.typing import NDArray
 
+from blender import io
 from models.data import Dataset
 
 
-def prediction_frame(data: Dataset, ids: NDArray, predictions: NDArray) -> pd.DataFrame:
-    """The table of one prediction file: the id column, then the prediction columns.
+def prediction_columns(data: Dataset, predictions: NDArray) -> tuple[list[str], NDArray]:
+    """The column names and values of one prediction file (the id column aside).
 
     Parameters
     ----------
     data : Dataset
-        Gives the task, the class labels, the target and the id column's name.
-    ids : ndarray of shape (n_rows,)
+        Gives the task, the class labels and the target's name.
     predictions : ndarray of shape (n_rows, n_classes) or (n_rows,)
 
     Returns
     -------
-    pandas.DataFrame
+    columns : list of str
+        One per class (the class label), or the target's name.
+    values : ndarray of shape (n_rows, len(columns))
     """
-    frame = pd.DataFrame({data.id_name: ids})
     if data.task == "multiclass":
-        for column, label in enumerate(data.classes):
-            frame[str(label)] = predictions[:, column]
-    elif data.task == "binary":
-        frame[data.target] = predictions[:, 1]
-    else:
-        frame[data.target] = predictions
-    return frame
+        return [str(label) for label in data.classes], predictions
+    if data.task == "binary":
+        return [data.target], predictions[:, 1:2]
+    return [data.target], predictions.reshape(-1, 1)
 
 
-def labels_frame(data: Dataset, ids: NDArray, codes: NDArray) -> pd.DataFrame:
-    """The truth file's table: ``id,<target>`` with the original labels."""
-    return pd.DataFrame({data.id_name: ids, data.target: data.labels(codes)})
-
-
-def write_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` to ``path`` atomically: a temporary file in the same folder, then a rename.
-
-    Pandas writes floats with ``repr``, so they read back exactly.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", newline="") as file:
-            frame.to_csv(file, index=False)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-    return path
+def write_prediction_file(data: Dataset, path: Path, ids: NDArray, predictions: NDArray) -> Path:
+    """Write one prediction file: ``id,<columns>``."""
+    columns, values = prediction_columns(data, predictions)
+    io.write_predictions(Path(path), ids, values, columns=columns, id_column=data.id_name)
+    return Path(path)
 
 
 def write_labels(data: Dataset, root: Path) -> list[Path]:
     """Write ``data/train_labels.csv`` and, when the test truth is known, ``data/test_labels.csv``."""
     root = Path(root)
-    paths = [write_csv(labels_frame(data, data.ids_train, data.y_train), root / "data" / "train_labels.csv")]
-    if data.y_test is not None:
-        paths.append(write_csv(labels_frame(data, data.ids_test, data.y_test), root / "data" / "test_labels.csv"))
+    paths = []
+    for name, ids, codes in (("train", data.ids_train, data.y_train), ("test", data.ids_test, data.y_test)):
+        if codes is None:
+            continue
+        path = root / "data" / f"{name}_labels.csv"
+        io.write_predictions(path, ids, data.labels(codes), columns=[data.target], id_column=data.id_name)
+        paths.append(path)
     return paths
 
 
 def write_folds(data: Dataset, folds: NDArray, root: Path) -> Path:
     """Write ``data/folds.csv`` (``id,fold``), so teammates can train on the same folds."""
-    return write_csv(pd.DataFrame({data.id_name: data.ids_train, "fold": folds}), Path(root) / "data" / "folds.csv")
+    path = Path(root) / "data" / "folds.csv"
+    io.write_predictions(path, data.ids_train, folds, columns=["fold"], id_column=data.id_name)
+    return path
 
 
 def write_oof_result(data: Dataset, name: str, oof: NDArray, test: NDArray, root: Path) -> list[Path]:
     """Write ``submissions/NAME.csv`` (test rows) and ``submissions/oof/NAME.csv`` (training rows)."""
     root = Path(root)
     return [
-        write_csv(prediction_frame(data, data.ids_test, test), root / "submissions" / f"{name}.csv"),
-        write_csv(prediction_frame(data, data.ids_train, oof), root / "submissions" / "oof" / f"{name}.csv"),
+        write_prediction_file(data, root / "submissions" / f"{name}.csv", data.ids_test, test),
+        write_prediction_file(data, root / "submissions" / "oof" / f"{name}.csv", data.ids_train, oof),
     ]
 
 
 def write_holdout_result(data: Dataset, name: str, holdout_rows: NDArray, predictions: NDArray, root: Path) -> Path:
     """Write ``submissions/holdout/NAME.csv``: predictions for the holdout rows only."""
-    frame = prediction_frame(data, data.ids_train[holdout_rows], predictions)
-    return write_csv(frame, Path(root) / "submissions" / "holdout" / f"{name}.csv")
+    path = Path(root) / "submissions" / "holdout" / f"{name}.csv"
+    return write_prediction_file(data, path, data.ids_train[holdout_rows], predictions)
 

@@ -29,6 +29,10 @@ class Problem:
     augment : bool, default=False
         Whether CNNs use light data augmentation (random shifts) while training. Off by
         default: on the 8x8 digits a one-pixel shift is a large change and costs accuracy.
+    gpu : bool, default=False
+        Whether the CNNs follow the GPU plan (wider, more epochs; see
+        :func:`models.cnn.training_plan`). Decided once by the caller, from what
+        TensorFlow sees or what the cluster offers, so every fold trains the same net.
     """
 
     task: Task
@@ -38,3 +42,4 @@ class Problem:
     epochs: int | None = None
     threads: int = 1
     augment: bool = False
+    gpu: bool = False

@@ -1,16 +1,104 @@
-"""The main job's claim lines: judged by log loss, lower is better."""
+"""The main job's claims, end to end on small fake prediction files with a known answer."""
 
-from models.demo import claim_line
+import numpy as np
+import pytest
 
+from models import demo
 
-def test_claim_line_holds_only_when_the_blend_beats_every_rival():
-    table = {"blend": (0.020,), "a": (0.025,), "b": (0.030,)}
-    line = claim_line("OOF: the average", "blend", ["a", "b"], table)
-    assert line == "  [yes] OOF: the average (0.0200) beats each (a 0.0250, b 0.0300)"
-    table["a"] = (0.019,)
-    assert claim_line("OOF: the average", "blend", ["a", "b"], table).startswith("  [no ] ")
+N_ROWS = 300  # per set: 100 rows in each third, 3 classes
 
 
-def test_claim_line_against_one_model_names_it_the_best_single_model():
-    line = claim_line("test: weights", "blend", ["a"], {"blend": (0.02,), "a": (0.02,)})
-    assert line == "  [no ] test: weights (0.0200) beats the best single model (a 0.0200)"
+def _probabilities(y, p_true):
+    """Rows giving ``p_true`` to the true class and the rest evenly to the two others."""
+    probabilities = np.repeat(((1 - p_true) / 2)[:, None], 3, axis=1)
+    probabilities[np.arange(len(y)), y] = p_true
+    return probabilities
+
+
+def _write(path, ids, values, columns):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["id," + ",".join(columns)] + [f"{i}," + ",".join(str(v) if isinstance(v, (int, np.integer)) else repr(float(v)) for v in row) for i, row in zip(ids, values)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def fake_zoo(tmp_path):
+    """Three Springenberg CNNs that are each sure on their own third of the rows, and a strong logreg.
+
+    CNN k gives 0.9 to the true class on third k and 0.3 elsewhere; logreg gives 0.97 everywhere.
+    The average of the three CNNs gives 0.5 everywhere: log loss ln 2 = 0.6931, against
+    (ln(1/0.9) + 2 ln(1/0.3)) / 3 = 0.8378 for each CNN (difference -0.1446). Logreg (0.0305) beats any average.
+    """
+    rng = np.random.default_rng(0)
+    for split, offset in (("train", 0), ("test", N_ROWS)):
+        ids = np.arange(offset, offset + N_ROWS)
+        y = np.arange(N_ROWS) % 3
+        third = np.arange(N_ROWS) // 100
+        rng.shuffle(ids)  # ids in no particular order: the files are matched by id
+        _write(tmp_path / "data" / f"{split}_labels.csv", ids, y[:, None], ["target"])
+        folder = tmp_path / "submissions" / ("oof" if split == "train" else "")
+        for k, name in enumerate(["cnn_convpool", "cnn_allconv", "cnn_nin"]):
+            _write(folder / f"{name}.csv", ids, _probabilities(y, np.where(third == k, 0.9, 0.3)), ["0", "1", "2"])
+        _write(folder / "logreg.csv", ids, _probabilities(y, np.full(N_ROWS, 0.97)), ["0", "1", "2"])
+    return tmp_path
+
+
+def test_claims_on_fake_files_say_yes_and_no(fake_zoo):
+    oof, test = demo.load_sets(fake_zoo / "submissions", fake_zoo / "data")
+    assert oof.names == ["cnn_allconv", "cnn_convpool", "cnn_nin", "logreg"]
+    springenberg = ["cnn_convpool", "cnn_allconv", "cnn_nin"]
+    claims = demo.default_claims(oof.names, springenberg, springenberg, [])
+    lines = demo.claim_lines(claims, oof, test)
+    by_start = {line.split("] ", 1)[1].split(":")[0] + ":" + line.split(": ")[1]: line for line in lines[1:]}
+
+    # Yes: the average of the three CNNs beats each of them, on both row sets.
+    for split in ("OOF ", "test"):
+        line = by_start[f"{split}:the average of the 3 Springenberg CNNs beats each of them"]
+        assert line.startswith("  [      yes] ")
+        assert "blend log loss 0.6931 vs cnn_convpool 0.8378, diff -0.1446 [" in line
+    # No: optimised weights over all four cannot beat logreg, the best OOF member (they put everything on it).
+    for split in ("OOF ", "test"):
+        line = by_start[f"{split}:optimised weights over all 4 models beat the best OOF member"]
+        assert line.startswith("  [       no] ") and " vs logreg 0.0305, diff " in line
+
+
+def test_the_best_single_model_is_the_best_by_oof_not_by_test(fake_zoo):
+    # Make cnn_nin the best on the test rows only: a fair claim still compares with logreg.
+    truth = demo.read_labels(fake_zoo / "data" / "test_labels.csv")
+    ids = np.array(list(truth), dtype=np.int64)
+    y = np.array([int(truth[str(i)]) for i in ids])
+    _write(fake_zoo / "submissions" / "cnn_nin.csv", ids, _probabilities(y, np.full(N_ROWS, 0.999)), ["0", "1", "2"])
+    oof, test = demo.load_sets(fake_zoo / "submissions", fake_zoo / "data")
+    nin = test.of(["cnn_nin"])[0]
+    assert demo.row_losses(test.y, nin, "logloss").mean() < demo.row_losses(test.y, test.of(["logreg"])[0], "logloss").mean()
+    claim = demo.Claim("average of all", oof.names, lambda train, y_train, apply: apply.mean(axis=0))
+    oof_line, test_line = demo.judge(claim, oof, test)
+    assert " vs logreg " in test_line and "cnn_nin" not in test_line
+
+
+def test_verdicts_and_bootstrap():
+    assert demo.verdict([(-0.1, -0.2, -0.01)]) == "yes"
+    assert demo.verdict([(-0.1, -0.2, 0.05)]) == "too close"
+    assert demo.verdict([(-0.1, -0.2, -0.01), (0.0, -0.1, 0.1)]) == "no"
+    # A fair coin's differences (+1 or -1): the interval straddles 0 and has the width of 2 standard errors each way.
+    differences = np.where(np.arange(400) % 2 == 0, 1.0, -1.0)
+    mean, low, high = demo.bootstrap_interval(differences)
+    assert mean == 0.0 and low == pytest.approx(-0.098, abs=0.02) and high == pytest.approx(0.098, abs=0.02)
+
+
+def test_auto_table_shows_test_scores_next_to_the_oof_estimates(fake_zoo):
+    blends_dir = fake_zoo / "blends" / "auto"
+    for name in ("logreg", "cnn_nin"):
+        (blends_dir).mkdir(parents=True, exist_ok=True)
+        (blends_dir / f"{name}.csv").write_bytes((fake_zoo / "submissions" / f"{name}.csv").read_bytes())
+    report = {
+        "metric": "logloss", "pick": {"name": "logreg", "type": "model"}, "reason": "best by OOF",
+        "estimate": {"mean": 0.031, "se": 0.002}, "best_single": {"name": "logreg", "oof": 0.0305},
+        "leaderboard": [{"name": "logreg", "type": "model", "mean": 0.0305, "se": 0.001, "wins": 5, "folds": 5},
+                        {"name": "cnn_nin", "type": "model", "mean": 0.8378, "se": 0.01, "wins": 0, "folds": 5}],
+    }  # fmt: skip
+    text = demo.auto_rows_text(report, blends_dir, demo.read_labels(fake_zoo / "data" / "test_labels.csv"))
+    assert text.startswith("pick: logreg (model); best by OOF")
+    logreg_row = next(line for line in text.splitlines() if line.startswith("logreg "))
+    # Test log loss of logreg: -ln 0.97 = 0.030459; accuracy 1.
+    assert logreg_row.split()[-2:] == ["0.030459", "1.000000"]

