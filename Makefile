@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The main job: train the zoo on the bundled digits, blend every way, print a leaderboard.
+## The main job: train the zoo on 5,000 bundled MNIST digits, blend every way, judge the claims fairly, end with blend auto.
 demo: $(STAMP)
 	$(BIN)/python -m models.demo --jobs $(JOBS)
 
@@ -48,7 +48,7 @@ oof: $(STAMP)
 
 ## Holdout predictions for `blend holdout`.
 holdout: $(STAMP)
-	$(BIN)/python -m models holdout $(if $(MODELS),--models "$(MODELS)") $(if $(DATA),--data "$(DATA)") --jobs $(JOBS)
+	$(BIN)/python -m models holdout $(if $(MODELS),--models "$(MODELS)") $(if $(DATA),--data "$(DATA)") $(if $(SEEDS),--seeds $(SEEDS)) $(if $(SCHEDULER),--scheduler "$(SCHEDULER)") --jobs $(JOBS)
 
 lint: $(STAMP)
 	$(BIN)/python -m compileall -q blender models benchmarks tests

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender import metrics
-from blender.cli import format_table
+from blender.report import format_table
 from models.registry import ALIASES
 
 #: Bootstrap resamples of the rows for each interval, and its coverage.
@@ -181,10 +181,11 @@ class Claim:
 
 def default_claims(names: list[str], springenberg: list[str], cnns: list[str], trees: list[str]) -> list[Claim]:
     """The seeds' claims, for the models present."""
+    from blender import layout
     from blender.averaging import average
-    from blender.stacking import fit_apply
-    from blender.voting import vote
-    from blender.weights import apply_weights, optimize_weights
+    from blender.stacking import fit_stacker
+    from blender.voting import probabilities_to_votes, vote
+    from blender.weights import optimize_weights
 
     def arithmetic(train, y_train, apply):
         return average(apply, kind="arithmetic")
@@ -194,16 +195,15 @@ def default_claims(names: list[str], springenberg: list[str], cnns: list[str], t
 
     def weighted_average(train, y_train, apply):
         weights = optimize_weights(train, y_train, kind="multiclass", metric="logloss")
-        return apply_weights(apply, weights, kind="multiclass")
+        return layout.weighted_blend(apply, weights, kind="multiclass")
 
     def weighted_vote(train, y_train, apply):
         # The weights of the weighted average, given to each model's vote (its argmax class).
         weights = optimize_weights(train, y_train, kind="multiclass", metric="logloss")
-        labels = np.asarray(apply).argmax(axis=2).T
-        return one_hot(vote(labels, weights=weights + 1e-12), apply.shape[2])
+        return one_hot(vote(probabilities_to_votes(apply), weights=weights + 1e-12), apply.shape[2])
 
     def stacked(train, y_train, apply):
-        return fit_apply(train, y_train, apply, kind="multiclass", meta="logreg", random_state=0)
+        return fit_stacker(train, y_train, kind="multiclass", meta="logreg", random_state=0).apply(apply)
 
     claims = []
     if len(springenberg) >= 2:
@@ -270,10 +270,8 @@ def verdict(intervals: list[tuple[float, float, float]]) -> str:
 
 def judge(claim: Claim, oof: PredictionSet, test: PredictionSet, *, seed: int = 0) -> list[str]:
     """Two lines: the claim on the OOF rows (cross-validated) and on the test rows, with their numbers."""
-    from blender.evaluation import cross_val_blend_predict
-
     members_oof = oof.of(claim.members)
-    cv_predictions = cross_val_blend_predict(claim.method, members_oof, oof.y, kind="multiclass", cv=CV_FOLDS, random_state=seed)
+    cv_predictions = cross_val_predict(claim.method, members_oof, oof.y, folds=CV_FOLDS, seed=seed)
     test_predictions = claim.method(members_oof, oof.y, test.of(claim.members))
     rivals = claim.rivals
     if rivals is None:
@@ -293,6 +291,16 @@ def judge(claim: Claim, oof: PredictionSet, test: PredictionSet, *, seed: int = 
             f"  [{verdict(intervals):>9}] {split}: {claim.title}: blend {metric_name} {blend_losses.mean():.4f} vs " + "; ".join(parts)
         )
     return lines
+
+
+def cross_val_predict(method: Method, values: NDArray, y: NDArray, *, folds: int, seed: int) -> NDArray[np.float64]:
+    """Each OOF row predicted by the blend fitted on the other folds (shared, seeded folds)."""
+    from blender import layout
+
+    pooled = np.empty((values.shape[1], values.shape[2]))
+    for train_rows, held_out in layout.cv_folds(y, kind="multiclass", folds=folds, random_state=seed):
+        pooled[held_out] = method(layout.take_rows(values, train_rows), y[train_rows], layout.take_rows(values, held_out))
+    return pooled
 
 
 def claim_lines(claims: list[Claim], oof: PredictionSet, test: PredictionSet, *, seed: int = 0) -> list[str]:

@@ -293,8 +293,8 @@ def run_holdout(
 
 
 def format_scores(results: dict[str, LearnerResult], y: NDArray, task: Task) -> str:
-    """A table of each learner's OOF scores and time, best first (through ``blender.cli.format_table``)."""
-    from blender.cli import format_table
+    """A table of each learner's OOF scores and time, best first (through ``blender.report.format_table``)."""
+    from blender.report import format_table
 
     rows = [(name, score(y, result.oof, task), result.seconds) for name, result in results.items()]
     metric_names = list(rows[0][1]) if rows else []
