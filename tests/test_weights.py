@@ -129,3 +129,23 @@ def test_default_metric_is_the_kinds():
 def test_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("metric", ["logloss", "rmse"])
+def test_the_exact_gradient_given_to_slsqp_equals_finite_differences(metric):
+    from scipy.optimize import check_grad
+
+    from blender.weights import _objective
+
+    rng = np.random.default_rng(0)
+    if metric == "logloss":
+        y = rng.integers(0, 2, 300)
+        values = np.clip(0.5 + 0.2 * (2 * y - 1)[None, :, None] + rng.normal(0, 0.3, (6, 300, 1)), 0.01, 0.99)
+        kind = "binary"
+    else:
+        y = rng.normal(size=300)
+        values = y[None, :, None] + rng.normal(0, 1, (6, 300, 1))
+        kind = "regression"
+    loss, _, gradient = _objective(values, y, kind=kind, metric=metric)
+    weights = rng.dirichlet(np.ones(6))
+    assert check_grad(loss, gradient, weights) < 1e-5 * max(1.0, float(np.abs(gradient(weights)).max()))
