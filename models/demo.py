@@ -343,6 +343,7 @@ def auto_table(files: list[str], test_truth: dict[str, str]) -> None:
          "--report", "blends/auto.json", "--blends-dir", "blends/auto", "-o", "blends/auto.csv"])  # fmt: skip
     report = json.loads(Path("blends/auto.json").read_text())
     print(auto_rows_text(report, Path("blends/auto"), test_truth))
+    print(pick_versus_best_text(report, Path("blends/auto.csv"), Path("blends/auto"), test_truth))
 
 
 def auto_rows_text(report: dict, blends_dir: Path, test_truth: dict[str, str]) -> str:
@@ -361,6 +362,19 @@ def auto_rows_text(report: dict, blends_dir: Path, test_truth: dict[str, str]) -
     )
     table = format_table(["name", "type", f"OOF {report['metric']}", "se", "test logloss", "test accuracy"], rows)
     return head + "\n" + table
+
+
+def pick_versus_best_text(report: dict, pick_path: Path, blends_dir: Path, test_truth: dict[str, str]) -> str:
+    """What auto submits against the best single model by OOF, both on the kept-aside test rows."""
+    best = report["best_single"]["name"]
+    pick_loss, pick_accuracy = file_scores(pick_path, test_truth)
+    best_loss, best_accuracy = file_scores(blends_dir / f"{best}.csv", test_truth)
+    estimate = report.get("estimate", {})
+    return (
+        f"the pick on the test rows: log loss {pick_loss:.4f} (accuracy {pick_accuracy:.3f}; nested OOF estimate "
+        f"{estimate.get('mean', float('nan')):.4f}) against the best OOF model {best}: {best_loss:.4f} "
+        f"(accuracy {best_accuracy:.3f}; OOF {report['best_single']['oof']:.4f})"
+    )
 
 
 # ---------------------------------------------------------------------------- helpers
