@@ -360,7 +360,7 @@ def test_auto_on_pure_noise_keeps_the_best_single_file(competition):
     result = run("auto", "--metric", "auc", "--report", "blends/auto.json", "-o", "blends/out.csv")
     assert result.exit_code == 0, result.output
     report = json.loads(Path("blends/auto.json").read_text())
-    assert report["pick"] == {"name": report["best_single"]["name"], "type": "model"}
+    assert report["pick"] == {"name": report["best_single"]["name"], "type": "model", "members": []}
     assert "no blend beats" in result.stderr
     written = read_output().set_index("id")["target"]
     original = pd.read_csv(f"submissions/{report['pick']['name']}.csv", dtype={"id": str}).set_index("id")["target"]
