@@ -369,7 +369,7 @@ def read_predictions(
 
 # Files smaller than this are read a few at a time in threads (pyarrow releases the GIL), which
 # pays off for hundreds of OOF files; larger ones are read one by one to keep the memory peak low.
-_READ_AHEAD_BYTES = 64 << 20
+_READ_AHEAD_BYTES = 8 << 20
 _READ_AHEAD = 4
 
 

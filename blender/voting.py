@@ -69,7 +69,7 @@ def probabilities_to_votes(values: NDArray[np.float64]) -> NDArray[np.float64]:
 
     Returns
     -------
-    ndarray of shape (n_models, n_rows, n_classes)
+    ndarray of bool, shape (n_models, n_rows, n_classes)
         Two columns (class 0, class 1) for binary: a probability of exactly 0.5 counts as
         class 0, as the argmax of ``[1 - p, p]`` does. Ties between class probabilities go to
         the first column (the metrics agree).
@@ -77,14 +77,15 @@ def probabilities_to_votes(values: NDArray[np.float64]) -> NDArray[np.float64]:
     Examples
     --------
     >>> probabilities_to_votes(np.array([[[0.2], [0.7]], [[0.5], [0.4]]]))[:, :, 1]
-    array([[0., 1.],
-           [0., 0.]])
+    array([[False,  True],
+           [False, False]])
     """
     values = np.asarray(values)
+    # Booleans: an eighth of the memory of floats for a million rows by ten files.
     if values.shape[2] == 1:
         positive = values[:, :, 0] > 0.5
-        return np.stack([~positive, positive], axis=2).astype(np.float64)
-    return np.eye(values.shape[2])[values.argmax(axis=2)]
+        return np.stack([~positive, positive], axis=2)
+    return np.eye(values.shape[2], dtype=bool)[values.argmax(axis=2)]
 
 
 def votes_as_output(winners: NDArray[np.int64], *, kind: str, classes: list[str] | None, n_cols: int) -> NDArray:
