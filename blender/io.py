@@ -1036,20 +1036,25 @@ def _refuse_duplicates(table: _Table) -> None:
 def _check_columns(table: _Table, expected: list[str], reference: Path) -> None:
     found = list(table.columns)
     if sorted(found) != sorted(expected):
-        missing = [c for c in expected if c not in found]
-        extra = [c for c in found if c not in expected]
-        detail = "; ".join(
-            part
-            for part in (
-                f"missing {', '.join(map(_show, missing))}" if missing else "",
-                f"extra {', '.join(map(_show, extra))}" if extra else "",
-            )
-            if part
+        raise columns_differ(table.path, table.id_column, expected, found, reference)
+
+
+def columns_differ(path: Path, id_column: str, expected: list[str], found: list[str], reference: Path) -> BlendInputError:
+    """The one message for a file whose columns are not the first file's (shared with :mod:`blender.outofcore`)."""
+    missing = [c for c in expected if c not in found]
+    extra = [c for c in found if c not in expected]
+    detail = "; ".join(
+        part
+        for part in (
+            f"missing {', '.join(map(_show, missing))}" if missing else "",
+            f"extra {', '.join(map(_show, extra))}" if extra else "",
         )
-        raise BlendInputError(
-            f"{table.path}: columns differ from {reference}: expected {table.id_column},{_short(expected)}, "
-            f"found {table.id_column},{_short(found)} ({detail})."
-        )
+        if part
+    )
+    return BlendInputError(
+        f"{path}: columns differ from {reference}: expected {id_column},{_short(expected)}, "
+        f"found {id_column},{_short(found)} ({detail})."
+    )
 
 
 class _RowIndex:

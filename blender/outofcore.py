@@ -692,20 +692,9 @@ def _id_name(path: Path, header: list[str], id_column: str | None) -> str:
 
 
 def _columns_differ(path: Path, id_column: str, expected: list[str], found: list[str], reference: Path) -> None:
-    missing = [c for c in expected if c not in found]
-    extra = [c for c in found if c not in expected]
-    detail = "; ".join(
-        part
-        for part in (
-            f"missing {', '.join(map(repr, missing))}" if missing else "",
-            f"extra {', '.join(map(repr, extra))}" if extra else "",
-        )
-        if part
-    )
-    raise BlendInputError(
-        f"{path}: columns differ from {reference}: expected {id_column},{_short(expected)}, "
-        f"found {id_column},{_short(found)} ({detail})."
-    )
+    from blender.io import columns_differ
+
+    raise columns_differ(path, id_column, expected, found, reference)
 
 
 def _infer_kind(con, path: Path, id_column: str, columns: list[str]) -> str:
