@@ -792,17 +792,6 @@ def atomic_write(path: Path, write: Callable, *, compress: bool = False) -> None
         raise
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write a small text file (JSON weights, a report) atomically."""
-    atomic_write(Path(path), lambda stream: stream.write(text.encode()))
-
-
-def save_figure(figure, path: Path) -> None:
-    """Save a matplotlib figure atomically; the format follows the suffix (png, pdf, svg)."""
-    with OutputGroup() as outputs:
-        outputs.figure(path, figure)
-
-
 def _write_predictions_to(path: Path, ids, values, *, columns, id_column, target: Path) -> None:
     """Write predictions to ``path`` (atomically, via a temporary file), in the format ``target``'s name asks for."""
     import pyarrow as pa

@@ -52,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
+from blender import io
 from blender.errors import BlendInputError
 from blender.validate import check_weights
 
@@ -209,7 +210,7 @@ def blend_out_of_core(
     out = Path(out)
     if not paths:
         raise BlendInputError("no prediction files given; name them, e.g. blend average submissions/*.csv.")
-    _check_distinct_names(paths)
+    io._check_distinct_names(paths)
     _check_output(out)
     budget = parse_memory(memory_limit)
     weights = check_weights(None if weights is None else np.asarray(weights, dtype=float), len(paths))
@@ -319,7 +320,7 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
     _write(con, select, out, first_id, columns)
     say(f"wrote {out}")
     return OutOfCoreBlend(out=out, kind=kind, id_column=first_id, columns=columns, n_rows=files[0].n_rows,
-                          names=[_model_name(p) for p in paths])
+                          names=[io.model_name(p) for p in paths])
 
 
 def _load(con, file: _File, columns: list[str], kind: str) -> None:
@@ -734,25 +735,6 @@ def _check_output(out: Path) -> None:
         raise BlendInputError(f"-o {out} is a folder; name a file, e.g. {out}/blend.csv.")
     if not (out.name.endswith((".csv", ".csv.gz", ".parquet"))):
         raise BlendInputError(f"-o {out}: write .csv, .csv.gz or .parquet.")
-
-
-def _check_distinct_names(paths: list[Path]) -> None:
-    seen: dict[str, Path] = {}
-    for path in paths:
-        name = _model_name(path)
-        if name in seen:
-            raise BlendInputError(
-                f"{path}: the model name '{name}' is also {seen[name]}; each file needs its own name (or is it listed twice?)."
-            )
-        seen[name] = path
-
-
-def _model_name(path: Path) -> str:
-    name = Path(path).name
-    for suffix in (".csv.gz", ".csv", ".parquet", ".gz"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
 
 
 def _examples(rows) -> str:
