@@ -157,12 +157,9 @@ def autogluon_ensemble_selection(predictions, labels, regret, ensemble_size=25, 
 # ---------------------------------------------------------------------------- the run
 
 
-def _blender_selection(oof, y, metric, iters):
-    """caruana_select on the layout it takes: (n_rows, n_models) before the new layout lands, (n_models, n_rows, 1) after."""
-    try:
-        return caruana_select(oof, y, kind="binary", metric=metric, init=0, iters=iters)
-    except IndexError:
-        return caruana_select(np.ascontiguousarray(oof.T)[:, :, None], y, kind="binary", metric=metric, init=0, iters=iters)
+def _blender_selection(values, y, metric, iters):
+    """caruana_select on blender's layout, (n_models, n_rows, 1)."""
+    return caruana_select(values, y, kind="binary", metric=metric, init=0, iters=iters)
 
 
 def _timed(function):
@@ -181,6 +178,7 @@ def main() -> None:
 
     y, oof = synthetic_oof(args.rows, args.models)
     predictions = [np.ascontiguousarray(oof[:, j]) for j in range(args.models)]
+    values = np.ascontiguousarray(oof.T)[:, :, None]  # blender's layout, as blender.io reads it
     print(f"Caruana selection: {args.models} binary models x {args.rows:,} rows, {args.iters} iterations, no initialisation")
     print("reference: a faithful re-implementation of AutoGluon's EnsembleSelection loop (AutoGluon itself is not")
     print("installable beside our pins) with AutoGluon's own scorers; CPU seconds of this process, same run\n")
@@ -190,8 +188,8 @@ def main() -> None:
     header = ["metric", "reference", "blender CPU s", "reference CPU s", "speed-up", "wall speed-up", "target", "same weights"]
     rows = []
     for metric in ("auc", "logloss"):
-        _blender_selection(oof[:2000], y[:2000], metric, 2)  # warm up
-        ours, ours_cpu, ours_wall = _timed(lambda: _blender_selection(oof, y, metric, args.iters))
+        _blender_selection(values[:, :2000], y[:2000], metric, 2)  # warm up
+        ours, ours_cpu, ours_wall = _timed(lambda: _blender_selection(values, y, metric, args.iters))
         for name, regrets in references.items():
             (weights, order, trajectory, best), ref_cpu, ref_wall = _timed(
                 lambda: autogluon_ensemble_selection(predictions, y, regrets[metric], ensemble_size=args.iters)

@@ -7,9 +7,11 @@ Bagging runs the selection on random subsets of the models and averages the weig
 
 Every iteration scores all candidates at once: the members' predictions are kept as a
 running sum, and the candidate ensembles ``(running_sum + candidate) / (k + 1)`` are one
-array operation (log loss needs only the true-class probabilities; AUC one integer sort
-per candidate, see :func:`blender.metrics._auc_rows`). ``benchmarks/bench_caruana.py``
-times this against a loop over scikit-learn metrics.
+array operation (log loss needs only the true-class probabilities and one log per 16 of
+them; AUC one integer sort per candidate, see :func:`blender.metrics._auc_rows`). On large
+inputs only the candidates that can win are scored exactly: binary AUC bounds every candidate
+from a histogram, log loss carries an interval for every candidate from one iteration to
+the next. ``benchmarks/bench_caruana.py`` times this against AutoGluon's loop.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ _CHUNK_VALUES = 1 << 19
 # hold at least _BOUND_MIN_VALUES values; below that every candidate is sorted.
 _AUC_BUCKETS = 1 << 14
 _BOUND_MIN_VALUES = 1 << 20
+
+# Log loss takes one log of the product of this many probabilities (see _sum_logs).
+_LOG_GROUP = 16
 
 # Scores closer than this (relative) are a tie: the mean of three copies of a model is
 # not bit-for-bit the model, and rounding noise must not pick the members.
@@ -215,6 +220,7 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
     """One bag's forward selection among ``subset`` (sorted model indices)."""
     counts = np.zeros(scorer.n_models, dtype=np.int64)
     total = scorer.empty()
+    bounds = scorer.log_sum_bounds()
     trajectory = []
     selection: list[int] = []
     # Best first; the stable sort keeps the lower index first on a tie.
@@ -222,6 +228,8 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
     for model in ranked[:init]:
         selection.append(int(model))
         counts[model] += 1
+        if bounds is not None:
+            bounds.join(total, scorer.members[model])
         total += scorer.members[model]
     size = int(counts.sum())
     best_score, best_iteration, best_counts = -np.inf, -1, counts.copy()
@@ -233,12 +241,14 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
         candidates = subset if replacement else subset[counts[subset] == 0]
         if candidates.size == 0:
             break
-        candidate_scores = scorer.score(total, size, candidates)
+        candidate_scores = scorer.score(total, size, candidates, bounds=bounds)
         # Candidates are sorted, so the first best is the lowest index.
         pick = _first_best(sign * candidate_scores)
         model = candidates[pick]
         selection.append(int(model))
         counts[model] += 1
+        if bounds is not None:
+            bounds.join(total, scorer.members[model])
         total += scorer.members[model]
         size += 1
         trajectory.append((iteration, float(candidate_scores[pick])))
@@ -260,6 +270,69 @@ def _improves(gain: float, best: float) -> bool:
     return gain > best + _TOLERANCE * max(1.0, abs(best))
 
 
+def _sum_logs(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``np.log(values).sum(axis=1)`` with one log per 16 values, for values in [EPSILON, 1e18].
+
+    A log costs many multiplications, so the row is halved four times (first half times second
+    half, in place) and the log taken of products of 16 values. Each product is exact to 15
+    roundings (a relative 2e-15), far below the tie tolerance; its factors keep it a normal
+    float (EPSILON ** 16 = 1e-240, 1e18 ** 16 = 1e288). Overwrites ``values``.
+    """
+    n_rows = values.shape[1]
+    grouped = n_rows - n_rows % _LOG_GROUP
+    width = grouped
+    while width > grouped // _LOG_GROUP:
+        width //= 2
+        np.multiply(values[:, :width], values[:, width : 2 * width], out=values[:, :width])
+    sums = np.log(values[:, :width], out=values[:, :width]).sum(axis=1)
+    if grouped < n_rows:
+        sums += np.log(values[:, grouped:], out=values[:, grouped:]).sum(axis=1)
+    return sums
+
+
+class _LogSumBounds:
+    """Bounds on every candidate's ``S_j = sum(log(total + members[j]))`` as members join.
+
+    Log loss of a candidate ensemble is ``log(size + 1) - S_j / n_rows``, so the best candidate
+    has the largest ``S_j``. When a member ``m`` joins ``total``, each ``S_j`` grows by
+    ``sum(log1p(m / (total + members[j])))``, which lies between the same sum with
+    ``members[j]`` replaced by the row's largest and by its smallest member value over all
+    models. So a candidate scored exactly once keeps an interval without being read again,
+    and a candidate whose upper bound is below the best exact sum by more than the tie
+    tolerance cannot be picked: only the others are scored (best upper bound first).
+    """
+
+    def __init__(self, n_models: int, row_min: NDArray[np.float64], row_max: NDArray[np.float64]):
+        self.low = np.full(n_models, -np.inf)
+        self.high = np.full(n_models, np.inf)
+        self.row_min, self.row_max = row_min, row_max
+        self.n_rows = row_min.shape[0]
+
+    def know(self, models: NDArray, sums: NDArray[np.float64]) -> None:
+        """Record exact sums."""
+        self.low[models] = self.high[models] = sums
+
+    def join(self, total: NDArray[np.float64], member: NDArray[np.float64]) -> None:
+        """Move the bounds as ``member`` joins the running sum ``total``."""
+        # log1p(m / (t + x)) = log(t + x + m) - log(t + x), summed by _sum_logs (no log1p per value).
+        sums = np.empty((4, self.n_rows))
+        np.add(total, self.row_max, out=sums[1])
+        np.add(sums[1], member, out=sums[0])
+        np.add(total, self.row_min, out=sums[3])
+        np.add(sums[3], member, out=sums[2])
+        logs = _sum_logs(sums)
+        self.low += logs[0] - logs[1]
+        self.high += logs[2] - logs[3]
+
+    def margin(self, best: float) -> float:
+        """How far below the best sum a bound must be to rule its candidate out.
+
+        The selection's tie tolerance (relative, on the loss, itself at most about 35 for clipped
+        probabilities) plus a rounding allowance for sums accumulated over many joins.
+        """
+        return self.n_rows * (4 * _TOLERANCE * max(1.0, abs(best) / self.n_rows + 40.0) + 1e-9)
+
+
 class _CandidateScorer:
     """Scores the mean of (chosen members + one candidate) for many candidates at once.
 
@@ -276,11 +349,15 @@ class _CandidateScorer:
             # One-hot votes: their mean is a vote share, scored like class probabilities.
             kind = "multiclass"
         if metric == "logloss":
+            # True-class probabilities, model first (what metrics.true_class_probability gives, transposed).
             if kind == "binary":
-                truth = metrics.true_class_probability(y, oof[:, :, 0].T, kind="binary")
+                # p for a positive, 1 - p for a negative, as -p + 1: bit for bit 1 - p, and
+                # several times faster than a broadcast np.where.
+                positive = y == 1
+                self.members = np.multiply(oof[:, :, 0], np.where(positive, 1.0, -1.0))
+                self.members += np.where(positive, 0.0, 1.0)
             else:
-                truth = metrics.true_class_probability(y, oof, kind="multiclass")
-            self.members = np.ascontiguousarray(truth.T)
+                self.members = oof[:, np.arange(y.shape[0]), y]
         elif kind == "multiclass":
             self.members = np.ascontiguousarray(oof)
         else:
@@ -301,8 +378,20 @@ class _CandidateScorer:
         """A zero running sum."""
         return np.zeros(self.members.shape[1:])
 
-    def score(self, total: NDArray, size: int, candidates: NDArray) -> NDArray[np.float64]:
+    def log_sum_bounds(self) -> _LogSumBounds | None:
+        """Fresh bounds for one selection run when log loss can prune candidates (see :class:`_LogSumBounds`)."""
+        if self.metric != "logloss" or self.members.size < _BOUND_MIN_VALUES or not self._inside_clip():
+            return None
+        return _LogSumBounds(self.n_models, *self._row_range())
+
+    def score(
+        self, total: NDArray, size: int, candidates: NDArray, *, bounds: _LogSumBounds | None = None
+    ) -> NDArray[np.float64]:
         """Score of ``(total + members[j]) / (size + 1)`` for every j in ``candidates``.
+
+        With ``bounds`` (log loss), only the candidates that can be the best are scored exactly,
+        best bound first; the others get a lower bound of their loss that is worse than the
+        best score by more than the selection's tie tolerance (see :class:`_LogSumBounds`).
 
         Binary AUC on large inputs (at least ``_BOUND_MIN_VALUES`` candidate values, ``size``
         at least 1) scores in two passes: a histogram of every candidate's ensemble over
@@ -317,8 +406,33 @@ class _CandidateScorer:
             # Single models: scored once (caruana_select's model scores, then the first step).
             if getattr(self, "_singles", None) is None:
                 self._singles = self._score_all(total, 0, np.arange(self.n_models))
+            if bounds is not None:
+                # Log loss of a single model is -sum(log(member)) / n_rows.
+                bounds.know(candidates, -self._singles[candidates] * self.members.shape[1])
             return self._singles[candidates].copy()
+        if bounds is not None:
+            return self._score_bounded(total, size, candidates, bounds)
         return self._score_all(total, size, candidates)
+
+    def _score_bounded(self, total: NDArray, size: int, candidates: NDArray, bounds: _LogSumBounds) -> NDArray[np.float64]:
+        """Log loss of the candidates that can win, exactly; a lower bound for the rest."""
+        n_rows = self.members.shape[1]
+        step = max(1, _CHUNK_VALUES // n_rows)
+        if self._buffer is None:
+            self._buffer = np.empty((min(step, self.n_models), n_rows))
+        # Highest upper bound first (the stable sort keeps the lower index first on a tie).
+        order = candidates[np.argsort(-bounds.high[candidates], kind="stable")]
+        best = -np.inf
+        for start in range(0, len(order), step):
+            chunk = order[start : start + step]
+            chunk = chunk[bounds.high[chunk] >= best - bounds.margin(best)]
+            if chunk.size == 0:
+                break  # the order is by upper bound: no later candidate can win either
+            sums = _sum_logs(self._candidate_means(total, size, chunk, divide=False))
+            bounds.know(chunk, sums)
+            best = max(best, sums.max())
+        # Exact where known (low == high), else the upper bound of the sum: a lower bound of the loss.
+        return np.log(size + 1.0) - bounds.high[candidates] / n_rows
 
     def _score_all(self, total: NDArray, size: int, candidates: NDArray) -> NDArray[np.float64]:
         per_model = int(np.prod(self.members.shape[1:]))
@@ -359,17 +473,23 @@ class _CandidateScorer:
             # Consecutive models (every model is a candidate): one pass, no gather.
             np.add(self.members[chunk[0] : chunk[-1] + 1], total, out=means)
         else:
-            np.take(self.members, chunk, axis=0, out=means)
-            means += total
+            # One pass per model: a gather then an add would read and write every value twice.
+            for row, model in enumerate(chunk):
+                np.add(self.members[model], total, out=means[row])
         if divide:
             means /= size + 1
         return means
 
+    def _row_range(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Each row's smallest and largest member value, computed once."""
+        if getattr(self, "_range", None) is None:
+            self._range = (self.members.min(axis=0), self.members.max(axis=0))
+        return self._range
+
     def _inside_clip(self) -> bool:
         """Whether every member lies in [EPSILON, 1 - EPSILON], so that no mean needs clipping."""
-        if getattr(self, "_unclipped", None) is None:
-            self._unclipped = bool(self.members.min() >= metrics.EPSILON and self.members.max() <= 1 - metrics.EPSILON)
-        return self._unclipped
+        low, high = self._row_range()
+        return bool(low.min() >= metrics.EPSILON and high.max() <= 1 - metrics.EPSILON)
 
     def _auc_bounds(self, means: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Lower and upper bounds of each row's binary AUC from a histogram of its values.
@@ -409,7 +529,8 @@ class _CandidateScorer:
 
     def score_weights(self, weights: NDArray) -> float:
         """Score of the weighted mean of all members."""
-        return float(self._score_means(np.tensordot(weights, self.members, axes=1)[None])[0])
+        # A sum over the few members with weight: no pass over all of them.
+        return float(self._score_means(layout.weighted_sum(self.members, weights)[None])[0])
 
     def _score_means(
         self, means: NDArray[np.float64], scratch: NDArray | None = None, *, log_size: float | None = None
@@ -421,10 +542,11 @@ class _CandidateScorer:
         """
         metric = self.metric
         if metric == "logloss":
+            n_rows = means.shape[1]
             if log_size is not None:
-                return log_size - np.log(means, out=means).mean(axis=1)
+                return log_size - _sum_logs(means) / n_rows
             np.clip(means, metrics.EPSILON, 1 - metrics.EPSILON, out=means)
-            return -np.log(means, out=means).mean(axis=1)
+            return -_sum_logs(means) / n_rows
         if metric == "rmse":
             means -= self.y
             return np.sqrt(np.mean(np.square(means, out=means), axis=1))

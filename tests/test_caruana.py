@@ -498,3 +498,64 @@ def test_bounded_scores_are_exact_for_the_best_and_upper_bounds_for_the_rest(mon
     np.testing.assert_allclose(got[winners], naive[winners], rtol=0, atol=1e-12)
     assert np.all(got >= naive - 1e-12)  # upper bounds
     assert np.all(got[~winners] < best - 1e-12)  # and never a winner
+
+
+# ---------------------------------------------------------------------------- the bounded log-loss path
+# (log loss keeps an interval for every candidate's sum of logs and scores exactly only possible winners)
+
+
+@pytest.mark.parametrize("init, bags", [(0, 1), (3, 1), (2, 3)])
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bounded_logloss_selection_equals_the_exact_one(monkeypatch, seed, ties, init, bags):
+    y, oof = _bounded_oof(seed, ties=ties)
+    oof = np.clip(oof, 0.01, 0.99)  # inside the clip range: the bounded path applies
+    options = dict(kind="binary", metric="logloss", init=init, iters=30, bags=bags, random_state=seed)
+    monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 10**12)
+    exact = caruana_select(oof.T[:, :, None], y, **options)
+    monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 0)
+    monkeypatch.setattr(caruana, "_CHUNK_VALUES", 1)  # one candidate at a time, so that bounds can rule some out
+    bounded = caruana_select(oof.T[:, :, None], y, **options)
+    assert bounded.selection == exact.selection
+    np.testing.assert_allclose([s for _, s in bounded.trajectory], [s for _, s in exact.trajectory], rtol=0, atol=1e-13)
+    np.testing.assert_array_equal(bounded.weights, exact.weights)
+
+
+def test_bounded_logloss_skips_candidates_and_bounds_them_from_below(monkeypatch):
+    """After a few joins most candidates are ruled out; every score returned is exact or a lower bound of the loss."""
+    monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 0)
+    monkeypatch.setattr(caruana, "_CHUNK_VALUES", 1)
+    rng = np.random.default_rng(7)
+    y = rng.integers(0, 2, 3000)
+    # Models of varied skill sharing some noise (as benchmarks/bench_caruana.py draws them).
+    logits = (2 * y - 1)[:, None] * rng.uniform(0.2, 1.5, 20) + rng.normal(size=(3000, 1)) * 0.8 + rng.normal(size=(3000, 20))
+    oof = 1.0 / (1.0 + np.exp(-logits))
+    scorer = _CandidateScorer(oof.T[:, :, None], y, kind="binary", metric="logloss")
+    bounds = scorer.log_sum_bounds()
+    everyone = np.arange(oof.shape[1])
+    scorer.score(scorer.empty(), 0, everyone, bounds=bounds)  # single models: exact sums
+    total, size, scored, picked_sum = scorer.empty(), 0, [], np.zeros(len(y))
+    for model in [4, 4, 11, 4, 2, 4, 11, 4, 2, 4, 4, 11]:
+        bounds.join(total, scorer.members[model])
+        total = total + scorer.members[model]
+        picked_sum += oof[:, model]
+        size += 1
+        before = bounds.high.copy()
+        got = scorer.score(total, size, everyone, bounds=bounds)
+        scored.append(int(np.sum(bounds.high != before)))
+        # scikit-learn's log loss of the candidate ensemble (members hold true-class probabilities).
+        naive = np.array([sk.log_loss(y, (picked_sum + oof[:, j]) / (size + 1), labels=[0, 1]) for j in everyone])
+        best = naive.min()
+        winners = naive <= best + 1e-12
+        np.testing.assert_allclose(got[winners], naive[winners], rtol=0, atol=1e-12)
+        assert np.all(got <= naive + 1e-12)  # lower bounds of the loss
+        assert np.all(got[~winners] > best + 1e-12)  # and never a winner
+    assert min(scored[-4:]) < oof.shape[1] // 2, scored  # the bounds do rule candidates out
+
+
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 31, 33, 1000, 1003])
+def test_sum_logs_equals_the_sum_of_logs(n):
+    rng = np.random.default_rng(n)
+    values = rng.uniform(1e-15, 3.0, (3, n))
+    values[0, :] = rng.choice([1e-15, 1e-12, 50.0], n)  # the extremes of the range it is used for
+    np.testing.assert_allclose(caruana._sum_logs(values.copy()), np.log(values).sum(axis=1), rtol=1e-14, atol=0)
