@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as sk
 
+from blender import metrics
 from blender.metrics import METRICS, check_metric, default_metric, greater_is_better, score, true_class_probability
 
 
@@ -146,3 +147,25 @@ def test_defaults_and_directions():
 def test_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda rng, n: rng.beta(2, 5, n),  # smooth, few ties
+        lambda rng, n: np.round(rng.random(n) * 50) / 50,  # 51 distinct values: long runs of ties
+        lambda rng, n: np.where(rng.random(n) < 0.99, 0.5 + rng.random(n) * 1e-9, 1.9),  # one bucket holds 99%
+        lambda rng, n: np.r_[0.0, 1e-300, rng.random(n - 2)],  # zero and a subnormal-sized value
+        lambda rng, n: np.full(n, 0.25),  # one value
+    ],
+)
+def test_auc_of_long_rows_sorted_by_bucket_equals_sklearn(monkeypatch, draw):
+    """Rows of at least _BUCKET_SORT_MIN values are sorted through buckets; the AUC must not change."""
+    rng = np.random.default_rng(3)
+    n = metrics._BUCKET_SORT_MIN + 1001
+    y = rng.integers(0, 2, n)
+    values = np.stack([draw(rng, n) for _ in range(3)])
+    got = metrics._auc_rows(y == 1, values.copy())
+    np.testing.assert_allclose(got, [sk.roc_auc_score(y, row) for row in values], rtol=0, atol=1e-12)
+    monkeypatch.setattr(metrics, "_BUCKET_SORT_MIN", 10**9)  # the plain sort gives the same bits
+    np.testing.assert_array_equal(metrics._auc_rows(y == 1, values.copy()), got)
