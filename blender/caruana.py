@@ -290,39 +290,62 @@ def _sum_logs(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return sums
 
 
+def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str) -> tuple[NDArray, tuple[NDArray, NDArray]]:
+    """Each model's true-class probabilities, model first, and each row's smallest and largest of them.
+
+    What ``metrics.true_class_probability`` gives, transposed; built a few models at a time so
+    that the row range is taken while they are in cache. For binary, ``1 - p`` is computed as
+    ``-p + 1`` (the same bits) with two products instead of a broadcast ``np.where``.
+    """
+    n_models, n_rows = oof.shape[:2]
+    members = np.empty((n_models, n_rows))
+    row_min, row_max = np.full(n_rows, np.inf), np.full(n_rows, -np.inf)
+    if kind == "binary":
+        positive = y == 1
+        sign, offset = np.where(positive, 1.0, -1.0), np.where(positive, 0.0, 1.0)
+    rows = np.arange(n_rows)
+    step = max(1, _CHUNK_VALUES // n_rows)
+    for start in range(0, n_models, step):
+        chunk = members[start : start + step]
+        if kind == "binary":
+            np.multiply(oof[start : start + step, :, 0], sign, out=chunk)
+            chunk += offset
+        else:
+            chunk[:] = oof[start : start + step, rows, y]
+        np.minimum(row_min, chunk.min(axis=0), out=row_min)
+        np.maximum(row_max, chunk.max(axis=0), out=row_max)
+    return members, (row_min, row_max)
+
+
 class _LogSumBounds:
-    """Bounds on every candidate's ``S_j = sum(log(total + members[j]))`` as members join.
+    """Upper bounds on every candidate's ``S_j = sum(log(total + members[j]))`` as members join.
 
     Log loss of a candidate ensemble is ``log(size + 1) - S_j / n_rows``, so the best candidate
     has the largest ``S_j``. When a member ``m`` joins ``total``, each ``S_j`` grows by
-    ``sum(log1p(m / (total + members[j])))``, which lies between the same sum with
-    ``members[j]`` replaced by the row's largest and by its smallest member value over all
-    models. So a candidate scored exactly once keeps an interval without being read again,
-    and a candidate whose upper bound is below the best exact sum by more than the tie
-    tolerance cannot be picked: only the others are scored (best upper bound first).
+    ``sum(log1p(m / (total + members[j])))``, which is at most the same sum with
+    ``members[j]`` replaced by the row's smallest member value over all models. So a candidate
+    scored exactly once keeps an upper bound without being read again, and a candidate whose
+    bound is below the best exact sum by more than the tie tolerance cannot be picked: only the
+    others are scored (highest bound first).
     """
 
-    def __init__(self, n_models: int, row_min: NDArray[np.float64], row_max: NDArray[np.float64]):
-        self.low = np.full(n_models, -np.inf)
+    def __init__(self, n_models: int, row_min: NDArray[np.float64]):
         self.high = np.full(n_models, np.inf)
-        self.row_min, self.row_max = row_min, row_max
+        self.row_min = row_min
         self.n_rows = row_min.shape[0]
 
     def know(self, models: NDArray, sums: NDArray[np.float64]) -> None:
         """Record exact sums."""
-        self.low[models] = self.high[models] = sums
+        self.high[models] = sums
 
     def join(self, total: NDArray[np.float64], member: NDArray[np.float64]) -> None:
         """Move the bounds as ``member`` joins the running sum ``total``."""
         # log1p(m / (t + x)) = log(t + x + m) - log(t + x), summed by _sum_logs (no log1p per value).
-        sums = np.empty((4, self.n_rows))
-        np.add(total, self.row_max, out=sums[1])
+        sums = np.empty((2, self.n_rows))
+        np.add(total, self.row_min, out=sums[1])
         np.add(sums[1], member, out=sums[0])
-        np.add(total, self.row_min, out=sums[3])
-        np.add(sums[3], member, out=sums[2])
         logs = _sum_logs(sums)
-        self.low += logs[0] - logs[1]
-        self.high += logs[2] - logs[3]
+        self.high += logs[0] - logs[1]
 
     def margin(self, best: float) -> float:
         """How far below the best sum a bound must be to rule its candidate out.
@@ -348,16 +371,9 @@ class _CandidateScorer:
         if kind == "labels":
             # One-hot votes: their mean is a vote share, scored like class probabilities.
             kind = "multiclass"
+        self._range = None
         if metric == "logloss":
-            # True-class probabilities, model first (what metrics.true_class_probability gives, transposed).
-            if kind == "binary":
-                # p for a positive, 1 - p for a negative, as -p + 1: bit for bit 1 - p, and
-                # several times faster than a broadcast np.where.
-                positive = y == 1
-                self.members = np.multiply(oof[:, :, 0], np.where(positive, 1.0, -1.0))
-                self.members += np.where(positive, 0.0, 1.0)
-            else:
-                self.members = oof[:, np.arange(y.shape[0]), y]
+            self.members, self._range = _true_class_members(oof, y, kind=kind)
         elif kind == "multiclass":
             self.members = np.ascontiguousarray(oof)
         else:
@@ -382,7 +398,7 @@ class _CandidateScorer:
         """Fresh bounds for one selection run when log loss can prune candidates (see :class:`_LogSumBounds`)."""
         if self.metric != "logloss" or self.members.size < _BOUND_MIN_VALUES or not self._inside_clip():
             return None
-        return _LogSumBounds(self.n_models, *self._row_range())
+        return _LogSumBounds(self.n_models, self._row_range()[0])
 
     def score(
         self, total: NDArray, size: int, candidates: NDArray, *, bounds: _LogSumBounds | None = None
@@ -431,7 +447,7 @@ class _CandidateScorer:
             sums = _sum_logs(self._candidate_means(total, size, chunk, divide=False))
             bounds.know(chunk, sums)
             best = max(best, sums.max())
-        # Exact where known (low == high), else the upper bound of the sum: a lower bound of the loss.
+        # Exact where just scored, else the upper bound of the sum: a lower bound of the loss.
         return np.log(size + 1.0) - bounds.high[candidates] / n_rows
 
     def _score_all(self, total: NDArray, size: int, candidates: NDArray) -> NDArray[np.float64]:
@@ -482,7 +498,7 @@ class _CandidateScorer:
 
     def _row_range(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Each row's smallest and largest member value, computed once."""
-        if getattr(self, "_range", None) is None:
+        if self._range is None:
             self._range = (self.members.min(axis=0), self.members.max(axis=0))
         return self._range
 
