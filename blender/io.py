@@ -315,10 +315,24 @@ def read_predictions(
     values = None if kind == "labels" else np.empty((n_models, n_rows, len(columns)))
     label_sets: list[tuple[list[str], NDArray, NDArray | None]] = []
     report = _progress_steps(n_models)
-    others = _read_ahead(paths[1:], lambda path: _read_table(path, id_name if id_column is None else id_column,
-                                                             as_text=as_text))
+    later_id = id_name if id_column is None else id_column
+
+    def read_later(path: Path) -> _Table:
+        return _read_table(path, later_id, as_text=as_text)
+
+    # Large files are read one at a time; each later one is streamed straight into its rows of
+    # ``values`` (see _stream_into), so that the peak stays near the bytes of ``values`` itself.
+    stream = kind != "labels" and not _reads_ahead(paths[1:])
+    others = iter(()) if stream else _read_ahead(paths[1:], read_later)
+    if stream:
+        _release_memory()
     for position, path in enumerate(paths):
-        table = first if position == 0 else next(others)
+        if position > 0 and stream and _stream_into(path, later_id, columns, kind, row_index, values[position]):
+            _release_memory()
+            if progress is not None and position + 1 in report:
+                progress(f"read {position + 1}/{n_models} files: {path} ({n_rows:,} rows)")
+            continue
+        table = first if position == 0 else read_later(path) if stream else next(others)
         if position > 0:
             _check_columns(table, columns, reference)
         # Files usually list the ids in the same order; only reorder when they do not.
@@ -332,11 +346,15 @@ def read_predictions(
                     values[position, :, k] = converted
                 else:
                     values[position, rows, k] = converted
-        del table
+                del converted  # a view of the table's column: let it go with the table
+        del table, rows
         if position == 0 and kind != "labels":
-            # Keep the first file's ids and path only: its columns are in ``values`` now.
-            first = replace(first, columns={name: first.columns[name][:0] for name in first.columns})
+            # Keep the first file's ids and path only: its columns are in ``values`` now. (A slice
+            # [:0] would keep each column's buffer alive.)
+            first = replace(first, columns={name: _empty_like(first.columns[name]) for name in first.columns})
             row_index.first = first
+        if stream:
+            _release_memory()
         if progress is not None and position + 1 in report:
             progress(f"read {position + 1}/{n_models} files: {path} ({n_rows:,} rows)")
 
@@ -373,19 +391,22 @@ _READ_AHEAD_BYTES = 8 << 20
 _READ_AHEAD = 4
 
 
+def _reads_ahead(paths: list[Path]) -> bool:
+    """Whether :func:`_read_ahead` reads these files a few at a time in threads (many small files)."""
+    try:
+        small = bool(paths) and paths[0].stat().st_size < _READ_AHEAD_BYTES
+    except OSError:
+        small = False
+    return len(paths) >= 3 and small
+
+
 def _read_ahead(paths: list[Path], read: Callable[[Path], _Table]):
     """Yield ``read(path)`` for each path in order, reading up to a few small files ahead in threads.
 
     An error is raised when its file's turn comes, so the first bad file in the given order is
     the one reported.
     """
-    if not paths:
-        return
-    try:
-        small = paths[0].stat().st_size < _READ_AHEAD_BYTES
-    except OSError:
-        small = False
-    if len(paths) < 3 or not small:
+    if not _reads_ahead(paths):
         for path in paths:
             yield read(path)
         return
@@ -406,6 +427,88 @@ def _read_ahead(paths: list[Path], read: Callable[[Path], _Table]):
         finally:
             for future in pending:
                 future.cancel()
+
+
+# Blocks of the streaming reader: small, so that the few blocks it reads ahead stay a few MB.
+_STREAM_BLOCK = 128 << 10
+
+
+def _stream_into(path: Path, id_column: str, columns: list[str], kind: Kind, row_index: _RowIndex,
+                 out: NDArray[np.float64]) -> bool:
+    """Read a later CSV file block by block, one thread, straight into ``out`` (n_rows, n_cols): rows by id, columns by name.
+
+    The whole file is never held: pyarrow's threaded reader and the allocator's cache would hold
+    several times its float bytes. True when the file passes every check of the full path (same
+    columns, finite numbers, [0, 1] for probabilities, exactly the first file's ids); False at the
+    first thing this does not handle (a bad input, ids other than known plain integers in another
+    order, a row longer than a block, Parquet): the caller then reads the file in full, which
+    fills ``out`` again or raises the message for what is wrong.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if _is_parquet(path):
+        return False
+    header, name = _checked_header(path, id_column)
+    if sorted(column for column in header if column != name) != sorted(columns):
+        return False
+    convert = pacsv.ConvertOptions(
+        column_types={name: pa.string(), **{column: pa.float64() for column in columns}},
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    unreadable = (pa.ArrowException, OSError, EOFError, zlib.error, UnicodeDecodeError)
+    try:
+        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(use_threads=False, block_size=_STREAM_BLOCK),
+                                convert_options=convert)
+    except unreadable:
+        return False
+    probabilities = kind in ("binary", "multiclass")
+    n_rows = out.shape[0]
+    seen = np.zeros(n_rows, dtype=bool)
+    start = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except unreadable:
+            return False
+        if batch.num_rows == 0:
+            continue
+        ids = batch.column(name)
+        if ids.null_count or start + batch.num_rows > n_rows:
+            return False
+        rows = row_index.batch_rows(ids, start)
+        if rows is None:
+            return False
+        for k, column in enumerate(columns):
+            array = batch.column(column)
+            if array.null_count:
+                return False
+            cells = array.to_numpy()
+            if not np.isfinite(cells).all() or (probabilities and (cells.min() < 0.0 or cells.max() > 1.0)):
+                return False
+            out[rows, k] = cells
+        seen[rows] = True
+        start += batch.num_rows
+    # n_rows ids, each a row of the first file, that hit every row: the same ids, none twice.
+    return start == n_rows and bool(seen.all())
+
+
+def _release_memory() -> None:
+    """Give the pages Arrow's allocator keeps for reuse (mimalloc, jemalloc) back to the system."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def _empty_like(array):
+    """A zero-length array of the same type that does not keep ``array``'s buffers alive."""
+    import pyarrow as pa
+
+    return pa.array([], type=array.type)
 
 
 def read_learning(
@@ -814,22 +917,26 @@ def _write_predictions_to(path: Path, ids, values, *, columns, id_column, target
         atomic_write(path, lambda stream: pq.write_table(table, stream))
         return
     header = csv_text([[id_column, *columns]]).encode()
+    # Text cells are written bare unless one holds a comma, a quote or a line break: then every
+    # text cell is quoted, as CSV requires (pyarrow's "needed" style quotes all text).
+    quoting = "needed" if any(_needs_quotes(array) for array in arrays) else "none"
 
     def write(stream):
         import pyarrow.csv as pacsv
 
         stream.write(header)
-        buffer = pa.BufferOutputStream()
-        try:
-            pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="none"))
-        except pa.ArrowInvalid:
-            # Some id or label holds a comma or quote: quote text cells, as CSV requires.
-            buffer = pa.BufferOutputStream()
-            pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-        # The Arrow buffer supports the buffer protocol: write it without a bytes copy.
-        stream.write(memoryview(buffer.getvalue()))
+        stream.flush()
+        # Straight into the file, a batch of rows at a time: no copy of the whole text in memory.
+        pacsv.write_csv(table, stream, pacsv.WriteOptions(include_header=False, quoting_style=quoting))
 
     atomic_write(path, write, compress=name.endswith(".gz"))
+
+
+def _needs_quotes(array) -> bool:
+    """Whether a column holds text that CSV must quote (pyarrow refuses it unquoted)."""
+    import pyarrow.compute as pc
+
+    return _is_text(array) and bool(pc.any(pc.match_substring_regex(array, '[,"\r\n]')).as_py())
 
 
 def _figure_formats() -> set[str]:
@@ -854,25 +961,8 @@ def _read_table(path: Path, id_column: str | None, *, as_text: bool = False) -> 
     import pyarrow.compute as pc
 
     path = Path(path)
-    if not path.exists():
-        raise BlendInputError(f"{path} not found; check the path (and --oof-dir / --truth).")
-    if path.is_dir():
-        raise BlendInputError(f"{path} is a folder; name the CSV files in it, e.g. {path}/*.csv.")
-    parquet = path.name.endswith(".parquet")
-    header = _parquet_schema(path).names if parquet else _header(path)
-    if parquet:
-        # pandas stores a non-default index as an extra column; it is not a prediction.
-        header = [name for name in header if not re.fullmatch(r"__index_level_\d+__", name)]
-    if not header or all(not cell.strip() for cell in header):
-        raise BlendInputError(f"{path} is empty; expected a header line (id,...) and one row per id.")
-    name = header[0] if id_column is None else id_column
-    if name not in header:
-        raise BlendInputError(
-            f"{path}: no id column {_show(name)} (columns: {_short(header)}); pass --id with the id column's name."
-        )
-    if len(set(header)) != len(header):
-        repeated = next(c for c in header if header.count(c) > 1)
-        raise BlendInputError(f"{path}: column {_show(repeated)} appears twice in the header; rename one of them.")
+    header, name = _checked_header(path, id_column)
+    parquet = _is_parquet(path)
     text_columns = header if as_text else [name]
     table = _read_parquet(path, header) if parquet else _read_csv(path, text_columns)
     if table.num_rows == 0:
@@ -903,6 +993,35 @@ def _read_table(path: Path, id_column: str | None, *, as_text: bool = False) -> 
     if not columns:
         raise BlendInputError(f"{path}: only an id column; expected predictions after it (id,target or id,label).")
     return _Table(path=path, id_column=name, ids=ids, columns=columns)
+
+
+def _is_parquet(path: Path) -> bool:
+    return path.name.endswith(".parquet")
+
+
+def _checked_header(path: Path, id_column: str | None) -> tuple[list[str], str]:
+    """A file's column names and its id column's name, after the file-level checks (missing, folder,
+    empty, no id column, a repeated column name)."""
+    if not path.exists():
+        raise BlendInputError(f"{path} not found; check the path (and --oof-dir / --truth).")
+    if path.is_dir():
+        raise BlendInputError(f"{path} is a folder; name the CSV files in it, e.g. {path}/*.csv.")
+    parquet = _is_parquet(path)
+    header = _parquet_schema(path).names if parquet else _header(path)
+    if parquet:
+        # pandas stores a non-default index as an extra column; it is not a prediction.
+        header = [name for name in header if not re.fullmatch(r"__index_level_\d+__", name)]
+    if not header or all(not cell.strip() for cell in header):
+        raise BlendInputError(f"{path} is empty; expected a header line (id,...) and one row per id.")
+    name = header[0] if id_column is None else id_column
+    if name not in header:
+        raise BlendInputError(
+            f"{path}: no id column {_show(name)} (columns: {_short(header)}); pass --id with the id column's name."
+        )
+    if len(set(header)) != len(header):
+        repeated = next(c for c in header if header.count(c) > 1)
+        raise BlendInputError(f"{path}: column {_show(repeated)} appears twice in the header; rename one of them.")
+    return header, name
 
 
 def _read_csv(path: Path, text_columns: list[str]):
@@ -1075,14 +1194,39 @@ class _RowIndex:
             self.slots[self.integers - low] = np.arange(n_rows)
             if n_rows and np.count_nonzero(self.slots >= 0) != n_rows:
                 _refuse_duplicates(first)
-            self.integers = self.integers[:0]  # only its dtype is needed from here on
+            self.integers = np.empty(0, dtype=np.int64)  # not a slice, which would keep the ids alive
         else:
             import pandas as pd
 
             self.index = pd.Index(self.integers)
             if not self.index.is_unique:
                 _refuse_duplicates(first)
-            self.integers = self.integers[:0]
+            self.integers = np.empty(0, dtype=np.int64)
+
+    def batch_rows(self, ids, start: int) -> NDArray | slice | None:
+        """The first file's rows for one block of a later file's ids (starting at row ``start`` of that file).
+
+        An int array, a slice when text ids follow the first file's order, or None when an id
+        is not a known plain integer (not in the first file, ``007``, text in another order):
+        the caller then reads the whole file and :meth:`rows` says what is wrong, if anything.
+        Repeated ids are the caller's to find (every row of the first file hit once).
+        """
+        if self.integers is None:
+            stop = start + len(ids)
+            if stop <= len(self.first.ids) and ids.equals(self.first.ids.slice(start, len(ids))):
+                return slice(start, stop)
+            return None
+        integers = _integer_ids(ids)
+        if integers is None:
+            return None
+        if self.slots is not None:
+            shifted = integers - self.offset
+            if shifted.min() < 0 or shifted.max() >= len(self.slots):
+                return None
+            rows = self.slots[shifted]
+        else:
+            rows = self.index.get_indexer(integers)
+        return None if rows.min() < 0 else rows
 
     def rows(self, table: _Table) -> NDArray[np.int64]:
         """The row of the first file for each row of ``table``; errors name missing, extra or repeated ids."""
