@@ -467,6 +467,8 @@ def _stream_into(path: Path, id_column: str, columns: list[str], kind: Kind, row
                                 convert_options=convert)
     except unreadable:
         return False
+    if reader.schema.names != header:  # e.g. a header pyarrow splits otherwise than Python's csv module
+        return False
     probabilities = kind in ("binary", "multiclass")
     n_rows = out.shape[0]
     seen = np.zeros(n_rows, dtype=bool)
@@ -492,6 +494,10 @@ def _stream_into(path: Path, id_column: str, columns: list[str], kind: Kind, row
                 return False
             cells = array.to_numpy()
             if not np.isfinite(cells).all() or (probabilities and (cells.min() < 0.0 or cells.max() > 1.0)):
+                return False
+            # The full reader reads a column of whole numbers as integers, where -0 is 0: only
+            # it knows whether the whole column is, so let it read a file holding a -0.
+            if np.signbit(cells).any() and (np.signbit(cells) & (cells == 0.0)).any():
                 return False
             out[rows, k] = cells
         seen[rows] = True
