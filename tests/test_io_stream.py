@@ -174,3 +174,16 @@ def test_written_text_is_quoted_only_when_some_cell_needs_it(tmp_path):
     gz = tmp_path / "out.csv.gz"
     io.write_predictions(gz, np.array(["a\nb", "c"]), np.array(["x", "y,z"], dtype=object), columns=["label"])
     assert gzip.decompress(gz.read_bytes()) == b'id,label\n"a\nb","x"\n"c","y,z"\n'
+
+
+def test_a_broken_row_gives_the_same_message_read_one_by_one_or_ahead_in_threads(tmp_path, monkeypatch):
+    # pyarrow's one-thread reader names the row in its error, the threaded one cannot.
+    paths = [write_text(tmp_path / f"m{m}.csv", csv_text(["id", "target"], GOOD_ROWS)) for m in range(4)]
+    write_text(paths[2], csv_text(["id", "target"], with_row(LATE, ["57"])))
+    messages = []
+    for read_ahead_bytes in (0, 1 << 30):
+        monkeypatch.setattr(io, "_READ_AHEAD_BYTES", read_ahead_bytes)
+        with pytest.raises(BlendInputError) as error:
+            io.read_predictions(paths)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1] == f"{paths[2]}: not a readable CSV (CSV parse error: Expected 2 columns, got 1: 57); every row needs the header's columns."
