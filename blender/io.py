@@ -1063,7 +1063,7 @@ def _read_csv(path: Path, text_columns: list[str], *, threads: bool = True):
 def _unreadable(path: Path, error: BaseException) -> BlendInputError:
     # pyarrow's one-thread reader names the row ("Row #3: "), its threaded reader cannot: the
     # message is the same however the file was read.
-    reason = re.sub(r"^CSV parse error: Row #\d+: ", "CSV parse error: ", _first_line(error))
+    reason = re.sub(r"(^CSV parse error: |^In CSV column #\d+: )Row #\d+: ", r"\1", _first_line(error))
     if isinstance(error, (EOFError, zlib.error)) or "compressed" in reason.lower() or "inflate" in reason.lower():
         return BlendInputError(f"{path}: not a readable gzip file ({reason}); is it truncated? Write it again.")
     row = reason.split(": ", 2)[-1] if reason.startswith("CSV parse error: Expected") else ""

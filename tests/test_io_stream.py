@@ -176,14 +176,25 @@ def test_written_text_is_quoted_only_when_some_cell_needs_it(tmp_path):
     assert gzip.decompress(gz.read_bytes()) == b'id,label\n"a\nb","x"\n"c","y,z"\n'
 
 
-def test_a_broken_row_gives_the_same_message_read_one_by_one_or_ahead_in_threads(tmp_path, monkeypatch):
+BROKEN = {
+    "short row": ("1999\n", "not a readable CSV (CSV parse error: Expected 2 columns, got 1: 1999); every row needs the header's columns."),
+    "bad UTF-8 id": ("\udcff\udcfe,0.5\n", "not a readable CSV (In CSV column #0: CSV conversion error to string: invalid UTF8 data); "
+                     "every row needs the header's columns."),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_a_broken_row_gives_the_same_message_read_one_by_one_or_ahead_in_threads(tmp_path, monkeypatch, case):
     # pyarrow's one-thread reader names the row in its error, the threaded one cannot.
-    paths = [write_text(tmp_path / f"m{m}.csv", csv_text(["id", "target"], GOOD_ROWS)) for m in range(4)]
-    write_text(paths[2], csv_text(["id", "target"], with_row(LATE, ["57"])))
+    line, expected = BROKEN[case]
+    rows = [[str(k), 0.5] for k in range(2000)]  # past the first 8 KB, which the header check decodes
+    paths = [write_text(tmp_path / f"m{m}.csv", csv_text(["id", "target"], rows)) for m in range(4)]
+    text = csv_text(["id", "target"], rows[:-1]) + line
+    paths[2].write_bytes(text.encode("utf-8", "surrogateescape"))
     messages = []
     for read_ahead_bytes in (0, 1 << 30):
         monkeypatch.setattr(io, "_READ_AHEAD_BYTES", read_ahead_bytes)
         with pytest.raises(BlendInputError) as error:
             io.read_predictions(paths)
         messages.append(str(error.value))
-    assert messages[0] == messages[1] == f"{paths[2]}: not a readable CSV (CSV parse error: Expected 2 columns, got 1: 57); every row needs the header's columns."
+    assert messages[0] == messages[1] == f"{paths[2]}: {expected}"
