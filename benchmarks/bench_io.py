@@ -185,12 +185,24 @@ def generate(kind: str, *, tiny: bool = False) -> list[Path]:
 # ---------------------------------------------------------------------------- measuring
 
 
+def child_env() -> dict[str, str]:
+    """The environment of every timed command: ``blender`` imported from this checkout.
+
+    The ``blend`` script imports whichever ``blender`` comes first on the path, which for an
+    editable install is the checkout it was installed from, not necessarily this one (a git
+    worktree); putting this checkout first measures the code beside this file.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(HERE.parent), env.get("PYTHONPATH", "")] if p)
+    return env
+
+
 def run(argv: list[str], *, wrapper_argv: list[str]) -> tuple[float, float, float]:
     """Run once; return (wall s, CPU s, peak resident set MB). Fails loudly on a non-zero exit."""
     gnu_time = Path(GNU_TIME).exists()
     command = [GNU_TIME, "-v", *argv] if gnu_time else [sys.executable, "-c", WRAPPER, json.dumps(wrapper_argv)]
     started = time.perf_counter()
-    finished = subprocess.run(command, capture_output=True, text=True)
+    finished = subprocess.run(command, capture_output=True, text=True, env=child_env())
     wall = time.perf_counter() - started
     if finished.returncode != 0:
         raise SystemExit(f"failed ({finished.returncode}): {' '.join(argv)}\n{finished.stderr[-2000:]}")
@@ -208,7 +220,8 @@ def run(argv: list[str], *, wrapper_argv: list[str]) -> tuple[float, float, floa
 
 
 def import_baseline_mb() -> float:
-    output = subprocess.run([sys.executable, "-c", BASELINE], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run([sys.executable, "-c", BASELINE], capture_output=True, text=True, check=True,
+                            env=child_env()).stdout
     return int(output.split()[-1]) / 1024
 
 
@@ -216,7 +229,7 @@ def help_time(repeat: int) -> float:
     times = []
     for _ in range(max(repeat, 3)):
         started = time.perf_counter()
-        subprocess.run([str(BLEND), "--help"], capture_output=True, check=True)
+        subprocess.run([str(BLEND), "--help"], capture_output=True, check=True, env=child_env())
         times.append(time.perf_counter() - started)
     return min(times)
 
