@@ -1196,6 +1196,7 @@ class _RowIndex:
         self.offset = 0
         self.slots = None
         self.index = None
+        self.text = None
         if self.integers is None:
             _check_unique_ids(first)
             return
@@ -1220,15 +1221,18 @@ class _RowIndex:
         """The first file's rows for one block of a later file's ids (starting at row ``start`` of that file).
 
         An int array, a slice when text ids follow the first file's order, or None when an id
-        is not a known plain integer (not in the first file, ``007``, text in another order):
-        the caller then reads the whole file and :meth:`rows` says what is wrong, if anything.
-        Repeated ids are the caller's to find (every row of the first file hit once).
+        is not in the first file or cannot be looked up block by block (``007`` among plain
+        integers, text ids that are not ASCII): the caller then reads the whole file and
+        :meth:`rows` says what is wrong, if anything. Repeated ids are the caller's to find
+        (every row of the first file hit once).
         """
         if self.integers is None:
             stop = start + len(ids)
             if stop <= len(self.first.ids) and ids.equals(self.first.ids.slice(start, len(ids))):
                 return slice(start, stop)
-            return None
+            if self.text is None:  # built once, at the first block in another order
+                self.text = _SortedText(self.first.ids)
+            return self.text.rows(ids)
         integers = _integer_ids(ids)
         if integers is None:
             return None
@@ -1282,6 +1286,80 @@ class _RowIndex:
                 "every file needs the same ids."
             )
         return rows
+
+
+class _SortedText:
+    """Text ids of the first file, hashed to 64-bit keys and sorted once, so that a later file's
+    blocks are looked up by binary search on numbers (numpy's ``searchsorted``) and checked
+    against the ids themselves: about 3 bytes per id beyond the ids, where hashing a whole later
+    file (``index_in``) holds several times its size at once.
+
+    Only for ASCII ids without NUL bytes (as fixed-width bytes padded with NULs, they compare as
+    the text does), at most ``_WIDEST`` bytes; otherwise :meth:`rows` is always None.
+    """
+
+    _WIDEST = 64
+
+    def __init__(self, ids) -> None:
+        self.keys = None
+        fixed = _fixed_width(ids, widest=self._WIDEST)
+        if fixed is None:
+            return
+        keys = _hash_keys(fixed)
+        order = np.argsort(keys)
+        keys = keys[order]
+        if len(keys) > 1 and (keys[1:] == keys[:-1]).any():
+            return  # two ids of the first file share a key (about 1 in 10**7 for a million ids)
+        self.fixed, self.keys, self.width = fixed, keys, fixed.dtype.itemsize
+        self.order = order.astype(np.int32) if len(order) < 2**31 else order
+
+    def rows(self, ids) -> NDArray | None:
+        """The first file's row of each id, or None when some id is not there (or cannot be looked up)."""
+        if self.keys is None:
+            return None
+        fixed = _fixed_width(ids, width=self.width)
+        if fixed is None:
+            return None
+        keys = _hash_keys(fixed)
+        position = np.searchsorted(self.keys, keys)
+        np.minimum(position, len(self.keys) - 1, out=position)
+        if not (self.keys[position] == keys).all():
+            return None
+        rows = self.order[position]
+        # The same key, the same id? (A different id sharing a key is not in the first file.)
+        return rows if (self.fixed[rows] == fixed).all() else None
+
+
+def _hash_keys(fixed: NDArray) -> NDArray[np.uint64]:
+    """A 64-bit key for each fixed-width byte string: its 8-byte words mixed by multiplication."""
+    n_rows, width = len(fixed), fixed.dtype.itemsize
+    padded = np.zeros((n_rows, -(-width // 8) * 8), dtype=np.uint8)
+    padded[:, :width] = fixed.view(np.uint8).reshape(n_rows, width)
+    words = padded.view(np.uint64)
+    keys = np.zeros(n_rows, dtype=np.uint64)
+    for k in range(words.shape[1]):
+        keys ^= words[:, k]
+        keys *= np.uint64(0x9E3779B97F4A7C15)
+        keys ^= keys >> np.uint64(29)
+    return keys
+
+
+def _fixed_width(ids, *, width: int | None = None, widest: int = 64) -> NDArray | None:
+    """Text ids as numpy bytes of one width, padded with NULs: ``width``, or the longest id's (up to
+    ``widest``); None when an id is not ASCII, holds a NUL or is longer than that."""
+    import pyarrow.compute as pc
+
+    if len(ids) == 0 or not pc.all(pc.string_is_ascii(ids)).as_py() or pc.any(pc.match_substring(ids, "\x00")).as_py():
+        return None
+    longest = pc.max(pc.binary_length(ids)).as_py()
+    if not 1 <= longest <= (widest if width is None else width):
+        return None
+    padded = pc.utf8_rpad(ids, width=longest, padding="\x00")
+    offsets = np.frombuffer(padded.buffers()[1], dtype=np.int32)[padded.offset : padded.offset + len(ids) + 1]
+    fixed = np.frombuffer(padded.buffers()[2], dtype=f"S{longest}", count=len(ids), offset=int(offsets[0]))
+    if width is not None and width != longest:
+        fixed = fixed.astype(f"S{width}")
+    return fixed
 
 
 def _integer_ids(ids) -> NDArray[np.int64] | None:

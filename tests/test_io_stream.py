@@ -66,6 +66,8 @@ STYLES = {
     "dense integers": [str(k + 100) for k in range(ROWS)],
     "sparse integers": [str(k * 10**12 - 7) for k in range(ROWS)],
     "text": [f"row{k}" for k in range(ROWS)],
+    "text of many lengths": [f"{'x' * (k % 7)}{k:x}-{k}" for k in range(ROWS)],
+    "not ASCII": [f"{'é' * (k % 3)}{'ab' * (k % 2)}{k}" for k in range(ROWS)],
 }
 
 
@@ -83,10 +85,10 @@ def test_streamed_files_read_the_same_values_as_the_full_reader(tmp_path, monkey
         paths.append(write_text(tmp_path / f"m{m}.csv", csv_text(["id", "target"], rows)))
     fast, streamed, full = read_both_ways(paths, monkeypatch)
     assert same(fast, full)
-    # Known plain integers stream in any order; other text ids only in the first file's order.
-    assert streamed == (0 if style == "text" and shuffled else 3)
+    # Plain integers and ASCII text stream in any order; other text only in the first file's order.
+    assert streamed == (0 if style == "not ASCII" and shuffled else 3)
     # And the values are the files' own, by id.
-    first_order = [int(i[3:]) if style == "text" else ids.index(i) for i in fast.id_array()]
+    first_order = [ids.index(i) for i in fast.id_array()]
     for m, path in enumerate(paths):
         by_id = dict(line.split(",") for line in path.read_text().splitlines()[1:])
         assert fast.values[m, :, 0].tolist() == [float(by_id[ids[k]]) for k in first_order]
@@ -198,3 +200,21 @@ def test_a_broken_row_gives_the_same_message_read_one_by_one_or_ahead_in_threads
             io.read_predictions(paths)
         messages.append(str(error.value))
     assert messages[0] == messages[1] == f"{paths[2]}: {expected}"
+
+
+def test_text_ids_sharing_a_hash_key_are_told_apart(tmp_path, monkeypatch, tiny_blocks):
+    """Text ids are looked up by a 64-bit key, then compared: a key shared by two ids never aligns them."""
+    last_byte = lambda fixed: fixed.view(np.uint8).reshape(len(fixed), -1)[:, -1].astype(np.uint64)
+    monkeypatch.setattr(io, "_hash_keys", last_byte)  # a weak key: "xa" and "ya" share one
+    ids = [f"x{chr(97 + k)}" for k in range(26)]
+    a = write_text(tmp_path / "a.csv", csv_text(["id", "target"], [[i, 0.5] for i in ids]))
+    b = write_text(tmp_path / "b.csv", csv_text(["id", "target"], [[i, 0.25] for i in ids[::-1]]))
+    c = write_text(tmp_path / "c.csv", csv_text(["id", "target"], [[i.replace("xa", "ya"), 0.75] for i in ids[::-1]]))
+    fast, streamed, full = read_both_ways([a, b], monkeypatch)
+    assert streamed == 1 and same(fast, full) and fast.values[1, :, 0].tolist() == [0.25] * 26
+    fast, streamed, full = read_both_ways([a, c], monkeypatch)
+    assert streamed == 0 and fast == full == f"{c}: 1 ids are not in {a} (e.g. ya); every file needs the same ids."
+    # Two ids of the first file sharing a key: no lookup by key at all, the full reader aligns them.
+    monkeypatch.setattr(io, "_hash_keys", lambda fixed: np.zeros(len(fixed), dtype=np.uint64))
+    fast, streamed, full = read_both_ways([a, b], monkeypatch)
+    assert streamed == 0 and same(fast, full) and fast.values[1, :, 0].tolist() == [0.25] * 26
