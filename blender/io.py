@@ -1291,7 +1291,7 @@ class _RowIndex:
 class _SortedText:
     """Text ids of the first file, hashed to 64-bit keys and sorted once, so that a later file's
     blocks are looked up by binary search on numbers (numpy's ``searchsorted``) and checked
-    against the ids themselves: about 3 bytes per id beyond the ids, where hashing a whole later
+    against the ids themselves: 12 bytes per id beyond the ids, where hashing a whole later
     file (``index_in``) holds several times its size at once.
 
     Only for ASCII ids without NUL bytes (as fixed-width bytes padded with NULs, they compare as
@@ -1310,7 +1310,7 @@ class _SortedText:
         keys = keys[order]
         if len(keys) > 1 and (keys[1:] == keys[:-1]).any():
             return  # two ids of the first file share a key (about 1 in 10**7 for a million ids)
-        self.fixed, self.keys, self.width = fixed, keys, fixed.dtype.itemsize
+        self.ids, self.keys, self.width = ids, keys, fixed.dtype.itemsize
         self.order = order.astype(np.int32) if len(order) < 2**31 else order
 
     def rows(self, ids) -> NDArray | None:
@@ -1327,7 +1327,7 @@ class _SortedText:
             return None
         rows = self.order[position]
         # The same key, the same id? (A different id sharing a key is not in the first file.)
-        return rows if (self.fixed[rows] == fixed).all() else None
+        return rows if self.ids.take(rows).equals(ids) else None
 
 
 def _hash_keys(fixed: NDArray) -> NDArray[np.uint64]:
