@@ -1,7 +1,10 @@
 """Reading, aligning, validating and writing prediction files: the only module that touches files.
 
-Files are CSV (``.csv``, ``.csv.gz``, read with pyarrow's multi-threaded reader) or Parquet
-(``.parquet``), chosen by the file name. Ids are read as text, so ``007`` stays ``007``; rows
+Files are CSV (``.csv``, ``.csv.gz``, read with pyarrow's CSV reader) or Parquet (``.parquet``),
+chosen by the file name. Large prediction files are read one at a time, and every CSV file
+after the first is streamed block by block straight into its rows of ``values``, so that a
+command's peak memory stays near the bytes of ``values``; many small files are read a few at a
+time in threads. Ids are read as text, so ``007`` stays ``007``; rows
 are matched by id and class columns by name, never by position. Every check of the contract's
 "Bad input" list lives here and raises :class:`BlendInputError` with one line that names the
 file, the id or column, and the fix; Parquet files get the same checks and the same messages
@@ -443,8 +446,8 @@ def _stream_into(path: Path, id_column: str, columns: list[str], kind: Kind, row
     The whole file is never held: pyarrow's threaded reader and the allocator's cache would hold
     several times its float bytes. True when the file passes every check of the full path (same
     columns, finite numbers, [0, 1] for probabilities, exactly the first file's ids); False at the
-    first thing this does not handle (a bad input, ids other than known plain integers in another
-    order, a row longer than a block, Parquet): the caller then reads the file in full, which
+    first thing this does not handle (a bad input, ids :meth:`_RowIndex.batch_rows` cannot look
+    up, a row longer than a block, a -0, Parquet): the caller then reads the file in full, which
     fills ``out`` again or raises the message for what is wrong.
     """
     import pyarrow as pa
@@ -1294,8 +1297,8 @@ class _SortedText:
     against the ids themselves: 12 bytes per id beyond the ids, where hashing a whole later
     file (``index_in``) holds several times its size at once.
 
-    Only for ASCII ids without NUL bytes (as fixed-width bytes padded with NULs, they compare as
-    the text does), at most ``_WIDEST`` bytes; otherwise :meth:`rows` is always None.
+    Only for ASCII ids without NUL bytes, at most ``_WIDEST`` bytes (they are hashed as bytes of
+    one width, padded with NULs); otherwise :meth:`rows` is always None.
     """
 
     _WIDEST = 64
