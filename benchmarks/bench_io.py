@@ -4,6 +4,8 @@ Datasets (generated once under benchmarks/_data/, git-ignored):
 
 - ``shuffled`` (the default, issue 9): 10 binary files of 1,000,000 rows whose ids (text) are
   shuffled independently in every file, so every file but the first is aligned by id.
+- ``text``: the same shape, shuffled the same way, with ids that are not numbers (12 hex digits,
+  e.g. ``00009e3779b9``), aligned as text rather than as integers.
 - ``binary``: the same shape with the ids in the same order in every file.
 - ``multiclass``: 10 files of 200,000 rows x 9 classes, ids in the same order.
 
@@ -28,7 +30,7 @@ machine falls on all of them alike.
 Targets (issue 9): every command within 1.2x its reference's wall time on the shuffled set;
 peak increment at most 2x the float bytes. ``blend --help`` well under a second.
 
-    .venv/bin/python benchmarks/bench_io.py [--repeat N] [--only shuffled|binary|multiclass|all]
+    .venv/bin/python benchmarks/bench_io.py [--repeat N] [--only shuffled|text|binary|multiclass|all]
 
 After the io rewrite is merged, rerun it as it is: it calls only the ``blend`` command line.
 """
@@ -164,13 +166,15 @@ def generate(kind: str, *, tiny: bool = False) -> list[Path]:
     rng = np.random.default_rng(0)
     n_rows = 5 if tiny else N_MULTI if kind == "multiclass" else N_BINARY
     ids = pa.array(np.arange(100_000, 100_000 + n_rows))
+    if kind == "text":  # distinct (an odd multiplier is a bijection mod 2**48), not numbers
+        ids = pa.array([f"{v:012x}" for v in (np.arange(1, n_rows + 1, dtype=np.uint64) * 0x9E3779B9) % 2**48])
     truth = rng.dirichlet(np.ones(N_CLASSES), n_rows) if kind == "multiclass" else rng.random(n_rows)
     for path in paths:
         print(f"  writing {path.relative_to(HERE.parent)}", file=sys.stderr, flush=True)
-        if kind in ("binary", "shuffled"):
+        if kind in ("binary", "shuffled", "text"):
             noisy = np.clip(truth + rng.normal(0, 0.15, n_rows), 0.0, 1.0)
             table = pa.table([ids, noisy], names=["id", "target"])
-            if kind == "shuffled":  # every file lists the ids in its own order
+            if kind in ("shuffled", "text"):  # every file lists the ids in its own order
                 table = table.take(pa.array(rng.permutation(n_rows)))
         else:
             noisy = truth * rng.gamma(4.0, 0.25, truth.shape)
@@ -185,12 +189,24 @@ def generate(kind: str, *, tiny: bool = False) -> list[Path]:
 # ---------------------------------------------------------------------------- measuring
 
 
+def child_env() -> dict[str, str]:
+    """The environment of every timed command: ``blender`` imported from this checkout.
+
+    The ``blend`` script imports whichever ``blender`` comes first on the path, which for an
+    editable install is the checkout it was installed from, not necessarily this one (a git
+    worktree); putting this checkout first measures the code beside this file.
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [str(HERE.parent), env.get("PYTHONPATH", "")] if p)
+    return env
+
+
 def run(argv: list[str], *, wrapper_argv: list[str]) -> tuple[float, float, float]:
     """Run once; return (wall s, CPU s, peak resident set MB). Fails loudly on a non-zero exit."""
     gnu_time = Path(GNU_TIME).exists()
     command = [GNU_TIME, "-v", *argv] if gnu_time else [sys.executable, "-c", WRAPPER, json.dumps(wrapper_argv)]
     started = time.perf_counter()
-    finished = subprocess.run(command, capture_output=True, text=True)
+    finished = subprocess.run(command, capture_output=True, text=True, env=child_env())
     wall = time.perf_counter() - started
     if finished.returncode != 0:
         raise SystemExit(f"failed ({finished.returncode}): {' '.join(argv)}\n{finished.stderr[-2000:]}")
@@ -208,7 +224,8 @@ def run(argv: list[str], *, wrapper_argv: list[str]) -> tuple[float, float, floa
 
 
 def import_baseline_mb() -> float:
-    output = subprocess.run([sys.executable, "-c", BASELINE], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run([sys.executable, "-c", BASELINE], capture_output=True, text=True, check=True,
+                            env=child_env()).stdout
     return int(output.split()[-1]) / 1024
 
 
@@ -216,7 +233,7 @@ def help_time(repeat: int) -> float:
     times = []
     for _ in range(max(repeat, 3)):
         started = time.perf_counter()
-        subprocess.run([str(BLEND), "--help"], capture_output=True, check=True)
+        subprocess.run([str(BLEND), "--help"], capture_output=True, check=True, env=child_env())
         times.append(time.perf_counter() - started)
     return min(times)
 
@@ -287,7 +304,7 @@ def bench(kind: str, repeat: int, scratch: Path) -> tuple[list[list[str]], bool]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="runs per command; the fastest counts")
-    parser.add_argument("--only", choices=["shuffled", "binary", "multiclass", "all"], default="shuffled",
+    parser.add_argument("--only", choices=["shuffled", "text", "binary", "multiclass", "all"], default="shuffled",
                         help="which dataset (default: shuffled, the issue 9 targets)")
     options = parser.parse_args()
 
@@ -296,15 +313,15 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="bench_io_"))
     try:
         rows, ok = [], True
-        for kind in ["shuffled", "binary", "multiclass"] if options.only == "all" else [options.only]:
+        for kind in ["shuffled", "text", "binary", "multiclass"] if options.only == "all" else [options.only]:
             kind_rows, kind_ok = bench(kind, options.repeat, scratch)
             rows += kind_rows
             ok &= kind_ok
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    print(f"\nbench_io: {N_MODELS} files x {N_BINARY:,} rows (shuffled: ids in another order in every file; binary: "
-          f"the same order), {N_MODELS} files x {N_MULTI:,} rows x {N_CLASSES} classes (multiclass); "
+    print(f"\nbench_io: {N_MODELS} files x {N_BINARY:,} rows (shuffled: ids in another order in every file; text: "
+          f"the same with hex-digit ids; binary: the same order), {N_MODELS} files x {N_MULTI:,} rows x {N_CLASSES} classes (multiclass); "
           f"{os.cpu_count()} cores; best of {options.repeat}")
     print("x ref: against the reference on the line above it (binary sets: a pandas + numpy script doing the same "
           "work and id checks; multiclass: pyarrow read, numpy mean, pyarrow write)")

@@ -1,7 +1,10 @@
 """Reading, aligning, validating and writing prediction files: the only module that touches files.
 
-Files are CSV (``.csv``, ``.csv.gz``, read with pyarrow's multi-threaded reader) or Parquet
-(``.parquet``), chosen by the file name. Ids are read as text, so ``007`` stays ``007``; rows
+Files are CSV (``.csv``, ``.csv.gz``, read with pyarrow's CSV reader) or Parquet (``.parquet``),
+chosen by the file name. Large prediction files are read one at a time, and every CSV file
+after the first is streamed block by block straight into its rows of ``values``, so that a
+command's peak memory stays near the bytes of ``values``; many small files are read a few at a
+time in threads. Ids are read as text, so ``007`` stays ``007``; rows
 are matched by id and class columns by name, never by position. Every check of the contract's
 "Bad input" list lives here and raises :class:`BlendInputError` with one line that names the
 file, the id or column, and the fix; Parquet files get the same checks and the same messages
@@ -283,7 +286,10 @@ def read_predictions(
         raise BlendInputError("no prediction files given; name them, e.g. blend average submissions/*.csv.")
     _check_distinct_names(paths)
     n_models = len(paths)
-    first = _read_table(paths[0], id_column)
+    # One file at a time (large files), pyarrow parses on one thread: its threads' allocator
+    # caches would otherwise keep tens of MB after each file (measured: 30 MB for 1M rows).
+    one_by_one = not _reads_ahead(paths[1:])
+    first = _read_table(paths[0], id_column, threads=not one_by_one)
     row_index = _RowIndex(first)  # also refuses a repeated id in the first file
     id_name = first.id_column
     reference = paths[0] if like is None else like.paths[0]
@@ -299,7 +305,7 @@ def read_predictions(
     as_text = kind == "labels"
     if as_text and not all(_is_text(array) for array in first.columns.values()):
         # Labels are text: read again so that 007 stays 007 rather than the integer 7.
-        first = _read_table(paths[0], id_column, as_text=True)
+        first = _read_table(paths[0], id_column, as_text=True, threads=not one_by_one)
     if kind != "multiclass" and len(columns) != 1:
         raise BlendInputError(
             f"{paths[0]}: {kind} predictions have one column after the id, found {len(columns)} "
@@ -315,10 +321,24 @@ def read_predictions(
     values = None if kind == "labels" else np.empty((n_models, n_rows, len(columns)))
     label_sets: list[tuple[list[str], NDArray, NDArray | None]] = []
     report = _progress_steps(n_models)
-    others = _read_ahead(paths[1:], lambda path: _read_table(path, id_name if id_column is None else id_column,
-                                                             as_text=as_text))
+    later_id = id_name if id_column is None else id_column
+
+    def read_later(path: Path) -> _Table:
+        return _read_table(path, later_id, as_text=as_text, threads=not one_by_one)
+
+    # Large files are read one at a time; each later one is streamed straight into its rows of
+    # ``values`` (see _stream_into), so that the peak stays near the bytes of ``values`` itself.
+    stream = kind != "labels" and one_by_one
+    others = iter(()) if stream else _read_ahead(paths[1:], read_later)
+    if stream:
+        _release_memory()
     for position, path in enumerate(paths):
-        table = first if position == 0 else next(others)
+        if position > 0 and stream and _stream_into(path, later_id, columns, kind, row_index, values[position]):
+            _release_memory()
+            if progress is not None and position + 1 in report:
+                progress(f"read {position + 1}/{n_models} files: {path} ({n_rows:,} rows)")
+            continue
+        table = first if position == 0 else read_later(path) if stream else next(others)
         if position > 0:
             _check_columns(table, columns, reference)
         # Files usually list the ids in the same order; only reorder when they do not.
@@ -332,11 +352,15 @@ def read_predictions(
                     values[position, :, k] = converted
                 else:
                     values[position, rows, k] = converted
-        del table
+                del converted  # a view of the table's column: let it go with the table
+        del table, rows
         if position == 0 and kind != "labels":
-            # Keep the first file's ids and path only: its columns are in ``values`` now.
-            first = replace(first, columns={name: first.columns[name][:0] for name in first.columns})
+            # Keep the first file's ids and path only: its columns are in ``values`` now. (A slice
+            # [:0] would keep each column's buffer alive.)
+            first = replace(first, columns={name: _empty_like(first.columns[name]) for name in first.columns})
             row_index.first = first
+        if stream:
+            _release_memory()
         if progress is not None and position + 1 in report:
             progress(f"read {position + 1}/{n_models} files: {path} ({n_rows:,} rows)")
 
@@ -373,19 +397,22 @@ _READ_AHEAD_BYTES = 8 << 20
 _READ_AHEAD = 4
 
 
+def _reads_ahead(paths: list[Path]) -> bool:
+    """Whether :func:`_read_ahead` reads these files a few at a time in threads (many small files)."""
+    try:
+        small = bool(paths) and paths[0].stat().st_size < _READ_AHEAD_BYTES
+    except OSError:
+        small = False
+    return len(paths) >= 3 and small
+
+
 def _read_ahead(paths: list[Path], read: Callable[[Path], _Table]):
     """Yield ``read(path)`` for each path in order, reading up to a few small files ahead in threads.
 
     An error is raised when its file's turn comes, so the first bad file in the given order is
     the one reported.
     """
-    if not paths:
-        return
-    try:
-        small = paths[0].stat().st_size < _READ_AHEAD_BYTES
-    except OSError:
-        small = False
-    if len(paths) < 3 or not small:
+    if not _reads_ahead(paths):
         for path in paths:
             yield read(path)
         return
@@ -406,6 +433,94 @@ def _read_ahead(paths: list[Path], read: Callable[[Path], _Table]):
         finally:
             for future in pending:
                 future.cancel()
+
+
+# Blocks of the streaming reader: small, so that the few blocks it reads ahead stay a few MB.
+_STREAM_BLOCK = 128 << 10
+
+
+def _stream_into(path: Path, id_column: str, columns: list[str], kind: Kind, row_index: _RowIndex,
+                 out: NDArray[np.float64]) -> bool:
+    """Read a later CSV file block by block, one thread, straight into ``out`` (n_rows, n_cols): rows by id, columns by name.
+
+    The whole file is never held: pyarrow's threaded reader and the allocator's cache would hold
+    several times its float bytes. True when the file passes every check of the full path (same
+    columns, finite numbers, [0, 1] for probabilities, exactly the first file's ids); False at the
+    first thing this does not handle (a bad input, ids :meth:`_RowIndex.batch_rows` cannot look
+    up, a row longer than a block, a -0, Parquet): the caller then reads the file in full, which
+    fills ``out`` again or raises the message for what is wrong.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if _is_parquet(path):
+        return False
+    header, name = _checked_header(path, id_column)
+    if sorted(column for column in header if column != name) != sorted(columns):
+        return False
+    convert = pacsv.ConvertOptions(
+        column_types={name: pa.string(), **{column: pa.float64() for column in columns}},
+        null_values=[""],
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+    )
+    unreadable = (pa.ArrowException, OSError, EOFError, zlib.error, UnicodeDecodeError)
+    try:
+        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(use_threads=False, block_size=_STREAM_BLOCK),
+                                convert_options=convert)
+    except unreadable:
+        return False
+    if reader.schema.names != header:  # e.g. a header pyarrow splits otherwise than Python's csv module
+        return False
+    probabilities = kind in ("binary", "multiclass")
+    n_rows = out.shape[0]
+    seen = np.zeros(n_rows, dtype=bool)
+    start = 0
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except unreadable:
+            return False
+        if batch.num_rows == 0:
+            continue
+        ids = batch.column(name)
+        if ids.null_count or start + batch.num_rows > n_rows:
+            return False
+        rows = row_index.batch_rows(ids, start)
+        if rows is None:
+            return False
+        arrays = [batch.column(column) for column in columns]
+        if any(array.null_count for array in arrays):
+            return False
+        # The block's cells as (rows, n_cols), checked and placed at once (one numpy call each, not one per column).
+        cells = arrays[0].to_numpy()[:, None] if len(arrays) == 1 else np.column_stack([a.to_numpy() for a in arrays])
+        if not np.isfinite(cells).all() or (probabilities and (cells.min() < 0.0 or cells.max() > 1.0)):
+            return False
+        # The full reader reads a column of whole numbers as integers, where -0 is 0: only it
+        # knows whether the whole column is, so let it read a file holding a -0.
+        if np.signbit(cells).any() and (np.signbit(cells) & (cells == 0.0)).any():
+            return False
+        out[rows] = cells
+        seen[rows] = True
+        start += batch.num_rows
+    # n_rows ids, each a row of the first file, that hit every row: the same ids, none twice.
+    return start == n_rows and bool(seen.all())
+
+
+def _release_memory() -> None:
+    """Give the pages Arrow's allocator keeps for reuse (mimalloc, jemalloc) back to the system."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+
+
+def _empty_like(array):
+    """A zero-length array of the same type that does not keep ``array``'s buffers alive."""
+    import pyarrow as pa
+
+    return pa.array([], type=array.type)
 
 
 def read_learning(
@@ -814,22 +929,26 @@ def _write_predictions_to(path: Path, ids, values, *, columns, id_column, target
         atomic_write(path, lambda stream: pq.write_table(table, stream))
         return
     header = csv_text([[id_column, *columns]]).encode()
+    # Text cells are written bare unless one holds a comma, a quote or a line break: then every
+    # text cell is quoted, as CSV requires (pyarrow's "needed" style quotes all text).
+    quoting = "needed" if any(_needs_quotes(array) for array in arrays) else "none"
 
     def write(stream):
         import pyarrow.csv as pacsv
 
         stream.write(header)
-        buffer = pa.BufferOutputStream()
-        try:
-            pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="none"))
-        except pa.ArrowInvalid:
-            # Some id or label holds a comma or quote: quote text cells, as CSV requires.
-            buffer = pa.BufferOutputStream()
-            pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-        # The Arrow buffer supports the buffer protocol: write it without a bytes copy.
-        stream.write(memoryview(buffer.getvalue()))
+        stream.flush()
+        # Straight into the file, a batch of rows at a time: no copy of the whole text in memory.
+        pacsv.write_csv(table, stream, pacsv.WriteOptions(include_header=False, quoting_style=quoting))
 
     atomic_write(path, write, compress=name.endswith(".gz"))
+
+
+def _needs_quotes(array) -> bool:
+    """Whether a column holds text that CSV must quote (pyarrow refuses it unquoted)."""
+    import pyarrow.compute as pc
+
+    return _is_text(array) and bool(pc.any(pc.match_substring_regex(array, '[,"\r\n]')).as_py())
 
 
 def _figure_formats() -> set[str]:
@@ -847,34 +966,17 @@ def _is_text(array) -> bool:
     return pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
 
 
-def _read_table(path: Path, id_column: str | None, *, as_text: bool = False) -> _Table:
+def _read_table(path: Path, id_column: str | None, *, as_text: bool = False, threads: bool = True) -> _Table:
     """Read one CSV or Parquet file with ids (and with ``as_text`` every column) as text; file-level problems
-    become one-line errors, the same for both formats."""
+    become one-line errors, the same for both formats. ``threads=False`` parses a CSV file on one thread."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     path = Path(path)
-    if not path.exists():
-        raise BlendInputError(f"{path} not found; check the path (and --oof-dir / --truth).")
-    if path.is_dir():
-        raise BlendInputError(f"{path} is a folder; name the CSV files in it, e.g. {path}/*.csv.")
-    parquet = path.name.endswith(".parquet")
-    header = _parquet_schema(path).names if parquet else _header(path)
-    if parquet:
-        # pandas stores a non-default index as an extra column; it is not a prediction.
-        header = [name for name in header if not re.fullmatch(r"__index_level_\d+__", name)]
-    if not header or all(not cell.strip() for cell in header):
-        raise BlendInputError(f"{path} is empty; expected a header line (id,...) and one row per id.")
-    name = header[0] if id_column is None else id_column
-    if name not in header:
-        raise BlendInputError(
-            f"{path}: no id column {_show(name)} (columns: {_short(header)}); pass --id with the id column's name."
-        )
-    if len(set(header)) != len(header):
-        repeated = next(c for c in header if header.count(c) > 1)
-        raise BlendInputError(f"{path}: column {_show(repeated)} appears twice in the header; rename one of them.")
+    header, name = _checked_header(path, id_column)
+    parquet = _is_parquet(path)
     text_columns = header if as_text else [name]
-    table = _read_parquet(path, header) if parquet else _read_csv(path, text_columns)
+    table = _read_parquet(path, header) if parquet else _read_csv(path, text_columns, threads=threads)
     if table.num_rows == 0:
         raise BlendInputError(f"{path} is empty: a header but no rows; re-run the model that wrote it.")
     columns = {}
@@ -905,7 +1007,36 @@ def _read_table(path: Path, id_column: str | None, *, as_text: bool = False) -> 
     return _Table(path=path, id_column=name, ids=ids, columns=columns)
 
 
-def _read_csv(path: Path, text_columns: list[str]):
+def _is_parquet(path: Path) -> bool:
+    return path.name.endswith(".parquet")
+
+
+def _checked_header(path: Path, id_column: str | None) -> tuple[list[str], str]:
+    """A file's column names and its id column's name, after the file-level checks (missing, folder,
+    empty, no id column, a repeated column name)."""
+    if not path.exists():
+        raise BlendInputError(f"{path} not found; check the path (and --oof-dir / --truth).")
+    if path.is_dir():
+        raise BlendInputError(f"{path} is a folder; name the CSV files in it, e.g. {path}/*.csv.")
+    parquet = _is_parquet(path)
+    header = _parquet_schema(path).names if parquet else _header(path)
+    if parquet:
+        # pandas stores a non-default index as an extra column; it is not a prediction.
+        header = [name for name in header if not re.fullmatch(r"__index_level_\d+__", name)]
+    if not header or all(not cell.strip() for cell in header):
+        raise BlendInputError(f"{path} is empty; expected a header line (id,...) and one row per id.")
+    name = header[0] if id_column is None else id_column
+    if name not in header:
+        raise BlendInputError(
+            f"{path}: no id column {_show(name)} (columns: {_short(header)}); pass --id with the id column's name."
+        )
+    if len(set(header)) != len(header):
+        repeated = next(c for c in header if header.count(c) > 1)
+        raise BlendInputError(f"{path}: column {_show(repeated)} appears twice in the header; rename one of them.")
+    return header, name
+
+
+def _read_csv(path: Path, text_columns: list[str], *, threads: bool = True):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -919,7 +1050,9 @@ def _read_csv(path: Path, text_columns: list[str]):
     )
     for block_size in _BLOCK_SIZES:
         try:
-            read_options = pacsv.ReadOptions() if block_size is None else pacsv.ReadOptions(block_size=block_size)
+            read_options = pacsv.ReadOptions(use_threads=threads)
+            if block_size is not None:
+                read_options.block_size = block_size
             return pacsv.read_csv(path, read_options=read_options, convert_options=convert)
         except pa.ArrowInvalid as error:
             if "straddling" in str(error) and block_size != _BLOCK_SIZES[-1]:
@@ -931,7 +1064,9 @@ def _read_csv(path: Path, text_columns: list[str]):
 
 
 def _unreadable(path: Path, error: BaseException) -> BlendInputError:
-    reason = _first_line(error)
+    # pyarrow's one-thread reader names the row ("Row #3: "), its threaded reader cannot: the
+    # message is the same however the file was read.
+    reason = re.sub(r"(^CSV parse error: |^In CSV column #\d+: )Row #\d+: ", r"\1", _first_line(error))
     if isinstance(error, (EOFError, zlib.error)) or "compressed" in reason.lower() or "inflate" in reason.lower():
         return BlendInputError(f"{path}: not a readable gzip file ({reason}); is it truncated? Write it again.")
     row = reason.split(": ", 2)[-1] if reason.startswith("CSV parse error: Expected") else ""
@@ -1064,6 +1199,7 @@ class _RowIndex:
         self.offset = 0
         self.slots = None
         self.index = None
+        self.text = None
         if self.integers is None:
             _check_unique_ids(first)
             return
@@ -1075,14 +1211,42 @@ class _RowIndex:
             self.slots[self.integers - low] = np.arange(n_rows)
             if n_rows and np.count_nonzero(self.slots >= 0) != n_rows:
                 _refuse_duplicates(first)
-            self.integers = self.integers[:0]  # only its dtype is needed from here on
+            self.integers = np.empty(0, dtype=np.int64)  # not a slice, which would keep the ids alive
         else:
             import pandas as pd
 
             self.index = pd.Index(self.integers)
             if not self.index.is_unique:
                 _refuse_duplicates(first)
-            self.integers = self.integers[:0]
+            self.integers = np.empty(0, dtype=np.int64)
+
+    def batch_rows(self, ids, start: int) -> NDArray | slice | None:
+        """The first file's rows for one block of a later file's ids (starting at row ``start`` of that file).
+
+        An int array, a slice when text ids follow the first file's order, or None when an id
+        is not in the first file or cannot be looked up block by block (``007`` among plain
+        integers, text ids that are not ASCII): the caller then reads the whole file and
+        :meth:`rows` says what is wrong, if anything. Repeated ids are the caller's to find
+        (every row of the first file hit once).
+        """
+        if self.integers is None:
+            stop = start + len(ids)
+            if stop <= len(self.first.ids) and ids.equals(self.first.ids.slice(start, len(ids))):
+                return slice(start, stop)
+            if self.text is None:  # built once, at the first block in another order
+                self.text = _SortedText(self.first.ids)
+            return self.text.rows(ids)
+        integers = _integer_ids(ids)
+        if integers is None:
+            return None
+        if self.slots is not None:
+            shifted = integers - self.offset
+            if shifted.min() < 0 or shifted.max() >= len(self.slots):
+                return None
+            rows = self.slots[shifted]
+        else:
+            rows = self.index.get_indexer(integers)
+        return None if rows.min() < 0 else rows
 
     def rows(self, table: _Table) -> NDArray[np.int64]:
         """The row of the first file for each row of ``table``; errors name missing, extra or repeated ids."""
@@ -1125,6 +1289,80 @@ class _RowIndex:
                 "every file needs the same ids."
             )
         return rows
+
+
+class _SortedText:
+    """Text ids of the first file, hashed to 64-bit keys and sorted once, so that a later file's
+    blocks are looked up by binary search on numbers (numpy's ``searchsorted``) and checked
+    against the ids themselves: 12 bytes per id beyond the ids, where hashing a whole later
+    file (``index_in``) holds several times its size at once.
+
+    Only for ASCII ids without NUL bytes, at most ``_WIDEST`` bytes (they are hashed as bytes of
+    one width, padded with NULs); otherwise :meth:`rows` is always None.
+    """
+
+    _WIDEST = 64
+
+    def __init__(self, ids) -> None:
+        self.keys = None
+        fixed = _fixed_width(ids, widest=self._WIDEST)
+        if fixed is None:
+            return
+        keys = _hash_keys(fixed)
+        order = np.argsort(keys)
+        keys = keys[order]
+        if len(keys) > 1 and (keys[1:] == keys[:-1]).any():
+            return  # two ids of the first file share a key (about 1 in 10**7 for a million ids)
+        self.ids, self.keys, self.width = ids, keys, fixed.dtype.itemsize
+        self.order = order.astype(np.int32) if len(order) < 2**31 else order
+
+    def rows(self, ids) -> NDArray | None:
+        """The first file's row of each id, or None when some id is not there (or cannot be looked up)."""
+        if self.keys is None:
+            return None
+        fixed = _fixed_width(ids, width=self.width)
+        if fixed is None:
+            return None
+        keys = _hash_keys(fixed)
+        position = np.searchsorted(self.keys, keys)
+        np.minimum(position, len(self.keys) - 1, out=position)
+        if not (self.keys[position] == keys).all():
+            return None
+        rows = self.order[position]
+        # The same key, the same id? (A different id sharing a key is not in the first file.)
+        return rows if self.ids.take(rows).equals(ids) else None
+
+
+def _hash_keys(fixed: NDArray) -> NDArray[np.uint64]:
+    """A 64-bit key for each fixed-width byte string: its 8-byte words mixed by multiplication."""
+    n_rows, width = len(fixed), fixed.dtype.itemsize
+    padded = np.zeros((n_rows, -(-width // 8) * 8), dtype=np.uint8)
+    padded[:, :width] = fixed.view(np.uint8).reshape(n_rows, width)
+    words = padded.view(np.uint64)
+    keys = np.zeros(n_rows, dtype=np.uint64)
+    for k in range(words.shape[1]):
+        keys ^= words[:, k]
+        keys *= np.uint64(0x9E3779B97F4A7C15)
+        keys ^= keys >> np.uint64(29)
+    return keys
+
+
+def _fixed_width(ids, *, width: int | None = None, widest: int = 64) -> NDArray | None:
+    """Text ids as numpy bytes of one width, padded with NULs: ``width``, or the longest id's (up to
+    ``widest``); None when an id is not ASCII, holds a NUL or is longer than that."""
+    import pyarrow.compute as pc
+
+    if len(ids) == 0 or not pc.all(pc.string_is_ascii(ids)).as_py() or pc.any(pc.match_substring(ids, "\x00")).as_py():
+        return None
+    longest = pc.max(pc.binary_length(ids)).as_py()
+    if not 1 <= longest <= (widest if width is None else width):
+        return None
+    padded = pc.utf8_rpad(ids, width=longest, padding="\x00")
+    offsets = np.frombuffer(padded.buffers()[1], dtype=np.int32)[padded.offset : padded.offset + len(ids) + 1]
+    fixed = np.frombuffer(padded.buffers()[2], dtype=f"S{longest}", count=len(ids), offset=int(offsets[0]))
+    if width is not None and width != longest:
+        fixed = fixed.astype(f"S{width}")
+    return fixed
 
 
 def _integer_ids(ids) -> NDArray[np.int64] | None:
