@@ -77,9 +77,15 @@ class Voted:
         from blender.voting import probabilities_to_votes, vote
 
         values = np.asarray(values)
-        votes = values if self.kind == "labels" else probabilities_to_votes(values)
-        winners = vote(votes, weights=self.weights)
-        return np.eye(votes.shape[2])[winners]
+        n_classes = 2 if self.kind != "labels" and values.shape[2] == 1 else values.shape[2]
+        winners = np.empty(values.shape[1], dtype=np.int64)
+        # Rows vote independently: a block of rows at a time keeps the votes, tallies and each
+        # model's choice ((n_models, n_rows) int64) a few MB instead of twice ``values``.
+        for start in range(0, values.shape[1], 1 << 16):
+            block = values[:, start : start + (1 << 16)]
+            votes = block if self.kind == "labels" else probabilities_to_votes(block)
+            winners[start : start + (1 << 16)] = vote(votes, weights=self.weights)
+        return np.eye(n_classes)[winners]
 
 
 @dataclass(frozen=True, eq=False)
