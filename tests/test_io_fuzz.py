@@ -185,3 +185,39 @@ def test_fuzz_read_learning(tmp_path):
 
     counts = run_for(SECONDS, SEED + 1, one_case)
     assert counts["accepted"] > 5 and counts["refused"] > 5, counts
+
+
+def test_fuzz_streamed_reading_equals_whole_file_reading(tmp_path, monkeypatch):
+    """Large files after the first are streamed block by block; forced on tiny files (64-byte blocks),
+    the streamed read must give the whole-file read's values and ids, or its very message."""
+
+    def outcome(paths, task):
+        try:
+            predictions = io.read_predictions(paths, task=task)
+        except BlendInputError as error:
+            return str(error)
+        return predictions.kind, predictions.columns, predictions.id_array().tolist(), predictions.values.tobytes()
+
+    def one_case(rng, case):
+        folder = tmp_path / str(case)
+        folder.mkdir()
+        text, _ = generate(rng)
+        paths = []
+        for m in range(rng.randint(2, 4)):
+            lines = text.split("\n")
+            body = lines[1:-1]
+            rng.shuffle(body)  # ids in another order in every file
+            shuffled = "\n".join([lines[0], *body, ""])
+            paths.append(write(rng, folder / f"m{m}", mutate(rng, shuffled) if rng.random() < 0.5 else shuffled))
+        task = rng.choice([None, None, *io.KINDS])
+        whole = outcome(paths, task)
+        with monkeypatch.context() as patched:
+            patched.setattr(io, "_READ_AHEAD_BYTES", 0)
+            patched.setattr(io, "_STREAM_BLOCK", 64)
+            streamed = outcome(paths, task)
+        assert streamed == whole, (case, paths)
+        if isinstance(whole, str):
+            raise BlendInputError(whole)
+
+    counts = run_for(SECONDS, SEED + 1, one_case)
+    assert counts["accepted"] > 10 and counts["refused"] > 10, counts
