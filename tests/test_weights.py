@@ -158,6 +158,7 @@ def test_log_loss_gradient_skips_clipped_rows_and_never_reuses_another_weights_b
     y = rng.integers(0, 2, 200)
     values = rng.uniform(0.05, 0.95, (5, 200, 1))
     values[:, :4, 0] = np.where(y[:4] == 1, 0.0, 1.0)  # every model certain and wrong: the blend is clipped
+    values[:, 4:8, 0] = np.where(y[4:8] == 1, 1.0, 0.0)  # certain and right: clipped too
     loss, _, gradient = _objective(values, y, kind="binary", metric="logloss")
     truth = np.where(y[:, None] == 1, values[:, :, 0].T, 1.0 - values[:, :, 0].T)
 
