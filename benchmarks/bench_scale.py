@@ -1,25 +1,36 @@
-"""Scale: hundreds of OOF files through `blend score` / `blend caruana`, and an average of files
-larger than a 2 GB memory budget through :mod:`blender.outofcore`.
+"""Scale: 500 OOF files through every learning command; an average of files larger than memory.
+
+The second workload averages files larger than a 2 GB memory budget through
+:mod:`blender.outofcore`.
 
 Two workloads, each with a reference measured in the same run (every measurement is its own
 subprocess; peak memory is that child's maximum resident set size from ``os.wait4``):
 
 1. **500 OOF files x 200,000 rows** (binary, ``id,target`` CSV, ids in the same order in every
    file) plus the 500 matching test files and the truth, under ``benchmarks/_data/scale500/``.
-   Timed: ``blend score --models-only`` (read both sets, score every file), ``blend caruana``
-   (``--init 0 --iters 25 --metric logloss``), against a reference script that reads the same
-   1,000 files with pandas (pyarrow engine), stacks them and scores each OOF column with
-   scikit-learn's ``log_loss``. Peak memory is also shown as a multiple of the float64 bytes
-   (2 x 500 x 200,000 x 8 = 1.6 GB).
+   Timed, each as its own ``python -m blender`` run with ``--metric logloss``:
+
+   - ``score --models-only``: read both sets and score every file (reading is most of it);
+   - ``score``: the full leaderboard, every file and every blend method on 5-fold CV;
+   - ``caruana --init 0 --iters 25``, ``hill-climb``, ``weights``, ``select``: fit on all OOF
+     rows, write the test blend, and the method's 5-fold CV score against the best file;
+   - ``auto``: the leaderboard, the nested estimate (the whole leaderboard again in each of 5
+     outer folds) and the pick. The slowest; ``--commands`` leaves it out if asked.
+
+   The reference is a script that reads the same 1,000 files with pandas (pyarrow engine),
+   stacks them and scores each OOF column with scikit-learn's ``log_loss``. "beyond reading"
+   is a run's wall time less that of ``score --models-only`` in the same run. Peak memory is
+   also shown as a multiple of the float64 bytes (2 x 500 x 200,000 x 8 = 1.6 GB).
 2. **10 files x 20,000,000 rows** (Parquet, ``id,target``, every file's ids shuffled on its
    own) under ``benchmarks/_data/big10/``: ``blender.outofcore.blend_out_of_core(...,
    method="average", memory_limit="2GB")`` against the same blend written as one plain DuckDB
    query (a join on id, ordered by the first file's rows) under the same memory limit. The
    in-memory path would need 10 x 20M x 8 = 1.6 GB for the floats alone, plus the ids.
 
-The data are generated once and reused (``--regenerate`` to redo them).
+The data are generated once and reused (``--regenerate`` to redo them). Timings on a shared
+machine move with its load: compare rows of one run.
 
-    .venv/bin/python benchmarks/bench_scale.py [--only oof|big] [--skip-score]
+    .venv/bin/python benchmarks/bench_scale.py [--only oof|big] [--commands score,caruana,...]
 """
 
 from __future__ import annotations
@@ -170,25 +181,39 @@ con.execute(f"COPY (SELECT f0.id, ({mean}) / {len(paths)} AS target FROM {joins}
 """
 
 
+# Every learning command the OOF workload can time, in the order they run.
+LEARNING = ("score", "caruana", "hill-climb", "weights", "select", "auto")
+
+
 def bench_oof(args) -> list[list[str]]:
     tests, oof_dir, truth = generate_oof(args.regenerate)
     float_mb = 2 * N_OOF_MODELS * N_OOF_ROWS * 8 / 1e6
     blend = [sys.executable, "-m", "blender"]
-    common = [*map(str, tests), "--oof-dir", str(oof_dir), "--truth", str(truth)]
+    common = [*map(str, tests), "--oof-dir", str(oof_dir), "--truth", str(truth), "--metric", "logloss"]
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        runs = [("pandas+sklearn reference", python(PANDAS_SCORE, truth, oof_dir, *tests))]
-        runs.append(("blend score --models-only", [*blend, "score", *common, "--models-only", "--metric", "logloss"]))
-        if args.full_score:
-            runs.append(("blend score (every method, 5-fold CV)", [*blend, "score", *common, "--metric", "logloss"]))
-        runs.append(("blend caruana --init 0 --iters 25", [*blend, "caruana", *common, "--init", "0", "--iters", "25",
-                                                          "--metric", "logloss", "-o", f"{scratch}/caruana.csv"]))
-        reference = None
+        learning = {
+            "score": ("blend score (every method, 5-fold CV)", [*blend, "score", *common]),
+            "caruana": ("blend caruana --init 0 --iters 25",
+                        [*blend, "caruana", *common, "--init", "0", "--iters", "25", "-o", f"{scratch}/caruana.csv"]),
+            "hill-climb": ("blend hill-climb", [*blend, "hill-climb", *common, "-o", f"{scratch}/hill.csv"]),
+            "weights": ("blend weights (SLSQP)", [*blend, "weights", *common, "-o", f"{scratch}/weights.csv"]),
+            "select": ("blend select", [*blend, "select", *common, "-o", f"{scratch}/select.csv"]),
+            "auto": ("blend auto (leaderboard + nested 5-fold estimate)",
+                     [*blend, "auto", *common, "-o", f"{scratch}/auto.csv"]),
+        }
+        runs = [("pandas+sklearn reference", python(PANDAS_SCORE, truth, oof_dir, *tests)),
+                ("blend score --models-only", [*blend, "score", *common, "--models-only"])]
+        runs += [learning[name] for name in args.commands]
+        reference = reading = None
         for name, argv in runs:
             wall, peak, code = measure(argv, cwd=HERE.parent, timeout=args.timeout)
             reference = reference or wall
-            rows.append([name, f"{wall:.1f}", f"{wall / reference:.2f}x", f"{peak:,.0f}", f"{peak / float_mb:.2f}x",
-                         "ok" if code == 0 else f"exit {code}"])
+            if reading is None and name.endswith("--models-only"):
+                reading = wall
+            beyond = "" if reading is None or name.endswith("--models-only") else f"{wall - reading:.1f}"
+            rows.append([name, f"{wall:.1f}", f"{wall / reference:.2f}x", beyond, f"{peak:,.0f}",
+                         f"{peak / float_mb:.2f}x", "ok" if code == 0 else f"exit {code}"])
             print("  " + "  ".join(rows[-1]), flush=True)
     return rows
 
@@ -206,11 +231,11 @@ def bench_big(args) -> list[list[str]]:
         for name, argv in runs:
             wall, peak, code = measure(argv, cwd=HERE.parent, timeout=args.timeout)
             reference = reference or wall
-            rows.append([name, f"{wall:.1f}", f"{wall / reference:.2f}x", f"{peak:,.0f}", f"{peak / float_mb:.2f}x",
+            rows.append([name, f"{wall:.1f}", f"{wall / reference:.2f}x", "", f"{peak:,.0f}", f"{peak / float_mb:.2f}x",
                          "ok" if code == 0 else f"exit {code}"])
             print("  " + "  ".join(rows[-1]), flush=True)
         if all(row[-1] == "ok" for row in rows):
-            rows.append(["outputs identical", "", "", "", "", _same_csv(Path(scratch) / "plain.csv", Path(scratch) / "ooc.csv")])
+            rows.append(["outputs identical", "", "", "", "", "", _same_csv(Path(scratch) / "plain.csv", Path(scratch) / "ooc.csv")])
     return rows
 
 
@@ -232,14 +257,23 @@ def format_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join("  ".join(str(cell).rjust(width) for cell, width in zip(row, widths)) for row in [header] + rows)
 
 
+def _commands(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in LEARNING]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown command(s) {', '.join(unknown)}; choose from {', '.join(LEARNING)}")
+    return names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["oof", "big"])
     parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--full-score", action="store_true", help="also run blend score with every blend method")
-    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per measurement")
+    parser.add_argument("--commands", type=_commands, default=list(LEARNING),
+                        help=f"learning commands to time on the OOF files, comma-separated (default: {','.join(LEARNING)})")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per measurement")
     args = parser.parse_args()
-    header = ["run", "wall s", "vs reference", "peak MB", "peak / float bytes", "status"]
+    header = ["run", "wall s", "vs reference", "beyond reading s", "peak MB", "peak / float bytes", "status"]
     if args.only in (None, "oof"):
         print(f"{N_OOF_MODELS} OOF + {N_OOF_MODELS} test files x {N_OOF_ROWS:,} rows (binary CSV), logloss; "
               f"float bytes {2 * N_OOF_MODELS * N_OOF_ROWS * 8 / 1e6:,.0f} MB", flush=True)

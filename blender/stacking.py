@@ -298,7 +298,8 @@ def _meta_columns(values, features, mean, deviation, *, kind, fwls, quadratic, l
             blocks.append(extra)
     if quadratic:
         blocks.append(_pairwise_products(cube))
-    return np.hstack(blocks), mean, deviation
+    # One block is returned as it is: a copy of 500 files x 200,000 rows would cost 800 MB.
+    return (np.hstack(blocks) if len(blocks) > 1 else blocks[0]), mean, deviation
 
 
 def _logit(cube: NDArray[np.float64]) -> NDArray[np.float64]:

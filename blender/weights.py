@@ -82,17 +82,23 @@ def optimize_weights(
     from scipy.optimize import minimize
 
     if method == "slsqp" and metric in SMOOTH_METRICS:
+        from threadpoolctl import threadpool_limits
+
         # The exact gradient (log loss, MSE): with hundreds of files, finite differences would
-        # cost one loss per file at every step.
-        result = minimize(
-            loss,
-            uniform,
-            jac=gradient,
-            method="SLSQP",
-            bounds=[(0.0, 1.0)] * n_models,
-            constraints=[{"type": "eq", "fun": lambda weights: weights.sum() - 1.0, "jac": lambda weights: np.ones(n_models)}],
-            options={"ftol": 1e-12, "maxiter": 500},
-        )
+        # cost one loss per file at every step. One BLAS thread: SLSQP's own linear algebra is
+        # on (n_models, n_models) matrices, too small to share, and with 500 files on a busy
+        # 2-core machine its threads made it five times slower.
+        with threadpool_limits(limits=1, user_api="blas"):
+            result = minimize(
+                loss,
+                uniform,
+                jac=gradient,
+                method="SLSQP",
+                bounds=[(0.0, 1.0)] * n_models,
+                constraints=[{"type": "eq", "fun": lambda weights: weights.sum() - 1.0,
+                              "jac": lambda weights: np.ones(n_models)}],
+                options={"ftol": 1e-12, "maxiter": 500},
+            )
         weights = _to_simplex(result.x)
     else:
         result = minimize(
@@ -123,13 +129,24 @@ def _objective(oof: NDArray, y: NDArray, *, kind: str, metric: str):
         # Only the probability of the true class matters, and it blends linearly.
         truth = _true_class(oof, y, kind)
 
+        last = {}
+
+        def blend(weights):
+            # SLSQP asks for the loss and the gradient at the same weights: blend once for both.
+            key = weights.tobytes()
+            if last.get("key") != key:
+                last.update(key=key, blended=truth @ weights)
+            return last["blended"]
+
         def loss(weights):
-            return -np.mean(np.log(np.clip(truth @ weights, metrics.EPSILON, 1 - metrics.EPSILON)))
+            return -np.mean(np.log(np.clip(blend(weights), metrics.EPSILON, 1 - metrics.EPSILON)))
 
         def gradient(weights):
-            blended = truth @ weights
+            blended = blend(weights)
             inside = (blended > metrics.EPSILON) & (blended < 1 - metrics.EPSILON)
-            return -(truth[inside] / blended[inside, None]).sum(axis=0) / truth.shape[0]
+            # A clipped row's loss does not move with the weights: it adds nothing to the gradient.
+            factor = np.divide(1.0, blended, out=np.zeros_like(blended), where=inside)
+            return -(factor @ truth) / truth.shape[0]
 
         return loss, n_models, gradient
     if metric == "rmse":

@@ -312,3 +312,69 @@ def test_stops_at_the_tolerance_and_at_max_iters():
     stopped = hill_climb(values, y, kind="regression", metric="rmse", negative_weights=True, max_iters=2)
     assert [step[0] for step in stopped.trajectory] == [0, 1, 2]
     assert len(hill_climb(values, y, kind="regression", metric="rmse", max_iters=0).trajectory) == 1
+
+
+# Skipping models that cannot be the next step (log loss and RMSE): the climb is unchanged, bit for bit.
+
+
+def _many_models(kind, seed, n=120, n_models=30):
+    """Models of mixed skill, some near-copies of each other (near-ties), a few exact copies (ties)."""
+    y, values = DATA[kind](seed, n=n, n_models=n_models)
+    values = values.copy()
+    values[3] = values[2]
+    values[5] = 0.5 * values[4] + 0.5 * values[6]
+    return y, values
+
+
+@pytest.mark.parametrize(("kind", "metric"), [("binary", "logloss"), ("multiclass", "logloss"),
+                                              ("binary", "rmse"), ("regression", "rmse")])
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("options", [{}, {"tolerance": 0.0}, {"grid": np.array([0.5, 0.05, 0.3])},
+                                     {"max_iters": 3}])
+def test_skipping_models_leaves_every_step_unchanged(monkeypatch, kind, metric, seed, options):
+    from blender import hillclimb
+
+    y, values = _many_models(kind, seed)
+    if kind == "binary" and seed == 1 and metric == "logloss":
+        values[7, :4, 0] = [0.0, 1.0, 0.0, 1.0]  # outside the clipping bounds: this model is never skipped
+    pruned = hill_climb(values, y, kind=kind, metric=metric, **options)
+    monkeypatch.setattr(hillclimb, "_PRUNE", False)
+    every = hill_climb(values, y, kind=kind, metric=metric, **options)
+    assert pruned.trajectory == every.trajectory
+    np.testing.assert_array_equal(pruned.weights, every.weights)
+    assert pruned.score == every.score
+
+
+@pytest.mark.parametrize(("kind", "metric"), [("binary", "logloss"), ("multiclass", "logloss"),
+                                              ("binary", "rmse"), ("regression", "rmse")])
+@pytest.mark.parametrize("state", [0, 1])
+def test_gain_bounds_hold_and_skip_most_models(kind, metric, state):
+    from blender.hillclimb import _GridScorer
+
+    y, values = _many_models(kind, 5, n=300, n_models=40)
+    weights = _weight_states(40, 5)[state]  # one model alone, then a mix
+    grid = default_grid()
+    scorer = _GridScorer(values, y, kind=kind, metric=metric)
+    score = layout.score(y, layout.weighted_blend(values, weights, kind=kind), metric=metric, kind=kind)
+    gains = score - grid_scores(values, weights, y, kind=kind, metric=metric, grid=grid)  # losses: lower is better
+    bounds = scorer.gain_bounds(weights, grid, score)
+    assert np.all(bounds >= gains.max(axis=1))
+    steps = scorer.step_scores(weights, grid, score, tolerance=1e-6)
+    scored = np.isfinite(steps).all(axis=1)
+    np.testing.assert_array_equal(steps[scored], score - gains[scored])
+    assert np.isinf(steps[~scored]).all() and steps[~scored].min() > 0
+    best = gains.max()
+    assert best in gains[scored]  # the best step is always scored
+    assert scored.sum() < 40 // 2  # and most models are skipped
+
+
+def test_no_bounds_with_negative_weights_or_step_metrics():
+    from blender.hillclimb import _GridScorer
+
+    y, values = _many_models("binary", 0)
+    mixed = _weight_states(30, 0)[2]
+    assert _GridScorer(values, y, kind="binary", metric="logloss").gain_bounds(mixed, default_grid(), 0.5) is None
+    plain = _weight_states(30, 0)[1]
+    assert _GridScorer(values, y, kind="binary", metric="logloss").gain_bounds(plain, default_grid(True), 0.5) is None
+    for metric in ("auc", "accuracy", "mae"):
+        assert _GridScorer(values, y, kind="binary", metric=metric).gain_bounds(plain, default_grid(), 0.5) is None

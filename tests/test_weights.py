@@ -149,3 +149,29 @@ def test_the_exact_gradient_given_to_slsqp_equals_finite_differences(metric):
     loss, _, gradient = _objective(values, y, kind=kind, metric=metric)
     weights = rng.dirichlet(np.ones(6))
     assert check_grad(loss, gradient, weights) < 1e-5 * max(1.0, float(np.abs(gradient(weights)).max()))
+
+
+def test_log_loss_gradient_skips_clipped_rows_and_never_reuses_another_weights_blend():
+    from blender.weights import _objective
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 200)
+    values = rng.uniform(0.05, 0.95, (5, 200, 1))
+    values[:, :4, 0] = np.where(y[:4] == 1, 0.0, 1.0)  # every model certain and wrong: the blend is clipped
+    values[:, 4:8, 0] = np.where(y[4:8] == 1, 1.0, 0.0)  # certain and right: clipped too
+    loss, _, gradient = _objective(values, y, kind="binary", metric="logloss")
+    truth = np.where(y[:, None] == 1, values[:, :, 0].T, 1.0 - values[:, :, 0].T)
+
+    def naive(weights):
+        total = np.zeros(5)
+        for row in range(200):
+            blended = truth[row] @ weights
+            if 1e-15 < blended < 1 - 1e-15:
+                total -= truth[row] / blended
+        return total / 200
+
+    first, second = rng.dirichlet(np.ones(5)), rng.dirichlet(np.ones(5))
+    assert loss(first) == pytest.approx(-np.mean(np.log(np.clip(truth @ first, 1e-15, 1 - 1e-15))), rel=1e-12)
+    np.testing.assert_allclose(gradient(second), naive(second), rtol=1e-12)  # asked right after another loss
+    np.testing.assert_allclose(gradient(first), naive(first), rtol=1e-12)
+    assert loss(second) == pytest.approx(-np.mean(np.log(np.clip(truth @ second, 1e-15, 1 - 1e-15))), rel=1e-12)
