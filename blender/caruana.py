@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from blender import layout, metrics
 
@@ -179,19 +180,21 @@ def caruana_select(
     counts = np.zeros(n_models, dtype=np.int64)
     bag_models = []
     first = None
-    for _ in range(bags):
-        subset = all_models if bags == 1 else np.sort(rng.choice(n_models, size=bag_size, replace=False))
-        bag = _select(scorer, subset, model_scores, sign=sign, init=init, iters=iters, replacement=replacement)
-        if init > 0 and iters > 0:
-            # Sorted initialisation can lock in a blend worse than the best model; the
-            # empty start's first step is the best model, so its best point never is.
-            empty = _select(scorer, subset, model_scores, sign=sign, init=0, iters=iters, replacement=replacement)
-            if _improves(sign * empty["best_score"], sign * bag["best_score"]):
-                bag = empty
-        bag_models.append(subset)
-        weights += bag["counts"] / bag["counts"].sum()
-        counts += bag["counts"]
-        first = first or bag
+    # One BLAS thread: the log-loss bounds' dot products are too short for threads to pay.
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(bags):
+            subset = all_models if bags == 1 else np.sort(rng.choice(n_models, size=bag_size, replace=False))
+            bag = _select(scorer, subset, model_scores, sign=sign, init=init, iters=iters, replacement=replacement)
+            if init > 0 and iters > 0:
+                # Sorted initialisation can lock in a blend worse than the best model; the
+                # empty start's first step is the best model, so its best point never is.
+                empty = _select(scorer, subset, model_scores, sign=sign, init=0, iters=iters, replacement=replacement)
+                if _improves(sign * empty["best_score"], sign * bag["best_score"]):
+                    bag = empty
+            bag_models.append(subset)
+            weights += bag["counts"] / bag["counts"].sum()
+            counts += bag["counts"]
+            first = first or bag
     weights /= bags
     final_score = scorer.score_weights(weights)
     best = layout.best_model(model_scores, metric)
@@ -290,16 +293,20 @@ def _sum_logs(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return sums
 
 
-def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str) -> tuple[NDArray, tuple[NDArray, NDArray]]:
-    """Each model's true-class probabilities, model first, and each row's smallest and largest of them.
+def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str):
+    """Each model's true-class probabilities, model first, with what log loss needs of them.
 
-    What ``metrics.true_class_probability`` gives, transposed; built a few models at a time so
-    that the row range is taken while they are in cache. For binary, ``1 - p`` is computed as
-    ``-p + 1`` (the same bits) with two products instead of a broadcast ``np.where``.
+    Returns ``(members, row_min, largest, log_sums)``: the probabilities (what
+    ``metrics.true_class_probability`` gives, transposed), each row's smallest of them, the
+    largest of all, and each model's ``sum(log(members[j]))`` (its log loss, unclipped, times
+    -n_rows). Built a few models at a time, so that all of it is taken while they are in cache.
+    For binary, ``1 - p`` is computed as ``-p + 1`` (the same bits) with two products instead
+    of a broadcast ``np.where``.
     """
     n_models, n_rows = oof.shape[:2]
     members = np.empty((n_models, n_rows))
-    row_min, row_max = np.full(n_rows, np.inf), np.full(n_rows, -np.inf)
+    row_min, largest = np.full(n_rows, np.inf), -np.inf
+    log_sums = np.empty(n_models)
     if kind == "binary":
         positive = y == 1
         sign, offset = np.where(positive, 1.0, -1.0), np.where(positive, 0.0, 1.0)
@@ -313,8 +320,10 @@ def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str) -> t
         else:
             chunk[:] = oof[start : start + step, rows, y]
         np.minimum(row_min, chunk.min(axis=0), out=row_min)
-        np.maximum(row_max, chunk.max(axis=0), out=row_max)
-    return members, (row_min, row_max)
+        largest = max(largest, float(chunk.max()))
+        with np.errstate(divide="ignore", invalid="ignore"):  # zeros and negatives: used only inside the clip range
+            log_sums[start : start + step] = _sum_logs(chunk.copy())
+    return members, row_min, largest, log_sums
 
 
 class _LogSumBounds:
@@ -347,6 +356,28 @@ class _LogSumBounds:
         logs = _sum_logs(sums)
         self.high += logs[0] - logs[1]
 
+    def tangent(self, total: NDArray[np.float64], size: int) -> tuple[float, NDArray[np.float64]]:
+        """The constant and row weights of this step's tangent bound, ``S_j <= constant + members[j] @ weights``.
+
+        log is concave, so ``log(t + x) <= log(t + c) + (x - c) / (t + c)`` for any ``c``; with
+        ``c = t / size``, the ensemble's own mean, which most candidates lie near, the sum is
+        ``sum(log(t)) + n log((size + 1) / size) - n / (size + 1) + x @ (size / ((size + 1) t))``.
+        """
+        weights = size / ((size + 1.0) * total)
+        constant = _sum_logs(total[None].copy())[0] + self.n_rows * (np.log((size + 1.0) / size) - 1.0 / (size + 1.0))
+        return float(constant), weights
+
+    def tangent_rules_out(self, model: int, member: NDArray[np.float64], tangent: tuple, cutoff: float) -> bool:
+        """Whether the tangent bound of ``model`` is below ``cutoff`` (then it becomes its bound)."""
+        constant, weights = tangent
+        product = float(np.dot(member, weights))
+        # A dot product of n positive terms is within n * 2**-52 of its value, relatively.
+        high = constant + product + self.n_rows * 2.3e-16 * product
+        if high >= cutoff:
+            return False
+        self.high[model] = min(self.high[model], high)
+        return True
+
     def margin(self, best: float) -> float:
         """How far below the best sum a bound must be to rule its candidate out.
 
@@ -371,9 +402,13 @@ class _CandidateScorer:
         if kind == "labels":
             # One-hot votes: their mean is a vote share, scored like class probabilities.
             kind = "multiclass"
-        self._range = None
+        self._singles, self._inside_clip = None, False
         if metric == "logloss":
-            self.members, self._range = _true_class_members(oof, y, kind=kind)
+            self.members, self._row_min, largest, log_sums = _true_class_members(oof, y, kind=kind)
+            # Inside the clip range, no ensemble needs clipping (see _score_means).
+            self._inside_clip = bool(self._row_min.min() >= metrics.EPSILON and largest <= 1 - metrics.EPSILON)
+            if self._inside_clip:
+                self._singles = -log_sums / self.members.shape[1]
         elif kind == "multiclass":
             self.members = np.ascontiguousarray(oof)
         else:
@@ -396,9 +431,9 @@ class _CandidateScorer:
 
     def log_sum_bounds(self) -> _LogSumBounds | None:
         """Fresh bounds for one selection run when log loss can prune candidates (see :class:`_LogSumBounds`)."""
-        if self.metric != "logloss" or self.members.size < _BOUND_MIN_VALUES or not self._inside_clip():
+        if self.metric != "logloss" or self.members.size < _BOUND_MIN_VALUES or not self._inside_clip:
             return None
-        return _LogSumBounds(self.n_models, self._row_range()[0])
+        return _LogSumBounds(self.n_models, self._row_min)
 
     def score(
         self, total: NDArray, size: int, candidates: NDArray, *, bounds: _LogSumBounds | None = None
@@ -420,7 +455,7 @@ class _CandidateScorer:
         candidates = np.asarray(candidates)
         if size == 0 and not total.any():
             # Single models: scored once (caruana_select's model scores, then the first step).
-            if getattr(self, "_singles", None) is None:
+            if self._singles is None:
                 self._singles = self._score_all(total, 0, np.arange(self.n_models))
             if bounds is not None:
                 # Log loss of a single model is -sum(log(member)) / n_rows.
@@ -431,23 +466,29 @@ class _CandidateScorer:
         return self._score_all(total, size, candidates)
 
     def _score_bounded(self, total: NDArray, size: int, candidates: NDArray, bounds: _LogSumBounds) -> NDArray[np.float64]:
-        """Log loss of the candidates that can win, exactly; a lower bound for the rest."""
+        """Log loss of the candidates that can win, exactly; a lower bound for the rest.
+
+        Candidates are taken in order of their carried bound. Once one is scored, each next one
+        is first checked against its tangent bound (one dot product, a quarter of the cost of
+        scoring it) and scored only if that bound too reaches the best sum so far.
+        """
         n_rows = self.members.shape[1]
-        step = max(1, _CHUNK_VALUES // n_rows)
         if self._buffer is None:
-            self._buffer = np.empty((min(step, self.n_models), n_rows))
-        # Highest upper bound first (the stable sort keeps the lower index first on a tie).
+            self._buffer = np.empty((min(max(1, _CHUNK_VALUES // n_rows), self.n_models), n_rows))
+        # Highest bound first (the stable sort keeps the lower index first on a tie).
         order = candidates[np.argsort(-bounds.high[candidates], kind="stable")]
+        tangent = bounds.tangent(total, size)
         best = -np.inf
-        for start in range(0, len(order), step):
-            chunk = order[start : start + step]
-            chunk = chunk[bounds.high[chunk] >= best - bounds.margin(best)]
-            if chunk.size == 0:
-                break  # the order is by upper bound: no later candidate can win either
-            sums = _sum_logs(self._candidate_means(total, size, chunk, divide=False))
-            bounds.know(chunk, sums)
-            best = max(best, sums.max())
-        # Exact where just scored, else the upper bound of the sum: a lower bound of the loss.
+        for position, model in enumerate(order):
+            cutoff = best - bounds.margin(best)
+            if bounds.high[model] < cutoff:
+                break  # in order of the bound: no later candidate can win either
+            if best > -np.inf and bounds.tangent_rules_out(model, self.members[model], tangent, cutoff):
+                continue
+            exact = _sum_logs(self._candidate_means(total, size, order[position : position + 1], divide=False))[0]
+            bounds.know(model, exact)
+            best = max(best, exact)
+        # Exact where just scored, else an upper bound of the sum: a lower bound of the loss.
         return np.log(size + 1.0) - bounds.high[candidates] / n_rows
 
     def _score_all(self, total: NDArray, size: int, candidates: NDArray) -> NDArray[np.float64]:
@@ -463,7 +504,7 @@ class _CandidateScorer:
         )
         # Log loss of (t + m) / (k + 1) is log(k + 1) - mean(log(t + m)): no division, and no clip
         # when every member already lies inside the clip range.
-        log_size = np.log(size + 1.0) if self.metric == "logloss" and self._inside_clip() else None
+        log_size = np.log(size + 1.0) if self.metric == "logloss" and self._inside_clip else None
         scores = np.empty(len(candidates))
         lower = np.empty(len(candidates)) if bounded else None
         for start in range(0, len(candidates), step):
@@ -495,17 +536,6 @@ class _CandidateScorer:
         if divide:
             means /= size + 1
         return means
-
-    def _row_range(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Each row's smallest and largest member value, computed once."""
-        if self._range is None:
-            self._range = (self.members.min(axis=0), self.members.max(axis=0))
-        return self._range
-
-    def _inside_clip(self) -> bool:
-        """Whether every member lies in [EPSILON, 1 - EPSILON], so that no mean needs clipping."""
-        low, high = self._row_range()
-        return bool(low.min() >= metrics.EPSILON and high.max() <= 1 - metrics.EPSILON)
 
     def _auc_bounds(self, means: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Lower and upper bounds of each row's binary AUC from a histogram of its values.
