@@ -473,8 +473,7 @@ class _CandidateScorer:
         scoring it) and scored only if that bound too reaches the best sum so far.
         """
         n_rows = self.members.shape[1]
-        if self._buffer is None:
-            self._buffer = np.empty((min(max(1, _CHUNK_VALUES // n_rows), self.n_models), n_rows))
+        self._reserve_buffer(1)
         # Highest bound first (the stable sort keeps the lower index first on a tie).
         order = candidates[np.argsort(-bounds.high[candidates], kind="stable")]
         tangent = bounds.tangent(total, size)
@@ -494,10 +493,7 @@ class _CandidateScorer:
     def _score_all(self, total: NDArray, size: int, candidates: NDArray) -> NDArray[np.float64]:
         per_model = int(np.prod(self.members.shape[1:]))
         step = max(1, _CHUNK_VALUES // per_model)
-        if self._buffer is None or self._buffer.shape[0] < min(step, len(candidates)):
-            # Reused across iterations: fresh multi-megabyte arrays cost page faults.
-            self._buffer = np.empty((min(step, self.n_models),) + self.members.shape[1:])
-            self._scratch = np.empty_like(self._buffer) if self.metric == "auc" else None
+        self._reserve_buffer(min(step, len(candidates)))
         bounded = (
             self.metric == "auc" and self.kind == "binary" and size > 0 and len(candidates) > 1
             and len(candidates) * per_model >= _BOUND_MIN_VALUES
@@ -522,6 +518,14 @@ class _CandidateScorer:
                 means = self._candidate_means(total, size, candidates[chunk])
                 scores[chunk] = self._score_means(means, self._scratch)
         return scores
+
+    def _reserve_buffer(self, count: int) -> None:
+        """Make the reused buffer of candidate ensembles hold at least ``count`` of them (one chunk at most)."""
+        if self._buffer is None or self._buffer.shape[0] < count:
+            # Reused across iterations: fresh multi-megabyte arrays cost page faults.
+            step = max(1, _CHUNK_VALUES // int(np.prod(self.members.shape[1:])))
+            self._buffer = np.empty((min(step, self.n_models),) + self.members.shape[1:])
+            self._scratch = np.empty_like(self._buffer) if self.metric == "auc" else None
 
     def _candidate_means(self, total: NDArray, size: int, chunk: NDArray, *, divide: bool = True) -> NDArray[np.float64]:
         """``(total + members[j]) / (size + 1)`` for j in ``chunk`` (undivided if not ``divide``), in the reused buffer."""

@@ -306,16 +306,7 @@ def read_predictions(
     if as_text and not all(_is_text(array) for array in first.columns.values()):
         # Labels are text: read again so that 007 stays 007 rather than the integer 7.
         first = _read_table(paths[0], id_column, as_text=True, threads=not one_by_one)
-    if kind != "multiclass" and len(columns) != 1:
-        raise BlendInputError(
-            f"{paths[0]}: {kind} predictions have one column after the id, found {len(columns)} "
-            f"({_short(columns)}); class probabilities have one column per class (--task multiclass)."
-        )
-    if kind == "multiclass" and len(columns) < 2:
-        raise BlendInputError(
-            f"{paths[0]}: class probabilities need one column per class, found only {_show(columns[0])}; "
-            "pass --task binary for one probability column."
-        )
+    check_column_count(paths[0], kind, columns)
 
     n_rows = len(first.ids)
     values = None if kind == "labels" else np.empty((n_models, n_rows, len(columns)))
@@ -1513,6 +1504,20 @@ def _id(value) -> str:
 def _examples(ids) -> str:
     shown = ", ".join(_id(v) for v in ids[:_EXAMPLES].to_pylist())
     return shown + (", ..." if len(ids) > _EXAMPLES else "")
+
+
+def check_column_count(path: Path, kind: Kind, columns: list[str]) -> None:
+    """Refuse a file whose prediction columns do not suit ``kind`` (one column, or one per class)."""
+    if kind != "multiclass" and len(columns) != 1:
+        raise BlendInputError(
+            f"{path}: {kind} predictions have one column after the id, found {len(columns)} "
+            f"({_short(columns)}); class probabilities have one column per class (--task multiclass)."
+        )
+    if kind == "multiclass" and len(columns) < 2:
+        raise BlendInputError(
+            f"{path}: class probabilities need one column per class, found only {_show(columns[0])}; "
+            "pass --task binary for one probability column."
+        )
 
 
 def _short(columns: list[str]) -> str:

@@ -258,16 +258,7 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
     if kind is None:
         kind = _infer_kind(con, paths[0], first_id, columns)
     _check_method(method, kind, paths[0])
-    if kind != "multiclass" and len(columns) != 1:
-        raise BlendInputError(
-            f"{paths[0]}: {kind} predictions have one column after the id, found {len(columns)} "
-            f"({', '.join(columns)}); class probabilities have one column per class (--task multiclass)."
-        )
-    if kind == "multiclass" and len(columns) < 2:
-        raise BlendInputError(
-            f"{paths[0]}: class probabilities need one column per class, found only '{columns[0]}'; "
-            "pass --task binary for one probability column."
-        )
+    io.check_column_count(paths[0], kind, columns)  # the in-memory reader's message
     files: list[_File] = []
     low, high = math.inf, -math.inf
     for position, path in enumerate(paths):
