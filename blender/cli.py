@@ -107,6 +107,16 @@ MemoryOption = Annotated[
                  show_default=False),
 ]
 WeightsOut = Annotated[Optional[Path], typer.Option("--weights-out", help="Save the weights as JSON.")]
+PositiveOption = Annotated[
+    Optional[str],
+    typer.Option("--positive", help="The truth's label that a binary probability column predicts. "
+                 "[default: the label the column is named after, else the second in sorted order]", show_default=False),
+]
+SampleOption = Annotated[
+    Optional[Path],
+    typer.Option("--sample", help="The competition's sample_submission.csv: the blend takes its id order, id text and "
+                 "header, and ids or columns that disagree with it are refused before anything is written."),
+]
 
 
 def command(name: str):
@@ -202,9 +212,25 @@ def blended_output(predictions, blended):
     return blended
 
 
-def write_blend(outputs, predictions, blended, out: Path) -> None:
-    outputs.predictions(out, predictions.ids, blended_output(predictions, blended), columns=predictions.columns,
-                        id_column=predictions.id_column)
+def write_blend(outputs, predictions, blended, out: Path, sample=None) -> None:
+    """Write a blend in the first file's order and header, or in the sample's (``--sample``)."""
+    values = blended_output(predictions, blended)
+    if sample is None:
+        outputs.predictions(out, predictions.ids, values, columns=predictions.columns, id_column=predictions.id_column)
+    else:
+        outputs.predictions(out, sample.ids, sample.arrange(values), columns=sample.columns, id_column=sample.id_column)
+
+
+def read_sample(path: Path | None, predictions, id_column):
+    """The ``--sample`` file matched to the predictions (None without it), checked before any work."""
+    from blender import io
+
+    if path is None:
+        return None
+    sample = io.read_sample(path, like=predictions, id_column=id_column)
+    say(f"sample {path}: {len(sample.ids):,} ids, header {sample.id_column},{','.join(sample.columns)}"
+        + ("; ids matched as numbers, written as the sample writes them" if sample.by_number else ""))
+    return sample
 
 
 def weights_line(names, weights) -> str:
@@ -228,10 +254,15 @@ def _refuse_labels(predictions, command_name: str) -> None:
 # ---------------------------------------------------------------------------- commands on files alone
 
 
-def _out_of_core(files: list[str] | None, memory: str | None):
+def _out_of_core(files: list[str] | None, memory: str | None, sample: Path | None = None):
     """The paths and memory budget when the files should be blended out of core, else None."""
     from blender import io
     from blender.outofcore import needs_out_of_core, parse_memory
+
+    if sample is not None:
+        if memory is not None:
+            raise BlendInputError("--sample orders the blend in memory; drop --memory, or drop --sample and sort the output.")
+        return None
 
     paths = io.resolve_paths(files, default=DEFAULT_GLOB)
     if memory is not None:
@@ -260,7 +291,12 @@ def _blend_out_of_core(plan, out: Path, *, method: str, task, id_column, weights
 def vote_command(
     files: Files = None,
     weights: WeightsOption = None,
+    truth: Annotated[Optional[Path], typer.Option("--truth", help="id,<target>: for binary probability files, votes "
+                     "are written as its two labels (e.g. No/Yes). [default: data/train_labels.csv where it exists]",
+                     show_default=False)] = None,
+    positive: PositiveOption = None,
     memory: MemoryOption = None,
+    sample: SampleOption = None,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -268,7 +304,8 @@ def vote_command(
     """Majority vote, or weighted vote, of labels (probabilities become labels: argmax, or 0.5 for binary).
 
     A tie goes to the tied label of the first file (in the order listed) that voted for one.
-    Probability files give a file of the same columns holding the winning class as 0/1.
+    Probability files give a file of the same columns holding the winning class as 0/1; binary
+    files whose truth holds two labels (No/Yes) get those labels.
 
     Example:
 
@@ -283,7 +320,7 @@ def vote_command(
     from blender.voting import votes_as_output
 
     out = output_path(out, "vote")
-    plan = _out_of_core(files, memory)
+    plan = _out_of_core(files, memory, sample)
     if plan is not None:
         return _blend_out_of_core(plan, out, method="vote", task=task, id_column=id_column, weights=weights)
     predictions = read(files, id_column, task)
@@ -292,13 +329,49 @@ def vote_command(
             f"{predictions.paths[0]}: vote needs class labels or probabilities, and these look like regression values; "
             "use blend average (or --task binary if they are probabilities)."
         )
+    labels = _binary_vote_labels(predictions, truth, positive, id_column)
+    sample_set = read_sample(sample, predictions, id_column)
     weight_values = _weights(weights, predictions.n_models)
     say("votes: " + weights_line(predictions.names, weight_values))
     winners = np.argmax(Voted(weight_values, predictions.kind).apply(predictions.values), axis=1)
-    result = votes_as_output(winners, kind=predictions.kind, classes=predictions.classes, n_cols=len(predictions.columns))
+    result = votes_as_output(winners, kind=predictions.kind, classes=predictions.classes, n_cols=len(predictions.columns),
+                             binary_labels=labels)
     with io.OutputGroup() as outputs:
-        outputs.predictions(out, predictions.ids, result, columns=predictions.columns, id_column=predictions.id_column)
+        if sample_set is None:
+            outputs.predictions(out, predictions.ids, result, columns=predictions.columns, id_column=predictions.id_column)
+        else:
+            outputs.predictions(out, sample_set.ids, sample_set.arrange(result), columns=sample_set.columns,
+                                id_column=sample_set.id_column)
     say(f"wrote {out}")
+
+
+def _binary_vote_labels(predictions, truth: Path | None, positive: str | None, id_column) -> list[str] | None:
+    """The (negative, positive) labels binary votes are written as, from the truth; None keeps 0/1."""
+    from blender import io
+    from blender.validate import binary_target
+
+    default = Path("data/train_labels.csv")
+    if predictions.kind != "binary":
+        if positive is not None:
+            raise BlendInputError(f"--positive {positive}: only binary probability files have a positive class; drop it.")
+        return None
+    path = truth if truth is not None else (default if default.is_file() else None)
+    if path is None:
+        if positive is not None:
+            raise BlendInputError(f"--positive {positive} needs the truth's labels: pass --truth data/train_labels.csv.")
+        return None
+    try:
+        target = binary_target(io.read_target(path, id_column=id_column), column=predictions.columns[0],
+                               positive=positive, truth_path=path, reference_path=predictions.paths[0])
+    except BlendInputError:
+        if truth is not None or positive is not None:
+            raise
+        say(f"{path} does not hold a binary target for these files: votes are written as 0/1")
+        return None
+    if target.labels() == ["0", "1"]:
+        return None
+    say(f"votes written as {target.negative}/{target.positive} (from {path}; positive class {target.positive}: {target.reason})")
+    return target.labels()
 
 
 @command("average")
@@ -311,6 +384,8 @@ def average_command(
     memory: MemoryOption = None,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
+    positive: PositiveOption = None,
+    sample: SampleOption = None,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -330,25 +405,28 @@ def average_command(
     """
     from blender import io
     from blender.methods import calibrated, fit_mean
+    from blender.validate import check_mean_inputs
 
     out = output_path(out, "average")
     if kind is not Mean.power and power is not None:
         raise BlendInputError(f"--power applies to --kind power only (got --kind {kind.value}); drop one of them.")
     if kind is Mean.power and power is None:
         raise BlendInputError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
-    plan = None if calibrate else _out_of_core(files, memory)
+    plan = None if calibrate else _out_of_core(files, memory, sample)
     if plan is not None:
         if kind is Mean.logit:
             raise BlendInputError("--kind logit is not available out of core; use --kind geometric, or a larger --memory.")
         return _blend_out_of_core(plan, out, method="average", task=task, id_column=id_column, weights=weights,
                                   mean=kind.value, power=power)
     if calibrate:
-        learning = read_learning(files, oof_dir, truth, id_column, task, None, command_name="average --calibrate")
+        learning = read_learning(files, oof_dir, truth, id_column, task, None, command_name="average --calibrate", positive=positive)
         _refuse_uncalibratable(learning.test)
         predictions = learning.test
     else:
         predictions = read(files, id_column, task)
     _refuse_labels(predictions, "average")
+    check_mean_inputs(predictions, mean=kind.value, power=power)
+    sample_set = read_sample(sample, predictions, id_column)
     weight_values = _weights(weights, predictions.n_models)
     options = dict(mean=kind.value, power=power, weights=weight_values)
     if calibrate:
@@ -360,7 +438,7 @@ def average_command(
     label = f"power mean (p={power:g})" if kind is Mean.power else f"{kind.value} mean"
     say(f"{label} of {predictions.n_models} files, weights " + weights_line(predictions.names, weight_values))
     with io.OutputGroup() as outputs:
-        write_blend(outputs, predictions, fitted.apply(predictions.values), out)
+        write_blend(outputs, predictions, fitted.apply(predictions.values), out, sample_set)
     say(f"wrote {out}")
 
 
@@ -377,6 +455,7 @@ def rank_average_command(
         ),
     ] = None,
     memory: MemoryOption = None,
+    sample: SampleOption = None,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -397,11 +476,12 @@ def rank_average_command(
     from blender.rank import historical_rank_average
 
     out = output_path(out, "rank-average")
-    plan = None if history is not None else _out_of_core(files, memory)
+    plan = None if history is not None else _out_of_core(files, memory, sample)
     if plan is not None:
         return _blend_out_of_core(plan, out, method="rank-average", task=task, id_column=id_column, weights=weights)
     predictions = read(files, id_column, task)
     _refuse_labels(predictions, "rank-average")
+    sample_set = read_sample(sample, predictions, id_column)
     weight_values = _weights(weights, predictions.n_models)
     if history is None:
         result = Ranked(weight_values).apply(predictions.values)
@@ -411,7 +491,7 @@ def rank_average_command(
         result = historical_rank_average(predictions.values, earlier, weights=weight_values)
         say(f"historical rank average against {history} ({earlier.shape[1]:,} earlier rows)")
     with io.OutputGroup() as outputs:
-        write_blend(outputs, predictions, result, out)
+        write_blend(outputs, predictions, result, out, sample_set)
     say(f"wrote {out}")
 
 
@@ -464,6 +544,42 @@ def corr_command(
             say(f"wrote {path}")
 
 
+@command("check")
+def check_command(
+    sample: Annotated[Path, typer.Argument(help="The competition's sample_submission.csv.", show_default=False)],
+    file: Annotated[Path, typer.Argument(help="The submission to check (.csv, .csv.gz or .parquet).", show_default=False)],
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Check a submission against the competition's sample file before uploading it: the same
+    ids, written the same way (0007 is not 7), the same header, and every cell valid for its kind.
+
+    Example:
+
+        blend check data/sample_submission.csv blends/auto.csv
+    """
+    import numpy as np
+
+    predictions = read([str(file)], id_column, task)
+    sample_set = read_sample(sample, predictions, id_column)
+    if sample_set.by_number:
+        raise BlendInputError(
+            f"{file}: ids are written otherwise than in {sample} (e.g. {predictions.ids[int(sample_set.rows[0])]} for "
+            f"{sample_set.ids[0]}); write them as the sample does (blend COMMAND --sample {sample} does)."
+        )
+    if sample_set.id_column != predictions.id_column:
+        raise BlendInputError(
+            f"{file}: the id column is '{predictions.id_column}', the sample's is '{sample_set.id_column}'; rename it."
+        )
+    notes = []
+    if not np.array_equal(sample_set.rows, np.arange(len(sample_set.rows))):
+        notes.append("rows in another order than the sample's (matched by id)")
+    if sample_set.column_order != list(range(len(sample_set.columns))):
+        notes.append("columns in another order than the sample's (matched by name)")
+    say(f"{file} matches {sample}: {predictions.n_samples:,} ids, header {predictions.id_column},"
+        f"{','.join(predictions.columns)}" + "".join(f"; {note}" for note in notes))
+
+
 # ---------------------------------------------------------------------------- learning from OOF rows
 
 
@@ -480,7 +596,7 @@ class Learning:
 
 def read_learning(
     files, train_dir: Path, truth: Path, id_column, task, metric, *, command_name: str, role: str = "OOF",
-    make_target: str = "make oof", dir_option: str = "--oof-dir",
+    make_target: str = "make oof", dir_option: str = "--oof-dir", positive: str | None = None,
 ) -> Learning:
     """Read the test files, their OOF (or holdout) twins and the truth; choose the metric."""
     from blender import io
@@ -489,7 +605,7 @@ def read_learning(
     started = time.perf_counter()
     learning_set = io.read_learning(
         paths, train_dir=train_dir, truth=truth, id_column=id_column, task=task.value if task else None, role=role,
-        command_name=command_name, make_target=make_target, dir_option=dir_option,
+        command_name=command_name, make_target=make_target, dir_option=dir_option, positive=positive,
         progress=_reading_progress(2 * len(paths)),
     )
     test = learning_set.test
@@ -497,6 +613,10 @@ def read_learning(
     say(f"read {test.n_models} files, {test.n_samples:,} test rows each, {describe_kind(test)} "
         f"({time.perf_counter() - started:.1f} s)")
     say(f"{role}: {learning_set.train.n_samples:,} rows in {train_dir}/, truth {truth}, metric {chosen_metric}")
+    target = learning_set.target
+    if target is not None:
+        say(f"positive class: {target.positive} ({target.reason}); the column '{test.columns[0]}' is the probability "
+            f"of {target.positive}" + (f", 1 - it of {target.negative}" if target.negative is not None else ""))
     return Learning(test=test, train=learning_set.train, y=learning_set.y, metric=chosen_metric, truth_path=truth)
 
 
@@ -573,7 +693,7 @@ def fit_weighted_blend(learning: Learning, name: str, *, calibrate: bool, cv: in
 
 
 def write_weighted_blend(learning: Learning, fitted, *, out: Path, weights_out: Path | None, plot: Path | None,
-                         chart=None) -> None:
+                         chart=None, sample=None) -> None:
     """Write the test blend, the weights JSON and the chart as one unit."""
     from blender import io
 
@@ -582,7 +702,7 @@ def write_weighted_blend(learning: Learning, fitted, *, out: Path, weights_out: 
             outputs.weights(weights_out, learning.train.names, fitted.weights, metric=learning.metric)
         if plot is not None:
             outputs.figure(plot, chart())
-        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
+        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out, sample)
     for path in (weights_out, plot, out):
         if path is not None:
             say(f"wrote {path}")
@@ -598,6 +718,7 @@ def score_command(
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard as a bar chart (PNG).")] = None,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
+    positive: PositiveOption = None,
     seed: SeedOption = 0,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the leaderboard as CSV.")] = None,
     id_column: IdColumn = None,
@@ -620,7 +741,7 @@ def score_command(
 
     check_outputs(out=out, plot=plot)
     _check_cv(cv, repeats)
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="score")
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="score", positive=positive)
     started = time.perf_counter()
     train = learning.train
     methods = [] if models_only else methods_for(train.kind, learning.metric)
@@ -657,8 +778,10 @@ def select_command(
     metric: MetricOption = None,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
+    positive: PositiveOption = None,
     cv: CvOption = 5,
     seed: SeedOption = 0,
+    sample: SampleOption = None,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -678,7 +801,8 @@ def select_command(
     if top is not None and top < 1:
         raise BlendInputError(f"--top {top}: choose at least one file.")
     _check_cv(cv)
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="select")
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="select", positive=positive)
+    sample_set = read_sample(sample, learning.test, id_column)
     options = dict(max_corr=max_corr, top=top, method=method.value)
     entry = BY_NAME["select"]
     fitted = fit(entry, learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
@@ -694,7 +818,7 @@ def select_command(
         say("left out: " + ", ".join(left_out))
     honest_report(learning, entry, f"average of {len(chosen)} chosen", cv=cv, seed=seed, options=options)
     with io.OutputGroup() as outputs:
-        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out)
+        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out, sample_set)
     say(f"wrote {out}")
 
 
@@ -712,8 +836,10 @@ def caruana_command(
     metric: MetricOption = None,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
+    positive: PositiveOption = None,
     cv: CvOption = 5,
     seed: SeedOption = 0,
+    sample: SampleOption = None,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -740,7 +866,8 @@ def caruana_command(
     if bags < 1:
         raise BlendInputError(f"--bags {bags}: give 1 or more.")
     _check_cv(cv)
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="caruana")
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="caruana", positive=positive)
+    sample_set = read_sample(sample, learning.test, id_column)
     _refuse_labels_learning(learning, "caruana")
     options = dict(init=init, iters=iters, bags=bags, bag_fraction=bag_fraction, replacement=not no_replacement)
     fitted, result, seconds = fit_weighted_blend(learning, "caruana", calibrate=calibrate, cv=cv, seed=seed,
@@ -757,7 +884,7 @@ def caruana_command(
         return report.trajectory_chart(result.trajectory, metric=learning.metric, best_single_score=best,
                                        kept=result.best_iteration)
 
-    write_weighted_blend(learning, fitted, out=out, weights_out=weights_out, plot=plot, chart=chart)
+    write_weighted_blend(learning, fitted, out=out, weights_out=weights_out, plot=plot, chart=chart, sample=sample_set)
 
 
 @command("hill-climb")
@@ -772,8 +899,10 @@ def hill_climb_command(
     metric: MetricOption = None,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
+    positive: PositiveOption = None,
     cv: CvOption = 5,
     seed: SeedOption = 0,
+    sample: SampleOption = None,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -796,7 +925,8 @@ def hill_climb_command(
     if tolerance is not None and not tolerance >= 0:
         raise BlendInputError(f"--tolerance {tolerance:g}: give 0 or a positive number.")
     _check_cv(cv)
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="hill-climb")
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="hill-climb", positive=positive)
+    sample_set = read_sample(sample, learning.test, id_column)
     options = dict(negative_weights=negative_weights, max_iters=max_iters)
     if tolerance is not None:
         options["tolerance"] = tolerance
@@ -812,7 +942,7 @@ def hill_climb_command(
         return report.trajectory_chart(trajectory, metric=learning.metric, best_single_score=float(result.trajectory[0][3]),
                                        title="hill climbing")
 
-    write_weighted_blend(learning, fitted, out=out, weights_out=weights_out, plot=plot, chart=chart)
+    write_weighted_blend(learning, fitted, out=out, weights_out=weights_out, plot=plot, chart=chart, sample=sample_set)
 
 
 @command("weights")
@@ -824,8 +954,10 @@ def weights_command(
     metric: MetricOption = None,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
+    positive: PositiveOption = None,
     cv: CvOption = 5,
     seed: SeedOption = 0,
+    sample: SampleOption = None,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -842,12 +974,13 @@ def weights_command(
     out = output_path(out, "weights")
     check_outputs(weights_out=weights_out)
     _check_cv(cv)
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="weights")
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="weights", positive=positive)
+    sample_set = read_sample(sample, learning.test, id_column)
     _refuse_labels_learning(learning, "weights")
     fitted, _, seconds = fit_weighted_blend(learning, "weights", calibrate=calibrate, cv=cv, seed=seed,
                                             options={"method": method.value})
     say(f"{method.value} weights ({seconds:.1f} s)")
-    write_weighted_blend(learning, fitted, out=out, weights_out=weights_out, plot=None)
+    write_weighted_blend(learning, fitted, out=out, weights_out=weights_out, plot=None, sample=sample_set)
 
 
 MetaOption = Annotated[Meta, typer.Option("--meta", help="The meta-learner.")]
@@ -892,7 +1025,9 @@ def stack_command(
     metric: MetricOption = None,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
+    positive: PositiveOption = None,
     seed: SeedOption = 0,
+    sample: SampleOption = None,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -913,7 +1048,8 @@ def stack_command(
     out = output_path(out, "stack")
     if folds < 2:
         raise BlendInputError(f"--folds {folds}: the meta-learner's CV needs at least 2 folds.")
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="stack")
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="stack", positive=positive)
+    sample_set = read_sample(sample, learning.test, id_column)
     _check_meta(learning, logit)
     train_features, test_features = _features(learning, features, id_column)
     started = time.perf_counter()
@@ -930,7 +1066,7 @@ def stack_command(
     say(f"meta-learner {folds}-fold CV {learning.metric}: {result.cv_score:.6f}   "
         f"(best single: {learning.train.names[best]} {scores[best]:.6f})")
     with io.OutputGroup() as outputs:
-        write_blend(outputs, learning.test, result.test_predictions, out)
+        write_blend(outputs, learning.test, result.test_predictions, out, sample_set)
     say(f"wrote {out}")
 
 
@@ -945,7 +1081,9 @@ def holdout_command(
     logit: LogitOption = False,
     metric: MetricOption = None,
     truth: TruthPath = Path("data/train_labels.csv"),
+    positive: PositiveOption = None,
     seed: SeedOption = 0,
+    sample: SampleOption = None,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -963,8 +1101,9 @@ def holdout_command(
     out = output_path(out, "holdout")
     learning = read_learning(
         files, holdout_dir, truth, id_column, task, metric, command_name="holdout", role="holdout",
-        make_target="make holdout", dir_option="--holdout-dir",
+        make_target="make holdout", dir_option="--holdout-dir", positive=positive,
     )
+    sample_set = read_sample(sample, learning.test, id_column)
     _check_meta(learning, logit)
     train_features, test_features = _features(learning, features, id_column)
     result = holdout_blend(
@@ -978,7 +1117,7 @@ def holdout_command(
         f"its CV {learning.metric} on them: {result.cv_score:.6f} "
         f"(best single on the holdout: {learning.train.names[best]} {scores[best]:.6f})")
     with io.OutputGroup() as outputs:
-        write_blend(outputs, learning.test, result.test_predictions, out)
+        write_blend(outputs, learning.test, result.test_predictions, out, sample_set)
     say(f"wrote {out}")
 
 
@@ -994,7 +1133,9 @@ def auto_command(
     threshold: Annotated[float, typer.Option("--threshold", help="How many standard errors a blend must gain over the best single file to be picked.")] = THRESHOLD,
     oof_dir: OofDir = Path("submissions/oof"),
     truth: TruthPath = Path("data/train_labels.csv"),
+    positive: PositiveOption = None,
     seed: SeedOption = 0,
+    sample: SampleOption = None,
     out: OutPath = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -1027,7 +1168,8 @@ def auto_command(
     _check_cv(cv, repeats or 1)
     if not threshold >= 0:
         raise BlendInputError(f"--threshold {threshold:g}: give 0 or more standard errors.")
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="auto")
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="auto", positive=positive)
+    sample_set = read_sample(sample, learning.test, id_column)
     train, test, y, chosen_metric = learning.train, learning.test, learning.y, learning.metric
     if repeats is None:
         repeats = 3 if train.n_samples <= 5000 else 1
@@ -1056,7 +1198,7 @@ def auto_command(
         say(f"no blend beats {pick.name} beyond noise: writing {pick.name}'s own test predictions")
 
     with io.OutputGroup() as outputs:
-        write_blend(outputs, test, fitted.apply(test.values), out)
+        write_blend(outputs, test, fitted.apply(test.values), out, sample_set)
         if plot is not None:
             outputs.figure(plot, report.leaderboard_chart(board, pick=picked, estimate=estimate))
         if report_path is not None:
@@ -1073,14 +1215,12 @@ def auto_command(
             outputs.text(report_path, json.dumps(_finite_or_none(payload), indent=2) + "\n")
         if blends_dir is not None:
             for index, name in enumerate(train.names):
-                outputs.predictions(blends_dir / f"{name}.csv", test.ids, blended_output(test, test.values[index]),
-                                    columns=test.columns, id_column=test.id_column)
+                write_blend(outputs, test, test.values[index], blends_dir / f"{name}.csv", sample_set)
             for method in methods:
                 entry_fit = BY_NAME[method.name].fit
                 blend = entry_fit(train.values, y, kind=train.kind, metric=chosen_metric, random_state=seed,
                                   **method.options).apply(test.values)
-                outputs.predictions(blends_dir / f"{method.name}.csv", test.ids, blended_output(test, blend),
-                                    columns=test.columns, id_column=test.id_column)
+                write_blend(outputs, test, blend, blends_dir / f"{method.name}.csv", sample_set)
     say(f"wrote {out}" + "".join(f", {path}" for path in (plot, report_path, blends_dir) if path is not None))
 
 

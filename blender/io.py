@@ -170,12 +170,16 @@ class LearningSet:
         The truth in ``train``'s row order: int 0/1 (binary), int index into the class
         columns (multiclass) or into ``classes`` (labels), float64 (regression).
     truth_path : Path
+    target : BinaryTarget or None
+        For binary files: the truth's two labels and which is positive (see
+        :func:`blender.validate.binary_target`).
     """
 
     test: Predictions
     train: Predictions
     y: NDArray
     truth_path: Path
+    target: object = None
 
 
 @dataclass(frozen=True)
@@ -525,6 +529,7 @@ def read_learning(
     command_name: str,
     make_target: str = "make oof",
     dir_option: str = "--oof-dir",
+    positive: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> LearningSet:
     """Read the test files, the same models' OOF (or holdout) files and the truth for the latter.
@@ -545,6 +550,9 @@ def read_learning(
     role, command_name, make_target, dir_option : str
         Words for the message when an OOF file is missing:
         ``PATH not found: COMMAND learns from ROLE predictions (run MAKE_TARGET, or pass DIR_OPTION).``
+    positive : str, default=None
+        The positive class of a binary truth with two labels (``--positive``); by default the
+        class the column is named after, else the second label in sorted order.
 
     Returns
     -------
@@ -570,17 +578,37 @@ def read_learning(
                 f"{path} not found: {command_name} learns from {role} predictions (run {make_target}, or pass {dir_option})."
             )
     train = _sorted_by_id(read_predictions(train_paths, id_column=id_column, like=test, progress=progress))
+    if train.kind == "regression":
+        _refuse_huge(train)
     raw = read_truth(
-        truth, train.ids, id_column=id_column, source=train.paths[0], as_text=test.kind in ("labels", "multiclass")
+        truth, train.ids, id_column=id_column, source=train.paths[0], as_text=test.kind != "regression"
     )
+    from blender.validate import binary_target, encode_truth
+
+    if positive is not None and test.kind != "binary":
+        raise BlendInputError(
+            f"--positive {positive}: only a binary target has a positive class, and {test.paths[0]} holds "
+            f"{_KIND_WORDS[test.kind]}; drop --positive."
+        )
+    if test.kind == "binary":
+        target = binary_target(raw, column=test.columns[0], positive=positive, truth_path=truth,
+                               reference_path=test.paths[0])
+        return LearningSet(test=test, train=train, y=target.encode(raw), truth_path=Path(truth), target=target)
     classes = None
     if test.kind == "labels":
         classes = sorted(set(train.classes) | set(test.classes) | set(np.unique(raw.astype(str)).tolist()))
         test, train = test.with_classes(classes), train.with_classes(classes)
-    from blender.validate import encode_truth
-
     y = encode_truth(raw, kind=test.kind, columns=test.columns, classes=classes, truth_path=truth, reference_path=test.paths[0])
     return LearningSet(test=test, train=train, y=y, truth_path=Path(truth))
+
+
+#: Commands that learn refuse OOF values and targets beyond this size: a sum of a billion squares
+#: of them stays finite (1e100 squared is 1e200), so every metric and meta-learner sees finite
+#: numbers. Commands on files alone (vote, average, rank-average) take any finite number.
+LARGEST_VALUE = 1e100
+
+_KIND_WORDS = {"labels": "class labels", "multiclass": "class probabilities", "regression": "regression values",
+               "binary": "binary probabilities"}
 
 
 def _sorted_by_id(predictions: Predictions) -> Predictions:
@@ -640,9 +668,29 @@ def read_truth(
         if np.isnan(values).any():
             raise _cell_error(table, target_name, pc.is_nan(target), "NaN or empty cells", "fill in every target")
         raise _cell_error(table, target_name, pc.invert(pc.is_finite(target)), "inf cells", "fill in every target")
+    if values.dtype.kind in "iuf" and values.size and np.abs(values).max() > LARGEST_VALUE:
+        index = int((np.abs(values) > LARGEST_VALUE).argmax())
+        raise BlendInputError(
+            f"{path}: {values[index]:g} at id {_id(ids[index].as_py())} (column {_show(target_name)}) is beyond "
+            f"±{LARGEST_VALUE:g}, where squared errors overflow; rescale the target and the predictions."
+        )
     if values.dtype.kind in "OUSb":
         values = values.astype(str).astype(object)
     return values
+
+
+def read_target(path: Path, *, id_column: str | None = None) -> NDArray:
+    """Every target of a truth file as text (``id,<target>``), in its row order: its labels, for ``blend vote``."""
+    table = _read_table(Path(path), id_column, as_text=True)
+    if len(table.columns) != 1:
+        raise BlendInputError(
+            f"{path}: the truth has one column after the id, found {len(table.columns)} "
+            f"({_short(list(table.columns))}); keep only id and the target."
+        )
+    (target_name, target), = table.columns.items()
+    if target.null_count:
+        raise _cell_error(table, target_name, target.is_null(), "NaN or empty cells", "fill in every target")
+    return target.to_numpy(zero_copy_only=False).astype(object)
 
 
 def read_features(
@@ -692,6 +740,119 @@ def read_features(
         )
     values = both.to_numpy()
     return values[: len(train)], values[len(train) :], [str(c) for c in both.columns]
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """A competition's ``sample_submission.csv``, matched to a set of predictions.
+
+    Attributes
+    ----------
+    path : Path
+    id_column : str
+        The sample's id header, which the output takes.
+    columns : list of str
+        The sample's prediction headers, in its order.
+    ids : pyarrow string array
+        The sample's ids as it writes them (``0007`` stays ``0007``), in its order.
+    rows : ndarray of shape (n_rows,)
+        For each sample row, the matching row of the predictions.
+    column_order : list of int
+        For each sample column, the matching column of the predictions.
+    by_number : bool
+        True when the ids matched only as numbers (the sample writes ``0007``, the files ``7``).
+    """
+
+    path: Path
+    id_column: str
+    columns: list[str]
+    ids: object
+    rows: NDArray[np.int64]
+    column_order: list[int]
+    by_number: bool = False
+
+    def arrange(self, values: NDArray) -> NDArray:
+        """A blend's rows (and class columns) in the sample's order."""
+        values = np.asarray(values)[self.rows]
+        return values[:, self.column_order] if values.ndim == 2 else values
+
+
+def read_sample(path: Path, *, like: Predictions, id_column: str | None = None) -> Sample:
+    """Read ``sample_submission.csv`` and match it to ``like``: the same ids, the same column names.
+
+    Ids are matched as text; where some differ only in how a number is written (``0007`` and
+    ``7``), they are matched as numbers, and the output takes the sample's text. Class columns
+    are matched by name. Missing or extra ids, a column name the predictions do not have, or
+    another number of columns are refused with one line.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.csv").write_text("id,target\\n7,0.9\\n8,0.1\\n")
+    >>> _ = (folder / "sample.csv").write_text("Id,target\\n0008,0.5\\n0007,0.5\\n")
+    >>> sample = read_sample(folder / "sample.csv", like=read_predictions([folder / "a.csv"]))
+    >>> sample.ids.to_pylist(), sample.rows.tolist(), sample.by_number
+    (['0008', '0007'], [1, 0], True)
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    path = Path(path)
+    if not path.is_file():
+        raise BlendInputError(f"--sample {path} not found; name the competition's sample_submission.csv.")
+    header = _header(path) if not _is_parquet(path) else None
+    name = id_column if id_column is not None and header is not None and id_column in header else None
+    table = _read_table(path, name, as_text=True)
+    _check_unique_ids(table)
+    columns = list(table.columns)
+    expected = list(like.columns)
+    if len(columns) != len(expected):
+        raise BlendInputError(
+            f"{path}: {len(columns)} column{'s' if len(columns) != 1 else ''} after the id ({_short(columns)}), and the "
+            f"blend has {len(expected)} ({_short(expected)}); is this the sample of the same competition?"
+        )
+    unknown = [column for column in columns if column not in expected]
+    if unknown:
+        raise BlendInputError(
+            f"{path}: column {_show(unknown[0])} is not a column of {like.paths[0]} (columns {_short(expected)}); "
+            "name the prediction columns as the sample does."
+        )
+    sample_ids = table.ids
+    ours = like.ids.cast(pa.string())
+    position = pc.index_in(sample_ids, value_set=ours)
+    by_number = False
+    if position.null_count:
+        sample_numbers, our_numbers = _whole_number_ids(sample_ids), _whole_number_ids(ours)
+        if sample_numbers is not None and our_numbers is not None and len(pc.unique(our_numbers)) == len(our_numbers):
+            by_number = True
+            position = pc.index_in(sample_numbers, value_set=our_numbers)
+    if position.null_count:
+        missing = pc.filter(sample_ids, position.is_null())
+        raise BlendInputError(
+            f"{path}: {len(missing):,} ids of the sample are not in {like.paths[0]} (e.g. {_examples(missing)}); "
+            "the predictions must hold every id of the sample."
+        )
+    if len(sample_ids) != len(ours):
+        found = np.zeros(len(ours), dtype=bool)
+        found[position.to_numpy(zero_copy_only=False)] = True
+        extra = pc.filter(ours, pa.array(~found))
+        raise BlendInputError(
+            f"{path}: {len(extra):,} ids of {like.paths[0]} are not in the sample (e.g. {_examples(extra)}); "
+            "the predictions must hold exactly the sample's ids."
+        )
+    return Sample(path, table.id_column, columns, sample_ids, position.to_numpy(zero_copy_only=False).astype(np.int64),
+                  [expected.index(column) for column in columns], by_number)
+
+
+def _whole_number_ids(ids):
+    """Ids as int64 when every one is an integer, however written (``0007``, ``+7``), else None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(ids) == 0 or not pc.all(pc.match_substring_regex(ids, r"^[+-]?[0-9]{1,18}$")).as_py():
+        return None
+    return pc.cast(ids, pa.int64())
 
 
 # ---------------------------------------------------------------------------- writing
@@ -1091,21 +1252,19 @@ def _read_parquet(path: Path, header: list[str]):
 
 
 def _header(path: Path) -> list[str]:
+    """The first CSV record: a quoted column name may hold a line break (``"two\\nlines"``)."""
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rt", newline="", encoding="utf-8-sig") as handle:
-            line = handle.readline()
-        cells = next(csv.reader([line]), [])
+            cells = next(csv.reader(handle, strict=True), [])
     except (OSError, UnicodeDecodeError, *_GZIP_ERRORS) as error:
         if isinstance(error, (EOFError, zlib.error, gzip.BadGzipFile)):
             raise _unreadable(path, error) from None
         raise BlendInputError(f"{path}: cannot read it ({_first_line(error)}); is it a CSV file?") from None
     except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            raise BlendInputError(f"{path}: the header has an unterminated quote; close the quote in the first line.") from None
         raise BlendInputError(f"{path}: not a readable CSV header ({_first_line(error)}); is it a CSV file?") from None
-    if cells and cells[-1].endswith(("\n", "\r")):
-        cells[-1] = cells[-1].rstrip("\r\n")
-        if any(c in cell for cell in cells for c in "\r\n") or line.count('"') % 2:
-            raise BlendInputError(f"{path}: the header has an unterminated quote; close the quote in the first line.")
     return cells
 
 
@@ -1454,6 +1613,18 @@ def _numeric(table: _Table, column: str, kind: Kind) -> NDArray[np.float64]:
                 "[0, 1]; pass --task regression if these are not probabilities."
             )
     return values
+
+
+def _refuse_huge(predictions: Predictions) -> None:
+    """Refuse OOF values so large that the squares and sums of the metrics and meta-learners would overflow."""
+    huge = np.abs(predictions.values) > LARGEST_VALUE
+    if huge.any():
+        model, row, column = (int(index[0]) for index in np.nonzero(huge))
+        raise BlendInputError(
+            f"{predictions.paths[model]}: {predictions.values[model, row, column]:g} at id {_id(predictions.ids[row])} "
+            f"(column {_show(predictions.columns[column])}) is beyond ±{LARGEST_VALUE:g}, where squared errors overflow; "
+            "rescale the target and the predictions (e.g. log or divide by a constant)."
+        )
 
 
 def _label_codes(table: _Table, column: str) -> tuple[list[str], NDArray[np.int32]]:

@@ -239,6 +239,19 @@ def blend_out_of_core(
 # ---------------------------------------------------------------------------- the blend
 
 
+def _non_positive(con, file, columns, mean) -> BlendInputError:
+    """The in-memory reader's message for the first value <= 0 of ``file``."""
+    from blender.validate import non_positive_error
+
+    for column in columns:
+        row = con.execute(
+            f"SELECT id, {_ident(column)} FROM {file.table} WHERE {_ident(column)} <= 0 ORDER BY rn LIMIT 1"
+        ).fetchone()
+        if row is not None:
+            return non_positive_error(file.path, float(row[1]), str(row[0]), column, mean)
+    raise AssertionError("no value <= 0 in a file whose minimum is <= 0")
+
+
 @dataclass
 class _File:
     path: Path
@@ -261,6 +274,7 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
     io.check_column_count(paths[0], kind, columns)  # the in-memory reader's message
     files: list[_File] = []
     low, high = math.inf, -math.inf
+    first_non_positive = None  # the first file holding a value <= 0, for the power mean's message
     for position, path in enumerate(paths):
         header = first_header if position == 0 else _header(path)
         name = _id_name(path, header, first_id if id_column is None else id_column)
@@ -271,6 +285,8 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
         _load(con, file, columns, kind)
         file_low, file_high = _check_cells(con, file, columns, kind)
         low, high = min(low, file_low), max(high, file_high)
+        if file_low <= 0 and first_non_positive is None:
+            first_non_positive = file
         files.append(file)
         say(f"read {path} ({file.n_rows:,} rows)")
 
@@ -286,7 +302,7 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
             if kind == "multiclass" or (low >= 0 and high <= 1):
                 clip = True
             else:
-                raise BlendInputError(f"the {mean} mean needs positive values; use the arithmetic or rank average.")
+                raise _non_positive(con, first_non_positive, columns, f"power (p={exponent:g})" if mean == "power" else mean)
         term = _average_term(float(exponent), clip)
         if len(files) <= _MOST_JOINED:
             _join(con, files, columns, weights, term, keep_range=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -49,6 +51,31 @@ def check_weights(weights: ArrayLike | None, n_models: int) -> NDArray[np.float6
     return weights
 
 
+def non_positive_error(path, value: float, row_id: str, column: str, mean: str) -> BlendInputError:
+    """The one message, in and out of core, for a value a geometric, harmonic or negative power mean cannot take."""
+    return BlendInputError(
+        f"{path}: {value:g} at id {row_id} (column '{column}') is not positive, and the {mean} mean needs positive "
+        "values; use the arithmetic or rank average."
+    )
+
+
+def check_mean_inputs(predictions, *, mean: str, power: float | None) -> None:
+    """Refuse regression values that a mean with a non-positive exponent cannot take, naming the file and row.
+
+    Probabilities are clipped away from 0 by :func:`blender.averaging.average` instead.
+    """
+    exponent = {"arithmetic": 1.0, "geometric": 0.0, "harmonic": -1.0, "logit": 1.0}.get(mean, power)
+    if predictions.kind != "regression" or exponent is None or exponent > 0:
+        return
+    bad = predictions.values <= 0
+    if not bad.any():
+        return
+    model, row, column = (int(index[0]) for index in np.nonzero(bad))
+    label = f"power (p={exponent:g})" if mean == "power" else mean
+    raise non_positive_error(predictions.paths[model], float(predictions.values[model, row, column]),
+                             str(predictions.ids[row]), predictions.columns[column], label)
+
+
 def parse_weights(text: str | None) -> NDArray[np.float64] | None:
     """Parse ``--weights 3,1,1`` into an array (None stays None).
 
@@ -73,11 +100,11 @@ def encode_truth(
     truth_path,
     reference_path,
     classes: list[str] | None = None,
+    positive: str | None = None,
 ) -> NDArray:
     """Turn the truth's raw targets into ``y`` as the layout expects it for ``kind``.
 
-    binary: 0/1 ints (a text target with two classes counts the one named like the prediction
-    column as 1); multiclass: the index of each label among the class columns; labels: the index
+    binary: 0/1 ints, 1 for the positive class of :func:`binary_target`; multiclass: the index of each label among the class columns; labels: the index
     of each label in ``classes`` (the sorted class list, which must hold every truth label);
     regression: floats.
 
@@ -113,18 +140,108 @@ def encode_truth(
                 "the class columns must be named after the labels."
             )
         return codes
-    values = set(np.unique(text).tolist())
-    if values <= {"0", "1"}:
-        return (text == "1").astype(np.int64)
-    if values <= {"False", "True", "false", "true"}:
-        return np.isin(text, ["True", "true"]).astype(np.int64)
-    if len(values) <= 2 and columns[0] in values:
-        return (text == columns[0]).astype(np.int64)
-    shown = ", ".join(sorted(values)[:4]) + (", ..." if len(values) > 4 else "")
+    return binary_target(raw, column=columns[0], truth_path=truth_path, reference_path=reference_path,
+                         positive=positive).encode(raw)
+
+
+@dataclass(frozen=True)
+class BinaryTarget:
+    """The two classes of a binary truth, which of them is positive, and why."""
+
+    positive: str
+    negative: str | None
+    reason: str
+
+    def encode(self, raw: NDArray) -> NDArray[np.int64]:
+        """1 where the truth is the positive class, 0 elsewhere."""
+        return (_binary_labels(raw) == self.positive).astype(np.int64)
+
+    def labels(self) -> list[str]:
+        """The labels in code order, ``[negative, positive]`` (what 0 and 1 stand for)."""
+        return [self.negative if self.negative is not None else "0", self.positive]
+
+
+def binary_target(raw: NDArray, *, column: str, truth_path, reference_path, positive: str | None = None) -> BinaryTarget:
+    """Which label of a two-label truth the one-column probability files predict.
+
+    As scikit-learn's ``classes_[1]``, the positive class is the second of the two labels in
+    sorted order (numbers sorted as numbers, so 0/1, 1/2 and False/True take the second),
+    unless the prediction column is named after one of them (``id,Yes``), or ``positive``
+    (``--positive``) names it.
+
+    >>> target = binary_target(np.array(["No", "Yes", "No"], dtype=object), column="default",
+    ...                        truth_path="t.csv", reference_path="a.csv")
+    >>> target.positive, target.reason, target.encode(np.array(["No", "Yes"], dtype=object)).tolist()
+    ('Yes', 'the second of No, Yes in sorted order', [0, 1])
+    >>> binary_target(np.array(["CH", "MM"], dtype=object), column="CH", truth_path="t.csv", reference_path="a.csv").positive
+    'CH'
+    >>> binary_target(np.array([9, 10]), column="y", truth_path="t.csv", reference_path="a.csv").positive
+    '10'
+    """
+    labels = _binary_labels(raw, truth_path)
+    distinct = sorted(set(labels.tolist()), key=_label_order(labels))
+    shown = ", ".join(distinct[:4]) + (", ..." if len(distinct) > 4 else "")
+    if len(distinct) > 2:
+        numeric = _numbers(labels) is not None
+        fix = ("pass --task regression for a numeric target" if numeric else
+               f"for {len(distinct)} classes, write one probability column per class (id,{','.join(distinct[:3])}"
+               f"{',...' if len(distinct) > 3 else ''})")
+        raise BlendInputError(
+            f"{truth_path}: {len(distinct)} labels ({shown}) against the one probability column of {reference_path}; "
+            f"a binary target has two labels; {fix}."
+        )
+    if positive is not None:
+        positive = str(positive)
+        if positive not in distinct and len(distinct) == 2:
+            raise BlendInputError(
+                f"--positive {positive}: not a label of {truth_path} (its labels: {shown}); name one of them."
+            )
+        others = [label for label in distinct if label != positive]
+        return BinaryTarget(positive, others[0] if others else None, "--positive")
+    if column in distinct:
+        others = [label for label in distinct if label != column]
+        return BinaryTarget(column, others[0] if others else None, f"the column {column} is named after it")
+    if len(distinct) == 2:
+        return BinaryTarget(distinct[1], distinct[0], f"the second of {shown} in sorted order")
+    if distinct and distinct[0] in ("0", "1"):
+        return BinaryTarget("1", "0", "a 0/1 target")
     raise BlendInputError(
-        f"{truth_path}: binary probabilities need a 0/1 target, found {shown}; "
-        "pass --task regression for a numeric target, or --task multiclass with one column per class."
+        f"{truth_path}: every row holds the label {shown}, so the positive class is unknown; pass --positive LABEL."
     )
+
+
+def _binary_labels(raw: NDArray, truth_path=None) -> NDArray:
+    """A binary truth's labels as text: whole numbers as integers ('1.0' and 1 are '1'), text as it is."""
+    raw = np.asarray(raw)
+    if raw.dtype.kind in "iufb":
+        return _as_text(raw.astype(np.int64) if raw.dtype.kind == "b" else raw, truth_path)
+    text = raw.astype(str).astype(object)
+    numbers = _numbers(text)
+    if numbers is None:
+        return text
+    if not np.all(numbers == np.round(numbers)):
+        where = f"{truth_path}: " if truth_path is not None else ""
+        raise BlendInputError(f"{where}the target holds fractional numbers; pass --task regression for a numeric target.")
+    return numbers.astype(np.int64).astype(str).astype(object)
+
+
+def _numbers(text: NDArray) -> NDArray[np.float64] | None:
+    """The values as finite floats when every one is a number, else None."""
+    try:
+        numbers = np.array([float(value) for value in text])
+    except ValueError:
+        return None
+    return numbers if np.all(np.isfinite(numbers)) else None
+
+
+def _label_order(labels: NDArray):
+    """A sort key that orders numbers as numbers (9 before 10) and False before True in any case;
+    None for other text (sorted as text)."""
+    if _numbers(labels) is not None:
+        return float
+    if all(str(label).lower() in ("true", "false") for label in set(labels.tolist())):
+        return lambda label: str(label).lower() == "true"
+    return None
 
 
 def _positions(text: NDArray, names: list[str]) -> NDArray[np.int64]:

@@ -88,11 +88,17 @@ def probabilities_to_votes(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.eye(values.shape[2], dtype=bool)[values.argmax(axis=2)]
 
 
-def votes_as_output(winners: NDArray[np.int64], *, kind: str, classes: list[str] | None, n_cols: int) -> NDArray:
+def votes_as_output(winners: NDArray[np.int64], *, kind: str, classes: list[str] | None, n_cols: int,
+                    binary_labels: list[str] | None = None) -> NDArray:
     """What ``blend vote`` writes: label text, the 0/1 class for binary, or one-hot class columns.
+
+    ``binary_labels`` (negative, positive), from a truth with two text labels, turn binary votes
+    into those labels instead of 0/1.
 
     >>> votes_as_output(np.array([1, 0]), kind="labels", classes=["cat", "dog"], n_cols=2)
     array(['dog', 'cat'], dtype=object)
+    >>> votes_as_output(np.array([1, 0]), kind="binary", classes=None, n_cols=1, binary_labels=["No", "Yes"])
+    array(['Yes', 'No'], dtype=object)
     >>> votes_as_output(np.array([1, 0]), kind="multiclass", classes=None, n_cols=3)
     array([[0, 1, 0],
            [1, 0, 0]])
@@ -100,5 +106,7 @@ def votes_as_output(winners: NDArray[np.int64], *, kind: str, classes: list[str]
     if kind == "labels":
         return np.asarray(classes, dtype=object)[winners]
     if kind == "binary":
+        if binary_labels is not None:
+            return np.asarray(binary_labels, dtype=object)[winners]
         return winners.astype(np.int64)
     return np.eye(n_cols, dtype=np.int64)[winners]

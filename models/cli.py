@@ -165,6 +165,8 @@ def _oof(arguments, data, learners) -> None:
         print(f"best single model on the kept-aside test rows: {best}, {metric} {test_scores[best][metric]:.4f}", file=sys.stderr)
     print(f"wrote {root / 'submissions'}/NAME.csv and {root / 'submissions' / 'oof'}/NAME.csv for {len(results)} learners, "
           f"{root / 'data' / 'train_labels.csv'}", file=sys.stderr)  # fmt: skip
+    if output.column_note(data) is not None:
+        print(output.column_note(data), file=sys.stderr)
 
 
 def _seeds_note(arguments) -> str:

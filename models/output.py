@@ -40,6 +40,19 @@ def prediction_columns(data: Dataset, predictions: NDArray) -> tuple[list[str], 
     return [data.target], predictions.reshape(-1, 1)
 
 
+def column_note(data: Dataset) -> str | None:
+    """What a binary file's one column holds, in the words ``blend`` prints: None for other tasks.
+
+    The column is the probability of ``classes[1]``, the second label in sorted order: the class
+    ``blend`` takes as positive for a truth with two labels, so the two halves agree with no option.
+    """
+    if data.task != "binary":
+        return None
+    negative, positive = (str(label) for label in data.classes)
+    return (f"binary target '{data.target}' ({negative}/{positive}): each file's column '{data.target}' is the "
+            f"probability of {positive}, the positive class blend reads")
+
+
 def write_prediction_file(data: Dataset, path: Path, ids: NDArray, predictions: NDArray) -> Path:
     """Write one prediction file: ``id,<columns>``."""
     columns, values = prediction_columns(data, predictions)
