@@ -637,26 +637,34 @@ def summarise_rules(rows: list[dict], *, draws: int = BOOTSTRAP_DRAWS) -> pd.Dat
                         "seeds": n, "rule": rule, "gain": gain, "noise": noise,
                         "z": gain / noise if noise > 0 else (0.0 if gain == 0 else math.copysign(math.inf, gain)),
                         "members": " / ".join(runs["members"])})
-        oracle_gain = out[-1]["gain"]
+        oracle = out[-1]
         for record in out[-len(RULES) - 1:]:
-            record["share"] = record["gain"] / oracle_gain if oracle_gain > 0 else float("nan")
+            record["share"] = record["gain"] / oracle["gain"] if oracle["gain"] > 0 else float("nan")
+            # A share of a gain within noise is noise over noise (birthweight: an oracle 0.1 g better than the
+            # best file, rules 5 g worse, a share of -50): such a dataset is shown, not averaged.
+            record["oracle_z"] = oracle["z"]
+            record["share_counted"] = bool(oracle["z"] >= SHARE_MIN_Z)
     return pd.DataFrame(out)
 
 
 LARGE_ROWS = 4000  # OOF rows from which a dataset counts as large (issue 20)
+SHARE_MIN_Z = 2.0  # the oracle's gain must be this many times its noise for a dataset's shares to be averaged
 
 
 def rules_table(per_dataset: pd.DataFrame) -> pd.DataFrame:
     """Per rule and size group: datasets where the rule beats, ties or loses to the best file by OOF on the test
-    rows (the seed mean), losses beyond the noise, and the mean and median share of the oracle's gain."""
+    rows (the seed mean), losses beyond the noise, and the mean and median share of the oracle's gain over the
+    datasets where the oracle's own gain is beyond noise (``SHARE_MIN_Z``)."""
     table = []
     frame = per_dataset.assign(size=np.where(per_dataset["n_train"] >= LARGE_ROWS, f">={LARGE_ROWS:,} rows",
                                              f"<{LARGE_ROWS:,} rows"))
     for (size, rule), group in frame.groupby(["size", "rule"], sort=False):
+        counted = group[group["share_counted"]]
         table.append({"size": size, "rule": rule, "datasets": len(group), "beats": int((group["gain"] > 0).sum()),
                       "ties": int((group["gain"] == 0).sum()), "losses": int((group["gain"] < 0).sum()),
                       "losses_beyond_noise": int((group["z"] < -1).sum()), "worst_z": float(group["z"].min()),
-                      "share_mean": float(group["share"].mean()), "share_median": float(group["share"].median())})
+                      "shares_counted": len(counted), "share_mean": float(counted["share"].mean()),
+                      "share_median": float(counted["share"].median())})
     return pd.DataFrame(table)
 
 
@@ -679,14 +687,17 @@ def replay_rules(runs: list[Run], root: Path) -> pd.DataFrame:
         cells = {r["rule"]: f"{r['share']:+.2f} ({r['z']:+.1f})" if r["share"] == r["share"] else f"- ({r['z']:+.1f})"
                  for _, r in group.iterrows()}
         oracle = group[group["rule"] == "oracle"].iloc[0]
-        wide.append([dataset, int(group["n_train"].iloc[0]), f"{oracle['gain']:.4g}", *[cells[rule] for rule in RULES]])
-    print_table(["dataset", "OOF rows", "oracle gain", *RULES], wide)
+        wide.append([dataset, int(group["n_train"].iloc[0]), int(group["seeds"].iloc[0]),
+                     f"{oracle['gain']:.4g} ({oracle['z']:+.1f}){'' if oracle['share_counted'] else ' *'}",
+                     *[cells[rule] for rule in RULES]])
+    print_table(["dataset", "OOF rows", "seeds", "oracle gain (z)", *RULES], wide)
+    print(f"  * the oracle's own gain is within {SHARE_MIN_Z:g} x its noise: the shares are shown, not averaged")
     table = rules_table(per_dataset)
     print("\nrules vs the best file by OOF on the test rows (per dataset, mean over seeds):")
-    print_table(["size", "rule", "datasets", "beats", "ties", "losses", "losses > noise", "worst z", "share mean",
-                 "share median"],
+    print_table(["size", "rule", "datasets", "beats", "ties", "losses", "losses > noise", "worst z", "shares counted",
+                 "share mean", "share median"],
                 [[r["size"], r["rule"], r["datasets"], r["beats"], r["ties"], r["losses"], r["losses_beyond_noise"],
-                  r["worst_z"], r["share_mean"], r["share_median"]] for _, r in table.iterrows()])
+                  r["worst_z"], r["shares_counted"], r["share_mean"], r["share_median"]] for _, r in table.iterrows()])
     frame = pd.DataFrame(rows).drop(columns=["losses", "pred", "y"])
     frame.to_csv(root / "rules_runs.csv", index=False)
     per_dataset.to_csv(root / "rules.csv", index=False)

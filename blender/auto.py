@@ -36,7 +36,7 @@ from blender.methods import BY_NAME, Method, fit
 THRESHOLD = 0.5
 # Past the gate, an entry is level with the top entry when the top leads it by at most this many
 # standard errors of the paired per-fold lead; the pick is the mean of the top and those level with it.
-LEVEL = 1.0
+LEVEL = 1.5
 # The outer folds of the nested estimate use seeds from here on, apart from the inner ones.
 _OUTER_SEED_OFFSET = 1000
 
