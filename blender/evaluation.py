@@ -19,7 +19,11 @@ scored the same way:
   cautious. Choosing it inside each fold instead was tried and rejected: on files of pure
   noise, a file chosen on a fold's training rows scores *below* chance on its held-out rows
   (the two parts of a fixed set of rows pull in opposite directions), so every blend seemed to
-  beat it (README, "How the pick rule was chosen").
+  beat it (README, "How the pick rule was chosen");
+- a per-fold difference within floating-point noise of zero (:data:`NOISE_FLOOR`,
+  :func:`beyond_noise_floor`) is a tie, exactly 0: so is a fold in which a blend's held-out
+  predictions equal the best single file's to that tolerance (``weights`` that put
+  everything on one file). Rounding then never reads as a win.
 """
 
 from __future__ import annotations
@@ -33,6 +37,55 @@ from numpy.typing import NDArray
 from blender import layout, metrics
 from blender.methods import Method, fit, methods_for
 
+# Relative tolerance under which two scores (or two predictions) are the same number, give or
+# take rounding: float64 sums of a few thousand terms carry relative errors near 1e-13, and no
+# real difference between two blends is a billionth of their score.
+NOISE_FLOOR = 1e-9
+# The absolute fallback of the floor's scale, for scores at or next to 0 (an rmse of 0): the
+# smallest normal float, so a difference of exactly 0 is a tie and any other one is not; a
+# floor in absolute units would erase real differences of a target measured in tiny units.
+_TINY = float(np.finfo(np.float64).tiny)
+
+
+def beyond_noise_floor(difference: NDArray[np.float64], scale: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Where a difference is more than floating-point noise: ``|difference| > NOISE_FLOOR * max(|scale|, tiny)``.
+
+    Elementwise, with numpy broadcasting. ``scale`` is the size of the two numbers compared
+    (the leaderboard passes the larger magnitude of the two fold scores, or of the two
+    predictions): the floor is relative, so it means the same for a log loss of 0.3 and an
+    rmse of 30,000. ``tiny`` is the smallest normal float64, an absolute fallback for scales at
+    0 (an rmse of 0): there only an exact 0 is a tie.
+
+    Parameters
+    ----------
+    difference : ndarray
+        Differences between two scores (or predictions).
+    scale : ndarray or float
+        The magnitude the difference is relative to, broadcastable against ``difference``.
+
+    Returns
+    -------
+    ndarray of bool, the broadcast shape of the inputs
+
+    Examples
+    --------
+    >>> beyond_noise_floor(np.array([2.776e-18, -2e-10, 1e-6, 0.0]), 0.3).tolist()
+    [False, False, True, False]
+    >>> beyond_noise_floor(np.array([3e-6, 3e-4]), np.array([30000.0, 30000.0])).tolist()  # rmse in dollars
+    [False, True]
+    >>> beyond_noise_floor(np.array([0.0, 1e-300]), 0.0).tolist()  # an rmse of 0: only 0 is a tie
+    [False, True]
+    """
+    difference = np.asarray(difference, dtype=np.float64)
+    scale = np.maximum(np.abs(np.asarray(scale, dtype=np.float64)), _TINY)
+    return np.abs(difference) > NOISE_FLOOR * scale
+
+
+def _within_noise_floor(a: NDArray, b: NDArray) -> bool:
+    """Whether two arrays of predictions are equal to the noise floor, element by element."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return a.shape == b.shape and not beyond_noise_floor(a - b, np.maximum(np.abs(a), np.abs(b))).any()
+
 
 @dataclass(frozen=True, eq=False)
 class Entry:
@@ -45,9 +98,10 @@ class Entry:
         The mean fold score and its corrected standard error.
     gain, gain_se : float
         The mean per-fold improvement over the best single file (positive is better, in the
-        metric's units) and its corrected standard error.
+        metric's units) and its corrected standard error. A fold's difference within the
+        noise floor (:func:`beyond_noise_floor`) counts as exactly 0.
     wins : int
-        Folds in which the entry beats the best single file.
+        Folds in which the entry beats the best single file beyond the noise floor.
     complexity : int
         0 for a single file; the registry's complexity for a blend.
     oof : float
@@ -111,13 +165,22 @@ def fold_scores(
     metric: metrics.Metric,
     random_state: int | None = None,
     options: dict | None = None,
+    reference: NDArray | None = None,
 ) -> NDArray[np.float64]:
-    """The method fitted on each split's training rows, scored on its held-out rows: (n_splits,)."""
+    """The method fitted on each split's training rows, scored on its held-out rows: (n_splits,).
+
+    ``reference`` (n_rows, n_cols), default None: one file's predictions (the leaderboard passes
+    the best single file's). In a fold where the blend's held-out predictions equal the
+    reference's to the noise floor, the blend *is* that file there, and the fold gets the file's
+    own score, so its difference to the file is exactly 0 rather than rounding.
+    """
     scores = np.empty(len(splits))
     for k, (train_rows, held_out) in enumerate(splits):
         fitted = fit(method, layout.take_rows(values, train_rows), y[train_rows], kind=kind, metric=metric,
                      random_state=random_state, **(options or {}))
         blended = fitted.apply(layout.take_rows(values, held_out))
+        if reference is not None and _within_noise_floor(blended, reference[held_out]):
+            blended = reference[held_out]  # scored exactly as model_fold_scores scores the file
         scores[k] = layout.score(y[held_out], blended, metric=metric, kind=kind)
     return scores
 
@@ -210,6 +273,8 @@ def leaderboard(
 
     def entry(name, type_, scores, complexity, oof=float("nan")) -> Entry:
         difference = sign * (scores - baseline)
+        # Rounding is a tie, not a win (or a loss): see beyond_noise_floor.
+        difference[~beyond_noise_floor(difference, np.maximum(np.abs(scores), np.abs(baseline)))] = 0.0
         return Entry(name, type_, scores, float(scores.mean()), corrected_se(scores, folds),
                      float(difference.mean()), corrected_se(difference, folds),
                      int((difference > 0).sum()), complexity, float(oof))
@@ -218,7 +283,8 @@ def leaderboard(
     seconds = {}
     for method in methods:
         started = time.perf_counter()
-        scores = fold_scores(method, values, y, splits, kind=kind, metric=metric, random_state=random_state)
+        scores = fold_scores(method, values, y, splits, kind=kind, metric=metric, random_state=random_state,
+                             reference=values[best])
         seconds[method.name] = time.perf_counter() - started
         entries.append(entry(method.name, "blend", scores, method.complexity))
         if progress is not None:

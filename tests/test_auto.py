@@ -26,15 +26,72 @@ def test_a_blend_within_noise_of_the_best_file_is_not_picked():
     assert "no blend beats the best single file lr" in pick.reason
 
 
-def test_past_the_gate_the_top_entries_are_averaged():
-    board = _board(_entry("stack-logreg", "blend", 0.030, 0.004, 5, mean=0.10), _entry("weights", "blend", 0.027, 0.004, 3, mean=0.11),
-                   _entry("lr", "model", 0.0, 0.0, 0, mean=0.13), _entry("average", "blend", -0.01, 0.004, 1, mean=0.14),
-                   _entry("rf", "model", -0.02, 0.01, 0, mean=0.15), _entry("knn", "model", -0.05, 0.01, 0, mean=0.18))
+def _board_from_folds(folds: dict, best_single: str, metric: str = "logloss", k: int = 5):
+    """A leaderboard from per-fold scores, entries best first, gains as blender.evaluation computes them."""
+    from blender.evaluation import corrected_se
+
+    sign = -1.0  # log loss: lower is better
+    base = np.asarray(folds[best_single][1])
+    entries = []
+    for name, (type_, scores) in folds.items():
+        scores = np.asarray(scores, dtype=float)
+        difference = sign * (scores - base)
+        entries.append(Entry(name, type_, scores, float(scores.mean()), corrected_se(scores, k), float(difference.mean()),
+                             corrected_se(difference, k), int((difference > 0).sum()), 0 if type_ == "model" else 3))
+    entries.sort(key=lambda entry: entry.mean)
+    return Leaderboard(entries, metric, k, len(base) // k, best_single, float(base.mean()))
+
+
+_BASE = np.array([0.30, 0.32, 0.29, 0.31, 0.33, 0.30, 0.28, 0.31, 0.32, 0.30])  # 2 x 5 folds of the best file
+
+
+def test_a_top_entry_ten_standard_errors_ahead_is_submitted_alone():
+    from blender.auto import lead_over
+
+    wobble = np.array([0.0, 1.0, -1.0, 0.5, -0.5, 0.0, 1.0, -1.0, 0.5, -0.5]) * 2.27e-3
+    folds = {"stack-logreg": ("blend", _BASE - 0.05),
+             "caruana": ("blend", _BASE - 0.04 + wobble),  # 0.01 behind the top, give or take 0.001 per fold
+             "weights": ("blend", _BASE - 0.035 + wobble[::-1]),
+             "lr": ("model", _BASE), "rf": ("model", _BASE + 0.02 + wobble)}
+    board = _board_from_folds(folds, "lr")
+    top, second = board.entries[0], board.entries[1]
+    assert (top.name, second.name) == ("stack-logreg", "caruana")
+    lead, se = lead_over(top, second, metric="logloss", folds=5)
+    assert lead == pytest.approx(0.01) and 9.5 < lead / se < 10.5  # ten standard errors ahead
     pick = choose(board)
-    assert (pick.name, pick.type) == ("top-5 average", "blend")
-    assert pick.members == ("stack-logreg", "weights", "lr", "average", "rf")  # the board's order, files included
-    assert "stack-logreg beats the best single file lr" in pick.reason  # the largest gain for its noise: 0.030 / 0.004
-    assert choose(board, top=2).members == ("stack-logreg", "weights")
+    assert (pick.name, pick.type, pick.members) == ("stack-logreg", "blend", ())
+    assert "stack-logreg beats the best single file lr" in pick.reason
+    assert "so it is submitted alone" in pick.reason and "caruana +0.01 ± 0.001" in pick.reason
+
+
+def test_five_level_entries_are_averaged_and_the_others_named():
+    wobble = np.array([0.0, 1.0, -1.0, 0.5, -0.5, 0.0, 1.0, -1.0, 0.5, -0.5]) * 1e-2
+    # Five entries within noise of each other (leads of 0 to 0.002, per-fold wobbles of 0.01), 0.03 ahead of lr.
+    level = {name: ("blend" if name != "xgb" else "model", _BASE - 0.03 + lead + np.roll(wobble, shift))
+             for shift, (name, lead) in enumerate(zip(["caruana", "weights", "stack-ridge", "xgb", "hill-climb"],
+                                                      [0.0, 0.0005, 0.001, 0.0015, 0.002]))}
+    far = {"average": ("blend", _BASE - 0.03 + 0.04 + wobble / 10),  # 0.04 behind, with little noise
+           "lr": ("model", _BASE), "knn": ("model", _BASE + 0.1)}
+    board = _board_from_folds({**level, **far}, "lr")
+    pick = choose(board)
+    assert pick.type == "blend" and pick.name == "level-5 average"
+    assert set(pick.members) == set(level) and pick.members[0] == board.entries[0].name
+    assert "cannot be told apart from 4 others" in pick.reason
+    assert "the others trail it by more than 1.5 standard errors (lr +0.03 ± 0.0044, average +0.04 ± 0.004" in pick.reason
+
+
+def test_level_is_in_standard_errors_of_the_lead():
+    from blender.auto import lead_over
+
+    wobble = np.array([0.0, 1.0, -1.0, 0.5, -0.5, 0.0, 1.0, -1.0, 0.5, -0.5]) * 1e-2
+    folds = {"top": ("blend", _BASE - 0.05), "close": ("blend", _BASE - 0.05 + 0.004 + wobble), "lr": ("model", _BASE)}
+    board = _board_from_folds(folds, "lr")
+    lead, se = lead_over(board.entry("top"), board.entry("close"), metric="logloss", folds=5)
+    ratio = lead / se  # about 0.9 standard errors
+    assert 0.8 < ratio < 1.0
+    assert choose(board, level=ratio * 1.01).members == ("top", "close")
+    assert choose(board, level=ratio * 0.99).name == "top"
+    assert choose(board, level=0).name == "top"
 
 
 def test_the_mean_of_the_members_is_what_is_fitted():
@@ -103,7 +160,7 @@ def test_the_nested_estimate_never_uses_a_row_to_choose_the_method_then_scored_o
     events = []
     estimate = nested_estimate(values, y, kind="regression", metric="rmse", names=["a", "b"], folds=5, repeats=1,
                                random_state=0, methods=[_recorder(events)])
-    assert estimate.picks == ["top-3 average"] * 5  # the recorder and both files
+    assert estimate.picks == ["recorder"] * 5  # the mean of two independent files is clearly ahead of either
     outer = layout.cv_folds(y, kind="regression", folds=5, random_state=1000)
     held_out_sets = [frozenset(float(v) for v in values[0, held, 0]) for _, held in outer]
     # Split the event log at each outer fold's scoring (the apply to exactly that fold's held-out rows).
@@ -116,7 +173,7 @@ def test_the_nested_estimate_never_uses_a_row_to_choose_the_method_then_scored_o
     assert position == len(events)
     # Each outer score is that of the fitted pick on its held-out rows.
     for (train, held), value in zip(outer, estimate.scores):
-        # The mean of the recorder (the mean of a and b), a and b is the mean of a and b.
+        # The recorder applies the mean of a and b.
         expected = layout.score(y[held], values[:, held].mean(axis=0), metric="rmse", kind="regression")
         assert value == pytest.approx(expected)
 

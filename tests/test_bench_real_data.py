@@ -242,3 +242,61 @@ def test_other_rules_are_replayed_from_the_cv_scores():
     assert rules.loc["auto", "beats"] == 1 and rules.loc["best-single", "ties"] == 1
     assert rules.loc["top-cv", "losses"] == 1  # b: 1.2 against 1.1
     assert rules.loc["top-blend", "beats"] == 1  # w: 0.9 against 1.1
+
+
+def _board_json(entries, best_single="lr"):
+    from blender.evaluation import corrected_se
+
+    base = np.asarray(dict((name, folds) for name, _, folds in entries)[best_single], dtype=float)
+    rows = []
+    for name, type_, folds in entries:
+        folds = np.asarray(folds, dtype=float)
+        difference = base - folds  # log loss: lower is better
+        rows.append({"name": name, "type": type_, "fold_scores": folds.tolist(), "mean": folds.mean(),
+                     "se": corrected_se(folds, 5), "gain": difference.mean(), "gain_se": corrected_se(difference, 5),
+                     "wins": int((difference > 0).sum()), "complexity": 0 if type_ == "model" else 3, "oof": None})
+    rows.sort(key=lambda row: row["mean"])
+    return {"metric": "logloss", "folds": 5, "repeats": 1, "best_single": best_single, "best_single_oof": base.mean(),
+            "entries": rows}
+
+
+def test_rules_are_replayed_on_the_recorded_board():
+    bench = _module("bench_real_data")
+    base = np.array([0.30, 0.32, 0.29, 0.31, 0.33])
+    wobble = np.array([0.0, 1.0, -1.0, 0.5, -0.5]) * 1e-3
+    board = bench.board_from_json(_board_json([
+        ("stack", "blend", base - 0.05), ("caruana", "blend", base - 0.03 + wobble), ("lr", "model", base),
+        ("a", "model", base + 0.01), ("b", "model", base + 0.02), ("c", "model", base + 0.03)]))
+    assert board.entries[0].name == "stack" and board.best_single == "lr"
+    assert bench.rule_members(board, "best file") == ("lr",)
+    assert bench.rule_members(board, "top entry") == ("stack",)
+    assert bench.rule_members(board, "top-5 mean") == ("stack", "caruana", "lr", "a", "b")
+    assert bench.rule_members(board, "level 1") == ("stack",)  # 0.02 ahead of caruana, give or take 0.001 a fold
+    # No blend past the gate: every gated rule keeps the best file, the ungated top entry does not.
+    board = bench.board_from_json(_board_json([("lr", "model", base), ("caruana", "blend", base + 0.01 + wobble),
+                                               ("a", "model", base - 0.001 + 5 * wobble)]))
+    assert bench.rule_members(board, "top-5 mean") == bench.rule_members(board, "level 1") == ("lr",)
+    assert bench.rule_members(board, "top entry") == ("a",)
+
+
+def test_the_replay_table_counts_and_shares():
+    bench = _module("bench_real_data")
+    rows = []
+    # rmse, two seeds: best file 1.0; the oracle 0.8; "top entry" 0.9 then 1.1 (mean gain 0); level 1 0.85 and 0.95.
+    tests = {"best file": (1.0, 1.0), "top entry": (0.9, 1.1), "top-5 mean": (0.95, 0.95), "level 0.5": (0.85, 0.95),
+             "level 1": (0.85, 0.95), "level 2": (1.0, 1.0), "oracle": (0.8, 0.8)}
+    y = np.zeros(4)
+    for rule, scores in tests.items():
+        for seed, value in enumerate(scores):
+            pred = np.full(4, value)
+            rows.append({"dataset": "r", "seed": seed, "kind": "regression", "metric": "rmse", "n_train": 5000, "n_test": 4,
+                         "rule": rule, "members": rule, "test": value, "y": y, "pred": pred,
+                         "losses": bench.per_row_losses(y, pred, metric="rmse", kind="regression")})
+    per_dataset = bench.summarise_rules(rows, draws=20).set_index("rule")
+    assert per_dataset.loc["oracle", "gain"] == pytest.approx(0.2) and per_dataset.loc["oracle", "share"] == pytest.approx(1)
+    assert per_dataset.loc["level 1", "share"] == pytest.approx(0.1 / 0.2)
+    assert per_dataset.loc["top-5 mean", "share"] == pytest.approx(0.25)
+    assert per_dataset.loc["top entry", "gain"] == pytest.approx(0.0, abs=1e-12)
+    table = bench.rules_table(per_dataset.reset_index()).set_index("rule")
+    assert (table["size"] == ">=4,000 rows").all()
+    assert table.loc["level 1", "beats"] == 1 and table.loc["level 2", "ties"] == 1 and table.loc["best file", "ties"] == 1

@@ -158,3 +158,82 @@ def test_too_few_rows_for_the_folds_is_a_clear_error():
     values, y = _binary(n=4)
     with pytest.raises(BlendInputError, match=r"cannot split 4 OOF rows into 5 folds; lower --cv"):
         leaderboard(values, y, kind="binary", metric="logloss", names=list("abcd"), folds=5, methods=[])
+
+
+# ---------------------------------------------------------------------------- the noise floor (issue 18)
+
+
+def test_beyond_noise_floor_by_hand():
+    from blender.evaluation import NOISE_FLOOR, beyond_noise_floor
+
+    assert NOISE_FLOOR == 1e-9
+    # Relative to the scale: 1e-9 of 0.5 is 5e-10.
+    assert beyond_noise_floor(np.array([4.9e-10, -4.9e-10, 5.1e-10, -5.1e-10]), 0.5).tolist() == [False, False, True, True]
+    # Elementwise scales: an rmse of 20,000 (dollars) and a log loss of 0.02.
+    assert beyond_noise_floor(np.array([1e-5, 1e-5]), np.array([20000.0, 0.02])).tolist() == [False, True]
+    # A scale of 0 (an rmse of 0) or a negative one (its magnitude counts): only an exact 0 is a tie there.
+    assert beyond_noise_floor(np.array([0.0, 1e-300, 1e-12]), np.array([0.0, 0.0, -1000.0])).tolist() == [False, True, False]
+    assert not beyond_noise_floor(NOISE_FLOOR * 0.5, 0.5)  # the floor itself is still a tie
+    assert beyond_noise_floor(2.776e-18, 0.6931).shape == ()
+
+
+def test_a_blend_equal_to_the_best_file_is_a_tie_not_a_win():
+    """issue 18: weights that put everything on the best file gained +2.8e-18 "in 1 of 5 folds" and passed the gate."""
+    from blender.auto import choose
+
+    values, y = _binary(6, n=200)
+    overall = layout.model_scores(values, y, metric="logloss", kind="binary")
+    best = int(np.argmin(overall))
+
+    def fit_(train, y_train, *, kind, metric, random_state=None):
+        @dataclass(frozen=True, eq=False)
+        class AllOnBest:  # what the optimiser's weights (1 - 1e-16, 1e-16, ...) do: the best file, give or take rounding
+            def apply(self, apply_values):
+                blend = apply_values[best] * (1 - 2.0 ** -52) + 2.0 ** -53 * apply_values.mean(axis=0)
+                return blend
+
+        return AllOnBest()
+
+    splits = repeated_folds(y, kind="binary", folds=5, repeats=2, random_state=0)
+    raw = fold_scores(Method("weights", fit_, ("binary",), True, 3, ""), values, y, splits, kind="binary",
+                      metric="logloss")
+    single = model_fold_scores(values, y, splits, kind="binary", metric="logloss")[best]
+    assert 0 < np.abs(raw - single).max() < 1e-14  # rounding: the gains are +-1e-17 or so, not all 0
+    board = leaderboard(values, y, kind="binary", metric="logloss", names=list("abcd"), folds=5, repeats=2,
+                        methods=[Method("weights", fit_, ("binary",), True, 3, "")])
+    tie = board.entry("weights")
+    assert (tie.gain, tie.gain_se, tie.wins) == (0.0, 0.0, 0)
+    np.testing.assert_array_equal(tie.fold_scores, single)  # in each fold it is the file, so it scores as the file
+    pick = choose(board)
+    assert (pick.name, pick.type) == ("abcd"[best], "model")
+
+
+def test_gains_of_rounding_are_ties_even_where_the_predictions_differ():
+    """The floor on the per-fold differences: mirrored errors give file a's mae, +-1e-17 apart, from other predictions."""
+    from blender.auto import choose
+
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=120) * 3.0
+    values = np.stack([y + rng.normal(0, 1.0, 120), y + rng.normal(0, 2.0, 120)])[:, :, None]
+    row_of = {value: row for row, value in enumerate(values[0, :, 0].tolist())}  # a's prediction names the row
+
+    def fit_(train, y_train, *, kind, metric, random_state=None):
+        @dataclass(frozen=True, eq=False)
+        class Mirror:  # 2y - a on the even rows: the same absolute errors as a, other predictions
+            def apply(self, apply_values):
+                rows = np.array([row_of[value] for value in apply_values[0, :, 0].tolist()])
+                a = apply_values[0, :, 0]
+                return np.where(rows % 2 == 0, 2 * y[rows] - a, a)[:, None]
+
+        return Mirror()
+
+    method = Method("mirror", fit_, ("regression",), True, 3, "")
+    splits = repeated_folds(y, kind="regression", folds=5, repeats=2, random_state=0)
+    raw = fold_scores(method, values, y, splits, kind="regression", metric="mae", reference=values[0])
+    single = model_fold_scores(values, y, splits, kind="regression", metric="mae")[0]
+    assert np.abs(raw - single).max() < 1e-12 and (raw < single).sum() == 2 and (raw > single).sum() == 1  # rounding
+    board = leaderboard(values, y, kind="regression", metric="mae", names=["a", "b"], folds=5, repeats=2, methods=[method])
+    assert board.best_single == "a"
+    tie = board.entry("mirror")
+    assert (tie.gain, tie.gain_se, tie.wins) == (0.0, 0.0, 0)
+    assert choose(board).name == "a"
