@@ -266,3 +266,87 @@ def nested_estimate(
             progress(f"  outer fold {k + 1}/{folds}: picked {pick.name}, {metric} {scores[-1]:.6f} "
                      f"(best file {board.best_single}: {single_scores[-1]:.6f})")
     return Estimate(np.array(scores), np.array(single_scores), picks, folds)
+
+
+@dataclass(frozen=True, eq=False)
+class AutoResult:
+    """What ``blend auto`` found: the leaderboard, the pick, its nested estimate and its test blend.
+
+    ``blends`` holds every entry's test blend (files and methods) when asked for, else nothing.
+    """
+
+    board: Leaderboard
+    pick: Pick
+    estimate: Estimate
+    test_blend: NDArray[np.float64]
+    blends: dict
+
+    @property
+    def picked(self) -> tuple[str, ...]:
+        return self.pick.members or (self.pick.name,)
+
+
+def default_repeats(n_rows: int) -> int:
+    """Repeats of the leaderboard's CV: 3 up to 5,000 OOF rows (where fold noise dominates), else 1."""
+    return 3 if n_rows <= 5000 else 1
+
+
+def run_auto(train, y: NDArray, test, *, metric: str, folds: int = 5, repeats: int | None = None,
+             random_state: int | None = 0, threshold: float = THRESHOLD, blends: bool = False,
+             progress: Callable[[str], None] | None = None) -> AutoResult:
+    """The whole of ``blend auto`` on OOF predictions ``train`` (truth ``y``) and test predictions ``test``.
+
+    Every registry entry that suits the kind and metric is scored on the same repeated folds
+    (:func:`blender.evaluation.leaderboard`), :func:`choose` picks, :func:`nested_estimate`
+    scores the procedure on rows it never saw, and the pick is fitted on every OOF row and
+    applied to ``test``. With ``blends``, every entry's test blend is kept too (``--blends-dir``).
+    """
+    from blender.methods import methods_for
+
+    say = progress or (lambda line: None)
+    repeats = default_repeats(train.n_samples) if repeats is None else repeats
+    methods = methods_for(train.kind, metric)
+    say(f"1/3 leaderboard: {train.n_models} files and {len(methods)} blend methods on {repeats}x{folds}-fold CV ...")
+    board = leaderboard(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
+                        repeats=repeats, random_state=random_state, methods=methods, progress=progress)
+    pick = choose(board, threshold=threshold)
+    say(f"2/3 nested estimate: the whole choice again inside {folds} outer folds ...")
+    estimate = nested_estimate(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
+                               repeats=repeats, random_state=random_state, methods=methods, threshold=threshold,
+                               progress=progress)
+    say(f"3/3 fitting {pick.name} on all {train.n_samples:,} OOF rows and applying it to the test files")
+    fitted = fit_pick(pick, train.values, y, names=train.names, kind=train.kind, metric=metric,
+                      random_state=random_state, methods=methods)
+    every = {}
+    if blends:
+        every = {name: test.values[index] for index, name in enumerate(train.names)}
+        every.update({method.name: fit(method, train.values, y, kind=train.kind, metric=metric,
+                                       random_state=random_state).apply(test.values) for method in methods})
+    return AutoResult(board, pick, estimate, fitted.apply(test.values), every)
+
+
+def report_document(result: AutoResult, *, metric: str) -> dict:
+    """The ``--report`` JSON of ``blend auto``: the pick and why, the estimate, the leaderboard (NaN as null)."""
+    board, pick, estimate = result.board, result.pick, result.estimate
+    document = {
+        "metric": metric,
+        "pick": {"name": pick.name, "type": pick.type, "members": list(pick.members)},
+        "reason": pick.reason,
+        "estimate": {"mean": estimate.mean, "se": estimate.se, "folds": estimate.scores.tolist(),
+                     "picks": estimate.picks, "best_single_mean": estimate.best_single_mean},
+        "best_single": {"name": board.best_single, "oof": board.best_single_oof},
+        "leaderboard": [{"name": e.name, "type": e.type, "mean": e.mean, "se": e.se, "gain": e.gain,
+                         "gain_se": e.gain_se, "wins": e.wins, "folds": e.n_folds} for e in board.entries],
+    }
+    return _finite_or_none(document)
+
+
+def _finite_or_none(value):
+    """JSON has no NaN: an undefined standard error is written as null."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(item) for item in value]
+    return value

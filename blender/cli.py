@@ -1,8 +1,12 @@
-"""The ``blend`` command: parse, read with ``blender.io``, call one registry entry, write, report on stderr.
+"""The ``blend`` command: parse, read with ``blender.io``, run one registry entry, write, report on stderr.
 
-Heavy libraries (pandas, pyarrow, scipy, scikit-learn, matplotlib) are imported inside the
-commands, so ``blend --help`` starts quickly. A user's mistake (a ``BlendInputError``) becomes
-one ``Error:`` line and exit status 1; anything else is our bug and keeps its traceback.
+Every command is read, one call, write. The learning commands reach their method through
+:func:`blender.entries.run_entry`, as ``blend score``, ``blend auto`` and the benchmark do, so
+a method has one honest score wherever it is shown. A registry entry without a command of its
+own here gets a generated one (:func:`_generated_commands`). Heavy libraries (pandas, pyarrow,
+scipy, scikit-learn, matplotlib) are imported inside the commands, so ``blend --help`` starts
+quickly. A user's mistake (a ``BlendInputError``) becomes one ``Error:`` line and exit status 1;
+anything else is our bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -10,14 +14,18 @@ from __future__ import annotations
 import functools
 import os
 import time
-from dataclasses import dataclass
+import typing
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from blender import averaging, correlation, metrics, stacking, weights as weights_module
+from blender.auto import THRESHOLD
 from blender.errors import BlendInputError
+from blender.methods import METHODS
+from blender.progress import Ticker
 
 app = typer.Typer(
     help="Blend Kaggle submissions: vote, average, rank-average, correlate, select, Caruana, hill-climb, "
@@ -30,54 +38,21 @@ app = typer.Typer(
 )
 
 DEFAULT_GLOB = "submissions/*.csv"
-# blend auto's default: a blend must gain this many standard errors (kept in sync with blender.auto).
-THRESHOLD = 0.5
 
 
-class Task(str, Enum):
-    labels = "labels"
-    binary = "binary"
-    multiclass = "multiclass"
-    regression = "regression"
+def _choices(name: str, values) -> type[Enum]:
+    """An option's choices, from the library's own list of them."""
+    return Enum(name, {value: value for value in values}, type=str)
 
 
-class Mean(str, Enum):
-    arithmetic = "arithmetic"
-    geometric = "geometric"
-    harmonic = "harmonic"
-    power = "power"
-    logit = "logit"
+Task = _choices("Task", metrics.KINDS)
+Metric = _choices("Metric", metrics.METRICS)
+Mean = _choices("Mean", typing.get_args(averaging.MeanKind))
+CorrMethod = _choices("CorrMethod", correlation.CORRELATION_METHODS)
+Meta = _choices("Meta", stacking.META_LEARNERS)
+WeightMethod = _choices("WeightMethod", weights_module.METHODS)
 
-
-class CorrMethod(str, Enum):
-    pearson = "pearson"
-    spearman = "spearman"
-    kendall = "kendall"
-
-
-class Metric(str, Enum):
-    accuracy = "accuracy"
-    logloss = "logloss"
-    auc = "auc"
-    rmse = "rmse"
-    mae = "mae"
-
-
-class Meta(str, Enum):
-    logreg = "logreg"
-    ridge = "ridge"
-    xgb = "xgb"
-    et = "et"
-    rf = "rf"
-    knn = "knn"
-
-
-class WeightMethod(str, Enum):
-    nelder_mead = "nelder-mead"
-    slsqp = "slsqp"
-
-
-# Options shared by every command, defined once.
+# Options shared by the commands, declared once.
 Files = Annotated[
     Optional[list[str]],
     typer.Argument(help=f"Prediction files (.csv, .csv.gz or .parquet); a quoted glob is expanded. [default: {DEFAULT_GLOB}]",
@@ -85,10 +60,7 @@ Files = Annotated[
 ]
 OutPath = Annotated[Optional[Path], typer.Option("--out", "-o", help="Blend to write (.csv, .csv.gz or .parquet). [default: blends/COMMAND.csv]", show_default=False)]
 IdColumn = Annotated[Optional[str], typer.Option("--id", help="Name of the id column. [default: the first column]", show_default=False)]
-TaskOption = Annotated[
-    Optional[Task],
-    typer.Option("--task", help="What the columns hold; inferred from the files unless given.", show_default=False),
-]
+TaskOption = Annotated[Optional[Task], typer.Option("--task", help="What the columns hold; inferred from the files unless given.", show_default=False)]
 WeightsOption = Annotated[Optional[str], typer.Option("--weights", "-w", help="One non-negative weight per file, comma-separated, e.g. 3,1,1.")]
 OofDir = Annotated[Path, typer.Option("--oof-dir", help="Folder of the out-of-fold files, one NAME.csv per submission.")]
 TruthPath = Annotated[Path, typer.Option("--truth", help="id,<target> for the training rows.")]
@@ -117,6 +89,15 @@ SampleOption = Annotated[
     typer.Option("--sample", help="The competition's sample_submission.csv: the blend takes its id order, id text and "
                  "header, and ids or columns that disagree with it are refused before anything is written."),
 ]
+MetaOption = Annotated[Meta, typer.Option("--meta", help="The meta-learner.")]
+FwlsOption = Annotated[bool, typer.Option("--fwls", help="Feature-weighted linear stacking (Sill et al. 2009).")]
+QuadraticOption = Annotated[bool, typer.Option("--quadratic", help="Add pairwise products of the models' predictions.")]
+LogitOption = Annotated[bool, typer.Option("--logit", help="Feed probabilities to the meta-learner as logits.")]
+FeaturesOption = Annotated[
+    Optional[str],
+    typer.Option("--features", help="TRAIN.csv,TEST.csv: original features (id first) to add to the meta-learner's inputs."),
+]
+DEFAULT_OOF, DEFAULT_TRUTH = Path("submissions/oof"), Path("data/train_labels.csv")
 
 
 def command(name: str):
@@ -145,16 +126,19 @@ def say(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def output_path(out: Path | None, command_name: str) -> Path:
+# ---------------------------------------------------------------------------- reading, writing, reporting
+
+
+def output_path(out: Path | None, command_name: str, **others: Path | None) -> Path:
+    """The blend's path (default ``blends/COMMAND.csv``); it and ``others`` are refused before any work if unusable."""
     from blender import io
 
     path = out if out is not None else Path("blends") / f"{command_name}.csv"
-    io.check_output_path(path, option="--out")
+    check_outputs(out=path, **others)
     return path
 
 
 def check_outputs(**paths: Path | None) -> None:
-    """Refuse an unusable output path before any work is done (a folder, a bad suffix)."""
     from blender import io
 
     for option, path in paths.items():
@@ -162,31 +146,58 @@ def check_outputs(**paths: Path | None) -> None:
             io.check_output_path(path, option="--" + option.replace("_", "-"), figure=option == "plot")
 
 
-def read(files: list[str] | None, id_column: str | None, task: Task | None):
+def read(files: list[str] | None, id_column: str | None, task):
     from blender import io
 
     paths = io.resolve_paths(files, default=DEFAULT_GLOB)
     started = time.perf_counter()
     predictions = io.read_predictions(paths, id_column=id_column, task=task.value if task else None,
-                                      progress=_reading_progress(len(paths)))
+                                      progress=Ticker("read", say=say))
     say(f"read {predictions.n_models} files, {predictions.n_samples:,} rows each, "
         f"{describe_kind(predictions)} ({time.perf_counter() - started:.1f} s)")
     return predictions
 
 
-def _reading_progress(n_files: int):
-    """Progress lines while reading: every file for a few, every tenth of them for hundreds."""
-    if n_files < 20:
-        return None
-    step = max(1, n_files // 10)
+def read_learning(files, train_dir: Path, truth: Path, id_column, task, metric, *, command_name: str,
+                  positive: str | None = None, role: str = "OOF", make_target: str = "make oof",
+                  dir_option: str = "--oof-dir"):
+    """The test files, their OOF (or holdout) twins and the truth, with the metric chosen (``learning.metric``)."""
+    from dataclasses import replace
+
+    from blender import io
+
+    paths = io.resolve_paths(files, default=DEFAULT_GLOB)
     started = time.perf_counter()
+    learning = io.read_learning(
+        paths, train_dir=train_dir, truth=truth, id_column=id_column, task=task.value if task else None, role=role,
+        command_name=command_name, make_target=make_target, dir_option=dir_option, positive=positive,
+        progress=Ticker("read", say=say),
+    )
+    test = learning.test
+    try:
+        chosen = metrics.check_metric(metric.value if metric else None, test.kind)
+    except ValueError as error:
+        raise BlendInputError(f"--metric {metric.value if metric else ''}: {error}.") from None
+    say(f"read {test.n_models} files, {test.n_samples:,} test rows each, {describe_kind(test)} "
+        f"({time.perf_counter() - started:.1f} s)")
+    say(f"{role}: {learning.train.n_samples:,} rows in {train_dir}/, truth {truth}, metric {chosen}")
+    target = learning.target
+    if target is not None:
+        say(f"positive class: {target.positive} ({target.reason}); the column '{test.columns[0]}' is the probability "
+            f"of {target.positive}" + (f", 1 - it of {target.negative}" if target.negative is not None else ""))
+    return replace(learning, metric=chosen)
 
-    def report(line: str, _count=[0]) -> None:
-        _count[0] += 1
-        if _count[0] % step == 0 or _count[0] == n_files:
-            say(f"  read {_count[0]}/{n_files} files ({time.perf_counter() - started:.1f} s)")
 
-    return report
+def read_sample(path: Path | None, predictions, id_column):
+    """The ``--sample`` file matched to the predictions (None without it), checked before any work."""
+    from blender import io
+
+    if path is None:
+        return None
+    sample = io.read_sample(path, like=predictions, id_column=id_column)
+    say(f"sample {path}: {len(sample.ids):,} ids, header {sample.id_column},{','.join(sample.columns)}"
+        + ("; ids matched as numbers, written as the sample writes them" if sample.by_number else ""))
+    return sample
 
 
 def describe_kind(predictions) -> str:
@@ -203,34 +214,15 @@ def _shorten(items: list[str], limit: int = 6) -> str:
     return ", ".join(items) if len(items) <= limit else ", ".join(items[: limit - 1]) + f", ..., {items[-1]}"
 
 
-def blended_output(predictions, blended):
-    """A blend (n_rows, n_cols) as the file writes it: label text for labels, the columns otherwise."""
+def write_blend(outputs, predictions, blended, out: Path, sample=None) -> None:
+    """Write a blend (label text for labels) in the first file's order and header, or in the sample's."""
     import numpy as np
 
-    if predictions.kind == "labels":
-        return np.asarray(predictions.classes, dtype=object)[np.argmax(blended, axis=1)]
-    return blended
-
-
-def write_blend(outputs, predictions, blended, out: Path, sample=None) -> None:
-    """Write a blend in the first file's order and header, or in the sample's (``--sample``)."""
-    values = blended_output(predictions, blended)
+    values = np.asarray(predictions.classes, dtype=object)[np.argmax(blended, axis=1)] if predictions.kind == "labels" else blended
     if sample is None:
         outputs.predictions(out, predictions.ids, values, columns=predictions.columns, id_column=predictions.id_column)
     else:
         outputs.predictions(out, sample.ids, sample.arrange(values), columns=sample.columns, id_column=sample.id_column)
-
-
-def read_sample(path: Path | None, predictions, id_column):
-    """The ``--sample`` file matched to the predictions (None without it), checked before any work."""
-    from blender import io
-
-    if path is None:
-        return None
-    sample = io.read_sample(path, like=predictions, id_column=id_column)
-    say(f"sample {path}: {len(sample.ids):,} ids, header {sample.id_column},{','.join(sample.columns)}"
-        + ("; ids matched as numbers, written as the sample writes them" if sample.by_number else ""))
-    return sample
 
 
 def weights_line(names, weights) -> str:
@@ -243,18 +235,38 @@ def _weights(text: str | None, n_models: int):
     return check_weights(parse_weights(text), n_models)
 
 
-def _refuse_labels(predictions, command_name: str) -> None:
-    if predictions.kind == "labels":
-        raise BlendInputError(
-            f"{predictions.paths[0]}: {command_name} needs probabilities or regression values, and this file holds "
-            "class labels; use blend vote (or pass --task binary if the column holds 0/1 probabilities)."
-        )
+def _refuse(predictions, kinds: tuple[str, ...], message: str) -> None:
+    """One line naming the first file when its kind is one of ``kinds``."""
+    if predictions.kind in kinds:
+        raise BlendInputError(f"{predictions.paths[0]}: {message}")
+
+
+def report_run(run, label: str, names: list[str], metric: str, *, show_weights: bool = True) -> None:
+    """The weights (or temperatures), the optimistic in-sample score, and the honest CV line against the best file."""
+    from blender import report
+
+    if run.temperatures is not None:
+        say("temperatures: " + weights_line(names, run.temperatures))
+    if show_weights and run.weights is not None:
+        say(report.weights_table(names, run.weights))
+    say(f"{label} OOF {metric} on the rows it was fitted on: {run.in_sample:.6f} (optimistic)")
+    honest, single = run.honest, run.best_single
+    say(f"{label} {run.board.folds}-fold CV {metric}: {honest.mean:.6f} ± {honest.se:.6f}   "
+        f"best single file {single.name}: {single.mean:.6f} ± {single.se:.6f}   "
+        f"(blend better in {honest.wins} of {honest.n_folds} folds)")
+
+
+def _check_cv(cv: int, repeats: int = 1, option: str = "--cv") -> None:
+    if cv < 2:
+        raise BlendInputError(f"{option} {cv}: cross-validation needs at least 2 folds.")
+    if repeats < 1:
+        raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
 
 
 # ---------------------------------------------------------------------------- commands on files alone
 
 
-def _out_of_core(files: list[str] | None, memory: str | None, sample: Path | None = None):
+def _out_of_core(files, memory: str | None, sample: Path | None):
     """The paths and memory budget when the files should be blended out of core, else None."""
     from blender import io
     from blender.outofcore import needs_out_of_core, parse_memory
@@ -263,7 +275,6 @@ def _out_of_core(files: list[str] | None, memory: str | None, sample: Path | Non
         if memory is not None:
             raise BlendInputError("--sample orders the blend in memory; drop --memory, or drop --sample and sort the output.")
         return None
-
     paths = io.resolve_paths(files, default=DEFAULT_GLOB)
     if memory is not None:
         try:
@@ -285,6 +296,14 @@ def _blend_out_of_core(plan, out: Path, *, method: str, task, id_column, weights
     result = blend_out_of_core(paths, out, method=method, kind=task.value if task else None, weights=weight_values,
                                id_column=id_column, memory_limit=budget, progress=say, **options)
     say(f"{method} of {len(paths)} files, {result.n_rows:,} rows, out of core ({time.perf_counter() - started:.1f} s)")
+
+
+def _write_one(predictions, blended, out: Path, sample) -> None:
+    from blender import io
+
+    with io.OutputGroup() as outputs:
+        write_blend(outputs, predictions, blended, out, sample)
+    say(f"wrote {out}")
 
 
 @command("vote")
@@ -324,11 +343,8 @@ def vote_command(
     if plan is not None:
         return _blend_out_of_core(plan, out, method="vote", task=task, id_column=id_column, weights=weights)
     predictions = read(files, id_column, task)
-    if predictions.kind == "regression":
-        raise BlendInputError(
-            f"{predictions.paths[0]}: vote needs class labels or probabilities, and these look like regression values; "
-            "use blend average (or --task binary if they are probabilities)."
-        )
+    _refuse(predictions, ("regression",), "vote needs class labels or probabilities, and these look like regression "
+                                          "values; use blend average (or --task binary if they are probabilities).")
     labels = _binary_vote_labels(predictions, truth, positive, id_column)
     sample_set = read_sample(sample, predictions, id_column)
     weight_values = _weights(weights, predictions.n_models)
@@ -350,12 +366,11 @@ def _binary_vote_labels(predictions, truth: Path | None, positive: str | None, i
     from blender import io
     from blender.validate import binary_target
 
-    default = Path("data/train_labels.csv")
     if predictions.kind != "binary":
         if positive is not None:
             raise BlendInputError(f"--positive {positive}: only binary probability files have a positive class; drop it.")
         return None
-    path = truth if truth is not None else (default if default.is_file() else None)
+    path = truth if truth is not None else (DEFAULT_TRUTH if DEFAULT_TRUTH.is_file() else None)
     if path is None:
         if positive is not None:
             raise BlendInputError(f"--positive {positive} needs the truth's labels: pass --truth data/train_labels.csv.")
@@ -377,13 +392,13 @@ def _binary_vote_labels(predictions, truth: Path | None, positive: str | None, i
 @command("average")
 def average_command(
     files: Files = None,
-    kind: Annotated[Mean, typer.Option("--kind", "-k", help="Which mean (logit: the mean of the log-odds).")] = Mean.arithmetic,
+    kind: Annotated[Mean, typer.Option("--kind", "-k", help="Which mean (logit: the mean of the log-odds).")] = "arithmetic",
     power: Annotated[Optional[float], typer.Option("--power", "-p", help="Exponent for --kind power (2 squares, 0.5 roots).")] = None,
     weights: WeightsOption = None,
     calibrate: CalibrateOption = False,
     memory: MemoryOption = None,
-    oof_dir: OofDir = Path("submissions/oof"),
-    truth: TruthPath = Path("data/train_labels.csv"),
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
     sample: SampleOption = None,
     out: OutPath = None,
@@ -403,43 +418,45 @@ def average_command(
 
         blend average huge/*.parquet --memory 2GB -o blends/average.parquet
     """
-    from blender import io
-    from blender.methods import calibrated, fit_mean
+    from blender.entries import configured, run_entry
+    from blender.methods import fit
     from blender.validate import check_mean_inputs
 
+    kind = Mean(kind)
     out = output_path(out, "average")
-    if kind is not Mean.power and power is not None:
+    if kind.value != "power" and power is not None:
         raise BlendInputError(f"--power applies to --kind power only (got --kind {kind.value}); drop one of them.")
-    if kind is Mean.power and power is None:
+    if kind.value == "power" and power is None:
         raise BlendInputError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
     plan = None if calibrate else _out_of_core(files, memory, sample)
     if plan is not None:
-        if kind is Mean.logit:
+        if kind.value == "logit":
             raise BlendInputError("--kind logit is not available out of core; use --kind geometric, or a larger --memory.")
         return _blend_out_of_core(plan, out, method="average", task=task, id_column=id_column, weights=weights,
                                   mean=kind.value, power=power)
     if calibrate:
-        learning = read_learning(files, oof_dir, truth, id_column, task, None, command_name="average --calibrate", positive=positive)
-        _refuse_uncalibratable(learning.test)
+        learning = read_learning(files, oof_dir, truth, id_column, task, None, command_name="average --calibrate",
+                                 positive=positive)
         predictions = learning.test
+        _refuse(predictions, ("labels", "regression"), f"--calibrate scales probabilities, and these files hold "
+                                                       f"{predictions.kind}; drop --calibrate.")
     else:
         predictions = read(files, id_column, task)
-    _refuse_labels(predictions, "average")
+    _refuse(predictions, ("labels",), "average needs probabilities or regression values, and this file holds class "
+                                      "labels; use blend vote (or pass --task binary if the column holds 0/1 probabilities).")
     check_mean_inputs(predictions, mean=kind.value, power=power)
     sample_set = read_sample(sample, predictions, id_column)
     weight_values = _weights(weights, predictions.n_models)
-    options = dict(mean=kind.value, power=power, weights=weight_values)
-    if calibrate:
-        fitted = calibrated(fit_mean)(learning.train.values, learning.y, kind=predictions.kind, metric=learning.metric,
-                                      **options)
-        say("temperatures: " + weights_line(predictions.names, fitted.temperatures))
-    else:
-        fitted = fit_mean(predictions.values, None, kind=predictions.kind, metric=None, **options)
-    label = f"power mean (p={power:g})" if kind is Mean.power else f"{kind.value} mean"
+    method = configured("average", calibrate=calibrate, mean=kind.value, power=power, weights=weight_values)
+    label = f"power mean (p={power:g})" if kind.value == "power" else f"{kind.value} mean"
     say(f"{label} of {predictions.n_models} files, weights " + weights_line(predictions.names, weight_values))
-    with io.OutputGroup() as outputs:
-        write_blend(outputs, predictions, fitted.apply(predictions.values), out, sample_set)
-    say(f"wrote {out}")
+    if calibrate:
+        run = run_entry(method, learning.train, learning.y, predictions, metric=learning.metric)
+        report_run(run, label, predictions.names, learning.metric, show_weights=False)
+        blended = run.test_blend
+    else:
+        blended = fit(method, predictions.values, None, kind=predictions.kind, metric=None).apply(predictions.values)
+    _write_one(predictions, blended, out, sample_set)
 
 
 @command("rank-average")
@@ -448,11 +465,8 @@ def rank_average_command(
     weights: WeightsOption = None,
     history: Annotated[
         Optional[Path],
-        typer.Option(
-            "--history",
-            help="Earlier predictions to rank against (historical rank): one file used for every file, "
-            "or a folder holding NAME.csv for each file NAME.",
-        ),
+        typer.Option("--history", help="Earlier predictions to rank against (historical rank): one file used for every "
+                     "file, or a folder holding NAME.csv for each file NAME."),
     ] = None,
     memory: MemoryOption = None,
     sample: SampleOption = None,
@@ -480,7 +494,8 @@ def rank_average_command(
     if plan is not None:
         return _blend_out_of_core(plan, out, method="rank-average", task=task, id_column=id_column, weights=weights)
     predictions = read(files, id_column, task)
-    _refuse_labels(predictions, "rank-average")
+    _refuse(predictions, ("labels",), "rank-average needs probabilities or regression values, and this file holds class "
+                                      "labels; use blend vote (or pass --task binary if the column holds 0/1 probabilities).")
     sample_set = read_sample(sample, predictions, id_column)
     weight_values = _weights(weights, predictions.n_models)
     if history is None:
@@ -490,15 +505,13 @@ def rank_average_command(
         earlier = io.read_history(history, like=predictions, id_column=id_column)
         result = historical_rank_average(predictions.values, earlier, weights=weight_values)
         say(f"historical rank average against {history} ({earlier.shape[1]:,} earlier rows)")
-    with io.OutputGroup() as outputs:
-        write_blend(outputs, predictions, result, out, sample_set)
-    say(f"wrote {out}")
+    _write_one(predictions, result, out, sample_set)
 
 
 @command("corr")
 def corr_command(
     files: Files = None,
-    method: Annotated[CorrMethod, typer.Option("--method", "-m", help="Correlation of values, ranks or pair concordance.")] = CorrMethod.pearson,
+    method: Annotated[CorrMethod, typer.Option("--method", "-m", help="Correlation of values, ranks or pair concordance.")] = "pearson",
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Also draw the matrix as a heatmap (PNG, PDF or SVG).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the matrix as CSV.")] = None,
     id_column: IdColumn = None,
@@ -513,30 +526,27 @@ def corr_command(
 
         blend corr submissions/*.csv --method spearman --plot blends/corr.png
     """
-    import numpy as np
-
     from blender import io, report
-    from blender.correlation import correlation_matrix, label_agreement
+    from blender.correlation import correlation_matrix, label_agreement, most_alike
 
     check_outputs(out=out, plot=plot)
     predictions = read(files, id_column, task)
     if predictions.kind == "labels":
-        matrix = label_agreement(predictions.values)
-        title = "share of rows with the same label"
+        matrix, title = label_agreement(predictions.values), "share of rows with the same label"
     else:
-        matrix = correlation_matrix(predictions.values, method=method.value)
-        title = f"{method.value} correlation"
+        matrix = correlation_matrix(predictions.values, method=CorrMethod(method).value)
+        title = f"{CorrMethod(method).value} correlation"
     names = predictions.names
-    typer.echo(report.format_table(["", *names], [[name, *map(float, row)] for name, row in zip(names, matrix)]))
-    masked = np.where(np.eye(len(names), dtype=bool) | np.isnan(matrix), -np.inf, matrix)
-    if np.isfinite(masked).any():
-        i, j = np.unravel_index(np.argmax(masked), matrix.shape)
-        say(f"{title}; most alike: {names[i]} and {names[j]} ({matrix[i, j]:.4f})")
+    rows = [[name, *map(float, row)] for name, row in zip(names, matrix)]
+    typer.echo(report.format_table(["", *names], rows))
+    pair = most_alike(matrix)
+    if pair is not None:
+        say(f"{title}; most alike: {names[pair[0]]} and {names[pair[1]]} ({matrix[pair]:.4f})")
     elif len(names) > 1:
         say(f"{title}; no pair has a defined correlation (is a file constant?)")
     with io.OutputGroup() as outputs:
         if out is not None:
-            outputs.table(out, ["model", *names], [[name, *map(float, row)] for name, row in zip(names, matrix)])
+            outputs.table(out, ["model", *names], rows)
         if plot is not None:
             outputs.figure(plot, report.heatmap(matrix, names, title))
     for path in (out, plot):
@@ -558,24 +568,10 @@ def check_command(
 
         blend check data/sample_submission.csv blends/auto.csv
     """
-    import numpy as np
+    from blender.validate import check_against_sample
 
     predictions = read([str(file)], id_column, task)
-    sample_set = read_sample(sample, predictions, id_column)
-    if sample_set.by_number:
-        raise BlendInputError(
-            f"{file}: ids are written otherwise than in {sample} (e.g. {predictions.ids[int(sample_set.rows[0])]} for "
-            f"{sample_set.ids[0]}); write them as the sample does (blend COMMAND --sample {sample} does)."
-        )
-    if sample_set.id_column != predictions.id_column:
-        raise BlendInputError(
-            f"{file}: the id column is '{predictions.id_column}', the sample's is '{sample_set.id_column}'; rename it."
-        )
-    notes = []
-    if not np.array_equal(sample_set.rows, np.arange(len(sample_set.rows))):
-        notes.append("rows in another order than the sample's (matched by id)")
-    if sample_set.column_order != list(range(len(sample_set.columns))):
-        notes.append("columns in another order than the sample's (matched by name)")
+    notes = check_against_sample(read_sample(sample, predictions, id_column), predictions)
     say(f"{file} matches {sample}: {predictions.n_samples:,} ids, header {predictions.id_column},"
         f"{','.join(predictions.columns)}" + "".join(f"; {note}" for note in notes))
 
@@ -583,126 +579,60 @@ def check_command(
 # ---------------------------------------------------------------------------- learning from OOF rows
 
 
-@dataclass(frozen=True)
-class Learning:
-    """Test predictions, the matching OOF (or holdout) predictions, their truth and the metric."""
+def _learn(name: str, files, *, oof_dir, truth, positive, metric, cv, seed, sample, id_column, task,
+           calibrate: bool = False, refuse_labels: bool = False, features: str | None = None, label: str | None = None,
+           role: str = "OOF", entry_name: str | None = None, show_weights: bool = True, **options):
+    """Read, run the registry entry ``name`` with ``options``, report it; return (learning, run, sample)."""
+    from blender.entries import configured, run_entry
 
-    test: object
-    train: object
-    y: object
-    metric: str
-    truth_path: Path
+    holdout = role == "holdout"
+    command_name = "holdout" if holdout else "stack" if name.startswith("stack-") else name
+    _check_cv(cv, option="--folds" if command_name in ("stack", "holdout") else "--cv")
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name=command_name,
+                             positive=positive, role=role, make_target="make holdout" if holdout else "make oof",
+                             dir_option="--holdout-dir" if holdout else "--oof-dir")
+    if refuse_labels:
+        _refuse(learning.test, ("labels",), f"{command_name} weighs probabilities or values, and these files hold "
+                                            "labels; use blend vote, blend select or blend stack for label files.")
+    if calibrate:
+        _refuse(learning.test, ("labels", "regression"), f"--calibrate scales probabilities, and these files hold "
+                                                         f"{learning.test.kind}; drop --calibrate.")
+    if options.get("logit") and learning.train.kind not in ("binary", "multiclass"):
+        raise BlendInputError(f"--logit needs probabilities, and these files hold {learning.train.kind}; drop --logit.")
+    sample_set = read_sample(sample, learning.test, id_column)
+    method = configured(name, calibrate=calibrate, as_name=entry_name, **options)
+    train_features = test_features = None
+    if features is not None:
+        train_features, test_features = _features(learning, features, id_column)
+    run = run_entry(method, learning.train, learning.y, learning.test, metric=learning.metric, folds=cv,
+                    random_state=seed, features=(train_features, test_features) if features is not None else None)
+    report_run(run, label or method.name, learning.train.names, learning.metric, show_weights=show_weights)
+    return learning, run, sample_set
 
 
-def read_learning(
-    files, train_dir: Path, truth: Path, id_column, task, metric, *, command_name: str, role: str = "OOF",
-    make_target: str = "make oof", dir_option: str = "--oof-dir", positive: str | None = None,
-) -> Learning:
-    """Read the test files, their OOF (or holdout) twins and the truth; choose the metric."""
+def _features(learning, features: str, id_column):
     from blender import io
 
-    paths = io.resolve_paths(files, default=DEFAULT_GLOB)
-    started = time.perf_counter()
-    learning_set = io.read_learning(
-        paths, train_dir=train_dir, truth=truth, id_column=id_column, task=task.value if task else None, role=role,
-        command_name=command_name, make_target=make_target, dir_option=dir_option, positive=positive,
-        progress=_reading_progress(2 * len(paths)),
-    )
-    test = learning_set.test
-    chosen_metric = check_metric_option(metric, test.kind)
-    say(f"read {test.n_models} files, {test.n_samples:,} test rows each, {describe_kind(test)} "
-        f"({time.perf_counter() - started:.1f} s)")
-    say(f"{role}: {learning_set.train.n_samples:,} rows in {train_dir}/, truth {truth}, metric {chosen_metric}")
-    target = learning_set.target
-    if target is not None:
-        say(f"positive class: {target.positive} ({target.reason}); the column '{test.columns[0]}' is the probability "
-            f"of {target.positive}" + (f", 1 - it of {target.negative}" if target.negative is not None else ""))
-    return Learning(test=test, train=learning_set.train, y=learning_set.y, metric=chosen_metric, truth_path=truth)
+    parts = [part for part in features.split(",") if part]
+    if len(parts) != 2:
+        raise BlendInputError(f"--features {features}: give two files, TRAIN.csv,TEST.csv, for the OOF and the test rows.")
+    train_features, test_features, names = io.read_features(
+        Path(parts[0]), Path(parts[1]), learning.train.ids, learning.test.ids, id_column=id_column)
+    say(f"features: {len(names)} columns from {parts[0]} and {parts[1]}")
+    return train_features, test_features
 
 
-def check_metric_option(metric: Metric | None, kind: str) -> str:
-    from blender.metrics import check_metric
-
-    try:
-        return check_metric(metric.value if metric else None, kind)
-    except ValueError as error:
-        raise BlendInputError(f"--metric {metric.value if metric else ''}: {error}.") from None
-
-
-def _refuse_uncalibratable(predictions) -> None:
-    if predictions.kind not in ("binary", "multiclass"):
-        raise BlendInputError(
-            f"{predictions.paths[0]}: --calibrate scales probabilities, and these files hold {predictions.kind}; "
-            "drop --calibrate."
-        )
-
-
-def _refuse_labels_learning(learning: Learning, command_name: str) -> None:
-    if learning.test.kind == "labels":
-        raise BlendInputError(
-            f"{learning.test.paths[0]}: {command_name} weighs probabilities or values, and these files hold labels; "
-            "use blend vote, blend select or blend stack for label files."
-        )
-
-
-def honest_report(learning: Learning, method, label: str, *, cv: int, seed: int, options: dict | None = None,
-                  in_sample=None) -> None:
-    """Print the method's score on the OOF rows it learned from, and its cross-validated score
-    against the best single file on the same folds (the honest comparison)."""
-    from blender import layout
-    from blender.evaluation import corrected_se, fold_scores, model_fold_scores, repeated_folds
-
-    values, y, kind, metric = learning.train.values, learning.y, learning.train.kind, learning.metric
-    splits = repeated_folds(y, kind=kind, folds=cv, random_state=seed)
-    scores = fold_scores(method, values, y, splits, kind=kind, metric=metric, random_state=seed, options=options)
-    overall = layout.model_scores(values, y, metric=metric, kind=kind)
-    best = layout.best_model(overall, metric)
-    single = model_fold_scores(values[best : best + 1], y, splits, kind=kind, metric=metric)[0]
-    if in_sample is not None:
-        say(f"{label} OOF {metric} on the rows it was fitted on: {layout.score(y, in_sample, metric=metric, kind=kind):.6f} "
-            f"(optimistic)")
-    sign = 1.0 if metric in ("accuracy", "auc") else -1.0
-    wins = int((sign * (scores - single) > 0).sum())
-    say(f"{label} {cv}-fold CV {metric}: {scores.mean():.6f} ± {corrected_se(scores, cv):.6f}   "
-        f"best single file {learning.train.names[best]}: {single.mean():.6f} ± {corrected_se(single, cv):.6f}   "
-        f"(blend better in {wins} of {cv} folds)")
-
-
-def fit_weighted_blend(learning: Learning, name: str, *, calibrate: bool, cv: int, seed: int, options: dict):
-    """Fit a registry entry that learns weights (optionally after temperature scaling), print its
-    weights and honest scores; return the fitted blend, the inner result and the seconds taken."""
-    from blender import report
-    from blender.methods import BY_NAME, Method, calibrated
-
-    if calibrate:
-        _refuse_uncalibratable(learning.test)
-    base = BY_NAME[name]
-    fit_function = calibrated(base.fit) if calibrate else base.fit
-    started = time.perf_counter()
-    fitted = fit_function(learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
-                          random_state=seed, **options)
-    seconds = time.perf_counter() - started
-    if calibrate:
-        say("temperatures: " + weights_line(learning.train.names, fitted.temperatures))
-    say(report.weights_table(learning.train.names, fitted.weights))
-    entry = Method(name, fit_function, base.kinds, True, base.complexity, base.summary)
-    honest_report(learning, entry, f"{name} blend", cv=cv, seed=seed, options=options,
-                  in_sample=fitted.apply(learning.train.values))
-    inner = fitted.inner if calibrate else fitted
-    return fitted, getattr(inner, "details", {}).get("result"), seconds
-
-
-def write_weighted_blend(learning: Learning, fitted, *, out: Path, weights_out: Path | None, plot: Path | None,
-                         chart=None, sample=None) -> None:
+def _write_run(learning, run, out: Path, sample, *, weights_out: Path | None = None, plot: Path | None = None,
+               chart=None) -> None:
     """Write the test blend, the weights JSON and the chart as one unit."""
     from blender import io
 
     with io.OutputGroup() as outputs:
         if weights_out is not None:
-            outputs.weights(weights_out, learning.train.names, fitted.weights, metric=learning.metric)
+            outputs.weights(weights_out, learning.train.names, run.weights, metric=learning.metric)
         if plot is not None:
             outputs.figure(plot, chart())
-        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out, sample)
+        write_blend(outputs, learning.test, run.test_blend, out, sample)
     for path in (weights_out, plot, out):
         if path is not None:
             say(f"wrote {path}")
@@ -716,8 +646,8 @@ def score_command(
     repeats: Annotated[int, typer.Option("--repeats", help="Repeat the CV with other fold seeds; shows mean ± standard error.")] = 1,
     models_only: Annotated[bool, typer.Option("--models-only", help="Score the files only, not the blend methods.")] = False,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard as a bar chart (PNG).")] = None,
-    oof_dir: OofDir = Path("submissions/oof"),
-    truth: TruthPath = Path("data/train_labels.csv"),
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
     seed: SeedOption = 0,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the leaderboard as CSV.")] = None,
@@ -748,8 +678,7 @@ def score_command(
     say(f"scoring {train.n_models} files and {len(methods)} blend methods on {repeats}x{cv}-fold CV over the OOF rows ...")
     board = leaderboard(train.values, learning.y, kind=train.kind, metric=learning.metric, names=train.names,
                         folds=cv, repeats=repeats, random_state=seed, methods=methods, progress=say)
-    header, rows = report.leaderboard_rows(board)
-    typer.echo(report.format_table(header, rows))
+    typer.echo(report.format_table(*report.leaderboard_rows(board)))
     say(f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {repeats}x{cv} folds, "
         f"blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)")
     with io.OutputGroup() as outputs:
@@ -762,22 +691,15 @@ def score_command(
             say(f"wrote {path}")
 
 
-def _check_cv(cv: int, repeats: int = 1) -> None:
-    if cv < 2:
-        raise BlendInputError(f"--cv {cv}: cross-validation needs at least 2 folds.")
-    if repeats < 1:
-        raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
-
-
 @command("select")
 def select_command(
     files: Files = None,
     max_corr: Annotated[float, typer.Option("--max-corr", help="Add a file only if its correlation with every chosen file is below this.")] = 0.95,
     top: Annotated[Optional[int], typer.Option("--top", help="Choose at most K files.")] = None,
-    method: Annotated[CorrMethod, typer.Option("--method", "-m", help="Correlation used for the bound.")] = CorrMethod.pearson,
+    method: Annotated[CorrMethod, typer.Option("--method", "-m", help="Correlation used for the bound.")] = "pearson",
     metric: MetricOption = None,
-    oof_dir: OofDir = Path("submissions/oof"),
-    truth: TruthPath = Path("data/train_labels.csv"),
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
     cv: CvOption = 5,
     seed: SeedOption = 0,
@@ -794,32 +716,24 @@ def select_command(
 
         blend select submissions/*.csv --max-corr 0.95 --top 5 -o blends/select.csv
     """
-    from blender import io, report
-    from blender.methods import BY_NAME, fit
+    from blender import report
 
     out = output_path(out, "select")
     if top is not None and top < 1:
         raise BlendInputError(f"--top {top}: choose at least one file.")
-    _check_cv(cv)
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="select", positive=positive)
-    sample_set = read_sample(sample, learning.test, id_column)
-    options = dict(max_corr=max_corr, top=top, method=method.value)
-    entry = BY_NAME["select"]
-    fitted = fit(entry, learning.train.values, learning.y, kind=learning.train.kind, metric=learning.metric,
-                 random_state=seed, **options)
-    chosen, scores, corr = (fitted.details[key] for key in ("chosen", "scores", "corr"))
-    rows = []
-    for position, j in enumerate(chosen):
-        highest = max((corr[j, k] for k in chosen[:position]), default=float("nan"))
-        rows.append([learning.train.names[j], float(scores[j]), float(highest)])
+    learning, run, sample_set = _learn(
+        "select", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, seed=seed,
+        sample=sample, id_column=id_column, task=task, max_corr=max_corr, top=top,
+        method=CorrMethod(method).value, label="average of the chosen", show_weights=False)
+    chosen, scores, corr = (run.details[key] for key in ("chosen", "scores", "corr"))
+    names = learning.train.names
+    rows = [[names[j], float(scores[j]), float(max((corr[j, k] for k in chosen[:position]), default=float("nan")))]
+            for position, j in enumerate(chosen)]
     say(report.format_table(["chosen", f"OOF {learning.metric}", "max corr with earlier"], rows))
-    left_out = [name for j, name in enumerate(learning.train.names) if j not in chosen]
+    left_out = [name for j, name in enumerate(names) if j not in chosen]
     if left_out:
         say("left out: " + ", ".join(left_out))
-    honest_report(learning, entry, f"average of {len(chosen)} chosen", cv=cv, seed=seed, options=options)
-    with io.OutputGroup() as outputs:
-        write_blend(outputs, learning.test, fitted.apply(learning.test.values), out, sample_set)
-    say(f"wrote {out}")
+    _write_run(learning, run, out, sample_set)
 
 
 @command("caruana")
@@ -834,8 +748,8 @@ def caruana_command(
     weights_out: WeightsOut = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the OOF score along the selection (PNG).")] = None,
     metric: MetricOption = None,
-    oof_dir: OofDir = Path("submissions/oof"),
-    truth: TruthPath = Path("data/train_labels.csv"),
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
     cv: CvOption = 5,
     seed: SeedOption = 0,
@@ -854,9 +768,9 @@ def caruana_command(
 
         blend caruana submissions/*.csv --init 3 --iters 100 --bags 20 --metric logloss
     """
+    from blender import layout, report
 
-    out = output_path(out, "caruana")
-    check_outputs(weights_out=weights_out, plot=plot)
+    out = output_path(out, "caruana", weights_out=weights_out, plot=plot)
     if not 0.0 < bag_fraction <= 1.0:
         raise BlendInputError(f"--bag-fraction {bag_fraction:g}: give a share in (0, 1], e.g. 0.5.")
     if init < 0 or iters < 0:
@@ -865,26 +779,22 @@ def caruana_command(
         raise BlendInputError("--iters 0 with --init 0 selects nothing; give --iters 1 or more.")
     if bags < 1:
         raise BlendInputError(f"--bags {bags}: give 1 or more.")
-    _check_cv(cv)
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="caruana", positive=positive)
-    sample_set = read_sample(sample, learning.test, id_column)
-    _refuse_labels_learning(learning, "caruana")
-    options = dict(init=init, iters=iters, bags=bags, bag_fraction=bag_fraction, replacement=not no_replacement)
-    fitted, result, seconds = fit_weighted_blend(learning, "caruana", calibrate=calibrate, cv=cv, seed=seed,
-                                                 options=options)
+    learning, run, sample_set = _learn(
+        "caruana", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, seed=seed,
+        sample=sample, id_column=id_column, task=task, calibrate=calibrate, refuse_labels=True, init=init,
+        iters=iters, bags=bags, bag_fraction=bag_fraction, replacement=not no_replacement, label="caruana blend")
+    result = run.details["result"]
     say(f"caruana: init {init}, {iters} iterations, {bags} bag(s), {'without' if no_replacement else 'with'} replacement, "
-        f"kept the {result.start} start ({seconds:.1f} s)")
+        f"kept the {result.start} start ({run.seconds:.1f} s)")
     if result.fell_back:
         say("the bagged blend scored worse than the best single file on the OOF rows, so the best file alone is kept")
 
     def chart():
-        from blender import layout, report
-
         best = float(result.model_scores[layout.best_model(result.model_scores, learning.metric)])
         return report.trajectory_chart(result.trajectory, metric=learning.metric, best_single_score=best,
                                        kept=result.best_iteration)
 
-    write_weighted_blend(learning, fitted, out=out, weights_out=weights_out, plot=plot, chart=chart, sample=sample_set)
+    _write_run(learning, run, out, sample_set, weights_out=weights_out, plot=plot, chart=chart)
 
 
 @command("hill-climb")
@@ -897,8 +807,8 @@ def hill_climb_command(
     weights_out: WeightsOut = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the OOF score along the climb (PNG).")] = None,
     metric: MetricOption = None,
-    oof_dir: OofDir = Path("submissions/oof"),
-    truth: TruthPath = Path("data/train_labels.csv"),
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
     cv: CvOption = 5,
     seed: SeedOption = 0,
@@ -917,43 +827,38 @@ def hill_climb_command(
 
         blend hill-climb submissions/*.csv --negative-weights --weights-out blends/hill.json
     """
+    from blender import report
 
-    out = output_path(out, "hill-climb")
-    check_outputs(weights_out=weights_out, plot=plot)
+    out = output_path(out, "hill-climb", weights_out=weights_out, plot=plot)
     if max_iters < 1:
         raise BlendInputError(f"--iters {max_iters}: give 1 or more.")
     if tolerance is not None and not tolerance >= 0:
         raise BlendInputError(f"--tolerance {tolerance:g}: give 0 or a positive number.")
-    _check_cv(cv)
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="hill-climb", positive=positive)
-    sample_set = read_sample(sample, learning.test, id_column)
-    options = dict(negative_weights=negative_weights, max_iters=max_iters)
-    if tolerance is not None:
-        options["tolerance"] = tolerance
-    fitted, result, seconds = fit_weighted_blend(learning, "hill-climb", calibrate=calibrate, cv=cv, seed=seed,
-                                                 options=options)
+    learning, run, sample_set = _learn(
+        "hill-climb", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, seed=seed,
+        sample=sample, id_column=id_column, task=task, calibrate=calibrate, negative_weights=negative_weights,
+        max_iters=max_iters, tolerance=tolerance, label="hill-climb blend")
+    result = run.details["result"]
     say(f"hill climbing from {learning.train.names[result.start_model]}: {len(result.trajectory) - 1} step(s)"
-        f"{' with negative weights allowed' if negative_weights else ''} ({seconds:.1f} s)")
+        f"{' with negative weights allowed' if negative_weights else ''} ({run.seconds:.1f} s)")
 
     def chart():
-        from blender import report
-
         trajectory = [(step[0], float(step[3])) for step in result.trajectory]
         return report.trajectory_chart(trajectory, metric=learning.metric, best_single_score=float(result.trajectory[0][3]),
                                        title="hill climbing")
 
-    write_weighted_blend(learning, fitted, out=out, weights_out=weights_out, plot=plot, chart=chart, sample=sample_set)
+    _write_run(learning, run, out, sample_set, weights_out=weights_out, plot=plot, chart=chart)
 
 
 @command("weights")
 def weights_command(
     files: Files = None,
-    method: Annotated[WeightMethod, typer.Option("--method", help="scipy.optimize method.")] = WeightMethod.slsqp,
+    method: Annotated[WeightMethod, typer.Option("--method", help="scipy.optimize method.")] = "slsqp",
     calibrate: CalibrateOption = False,
     weights_out: WeightsOut = None,
     metric: MetricOption = None,
-    oof_dir: OofDir = Path("submissions/oof"),
-    truth: TruthPath = Path("data/train_labels.csv"),
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
     cv: CvOption = 5,
     seed: SeedOption = 0,
@@ -970,61 +875,28 @@ def weights_command(
 
         blend weights submissions/*.csv --method nelder-mead --metric logloss
     """
-
-    out = output_path(out, "weights")
-    check_outputs(weights_out=weights_out)
-    _check_cv(cv)
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="weights", positive=positive)
-    sample_set = read_sample(sample, learning.test, id_column)
-    _refuse_labels_learning(learning, "weights")
-    fitted, _, seconds = fit_weighted_blend(learning, "weights", calibrate=calibrate, cv=cv, seed=seed,
-                                            options={"method": method.value})
-    say(f"{method.value} weights ({seconds:.1f} s)")
-    write_weighted_blend(learning, fitted, out=out, weights_out=weights_out, plot=None, sample=sample_set)
-
-
-MetaOption = Annotated[Meta, typer.Option("--meta", help="The meta-learner.")]
-FwlsOption = Annotated[bool, typer.Option("--fwls", help="Feature-weighted linear stacking (Sill et al. 2009).")]
-QuadraticOption = Annotated[bool, typer.Option("--quadratic", help="Add pairwise products of the models' predictions.")]
-LogitOption = Annotated[bool, typer.Option("--logit", help="Feed probabilities to the meta-learner as logits.")]
-FeaturesOption = Annotated[
-    Optional[str],
-    typer.Option("--features", help="TRAIN.csv,TEST.csv: original features (id first) to add to the meta-learner's inputs."),
-]
-
-
-def _features(learning: Learning, features: str | None, id_column):
-    from blender import io
-
-    if features is None:
-        return None, None
-    parts = [part for part in features.split(",") if part]
-    if len(parts) != 2:
-        raise BlendInputError(f"--features {features}: give two files, TRAIN.csv,TEST.csv, for the OOF and the test rows.")
-    train_features, test_features, names = io.read_features(
-        Path(parts[0]), Path(parts[1]), learning.train.ids, learning.test.ids, id_column=id_column
-    )
-    say(f"features: {len(names)} columns from {parts[0]} and {parts[1]}")
-    return train_features, test_features
-
-
-def _check_meta(learning: Learning, logit: bool) -> None:
-    if logit and learning.train.kind not in ("binary", "multiclass"):
-        raise BlendInputError(f"--logit needs probabilities, and these files hold {learning.train.kind}; drop --logit.")
+    out = output_path(out, "weights", weights_out=weights_out)
+    method = WeightMethod(method).value
+    learning, run, sample_set = _learn(
+        "weights", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, seed=seed,
+        sample=sample, id_column=id_column, task=task, calibrate=calibrate, refuse_labels=True, method=method,
+        label="weights blend")
+    say(f"{method} weights ({run.seconds:.1f} s)")
+    _write_run(learning, run, out, sample_set, weights_out=weights_out)
 
 
 @command("stack")
 def stack_command(
     files: Files = None,
-    meta: MetaOption = Meta.logreg,
-    folds: Annotated[int, typer.Option("--folds", help="Folds for the meta-learner's own CV score.")] = 5,
+    meta: MetaOption = "logreg",
+    folds: Annotated[int, typer.Option("--folds", help="Folds over the OOF rows for the meta-learner's honest CV score.")] = 5,
     features: FeaturesOption = None,
     fwls: FwlsOption = False,
     quadratic: QuadraticOption = False,
     logit: LogitOption = False,
     metric: MetricOption = None,
-    oof_dir: OofDir = Path("submissions/oof"),
-    truth: TruthPath = Path("data/train_labels.csv"),
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
     seed: SeedOption = 0,
     sample: SampleOption = None,
@@ -1033,8 +905,8 @@ def stack_command(
     task: TaskOption = None,
 ) -> None:
     """Stacking: a meta-learner fitted on the OOF predictions (optionally with the original
-    features, FWLS or pairwise products) predicts the test rows; prints its own CV score,
-    with every transform (feature scaling included) fitted inside each fold.
+    features, FWLS or pairwise products) predicts the test rows; prints its honest CV score
+    (the stack-* entries of blend score), with every transform fitted inside each fold.
 
     Example:
 
@@ -1042,45 +914,36 @@ def stack_command(
 
         blend stack submissions/*.csv --meta xgb --features data/train.csv,data/test.csv
     """
-    from blender import io, layout
-    from blender.stacking import stack
-
     out = output_path(out, "stack")
-    if folds < 2:
-        raise BlendInputError(f"--folds {folds}: the meta-learner's CV needs at least 2 folds.")
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="stack", positive=positive)
-    sample_set = read_sample(sample, learning.test, id_column)
-    _check_meta(learning, logit)
-    train_features, test_features = _features(learning, features, id_column)
-    started = time.perf_counter()
-    result = stack(
-        learning.train.values, learning.y, learning.test.values, kind=learning.train.kind, meta=meta.value,
-        folds=folds, train_features=train_features, test_features=test_features, fwls=fwls, quadratic=quadratic,
-        logit=logit, metric=learning.metric, random_state=seed,
-    )
+    learning, run, sample_set = _stack(files, meta, folds, features, fwls, quadratic, logit, metric, oof_dir, truth,
+                                       positive, seed, sample, out, id_column, task, role="OOF")
+    _write_run(learning, run, out, sample_set)
+
+
+def _stack(files, meta, folds, features, fwls, quadratic, logit, metric, train_dir, truth, positive, seed, sample, out,
+           id_column, task, *, role: str):
+    meta = Meta(meta).value
     extras = [label for label, on in (("features", features), ("fwls", fwls), ("quadratic", quadratic), ("logit", logit)) if on]
-    say(f"stack: meta {meta.value}{' + ' + ', '.join(extras) if extras else ''}, fitted on {learning.train.n_samples:,} OOF rows "
-        f"({time.perf_counter() - started:.1f} s)")
-    scores = layout.model_scores(learning.train.values, learning.y, metric=learning.metric, kind=learning.train.kind)
-    best = layout.best_model(scores, learning.metric)
-    say(f"meta-learner {folds}-fold CV {learning.metric}: {result.cv_score:.6f}   "
-        f"(best single: {learning.train.names[best]} {scores[best]:.6f})")
-    with io.OutputGroup() as outputs:
-        write_blend(outputs, learning.test, result.test_predictions, out, sample_set)
-    say(f"wrote {out}")
+    learning, run, sample_set = _learn(
+        "stack-logreg", files, entry_name=f"stack-{meta}", show_weights=False, oof_dir=train_dir, truth=truth, positive=positive, metric=metric, cv=folds, seed=seed,
+        sample=sample, id_column=id_column, task=task, features=features, role=role, meta=meta, fwls=fwls,
+        quadratic=quadratic, logit=logit, label=f"stack {meta}" + (" + " + ", ".join(extras) if extras else ""))
+    say(f"meta {meta} fitted on {learning.train.n_samples:,} {role} rows ({run.seconds:.1f} s)")
+    return learning, run, sample_set
 
 
 @command("holdout")
 def holdout_command(
     files: Files = None,
-    meta: MetaOption = Meta.logreg,
+    meta: MetaOption = "logreg",
     holdout_dir: Annotated[Path, typer.Option("--holdout-dir", help="Folder of the holdout predictions, one NAME.csv per submission.")] = Path("submissions/holdout"),
+    folds: Annotated[int, typer.Option("--folds", help="Folds over the holdout rows for the meta-learner's CV score.")] = 5,
     features: FeaturesOption = None,
     fwls: FwlsOption = False,
     quadratic: QuadraticOption = False,
     logit: LogitOption = False,
     metric: MetricOption = None,
-    truth: TruthPath = Path("data/train_labels.csv"),
+    truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
     seed: SeedOption = 0,
     sample: SampleOption = None,
@@ -1095,30 +958,10 @@ def holdout_command(
 
         blend holdout submissions/*.csv --meta logreg --holdout-dir submissions/holdout
     """
-    from blender import io, layout
-    from blender.holdout import holdout_blend
-
     out = output_path(out, "holdout")
-    learning = read_learning(
-        files, holdout_dir, truth, id_column, task, metric, command_name="holdout", role="holdout",
-        make_target="make holdout", dir_option="--holdout-dir", positive=positive,
-    )
-    sample_set = read_sample(sample, learning.test, id_column)
-    _check_meta(learning, logit)
-    train_features, test_features = _features(learning, features, id_column)
-    result = holdout_blend(
-        learning.train.values, learning.y, learning.test.values, kind=learning.train.kind, meta=meta.value,
-        train_features=train_features, test_features=test_features, fwls=fwls, quadratic=quadratic, logit=logit,
-        metric=learning.metric, random_state=seed,
-    )
-    scores = layout.model_scores(learning.train.values, learning.y, metric=learning.metric, kind=learning.train.kind)
-    best = layout.best_model(scores, learning.metric)
-    say(f"holdout blend: meta {meta.value} fitted on {learning.train.n_samples:,} holdout rows; "
-        f"its CV {learning.metric} on them: {result.cv_score:.6f} "
-        f"(best single on the holdout: {learning.train.names[best]} {scores[best]:.6f})")
-    with io.OutputGroup() as outputs:
-        write_blend(outputs, learning.test, result.test_predictions, out, sample_set)
-    say(f"wrote {out}")
+    learning, run, sample_set = _stack(files, meta, folds, features, fwls, quadratic, logit, metric, holdout_dir, truth,
+                                       positive, seed, sample, out, id_column, task, role="holdout")
+    _write_run(learning, run, out, sample_set)
 
 
 @command("auto")
@@ -1131,8 +974,8 @@ def auto_command(
     report_path: Annotated[Optional[Path], typer.Option("--report", help="Also write the leaderboard, the pick and the estimate as JSON.")] = None,
     blends_dir: Annotated[Optional[Path], typer.Option("--blends-dir", help="Also write every entry's test blend there, as ENTRY.csv.")] = None,
     threshold: Annotated[float, typer.Option("--threshold", help="How many standard errors a blend must gain over the best single file to be picked.")] = THRESHOLD,
-    oof_dir: OofDir = Path("submissions/oof"),
-    truth: TruthPath = Path("data/train_labels.csv"),
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
     seed: SeedOption = 0,
     sample: SampleOption = None,
@@ -1141,8 +984,8 @@ def auto_command(
     task: TaskOption = None,
 ) -> None:
     """Pick the blend to submit: score every file and blend method honestly (same folds, repeated),
-    pick a blend only if it beats the best single file by more than the noise (the simpler of two
-    it cannot tell apart), write the pick's test blend, and estimate its score with nested CV.
+    pick a blend only if it beats the best single file by more than the noise, write the pick's
+    test blend, and estimate its score with nested CV.
 
     The estimate repeats the whole choice inside outer folds, so it is not flattered by picking
     the best of many entries on the same rows. When no blend beats the best single file beyond
@@ -1156,13 +999,9 @@ def auto_command(
     """
     import json
 
-    from blender import io, report
-    from blender.auto import choose, fit_pick, nested_estimate
-    from blender.evaluation import leaderboard
-    from blender.methods import BY_NAME, methods_for
+    from blender import auto, io, report
 
-    out = output_path(out, "auto")
-    check_outputs(plot=plot, report=report_path)
+    out = output_path(out, "auto", plot=plot, report=report_path)
     if blends_dir is not None and blends_dir.exists() and not blends_dir.is_dir():
         raise BlendInputError(f"--blends-dir {blends_dir} is a file; name a folder.")
     _check_cv(cv, repeats or 1)
@@ -1170,69 +1009,83 @@ def auto_command(
         raise BlendInputError(f"--threshold {threshold:g}: give 0 or more standard errors.")
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="auto", positive=positive)
     sample_set = read_sample(sample, learning.test, id_column)
-    train, test, y, chosen_metric = learning.train, learning.test, learning.y, learning.metric
-    if repeats is None:
-        repeats = 3 if train.n_samples <= 5000 else 1
-    methods = methods_for(train.kind, chosen_metric)
     started = time.perf_counter()
-    say(f"1/3 leaderboard: {train.n_models} files and {len(methods)} blend methods on {repeats}x{cv}-fold CV ...")
-    board = leaderboard(train.values, y, kind=train.kind, metric=chosen_metric, names=train.names, folds=cv,
-                        repeats=repeats, random_state=seed, methods=methods, progress=say)
-    pick = choose(board, threshold=threshold)
-    say(f"2/3 nested estimate: the whole choice again inside {cv} outer folds ...")
-    estimate = nested_estimate(train.values, y, kind=train.kind, metric=chosen_metric, names=train.names, folds=cv,
-                               repeats=repeats, random_state=seed, methods=methods, threshold=threshold,
-                               progress=say)
-    say(f"3/3 fitting {pick.name} on all {train.n_samples:,} OOF rows and applying it to the test files")
-    fitted = fit_pick(pick, train.values, y, names=train.names, kind=train.kind, metric=chosen_metric, random_state=seed)
-
-    picked = pick.members or (pick.name,)
-    header, rows = report.leaderboard_rows(board, pick=picked)
-    typer.echo(report.format_table(header, rows))
+    result = auto.run_auto(learning.train, learning.y, learning.test, metric=learning.metric, folds=cv, repeats=repeats,
+                           random_state=seed, threshold=threshold, blends=blends_dir is not None, progress=say)
+    board, pick, estimate = result.board, result.pick, result.estimate
+    typer.echo(report.format_table(*report.leaderboard_rows(board, pick=result.picked)))
     say(f"pick: {pick.name} ({pick.type}) because {pick.reason}")
-    say(f"estimated {chosen_metric} of the pick (nested {cv}-fold CV, never scored on rows used to choose it): "
+    say(f"estimated {learning.metric} of the pick (nested {cv}-fold CV, never scored on rows used to choose it): "
         f"{estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
         f"{estimate.best_single_mean:.6f}; best single file {board.best_single} on all OOF rows: {board.best_single_oof:.6f}")
     say(f"outer folds picked: {', '.join(estimate.picks)} ({time.perf_counter() - started:.1f} s in all)")
     if pick.type == "model":
         say(f"no blend beats {pick.name} beyond noise: writing {pick.name}'s own test predictions")
-
     with io.OutputGroup() as outputs:
-        write_blend(outputs, test, fitted.apply(test.values), out, sample_set)
+        write_blend(outputs, learning.test, result.test_blend, out, sample_set)
         if plot is not None:
-            outputs.figure(plot, report.leaderboard_chart(board, pick=picked, estimate=estimate))
+            outputs.figure(plot, report.leaderboard_chart(board, pick=result.picked, estimate=estimate))
         if report_path is not None:
-            payload = {
-                "metric": chosen_metric,
-                "pick": {"name": pick.name, "type": pick.type, "members": list(pick.members)},
-                "reason": pick.reason,
-                "estimate": {"mean": estimate.mean, "se": estimate.se, "folds": estimate.scores.tolist(),
-                             "picks": estimate.picks, "best_single_mean": estimate.best_single_mean},
-                "best_single": {"name": board.best_single, "oof": board.best_single_oof},
-                "leaderboard": [{"name": e.name, "type": e.type, "mean": e.mean, "se": e.se, "gain": e.gain,
-                                 "gain_se": e.gain_se, "wins": e.wins, "folds": e.n_folds} for e in board.entries],
-            }
-            outputs.text(report_path, json.dumps(_finite_or_none(payload), indent=2) + "\n")
-        if blends_dir is not None:
-            for index, name in enumerate(train.names):
-                write_blend(outputs, test, test.values[index], blends_dir / f"{name}.csv", sample_set)
-            for method in methods:
-                entry_fit = BY_NAME[method.name].fit
-                blend = entry_fit(train.values, y, kind=train.kind, metric=chosen_metric, random_state=seed,
-                                  **method.options).apply(test.values)
-                write_blend(outputs, test, blend, blends_dir / f"{method.name}.csv", sample_set)
+            outputs.text(report_path, json.dumps(auto.report_document(result, metric=learning.metric), indent=2) + "\n")
+        for name, blend in result.blends.items():
+            write_blend(outputs, learning.test, blend, blends_dir / f"{name}.csv", sample_set)
     say(f"wrote {out}" + "".join(f", {path}" for path in (plot, report_path, blends_dir) if path is not None))
 
 
-def _finite_or_none(value):
-    """JSON has no NaN: an undefined standard error is written as null."""
-    if isinstance(value, float):
-        return value if value == value and abs(value) != float("inf") else None
-    if isinstance(value, dict):
-        return {key: _finite_or_none(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_finite_or_none(item) for item in value]
-    return value
+# ---------------------------------------------------------------------------- generated commands
+
+
+def _generated_commands() -> None:
+    """A command for each registry entry that has none above: ``blend NAME FILES...``, fitted on
+    the OOF rows when the entry learns, with the options every command shares."""
+    import inspect
+
+    taken = {info.name for info in app.registered_commands}
+    for method in METHODS:
+        if method.name in taken or method.command is not None:
+            continue
+        generic = _learned_command if method.learns else _plain_command
+        run = functools.partial(generic, method.name)
+        run.__name__ = method.name.replace("-", "_") + "_command"
+        run.__doc__ = (f"{method.summary[0].upper()}{method.summary[1:]}: the registry's '{method.name}' entry"
+                       f"{', fitted on the OOF rows' if method.learns else ''}, applied to the test files.\n\n"
+                       f"Example:\n\n    blend {method.name} submissions/*.csv -o blends/{method.name}.csv")
+        hints = typing.get_type_hints(generic, include_extras=True)
+        parameters = [parameter.replace(annotation=hints[parameter.name])
+                      for parameter in list(inspect.signature(generic).parameters.values())[1:]]
+        run.__signature__ = inspect.Signature(parameters)
+        run.__module__ = __name__
+        command(method.name)(run)
+
+
+def _plain_command(name: str, files: Files = None, sample: SampleOption = None, out: OutPath = None,
+                   id_column: IdColumn = None, task: TaskOption = None) -> None:
+    from blender.entries import configured
+    from blender.methods import fit
+
+    out = output_path(out, name)
+    predictions = read(files, id_column, task)
+    method = configured(name)
+    if predictions.kind not in method.kinds:
+        raise BlendInputError(f"{predictions.paths[0]}: {name} takes {', '.join(method.kinds)} files, and these hold "
+                              f"{predictions.kind}.")
+    sample_set = read_sample(sample, predictions, id_column)
+    say(f"{method.summary} of {predictions.n_models} files")
+    blended = fit(method, predictions.values, None, kind=predictions.kind, metric=None).apply(predictions.values)
+    _write_one(predictions, blended, out, sample_set)
+
+
+def _learned_command(name: str, files: Files = None, metric: MetricOption = None, oof_dir: OofDir = DEFAULT_OOF,
+                     truth: TruthPath = DEFAULT_TRUTH, positive: PositiveOption = None, cv: CvOption = 5,
+                     seed: SeedOption = 0, sample: SampleOption = None, out: OutPath = None,
+                     id_column: IdColumn = None, task: TaskOption = None) -> None:
+    out = output_path(out, name)
+    learning, run, sample_set = _learn(name, files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric,
+                                       cv=cv, seed=seed, sample=sample, id_column=id_column, task=task)
+    _write_run(learning, run, out, sample_set)
+
+
+_generated_commands()
 
 
 def main() -> None:

@@ -55,6 +55,19 @@ def correlation_matrix(values: NDArray, *, method: CorrelationMethod = "pearson"
     return _pearson(columns)
 
 
+def most_alike(matrix: NDArray[np.float64]) -> tuple[int, int] | None:
+    """The pair of different files with the highest defined correlation, or None if there is none.
+
+    >>> most_alike(np.array([[1.0, 0.2, 0.9], [0.2, 1.0, np.nan], [0.9, np.nan, 1.0]]))
+    (0, 2)
+    """
+    masked = np.where(np.eye(len(matrix), dtype=bool) | np.isnan(matrix), -np.inf, matrix)
+    if not np.isfinite(masked).any():
+        return None
+    i, j = np.unravel_index(np.argmax(masked), masked.shape)
+    return int(i), int(j)
+
+
 def label_agreement(votes: NDArray) -> NDArray[np.float64]:
     """Share of rows on which each pair of models votes for the same class.
 

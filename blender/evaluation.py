@@ -166,6 +166,7 @@ def fold_scores(
     random_state: int | None = None,
     options: dict | None = None,
     reference: NDArray | None = None,
+    features: NDArray | None = None,
 ) -> NDArray[np.float64]:
     """The method fitted on each split's training rows, scored on its held-out rows: (n_splits,).
 
@@ -173,12 +174,18 @@ def fold_scores(
     the best single file's). In a fold where the blend's held-out predictions equal the
     reference's to the noise floor, the blend *is* that file there, and the fold gets the file's
     own score, so its difference to the file is exactly 0 rather than rounding.
+
+    ``features`` (n_rows, n_features), default None: original features of the rows, for a
+    stacker that takes them (``fit(..., features=...)``, ``apply(values, features)``), split
+    with the rows.
     """
     scores = np.empty(len(splits))
     for k, (train_rows, held_out) in enumerate(splits):
+        extra = {} if features is None else {"features": features[train_rows]}
         fitted = fit(method, layout.take_rows(values, train_rows), y[train_rows], kind=kind, metric=metric,
-                     random_state=random_state, **(options or {}))
-        blended = fitted.apply(layout.take_rows(values, held_out))
+                     random_state=random_state, **(options or {}), **extra)
+        held_values = layout.take_rows(values, held_out)
+        blended = fitted.apply(held_values) if features is None else fitted.apply(held_values, features[held_out])
         if reference is not None and _within_noise_floor(blended, reference[held_out]):
             blended = reference[held_out]  # scored exactly as model_fold_scores scores the file
         scores[k] = layout.score(y[held_out], blended, metric=metric, kind=kind)
@@ -219,6 +226,7 @@ def leaderboard(
     random_state: int | None = 0,
     methods: list[Method] | None = None,
     progress: Callable[[str], None] | None = None,
+    features: NDArray | None = None,
 ) -> Leaderboard:
     """Every file and every blend method scored on the same folds, best mean first.
 
@@ -239,6 +247,8 @@ def leaderboard(
         None means every registry entry that suits the kind and metric.
     progress : callable, default=None
         Called with a line as each entry is scored.
+    features : ndarray of shape (n_rows, n_features), default=None
+        Original features of the rows, for methods that take them (``blend stack --features``).
 
     Returns
     -------
@@ -284,7 +294,7 @@ def leaderboard(
     for method in methods:
         started = time.perf_counter()
         scores = fold_scores(method, values, y, splits, kind=kind, metric=metric, random_state=random_state,
-                             reference=values[best])
+                             reference=values[best], features=features)
         seconds[method.name] = time.perf_counter() - started
         entries.append(entry(method.name, "blend", scores, method.complexity))
         if progress is not None:

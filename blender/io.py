@@ -180,6 +180,7 @@ class LearningSet:
     y: NDArray
     truth_path: Path
     target: object = None
+    metric: str | None = None  # the metric a command chose for these files
 
 
 @dataclass(frozen=True)
@@ -260,8 +261,8 @@ def read_predictions(
         Labels only: more labels for the class list (e.g. the truth's), which is the sorted
         union of these and every label in the files. Ignored for the other kinds.
     progress : callable, default=None
-        Called with a short line after each file (after each tenth of the files when there
-        are more than 20).
+        Called as ``progress(done, total, detail)`` after each file; :class:`blender.progress.Ticker`
+        decides what the user sees.
 
     Returns
     -------
@@ -315,7 +316,6 @@ def read_predictions(
     n_rows = len(first.ids)
     values = None if kind == "labels" else np.empty((n_models, n_rows, len(columns)))
     label_sets: list[tuple[list[str], NDArray, NDArray | None]] = []
-    report = _progress_steps(n_models)
     later_id = id_name if id_column is None else id_column
 
     def read_later(path: Path) -> _Table:
@@ -330,8 +330,8 @@ def read_predictions(
     for position, path in enumerate(paths):
         if position > 0 and stream and _stream_into(path, later_id, columns, kind, row_index, values[position]):
             _release_memory()
-            if progress is not None and position + 1 in report:
-                progress(f"read {position + 1}/{n_models} files: {path} ({n_rows:,} rows)")
+            if progress is not None:
+                progress(position + 1, n_models, f"{path} ({n_rows:,} rows)")
             continue
         table = first if position == 0 else read_later(path) if stream else next(others)
         if position > 0:
@@ -356,8 +356,8 @@ def read_predictions(
             row_index.first = first
         if stream:
             _release_memory()
-        if progress is not None and position + 1 in report:
-            progress(f"read {position + 1}/{n_models} files: {path} ({n_rows:,} rows)")
+        if progress is not None:
+            progress(position + 1, n_models, f"{path} ({n_rows:,} rows)")
 
     if task is None and kind == "regression" and n_models > 1:
         _check_first_is_not_a_broken_probability(first, columns[0], values)
@@ -1636,13 +1636,6 @@ def _label_codes(table: _Table, column: str) -> tuple[list[str], NDArray[np.int3
         raise _cell_error(table, column, array.is_null(), "empty cells", "every row needs a label")
     encoded = array.cast(pa.string()).dictionary_encode()
     return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
-
-
-def _progress_steps(n_files: int) -> set[int]:
-    """After which files to report: each one up to 20 files, else each tenth (and the last)."""
-    if n_files <= 20:
-        return set(range(1, n_files + 1))
-    return {max(1, round(n_files * step / 10)) for step in range(1, 11)}
 
 
 def _cell_error(table: _Table, column: str, mask, what: str, fix: str) -> BlendInputError:

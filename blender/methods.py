@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender import layout, metrics
+from blender.median import fit_median
 
 PROBABILITIES = ("binary", "multiclass")
 NUMBERS = ("binary", "multiclass", "regression")
@@ -204,6 +205,9 @@ class Method:
     ``complexity`` orders entries from the simplest (a fixed mean) to the most flexible (a
     meta-learner); ``blend auto`` prefers the simpler of two entries it cannot tell apart.
     ``metrics`` limits an entry to the metrics it suits (ranks only mean something to AUC).
+    ``command`` names the ``blend`` command that runs the entry with options (``average --kind
+    geometric``); None gives the entry a command of its own name, generated when ``blender.cli``
+    has none.
     """
 
     name: str
@@ -214,6 +218,7 @@ class Method:
     summary: str
     options: dict = field(default_factory=dict)
     metrics: tuple[str, ...] | None = None
+    command: str | None = None
 
     def suits(self, kind: str, metric: str) -> bool:
         return kind in self.kinds and (self.metrics is None or metric in self.metrics)
@@ -221,8 +226,9 @@ class Method:
 
 METHODS: tuple[Method, ...] = (
     Method("average", fit_mean, NUMBERS, False, 1, "arithmetic mean"),
-    Method("geometric", fit_mean, PROBABILITIES, False, 1, "geometric mean", {"mean": "geometric"}),
-    Method("logit", fit_mean, ("binary",), False, 1, "mean of the log-odds", {"mean": "logit"}),
+    Method("geometric", fit_mean, PROBABILITIES, False, 1, "geometric mean", {"mean": "geometric"}, command="average"),
+    Method("logit", fit_mean, ("binary",), False, 1, "mean of the log-odds", {"mean": "logit"}, command="average"),
+    Method("median", fit_median, NUMBERS, False, 1, "median of the files"),
     Method("rank-average", fit_rank, PROBABILITIES, False, 1, "mean of the ranks", metrics=("auc",)),
     Method("vote", fit_vote, ("labels",), False, 1, "majority vote"),
     Method("select", fit_select, ALL_KINDS, True, 2, "average of the uncorrelated best"),
@@ -230,10 +236,11 @@ METHODS: tuple[Method, ...] = (
     Method("hill-climb", fit_hill_climb, ALL_KINDS, True, 3, "hill climbing from the best file"),
     Method("weights", fit_weights, ALL_KINDS, True, 3, "optimised simplex weights"),
     Method("caruana+cal", calibrated(fit_caruana), PROBABILITIES, True, 4, "Caruana on temperature-scaled files",
-           metrics=("logloss",)),
+           metrics=("logloss",), command="caruana"),
     Method("stack-ridge", fit_stack, ALL_KINDS, True, 5, "stacked, strongly regularised linear meta-learner",
-           {"meta": "ridge"}),
-    Method("stack-logreg", fit_stack, ALL_KINDS, True, 5, "stacked linear meta-learner", {"meta": "logreg"}),
+           {"meta": "ridge"}, command="stack"),
+    Method("stack-logreg", fit_stack, ALL_KINDS, True, 5, "stacked linear meta-learner", {"meta": "logreg"},
+           command="stack"),
 )
 
 BY_NAME = {method.name: method for method in METHODS}

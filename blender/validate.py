@@ -272,3 +272,25 @@ def _as_text(raw: NDArray, truth_path=None) -> NDArray:
         where = f"{truth_path}: " if truth_path is not None else ""
         raise BlendInputError(f"{where}the target holds fractional numbers; pass --task regression for a numeric target.")
     return raw.astype(str).astype(object)
+
+
+def check_against_sample(sample, predictions) -> list[str]:
+    """Refuse a submission whose ids or id header are written otherwise than in the sample
+    (:class:`blender.io.Sample`, matched to ``predictions``); return what differs harmlessly."""
+    if sample.by_number:
+        raise BlendInputError(
+            f"{predictions.paths[0]}: ids are written otherwise than in {sample.path} (e.g. "
+            f"{predictions.ids[int(sample.rows[0])]} for {sample.ids[0]}); write them as the sample does "
+            f"(blend COMMAND --sample {sample.path} does)."
+        )
+    if sample.id_column != predictions.id_column:
+        raise BlendInputError(
+            f"{predictions.paths[0]}: the id column is '{predictions.id_column}', the sample's is "
+            f"'{sample.id_column}'; rename it."
+        )
+    notes = []
+    if not np.array_equal(sample.rows, np.arange(len(sample.rows))):
+        notes.append("rows in another order than the sample's (matched by id)")
+    if sample.column_order != list(range(len(sample.columns))):
+        notes.append("columns in another order than the sample's (matched by name)")
+    return notes

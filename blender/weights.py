@@ -20,6 +20,10 @@ SMOOTH_METRICS = ("logloss", "rmse", "mae")
 OPTIMIZERS = ("slsqp", "nelder-mead")
 
 
+#: The scipy.optimize methods ``optimize_weights`` takes.
+METHODS = ("slsqp", "nelder-mead")
+
+
 def optimize_weights(
     oof: NDArray,
     y: NDArray,

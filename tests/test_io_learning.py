@@ -105,13 +105,18 @@ def test_progress_is_called_for_each_file(layout):
         {"a.csv": "id,target\n1,0.1\n", "b.csv": "id,target\n1,0.2\n"},
         "id,target\n1,1\n",
     )
-    lines = []
-    io.read_learning(tests, train_dir=oof, truth=truth, command_name="score", progress=lines.append)
-    assert [line.split(":")[0] for line in lines] == ["read 1/2 files", "read 2/2 files"] * 2
+    calls = []
+    io.read_learning(tests, train_dir=oof, truth=truth, command_name="score", progress=lambda *a: calls.append(a[:2]))
+    assert calls == [(1, 2), (2, 2)] * 2
 
 
-def test_progress_every_tenth_of_many_files(write_csv):
+def test_progress_every_tenth_of_many_files_once_a_second_has_passed(write_csv):
+    from blender.progress import Ticker
+
     paths = [write_csv(f"m{k:02d}.csv", "id,target\n1,0.5\n") for k in range(40)]
     lines = []
-    io.read_predictions(paths, progress=lines.append)
+    io.read_predictions(paths, progress=Ticker("read", say=lines.append, live=False, delay=0.0))
     assert [line.split(":")[0] for line in lines] == [f"read {4 * k}/40 files" for k in range(1, 11)]
+    quick = []
+    io.read_predictions(paths, progress=Ticker("read", say=quick.append, live=False, delay=60.0))
+    assert quick == []  # work shorter than the delay shows nothing

@@ -97,22 +97,13 @@ def test_methods_for_respects_kinds_and_metrics(kind, metric):
             assert kind not in method.kinds or metric not in method.metrics
 
 
-@pytest.mark.parametrize(
-    "kind, metric, names",
-    [
-        ("binary", "auc", ["average", "geometric", "logit", "rank-average", "select", "caruana", "hill-climb",
-                           "weights", "stack-ridge", "stack-logreg"]),
-        ("binary", "logloss", ["average", "geometric", "logit", "select", "caruana", "hill-climb", "weights",
-                               "caruana+cal", "stack-ridge", "stack-logreg"]),
-        ("multiclass", "accuracy", ["average", "geometric", "select", "caruana", "hill-climb", "weights",
-                                    "stack-ridge", "stack-logreg"]),
-        ("regression", "mae", ["average", "select", "caruana", "hill-climb", "weights", "stack-ridge",
-                               "stack-logreg"]),
-        ("labels", "accuracy", ["vote", "select", "caruana", "hill-climb", "weights", "stack-ridge", "stack-logreg"]),
-    ],
-)
-def test_methods_for_by_hand(kind, metric, names):
-    assert [method.name for method in methods.methods_for(kind, metric)] == names
+def test_every_entry_suits_some_kind_and_its_command_exists():
+    from blender.cli import app
+
+    commands = {info.name for info in app.registered_commands}
+    for method in methods.METHODS:
+        assert any(method.suits(kind, metric) for kind, metric in _suited_pairs())
+        assert (method.command or method.name) in commands
 
 
 def test_methods_for_keeps_only_the_names_asked_for_in_registry_order():

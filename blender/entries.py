@@ -1,0 +1,134 @@
+"""One route from a command to its registry entry: fit on the OOF rows, apply to the test rows, score honestly.
+
+Every learning command, ``blend score``, ``blend auto`` and the benchmark reach a blend
+method the same way:
+
+- :func:`configured` takes a registry entry with the user's options (and, for ``--calibrate``,
+  temperature scaling first);
+- :func:`run_entry` fits it on every OOF row, applies it to the test rows, and scores it on
+  the leaderboard's folds beside every file (:func:`blender.evaluation.leaderboard`), so a
+  method has one honest score wherever it is shown: fitted on K-1 folds, scored on the
+  held-out one, against the best single file by OOF on the same folds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from blender import layout
+from blender.evaluation import Entry, Leaderboard, leaderboard
+from blender.methods import BY_NAME, Calibrated, Method, calibrated, fit
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """One registry entry fitted on every OOF row, its test blend, and its honest scores.
+
+    Attributes
+    ----------
+    method : Method
+        The entry as run, options included.
+    fitted : object
+        The fitted blend (``apply(values)``).
+    test_blend : ndarray of shape (n_test_rows, n_cols)
+    board : Leaderboard
+        The entry beside every file, on the same folds.
+    in_sample : float
+        Its score on the OOF rows it was fitted on (optimistic).
+    seconds : float
+        Time to fit it on every OOF row.
+    """
+
+    method: Method
+    fitted: object
+    test_blend: NDArray[np.float64]
+    board: Leaderboard
+    in_sample: float
+    seconds: float
+
+    @property
+    def honest(self) -> Entry:
+        return self.board.entry(self.method.name)
+
+    @property
+    def best_single(self) -> Entry:
+        return self.board.entry(self.board.best_single)
+
+    @property
+    def weights(self) -> NDArray[np.float64] | None:
+        return getattr(self.fitted, "weights", None)
+
+    @property
+    def temperatures(self) -> NDArray[np.float64] | None:
+        return self.fitted.temperatures if isinstance(self.fitted, Calibrated) else None
+
+    @property
+    def details(self) -> dict:
+        """What the method reports beyond its weights: the Caruana or hill-climbing result, the chosen files."""
+        inner = self.fitted.inner if isinstance(self.fitted, Calibrated) else self.fitted
+        return getattr(inner, "details", {})
+
+
+def configured(name: str, *, calibrate: bool = False, as_name: str | None = None, **options) -> Method:
+    """The registry entry ``name`` with ``options`` over its defaults (None keeps a default).
+
+    With ``calibrate``, each file is temperature-scaled on the rows the entry is fitted on first.
+    ``as_name`` names the result (``stack-xgb``: the stacking entry with another meta-learner).
+
+    >>> configured("caruana", iters=10).options
+    {'iters': 10}
+    >>> configured("weights", calibrate=True).name
+    'weights+cal'
+    """
+    base = BY_NAME[name]
+    chosen = {key: value for key, value in options.items() if value is not None}
+    method = replace(base, options={**base.options, **chosen})
+    if calibrate:
+        method = replace(method, name=f"{name}+cal", fit=calibrated(base.fit))
+    return replace(method, name=as_name) if as_name is not None else method
+
+
+def run_entry(method: Method, train, y: NDArray, test, *, metric: str, folds: int = 5, repeats: int = 1,
+              random_state: int | None = 0, features: tuple[NDArray, NDArray] | None = None) -> Run:
+    """Fit ``method`` on the OOF predictions ``train``, apply it to ``test``, and score it honestly.
+
+    Parameters
+    ----------
+    method : Method
+        A registry entry, e.g. from :func:`configured`.
+    train, test : Predictions
+        The same models' OOF and test predictions (``values`` of shape (n_models, n_rows, n_cols)).
+    y : ndarray of shape (train.n_rows,)
+    metric : str
+    folds, repeats, random_state : int
+        The leaderboard's folds over the OOF rows (and every method's seed).
+    features : (ndarray, ndarray), default=None
+        Original features of the OOF rows and of the test rows, for a stacker that takes them.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> values = np.array([[1.0, 2.0, 4.0, 3.0, 2.0, 5.0], [3.0, 2.0, 2.0, 5.0, 4.0, 3.0]])[:, :, None]
+    >>> train = SimpleNamespace(values=values, kind="regression", names=["a", "b"])
+    >>> run = run_entry(configured("average"), train, np.array([2.0, 2.0, 3.0, 4.0, 3.0, 4.0]), train,
+    ...                 metric="mae", folds=3)
+    >>> run.in_sample, run.honest.mean, run.best_single.name, run.honest.wins
+    (0.0, 0.0, 'a', 3)
+    """
+    train_features, test_features = features if features is not None else (None, None)
+    extra = {} if train_features is None else {"features": train_features}
+    started = time.perf_counter()
+    fitted = fit(method, train.values, y, kind=train.kind, metric=metric, random_state=random_state, **extra)
+    seconds = time.perf_counter() - started
+
+    def apply(values, rows_features):
+        return fitted.apply(values) if rows_features is None else fitted.apply(values, rows_features)
+
+    in_sample = layout.score(y, apply(train.values, train_features), metric=metric, kind=train.kind)
+    board = leaderboard(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
+                        repeats=repeats, random_state=random_state, methods=[method], features=train_features)
+    return Run(method, fitted, apply(test.values, test_features), board, float(in_sample), seconds)
