@@ -42,12 +42,6 @@ file by OOF, its noise (as above) and the share of the oracle's gain, and per si
 (under / from 4,000 OOF rows) the beats, ties and losses. Written to ``rules.csv``,
 ``rules_summary.csv`` and ``rules_runs.csv``; ``--rescore`` replays offline.
 
-When ``blend auto`` is missing (before the lead's merge), or with ``--fallback``, a few
-entries are fitted through the existing commands instead (``blend score``, ``caruana``,
-``weights``, ``average``, ``select``, ``stack``) and the pick is the top of ``blend
-score``'s leaderboard: the pipeline runs end to end, but that is NOT auto's rule and its
-"estimate" is not nested. The output says FALLBACK loudly when this happens.
-
 Run (the base models take about 5 CPU-minutes for the small sets on the first run and are
 cached; each ``blend auto`` run then takes from a few seconds to a minute and a half):
 
@@ -104,23 +98,15 @@ def _invoke(args: list[str]) -> str:
     return result.output
 
 
-def auto_available() -> bool:
-    """Whether this checkout's ``blend`` has the ``auto`` command."""
-    from blender.cli import app
-
-    return any((c.name or getattr(c.callback, "__name__", "")) == "auto" for c in app.registered_commands)
-
-
 @dataclass
 class Run:
-    """One ``blend auto`` run (or its fallback) on one dataset folder."""
+    """One ``blend auto`` run on one dataset folder."""
 
     folder: Path
     meta: dict
     seed: int
     metric: str | None = None
     repeats: int | None = None
-    fallback: bool = False
     nested: bool = True
     seconds: float = 0.0
     report: dict = field(default_factory=dict)
@@ -147,13 +133,10 @@ def run_auto(run: Run) -> Run:
     shutil.rmtree(run.out, ignore_errors=True)
     (run.out / "blends").mkdir(parents=True)
     started = time.perf_counter()
-    if run.fallback:
-        log = _fallback_auto(run)
-    else:
-        extra = ["--repeats", run.repeats] if run.repeats else []
-        with recording(run.out / "board.json", nested=run.nested):
-            log = _invoke(["auto", *run.common(), *extra, "--report", run.out / "report.json",
-                           "--blends-dir", run.out / "blends", "-o", run.out / "pick.csv"])
+    extra = ["--repeats", run.repeats] if run.repeats else []
+    with recording(run.out / "board.json", nested=run.nested):
+        log = _invoke(["auto", *run.common(), *extra, "--report", run.out / "report.json",
+                       "--blends-dir", run.out / "blends", "-o", run.out / "pick.csv"])
     run.seconds = time.perf_counter() - started
     (run.out / "log.txt").write_text(log)
     (run.out / "seconds.txt").write_text(f"{run.seconds:.2f}\n")
@@ -165,7 +148,6 @@ def load_run(run: Run) -> Run:
     run.report = json.loads((run.out / "report.json").read_text())
     seconds = run.out / "seconds.txt"
     run.seconds = float(seconds.read_text()) if seconds.exists() else float("nan")
-    run.fallback = bool(run.report.get("fallback"))
     return run
 
 
@@ -227,58 +209,6 @@ def board_from_json(payload: dict):
                for e in payload["entries"]]
     return Leaderboard(entries, payload["metric"], int(payload["folds"]), int(payload["repeats"]), payload["best_single"],
                        float(payload["best_single_oof"]))
-
-
-def _fallback_auto(run: Run) -> str:
-    """FALLBACK for checkouts without ``blend auto`` (or ``--fallback``): the entries through the older commands.
-
-    The leaderboard is ``blend score``'s, each blend entry it lists is written by its own
-    command (entries without one are skipped), the pick is the top entry, and the "estimate"
-    is that same, unnested, CV score. Only for running the pipeline end to end.
-    """
-    blends = run.out / "blends"
-    extra = ["--repeats", run.repeats] if run.repeats else []
-    logs = [_invoke(["score", *run.common(), *extra, "-o", run.out / "leaderboard.csv"])]
-    board = pd.read_csv(run.out / "leaderboard.csv")
-    column = "score" if "score" in board.columns else board.columns[-1]
-    kind = run.meta["kind"]
-    plain = {  # blends that learn nothing: no OOF files needed
-        "average": ["average", "--kind", "arithmetic"], "geometric": ["average", "--kind", "geometric"],
-        "logit": ["average", "--kind", "logit"], "rank-average": ["rank-average"],
-    }
-    learning = {
-        "select": ["select"], "caruana": ["caruana"], "caruana+cal": ["caruana", "--calibrate"],
-        "hill-climb": ["hill-climb"], "weights": ["weights"],
-        "stack-logreg": ["stack", "--meta", "logreg"], "stack-ridge": ["stack", "--meta", "ridge"],
-    }
-    files = sorted((run.work / "submissions").glob("*.csv"))
-    for path in files:
-        shutil.copy(path, blends / path.name)
-    for name in board["name"]:
-        if name in plain:
-            logs.append(_invoke([*plain[name], *map(str, files), "--task", kind, "-o", blends / f"{name}.csv"]))
-        elif name in learning:
-            logs.append(_invoke([*learning[name], *run.common(), "-o", blends / f"{name}.csv"]))
-    board = board[[(blends / f"{name}.csv").exists() for name in board["name"]]]
-    oof_best = _best_single_by_oof(run)
-    top = board.iloc[0]
-    shutil.copy(blends / f"{top['name']}.csv", run.out / "pick.csv")
-
-    def number(value):
-        return None if pd.isna(value) else float(value)
-
-    report = {
-        "fallback": True, "metric": run.metric or _default_metric(kind),
-        "pick": {"name": str(top["name"]), "type": str(top["type"])},
-        "reason": "FALLBACK: the top of blend score's leaderboard (not blend auto's rule)",
-        "estimate": {"mean": float(top[column]), "se": number(top.get("se"))},
-        "best_single": {"name": oof_best[0], "oof": oof_best[1]},
-        "leaderboard": [{"name": str(r["name"]), "type": str(r["type"]), "mean": float(r[column]),
-                         "se": number(r.get("se")), "gain": number(r.get("gain")), "gain_se": number(r.get("gain_se")),
-                         "wins": number(r.get("wins")), "folds": number(r.get("folds"))} for _, r in board.iterrows()],
-    }
-    (run.out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    return "\n".join(logs)
 
 
 # ---------------------------------------------------------------------------------------
@@ -352,7 +282,7 @@ def score_run(run: Run) -> tuple[list[dict], dict]:
         print(f"  note: {meta['dataset']} seed {run.seed}: the report's best single file is {best_name}, "
               f"the best {metric} on all OOF rows is {by_files}", file=sys.stderr)
     base = {"dataset": meta["dataset"], "kind": kind, "metric": metric, "seed": run.seed,
-            "fallback": bool(run.fallback), "n_train": meta["n_train"], "n_test": meta["n_test"]}
+            "n_train": meta["n_train"], "n_test": meta["n_test"]}
     rows = []
     for entry in report["leaderboard"]:
         name = entry["name"]
@@ -736,8 +666,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None, help="passed to blend auto --repeats")
     parser.add_argument("--no-nested", action="store_true",
                         help="skip auto's nested estimate (the rule replays do not need it; 5x the cost on large sets)")
-    parser.add_argument("--fallback", action="store_true",
-                        help="use the existing commands instead of blend auto (automatic when auto is missing)")
     parser.add_argument("--generate-only", action="store_true", help="only build the cached folders")
     parser.add_argument("--rescore", action="store_true",
                         help="do not run blend: score and summarise the auto/ outputs an earlier run left in each folder")
@@ -750,14 +678,6 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in args.datasets.split(",") if n]
     seeds = [int(s) for s in args.seeds.split(",") if s]
     models = [m for m in args.models.split(",") if m] if args.models else None
-    fallback = args.fallback or not auto_available()
-    if args.rescore:
-        fallback = False  # each folder's report says whether it came from the fallback
-    if fallback and not args.fallback and not args.rescore:
-        print("!! FALLBACK: this checkout's blend has no `auto` command. Entries are fitted with blend score/"
-              "caruana/weights/average/select/stack and the pick is the top of blend score's leaderboard,\n"
-              "!! which is NOT auto's rule and has no nested estimate. Merge blend auto and rerun for real numbers.",
-              file=sys.stderr)
     started = time.perf_counter()
     generation = time.perf_counter()
     metas = {}
@@ -771,7 +691,7 @@ def main(argv: list[str] | None = None) -> int:
     args.root.mkdir(parents=True, exist_ok=True)
     all_rows, losses, auto_seconds, replayed = [], {}, 0.0, []
     for (name, seed), meta in metas.items():
-        run = Run(args.root / name / f"seed{seed}", meta, seed, metric=args.metric, repeats=args.repeats, fallback=fallback,
+        run = Run(args.root / name / f"seed{seed}", meta, seed, metric=args.metric, repeats=args.repeats,
                   nested=not args.no_nested)
         replayed.append(run)
         run = load_run(run) if args.rescore else run_auto(run)
@@ -784,15 +704,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name} seed {seed}: pick {pick['pick_name']} test {pick['test']:.4f}, best single {pick['best_single']} "
               f"test {pick['best_single_test']:.4f} ({run.seconds:.1f} s)", file=sys.stderr)
     results = pd.DataFrame(all_rows)
-    fallback = fallback or bool(results["fallback"].any())
     bootstrap = {}
     for name, runs in losses.items():
         group = results[(results["dataset"] == name) & (results["type"] == "pick")]
         metric, kind = group["metric"].iloc[0], group["kind"].iloc[0]
         bootstrap[name] = bootstrap_se(runs, metric=metric, kind=kind, draws=BOOTSTRAP_DRAWS if metric != "auc" else 200)
     summary = summarise(results, bootstrap)
-    if fallback:
-        print("\n!! FALLBACK RESULTS (not blend auto): pick = top of blend score's leaderboard; estimate not nested.")
     for _, row in summary.iterrows():
         print_dataset(results, row)
     verdict = print_summary(summary)
@@ -800,12 +717,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\nother rules replayed from the same results (gain per dataset = mean over seeds; z uses the se over seeds only):")
     print_table(["rule", "beats", "ties", "losses", "datasets", "worst z"],
                 [[r["rule"], r["beats"], r["ties"], r["losses"], r["datasets"], r["worst_z_seeds"]] for _, r in rules.iterrows()])
-    if not fallback:
-        replay_rules(replayed, args.root)
+    replay_rules(replayed, args.root)
     args.root.mkdir(parents=True, exist_ok=True)
     results.to_csv(args.root / "results.csv", index=False)
     summary.to_csv(args.root / "summary.csv", index=False)
-    payload = {"fallback": fallback, "seeds": seeds, "datasets": names, "verdict": verdict,
+    payload = {"seeds": seeds, "datasets": names, "verdict": verdict,
                "seconds": {"generation": round(generation, 1), "auto": round(auto_seconds, 1),
                            "total": round(time.perf_counter() - started, 1)},
                "datasets_meta": {f"{n}/seed{s}": m for (n, s), m in metas.items()},
@@ -813,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
                "results": json.loads(results.to_json(orient="records"))}
     (args.root / "results.json").write_text(json.dumps(payload, indent=1) + "\n")
     print(f"\nwrote {args.root / 'results.csv'}, summary.csv and results.json; generation {generation:.0f} s, "
-          f"blend {'(fallback) ' if fallback else 'auto '}{auto_seconds:.0f} s, total {time.perf_counter() - started:.0f} s")
+          f"blend auto {auto_seconds:.0f} s, total {time.perf_counter() - started:.0f} s")
     return 0
 
 

@@ -348,7 +348,8 @@ def report_document(result: AutoResult, *, metric: str) -> dict:
                      "picks": estimate.picks, "best_single_mean": estimate.best_single_mean},
         "best_single": {"name": board.best_single, "oof": board.best_single_oof},
         "leaderboard": [{"name": e.name, "type": e.type, "mean": e.mean, "se": e.se, "gain": e.gain,
-                         "gain_se": e.gain_se, "wins": e.wins, "folds": e.n_folds} for e in board.entries],
+                         "gain_se": e.gain_se, "wins": e.wins, "folds": e.n_folds,
+                         "fold_scores": e.fold_scores.tolist()} for e in board.entries],
     }
     return _finite_or_none(document)
 

@@ -984,8 +984,9 @@ def auto_command(
     task: TaskOption = None,
 ) -> None:
     """Pick the blend to submit: score every file and blend method honestly (same folds, repeated),
-    pick a blend only if it beats the best single file by more than the noise, write the pick's
-    test blend, and estimate its score with nested CV.
+    pick a blend only if it beats the best single file by more than the noise, then submit the
+    top entry with every entry it cannot be told apart from (their mean), write the pick's test
+    blend, and estimate its score with nested CV.
 
     The estimate repeats the whole choice inside outer folds, so it is not flattered by picking
     the best of many entries on the same rows. When no blend beats the best single file beyond

@@ -173,13 +173,11 @@ def test_paired_bootstrap_of_identical_predictions_has_no_noise():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fallback", [False, True], ids=["auto", "fallback"])
-def test_benchmark_runs_end_to_end(tmp_path, capsys, fallback):
-    """Generation, blend auto (or the fallback through the older commands), scoring, summary and
-    the raw results, on one small folder."""
+def test_benchmark_runs_end_to_end(tmp_path, capsys):
+    """Generation, blend auto, scoring, summary and the raw results, on one small folder."""
     bench = _module("bench_real_data")
     assert bench.main(["--datasets", "modechoice", "--seeds", "0", "--models", ",".join(MODELS),
-                       "--root", str(tmp_path), "--repeats", "1"] + (["--fallback"] if fallback else [])) == 0
+                       "--root", str(tmp_path), "--repeats", "1"]) == 0
     output = capsys.readouterr().out
     assert "== modechoice" in output and "pick beats the best single file in" in output
     results = pd.read_csv(tmp_path / "results.csv")
@@ -192,7 +190,6 @@ def test_benchmark_runs_end_to_end(tmp_path, capsys, fallback):
     assert singles.loc[pick["best_single"], "test"] == pytest.approx(pick["best_single_test"])
     assert (tmp_path / "results.json").exists() and (tmp_path / "summary.csv").exists()
     report = json.loads((tmp_path / "modechoice" / "seed0" / "auto" / "report.json").read_text())
-    assert bool(report.get("fallback")) == fallback
     # Every leaderboard entry was scored on the test rows, from the file blend wrote for it.
     assert sorted(results[results["type"] != "pick"]["entry"]) == sorted(e["name"] for e in report["leaderboard"])
 
