@@ -1,0 +1,27 @@
+"""The ``blend`` command: parse, read with ``blender.io``, run one registry entry, write, report on stderr.
+
+Every command is read, one call, write. The learning commands reach their method through
+:func:`blender.entries.run_entry`, as ``blend score``, ``blend auto`` and the benchmark do, so
+a method has one honest score wherever it is shown. A registry entry without a command of its
+own here gets a generated one (:func:`generate_commands`). Heavy libraries (pandas, pyarrow,
+scipy, scikit-learn, matplotlib) are imported inside the commands, so ``blend --help`` starts
+quickly. A user's mistake (a ``BlendInputError``) becomes one ``Error:`` line and exit status 1;
+anything else is our bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from blender.cli import files, learning  # noqa: F401  (each module registers its commands)
+from blender.cli.common import app
+from blender.cli.generated import generate_commands
+
+generate_commands()
+
+def main() -> None:
+    """Entry point of the ``blend`` console script."""
+    app(prog_name="blend")
+
+
+
+if __name__ == "__main__":
+    main()

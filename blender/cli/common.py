@@ -1,0 +1,260 @@
+"""The ``blend`` app, its shared options (declared once), and the reading, writing and reporting every command uses."""
+
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+import typing
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from blender import averaging, correlation, metrics, stacking, weights as weights_module
+from blender.errors import BlendInputError
+from blender.progress import Ticker
+
+app = typer.Typer(
+    help="Blend Kaggle submissions: vote, average, rank-average, correlate, select, Caruana, hill-climb, "
+    "optimise weights, stack, and pick the blend to submit (auto).",
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+DEFAULT_GLOB = "submissions/*.csv"
+
+
+def _choices(name: str, values) -> type[Enum]:
+    """An option's choices, from the library's own list of them."""
+    return Enum(name, {value: value for value in values}, type=str)
+
+
+Task = _choices("Task", metrics.KINDS)
+Metric = _choices("Metric", metrics.METRICS)
+Mean = _choices("Mean", typing.get_args(averaging.MeanKind))
+CorrMethod = _choices("CorrMethod", correlation.CORRELATION_METHODS)
+Meta = _choices("Meta", stacking.META_LEARNERS)
+WeightMethod = _choices("WeightMethod", weights_module.METHODS)
+
+# Options shared by the commands, declared once.
+Files = Annotated[
+    Optional[list[str]],
+    typer.Argument(help=f"Prediction files (.csv, .csv.gz or .parquet); a quoted glob is expanded. [default: {DEFAULT_GLOB}]",
+                   show_default=False),
+]
+OutPath = Annotated[Optional[Path], typer.Option("--out", "-o", help="Blend to write (.csv, .csv.gz or .parquet). [default: blends/COMMAND.csv]", show_default=False)]
+IdColumn = Annotated[Optional[str], typer.Option("--id", help="Name of the id column. [default: the first column]", show_default=False)]
+TaskOption = Annotated[Optional[Task], typer.Option("--task", help="What the columns hold; inferred from the files unless given.", show_default=False)]
+WeightsOption = Annotated[Optional[str], typer.Option("--weights", "-w", help="One non-negative weight per file, comma-separated, e.g. 3,1,1.")]
+OofDir = Annotated[Path, typer.Option("--oof-dir", help="Folder of the out-of-fold files, one NAME.csv per submission.")]
+TruthPath = Annotated[Path, typer.Option("--truth", help="id,<target> for the training rows.")]
+MetricOption = Annotated[
+    Optional[Metric],
+    typer.Option("--metric", help="What to optimise and report. [default: logloss for probabilities, accuracy for labels, rmse for regression]", show_default=False),
+]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed for the folds of the cross-validated scores, bags and meta-learners.")]
+CvOption = Annotated[int, typer.Option("--cv", help="Folds over the OOF rows for the honest (cross-validated) scores.")]
+CalibrateOption = Annotated[bool, typer.Option("--calibrate", help="Temperature-scale each file's probabilities first (fitted on the OOF rows only).")]
+PlotOption = Annotated[Optional[Path], typer.Option("--plot", help="Also draw a chart (PNG, PDF or SVG).")]
+MemoryOption = Annotated[
+    Optional[str],
+    typer.Option("--memory", help="Memory budget, e.g. 2GB: files that would not fit are blended out of core on DuckDB. "
+                 "[default: out of core only when the files would need over half of this machine's memory]",
+                 show_default=False),
+]
+WeightsOut = Annotated[Optional[Path], typer.Option("--weights-out", help="Save the weights as JSON.")]
+PositiveOption = Annotated[
+    Optional[str],
+    typer.Option("--positive", help="The truth's label that a binary probability column predicts. "
+                 "[default: the label the column is named after, else the second in sorted order]", show_default=False),
+]
+SampleOption = Annotated[
+    Optional[Path],
+    typer.Option("--sample", help="The competition's sample_submission.csv: the blend takes its id order, id text and "
+                 "header, and ids or columns that disagree with it are refused before anything is written."),
+]
+MetaOption = Annotated[Meta, typer.Option("--meta", help="The meta-learner.")]
+FwlsOption = Annotated[bool, typer.Option("--fwls", help="Feature-weighted linear stacking (Sill et al. 2009).")]
+QuadraticOption = Annotated[bool, typer.Option("--quadratic", help="Add pairwise products of the models' predictions.")]
+LogitOption = Annotated[bool, typer.Option("--logit", help="Feed probabilities to the meta-learner as logits.")]
+FeaturesOption = Annotated[
+    Optional[str],
+    typer.Option("--features", help="TRAIN.csv,TEST.csv: original features (id first) to add to the meta-learner's inputs."),
+]
+DEFAULT_OOF, DEFAULT_TRUTH = Path("submissions/oof"), Path("data/train_labels.csv")
+
+
+def command(name: str):
+    """Register a command whose bad-input errors become one ``Error:`` line and exit status 1."""
+
+    def decorate(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except BlendInputError as error:
+                if os.environ.get("BLEND_DEBUG"):
+                    raise
+                typer.echo(f"Error: {error}", err=True)
+                raise typer.Exit(1) from None
+            except KeyboardInterrupt:
+                typer.echo("Interrupted; no output written.", err=True)
+                raise typer.Exit(130) from None
+
+        return app.command(name)(run)
+
+    return decorate
+
+
+def say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+# ---------------------------------------------------------------------------- reading, writing, reporting
+
+
+def output_path(out: Path | None, command_name: str, **others: Path | None) -> Path:
+    """The blend's path (default ``blends/COMMAND.csv``); it and ``others`` are refused before any work if unusable."""
+
+    path = out if out is not None else Path("blends") / f"{command_name}.csv"
+    check_outputs(out=path, **others)
+    return path
+
+
+def check_outputs(**paths: Path | None) -> None:
+    from blender import io
+
+    for option, path in paths.items():
+        if path is not None:
+            io.check_output_path(path, option="--" + option.replace("_", "-"), figure=option == "plot")
+
+
+def read(files: list[str] | None, id_column: str | None, task):
+    from blender import io
+
+    paths = io.resolve_paths(files, default=DEFAULT_GLOB)
+    started = time.perf_counter()
+    predictions = io.read_predictions(paths, id_column=id_column, task=task.value if task else None,
+                                      progress=Ticker("read", say=say))
+    say(f"read {predictions.n_models} files, {predictions.n_samples:,} rows each, "
+        f"{describe_kind(predictions)} ({time.perf_counter() - started:.1f} s)")
+    return predictions
+
+
+def read_learning(files, train_dir: Path, truth: Path, id_column, task, metric, *, command_name: str,
+                  positive: str | None = None, role: str = "OOF", make_target: str = "make oof",
+                  dir_option: str = "--oof-dir"):
+    """The test files, their OOF (or holdout) twins and the truth, with the metric chosen (``learning.metric``)."""
+    from dataclasses import replace
+
+    from blender import io
+
+    paths = io.resolve_paths(files, default=DEFAULT_GLOB)
+    started = time.perf_counter()
+    learning = io.read_learning(
+        paths, train_dir=train_dir, truth=truth, id_column=id_column, task=task.value if task else None, role=role,
+        command_name=command_name, make_target=make_target, dir_option=dir_option, positive=positive,
+        progress=Ticker("read", say=say),
+    )
+    test = learning.test
+    try:
+        chosen = metrics.check_metric(metric.value if metric else None, test.kind)
+    except ValueError as error:
+        raise BlendInputError(f"--metric {metric.value if metric else ''}: {error}.") from None
+    say(f"read {test.n_models} files, {test.n_samples:,} test rows each, {describe_kind(test)} "
+        f"({time.perf_counter() - started:.1f} s)")
+    say(f"{role}: {learning.train.n_samples:,} rows in {train_dir}/, truth {truth}, metric {chosen}")
+    target = learning.target
+    if target is not None:
+        say(f"positive class: {target.positive} ({target.reason}); the column '{test.columns[0]}' is the probability "
+            f"of {target.positive}" + (f", 1 - it of {target.negative}" if target.negative is not None else ""))
+    return replace(learning, metric=chosen)
+
+
+def read_sample(path: Path | None, predictions, id_column):
+    """The ``--sample`` file matched to the predictions (None without it), checked before any work."""
+    from blender import io
+
+    if path is None:
+        return None
+    sample = io.read_sample(path, like=predictions, id_column=id_column)
+    say(f"sample {path}: {len(sample.ids):,} ids, header {sample.id_column},{','.join(sample.columns)}"
+        + ("; ids matched as numbers, written as the sample writes them" if sample.by_number else ""))
+    return sample
+
+
+def describe_kind(predictions) -> str:
+    if predictions.kind == "multiclass":
+        return f"class probabilities ({len(predictions.columns)} classes: {_shorten(predictions.columns)})"
+    if predictions.kind == "labels":
+        return f"labels ({len(predictions.classes)} classes: {_shorten(predictions.classes)})"
+    if predictions.kind == "binary":
+        return f"binary probabilities ('{predictions.columns[0]}')"
+    return f"regression values ('{predictions.columns[0]}')"
+
+
+def _shorten(items: list[str], limit: int = 6) -> str:
+    return ", ".join(items) if len(items) <= limit else ", ".join(items[: limit - 1]) + f", ..., {items[-1]}"
+
+
+def write_blend(outputs, predictions, blended, out: Path, sample=None) -> None:
+    """Write a blend (label text for labels) in the first file's order and header, or in the sample's."""
+    import numpy as np
+
+    values = np.asarray(predictions.classes, dtype=object)[np.argmax(blended, axis=1)] if predictions.kind == "labels" else blended
+    if sample is None:
+        outputs.predictions(out, predictions.ids, values, columns=predictions.columns, id_column=predictions.id_column)
+    else:
+        outputs.predictions(out, sample.ids, sample.arrange(values), columns=sample.columns, id_column=sample.id_column)
+
+
+def weights_line(names, weights) -> str:
+    return ", ".join(f"{name}={weight:g}" for name, weight in zip(names, weights))
+
+
+def weight_option(text: str | None, n_models: int):
+    from blender.validate import check_weights, parse_weights
+
+    return check_weights(parse_weights(text), n_models)
+
+
+def refuse_kind(predictions, kinds: tuple[str, ...], message: str) -> None:
+    """One line naming the first file when its kind is one of ``kinds``."""
+    if predictions.kind in kinds:
+        raise BlendInputError(f"{predictions.paths[0]}: {message}")
+
+
+def report_run(run, label: str, names: list[str], metric: str, *, show_weights: bool = True) -> None:
+    """The weights (or temperatures), the optimistic in-sample score, and the honest CV line against the best file."""
+    from blender import report
+
+    if run.temperatures is not None:
+        say("temperatures: " + weights_line(names, run.temperatures))
+    if show_weights and run.weights is not None:
+        say(report.weights_table(names, run.weights))
+    say(f"{label} OOF {metric} on the rows it was fitted on: {run.in_sample:.6f} (optimistic)")
+    honest, single = run.honest, run.best_single
+    say(f"{label} {run.board.folds}-fold CV {metric}: {honest.mean:.6f} ± {honest.se:.6f}   "
+        f"best single file {single.name}: {single.mean:.6f} ± {single.se:.6f}   "
+        f"(blend better in {honest.wins} of {honest.n_folds} folds)")
+
+
+def check_cv(cv: int, repeats: int = 1, option: str = "--cv") -> None:
+    if cv < 2:
+        raise BlendInputError(f"{option} {cv}: cross-validation needs at least 2 folds.")
+    if repeats < 1:
+        raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
+
+
+def write_one(predictions, blended, out: Path, sample) -> None:
+    from blender import io
+
+    with io.OutputGroup() as outputs:
+        write_blend(outputs, predictions, blended, out, sample)
+    say(f"wrote {out}")

@@ -1,0 +1,510 @@
+"""The commands that learn from OOF rows: score, select, caruana, hill-climb, weights, stack, holdout and auto.
+
+Each reads the learning set, runs its registry entry through :func:`blender.entries.run_entry`
+(or ``blend auto``'s :func:`blender.auto.run_auto`), reports it and writes its outputs as one unit.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from blender.auto import THRESHOLD
+from blender.errors import BlendInputError
+from blender.cli.common import (
+    CalibrateOption,
+    CorrMethod,
+    CvOption,
+    DEFAULT_OOF,
+    DEFAULT_TRUTH,
+    FeaturesOption,
+    Files,
+    FwlsOption,
+    IdColumn,
+    LogitOption,
+    Meta,
+    MetaOption,
+    MetricOption,
+    OofDir,
+    OutPath,
+    PositiveOption,
+    QuadraticOption,
+    SampleOption,
+    SeedOption,
+    TaskOption,
+    TruthPath,
+    WeightMethod,
+    WeightsOut,
+    check_cv,
+    check_outputs,
+    command,
+    output_path,
+    read_learning,
+    read_sample,
+    refuse_kind,
+    report_run,
+    say,
+    write_blend,
+)
+
+
+# ---------------------------------------------------------------------------- learning from OOF rows
+
+
+def learn(name: str, files, *, oof_dir, truth, positive, metric, cv, seed, sample, id_column, task,
+           calibrate: bool = False, refuse_labels: bool = False, features: str | None = None, label: str | None = None,
+           role: str = "OOF", entry_name: str | None = None, show_weights: bool = True, **options):
+    """Read, run the registry entry ``name`` with ``options``, report it; return (learning, run, sample)."""
+    from blender.entries import configured, run_entry
+
+    holdout = role == "holdout"
+    command_name = "holdout" if holdout else "stack" if name.startswith("stack-") else name
+    check_cv(cv, option="--folds" if command_name in ("stack", "holdout") else "--cv")
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name=command_name,
+                             positive=positive, role=role, make_target="make holdout" if holdout else "make oof",
+                             dir_option="--holdout-dir" if holdout else "--oof-dir")
+    if refuse_labels:
+        refuse_kind(learning.test, ("labels",), f"{command_name} weighs probabilities or values, and these files hold "
+                                            "labels; use blend vote, blend select or blend stack for label files.")
+    if calibrate:
+        refuse_kind(learning.test, ("labels", "regression"), f"--calibrate scales probabilities, and these files hold "
+                                                         f"{learning.test.kind}; drop --calibrate.")
+    if options.get("logit") and learning.train.kind not in ("binary", "multiclass"):
+        raise BlendInputError(f"--logit needs probabilities, and these files hold {learning.train.kind}; drop --logit.")
+    sample_set = read_sample(sample, learning.test, id_column)
+    method = configured(name, calibrate=calibrate, as_name=entry_name, **options)
+    train_features = test_features = None
+    if features is not None:
+        train_features, test_features = _features(learning, features, id_column)
+    run = run_entry(method, learning.train, learning.y, learning.test, metric=learning.metric, folds=cv,
+                    random_state=seed, features=(train_features, test_features) if features is not None else None)
+    report_run(run, label or method.name, learning.train.names, learning.metric, show_weights=show_weights)
+    return learning, run, sample_set
+
+
+def _features(learning, features: str, id_column):
+    from blender import io
+
+    parts = [part for part in features.split(",") if part]
+    if len(parts) != 2:
+        raise BlendInputError(f"--features {features}: give two files, TRAIN.csv,TEST.csv, for the OOF and the test rows.")
+    train_features, test_features, names = io.read_features(
+        Path(parts[0]), Path(parts[1]), learning.train.ids, learning.test.ids, id_column=id_column)
+    say(f"features: {len(names)} columns from {parts[0]} and {parts[1]}")
+    return train_features, test_features
+
+
+def write_run(learning, run, out: Path, sample, *, weights_out: Path | None = None, plot: Path | None = None,
+               chart=None) -> None:
+    """Write the test blend, the weights JSON and the chart as one unit."""
+    from blender import io
+
+    with io.OutputGroup() as outputs:
+        if weights_out is not None:
+            outputs.weights(weights_out, learning.train.names, run.weights, metric=learning.metric)
+        if plot is not None:
+            outputs.figure(plot, chart())
+        write_blend(outputs, learning.test, run.test_blend, out, sample)
+    for path in (weights_out, plot, out):
+        if path is not None:
+            say(f"wrote {path}")
+
+
+@command("score")
+def score_command(
+    files: Files = None,
+    metric: MetricOption = None,
+    cv: CvOption = 5,
+    repeats: Annotated[int, typer.Option("--repeats", help="Repeat the CV with other fold seeds; shows mean ± standard error.")] = 1,
+    models_only: Annotated[bool, typer.Option("--models-only", help="Score the files only, not the blend methods.")] = False,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard as a bar chart (PNG).")] = None,
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
+    positive: PositiveOption = None,
+    seed: SeedOption = 0,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the leaderboard as CSV.")] = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """A leaderboard of every file and every blend method, scored honestly, best first.
+
+    Every entry is scored on the same folds of the OOF rows: a blend method is fitted on K-1
+    folds and scores the held-out one; a file just scores it. Fold scores are averaged
+    (--repeats R repeats with other seeds) and shown with their standard error, the gain over
+    the best single file, and the folds in which the entry beats it.
+
+    Example:
+
+        blend score submissions/*.csv --metric logloss --repeats 3 --plot blends/leaderboard.png
+    """
+    from blender import io, report
+    from blender.evaluation import leaderboard
+    from blender.methods import methods_for
+
+    check_outputs(out=out, plot=plot)
+    check_cv(cv, repeats)
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="score", positive=positive)
+    started = time.perf_counter()
+    train = learning.train
+    methods = [] if models_only else methods_for(train.kind, learning.metric)
+    say(f"scoring {train.n_models} files and {len(methods)} blend methods on {repeats}x{cv}-fold CV over the OOF rows ...")
+    board = leaderboard(train.values, learning.y, kind=train.kind, metric=learning.metric, names=train.names,
+                        folds=cv, repeats=repeats, random_state=seed, methods=methods, progress=say)
+    typer.echo(report.format_table(*report.leaderboard_rows(board)))
+    say(f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {repeats}x{cv} folds, "
+        f"blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)")
+    with io.OutputGroup() as outputs:
+        if out is not None:
+            outputs.leaderboard(out, board.entries)
+        if plot is not None:
+            outputs.figure(plot, report.leaderboard_chart(board))
+    for path in (out, plot):
+        if path is not None:
+            say(f"wrote {path}")
+
+
+@command("select")
+def select_command(
+    files: Files = None,
+    max_corr: Annotated[float, typer.Option("--max-corr", help="Add a file only if its correlation with every chosen file is below this.")] = 0.95,
+    top: Annotated[Optional[int], typer.Option("--top", help="Choose at most K files.")] = None,
+    method: Annotated[CorrMethod, typer.Option("--method", "-m", help="Correlation used for the bound.")] = "pearson",
+    metric: MetricOption = None,
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
+    positive: PositiveOption = None,
+    cv: CvOption = 5,
+    seed: SeedOption = 0,
+    sample: SampleOption = None,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Correlation-aware selection: the best OOF file first, then each next-best file whose
+    correlation with all chosen stays under --max-corr; writes the average of the chosen
+    (their vote, for label files) and prints its cross-validated score (--seed seeds the folds).
+
+    Example:
+
+        blend select submissions/*.csv --max-corr 0.95 --top 5 -o blends/select.csv
+    """
+    from blender import report
+
+    out = output_path(out, "select")
+    if top is not None and top < 1:
+        raise BlendInputError(f"--top {top}: choose at least one file.")
+    learning, run, sample_set = learn(
+        "select", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, seed=seed,
+        sample=sample, id_column=id_column, task=task, max_corr=max_corr, top=top,
+        method=CorrMethod(method).value, label="average of the chosen", show_weights=False)
+    chosen, scores, corr = (run.details[key] for key in ("chosen", "scores", "corr"))
+    names = learning.train.names
+    rows = [[names[j], float(scores[j]), float(max((corr[j, k] for k in chosen[:position]), default=float("nan")))]
+            for position, j in enumerate(chosen)]
+    say(report.format_table(["chosen", f"OOF {learning.metric}", "max corr with earlier"], rows))
+    left_out = [name for j, name in enumerate(names) if j not in chosen]
+    if left_out:
+        say("left out: " + ", ".join(left_out))
+    write_run(learning, run, out, sample_set)
+
+
+@command("caruana")
+def caruana_command(
+    files: Files = None,
+    init: Annotated[int, typer.Option("--init", help="Start from the N best files (sorted initialisation); 0 starts empty.")] = 5,
+    iters: Annotated[int, typer.Option("--iters", help="Forward-selection steps.")] = 50,
+    bags: Annotated[int, typer.Option("--bags", help="Bagged selection: run on B random subsets of the files and average the weights.")] = 1,
+    bag_fraction: Annotated[float, typer.Option("--bag-fraction", help="Share of the files each bag may choose from.")] = 0.5,
+    no_replacement: Annotated[bool, typer.Option("--no-replacement", help="Never add the same file twice.")] = False,
+    calibrate: CalibrateOption = False,
+    weights_out: WeightsOut = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the OOF score along the selection (PNG).")] = None,
+    metric: MetricOption = None,
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
+    positive: PositiveOption = None,
+    cv: CvOption = 5,
+    seed: SeedOption = 0,
+    sample: SampleOption = None,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Greedy ensemble selection (Caruana et al. 2004) on the OOF rows, with replacement,
+    sorted initialisation and bagging; writes the weighted blend of the test files.
+
+    The selection also runs from an empty start and keeps the better end point, and never
+    writes a blend whose OOF score is worse than the best single file's.
+
+    Example:
+
+        blend caruana submissions/*.csv --init 3 --iters 100 --bags 20 --metric logloss
+    """
+    from blender import layout, report
+
+    out = output_path(out, "caruana", weights_out=weights_out, plot=plot)
+    if not 0.0 < bag_fraction <= 1.0:
+        raise BlendInputError(f"--bag-fraction {bag_fraction:g}: give a share in (0, 1], e.g. 0.5.")
+    if init < 0 or iters < 0:
+        raise BlendInputError(f"--init {init} --iters {iters}: give numbers of 0 or more.")
+    if iters < 1 and init < 1:
+        raise BlendInputError("--iters 0 with --init 0 selects nothing; give --iters 1 or more.")
+    if bags < 1:
+        raise BlendInputError(f"--bags {bags}: give 1 or more.")
+    learning, run, sample_set = learn(
+        "caruana", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, seed=seed,
+        sample=sample, id_column=id_column, task=task, calibrate=calibrate, refuse_labels=True, init=init,
+        iters=iters, bags=bags, bag_fraction=bag_fraction, replacement=not no_replacement, label="caruana blend")
+    result = run.details["result"]
+    say(f"caruana: init {init}, {iters} iterations, {bags} bag(s), {'without' if no_replacement else 'with'} replacement, "
+        f"kept the {result.start} start ({run.seconds:.1f} s)")
+    if result.fell_back:
+        say("the bagged blend scored worse than the best single file on the OOF rows, so the best file alone is kept")
+
+    def chart():
+        best = float(result.model_scores[layout.best_model(result.model_scores, learning.metric)])
+        return report.trajectory_chart(result.trajectory, metric=learning.metric, best_single_score=best,
+                                       kept=result.best_iteration)
+
+    write_run(learning, run, out, sample_set, weights_out=weights_out, plot=plot, chart=chart)
+
+
+@command("hill-climb")
+def hill_climb_command(
+    files: Files = None,
+    negative_weights: Annotated[bool, typer.Option("--negative-weights", help="Also try negative weights (w < 0 subtracts a file).")] = False,
+    tolerance: Annotated[Optional[float], typer.Option("--tolerance", help="Stop when a step gains less than this share of the score. [default: 1e-6]", show_default=False)] = None,
+    max_iters: Annotated[int, typer.Option("--iters", help="At most this many steps.")] = 100,
+    calibrate: CalibrateOption = False,
+    weights_out: WeightsOut = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the OOF score along the climb (PNG).")] = None,
+    metric: MetricOption = None,
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
+    positive: PositiveOption = None,
+    cv: CvOption = 5,
+    seed: SeedOption = 0,
+    sample: SampleOption = None,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Kaggle-style hill climbing: start from the best OOF file, then repeatedly add
+    (1-w)·blend + w·file for the best file and w of a grid, with replacement, until the gain
+    falls below --tolerance; writes the blend and prints the weights.
+
+    Example:
+
+        blend hill-climb submissions/*.csv --metric auc
+
+        blend hill-climb submissions/*.csv --negative-weights --weights-out blends/hill.json
+    """
+    from blender import report
+
+    out = output_path(out, "hill-climb", weights_out=weights_out, plot=plot)
+    if max_iters < 1:
+        raise BlendInputError(f"--iters {max_iters}: give 1 or more.")
+    if tolerance is not None and not tolerance >= 0:
+        raise BlendInputError(f"--tolerance {tolerance:g}: give 0 or a positive number.")
+    learning, run, sample_set = learn(
+        "hill-climb", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, seed=seed,
+        sample=sample, id_column=id_column, task=task, calibrate=calibrate, negative_weights=negative_weights,
+        max_iters=max_iters, tolerance=tolerance, label="hill-climb blend")
+    result = run.details["result"]
+    say(f"hill climbing from {learning.train.names[result.start_model]}: {len(result.trajectory) - 1} step(s)"
+        f"{' with negative weights allowed' if negative_weights else ''} ({run.seconds:.1f} s)")
+
+    def chart():
+        trajectory = [(step[0], float(step[3])) for step in result.trajectory]
+        return report.trajectory_chart(trajectory, metric=learning.metric, best_single_score=float(result.trajectory[0][3]),
+                                       title="hill climbing")
+
+    write_run(learning, run, out, sample_set, weights_out=weights_out, plot=plot, chart=chart)
+
+
+@command("weights")
+def weights_command(
+    files: Files = None,
+    method: Annotated[WeightMethod, typer.Option("--method", help="scipy.optimize method.")] = "slsqp",
+    calibrate: CalibrateOption = False,
+    weights_out: WeightsOut = None,
+    metric: MetricOption = None,
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
+    positive: PositiveOption = None,
+    cv: CvOption = 5,
+    seed: SeedOption = 0,
+    sample: SampleOption = None,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Weights on the simplex (non-negative, summing to 1) that optimise the metric on the
+    OOF rows; writes the weighted average of the test files and prints its cross-validated
+    score (--seed seeds the folds).
+
+    Example:
+
+        blend weights submissions/*.csv --method nelder-mead --metric logloss
+    """
+    out = output_path(out, "weights", weights_out=weights_out)
+    method = WeightMethod(method).value
+    learning, run, sample_set = learn(
+        "weights", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, seed=seed,
+        sample=sample, id_column=id_column, task=task, calibrate=calibrate, refuse_labels=True, method=method,
+        label="weights blend")
+    say(f"{method} weights ({run.seconds:.1f} s)")
+    write_run(learning, run, out, sample_set, weights_out=weights_out)
+
+
+@command("stack")
+def stack_command(
+    files: Files = None,
+    meta: MetaOption = "logreg",
+    folds: Annotated[int, typer.Option("--folds", help="Folds over the OOF rows for the meta-learner's honest CV score.")] = 5,
+    features: FeaturesOption = None,
+    fwls: FwlsOption = False,
+    quadratic: QuadraticOption = False,
+    logit: LogitOption = False,
+    metric: MetricOption = None,
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
+    positive: PositiveOption = None,
+    seed: SeedOption = 0,
+    sample: SampleOption = None,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Stacking: a meta-learner fitted on the OOF predictions (optionally with the original
+    features, FWLS or pairwise products) predicts the test rows; prints its honest CV score
+    (the stack-* entries of blend score), with every transform fitted inside each fold.
+
+    Example:
+
+        blend stack submissions/*.csv --meta logreg --folds 5
+
+        blend stack submissions/*.csv --meta xgb --features data/train.csv,data/test.csv
+    """
+    out = output_path(out, "stack")
+    learning, run, sample_set = _stack(files, meta, folds, features, fwls, quadratic, logit, metric, oof_dir, truth,
+                                       positive, seed, sample, out, id_column, task, role="OOF")
+    write_run(learning, run, out, sample_set)
+
+
+def _stack(files, meta, folds, features, fwls, quadratic, logit, metric, train_dir, truth, positive, seed, sample, out,
+           id_column, task, *, role: str):
+    meta = Meta(meta).value
+    extras = [label for label, on in (("features", features), ("fwls", fwls), ("quadratic", quadratic), ("logit", logit)) if on]
+    learning, run, sample_set = learn(
+        "stack-logreg", files, entry_name=f"stack-{meta}", show_weights=False, oof_dir=train_dir, truth=truth, positive=positive, metric=metric, cv=folds, seed=seed,
+        sample=sample, id_column=id_column, task=task, features=features, role=role, meta=meta, fwls=fwls,
+        quadratic=quadratic, logit=logit, label=f"stack {meta}" + (" + " + ", ".join(extras) if extras else ""))
+    say(f"meta {meta} fitted on {learning.train.n_samples:,} {role} rows ({run.seconds:.1f} s)")
+    return learning, run, sample_set
+
+
+@command("holdout")
+def holdout_command(
+    files: Files = None,
+    meta: MetaOption = "logreg",
+    holdout_dir: Annotated[Path, typer.Option("--holdout-dir", help="Folder of the holdout predictions, one NAME.csv per submission.")] = Path("submissions/holdout"),
+    folds: Annotated[int, typer.Option("--folds", help="Folds over the holdout rows for the meta-learner's CV score.")] = 5,
+    features: FeaturesOption = None,
+    fwls: FwlsOption = False,
+    quadratic: QuadraticOption = False,
+    logit: LogitOption = False,
+    metric: MetricOption = None,
+    truth: TruthPath = DEFAULT_TRUTH,
+    positive: PositiveOption = None,
+    seed: SeedOption = 0,
+    sample: SampleOption = None,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Blending: the meta-learner is fitted on the holdout predictions (made by models that
+    never saw those rows) and the truth of those rows, then predicts the test rows.
+
+    Example:
+
+        blend holdout submissions/*.csv --meta logreg --holdout-dir submissions/holdout
+    """
+    out = output_path(out, "holdout")
+    learning, run, sample_set = _stack(files, meta, folds, features, fwls, quadratic, logit, metric, holdout_dir, truth,
+                                       positive, seed, sample, out, id_column, task, role="holdout")
+    write_run(learning, run, out, sample_set)
+
+
+@command("auto")
+def auto_command(
+    files: Files = None,
+    metric: MetricOption = None,
+    cv: CvOption = 5,
+    repeats: Annotated[Optional[int], typer.Option("--repeats", help="Repeat the CV with other fold seeds. [default: 3 up to 5,000 OOF rows, else 1]", show_default=False)] = None,
+    plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard with the pick marked (PNG).")] = None,
+    report_path: Annotated[Optional[Path], typer.Option("--report", help="Also write the leaderboard, the pick and the estimate as JSON.")] = None,
+    blends_dir: Annotated[Optional[Path], typer.Option("--blends-dir", help="Also write every entry's test blend there, as ENTRY.csv.")] = None,
+    threshold: Annotated[float, typer.Option("--threshold", help="How many standard errors a blend must gain over the best single file to be picked.")] = THRESHOLD,
+    oof_dir: OofDir = DEFAULT_OOF,
+    truth: TruthPath = DEFAULT_TRUTH,
+    positive: PositiveOption = None,
+    seed: SeedOption = 0,
+    sample: SampleOption = None,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
+    """Pick the blend to submit: score every file and blend method honestly (same folds, repeated),
+    pick a blend only if it beats the best single file by more than the noise, then submit the
+    top entry with every entry it cannot be told apart from (their mean), write the pick's test
+    blend, and estimate its score with nested CV.
+
+    The estimate repeats the whole choice inside outer folds, so it is not flattered by picking
+    the best of many entries on the same rows. When no blend beats the best single file beyond
+    noise, that file is written and the output says so.
+
+    Example:
+
+        blend auto submissions/*.csv --plot blends/auto.png
+
+        blend auto submissions/*.csv --metric auc --repeats 5 --report blends/auto.json
+    """
+    import json
+
+    from blender import auto, io, report
+
+    out = output_path(out, "auto", plot=plot, report=report_path)
+    if blends_dir is not None and blends_dir.exists() and not blends_dir.is_dir():
+        raise BlendInputError(f"--blends-dir {blends_dir} is a file; name a folder.")
+    check_cv(cv, repeats or 1)
+    if not threshold >= 0:
+        raise BlendInputError(f"--threshold {threshold:g}: give 0 or more standard errors.")
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="auto", positive=positive)
+    sample_set = read_sample(sample, learning.test, id_column)
+    started = time.perf_counter()
+    result = auto.run_auto(learning.train, learning.y, learning.test, metric=learning.metric, folds=cv, repeats=repeats,
+                           random_state=seed, threshold=threshold, blends=blends_dir is not None, progress=say)
+    board, pick, estimate = result.board, result.pick, result.estimate
+    typer.echo(report.format_table(*report.leaderboard_rows(board, pick=result.picked)))
+    say(f"pick: {pick.name} ({pick.type}) because {pick.reason}")
+    say(f"estimated {learning.metric} of the pick (nested {cv}-fold CV, never scored on rows used to choose it): "
+        f"{estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
+        f"{estimate.best_single_mean:.6f}; best single file {board.best_single} on all OOF rows: {board.best_single_oof:.6f}")
+    say(f"outer folds picked: {', '.join(estimate.picks)} ({time.perf_counter() - started:.1f} s in all)")
+    if pick.type == "model":
+        say(f"no blend beats {pick.name} beyond noise: writing {pick.name}'s own test predictions")
+    with io.OutputGroup() as outputs:
+        write_blend(outputs, learning.test, result.test_blend, out, sample_set)
+        if plot is not None:
+            outputs.figure(plot, report.leaderboard_chart(board, pick=result.picked, estimate=estimate))
+        if report_path is not None:
+            outputs.text(report_path, json.dumps(auto.report_document(result, metric=learning.metric), indent=2) + "\n")
+        for name, blend in result.blends.items():
+            write_blend(outputs, learning.test, blend, blends_dir / f"{name}.csv", sample_set)
+    say(f"wrote {out}" + "".join(f", {path}" for path in (plot, report_path, blends_dir) if path is not None))
+
+
