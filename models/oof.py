@@ -148,7 +148,7 @@ class _Task:
     replica: int
     train_rows: NDArray
     valid_rows: NDArray
-    inputs: str  # "features" or "images": the names of the arrays in _arrays()
+    inputs: str  # "features", "images" or "native": the names of the arrays in _arrays()
     predict_test: bool
 
 
@@ -326,6 +326,9 @@ def _arrays(data: Dataset) -> dict[str, NDArray | None]:
         "features_test": data.X_test,
         "images": data.images_train,
         "images_test": data.images_test,
+        # Data without a native view (images, .npz) give those learners the features.
+        "native": data.X_train if data.native_train is None else data.native_train,
+        "native_test": data.X_test if data.native_test is None else data.native_test,
     }
 
 
@@ -345,10 +348,15 @@ def fit_predict(task: _Task, X: NDArray, y: NDArray, X_test: NDArray | None):
     start = time.perf_counter()
     with threadpool_limits(limits=task.problem.threads):
         model = task.learner.build(task.problem)
-        model.fit(X[task.train_rows], y[task.train_rows])
-        valid_predictions = _predict(model, X[task.valid_rows], task.problem)
+        model.fit(_take(X, task.train_rows), y[task.train_rows])
+        valid_predictions = _predict(model, _take(X, task.valid_rows), task.problem)
         test_predictions = None if X_test is None else _predict(model, X_test, task.problem)
     return task, valid_predictions, test_predictions, time.perf_counter() - start
+
+
+def _take(X, rows: NDArray):
+    """Rows of an array, or of a data frame (the ``native`` view), by position."""
+    return X.iloc[rows].reset_index(drop=True) if hasattr(X, "iloc") else X[rows]
 
 
 def _mean(parts: list[NDArray]) -> NDArray:
@@ -390,6 +398,8 @@ def _check_inputs(learner: Learner, data: Dataset) -> None:
 
 def _problem(learner, data, seed, epochs, threads, augment, gpu, replica=0) -> Problem:
     input_shape = data.images_train.shape[1:] if learner.inputs == "images" else data.X_train.shape[1:]
+    if learner.inputs == "native" and data.native_train is not None:
+        input_shape = data.native_train.shape[1:]
     return Problem(
         task=data.task,
         n_classes=data.n_classes,
