@@ -26,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -86,7 +88,9 @@ cpu_large_epochs = 10
 gpu_large_epochs = 60
 
 
-def training_plan(input_shape: tuple[int, ...], *, gpu: bool, epochs_override: int | None = None) -> TrainingPlan:
+def training_plan(
+    input_shape: tuple[int, ...], *, gpu: bool, epochs_override: int | None = None, width_override: int | None = None
+) -> TrainingPlan:
     """The width and schedule the CNNs use for ``input_shape`` on a CPU or a GPU.
 
     Small images (16 pixels or less, the 8x8 digits) keep the module's defaults on
@@ -109,7 +113,104 @@ def training_plan(input_shape: tuple[int, ...], *, gpu: bool, epochs_override: i
         plan = TrainingPlan(device, cpu_large_width, cpu_large_epochs, 4, 3, 64)
     if epochs_override is not None:
         plan = replace(plan, epochs=epochs_override)
+    if width_override is not None:
+        plan = replace(plan, width=width_override)
     return plan
+
+
+def budget_widths(input_shape: tuple[int, ...], *, gpu: bool) -> list[int | None]:
+    """The widths a time budget may choose from, widest first: 16 or 8 channels for large images on a CPU.
+
+    Elsewhere (small images, a GPU) the plan keeps its width and the budget sets only the epochs.
+
+    >>> budget_widths((28, 28, 1), gpu=False), budget_widths((8, 8, 1), gpu=False), budget_widths((28, 28, 1), gpu=True)
+    ([16, 8], [None], [None])
+    """
+    if gpu or min(input_shape[:2]) <= 16:
+        return [None]
+    return [cpu_large_width, cpu_large_width // 2]
+
+
+#: Rows of one calibration epoch: a dozen batches, enough for a steady time per batch.
+calibration_rows = 768
+
+
+def calibrate(
+    name: str,
+    make_model,
+    problem: Problem,
+    X: NDArray,
+    y: NDArray,
+    *,
+    fit_rows: int,
+    predict_rows: int,
+    clock: Callable[[], float] = time.perf_counter,
+):
+    """Time two short epochs of one CNN on this machine and scale them to a fold's fit.
+
+    Parameters
+    ----------
+    name : str
+        The learner, for the report.
+    make_model : callable
+        The builder, as :class:`KerasLearner` takes it.
+    problem : Problem
+        As a fold task gets it (threads, width, GPU plan).
+    X, y : ndarray
+        Training images and targets; ``calibration_rows`` of them are used.
+    fit_rows : int
+        Rows a fold's model trains on, early-stopping slice included.
+    predict_rows : int
+        Rows it then predicts (the held-out fold and the test rows).
+    clock : callable, default=time.perf_counter
+        Read at the start and end of each epoch; a fake clock in tests.
+
+    Returns
+    -------
+    models.budget.EpochTiming
+        Set-up seconds (graph building, beyond a later epoch's time, and the
+        predictions) and seconds per epoch over ``fit_rows`` rows.
+    """
+    from models import budget
+
+    keras = import_keras(problem.threads)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(problem.seed)
+    rows = np.random.default_rng(problem.seed).permutation(len(X))[: min(len(X), calibration_rows)]
+    n_stop = max(1, round(len(rows) * early_stopping_fraction))
+    fit, stop = rows[:-n_stop], rows[-n_stop:]
+    plan = training_plan(tuple(X.shape[1:]), gpu=problem.gpu, epochs_override=2, width_override=problem.width)
+    model = _compiled_model(keras, make_model, problem, tuple(X.shape[1:]), plan)
+
+    def run_epochs(read_clock):
+        readings = []
+        callback = keras.callbacks.LambdaCallback(
+            on_epoch_begin=lambda epoch, logs: readings.append(read_clock()),
+            on_epoch_end=lambda epoch, logs: readings.append(read_clock()),
+        )
+        model.fit(X[fit], y[fit].astype("float32"), validation_data=(X[stop], y[stop].astype("float32")),
+                  epochs=2, batch_size=plan.batch_size, callbacks=[callback], verbose=0)  # fmt: skip
+        return readings
+
+    setup, epoch = budget.time_two_epochs(run_epochs, clock=clock)
+    epoch *= fit_rows / len(rows)
+    # Predicting builds one more graph (about half a first epoch's extra) and runs
+    # forward only, about a third of a training step per row.
+    setup += setup / 2 + epoch * predict_rows / fit_rows / 3
+    return budget.EpochTiming(name, setup, epoch)
+
+
+def _compiled_model(keras, make_model, problem: Problem, input_shape, plan: TrainingPlan):
+    """A fresh model of ``make_model``, compiled with the zoo's loss and optimiser."""
+    num_classes = 1 if problem.task == "regression" else problem.n_classes
+    model = make_model(input_shape, num_classes, augment=problem.augment, width=plan.width)
+    loss = {
+        "regression": "mean_squared_error",
+        "binary": "binary_crossentropy",
+        "multiclass": "sparse_categorical_crossentropy",
+    }[problem.task]
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+    return model
 
 
 def import_keras(threads: int | None = None):
@@ -443,15 +544,8 @@ class KerasLearner:
         X_fit, X_stop, y_fit, y_stop = train_test_split(
             X, y, test_size=early_stopping_fraction, stratify=stratify, random_state=problem.seed
         )
-        num_classes = 1 if problem.task == "regression" else problem.n_classes
-        plan = training_plan(tuple(X.shape[1:]), gpu=problem.gpu, epochs_override=problem.epochs)
-        self.model = self.make_model(tuple(X.shape[1:]), num_classes, augment=problem.augment, width=plan.width)
-        loss = {
-            "regression": "mean_squared_error",
-            "binary": "binary_crossentropy",
-            "multiclass": "sparse_categorical_crossentropy",
-        }[problem.task]
-        self.model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+        plan = training_plan(tuple(X.shape[1:]), gpu=problem.gpu, epochs_override=problem.epochs, width_override=problem.width)
+        self.model = _compiled_model(keras, self.make_model, problem, tuple(X.shape[1:]), plan)
         callbacks = [
             keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=plan.patience, restore_best_weights=True, start_from_epoch=plan.warmup_epochs

@@ -165,6 +165,7 @@ def run_oof(
     gpu: bool = False,
     scheduler: str | None = None,
     log: Callable[[str], None] | None = None,
+    width: int | None = None,
 ) -> dict[str, LearnerResult]:
     """Run every learner over the same K folds: OOF predictions and averaged test predictions.
 
@@ -193,6 +194,8 @@ def run_oof(
         A Dask scheduler address (``tcp://host:8786``): run the tasks on that cluster.
     log : callable, default=None
         Called with one progress line per finished task; default prints to stderr.
+    width : int, default=None
+        Channels of the CNNs' first stage (a time budget's choice); None keeps their plan's.
 
     Returns
     -------
@@ -209,7 +212,7 @@ def run_oof(
         for fold in range(n_folds):
             train_rows, valid_rows = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
             for replica in range(seeds):
-                problem = _problem(learner, data, seed + fold, epochs, threads, augment, gpu, replica)
+                problem = _problem(learner, data, seed + fold, epochs, threads, augment, gpu, replica, width)
                 tasks.append(_Task(learner, problem, fold, replica, train_rows, valid_rows, learner.inputs, True))
 
     outputs = {}
@@ -396,7 +399,7 @@ def _check_inputs(learner: Learner, data: Dataset) -> None:
         raise ModelsError(f"{learner.name} needs images, and {data.name} has none.")
 
 
-def _problem(learner, data, seed, epochs, threads, augment, gpu, replica=0) -> Problem:
+def _problem(learner, data, seed, epochs, threads, augment, gpu, replica=0, width=None) -> Problem:
     input_shape = data.images_train.shape[1:] if learner.inputs == "images" else data.X_train.shape[1:]
     if learner.inputs == "native" and data.native_train is not None:
         input_shape = data.native_train.shape[1:]
@@ -409,7 +412,61 @@ def _problem(learner, data, seed, epochs, threads, augment, gpu, replica=0) -> P
         threads=threads,
         augment=augment,
         gpu=gpu,
+        width=width if learner.inputs == "images" else None,
     )
+
+
+def time_cnns(
+    learners: list[Learner],
+    data: Dataset,
+    *,
+    width: int | None,
+    n_folds: int = 5,
+    seed: int = 0,
+    n_jobs: int = 1,
+    augment: bool = False,
+    gpu: bool = False,
+):
+    """Time every CNN of ``learners`` at ``width`` on this machine, in every parallel job at once.
+
+    Each job times all the CNNs in turn (:func:`models.cnn.calibrate`), so every
+    measurement is taken while the other jobs are busy too, as in the fold loop; the
+    jobs' times are averaged per CNN.
+
+    Returns
+    -------
+    list of models.budget.EpochTiming
+        One per CNN, in the order of ``learners``.
+    """
+    from models.budget import EpochTiming
+
+    jobs = joblib.cpu_count() if n_jobs < 0 else max(1, n_jobs)
+    threads = _threads_per_job(n_jobs, len(learners) * n_folds)
+    problems = [_problem(learner, data, seed, None, threads, augment, gpu, 0, width) for learner in learners]
+    fit_rows = round(len(data.y_train) * (n_folds - 1) / n_folds)
+    predict_rows = len(data.y_train) - fit_rows + len(data.ids_test)
+    calls = [
+        joblib.delayed(_time_each)(learners, problems, data.images_train, data.y_train, fit_rows, predict_rows)
+        for _ in range(jobs)
+    ]
+    per_job = joblib.Parallel(n_jobs=n_jobs)(calls)
+    return [
+        EpochTiming(learner.name, float(np.mean([job[index].setup for job in per_job])), float(np.mean([job[index].epoch for job in per_job])))
+        for index, learner in enumerate(learners)
+    ]
+
+
+def _time_each(learners, problems, X, y, fit_rows, predict_rows):
+    """One job's calibration of every CNN, on the task's share of the cores."""
+    from threadpoolctl import threadpool_limits
+
+    from models import cnn
+
+    with threadpool_limits(limits=problems[0].threads):
+        return [
+            cnn.calibrate(learner.name, learner.build(problem).make_model, problem, X, y, fit_rows=fit_rows, predict_rows=predict_rows)
+            for learner, problem in zip(learners, problems)
+        ]
 
 
 def _threads_per_job(n_jobs: int, n_tasks: int) -> int:

@@ -33,6 +33,9 @@ class Problem:
         Whether the CNNs follow the GPU plan (wider, more epochs; see
         :func:`models.cnn.training_plan`). Decided once by the caller, from what
         TensorFlow sees or what the cluster offers, so every fold trains the same net.
+    width : int or None, default=None
+        Channels of the CNNs' first stage, when a time budget chose them
+        (:mod:`models.budget`); None keeps the device plan's width.
     """
 
     task: Task
@@ -43,3 +46,4 @@ class Problem:
     threads: int = 1
     augment: bool = False
     gpu: bool = False
+    width: int | None = None
