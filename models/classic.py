@@ -27,6 +27,11 @@ N_BOOSTING_ROUNDS = 300
 LEARNING_RATE = 0.1
 
 
+def _rounds(rounds: int, problem: Problem) -> int:
+    """Boosting rounds for this fit: more for a refit on all rows (``problem.rounds_scale``)."""
+    return round(rounds * problem.rounds_scale)
+
+
 def make_forest(problem: Problem, *, criterion: str = "gini", extra: bool = False):
     """A random forest (``extra=False``) or extra trees, split by ``criterion``.
 
@@ -57,7 +62,7 @@ def make_forest(problem: Problem, *, criterion: str = "gini", extra: bool = Fals
 def make_gradient_boosting(problem: Problem):
     """Scikit-learn's histogram gradient boosting, with early stopping on its own slice."""
     common = dict(
-        max_iter=N_BOOSTING_ROUNDS,
+        max_iter=_rounds(N_BOOSTING_ROUNDS, problem),
         learning_rate=LEARNING_RATE,
         early_stopping=True,
         validation_fraction=0.1,
@@ -74,7 +79,7 @@ def make_xgboost(problem: Problem):
     import xgboost
 
     common = dict(
-        n_estimators=N_BOOSTING_ROUNDS,
+        n_estimators=_rounds(N_BOOSTING_ROUNDS, problem),
         learning_rate=LEARNING_RATE,
         max_depth=6,
         subsample=0.8,
@@ -101,7 +106,7 @@ def make_lightgbm(problem: Problem):
     import lightgbm
 
     common = dict(
-        n_estimators=N_BOOSTING_ROUNDS,
+        n_estimators=_rounds(N_BOOSTING_ROUNDS, problem),
         learning_rate=LEARNING_RATE,
         num_leaves=31,
         subsample=0.8,
@@ -132,7 +137,7 @@ def make_catboost(problem: Problem):
     import catboost
 
     common = dict(
-        iterations=CATBOOST_ROUNDS,
+        iterations=_rounds(CATBOOST_ROUNDS, problem),
         learning_rate=CATBOOST_LEARNING_RATE,
         depth=CATBOOST_DEPTH,
         border_count=CATBOOST_BORDERS,

@@ -8,6 +8,8 @@ Examples::
 
     python -m models oof --models "rf et cnn_allconv" --jobs 2
     python -m models oof --time-budget 10m
+    python -m models oof --models cnn_bn --tta 5 --snapshots 3
+    python -m models oof --models "lgbm catboost" --refit
     python -m models oof --seeds 3 --models cnn_convpool
     python -m models oof --scheduler tcp://10.0.0.5:8786
     python -m models oof --data path/to/kaggle_folder --target Survived --id PassengerId
@@ -81,6 +83,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="wall time for the whole command (10m, 90s, 1h30m): the other learners run first, then the CNNs' "
         "width and epochs are fitted to what is left by timing them on this machine (default: no budget, the device plan)",
     )
+    oof.add_argument(
+        "--tta", type=int, metavar="N",
+        help="also write NAME_tta for each CNN: its predictions averaged over N views (the image and N-1 one-pixel shifts; 2 to 9)",
+    )  # fmt: skip
+    oof.add_argument(
+        "--snapshots", type=int, metavar="K",
+        help="train each CNN as K cosine cycles with warm restarts and also write NAME_snap1.. (earlier cycles) and "
+        "NAME_snapmean (all K averaged); NAME is the last snapshot",
+    )  # fmt: skip
+    oof.add_argument(
+        "--refit", action="store_true",
+        help="test predictions from one more fit on all training rows (boosting rounds x K/(K-1)) instead of the fold "
+        "models' mean; OOF files unchanged",
+    )  # fmt: skip
 
     holdout = commands.add_parser(
         "holdout",
@@ -111,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             raise ModelsError(f"--epochs {arguments.epochs}: give at least 1.")
         if arguments.seeds < 1:
             raise ModelsError(f"--seeds {arguments.seeds}: give at least 1 model per fold.")
+        if getattr(arguments, "tta", None) is not None and not 2 <= arguments.tta <= 9:
+            raise ModelsError(f"--tta {arguments.tta}: give 2 to 9 views (the image and up to 8 one-pixel shifts).")
+        if getattr(arguments, "snapshots", None) is not None and arguments.snapshots < 2:
+            raise ModelsError(f"--snapshots {arguments.snapshots}: give 2 or more cosine cycles (one snapshot each).")
         data = load_dataset(
             arguments.data, target=arguments.target, id_column=arguments.id_column, task=arguments.task, seed=arguments.seed
         )
@@ -161,6 +181,7 @@ def _oof(arguments, data, learners, *, deadline: float | None = None) -> None:
     options = dict(
         n_folds=arguments.folds, seed=arguments.seed, n_jobs=arguments.jobs, epochs=arguments.epochs,
         augment=arguments.augment, seeds=arguments.seeds, gpu=gpu, scheduler=arguments.scheduler,
+        tta=arguments.tta or 0, snapshots=arguments.snapshots or 0, refit=arguments.refit,
     )  # fmt: skip
     if deadline is None:
         results = run_oof(learners, data, **options)
@@ -180,6 +201,8 @@ def _oof(arguments, data, learners, *, deadline: float | None = None) -> None:
         pick = min if data.task == "regression" else max
         best = pick(test_scores, key=lambda name: test_scores[name][metric])
         print(f"best single model on the kept-aside test rows: {best}, {metric} {test_scores[best][metric]:.4f}", file=sys.stderr)
+        if arguments.refit:
+            _report_refit(results, data)
     print(f"wrote {root / 'submissions'}/NAME.csv and {root / 'submissions' / 'oof'}/NAME.csv for {len(results)} learners, "
           f"{root / 'data' / 'train_labels.csv'}", file=sys.stderr)  # fmt: skip
 
@@ -201,7 +224,7 @@ def _run_within_budget(learners, data, arguments, options, deadline: float) -> d
 
         def measure(width):
             return time_cnns(cnns, data, width=width, n_folds=arguments.folds, seed=arguments.seed, n_jobs=arguments.jobs,
-                             augment=arguments.augment, gpu=options["gpu"])  # fmt: skip
+                             augment=arguments.augment, gpu=options["gpu"], views=max(1, options["tta"]))  # fmt: skip
 
         # Files are written after the CNNs: keep a few seconds for them.
         plan = budget.plan_for_budget(
@@ -221,6 +244,20 @@ def _run_within_budget(learners, data, arguments, options, deadline: float) -> d
     if overrun > 0:
         print(f"Warning: the time budget was exceeded by {budget.format_duration(overrun)}", file=sys.stderr)
     return {learner.name: results[learner.name] for learner in learners}
+
+
+def _report_refit(results, data) -> None:
+    """Each learner's test score with the refit against the fold models' mean, on the kept-aside truth."""
+    from blender.report import format_table
+
+    metric = "rmse" if data.task == "regression" else "logloss"
+    rows = []
+    for name, result in results.items():
+        refit_score = score(data.y_test, result.test, data.task)[metric]
+        average_score = score(data.y_test, result.fold_average_test, data.task)[metric]
+        rows.append([name, average_score, refit_score, refit_score - average_score])
+    print(f"\nrefit against the fold models' mean, test {metric} (kept-aside rows; lower is better):", file=sys.stderr)
+    print(format_table(["model", "fold mean", "refit", "refit - mean"], rows), file=sys.stderr)
 
 
 def _parallel_jobs(n_jobs: int) -> int:

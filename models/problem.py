@@ -36,6 +36,12 @@ class Problem:
     width : int or None, default=None
         Channels of the CNNs' first stage, when a time budget chose them
         (:mod:`models.budget`); None keeps the device plan's width.
+    tta : int, default=0
+        CNNs: views averaged for the extra ``_tta`` predictions (0: none).
+    snapshots : int, default=0
+        CNNs: cosine cycles with warm restarts, one snapshot each (0: the usual training).
+    rounds_scale : float, default=1.0
+        Boosting rounds are multiplied by this: K/(K-1) for a refit on all K folds' rows.
     """
 
     task: Task
@@ -47,3 +53,6 @@ class Problem:
     augment: bool = False
     gpu: bool = False
     width: int | None = None
+    tta: int = 0
+    snapshots: int = 0
+    rounds_scale: float = 1.0
