@@ -90,6 +90,17 @@ def test_boosters_repeat_with_a_seed_and_change_with_another(tmp_path, name):
         outputs[run] = [(root / "submissions" / f"{name}.csv").read_bytes(), (root / "submissions" / "oof" / f"{name}.csv").read_bytes()]
     assert outputs["a"] == outputs["b"]  # the same bytes: deterministic with a seed
     assert outputs["a"] != outputs["c"]  # another seed: other folds and other models
+    # On the same rows, the model's own seed matters too (row and column subsampling).
+    from models import classic
+    from models.data import load_dataset
+    from models.problem import Problem
+
+    data = load_dataset(str(folder))
+    build = {"lgbm": classic.make_lightgbm, "catboost": classic.make_catboost}[name]
+    fitted = [build(Problem("multiclass", 3, (5,), seed)).fit(data.native_train, data.y_train).predict_proba(data.native_test)
+              for seed in (0, 0, 1)]  # fmt: skip
+    np.testing.assert_array_equal(fitted[0], fitted[1])
+    assert np.abs(fitted[0] - fitted[2]).max() > 1e-6
 
 
 def _categorical_folder(tmp_path, n_levels=40):
