@@ -29,6 +29,9 @@ MIN_USEFUL_EPOCHS = 4
 #: changes while the CNNs train (a first 3-minute run, load average 3 to 4.6 on 2 cores,
 #: took 17% longer than its plan).
 LOAD_MARGIN = 0.15
+#: A narrower net is timed again only if the time left is more than this many times
+#: what the last timing took; otherwise its times are scaled from the wider one's.
+MEASURE_FACTOR = 4
 
 _DURATION = re.compile(r"(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m(?:in)?)?(?:(?P<s>\d+(?:\.\d+)?)s)?")
 
@@ -169,7 +172,9 @@ def plan_for_budget(
     measure : callable
         ``measure(width)`` times every CNN at that width on this machine (see
         :func:`models.cnn.calibrate`); called for the widest width first and for a
-        narrower one only when the wider does not fit. Its own time counts.
+        narrower one only when the wider does not fit and the time left is more than
+        ``MEASURE_FACTOR`` times what the last call took (else its epochs are scaled by
+        the width ratio, and the reason says so). Its own time counts.
     widths : list of int or None
         Widths to try, widest first; ``[None]`` keeps the device plan's width.
     max_epochs : int
@@ -190,8 +195,20 @@ def plan_for_budget(
     BudgetPlan
     """
     min_epochs = min(min_epochs, max_epochs)
+    timings, estimated = None, False
     for index, width in enumerate(widths):
-        timings = measure(width)
+        before = clock()
+        if timings is None or before + MEASURE_FACTOR * measuring > deadline:
+            # Measuring a narrower net again would eat the time it could train in:
+            # scale the last measurement by the width instead (an optimistic guess, said so).
+            if timings is None:
+                timings, measuring = measure(width), clock() - before
+            else:
+                ratio = width / widths[index - 1]
+                timings = [EpochTiming(timing.name, timing.setup, timing.epoch * ratio) for timing in timings]
+                estimated = True
+        else:
+            timings, measuring = measure(width), clock() - before
         available = deadline - clock()
         # The phase is linear in the epochs: fixed + per_epoch * epochs.
         fixed = phase_seconds(timings, 0, fits_per_cnn=fits_per_cnn, jobs=jobs)
@@ -207,7 +224,8 @@ def plan_for_budget(
         fastest = min(timings, key=lambda timing: timing.epoch)
         shown = "the plan's width" if width is None else f"{width} channels"
         reason = (
-            f"one epoch took {fastest.epoch:.1f} s ({fastest.name}) to {slowest.epoch:.1f} s ({slowest.name}) at {shown} "
+            ("(estimated from the wider net's times, no time to measure again) " if estimated else "")
+            + f"one epoch took {fastest.epoch:.1f} s ({fastest.name}) to {slowest.epoch:.1f} s ({slowest.name}) at {shown} "
             f"on this machine now; {fits_per_cnn * len(timings)} fits on {jobs} job(s) for {format_duration(max(available, 0))} left: "
             + (f"all {max_epochs} epochs fit" if epochs == max_epochs else f"{epochs} of the plan's {max_epochs} epochs fit")
             + f" (about {format_duration(estimate)})"

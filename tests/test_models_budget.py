@@ -92,6 +92,21 @@ def test_too_slow_for_the_wide_net_narrows_it_then_warns():
     assert "training 1 anyway" in hopeless.warning
 
 
+def test_no_time_to_measure_again_scales_the_wider_nets_times():
+    clock = FakeClock()
+    calls = []
+
+    def measure(width):
+        calls.append(width)
+        clock.now += 100.0  # a timing that took 100 s, with 300 s left after it
+        return [EpochTiming("cnn_a", 2.0, 40.0)]
+
+    plan = plan_for_budget(400.0, measure, widths=[16, 8], max_epochs=10, fits_per_cnn=5, jobs=1, clock=clock)
+    assert calls == [16]  # 300 s left < 4 x 100 s: width 8 is not timed again
+    assert plan.width == 8 and plan.epochs == 2  # 20 s an epoch: 5 * (2 + 20 e) <= 300
+    assert plan.reason.startswith("(estimated from the wider net's times, no time to measure again) one epoch took 20.0 s")
+
+
 def test_time_spent_measuring_counts_against_the_budget():
     clock = FakeClock()
 
