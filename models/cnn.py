@@ -131,8 +131,8 @@ def budget_widths(input_shape: tuple[int, ...], *, gpu: bool) -> list[int | None
     return [cpu_large_width, cpu_large_width // 2]
 
 
-#: Rows of one calibration epoch: a dozen batches, enough for a steady time per batch.
-calibration_rows = 768
+#: Rows of one calibration epoch: eight batches, enough for a steady time per batch.
+calibration_rows = 512
 
 
 def calibrate(

@@ -483,35 +483,29 @@ def time_cnns(
     gpu: bool = False,
     views: int = 1,
 ):
-    """Time every CNN of ``learners`` at ``width`` on this machine, in every parallel job at once.
+    """Time every CNN of ``learners`` at ``width`` on this machine, the parallel jobs sharing them out.
 
-    Each job times all the CNNs in turn (:func:`models.cnn.calibrate`), so every
-    measurement is taken while the other jobs are busy too, as in the fold loop; the
-    jobs' times are averaged per CNN.
-
-    ``views`` counts the predictions each row gets (TTA views) in the set-up time.
+    The jobs run at once, so each measurement is taken while the other jobs are busy
+    too, as in the fold loop (:func:`models.cnn.calibrate`). ``views`` counts the
+    predictions each row gets (TTA views) in the set-up time.
 
     Returns
     -------
     list of models.budget.EpochTiming
         One per CNN, in the order of ``learners``.
     """
-    from models.budget import EpochTiming
-
     jobs = joblib.cpu_count() if n_jobs < 0 else max(1, n_jobs)
+    jobs = min(jobs, len(learners))
     threads = _threads_per_job(n_jobs, len(learners) * n_folds)
     problems = [_problem(learner, data, seed, None, threads, augment, gpu, 0, width) for learner in learners]
     fit_rows = round(len(data.y_train) * (n_folds - 1) / n_folds)
     predict_rows = (len(data.y_train) - fit_rows + len(data.ids_test)) * views
     calls = [
-        joblib.delayed(_time_each)(learners, problems, data.images_train, data.y_train, fit_rows, predict_rows)
-        for _ in range(jobs)
+        joblib.delayed(_time_each)(learners[job::jobs], problems[job::jobs], data.images_train, data.y_train, fit_rows, predict_rows)
+        for job in range(jobs)
     ]
-    per_job = joblib.Parallel(n_jobs=n_jobs)(calls)
-    return [
-        EpochTiming(learner.name, float(np.mean([job[index].setup for job in per_job])), float(np.mean([job[index].epoch for job in per_job])))
-        for index, learner in enumerate(learners)
-    ]
+    timings = {timing.name: timing for part in joblib.Parallel(n_jobs=n_jobs)(calls) for timing in part}
+    return [timings[learner.name] for learner in learners]
 
 
 def _time_each(learners, problems, X, y, fit_rows, predict_rows):
