@@ -118,6 +118,7 @@ class BudgetPlan:
     width : int or None
         Channels of the first stage; None keeps the device plan's width.
     epochs : int
+        0 when not one epoch fits: the CNNs are left out.
     estimate : float
         Seconds the CNN phase should take with this plan (an upper bound: early
         stopping may end fits sooner).
@@ -186,7 +187,8 @@ def plan_for_budget(
     clock : callable, default=time.perf_counter
     min_epochs : int, default=MIN_USEFUL_EPOCHS
         Fewer epochs than this are not a useful CNN: a narrower width is tried first,
-        and if none fits, the plan warns and trains the narrowest for what fits (at least 1).
+        and if none fits, the plan warns and trains the narrowest for what fits; 0
+        epochs (not one fits) means the CNNs are left out.
     margin : float, default=0.0
         Share of the time left that the plan keeps free (``LOAD_MARGIN`` from the command line).
 
@@ -215,7 +217,7 @@ def plan_for_budget(
         per_epoch = phase_seconds(timings, 1, fits_per_cnn=fits_per_cnn, jobs=jobs) - fixed
         usable = available * (1 - margin)
         fitting = math.floor((usable - fixed) / per_epoch) if per_epoch > 0 else max_epochs
-        epochs = max(1, min(max_epochs, fitting))
+        epochs = max(0, min(max_epochs, fitting))
         last = index == len(widths) - 1
         if epochs < min_epochs and not last:
             continue
@@ -233,9 +235,10 @@ def plan_for_budget(
         warning = None
         if epochs < min_epochs:
             needed = phase_seconds(timings, min_epochs, fits_per_cnn=fits_per_cnn, jobs=jobs)
+            action = f"training {epochs} anyway" if epochs else "leaving the CNNs out, since not one epoch fits"
             warning = (
                 f"the time budget is too small for a useful CNN: {format_duration(max(available, 0))} are left for the CNNs and "
-                f"{min_epochs} epochs at {shown} need about {format_duration(needed)}; training {epochs} anyway "
+                f"{min_epochs} epochs at {shown} need about {format_duration(needed)}; {action} "
                 f"(raise --time-budget, or leave the CNNs out with --models classic)"
             )
         return BudgetPlan(width, epochs, estimate, available, reason, warning)

@@ -236,6 +236,8 @@ def _run_within_budget(learners, data, arguments, options, deadline: float) -> d
         print(f"CNN plan for the budget: {shown}, at most {plan.epochs} epochs: {plan.reason}", file=sys.stderr, flush=True)
         if plan.warning:
             print(f"Warning: {plan.warning}", file=sys.stderr, flush=True)
+        if plan.epochs == 0:
+            return {learner.name: results[learner.name] for learner in others}
         cnn_start = time.perf_counter()
         results.update(run_oof(cnns, data, **{**options, "epochs": plan.epochs}, width=plan.width))
         print(f"CNNs took {budget.format_duration(time.perf_counter() - cnn_start)} (planned at most {budget.format_duration(plan.estimate)})",

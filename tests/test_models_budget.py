@@ -86,10 +86,13 @@ def test_a_slower_measured_epoch_gives_fewer_epochs():
 def test_too_slow_for_the_wide_net_narrows_it_then_warns():
     narrower = _plan(40.0)  # width 16: (600 - 10.5) / 210 = 2 epochs < 4, so 8 channels at 20 s an epoch: 5 epochs
     assert (narrower.width, narrower.epochs) == (8, 5) and narrower.warning is None
-    hopeless = _plan(40.0, left=100.0)
-    assert hopeless.width == 8 and hopeless.epochs == 1
-    assert hopeless.warning.startswith("the time budget is too small for a useful CNN: 1 min 40 s are left for the CNNs")
-    assert "training 1 anyway" in hopeless.warning
+    short = _plan(40.0, left=250.0)  # width 8: 10.5 + 105 e <= 250 gives 2 epochs, fewer than the 4 of a useful CNN
+    assert (short.width, short.epochs) == (8, 2)
+    assert short.warning.startswith("the time budget is too small for a useful CNN: 4 min 10 s are left for the CNNs")
+    assert "; training 2 anyway" in short.warning
+    hopeless = _plan(40.0, left=100.0)  # not one epoch fits: 10.5 + 105 > 100
+    assert hopeless.width == 8 and hopeless.epochs == 0
+    assert "; leaving the CNNs out, since not one epoch fits" in hopeless.warning
 
 
 def test_no_time_to_measure_again_scales_the_wider_nets_times():
