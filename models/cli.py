@@ -219,7 +219,12 @@ def _run_within_budget(learners, data, arguments, options, deadline: float) -> d
         base = training_plan(data.images_train.shape[1:], gpu=options["gpu"], epochs_override=arguments.epochs)
         widths = budget_widths(data.images_train.shape[1:], gpu=options["gpu"])
         left = deadline - time.perf_counter()
-        print(f"time budget: {budget.format_duration(max(left, 0))} left for {len(cnns)} CNNs; timing them on this machine",
+        if left <= 0:
+            print(f"Warning: the other learners used the whole time budget ({budget.format_duration(-left)} over); "
+                  f"leaving the {len(cnns)} CNNs out (raise --time-budget, or run fewer learners with --models)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            return {learner.name: results[learner.name] for learner in others}
+        print(f"time budget: {budget.format_duration(left)} left for {len(cnns)} CNNs; timing them on this machine",
               file=sys.stderr, flush=True)  # fmt: skip
 
         def measure(width):

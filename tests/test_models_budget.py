@@ -159,3 +159,14 @@ def test_oof_with_a_time_budget_prints_the_plan(tmp_path, capsys):
     assert "all 3 epochs fit" in stderr and "CNNs took " in stderr
     assert stderr.index("[logreg] fold") < stderr.index("[cnn_bn] fold")
     assert (root / "submissions" / "cnn_bn.csv").exists() and (root / "submissions" / "oof" / "logreg.csv").exists()
+
+
+def test_no_time_left_after_the_other_learners_leaves_the_cnns_out(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "tiny.npz", x_train=rng.random((60, 8, 8)), y_train=np.arange(60) % 2, x_test=rng.random((10, 8, 8)))
+    root = tmp_path / "out"
+    arguments = ["oof", "--models", "cnn_bn logreg", "--data", str(tmp_path / "tiny.npz"), "--root", str(root), "--folds", "2"]
+    assert main([*arguments, "--time-budget", "0.001s"]) == 0
+    stderr = capsys.readouterr().err
+    assert "Warning: the other learners used the whole time budget (" in stderr and "leaving the 1 CNNs out" in stderr
+    assert (root / "submissions" / "logreg.csv").exists() and not (root / "submissions" / "cnn_bn.csv").exists()
