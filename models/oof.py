@@ -368,15 +368,17 @@ def _arrays(data: Dataset) -> dict[str, NDArray | None]:
         "features_test": data.X_test,
         "images": data.images_train,
         "images_test": data.images_test,
-        # Data without a native view (images, .npz) give those learners the features.
-        "native": data.X_train if data.native_train is None else data.native_train,
-        "native_test": data.X_test if data.native_test is None else data.native_test,
+        # None without a native view (images, .npz): those learners then read the features
+        # (see task_arrays), and a cluster is not sent the same arrays twice.
+        "native": data.native_train,
+        "native_test": data.native_test,
     }
 
 
 def task_arrays(task: _Task, arrays: dict) -> tuple:
     """The (X, y, X_test) a task reads from ``arrays`` (arrays, or their futures on a cluster)."""
-    return arrays[task.inputs], arrays["y"], arrays[f"{task.inputs}_test"] if task.predict_test else None
+    inputs = task.inputs if arrays[task.inputs] is not None else "features"
+    return arrays[inputs], arrays["y"], arrays[f"{inputs}_test"] if task.predict_test else None
 
 
 def fit_predict(task: _Task, X: NDArray, y: NDArray, X_test: NDArray | None):
