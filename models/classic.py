@@ -3,11 +3,19 @@
 Each builder takes a :class:`~models.problem.Problem` and returns a fresh, unfitted
 estimator with ``fit`` and ``predict_proba`` (classes) or ``predict`` (regression).
 They use one thread each: the fold loop runs folds in parallel instead.
-XGBoost is imported only when its builder runs.
+XGBoost, LightGBM and CatBoost are imported only when their builder runs.
+
+LightGBM and CatBoost read the ``native`` view of a Kaggle folder (see
+:class:`~models.data.Dataset`): numeric columns as they are, missing values included, and
+text columns as text, which each library then treats as categories in its own way
+(LightGBM's categorical splits, CatBoost's ordered target statistics). On image data
+they read the same features as every other tabular learner.
 """
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 from sklearn import ensemble, linear_model, neighbors, pipeline, preprocessing
 
 from models.problem import Problem
@@ -17,6 +25,11 @@ N_TREES = 300
 #: Boosting rounds and step size shared by the two boosting learners.
 N_BOOSTING_ROUNDS = 300
 LEARNING_RATE = 0.1
+
+
+def _rounds(rounds: int, problem: Problem) -> int:
+    """Boosting rounds for this fit: more for a refit on all rows (``problem.rounds_scale``)."""
+    return round(rounds * problem.rounds_scale)
 
 
 def make_forest(problem: Problem, *, criterion: str = "gini", extra: bool = False):
@@ -49,7 +62,7 @@ def make_forest(problem: Problem, *, criterion: str = "gini", extra: bool = Fals
 def make_gradient_boosting(problem: Problem):
     """Scikit-learn's histogram gradient boosting, with early stopping on its own slice."""
     common = dict(
-        max_iter=N_BOOSTING_ROUNDS,
+        max_iter=_rounds(N_BOOSTING_ROUNDS, problem),
         learning_rate=LEARNING_RATE,
         early_stopping=True,
         validation_fraction=0.1,
@@ -66,7 +79,7 @@ def make_xgboost(problem: Problem):
     import xgboost
 
     common = dict(
-        n_estimators=N_BOOSTING_ROUNDS,
+        n_estimators=_rounds(N_BOOSTING_ROUNDS, problem),
         learning_rate=LEARNING_RATE,
         max_depth=6,
         subsample=0.8,
@@ -79,6 +92,115 @@ def make_xgboost(problem: Problem):
     if problem.task == "regression":
         return xgboost.XGBRegressor(**common)
     return xgboost.XGBClassifier(**common)
+
+
+def make_lightgbm(problem: Problem):
+    """A LightGBM model: leaf-wise trees, row and column subsampling, deterministic on ``problem.threads`` threads.
+
+    ``deterministic=True`` with ``force_row_wise=True`` makes a seed give the same
+    trees on every run on the same machine (LightGBM's documented recipe). Its category
+    defaults (100 rows per level group, smoothing 10) suit millions of rows; on a
+    Kaggle folder of a few thousand, a level with a dozen rows would never be split
+    off, so they are 10 and 1 here (``min_child_samples`` still asks 20 rows per leaf).
+    """
+    import lightgbm
+
+    common = dict(
+        n_estimators=_rounds(N_BOOSTING_ROUNDS, problem),
+        learning_rate=LEARNING_RATE,
+        num_leaves=31,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        n_jobs=problem.threads,
+        random_state=problem.seed,
+        deterministic=True,
+        force_row_wise=True,
+        min_data_per_group=10,
+        cat_smooth=1.0,
+        verbose=-1,
+    )
+    model = lightgbm.LGBMRegressor(**common) if problem.task == "regression" else lightgbm.LGBMClassifier(**common)
+    return NativeCategories(model, "lightgbm")
+
+
+#: CatBoost's defaults (depth 6, 254 borders) took 37 s per MNIST fold on one core against
+#: 6 s for LightGBM; depth 5 and 32 borders take 6 s for the same OOF accuracy (0.94).
+CATBOOST_ROUNDS = 200
+CATBOOST_LEARNING_RATE = 0.2
+CATBOOST_DEPTH = 5
+CATBOOST_BORDERS = 32
+
+
+def make_catboost(problem: Problem):
+    """A CatBoost model (symmetric trees), seeded, on ``problem.threads`` threads, writing no files."""
+    import catboost
+
+    common = dict(
+        iterations=_rounds(CATBOOST_ROUNDS, problem),
+        learning_rate=CATBOOST_LEARNING_RATE,
+        depth=CATBOOST_DEPTH,
+        border_count=CATBOOST_BORDERS,
+        random_seed=problem.seed,
+        thread_count=problem.threads,
+        verbose=0,
+        allow_writing_files=False,
+    )
+    if problem.task == "regression":
+        model = catboost.CatBoostRegressor(**common)
+    else:
+        model = catboost.CatBoostClassifier(loss_function="MultiClass" if problem.task == "multiclass" else "Logloss", **common)
+    return NativeCategories(model, "catboost")
+
+
+class NativeCategories:
+    """Hand a booster its text columns as categories, the way its library takes them.
+
+    Parameters
+    ----------
+    model : estimator
+        An unfitted LightGBM or CatBoost scikit-learn estimator.
+    library : {"lightgbm", "catboost"}
+        LightGBM reads pandas ``category`` columns (the levels are the training
+        rows'; an unseen level is missing); CatBoost takes the text itself and the
+        indices of its columns (``cat_features``). A numpy array (no text columns)
+        goes through unchanged.
+    """
+
+    def __init__(self, model, library: str):
+        self.model = model
+        self.library = library
+        self.levels: dict[str, list] = {}
+
+    def _frame(self, X):
+        if not isinstance(X, pd.DataFrame) or not self.levels:
+            return X
+        X = X.copy()
+        for column, levels in self.levels.items():
+            text = X[column].astype(str)
+            # A level the training rows never had is missing for LightGBM; CatBoost takes any text.
+            X[column] = pd.Categorical(text.where(text.isin(levels)), categories=levels) if self.library == "lightgbm" else text
+        return X
+
+    def fit(self, X, y) -> "NativeCategories":
+        """Fit on ``X`` (an array, or a frame whose object columns are text) and ``y``."""
+        if isinstance(X, pd.DataFrame):
+            text_columns = [column for column in X.columns if not pd.api.types.is_numeric_dtype(X[column])]
+            self.levels = {column: sorted(X[column].astype(str).unique()) for column in text_columns}
+        options = {}
+        if self.library == "catboost" and self.levels:
+            options["cat_features"] = list(self.levels)
+        self.model.fit(self._frame(X), y, **options)
+        self.classes_ = getattr(self.model, "classes_", None)
+        return self
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``."""
+        return self.model.predict_proba(self._frame(X))
+
+    def predict(self, X):
+        """Predicted values (regression)."""
+        return np.asarray(self.model.predict(self._frame(X))).reshape(-1)
 
 
 def make_knn(problem: Problem, *, n_neighbors: int = 5):

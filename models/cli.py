@@ -7,6 +7,9 @@ Bad input ends in one ``Error: ...`` line and exit code 1, never a traceback.
 Examples::
 
     python -m models oof --models "rf et cnn_allconv" --jobs 2
+    python -m models oof --time-budget 10m
+    python -m models oof --models cnn_bn --tta 5 --snapshots 3
+    python -m models oof --models "lgbm catboost" --refit
     python -m models oof --seeds 3 --models cnn_convpool
     python -m models oof --scheduler tcp://10.0.0.5:8786
     python -m models oof --data path/to/kaggle_folder --target Survived --id PassengerId
@@ -21,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from models import output
+from models import budget, output
 from models.data import DataError, load_dataset
 from models.oof import format_scores, run_holdout, run_oof, score
 from models.registry import ALIASES, LEARNERS, ModelsError, select_learners
@@ -74,6 +77,26 @@ def build_parser() -> argparse.ArgumentParser:
         'Example: python -m models oof --models "rf et cnn_allconv" --jobs 2',
     )
     oof.add_argument("--folds", type=int, default=5, help="number of folds (default: 5)")
+    oof.add_argument(
+        "--time-budget",
+        metavar="DURATION",
+        help="wall time for the whole command (10m, 90s, 1h30m): the other learners run first, then the CNNs' "
+        "width and epochs are fitted to what is left by timing them on this machine (default: no budget, the device plan)",
+    )
+    oof.add_argument(
+        "--tta", type=int, metavar="N",
+        help="also write NAME_tta for each CNN: its predictions averaged over N views (the image and N-1 one-pixel shifts; 2 to 9)",
+    )  # fmt: skip
+    oof.add_argument(
+        "--snapshots", type=int, metavar="K",
+        help="train each CNN as K cosine cycles with warm restarts and also write NAME_snap1.. (earlier cycles) and "
+        "NAME_snapmean (all K averaged); NAME is the last snapshot",
+    )  # fmt: skip
+    oof.add_argument(
+        "--refit", action="store_true",
+        help="test predictions from one more fit on all training rows (boosting rounds x K/(K-1)) instead of the fold "
+        "models' mean; OOF files unchanged",
+    )  # fmt: skip
 
     holdout = commands.add_parser(
         "holdout",
@@ -90,20 +113,30 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return the exit code (0, or 1 after an ``Error:`` line)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    started = time.perf_counter()
     arguments = build_parser().parse_args(argv)
     try:
+        budget_seconds = None
+        if getattr(arguments, "time_budget", None) is not None:
+            budget_seconds = budget.parse_duration(arguments.time_budget)
+            if arguments.scheduler:
+                raise ModelsError("--time-budget times the CNNs on this machine; with --scheduler the workers' speed decides, so give --epochs instead.")
         if arguments.jobs == 0:
             raise ModelsError("--jobs 0: give 1 or more parallel jobs, or -1 for every core.")
         if arguments.epochs is not None and arguments.epochs < 1:
             raise ModelsError(f"--epochs {arguments.epochs}: give at least 1.")
         if arguments.seeds < 1:
             raise ModelsError(f"--seeds {arguments.seeds}: give at least 1 model per fold.")
+        if getattr(arguments, "tta", None) is not None and not 2 <= arguments.tta <= 9:
+            raise ModelsError(f"--tta {arguments.tta}: give 2 to 9 views (the image and up to 8 one-pixel shifts).")
+        if getattr(arguments, "snapshots", None) is not None and arguments.snapshots < 2:
+            raise ModelsError(f"--snapshots {arguments.snapshots}: give 2 or more cosine cycles (one snapshot each).")
         data = load_dataset(
             arguments.data, target=arguments.target, id_column=arguments.id_column, task=arguments.task, seed=arguments.seed
         )
         learners = select_learners(arguments.models, has_images=data.has_images)
         if arguments.command == "oof":
-            _oof(arguments, data, learners)
+            _oof(arguments, data, learners, deadline=None if budget_seconds is None else started + budget_seconds)
         else:
             _holdout(arguments, data, learners)
     except (DataError, ModelsError) as error:
@@ -120,7 +153,7 @@ def _describe(data, learners, arguments) -> str:
     )
 
 
-def _report_device(learners, data, arguments) -> bool:
+def _report_device(learners, data, arguments, *, budgeted: bool = False) -> bool:
     """Say where and how the CNNs train, and return whether they follow the GPU plan.
 
     TensorFlow is imported here only if a CNN is on the list, and only for a local run:
@@ -136,19 +169,24 @@ def _report_device(learners, data, arguments) -> bool:
     gpu = device_name() == "GPU"
     plan = training_plan(data.images_train.shape[1:], gpu=gpu, epochs_override=arguments.epochs)
     seen = "TensorFlow sees a GPU" if gpu else "TensorFlow sees no GPU"
-    print(f"CNNs train on the {plan.device} ({seen}): {plan.describe()}", file=sys.stderr)
+    fitted = "; the time budget sets the width and epochs after the other learners" if budgeted else ""
+    print(f"CNNs train on the {plan.device} ({seen}): {plan.describe()}{fitted}", file=sys.stderr)
     return gpu
 
 
-def _oof(arguments, data, learners) -> None:
+def _oof(arguments, data, learners, *, deadline: float | None = None) -> None:
     print(_describe(data, learners, arguments) + f"; {arguments.folds} folds" + _seeds_note(arguments), file=sys.stderr)
-    gpu = _report_device(learners, data, arguments)
+    gpu = _report_device(learners, data, arguments, budgeted=deadline is not None)
     start = time.perf_counter()
-    results = run_oof(
-        learners, data, n_folds=arguments.folds, seed=arguments.seed, n_jobs=arguments.jobs,
-        epochs=arguments.epochs, augment=arguments.augment, seeds=arguments.seeds, gpu=gpu,
-        scheduler=arguments.scheduler,
+    options = dict(
+        n_folds=arguments.folds, seed=arguments.seed, n_jobs=arguments.jobs, epochs=arguments.epochs,
+        augment=arguments.augment, seeds=arguments.seeds, gpu=gpu, scheduler=arguments.scheduler,
+        tta=arguments.tta or 0, snapshots=arguments.snapshots or 0, refit=arguments.refit,
     )  # fmt: skip
+    if deadline is None:
+        results = run_oof(learners, data, **options)
+    else:
+        results = _run_within_budget(learners, data, arguments, options, deadline)
     root = arguments.root
     output.write_labels(data, root)
     output.write_folds(data, next(iter(results.values())).folds, root)
@@ -163,10 +201,78 @@ def _oof(arguments, data, learners) -> None:
         pick = min if data.task == "regression" else max
         best = pick(test_scores, key=lambda name: test_scores[name][metric])
         print(f"best single model on the kept-aside test rows: {best}, {metric} {test_scores[best][metric]:.4f}", file=sys.stderr)
+        if arguments.refit:
+            _report_refit(results, data)
     print(f"wrote {root / 'submissions'}/NAME.csv and {root / 'submissions' / 'oof'}/NAME.csv for {len(results)} learners, "
           f"{root / 'data' / 'train_labels.csv'}", file=sys.stderr)  # fmt: skip
     if output.column_note(data) is not None:
         print(output.column_note(data), file=sys.stderr)
+
+
+def _run_within_budget(learners, data, arguments, options, deadline: float) -> dict:
+    """The other learners first, then the CNNs on the plan that fits the time left (:mod:`models.budget`)."""
+    cnns = [learner for learner in learners if learner.inputs == "images"]
+    others = [learner for learner in learners if learner.inputs != "images"]
+    results = run_oof(others, data, **options) if others else {}
+    if cnns:
+        from models.cnn import budget_widths, training_plan
+        from models.oof import time_cnns
+
+        base = training_plan(data.images_train.shape[1:], gpu=options["gpu"], epochs_override=arguments.epochs)
+        widths = budget_widths(data.images_train.shape[1:], gpu=options["gpu"])
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            print(f"Warning: the other learners used the whole time budget ({budget.format_duration(-left)} over); "
+                  f"leaving the {len(cnns)} CNNs out (raise --time-budget, or run fewer learners with --models)",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            return {learner.name: results[learner.name] for learner in others}
+        print(f"time budget: {budget.format_duration(left)} left for {len(cnns)} CNNs; timing them on this machine",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+        def measure(width):
+            return time_cnns(cnns, data, width=width, n_folds=arguments.folds, seed=arguments.seed, n_jobs=arguments.jobs,
+                             augment=arguments.augment, gpu=options["gpu"], views=max(1, options["tta"]))  # fmt: skip
+
+        # Files are written after the CNNs: keep a few seconds for them.
+        plan = budget.plan_for_budget(
+            deadline - 5, measure, widths=widths, max_epochs=base.epochs,
+            fits_per_cnn=arguments.folds * arguments.seeds, jobs=_parallel_jobs(arguments.jobs), margin=budget.LOAD_MARGIN,
+        )  # fmt: skip
+        width = plan.width if plan.width is not None else base.width
+        shown = "the plan's width" if width is None else f"{width} channels wide"
+        print(f"CNN plan for the budget: {shown}, at most {plan.epochs} epochs: {plan.reason}", file=sys.stderr, flush=True)
+        if plan.warning:
+            print(f"Warning: {plan.warning}", file=sys.stderr, flush=True)
+        if plan.epochs == 0:
+            return {learner.name: results[learner.name] for learner in others}
+        cnn_start = time.perf_counter()
+        results.update(run_oof(cnns, data, **{**options, "epochs": plan.epochs}, width=plan.width))
+        print(f"CNNs took {budget.format_duration(time.perf_counter() - cnn_start)} (planned at most {budget.format_duration(plan.estimate)})",
+              file=sys.stderr)  # fmt: skip
+    overrun = time.perf_counter() - deadline
+    if overrun > 0:
+        print(f"Warning: the time budget was exceeded by {budget.format_duration(overrun)}", file=sys.stderr)
+    return {learner.name: results[learner.name] for learner in learners}
+
+
+def _report_refit(results, data) -> None:
+    """Each learner's test score with the refit against the fold models' mean, on the kept-aside truth."""
+    from blender.report import format_table
+
+    metric = "rmse" if data.task == "regression" else "logloss"
+    rows = []
+    for name, result in results.items():
+        refit_score = score(data.y_test, result.test, data.task)[metric]
+        average_score = score(data.y_test, result.fold_average_test, data.task)[metric]
+        rows.append([name, average_score, refit_score, refit_score - average_score])
+    print(f"\nrefit against the fold models' mean, test {metric} (kept-aside rows; lower is better):", file=sys.stderr)
+    print(format_table(["model", "fold mean", "refit", "refit - mean"], rows), file=sys.stderr)
+
+
+def _parallel_jobs(n_jobs: int) -> int:
+    import joblib
+
+    return joblib.cpu_count() if n_jobs < 0 else n_jobs
 
 
 def _seeds_note(arguments) -> str:

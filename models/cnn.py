@@ -26,6 +26,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -86,7 +88,9 @@ cpu_large_epochs = 10
 gpu_large_epochs = 60
 
 
-def training_plan(input_shape: tuple[int, ...], *, gpu: bool, epochs_override: int | None = None) -> TrainingPlan:
+def training_plan(
+    input_shape: tuple[int, ...], *, gpu: bool, epochs_override: int | None = None, width_override: int | None = None
+) -> TrainingPlan:
     """The width and schedule the CNNs use for ``input_shape`` on a CPU or a GPU.
 
     Small images (16 pixels or less, the 8x8 digits) keep the module's defaults on
@@ -109,7 +113,104 @@ def training_plan(input_shape: tuple[int, ...], *, gpu: bool, epochs_override: i
         plan = TrainingPlan(device, cpu_large_width, cpu_large_epochs, 4, 3, 64)
     if epochs_override is not None:
         plan = replace(plan, epochs=epochs_override)
+    if width_override is not None:
+        plan = replace(plan, width=width_override)
     return plan
+
+
+def budget_widths(input_shape: tuple[int, ...], *, gpu: bool) -> list[int | None]:
+    """The widths a time budget may choose from, widest first: 16 or 8 channels for large images on a CPU.
+
+    Elsewhere (small images, a GPU) the plan keeps its width and the budget sets only the epochs.
+
+    >>> budget_widths((28, 28, 1), gpu=False), budget_widths((8, 8, 1), gpu=False), budget_widths((28, 28, 1), gpu=True)
+    ([16, 8], [None], [None])
+    """
+    if gpu or min(input_shape[:2]) <= 16:
+        return [None]
+    return [cpu_large_width, cpu_large_width // 2]
+
+
+#: Rows of one calibration epoch: eight batches, enough for a steady time per batch.
+calibration_rows = 512
+
+
+def calibrate(
+    name: str,
+    make_model,
+    problem: Problem,
+    X: NDArray,
+    y: NDArray,
+    *,
+    fit_rows: int,
+    predict_rows: int,
+    clock: Callable[[], float] = time.perf_counter,
+):
+    """Time two short epochs of one CNN on this machine and scale them to a fold's fit.
+
+    Parameters
+    ----------
+    name : str
+        The learner, for the report.
+    make_model : callable
+        The builder, as :class:`KerasLearner` takes it.
+    problem : Problem
+        As a fold task gets it (threads, width, GPU plan).
+    X, y : ndarray
+        Training images and targets; ``calibration_rows`` of them are used.
+    fit_rows : int
+        Rows a fold's model trains on, early-stopping slice included.
+    predict_rows : int
+        Rows it then predicts (the held-out fold and the test rows).
+    clock : callable, default=time.perf_counter
+        Read at the start and end of each epoch; a fake clock in tests.
+
+    Returns
+    -------
+    models.budget.EpochTiming
+        Set-up seconds (graph building, beyond a later epoch's time, and the
+        predictions) and seconds per epoch over ``fit_rows`` rows.
+    """
+    from models import budget
+
+    keras = import_keras(problem.threads)
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(problem.seed)
+    rows = np.random.default_rng(problem.seed).permutation(len(X))[: min(len(X), calibration_rows)]
+    n_stop = max(1, round(len(rows) * early_stopping_fraction))
+    fit, stop = rows[:-n_stop], rows[-n_stop:]
+    plan = training_plan(tuple(X.shape[1:]), gpu=problem.gpu, epochs_override=2, width_override=problem.width)
+    model = _compiled_model(keras, make_model, problem, tuple(X.shape[1:]), plan)
+
+    def run_epochs(read_clock):
+        readings = []
+        callback = keras.callbacks.LambdaCallback(
+            on_epoch_begin=lambda epoch, logs: readings.append(read_clock()),
+            on_epoch_end=lambda epoch, logs: readings.append(read_clock()),
+        )
+        model.fit(X[fit], y[fit].astype("float32"), validation_data=(X[stop], y[stop].astype("float32")),
+                  epochs=2, batch_size=plan.batch_size, callbacks=[callback], verbose=0)  # fmt: skip
+        return readings
+
+    setup, epoch = budget.time_two_epochs(run_epochs, clock=clock)
+    epoch *= fit_rows / len(rows)
+    # Predicting builds one more graph (about half a first epoch's extra) and runs
+    # forward only, about a third of a training step per row.
+    setup += setup / 2 + epoch * predict_rows / fit_rows / 3
+    return budget.EpochTiming(name, setup, epoch)
+
+
+def _compiled_model(keras, make_model, problem: Problem, input_shape, plan: TrainingPlan, *, learning_rate=learning_rate):
+    """A fresh model of ``make_model``, compiled with the zoo's loss and Adam at ``learning_rate`` (a value or a schedule)."""
+    num_classes = 1 if problem.task == "regression" else problem.n_classes
+    model = make_model(input_shape, num_classes, augment=problem.augment, width=plan.width)
+    loss = {
+        "regression": "mean_squared_error",
+        "binary": "binary_crossentropy",
+        "multiclass": "sparse_categorical_crossentropy",
+    }[problem.task]
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+    return model
 
 
 def import_keras(threads: int | None = None):
@@ -407,6 +508,38 @@ def make_separable_cnn(input_shape, num_classes, *, augment=False, width=None, d
     return keras.Model(inputs, outputs, name="cnn_separable")
 
 
+#: The views of test-time augmentation, in order: the image, then one-pixel shifts
+#: (right, left, down, up, then the diagonals). No flips: a flipped digit is another digit.
+TTA_SHIFTS = [(0, 0), (0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, -1), (1, -1), (-1, 1)]
+
+
+def tta_shifts(n_views: int) -> list[tuple[int, int]]:
+    """The (rows, columns) shifts of ``n_views`` TTA views, the unshifted image first.
+
+    >>> tta_shifts(3)
+    [(0, 0), (0, 1), (0, -1)]
+    """
+    if not 2 <= n_views <= len(TTA_SHIFTS):
+        raise ValueError(f"--tta {n_views}: give 2 to {len(TTA_SHIFTS)} views (the image and up to {len(TTA_SHIFTS) - 1} one-pixel shifts).")
+    return TTA_SHIFTS[:n_views]
+
+
+def shift_images(images: NDArray, rows: int, columns: int) -> NDArray:
+    """Images moved by ``rows`` down and ``columns`` right, the uncovered border filled with 0 (as in training's shifts).
+
+    >>> shift_images(np.arange(4.0).reshape(1, 2, 2, 1), 0, 1)[0, :, :, 0].tolist()
+    [[0.0, 0.0], [0.0, 2.0]]
+    """
+    shifted = np.zeros_like(images)
+    height, width = images.shape[1:3]
+    source_rows = slice(max(0, -rows), height - max(0, rows))
+    source_columns = slice(max(0, -columns), width - max(0, columns))
+    target_rows = slice(max(0, rows), height - max(0, -rows))
+    target_columns = slice(max(0, columns), width - max(0, -columns))
+    shifted[:, target_rows, target_columns] = images[:, source_rows, source_columns]
+    return shifted
+
+
 class KerasLearner:
     """Train a CNN builder like a scikit-learn estimator: ``fit``, ``predict_proba``, ``predict``.
 
@@ -414,6 +547,11 @@ class KerasLearner:
     stratified) to decide when to stop and which epoch's weights to keep. The fold
     loop only ever gives it the training folds, so the held-out fold plays no part
     in training and its predictions stay honest.
+
+    With ``problem.snapshots = K`` it trains K cosine cycles with warm restarts instead
+    (Keras' ``CosineDecayRestarts``, each cycle the same length, no early stopping) and
+    keeps the weights at the end of each cycle (Huang et al. 2017, "Snapshot ensembles").
+    With ``problem.tta = N``, :meth:`predict_variants` adds the mean over N views.
 
     Parameters
     ----------
@@ -428,6 +566,7 @@ class KerasLearner:
         self.problem = problem
         self.model = None
         self.epochs_trained = 0
+        self.snapshots: list[list[NDArray]] = []
 
     def fit(self, X: NDArray, y: NDArray) -> "KerasLearner":
         """Train on images ``X`` of shape (n, h, w, c) and targets ``y`` (class codes or floats)."""
@@ -443,15 +582,10 @@ class KerasLearner:
         X_fit, X_stop, y_fit, y_stop = train_test_split(
             X, y, test_size=early_stopping_fraction, stratify=stratify, random_state=problem.seed
         )
-        num_classes = 1 if problem.task == "regression" else problem.n_classes
-        plan = training_plan(tuple(X.shape[1:]), gpu=problem.gpu, epochs_override=problem.epochs)
-        self.model = self.make_model(tuple(X.shape[1:]), num_classes, augment=problem.augment, width=plan.width)
-        loss = {
-            "regression": "mean_squared_error",
-            "binary": "binary_crossentropy",
-            "multiclass": "sparse_categorical_crossentropy",
-        }[problem.task]
-        self.model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+        plan = training_plan(tuple(X.shape[1:]), gpu=problem.gpu, epochs_override=problem.epochs, width_override=problem.width)
+        if problem.snapshots >= 2:
+            return self._fit_snapshots(keras, plan, X_fit, y_fit, X_stop, y_stop)
+        self.model = _compiled_model(keras, self.make_model, problem, tuple(X.shape[1:]), plan)
         callbacks = [
             keras.callbacks.EarlyStopping(
                 monitor="val_loss", patience=plan.patience, restore_best_weights=True, start_from_epoch=plan.warmup_epochs
@@ -470,20 +604,71 @@ class KerasLearner:
         self.epochs_trained = len(history.history["loss"])
         return self
 
+    def _fit_snapshots(self, keras, plan: TrainingPlan, X_fit, y_fit, X_stop, y_stop) -> "KerasLearner":
+        """K equal cosine cycles from the full learning rate down to 0, a snapshot of the weights at the end of each."""
+        problem = self.problem
+        cycle_epochs = max(1, plan.epochs // problem.snapshots)
+        steps_per_epoch = int(np.ceil(len(X_fit) / plan.batch_size))
+        schedule = keras.optimizers.schedules.CosineDecayRestarts(
+            learning_rate, first_decay_steps=cycle_epochs * steps_per_epoch, t_mul=1.0, m_mul=1.0, alpha=0.0
+        )
+        self.model = _compiled_model(keras, self.make_model, problem, tuple(X_fit.shape[1:]), plan, learning_rate=schedule)
+        self.snapshots = []
+
+        def take_snapshot(epoch, logs):
+            if (epoch + 1) % cycle_epochs == 0:
+                self.snapshots.append(self.model.get_weights())
+
+        history = self.model.fit(
+            X_fit, y_fit.astype("float32"), validation_data=(X_stop, y_stop.astype("float32")),
+            epochs=cycle_epochs * problem.snapshots, batch_size=plan.batch_size,
+            callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=take_snapshot)], verbose=0,
+        )  # fmt: skip
+        self.epochs_trained = len(history.history["loss"])
+        return self
+
     def _raw_predict(self, X: NDArray) -> NDArray:
         return np.asarray(self.model.predict(X, batch_size=256, verbose=0), dtype=np.float64)
 
-    def predict_proba(self, X: NDArray) -> NDArray:
-        """Class probabilities of shape (n, n_classes); two columns for a binary target."""
-        scores = self._raw_predict(X)
+    def _as_output(self, scores: NDArray) -> NDArray:
+        """Raw network outputs as ``predict_proba`` (classes) or ``predict`` (regression) gives them."""
+        if self.problem.task == "regression":
+            return scores.reshape(-1)
         if self.problem.task == "binary":
             positive = scores.reshape(-1)
             return np.column_stack([1.0 - positive, positive])
         return scores
 
+    def predict_proba(self, X: NDArray) -> NDArray:
+        """Class probabilities of shape (n, n_classes); two columns for a binary target."""
+        return self._as_output(self._raw_predict(X))
+
     def predict(self, X: NDArray) -> NDArray:
         """Predicted values (regression) of shape (n,)."""
-        return self._raw_predict(X).reshape(-1)
+        return self._as_output(self._raw_predict(X))
+
+    def predict_variants(self, X: NDArray) -> dict[str, NDArray]:
+        """Predictions by file-name suffix: ``""`` (the trained model), ``_tta``, ``_snap1`` ..., ``_snapmean``.
+
+        ``_tta`` is the mean of the outputs over ``tta_shifts(problem.tta)``. With
+        snapshots, ``""`` is the last snapshot (the weights training ended with),
+        ``_snapK`` the earlier ones and ``_snapmean`` the mean of all of them.
+        """
+        variants = {"": self._raw_predict(X)}
+        if self.problem.tta >= 2:
+            views = [variants[""] if shift == (0, 0) else self._raw_predict(shift_images(X, *shift)) for shift in tta_shifts(self.problem.tta)]
+            variants["_tta"] = np.mean(views, axis=0)
+        if len(self.snapshots) >= 2:
+            final = self.model.get_weights()
+            outputs = []
+            for weights in self.snapshots[:-1]:
+                self.model.set_weights(weights)
+                outputs.append(self._raw_predict(X))
+            self.model.set_weights(final)
+            for index, output in enumerate(outputs):
+                variants[f"_snap{index + 1}"] = output
+            variants["_snapmean"] = np.mean([*outputs, variants[""]], axis=0)
+        return {suffix: self._as_output(scores) for suffix, scores in variants.items()}
 
 
 def make_cnn(problem: Problem, *, make_model) -> KerasLearner:

@@ -77,6 +77,10 @@ class Dataset:
         Images scaled to [0, 1], for the CNNs; None for tabular data.
     y_test : ndarray of shape (n_test,) or None
         The test truth when it is known (digits, CIFAR-10), in the coding of ``y_train``.
+    native_train, native_test : DataFrame or None
+        A Kaggle folder's feature columns as read, for the learners that handle
+        categories themselves (LightGBM, CatBoost): numbers with their missing values,
+        text columns as text (a missing value is the text ``nan``). None for other data.
     """
 
     name: str
@@ -92,6 +96,8 @@ class Dataset:
     images_train: NDArray | None = None
     images_test: NDArray | None = None
     y_test: NDArray | None = None
+    native_train: pd.DataFrame | None = None
+    native_test: pd.DataFrame | None = None
 
     @property
     def n_classes(self) -> int:
@@ -300,6 +306,7 @@ def load_folder(
     if not feature_names:
         raise DataError(f"{train_path} has no feature columns besides '{id_name}' and '{target}'.")
     X_train, X_test = _encode_features(train[feature_names], test[feature_names])
+    native_train, native_test = _native_features(train[feature_names], test[feature_names])
 
     resolved_task, y_train, classes = _encode_target(y_raw.to_numpy(), task)
     return Dataset(
@@ -313,6 +320,8 @@ def load_folder(
         classes=classes,
         target=target,
         id_name=id_name,
+        native_train=native_train,
+        native_test=native_test,
     )
 
 
@@ -452,6 +461,20 @@ def _encode_features(train: pd.DataFrame, test: pd.DataFrame) -> tuple[NDArray, 
             train_columns.append(text_train.map(codes).to_numpy(dtype=float))
             test_columns.append(text_test.map(codes).fillna(-1).to_numpy(dtype=float))
     return np.column_stack(train_columns), np.column_stack(test_columns)
+
+
+def _native_features(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The columns as a booster with its own categorical handling takes them: floats, or text."""
+    frames = ({}, {})
+    for name in train.columns:
+        column_train, column_test = train[name], test[name]
+        if pd.api.types.is_bool_dtype(column_train) or pd.api.types.is_numeric_dtype(column_train):
+            frames[0][str(name)] = column_train.astype(float).to_numpy()
+            frames[1][str(name)] = pd.to_numeric(column_test, errors="coerce").astype(float).to_numpy()
+        else:
+            frames[0][str(name)] = column_train.astype(str).where(column_train.notna(), "nan").to_numpy(dtype=object)
+            frames[1][str(name)] = column_test.astype(str).where(column_test.notna(), "nan").to_numpy(dtype=object)
+    return pd.DataFrame(frames[0]), pd.DataFrame(frames[1])
 
 
 def _encode_target(

@@ -40,6 +40,11 @@ N_BOOTSTRAP = 2000
 COVERAGE = 0.95
 #: Folds of the cross-validation over the OOF rows for blends that learn.
 CV_FOLDS = 5
+#: The whole demo's default wall time, and the share of it kept for the steps after
+#: training (blending, claims, blend auto: 76 s of a 9 min 39 s run on a quiet 2-core
+#: machine, and they slow down with the machine as training does).
+DEFAULT_TIME_BUDGET = "15m"
+BLENDING_SHARE = 0.25
 
 # A blend method, as blender.evaluation cross-validates it: (train, y_train, apply) -> predictions.
 Method = Callable[[NDArray, NDArray, NDArray], NDArray]
@@ -54,11 +59,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="CNN epochs (default: the zoo's plan)")
     parser.add_argument("--seeds", type=int, default=None, help="models per fold, averaged (default: 1)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the blends' CV (default: 0)")
+    parser.add_argument(
+        "--time-budget",
+        default=DEFAULT_TIME_BUDGET,
+        help=f"wall time for the whole demo (default: {DEFAULT_TIME_BUDGET}); training gets {1 - BLENDING_SHARE:.0%} of it "
+        "and fits the CNNs' width and epochs to that on this machine; 'none' for the fixed device plan",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
     train_options = ["--jobs", str(args.jobs)]
+    if args.time_budget.lower() != "none":
+        from models.budget import format_duration, parse_duration
+        from models.registry import ModelsError
+
+        try:
+            total = parse_duration(args.time_budget)
+        except ModelsError as error:
+            parser.error(str(error))
+        training = round(total * (1 - BLENDING_SHARE))
+        print(f"time budget {format_duration(total)}: {format_duration(training)} for training (the CNNs' plan is fitted to it), "
+              f"the rest for blending", flush=True)  # fmt: skip
+        train_options += ["--time-budget", f"{training}s"]
     for option, value in (("--models", args.models), ("--data", args.data), ("--epochs", args.epochs), ("--seeds", args.seeds)):
         if value:
             train_options += [option, str(value)]
@@ -102,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\nTime of each step:")
     print(format_table(["step", "seconds"], [[name, round(seconds, 1)] for name, seconds in timings.items()]))
+    if args.time_budget.lower() != "none":
+        print(f"time budget {args.time_budget}: used {time.perf_counter() - started:.0f} s of {total:.0f} s")
     print(f"\nDone in {time.perf_counter() - started:.0f} s. Pictures: blends/corr.png, blends/leaderboard.png, blends/caruana.png")
     return 0
 

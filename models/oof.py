@@ -15,7 +15,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import joblib
 import numpy as np
@@ -27,6 +27,10 @@ from blender import metrics
 from models.data import Dataset
 from models.problem import Problem, Task
 from models.registry import Learner, ModelsError
+
+#: The fold number of a refit on all training rows (``refit=True``).
+REFIT = -1
+
 
 @dataclass
 class LearnerResult:
@@ -46,6 +50,9 @@ class LearnerResult:
         seed-averaged predictions.
     seconds : float
         Training and prediction time summed over the folds.
+    fold_average_test : ndarray or None, default=None
+        With ``refit``: the fold models' mean test predictions, which ``test``
+        (the refitted model's) replaced; kept to compare the two.
     """
 
     name: str
@@ -54,6 +61,7 @@ class LearnerResult:
     folds: NDArray
     fold_scores: list[float]
     seconds: float
+    fold_average_test: NDArray | None = None
 
 
 def assign_folds(y: NDArray, task: Task, *, n_folds: int = 5, seed: int = 0) -> NDArray[np.int64]:
@@ -148,7 +156,7 @@ class _Task:
     replica: int
     train_rows: NDArray
     valid_rows: NDArray
-    inputs: str  # "features" or "images": the names of the arrays in _arrays()
+    inputs: str  # "features", "images" or "native": the names of the arrays in _arrays()
     predict_test: bool
 
 
@@ -165,6 +173,10 @@ def run_oof(
     gpu: bool = False,
     scheduler: str | None = None,
     log: Callable[[str], None] | None = None,
+    width: int | None = None,
+    tta: int = 0,
+    snapshots: int = 0,
+    refit: bool = False,
 ) -> dict[str, LearnerResult]:
     """Run every learner over the same K folds: OOF predictions and averaged test predictions.
 
@@ -193,11 +205,24 @@ def run_oof(
         A Dask scheduler address (``tcp://host:8786``): run the tasks on that cluster.
     log : callable, default=None
         Called with one progress line per finished task; default prints to stderr.
+    width : int, default=None
+        Channels of the CNNs' first stage (a time budget's choice); None keeps their plan's.
+    tta : int, default=0
+        With 2 or more, each CNN also gives ``NAME_tta``: its predictions averaged over
+        that many views (the image and one-pixel shifts; :func:`models.cnn.tta_shifts`).
+    snapshots : int, default=0
+        With 2 or more, each CNN trains that many cosine cycles with warm restarts and
+        also gives ``NAME_snap1`` ... (the earlier cycles' snapshots) and ``NAME_snapmean``
+        (their mean with the last); ``NAME`` is the last snapshot.
+    refit : bool, default=False
+        Fit each learner once more on all training rows (boosting rounds scaled by
+        K/(K-1)) and give its test predictions instead of the fold models' mean. The
+        OOF predictions are unchanged.
 
     Returns
     -------
     dict of str to LearnerResult
-        In the order of ``learners``.
+        In the order of ``learners``, each learner's extra files (TTA, snapshots) after it.
     """
     log = log or _print_to_stderr
     _check_seeds(seeds)
@@ -209,15 +234,24 @@ def run_oof(
         for fold in range(n_folds):
             train_rows, valid_rows = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
             for replica in range(seeds):
-                problem = _problem(learner, data, seed + fold, epochs, threads, augment, gpu, replica)
+                problem = _problem(learner, data, seed + fold, epochs, threads, augment, gpu, replica, width, tta, snapshots)
                 tasks.append(_Task(learner, problem, fold, replica, train_rows, valid_rows, learner.inputs, True))
+        if refit:
+            # Once more on every row, with its own seed; K/(K-1) times the rows, so as many more rounds.
+            for replica in range(seeds):
+                problem = _problem(learner, data, seed + n_folds, epochs, threads, augment, gpu, replica, width, tta, snapshots)
+                problem = replace(problem, rounds_scale=n_folds / (n_folds - 1))
+                tasks.append(_Task(learner, problem, REFIT, replica, np.arange(len(folds)), np.arange(0), learner.inputs, True))
 
     outputs = {}
     label = "rmse" if data.task == "regression" else "acc"
     for task, valid_predictions, test_predictions, seconds in _execute(tasks, data, n_jobs=n_jobs, scheduler=scheduler, log=log):
         outputs[task.learner.name, task.fold, task.replica] = (valid_predictions, test_predictions, seconds)
-        fold_score = next(iter(score(data.y_train[task.valid_rows], valid_predictions, data.task).values()))
         replica = f" seed {task.replica + 1}/{seeds}" if seeds > 1 else ""
+        if task.fold == REFIT:
+            log(f"[{task.learner.name}] refit on all {len(task.train_rows)} rows{replica}  ({seconds:.1f} s)")
+            continue
+        fold_score = next(iter(score(data.y_train[task.valid_rows], valid_predictions[""], data.task).values()))
         log(f"[{task.learner.name}] fold {task.fold + 1}/{n_folds}{replica}  {label} {fold_score:.3f}  ({seconds:.1f} s)")
 
     # Gather in a fixed order (fold, then replica): floating-point sums then do not
@@ -225,17 +259,24 @@ def run_oof(
     shape = (len(data.y_train),) if data.task == "regression" else (len(data.y_train), data.n_classes)
     results = {}
     for learner in learners:
-        oof = np.full(shape, np.nan)
-        test = np.zeros((len(data.ids_test), *shape[1:]))
-        fold_scores, seconds = [], 0.0
-        for fold in range(n_folds):
-            parts = [outputs[learner.name, fold, replica] for replica in range(seeds)]
-            valid_rows = np.flatnonzero(folds == fold)
-            oof[valid_rows] = _mean([valid for valid, _, _ in parts])
-            test += _mean([test_part for _, test_part, _ in parts]) / n_folds
-            seconds += sum(part_seconds for _, _, part_seconds in parts)
-            fold_scores.append(next(iter(score(data.y_train[valid_rows], oof[valid_rows], data.task).values())))
-        results[learner.name] = LearnerResult(learner.name, oof, test, folds, fold_scores, seconds)
+        for variant in outputs[learner.name, 0, 0][0]:
+            oof = np.full(shape, np.nan)
+            test = np.zeros((len(data.ids_test), *shape[1:]))
+            fold_scores, seconds = [], 0.0
+            for fold in range(n_folds):
+                parts = [outputs[learner.name, fold, replica] for replica in range(seeds)]
+                valid_rows = np.flatnonzero(folds == fold)
+                oof[valid_rows] = _mean([valid[variant] for valid, _, _ in parts])
+                test += _mean([test_part[variant] for _, test_part, _ in parts]) / n_folds
+                seconds += sum(part_seconds for _, _, part_seconds in parts)
+                fold_scores.append(next(iter(score(data.y_train[valid_rows], oof[valid_rows], data.task).values())))
+            fold_average = None
+            if refit:
+                refits = [outputs[learner.name, REFIT, replica] for replica in range(seeds)]
+                fold_average, test = test, _mean([test_part[variant] for _, test_part, _ in refits])
+                seconds += sum(part_seconds for _, _, part_seconds in refits)
+            name = learner.name + variant
+            results[name] = LearnerResult(name, oof, test, folds, fold_scores, seconds, fold_average)
     return results
 
 
@@ -283,6 +324,7 @@ def run_holdout(
             tasks.append(_Task(learner, problem, 0, replica, fit_rows, holdout_rows, learner.inputs, False))
     outputs = {}
     for task, holdout_predictions, _, seconds in _execute(tasks, data, n_jobs=n_jobs, scheduler=scheduler, log=log):
+        holdout_predictions = holdout_predictions[""]
         outputs[task.learner.name, task.replica] = holdout_predictions
         holdout_score = score(data.y_train[holdout_rows], holdout_predictions, data.task)
         scores = "  ".join(f"{metric} {value:.3f}" for metric, value in holdout_score.items())
@@ -326,12 +368,17 @@ def _arrays(data: Dataset) -> dict[str, NDArray | None]:
         "features_test": data.X_test,
         "images": data.images_train,
         "images_test": data.images_test,
+        # None without a native view (images, .npz): those learners then read the features
+        # (see task_arrays), and a cluster is not sent the same arrays twice.
+        "native": data.native_train,
+        "native_test": data.native_test,
     }
 
 
 def task_arrays(task: _Task, arrays: dict) -> tuple:
     """The (X, y, X_test) a task reads from ``arrays`` (arrays, or their futures on a cluster)."""
-    return arrays[task.inputs], arrays["y"], arrays[f"{task.inputs}_test"] if task.predict_test else None
+    inputs = task.inputs if arrays[task.inputs] is not None else "features"
+    return arrays[inputs], arrays["y"], arrays[f"{inputs}_test"] if task.predict_test else None
 
 
 def fit_predict(task: _Task, X: NDArray, y: NDArray, X_test: NDArray | None):
@@ -345,10 +392,23 @@ def fit_predict(task: _Task, X: NDArray, y: NDArray, X_test: NDArray | None):
     start = time.perf_counter()
     with threadpool_limits(limits=task.problem.threads):
         model = task.learner.build(task.problem)
-        model.fit(X[task.train_rows], y[task.train_rows])
-        valid_predictions = _predict(model, X[task.valid_rows], task.problem)
-        test_predictions = None if X_test is None else _predict(model, X_test, task.problem)
+        model.fit(_take(X, task.train_rows), y[task.train_rows])
+        # A refit has no held-out rows: it predicts the test rows only.
+        valid_predictions = _predict_variants(model, _take(X, task.valid_rows), task.problem) if len(task.valid_rows) else {}
+        test_predictions = None if X_test is None else _predict_variants(model, X_test, task.problem)
     return task, valid_predictions, test_predictions, time.perf_counter() - start
+
+
+def _predict_variants(model, X, problem: Problem) -> dict[str, NDArray]:
+    """The model's predictions by file-name suffix: ``""`` for the plain ones, and any the model adds (TTA, snapshots)."""
+    if hasattr(model, "predict_variants"):
+        return {suffix: _normalise(raw, model, len(X), problem) for suffix, raw in model.predict_variants(X).items()}
+    return {"": _predict(model, X, problem)}
+
+
+def _take(X, rows: NDArray):
+    """Rows of an array, or of a data frame (the ``native`` view), by position."""
+    return X.iloc[rows].reset_index(drop=True) if hasattr(X, "iloc") else X[rows]
 
 
 def _mean(parts: list[NDArray]) -> NDArray:
@@ -368,14 +428,20 @@ def _check_seeds(seeds: int) -> None:
 
 def _predict(model, X, problem: Problem) -> NDArray:
     """Values for regression; for classes, probabilities over every class, rows summing to 1."""
+    raw = model.predict(X) if problem.task == "regression" else model.predict_proba(X)
+    return _normalise(raw, model, len(X), problem)
+
+
+def _normalise(raw, model, n_rows: int, problem: Problem) -> NDArray:
+    """``predict`` or ``predict_proba`` output as the files hold it: values, or probabilities over every class."""
     if problem.task == "regression":
-        return np.asarray(model.predict(X), dtype=np.float64).reshape(-1)
-    probabilities = np.asarray(model.predict_proba(X), dtype=np.float64)
+        return np.asarray(raw, dtype=np.float64).reshape(-1)
+    probabilities = np.asarray(raw, dtype=np.float64)
     # A scikit-learn model lists only the classes its training rows held; put its
     # columns where they belong among all classes.
     seen = getattr(model, "classes_", None)
     if seen is not None and len(seen) != problem.n_classes:
-        full = np.zeros((len(X), problem.n_classes))
+        full = np.zeros((n_rows, problem.n_classes))
         full[:, np.asarray(seen, dtype=np.int64)] = probabilities
         probabilities = full
     # Float32 softmax outputs are off by ~1e-7; renormalise so each row sums to 1.
@@ -388,8 +454,10 @@ def _check_inputs(learner: Learner, data: Dataset) -> None:
         raise ModelsError(f"{learner.name} needs images, and {data.name} has none.")
 
 
-def _problem(learner, data, seed, epochs, threads, augment, gpu, replica=0) -> Problem:
+def _problem(learner, data, seed, epochs, threads, augment, gpu, replica=0, width=None, tta=0, snapshots=0) -> Problem:
     input_shape = data.images_train.shape[1:] if learner.inputs == "images" else data.X_train.shape[1:]
+    if learner.inputs == "native" and data.native_train is not None:
+        input_shape = data.native_train.shape[1:]
     return Problem(
         task=data.task,
         n_classes=data.n_classes,
@@ -399,7 +467,60 @@ def _problem(learner, data, seed, epochs, threads, augment, gpu, replica=0) -> P
         threads=threads,
         augment=augment,
         gpu=gpu,
+        width=width if learner.inputs == "images" else None,
+        tta=tta if learner.inputs == "images" else 0,
+        snapshots=snapshots if learner.inputs == "images" else 0,
     )
+
+
+def time_cnns(
+    learners: list[Learner],
+    data: Dataset,
+    *,
+    width: int | None,
+    n_folds: int = 5,
+    seed: int = 0,
+    n_jobs: int = 1,
+    augment: bool = False,
+    gpu: bool = False,
+    views: int = 1,
+):
+    """Time every CNN of ``learners`` at ``width`` on this machine, the parallel jobs sharing them out.
+
+    The jobs run at once, so each measurement is taken while the other jobs are busy
+    too, as in the fold loop (:func:`models.cnn.calibrate`). ``views`` counts the
+    predictions each row gets (TTA views) in the set-up time.
+
+    Returns
+    -------
+    list of models.budget.EpochTiming
+        One per CNN, in the order of ``learners``.
+    """
+    jobs = joblib.cpu_count() if n_jobs < 0 else max(1, n_jobs)
+    jobs = min(jobs, len(learners))
+    threads = _threads_per_job(n_jobs, len(learners) * n_folds)
+    problems = [_problem(learner, data, seed, None, threads, augment, gpu, 0, width) for learner in learners]
+    fit_rows = round(len(data.y_train) * (n_folds - 1) / n_folds)
+    predict_rows = (len(data.y_train) - fit_rows + len(data.ids_test)) * views
+    calls = [
+        joblib.delayed(_time_each)(learners[job::jobs], problems[job::jobs], data.images_train, data.y_train, fit_rows, predict_rows)
+        for job in range(jobs)
+    ]
+    timings = {timing.name: timing for part in joblib.Parallel(n_jobs=n_jobs)(calls) for timing in part}
+    return [timings[learner.name] for learner in learners]
+
+
+def _time_each(learners, problems, X, y, fit_rows, predict_rows):
+    """One job's calibration of every CNN, on the task's share of the cores."""
+    from threadpoolctl import threadpool_limits
+
+    from models import cnn
+
+    with threadpool_limits(limits=problems[0].threads):
+        return [
+            cnn.calibrate(learner.name, learner.build(problem).make_model, problem, X, y, fit_rows=fit_rows, predict_rows=predict_rows)
+            for learner, problem in zip(learners, problems)
+        ]
 
 
 def _threads_per_job(n_jobs: int, n_tasks: int) -> int:

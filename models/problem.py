@@ -33,6 +33,15 @@ class Problem:
         Whether the CNNs follow the GPU plan (wider, more epochs; see
         :func:`models.cnn.training_plan`). Decided once by the caller, from what
         TensorFlow sees or what the cluster offers, so every fold trains the same net.
+    width : int or None, default=None
+        Channels of the CNNs' first stage, when a time budget chose them
+        (:mod:`models.budget`); None keeps the device plan's width.
+    tta : int, default=0
+        CNNs: views averaged for the extra ``_tta`` predictions (0: none).
+    snapshots : int, default=0
+        CNNs: cosine cycles with warm restarts, one snapshot each (0: the usual training).
+    rounds_scale : float, default=1.0
+        Boosting rounds are multiplied by this: K/(K-1) for a refit on all K folds' rows.
     """
 
     task: Task
@@ -43,3 +52,7 @@ class Problem:
     threads: int = 1
     augment: bool = False
     gpu: bool = False
+    width: int | None = None
+    tta: int = 0
+    snapshots: int = 0
+    rounds_scale: float = 1.0

@@ -34,15 +34,17 @@ class Learner:
         ``predict_proba`` (classes) or ``predict`` (regression). It must be picklable
         (a module-level function or a ``functools.partial`` of one), since the fold
         tasks may run in other processes.
-    inputs : {"features", "images"}, default="features"
-        Which view of the data the model reads.
+    inputs : {"features", "images", "native"}, default="features"
+        Which view of the data the model reads: the numeric feature matrix, the
+        images, or a Kaggle folder's columns with text kept as text (``native``,
+        for learners that handle categories themselves; the features elsewhere).
     requires : tuple of str, default=()
         Packages the builder imports, checked before any training starts.
     """
 
     name: str
     build: Callable[[Problem], object]
-    inputs: Literal["features", "images"] = "features"
+    inputs: Literal["features", "images", "native"] = "features"
     requires: tuple[str, ...] = field(default=())
 
 
@@ -66,6 +68,8 @@ LEARNERS: dict[str, Learner] = {
         Learner("et_entropy", partial(classic.make_forest, criterion="entropy", extra=True)),
         Learner("gbm", classic.make_gradient_boosting),
         Learner("xgb", classic.make_xgboost, requires=("xgboost",)),
+        Learner("lgbm", classic.make_lightgbm, "native", ("lightgbm",)),
+        Learner("catboost", classic.make_catboost, "native", ("catboost",)),
         Learner("knn_5", partial(classic.make_knn, n_neighbors=5)),
         Learner("knn_15", partial(classic.make_knn, n_neighbors=15)),
         Learner("logreg", classic.make_logistic_regression),
@@ -77,7 +81,8 @@ ALIASES: dict[str, list[str]] = {
     "all": list(LEARNERS),
     "cnn": [name for name in LEARNERS if name.startswith("cnn_")],
     "springenberg": ["cnn_convpool", "cnn_allconv", "cnn_nin"],
-    "trees": ["rf_gini", "rf_entropy", "et_gini", "et_entropy", "gbm", "xgb"],
+    "trees": ["rf_gini", "rf_entropy", "et_gini", "et_entropy", "gbm", "xgb", "lgbm", "catboost"],
+    "boosting": ["gbm", "xgb", "lgbm", "catboost"],
     "classic": [name for name in LEARNERS if not name.startswith("cnn_")],
     "rf": ["rf_gini", "rf_entropy"],
     "et": ["et_gini", "et_entropy"],

@@ -102,3 +102,33 @@ def test_auto_table_shows_test_scores_next_to_the_oof_estimates(fake_zoo):
     logreg_row = next(line for line in text.splitlines() if line.startswith("logreg "))
     # Test log loss of logreg: -ln 0.97 = 0.030459; accuracy 1.
     assert logreg_row.split()[-2:] == ["0.030459", "1.000000"]
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_the_demo_gives_training_three_quarters_of_its_time_budget(monkeypatch, tmp_path, capsys):
+    commands = []
+
+    def run(command):
+        commands.append(command)
+        raise _Stop
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(demo, "run", run)
+    with pytest.raises(_Stop):
+        demo.main(["--jobs", "2"])
+    assert commands[0][1:] == ["-m", "models", "oof", "--jobs", "2", "--time-budget", "675s"]  # 75% of 15 min
+    assert capsys.readouterr().out.startswith("time budget 15 min 0 s: 11 min 15 s for training")
+    commands.clear()
+    with pytest.raises(_Stop):
+        demo.main(["--time-budget", "none"])
+    assert "--time-budget" not in commands[0]
+
+
+def test_a_bad_demo_budget_is_one_usage_error(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        demo.main(["--time-budget", "10x"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith("error: --time-budget 10x: give a duration with units, such as 10m, 90s or 1h30m.")

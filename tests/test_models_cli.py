@@ -13,7 +13,8 @@ def test_aliases_expand_in_zoo_order():
     ]  # fmt: skip
     assert [learner.name for learner in select_learners("all")] == list(LEARNERS)
     assert [learner.name for learner in select_learners(None, has_images=False)] == ALIASES["classic"]
-    assert len(select_learners("trees,rf")) == 6
+    assert len(select_learners("trees,rf")) == 8
+    assert [learner.name for learner in select_learners("boosting")] == ["gbm", "xgb", "lgbm", "catboost"]
 
 
 @pytest.fixture

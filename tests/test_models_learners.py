@@ -53,6 +53,8 @@ def _oof_accuracy(oof, labels, columns):
         pytest.param("et", id="extra-trees"),
         pytest.param("gbm", id="gbm", marks=pytest.mark.slow),
         pytest.param("xgb", id="xgb", marks=pytest.mark.slow),
+        pytest.param("lgbm", id="lgbm", marks=pytest.mark.slow),
+        pytest.param("catboost", id="catboost", marks=pytest.mark.slow),
         pytest.param("knn", id="knn"),
         pytest.param("logreg", id="logreg"),
     ],
@@ -60,7 +62,7 @@ def _oof_accuracy(oof, labels, columns):
 def test_tabular_learners_write_contract_files(tmp_path, models, capsys):
     folder, frame = _kaggle_folder(tmp_path)
     root = tmp_path / "out"
-    assert main(["oof", "--models", models, "--data", str(folder), "--root", str(root), "--folds", "3"]) == 0
+    assert main(["oof", "--models", models, "--data", str(folder), "--root", str(root), "--folds", "3", "--jobs", "2"]) == 0
     names = sorted(path.stem for path in (root / "submissions").glob("*.csv"))
     assert names, "no submission written"
     labels = pd.read_csv(root / "data" / "train_labels.csv")
@@ -75,6 +77,71 @@ def test_tabular_learners_write_contract_files(tmp_path, models, capsys):
     assert np.bincount(folds["fold"]).tolist() == [100, 100, 100]
     stderr = capsys.readouterr().err
     assert f"[{names[0]}] fold 3/3  acc " in stderr and "accuracy" in stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["lgbm", "catboost"])
+def test_boosters_repeat_with_a_seed_and_change_with_another(tmp_path, name):
+    folder, _ = _kaggle_folder(tmp_path)
+    outputs = {}
+    for run, seed in (("a", "1"), ("b", "1"), ("c", "2")):
+        root = tmp_path / run
+        assert main(["oof", "--models", name, "--data", str(folder), "--root", str(root), "--folds", "3", "--seed", seed, "--jobs", "2"]) == 0
+        outputs[run] = [(root / "submissions" / f"{name}.csv").read_bytes(), (root / "submissions" / "oof" / f"{name}.csv").read_bytes()]
+    assert outputs["a"] == outputs["b"]  # the same bytes: deterministic with a seed
+    assert outputs["a"] != outputs["c"]  # another seed: other folds and other models
+    # On the same rows, the model's own seed matters too (row and column subsampling).
+    from models import classic
+    from models.data import load_dataset
+    from models.problem import Problem
+
+    data = load_dataset(str(folder))
+    build = {"lgbm": classic.make_lightgbm, "catboost": classic.make_catboost}[name]
+    fitted = [build(Problem("multiclass", 3, (5,), seed)).fit(data.native_train, data.y_train).predict_proba(data.native_test)
+              for seed in (0, 0, 1)]  # fmt: skip
+    np.testing.assert_array_equal(fitted[0], fitted[1])
+    assert np.abs(fitted[0] - fitted[2]).max() > 1e-6
+
+
+def _categorical_folder(tmp_path, n_levels=40):
+    """The target is a random function of a text column with 40 levels (too many to one-hot), plus one noise number."""
+    rng = np.random.default_rng(1)
+    class_of_level = rng.integers(0, 2, n_levels)
+    levels = rng.integers(0, n_levels, 600)
+    frame = pd.DataFrame({"id": np.arange(600), "noise": rng.normal(size=600), "town": [f"town_{k}" for k in levels]})
+    frame.loc[7, "town"] = np.nan
+    frame["target"] = class_of_level[levels]
+    folder = tmp_path / "towns"
+    folder.mkdir()
+    frame.iloc[:500].to_csv(folder / "train.csv", index=False)
+    frame.iloc[500:].drop(columns="target").to_csv(folder / "test.csv", index=False)
+    return folder
+
+
+@pytest.mark.slow
+def test_boosters_treat_text_columns_as_categories(tmp_path):
+    from models import classic
+    from models.data import load_dataset
+    from models.problem import Problem
+
+    data = load_dataset(str(_categorical_folder(tmp_path)))
+    assert list(data.native_train.columns) == ["noise", "town"] and data.native_train["town"].iloc[7] == "nan"
+    problem = Problem(task="binary", n_classes=2, input_shape=(2,), seed=0)
+    lightgbm_model = classic.make_lightgbm(problem).fit(data.native_train, data.y_train)
+    catboost_model = classic.make_catboost(problem).fit(data.native_train, data.y_train)
+    # Each library was told which column is categorical, in its own way.
+    assert lightgbm_model.model.booster_.pandas_categorical == [sorted(data.native_train["town"].unique())]
+    assert catboost_model.model.get_cat_feature_indices() == [1]
+    for model in (lightgbm_model, catboost_model):
+        probabilities = model.predict_proba(data.native_test)
+        assert probabilities.shape == (100, 2) and np.isfinite(probabilities).all()
+    # Out of fold, the town alone decides the class.
+    root = tmp_path / "out"
+    assert main(["oof", "--models", "lgbm catboost", "--data", str(tmp_path / "towns"), "--root", str(root), "--folds", "3", "--jobs", "2"]) == 0
+    labels = pd.read_csv(root / "data" / "train_labels.csv")
+    for name in ("lgbm", "catboost"):
+        oof = pd.read_csv(root / "submissions" / "oof" / f"{name}.csv").merge(labels, on="id", suffixes=("", "_truth"))
+        assert ((oof["target"] > 0.5) == (oof["target_truth"] == 1)).mean() > 0.9, name
 
 
 def test_binary_target_gets_one_probability_column(tmp_path):
