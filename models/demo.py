@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender import metrics
+from blender.evaluation import beyond_noise_floor
 from blender.report import format_table
 from models.registry import ALIASES
 
@@ -285,7 +286,10 @@ def bootstrap_interval(differences: NDArray, *, seed: int = 0, n_bootstrap: int 
 
 
 def verdict(intervals: list[tuple[float, float, float]]) -> str:
-    """``yes`` if every interval lies below 0, ``no`` if some mean difference is not, else ``too close``."""
+    """``tie`` if every difference is 0 (to the noise floor), ``yes`` if every interval lies below 0,
+    ``no`` if some mean difference is not, else ``too close``."""
+    if all(low == mean == high == 0.0 for mean, low, high in intervals):
+        return "tie"
     if all(high < 0 for _, _, high in intervals):
         return "yes"
     if any(mean >= 0 for mean, _, _ in intervals):
@@ -308,7 +312,11 @@ def judge(claim: Claim, oof: PredictionSet, test: PredictionSet, *, seed: int = 
         blend_losses = row_losses(rows.y, predictions, claim.metric)
         parts, intervals = [], []
         for rival in rivals:
-            interval = bootstrap_interval(blend_losses - row_losses(rows.y, rows.of([rival])[0], claim.metric), seed=seed)
+            rival_losses = row_losses(rows.y, rows.of([rival])[0], claim.metric)
+            difference = blend_losses - rival_losses
+            # Rounding is a tie, not a win: the leaderboard's noise floor, row by row.
+            difference[~beyond_noise_floor(difference, np.maximum(np.abs(blend_losses), np.abs(rival_losses)))] = 0.0
+            interval = bootstrap_interval(difference, seed=seed)
             intervals.append(interval)
             rival_loss = row_losses(rows.y, rows.of([rival])[0], claim.metric).mean()
             parts.append(f"{rival} {rival_loss:.4f}, diff {interval[0]:+.4f} [{interval[1]:+.4f}, {interval[2]:+.4f}]")
@@ -390,15 +398,17 @@ def auto_rows_text(report: dict, blends_dir: Path, test_truth: dict[str, str]) -
 
 
 def pick_versus_best_text(report: dict, pick_path: Path, blends_dir: Path, test_truth: dict[str, str]) -> str:
-    """What auto submits against the best single model by OOF, both on the kept-aside test rows."""
-    best = report["best_single"]["name"]
+    """What auto submits against the top entry of its leaderboard and the best single model by OOF,
+    all on the kept-aside test rows."""
+    best, top = report["best_single"]["name"], report["leaderboard"][0]["name"]
     pick_loss, pick_accuracy = file_scores(pick_path, test_truth)
     best_loss, best_accuracy = file_scores(blends_dir / f"{best}.csv", test_truth)
+    top_loss, _ = file_scores(blends_dir / f"{top}.csv", test_truth)
     estimate = report.get("estimate", {})
     return (
-        f"the pick on the test rows: log loss {pick_loss:.4f} (accuracy {pick_accuracy:.3f}; nested OOF estimate "
-        f"{estimate.get('mean', float('nan')):.4f}) against the best OOF model {best}: {best_loss:.4f} "
-        f"(accuracy {best_accuracy:.3f}; OOF {report['best_single']['oof']:.4f})"
+        f"the pick ({report['pick']['name']}) on the test rows: log loss {pick_loss:.4f} (accuracy {pick_accuracy:.3f}; "
+        f"nested OOF estimate {estimate.get('mean', float('nan')):.4f}); the top entry {top}: {top_loss:.4f}; "
+        f"the best OOF model {best}: {best_loss:.4f} (accuracy {best_accuracy:.3f}; OOF {report['best_single']['oof']:.4f})"
     )
 
 

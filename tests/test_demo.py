@@ -56,10 +56,11 @@ def test_claims_on_fake_files_say_yes_and_no(fake_zoo):
         line = by_start[f"{split}:the average of the 3 Springenberg CNNs beats each of them"]
         assert line.startswith("  [      yes] ")
         assert "blend log loss 0.6931 vs cnn_convpool 0.8378, diff -0.1446 [" in line
-    # No: optimised weights over all four cannot beat logreg, the best OOF member (they put everything on it).
+    # A tie: optimised weights over all four put everything on logreg, the best OOF member, so they
+    # differ from it by rounding only (the noise floor), not by a loss or a win.
     for split in ("OOF ", "test"):
         line = by_start[f"{split}:optimised weights over all 4 models beat the best OOF member"]
-        assert line.startswith("  [       no] ") and " vs logreg 0.0305, diff " in line
+        assert line.startswith("  [      tie] ") and " vs logreg 0.0305, diff +0.0000 [+0.0000, +0.0000]" in line
 
 
 def test_the_best_single_model_is_the_best_by_oof_not_by_test(fake_zoo):
@@ -132,3 +133,31 @@ def test_a_bad_demo_budget_is_one_usage_error(capsys):
         demo.main(["--time-budget", "10x"])
     assert stopped.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1].endswith("error: --time-budget 10x: give a duration with units, such as 10m, 90s or 1h30m.")
+
+
+def test_a_blend_equal_to_its_rival_is_a_tie_not_a_win(fake_zoo):
+    """The noise floor in the demo's claims: weights that put everything on the best file differ from
+    it by rounding only, and the verdict is a tie on both splits."""
+    oof, test = demo.load_sets(fake_zoo / "submissions", fake_zoo / "data")
+    best = "logreg"
+
+    def rounding(train, y_train, apply):
+        index = oof.names.index(best)
+        return apply[index] * (1 + 1e-15)  # the best file, give or take rounding
+
+    claim = demo.Claim("the best file, rounded", oof.names, rounding, rivals=[best])
+    for line in demo.judge(claim, oof, test):
+        assert line.startswith("  [      tie] ") and "diff +0.0000 [+0.0000, +0.0000]" in line
+
+
+def test_the_pick_is_shown_beside_the_top_entry_and_the_best_file(fake_zoo):
+    blends_dir = fake_zoo / "blends" / "auto"
+    blends_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("logreg", "cnn_nin"):
+        (blends_dir / f"{name}.csv").write_bytes((fake_zoo / "submissions" / f"{name}.csv").read_bytes())
+    report = {"pick": {"name": "cnn_nin", "type": "model"}, "estimate": {"mean": 0.5},
+              "best_single": {"name": "logreg", "oof": 0.0305},
+              "leaderboard": [{"name": "cnn_nin"}, {"name": "logreg"}]}
+    text = demo.pick_versus_best_text(report, blends_dir / "cnn_nin.csv", blends_dir,
+                                      demo.read_labels(fake_zoo / "data" / "test_labels.csv"))
+    assert "the top entry cnn_nin: " in text and "the best OOF model logreg: 0.0305" in text
