@@ -53,6 +53,7 @@ from pathlib import Path
 import numpy as np
 
 from blender import io
+from blender.io.paths import check_distinct_names
 from blender.errors import BlendInputError
 from blender.validate import check_weights
 
@@ -210,7 +211,7 @@ def blend_out_of_core(
     out = Path(out)
     if not paths:
         raise BlendInputError("no prediction files given; name them, e.g. blend average submissions/*.csv.")
-    io._check_distinct_names(paths)
+    check_distinct_names(paths)
     _check_output(out)
     budget = parse_memory(memory_limit)
     weights = check_weights(None if weights is None else np.asarray(weights, dtype=float), len(paths))
