@@ -21,29 +21,24 @@ How it runs
 -----------
 Each CSV file is read once into a table of a temporary DuckDB database (Parquet files are
 scanned in place), with its row number (``rn``) and its id as text (``007`` stays ``007``).
-Every file is checked as :mod:`blender.io` checks it (one-line :class:`BlendInputError`
-messages naming the file, with the same wording). An average or rank average of up to 64 files
-LEFT JOINs every file to the first file's rows by id; more files, and every vote, are stacked
-and grouped by id. The ids are checked on that result (every row must find every file once,
-and the first file's ids must be distinct); when they fail, the file at fault is looked for
-file by file. The output follows the first file's rows and is written to a temporary file
-beside ``out``, then renamed.
+Every file is checked with :mod:`blender.io`'s checks and messages (:mod:`blender.io.checks`,
+:func:`blender.io.tables.checked_header`; a file DuckDB cannot parse is handed to pyarrow's
+streaming reader for io's wording), so the same bad input gives the same line in and out of
+core. Up to 64 files are LEFT JOINed to the first file's rows by id; more, and every vote, are
+stacked and grouped by id. The ids are checked on that result, and when they fail the file at
+fault is looked for file by file. The output follows the first file's rows and is written as
+io writes (:func:`blender.io.writing.replaced_on_success`, the format by the name).
 
-Weights are normalised to sum to 1; the arithmetic, geometric, harmonic and power means,
-the clipping of probabilities to 1e-15 before a log or a negative power, the renormalisation
-of class probabilities, the vote's tie rule (the tied label of the first file that voted for
-one, within a relative 1e-12) and the rank average's scaling to [0, 1] (ties share their
-average rank; a constant becomes 0.5; class columns renormalised) are those of the in-memory
-functions. Sums run in another order than numpy's, so values may differ in the last bits
-(``tests/test_outofcore.py`` checks 1e-12).
+The means, the clipping to 1e-15 before a log or a negative power, the renormalisation of class
+probabilities, the vote's tie rule (the tied label first voted for, within a relative 1e-12)
+and the rank average's scaling are those of :mod:`blender.averaging`, :mod:`blender.voting` and
+:mod:`blender.rank`, written in SQL. Sums run in another order than numpy's, so values may
+differ in the last bits (``tests/test_outofcore.py`` checks 1e-12).
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
 import math
-import os
 import re
 import tempfile
 from collections.abc import Callable, Sequence
@@ -53,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from blender import io
+from blender.io import checks, tables, writing
 from blender.io.paths import check_distinct_names
 from blender.errors import BlendInputError
 from blender.validate import check_weights
@@ -60,7 +56,6 @@ from blender.validate import check_weights
 METHODS = ("average", "vote", "rank-average")
 MEANS = ("arithmetic", "geometric", "harmonic", "power")
 KINDS = ("binary", "multiclass", "regression", "labels")
-_EXAMPLES = 3
 
 # Resident bytes of the in-memory path per byte of file, from bench_io (parsed table, ids,
 # the float array and the alignment index): CSV text parses to about its own size, gzip
@@ -212,7 +207,7 @@ def blend_out_of_core(
     if not paths:
         raise BlendInputError("no prediction files given; name them, e.g. blend average submissions/*.csv.")
     check_distinct_names(paths)
-    _check_output(out)
+    io.check_output_path(out)
     budget = parse_memory(memory_limit)
     weights = check_weights(None if weights is None else np.asarray(weights, dtype=float), len(paths))
     weights = weights / weights.sum()
@@ -259,16 +254,16 @@ class _File:
     table: str
     id_column: str
     columns: list[str]  # prediction columns, in this file's order
+    header: list[str]
     n_rows: int = 0
     source: str = ""  # what the blend reads: the table, or its ranks
 
 
 def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, say) -> OutOfCoreBlend:
-    first_header = _header(paths[0])
-    first_id = _id_name(paths[0], first_header, id_column)
+    first_header, first_id = tables.checked_header(paths[0], id_column)
     columns = [c for c in first_header if c != first_id]
     if not columns:
-        raise BlendInputError(f"{paths[0]}: only an id column; expected predictions after it (id,target or id,label).")
+        raise checks.only_ids_error(paths[0])
     if kind is None:
         kind = _infer_kind(con, paths[0], first_id, columns)
     _check_method(method, kind, paths[0])
@@ -277,12 +272,14 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
     low, high = math.inf, -math.inf
     first_non_positive = None  # the first file holding a value <= 0, for the power mean's message
     for position, path in enumerate(paths):
-        header = first_header if position == 0 else _header(path)
-        name = _id_name(path, header, first_id if id_column is None else id_column)
+        header, name = (first_header, first_id) if position == 0 else tables.checked_header(
+            path, first_id if id_column is None else id_column)
         found = [c for c in header if c != name]
+        if not found:
+            raise checks.only_ids_error(path)
         if position > 0 and sorted(found) != sorted(columns):
-            _columns_differ(path, name, columns, found, paths[0])
-        file = _File(path, f"f{position}", name, found)
+            raise io.columns_differ(path, name, columns, found, paths[0])
+        file = _File(path, f"f{position}", name, found, header)
         _load(con, file, columns, kind)
         file_low, file_high = _check_cells(con, file, columns, kind)
         low, high = min(low, file_low), max(high, file_high)
@@ -351,7 +348,7 @@ def _load(con, file: _File, columns: list[str], kind: str) -> None:
             raise
     else:
         types = {file.id_column: "VARCHAR", **{c: value_type for c in file.columns}}
-        source = _csv_source(path, _header(path), types)
+        source = _csv_source(path, file.header, types)
         query = (f"CREATE TABLE {file.table} AS SELECT row_number() OVER () AS rn, {_ident(file.id_column)} AS id, "
                  f"{chosen} FROM {source}")
         try:
@@ -360,17 +357,43 @@ def _load(con, file: _File, columns: list[str], kind: str) -> None:
             _non_numeric(con, file, columns, kind, parquet=False)
             raise
         except (duckdb.InvalidInputException, duckdb.IOException) as error:
-            reason = str(error).strip().splitlines()[0]
-            raise BlendInputError(
-                f"{path}: not a readable CSV ({reason}); every row needs the header's columns."
-            ) from None
+            raise _unreadable(file, error) from None
         row = con.execute(f"SELECT count(*), count(*) FILTER (WHERE id IS NULL OR id = '') FROM {file.table}").fetchone()
     file.n_rows, empty_ids = row
     if file.n_rows == 0:
-        raise BlendInputError(f"{path} is empty: a header but no rows; re-run the model that wrote it.")
+        raise checks.no_rows_error(path)
     if empty_ids:
         (first,) = con.execute(f"SELECT min(rn) FROM {file.table} WHERE id IS NULL OR id = ''").fetchone()
-        raise BlendInputError(f"{path}: empty id in row {first:,}; every row needs an id.")
+        raise checks.empty_id_error(path, first)
+    # io refuses a text cell holding a line break (an unterminated quote, most likely).
+    for column, sql in [(file.id_column, "id"), *((c, _ident(c)) for c in (columns if as_text else []))]:
+        broken = con.execute(
+            f"SELECT rn, id FROM {file.table} WHERE contains({sql}, chr(10)) OR contains({sql}, chr(13)) ORDER BY rn LIMIT 1"
+        ).fetchone()
+        if broken is not None:
+            if path.suffix != ".parquet":
+                _raise_arrow_error(path)
+            raise checks.line_break_error(path, column, row=broken[0] if sql == "id" else None, row_id=broken[1])
+
+
+def _raise_arrow_error(path: Path) -> None:
+    """Raise io's message for a CSV file pyarrow cannot parse (read block by block, in little memory), if it cannot."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 24),
+                                convert_options=pacsv.ConvertOptions(column_types={}, strings_can_be_null=True))
+        for _ in reader:
+            pass
+    except (pa.ArrowException, OSError, UnicodeDecodeError, *tables.GZIP_ERRORS) as error:
+        raise tables.unreadable_error(path, error) from None
+
+
+def _unreadable(file: _File, error: BaseException) -> BlendInputError:
+    """io's message for a CSV file DuckDB cannot read: pyarrow's, where pyarrow cannot read it either."""
+    _raise_arrow_error(file.path)
+    return tables.unreadable_error(file.path, error)
 
 
 def _csv_source(path: Path, header: list[str], types: dict[str, str]) -> str:
@@ -385,8 +408,7 @@ def _non_numeric(con, file: _File, columns: list[str], kind: str, *, parquet: bo
     if parquet:
         source = f"(SELECT file_row_number + 1 AS rn, * FROM read_parquet({_literal(file.path)}, file_row_number = true))"
     else:
-        header = _header(file.path)
-        source = f"(SELECT row_number() OVER () AS rn, * FROM {_csv_source(file.path, header, {})})"
+        source = f"(SELECT row_number() OVER () AS rn, * FROM {_csv_source(file.path, file.header, {})})"
     for column in columns:
         row = con.execute(
             f"SELECT CAST({_ident(column)} AS VARCHAR), CAST({_ident(file.id_column)} AS VARCHAR) FROM {source} "
@@ -394,10 +416,7 @@ def _non_numeric(con, file: _File, columns: list[str], kind: str, *, parquet: bo
             "ORDER BY rn LIMIT 1"
         ).fetchone()
         if row:
-            raise BlendInputError(
-                f"{file.path}: non-numeric text '{row[0]}' in column '{column}' at id {row[1]}; "
-                + ("pass --task labels if these are class labels." if kind != "regression" else "predictions must be numbers.")
-            )
+            raise checks.non_numeric_error(file.path, row[0], column, row[1], kind)
 
 
 def _check_cells(con, file: _File, columns: list[str], kind: str) -> tuple[float, float]:
@@ -414,33 +433,32 @@ def _check_cells(con, file: _File, columns: list[str], kind: str) -> tuple[float
     parts = []
     for column in columns:
         c = _ident(column)
-        parts += [f"count(*) FILTER (WHERE {c} IS NULL OR isnan({c}))", f"count(*) FILTER (WHERE isinf({c}))",
-                  f"min({c}) FILTER (WHERE isfinite({c}))", f"max({c}) FILTER (WHERE isfinite({c}))"]
+        parts += [f"count(*) FILTER (WHERE {c} IS NULL)", f"count(*) FILTER (WHERE isnan({c}))",
+                  f"count(*) FILTER (WHERE isinf({c}))", f"min({c}) FILTER (WHERE isfinite({c}))",
+                  f"max({c}) FILTER (WHERE isfinite({c}))"]
     row = con.execute(f"SELECT {', '.join(parts)} FROM {file.table}").fetchone()
     low, high = math.inf, -math.inf
     for k, column in enumerate(columns):
         c = _ident(column)
-        nan, inf, column_low, column_high = row[4 * k : 4 * k + 4]
-        if nan:
-            raise _cell_error(con, file, column, f"{c} IS NULL OR isnan({c})", nan, "NaN or empty cells",
-                              "re-run the model or leave it out")
+        empty, nan, inf, column_low, column_high = row[5 * k : 5 * k + 5]
+        # io counts the empty cells first, then (when there are none) the NaN cells.
+        if empty or nan:
+            where = f"{c} IS NULL" if empty else f"isnan({c})"
+            raise _cell_error(con, file, column, where, empty or nan, "NaN or empty cells", "re-run the model or leave it out")
         if inf:
             raise _cell_error(con, file, column, f"isinf({c})", inf, "inf cells", "re-run the model or leave it out")
         if kind in ("binary", "multiclass") and (column_low < 0 or column_high > 1):
             value, at = con.execute(
                 f"SELECT {c}, id FROM {file.table} WHERE {c} < 0 OR {c} > 1 ORDER BY rn LIMIT 1"
             ).fetchone()
-            raise BlendInputError(
-                f"{file.path}: {value:g} at id {at} (column '{column}') is outside [0, 1]; "
-                "pass --task regression if these are not probabilities."
-            )
+            raise checks.outside_unit_error(file.path, value, at, column)
         low, high = min(low, column_low), max(high, column_high)
     return low, high
 
 
 def _cell_error(con, file: _File, column: str, where: str, count: int, what: str, fix: str) -> BlendInputError:
     (at,) = con.execute(f"SELECT id FROM {file.table} WHERE {where} ORDER BY rn LIMIT 1").fetchone()
-    return BlendInputError(f"{file.path}: {count:,} {what} in column '{column}' (first at id {at}); {fix}.")
+    return checks.cells_error(file.path, column, count, at, what, fix)
 
 
 def _long(files: list[_File], weights, select: Callable[[_File], str]) -> str:
@@ -604,23 +622,23 @@ def _check_ids(con, files: list[_File], *, joined: bool = False) -> None:
         _check_unique_ids(con, file)
         if position == 0:
             continue
-        extra = con.execute(
-            f"SELECT id FROM {file.table} WHERE id NOT IN (SELECT id FROM {first.table}) ORDER BY rn"
-        ).fetchall()
-        if extra:
-            raise BlendInputError(
-                f"{file.path}: {len(extra):,} ids are not in {first.path} (e.g. {_examples(extra)}); "
-                "every file needs the same ids."
-            )
-        missing = con.execute(
-            f"SELECT id FROM {first.table} WHERE id NOT IN (SELECT id FROM {file.table}) ORDER BY rn"
-        ).fetchall()
-        if missing:
-            raise BlendInputError(
-                f"{file.path}: {len(missing):,} ids of {first.path} are missing (e.g. {_examples(missing)}); "
-                "every file needs the same ids."
-            )
+        count, shown = _ids_not_in(con, file.table, first.table)
+        if count:
+            raise checks.extra_ids_error(file.path, shown, first.path, count=count)
+        count, shown = _ids_not_in(con, first.table, file.table)
+        if count:
+            raise checks.missing_ids_error(file.path, shown, first.path, count=count)
     raise AssertionError("the id counts disagree but no file has a missing, extra or repeated id")
+
+
+def _ids_not_in(con, table: str, other: str):
+    """How many ids of ``table`` ``other`` lacks, and the first few of them (a pyarrow array)."""
+    import pyarrow as pa
+
+    query = f"FROM {table} WHERE id NOT IN (SELECT id FROM {other})"
+    (count,) = con.execute(f"SELECT count(*) {query}").fetchone()
+    first = con.execute(f"SELECT id {query} ORDER BY rn LIMIT 4").fetchall()
+    return count, pa.array([row[0] for row in first], type=pa.string())
 
 
 def _check_unique_ids(con, file: _File) -> None:
@@ -631,79 +649,21 @@ def _check_unique_ids(con, file: _File) -> None:
     if not rows:
         return
     first_id, (row_a, row_b), _ = rows[0]
-    count = sum(r[2] - 1 for r in rows)
-    more = f" ({count:,} repeated ids in all)" if count > 1 else ""
-    raise BlendInputError(
-        f"{file.path}: id {first_id} appears twice (rows {row_a:,} and {row_b:,}){more}; keep one row per id."
-    )
+    raise checks.duplicate_id_error(file.path, first_id, row_a, row_b, sum(r[2] - 1 for r in rows))
 
 
 def _write(con, select: str, out: Path, id_column: str, columns: list[str]) -> None:
-    """COPY the ordered blend to a temporary file beside ``out``, then rename it."""
+    """COPY the ordered blend to a temporary file beside ``out``, then rename it (io's format rule and atomic write)."""
     names = ", ".join(_ident(name) for name in [id_column, *columns])
     query = f"SELECT * FROM ({select}) AS result({names})"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(handle)
-    if out.suffix == ".parquet":
-        options = "FORMAT parquet"
-    else:
-        options = f"FORMAT csv, HEADER true, COMPRESSION '{'gzip' if out.suffix == '.gz' else 'none'}'"
-    try:
+    form = writing.output_format(out)
+    options = "FORMAT parquet" if form == "parquet" else (
+        f"FORMAT csv, HEADER true, COMPRESSION '{'gzip' if form == 'csv.gz' else 'none'}'")
+    with writing.replaced_on_success(out) as temporary:
         con.execute(f"COPY ({query}) TO {_literal(temporary)} ({options})")
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------------------- files and names
-
-
-def _header(path: Path) -> list[str]:
-    """The column names, with io's messages for a missing, folder, empty or unreadable file."""
-    if not path.exists():
-        raise BlendInputError(f"{path} not found; check the path (and --oof-dir / --truth).")
-    if path.is_dir():
-        raise BlendInputError(f"{path} is a folder; name the CSV files in it, e.g. {path}/*.csv.")
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            header = pq.read_schema(path).names
-        except Exception as error:  # pyarrow raises several types for a broken file
-            reason = str(error).strip().splitlines()[0]
-            raise BlendInputError(f"{path}: not a readable Parquet file ({reason}); write it again.") from None
-    else:
-        opener = gzip.open if path.suffix == ".gz" else open
-        try:
-            with opener(path, "rt", newline="", encoding="utf-8-sig") as handle:
-                line = handle.readline()
-        except (OSError, UnicodeDecodeError) as error:
-            raise BlendInputError(f"{path}: cannot read it ({error}); is it a CSV file?") from None
-        header = next(csv.reader([line]), [])
-    if not header or all(not cell.strip() for cell in header):
-        raise BlendInputError(f"{path} is empty; expected a header line (id,...) and one row per id.")
-    if len(set(header)) != len(header):
-        repeated = next(c for c in header if header.count(c) > 1)
-        raise BlendInputError(f"{path}: column '{repeated}' appears twice in the header; rename one of them.")
-    return header
-
-
-def _id_name(path: Path, header: list[str], id_column: str | None) -> str:
-    name = header[0] if id_column is None else id_column
-    if name not in header:
-        raise BlendInputError(
-            f"{path}: no id column '{name}' (columns: {','.join(header)}); pass --id with the id column's name."
-        )
-    return name
-
-
-def _columns_differ(path: Path, id_column: str, expected: list[str], found: list[str], reference: Path) -> None:
-    from blender.io import columns_differ
-
-    raise columns_differ(path, id_column, expected, found, reference)
 
 
 def _infer_kind(con, path: Path, id_column: str, columns: list[str]) -> str:
@@ -733,27 +693,9 @@ def _check_method(method: str, kind: str, path: Path) -> None:
         )
     if method != "vote" and kind == "labels":
         raise BlendInputError(
-            f"{path}: {method} needs probabilities or numbers, and these are class labels; use blend vote "
-            "(or --task binary if they are probabilities)."
+            f"{path}: {method} needs probabilities or regression values, and this file holds class labels; use blend "
+            "vote (or pass --task binary if the column holds 0/1 probabilities)."
         )
-
-
-def _check_output(out: Path) -> None:
-    if out.is_dir():
-        raise BlendInputError(f"-o {out} is a folder; name a file, e.g. {out}/blend.csv.")
-    if not (out.name.endswith((".csv", ".csv.gz", ".parquet"))):
-        raise BlendInputError(f"-o {out}: write .csv, .csv.gz or .parquet.")
-
-
-def _examples(rows) -> str:
-    shown = ", ".join(str(row[0]) for row in rows[:_EXAMPLES])
-    return shown + (", ..." if len(rows) > _EXAMPLES else "")
-
-
-def _short(columns: list[str]) -> str:
-    if len(columns) <= 4:
-        return ",".join(columns)
-    return f"{columns[0]},{columns[1]},...,{columns[-1]}"
 
 
 def _ident(name: str) -> str:

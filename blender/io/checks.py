@@ -56,9 +56,28 @@ def refuse_duplicates(table: Table) -> None:
     first_id = duplicated.iloc[0]
     rows = (duplicated.index[duplicated == first_id][:2] + 1).tolist()
     count = int(ids.duplicated().sum())
+    raise duplicate_id_error(table.path, first_id, rows[0], rows[1], count)
+
+
+def duplicate_id_error(path: Path, row_id, row_a: int, row_b: int, count: int) -> BlendInputError:
+    """The one message for a repeated id: the first one, its first two rows (from 1), how many repeat in all."""
     more = f" ({count:,} repeated ids in all)" if count > 1 else ""
-    raise BlendInputError(
-        f"{table.path}: id {show_id(first_id)} appears twice (rows {rows[0]:,} and {rows[1]:,}){more}; keep one row per id."
+    return BlendInputError(
+        f"{path}: id {show_id(row_id)} appears twice (rows {row_a:,} and {row_b:,}){more}; keep one row per id."
+    )
+
+
+def extra_ids_error(path: Path, extra, reference: Path, *, count: int | None = None) -> BlendInputError:
+    """``extra``: the ids (a pyarrow array, or its first few) of ``path`` that ``reference`` lacks; ``count`` of them."""
+    return BlendInputError(
+        f"{path}: {len(extra) if count is None else count:,} ids are not in {reference} (e.g. {examples(extra)}); every file needs the same ids."
+    )
+
+
+def missing_ids_error(path: Path, missing, reference: Path, *, count: int | None = None) -> BlendInputError:
+    """``missing``: the ids (a pyarrow array, or its first few) of ``reference`` that ``path`` lacks; ``count`` of them."""
+    return BlendInputError(
+        f"{path}: {len(missing) if count is None else count:,} ids of {reference} are missing (e.g. {examples(missing)}); every file needs the same ids."
     )
 
 
@@ -150,11 +169,7 @@ def numeric_column(table: Table, column: str, kind: Kind) -> NDArray[np.float64]
         bad = pc.invert(pc.match_substring_regex(text, _FLOAT)).fill_null(False)
         if pc.any(bad).as_py():
             index = int(bad.to_numpy(zero_copy_only=False).argmax())
-            hint = "pass --task labels if these are class labels" if kind != "regression" else "predictions must be numbers"
-            raise BlendInputError(
-                f"{table.path}: non-numeric text {show(text[index].as_py())} in column {show(column)} at id "
-                f"{show_id(table.ids[index].as_py())}; {hint}."
-            )
+            raise non_numeric_error(table.path, text[index].as_py(), column, table.ids[index].as_py(), kind)
         # Every cell is a number written as text (e.g. read with every column as text): parse it.
         array = pc.cast(text, pa.float64())
     if array.null_count:
@@ -169,10 +184,7 @@ def numeric_column(table: Table, column: str, kind: Kind) -> NDArray[np.float64]
         outside = (values < 0.0) | (values > 1.0)
         if outside.any():
             index = int(outside.argmax())
-            raise BlendInputError(
-                f"{table.path}: {values[index]:g} at id {show_id(table.ids[index].as_py())} (column {show(column)}) is outside "
-                "[0, 1]; pass --task regression if these are not probabilities."
-            )
+            raise outside_unit_error(table.path, values[index], table.ids[index].as_py(), column)
     return values
 
 
@@ -202,8 +214,48 @@ def label_codes(table: Table, column: str) -> tuple[list[str], NDArray[np.int32]
 def cell_error(table: Table, column: str, mask, what: str, fix: str) -> BlendInputError:
     flags = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
     index = int(flags.argmax())
+    return cells_error(table.path, column, int(flags.sum()), table.ids[index].as_py(), what, fix)
+
+
+def cells_error(path: Path, column: str, count: int, first_id, what: str, fix: str) -> BlendInputError:
+    """The one message for ``count`` bad cells (``what``: "NaN or empty cells", "inf cells", ...) of a column."""
+    return BlendInputError(f"{path}: {count:,} {what} in column {show(column)} (first at id {show_id(first_id)}); {fix}.")
+
+
+def non_numeric_error(path: Path, cell, column: str, row_id, kind: Kind) -> BlendInputError:
+    """The one message for text in a numeric column."""
+    hint = "pass --task labels if these are class labels" if kind != "regression" else "predictions must be numbers"
     return BlendInputError(
-        f"{table.path}: {int(flags.sum()):,} {what} in column {show(column)} (first at id {show_id(table.ids[index].as_py())}); {fix}."
+        f"{path}: non-numeric text {show(cell)} in column {show(column)} at id {show_id(row_id)}; {hint}."
+    )
+
+
+def outside_unit_error(path: Path, value: float, row_id, column: str) -> BlendInputError:
+    """The one message for a probability outside [0, 1]."""
+    return BlendInputError(
+        f"{path}: {value:g} at id {show_id(row_id)} (column {show(column)}) is outside "
+        "[0, 1]; pass --task regression if these are not probabilities."
+    )
+
+
+def no_rows_error(path: Path) -> BlendInputError:
+    return BlendInputError(f"{path} is empty: a header but no rows; re-run the model that wrote it.")
+
+
+def empty_id_error(path: Path, row: int) -> BlendInputError:
+    return BlendInputError(f"{path}: empty id in row {row:,}; every row needs an id.")
+
+
+def only_ids_error(path: Path) -> BlendInputError:
+    return BlendInputError(f"{path}: only an id column; expected predictions after it (id,target or id,label).")
+
+
+def line_break_error(path: Path, column: str, *, row: int | None, row_id) -> BlendInputError:
+    """A text cell holding a line break: in the id column (``row`` from 1), else in a column at ``row_id``."""
+    where = f"in row {row:,}" if row is not None else f"at id {show_id(row_id)}"
+    return BlendInputError(
+        f"{path}: a cell in column {show(column)} {where} runs over a line break (an unterminated quote?); "
+        "close the quote, or remove line breaks inside cells."
     )
 
 

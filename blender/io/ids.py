@@ -7,8 +7,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from blender.errors import BlendInputError
-from blender.io.checks import check_unique_ids, examples, refuse_duplicates
+from blender.io.checks import check_unique_ids, extra_ids_error, missing_ids_error, refuse_duplicates
 from blender.io.predictions import Table
 
 
@@ -105,20 +104,14 @@ class RowIndex:
         if unknown.any():
             check_unique_ids(table)
             extra = pc.filter(table.ids, pa.array(unknown))
-            raise BlendInputError(
-                f"{table.path}: {len(extra):,} ids are not in {first.path} (e.g. {examples(extra)}); "
-                "every file needs the same ids."
-            )
+            raise extra_ids_error(table.path, extra, first.path)
         # Every id is known: the file holds the same set iff each row of the first file is hit once.
         seen = np.zeros(len(first.ids), dtype=bool)
         seen[rows] = True
         if len(rows) != len(seen) or not seen.all():
             check_unique_ids(table)
             missing = pc.filter(first.ids, pa.array(np.logical_not(seen)))
-            raise BlendInputError(
-                f"{table.path}: {len(missing):,} ids of {first.path} are missing (e.g. {examples(missing)}); "
-                "every file needs the same ids."
-            )
+            raise missing_ids_error(table.path, missing, first.path)
         return rows
 
 

@@ -12,7 +12,9 @@ import zlib
 from pathlib import Path
 
 from blender.errors import BlendInputError
-from blender.io.checks import first_line, is_text, short_columns, show, show_id
+from blender.io.checks import (
+    empty_id_error, first_line, is_text, line_break_error, no_rows_error, only_ids_error, short_columns, show,
+)
 from blender.io.predictions import Table
 
 
@@ -34,7 +36,7 @@ def read_table(path: Path, id_column: str | None, *, as_text: bool = False, thre
     text_columns = header if as_text else [name]
     table = _read_parquet(path, header) if parquet else _read_csv(path, text_columns, threads=threads)
     if table.num_rows == 0:
-        raise BlendInputError(f"{path} is empty: a header but no rows; re-run the model that wrote it.")
+        raise no_rows_error(path)
     columns = {}
     for column in header:
         array = table.column(column).combine_chunks()
@@ -46,20 +48,16 @@ def read_table(path: Path, id_column: str | None, *, as_text: bool = False, thre
     ids = columns.pop(name)
     if ids.null_count:
         row = ids.is_null().to_numpy(zero_copy_only=False).argmax() + 1
-        raise BlendInputError(f"{path}: empty id in row {row:,}; every row needs an id.")
+        raise empty_id_error(path, row)
     for column, array in [(name, ids), *columns.items()]:
         if not is_text(array):
             continue
         broken = pc.or_(pc.match_substring(array, "\n"), pc.match_substring(array, "\r")).fill_null(False)
         if pc.any(broken).as_py():
             index = int(broken.to_numpy(zero_copy_only=False).argmax())
-            where = f"in row {index + 1:,}" if column == name else f"at id {show_id(ids[index].as_py())}"
-            raise BlendInputError(
-                f"{path}: a cell in column {show(column)} {where} runs over a line break (an unterminated quote?); "
-                "close the quote, or remove line breaks inside cells."
-            )
+            raise line_break_error(path, column, row=index + 1 if column == name else None, row_id=ids[index].as_py())
     if not columns:
-        raise BlendInputError(f"{path}: only an id column; expected predictions after it (id,target or id,label).")
+        raise only_ids_error(path)
     return Table(path=path, id_column=name, ids=ids, columns=columns)
 
 

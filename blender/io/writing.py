@@ -9,7 +9,8 @@ import gzip
 import io as _stdio
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -203,21 +204,40 @@ def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence]) -> 
 
 def atomic_write(path: Path, write: Callable, *, compress: bool = False) -> None:
     """Call ``write(binary_stream)`` on a temporary file beside ``path``, then rename it over ``path``."""
+    with replaced_on_success(path) as temporary, open(temporary, "wb") as raw:
+        if compress:
+            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as stream:
+                write(stream)
+        else:
+            write(raw)
+
+
+@contextmanager
+def replaced_on_success(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` for the ``with`` block to write: renamed over ``path`` when the
+    block ends without an error, deleted when it raises (``path`` is then left as it was)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    temporary = Path(name)
     try:
-        with os.fdopen(handle, "wb") as raw:
-            if compress:
-                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as stream:
-                    write(stream)
-            else:
-                write(raw)
+        yield temporary
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def output_format(path: Path) -> str:
+    """The format an output's name asks for: ``"parquet"``, ``"csv.gz"`` (a name ending in .gz) or ``"csv"``.
+
+    >>> output_format(Path("a.parquet")), output_format(Path("a.csv.gz")), output_format(Path("a.txt"))
+    ('parquet', 'csv.gz', 'csv')
+    """
+    name = Path(path).name
+    return "parquet" if name.endswith(".parquet") else "csv.gz" if name.endswith(".gz") else "csv"
 
 
 def write_predictions_to(path: Path, ids, values, *, columns, id_column, target: Path) -> None:
@@ -235,8 +255,8 @@ def write_predictions_to(path: Path, ids, values, *, columns, id_column, target:
         column = values[:, k]
         arrays.append(pa.array(column.astype(str) if column.dtype.kind in "OUS" else column))
     table = pa.table(arrays, names=[id_column, *columns])
-    name = Path(target).name
-    if name.endswith(".parquet"):
+    form = output_format(target)
+    if form == "parquet":
         import pyarrow.parquet as pq
 
         atomic_write(path, lambda stream: pq.write_table(table, stream))
@@ -254,7 +274,7 @@ def write_predictions_to(path: Path, ids, values, *, columns, id_column, target:
         # Straight into the file, a batch of rows at a time: no copy of the whole text in memory.
         pacsv.write_csv(table, stream, pacsv.WriteOptions(include_header=False, quoting_style=quoting))
 
-    atomic_write(path, write, compress=name.endswith(".gz"))
+    atomic_write(path, write, compress=form == "csv.gz")
 
 
 def _needs_quotes(array) -> bool:
