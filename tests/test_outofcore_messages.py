@@ -70,8 +70,9 @@ def _error_line(result) -> str:
 
 def _both_ways(blend, command, paths, out, *options):
     """The Error: line in memory and out of core, each checked to leave ``out`` untouched."""
-    assert not needs_out_of_core(paths, parse_memory("2GB"))
-    assert needs_out_of_core([p for p in paths if p.exists()] or paths, 1) or not any(p.exists() for p in paths)
+    existing = [path for path in paths if path.exists()]
+    assert not needs_out_of_core(existing, parse_memory("2GB"))
+    assert needs_out_of_core(existing, 1) or not existing  # --memory 1B: out of core whenever a file has a byte
     lines = []
     for memory in ([], ["--memory", "1B"]):
         result = blend(command, *paths, *options, *memory, "-o", out)
@@ -120,8 +121,11 @@ def test_an_empty_glob_gives_the_same_error(blend, tmp_path, out, command):
 @pytest.mark.parametrize("target", ["folder", "under a file"])
 def test_a_bad_out_gives_the_same_error(blend, tmp_path, command, target):
     paths = [write_text(tmp_path / f"m{k}.csv", GOOD) for k in range(2)]
-    out = tmp_path / "blends" if target == "folder" else paths[0] / "blend.csv"
-    out.mkdir() if target == "folder" else None
+    if target == "folder":
+        out = tmp_path / "blends"
+        out.mkdir()
+    else:
+        out = paths[0] / "blend.csv"
     in_memory, out_of_core = _both_ways(blend, command, paths, out)
     assert f"{out}" in in_memory and out_of_core == in_memory
 

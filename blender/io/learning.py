@@ -15,7 +15,7 @@ from blender.errors import BlendInputError
 from blender.io.checks import (
     LARGEST_VALUE, cell_error, check_unique_ids, examples, refuse_huge, short_columns, show, show_id,
 )
-from blender.io.predictions import Kind, LearningSet, Predictions
+from blender.io.predictions import Kind, LearningSet, Predictions, Table
 from blender.io.reading import read_predictions
 from blender.io.tables import is_parquet, read_header, read_table
 
@@ -144,14 +144,7 @@ def read_truth(
 
     table = read_table(Path(path), id_column, as_text=as_text)
     check_unique_ids(table)
-    if len(table.columns) != 1:
-        raise BlendInputError(
-            f"{path}: the truth has one column after the id, found {len(table.columns)} "
-            f"({short_columns(list(table.columns))}); keep only id and the target."
-        )
-    (target_name, target), = table.columns.items()
-    if target.null_count:
-        raise cell_error(table, target_name, target.is_null(), "NaN or empty cells", "fill in every target")
+    target_name, target = _target_column(table, path)
     position = pc.index_in(ids, value_set=table.ids)
     if position.null_count:
         missing = pc.filter(ids, position.is_null())
@@ -176,9 +169,8 @@ def read_truth(
     return values
 
 
-def read_target(path: Path, *, id_column: str | None = None) -> NDArray:
-    """Every target of a truth file as text (``id,<target>``), in its row order: its labels, for ``blend vote``."""
-    table = read_table(Path(path), id_column, as_text=True)
+def _target_column(table: Table, path) -> tuple:
+    """The truth's one column after the id (its name and array), refused when empty cells are in it."""
     if len(table.columns) != 1:
         raise BlendInputError(
             f"{path}: the truth has one column after the id, found {len(table.columns)} "
@@ -187,6 +179,13 @@ def read_target(path: Path, *, id_column: str | None = None) -> NDArray:
     (target_name, target), = table.columns.items()
     if target.null_count:
         raise cell_error(table, target_name, target.is_null(), "NaN or empty cells", "fill in every target")
+    return target_name, target
+
+
+def read_target(path: Path, *, id_column: str | None = None) -> NDArray:
+    """Every target of a truth file as text (``id,<target>``), in its row order: its labels, for ``blend vote``."""
+    table = read_table(Path(path), id_column, as_text=True)
+    target_name, target = _target_column(table, path)
     return target.to_numpy(zero_copy_only=False).astype(object)
 
 
