@@ -369,7 +369,7 @@ def test_auto_on_pure_noise_keeps_the_best_single_file(competition):
 
 def test_a_command_failing_while_writing_leaves_no_output(competition, monkeypatch):
     """caruana writes JSON, PNG and CSV as one unit: a failure writing the last leaves none of them."""
-    from blender import io
+    from blender.io import writing
 
     Path("blends").mkdir()
     Path("blends/out.csv").write_text("previous\n")
@@ -377,7 +377,7 @@ def test_a_command_failing_while_writing_leaves_no_output(competition, monkeypat
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(io, "_write_predictions_to", broken)
+    monkeypatch.setattr(writing, "write_predictions_to", broken)
     result = run("caruana", "--weights-out", "blends/w.json", "--plot", "blends/c.png", "-o", "blends/out.csv")
     assert result.exit_code != 0
     assert isinstance(result.exception, OSError)  # our failure, not a user's: it keeps its traceback

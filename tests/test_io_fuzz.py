@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from blender import io
+from blender.io import reading, streaming
 from blender.errors import BlendInputError
 
 SECONDS = float(os.environ.get("BLEND_FUZZ_SECONDS", "15"))
@@ -212,8 +213,8 @@ def test_fuzz_streamed_reading_equals_whole_file_reading(tmp_path, monkeypatch):
         task = rng.choice([None, None, *io.KINDS])
         whole = outcome(paths, task)
         with monkeypatch.context() as patched:
-            patched.setattr(io, "_READ_AHEAD_BYTES", 0)
-            patched.setattr(io, "_STREAM_BLOCK", 64)
+            patched.setattr(reading, "READ_AHEAD_BYTES", 0)
+            patched.setattr(streaming, "STREAM_BLOCK", 64)
             streamed = outcome(paths, task)
         assert streamed == whole, (case, paths)
         if isinstance(whole, str):

@@ -1,9 +1,9 @@
 """io's streaming reader for large files: the same values and the same messages as the full reader.
 
 Files read one by one (large ones) have every file after the first streamed block by block
-straight into ``values`` (``io._stream_into``), and read in full only when something is off.
+straight into ``values`` (``blender.io.streaming.stream_into``), and read in full only when something is off.
 Here the blocks are made tiny, so that a few rows make many blocks, and every result is
-compared with the full reader's (``_stream_into`` switched off).
+compared with the full reader's (``stream_into`` switched off).
 """
 
 import gzip
@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from blender import io
+from blender.io import ids as id_lookup, reading, streaming
 from blender.errors import BlendInputError
 
 from conftest import csv_text, write_text
@@ -20,14 +21,14 @@ from conftest import csv_text, write_text
 @pytest.fixture
 def tiny_blocks(monkeypatch):
     """Blocks of 64 bytes (a few rows each); every file counts as large (no read-ahead threads)."""
-    monkeypatch.setattr(io, "_STREAM_BLOCK", 64)
-    monkeypatch.setattr(io, "_READ_AHEAD_BYTES", 0)
+    monkeypatch.setattr(streaming, "STREAM_BLOCK", 64)
+    monkeypatch.setattr(reading, "READ_AHEAD_BYTES", 0)
 
 
 def read_both_ways(paths, monkeypatch, **options):
     """(streamed result or error text, how many files were streamed, full reader's result or error text)."""
     streamed = []
-    stream_into = io._stream_into
+    stream_into = streaming.stream_into
 
     def spy(*args):
         done = stream_into(*args)
@@ -41,10 +42,10 @@ def read_both_ways(paths, monkeypatch, **options):
             return str(error)
 
     with monkeypatch.context() as patch:
-        patch.setattr(io, "_stream_into", spy)
+        patch.setattr(streaming, "stream_into", spy)
         fast = attempt()
     with monkeypatch.context() as patch:
-        patch.setattr(io, "_stream_into", lambda *args: False)
+        patch.setattr(streaming, "stream_into", lambda *args: False)
         full = attempt()
     return fast, sum(streamed), full
 
@@ -195,7 +196,7 @@ def test_a_broken_row_gives_the_same_message_read_one_by_one_or_ahead_in_threads
     paths[2].write_bytes(text.encode("utf-8", "surrogateescape"))
     messages = []
     for read_ahead_bytes in (0, 1 << 30):
-        monkeypatch.setattr(io, "_READ_AHEAD_BYTES", read_ahead_bytes)
+        monkeypatch.setattr(reading, "READ_AHEAD_BYTES", read_ahead_bytes)
         with pytest.raises(BlendInputError) as error:
             io.read_predictions(paths)
         messages.append(str(error.value))
@@ -205,7 +206,7 @@ def test_a_broken_row_gives_the_same_message_read_one_by_one_or_ahead_in_threads
 def test_text_ids_sharing_a_hash_key_are_told_apart(tmp_path, monkeypatch, tiny_blocks):
     """Text ids are looked up by a 64-bit key, then compared: a key shared by two ids never aligns them."""
     last_byte = lambda fixed: fixed.view(np.uint8).reshape(len(fixed), -1)[:, -1].astype(np.uint64)
-    monkeypatch.setattr(io, "_hash_keys", last_byte)  # a weak key: "xa" and "ya" share one
+    monkeypatch.setattr(id_lookup, "hash_keys", last_byte)  # a weak key: "xa" and "ya" share one
     ids = [f"x{chr(97 + k)}" for k in range(26)]
     a = write_text(tmp_path / "a.csv", csv_text(["id", "target"], [[i, 0.5] for i in ids]))
     b = write_text(tmp_path / "b.csv", csv_text(["id", "target"], [[i, 0.25] for i in ids[::-1]]))
@@ -215,6 +216,6 @@ def test_text_ids_sharing_a_hash_key_are_told_apart(tmp_path, monkeypatch, tiny_
     fast, streamed, full = read_both_ways([a, c], monkeypatch)
     assert streamed == 0 and fast == full == f"{c}: 1 ids are not in {a} (e.g. ya); every file needs the same ids."
     # Two ids of the first file sharing a key: no lookup by key at all, the full reader aligns them.
-    monkeypatch.setattr(io, "_hash_keys", lambda fixed: np.zeros(len(fixed), dtype=np.uint64))
+    monkeypatch.setattr(id_lookup, "hash_keys", lambda fixed: np.zeros(len(fixed), dtype=np.uint64))
     fast, streamed, full = read_both_ways([a, b], monkeypatch)
     assert streamed == 0 and same(fast, full) and fast.values[1, :, 0].tolist() == [0.25] * 26

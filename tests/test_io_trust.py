@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from blender import io, metrics
+from blender.io import checks
 from blender.errors import BlendInputError
 from blender.validate import check_weights
 
@@ -78,7 +79,7 @@ def test_one_text_cell_in_the_first_file_is_named_as_a_bad_cell(write_csv, cell,
     a = write_csv("a.csv", f"id,target\n1,0.4\n2,{cell}\n3,0.6\n")
     b = write_csv("b.csv", second)
     message = one_line_error(io.read_predictions, [a, b])
-    shown = io._show(cell)
+    shown = checks.show(cell)
     assert message.startswith(f"{a}: non-numeric text {shown} in column 'target' at id 2 while {b} holds numbers")
 
 

@@ -1,0 +1,351 @@
+"""What learning commands read beside the predictions: OOF files paired with the test files,
+the truth, original features, and a competition's sample submission.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from blender.errors import BlendInputError
+from blender.io.checks import (
+    LARGEST_VALUE, cell_error, check_unique_ids, examples, refuse_huge, short_columns, show, show_id,
+)
+from blender.io.predictions import Kind, LearningSet, Predictions, Table
+from blender.io.reading import read_predictions
+from blender.io.tables import is_parquet, read_header, read_table
+
+
+def read_learning(
+    test_paths: Sequence[Path],
+    *,
+    train_dir: Path,
+    truth: Path,
+    id_column: str | None = None,
+    task: Kind | None = None,
+    role: str = "OOF",
+    command_name: str,
+    make_target: str = "make oof",
+    dir_option: str = "--oof-dir",
+    positive: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> LearningSet:
+    """Read the test files, the same models' OOF (or holdout) files and the truth for the latter.
+
+    Each test file ``NAME.csv`` (``.csv.gz``, ``.parquet``) is paired with
+    ``train_dir/NAME.csv``, the same file name. The OOF files must match the test files in
+    kind and columns (matched by name); their rows are matched with the truth by id. For
+    labels, the truth is read as text as the predictions are (``007`` stays ``007``), and the
+    test set, the OOF set and ``y`` share one sorted class list: every label in any of them.
+
+    Parameters
+    ----------
+    test_paths : sequence of Path
+    train_dir : Path
+        The folder of the OOF (or holdout) files.
+    truth : Path
+        ``id,<target>`` covering every OOF id.
+    role, command_name, make_target, dir_option : str
+        Words for the message when an OOF file is missing:
+        ``PATH not found: COMMAND learns from ROLE predictions (run MAKE_TARGET, or pass DIR_OPTION).``
+    positive : str, default=None
+        The positive class of a binary truth with two labels (``--positive``); by default the
+        class the column is named after, else the second label in sorted order.
+
+    Returns
+    -------
+    LearningSet
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "oof").mkdir(), (folder / "nn.csv").write_text("id,label\\n9,007\\n")
+    >>> _ = (folder / "oof" / "nn.csv").write_text("id,label\\n1,007\\n2,7\\n")
+    >>> _ = (folder / "truth.csv").write_text("id,label\\n2,7\\n1,08\\n")
+    >>> learning = read_learning([folder / "nn.csv"], train_dir=folder / "oof", truth=folder / "truth.csv",
+    ...                          command_name="stack")
+    >>> learning.train.classes, learning.y.tolist()
+    (['007', '08', '7'], [1, 2])
+    """
+    test = read_predictions(test_paths, id_column=id_column, task=task, progress=progress)
+    train_paths = [Path(train_dir) / path.name for path in test.paths]
+    for path in train_paths:
+        if not path.exists():
+            raise BlendInputError(
+                f"{path} not found: {command_name} learns from {role} predictions (run {make_target}, or pass {dir_option})."
+            )
+    train = _sorted_by_id(read_predictions(train_paths, id_column=id_column, like=test, progress=progress))
+    if train.kind == "regression":
+        refuse_huge(train)
+    raw = read_truth(
+        truth, train.ids, id_column=id_column, source=train.paths[0], as_text=test.kind != "regression"
+    )
+    from blender.validate import binary_target, encode_truth
+
+    if positive is not None and test.kind != "binary":
+        raise BlendInputError(
+            f"--positive {positive}: only a binary target has a positive class, and {test.paths[0]} holds "
+            f"{_KIND_WORDS[test.kind]}; drop --positive."
+        )
+    if test.kind == "binary":
+        target = binary_target(raw, column=test.columns[0], positive=positive, truth_path=truth,
+                               reference_path=test.paths[0])
+        return LearningSet(test=test, train=train, y=target.encode(raw), truth_path=Path(truth), target=target)
+    classes = None
+    if test.kind == "labels":
+        classes = sorted(set(train.classes) | set(test.classes) | set(np.unique(raw.astype(str)).tolist()))
+        test, train = test.with_classes(classes), train.with_classes(classes)
+    y = encode_truth(raw, kind=test.kind, columns=test.columns, classes=classes, truth_path=truth, reference_path=test.paths[0])
+    return LearningSet(test=test, train=train, y=y, truth_path=Path(truth))
+
+
+_KIND_WORDS = {"labels": "class labels", "multiclass": "class probabilities", "regression": "regression values",
+               "binary": "binary probabilities"}
+
+
+def _sorted_by_id(predictions: Predictions) -> Predictions:
+    """The rows in the order of their ids (as text).
+
+    Folds are assigned by row position, so learning rows in a canonical order makes every
+    learned blend independent of the order in which the OOF files list their ids.
+    """
+    import pyarrow.compute as pc
+
+    order = pc.sort_indices(predictions.ids).to_numpy()
+    if np.array_equal(order, np.arange(order.shape[0])):
+        return predictions
+    return replace(predictions, ids=predictions.ids.take(order), values=np.ascontiguousarray(predictions.values[:, order]))
+
+
+def read_truth(
+    path: Path, ids: object, *, id_column: str | None = None, source: Path | None = None, as_text: bool = False
+) -> NDArray:
+    """Read ``id,<target>`` and return the targets in the order of ``ids``.
+
+    The truth may hold more rows than ``ids`` (e.g. all training rows for a holdout slice) but
+    must cover every one of them.
+
+    Parameters
+    ----------
+    as_text : bool, default=False
+        Read the target as text, as labels are read (``007`` stays ``007``).
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+        Text as str (object); otherwise numbers as int64 or float64, or text if not numbers.
+    """
+    import pyarrow.compute as pc
+
+    table = read_table(Path(path), id_column, as_text=as_text)
+    check_unique_ids(table)
+    target_name, target = _target_column(table, path)
+    position = pc.index_in(ids, value_set=table.ids)
+    if position.null_count:
+        missing = pc.filter(ids, position.is_null())
+        raise BlendInputError(
+            f"{path}: {len(missing):,} ids of {source or 'the predictions'} have no truth "
+            f"(e.g. {examples(missing)}); the truth must cover every row it scores."
+        )
+    taken = target.take(position)
+    values = taken.to_numpy(zero_copy_only=False)
+    if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+        if np.isnan(values).any():
+            raise cell_error(table, target_name, pc.is_nan(target), "NaN or empty cells", "fill in every target")
+        raise cell_error(table, target_name, pc.invert(pc.is_finite(target)), "inf cells", "fill in every target")
+    if values.dtype.kind in "iuf" and values.size and np.abs(values).max() > LARGEST_VALUE:
+        index = int((np.abs(values) > LARGEST_VALUE).argmax())
+        raise BlendInputError(
+            f"{path}: {values[index]:g} at id {show_id(ids[index].as_py())} (column {show(target_name)}) is beyond "
+            f"±{LARGEST_VALUE:g}, where squared errors overflow; rescale the target and the predictions."
+        )
+    if values.dtype.kind in "OUSb":
+        values = values.astype(str).astype(object)
+    return values
+
+
+def _target_column(table: Table, path) -> tuple:
+    """The truth's one column after the id (its name and array), refused when empty cells are in it."""
+    if len(table.columns) != 1:
+        raise BlendInputError(
+            f"{path}: the truth has one column after the id, found {len(table.columns)} "
+            f"({short_columns(list(table.columns))}); keep only id and the target."
+        )
+    (target_name, target), = table.columns.items()
+    if target.null_count:
+        raise cell_error(table, target_name, target.is_null(), "NaN or empty cells", "fill in every target")
+    return target_name, target
+
+
+def read_target(path: Path, *, id_column: str | None = None) -> NDArray:
+    """Every target of a truth file as text (``id,<target>``), in its row order: its labels, for ``blend vote``."""
+    table = read_table(Path(path), id_column, as_text=True)
+    target_name, target = _target_column(table, path)
+    return target.to_numpy(zero_copy_only=False).astype(object)
+
+
+def read_features(
+    train_path: Path, test_path: Path, train_ids: object, test_ids: object, *, id_column: str | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
+    """Read original features for the OOF rows and the test rows, aligned by id.
+
+    Numeric columns are kept; text columns are one-hot encoded with the categories seen in
+    either file; columns named like the target are not allowed to sneak in (drop them first).
+    Either file may be CSV or Parquet.
+
+    Returns
+    -------
+    train : ndarray of shape (n_train, n_features)
+    test : ndarray of shape (n_test, n_features)
+    names : list of str
+    """
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    frames = []
+    for path, ids in ((Path(train_path), train_ids), (Path(test_path), test_ids)):
+        table = read_table(path, id_column)
+        check_unique_ids(table)
+        position = pc.index_in(ids, value_set=table.ids)
+        if position.null_count:
+            missing = pc.filter(ids, position.is_null())
+            raise BlendInputError(
+                f"{path}: {len(missing):,} ids of the predictions have no features (e.g. {examples(missing)}); "
+                "the features file must cover every prediction row."
+            )
+        frame = pd.DataFrame({name: array.take(position).to_pandas() for name, array in table.columns.items()})
+        frames.append(frame)
+    train, test = frames
+    if list(train.columns) != list(test.columns):
+        raise BlendInputError(
+            f"{test_path}: columns differ from {train_path}: expected {short_columns(list(train.columns))}, "
+            f"found {short_columns(list(test.columns))}."
+        )
+    both = pd.get_dummies(pd.concat([train, test], ignore_index=True), dummy_na=False, dtype=float)
+    both = both.astype(float)
+    if both.isna().any().any():
+        column = both.columns[both.isna().any()][0]
+        raise BlendInputError(
+            f"{train_path if both[column][: len(train)].isna().any() else test_path}: NaN or empty cells in "
+            f"feature column {show(column)}; impute them before stacking."
+        )
+    values = both.to_numpy()
+    return values[: len(train)], values[len(train) :], [str(c) for c in both.columns]
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """A competition's ``sample_submission.csv``, matched to a set of predictions.
+
+    Attributes
+    ----------
+    path : Path
+    id_column : str
+        The sample's id header, which the output takes.
+    columns : list of str
+        The sample's prediction headers, in its order.
+    ids : pyarrow string array
+        The sample's ids as it writes them (``0007`` stays ``0007``), in its order.
+    rows : ndarray of shape (n_rows,)
+        For each sample row, the matching row of the predictions.
+    column_order : list of int
+        For each sample column, the matching column of the predictions.
+    by_number : bool
+        True when the ids matched only as numbers (the sample writes ``0007``, the files ``7``).
+    """
+
+    path: Path
+    id_column: str
+    columns: list[str]
+    ids: object
+    rows: NDArray[np.int64]
+    column_order: list[int]
+    by_number: bool = False
+
+    def arrange(self, values: NDArray) -> NDArray:
+        """A blend's rows (and class columns) in the sample's order."""
+        values = np.asarray(values)[self.rows]
+        return values[:, self.column_order] if values.ndim == 2 else values
+
+
+def read_sample(path: Path, *, like: Predictions, id_column: str | None = None) -> Sample:
+    """Read ``sample_submission.csv`` and match it to ``like``: the same ids, the same column names.
+
+    Ids are matched as text; where some differ only in how a number is written (``0007`` and
+    ``7``), they are matched as numbers, and the output takes the sample's text. Class columns
+    are matched by name. Missing or extra ids, a column name the predictions do not have, or
+    another number of columns are refused with one line.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.csv").write_text("id,target\\n7,0.9\\n8,0.1\\n")
+    >>> _ = (folder / "sample.csv").write_text("Id,target\\n0008,0.5\\n0007,0.5\\n")
+    >>> sample = read_sample(folder / "sample.csv", like=read_predictions([folder / "a.csv"]))
+    >>> sample.ids.to_pylist(), sample.rows.tolist(), sample.by_number
+    (['0008', '0007'], [1, 0], True)
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    path = Path(path)
+    if not path.is_file():
+        raise BlendInputError(f"--sample {path} not found; name the competition's sample_submission.csv.")
+    header = read_header(path) if not is_parquet(path) else None
+    name = id_column if id_column is not None and header is not None and id_column in header else None
+    table = read_table(path, name, as_text=True)
+    check_unique_ids(table)
+    columns = list(table.columns)
+    expected = list(like.columns)
+    if len(columns) != len(expected):
+        raise BlendInputError(
+            f"{path}: {len(columns)} column{'s' if len(columns) != 1 else ''} after the id ({short_columns(columns)}), and the "
+            f"blend has {len(expected)} ({short_columns(expected)}); is this the sample of the same competition?"
+        )
+    unknown = [column for column in columns if column not in expected]
+    if unknown:
+        raise BlendInputError(
+            f"{path}: column {show(unknown[0])} is not a column of {like.paths[0]} (columns {short_columns(expected)}); "
+            "name the prediction columns as the sample does."
+        )
+    sample_ids = table.ids
+    ours = like.ids.cast(pa.string())
+    position = pc.index_in(sample_ids, value_set=ours)
+    by_number = False
+    if position.null_count:
+        sample_numbers, our_numbers = _whole_number_ids(sample_ids), _whole_number_ids(ours)
+        if sample_numbers is not None and our_numbers is not None and len(pc.unique(our_numbers)) == len(our_numbers):
+            by_number = True
+            position = pc.index_in(sample_numbers, value_set=our_numbers)
+    if position.null_count:
+        missing = pc.filter(sample_ids, position.is_null())
+        raise BlendInputError(
+            f"{path}: {len(missing):,} ids of the sample are not in {like.paths[0]} (e.g. {examples(missing)}); "
+            "the predictions must hold every id of the sample."
+        )
+    if len(sample_ids) != len(ours):
+        found = np.zeros(len(ours), dtype=bool)
+        found[position.to_numpy(zero_copy_only=False)] = True
+        extra = pc.filter(ours, pa.array(~found))
+        raise BlendInputError(
+            f"{path}: {len(extra):,} ids of {like.paths[0]} are not in the sample (e.g. {examples(extra)}); "
+            "the predictions must hold exactly the sample's ids."
+        )
+    return Sample(path, table.id_column, columns, sample_ids, position.to_numpy(zero_copy_only=False).astype(np.int64),
+                  [expected.index(column) for column in columns], by_number)
+
+
+def _whole_number_ids(ids):
+    """Ids as int64 when every one is an integer, however written (``0007``, ``+7``), else None."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(ids) == 0 or not pc.all(pc.match_substring_regex(ids, r"^[+-]?[0-9]{1,18}$")).as_py():
+        return None
+    return pc.cast(ids, pa.int64())
