@@ -8,7 +8,7 @@ Bagging runs the selection on random subsets of the models and averages the weig
 Every iteration scores all candidates at once: the members' predictions are kept as a
 running sum, and the candidate ensembles ``(running_sum + candidate) / (k + 1)`` are one
 array operation (log loss needs only the true-class probabilities and one log per 16 of
-them; AUC one integer sort per candidate, see :func:`blender.metrics._auc_rows`). On large
+them; AUC one integer sort per candidate, see :func:`blender.metrics.auc_rows`). On large
 inputs only the candidates that can win are scored exactly: binary AUC bounds every candidate
 from a histogram, log loss carries an interval for every candidate from one iteration to
 the next. ``benchmarks/bench_caruana.py`` times this against AutoGluon's loop.
@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from blender import layout, metrics
+from blender.kernels import TOLERANCE, first_best, improves, sum_logs
 
 # Candidate ensembles are built in chunks of at most this many float64 values (4 MB):
 # small enough to stay in cache through the several passes of a score, which is
@@ -35,12 +36,7 @@ _CHUNK_VALUES = 1 << 19
 _AUC_BUCKETS = 1 << 14
 _BOUND_MIN_VALUES = 1 << 20
 
-# Log loss takes one log of the product of this many probabilities (see _sum_logs).
-_LOG_GROUP = 16
 
-# Scores closer than this (relative) are a tie: the mean of three copies of a model is
-# not bit-for-bit the model, and rounding noise must not pick the members.
-_TOLERANCE = 1e-12
 
 
 @dataclass(frozen=True, eq=False)
@@ -189,7 +185,7 @@ def caruana_select(
                 # Sorted initialisation can lock in a blend worse than the best model; the
                 # empty start's first step is the best model, so its best point never is.
                 empty = _select(scorer, subset, model_scores, sign=sign, init=0, iters=iters, replacement=replacement)
-                if _improves(sign * empty["best_score"], sign * bag["best_score"]):
+                if improves(sign * empty["best_score"], sign * bag["best_score"]):
                     bag = empty
             bag_models.append(subset)
             weights += bag["counts"] / bag["counts"].sum()
@@ -198,7 +194,7 @@ def caruana_select(
     weights /= bags
     final_score = scorer.score_weights(weights)
     best = layout.best_model(model_scores, metric)
-    fell_back = _improves(sign * model_scores[best], sign * final_score)
+    fell_back = improves(sign * model_scores[best], sign * final_score)
     if fell_back:
         weights = np.zeros(n_models)
         weights[best] = 1.0
@@ -246,7 +242,7 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
             break
         candidate_scores = scorer.score(total, size, candidates, bounds=bounds)
         # Candidates are sorted, so the first best is the lowest index.
-        pick = _first_best(sign * candidate_scores)
+        pick = first_best(sign * candidate_scores)
         model = candidates[pick]
         selection.append(int(model))
         counts[model] += 1
@@ -255,42 +251,10 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
         total += scorer.members[model]
         size += 1
         trajectory.append((iteration, float(candidate_scores[pick])))
-        if best_iteration < 0 or _improves(sign * candidate_scores[pick], sign * best_score):
+        if best_iteration < 0 or improves(sign * candidate_scores[pick], sign * best_score):
             best_score, best_iteration, best_counts = float(candidate_scores[pick]), iteration, counts.copy()
     return {"counts": best_counts, "trajectory": trajectory, "selection": selection, "best_iteration": best_iteration,
             "best_score": best_score, "start": "sorted" if init > 0 else "empty"}
-
-
-def _first_best(gains: NDArray[np.float64]) -> int:
-    """Index of the first gain within rounding noise of the largest (NaN never wins)."""
-    gains = np.nan_to_num(gains, nan=-np.inf)
-    top = gains.max()
-    return int(np.flatnonzero(gains >= top - _TOLERANCE * max(1.0, abs(top)))[0])
-
-
-def _improves(gain: float, best: float) -> bool:
-    """Whether ``gain`` beats ``best`` by more than rounding noise."""
-    return gain > best + _TOLERANCE * max(1.0, abs(best))
-
-
-def _sum_logs(values: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``np.log(values).sum(axis=1)`` with one log per 16 values, for values in [EPSILON, 1e18].
-
-    A log costs many multiplications, so the row is halved four times (first half times second
-    half, in place) and the log taken of products of 16 values. Each product is exact to 15
-    roundings (a relative 2e-15), far below the tie tolerance; its factors keep it a normal
-    float (EPSILON ** 16 = 1e-240, 1e18 ** 16 = 1e288). Overwrites ``values``.
-    """
-    n_rows = values.shape[1]
-    grouped = n_rows - n_rows % _LOG_GROUP
-    width = grouped
-    while width > grouped // _LOG_GROUP:
-        width //= 2
-        np.multiply(values[:, :width], values[:, width : 2 * width], out=values[:, :width])
-    sums = np.log(values[:, :width], out=values[:, :width]).sum(axis=1)
-    if grouped < n_rows:
-        sums += np.log(values[:, grouped:], out=values[:, grouped:]).sum(axis=1)
-    return sums
 
 
 def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str):
@@ -322,7 +286,7 @@ def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str):
         np.minimum(row_min, chunk.min(axis=0), out=row_min)
         largest = max(largest, float(chunk.max()))
         with np.errstate(divide="ignore", invalid="ignore"):  # zeros and negatives: used only inside the clip range
-            log_sums[start : start + step] = _sum_logs(chunk.copy())
+            log_sums[start : start + step] = sum_logs(chunk.copy())
     return members, row_min, largest, log_sums
 
 
@@ -349,11 +313,11 @@ class _LogSumBounds:
 
     def join(self, total: NDArray[np.float64], member: NDArray[np.float64]) -> None:
         """Move the bounds as ``member`` joins the running sum ``total``."""
-        # log1p(m / (t + x)) = log(t + x + m) - log(t + x), summed by _sum_logs (no log1p per value).
+        # log1p(m / (t + x)) = log(t + x + m) - log(t + x), summed by sum_logs (no log1p per value).
         sums = np.empty((2, self.n_rows))
         np.add(total, self.row_min, out=sums[1])
         np.add(sums[1], member, out=sums[0])
-        logs = _sum_logs(sums)
+        logs = sum_logs(sums)
         self.high += logs[0] - logs[1]
 
     def tangent(self, total: NDArray[np.float64], size: int) -> tuple[float, NDArray[np.float64]]:
@@ -364,7 +328,7 @@ class _LogSumBounds:
         ``sum(log(t)) + n log((size + 1) / size) - n / (size + 1) + x @ (size / ((size + 1) t))``.
         """
         weights = size / ((size + 1.0) * total)
-        constant = _sum_logs(total[None].copy())[0] + self.n_rows * (np.log((size + 1.0) / size) - 1.0 / (size + 1.0))
+        constant = sum_logs(total[None].copy())[0] + self.n_rows * (np.log((size + 1.0) / size) - 1.0 / (size + 1.0))
         return float(constant), weights
 
     def tangent_rules_out(self, model: int, member: NDArray[np.float64], tangent: tuple, cutoff: float) -> bool:
@@ -384,7 +348,7 @@ class _LogSumBounds:
         The selection's tie tolerance (relative, on the loss, itself at most about 35 for clipped
         probabilities) plus a rounding allowance for sums accumulated over many joins.
         """
-        return self.n_rows * (4 * _TOLERANCE * max(1.0, abs(best) / self.n_rows + 40.0) + 1e-9)
+        return self.n_rows * (4 * TOLERANCE * max(1.0, abs(best) / self.n_rows + 40.0) + 1e-9)
 
 
 class _CandidateScorer:
@@ -484,7 +448,7 @@ class _CandidateScorer:
                 break  # in order of the bound: no later candidate can win either
             if best > -np.inf and bounds.tangent_rules_out(model, self.members[model], tangent, cutoff):
                 continue
-            exact = _sum_logs(self._candidate_means(total, size, order[position : position + 1], divide=False))[0]
+            exact = sum_logs(self._candidate_means(total, size, order[position : position + 1], divide=False))[0]
             bounds.know(model, exact)
             best = max(best, exact)
         # Exact where just scored, else an upper bound of the sum: a lower bound of the loss.
@@ -512,7 +476,7 @@ class _CandidateScorer:
                 scores[start : start + step] = self._score_means(means, self._scratch, log_size=log_size)
         if bounded:
             # Exact scores for every candidate that could be within the tie tolerance of the best.
-            contenders = np.flatnonzero(scores >= lower.max() - 4 * _TOLERANCE)
+            contenders = np.flatnonzero(scores >= lower.max() - 4 * TOLERANCE)
             for start in range(0, len(contenders), step):
                 chunk = contenders[start : start + step]
                 means = self._candidate_means(total, size, candidates[chunk])
@@ -594,9 +558,9 @@ class _CandidateScorer:
         if metric == "logloss":
             n_rows = means.shape[1]
             if log_size is not None:
-                return log_size - _sum_logs(means) / n_rows
+                return log_size - sum_logs(means) / n_rows
             np.clip(means, metrics.EPSILON, 1 - metrics.EPSILON, out=means)
-            return -_sum_logs(means) / n_rows
+            return -sum_logs(means) / n_rows
         if metric == "rmse":
             means -= self.y
             return np.sqrt(np.mean(np.square(means, out=means), axis=1))
@@ -608,5 +572,5 @@ class _CandidateScorer:
             return np.mean(predicted == self.y, axis=1)
         if self.kind == "binary":
             scratch = None if scratch is None else scratch[: means.shape[0]]
-            return metrics._auc_rows(self.positives[0], means, overwrite=True, scratch=scratch)
-        return np.mean([metrics._auc_rows(positive, means[:, :, c]) for c, positive in enumerate(self.positives)], axis=0)
+            return metrics.auc_rows(self.positives[0], means, overwrite=True, scratch=scratch)
+        return np.mean([metrics.auc_rows(positive, means[:, :, c]) for c, positive in enumerate(self.positives)], axis=0)

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender import layout, metrics
-from blender.caruana import _TOLERANCE, _first_best
+from blender.kernels import TOLERANCE, first_best, sum_logs
 
 # Candidate blends are built in chunks of at most this many float64 values (4 MB), as in
 # Caruana selection: a chunk stays in cache through the several passes of a score.
@@ -53,9 +53,6 @@ _PRUNE = True
 # the rounding of a sum of float64 terms (about 1e-13 of them), so rounding never prunes.
 _BOUND_MARGIN = 1e-9
 
-# Log loss multiplies this many probabilities before one log: each is at least 1e-15, so a
-# product of 16 is at least 1e-240, far from float64 underflow (about 1e-308).
-_LOG_PRODUCT_LEVELS = 4
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,7 +199,7 @@ def hill_climb(
     for iteration in range(1, max_iters + 1):
         scores = scorer.step_scores(weights, grid, score, tolerance=tolerance)
         gains = sign * (scores[:, preference] - score)
-        pick = _first_best(gains.T.ravel())
+        pick = first_best(gains.T.ravel())
         step, model = divmod(pick, n_models)
         w = float(grid[preference[step]])
         if not gains[model, step] > tolerance * abs(score):
@@ -347,7 +344,7 @@ class _GridScorer:
         Each row is what :meth:`scores` gives, bit for bit, or, for a model that cannot be the step
         the climb takes, the worst score (inf for a loss, -inf otherwise). Such a model is found
         without scoring its steps: an upper bound of its best gain (:meth:`gain_bounds`) is below
-        the best gain already scored by more than ``_first_best``'s rounding allowance, or every
+        the best gain already scored by more than ``first_best``'s rounding allowance, or every
         gain left is too small to pass the tolerance. Models are scored best bound first; with 500
         files a step usually scores a few dozen. ``score`` is the current blend's score.
         """
@@ -361,7 +358,7 @@ class _GridScorer:
         best = -np.inf
         for model in np.argsort(-bounds, kind="stable"):
             bound = bounds[model]
-            if best > -np.inf and (bound < best - _TOLERANCE * max(1.0, abs(best))
+            if best > -np.inf and (bound < best - TOLERANCE * max(1.0, abs(best))
                                    or max(bound, best) <= tolerance * abs(score)):
                 break  # every model left has a bound at most this one's
             scores[model] = self._model_scores(blend, weights, model, grid)
@@ -482,7 +479,7 @@ class _GridScorer:
             else:
                 probabilities = np.ascontiguousarray(blends[:, self.rows, y])
             np.clip(probabilities, metrics.EPSILON, 1 - metrics.EPSILON, out=probabilities)
-            return -_sum_log(probabilities) / self.n_rows
+            return -sum_logs(probabilities) / self.n_rows
         if metric in ("rmse", "mae"):
             blends -= y
             if metric == "mae":
@@ -496,29 +493,10 @@ class _GridScorer:
         return np.mean([auc(blends[:, :, c]) for c, auc in enumerate(self.aucs)], axis=0)
 
 
-def _sum_log(probabilities: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``np.log(probabilities).sum(axis=1)``, with one log per product of 16 (overwrites the input).
-
-    Folding the rows in halves multiplies each value into its partner; a row of odd length
-    leaves its last value out of the fold, and its log is added apart.
-    """
-    width = probabilities.shape[1]
-    total = np.zeros(probabilities.shape[0])
-    for _ in range(_LOG_PRODUCT_LEVELS):
-        half = width // 2
-        if half == 0:
-            break
-        if width % 2:
-            total += np.log(probabilities[:, width - 1])
-        np.multiply(probabilities[:, :half], probabilities[:, half : 2 * half], out=probabilities[:, :half])
-        width = half
-    return total + np.log(probabilities[:, :width]).sum(axis=1)
-
-
 class _RowAuc:
-    """ROC AUC of rows of values against one class: :func:`blender.metrics._auc_rows`, faster.
+    """ROC AUC of rows of values against one class: :func:`blender.metrics.auc_rows`, faster.
 
-    The keys are those of ``metrics._auc_rows``: for values in [0, 2) the float's bits,
+    The keys are those of ``metrics.auc_rows``: for values in [0, 2) the float's bits,
     shifted, with the label in the low bit, so that their integer order is the values'
     order with positives first on a tie. A plain sort of 50,000 keys is the bottleneck;
     here a stable argsort of a 16-bit bin of each value (a radix sort in numpy) leaves each
@@ -528,7 +506,7 @@ class _RowAuc:
     of the value, which spreads the crowded small probabilities of rare classes. Rows go
     one at a time through buffers made once, so that they stay in cache. A row whose
     positives and negatives share a value, or with values outside [0, 2), goes to
-    ``metrics._auc_rows``.
+    ``metrics.auc_rows``.
     """
 
     def __init__(self, positive: NDArray[np.bool_]):
@@ -555,7 +533,7 @@ class _RowAuc:
         lowest, highest = value.min(), value.max()
         # -0.0 passes and keys like 0.0; a negative or NaN value does not.
         if not (0.0 <= lowest < highest < 2.0):
-            return float(metrics._auc_rows(self.positive, value[None])[0])
+            return float(metrics.auc_rows(self.positive, value[None])[0])
         np.sqrt(value, out=self.bins)
         root = np.sqrt(lowest)
         self.bins -= root
@@ -568,7 +546,7 @@ class _RowAuc:
         # A positive and a negative of equal value are neighbours whose keys differ in the label bit only.
         adjacent = np.bitwise_xor(ranked[1:], ranked[:-1], out=self.adjacent)
         if adjacent.size and adjacent.min() <= 1 and (adjacent == 1).any():
-            return float(metrics._auc_rows(self.positive, value[None])[0])
+            return float(metrics.auc_rows(self.positive, value[None])[0])
         np.bitwise_and(ranked, 1, out=self.labels, casting="unsafe")
         # einsum, not @: a dot product would start BLAS threads for a one-pass sum.
         rank_sum = self.position_sum - np.einsum("i,i->", self.labels, self.positions)

@@ -3,7 +3,7 @@
 Every metric is written with numpy alone and agrees with its scikit-learn namesake
 (``accuracy_score``, ``log_loss``, ``roc_auc_score``, ``root_mean_squared_error``,
 ``mean_absolute_error``) to 1e-9; ``tests/test_metrics.py`` pins that. The AUC helper
-:func:`_auc_rows` scores many candidate columns with one sort, which is what makes
+:func:`auc_rows` scores many candidate columns with one sort, which is what makes
 Caruana selection fast.
 """
 
@@ -169,8 +169,8 @@ def score(y_true: NDArray, y_pred: NDArray, *, metric: Metric, kind: Kind) -> fl
         return float(-np.mean(np.log(np.clip(true_class_probability(y_true, y_pred, kind=kind), EPSILON, 1 - EPSILON))))
     # AUC.
     if kind == "binary":
-        return float(_auc_rows(y_true == 1, y_pred[None, :])[0])
-    return float(np.mean([_auc_rows(y_true == c, y_pred[None, :, c])[0] for c in range(y_pred.shape[1])]))
+        return float(auc_rows(y_true == 1, y_pred[None, :])[0])
+    return float(np.mean([auc_rows(y_true == c, y_pred[None, :, c])[0] for c in range(y_pred.shape[1])]))
 
 
 def true_class_probability(y_true: NDArray, y_pred: NDArray, *, kind: Kind) -> NDArray[np.float64]:
@@ -247,7 +247,7 @@ def _sort_keys_by_bucket(values: NDArray[np.float64], negative: NDArray[np.bool_
     keys[:] = np.sort(keys[np.argsort(buckets, kind="stable")], kind="stable")
 
 
-def _auc_rows(
+def auc_rows(
     positive: NDArray[np.bool_],
     values: NDArray[np.float64],
     *,

@@ -555,11 +555,3 @@ def test_bounded_logloss_skips_candidates_and_bounds_them_from_below(monkeypatch
         assert np.all(got <= naive + 1e-12)  # lower bounds of the loss
         assert np.all(got[~winners] > best + 1e-12)  # and never a winner
     assert max(scored[-4:]) <= 3, scored  # the bounds rule out all but a few candidates
-
-
-@pytest.mark.parametrize("n", [1, 15, 16, 17, 31, 33, 1000, 1003])
-def test_sum_logs_equals_the_sum_of_logs(n):
-    rng = np.random.default_rng(n)
-    values = rng.uniform(1e-15, 3.0, (3, n))
-    values[0, :] = rng.choice([1e-15, 1e-12, 50.0], n)  # the extremes of the range it is used for
-    np.testing.assert_allclose(caruana._sum_logs(values.copy()), np.log(values).sum(axis=1), rtol=1e-14, atol=0)

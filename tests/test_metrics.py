@@ -165,7 +165,7 @@ def test_auc_of_long_rows_sorted_by_bucket_equals_sklearn(monkeypatch, draw):
     n = metrics._BUCKET_SORT_MIN + 1001
     y = rng.integers(0, 2, n)
     values = np.stack([draw(rng, n) for _ in range(3)])
-    got = metrics._auc_rows(y == 1, values.copy())
+    got = metrics.auc_rows(y == 1, values.copy())
     np.testing.assert_allclose(got, [sk.roc_auc_score(y, row) for row in values], rtol=0, atol=1e-12)
     monkeypatch.setattr(metrics, "_BUCKET_SORT_MIN", 10**9)  # the plain sort gives the same bits
-    np.testing.assert_array_equal(metrics._auc_rows(y == 1, values.copy()), got)
+    np.testing.assert_array_equal(metrics.auc_rows(y == 1, values.copy()), got)

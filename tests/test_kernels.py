@@ -1,0 +1,30 @@
+"""The greedy searches' shared kernels: the tie tolerance, the first best gain, the sum of logs."""
+
+import numpy as np
+import pytest
+
+from blender import metrics
+from blender.kernels import TOLERANCE, first_best, improves, sum_logs
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 15, 16, 17, 31, 33, 1000])
+def test_sum_logs_equals_a_plain_sum_of_logs(width):
+    rng = np.random.default_rng(width)
+    probabilities = np.clip(rng.random((3, width)) ** 8, metrics.EPSILON, 1 - metrics.EPSILON)
+    probabilities[0, :] = metrics.EPSILON  # the smallest products must not underflow
+    expected = np.log(probabilities).sum(axis=1)
+    np.testing.assert_allclose(sum_logs(probabilities.copy()), expected, rtol=1e-13)
+
+
+def test_ties_within_rounding_go_to_the_first():
+    assert first_best(np.array([0.5, 0.5 + TOLERANCE / 10, np.nan, 0.1])) == 0
+    assert first_best(np.array([0.5, 0.5 + 1e-6])) == 1
+    assert not improves(1.0 + TOLERANCE / 2, 1.0) and improves(1.0 + 1e-9, 1.0)
+
+
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 31, 33, 1000, 1003])
+def test_sum_logs_over_the_range_caruana_uses(n):
+    rng = np.random.default_rng(n)
+    values = rng.uniform(1e-15, 3.0, (3, n))
+    values[0, :] = rng.choice([1e-15, 1e-12, 50.0], n)  # the extremes of the range it is used for
+    np.testing.assert_allclose(sum_logs(values.copy()), np.log(values).sum(axis=1), rtol=1e-14, atol=0)
