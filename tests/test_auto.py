@@ -199,6 +199,9 @@ def test_fit_pick_of_a_file_is_that_file():
 
 
 def test_the_cli_default_threshold_is_the_rules():
-    from blender import auto, cli
+    import inspect
 
-    assert cli.THRESHOLD == auto.THRESHOLD
+    from blender import auto
+    from blender.cli.learning import auto_command
+
+    assert inspect.signature(auto_command).parameters["threshold"].default == auto.THRESHOLD
