@@ -32,6 +32,38 @@ def format_table(header: list[str], rows: list[list]) -> str:
     return "\n".join([line([str(h) for h in header]), separator, *(line(r) for r in cells)])
 
 
+def show_table(header: list[str], rows: list[list], *, stream=None) -> None:
+    """Print a table for a person: a rich table on a terminal, :func:`format_table`'s plain text
+    elsewhere (a file, a pipe, CI), where scripts may parse it.
+
+    >>> import io
+    >>> out = io.StringIO()
+    >>> show_table(["name", "score"], [["lr", 0.5]], stream=out)
+    >>> out.getvalue() == format_table(["name", "score"], [["lr", 0.5]]) + chr(10)
+    True
+    """
+    import sys
+
+    stream = sys.stdout if stream is None else stream
+    if not getattr(stream, "isatty", lambda: False)():
+        stream.write(format_table(header, rows) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from rich import box
+
+    table = Table(*[str(h) for h in header], header_style="bold", box=box.SIMPLE_HEAD)
+    for column, name in zip(table.columns, header):
+        column.no_wrap = True
+        column.justify = "right" if rows and all(isinstance(r[header.index(name)], (int, float, np.number))
+                                                 and not isinstance(r[header.index(name)], bool) for r in rows) else "left"
+    for row in rows:
+        table.add_row(*[_cell(value) for value in row])
+    # As wide as the table needs: a leaderboard is read whole, not cut to the window.
+    Console(file=stream, width=max(500, Console(file=stream).width)).print(table)
+
+
 def _cell(value) -> str:
     if isinstance(value, (float, np.floating)):
         value = float(value)

@@ -309,7 +309,7 @@ def corr_command(
         title = f"{CorrMethod(method).value} correlation"
     names = predictions.names
     rows = [[name, *map(float, row)] for name, row in zip(names, matrix)]
-    typer.echo(report.format_table(["", *names], rows))
+    report.show_table(["", *names], rows)
     pair = most_alike(matrix)
     if pair is not None:
         say(f"{title}; most alike: {names[pair[0]]} and {names[pair[1]]} ({matrix[pair]:.4f})")

@@ -153,7 +153,7 @@ def score_command(
     say(f"scoring {train.n_models} files and {len(methods)} blend methods on {repeats}x{cv}-fold CV over the OOF rows ...")
     board = leaderboard(train.values, learning.y, kind=train.kind, metric=learning.metric, names=train.names,
                         folds=cv, repeats=repeats, random_state=seed, methods=methods, progress=say)
-    typer.echo(report.format_table(*report.leaderboard_rows(board)))
+    report.show_table(*report.leaderboard_rows(board))
     say(f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {repeats}x{cv} folds, "
         f"blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)")
     with io.OutputGroup() as outputs:
@@ -489,7 +489,7 @@ def auto_command(
     result = auto.run_auto(learning.train, learning.y, learning.test, metric=learning.metric, folds=cv, repeats=repeats,
                            random_state=seed, threshold=threshold, blends=blends_dir is not None, progress=say)
     board, pick, estimate = result.board, result.pick, result.estimate
-    typer.echo(report.format_table(*report.leaderboard_rows(board, pick=result.picked)))
+    report.show_table(*report.leaderboard_rows(board, pick=result.picked))
     say(f"pick: {pick.name} ({pick.type}) because {pick.reason}")
     say(f"estimated {learning.metric} of the pick (nested {cv}-fold CV, never scored on rows used to choose it): "
         f"{estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
