@@ -46,14 +46,19 @@ def connect(address: str):
         ) from None
 
 
-def execute(tasks: list, arrays: dict, address: str, *, log: Callable[[str], None]) -> Iterator[tuple]:
+def execute(tasks: list, arrays: dict, address: str, *, log: Callable[[str], None], fit_predict: Callable,
+            task_arrays: Callable) -> Iterator[tuple]:
     """Run the fold tasks on the cluster at ``address``; yield each result as it finishes.
+
+    ``fit_predict(task, X, y, X_test)`` and ``task_arrays(task, arrays)`` are the fold loop's own
+    (``models.oof``), passed in so that this module imports nothing of it: the loop calls the
+    cluster, never the other way round.
 
     Parameters
     ----------
-    tasks : list of models.oof._Task
+    tasks : list of fold tasks (``models.oof``)
     arrays : dict of str to ndarray or None
-        The arrays the tasks read (see ``models.oof._arrays``); scattered once.
+        The arrays the tasks read; scattered once.
     address : str
         The scheduler, e.g. ``tcp://10.0.0.5:8786``.
     log : callable
@@ -64,8 +69,6 @@ def execute(tasks: list, arrays: dict, address: str, *, log: Callable[[str], Non
     tuple
         ``(task, valid_predictions, test_predictions, seconds)``, as from a local run.
     """
-    from models.oof import fit_predict, task_arrays
-
     client = connect(address)
     try:
         n_workers = len(client.scheduler_info(n_workers=-1)["workers"])

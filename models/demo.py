@@ -235,7 +235,7 @@ def default_claims(names: list[str], springenberg: list[str], cnns: list[str], t
     if len(springenberg) >= 2:
         claims += [
             Claim(f"the average of the {len(springenberg)} Springenberg CNNs beats each of them", springenberg, arithmetic, springenberg),
-            Claim(f"their geometric average beats each of them", springenberg, geometric, springenberg),
+            Claim("their geometric average beats each of them", springenberg, geometric, springenberg),
         ]  # fmt: skip
     if len(names) >= 2:
         claims += [

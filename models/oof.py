@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 import joblib
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import train_test_split
 
-from blender import metrics
+from blender import layout, metrics
 
 from models.data import Dataset
 from models.problem import Problem, Task
@@ -89,15 +89,15 @@ def assign_folds(y: NDArray, task: Task, *, n_folds: int = 5, seed: int = 0) -> 
     """
     if not 2 <= n_folds <= len(y):
         raise ModelsError(f"--folds {n_folds}: need between 2 and {len(y)} folds (the number of training rows).")
-    if task == "regression":
-        splitter = KFold(n_splits=n_folds, shuffle=True, random_state=seed)
-    else:
+    if task != "regression":
         smallest = int(np.bincount(y).min())
         if smallest < n_folds:
             raise ModelsError(f"--folds {n_folds}: the rarest class has only {smallest} rows; use at most {smallest} folds.")
-        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    # The blender's own split (blender.layout.cv_folds), so one fold assigner serves both halves.
     folds = np.empty(len(y), dtype=np.int64)
-    for fold, (_, valid_rows) in enumerate(splitter.split(np.zeros(len(y)), y)):
+    splits = layout.cv_folds(y, kind="binary" if task != "regression" else "regression", folds=n_folds,
+                             random_state=seed, option="--folds")
+    for fold, (_, valid_rows) in enumerate(splits):
         folds[valid_rows] = fold
     return folds
 
@@ -354,7 +354,7 @@ def _execute(tasks: list[_Task], data: Dataset, *, n_jobs: int, scheduler: str |
     if scheduler is not None:
         from models import cluster
 
-        yield from cluster.execute(tasks, arrays, scheduler, log=log)
+        yield from cluster.execute(tasks, arrays, scheduler, log=log, fit_predict=fit_predict, task_arrays=task_arrays)
         return
     calls = (joblib.delayed(fit_predict)(task, *task_arrays(task, arrays)) for task in tasks)
     yield from joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(calls)
