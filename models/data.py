@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from blender.encoding import MAX_ONE_HOT_LEVELS, encode_features  # noqa: F401  (the limit the docstrings name)
 from models.problem import Task
 
 #: Share of the digits kept aside as the test set.
@@ -37,9 +38,6 @@ MNIST_TEST_SIZE = 0.2
 MNIST_FEATURE_POOL = 2
 #: An integer target with at most this many distinct values is taken as classes.
 MAX_CLASSES_GUESSED = 50
-#: Object columns with at most this many distinct values are one-hot encoded;
-#: wider ones get one ordinal code each, so the matrix stays small.
-MAX_ONE_HOT_LEVELS = 20
 
 CIFAR10_LABELS = [
     "airplane", "automobile", "bird", "cat", "deer",
@@ -305,7 +303,7 @@ def load_folder(
         raise DataError(f"{test_path} lacks the feature column(s) {', '.join(map(str, missing))} of train.csv.")
     if not feature_names:
         raise DataError(f"{train_path} has no feature columns besides '{id_name}' and '{target}'.")
-    X_train, X_test = _encode_features(train[feature_names], test[feature_names])
+    X_train, X_test, _ = encode_features(train[feature_names], test[feature_names])
     native_train, native_test = _native_features(train[feature_names], test[feature_names])
 
     resolved_task, y_train, classes = _encode_target(y_raw.to_numpy(), task)
@@ -432,35 +430,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
     if frame.empty:
         raise DataError(f"{path} has no rows.")
     return frame
-
-
-def _encode_features(train: pd.DataFrame, test: pd.DataFrame) -> tuple[NDArray, NDArray]:
-    """Impute and encode the feature columns; fitted on the training rows only."""
-    train_columns, test_columns = [], []
-    for name in train.columns:
-        column_train, column_test = train[name], test[name]
-        if pd.api.types.is_bool_dtype(column_train) or pd.api.types.is_numeric_dtype(column_train):
-            values_train = column_train.astype(float)
-            median = values_train.median()
-            median = 0.0 if np.isnan(median) else median
-            values_test = pd.to_numeric(column_test, errors="coerce").astype(float)
-            train_columns.append(values_train.fillna(median).to_numpy())
-            test_columns.append(values_test.fillna(median).to_numpy())
-            continue
-        # Text: missing values become a level of their own, "nan".
-        text_train = column_train.astype(str).where(column_train.notna(), "nan")
-        text_test = column_test.astype(str).where(column_test.notna(), "nan")
-        levels = sorted(text_train.unique())
-        if len(levels) <= MAX_ONE_HOT_LEVELS:
-            for level in levels:
-                train_columns.append((text_train == level).to_numpy(dtype=float))
-                test_columns.append((text_test == level).to_numpy(dtype=float))
-        else:
-            # Levels unseen in training get -1, below every known code.
-            codes = {level: code for code, level in enumerate(levels)}
-            train_columns.append(text_train.map(codes).to_numpy(dtype=float))
-            test_columns.append(text_test.map(codes).fillna(-1).to_numpy(dtype=float))
-    return np.column_stack(train_columns), np.column_stack(test_columns)
 
 
 def _native_features(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:

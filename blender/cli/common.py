@@ -121,7 +121,6 @@ def say(message: str) -> None:
 
 def output_path(out: Path | None, command_name: str, **others: Path | None) -> Path:
     """The blend's path (default ``blends/COMMAND.csv``); it and ``others`` are refused before any work if unusable."""
-
     path = out if out is not None else Path("blends") / f"{command_name}.csv"
     check_outputs(out=path, **others)
     return path

@@ -76,11 +76,8 @@ def learn(name: str, files, *, oof_dir, truth, positive, metric, cv, seed, sampl
         raise BlendInputError(f"--logit needs probabilities, and these files hold {learning.train.kind}; drop --logit.")
     sample_set = read_sample(sample, learning.test, id_column)
     method = configured(name, calibrate=calibrate, as_name=entry_name, **options)
-    train_features = test_features = None
-    if features is not None:
-        train_features, test_features = _features(learning, features, id_column)
     run = run_entry(method, learning.train, learning.y, learning.test, metric=learning.metric, folds=cv,
-                    random_state=seed, features=(train_features, test_features) if features is not None else None)
+                    random_state=seed, features=None if features is None else _features(learning, features, id_column))
     report_run(run, label or method.name, learning.train.names, learning.metric, show_weights=show_weights)
     return learning, run, sample_set
 

@@ -194,9 +194,10 @@ def read_features(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
     """Read original features for the OOF rows and the test rows, aligned by id.
 
-    Numeric columns are kept; text columns are one-hot encoded with the categories seen in
-    either file; columns named like the target are not allowed to sneak in (drop them first).
-    Either file may be CSV or Parquet.
+    Encoded as the zoo encodes its features (:func:`blender.encoding.encode_features`, fitted on
+    the OOF rows): missing numbers take the median, text columns become one-hot columns (or one
+    ordinal code when wide). Drop the target and anything derived from it first. Either file may
+    be CSV or Parquet.
 
     Returns
     -------
@@ -226,16 +227,9 @@ def read_features(
             f"{test_path}: columns differ from {train_path}: expected {short_columns(list(train.columns))}, "
             f"found {short_columns(list(test.columns))}."
         )
-    both = pd.get_dummies(pd.concat([train, test], ignore_index=True), dummy_na=False, dtype=float)
-    both = both.astype(float)
-    if both.isna().any().any():
-        column = both.columns[both.isna().any()][0]
-        raise BlendInputError(
-            f"{train_path if both[column][: len(train)].isna().any() else test_path}: NaN or empty cells in "
-            f"feature column {show(column)}; impute them before stacking."
-        )
-    values = both.to_numpy()
-    return values[: len(train)], values[len(train) :], [str(c) for c in both.columns]
+    from blender.encoding import encode_features
+
+    return encode_features(train, test)
 
 
 @dataclass(frozen=True, eq=False)
