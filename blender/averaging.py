@@ -18,6 +18,15 @@ MEAN_KINDS = ("arithmetic", "geometric", "harmonic", "power", "logit")
 _EPSILON = 1e-15
 
 
+def exponent(kind: str, power: float | None = None) -> float | None:
+    """The power-mean exponent of a mean: 1 arithmetic, 0 geometric, -1 harmonic, else ``power``.
+
+    >>> exponent("geometric"), exponent("power", 2.0)
+    (0.0, 2.0)
+    """
+    return {"arithmetic": 1.0, "geometric": 0.0, "harmonic": -1.0}.get(kind, power)
+
+
 def average(
     values: NDArray[np.float64],
     *,
@@ -95,14 +104,14 @@ def average(
             blended = 1.0 / (1.0 + np.exp(-log_odds))
         _keep_agreed_rows(blended, original, weights > 0)
         return blended
-    exponent = {"arithmetic": 1.0, "geometric": 0.0, "harmonic": -1.0}.get(kind, power)
-    if exponent <= 0 and np.any(values <= 0):
+    exponent_value = exponent(kind, power)
+    if exponent_value <= 0 and np.any(values <= 0):
         # log(0) and 1/0 are -inf and inf; clip probabilities rather than return nonsense.
         if not probabilities:
             raise BlendInputError(f"the {kind} mean needs positive values; use the arithmetic or rank average.")
         values = np.clip(values, _EPSILON, None)
-    blended = _weighted_power_mean(values, weights, exponent)
-    if several_columns and exponent != 1.0:
+    blended = _weighted_power_mean(values, weights, exponent_value)
+    if several_columns and exponent_value != 1.0:
         blended /= blended.sum(axis=1, keepdims=True)
     _keep_agreed_rows(blended, original, weights > 0)
     return blended

@@ -64,7 +64,11 @@ def check_mean_inputs(predictions, *, mean: str, power: float | None) -> None:
 
     Probabilities are clipped away from 0 by :func:`blender.averaging.average` instead.
     """
-    exponent = {"arithmetic": 1.0, "geometric": 0.0, "harmonic": -1.0, "logit": 1.0}.get(mean, power)
+    from blender.averaging import exponent as power_of
+
+    if mean == "logit":
+        return  # log-odds: probabilities only, and they are clipped
+    exponent = power_of(mean, power)
     if predictions.kind != "regression" or exponent is None or exponent > 0:
         return
     bad = predictions.values <= 0

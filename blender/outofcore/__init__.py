@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from blender import io
+from blender import averaging, io
 from blender.errors import BlendInputError
 from blender.io import checks, tables
 from blender.io.paths import check_distinct_names
@@ -268,7 +268,7 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
     # memory (and may spill more) when it need not keep the insertion order.
     con.execute("SET preserve_insertion_order = false")
     if method == "average":
-        exponent = {"arithmetic": 1.0, "geometric": 0.0, "harmonic": -1.0}.get(mean, power)
+        exponent = averaging.exponent(mean, power)
         if exponent is None:
             raise BlendInputError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
         clip = False
