@@ -28,7 +28,17 @@ The rule (:func:`choose`), measured on real data in ``benchmarks/bench_real_data
 Choosing the best of many entries on the same rows flatters the winner, so the score
 ``auto`` reports is **nested** (:func:`nested_estimate`): the whole procedure, leaderboard
 and rule, is run again inside each of K outer folds on the outer training rows only, and
-its pick is scored on the outer held-out rows, which it never saw.
+its pick is scored on the outer held-out rows, which it never saw. The outer folds are the
+shared folds with the slice kept aside (:func:`blender.levels.level_splits`), so the outer
+predictions are also ``auto``'s own OOF predictions (``--oof-out``), the input of a next level.
+
+**Levels.** Among the entries is ``level2-hill-climb``, a whole second level (stackers
+cross-fitted on the rows, then hill climbing over them). The nested estimate runs the choice
+twice in each outer fold, from the same inner leaderboard: with the level-1 entries only, and
+with the second level too. The second level is kept only when its nested estimate beats the
+level-1 one by more than ``threshold`` standard errors of their paired per-fold difference, as
+AutoGluon's dynamic stacking decides its number of levels on a holdout; otherwise ``auto`` says
+by how much it fell short and picks among the level-1 entries.
 """
 
 from __future__ import annotations
@@ -49,8 +59,6 @@ THRESHOLD = 0.5
 # Past the gate, an entry is level with the top entry when the top leads it by at most this many
 # standard errors of the paired per-fold lead; the pick is the mean of the top and those level with it.
 LEVEL = 1.5
-# The outer folds of the nested estimate use seeds from here on, apart from the inner ones.
-_OUTER_SEED_OFFSET = 1000
 
 
 @dataclass(frozen=True)
@@ -74,12 +82,16 @@ class Estimate:
         score on that fold's training rows.
     picks : list of str
         What the procedure picked in each outer fold.
+    oof : ndarray of shape (n_rows, n_cols)
+        Each row predicted by the pick of the outer fold that held it out: the procedure's own
+        cross-fitted OOF predictions.
     """
 
     scores: NDArray[np.float64]
     best_single_scores: NDArray[np.float64]
     picks: list[str]
     folds: int
+    oof: NDArray[np.float64] | None = None
 
     @property
     def mean(self) -> float:
@@ -242,56 +254,115 @@ def nested_estimate(
     kind: metrics.Kind,
     metric: metrics.Metric,
     names: list[str],
-    folds: int = 5,
+    folds=5,
     repeats: int = 1,
     random_state: int | None = 0,
     methods: list[Method] | None = None,
     threshold: float = THRESHOLD,
     level: float = LEVEL,
+    levels: tuple[int, ...] = (1,),
     progress: Callable[[str], None] | None = None,
-) -> Estimate:
-    """Score the whole choose-a-blend procedure on rows it never saw.
+) -> dict[int, Estimate]:
+    """Score the whole choose-a-blend procedure on rows it never saw, for each number of ``levels``.
 
-    For each of ``folds`` outer folds, the leaderboard and :func:`choose` run on the outer
-    training rows alone (with their own inner folds), the pick is fitted on those rows and
-    scored on the outer held-out rows. The file with the best score on the outer training
-    rows is scored on the same held-out rows, for a fair comparison.
+    The outer folds are the shared folds (``folds``: K seeded folds, or each row's fold from a
+    folds file) with the slice kept aside (:func:`blender.levels.level_splits`). In each, the
+    leaderboard runs on the outer training rows alone (with ``fold_count(folds)`` seeded inner
+    folds, ``repeats`` times) and, for each L in ``levels``, :func:`choose` picks among the
+    entries of at most L levels; that pick is fitted on those rows and scored on the outer
+    held-out rows. The file with the best score on the outer training rows is scored on the
+    same held-out rows, for a fair comparison.
     """
+    from blender.evaluation import fold_assignment, fold_count
+    from blender.levels import level_splits
+
     values = np.asarray(values)
     y = np.asarray(y)
-    base = 0 if random_state is None else random_state
-    outer = layout.cv_folds(y, kind=kind, folds=folds, random_state=base + _OUTER_SEED_OFFSET)
-    scores, single_scores, picks = [], [], []
+    methods = methods if methods is not None else []
+    assignment = fold_assignment(y, kind=kind, folds=folds, random_state=random_state)
+    outer, _ = level_splits(assignment)
+    inner_folds = fold_count(folds)
+    scores = {L: [] for L in levels}
+    picks = {L: [] for L in levels}
+    oof = {L: None for L in levels}
+    single_scores = []
     for k, (train_rows, held_out) in enumerate(outer):
         train_values, train_y = layout.take_rows(values, train_rows), y[train_rows]
-        board = leaderboard(train_values, train_y, kind=kind, metric=metric, names=names, folds=folds,
-                            repeats=repeats, random_state=random_state, methods=methods)
-        pick = choose(board, threshold=threshold, level=level)
-        fitted = fit_pick(pick, train_values, train_y, names=names, kind=kind, metric=metric, random_state=random_state,
-                          methods=methods)
         held_values = layout.take_rows(values, held_out)
-        scores.append(layout.score(y[held_out], fitted.apply(held_values), metric=metric, kind=kind))
+        board = leaderboard(train_values, train_y, kind=kind, metric=metric, names=names, folds=inner_folds,
+                            repeats=repeats, random_state=random_state, methods=methods)
+        fitted_picks = {}
+        for L in levels:
+            pick = choose(up_to_level(board, methods, L), threshold=threshold, level=level)
+            if pick not in fitted_picks:
+                fitted = fit_pick(pick, train_values, train_y, names=names, kind=kind, metric=metric,
+                                  random_state=random_state, methods=methods)
+                fitted_picks[pick] = fitted.apply(held_values)
+            blended = fitted_picks[pick]
+            if oof[L] is None:
+                oof[L] = np.full((y.shape[0], blended.shape[1]), np.nan)
+            oof[L][held_out] = blended
+            scores[L].append(layout.score(y[held_out], blended, metric=metric, kind=kind))
+            picks[L].append(pick.name)
         best = names.index(board.best_single)
         single_scores.append(layout.score(y[held_out], held_values[best], metric=metric, kind=kind))
-        picks.append(pick.name)
         if progress is not None:
-            progress(f"  outer fold {k + 1}/{folds}: picked {pick.name}, {metric} {scores[-1]:.6f} "
-                     f"(best file {board.best_single}: {single_scores[-1]:.6f})")
-    return Estimate(np.array(scores), np.array(single_scores), picks, folds)
+            chosen = "; ".join(f"{L} level{'s' if L > 1 else ''}: {picks[L][-1]}, {metric} {scores[L][-1]:.6f}"
+                               for L in levels)
+            progress(f"  outer fold {k + 1}/{len(outer)}: {chosen} (best file {board.best_single}: "
+                     f"{single_scores[-1]:.6f})")
+    return {L: Estimate(np.array(scores[L]), np.array(single_scores), picks[L], len(outer), oof[L]) for L in levels}
+
+
+def up_to_level(board: Leaderboard, methods: list[Method], max_level: int) -> Leaderboard:
+    """The leaderboard without the entries of more than ``max_level`` levels."""
+    from dataclasses import replace
+
+    deeper = {method.name for method in methods if method.level > max_level}
+    return replace(board, entries=[entry for entry in board.entries if entry.name not in deeper])
+
+
+def level_verdict(estimates: dict[int, Estimate], *, metric: str, threshold: float = THRESHOLD) -> tuple[int, str]:
+    """How many levels to keep, and why: a second level only if its nested estimate beats the first's
+    by more than ``threshold`` corrected standard errors of their paired per-fold difference."""
+    if 2 not in estimates:
+        return 1, "no second level suits these files"
+    one, two = estimates[1], estimates[2]
+    sign = 1.0 if metrics.greater_is_better(metric) else -1.0
+    difference = sign * (two.scores - one.scores)
+    difference = np.where(beyond_noise_floor(difference, np.maximum(np.abs(one.scores), np.abs(two.scores))),
+                          difference, 0.0)
+    gain, se = float(difference.mean()), corrected_se(difference, one.folds)
+    numbers = (f"nested {metric} with a second level {two.mean:.6f} ± {two.se:.6f}, with one {one.mean:.6f} ± "
+               f"{one.se:.6f}: the second level gains {gain:+.4g} ± {se:.2g} per fold")
+    if gain > 0 and gain > threshold * (se if np.isfinite(se) else 0.0):
+        return 2, f"a second level pays: {numbers}"
+    return 1, (f"a second level does not pay: {numbers}, not more than {threshold:g} standard errors, so the pick "
+               "is made among the level-1 entries")
 
 
 @dataclass(frozen=True, eq=False)
 class AutoResult:
     """What ``blend auto`` found: the leaderboard, the pick, its nested estimate and its test blend.
 
-    ``blends`` holds every entry's test blend (files and methods) when asked for, else nothing.
+    ``estimates`` holds the nested estimate for each number of levels tried, ``level`` the one
+    kept and ``level_reason`` why; ``estimate`` is the kept one, whose outer predictions are
+    ``auto``'s OOF predictions. ``blends`` holds every entry's test blend (files and methods)
+    when asked for, else nothing.
     """
 
     board: Leaderboard
     pick: Pick
-    estimate: Estimate
+    estimates: dict
+    level: int
+    level_reason: str
     test_blend: NDArray[np.float64]
     blends: dict
+    slice: object = None
+
+    @property
+    def estimate(self) -> Estimate:
+        return self.estimates[self.level]
 
     @property
     def picked(self) -> tuple[str, ...]:
@@ -303,29 +374,37 @@ def default_repeats(n_rows: int) -> int:
     return 3 if n_rows <= 5000 else 1
 
 
-def run_auto(train, y: NDArray, test, *, metric: str, folds: int = 5, repeats: int | None = None,
-             random_state: int | None = 0, threshold: float = THRESHOLD, blends: bool = False,
+def run_auto(train, y: NDArray, test, *, metric: str, folds=5, repeats: int | None = None,
+             random_state: int | None = 0, threshold: float = THRESHOLD, blends: bool = False, max_level: int = 2,
              progress: Callable[[str], None] | None = None) -> AutoResult:
     """The whole of ``blend auto`` on OOF predictions ``train`` (truth ``y``) and test predictions ``test``.
 
-    Every registry entry that suits the kind and metric is scored on the same repeated folds
-    (:func:`blender.evaluation.leaderboard`), :func:`choose` picks, :func:`nested_estimate`
-    scores the procedure on rows it never saw, and the pick is fitted on every OOF row and
-    applied to ``test``. With ``blends``, every entry's test blend is kept too (``--blends-dir``).
+    Every registry entry of at most ``max_level`` levels that suits the kind and metric is
+    scored on the same folds (:func:`blender.evaluation.leaderboard`; ``folds`` is K seeded
+    folds, repeated, or each row's fold from a folds file), :func:`nested_estimate` scores the
+    procedure on rows it never saw with and without the second level, :func:`level_verdict`
+    keeps the second level only if it pays, :func:`choose` picks, and the pick is fitted on
+    every OOF row and applied to ``test``. With ``blends``, every entry's test blend is kept too.
     """
     from blender.methods import methods_for
 
     say = progress or (lambda line: None)
-    repeats = default_repeats(train.n_samples) if repeats is None else repeats
-    methods = methods_for(train.kind, metric)
-    say(f"1/3 leaderboard: {train.n_models} files and {len(methods)} blend methods on {repeats}x{folds}-fold CV ...")
+    if repeats is None:
+        repeats = default_repeats(train.n_samples) if np.ndim(folds) == 0 else 1
+    methods = methods_for(train.kind, metric, max_level=max_level)
+    levels = tuple(sorted({method.level for method in methods} | {1}))
+    plan = f"{repeats}x{folds}-fold CV" if np.ndim(folds) == 0 else "the folds file's folds"
+    say(f"1/3 leaderboard: {train.n_models} files and {len(methods)} blend methods on {plan} ...")
     board = leaderboard(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
                         repeats=repeats, random_state=random_state, methods=methods, progress=progress)
-    pick = choose(board, threshold=threshold)
-    say(f"2/3 nested estimate: the whole choice again inside {folds} outer folds ...")
-    estimate = nested_estimate(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
-                               repeats=repeats, random_state=random_state, methods=methods, threshold=threshold,
-                               progress=progress)
+    say(f"2/3 nested estimate: the whole choice again inside the outer folds"
+        f"{', with and without a second level' if len(levels) > 1 else ''} ...")
+    estimates = nested_estimate(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
+                                repeats=repeats, random_state=random_state, methods=methods, threshold=threshold,
+                                levels=levels, progress=progress)
+    kept, reason = level_verdict(estimates, metric=metric, threshold=threshold)
+    held = _slice(estimates[kept], train, y, folds=folds, metric=metric, random_state=random_state)
+    pick = choose(up_to_level(board, methods, kept), threshold=threshold)
     say(f"3/3 fitting {pick.name} on all {train.n_samples:,} OOF rows and applying it to the test files")
     fitted = fit_pick(pick, train.values, y, names=train.names, kind=train.kind, metric=metric,
                       random_state=random_state, methods=methods)
@@ -334,7 +413,20 @@ def run_auto(train, y: NDArray, test, *, metric: str, folds: int = 5, repeats: i
         every = {name: test.values[index] for index, name in enumerate(train.names)}
         every.update({method.name: fit(method, train.values, y, kind=train.kind, metric=metric,
                                        random_state=random_state).apply(test.values) for method in methods})
-    return AutoResult(board, pick, estimate, fitted.apply(test.values), every)
+    return AutoResult(board, pick, estimates, kept, reason, fitted.apply(test.values), every, held)
+
+
+def _slice(estimate: Estimate, train, y, *, folds, metric, random_state):
+    """The nested procedure's OOF predictions scored on the slice (None with fewer than 3 folds)."""
+    from blender.evaluation import fold_assignment
+    from blender.levels import level_splits, slice_estimate
+
+    assignment = fold_assignment(y, kind=train.kind, folds=folds, random_state=random_state)
+    _, slice_fold = level_splits(assignment)
+    if slice_fold is None:
+        return None
+    return slice_estimate(y, estimate.oof, train.values, train.names, assignment, slice_fold, metric=metric,
+                          kind=train.kind, random_state=random_state)
 
 
 def report_document(result: AutoResult, *, metric: str) -> dict:
@@ -346,6 +438,9 @@ def report_document(result: AutoResult, *, metric: str) -> dict:
         "reason": pick.reason,
         "estimate": {"mean": estimate.mean, "se": estimate.se, "folds": estimate.scores.tolist(),
                      "picks": estimate.picks, "best_single_mean": estimate.best_single_mean},
+        "levels": {"kept": result.level, "reason": result.level_reason,
+                   "estimates": {str(L): {"mean": e.mean, "se": e.se, "folds": e.scores.tolist(), "picks": e.picks}
+                                 for L, e in result.estimates.items()}},
         "best_single": {"name": board.best_single, "oof": board.best_single_oof},
         "leaderboard": [{"name": e.name, "type": e.type, "mean": e.mean, "se": e.se, "gain": e.gain,
                          "gain_se": e.gain_se, "wins": e.wins, "folds": e.n_folds,

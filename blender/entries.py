@@ -8,7 +8,9 @@ method the same way:
 - :func:`run_entry` fits it on every OOF row, applies it to the test rows, and scores it on
   the leaderboard's folds beside every file (:func:`blender.evaluation.leaderboard`), so a
   method has one honest score wherever it is shown: fitted on K-1 folds, scored on the
-  held-out one, against the best single file by OOF on the same folds.
+  held-out one, against the best single file by OOF on the same folds. It also cross-fits the
+  method's own OOF predictions on the same folds with the slice kept aside
+  (:mod:`blender.levels`), the input of a next level, and scores them on the slice.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender import layout
-from blender.evaluation import Entry, Leaderboard, leaderboard
+from blender.evaluation import Entry, Leaderboard, cross_fit, fold_assignment, leaderboard
+from blender.levels import SliceScore, level_splits, slice_estimate
 from blender.methods import BY_NAME, Calibrated, Method, calibrated, fit
 
 
@@ -41,6 +44,12 @@ class Run:
         Its score on the OOF rows it was fitted on (optimistic).
     seconds : float
         Time to fit it on every OOF row.
+    oof : ndarray of shape (n_oof_rows, n_cols)
+        Its own OOF predictions, cross-fitted on the folds with the slice kept aside
+        (:func:`blender.levels.level_splits`): a row's prediction never saw its truth.
+    slice : SliceScore or None
+        The OOF predictions scored on the slice, which no blend level was fitted on (None with
+        fewer than 3 folds).
     """
 
     method: Method
@@ -49,6 +58,8 @@ class Run:
     board: Leaderboard
     in_sample: float
     seconds: float
+    oof: NDArray[np.float64]
+    slice: SliceScore | None
 
     @property
     def honest(self) -> Entry:
@@ -92,7 +103,7 @@ def configured(name: str, *, calibrate: bool = False, as_name: str | None = None
     return replace(method, name=as_name) if as_name is not None else method
 
 
-def run_entry(method: Method, train, y: NDArray, test, *, metric: str, folds: int = 5, repeats: int = 1,
+def run_entry(method: Method, train, y: NDArray, test, *, metric: str, folds=5, repeats: int = 1,
               random_state: int | None = 0, features: tuple[NDArray, NDArray] | None = None) -> Run:
     """Fit ``method`` on the OOF predictions ``train``, apply it to ``test``, and score it honestly.
 
@@ -104,8 +115,11 @@ def run_entry(method: Method, train, y: NDArray, test, *, metric: str, folds: in
         The same models' OOF and test predictions (``values`` of shape (n_models, n_rows, n_cols)).
     y : ndarray of shape (train.n_rows,)
     metric : str
-    folds, repeats, random_state : int
-        The leaderboard's folds over the OOF rows (and every method's seed).
+    folds : int or ndarray of shape (train.n_rows,)
+        K seeded folds over the OOF rows, or each row's fold (a folds file's): the leaderboard's
+        folds, and those the OOF predictions are cross-fitted on.
+    repeats, random_state : int
+        Repeats of seeded folds; the folds' and every method's seed.
     features : (ndarray, ndarray), default=None
         Original features of the OOF rows and of the test rows, for a stacker that takes them.
 
@@ -116,8 +130,8 @@ def run_entry(method: Method, train, y: NDArray, test, *, metric: str, folds: in
     >>> train = SimpleNamespace(values=values, kind="regression", names=["a", "b"])
     >>> run = run_entry(configured("average"), train, np.array([2.0, 2.0, 3.0, 4.0, 3.0, 4.0]), train,
     ...                 metric="mae", folds=3)
-    >>> run.in_sample, run.honest.mean, run.best_single.name, run.honest.wins
-    (0.0, 0.0, 'a', 3)
+    >>> run.in_sample, run.honest.mean, run.best_single.name, run.honest.wins, run.oof[:, 0].tolist()
+    (0.0, 0.0, 'a', 3, [2.0, 2.0, 3.0, 4.0, 3.0, 4.0])
     """
     train_features, test_features = features if features is not None else (None, None)
     extra = {} if train_features is None else {"features": train_features}
@@ -131,4 +145,10 @@ def run_entry(method: Method, train, y: NDArray, test, *, metric: str, folds: in
     in_sample = layout.score(y, apply(train.values, train_features), metric=metric, kind=train.kind)
     board = leaderboard(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
                         repeats=repeats, random_state=random_state, methods=[method], features=train_features)
-    return Run(method, fitted, apply(test.values, test_features), board, float(in_sample), seconds)
+    assignment = fold_assignment(y, kind=train.kind, folds=folds, random_state=random_state)
+    splits, slice_fold = level_splits(assignment)
+    oof = cross_fit(method, train.values, y, splits, kind=train.kind, metric=metric, random_state=random_state,
+                    features=train_features)
+    held = None if slice_fold is None else slice_estimate(y, oof, train.values, train.names, assignment, slice_fold,
+                                                          metric=metric, kind=train.kind, random_state=random_state)
+    return Run(method, fitted, apply(test.values, test_features), board, float(in_sample), seconds, oof, held)

@@ -140,10 +140,44 @@ class Leaderboard:
         return next(entry for entry in self.entries if entry.name == name)
 
 
+def fold_count(folds) -> int:
+    """How many folds ``folds`` makes: K itself, or the distinct fold numbers of an assignment.
+
+    >>> fold_count(5), fold_count(np.array([0, 1, 2, 0, 1, 2]))
+    (5, 3)
+    """
+    return int(folds) if np.ndim(folds) == 0 else int(np.unique(folds).shape[0])
+
+
+def assignment_splits(assignment: NDArray) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """(train rows, held-out rows) for each fold number of ``assignment``, in increasing order.
+
+    >>> [held.tolist() for _, held in assignment_splits(np.array([1, 0, 1, 0]))]
+    [[1, 3], [0, 2]]
+    """
+    assignment = np.asarray(assignment)
+    return [(np.flatnonzero(assignment != fold), np.flatnonzero(assignment == fold)) for fold in np.unique(assignment)]
+
+
+def fold_assignment(y: NDArray, *, kind: metrics.Kind, folds, random_state: int | None = 0) -> NDArray[np.int64]:
+    """Each row's fold number: the assignment itself, or that of the first seeded repeat of K folds.
+
+    >>> fold_assignment(np.array([0, 1] * 3), kind="binary", folds=3, random_state=0).tolist()
+    [2, 2, 1, 0, 0, 1]
+    """
+    if np.ndim(folds) != 0:
+        return np.asarray(folds, dtype=np.int64)
+    assignment = np.empty(np.asarray(y).shape[0], dtype=np.int64)
+    for fold, (_, held_out) in enumerate(layout.cv_folds(y, kind=kind, folds=int(folds), random_state=random_state)):
+        assignment[held_out] = fold
+    return assignment
+
+
 def repeated_folds(
-    y: NDArray, *, kind: metrics.Kind, folds: int = 5, repeats: int = 1, random_state: int | None = 0
+    y: NDArray, *, kind: metrics.Kind, folds=5, repeats: int = 1, random_state: int | None = 0
 ) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
-    """``repeats`` seeded K-fold splits of the rows, one after the other (repeat r uses seed + r).
+    """``repeats`` seeded K-fold splits of the rows, one after the other (repeat r uses seed + r);
+    or, for an assignment of rows to folds (a folds file), its folds, once.
 
     >>> splits = repeated_folds(np.array([0, 1] * 5), kind="binary", folds=5, repeats=2, random_state=0)
     >>> len(splits), sorted(np.concatenate([held for _, held in splits[:5]]).tolist()) == list(range(10))
@@ -151,8 +185,48 @@ def repeated_folds(
     """
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
+    if np.ndim(folds) != 0:
+        if repeats != 1:
+            raise ValueError("a folds file gives one split; repeats must be 1")
+        return assignment_splits(folds)
     base = 0 if random_state is None else random_state
     return [split for r in range(repeats) for split in layout.cv_folds(y, kind=kind, folds=folds, random_state=base + r)]
+
+
+def held_out_blends(method: Method, values: NDArray, y: NDArray, splits, *, kind, metric, random_state=None,
+                    options: dict | None = None, features: NDArray | None = None):
+    """For each split, the method fitted on its training rows and applied to its held-out rows:
+    yields (held-out rows, blend of shape (len(held_out), n_cols))."""
+    for train_rows, held_out in splits:
+        extra = {} if features is None else {"features": features[train_rows]}
+        fitted = fit(method, layout.take_rows(values, train_rows), y[train_rows], kind=kind, metric=metric,
+                     random_state=random_state, **(options or {}), **extra)
+        held_values = layout.take_rows(values, held_out)
+        yield held_out, fitted.apply(held_values) if features is None else fitted.apply(held_values, features[held_out])
+
+
+def cross_fit(method: Method, values: NDArray, y: NDArray, splits, *, kind, metric, random_state=None,
+              features: NDArray | None = None) -> NDArray[np.float64]:
+    """Out-of-fold predictions of a blend method: each row from the method fitted on its split's
+    training rows only (``splits`` must hold every row out once), shape (n_rows, n_cols).
+
+    >>> from blender.methods import BY_NAME
+    >>> values = np.array([[0.0, 1.0, 2.0, 3.0], [2.0, 3.0, 4.0, 5.0]])[:, :, None]
+    >>> cross_fit(BY_NAME["average"], values, np.zeros(4), assignment_splits(np.array([0, 0, 1, 1])),
+    ...           kind="regression", metric="rmse")[:, 0].tolist()
+    [1.0, 2.0, 3.0, 4.0]
+    """
+    oof, seen = None, np.zeros(np.asarray(y).shape[0], dtype=bool)
+    for held_out, blended in held_out_blends(method, values, y, splits, kind=kind, metric=metric,
+                                             random_state=random_state, features=features):
+        if oof is None:
+            oof = np.full((seen.shape[0], blended.shape[1]), np.nan)
+        if seen[held_out].any():
+            raise ValueError("cross_fit needs splits that hold each row out once")
+        oof[held_out], seen[held_out] = blended, True
+    if not seen.all():
+        raise ValueError("cross_fit needs splits that hold every row out")
+    return oof
 
 
 def fold_scores(
@@ -180,12 +254,9 @@ def fold_scores(
     with the rows.
     """
     scores = np.empty(len(splits))
-    for k, (train_rows, held_out) in enumerate(splits):
-        extra = {} if features is None else {"features": features[train_rows]}
-        fitted = fit(method, layout.take_rows(values, train_rows), y[train_rows], kind=kind, metric=metric,
-                     random_state=random_state, **(options or {}), **extra)
-        held_values = layout.take_rows(values, held_out)
-        blended = fitted.apply(held_values) if features is None else fitted.apply(held_values, features[held_out])
+    blends = held_out_blends(method, values, y, splits, kind=kind, metric=metric, random_state=random_state,
+                             options=options, features=features)
+    for k, (held_out, blended) in enumerate(blends):
         if reference is not None and _within_noise_floor(blended, reference[held_out]):
             blended = reference[held_out]  # scored exactly as model_fold_scores scores the file
         scores[k] = layout.score(y[held_out], blended, metric=metric, kind=kind)
@@ -221,7 +292,7 @@ def leaderboard(
     kind: metrics.Kind,
     metric: metrics.Metric | None = None,
     names: list[str],
-    folds: int = 5,
+    folds=5,
     repeats: int = 1,
     random_state: int | None = 0,
     methods: list[Method] | None = None,
@@ -239,8 +310,11 @@ def leaderboard(
     metric : {"accuracy", "logloss", "auc", "rmse", "mae"}, default=None
     names : list of str
         One name per model.
-    folds, repeats : int, default=5 and 1
-        K-fold CV over the OOF rows, repeated with seeds ``random_state + r``.
+    folds : int or ndarray of shape (n_rows,), default=5
+        K seeded folds over the OOF rows, or each row's fold number (a folds file's, shared by
+        every level; then ``repeats`` must be 1).
+    repeats : int, default=1
+        Seeded K-fold CV is repeated with seeds ``random_state + r``.
     random_state : int, default=0
         Seeds the folds and every method.
     methods : list of Method, default=None
@@ -274,6 +348,7 @@ def leaderboard(
     if methods is None:
         methods = methods_for(kind, metric)
     splits = repeated_folds(y, kind=kind, folds=folds, repeats=repeats, random_state=random_state)
+    k = fold_count(folds)
     sign = 1.0 if metrics.greater_is_better(metric) else -1.0
 
     per_model = model_fold_scores(values, y, splits, kind=kind, metric=metric)
@@ -285,8 +360,8 @@ def leaderboard(
         difference = sign * (scores - baseline)
         # Rounding is a tie, not a win (or a loss): see beyond_noise_floor.
         difference[~beyond_noise_floor(difference, np.maximum(np.abs(scores), np.abs(baseline)))] = 0.0
-        return Entry(name, type_, scores, float(scores.mean()), corrected_se(scores, folds),
-                     float(difference.mean()), corrected_se(difference, folds),
+        return Entry(name, type_, scores, float(scores.mean()), corrected_se(scores, k),
+                     float(difference.mean()), corrected_se(difference, k),
                      int((difference > 0).sum()), complexity, float(oof))
 
     entries = [entry(name, "model", scores, 0, oof) for name, scores, oof in zip(names, per_model, overall)]
@@ -301,4 +376,4 @@ def leaderboard(
             progress(f"  {method.name:<14} {metric} {scores.mean():.6f} over {len(splits)} folds "
                      f"({seconds[method.name]:.1f} s)")
     entries.sort(key=lambda e: -sign * e.mean)
-    return Leaderboard(entries, metric, folds, repeats, names[best], float(overall[best]), seconds)
+    return Leaderboard(entries, metric, k, repeats, names[best], float(overall[best]), seconds)

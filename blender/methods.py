@@ -181,6 +181,12 @@ def fit_stack(values, y, *, kind, metric, random_state=None, meta="logreg", **op
     return fit_stacker(values, y, kind=kind, meta=meta, random_state=random_state, **options)
 
 
+def fit_level2(values, y, *, kind, metric, random_state=None, **options):
+    from blender.levels import fit_level2 as fit_two_levels
+
+    return fit_two_levels(values, y, kind=kind, metric=metric, random_state=random_state, **options)
+
+
 def calibrated(fit: Callable) -> Callable:
     """``fit`` preceded by per-model temperature scaling, fitted on the same rows."""
 
@@ -207,7 +213,9 @@ class Method:
     ``metrics`` limits an entry to the metrics it suits (ranks only mean something to AUC).
     ``command`` names the ``blend`` command that runs the entry with options (``average --kind
     geometric``); None gives the entry a command of its own name, generated when ``blender.cli``
-    has none.
+    has none. ``level`` is 2 for an entry that is itself two levels of blends
+    (:mod:`blender.levels`), which ``blend auto`` keeps only where its nested estimate says a
+    second level pays.
     """
 
     name: str
@@ -219,6 +227,7 @@ class Method:
     options: dict = field(default_factory=dict)
     metrics: tuple[str, ...] | None = None
     command: str | None = None
+    level: int = 1
 
     def suits(self, kind: str, metric: str) -> bool:
         return kind in self.kinds and (self.metrics is None or metric in self.metrics)
@@ -241,18 +250,21 @@ METHODS: tuple[Method, ...] = (
            {"meta": "ridge"}, command="stack"),
     Method("stack-logreg", fit_stack, ALL_KINDS, True, 5, "stacked linear meta-learner", {"meta": "logreg"},
            command="stack"),
+    Method("level2-hill-climb", fit_level2, NUMBERS, True, 6,
+           "hill climbing over linear stackers cross-fitted on the rows (two levels)", command="auto", level=2),
 )
 
 BY_NAME = {method.name: method for method in METHODS}
 
 
-def methods_for(kind: str, metric: str, names: list[str] | None = None) -> list[Method]:
-    """The registry entries that suit ``kind`` and ``metric`` (only ``names`` if given), in registry order.
+def methods_for(kind: str, metric: str, names: list[str] | None = None, *, max_level: int = 2) -> list[Method]:
+    """The registry entries that suit ``kind`` and ``metric`` (only ``names`` if given, only those
+    of at most ``max_level`` levels), in registry order.
 
     >>> [method.name for method in methods_for("labels", "accuracy")]
     ['vote', 'select', 'caruana', 'hill-climb', 'weights', 'stack-ridge', 'stack-logreg']
     """
-    chosen = [method for method in METHODS if method.suits(kind, metric)]
+    chosen = [method for method in METHODS if method.suits(kind, metric) and method.level <= max_level]
     if names is not None:
         chosen = [method for method in chosen if method.name in names]
     return chosen

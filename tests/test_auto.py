@@ -159,9 +159,9 @@ def test_the_nested_estimate_never_uses_a_row_to_choose_the_method_then_scored_o
     values, y = _two_independent_regressors(n=100, seed=2)  # unique floats: a row's first value names it
     events = []
     estimate = nested_estimate(values, y, kind="regression", metric="rmse", names=["a", "b"], folds=5, repeats=1,
-                               random_state=0, methods=[_recorder(events)])
+                               random_state=0, methods=[_recorder(events)])[1]
     assert estimate.picks == ["recorder"] * 5  # the mean of two independent files is clearly ahead of either
-    outer = layout.cv_folds(y, kind="regression", folds=5, random_state=1000)
+    outer = _outer_folds(y)
     held_out_sets = [frozenset(float(v) for v in values[0, held, 0]) for _, held in outer]
     # Split the event log at each outer fold's scoring (the apply to exactly that fold's held-out rows).
     position = 0
@@ -176,13 +176,23 @@ def test_the_nested_estimate_never_uses_a_row_to_choose_the_method_then_scored_o
         # The recorder applies the mean of a and b.
         expected = layout.score(y[held], values[:, held].mean(axis=0), metric="rmse", kind="regression")
         assert value == pytest.approx(expected)
+    # The outer predictions are the procedure's own OOF predictions: each row from the fold that held it out.
+    np.testing.assert_allclose(estimate.oof, values.mean(axis=0))
+
+
+def _outer_folds(y):
+    """The nested estimate's outer folds: the shared folds (seed 0) with the last kept aside as the slice."""
+    from blender.evaluation import fold_assignment
+    from blender.levels import level_splits
+
+    return level_splits(fold_assignment(y, kind="regression", folds=5, random_state=0))[0]
 
 
 def test_nested_estimate_compares_with_the_best_file_chosen_the_same_way():
     values, y = _two_independent_regressors(n=100, seed=3)
     estimate = nested_estimate(values, y, kind="regression", metric="rmse", names=["a", "b"], folds=5,
-                               methods=[BY_NAME["average"]])
-    outer = layout.cv_folds(y, kind="regression", folds=5, random_state=1000)
+                               methods=[BY_NAME["average"]])[1]
+    outer = _outer_folds(y)
     for (train, held), single in zip(outer, estimate.best_single_scores):
         train_scores = layout.model_scores(values[:, train], y[train], metric="rmse", kind="regression")
         best = int(np.argmin(train_scores))

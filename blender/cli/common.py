@@ -59,7 +59,20 @@ MetricOption = Annotated[
     typer.Option("--metric", help="What to optimise and report. [default: logloss for probabilities, accuracy for labels, rmse for regression]", show_default=False),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for the folds of the cross-validated scores, bags and meta-learners.")]
-CvOption = Annotated[int, typer.Option("--cv", help="Folds over the OOF rows for the honest (cross-validated) scores.")]
+CvOption = Annotated[Optional[int], typer.Option("--cv", help="K seeded folds over the OOF rows for the honest scores, "
+                     "instead of the folds file. [default: the folds file, else 5]", show_default=False)]
+FoldsOption = Annotated[
+    Optional[str],
+    typer.Option("--folds", help="The folds of the honest scores and of --oof-out: a folds file (id,fold), shared by "
+                 "every level, or a number K of seeded folds. [default: folds.csv beside --truth (data/folds.csv) "
+                 "where it exists, else 5 seeded folds]", show_default=False),
+]
+OofOutOption = Annotated[
+    Optional[Path],
+    typer.Option("--oof-out", help="Where to write the blend's own OOF predictions, cross-fitted on the folds, for a "
+                 "next level. [default: oof/NAME.csv beside the blend, e.g. blends/oof/caruana.csv]", show_default=False),
+]
+NoOofOption = Annotated[bool, typer.Option("--no-oof-out", help="Write no OOF predictions.")]
 CalibrateOption = Annotated[bool, typer.Option("--calibrate", help="Temperature-scale each file's probabilities first (fitted on the OOF rows only).")]
 PlotOption = Annotated[Optional[Path], typer.Option("--plot", help="Also draw a chart (PNG, PDF or SVG).")]
 MemoryOption = Annotated[
@@ -244,11 +257,86 @@ def report_run(run, label: str, names: list[str], metric: str, *, show_weights: 
         f"(blend better in {honest.wins} of {honest.n_folds} folds)")
 
 
+def resolve_folds(folds: str | None, cv: int | None, learning, *, truth: Path, seed: int, repeats: int = 1,
+                  default_file: bool = True):
+    """The folds of a learning command: K seeded folds (an int) or each OOF row's fold from a folds file.
+
+    ``--cv K`` or ``--folds K`` give K seeded folds; ``--folds FILE`` that file; neither, the
+    ``folds.csv`` beside the truth where it exists (with ``default_file``), else 5 seeded folds.
+    The choice is said in one line.
+    """
+    from blender import io
+
+    if folds is not None and cv is not None:
+        raise BlendInputError(f"--cv {cv} --folds {folds}: give one; --folds FILE shares the folds of every level.")
+    text = str(cv) if cv is not None else folds
+    default = truth.parent / "folds.csv"
+    if text is None and default_file and default.is_file():
+        text = str(default)
+    if text is None or text.strip().lstrip("+").isdigit():
+        k = 5 if text is None else int(text)
+        check_cv(k, repeats, option="--cv" if cv is not None else "--folds")
+        say(f"folds: {k} seeded folds (--seed {seed})" + ("" if text is not None else
+            f"; no {default}, so give --folds FILE (make oof writes data/folds.csv) for folds a next level shares"))
+        return k
+    path = Path(text)
+    if not path.is_file():
+        raise BlendInputError(f"--folds {text}: no such file; give a folds file (id,fold) or a number of folds.")
+    if repeats != 1:
+        raise BlendInputError(f"--repeats {repeats}: the folds file {path} gives one split; drop --repeats, "
+                              "or give --cv K for repeated seeded folds.")
+    assignment = io.read_folds(path, learning.train.ids)
+    numbers = sorted(set(assignment.tolist()))
+    say(f"folds: {path} ({len(numbers)} folds, {assignment.shape[0]:,} rows)")
+    return assignment
+
+
+def oof_path(oof_out: Path | None, no_oof_out: bool, out: Path) -> Path | None:
+    """Where the blend's OOF predictions go: --oof-out, else ``oof/NAME`` beside the blend; None with --no-oof-out."""
+    if no_oof_out:
+        if oof_out is not None:
+            raise BlendInputError(f"--oof-out {oof_out} --no-oof-out: give one.")
+        return None
+    path = oof_out if oof_out is not None else out.parent / "oof" / out.name
+    check_outputs(oof_out=path)
+    if path.resolve() == Path(out).resolve():
+        raise BlendInputError(f"--oof-out {path}: is the blend itself; name another file.")
+    return path
+
+
+def report_slice(held, label: str, metric: str) -> None:
+    """The slice estimate beside the same-fold CV line: what no blend level was fitted on."""
+    if held is None:
+        say("no holdout slice with 2 folds: the CV score above is the only estimate (give 3 or more folds)")
+        return
+    say(f"{label} {metric} on the holdout slice (fold {held.fold}, {held.rows:,} rows, which no blend level was fitted "
+        f"on): {held.mean:.6f} ± {held.se:.6f}   best single file {held.best_single}: {held.best_single_mean:.6f}   "
+        "(honest at every level; the CV score above is flattered when the files are blends' own OOF files)")
+
+
 def check_cv(cv: int, repeats: int = 1, option: str = "--cv") -> None:
     if cv < 2:
         raise BlendInputError(f"{option} {cv}: cross-validation needs at least 2 folds.")
     if repeats < 1:
         raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
+
+
+def write_run(learning, run, out: Path, sample, *, oof: Path | None = None, weights_out: Path | None = None,
+              plot: Path | None = None, chart=None) -> None:
+    """Write the test blend, its OOF predictions, the weights JSON and the chart as one unit."""
+    from blender import io
+
+    with io.OutputGroup() as outputs:
+        if weights_out is not None:
+            outputs.weights(weights_out, learning.train.names, run.weights, metric=learning.metric)
+        if plot is not None:
+            outputs.figure(plot, chart())
+        write_blend(outputs, learning.test, run.test_blend, out, sample)
+        if oof is not None:
+            write_blend(outputs, learning.train, run.oof, oof)
+    for path in (weights_out, plot, out, oof):
+        if path is not None:
+            say(f"wrote {path}")
 
 
 def write_one(predictions, blended, out: Path, sample) -> None:

@@ -17,28 +17,36 @@ from blender.cli.common import (
     DEFAULT_OOF,
     DEFAULT_TRUTH,
     Files,
+    FoldsOption,
     IdColumn,
     Mean,
     MemoryOption,
+    NoOofOption,
     OofDir,
+    OofOutOption,
     OutPath,
     PositiveOption,
     SampleOption,
+    SeedOption,
     TaskOption,
     TruthPath,
     WeightsOption,
     check_outputs,
     command,
+    oof_path,
     output_path,
     read,
     read_learning,
     read_sample,
     refuse_kind,
     report_run,
+    report_slice,
+    resolve_folds,
     say,
     weight_option,
     weights_line,
     write_one,
+    write_run,
 )
 
 
@@ -171,15 +179,21 @@ def average_command(
     oof_dir: OofDir = DEFAULT_OOF,
     truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
+    folds: FoldsOption = None,
+    seed: SeedOption = 0,
     sample: SampleOption = None,
     out: OutPath = None,
+    oof_out: OofOutOption = None,
+    no_oof_out: NoOofOption = False,
     id_column: IdColumn = None,
     task: TaskOption = None,
 ) -> None:
     """The mean of the predictions, column by column: arithmetic, geometric, harmonic, power or logit.
 
     For class probabilities every mean but the arithmetic one is renormalised so rows sum to 1.
-    With --calibrate, each file is first temperature-scaled on its OOF rows (--oof-dir, --truth).
+    With --calibrate, each file is first temperature-scaled on its OOF rows (--oof-dir, --truth),
+    and the blend's own OOF predictions are written for a next level (--oof-out, cross-fitted on
+    --folds).
 
     Example:
 
@@ -199,6 +213,10 @@ def average_command(
         raise BlendInputError(f"--power applies to --kind power only (got --kind {kind.value}); drop one of them.")
     if kind.value == "power" and power is None:
         raise BlendInputError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
+    if not calibrate and (folds is not None or oof_out is not None):
+        raise BlendInputError("--folds and --oof-out apply to average --calibrate, which learns from the OOF rows; "
+                              "add --calibrate or drop them.")
+    oof = oof_path(oof_out, no_oof_out, out) if calibrate else None
     plan = None if calibrate else _out_of_core(files, memory, sample)
     if plan is not None:
         if kind.value == "logit":
@@ -222,11 +240,14 @@ def average_command(
     label = f"power mean (p={power:g})" if kind.value == "power" else f"{kind.value} mean"
     say(f"{label} of {predictions.n_models} files, weights " + weights_line(predictions.names, weight_values))
     if calibrate:
-        run = run_entry(method, learning.train, learning.y, predictions, metric=learning.metric)
+        fold_plan = resolve_folds(folds, None, learning, truth=truth, seed=seed)
+        run = run_entry(method, learning.train, learning.y, predictions, metric=learning.metric, folds=fold_plan,
+                        random_state=seed)
         report_run(run, label, predictions.names, learning.metric, show_weights=False)
-        blended = run.test_blend
-    else:
-        blended = fit(method, predictions.values, None, kind=predictions.kind, metric=None).apply(predictions.values)
+        report_slice(run.slice, label, learning.metric)
+        write_run(learning, run, out, sample_set, oof=oof)
+        return
+    blended = fit(method, predictions.values, None, kind=predictions.kind, metric=None).apply(predictions.values)
     write_one(predictions, blended, out, sample_set)
 
 

@@ -22,6 +22,9 @@ from blender.cli.common import (
     DEFAULT_TRUTH,
     FeaturesOption,
     Files,
+    FoldsOption,
+    NoOofOption,
+    OofOutOption,
     FwlsOption,
     IdColumn,
     LogitOption,
@@ -38,31 +41,38 @@ from blender.cli.common import (
     TruthPath,
     WeightMethod,
     WeightsOut,
-    check_cv,
     check_outputs,
     command,
+    oof_path,
     output_path,
     read_learning,
     read_sample,
     refuse_kind,
     report_run,
+    report_slice,
+    resolve_folds,
     say,
     write_blend,
+    write_run,
 )
 
 
 # ---------------------------------------------------------------------------- learning from OOF rows
 
 
-def learn(name: str, files, *, oof_dir, truth, positive, metric, cv, seed, sample, id_column, task,
+def learn(name: str, files, *, oof_dir, truth, positive, metric, cv, folds, seed, sample, id_column, task,
            calibrate: bool = False, refuse_labels: bool = False, features: str | None = None, label: str | None = None,
            role: str = "OOF", entry_name: str | None = None, show_weights: bool = True, **options):
-    """Read, run the registry entry ``name`` with ``options``, report it; return (learning, run, sample)."""
+    """Read, run the registry entry ``name`` with ``options`` on the folds, report it; return (learning, run, sample).
+
+    ``cv`` (``--cv K``) and ``folds`` (``--folds FILE|K``) choose the folds
+    (:func:`blender.cli.common.resolve_folds`); a holdout set never takes the training rows'
+    folds file by default.
+    """
     from blender.entries import configured, run_entry
 
     holdout = role == "holdout"
     command_name = "holdout" if holdout else "stack" if name.startswith("stack-") else name
-    check_cv(cv, option="--folds" if command_name in ("stack", "holdout") else "--cv")
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name=command_name,
                              positive=positive, role=role, make_target="make holdout" if holdout else "make oof",
                              dir_option="--holdout-dir" if holdout else "--oof-dir")
@@ -75,10 +85,12 @@ def learn(name: str, files, *, oof_dir, truth, positive, metric, cv, seed, sampl
     if options.get("logit") and learning.train.kind not in ("binary", "multiclass"):
         raise BlendInputError(f"--logit needs probabilities, and these files hold {learning.train.kind}; drop --logit.")
     sample_set = read_sample(sample, learning.test, id_column)
+    fold_plan = resolve_folds(folds, cv, learning, truth=truth, seed=seed, default_file=not holdout)
     method = configured(name, calibrate=calibrate, as_name=entry_name, **options)
-    run = run_entry(method, learning.train, learning.y, learning.test, metric=learning.metric, folds=cv,
+    run = run_entry(method, learning.train, learning.y, learning.test, metric=learning.metric, folds=fold_plan,
                     random_state=seed, features=None if features is None else _features(learning, features, id_column))
     report_run(run, label or method.name, learning.train.names, learning.metric, show_weights=show_weights)
+    report_slice(run.slice, label or method.name, learning.metric)
     return learning, run, sample_set
 
 
@@ -94,28 +106,13 @@ def _features(learning, features: str, id_column):
     return train_features, test_features
 
 
-def write_run(learning, run, out: Path, sample, *, weights_out: Path | None = None, plot: Path | None = None,
-               chart=None) -> None:
-    """Write the test blend, the weights JSON and the chart as one unit."""
-    from blender import io
-
-    with io.OutputGroup() as outputs:
-        if weights_out is not None:
-            outputs.weights(weights_out, learning.train.names, run.weights, metric=learning.metric)
-        if plot is not None:
-            outputs.figure(plot, chart())
-        write_blend(outputs, learning.test, run.test_blend, out, sample)
-    for path in (weights_out, plot, out):
-        if path is not None:
-            say(f"wrote {path}")
-
-
 @command("score")
 def score_command(
     files: Files = None,
     metric: MetricOption = None,
-    cv: CvOption = 5,
-    repeats: Annotated[int, typer.Option("--repeats", help="Repeat the CV with other fold seeds; shows mean ± standard error.")] = 1,
+    cv: CvOption = None,
+    folds: FoldsOption = None,
+    repeats: Annotated[int, typer.Option("--repeats", help="Repeat seeded CV with other fold seeds; shows mean ± standard error.")] = 1,
     models_only: Annotated[bool, typer.Option("--models-only", help="Score the files only, not the blend methods.")] = False,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard as a bar chart (PNG).")] = None,
     oof_dir: OofDir = DEFAULT_OOF,
@@ -142,16 +139,18 @@ def score_command(
     from blender.methods import methods_for
 
     check_outputs(out=out, plot=plot)
-    check_cv(cv, repeats)
+    if repeats < 1:
+        raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="score", positive=positive)
+    fold_plan = resolve_folds(folds, cv, learning, truth=truth, seed=seed, repeats=repeats)
     started = time.perf_counter()
     train = learning.train
     methods = [] if models_only else methods_for(train.kind, learning.metric)
-    say(f"scoring {train.n_models} files and {len(methods)} blend methods on {repeats}x{cv}-fold CV over the OOF rows ...")
+    say(f"scoring {train.n_models} files and {len(methods)} blend methods on the folds over the OOF rows ...")
     board = leaderboard(train.values, learning.y, kind=train.kind, metric=learning.metric, names=train.names,
-                        folds=cv, repeats=repeats, random_state=seed, methods=methods, progress=say)
+                        folds=fold_plan, repeats=repeats, random_state=seed, methods=methods, progress=say)
     report.show_table(*report.leaderboard_rows(board))
-    say(f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {repeats}x{cv} folds, "
+    say(f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {repeats}x{board.folds} folds, "
         f"blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)")
     with io.OutputGroup() as outputs:
         if out is not None:
@@ -173,10 +172,13 @@ def select_command(
     oof_dir: OofDir = DEFAULT_OOF,
     truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
-    cv: CvOption = 5,
+    cv: CvOption = None,
+    folds: FoldsOption = None,
     seed: SeedOption = 0,
     sample: SampleOption = None,
     out: OutPath = None,
+    oof_out: OofOutOption = None,
+    no_oof_out: NoOofOption = False,
     id_column: IdColumn = None,
     task: TaskOption = None,
 ) -> None:
@@ -191,10 +193,11 @@ def select_command(
     from blender import report
 
     out = output_path(out, "select")
+    oof = oof_path(oof_out, no_oof_out, out)
     if top is not None and top < 1:
         raise BlendInputError(f"--top {top}: choose at least one file.")
     learning, run, sample_set = learn(
-        "select", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, seed=seed,
+        "select", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, folds=folds, seed=seed,
         sample=sample, id_column=id_column, task=task, max_corr=max_corr, top=top,
         method=CorrMethod(method).value, label="average of the chosen", show_weights=False)
     chosen, scores, corr = (run.details[key] for key in ("chosen", "scores", "corr"))
@@ -205,7 +208,7 @@ def select_command(
     left_out = [name for j, name in enumerate(names) if j not in chosen]
     if left_out:
         say("left out: " + ", ".join(left_out))
-    write_run(learning, run, out, sample_set)
+    write_run(learning, run, out, sample_set, oof=oof)
 
 
 @command("caruana")
@@ -223,10 +226,13 @@ def caruana_command(
     oof_dir: OofDir = DEFAULT_OOF,
     truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
-    cv: CvOption = 5,
+    cv: CvOption = None,
+    folds: FoldsOption = None,
     seed: SeedOption = 0,
     sample: SampleOption = None,
     out: OutPath = None,
+    oof_out: OofOutOption = None,
+    no_oof_out: NoOofOption = False,
     id_column: IdColumn = None,
     task: TaskOption = None,
 ) -> None:
@@ -243,6 +249,7 @@ def caruana_command(
     from blender import layout, report
 
     out = output_path(out, "caruana", weights_out=weights_out, plot=plot)
+    oof = oof_path(oof_out, no_oof_out, out)
     if not 0.0 < bag_fraction <= 1.0:
         raise BlendInputError(f"--bag-fraction {bag_fraction:g}: give a share in (0, 1], e.g. 0.5.")
     if init < 0 or iters < 0:
@@ -252,7 +259,7 @@ def caruana_command(
     if bags < 1:
         raise BlendInputError(f"--bags {bags}: give 1 or more.")
     learning, run, sample_set = learn(
-        "caruana", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, seed=seed,
+        "caruana", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, folds=folds, seed=seed,
         sample=sample, id_column=id_column, task=task, calibrate=calibrate, refuse_labels=True, init=init,
         iters=iters, bags=bags, bag_fraction=bag_fraction, replacement=not no_replacement, label="caruana blend")
     result = run.details["result"]
@@ -266,7 +273,7 @@ def caruana_command(
         return report.trajectory_chart(result.trajectory, metric=learning.metric, best_single_score=best,
                                        kept=result.best_iteration)
 
-    write_run(learning, run, out, sample_set, weights_out=weights_out, plot=plot, chart=chart)
+    write_run(learning, run, out, sample_set, oof=oof, weights_out=weights_out, plot=plot, chart=chart)
 
 
 @command("hill-climb")
@@ -282,10 +289,13 @@ def hill_climb_command(
     oof_dir: OofDir = DEFAULT_OOF,
     truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
-    cv: CvOption = 5,
+    cv: CvOption = None,
+    folds: FoldsOption = None,
     seed: SeedOption = 0,
     sample: SampleOption = None,
     out: OutPath = None,
+    oof_out: OofOutOption = None,
+    no_oof_out: NoOofOption = False,
     id_column: IdColumn = None,
     task: TaskOption = None,
 ) -> None:
@@ -302,12 +312,13 @@ def hill_climb_command(
     from blender import report
 
     out = output_path(out, "hill-climb", weights_out=weights_out, plot=plot)
+    oof = oof_path(oof_out, no_oof_out, out)
     if max_iters < 1:
         raise BlendInputError(f"--iters {max_iters}: give 1 or more.")
     if tolerance is not None and not tolerance >= 0:
         raise BlendInputError(f"--tolerance {tolerance:g}: give 0 or a positive number.")
     learning, run, sample_set = learn(
-        "hill-climb", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, seed=seed,
+        "hill-climb", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, folds=folds, seed=seed,
         sample=sample, id_column=id_column, task=task, calibrate=calibrate, negative_weights=negative_weights,
         max_iters=max_iters, tolerance=tolerance, label="hill-climb blend")
     result = run.details["result"]
@@ -319,7 +330,7 @@ def hill_climb_command(
         return report.trajectory_chart(trajectory, metric=learning.metric, best_single_score=float(result.trajectory[0][3]),
                                        title="hill climbing")
 
-    write_run(learning, run, out, sample_set, weights_out=weights_out, plot=plot, chart=chart)
+    write_run(learning, run, out, sample_set, oof=oof, weights_out=weights_out, plot=plot, chart=chart)
 
 
 @command("weights")
@@ -332,10 +343,13 @@ def weights_command(
     oof_dir: OofDir = DEFAULT_OOF,
     truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
-    cv: CvOption = 5,
+    cv: CvOption = None,
+    folds: FoldsOption = None,
     seed: SeedOption = 0,
     sample: SampleOption = None,
     out: OutPath = None,
+    oof_out: OofOutOption = None,
+    no_oof_out: NoOofOption = False,
     id_column: IdColumn = None,
     task: TaskOption = None,
 ) -> None:
@@ -348,20 +362,21 @@ def weights_command(
         blend weights submissions/*.csv --method nelder-mead --metric logloss
     """
     out = output_path(out, "weights", weights_out=weights_out)
+    oof = oof_path(oof_out, no_oof_out, out)
     method = WeightMethod(method).value
     learning, run, sample_set = learn(
-        "weights", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, seed=seed,
+        "weights", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, folds=folds, seed=seed,
         sample=sample, id_column=id_column, task=task, calibrate=calibrate, refuse_labels=True, method=method,
         label="weights blend")
     say(f"{method} weights ({run.seconds:.1f} s)")
-    write_run(learning, run, out, sample_set, weights_out=weights_out)
+    write_run(learning, run, out, sample_set, oof=oof, weights_out=weights_out)
 
 
 @command("stack")
 def stack_command(
     files: Files = None,
     meta: MetaOption = "logreg",
-    folds: Annotated[int, typer.Option("--folds", help="Folds over the OOF rows for the meta-learner's honest CV score.")] = 5,
+    folds: FoldsOption = None,
     features: FeaturesOption = None,
     fwls: FwlsOption = False,
     quadratic: QuadraticOption = False,
@@ -373,6 +388,8 @@ def stack_command(
     seed: SeedOption = 0,
     sample: SampleOption = None,
     out: OutPath = None,
+    oof_out: OofOutOption = None,
+    no_oof_out: NoOofOption = False,
     id_column: IdColumn = None,
     task: TaskOption = None,
 ) -> None:
@@ -387,9 +404,10 @@ def stack_command(
         blend stack submissions/*.csv --meta xgb --features data/train.csv,data/test.csv
     """
     out = output_path(out, "stack")
+    oof = oof_path(oof_out, no_oof_out, out)
     learning, run, sample_set = _stack(files, meta, folds, features, fwls, quadratic, logit, metric, oof_dir, truth,
                                        positive, seed, sample, out, id_column, task, role="OOF")
-    write_run(learning, run, out, sample_set)
+    write_run(learning, run, out, sample_set, oof=oof)
 
 
 def _stack(files, meta, folds, features, fwls, quadratic, logit, metric, train_dir, truth, positive, seed, sample, out,
@@ -397,8 +415,8 @@ def _stack(files, meta, folds, features, fwls, quadratic, logit, metric, train_d
     meta = Meta(meta).value
     extras = [label for label, on in (("features", features), ("fwls", fwls), ("quadratic", quadratic), ("logit", logit)) if on]
     learning, run, sample_set = learn(
-        "stack-logreg", files, entry_name=f"stack-{meta}", show_weights=False, oof_dir=train_dir, truth=truth, positive=positive, metric=metric, cv=folds, seed=seed,
-        sample=sample, id_column=id_column, task=task, features=features, role=role, meta=meta, fwls=fwls,
+        "stack-logreg", files, entry_name=f"stack-{meta}", show_weights=False, oof_dir=train_dir, truth=truth,
+        positive=positive, metric=metric, cv=None, folds=folds, seed=seed, sample=sample, id_column=id_column, task=task, features=features, role=role, meta=meta, fwls=fwls,
         quadratic=quadratic, logit=logit, label=f"stack {meta}" + (" + " + ", ".join(extras) if extras else ""))
     say(f"meta {meta} fitted on {learning.train.n_samples:,} {role} rows ({run.seconds:.1f} s)")
     return learning, run, sample_set
@@ -409,7 +427,7 @@ def holdout_command(
     files: Files = None,
     meta: MetaOption = "logreg",
     holdout_dir: Annotated[Path, typer.Option("--holdout-dir", help="Folder of the holdout predictions, one NAME.csv per submission.")] = Path("submissions/holdout"),
-    folds: Annotated[int, typer.Option("--folds", help="Folds over the holdout rows for the meta-learner's CV score.")] = 5,
+    folds: Annotated[Optional[str], typer.Option("--folds", help="Folds over the holdout rows for the meta-learner's CV score and --oof-out: a number K of seeded folds, or a folds file (id,fold) of the holdout rows. [default: 5]", show_default=False)] = None,
     features: FeaturesOption = None,
     fwls: FwlsOption = False,
     quadratic: QuadraticOption = False,
@@ -420,6 +438,7 @@ def holdout_command(
     seed: SeedOption = 0,
     sample: SampleOption = None,
     out: OutPath = None,
+    oof_out: Annotated[Optional[Path], typer.Option("--oof-out", help="Also write the blend's OOF predictions of the holdout rows, cross-fitted on --folds. [default: none]", show_default=False)] = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
 ) -> None:
@@ -431,17 +450,21 @@ def holdout_command(
         blend holdout submissions/*.csv --meta logreg --holdout-dir submissions/holdout
     """
     out = output_path(out, "holdout")
+    if oof_out is not None:
+        check_outputs(oof_out=oof_out)
     learning, run, sample_set = _stack(files, meta, folds, features, fwls, quadratic, logit, metric, holdout_dir, truth,
                                        positive, seed, sample, out, id_column, task, role="holdout")
-    write_run(learning, run, out, sample_set)
+    write_run(learning, run, out, sample_set, oof=oof_out)
 
 
 @command("auto")
 def auto_command(
     files: Files = None,
     metric: MetricOption = None,
-    cv: CvOption = 5,
-    repeats: Annotated[Optional[int], typer.Option("--repeats", help="Repeat the CV with other fold seeds. [default: 3 up to 5,000 OOF rows, else 1]", show_default=False)] = None,
+    cv: CvOption = None,
+    folds: FoldsOption = None,
+    repeats: Annotated[Optional[int], typer.Option("--repeats", help="Repeat seeded CV with other fold seeds. [default: 3 up to 5,000 OOF rows, else 1; 1 with a folds file]", show_default=False)] = None,
+    max_level: Annotated[int, typer.Option("--max-level", help="1: level-1 entries only; 2: also a second level (hill climbing over stackers), kept only if its nested estimate says it pays.")] = 2,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard with the pick marked (PNG).")] = None,
     report_path: Annotated[Optional[Path], typer.Option("--report", help="Also write the leaderboard, the pick and the estimate as JSON.")] = None,
     blends_dir: Annotated[Optional[Path], typer.Option("--blends-dir", help="Also write every entry's test blend there, as ENTRY.csv.")] = None,
@@ -452,6 +475,8 @@ def auto_command(
     seed: SeedOption = 0,
     sample: SampleOption = None,
     out: OutPath = None,
+    oof_out: OofOutOption = None,
+    no_oof_out: NoOofOption = False,
     id_column: IdColumn = None,
     task: TaskOption = None,
 ) -> None:
@@ -475,22 +500,30 @@ def auto_command(
     from blender import auto, io, report
 
     out = output_path(out, "auto", plot=plot, report=report_path)
+    oof = oof_path(oof_out, no_oof_out, out)
     if blends_dir is not None and blends_dir.exists() and not blends_dir.is_dir():
         raise BlendInputError(f"--blends-dir {blends_dir} is a file; name a folder.")
-    check_cv(cv, repeats or 1)
+    if repeats is not None and repeats < 1:
+        raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
+    if max_level not in (1, 2):
+        raise BlendInputError(f"--max-level {max_level}: give 1 or 2.")
     if not threshold >= 0:
         raise BlendInputError(f"--threshold {threshold:g}: give 0 or more standard errors.")
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="auto", positive=positive)
     sample_set = read_sample(sample, learning.test, id_column)
+    fold_plan = resolve_folds(folds, cv, learning, truth=truth, seed=seed, repeats=repeats or 1)
     started = time.perf_counter()
-    result = auto.run_auto(learning.train, learning.y, learning.test, metric=learning.metric, folds=cv, repeats=repeats,
-                           random_state=seed, threshold=threshold, blends=blends_dir is not None, progress=say)
+    result = auto.run_auto(learning.train, learning.y, learning.test, metric=learning.metric, folds=fold_plan,
+                           repeats=repeats, random_state=seed, threshold=threshold, blends=blends_dir is not None,
+                           max_level=max_level, progress=say)
     board, pick, estimate = result.board, result.pick, result.estimate
     report.show_table(*report.leaderboard_rows(board, pick=result.picked))
     say(f"pick: {pick.name} ({pick.type}) because {pick.reason}")
-    say(f"estimated {learning.metric} of the pick (nested {cv}-fold CV, never scored on rows used to choose it): "
-        f"{estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
+    say(f"levels: {result.level_reason}")
+    say(f"estimated {learning.metric} of the pick (nested CV over {estimate.folds} outer folds, never scored on rows "
+        f"used to choose it): {estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
         f"{estimate.best_single_mean:.6f}; best single file {board.best_single} on all OOF rows: {board.best_single_oof:.6f}")
+    report_slice(result.slice, "auto", learning.metric)
     say(f"outer folds picked: {', '.join(estimate.picks)} ({time.perf_counter() - started:.1f} s in all)")
     if pick.type == "model":
         say(f"no blend beats {pick.name} beyond noise: writing {pick.name}'s own test predictions")
@@ -502,6 +535,8 @@ def auto_command(
             outputs.text(report_path, json.dumps(auto.report_document(result, metric=learning.metric), indent=2) + "\n")
         for name, blend in result.blends.items():
             write_blend(outputs, learning.test, blend, blends_dir / f"{name}.csv", sample_set)
-    say(f"wrote {out}" + "".join(f", {path}" for path in (plot, report_path, blends_dir) if path is not None))
+        if oof is not None:
+            write_blend(outputs, learning.train, estimate.oof, oof)
+    say(f"wrote {out}" + "".join(f", {path}" for path in (oof, plot, report_path, blends_dir) if path is not None))
 
 

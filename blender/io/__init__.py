@@ -31,7 +31,7 @@ The package, one job a module (each imports only those above it):
 """
 
 from blender.io.checks import LARGEST_VALUE, check_column_count, columns_differ
-from blender.io.learning import Sample, read_features, read_learning, read_sample, read_target, read_truth
+from blender.io.learning import Sample, read_features, read_folds, read_learning, read_sample, read_target, read_truth
 from blender.io.paths import model_name, resolve_paths
 from blender.io.predictions import DEFAULT_GLOB, KINDS, SUFFIXES, Kind, LearningSet, Predictions
 from blender.io.reading import read_history, read_predictions
@@ -54,6 +54,7 @@ __all__ = [
     "csv_text",
     "model_name",
     "read_features",
+    "read_folds",
     "read_history",
     "read_learning",
     "read_predictions",

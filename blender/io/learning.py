@@ -1,5 +1,5 @@
 """What learning commands read beside the predictions: OOF files paired with the test files,
-the truth, original features, and a competition's sample submission.
+the truth, the shared folds, original features, and a competition's sample submission.
 """
 
 from __future__ import annotations
@@ -180,6 +180,53 @@ def _target_column(table: Table, path) -> tuple:
     if target.null_count:
         raise cell_error(table, target_name, target.is_null(), "NaN or empty cells", "fill in every target")
     return target_name, target
+
+
+# A fold must hold this many rows at least: one row cannot be scored by a rank metric or give a spread.
+MIN_FOLD_ROWS = 2
+
+
+def read_folds(path: Path, ids: object, *, id_column: str | None = None) -> NDArray[np.int64]:
+    """Read ``id,fold`` (``data/folds.csv``) and return each row's fold number in the order of ``ids``.
+
+    The file must hold exactly the ids, one whole-number fold each, and every fold at least
+    :data:`MIN_FOLD_ROWS` rows, of at least 2 folds; anything else is one line naming the file
+    and the first id (or fold) at fault.
+    """
+    import pyarrow.compute as pc
+
+    path = Path(path)
+    table = read_table(path, id_column, as_text=True)
+    check_unique_ids(table)
+    if len(table.columns) != 1 and "fold" not in table.columns:
+        raise BlendInputError(f"{path}: a folds file is id,fold; found {len(table.columns)} columns after the id "
+                              f"({short_columns(list(table.columns))}); keep only id and fold.")
+    name = "fold" if "fold" in table.columns else next(iter(table.columns))
+    cells = table.columns[name]
+    text = pc.utf8_trim_whitespace(cells.fill_null(""))
+    whole = pc.match_substring_regex(text, r"^[+-]?[0-9]{1,9}$")
+    if not pc.all(whole).as_py():
+        index = int(pc.invert(whole).to_numpy(zero_copy_only=False).argmax())
+        raise BlendInputError(f"{path}: fold {show(cells[index].as_py() or '')} at id {show_id(table.ids[index].as_py())} "
+                              f"(column {show(name)}) is not a whole number; give every row its fold, 0, 1, 2, ...")
+    position = pc.index_in(ids, value_set=table.ids)
+    if position.null_count:
+        missing = pc.filter(ids, position.is_null())
+        raise BlendInputError(f"{path}: {len(missing):,} ids of the OOF rows have no fold (e.g. {examples(missing)}); "
+                              "the folds file must give every OOF row its fold (make oof writes it).")
+    if len(table.ids) != len(ids):
+        extra = pc.filter(table.ids, pc.invert(pc.is_in(table.ids, value_set=ids)))
+        raise BlendInputError(f"{path}: {len(extra):,} ids are not OOF rows (e.g. {examples(extra)}); the folds file "
+                              "must hold exactly the OOF rows' ids, those the blend's folds split.")
+    folds = pc.cast(text, "int64").take(position).to_numpy(zero_copy_only=False).astype(np.int64)
+    numbers, counts = np.unique(folds, return_counts=True)
+    if numbers.shape[0] < 2:
+        raise BlendInputError(f"{path}: every row is in fold {numbers[0]}; cross-validation needs at least 2 folds.")
+    if counts.min() < MIN_FOLD_ROWS:
+        small = int(numbers[counts.argmin()])
+        raise BlendInputError(f"{path}: fold {small} holds {counts.min()} row; each fold needs at least "
+                              f"{MIN_FOLD_ROWS} rows to be scored; merge it into another fold.")
+    return folds
 
 
 def read_target(path: Path, *, id_column: str | None = None) -> NDArray:

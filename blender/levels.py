@@ -1,0 +1,153 @@
+"""Levels: blends of blends on the folds every level shares, with an estimate no blend level has seen.
+
+A blend's own out-of-fold (OOF) predictions make it an input of the next level, as a model's
+OOF file does. They are cross-fitted on the shared folds (``data/folds.csv``) with one fold
+kept aside, the **slice** (the last fold):
+
+- a row of another fold g is predicted by the blend fitted on the folds other than g and the slice;
+- a row of the slice is predicted by the blend fitted on every other fold.
+
+So no blend written this way has seen the slice's truth, at any level: a level-3 blend fitted
+on level-2 OOF files of non-slice rows learns nothing of the slice, and its predictions of the
+slice's rows come from blends fitted without them. Its score there (:func:`slice_estimate`)
+is an honest estimate at every level, where the same-fold CV score is flattered from level 2
+on: a level-2 file's OOF prediction of a row of fold g came from a blend fitted on the other
+folds' truth, which the next level's CV then scores against. Level-1 files are fitted as their
+makers chose (``make oof``: on the other folds, slice included), which is the usual stacking
+of level-1 OOF files, the same at every level.
+
+:func:`fit_level2` is a whole second level as one registry entry (``level2-hill-climb``):
+stackers cross-fitted on the rows it is given, then hill climbing over their OOF predictions.
+``blend auto`` scores it beside the level-1 entries and, by its nested estimate, decides
+whether a second level pays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from blender import layout, metrics
+
+# Bootstrap resamples of the slice's rows for the standard error of its score.
+_BOOTSTRAPS = 200
+# Level 2 of ``level2-hill-climb``: cheap linear stackers and the plain mean, each cross-fitted on
+# these many inner folds of the rows it is fitted on.
+LEVEL2_MEMBERS = (("stack-logreg", {}), ("stack-ridge", {}), ("stack-logreg", {"logit": True}), ("average", {}))
+INNER_FOLDS = 5
+
+
+def level_splits(assignment: NDArray) -> tuple[list[tuple[NDArray[np.int64], NDArray[np.int64]]], int | None]:
+    """The splits that cross-fit a blend's OOF predictions, and the slice's fold number.
+
+    With fewer than 3 folds there is no room for a slice: every fold is predicted from the
+    others, and the slice is None.
+
+    >>> splits, slice_fold = level_splits(np.array([0, 0, 1, 1, 2, 2]))
+    >>> slice_fold, [(train.tolist(), held.tolist()) for train, held in splits]
+    (2, [([2, 3], [0, 1]), ([0, 1], [2, 3]), ([0, 1, 2, 3], [4, 5])])
+    """
+    assignment = np.asarray(assignment)
+    folds = np.unique(assignment)
+    if folds.shape[0] < 3:
+        return [(np.flatnonzero(assignment != f), np.flatnonzero(assignment == f)) for f in folds], None
+    slice_fold = int(folds[-1])
+    splits = [(np.flatnonzero((assignment != f) & (assignment != slice_fold)), np.flatnonzero(assignment == f))
+              for f in folds[:-1]]
+    splits.append((np.flatnonzero(assignment != slice_fold), np.flatnonzero(assignment == slice_fold)))
+    return splits, slice_fold
+
+
+@dataclass(frozen=True)
+class SliceScore:
+    """A blend's score on the slice rows, with a bootstrap standard error, beside the best file's.
+
+    ``best_single`` is the file with the best score on the rows outside the slice (the one a
+    user who never saw the slice would submit), scored on the slice.
+    """
+
+    fold: int
+    rows: int
+    mean: float
+    se: float
+    best_single: str
+    best_single_mean: float
+
+
+def slice_estimate(y: NDArray, oof: NDArray, values: NDArray, names: list[str], assignment: NDArray, slice_fold: int,
+                   *, metric: str, kind: str, random_state: int | None = 0) -> SliceScore:
+    """Score the cross-fitted ``oof`` blend (n_rows, n_cols) and the best file on the slice's rows.
+
+    The standard error is the spread of the score over bootstrap resamples of the slice's rows.
+    """
+    y, values = np.asarray(y), np.asarray(values)
+    rows = np.flatnonzero(np.asarray(assignment) == slice_fold)
+    rest = np.flatnonzero(np.asarray(assignment) != slice_fold)
+    best = layout.best_model(layout.model_scores(layout.take_rows(values, rest), y[rest], metric=metric, kind=kind), metric)
+    score = layout.score(y[rows], oof[rows], metric=metric, kind=kind)
+    generator = np.random.default_rng(random_state)
+    resampled = []
+    for _ in range(_BOOTSTRAPS):
+        pick = rows[generator.integers(0, rows.shape[0], rows.shape[0])]
+        try:
+            resampled.append(layout.score(y[pick], oof[pick], metric=metric, kind=kind))
+        except ValueError:  # a resample with one class has no AUC
+            continue
+    se = float(np.std(resampled, ddof=1)) if len(resampled) > 1 else float("nan")
+    return SliceScore(int(slice_fold), int(rows.shape[0]), float(score), se, names[best],
+                      float(layout.score(y[rows], values[best][rows], metric=metric, kind=kind)))
+
+
+@dataclass(frozen=True, eq=False)
+class LevelTwo:
+    """Level-2 blends fitted on every row, and the level-3 blend fitted on their cross-fitted OOF predictions."""
+
+    members: tuple
+    names: tuple[str, ...]
+    combiner: object
+
+    @property
+    def details(self) -> dict:
+        return {"members": self.names, "weights": getattr(self.combiner, "weights", None)}
+
+    def apply(self, values: NDArray) -> NDArray[np.float64]:
+        return self.combiner.apply(np.stack([member.apply(values) for member in self.members]))
+
+
+def level2_members(kind: str):
+    """The level-2 entries of ``level2-hill-climb`` for this kind, as (name, Method)."""
+    from dataclasses import replace
+
+    from blender.methods import BY_NAME
+
+    chosen = []
+    for name, options in LEVEL2_MEMBERS:
+        if options.get("logit") and kind not in ("binary", "multiclass"):
+            continue
+        method = BY_NAME[name]
+        label = name + "".join(f"-{key}" for key in options)
+        chosen.append((label, replace(method, name=label, options={**method.options, **options})))
+    return chosen
+
+
+def fit_level2(values: NDArray, y: NDArray, *, kind: metrics.Kind, metric: metrics.Metric,
+               random_state: int | None = None, combiner: str = "hill-climb") -> LevelTwo:
+    """Two levels fitted on these rows: stackers cross-fitted on inner folds, then ``combiner`` over their OOF.
+
+    The inner folds split only the rows given, so inside an outer CV fold or a cross-fit the
+    whole pipeline stays on that fold's training rows.
+    """
+    from blender.evaluation import cross_fit
+    from blender.methods import BY_NAME, fit
+
+    y = np.asarray(y)
+    members = level2_members(kind)
+    splits = layout.cv_folds(y, kind=kind, folds=INNER_FOLDS, random_state=random_state, option=None,
+                             rows="rows to fit a second level on")
+    second = np.stack([cross_fit(method, values, y, splits, kind=kind, metric=metric, random_state=random_state)
+                       for _, method in members])
+    top = fit(BY_NAME[combiner], second, y, kind=kind, metric=metric, random_state=random_state)
+    fitted = tuple(fit(method, values, y, kind=kind, metric=metric, random_state=random_state) for _, method in members)
+    return LevelTwo(fitted, tuple(name for name, _ in members), top)
