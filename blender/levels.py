@@ -144,10 +144,16 @@ def fit_level2(values: NDArray, y: NDArray, *, kind: metrics.Kind, metric: metri
 
     y = np.asarray(y)
     members = level2_members(kind)
-    splits = layout.cv_folds(y, kind=kind, folds=INNER_FOLDS, random_state=random_state, option=None,
-                             rows="rows to fit a second level on")
-    second = np.stack([cross_fit(method, values, y, splits, kind=kind, metric=metric, random_state=random_state)
-                       for _, method in members])
+    # Fewer inner folds where the rows are few (a fold needs rows of the largest class); with
+    # fewer than 2, the stackers have no OOF predictions to learn from, and are averaged.
+    folds = min(INNER_FOLDS, y.shape[0] if kind == "regression" else int(np.unique(y, return_counts=True)[1].max()))
+    if folds < 2:
+        combiner = "average"
+        second = None
+    else:
+        splits = layout.cv_folds(y, kind=kind, folds=folds, random_state=random_state, option=None)
+        second = np.stack([cross_fit(method, values, y, splits, kind=kind, metric=metric, random_state=random_state)
+                           for _, method in members])
     top = fit(BY_NAME[combiner], second, y, kind=kind, metric=metric, random_state=random_state)
     fitted = tuple(fit(method, values, y, kind=kind, metric=metric, random_state=random_state) for _, method in members)
     return LevelTwo(fitted, tuple(name for name, _ in members), top)

@@ -304,3 +304,26 @@ def test_auto_says_whether_a_second_level_pays_and_writes_its_oof(folder):
     assert len(oof) == N_TRAIN and oof["target"].between(0, 1).all()
     result = run("auto", "--repeats", "1", "--max-level", "1", "-o", "blends/auto1.csv")
     assert "no second level suits" in result.output and "level2-hill-climb" not in result.output
+
+
+def test_level2_hill_climb_is_hill_climbing_over_the_stackers_cross_fitted_predictions():
+    from blender.evaluation import cross_fit
+    from blender.levels import level2_members
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 200)
+    values = np.stack([_probabilities(rng, y, noise) for noise in (1.0, 1.8, 3.0)])[:, :, None]
+    fitted = fit(BY_NAME["level2-hill-climb"], values, y, kind="binary", metric="logloss", random_state=0)
+    splits = layout.cv_folds(y, kind="binary", folds=5, random_state=0)
+    members = level2_members("binary")
+    second = np.stack([cross_fit(m, values, y, splits, kind="binary", metric="logloss", random_state=0) for _, m in members])
+    by_hand = fit(BY_NAME["hill-climb"], second, y, kind="binary", metric="logloss", random_state=0)
+    np.testing.assert_array_equal(fitted.details["weights"], by_hand.weights)
+    full = np.stack([fit(m, values, y, kind="binary", metric="logloss", random_state=0).apply(values) for _, m in members])
+    np.testing.assert_allclose(fitted.apply(values), by_hand.apply(full))
+
+
+def test_level2_hill_climb_on_a_handful_of_rows_averages_its_stackers():
+    values = np.array([[0.9, 0.2, 0.8], [0.7, 0.4, 0.3]])[:, :, None]
+    fitted = fit(BY_NAME["level2-hill-climb"], values, np.array([1, 0, 1]), kind="binary", metric="logloss")
+    assert fitted.apply(values).shape == (3, 1)  # one row per class at most: no inner folds, the mean of the stackers
