@@ -14,8 +14,8 @@ from blender.validate import check_weights
 MeanKind = Literal["arithmetic", "geometric", "harmonic", "power", "logit"]
 MEAN_KINDS = ("arithmetic", "geometric", "harmonic", "power", "logit")
 
-# Probabilities are clipped to [_EPSILON, 1 - _EPSILON] before a log or a reciprocal.
-_EPSILON = 1e-15
+# Probabilities are clipped to [CLIP, 1 - CLIP] before a log or a reciprocal (in memory and out of core).
+CLIP = 1e-15
 
 
 def exponent(kind: str, power: float | None = None) -> float | None:
@@ -96,7 +96,7 @@ def average(
     if kind == "logit":
         if not probabilities:
             raise BlendInputError("the logit mean needs probabilities in [0, 1]; use the arithmetic or rank average.")
-        clipped = np.clip(values, _EPSILON, 1.0 - _EPSILON)
+        clipped = np.clip(values, CLIP, 1.0 - CLIP)
         if several_columns:
             blended = _softmax(weighted_sum(np.log(clipped), weights))
         else:
@@ -109,7 +109,7 @@ def average(
         # log(0) and 1/0 are -inf and inf; clip probabilities rather than return nonsense.
         if not probabilities:
             raise BlendInputError(f"the {kind} mean needs positive values; use the arithmetic or rank average.")
-        values = np.clip(values, _EPSILON, None)
+        values = np.clip(values, CLIP, None)
     blended = _weighted_power_mean(values, weights, exponent_value)
     if several_columns and exponent_value != 1.0:
         blended /= blended.sum(axis=1, keepdims=True)

@@ -325,7 +325,7 @@ class _GridScorer:
             for positive in self.positives:
                 if positive.all() or not positive.any():
                     raise ValueError("auc is undefined when a class is absent from y (or is all of it)")
-            self.aucs = [_RowAuc(positive) for positive in self.positives]
+            self.aucs = [RowAuc(positive) for positive in self.positives]
         self._buffer = None
         self._inside = None
         self._squares = None
@@ -493,7 +493,7 @@ class _GridScorer:
         return np.mean([auc(blends[:, :, c]) for c, auc in enumerate(self.aucs)], axis=0)
 
 
-class _RowAuc:
+class RowAuc:
     """ROC AUC of rows of values against one class: :func:`blender.metrics.auc_rows`, faster.
 
     The keys are those of ``metrics.auc_rows``: for values in [0, 2) the float's bits,

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender import metrics
-from blender.stacking import MetaLearner, stack
+from blender.stacking import stack
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,27 +35,15 @@ class HoldoutResult:
     meta: str
 
 
-def holdout_blend(
-    holdout: NDArray,
-    y_holdout: NDArray,
-    test: NDArray,
-    *,
-    kind: metrics.Kind,
-    meta: MetaLearner = "logreg",
-    folds: int = 5,
-    train_features: NDArray | None = None,
-    test_features: NDArray | None = None,
-    fwls: bool = False,
-    quadratic: bool = False,
-    logit: bool = False,
-    metric: metrics.Metric | None = None,
-    random_state: int | None = None,
-) -> HoldoutResult:
+def holdout_blend(holdout: NDArray, y_holdout: NDArray, test: NDArray, *, kind: metrics.Kind,
+                  **options) -> HoldoutResult:
     """Fit the meta-learner on holdout predictions and truth, and predict the test rows.
 
-    Parameters are those of :func:`blender.stacking.stack`, with the holdout rows in
-    place of the OOF rows: ``holdout`` is (n_models, n_holdout, n_cols), ``train_features`` are the holdout rows' features, and ``folds`` splits
-    the holdout rows for the meta-learner's cross-validated score.
+    Parameters and ``options`` (``meta``, ``folds``, ``train_features``, ``test_features``,
+    ``fwls``, ``quadratic``, ``logit``, ``metric``, ``random_state``) are those of
+    :func:`blender.stacking.stack`, with the holdout rows in place of the OOF rows: ``holdout``
+    is (n_models, n_holdout, n_cols), ``train_features`` are the holdout rows' features, and
+    ``folds`` splits the holdout rows for the meta-learner's cross-validated score.
 
     Returns
     -------
@@ -73,10 +61,6 @@ def holdout_blend(
     >>> result.test_predictions.round(2)
     array([[0.62]])
     """
-    result = stack(
-        holdout, y_holdout, test, kind=kind, meta=meta, folds=folds, train_features=train_features,
-        test_features=test_features, fwls=fwls, quadratic=quadratic, logit=logit, metric=metric,
-        random_state=random_state, rows="holdout rows", folds_option=None,
-    )
+    result = stack(holdout, y_holdout, test, kind=kind, rows="holdout rows", folds_option=None, **options)
     return HoldoutResult(test_predictions=result.test_predictions, cv_score=result.cv_score,
                          metric=result.metric, meta=result.meta)

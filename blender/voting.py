@@ -8,6 +8,10 @@ from numpy.typing import NDArray
 from blender.layout import normalise_weights, weighted_sum
 from blender.validate import check_weights
 
+# Tallies within this relative distance of the top one tie (in memory and out of core): sums of
+# float weights in another order differ in the last bits.
+TIE_TOLERANCE = 1e-12
+
 
 def vote(votes: NDArray, *, weights: NDArray[np.float64] | None = None) -> NDArray[np.int64]:
     """Majority (or weighted) vote of the models, row by row.
@@ -52,7 +56,7 @@ def vote(votes: NDArray, *, weights: NDArray[np.float64] | None = None) -> NDArr
     chosen = votes.argmax(axis=2)  # each model's class per row, (n_models, n_rows)
     # Among the classes with the top tally, pick the one voted for by the earliest model.
     best = tally.max(axis=1, keepdims=True)
-    is_top = np.isclose(tally, best, rtol=1e-12, atol=0.0) & (tally > 0)
+    is_top = np.isclose(tally, best, rtol=TIE_TOLERANCE, atol=0.0) & (tally > 0)
     rows = np.arange(n_rows)
     voted_top = is_top[rows, chosen] & (weights > 0)[:, None]
     first_model = voted_top.argmax(axis=0)

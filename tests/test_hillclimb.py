@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sklearn import metrics as sk
 
 from blender import layout, metrics
-from blender.hillclimb import _RowAuc, default_grid, grid_scores, hill_climb
+from blender.hillclimb import RowAuc, default_grid, grid_scores, hill_climb
 
 
 def _binary(seed, n=80, n_models=4):
@@ -243,7 +243,7 @@ def test_fast_auc_equals_metrics_and_sklearn():
         rng.random(3000) * 4 - 1,  # outside [0, 2)
     ]
     values = np.array(rows)
-    ours = _RowAuc(y == 1)(values)
+    ours = RowAuc(y == 1)(values)
     np.testing.assert_allclose(ours, metrics.auc_rows(y == 1, values), rtol=0, atol=1e-12)
     np.testing.assert_allclose(ours, [sk.roc_auc_score(y, row) for row in rows], rtol=0, atol=1e-12)
 

@@ -24,7 +24,7 @@ WEIGHTS = [2.0, 1.0, 0.5, 0.0]
 def plan(request, monkeypatch):
     """Averages of a few files join them by id; of many, group every row by id: test both."""
     if request.param == "group":
-        monkeypatch.setattr(outofcore, "_MOST_JOINED", 0)
+        monkeypatch.setattr(outofcore, "MOST_JOINED", 0)
     return request.param
 
 

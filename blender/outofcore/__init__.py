@@ -68,7 +68,7 @@ _EXPANSION = {".csv": 1.5, ".gz": 4.5, ".parquet": 4.0}
 # allocations outside its buffer manager.
 _DUCKDB_SHARE = 0.75
 # Averages of up to this many files join them to the first by id; more are grouped by id.
-_MOST_JOINED = 64
+MOST_JOINED = 64
 
 
 @dataclass(frozen=True)
@@ -278,7 +278,7 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
             else:
                 raise non_positive(con, first_non_positive, columns, f"power (p={exponent:g})" if mean == "power" else mean)
         term = average_term(float(exponent), clip)
-        if len(files) <= _MOST_JOINED:
+        if len(files) <= MOST_JOINED:
             join(con, files, columns, weights, term, keep_range=True)
         else:
             aggregate(con, files, columns, weights, [f"sum(w * {term})"] * len(columns), keep_range=True)
@@ -287,7 +287,7 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
         for file in files:
             rank(con, file, columns)
         ranks = {c: f'"r_{c}"' for c in columns}
-        if len(files) <= _MOST_JOINED:
+        if len(files) <= MOST_JOINED:
             join(con, files, columns, weights, "{v}", keep_range=False, value_columns=ranks)
         else:
             aggregate(con, files, columns, weights, ["sum(w * {v})"] * len(columns), keep_range=False, value_columns=ranks)
@@ -295,7 +295,7 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
     else:
         aggregate(con, files, columns, weights, [], keep_range=False)
         select = vote(con, files, columns, weights, kind)
-    check_ids(con, files, joined=method != "vote" and len(files) <= _MOST_JOINED)
+    check_ids(con, files, joined=method != "vote" and len(files) <= MOST_JOINED)
     say(f"blended {len(files)} files ({files[0].n_rows:,} rows) with {method}")
 
     write(con, select, out, first_id, columns)

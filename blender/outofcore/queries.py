@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from blender import averaging, voting
 from blender.io import writing
 from blender.outofcore.files import File, ident, literal
 
@@ -43,7 +44,7 @@ def aggregate(con, files, columns, weights, aggregates, *, keep_range, value_col
 
 def average_term(exponent: float, clip: bool) -> str:
     """The power-mean transform of one value ``{v}``: itself, its log, or its power."""
-    value = "greatest({v}, 1e-15)" if clip else "{v}"
+    value = f"greatest({{v}}, {averaging.CLIP!r})" if clip else "{v}"
     if exponent == 1.0:
         return "{v}"
     if exponent == 0.0:
@@ -137,7 +138,8 @@ def vote(con, files, columns, weights, kind) -> str:
     )
     con.execute(
         "CREATE TABLE winner AS SELECT id, arg_min(label, first) AS label FROM "
-        "(SELECT *, max(tally) OVER (PARTITION BY id) AS best FROM tally) WHERE best - tally <= 1e-12 * best GROUP BY id"
+        "(SELECT *, max(tally) OVER (PARTITION BY id) AS best FROM tally) WHERE best - tally <= "
+        f"{voting.TIE_TOLERANCE!r} * best GROUP BY id"
     )
     if kind == "multiclass":
         outputs = ", ".join(f"CAST(w.label = {k} AS INTEGER)" for k in range(len(columns)))
