@@ -172,8 +172,11 @@ def recording(path: Path, *, nested: bool = True):
         boards.append(original(*args, **kwargs))
         return boards[-1]
 
-    def skipped(values, y, *, folds=5, **kwargs):
-        return blender.auto.Estimate(np.array([np.nan]), np.array([np.nan]), ["(nested estimate not run)"], folds)
+    def skipped(values, y, *, folds=5, levels=(1,), **kwargs):
+        from blender.evaluation import fold_count
+
+        return {level: blender.auto.Estimate(np.array([np.nan]), np.array([np.nan]), ["(nested estimate not run)"],
+                                             fold_count(folds), np.mean(values, axis=0)) for level in levels}
 
     blender.evaluation.leaderboard = leaderboard
     if not nested:
@@ -658,8 +661,8 @@ def _say(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", default=",".join(real_datasets.DATASETS),
-                        help="comma-separated names [default: all: %(default)s]")
+    parser.add_argument("--datasets", default=None,
+                        help=f"comma-separated names [default: all: {','.join(real_datasets.DATASETS)}]")
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), help="split seeds [default: %(default)s]")
     parser.add_argument("--models", default=None, help="comma-separated subset of the zoo [default: all]")
     parser.add_argument("--metric", default=None, help="passed to blend auto [default: logloss / rmse]")
@@ -670,7 +673,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rescore", action="store_true",
                         help="do not run blend: score and summarise the auto/ outputs an earlier run left in each folder")
     parser.add_argument("--root", type=Path, default=ROOT, help="cache folder [default: benchmarks/_data]")
+    parser.add_argument("--levels", action="store_true",
+                        help="run the levels study instead (benchmarks/bench_levels.py: level-2 stackers, level 3, "
+                        "auto with and without a second level, and the optimism of same-fold CV)")
     args = parser.parse_args(argv)
+    if args.levels:
+        import bench_levels
+
+        return bench_levels.main((["--datasets", args.datasets] if args.datasets else [])
+                                 + (["--seeds", args.seeds] if args.seeds != ",".join(map(str, SEEDS)) else []))
+    args.datasets = args.datasets or ",".join(real_datasets.DATASETS)
     import warnings
 
     warnings.filterwarnings("ignore", category=UserWarning)
