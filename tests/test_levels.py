@@ -157,8 +157,8 @@ def test_the_folds_file_is_the_one_every_score_is_cut_by(folder):
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda f: f.iloc[1:], "data/folds.csv: 1 ids of the OOF rows have no fold (e.g. 0)"),
-        (lambda f: pd.concat([f, pd.DataFrame({"id": [777777], "fold": [0]})]), "data/folds.csv: 1 ids are not OOF rows (e.g. 777777)"),
+        (lambda f: f.iloc[1:], "data/folds.csv: 1 id of the OOF rows has no fold (e.g. 0)"),
+        (lambda f: pd.concat([f, pd.DataFrame({"id": [777777], "fold": [0]})]), "data/folds.csv: 1 id is not an OOF row (e.g. 777777)"),
         (lambda f: f.assign(fold=f["fold"].astype(str).where(f.index != 3, "two")), "data/folds.csv: fold 'two' at id 3"),
         (lambda f: f.assign(fold=f["fold"].astype(str).where(f.index != 5, "1.5")), "data/folds.csv: fold '1.5' at id 5"),
         (lambda f: f.assign(fold=np.where(f.index == 0, 9, f["fold"])), "data/folds.csv: fold 9 holds 1 row"),
