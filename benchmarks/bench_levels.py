@@ -14,16 +14,19 @@ folder's shared folds:
 Each is scored on the test rows against the best single file by OOF score (never the file
 best on the test rows). For each level, the optimism of the same-fold CV score is its CV
 score minus its test score (signed so that positive is flattering), beside the optimism of
-the slice estimate (the score on the fold no blend level was fitted on), so the two can be
-compared on the same rows. Gains are in the metric's units, positive is better, mean over
-seeds ± their standard error.
+the slice estimate (the score on the fold no blend level was fitted on). Level 1 (the best
+file by OOF, its OOF score as its CV) is the baseline: its own optimism is the test rows' luck,
+so each entry's *excess* optimism over it is what stacking levels add. Per dataset, in its
+metric's units (positive is better for gains, more flattering for optimism), mean over seeds ±
+their standard error; pooled, how often each entry beats the best file and its median gain in %
+of the best file's test score.
 
     .venv/bin/python benchmarks/bench_levels.py
     .venv/bin/python benchmarks/bench_levels.py --datasets fair,diabetes --seeds 0,1
     .venv/bin/python benchmarks/bench_real_data.py --levels      # the same, from the real-data benchmark
 
-Results go to ``benchmarks/_data/levels.csv`` (one row per dataset x seed x entry) and
-``levels_summary.csv``.
+Results go to ``benchmarks/_data/levels.csv`` (one row per dataset x seed x entry),
+``levels_per_dataset.csv`` and ``levels_summary.csv``.
 """
 
 from __future__ import annotations
@@ -100,6 +103,11 @@ def study(folder: Path, meta: dict, seed: int) -> list[dict]:
                      "slice_optimism": sign * (slice_score - test_score) if np.isfinite(slice_score) else np.nan,
                      "seconds": seconds})
 
+    # Level 1, the baseline: the best file by OOF, its OOF score as its CV, its score on the slice rows.
+    slice_rows = folds == folds.max()
+    record("L1 best file by OOF", 1, float(scores[best]),
+           layout.score(y[slice_rows], train.values[best][slice_rows], metric=metric, kind=kind), test.values[best], 0.0)
+
     level_two = {}
     for meta_learner in STACKERS:
         started = time.perf_counter()
@@ -122,30 +130,64 @@ def study(folder: Path, meta: dict, seed: int) -> list[dict]:
                result.test_blend, time.perf_counter() - started)
         rows[-1]["picked"] = result.pick.name
     best_stacker = (max if sign > 0 else min)(names, key=lambda n: level_two[n].honest.mean)
+    level_one = rows[0]
     for row in rows:
         row["best_stacker_by_cv"] = row["entry"] == best_stacker
+        # Beyond level 1's own optimism, which is the test rows' luck: what the levels add.
+        row["cv_excess"] = row["cv_optimism"] - level_one["cv_optimism"]
+        row["slice_excess"] = row["slice_optimism"] - level_one["slice_optimism"]
     return rows
 
 
-def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Per entry group: mean gain over the best single file, its se over dataset x seed, and the optimisms."""
+GROUPS = ("best L2 stacker (by CV)", "L3 hill-climb over the stackers", "auto --max-level 1", "auto --max-level 2")
+SHORT = {"best L2 stacker (by CV)": "L2", "L3 hill-climb over the stackers": "L3", "auto --max-level 1": "auto 1",
+         "auto --max-level 2": "auto 2"}
+
+
+def _grouped(results: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the reported groups: the best stacker by CV stands for level 2."""
     frame = results.copy()
     frame["group"] = frame["entry"]
-    frame.loc[frame["best_stacker_by_cv"], "group"] = "best L2 stacker (by CV)"
-    frame = frame[~frame["entry"].str.startswith("stack-") | frame["best_stacker_by_cv"]]
+    frame.loc[frame["best_stacker_by_cv"], "group"] = GROUPS[0]
+    return frame[frame["group"].isin(GROUPS)]
 
-    def se(values):
-        values = np.asarray(values, dtype=float)
-        values = values[np.isfinite(values)]
-        return float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
 
+def _se(values) -> float:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(np.std(values, ddof=1) / np.sqrt(len(values))) if len(values) > 1 else float("nan")
+
+
+def per_dataset(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per dataset, in its metric's units: each group's gain over the best file by OOF on the
+    test rows (mean ± se over seeds), and the excess optimism of same-fold CV and of the slice at L2, L3."""
+    frame = _grouped(results)
     rows = []
-    for group, part in frame.groupby("group", sort=False):
-        beats = (part["gain"] > 0).sum()
-        rows.append({"entry": group, "runs": len(part), "beats best file": f"{beats}/{len(part)}",
-                     "gain": part["gain"].mean(), "gain se": se(part["gain"]),
-                     "CV optimism": part["cv_optimism"].mean(), "CV optimism se": se(part["cv_optimism"]),
-                     "slice optimism": part["slice_optimism"].mean(), "slice optimism se": se(part["slice_optimism"])})
+    for dataset, part in frame.groupby("dataset", sort=False):
+        row = {"dataset": dataset, "metric": part["metric"].iloc[0]}
+        for group in GROUPS:
+            mine = part[part["group"] == group]
+            row[f"{SHORT[group]} gain"] = f"{mine['gain'].mean():+.4f} ± {_se(mine['gain']):.4f}"
+        for group in GROUPS[:2]:
+            mine = part[part["group"] == group]
+            row[f"{SHORT[group]} CV excess"] = f"{mine['cv_excess'].mean():+.4f}"
+            row[f"{SHORT[group]} slice excess"] = f"{mine['slice_excess'].mean():+.4f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Pooled over dataset x seed: how often each group beats the best file, and by how much relative to
+    it (median, in % of the best file's test score: datasets of other metrics and scales pool this way)."""
+    frame = _grouped(results)
+    rows = []
+    for group in GROUPS:
+        part = frame[frame["group"] == group]
+        relative = 100 * part["gain"] / part["best_single_test"].abs()
+        rows.append({"entry": group, "runs": len(part), "beats best file": f"{(part['gain'] > 0).sum()}/{len(part)}",
+                     "median gain %": relative.median(),
+                     "CV more flattering than level 1": f"{(part['cv_excess'] > 0).sum()}/{len(part)}",
+                     "slice more flattering than level 1": f"{(part['slice_excess'] > 0).sum()}/{len(part)}"})
     return pd.DataFrame(rows)
 
 
@@ -164,12 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     results = pd.DataFrame(rows)
     ROOT.mkdir(parents=True, exist_ok=True)
     results.to_csv(ROOT / "levels.csv", index=False)
-    per_dataset = results.groupby(["dataset", "entry"], sort=False)[["gain", "cv_optimism", "slice_optimism"]].mean()
-    print(per_dataset.round(5).to_string())
+    table = per_dataset(results)
+    table.to_csv(ROOT / "levels_per_dataset.csv", index=False)
+    print(table.to_string(index=False))
     summary = summarise(results)
     summary.to_csv(ROOT / "levels_summary.csv", index=False)
     print()
-    print(summary.round(5).to_string(index=False))
+    print(summary.round(2).to_string(index=False))
     return 0
 
 
