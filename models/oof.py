@@ -22,7 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.model_selection import train_test_split
 
-from blender import layout, metrics
+from blender import metrics
+from blender.evaluation import fold_assignment
 
 from models.data import Dataset
 from models.problem import Problem, Task
@@ -93,13 +94,8 @@ def assign_folds(y: NDArray, task: Task, *, n_folds: int = 5, seed: int = 0) -> 
         smallest = int(np.bincount(y).min())
         if smallest < n_folds:
             raise ModelsError(f"--folds {n_folds}: the rarest class has only {smallest} rows; use at most {smallest} folds.")
-    # The blender's own split (blender.layout.cv_folds), so one fold assigner serves both halves.
-    folds = np.empty(len(y), dtype=np.int64)
-    splits = layout.cv_folds(y, kind="binary" if task != "regression" else "regression", folds=n_folds,
-                             random_state=seed, option="--folds")
-    for fold, (_, valid_rows) in enumerate(splits):
-        folds[valid_rows] = fold
-    return folds
+    # The blender's own fold assigner, so one serves both halves.
+    return fold_assignment(y, kind="binary" if task != "regression" else "regression", folds=n_folds, random_state=seed)
 
 
 def split_holdout(y: NDArray, task: Task, *, fraction: float = 0.2, seed: int = 0) -> tuple[NDArray, NDArray]:
