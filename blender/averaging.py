@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from blender.errors import BlendInputError
 from blender.layout import normalise_weights, weighted_sum
-from blender.validate import check_weights
+from blender.validate import check_weights, non_positive_error
 
 MeanKind = Literal["arithmetic", "geometric", "harmonic", "power", "logit"]
 MEAN_KINDS = ("arithmetic", "geometric", "harmonic", "power", "logit")
@@ -147,3 +147,22 @@ def _weighted_power_mean(values, weights, exponent):
     if exponent == 0.0:
         return np.exp(mean)
     return np.power(mean, 1.0 / exponent)
+
+
+def check_mean_inputs(predictions, *, mean: str, power: float | None) -> None:
+    """Refuse regression values that a mean with a non-positive exponent cannot take, naming the file and row.
+
+    Probabilities are clipped away from 0 by :func:`average` instead.
+    """
+    if mean == "logit":
+        return  # log-odds: probabilities only, and they are clipped
+    power_exponent = exponent(mean, power)
+    if predictions.kind != "regression" or power_exponent is None or power_exponent > 0:
+        return
+    bad = predictions.values <= 0
+    if not bad.any():
+        return
+    model, row, column = (int(index[0]) for index in np.nonzero(bad))
+    label = f"power (p={power_exponent:g})" if mean == "power" else mean
+    raise non_positive_error(predictions.paths[model], float(predictions.values[model, row, column]),
+                             str(predictions.ids[row]), predictions.columns[column], label)

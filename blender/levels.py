@@ -118,35 +118,40 @@ class LevelTwo:
         return self.combiner.apply(np.stack([member.apply(values) for member in self.members]))
 
 
-def level2_members():
-    """The level-2 entries of ``level2-hill-climb``, as (name, Method)."""
-    from blender.methods import BY_NAME
+@dataclass(frozen=True, eq=False)
+class EqualMean:
+    """The plain mean of the level-2 blends, where too few rows leave none to learn weights from."""
 
-    return [(name, BY_NAME[name]) for name in LEVEL2_MEMBERS]
+    def apply(self, values: NDArray) -> NDArray[np.float64]:
+        return np.mean(values, axis=0)
 
 
-def fit_level2(values: NDArray, y: NDArray, *, kind: metrics.Kind, metric: metrics.Metric,
-               random_state: int | None = None, combiner: str = "hill-climb") -> LevelTwo:
-    """Two levels fitted on these rows: stackers cross-fitted on inner folds, then ``combiner`` over their OOF.
+def fit_level2(values: NDArray, y: NDArray, members: dict, combine, *, kind: metrics.Kind,
+               random_state: int | None = None) -> LevelTwo:
+    """Two levels fitted on these rows: ``members`` cross-fitted on inner folds, then ``combine`` over their OOF.
 
-    The inner folds split only the rows given, so inside an outer CV fold or a cross-fit the
-    whole pipeline stays on that fold's training rows.
+    ``members`` maps each level-2 blend's name to its fit, ``fit(values, y) -> fitted blend``
+    (the registry entries of :data:`LEVEL2_MEMBERS`, bound by ``blender.methods``), and
+    ``combine`` is the level-3 fit. The inner folds split only the rows given, so inside an
+    outer CV fold or a cross-fit the whole pipeline stays on that fold's training rows.
     """
-    from blender.evaluation import cross_fit
-    from blender.methods import BY_NAME, fit
-
     y = np.asarray(y)
-    members = level2_members()
     # Fewer inner folds where the rows are few (a fold needs rows of the largest class); with
     # fewer than 2, the stackers have no OOF predictions to learn from, and are averaged.
     folds = min(INNER_FOLDS, y.shape[0] if kind == "regression" else int(np.unique(y, return_counts=True)[1].max()))
     if folds < 2:
-        combiner = "average"
-        second = None
+        top = EqualMean()
     else:
         splits = layout.cv_folds(y, kind=kind, folds=folds, random_state=random_state, option=None)
-        second = np.stack([cross_fit(method, values, y, splits, kind=kind, metric=metric, random_state=random_state)
-                           for _, method in members])
-    top = fit(BY_NAME[combiner], second, y, kind=kind, metric=metric, random_state=random_state)
-    fitted = tuple(fit(method, values, y, kind=kind, metric=metric, random_state=random_state) for _, method in members)
-    return LevelTwo(fitted, tuple(name for name, _ in members), top)
+        top = combine(np.stack([_cross_fitted(fit, values, y, splits) for fit in members.values()]), y)
+    return LevelTwo(tuple(fit(values, y) for fit in members.values()), tuple(members), top)
+
+
+def _cross_fitted(fit, values: NDArray, y: NDArray, splits) -> NDArray[np.float64]:
+    """Each row predicted by ``fit`` on its split's training rows (the splits hold every row out once)."""
+    oof = None
+    for train_rows, held_out in splits:
+        blended = fit(layout.take_rows(values, train_rows), y[train_rows]).apply(layout.take_rows(values, held_out))
+        oof = np.empty((y.shape[0], blended.shape[1])) if oof is None else oof
+        oof[held_out] = blended
+    return oof

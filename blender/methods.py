@@ -181,10 +181,15 @@ def fit_stack(values, y, *, kind, metric, random_state=None, meta="logreg", **op
     return fit_stacker(values, y, kind=kind, meta=meta, random_state=random_state, **options)
 
 
-def fit_level2(values, y, *, kind, metric, random_state=None, **options):
-    from blender.levels import fit_level2 as fit_two_levels
+def fit_level2(values, y, *, kind, metric, random_state=None, combiner="hill-climb"):
+    """The level-2 entries (``blender.levels.LEVEL2_MEMBERS``) cross-fitted, then ``combiner`` over them."""
+    from blender.levels import LEVEL2_MEMBERS, fit_level2 as fit_two_levels
 
-    return fit_two_levels(values, y, kind=kind, metric=metric, random_state=random_state, **options)
+    def fitter(name):
+        return lambda rows, truth: fit(BY_NAME[name], rows, truth, kind=kind, metric=metric, random_state=random_state)
+
+    return fit_two_levels(values, y, {name: fitter(name) for name in LEVEL2_MEMBERS}, fitter(combiner), kind=kind,
+                          random_state=random_state)
 
 
 def calibrated(fit: Callable) -> Callable:

@@ -59,27 +59,6 @@ def non_positive_error(path, value: float, row_id: str, column: str, mean: str) 
     )
 
 
-def check_mean_inputs(predictions, *, mean: str, power: float | None) -> None:
-    """Refuse regression values that a mean with a non-positive exponent cannot take, naming the file and row.
-
-    Probabilities are clipped away from 0 by :func:`blender.averaging.average` instead.
-    """
-    from blender.averaging import exponent as power_of
-
-    if mean == "logit":
-        return  # log-odds: probabilities only, and they are clipped
-    exponent = power_of(mean, power)
-    if predictions.kind != "regression" or exponent is None or exponent > 0:
-        return
-    bad = predictions.values <= 0
-    if not bad.any():
-        return
-    model, row, column = (int(index[0]) for index in np.nonzero(bad))
-    label = f"power (p={exponent:g})" if mean == "power" else mean
-    raise non_positive_error(predictions.paths[model], float(predictions.values[model, row, column]),
-                             str(predictions.ids[row]), predictions.columns[column], label)
-
-
 def parse_weights(text: str | None) -> NDArray[np.float64] | None:
     """Parse ``--weights 3,1,1`` into an array (None stays None).
 

@@ -308,18 +308,19 @@ def test_auto_says_whether_a_second_level_pays_and_writes_its_oof(folder):
 
 def test_level2_hill_climb_is_hill_climbing_over_the_stackers_cross_fitted_predictions():
     from blender.evaluation import cross_fit
-    from blender.levels import INNER_FOLDS, level2_members
+    from blender.levels import INNER_FOLDS, LEVEL2_MEMBERS
 
     rng = np.random.default_rng(3)
     y = rng.integers(0, 2, 200)
     values = np.stack([_probabilities(rng, y, noise) for noise in (1.0, 1.8, 3.0)])[:, :, None]
     fitted = fit(BY_NAME["level2-hill-climb"], values, y, kind="binary", metric="logloss", random_state=0)
+    assert fitted.names == LEVEL2_MEMBERS == ("stack-logreg", "stack-ridge", "average")
     splits = layout.cv_folds(y, kind="binary", folds=INNER_FOLDS, random_state=0)
-    members = level2_members()
-    second = np.stack([cross_fit(m, values, y, splits, kind="binary", metric="logloss", random_state=0) for _, m in members])
+    members = [BY_NAME[name] for name in LEVEL2_MEMBERS]
+    second = np.stack([cross_fit(m, values, y, splits, kind="binary", metric="logloss", random_state=0) for m in members])
     by_hand = fit(BY_NAME["hill-climb"], second, y, kind="binary", metric="logloss", random_state=0)
     np.testing.assert_array_equal(fitted.details["weights"], by_hand.weights)
-    full = np.stack([fit(m, values, y, kind="binary", metric="logloss", random_state=0).apply(values) for _, m in members])
+    full = np.stack([fit(m, values, y, kind="binary", metric="logloss", random_state=0).apply(values) for m in members])
     np.testing.assert_allclose(fitted.apply(values), by_hand.apply(full))
 
 

@@ -205,7 +205,7 @@ def average_command(
     """
     from blender.entries import configured, run_entry
     from blender.methods import fit
-    from blender.validate import check_mean_inputs
+    from blender.averaging import check_mean_inputs
 
     kind = Mean(kind)
     out = output_path(out, "average")
