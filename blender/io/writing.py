@@ -133,7 +133,7 @@ class OutputGroup:
 
     def _record(self) -> dict | None:
         """The log record of these outputs (hashed from their temporary files), or None without a log."""
-        if self._log is None:
+        if self._log is None or not self._pending:
             return None
         check_output_path(self._log.path, option="--log")
         written = [{"path": str(final), "sha256": sha256_file(temporary)} for temporary, final in self._pending]
