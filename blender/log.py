@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -169,6 +170,23 @@ def blends(records: list[dict]) -> list[dict]:
 def made(records: list[dict], sha256: str) -> list[dict]:
     """The blend records that wrote a file with these bytes, newest first: found by content, whatever its name now."""
     return [record for record in blends(records) if any(item["sha256"] == sha256 for item in record["outputs"])]
+
+
+def input_states(record: dict, current_hash) -> list[tuple[dict, str]]:
+    """Each input of the record and what became of it: ``"same"``, ``"changed"`` or ``"missing"``.
+
+    ``current_hash(path)`` gives the SHA-256 of the file at ``path`` now, or None where there is
+    none; a relative input path is taken from the record's working directory (``cwd``).
+
+    >>> record = {"cwd": "/c", "inputs": [{"path": "a.csv", "sha256": "1"}, {"path": "/d/b.csv", "sha256": "2"}]}
+    >>> [state for _, state in input_states(record, {"/c/a.csv": "1"}.get)]
+    ['same', 'missing']
+    """
+    states = []
+    for item in record["inputs"]:
+        now = current_hash(os.path.join(record.get("cwd", "."), item["path"]))
+        states.append((item, "missing" if now is None else "same" if now == item["sha256"] else "changed"))
+    return states
 
 
 def main_output(record: dict) -> dict:
