@@ -115,7 +115,7 @@ def parse_lines(lines, *, source: str) -> list[dict]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line.strip())
         except json.JSONDecodeError as error:
             raise _bad_line(source, number, f"not JSON: {error.msg} at column {error.colno}") from None
         problem = _record_problem(record)
@@ -167,9 +167,21 @@ def blends(records: list[dict]) -> list[dict]:
     return sorted(chosen, key=lambda record: (record_time(record), record["line"]), reverse=True)
 
 
-def made(records: list[dict], sha256: str) -> list[dict]:
-    """The blend records that wrote a file with these bytes, newest first: found by content, whatever its name now."""
-    return [record for record in blends(records) if any(item["sha256"] == sha256 for item in record["outputs"])]
+def made(records: list[dict], sha256: str, *, path: str | None = None) -> list[dict]:
+    """The blend records that wrote a file with these bytes: found by content, whatever its name now.
+
+    Newest first; where two commands wrote the same bytes, those that wrote them under ``path``
+    come first.
+    """
+    makers = [record for record in blends(records) if any(item["sha256"] == sha256 for item in record["outputs"])]
+    if path is None:
+        return makers
+
+    def wrote_there(record: dict) -> bool:
+        return any(item["sha256"] == sha256 and os.path.normpath(item["path"]) == os.path.normpath(path)
+                   for item in record["outputs"])
+
+    return sorted(makers, key=lambda record: not wrote_there(record))
 
 
 def input_states(record: dict, current_hash) -> list[tuple[dict, str]]:
@@ -303,12 +315,14 @@ class Submission:
 
 
 def submissions(records: list[dict]) -> list[Submission]:
-    """Every public score in time order, each beside the newest blend record (up to its time) that wrote its file."""
+    """Every public score in time order, each beside the blend record that wrote its file (:func:`made`:
+    the newest up to its time, one that wrote it under the submitted name first)."""
     lbs = sorted((r for r in records if r["type"] == "lb"), key=lambda r: (record_time(r), r["line"]))
     found = []
     for lb in lbs:
-        makers = [r for r in made(records, lb["sha256"]) if record_time(r) <= record_time(lb)] or made(records, lb["sha256"])
-        found.append(Submission(lb, makers[0] if makers else None))
+        makers = made(records, lb["sha256"], path=lb.get("path"))
+        earlier = [record for record in makers if record_time(record) <= record_time(lb)]
+        found.append(Submission(lb, (earlier or makers or [None])[0]))
     return found
 
 

@@ -91,7 +91,7 @@ def _record_public(log: Path, records: list[dict], file_text: str, score_text: s
         raise BlendInputError(f"--lb {file_text} {score_text}: '{score_text}' is not a score; give the number the "
                               "public leaderboard showed, e.g. --lb blends/auto.csv 0.2871.")
     sha256 = io.sha256_file(path)
-    makers = made(records, sha256)
+    makers = made(records, sha256, path=str(path))
     if not makers:
         raise _not_in_log(path, sha256, log)
     maker = makers[0]
@@ -128,7 +128,7 @@ def _show_maker(log: Path, records: list[dict], file: Path) -> None:
     if not file.is_file():
         raise BlendInputError(f"{file} not found; name a file blend wrote (its record is found by its content).")
     sha256 = io.sha256_file(file)
-    makers = made(records, sha256)
+    makers = made(records, sha256, path=str(file))
     if not makers:
         raise _not_in_log(file, sha256, log)
 
