@@ -145,6 +145,8 @@ def _record_problem(record) -> str | None:
     for key, expected in _REQUIRED[kind].items():
         if not isinstance(record.get(key), expected) or isinstance(record.get(key), bool):
             return f"no {key!r}" if key not in record else f"{key!r} is {json.dumps(record[key])[:40]}"
+    if kind == "blend" and not record["outputs"]:
+        return "'outputs' is empty"
     try:
         record_time(record)
     except ValueError:

@@ -113,11 +113,11 @@ def command(name: str, *, logs: bool = True):
 
     def decorate(function):
         @functools.wraps(function)
-        def run(*args, log=None, no_log=False, **kwargs):
+        def run(*args, **kwargs):
             try:
                 if not logs:
                     return function(*args, **kwargs)
-                with journal.recording(log, no_log):
+                with journal.recording(kwargs.pop("log", None), kwargs.pop("no_log", False)):
                     return function(*args, **kwargs)
             except BlendInputError as error:
                 if os.environ.get("BLEND_DEBUG"):
