@@ -372,7 +372,7 @@ def test_blend_log_prints_the_public_checks(tmp_path, monkeypatch):
     assert flagged == ["7", "5", "3"]  # the blend records of the 2nd, 3rd and 4th submissions, newest first
     latest = next(line for line in result.stdout.splitlines() if line.split()[0] == "7")
     assert "0.312000" in latest and "0.285000" in latest  # CV beside public
-    assert ("line 7 (blends/v3.csv): the public logloss gain of +0.005 over the submission before is within the noise "
+    assert ("blends/v3.csv (made by line 7): the public logloss gain of +0.005 over the submission before is within the noise "
             "of a public score (2 × 0.016 on 1,000 public rows)") in result.stderr
     assert "public noise on 1,000 rows from the CV's per-row spread of logloss, row_sd/sqrt(N)" in result.stderr
     assert ("warning: over the last 4 submissions the public score rose (rank correlation with time +1.00) while the "
@@ -411,7 +411,7 @@ def test_lb_records_a_public_score_and_checks_it(competition):
     assert lb == {"type": "lb", "time": lb["time"], "path": "upload.csv", "sha256": sha256("upload.csv"),
                   "public_score": 0.49, "public_rows": None}
     se = log_lines()[1]["row_sd"] / math.sqrt(100)
-    flagged = "line 2 (upload.csv): the public logloss gain of +0.01 over the submission before is within"
+    flagged = "upload.csv (made by line 2): the public logloss gain of +0.01 over the submission before is within"
     assert (flagged in result.stderr) == (0.01 < 2 * se)
     table = blend("log").stdout.splitlines()
     assert "0.490000" in table[2] and "0.500000" in table[3]

@@ -250,7 +250,7 @@ def _report_submissions(records: list[dict], given_rows: int | None) -> None:
         checks = noise_checks(series, public_rows)
         for check in checks:
             record, metric = check.submission.record, check.submission.metric
-            where = f"line {record['line']} ({check.submission.lb.get('path', main_output_path(record))})"
+            where = f"{check.submission.lb['path']} (made by line {record['line']})"
             if check.se is None:
                 say(f"{where}: its record holds no CV spread, so its public gain of {check.gain:+.4g} cannot be judged")
             elif check.within_noise:
@@ -263,10 +263,6 @@ def _report_submissions(records: list[dict], given_rows: int | None) -> None:
     chase = chasing(series)
     if chase is not None:
         say(chase.message())
-
-
-def main_output_path(record: dict) -> str:
-    return record["outputs"][0]["path"]
 
 
 def _honest(record: dict) -> tuple[float | None, float | None]:
