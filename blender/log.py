@@ -78,6 +78,30 @@ def lb_record(*, time: datetime, path: str, sha256: str, public_score: float, pu
             "public_rows": public_rows}
 
 
+def parse_public_score(text: str, *, metric: str | None, option: str) -> float:
+    """A public leaderboard score: a finite number, in [0, 1] for accuracy and AUC, never negative for a loss.
+
+    >>> parse_public_score("0.81", metric="accuracy", option="--lb a.csv 0.81")
+    0.81
+    >>> parse_public_score("81", metric="accuracy", option="--lb a.csv 81")
+    Traceback (most recent call last):
+    ...
+    blender.errors.BlendInputError: --lb a.csv 81: accuracy lies in [0, 1]; give the public score as the leaderboard shows it.
+    """
+    try:
+        score = float(text)
+    except ValueError:
+        score = math.nan
+    if not math.isfinite(score):
+        raise BlendInputError(f"{option}: '{text}' is not a score; give the number the public leaderboard showed, "
+                              "e.g. --lb blends/auto.csv 0.2871.")
+    if metric in ("accuracy", "auc") and not 0 <= score <= 1:
+        raise BlendInputError(f"{option}: {metric} lies in [0, 1]; give the public score as the leaderboard shows it.")
+    if metric in ("logloss", "rmse", "mae") and score < 0:
+        raise BlendInputError(f"{option}: {metric} is never negative; give the public score as the leaderboard shows it.")
+    return score
+
+
 def _stamp(time: datetime) -> str:
     return time.astimezone(timezone.utc).isoformat(timespec="seconds")
 
@@ -328,6 +352,20 @@ def submissions(records: list[dict]) -> list[Submission]:
     return found
 
 
+def judged(records: list[dict]) -> list[Submission]:
+    """The submissions the public checks compare: time order, each with its record, all in the metric of the latest."""
+    series = [submission for submission in submissions(records) if submission.metric is not None]
+    return [submission for submission in series if submission.metric == series[-1].metric] if series else []
+
+
+def public_rows(records: list[dict], given: int | None) -> int | None:
+    """The public split's rows: ``given`` (``--public-rows``), else the last recorded with an lb record."""
+    if given is not None:
+        return given
+    stored = [record["public_rows"] for record in records if record["type"] == "lb" and record.get("public_rows")]
+    return stored[-1] if stored else None
+
+
 def public_noise(submission: Submission, public_rows: int) -> tuple[float, str] | None:
     """The standard error of this submission's public score on ``public_rows`` rows and how it was
     estimated, or None when its record holds no spread.
@@ -386,6 +424,17 @@ def noise_checks(series: list[Submission], public_rows: int) -> list[NoiseCheck]
         se, how = noise if noise is not None else (None, None)
         checks.append(NoiseCheck(after, _gain(after.public, before.public, after.metric), se, how))
     return checks
+
+
+def latest_public(records: list[dict], rows: int | None) -> dict[int, tuple[float, list[str]]]:
+    """For each blend record (by line) that was submitted: its latest public score and that submission's flags."""
+    latest = {submission.record["line"]: (submission.public, []) for submission in submissions(records)
+              if submission.record is not None}
+    if rows is not None:
+        for check in noise_checks(judged(records), rows):
+            if check.within_noise:
+                latest[check.submission.record["line"]][1].append("public gain within noise")
+    return latest
 
 
 @dataclass(frozen=True)

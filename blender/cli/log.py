@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,35 +77,25 @@ def log_command(
 
 def _record_public(log: Path, records: list[dict], file_text: str, score_text: str, *, public_rows: int | None) -> None:
     from blender import io
-    from blender.log import lb_record, made
+    from blender.log import lb_record, made, parse_public_score
 
+    option = f"--lb {file_text} {score_text}"
     path = Path(file_text)
     if not path.is_file():
-        raise BlendInputError(f"--lb {file_text} {score_text}: {file_text} not found; name the file you submitted.")
-    try:
-        score = float(score_text)
-    except ValueError:
-        score = math.nan
-    if not math.isfinite(score):
-        raise BlendInputError(f"--lb {file_text} {score_text}: '{score_text}' is not a score; give the number the "
-                              "public leaderboard showed, e.g. --lb blends/auto.csv 0.2871.")
+        raise BlendInputError(f"{option}: {file_text} not found; name the file you submitted.")
     sha256 = io.sha256_file(path)
     makers = made(records, sha256, path=str(path))
     if not makers:
         raise _not_in_log(path, sha256, log)
     maker = makers[0]
     metric = maker.get("metric")
-    if metric in ("accuracy", "auc") and not 0 <= score <= 1:
-        raise BlendInputError(f"--lb {file_text} {score_text}: {metric} lies in [0, 1]; give the public score as the "
-                              "leaderboard shows it.")
-    if metric in ("logloss", "rmse", "mae") and score < 0:
-        raise BlendInputError(f"--lb {file_text} {score_text}: {metric} is never negative; give the public score as "
-                              "the leaderboard shows it.")
+    score = parse_public_score(score_text, metric=metric, option=option)
     record = lb_record(time=datetime.now(timezone.utc), path=str(path), sha256=sha256, public_score=score,
                        public_rows=public_rows)
     io.append_record(log, record)
     say(f"recorded public score {score:g} for {path} in {log}: made by line {maker['line']}, "
-        f"{' '.join(maker['command'])}" + (f", CV {metric} {_number(_honest(maker))}" if metric else ""))
+        f"{' '.join(maker['command'])}" + (f", CV {metric} {_score(maker, 'cv')}" if metric else "")
+        + (f", nested {_score(maker, 'nested')}" if maker.get("nested_score") is not None else ""))
     last_line = max((r["line"] for r in records), default=0)
     _report_submissions([*records, {**record, "line": last_line + 1}], public_rows)
 
@@ -145,9 +134,8 @@ def _show_maker(log: Path, records: list[dict], file: Path) -> None:
         typer.echo(f"  method: {record['method']}" + (f", seed {record['seed']}" if record.get("seed") is not None else "")
                    + f"; {_members(record)}")
         if record.get("metric"):
-            typer.echo(f"  {record['metric']}: CV {_number(record.get('cv_score'), record.get('cv_se'))}"
-                       + (f", nested {_number(record['nested_score'], record.get('nested_se'))}"
-                          if record.get("nested_score") is not None else ""))
+            typer.echo(f"  {record['metric']}: CV {_score(record, 'cv')}"
+                       + (f", nested {_score(record, 'nested')}" if record.get("nested_score") is not None else ""))
         states = input_states(record, current_hash)
         rows = [[item["path"], item.get("rows", ""), item["sha256"][:12], _STATE_WORDS[state]] for item, state in states]
         typer.echo(report.format_table(["input", "rows", "sha256", "now"], rows))
@@ -174,7 +162,8 @@ def _members(record: dict) -> str:
 def _show_records(log: Path, records: list[dict], *, since: str | None, grep: str | None, as_json: bool,
                   public_rows: int | None) -> None:
     from blender import report
-    from blender.log import blends, main_output, matches, parse_since, record_time
+    from blender.log import blends, latest_public, main_output, matches, parse_since, public_rows as public_rows_of
+    from blender.log import record_time
 
     chosen = blends(records)
     if since is not None:
@@ -186,18 +175,20 @@ def _show_records(log: Path, records: list[dict], *, since: str | None, grep: st
         except re.error as error:
             raise BlendInputError(f"--grep {grep}: not a regular expression ({error}); escape special characters.") from None
         chosen = [record for record in chosen if matches(record, pattern)]
-    public, flags = _public_by_record(records, _public_rows(records, public_rows))
+    public = latest_public(records, public_rows_of(records, public_rows))
     if as_json:
         for record in chosen:
-            line = record["line"]
-            typer.echo(json.dumps({**record, "public_score": public.get(line), "flags": flags.get(line, [])}))
+            score, flags = public.get(record["line"], (None, []))
+            typer.echo(json.dumps({**record, "public_score": score, "flags": flags}))
     elif chosen:
         header = ["line", "time (UTC)", "method", "output", "metric", "CV", "± se", "nested", "public", "flag"]
-        rows = [[record["line"], f"{record_time(record):%Y-%m-%d %H:%M}", record["method"], main_output(record)["path"],
-                 record.get("metric") or "-", _float(record.get("cv_score")), _float(record.get("cv_se")),
-                 _float(record.get("nested_score")), _float(public.get(record["line"])),
-                 "; ".join(flags.get(record["line"], []))]
-                for record in chosen]
+        rows = []
+        for record in chosen:
+            score, flags = public.get(record["line"], (None, []))
+            rows.append([record["line"], f"{record_time(record):%Y-%m-%d %H:%M}", record["method"],
+                         main_output(record)["path"], record.get("metric") or "-", _float(record.get("cv_score")),
+                         _float(record.get("cv_se")), _float(record.get("nested_score")), _float(score),
+                         "; ".join(flags)])
         report.show_table(header, rows)
     n_blends = sum(record["type"] == "blend" for record in records)
     if not chosen:
@@ -205,45 +196,14 @@ def _show_records(log: Path, records: list[dict], *, since: str | None, grep: st
     _report_submissions(records, public_rows)
 
 
-def _public_rows(records: list[dict], given: int | None) -> int | None:
-    """--public-rows, else the last one recorded with --lb."""
-    if given is not None:
-        return given
-    stored = [record["public_rows"] for record in records if record["type"] == "lb" and record.get("public_rows")]
-    return stored[-1] if stored else None
-
-
-def _public_by_record(records: list[dict], public_rows: int | None) -> tuple[dict, dict]:
-    """The latest public score of each blend record (by line), and the flags of its latest submission."""
-    from blender.log import noise_checks, submissions
-
-    public, flags = {}, {}
-    for submission in submissions(records):
-        if submission.record is not None:
-            public[submission.record["line"]] = submission.public
-            flags[submission.record["line"]] = []
-    if public_rows is not None:
-        for check in noise_checks(_series(records), public_rows):
-            flags[check.submission.record["line"]] = ["public gain within noise"] if check.within_noise else []
-    return public, flags
-
-
-def _series(records: list[dict]):
-    """The submissions the checks compare: time order, each with its record, all in the metric of the latest."""
-    from blender.log import submissions
-
-    judged = [submission for submission in submissions(records) if submission.metric is not None]
-    return [submission for submission in judged if submission.metric == judged[-1].metric] if judged else []
-
-
 def _report_submissions(records: list[dict], given_rows: int | None) -> None:
     """On stderr: public gains within the public rows' noise, how the noise was estimated, and a chase."""
-    from blender.log import NOISE_SE, chasing, noise_checks
+    from blender.log import NOISE_SE, chasing, judged, noise_checks, public_rows as public_rows_of
 
-    series = _series(records)
+    series = judged(records)
     if len(series) < 2:
         return
-    public_rows = _public_rows(records, given_rows)
+    public_rows = public_rows_of(records, given_rows)
     if public_rows is None:
         say("give --public-rows N (the rows of the public split) to check each public gain against its noise")
     else:
@@ -265,15 +225,9 @@ def _report_submissions(records: list[dict], given_rows: int | None) -> None:
         say(chase.message())
 
 
-def _honest(record: dict) -> tuple[float | None, float | None]:
-    if record.get("nested_score") is not None:
-        return record["nested_score"], record.get("nested_se")
-    return record.get("cv_score"), record.get("cv_se")
-
-
-def _number(score, se=None) -> str:
-    if isinstance(score, tuple):
-        score, se = score
+def _score(record: dict, which: str) -> str:
+    """``cv`` or ``nested`` score ± its standard error, as the commands print them."""
+    score, se = record.get(f"{which}_score"), record.get(f"{which}_se")
     if score is None:
         return "-"
     return f"{score:.6f}" + (f" ± {se:.6f}" if se is not None else "")
