@@ -142,6 +142,21 @@ def test_a_learning_record_holds_what_the_run_printed(competition):
     assert record["nested_score"] is None
 
 
+@pytest.mark.parametrize(("kind", "args", "metric", "source"), [
+    ("labels", ["select"], "accuracy", "rows"),
+    ("multiclass", ["select"], "logloss", "rows"),
+    ("multiclass", ["weights", "--metric", "auc"], "auc", "folds"),
+    ("regression", ["select", "--task", "regression"], "rmse", "rows"),
+])
+def test_every_kind_records_the_spread_of_its_score(tmp_path, monkeypatch, kind, args, metric, source):
+    fuzzing.write_files(tmp_path, fuzzing.make_competition(np.random.default_rng(16), kind).tables())
+    monkeypatch.chdir(tmp_path)
+    assert blend(*args, "-o", "blends/out.csv").exit_code == 0
+    (record,) = log_lines()
+    assert record["metric"] == metric and record["row_sd_from"] == source
+    assert record["row_sd"] > 0 and math.isfinite(record["cv_score"])
+
+
 def test_auto_records_its_nested_estimate(competition):
     result = blend("auto", "--cv", "3", "--repeats", "1", "--max-level", "1", "-o", "blends/auto.csv")
     assert result.exit_code == 0, result.output

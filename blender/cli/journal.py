@@ -73,18 +73,18 @@ class Journal:
     appended: Path | None = None  # the log the record went to
 
     def record(self, outputs: list[dict], main: Path) -> dict:
+        """The blend record of ``outputs`` (``[{"path", "sha256"}]``), ``main`` first; the inputs are hashed now."""
         from blender import io
         from blender.log import blend_record
 
-        first = [item for item in outputs if Path(item["path"]) == Path(main)]
         facts = self.facts
         return blend_record(
             time=datetime.now(timezone.utc), command=self.command, cwd=os.getcwd(), version=_version(),
             inputs=[{"path": path, "rows": rows, "sha256": io.sha256_file(path)} for path, rows in self.inputs.items()],
-            method=facts.get("method", self.command[1] if len(self.command) > 1 else "blend"),
-            options=self.options, seed=self.options.get("seed"), members=facts.get("members", []),
-            weights=facts.get("weights"), metric=facts.get("metric"), cv=facts.get("cv"), nested=facts.get("nested"),
-            outputs=first + [item for item in outputs if item not in first],
+            method=facts.get("method", self.command[1]), options=self.options, seed=self.options.get("seed"),
+            members=facts.get("members", []), weights=facts.get("weights"), metric=facts.get("metric"),
+            cv=facts.get("cv"), nested=facts.get("nested"),
+            outputs=sorted(outputs, key=lambda item: Path(item["path"]) != Path(main)),
         )
 
 
