@@ -198,6 +198,8 @@ def test_an_unusable_log_is_refused_and_nothing_is_written(competition):
     line = error_line(blend("average", "-o", "blends/out.csv"))
     assert line.startswith("Error: --log blends/log.jsonl: is a folder")
     assert not Path("blends/out.csv").exists() and not Path("blends/oof").exists()
+    line = error_line(blend("average", "--memory", "1KB", "-o", "blends/out.csv"))  # written out of core
+    assert line.startswith("Error: --log blends/log.jsonl: is a folder") and not Path("blends/out.csv").exists()
     line = error_line(blend("caruana", "--log", "blends/log.jsonl", "-o", "blends/out.csv"))
     assert "caruana:" not in line and line.startswith("Error: --log blends/log.jsonl: is a folder")
 

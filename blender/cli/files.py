@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from blender.errors import BlendInputError
-from blender.cli.journal import log_entry, log_written, note
+from blender.cli.journal import log_entry, logged_write, note
 from blender.cli.common import (
     CalibrateOption,
     CorrMethod,
@@ -75,18 +75,19 @@ def _out_of_core(files, memory: str | None, sample: Path | None):
 
 
 def _blend_out_of_core(plan, out: Path, *, method: str, task, id_column, weights: str | None, **options) -> None:
+    from blender import io
     from blender.outofcore import blend_out_of_core
 
     paths, budget = plan
     weight_values = None if weights is None else weight_option(weights, len(paths))
     say(f"the {len(paths)} files would not fit a {budget / 2**20:,.0f} MiB memory budget: blending them out of core on DuckDB")
     started = time.perf_counter()
-    result = blend_out_of_core(paths, out, method=method, kind=task.value if task else None, weights=weight_values,
-                               id_column=id_column, memory_limit=budget, progress=say, **options)
+    note(method=method, members=[io.model_name(path) for path in paths],
+         weights=None if weight_values is None else dict(zip(map(io.model_name, paths), map(float, weight_values))))
+    with logged_write(out):
+        result = blend_out_of_core(paths, out, method=method, kind=task.value if task else None, weights=weight_values,
+                                   id_column=id_column, memory_limit=budget, progress=say, **options)
     say(f"{method} of {len(paths)} files, {result.n_rows:,} rows, out of core ({time.perf_counter() - started:.1f} s)")
-    note(method=method, members=result.names,
-         weights=None if weight_values is None else dict(zip(result.names, map(float, weight_values))))
-    log_written(out)
 
 
 @command("vote")

@@ -188,11 +188,15 @@ def log_entry(main: Path | None):
     return io.LogEntry(path, record)
 
 
-def log_written(path: Path) -> None:
-    """Append the record of an output written outside an output group (the out-of-core blend), after it was written."""
+@contextmanager
+def logged_write(path: Path) -> Iterator[None]:
+    """Log an output the block writes outside an output group (the out-of-core blend): the log is
+    checked before the block, and the record appended after it, only if it wrote ``path``."""
     from blender import io
 
     entry = log_entry(path)
     if entry is not None:
         io.check_output_path(entry.path, option="--log")
+    yield
+    if entry is not None:
         io.append_record(entry.path, entry.record([{"path": str(path), "sha256": io.sha256_file(path)}]))
