@@ -431,9 +431,9 @@ def latest_public(records: list[dict], rows: int | None) -> dict[int, tuple[floa
     latest = {submission.record["line"]: (submission.public, []) for submission in submissions(records)
               if submission.record is not None}
     if rows is not None:
-        for check in noise_checks(judged(records), rows):
-            if check.within_noise:
-                latest[check.submission.record["line"]][1].append("public gain within noise")
+        for check in noise_checks(judged(records), rows):  # in time order: a file's latest submission decides
+            line = check.submission.record["line"]
+            latest[line] = (latest[line][0], ["public gain within noise"] if check.within_noise else [])
     return latest
 
 

@@ -162,8 +162,8 @@ def _members(record: dict) -> str:
 def _show_records(log: Path, records: list[dict], *, since: str | None, grep: str | None, as_json: bool,
                   public_rows: int | None) -> None:
     from blender import report
-    from blender.log import blends, latest_public, main_output, matches, parse_since, public_rows as public_rows_of
-    from blender.log import record_time
+    from blender.log import blends, latest_public, main_output, matches, parse_since, record_time
+    from blender.log import public_rows as public_rows_of
 
     chosen = blends(records)
     if since is not None:
