@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from blender import averaging, correlation, metrics, stacking, weights as weights_module
+from blender.cli import journal
 from blender.errors import BlendInputError
 from blender.progress import Ticker
 
@@ -172,14 +173,21 @@ def learning_options(function=None, *, without: tuple[str, ...] = ()):
     return decorate(function) if function is not None else decorate
 
 
-def command(name: str):
-    """Register a command whose bad-input errors become one ``Error:`` line and exit status 1."""
+def command(name: str, *, logs: bool = True):
+    """Register a command whose bad-input errors become one ``Error:`` line and exit status 1.
+
+    A command that ``logs`` (every command that writes a file) also takes ``--log PATH`` and
+    ``--no-log``, and runs with its record being kept (:mod:`blender.cli.journal`).
+    """
 
     def decorate(function):
         @functools.wraps(function)
         def run(*args, **kwargs):
             try:
-                return function(*args, **kwargs)
+                if not logs:
+                    return function(*args, **kwargs)
+                with journal.recording(kwargs.pop("log", None), kwargs.pop("no_log", False)):
+                    return function(*args, **kwargs)
             except BlendInputError as error:
                 if os.environ.get("BLEND_DEBUG"):
                     raise
@@ -189,7 +197,9 @@ def command(name: str):
                 typer.echo("Interrupted; no output written.", err=True)
                 raise typer.Exit(130) from None
 
-        return app.command(name)(run)
+        if logs:
+            run.__signature__ = journal.with_log_options(function)
+        return app.command(name, cls=journal.LoggedCommand)(run)
 
     return decorate
 
@@ -392,10 +402,11 @@ def check_cv(cv: int, repeats: int = 1, option: str = "--cv") -> None:
 
 def write_run(learning, run, out: Path, sample, *, oof: Path | None = None, weights_out: Path | None = None,
               plot: Path | None = None, chart=None) -> None:
-    """Write the test blend, its OOF predictions, the weights JSON and the chart as one unit."""
+    """Write the test blend, its OOF predictions, the weights JSON and the chart as one unit, and log them."""
     from blender import io
 
-    with io.OutputGroup() as outputs:
+    journal.note_run(learning, run)
+    with io.OutputGroup(log=journal.log_entry(out)) as outputs:
         if weights_out is not None:
             outputs.weights(weights_out, learning.train.names, run.weights, metric=learning.metric)
         if plot is not None:
@@ -408,9 +419,12 @@ def write_run(learning, run, out: Path, sample, *, oof: Path | None = None, weig
             say(f"wrote {path}")
 
 
-def write_one(predictions, blended, out: Path, sample) -> None:
+def write_one(predictions, blended, out: Path, sample, *, method: str, weights=None) -> None:
+    """Write a blend of the files alone (no learning), and log it."""
     from blender import io
 
-    with io.OutputGroup() as outputs:
+    journal.note(method=method, members=predictions.names,
+                 weights=None if weights is None else dict(zip(predictions.names, map(float, weights))))
+    with io.OutputGroup(log=journal.log_entry(out)) as outputs:
         write_blend(outputs, predictions, blended, out, sample)
     say(f"wrote {out}")

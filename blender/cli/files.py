@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from blender.errors import BlendInputError
+from blender.cli.journal import log_entry, logged_write, note
 from blender.cli.common import (
     CalibrateOption,
     CorrMethod,
@@ -74,14 +75,18 @@ def _out_of_core(files, memory: str | None, sample: Path | None):
 
 
 def _blend_out_of_core(plan, out: Path, *, method: str, task, id_column, weights: str | None, **options) -> None:
+    from blender import io
     from blender.outofcore import blend_out_of_core
 
     paths, budget = plan
     weight_values = None if weights is None else weight_option(weights, len(paths))
     say(f"the {len(paths)} files would not fit a {budget / 2**20:,.0f} MiB memory budget: blending them out of core on DuckDB")
     started = time.perf_counter()
-    result = blend_out_of_core(paths, out, method=method, kind=task.value if task else None, weights=weight_values,
-                               id_column=id_column, memory_limit=budget, progress=say, **options)
+    note(method=method, members=[io.model_name(path) for path in paths],
+         weights=None if weight_values is None else dict(zip(map(io.model_name, paths), map(float, weight_values))))
+    with logged_write(out):
+        result = blend_out_of_core(paths, out, method=method, kind=task.value if task else None, weights=weight_values,
+                                   id_column=id_column, memory_limit=budget, progress=say, **options)
     say(f"{method} of {len(paths)} files, {result.n_rows:,} rows, out of core ({time.perf_counter() - started:.1f} s)")
 
 
@@ -131,7 +136,8 @@ def vote_command(
     winners = np.argmax(Voted(weight_values, predictions.kind).apply(predictions.values), axis=1)
     result = votes_as_output(winners, kind=predictions.kind, classes=predictions.classes, n_cols=len(predictions.columns),
                              binary_labels=labels)
-    with io.OutputGroup() as outputs:
+    note(method="vote", members=predictions.names, weights=dict(zip(predictions.names, map(float, weight_values))))
+    with io.OutputGroup(log=log_entry(out)) as outputs:
         if sample_set is None:
             outputs.predictions(out, predictions.ids, result, columns=predictions.columns, id_column=predictions.id_column)
         else:
@@ -248,7 +254,7 @@ def average_command(
         write_run(learning, run, out, sample_set, oof=oof)
         return
     blended = fit(method, predictions.values, None, kind=predictions.kind, metric=None).apply(predictions.values)
-    write_one(predictions, blended, out, sample_set)
+    write_one(predictions, blended, out, sample_set, method=method.name, weights=weight_values)
 
 
 @command("rank-average")
@@ -297,7 +303,7 @@ def rank_average_command(
         earlier = io.read_history(history, like=predictions, id_column=id_column)
         result = historical_rank_average(predictions.values, earlier, weights=weight_values)
         say(f"historical rank average against {history} ({earlier.shape[1]:,} earlier rows)")
-    write_one(predictions, result, out, sample_set)
+    write_one(predictions, result, out, sample_set, method="rank-average", weights=weight_values)
 
 
 @command("corr")
@@ -336,7 +342,8 @@ def corr_command(
         say(f"{title}; most alike: {names[pair[0]]} and {names[pair[1]]} ({matrix[pair]:.4f})")
     elif len(names) > 1:
         say(f"{title}; no pair has a defined correlation (is a file constant?)")
-    with io.OutputGroup() as outputs:
+    note(method="corr", members=names)
+    with io.OutputGroup(log=log_entry(out or plot)) as outputs:
         if out is not None:
             outputs.table(out, ["model", *names], rows)
         if plot is not None:
@@ -346,7 +353,7 @@ def corr_command(
             say(f"wrote {path}")
 
 
-@command("check")
+@command("check", logs=False)
 def check_command(
     sample: Annotated[Path, typer.Argument(help="The competition's sample_submission.csv.", show_default=False)],
     file: Annotated[Path, typer.Argument(help="The submission to check (.csv, .csv.gz or .parquet).", show_default=False)],

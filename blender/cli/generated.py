@@ -63,7 +63,7 @@ def _plain_command(name: str, files: Files = None, sample: SampleOption = None, 
     sample_set = read_sample(sample, predictions, id_column)
     say(f"{method.summary} of {predictions.n_models} files")
     blended = fit(method, predictions.values, None, kind=predictions.kind, metric=None).apply(predictions.values)
-    write_one(predictions, blended, out, sample_set)
+    write_one(predictions, blended, out, sample_set, method=name)
 
 
 @learning_options

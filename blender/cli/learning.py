@@ -14,6 +14,7 @@ import typer
 
 from blender.auto import THRESHOLD
 from blender.errors import BlendInputError
+from blender.cli.journal import log_entry, note, note_auto
 from blender.cli.common import (
     CalibrateOption,
     CorrMethod,
@@ -157,7 +158,8 @@ def score_command(
     report.show_table(*report.leaderboard_rows(board))
     say(f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {repeats}x{board.folds} folds, "
         f"blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)")
-    with io.OutputGroup() as outputs:
+    note(method="score", members=train.names, metric=learning.metric)
+    with io.OutputGroup(log=log_entry(out or plot)) as outputs:
         if out is not None:
             outputs.leaderboard(out, board.entries)
         if plot is not None:
@@ -462,7 +464,8 @@ def auto_command(
     say(f"outer folds picked: {', '.join(estimate.picks)} ({time.perf_counter() - started:.1f} s in all)")
     if pick.type == "model":
         say(f"no blend beats {pick.name} beyond noise: writing {pick.name}'s own test predictions")
-    with io.OutputGroup() as outputs:
+    note_auto(learning, result)
+    with io.OutputGroup(log=log_entry(out)) as outputs:
         write_blend(outputs, learning.test, result.test_blend, out, sample_set)
         if plot is not None:
             outputs.figure(plot, report.leaderboard_chart(board, pick=result.picked, estimate=estimate))

@@ -27,11 +27,13 @@ The package, one job a module (each imports only those above it):
 - :mod:`~blender.io.streaming`: large files streamed block by block into ``values``;
 - :mod:`~blender.io.reading`: ``read_predictions``, read-ahead, ``read_history``;
 - :mod:`~blender.io.learning`: OOF pairing, truth, features, the sample submission;
+- :mod:`~blender.io.logfile`: the submission log's file, the inputs a command read, content hashes;
 - :mod:`~blender.io.writing`: atomic writes and ``OutputGroup``.
 """
 
 from blender.io.checks import LARGEST_VALUE, check_column_count, columns_differ
 from blender.io.learning import Sample, read_features, read_folds, read_learning, read_sample, read_target, read_truth
+from blender.io.logfile import LogEntry, append_record, note_input, read_log, recording_inputs, sha256_file
 from blender.io.paths import model_name, resolve_paths
 from blender.io.predictions import DEFAULT_GLOB, KINDS, SUFFIXES, Kind, LearningSet, Predictions
 from blender.io.reading import read_history, read_predictions
@@ -43,25 +45,31 @@ __all__ = [
     "Kind",
     "LARGEST_VALUE",
     "LearningSet",
+    "LogEntry",
     "OutputGroup",
     "Predictions",
     "SUFFIXES",
     "Sample",
+    "append_record",
     "atomic_write",
     "check_column_count",
     "check_output_path",
     "columns_differ",
     "csv_text",
     "model_name",
+    "note_input",
     "read_features",
     "read_folds",
     "read_history",
+    "read_log",
     "read_learning",
     "read_predictions",
     "read_sample",
     "read_target",
     "read_truth",
+    "recording_inputs",
     "resolve_paths",
+    "sha256_file",
     "write_predictions",
     "write_table",
 ]

@@ -15,6 +15,7 @@ from blender.errors import BlendInputError
 from blender.io.checks import (
     LARGEST_VALUE, cell_error, check_unique_ids, examples, refuse_huge, short_columns, show, show_id,
 )
+from blender.io.logfile import note_input
 from blender.io.predictions import Kind, LearningSet, Predictions, Table
 from blender.io.reading import read_predictions
 from blender.io.tables import is_parquet, read_header, read_table
@@ -145,6 +146,7 @@ def read_truth(
     table = read_table(Path(path), id_column, as_text=as_text)
     check_unique_ids(table)
     target_name, target = _target_column(table, path)
+    note_input(path, len(table.ids))
     position = pc.index_in(ids, value_set=table.ids)
     if position.null_count:
         missing = pc.filter(ids, position.is_null())
@@ -220,6 +222,7 @@ def read_folds(path: Path, ids: object, *, id_column: str | None = None) -> NDAr
         raise BlendInputError(f"{path}: {len(extra):,} {'id is not an OOF row' if len(extra) == 1 else 'ids are not OOF rows'} "
                               f"(e.g. {examples(extra)}); the folds file "
                               "must hold exactly the OOF rows' ids, those the blend's folds split.")
+    note_input(path, len(table.ids))
     folds = pc.cast(text, "int64").take(position).to_numpy(zero_copy_only=False).astype(np.int64)
     numbers, counts = np.unique(folds, return_counts=True)
     if numbers.shape[0] < 2:
@@ -235,6 +238,7 @@ def read_target(path: Path, *, id_column: str | None = None) -> NDArray:
     """Every target of a truth file as text (``id,<target>``), in its row order: its labels, for ``blend vote``."""
     table = read_table(Path(path), id_column, as_text=True)
     target_name, target = _target_column(table, path)
+    note_input(path, len(table.ids))
     return target.to_numpy(zero_copy_only=False).astype(object)
 
 
@@ -270,6 +274,7 @@ def read_features(
             )
         frame = pd.DataFrame({name: array.take(position).to_pandas() for name, array in table.columns.items()})
         frames.append(frame)
+        note_input(path, len(table.ids))
     train, test = frames
     if list(train.columns) != list(test.columns):
         raise BlendInputError(
@@ -380,6 +385,7 @@ def read_sample(path: Path, *, like: Predictions, id_column: str | None = None) 
             f"{path}: {len(extra):,} ids of {like.paths[0]} are not in the sample (e.g. {examples(extra)}); "
             "the predictions must hold exactly the sample's ids."
         )
+    note_input(path, len(sample_ids))
     return Sample(path, table.id_column, columns, sample_ids, position.to_numpy(zero_copy_only=False).astype(np.int64),
                   [expected.index(column) for column in columns], by_number)
 

@@ -17,6 +17,7 @@ from blender.io.checks import (
     numeric_column, refuse_text_among_numbers,
 )
 from blender.io.ids import RowIndex
+from blender.io.logfile import note_input
 from blender.io.paths import check_distinct_names, model_name
 from blender.io.predictions import Kind, Predictions, Table
 from blender.io import streaming
@@ -165,6 +166,8 @@ def read_predictions(
             values[position, np.arange(n_rows) if rows is None else rows, mapped] = 1.0
     else:
         out_classes = columns if kind == "multiclass" else None
+    for path in paths:
+        note_input(path, n_rows)
     return Predictions(
         paths=paths,
         names=[model_name(p) for p in paths],

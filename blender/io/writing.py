@@ -1,5 +1,6 @@
 """Writing outputs atomically: to a temporary file beside the target, then renamed;
-:class:`OutputGroup` renames several outputs of one command only when all of them were written.
+:class:`OutputGroup` renames several outputs of one command only when all of them were written,
+and then appends the command's record to the submission log.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from numpy.typing import NDArray
 
 from blender.errors import BlendInputError
 from blender.io.checks import is_text
+from blender.io.logfile import LogEntry, append_record, sha256_file
 
 
 def write_predictions(
@@ -77,12 +79,16 @@ def check_output_path(path: Path, *, option: str = "--out", figure: bool = False
 
 
 class OutputGroup:
-    """All-or-nothing outputs of one command.
+    """All-or-nothing outputs of one command, and its record in the submission log.
 
     Each output is checked when it is added (:func:`check_output_path`), then written to a
     temporary file beside its path at once. When the ``with`` block ends without an error,
     every temporary file is renamed over its path; when it ends with an error, they are all
     deleted and no output is touched.
+
+    With ``log`` (a :class:`~blender.io.logfile.LogEntry`), the record is made from the
+    outputs' paths and content hashes before anything is renamed, and appended to the log
+    after the last rename: a group that fails appends nothing.
 
     Examples
     --------
@@ -103,8 +109,9 @@ class OutputGroup:
     False
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, log: LogEntry | None = None) -> None:
         self._pending: list[tuple[Path, Path]] = []  # (temporary, final)
+        self._log = log
 
     def __enter__(self) -> OutputGroup:
         return self
@@ -114,12 +121,23 @@ class OutputGroup:
             self._discard()
             return
         try:
+            record = self._record()
             while self._pending:
                 temporary, final = self._pending[0]
                 os.replace(temporary, final)
                 self._pending.pop(0)
+            if record is not None:
+                append_record(self._log.path, record)
         finally:
             self._discard()
+
+    def _record(self) -> dict | None:
+        """The log record of these outputs (hashed from their temporary files), or None without a log."""
+        if self._log is None or not self._pending:
+            return None
+        check_output_path(self._log.path, option="--log")
+        written = [{"path": str(final), "sha256": sha256_file(temporary)} for temporary, final in self._pending]
+        return self._log.record(written)
 
     def predictions(self, path: Path, ids: object, values: NDArray, *, columns: Sequence[str], id_column: str = "id",
                     option: str = "--out") -> None:

@@ -51,6 +51,7 @@ import numpy as np
 from blender import averaging, io
 from blender.errors import BlendInputError
 from blender.io import checks, tables
+from blender.io.logfile import note_input
 from blender.io.paths import check_distinct_names
 from blender.outofcore.files import File, check_cells, check_ids, check_method, infer_kind, literal, load, non_positive
 from blender.outofcore.queries import aggregate, average_select, average_term, join, rank, rank_select, vote, write
@@ -224,8 +225,8 @@ def blend_out_of_core(
             con.execute("SET preserve_insertion_order = true")
             if threads:
                 con.execute(f"SET threads = {int(threads)}")
-            return _blend(con, paths, out, method=method, kind=kind, weights=weights, mean=mean, power=power,
-                          id_column=id_column, say=say)
+            blended = _blend(con, paths, out, method=method, kind=kind, weights=weights, mean=mean, power=power,
+                             id_column=id_column, say=say)
         except duckdb.OutOfMemoryException:
             raise BlendInputError(
                 f"--memory {memory_limit} is too small for these files (DuckDB ran out of its "
@@ -233,6 +234,9 @@ def blend_out_of_core(
             ) from None
         finally:
             con.close()
+    for path in paths:
+        note_input(path, blended.n_rows)
+    return blended
 
 
 def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, say) -> OutOfCoreBlend:

@@ -1,0 +1,237 @@
+"""blend log: what every output was made of, the public scores it got, and a guard against chasing them."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from blender.cli.common import command, say
+from blender.cli.journal import LOG_NAME
+from blender.errors import BlendInputError
+
+DEFAULT_LOG = Path("blends") / LOG_NAME
+
+
+@command("log", logs=False)
+def log_command(
+    file: Annotated[Optional[Path], typer.Argument(
+        help="A file to look up: the record that wrote these bytes, found by content hash (so after a rename too), "
+             "and whether its inputs changed on disk since.", show_default=False)] = None,
+    lb: Annotated[Optional[tuple[str, str]], typer.Option(
+        "--lb", metavar="FILE SCORE", help="Record the public leaderboard score a submitted file got.",
+        show_default=False)] = None,
+    public_rows: Annotated[Optional[int], typer.Option(
+        "--public-rows", help="Rows in the competition's public split: the noise each public gain is judged by. "
+                              "[default: the last --public-rows recorded with --lb]", show_default=False)] = None,
+    since: Annotated[Optional[str], typer.Option(
+        "--since", help="Only records from then on: a date or time (2024-05-01, 2024-05-01T12:00, UTC) or an age "
+                        "(30m, 12h, 7d, 2w).", show_default=False)] = None,
+    grep: Annotated[Optional[str], typer.Option(
+        "--grep", help="Only records whose command line, method, or an input's or output's path matches this "
+                       "regular expression (case-insensitive).", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON lines (newest first), for scripts.")] = False,
+    log: Annotated[Path, typer.Option("--log", help="The log to read (and to add --lb scores to).")] = DEFAULT_LOG,
+) -> None:
+    """The log of every blend written: a table, newest first, with each blend's CV score beside the
+    public score it got.
+
+    Each command that writes a file appends one record to log.jsonl beside its output: the
+    command line, every input file with its rows and content hash, the method, its options and
+    seed, the weights, the honest CV score (and nested estimate), the outputs and their hashes.
+    blend log FILE finds the record that wrote FILE from its hash and flags inputs that have
+    changed since. With --lb FILE SCORE, the public score of a submission is recorded; then each
+    public gain is checked against the noise of a score on --public-rows rows, and a run of
+    public gains the CV score does not share is flagged.
+
+    Example:
+
+        blend log --since 7d --grep caruana
+
+        blend log blends/submitted_v3.csv
+
+        blend log --lb blends/caruana.csv 0.2871 --public-rows 5000
+    """
+    from blender import io
+
+    if lb is not None and file is not None:
+        raise BlendInputError(f"blend log {file} --lb {' '.join(lb)}: give FILE to look a file up, or --lb FILE SCORE "
+                              "to record its public score, not both.")
+    if public_rows is not None and public_rows < 1:
+        raise BlendInputError(f"--public-rows {public_rows}: give the number of rows in the public split, e.g. 5000.")
+    records = io.read_log(log)
+    if lb is not None:
+        _record_public(log, records, *lb, public_rows=public_rows)
+    elif file is not None:
+        _show_maker(log, records, file)
+    else:
+        _show_records(log, records, since=since, grep=grep, as_json=as_json, public_rows=public_rows)
+
+
+# ---------------------------------------------------------------------------- --lb FILE SCORE
+
+
+def _record_public(log: Path, records: list[dict], file_text: str, score_text: str, *, public_rows: int | None) -> None:
+    from blender import io
+    from blender.log import lb_record, made, parse_public_score
+
+    option = f"--lb {file_text} {score_text}"
+    path = Path(file_text)
+    if not path.is_file():
+        raise BlendInputError(f"{option}: {file_text} not found; name the file you submitted.")
+    sha256 = io.sha256_file(path)
+    makers = made(records, sha256, path=str(path))
+    if not makers:
+        raise _not_in_log(path, sha256, log)
+    maker = makers[0]
+    metric = maker.get("metric")
+    score = parse_public_score(score_text, metric=metric, option=option)
+    record = lb_record(time=datetime.now(timezone.utc), path=str(path), sha256=sha256, public_score=score,
+                       public_rows=public_rows)
+    io.append_record(log, record)
+    say(f"recorded public score {score:g} for {path} in {log}: made by line {maker['line']}, "
+        f"{' '.join(maker['command'])}" + (f", CV {metric} {_score(maker, 'cv')}" if metric else "")
+        + (f", nested {_score(maker, 'nested')}" if maker.get("nested_score") is not None else ""))
+    last_line = max((r["line"] for r in records), default=0)
+    _report_submissions([*records, {**record, "line": last_line + 1}], public_rows)
+
+
+def _not_in_log(path: Path, sha256: str, log: Path) -> BlendInputError:
+    return BlendInputError(f"{path}: no record of {log} wrote these bytes (sha256 {sha256[:12]}...); it was written "
+                           "with --no-log, logged in another log (pass --log PATH), or changed since.")
+
+
+# ---------------------------------------------------------------------------- blend log FILE
+
+
+def _show_maker(log: Path, records: list[dict], file: Path) -> None:
+    from functools import lru_cache
+
+    from blender import io, report
+    from blender.log import input_states, made, record_time
+
+    if not file.is_file():
+        raise BlendInputError(f"{file} not found; name a file blend wrote (its record is found by its content).")
+    sha256 = io.sha256_file(file)
+    makers = made(records, sha256, path=str(file))
+    if not makers:
+        raise _not_in_log(file, sha256, log)
+
+    @lru_cache(maxsize=None)
+    def current_hash(path: str) -> str | None:
+        return io.sha256_file(Path(path)) if Path(path).is_file() else None
+
+    for record in makers:
+        written = next(item["path"] for item in record["outputs"] if item["sha256"] == sha256)
+        renamed = "" if Path(written) == file else " (renamed since)"
+        typer.echo(f"{file}: written by line {record['line']} of {log}, {record_time(record):%Y-%m-%d %H:%M} UTC, "
+                   f"as {written}{renamed}")
+        typer.echo(f"  command: {' '.join(record['command'])}   (in {record.get('cwd', '?')}, blender {record.get('version')})")
+        typer.echo(f"  method: {record['method']}" + (f", seed {record['seed']}" if record.get("seed") is not None else "")
+                   + f"; {_members(record)}")
+        if record.get("metric"):
+            typer.echo(f"  {record['metric']}: CV {_score(record, 'cv')}"
+                       + (f", nested {_score(record, 'nested')}" if record.get("nested_score") is not None else ""))
+        states = input_states(record, current_hash)
+        rows = [[item["path"], item.get("rows", ""), item["sha256"][:12], _STATE_WORDS[state]] for item, state in states]
+        typer.echo(report.format_table(["input", "rows", "sha256", "now"], rows))
+        moved = [item["path"] for item, state in states if state != "same"]
+        if moved:
+            say(f"warning: {len(moved)} input{'s' if len(moved) != 1 else ''} of line {record['line']} changed or went "
+                f"missing on disk since ({', '.join(moved[:3])}{', ...' if len(moved) > 3 else ''}): making it again "
+                "would not give these bytes")
+
+
+_STATE_WORDS = {"same": "unchanged", "changed": "CHANGED since", "missing": "MISSING"}
+
+
+def _members(record: dict) -> str:
+    weights = record.get("weights")
+    if weights:
+        return "weights " + ", ".join(f"{name}={weight:.4g}" for name, weight in weights.items())
+    return "members " + (", ".join(record.get("members") or []) or "-")
+
+
+# ---------------------------------------------------------------------------- the table
+
+
+def _show_records(log: Path, records: list[dict], *, since: str | None, grep: str | None, as_json: bool,
+                  public_rows: int | None) -> None:
+    from blender import report
+    from blender.log import blends, latest_public, main_output, matches, parse_since, record_time
+    from blender.log import public_rows as public_rows_of
+
+    chosen = blends(records)
+    if since is not None:
+        start = parse_since(since, now=datetime.now(timezone.utc))
+        chosen = [record for record in chosen if record_time(record) >= start]
+    if grep is not None:
+        try:
+            pattern = re.compile(grep, re.IGNORECASE)
+        except re.error as error:
+            raise BlendInputError(f"--grep {grep}: not a regular expression ({error}); escape special characters.") from None
+        chosen = [record for record in chosen if matches(record, pattern)]
+    public = latest_public(records, public_rows_of(records, public_rows))
+    if as_json:
+        for record in chosen:
+            score, flags = public.get(record["line"], (None, []))
+            typer.echo(json.dumps({**record, "public_score": score, "flags": flags}))
+    elif chosen:
+        header = ["line", "time (UTC)", "method", "output", "metric", "CV", "± se", "nested", "public", "flag"]
+        rows = []
+        for record in chosen:
+            score, flags = public.get(record["line"], (None, []))
+            rows.append([record["line"], f"{record_time(record):%Y-%m-%d %H:%M}", record["method"],
+                         main_output(record)["path"], record.get("metric") or "-", _float(record.get("cv_score")),
+                         _float(record.get("cv_se")), _float(record.get("nested_score")), _float(score),
+                         "; ".join(flags)])
+        report.show_table(header, rows)
+    n_blends = sum(record["type"] == "blend" for record in records)
+    if not chosen:
+        say(f"no records in {log}" + (f" match (of {n_blends})" if n_blends else ""))
+    _report_submissions(records, public_rows)
+
+
+def _report_submissions(records: list[dict], given_rows: int | None) -> None:
+    """On stderr: public gains within the public rows' noise, how the noise was estimated, and a chase."""
+    from blender.log import NOISE_SE, chasing, judged, noise_checks, public_rows as public_rows_of
+
+    series = judged(records)
+    if len(series) < 2:
+        return
+    public_rows = public_rows_of(records, given_rows)
+    if public_rows is None:
+        say("give --public-rows N (the rows of the public split) to check each public gain against its noise")
+    else:
+        checks = noise_checks(series, public_rows)
+        for check in checks:
+            record, metric = check.submission.record, check.submission.metric
+            where = f"{check.submission.lb['path']} (made by line {record['line']})"
+            if check.se is None:
+                say(f"{where}: its record holds no CV spread, so its public gain of {check.gain:+.4g} cannot be judged")
+            elif check.within_noise:
+                say(f"{where}: the public {metric} gain of {check.gain:+.4g} over the submission before is within the "
+                    f"noise of a public score ({NOISE_SE:g} × {check.se:.2g} on {public_rows:,} public rows): the public "
+                    "rows cannot tell the two apart")
+        hows = sorted({check.how for check in checks if check.how})
+        if hows:
+            say(f"public noise on {public_rows:,} rows from " + "; ".join(hows))
+    chase = chasing(series)
+    if chase is not None:
+        say(chase.message())
+
+
+def _score(record: dict, which: str) -> str:
+    """``cv`` or ``nested`` score ± its standard error, as the commands print them."""
+    score, se = record.get(f"{which}_score"), record.get(f"{which}_se")
+    if score is None:
+        return "-"
+    return f"{score:.6f}" + (f" ± {se:.6f}" if se is not None else "")
+
+
+def _float(value) -> float:
+    return float("nan") if value is None else float(value)

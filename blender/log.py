@@ -1,0 +1,483 @@
+"""The submission log: what every blend was made of, and a guard against chasing the public leaderboard.
+
+Every ``blend`` command that writes a file appends one *blend record* to ``blends/log.jsonl``
+(one JSON object a line, the keys in :data:`BLEND_KEYS`); ``blend log --lb FILE SCORE`` appends
+an *lb record* (:data:`LB_KEYS`), the public score a submitted file got, naming the file by its
+content hash. The log is only ever appended to: nothing here rewrites a line.
+
+This module is pure: it builds records, parses lines (a bad line is an error naming its line
+number, never skipped), finds the record that wrote some bytes, and judges a series of public
+scores against their noise. :mod:`blender.io.logfile` reads and writes the file.
+
+The public score of a submission is noisy: on N public rows its standard error is about
+``row_sd / sqrt(N)``, where ``row_sd`` is the spread of one row's loss, measured on the blend's
+own OOF predictions when the record was written (for AUC, which has no per-row loss, from the
+spread of its fold scores); for accuracy the binomial ``sqrt(p (1 - p) / N)`` at the public
+score ``p`` is used instead. A public gain smaller than :data:`NOISE_SE` of those standard errors
+is one the public rows cannot resolve.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+from numpy.typing import NDArray
+
+from blender import metrics
+from blender.errors import BlendInputError
+
+#: The keys of a blend record, in the order they are written (documented in the README).
+BLEND_KEYS = ("type", "time", "command", "cwd", "version", "inputs", "method", "options", "seed", "members",
+              "weights", "metric", "cv_score", "cv_se", "cv_folds", "row_sd", "row_sd_from", "nested_score",
+              "nested_se", "outputs")
+#: The keys of an lb record: the public score of the file whose bytes hash to ``sha256``.
+LB_KEYS = ("type", "time", "path", "sha256", "public_score", "public_rows")
+
+#: A public gain below this many standard errors of a public score is within its noise.
+NOISE_SE = 2.0
+#: The chasing check looks at this many latest submissions (and needs at least 3).
+CHASE_WINDOW = 5
+
+
+def blend_record(*, time: datetime, command: list[str], cwd: str, version: str, inputs: list[dict], method: str,
+                 options: dict, seed: int | None, members: list[str], weights: dict | None, metric: str | None,
+                 cv: dict | None, nested: dict | None, outputs: list[dict]) -> dict:
+    """One blend record, its keys in the order of :data:`BLEND_KEYS`.
+
+    ``cv`` holds ``score``, ``se``, ``folds``, ``row_sd`` and ``row_sd_from``; ``nested`` holds
+    ``score`` and ``se``; either is None where the command has none. Numbers that are not
+    finite are written as null (JSON has no NaN).
+
+    >>> from datetime import datetime, timezone
+    >>> record = blend_record(time=datetime(2024, 5, 1, tzinfo=timezone.utc), command=["blend", "vote"], cwd="/c",
+    ...                       version="0.1.0", inputs=[], method="vote", options={}, seed=None, members=["a"],
+    ...                       weights=None, metric=None, cv=None, nested=None,
+    ...                       outputs=[{"path": "blends/vote.csv", "sha256": "ab"}])
+    >>> record["time"], record["cv_score"], list(record) == list(BLEND_KEYS)
+    ('2024-05-01T00:00:00+00:00', None, True)
+    """
+    cv, nested = cv or {}, nested or {}
+    return _finite_or_none({
+        "type": "blend", "time": _stamp(time), "command": list(command), "cwd": cwd, "version": version,
+        "inputs": inputs, "method": method, "options": options, "seed": seed, "members": list(members),
+        "weights": weights, "metric": metric, "cv_score": cv.get("score"), "cv_se": cv.get("se"),
+        "cv_folds": cv.get("folds"), "row_sd": cv.get("row_sd"), "row_sd_from": cv.get("row_sd_from"),
+        "nested_score": nested.get("score"), "nested_se": nested.get("se"), "outputs": outputs,
+    })
+
+
+def lb_record(*, time: datetime, path: str, sha256: str, public_score: float, public_rows: int | None) -> dict:
+    """One lb record: ``public_score`` for the file at ``path`` whose bytes hash to ``sha256``."""
+    return {"type": "lb", "time": _stamp(time), "path": path, "sha256": sha256, "public_score": float(public_score),
+            "public_rows": public_rows}
+
+
+def parse_public_score(text: str, *, metric: str | None, option: str) -> float:
+    """A public leaderboard score: a finite number, in [0, 1] for accuracy and AUC, never negative for a loss.
+
+    >>> parse_public_score("0.81", metric="accuracy", option="--lb a.csv 0.81")
+    0.81
+    >>> parse_public_score("81", metric="accuracy", option="--lb a.csv 81")
+    Traceback (most recent call last):
+    ...
+    blender.errors.BlendInputError: --lb a.csv 81: accuracy lies in [0, 1]; give the public score as the leaderboard shows it.
+    """
+    try:
+        score = float(text)
+    except ValueError:
+        score = math.nan
+    if not math.isfinite(score):
+        raise BlendInputError(f"{option}: '{text}' is not a score; give the number the public leaderboard showed, "
+                              "e.g. --lb blends/auto.csv 0.2871.")
+    if metric in ("accuracy", "auc") and not 0 <= score <= 1:
+        raise BlendInputError(f"{option}: {metric} lies in [0, 1]; give the public score as the leaderboard shows it.")
+    if metric in ("logloss", "rmse", "mae") and score < 0:
+        raise BlendInputError(f"{option}: {metric} is never negative; give the public score as the leaderboard shows it.")
+    return score
+
+
+def _stamp(time: datetime) -> str:
+    return time.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _finite_or_none(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(item) for item in value]
+    return value
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def parse_lines(lines, *, source: str) -> list[dict]:
+    """The records of a log's lines, each with its 1-based ``line`` number added.
+
+    Blank lines hold no record and are passed over; any other line that is not a record (not
+    JSON, not an object, a key missing or of the wrong type) is a :class:`BlendInputError`
+    naming ``source`` and its line number, so that no record is ever silently dropped.
+
+    >>> parse_lines(['{"type": "lb", "time": "2024-05-01T00:00:00+00:00", "sha256": "ab", "public_score": 0.5}'],
+    ...             source="log.jsonl")[0]["line"]
+    1
+    >>> parse_lines(['{"type": "lb"', ""], source="log.jsonl")
+    Traceback (most recent call last):
+    ...
+    blender.errors.BlendInputError: log.jsonl: line 1 is not a log record (not JSON: Expecting ...); fix or delete that line.
+    """
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line.strip())
+        except json.JSONDecodeError as error:
+            raise _bad_line(source, number, f"not JSON: {error.msg} at column {error.colno}") from None
+        problem = _record_problem(record)
+        if problem:
+            raise _bad_line(source, number, problem)
+        records.append({**record, "line": number})
+    return records
+
+
+def _bad_line(source: str, number: int, reason: str) -> BlendInputError:
+    return BlendInputError(f"{source}: line {number} is not a log record ({reason}); fix or delete that line.")
+
+
+_REQUIRED = {
+    "blend": {"time": str, "command": list, "inputs": list, "method": str, "outputs": list},
+    "lb": {"time": str, "sha256": str, "public_score": (int, float)},
+}
+
+
+def _record_problem(record) -> str | None:
+    """What is wrong with a parsed line, or None for a record."""
+    if not isinstance(record, dict):
+        return f"a JSON {type(record).__name__}, not an object"
+    kind = record.get("type")
+    if kind not in _REQUIRED:
+        return f"type {kind!r}, expected 'blend' or 'lb'"
+    for key, expected in _REQUIRED[kind].items():
+        if not isinstance(record.get(key), expected) or isinstance(record.get(key), bool):
+            return f"no {key!r}" if key not in record else f"{key!r} is {json.dumps(record[key])[:40]}"
+    if kind == "blend" and not record["outputs"]:
+        return "'outputs' is empty"
+    try:
+        record_time(record)
+    except ValueError:
+        return f"'time' {record['time']!r} is not an ISO 8601 time"
+    for item in [*record.get("inputs", []), *record.get("outputs", [])]:
+        if not isinstance(item, dict) or not isinstance(item.get("path"), str) or not isinstance(item.get("sha256"), str):
+            return "an input or output without a path and a sha256"
+    return None
+
+
+def record_time(record: dict) -> datetime:
+    """The record's time, as an aware datetime (UTC when the text has no zone)."""
+    time = datetime.fromisoformat(record["time"])
+    return time if time.tzinfo is not None else time.replace(tzinfo=timezone.utc)
+
+
+def blends(records: list[dict]) -> list[dict]:
+    """The blend records, newest first (the later line first on equal times)."""
+    chosen = [record for record in records if record["type"] == "blend"]
+    return sorted(chosen, key=lambda record: (record_time(record), record["line"]), reverse=True)
+
+
+def made(records: list[dict], sha256: str, *, path: str | None = None) -> list[dict]:
+    """The blend records that wrote a file with these bytes: found by content, whatever its name now.
+
+    Newest first; where two commands wrote the same bytes, those that wrote them under ``path``
+    come first.
+    """
+    makers = [record for record in blends(records) if any(item["sha256"] == sha256 for item in record["outputs"])]
+    if path is None:
+        return makers
+
+    def wrote_there(record: dict) -> bool:
+        return any(item["sha256"] == sha256 and os.path.normpath(item["path"]) == os.path.normpath(path)
+                   for item in record["outputs"])
+
+    return sorted(makers, key=lambda record: not wrote_there(record))
+
+
+def input_states(record: dict, current_hash) -> list[tuple[dict, str]]:
+    """Each input of the record and what became of it: ``"same"``, ``"changed"`` or ``"missing"``.
+
+    ``current_hash(path)`` gives the SHA-256 of the file at ``path`` now, or None where there is
+    none; a relative input path is taken from the record's working directory (``cwd``).
+
+    >>> record = {"cwd": "/c", "inputs": [{"path": "a.csv", "sha256": "1"}, {"path": "/d/b.csv", "sha256": "2"}]}
+    >>> [state for _, state in input_states(record, {"/c/a.csv": "1"}.get)]
+    ['same', 'missing']
+    """
+    states = []
+    for item in record["inputs"]:
+        now = current_hash(os.path.join(record.get("cwd", "."), item["path"]))
+        states.append((item, "missing" if now is None else "same" if now == item["sha256"] else "changed"))
+    return states
+
+
+def main_output(record: dict) -> dict:
+    """The record's blend (its first output)."""
+    return record["outputs"][0]
+
+
+def matches(record: dict, pattern: re.Pattern) -> bool:
+    """Whether ``pattern`` is found in the record's command line, method, or an input's or output's path."""
+    texts = [" ".join(record["command"]), record["method"],
+             *(item["path"] for item in [*record["inputs"], *record["outputs"]])]
+    return any(pattern.search(text) for text in texts)
+
+
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_since(text: str, *, now: datetime) -> datetime:
+    """The start of ``--since``: a date or time (``2024-05-01``, ``2024-05-01T12:00``, UTC unless it
+    says otherwise) or an age before ``now`` (``30m``, ``12h``, ``7d``, ``2w``).
+
+    >>> from datetime import datetime, timezone
+    >>> now = datetime(2024, 5, 8, 12, tzinfo=timezone.utc)
+    >>> parse_since("7d", now=now).isoformat(), parse_since("2024-05-01", now=now).isoformat()
+    ('2024-05-01T12:00:00+00:00', '2024-05-01T00:00:00+00:00')
+    """
+    age = _AGE.match(text)
+    if age:
+        return now - timedelta(**{_UNITS[age.group(2)]: float(age.group(1))})
+    try:
+        start = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise BlendInputError(f"--since {text}: give a date or time (2024-05-01, 2024-05-01T12:00) "
+                              "or an age (30m, 12h, 7d, 2w).") from None
+    return start if start.tzinfo is not None else start.replace(tzinfo=timezone.utc)
+
+
+# ---------------------------------------------------------------------------- the noise of a score
+
+
+def row_spread(y: NDArray, oof: NDArray, *, metric: str, kind: str, fold_scores: NDArray[np.float64],
+               n_folds: int) -> tuple[float, str]:
+    """How much one row moves the score: ``(row_sd, source)``, so that a score on N rows has a
+    standard error of about ``row_sd / sqrt(N)``.
+
+    For log loss, MAE and accuracy, ``row_sd`` is the standard deviation of the per-row loss of
+    the OOF predictions ``oof`` (source ``"rows"``); for RMSE, that of the squared error divided
+    by ``2 * rmse`` (the delta method). AUC has no per-row loss: there the spread of the fold
+    scores, scaled by the square root of the rows in a fold (source ``"folds"``).
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_rows,)
+    oof : ndarray of shape (n_rows, n_cols)
+        The blend's own OOF predictions (the layout of :mod:`blender.layout`).
+    fold_scores : ndarray of shape (n_splits,)
+        The CV's fold scores; ``n_folds`` folds split the rows.
+
+    >>> y = np.array([0, 1, 1, 0])
+    >>> oof = np.array([[0.1], [0.8], [0.4], [0.3]])
+    >>> sd, source = row_spread(y, oof, metric="accuracy", kind="binary", fold_scores=np.zeros(2), n_folds=2)
+    >>> round(sd, 4), source   # correct on 3 of 4 rows: sd of (1, 1, 0, 1)
+    (0.5, 'rows')
+    """
+    from blender import layout
+
+    predictions = layout.for_metric(np.asarray(oof), kind)
+    y = np.asarray(y)
+    if metric == "auc":
+        rows_per_fold = y.shape[0] / n_folds
+        spread = float(np.std(fold_scores, ddof=1)) if len(fold_scores) > 1 else float("nan")
+        return spread * math.sqrt(rows_per_fold), "folds"
+    if metric == "logloss":
+        probability = metrics.true_class_probability(y, predictions, kind=kind)
+        losses = -np.log(np.clip(probability, metrics.EPSILON, 1 - metrics.EPSILON))
+    elif metric == "accuracy":
+        if kind == "binary":
+            predicted = predictions > 0.5
+        else:
+            predicted = np.argmax(predictions, axis=1)
+        losses = (predicted == y).astype(np.float64)
+    elif metric == "mae":
+        losses = np.abs(predictions - y)
+    else:  # rmse
+        squared = (predictions - y) ** 2
+        rmse = math.sqrt(float(squared.mean()))
+        return (float(np.std(squared, ddof=1)) / (2 * rmse) if rmse > 0 else 0.0), "rows"
+    return float(np.std(losses, ddof=1)), "rows"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One public score (an lb record) beside the blend record of the file it was given for."""
+
+    lb: dict
+    record: dict | None
+
+    @property
+    def public(self) -> float:
+        return float(self.lb["public_score"])
+
+    @property
+    def cv(self) -> float | None:
+        """The blend's honest score: the nested estimate where there is one (``blend auto``), else the CV score."""
+        if self.record is None:
+            return None
+        score = self.record.get("nested_score")
+        return score if score is not None else self.record.get("cv_score")
+
+    @property
+    def metric(self) -> str | None:
+        return None if self.record is None else self.record.get("metric")
+
+
+def submissions(records: list[dict]) -> list[Submission]:
+    """Every public score in time order, each beside the blend record that wrote its file (:func:`made`:
+    the newest up to its time, one that wrote it under the submitted name first)."""
+    lbs = sorted((r for r in records if r["type"] == "lb"), key=lambda r: (record_time(r), r["line"]))
+    found = []
+    for lb in lbs:
+        makers = made(records, lb["sha256"], path=lb.get("path"))
+        earlier = [record for record in makers if record_time(record) <= record_time(lb)]
+        found.append(Submission(lb, (earlier or makers or [None])[0]))
+    return found
+
+
+def judged(records: list[dict]) -> list[Submission]:
+    """The submissions the public checks compare: time order, each with its record, all in the metric of the latest."""
+    series = [submission for submission in submissions(records) if submission.metric is not None]
+    return [submission for submission in series if submission.metric == series[-1].metric] if series else []
+
+
+def public_rows(records: list[dict], given: int | None) -> int | None:
+    """The public split's rows: ``given`` (``--public-rows``), else the last recorded with an lb record."""
+    if given is not None:
+        return given
+    stored = [record["public_rows"] for record in records if record["type"] == "lb" and record.get("public_rows")]
+    return stored[-1] if stored else None
+
+
+def public_noise(submission: Submission, public_rows: int) -> tuple[float, str] | None:
+    """The standard error of this submission's public score on ``public_rows`` rows and how it was
+    estimated, or None when its record holds no spread.
+
+    >>> lb = {"public_score": 0.9}
+    >>> se, how = public_noise(Submission(lb, {"metric": "accuracy"}), 100)
+    >>> round(se, 6), how
+    (0.03, 'a binomial bound for accuracy, sqrt(p(1-p)/N)')
+    >>> public_noise(Submission(lb, {"metric": "logloss", "row_sd": 0.5, "row_sd_from": "rows"}), 100)
+    (0.05, "the CV's per-row spread of logloss, row_sd/sqrt(N)")
+    """
+    metric = submission.metric
+    if metric == "accuracy":
+        p = min(max(submission.public, 0.0), 1.0)
+        return math.sqrt(p * (1 - p) / public_rows), "a binomial bound for accuracy, sqrt(p(1-p)/N)"
+    row_sd = None if submission.record is None else submission.record.get("row_sd")
+    if row_sd is None or metric is None:
+        return None
+    if submission.record.get("row_sd_from") == "folds":
+        return row_sd / math.sqrt(public_rows), f"the CV's fold spread of {metric}, scaled to N rows"
+    return row_sd / math.sqrt(public_rows), f"the CV's per-row spread of {metric}, row_sd/sqrt(N)"
+
+
+def _gain(later: float, earlier: float, metric: str) -> float:
+    """How much better ``later`` is than ``earlier`` (positive is better, in the metric's units)."""
+    return later - earlier if metrics.greater_is_better(metric) else earlier - later
+
+
+@dataclass(frozen=True)
+class NoiseCheck:
+    """A public gain over the previous submission, set against the noise of the public score."""
+
+    submission: Submission
+    gain: float
+    se: float | None
+    how: str | None
+
+    @property
+    def within_noise(self) -> bool:
+        """A gain the public rows cannot resolve: positive, but under NOISE_SE standard errors."""
+        return self.se is not None and 0 < self.gain < NOISE_SE * self.se
+
+
+def noise_checks(series: list[Submission], public_rows: int) -> list[NoiseCheck]:
+    """Each submission after the first of ``series`` (time order, one metric), its public gain over
+    the one before, and the standard error that gain is judged by (:func:`public_noise`).
+
+    >>> def sub(public, cv):
+    ...     return Submission({"public_score": public}, {"metric": "logloss", "cv_score": cv, "row_sd": 0.5})
+    >>> [check.within_noise for check in noise_checks([sub(0.30, 0.30), sub(0.29, 0.31), sub(0.20, 0.20)], 1000)]
+    [True, False]
+    """
+    checks = []
+    for before, after in zip(series, series[1:]):
+        noise = public_noise(after, public_rows)
+        se, how = noise if noise is not None else (None, None)
+        checks.append(NoiseCheck(after, _gain(after.public, before.public, after.metric), se, how))
+    return checks
+
+
+def latest_public(records: list[dict], rows: int | None) -> dict[int, tuple[float, list[str]]]:
+    """For each blend record (by line) that was submitted: its latest public score and that submission's flags."""
+    latest = {submission.record["line"]: (submission.public, []) for submission in submissions(records)
+              if submission.record is not None}
+    if rows is not None:
+        for check in noise_checks(judged(records), rows):  # in time order: a file's latest submission decides
+            line = check.submission.record["line"]
+            latest[line] = (latest[line][0], ["public gain within noise"] if check.within_noise else [])
+    return latest
+
+
+@dataclass(frozen=True)
+class Chase:
+    """Public scores that rose over the latest submissions while their CV scores did not."""
+
+    n: int
+    public_trend: float
+    cv_trend: float
+
+    def message(self) -> str:
+        return (f"warning: over the last {self.n} submissions the public score rose (rank correlation with time "
+                f"{self.public_trend:+.2f}) while the CV score did not ({self.cv_trend:+.2f}): the gains look like "
+                "fitting the public rows; trust the CV score")
+
+
+def chasing(series: list[Submission]) -> Chase | None:
+    """A :class:`Chase` when, over the latest :data:`CHASE_WINDOW` submissions of ``series`` (at least 3,
+    time order, one metric, each with a CV score), the public score rose (its Spearman rank correlation
+    with time, the metric's better direction up, at least 0.5) while the CV score did not (at most 0).
+
+    >>> def sub(public, cv):
+    ...     return Submission({"public_score": public}, {"metric": "logloss", "cv_score": cv})
+    >>> chasing([sub(0.30, 0.30), sub(0.29, 0.31), sub(0.28, 0.32)]).cv_trend
+    -1.0
+    >>> chasing([sub(0.30, 0.30), sub(0.29, 0.29), sub(0.28, 0.28)]) is None
+    True
+    """
+    window = [submission for submission in series if submission.cv is not None][-CHASE_WINDOW:]
+    if len(window) < 3:
+        return None
+    sign = 1.0 if metrics.greater_is_better(window[-1].metric) else -1.0
+    order = np.arange(len(window), dtype=np.float64)
+    public = _spearman(order, sign * np.array([s.public for s in window]))
+    cv = _spearman(order, sign * np.array([s.cv for s in window]))
+    return Chase(len(window), public, cv) if public >= 0.5 and cv <= 0.0 else None
+
+
+def _spearman(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    """Spearman's rank correlation; 0 when one side is constant."""
+    from scipy.stats import rankdata
+
+    ranks_a, ranks_b = rankdata(a), rankdata(b)
+    if np.ptp(ranks_a) == 0 or np.ptp(ranks_b) == 0:
+        return 0.0
+    return float(np.corrcoef(ranks_a, ranks_b)[0, 1])
