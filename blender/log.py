@@ -35,7 +35,7 @@ from blender.errors import BlendInputError
 #: The keys of a blend record, in the order they are written (documented in the README).
 BLEND_KEYS = ("type", "time", "command", "cwd", "version", "inputs", "method", "options", "seed", "members",
               "weights", "metric", "cv_score", "cv_se", "cv_folds", "row_sd", "row_sd_from", "nested_score",
-              "nested_se", "outputs")
+              "nested_se", "slice_score", "slice_se", "slice_fold", "outputs")
 #: The keys of an lb record: the public score of the file whose bytes hash to ``sha256``.
 LB_KEYS = ("type", "time", "path", "sha256", "public_score", "public_rows")
 
@@ -47,11 +47,13 @@ CHASE_WINDOW = 5
 
 def blend_record(*, time: datetime, command: list[str], cwd: str, version: str, inputs: list[dict], method: str,
                  options: dict, seed: int | None, members: list[str], weights: dict | None, metric: str | None,
-                 cv: dict | None, nested: dict | None, outputs: list[dict]) -> dict:
+                 cv: dict | None, nested: dict | None, outputs: list[dict], slice: dict | None = None) -> dict:
     """One blend record, its keys in the order of :data:`BLEND_KEYS`.
 
     ``cv`` holds ``score``, ``se``, ``folds``, ``row_sd`` and ``row_sd_from``; ``nested`` holds
-    ``score`` and ``se``; either is None where the command has none. Numbers that are not
+    ``score`` and ``se``, ``slice`` (the score on the folds file's holdout slice, see
+    :mod:`blender.levels`) ``score``, ``se`` and ``fold``; each is None where the command has
+    none. Numbers that are not
     finite are written as null (JSON has no NaN).
 
     >>> from datetime import datetime, timezone
@@ -62,13 +64,14 @@ def blend_record(*, time: datetime, command: list[str], cwd: str, version: str, 
     >>> record["time"], record["cv_score"], list(record) == list(BLEND_KEYS)
     ('2024-05-01T00:00:00+00:00', None, True)
     """
-    cv, nested = cv or {}, nested or {}
+    cv, nested, held = cv or {}, nested or {}, slice or {}
     return _finite_or_none({
         "type": "blend", "time": _stamp(time), "command": list(command), "cwd": cwd, "version": version,
         "inputs": inputs, "method": method, "options": options, "seed": seed, "members": list(members),
         "weights": weights, "metric": metric, "cv_score": cv.get("score"), "cv_se": cv.get("se"),
         "cv_folds": cv.get("folds"), "row_sd": cv.get("row_sd"), "row_sd_from": cv.get("row_sd_from"),
-        "nested_score": nested.get("score"), "nested_se": nested.get("se"), "outputs": outputs,
+        "nested_score": nested.get("score"), "nested_se": nested.get("se"), "slice_score": held.get("score"),
+        "slice_se": held.get("se"), "slice_fold": held.get("fold"), "outputs": outputs,
     })
 
 

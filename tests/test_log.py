@@ -488,3 +488,15 @@ def test_a_corrupt_line_is_named_by_its_number_and_never_dropped(competition, li
     before = Path("blends/log.jsonl").read_bytes()
     assert error_line(blend("log", "--lb", "blends/vote.csv", "0.3")) == expected
     assert Path("blends/log.jsonl").read_bytes() == before
+
+
+def test_a_learning_record_keeps_the_slice_estimate_it_printed(competition):
+    assert blend("stack", "--folds", "3", "-o", "blends/stack.csv").exit_code == 0
+    result = blend("caruana", "--folds", "3", "-o", "blends/caruana.csv")
+    assert result.exit_code == 0, result.output
+    record = log_lines()[-1]
+    printed = re.search(r"on the holdout slice \(fold (\d+), \d+ rows.*?: ([0-9.]+) ± ([0-9.]+)", result.stderr)
+    assert (record["slice_fold"], f"{record['slice_score']:.6f}", f"{record['slice_se']:.6f}") == (
+        int(printed.group(1)), printed.group(2), printed.group(3))
+    shown = blend("log", "blends/caruana.csv", "--log", "blends/log.jsonl")
+    assert f"holdout slice (fold {printed.group(1)}) {printed.group(2)} ± {printed.group(3)}" in shown.output

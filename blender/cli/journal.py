@@ -83,7 +83,7 @@ class Journal:
             inputs=[{"path": path, "rows": rows, "sha256": io.sha256_file(path)} for path, rows in self.inputs.items()],
             method=facts.get("method", self.command[1]), options=self.options, seed=self.options.get("seed"),
             members=facts.get("members", []), weights=facts.get("weights"), metric=facts.get("metric"),
-            cv=facts.get("cv"), nested=facts.get("nested"),
+            cv=facts.get("cv"), nested=facts.get("nested"), slice=facts.get("slice"),
             outputs=sorted(outputs, key=lambda item: Path(item["path"]) != Path(main)),
         )
 
@@ -134,7 +134,7 @@ def _version() -> str:
 
 
 def note(**facts) -> None:
-    """Say what the command did, for its record: ``method``, ``members``, ``weights``, ``metric``, ``cv``, ``nested``."""
+    """Say what the command did, for its record: ``method``, ``members``, ``weights``, ``metric``, ``cv``, ``nested``, ``slice``."""
     journal = _JOURNAL.get()
     if journal is not None:
         journal.facts.update(facts)
@@ -151,7 +151,8 @@ def note_run(learning, run) -> None:
                                 fold_scores=honest.fold_scores, n_folds=run.board.folds)
     note(method=run.method.name, members=[name for name in names if weights is None or weights[name] != 0],
          weights=weights, metric=learning.metric,
-         cv={"score": honest.mean, "se": honest.se, "folds": run.board.folds, "row_sd": spread, "row_sd_from": source})
+         cv={"score": honest.mean, "se": honest.se, "folds": run.board.folds, "row_sd": spread, "row_sd_from": source},
+         slice=_slice(run.slice))
 
 
 def note_auto(learning, result) -> None:
@@ -166,7 +167,7 @@ def note_auto(learning, result) -> None:
     if entry is not None:
         cv.update(score=entry.mean, se=entry.se)
     note(method="auto", members=list(result.picked), metric=learning.metric, cv=cv,
-         nested={"score": estimate.mean, "se": estimate.se})
+         nested={"score": estimate.mean, "se": estimate.se}, slice=_slice(result.slice))
 
 
 def log_entry(main: Path | None):
@@ -200,3 +201,8 @@ def logged_write(path: Path) -> Iterator[None]:
     yield
     if entry is not None:
         io.append_record(entry.path, entry.record([{"path": str(path), "sha256": io.sha256_file(path)}]))
+
+
+def _slice(held) -> dict | None:
+    """The slice estimate (:class:`blender.levels.SliceScore`) as the record keeps it; None without a slice."""
+    return None if held is None else {"score": held.mean, "se": held.se, "fold": held.fold}

@@ -135,7 +135,9 @@ def _show_maker(log: Path, records: list[dict], file: Path) -> None:
                    + f"; {_members(record)}")
         if record.get("metric"):
             typer.echo(f"  {record['metric']}: CV {_score(record, 'cv')}"
-                       + (f", nested {_score(record, 'nested')}" if record.get("nested_score") is not None else ""))
+                       + (f", nested {_score(record, 'nested')}" if record.get("nested_score") is not None else "")
+                       + (f", holdout slice (fold {record['slice_fold']}) {_score(record, 'slice')}"
+                          if record.get("slice_score") is not None else ""))
         states = input_states(record, current_hash)
         rows = [[item["path"], item.get("rows", ""), item["sha256"][:12], _STATE_WORDS[state]] for item, state in states]
         typer.echo(report.format_table(["input", "rows", "sha256", "now"], rows))
@@ -226,7 +228,7 @@ def _report_submissions(records: list[dict], given_rows: int | None) -> None:
 
 
 def _score(record: dict, which: str) -> str:
-    """``cv`` or ``nested`` score ± its standard error, as the commands print them."""
+    """``cv``, ``nested`` or ``slice`` score ± its standard error, as the commands print them."""
     score, se = record.get(f"{which}_score"), record.get(f"{which}_se")
     if score is None:
         return "-"
