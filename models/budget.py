@@ -334,8 +334,11 @@ def fit_timing(name: str, seconds: float, *, share: float, has_rounds: bool) -> 
     """A learner's :class:`FitTiming` from one fold's fit at ``share`` of its rounds that took ``seconds``.
 
     The whole fit is taken to grow with the rounds, set-up included: an overestimate
-    (by the set-up, and by later rounds being cheaper as trees stop splitting), which
-    costs the learners a few rounds and leaves the CNNs that time.
+    (by the set-up, and because later rounds are cheaper as the trees stop splitting:
+    on MNIST's folds, a tenth of the rounds times ten was 2.5 times XGBoost's and
+    LightGBM's whole fit, 1.4 times CatBoost's, and right for the forests). It costs
+    the boosters rounds only where the budget binds, and the CNNs, planned on the
+    time really left, get what it leaves.
 
     >>> fit_timing("xgb", 3.0, share=0.1, has_rounds=True)
     FitTiming(name='xgb', fixed=0.0, scaled=30.0)
@@ -451,7 +454,8 @@ def plan_tabular(
     reason = (
         f"one fold's fit would take {fastest.seconds(1.0):.1f} s ({fastest.name}) to {slowest.seconds(1.0):.1f} s "
         f"({slowest.name}) with the whole plan on this machine now (timed at {CALIBRATION_SHARE:.0%} of the rounds "
-        f"and trees, in {format_duration(max(0.0, clock() - before))}); {fits_per_learner * len(kept)} fits on {jobs} job(s) "
+        f"and trees, learners without rounds whole, in {format_duration(max(0.0, clock() - before))}); "
+        f"{fits_per_learner * len(kept)} fits on {jobs} job(s) "
         f"for {format_duration(max(available, 0))}: "
         + ("the whole plan fits" if share == 1.0 else f"{share:.0%} of the rounds and trees fit")
         + f" (about {format_duration(estimate)})"

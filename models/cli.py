@@ -240,7 +240,7 @@ def _run_within_budget(learners, data, arguments, options, deadline: float) -> d
         # Files are written after the CNNs: keep a few seconds for them.
         plan = budget.plan_for_budget(
             deadline - 5, measure, widths=widths, max_epochs=base.epochs,
-            fits_per_cnn=fits_each, jobs=jobs, margin=budget.LOAD_MARGIN, leave_out=True,
+            fits_per_cnn=fits_each, jobs=jobs, margin=budget.LOAD_MARGIN, leave_out=True, clock=time.perf_counter,
         )  # fmt: skip
         width = plan.width if plan.width is not None else base.width
         shown = "the plan's width" if width is None else f"{width} channels wide"
@@ -286,7 +286,7 @@ def _run_tabular_within_budget(others, data, arguments, options, deadline: float
                             n_jobs=arguments.jobs)  # fmt: skip
 
     plan = budget.plan_tabular(until, measure, fits_per_learner=fits_each, jobs=_parallel_jobs(arguments.jobs),
-                               margin=budget.LOAD_MARGIN)  # fmt: skip
+                               margin=budget.LOAD_MARGIN, clock=time.perf_counter)  # fmt: skip
     print(f"tabular plan for the budget: {plan.describe()}: {plan.reason}", file=sys.stderr, flush=True)
     if plan.warning:
         print(f"Warning: {plan.warning}", file=sys.stderr, flush=True)

@@ -170,3 +170,173 @@ def test_no_time_left_after_the_other_learners_leaves_the_cnns_out(tmp_path, cap
     stderr = capsys.readouterr().err
     assert "Warning: the other learners used the whole time budget (" in stderr and "leaving the 1 CNNs out" in stderr
     assert (root / "submissions" / "logreg.csv").exists() and not (root / "submissions" / "cnn_bn.csv").exists()
+
+
+# ---------------------------------------------------------------------------- the tabular learners' share
+
+
+def _tabular_measure(slowdown, clock=None, *, seconds=10.0):
+    """A ``measure`` for :func:`plan_tabular`: one fold of each learner at the whole plan, ``slowdown`` times these
+    seconds; timing them takes ``seconds`` on the fake clock."""
+
+    def measure():
+        if clock is not None:
+            clock.now += seconds
+        return [
+            budget.FitTiming("xgb", 0.0, 12.0 * slowdown),
+            budget.FitTiming("lgbm", 0.0, 6.0 * slowdown),
+            budget.FitTiming("rf_gini", 0.0, 3.0 * slowdown),
+            budget.FitTiming("logreg", 0.2 * slowdown, 0.0),
+        ]
+
+    return measure
+
+
+def _tabular_plan(slowdown, *, left=200.0):
+    return budget.plan_tabular(left, _tabular_measure(slowdown), fits_per_learner=5, jobs=2, clock=FakeClock())
+
+
+def test_fit_timing_scales_only_the_learners_with_rounds():
+    # Three seconds at a tenth of the rounds: thirty for the whole plan, set-up included (an upper bound).
+    assert budget.fit_timing("xgb", 3.0, share=0.1, has_rounds=True) == budget.FitTiming("xgb", 0.0, 30.0)
+    assert budget.fit_timing("knn_5", 0.2, share=0.1, has_rounds=False).seconds(0.5) == 0.2
+
+
+def test_a_slower_measured_fit_gives_the_tabular_learners_fewer_rounds():
+    # 5 fits of 12 + 6 + 3 (x share) + 0.2 s on 2 jobs: 2.5 * (21 s + 0.2) + the tail, a quarter of xgb's 12 s.
+    fast, slow, slower = _tabular_plan(1.0), _tabular_plan(3.0), _tabular_plan(6.0)
+    assert fast.share == 1.0 and fast.estimate == pytest.approx(2.5 * 21.2 + 3.0)  # 56 s of 200: the whole plan
+    assert "the whole plan fits" in fast.reason and fast.describe() == "the whole plan"
+    # Three times slower: 1.65 + 166.35 s x share <= 200 gives 1.19, so the whole plan still fits.
+    assert slow.share == 1.0
+    # Six times slower: 3.3 + 332.7 s x share <= 200 gives 0.59, rounded down to a multiple of 0.05.
+    assert slower.share == 0.55 and slower.left_out == () and slower.warning is None
+    assert slower.estimate <= 200.0
+    assert "55% of the rounds and trees fit" in slower.reason
+    assert slower.describe() == "55% of the plan's boosting rounds and forest trees"
+    assert [_tabular_plan(factor).share for factor in (1, 4, 8, 12, 16)] == [1.0, 0.85, 0.4, 0.25, 0.2]
+
+
+def test_too_slow_for_a_fifth_of_the_rounds_leaves_the_slowest_tabular_learners_out():
+    # 30 times slower: 16.5 + 1663.5 s x share <= 200 gives 0.11, under a fifth; at a fifth all four need
+    # 2.5 x (72 + 36 + 18 + 6) + 72 / 4 = 348 s. Without xgb: 16.5 + 718.5 s x share gives 0.255.
+    plan = _tabular_plan(30.0)
+    assert plan.left_out == ("xgb",) and plan.kept == ("lgbm", "rf_gini", "logreg")
+    assert plan.share == 0.25 and plan.estimate <= 200.0
+    assert plan.warning.startswith("leaving out xgb (the slowest tabular learners): all 4 need about 5 min 48 s with 20% ")
+    assert "; the others fit (raise --time-budget, or name fewer learners with --models)" in plan.warning
+    assert plan.describe().endswith(", without xgb")
+    # Hopeless: not even the fastest fits; it trains anyway (at a fifth of its rounds), so that files are written.
+    hopeless = _tabular_plan(30.0, left=5.0)
+    assert hopeless.kept == ("logreg",) and hopeless.left_out == ("xgb", "lgbm", "rf_gini")
+    assert hopeless.share == budget.MIN_ROUNDS_SHARE
+    assert "; not one fits, so logreg trains anyway" in hopeless.warning
+
+
+def test_time_spent_timing_the_tabular_learners_counts_against_their_share():
+    clock = FakeClock()
+    plan = budget.plan_tabular(200.0, _tabular_measure(6.0, clock, seconds=100.0), fits_per_learner=5, jobs=2, clock=clock)
+    assert plan.available == 100.0  # 200 s, less the 100 s of timing
+    assert plan.share == 0.25  # 3.3 + 332.7 s x share <= 100
+    # A margin keeps a share of the time free: 3.3 + 332.7 s x share <= 80.
+    clock.now = 0.0
+    margin = budget.plan_tabular(200.0, _tabular_measure(6.0, clock, seconds=100.0), fits_per_learner=5, jobs=2, clock=clock, margin=0.2)
+    assert margin.share == 0.2
+
+
+def test_the_tabular_learners_leave_the_cnns_their_share():
+    from models.cli import tabular_deadline
+
+    assert tabular_deadline(10.0, 610.0, keep_for_cnns=True) == 10.0 + 600.0 * (1 - budget.CNN_SHARE)
+    assert tabular_deadline(10.0, 610.0, keep_for_cnns=False) == 605.0  # all of it, but 5 s to write the files
+
+
+def test_the_cnn_plan_may_leave_the_slowest_cnns_out_for_useful_epochs():
+    clock = FakeClock()
+    timings = [EpochTiming("cnn_bn", 2.0, 4.0), EpochTiming("cnn_nin", 2.0, 10.0), EpochTiming("cnn_allconv", 2.0, 6.0)]
+    # All three, 5 fits each on 2 jobs: 2.5 * (6 + 20 e) + (2 + 10 e) / 4 = 15.5 + 52.5 e <= 150 gives 2 epochs.
+    kept_all = plan_for_budget(150.0, lambda width: timings, widths=[None], max_epochs=10, fits_per_cnn=5, jobs=2, clock=clock)
+    assert kept_all.epochs == 2 and kept_all.left_out == () and "training 2 anyway" in kept_all.warning
+    plan = plan_for_budget(150.0, lambda width: timings, widths=[None], max_epochs=10, fits_per_cnn=5, jobs=2, clock=clock,
+                           leave_out=True)  # fmt: skip
+    # Without cnn_nin: 2.5 * (4 + 10 e) + (2 + 6 e) / 4 = 10.5 + 26.5 e <= 150 gives 5 epochs.
+    assert plan.left_out == ("cnn_nin",) and plan.epochs == 5
+    assert plan.warning.startswith("leaving out cnn_nin (the slowest CNNs): all 3 need about ")
+    assert plan.warning.endswith("the other 2 train 5 (raise --time-budget to train them all)")
+    assert "10 fits on 2 job(s)" in plan.reason
+
+
+class _FakeTime:
+    """Stands in for the ``time`` module in models.cli: its clock moves when the fake training says so."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def perf_counter(self):
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("slowdown", "share", "left_out", "cnns", "epochs"),
+    [
+        # 675 s: 337.5 s for the tabular learners, 10 s of it timing them, 15% kept free: 0.55 f + 55.45 f x share <= 278.4.
+        (1.0, 1.0, (), ["cnn_nin", "cnn_bn"], 10),  # 56 s; the CNNs have 599 s after their timing: all 10 epochs
+        (8.0, 0.6, (), ["cnn_nin", "cnn_bn"], 6),  # 0.617; the tabular phase takes 280 s; 10.5 + 46.4 e <= 322.7 at 16 channels
+        # 0.157 < 0.2: without xgb, 16.5 + 718.5 x share gives 0.364. The CNNs at 8 channels (15 s and 18 s an epoch):
+        # both get 3 epochs, cnn_bn alone 7.
+        (30.0, 0.35, ("xgb",), ["cnn_bn"], 7),
+    ],
+)
+def test_a_budget_plans_the_tabular_learners_then_gives_the_cnns_the_rest(monkeypatch, tmp_path, slowdown, share, left_out, cnns, epochs):
+    """The whole --time-budget flow on a fake clock: a slower machine gets fewer rounds and learners, and CNNs still train 4 epochs or more."""
+    from models import cli, oof
+    from models.data import load_dataset
+    from models.registry import select_learners
+
+    fake = _FakeTime()
+    monkeypatch.setattr(cli, "time", fake)
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "tiny.npz", x_train=rng.random((60, 20, 20)), y_train=np.arange(60) % 3, x_test=rng.random((10, 20, 20)))
+    data = load_dataset(str(tmp_path / "tiny.npz"))
+    learners = select_learners("cnn_bn cnn_nin xgb lgbm rf_gini logreg")
+    # One fold at the whole plan: xgb 12 s, lgbm 6 s, rf 3 s, logreg 0.2 s, times the slowdown; timing them takes 10 s.
+    tabular = _tabular_measure(slowdown)()
+    # An epoch: 1 s (cnn_bn) and 1.2 s (cnn_nin) at 16 channels, half at 8, times the slowdown; timing them takes 10 s.
+    epoch_seconds = {"cnn_bn": 1.0, "cnn_nin": 1.2}
+
+    def time_tabular(learners, data, **options):
+        fake.now += 10.0
+        return [timing for timing in tabular if timing.name in {learner.name for learner in learners}]
+
+    def time_cnns(learners, data, *, width, **options):
+        fake.now += 10.0
+        return [EpochTiming(learner.name, 2.0, epoch_seconds[learner.name] * slowdown * width / 16) for learner in learners]
+
+    runs = []
+
+    def run_oof(learners, data, **options):
+        # Training takes the planned time: the fits shared out over 2 jobs.
+        names = [learner.name for learner in learners]
+        if learners[0].inputs == "images":
+            fits = [2.0 + options["epochs"] * epoch_seconds[name] * slowdown * options["width"] / 16 for name in names]
+        else:
+            fits = [timing.seconds(options["rounds_share"]) for timing in tabular if timing.name in names]
+        fake.now += budget.parallel_seconds(fits, fits_each=5, jobs=2)
+        runs.append((names, options, fake.now))
+        return {name: name for name in names}
+
+    monkeypatch.setattr(oof, "time_tabular", time_tabular)
+    monkeypatch.setattr(oof, "time_cnns", time_cnns)
+    monkeypatch.setattr(cli, "run_oof", run_oof)
+    arguments = cli.build_parser().parse_args(["oof", "--jobs", "2"])
+    start, deadline = fake.now, fake.now + 675.0
+    results = cli._run_within_budget(learners, data, arguments, dict(gpu=False, tta=0, epochs=None), deadline)
+
+    (tabular_names, tabular_options, tabular_end), (cnn_names, cnn_options, cnn_end) = runs
+    assert tabular_options["rounds_share"] == share
+    assert tuple(name for name in ["xgb", "lgbm", "rf_gini", "logreg"] if name not in tabular_names) == left_out
+    # The CNNs keep their share of the time: the tabular learners end within the other half (their timing included).
+    assert tabular_end - start <= 675.0 * (1 - budget.CNN_SHARE)
+    assert cnn_names == cnns and cnn_options["epochs"] == epochs >= budget.MIN_USEFUL_EPOCHS
+    assert cnn_end <= deadline - 5
+    assert list(results) == [*cnns, *tabular_names]
