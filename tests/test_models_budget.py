@@ -340,3 +340,40 @@ def test_a_budget_plans_the_tabular_learners_then_gives_the_cnns_the_rest(monkey
     assert cnn_names == cnns and cnn_options["epochs"] == epochs >= budget.MIN_USEFUL_EPOCHS
     assert cnn_end <= deadline - 5
     assert list(results) == [*cnns, *tabular_names]
+
+
+def test_a_rounds_share_shortens_the_boosters_and_forests_only():
+    from models.data import load_dataset
+    from models.oof import _problem
+    from models.problem import Problem
+    from models.registry import LEARNERS
+
+    half = Problem(task="multiclass", n_classes=3, input_shape=(4,), seed=0, rounds_share=0.5)
+    assert LEARNERS["xgb"].build(half).get_params()["n_estimators"] == 150
+    assert LEARNERS["lgbm"].build(half).model.get_params()["n_estimators"] == 150
+    assert LEARNERS["catboost"].build(half).model.get_params()["iterations"] == 100
+    assert LEARNERS["rf_gini"].build(half).n_estimators == 150 and LEARNERS["et_entropy"].build(half).n_estimators == 150
+    # A refit's K/(K-1) more rounds and the budget's share multiply; never fewer than one round or tree.
+    refit = Problem(task="multiclass", n_classes=3, input_shape=(4,), seed=0, rounds_share=0.5, rounds_scale=1.25)
+    assert LEARNERS["xgb"].build(refit).get_params()["n_estimators"] == 188
+    tiny = Problem(task="multiclass", n_classes=3, input_shape=(4,), seed=0, rounds_share=0.001)
+    assert LEARNERS["rf_gini"].build(tiny).n_estimators == 1 and LEARNERS["xgb"].build(tiny).get_params()["n_estimators"] == 1
+    # Learners without rounds (gbm stops early on its own) are told the whole plan.
+    data = load_dataset("digits")
+    shares = {name: _problem(LEARNERS[name], data, 0, None, 1, False, False, rounds_share=0.5).rounds_share
+              for name in ("xgb", "rf_gini", "gbm", "knn_5", "logreg")}  # fmt: skip
+    assert shares == {"xgb": 0.5, "rf_gini": 0.5, "gbm": 1.0, "knn_5": 1.0, "logreg": 1.0}
+
+
+def test_time_tabular_times_one_fold_of_each_learner():
+    from models.data import load_dataset
+    from models.oof import time_tabular
+    from models.registry import select_learners
+
+    data = load_dataset("digits")
+    timings = time_tabular(select_learners("rf_gini knn_5"), data, share=0.1, n_folds=5, seed=0, n_jobs=1)
+    assert [timing.name for timing in timings] == ["rf_gini", "knn_5"]
+    forest, knn = timings
+    # The forest was timed at 30 of its 300 trees: the whole plan is ten times that, and nothing of it fixed.
+    assert forest.fixed == 0.0 and forest.scaled > 0.0
+    assert knn.scaled == 0.0 and knn.fixed > 0.0
