@@ -12,7 +12,7 @@ The rule (:func:`choose`), measured on real data in ``benchmarks/bench_real_data
    of their paired per-fold differences (all entries share the same splits), with the same
    corrected standard error as the gate and the same noise floor; the entry is *level* with
    the top when that lead is at most ``level`` (:data:`LEVEL`, 1.5) standard errors. The
-   pick is the mean of the top entry and every entry level with it (``level-K average``),
+   pick is the mean of the top entry and every entry level with it (``top-K average``),
    or the top entry alone when none is level: a blend that clearly wins keeps its whole
    gain, and where the order at the top is noise, several near-equal entries are averaged,
    which is never far from the best of them.
@@ -125,7 +125,7 @@ def choose(board: Leaderboard, *, threshold: float = THRESHOLD, level: float = L
     -------
     Pick
         The best single file (``type="model"``), the top entry alone, or the mean of
-        ``members`` (``name="level-K average"``).
+        ``members`` (``name="top-K average"``).
 
     Examples
     --------
@@ -139,7 +139,7 @@ def choose(board: Leaderboard, *, threshold: float = THRESHOLD, level: float = L
     ...                     "logloss", 5, 1, "lr", 0.22)
     >>> pick = choose(board)
     >>> pick.name, pick.members
-    ('level-2 average', ('caruana', 'average'))
+    ('top-2 average', ('caruana', 'average'))
     >>> board = Leaderboard([entry("caruana", "blend", [0.215] * 5, 0.001, 0.004),
     ...                      entry("lr", "model", [0.22] * 5, 0.0, 0.0)], "logloss", 5, 1, "lr", 0.22)
     >>> choose(board).name
@@ -178,7 +178,7 @@ def choose(board: Leaderboard, *, threshold: float = THRESHOLD, level: float = L
               f"mean is submitted: {', '.join(members)}")
     if behind:
         reason += f"; the others trail it by more than {bound} ({listed(behind)})"
-    return Pick(f"level-{len(members)} average", "blend", reason, members)
+    return Pick(f"top-{len(members)} average", "blend", reason, members)
 
 
 def lead_over(top: Entry, entry: Entry, *, metric: str, folds: int) -> tuple[float, float]:

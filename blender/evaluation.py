@@ -285,6 +285,24 @@ def corrected_se(scores: NDArray[np.float64], folds: int) -> float:
     return float(np.std(scores, ddof=1) * np.sqrt(1.0 / scores.shape[0] + 1.0 / (folds - 1)))
 
 
+def bootstrap_interval(differences: NDArray, *, seed: int | None = 0, resamples: int = 2000,
+                       coverage: float = 0.95) -> tuple[float, float, float]:
+    """The mean of per-row differences and its percentile bootstrap interval, resampling rows.
+
+    >>> bootstrap_interval(np.full(50, -0.1))
+    (-0.1, -0.1, -0.1)
+    """
+    differences = np.asarray(differences, dtype=np.float64)
+    generator = np.random.default_rng(seed)
+    means = np.empty(resamples)
+    for start in range(0, resamples, 250):  # 250 resamples at a time bounds the index block's memory
+        rows = generator.integers(0, len(differences), size=(min(250, resamples - start), len(differences)))
+        means[start : start + len(rows)] = differences[rows].mean(axis=1)
+    tail = (1 - coverage) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return round(float(differences.mean()), 12), round(float(low), 12), round(float(high), 12)
+
+
 def leaderboard(
     values: NDArray,
     y: NDArray,

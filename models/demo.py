@@ -9,7 +9,7 @@ The claims are judged as a user could have judged them, without hindsight:
 
 - "beats the best single model" means the model with the best **OOF** score;
 - a blend that learns (weights, a vote weighted by them, a stack) is scored on the OOF rows
-  by 5-fold cross-validation over those rows, never by a refit on all of them;
+  cross-fitted on the shared folds (``data/folds.csv``), never by a refit on all of them;
 - each claim is judged on the OOF rows and on the kept-aside test rows, with a bootstrap
   interval (95%, over rows) of the per-row score difference. The verdict is ``yes`` when the
   whole interval favours the blend, ``no`` when the blend is not better on average, and
@@ -24,7 +24,6 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,23 +31,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender import metrics
-from blender.evaluation import beyond_noise_floor
+from blender.evaluation import assignment_splits, beyond_noise_floor, bootstrap_interval, cross_fit
+from blender.methods import BY_NAME, PROBABILITIES, Method, Voted, fit, fit_weights
 from blender.report import format_table
 from models.registry import ALIASES
 
 #: Bootstrap resamples of the rows for each interval, and its coverage.
 N_BOOTSTRAP = 2000
 COVERAGE = 0.95
-#: Folds of the cross-validation over the OOF rows for blends that learn.
+#: Seeded folds of the OOF rows for blends that learn, where no data/folds.csv gives them.
 CV_FOLDS = 5
 #: The whole demo's default wall time, and the share of it kept for the steps after
 #: training (blending, claims, blend auto: 76 s of a 9 min 39 s run on a quiet 2-core
 #: machine, and they slow down with the machine as training does).
 DEFAULT_TIME_BUDGET = "15m"
 BLENDING_SHARE = 0.25
-
-# A blend method, as blender.evaluation cross-validates it: (train, y_train, apply) -> predictions.
-Method = Callable[[NDArray, NDArray, NDArray], NDArray]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,11 +166,14 @@ class PredictionSet:
     values : ndarray of shape (n_models, n_rows, n_classes)
     y : ndarray of shape (n_rows,)
         Class indices into the files' columns.
+    folds : ndarray of shape (n_rows,) or None
+        Each row's fold in ``data/folds.csv`` (the OOF rows), where the file exists.
     """
 
     names: list[str]
     values: NDArray
     y: NDArray
+    folds: NDArray | None = None
 
     def of(self, names: list[str]) -> NDArray:
         """The members' values, shape (len(names), n_rows, n_classes), in the order given."""
@@ -189,9 +189,9 @@ class Claim:
     title : str
     members : list of str
         The models the blend combines.
-    method : callable
-        ``method(train, y_train, apply)`` as :mod:`blender.evaluation` takes it: fitted
-        on the OOF values of the members (``train``), it predicts ``apply``.
+    method : blender.methods.Method
+        A registry entry (or one built the same way), fitted on the OOF values of the
+        members and applied to the rows it predicts.
     rivals : list of str or None
         The models to beat; None means the member with the best OOF score.
     metric : {"logloss", "accuracy"}, default="logloss"
@@ -205,32 +205,17 @@ class Claim:
     metric: str = "logloss"
 
 
+def fit_weighted_vote(values, y, *, kind, metric, random_state=None) -> Voted:
+    """A vote in which each model's vote (its argmax class) counts its optimised weight."""
+    return Voted(fit_weights(values, y, kind=kind, metric=metric).weights + 1e-12, kind)
+
+
+weighted_vote = Method("weighted-vote", fit_weighted_vote, PROBABILITIES, True, 3, "a vote weighted by optimised weights")
+
+
 def default_claims(names: list[str], springenberg: list[str], cnns: list[str], trees: list[str]) -> list[Claim]:
-    """The seeds' claims, for the models present."""
-    from blender import layout
-    from blender.averaging import average
-    from blender.stacking import fit_stacker
-    from blender.voting import probabilities_to_votes, vote
-    from blender.weights import optimize_weights
-
-    def arithmetic(train, y_train, apply):
-        return average(apply, kind="arithmetic")
-
-    def geometric(train, y_train, apply):
-        return average(apply, kind="geometric")
-
-    def weighted_average(train, y_train, apply):
-        weights = optimize_weights(train, y_train, kind="multiclass", metric="logloss")
-        return layout.weighted_blend(apply, weights, kind="multiclass")
-
-    def weighted_vote(train, y_train, apply):
-        # The weights of the weighted average, given to each model's vote (its argmax class).
-        weights = optimize_weights(train, y_train, kind="multiclass", metric="logloss")
-        return one_hot(vote(probabilities_to_votes(apply), weights=weights + 1e-12), apply.shape[2])
-
-    def stacked(train, y_train, apply):
-        return fit_stacker(train, y_train, kind="multiclass", meta="logreg", random_state=0).apply(apply)
-
+    """The seeds' claims, for the models present, each blend a registry entry."""
+    arithmetic, geometric, weighted_average, stacked = (BY_NAME[name] for name in ("average", "geometric", "weights", "stack-logreg"))
     claims = []
     if len(springenberg) >= 2:
         claims += [
@@ -268,23 +253,6 @@ def row_losses(y: NDArray, predictions: NDArray, metric: str) -> NDArray[np.floa
     return -np.log(np.clip(true_class, metrics.EPSILON, 1 - metrics.EPSILON))
 
 
-def bootstrap_interval(differences: NDArray, *, seed: int = 0, n_bootstrap: int = N_BOOTSTRAP) -> tuple[float, float, float]:
-    """The mean of per-row differences and its percentile bootstrap interval (``COVERAGE``), resampling rows.
-
-    >>> bootstrap_interval(np.full(50, -0.1))
-    (-0.1, -0.1, -0.1)
-    """
-    differences = np.asarray(differences, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    means = np.empty(n_bootstrap)
-    for start in range(0, n_bootstrap, 250):
-        rows = rng.integers(0, len(differences), size=(min(250, n_bootstrap - start), len(differences)))
-        means[start : start + len(rows)] = differences[rows].mean(axis=1)
-    tail = (1 - COVERAGE) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
-    return round(float(differences.mean()), 12), round(float(low), 12), round(float(high), 12)
-
-
 def verdict(intervals: list[tuple[float, float, float]]) -> str:
     """``tie`` if every difference is 0 (to the noise floor), ``yes`` if every interval lies below 0,
     ``no`` if some mean difference is not, else ``too close``."""
@@ -299,9 +267,15 @@ def verdict(intervals: list[tuple[float, float, float]]) -> str:
 
 def judge(claim: Claim, oof: PredictionSet, test: PredictionSet, *, seed: int = 0) -> list[str]:
     """Two lines: the claim on the OOF rows (cross-validated) and on the test rows, with their numbers."""
+    from blender import layout
+
     members_oof = oof.of(claim.members)
-    cv_predictions = cross_val_predict(claim.method, members_oof, oof.y, folds=CV_FOLDS, seed=seed)
-    test_predictions = claim.method(members_oof, oof.y, test.of(claim.members))
+    splits = (assignment_splits(oof.folds) if oof.folds is not None
+              else layout.cv_folds(oof.y, kind="multiclass", folds=CV_FOLDS, random_state=seed))
+    # Every blend learns on log loss (a vote's weights too); the claim's metric only judges it.
+    options = dict(kind="multiclass", metric="logloss", random_state=seed)
+    cv_predictions = cross_fit(claim.method, members_oof, oof.y, splits, **options)
+    test_predictions = fit(claim.method, members_oof, oof.y, **options).apply(test.of(claim.members))
     rivals = claim.rivals
     if rivals is None:
         scores = [row_losses(oof.y, oof.of([name])[0], claim.metric).mean() for name in claim.members]
@@ -316,7 +290,7 @@ def judge(claim: Claim, oof: PredictionSet, test: PredictionSet, *, seed: int = 
             difference = blend_losses - rival_losses
             # Rounding is a tie, not a win: the leaderboard's noise floor, row by row.
             difference[~beyond_noise_floor(difference, np.maximum(np.abs(blend_losses), np.abs(rival_losses)))] = 0.0
-            interval = bootstrap_interval(difference, seed=seed)
+            interval = bootstrap_interval(difference, seed=seed, resamples=N_BOOTSTRAP, coverage=COVERAGE)
             intervals.append(interval)
             rival_loss = row_losses(rows.y, rows.of([rival])[0], claim.metric).mean()
             parts.append(f"{rival} {rival_loss:.4f}, diff {interval[0]:+.4f} [{interval[1]:+.4f}, {interval[2]:+.4f}]")
@@ -326,21 +300,11 @@ def judge(claim: Claim, oof: PredictionSet, test: PredictionSet, *, seed: int = 
     return lines
 
 
-def cross_val_predict(method: Method, values: NDArray, y: NDArray, *, folds: int, seed: int) -> NDArray[np.float64]:
-    """Each OOF row predicted by the blend fitted on the other folds (shared, seeded folds)."""
-    from blender import layout
-
-    pooled = np.empty((values.shape[1], values.shape[2]))
-    for train_rows, held_out in layout.cv_folds(y, kind="multiclass", folds=folds, random_state=seed):
-        pooled[held_out] = method(layout.take_rows(values, train_rows), y[train_rows], layout.take_rows(values, held_out))
-    return pooled
-
-
 def claim_lines(claims: list[Claim], oof: PredictionSet, test: PredictionSet, *, seed: int = 0) -> list[str]:
     """Every claim's lines, after a line that says how to read them."""
     lines = [
         f"  (diff = blend minus rival, lower is better for the blend; [{COVERAGE:.0%} bootstrap interval over rows]; "
-        f"OOF rows of blends that learn: {CV_FOLDS}-fold CV)"
+        "OOF rows of blends that learn: cross-fitted on " + ("data/folds.csv" if oof.folds is not None else f"{CV_FOLDS} seeded folds") + ")"
     ]
     for claim in claims:
         lines += judge(claim, oof, test, seed=seed)
@@ -359,7 +323,9 @@ def load_sets(submissions: Path, data: Path, names: list[str] | None = None) -> 
         truth = read_labels(truth_path)
         ids = [str(identifier) for identifier in predictions.ids.to_pylist()]
         y = np.array([predictions.columns.index(truth[identifier]) for identifier in ids])
-        sets.append(PredictionSet(list(names), np.asarray(predictions.values, dtype=np.float64), y))
+        # The shared folds of the OOF rows, where make oof wrote them.
+        folds = io.read_folds(data / "folds.csv", predictions.ids) if not sets and (data / "folds.csv").is_file() else None
+        sets.append(PredictionSet(list(names), np.asarray(predictions.values, dtype=np.float64), y, folds))
     return sets[0], sets[1]
 
 

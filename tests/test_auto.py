@@ -74,7 +74,7 @@ def test_five_level_entries_are_averaged_and_the_others_named():
            "lr": ("model", _BASE), "knn": ("model", _BASE + 0.1)}
     board = _board_from_folds({**level, **far}, "lr")
     pick = choose(board)
-    assert pick.type == "blend" and pick.name == "level-5 average"
+    assert pick.type == "blend" and pick.name == "top-5 average"
     assert set(pick.members) == set(level) and pick.members[0] == board.entries[0].name
     assert "cannot be told apart from 4 others" in pick.reason
     assert "the others trail it by more than 1.5 standard errors (lr +0.03 ± 0.0044, average +0.04 ± 0.004" in pick.reason

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from blender.evaluation import bootstrap_interval
+from blender.methods import BY_NAME, Method, Weighted
 from models import demo
 
 N_ROWS = 300  # per set: 100 rows in each third, 3 classes
@@ -72,7 +74,7 @@ def test_the_best_single_model_is_the_best_by_oof_not_by_test(fake_zoo):
     oof, test = demo.load_sets(fake_zoo / "submissions", fake_zoo / "data")
     nin = test.of(["cnn_nin"])[0]
     assert demo.row_losses(test.y, nin, "logloss").mean() < demo.row_losses(test.y, test.of(["logreg"])[0], "logloss").mean()
-    claim = demo.Claim("average of all", oof.names, lambda train, y_train, apply: apply.mean(axis=0))
+    claim = demo.Claim("average of all", oof.names, BY_NAME["average"])
     oof_line, test_line = demo.judge(claim, oof, test)
     assert " vs logreg " in test_line and "cnn_nin" not in test_line
 
@@ -83,7 +85,7 @@ def test_verdicts_and_bootstrap():
     assert demo.verdict([(-0.1, -0.2, -0.01), (0.0, -0.1, 0.1)]) == "no"
     # A fair coin's differences (+1 or -1): the interval straddles 0 and has the width of 2 standard errors each way.
     differences = np.where(np.arange(400) % 2 == 0, 1.0, -1.0)
-    mean, low, high = demo.bootstrap_interval(differences)
+    mean, low, high = bootstrap_interval(differences)
     assert mean == 0.0 and low == pytest.approx(-0.098, abs=0.02) and high == pytest.approx(0.098, abs=0.02)
 
 
@@ -141,10 +143,8 @@ def test_a_blend_equal_to_its_rival_is_a_tie_not_a_win(fake_zoo):
     oof, test = demo.load_sets(fake_zoo / "submissions", fake_zoo / "data")
     best = "logreg"
 
-    def rounding(train, y_train, apply):
-        index = oof.names.index(best)
-        return apply[index] * (1 + 1e-15)  # the best file, give or take rounding
-
+    weights = np.array([1.0 + 1e-15 if name == best else 0.0 for name in oof.names])  # the best file, give or take rounding
+    rounding = Method("rounding", lambda values, y, **_: Weighted(weights, "multiclass"), ("multiclass",), True, 1, "")
     claim = demo.Claim("the best file, rounded", oof.names, rounding, rivals=[best])
     for line in demo.judge(claim, oof, test):
         assert line.startswith("  [      tie] ") and "diff +0.0000 [+0.0000, +0.0000]" in line
@@ -161,3 +161,26 @@ def test_the_pick_is_shown_beside_the_top_entry_and_the_best_file(fake_zoo):
     text = demo.pick_versus_best_text(report, blends_dir / "cnn_nin.csv", blends_dir,
                                       demo.read_labels(fake_zoo / "data" / "test_labels.csv"))
     assert "the top entry cnn_nin: " in text and "the best OOF model logreg: 0.0305" in text
+
+
+def test_the_claims_cross_fit_on_make_oofs_folds_file(fake_zoo):
+    """With data/folds.csv, a learning blend's OOF rows are cross-fitted on those folds, as blend does."""
+    from blender import layout
+    from blender.evaluation import assignment_splits, cross_fit
+
+    truth = demo.read_labels(fake_zoo / "data" / "train_labels.csv")
+    ids = list(truth)
+    (fake_zoo / "data" / "folds.csv").write_text("id,fold\n" + "".join(f"{i},{k % 3}\n" for k, i in enumerate(ids)))
+    oof, test = demo.load_sets(fake_zoo / "submissions", fake_zoo / "data")
+    assert oof.folds is not None and test.folds is None
+    assert sorted(np.bincount(oof.folds).tolist()) == [100, 100, 100]
+    claim = demo.Claim("a stack", oof.names, BY_NAME["stack-logreg"])
+    lines = demo.claim_lines([claim], oof, test)
+    assert "cross-fitted on data/folds.csv" in lines[0]
+    by_hand = cross_fit(BY_NAME["stack-logreg"], oof.values, oof.y, assignment_splits(oof.folds), kind="multiclass",
+                        metric="logloss", random_state=0)
+    expected = demo.row_losses(oof.y, by_hand, "logloss").mean()
+    assert f"blend log loss {expected:.4f} vs" in lines[1]
+    seeded = cross_fit(BY_NAME["stack-logreg"], oof.values, oof.y, layout.cv_folds(oof.y, kind="multiclass", folds=5, random_state=0),
+                       kind="multiclass", metric="logloss", random_state=0)
+    assert not np.allclose(seeded, by_hand)  # the folds file, not seeded folds, made the line

@@ -157,8 +157,8 @@ def test_the_folds_file_is_the_one_every_score_is_cut_by(folder):
 @pytest.mark.parametrize(
     "edit, message",
     [
-        (lambda f: f.iloc[1:], "data/folds.csv: 1 ids of the OOF rows have no fold (e.g. 0)"),
-        (lambda f: pd.concat([f, pd.DataFrame({"id": [777777], "fold": [0]})]), "data/folds.csv: 1 ids are not OOF rows (e.g. 777777)"),
+        (lambda f: f.iloc[1:], "data/folds.csv: 1 id of the OOF rows has no fold (e.g. 0)"),
+        (lambda f: pd.concat([f, pd.DataFrame({"id": [777777], "fold": [0]})]), "data/folds.csv: 1 id is not an OOF row (e.g. 777777)"),
         (lambda f: f.assign(fold=f["fold"].astype(str).where(f.index != 3, "two")), "data/folds.csv: fold 'two' at id 3"),
         (lambda f: f.assign(fold=f["fold"].astype(str).where(f.index != 5, "1.5")), "data/folds.csv: fold '1.5' at id 5"),
         (lambda f: f.assign(fold=np.where(f.index == 0, 9, f["fold"])), "data/folds.csv: fold 9 holds 1 row"),
@@ -308,14 +308,14 @@ def test_auto_says_whether_a_second_level_pays_and_writes_its_oof(folder):
 
 def test_level2_hill_climb_is_hill_climbing_over_the_stackers_cross_fitted_predictions():
     from blender.evaluation import cross_fit
-    from blender.levels import level2_members
+    from blender.levels import INNER_FOLDS, level2_members
 
     rng = np.random.default_rng(3)
     y = rng.integers(0, 2, 200)
     values = np.stack([_probabilities(rng, y, noise) for noise in (1.0, 1.8, 3.0)])[:, :, None]
     fitted = fit(BY_NAME["level2-hill-climb"], values, y, kind="binary", metric="logloss", random_state=0)
-    splits = layout.cv_folds(y, kind="binary", folds=5, random_state=0)
-    members = level2_members("binary")
+    splits = layout.cv_folds(y, kind="binary", folds=INNER_FOLDS, random_state=0)
+    members = level2_members()
     second = np.stack([cross_fit(m, values, y, splits, kind="binary", metric="logloss", random_state=0) for _, m in members])
     by_hand = fit(BY_NAME["hill-climb"], second, y, kind="binary", metric="logloss", random_state=0)
     np.testing.assert_array_equal(fitted.details["weights"], by_hand.weights)
@@ -327,3 +327,34 @@ def test_level2_hill_climb_on_a_handful_of_rows_averages_its_stackers():
     values = np.array([[0.9, 0.2, 0.8], [0.7, 0.4, 0.3]])[:, :, None]
     fitted = fit(BY_NAME["level2-hill-climb"], values, np.array([1, 0, 1]), kind="binary", metric="logloss")
     assert fitted.apply(values).shape == (3, 1)  # one row per class at most: no inner folds, the mean of the stackers
+
+
+def test_a_new_learning_method_gets_a_command_with_the_shared_options_and_its_oof_file(folder, monkeypatch):
+    """A registry line with no command of its own becomes ``blend NAME``, reading the folds file and
+    writing its cross-fitted OOF predictions like every learning command."""
+    from blender.cli import generated
+    from blender.methods import METHODS, Method, Weighted
+
+    def fit_best(values, y, *, kind, metric, random_state=None):  # all weight on the best file by OOF
+        best = layout.best_model(layout.model_scores(values, y, metric=metric, kind=kind), metric)
+        return Weighted(np.eye(values.shape[0])[best], kind)
+
+    method = Method("best-only", fit_best, ("binary",), True, 2, "the best file")
+    monkeypatch.setattr(generated, "METHODS", (*METHODS, method))
+    monkeypatch.setitem(BY_NAME, "best-only", method)
+    monkeypatch.setattr(app, "registered_commands", list(app.registered_commands))
+    generated.generate_commands()
+    result = run("best-only", "-o", "blends/best.csv")
+    assert result.exit_code == 0, result.output
+    assert "folds: data/folds.csv (5 folds" in result.output
+    fold = pd.read_csv("data/folds.csv", dtype={"id": str}).set_index("id")["fold"]
+    oof = pd.read_csv("blends/oof/best.csv", dtype={"id": str}).set_index("id")["target"]
+    learning = io.read_learning([Path(f"submissions/{name}.csv") for name in sorted(MODELS)], train_dir=Path("submissions/oof"),
+                                truth=Path("data/train_labels.csv"), command_name="test")
+    values, y, ids = learning.train.values, learning.y, learning.train.ids.to_numpy(zero_copy_only=False)
+    assignment = fold.loc[ids].to_numpy()
+    for held_out_fold in range(4):  # a non-slice fold's rows: the best file on the folds other than it and the slice
+        fitted_rows = (assignment != held_out_fold) & (assignment != 4)
+        rows = assignment == held_out_fold
+        expected = fit_best(values[:, fitted_rows], y[fitted_rows], kind="binary", metric="logloss").apply(values[:, rows])[:, 0]
+        np.testing.assert_allclose(oof.loc[ids[rows]].to_numpy(), expected, rtol=1e-12)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 import os
 import time
 import typing
@@ -101,6 +102,74 @@ FeaturesOption = Annotated[
     typer.Option("--features", help="TRAIN.csv,TEST.csv: original features (id first) to add to the meta-learner's inputs."),
 ]
 DEFAULT_OOF, DEFAULT_TRUTH = Path("submissions/oof"), Path("data/train_labels.csv")
+
+
+#: The options of every command that learns from OOF rows, in the order ``--help`` lists them:
+#: (parameter, option, default). :func:`learning_options` gives them to a command as one :class:`Shared`.
+LEARNING_OPTIONS = (
+    ("metric", MetricOption, None),
+    ("oof_dir", OofDir, DEFAULT_OOF),
+    ("truth", TruthPath, DEFAULT_TRUTH),
+    ("positive", PositiveOption, None),
+    ("cv", CvOption, None),
+    ("folds", FoldsOption, None),
+    ("seed", SeedOption, 0),
+    ("sample", SampleOption, None),
+    ("out", OutPath, None),
+    ("oof_out", OofOutOption, None),
+    ("no_oof_out", NoOofOption, False),
+    ("id_column", IdColumn, None),
+    ("task", TaskOption, None),
+)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The shared learning options of one command run (see :data:`LEARNING_OPTIONS`)."""
+
+    metric: object
+    oof_dir: Path
+    truth: Path
+    positive: str | None
+    cv: int | None
+    folds: str | None
+    seed: int
+    sample: Path | None
+    out: Path | None
+    oof_out: Path | None
+    no_oof_out: bool
+    id_column: str | None
+    task: object
+
+    def outputs(self, command_name: str, **others: Path | None) -> tuple[Path, Path | None]:
+        """The blend's path and its OOF predictions' path (None with --no-oof-out), checked before any work."""
+        out = output_path(self.out, command_name, **others)
+        return out, oof_path(self.oof_out, self.no_oof_out, out)
+
+
+def learning_options(function=None, *, without: tuple[str, ...] = ()):
+    """Give a command the shared learning options (all but ``without``), passed to it as ``shared``.
+
+    The command declares its own options and a keyword ``shared: Shared``; its ``--help``
+    lists its own options, then the shared ones.
+    """
+    import inspect
+
+    def decorate(function):
+        signature = inspect.signature(function, eval_str=True)
+        own = [parameter for name, parameter in signature.parameters.items() if name != "shared"]
+        added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
+                 for name, option, default in LEARNING_OPTIONS if name not in without]
+
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            shared = Shared(**{name: kwargs.pop(name, default) for name, _, default in LEARNING_OPTIONS})
+            return function(*args, shared=shared, **kwargs)
+
+        run.__signature__ = signature.replace(parameters=[*own, *added])
+        return run
+
+    return decorate(function) if function is not None else decorate
 
 
 def command(name: str):

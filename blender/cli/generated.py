@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import functools
-import typing
 
 from blender.errors import BlendInputError
 from blender.methods import METHODS
 from blender.cli.common import (
-    CvOption,
-    DEFAULT_OOF,
-    DEFAULT_TRUTH,
     Files,
     IdColumn,
-    MetricOption,
-    OofDir,
     OutPath,
-    PositiveOption,
     SampleOption,
-    SeedOption,
+    Shared,
     TaskOption,
-    TruthPath,
     app,
+    learning_options,
     command,
     output_path,
     read,
@@ -50,10 +43,8 @@ def generate_commands() -> None:
         run.__doc__ = (f"{method.summary[0].upper()}{method.summary[1:]}: the registry's '{method.name}' entry"
                        f"{', fitted on the OOF rows' if method.learns else ''}, applied to the test files.\n\n"
                        f"Example:\n\n    blend {method.name} submissions/*.csv -o blends/{method.name}.csv")
-        hints = typing.get_type_hints(generic, include_extras=True)
-        parameters = [parameter.replace(annotation=hints[parameter.name])
-                      for parameter in list(inspect.signature(generic).parameters.values())[1:]]
-        run.__signature__ = inspect.Signature(parameters)
+        # The entry's name is bound; the command takes the rest (the shared options included).
+        run.__signature__ = inspect.Signature(list(inspect.signature(generic, eval_str=True).parameters.values())[1:])
         run.__module__ = __name__
         command(method.name)(run)
 
@@ -75,13 +66,8 @@ def _plain_command(name: str, files: Files = None, sample: SampleOption = None, 
     write_one(predictions, blended, out, sample_set)
 
 
-def _learned_command(name: str, files: Files = None, metric: MetricOption = None, oof_dir: OofDir = DEFAULT_OOF,
-                     truth: TruthPath = DEFAULT_TRUTH, positive: PositiveOption = None, cv: CvOption = 5,
-                     seed: SeedOption = 0, sample: SampleOption = None, out: OutPath = None,
-                     id_column: IdColumn = None, task: TaskOption = None) -> None:
-    out = output_path(out, name)
-    learning, run, sample_set = learn(name, files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric,
-                                       cv=cv, seed=seed, sample=sample, id_column=id_column, task=task)
-    write_run(learning, run, out, sample_set)
-
-
+@learning_options
+def _learned_command(name: str, files: Files = None, *, shared: Shared) -> None:
+    out, oof = shared.outputs(name)
+    learning, run, sample_set = learn(name, files, shared)
+    write_run(learning, run, out, sample_set, oof=oof)

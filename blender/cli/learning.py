@@ -19,6 +19,8 @@ from blender.cli.common import (
     CorrMethod,
     CvOption,
     DEFAULT_OOF,
+    Shared,
+    learning_options,
     DEFAULT_TRUTH,
     FeaturesOption,
     Files,
@@ -60,21 +62,22 @@ from blender.cli.common import (
 # ---------------------------------------------------------------------------- learning from OOF rows
 
 
-def learn(name: str, files, *, oof_dir, truth, positive, metric, cv, folds, seed, sample, id_column, task,
-           calibrate: bool = False, refuse_labels: bool = False, features: str | None = None, label: str | None = None,
-           role: str = "OOF", entry_name: str | None = None, show_weights: bool = True, **options):
+def learn(name: str, files, shared: Shared, *, calibrate: bool = False, refuse_labels: bool = False,
+          features: str | None = None, label: str | None = None, role: str = "OOF", entry_name: str | None = None,
+          show_weights: bool = True, **options):
     """Read, run the registry entry ``name`` with ``options`` on the folds, report it; return (learning, run, sample).
 
-    ``cv`` (``--cv K``) and ``folds`` (``--folds FILE|K``) choose the folds
-    (:func:`blender.cli.common.resolve_folds`); a holdout set never takes the training rows'
-    folds file by default.
+    ``shared.cv`` (``--cv K``) and ``shared.folds`` (``--folds FILE|K``) choose the folds
+    (:func:`blender.cli.common.resolve_folds`); a holdout set (``role="holdout"``, read from
+    ``shared.oof_dir``) never takes the training rows' folds file by default.
     """
     from blender.entries import configured, run_entry
 
     holdout = role == "holdout"
     command_name = "holdout" if holdout else "stack" if name.startswith("stack-") else name
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name=command_name,
-                             positive=positive, role=role, make_target="make holdout" if holdout else "make oof",
+    learning = read_learning(files, shared.oof_dir, shared.truth, shared.id_column, shared.task, shared.metric,
+                             command_name=command_name, positive=shared.positive, role=role,
+                             make_target="make holdout" if holdout else "make oof",
                              dir_option="--holdout-dir" if holdout else "--oof-dir")
     if refuse_labels:
         refuse_kind(learning.test, ("labels",), f"{command_name} weighs probabilities or values, and these files hold "
@@ -84,11 +87,13 @@ def learn(name: str, files, *, oof_dir, truth, positive, metric, cv, folds, seed
                                                          f"{learning.test.kind}; drop --calibrate.")
     if options.get("logit") and learning.train.kind not in ("binary", "multiclass"):
         raise BlendInputError(f"--logit needs probabilities, and these files hold {learning.train.kind}; drop --logit.")
-    sample_set = read_sample(sample, learning.test, id_column)
-    fold_plan = resolve_folds(folds, cv, learning, truth=truth, seed=seed, default_file=not holdout)
+    sample_set = read_sample(shared.sample, learning.test, shared.id_column)
+    fold_plan = resolve_folds(shared.folds, shared.cv, learning, truth=shared.truth, seed=shared.seed,
+                              default_file=not holdout)
     method = configured(name, calibrate=calibrate, as_name=entry_name, **options)
     run = run_entry(method, learning.train, learning.y, learning.test, metric=learning.metric, folds=fold_plan,
-                    random_state=seed, features=None if features is None else _features(learning, features, id_column))
+                    random_state=shared.seed,
+                    features=None if features is None else _features(learning, features, shared.id_column))
     report_run(run, label or method.name, learning.train.names, learning.metric, show_weights=show_weights)
     report_slice(run.slice, label or method.name, learning.metric)
     return learning, run, sample_set
@@ -163,24 +168,14 @@ def score_command(
 
 
 @command("select")
+@learning_options
 def select_command(
     files: Files = None,
     max_corr: Annotated[float, typer.Option("--max-corr", help="Add a file only if its correlation with every chosen file is below this.")] = 0.95,
     top: Annotated[Optional[int], typer.Option("--top", help="Choose at most K files.")] = None,
     method: Annotated[CorrMethod, typer.Option("--method", "-m", help="Correlation used for the bound.")] = "pearson",
-    metric: MetricOption = None,
-    oof_dir: OofDir = DEFAULT_OOF,
-    truth: TruthPath = DEFAULT_TRUTH,
-    positive: PositiveOption = None,
-    cv: CvOption = None,
-    folds: FoldsOption = None,
-    seed: SeedOption = 0,
-    sample: SampleOption = None,
-    out: OutPath = None,
-    oof_out: OofOutOption = None,
-    no_oof_out: NoOofOption = False,
-    id_column: IdColumn = None,
-    task: TaskOption = None,
+    *,
+    shared: Shared,
 ) -> None:
     """Correlation-aware selection: the best OOF file first, then each next-best file whose
     correlation with all chosen stays under --max-corr; writes the average of the chosen
@@ -192,14 +187,11 @@ def select_command(
     """
     from blender import report
 
-    out = output_path(out, "select")
-    oof = oof_path(oof_out, no_oof_out, out)
+    out, oof = shared.outputs("select")
     if top is not None and top < 1:
         raise BlendInputError(f"--top {top}: choose at least one file.")
-    learning, run, sample_set = learn(
-        "select", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, folds=folds, seed=seed,
-        sample=sample, id_column=id_column, task=task, max_corr=max_corr, top=top,
-        method=CorrMethod(method).value, label="average of the chosen", show_weights=False)
+    learning, run, sample_set = learn("select", files, shared, max_corr=max_corr, top=top, method=CorrMethod(method).value,
+                                      label="average of the chosen", show_weights=False)
     chosen, scores, corr = (run.details[key] for key in ("chosen", "scores", "corr"))
     names = learning.train.names
     rows = [[names[j], float(scores[j]), float(max((corr[j, k] for k in chosen[:position]), default=float("nan")))]
@@ -212,6 +204,7 @@ def select_command(
 
 
 @command("caruana")
+@learning_options
 def caruana_command(
     files: Files = None,
     init: Annotated[int, typer.Option("--init", help="Start from the N best files (sorted initialisation); 0 starts empty.")] = 5,
@@ -222,19 +215,8 @@ def caruana_command(
     calibrate: CalibrateOption = False,
     weights_out: WeightsOut = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the OOF score along the selection (PNG).")] = None,
-    metric: MetricOption = None,
-    oof_dir: OofDir = DEFAULT_OOF,
-    truth: TruthPath = DEFAULT_TRUTH,
-    positive: PositiveOption = None,
-    cv: CvOption = None,
-    folds: FoldsOption = None,
-    seed: SeedOption = 0,
-    sample: SampleOption = None,
-    out: OutPath = None,
-    oof_out: OofOutOption = None,
-    no_oof_out: NoOofOption = False,
-    id_column: IdColumn = None,
-    task: TaskOption = None,
+    *,
+    shared: Shared,
 ) -> None:
     """Greedy ensemble selection (Caruana et al. 2004) on the OOF rows, with replacement,
     sorted initialisation and bagging; writes the weighted blend of the test files.
@@ -248,8 +230,7 @@ def caruana_command(
     """
     from blender import layout, report
 
-    out = output_path(out, "caruana", weights_out=weights_out, plot=plot)
-    oof = oof_path(oof_out, no_oof_out, out)
+    out, oof = shared.outputs("caruana", weights_out=weights_out, plot=plot)
     if not 0.0 < bag_fraction <= 1.0:
         raise BlendInputError(f"--bag-fraction {bag_fraction:g}: give a share in (0, 1], e.g. 0.5.")
     if init < 0 or iters < 0:
@@ -259,9 +240,8 @@ def caruana_command(
     if bags < 1:
         raise BlendInputError(f"--bags {bags}: give 1 or more.")
     learning, run, sample_set = learn(
-        "caruana", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, folds=folds, seed=seed,
-        sample=sample, id_column=id_column, task=task, calibrate=calibrate, refuse_labels=True, init=init,
-        iters=iters, bags=bags, bag_fraction=bag_fraction, replacement=not no_replacement, label="caruana blend")
+        "caruana", files, shared, calibrate=calibrate, refuse_labels=True, init=init, iters=iters, bags=bags,
+        bag_fraction=bag_fraction, replacement=not no_replacement, label="caruana blend")
     result = run.details["result"]
     say(f"caruana: init {init}, {iters} iterations, {bags} bag(s), {'without' if no_replacement else 'with'} replacement, "
         f"kept the {result.start} start ({run.seconds:.1f} s)")
@@ -277,6 +257,7 @@ def caruana_command(
 
 
 @command("hill-climb")
+@learning_options
 def hill_climb_command(
     files: Files = None,
     negative_weights: Annotated[bool, typer.Option("--negative-weights", help="Also try negative weights (w < 0 subtracts a file).")] = False,
@@ -285,19 +266,8 @@ def hill_climb_command(
     calibrate: CalibrateOption = False,
     weights_out: WeightsOut = None,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the OOF score along the climb (PNG).")] = None,
-    metric: MetricOption = None,
-    oof_dir: OofDir = DEFAULT_OOF,
-    truth: TruthPath = DEFAULT_TRUTH,
-    positive: PositiveOption = None,
-    cv: CvOption = None,
-    folds: FoldsOption = None,
-    seed: SeedOption = 0,
-    sample: SampleOption = None,
-    out: OutPath = None,
-    oof_out: OofOutOption = None,
-    no_oof_out: NoOofOption = False,
-    id_column: IdColumn = None,
-    task: TaskOption = None,
+    *,
+    shared: Shared,
 ) -> None:
     """Kaggle-style hill climbing: start from the best OOF file, then repeatedly add
     (1-w)·blend + w·file for the best file and w of a grid, with replacement, until the gain
@@ -311,16 +281,14 @@ def hill_climb_command(
     """
     from blender import report
 
-    out = output_path(out, "hill-climb", weights_out=weights_out, plot=plot)
-    oof = oof_path(oof_out, no_oof_out, out)
+    out, oof = shared.outputs("hill-climb", weights_out=weights_out, plot=plot)
     if max_iters < 1:
         raise BlendInputError(f"--iters {max_iters}: give 1 or more.")
     if tolerance is not None and not tolerance >= 0:
         raise BlendInputError(f"--tolerance {tolerance:g}: give 0 or a positive number.")
     learning, run, sample_set = learn(
-        "hill-climb", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, folds=folds, seed=seed,
-        sample=sample, id_column=id_column, task=task, calibrate=calibrate, negative_weights=negative_weights,
-        max_iters=max_iters, tolerance=tolerance, label="hill-climb blend")
+        "hill-climb", files, shared, calibrate=calibrate, negative_weights=negative_weights, max_iters=max_iters,
+        tolerance=tolerance, label="hill-climb blend")
     result = run.details["result"]
     say(f"hill climbing from {learning.train.names[result.start_model]}: {len(result.trajectory) - 1} step(s)"
         f"{' with negative weights allowed' if negative_weights else ''} ({run.seconds:.1f} s)")
@@ -334,24 +302,14 @@ def hill_climb_command(
 
 
 @command("weights")
+@learning_options
 def weights_command(
     files: Files = None,
     method: Annotated[WeightMethod, typer.Option("--method", help="scipy.optimize method.")] = "slsqp",
     calibrate: CalibrateOption = False,
     weights_out: WeightsOut = None,
-    metric: MetricOption = None,
-    oof_dir: OofDir = DEFAULT_OOF,
-    truth: TruthPath = DEFAULT_TRUTH,
-    positive: PositiveOption = None,
-    cv: CvOption = None,
-    folds: FoldsOption = None,
-    seed: SeedOption = 0,
-    sample: SampleOption = None,
-    out: OutPath = None,
-    oof_out: OofOutOption = None,
-    no_oof_out: NoOofOption = False,
-    id_column: IdColumn = None,
-    task: TaskOption = None,
+    *,
+    shared: Shared,
 ) -> None:
     """Weights on the simplex (non-negative, summing to 1) that optimise the metric on the
     OOF rows; writes the weighted average of the test files and prints its cross-validated
@@ -361,37 +319,25 @@ def weights_command(
 
         blend weights submissions/*.csv --method nelder-mead --metric logloss
     """
-    out = output_path(out, "weights", weights_out=weights_out)
-    oof = oof_path(oof_out, no_oof_out, out)
+    out, oof = shared.outputs("weights", weights_out=weights_out)
     method = WeightMethod(method).value
-    learning, run, sample_set = learn(
-        "weights", files, oof_dir=oof_dir, truth=truth, positive=positive, metric=metric, cv=cv, folds=folds, seed=seed,
-        sample=sample, id_column=id_column, task=task, calibrate=calibrate, refuse_labels=True, method=method,
-        label="weights blend")
+    learning, run, sample_set = learn("weights", files, shared, calibrate=calibrate, refuse_labels=True, method=method,
+                                      label="weights blend")
     say(f"{method} weights ({run.seconds:.1f} s)")
     write_run(learning, run, out, sample_set, oof=oof, weights_out=weights_out)
 
 
 @command("stack")
+@learning_options(without=("cv",))
 def stack_command(
     files: Files = None,
     meta: MetaOption = "logreg",
-    folds: FoldsOption = None,
     features: FeaturesOption = None,
     fwls: FwlsOption = False,
     quadratic: QuadraticOption = False,
     logit: LogitOption = False,
-    metric: MetricOption = None,
-    oof_dir: OofDir = DEFAULT_OOF,
-    truth: TruthPath = DEFAULT_TRUTH,
-    positive: PositiveOption = None,
-    seed: SeedOption = 0,
-    sample: SampleOption = None,
-    out: OutPath = None,
-    oof_out: OofOutOption = None,
-    no_oof_out: NoOofOption = False,
-    id_column: IdColumn = None,
-    task: TaskOption = None,
+    *,
+    shared: Shared,
 ) -> None:
     """Stacking: a meta-learner fitted on the OOF predictions (optionally with the original
     features, FWLS or pairwise products) predicts the test rows; prints its honest CV score
@@ -403,21 +349,18 @@ def stack_command(
 
         blend stack submissions/*.csv --meta xgb --features data/train.csv,data/test.csv
     """
-    out = output_path(out, "stack")
-    oof = oof_path(oof_out, no_oof_out, out)
-    learning, run, sample_set = _stack(files, meta, folds, features, fwls, quadratic, logit, metric, oof_dir, truth,
-                                       positive, seed, sample, out, id_column, task, role="OOF")
+    out, oof = shared.outputs("stack")
+    learning, run, sample_set = _stack(files, shared, meta, features, fwls, quadratic, logit, role="OOF")
     write_run(learning, run, out, sample_set, oof=oof)
 
 
-def _stack(files, meta, folds, features, fwls, quadratic, logit, metric, train_dir, truth, positive, seed, sample, out,
-           id_column, task, *, role: str):
+def _stack(files, shared: Shared, meta, features, fwls, quadratic, logit, *, role: str):
     meta = Meta(meta).value
     extras = [label for label, on in (("features", features), ("fwls", fwls), ("quadratic", quadratic), ("logit", logit)) if on]
     learning, run, sample_set = learn(
-        "stack-logreg", files, entry_name=f"stack-{meta}", show_weights=False, oof_dir=train_dir, truth=truth,
-        positive=positive, metric=metric, cv=None, folds=folds, seed=seed, sample=sample, id_column=id_column, task=task, features=features, role=role, meta=meta, fwls=fwls,
-        quadratic=quadratic, logit=logit, label=f"stack {meta}" + (" + " + ", ".join(extras) if extras else ""))
+        "stack-logreg", files, shared, entry_name=f"stack-{meta}", show_weights=False, features=features, role=role,
+        meta=meta, fwls=fwls, quadratic=quadratic, logit=logit,
+        label=f"stack {meta}" + (" + " + ", ".join(extras) if extras else ""))
     say(f"meta {meta} fitted on {learning.train.n_samples:,} {role} rows ({run.seconds:.1f} s)")
     return learning, run, sample_set
 
@@ -452,33 +395,24 @@ def holdout_command(
     out = output_path(out, "holdout")
     if oof_out is not None:
         check_outputs(oof_out=oof_out)
-    learning, run, sample_set = _stack(files, meta, folds, features, fwls, quadratic, logit, metric, holdout_dir, truth,
-                                       positive, seed, sample, out, id_column, task, role="holdout")
+    shared = Shared(metric=metric, oof_dir=holdout_dir, truth=truth, positive=positive, cv=None, folds=folds, seed=seed,
+                    sample=sample, out=out, oof_out=oof_out, no_oof_out=oof_out is None, id_column=id_column, task=task)
+    learning, run, sample_set = _stack(files, shared, meta, features, fwls, quadratic, logit, role="holdout")
     write_run(learning, run, out, sample_set, oof=oof_out)
 
 
 @command("auto")
+@learning_options
 def auto_command(
     files: Files = None,
-    metric: MetricOption = None,
-    cv: CvOption = None,
-    folds: FoldsOption = None,
     repeats: Annotated[Optional[int], typer.Option("--repeats", help="Repeat seeded CV with other fold seeds. [default: 3 up to 5,000 OOF rows, else 1; 1 with a folds file]", show_default=False)] = None,
     max_level: Annotated[int, typer.Option("--max-level", help="1: level-1 entries only; 2: also a second level (hill climbing over stackers), kept only if its nested estimate says it pays.")] = 2,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard with the pick marked (PNG).")] = None,
     report_path: Annotated[Optional[Path], typer.Option("--report", help="Also write the leaderboard, the pick and the estimate as JSON.")] = None,
     blends_dir: Annotated[Optional[Path], typer.Option("--blends-dir", help="Also write every entry's test blend there, as ENTRY.csv.")] = None,
     threshold: Annotated[float, typer.Option("--threshold", help="How many standard errors a blend must gain over the best single file to be picked.")] = THRESHOLD,
-    oof_dir: OofDir = DEFAULT_OOF,
-    truth: TruthPath = DEFAULT_TRUTH,
-    positive: PositiveOption = None,
-    seed: SeedOption = 0,
-    sample: SampleOption = None,
-    out: OutPath = None,
-    oof_out: OofOutOption = None,
-    no_oof_out: NoOofOption = False,
-    id_column: IdColumn = None,
-    task: TaskOption = None,
+    *,
+    shared: Shared,
 ) -> None:
     """Pick the blend to submit: score every file and blend method honestly (same folds, repeated),
     pick a blend only if it beats the best single file by more than the noise, then submit the
@@ -499,8 +433,7 @@ def auto_command(
 
     from blender import auto, io, report
 
-    out = output_path(out, "auto", plot=plot, report=report_path)
-    oof = oof_path(oof_out, no_oof_out, out)
+    out, oof = shared.outputs("auto", plot=plot, report=report_path)
     if blends_dir is not None and blends_dir.exists() and not blends_dir.is_dir():
         raise BlendInputError(f"--blends-dir {blends_dir} is a file; name a folder.")
     if repeats is not None and repeats < 1:
@@ -509,9 +442,11 @@ def auto_command(
         raise BlendInputError(f"--max-level {max_level}: give 1 or 2.")
     if not threshold >= 0:
         raise BlendInputError(f"--threshold {threshold:g}: give 0 or more standard errors.")
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="auto", positive=positive)
-    sample_set = read_sample(sample, learning.test, id_column)
-    fold_plan = resolve_folds(folds, cv, learning, truth=truth, seed=seed, repeats=repeats or 1)
+    seed = shared.seed
+    learning = read_learning(files, shared.oof_dir, shared.truth, shared.id_column, shared.task, shared.metric,
+                             command_name="auto", positive=shared.positive)
+    sample_set = read_sample(shared.sample, learning.test, shared.id_column)
+    fold_plan = resolve_folds(shared.folds, shared.cv, learning, truth=shared.truth, seed=seed, repeats=repeats or 1)
     started = time.perf_counter()
     result = auto.run_auto(learning.train, learning.y, learning.test, metric=learning.metric, folds=fold_plan,
                            repeats=repeats, random_state=seed, threshold=threshold, blends=blends_dir is not None,

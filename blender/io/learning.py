@@ -212,11 +212,13 @@ def read_folds(path: Path, ids: object, *, id_column: str | None = None) -> NDAr
     position = pc.index_in(ids, value_set=table.ids)
     if position.null_count:
         missing = pc.filter(ids, position.is_null())
-        raise BlendInputError(f"{path}: {len(missing):,} ids of the OOF rows have no fold (e.g. {examples(missing)}); "
+        raise BlendInputError(f"{path}: {len(missing):,} {'id' if len(missing) == 1 else 'ids'} of the OOF rows "
+                              f"{'has' if len(missing) == 1 else 'have'} no fold (e.g. {examples(missing)}); "
                               "the folds file must give every OOF row its fold (make oof writes it).")
     if len(table.ids) != len(ids):
         extra = pc.filter(table.ids, pc.invert(pc.is_in(table.ids, value_set=ids)))
-        raise BlendInputError(f"{path}: {len(extra):,} ids are not OOF rows (e.g. {examples(extra)}); the folds file "
+        raise BlendInputError(f"{path}: {len(extra):,} {'id is not an OOF row' if len(extra) == 1 else 'ids are not OOF rows'} "
+                              f"(e.g. {examples(extra)}); the folds file "
                               "must hold exactly the OOF rows' ids, those the blend's folds split.")
     folds = pc.cast(text, "int64").take(position).to_numpy(zero_copy_only=False).astype(np.int64)
     numbers, counts = np.unique(folds, return_counts=True)
