@@ -380,3 +380,24 @@ def test_time_tabular_times_one_fold_of_each_learner():
     # The forest was timed at 30 of its 300 trees: the whole plan is ten times that, and nothing of it fixed.
     assert forest.fixed == 0.0 and forest.scaled > 0.0
     assert knn.scaled == 0.0 and knn.fixed > 0.0
+
+
+def test_the_cnn_plan_leaves_cnns_out_at_the_wider_width_before_narrowing_them_all():
+    def measure(width):
+        scale = 1.0 if width == 16 else 0.5
+        return [EpochTiming("cnn_bn", 2.0, 4.0 * scale), EpochTiming("cnn_nin", 2.0, 10.0 * scale),
+                EpochTiming("cnn_allconv", 2.0, 5.0 * scale)]  # fmt: skip
+
+    def plan(**options):
+        return plan_for_budget(120.0, measure, widths=[16, 8], max_epochs=10, fits_per_cnn=5, jobs=2, clock=FakeClock(), **options)
+
+    # At 16 channels all three need 15.5 + 50 e <= 120 (2 epochs); without cnn_nin, 10.5 + 23.75 e <= 120: 4 epochs.
+    wide = plan(leave_out=True)
+    assert (wide.width, wide.epochs, wide.left_out) == (16, 4, ("cnn_nin",))
+    # Without leaving CNNs out, all three are narrowed to 8 channels: 15.5 + 25 e <= 120, 4 epochs.
+    narrow = plan()
+    assert (narrow.width, narrow.epochs, narrow.left_out) == (8, 4, ())
+    # A wider width keeps at least two CNNs: with 60 s, two at 16 channels get 2 epochs (10.5 + 23.75 e), so all
+    # narrow to 8 (15.5 + 25 e <= 60: 1 epoch), and there without cnn_nin 10.5 + 11.875 e <= 60 gives 4.
+    short = plan_for_budget(60.0, measure, widths=[16, 8], max_epochs=10, fits_per_cnn=5, jobs=2, clock=FakeClock(), leave_out=True)
+    assert (short.width, short.epochs, short.left_out) == (8, 4, ("cnn_nin",))
