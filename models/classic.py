@@ -28,8 +28,13 @@ LEARNING_RATE = 0.1
 
 
 def _rounds(rounds: int, problem: Problem) -> int:
-    """Boosting rounds for this fit: more for a refit on all rows (``problem.rounds_scale``)."""
-    return round(rounds * problem.rounds_scale)
+    """Boosting rounds for this fit: more for a refit on all rows (``problem.rounds_scale``), fewer for a time budget (``problem.rounds_share``)."""
+    return max(1, round(rounds * problem.rounds_scale * problem.rounds_share))
+
+
+def _trees(problem: Problem) -> int:
+    """Trees per forest for this fit: fewer for a time budget (``problem.rounds_share``)."""
+    return max(1, round(N_TREES * problem.rounds_share))
 
 
 def make_forest(problem: Problem, *, criterion: str = "gini", extra: bool = False):
@@ -54,9 +59,9 @@ def make_forest(problem: Problem, *, criterion: str = "gini", extra: bool = Fals
     if problem.task == "regression":
         forest = ensemble.ExtraTreesRegressor if extra else ensemble.RandomForestRegressor
         max_features = 1.0 if criterion == "gini" else 1 / 3
-        return forest(n_estimators=N_TREES, max_features=max_features, n_jobs=problem.threads, random_state=problem.seed)
+        return forest(n_estimators=_trees(problem), max_features=max_features, n_jobs=problem.threads, random_state=problem.seed)
     forest = ensemble.ExtraTreesClassifier if extra else ensemble.RandomForestClassifier
-    return forest(n_estimators=N_TREES, criterion=criterion, n_jobs=problem.threads, random_state=problem.seed)
+    return forest(n_estimators=_trees(problem), criterion=criterion, n_jobs=problem.threads, random_state=problem.seed)
 
 
 def make_gradient_boosting(problem: Problem):

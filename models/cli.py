@@ -80,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     oof.add_argument(
         "--time-budget",
         metavar="DURATION",
-        help="wall time for the whole command (10m, 90s, 1h30m): the other learners run first, then the CNNs' "
-        "width and epochs are fitted to what is left by timing them on this machine (default: no budget, the device plan)",
+        help="wall time for the whole command (10m, 90s, 1h30m): the tabular learners run first on their share of it "
+        "(their boosting rounds and forest trees fitted to it), then the CNNs' width and epochs are fitted to what is "
+        "left, each timed on this machine (default: no budget, the fixed plans)",
     )
     oof.add_argument(
         "--tta", type=int, metavar="N",
@@ -210,10 +211,13 @@ def _oof(arguments, data, learners, *, deadline: float | None = None) -> None:
 
 
 def _run_within_budget(learners, data, arguments, options, deadline: float) -> dict:
-    """The other learners first, then the CNNs on the plan that fits the time left (:mod:`models.budget`)."""
+    """The tabular learners first, on their share of the time, then the CNNs on the plan that fits the rest (:mod:`models.budget`)."""
     cnns = [learner for learner in learners if learner.inputs == "images"]
     others = [learner for learner in learners if learner.inputs != "images"]
-    results = run_oof(others, data, **options) if others else {}
+    # Each learner fits once per fold and seed, and once more per seed for a refit.
+    fits_each = arguments.seeds * (arguments.folds + (1 if arguments.refit else 0))
+    jobs = _parallel_jobs(arguments.jobs)
+    results = _run_tabular_within_budget(others, data, arguments, options, deadline, keep_for_cnns=bool(cnns), fits_each=fits_each) if others else {}
     if cnns:
         from models.cnn import budget_widths, training_plan
         from models.oof import time_cnns
@@ -225,7 +229,7 @@ def _run_within_budget(learners, data, arguments, options, deadline: float) -> d
             print(f"Warning: the other learners used the whole time budget ({budget.format_duration(-left)} over); "
                   f"leaving the {len(cnns)} CNNs out (raise --time-budget, or run fewer learners with --models)",
                   file=sys.stderr, flush=True)  # fmt: skip
-            return {learner.name: results[learner.name] for learner in others}
+            return _in_order(learners, results)
         print(f"time budget: {budget.format_duration(left)} left for {len(cnns)} CNNs; timing them on this machine",
               file=sys.stderr, flush=True)  # fmt: skip
 
@@ -236,7 +240,7 @@ def _run_within_budget(learners, data, arguments, options, deadline: float) -> d
         # Files are written after the CNNs: keep a few seconds for them.
         plan = budget.plan_for_budget(
             deadline - 5, measure, widths=widths, max_epochs=base.epochs,
-            fits_per_cnn=arguments.folds * arguments.seeds, jobs=_parallel_jobs(arguments.jobs), margin=budget.LOAD_MARGIN,
+            fits_per_cnn=fits_each, jobs=jobs, margin=budget.LOAD_MARGIN, leave_out=True, clock=time.perf_counter,
         )  # fmt: skip
         width = plan.width if plan.width is not None else base.width
         shown = "the plan's width" if width is None else f"{width} channels wide"
@@ -244,15 +248,60 @@ def _run_within_budget(learners, data, arguments, options, deadline: float) -> d
         if plan.warning:
             print(f"Warning: {plan.warning}", file=sys.stderr, flush=True)
         if plan.epochs == 0:
-            return {learner.name: results[learner.name] for learner in others}
+            return _in_order(learners, results)
         cnn_start = time.perf_counter()
-        results.update(run_oof(cnns, data, **{**options, "epochs": plan.epochs}, width=plan.width))
+        kept = [learner for learner in cnns if learner.name not in plan.left_out]
+        results.update(run_oof(kept, data, **{**options, "epochs": plan.epochs}, width=plan.width))
         print(f"CNNs took {budget.format_duration(time.perf_counter() - cnn_start)} (planned at most {budget.format_duration(plan.estimate)})",
               file=sys.stderr)  # fmt: skip
     overrun = time.perf_counter() - deadline
     if overrun > 0:
         print(f"Warning: the time budget was exceeded by {budget.format_duration(overrun)}", file=sys.stderr)
-    return {learner.name: results[learner.name] for learner in learners}
+    return _in_order(learners, results)
+
+
+def tabular_deadline(now: float, deadline: float, *, keep_for_cnns: bool) -> float:
+    """When the tabular learners must be done: ``1 - CNN_SHARE`` of the time left if CNNs follow, else all of it but 5 s for the files.
+
+    >>> tabular_deadline(100.0, 700.0, keep_for_cnns=True), tabular_deadline(100.0, 700.0, keep_for_cnns=False)
+    (400.0, 695.0)
+    """
+    if keep_for_cnns:
+        return now + (deadline - now) * (1 - budget.CNN_SHARE)
+    return deadline - 5
+
+
+def _run_tabular_within_budget(others, data, arguments, options, deadline: float, *, keep_for_cnns: bool, fits_each: int) -> dict:
+    """The tabular learners on the share of their rounds that fits their part of the time left (:func:`models.budget.plan_tabular`)."""
+    from models.oof import time_tabular
+
+    now = time.perf_counter()
+    until = tabular_deadline(now, deadline, keep_for_cnns=keep_for_cnns)
+    kept_for_cnns = f" (the other {budget.CNN_SHARE:.0%} is kept for the CNNs)" if keep_for_cnns else ""
+    print(f"time budget: {budget.format_duration(max(0.0, until - now))} of the {budget.format_duration(max(0.0, deadline - now))} "
+          f"left for {len(others)} tabular learners{kept_for_cnns}; timing them on this machine", file=sys.stderr, flush=True)  # fmt: skip
+
+    def measure():
+        return time_tabular(others, data, share=budget.CALIBRATION_SHARE, n_folds=arguments.folds, seed=arguments.seed,
+                            n_jobs=arguments.jobs)  # fmt: skip
+
+    plan = budget.plan_tabular(until, measure, fits_per_learner=fits_each, jobs=_parallel_jobs(arguments.jobs),
+                               margin=budget.LOAD_MARGIN, clock=time.perf_counter)  # fmt: skip
+    print(f"tabular plan for the budget: {plan.describe()}: {plan.reason}", file=sys.stderr, flush=True)
+    if plan.warning:
+        print(f"Warning: {plan.warning}", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    kept = [learner for learner in others if learner.name in plan.kept]
+    results = run_oof(kept, data, **options, rounds_share=plan.share)
+    print(f"tabular learners took {budget.format_duration(time.perf_counter() - start)} "
+          f"(planned at most {budget.format_duration(plan.estimate)})", file=sys.stderr, flush=True)  # fmt: skip
+    return results
+
+
+def _in_order(learners, results: dict) -> dict:
+    """``results`` in the order of ``learners``, each learner's extra files (``NAME_tta``, ``NAME_snap1``...) after it."""
+    return {name: result for learner in learners for name, result in results.items()
+            if name == learner.name or name.startswith(learner.name + "_")}  # fmt: skip
 
 
 def _report_refit(results, data) -> None:

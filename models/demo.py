@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         "--time-budget",
         default=DEFAULT_TIME_BUDGET,
         help=f"wall time for the whole demo (default: {DEFAULT_TIME_BUDGET}); training gets {1 - BLENDING_SHARE:.0%} of it "
-        "and fits the CNNs' width and epochs to that on this machine; 'none' for the fixed device plan",
+        "and fits the tabular learners' rounds and the CNNs' width and epochs to that on this machine; 'none' for the fixed plans",
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         except ModelsError as error:
             parser.error(str(error))
         training = round(total * (1 - BLENDING_SHARE))
-        print(f"time budget {format_duration(total)}: {format_duration(training)} for training (the CNNs' plan is fitted to it), "
+        print(f"time budget {format_duration(total)}: {format_duration(training)} for training (the learners' plans are fitted to it), "
               f"the rest for blending", flush=True)  # fmt: skip
         train_options += ["--time-budget", f"{training}s"]
     for option, value in (("--models", args.models), ("--data", args.data), ("--epochs", args.epochs), ("--seeds", args.seeds)):

@@ -173,6 +173,7 @@ def run_oof(
     tta: int = 0,
     snapshots: int = 0,
     refit: bool = False,
+    rounds_share: float = 1.0,
 ) -> dict[str, LearnerResult]:
     """Run every learner over the same K folds: OOF predictions and averaged test predictions.
 
@@ -214,6 +215,9 @@ def run_oof(
         Fit each learner once more on all training rows (boosting rounds scaled by
         K/(K-1)) and give its test predictions instead of the fold models' mean. The
         OOF predictions are unchanged.
+    rounds_share : float, default=1.0
+        Share of the plan's boosting rounds and forest trees, for the learners that
+        have them (a time budget's choice, :func:`models.budget.plan_tabular`).
 
     Returns
     -------
@@ -230,12 +234,12 @@ def run_oof(
         for fold in range(n_folds):
             train_rows, valid_rows = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
             for replica in range(seeds):
-                problem = _problem(learner, data, seed + fold, epochs, threads, augment, gpu, replica, width, tta, snapshots)
+                problem = _problem(learner, data, seed + fold, epochs, threads, augment, gpu, replica, width, tta, snapshots, rounds_share)
                 tasks.append(_Task(learner, problem, fold, replica, train_rows, valid_rows, learner.inputs, True))
         if refit:
             # Once more on every row, with its own seed; K/(K-1) times the rows, so as many more rounds.
             for replica in range(seeds):
-                problem = _problem(learner, data, seed + n_folds, epochs, threads, augment, gpu, replica, width, tta, snapshots)
+                problem = _problem(learner, data, seed + n_folds, epochs, threads, augment, gpu, replica, width, tta, snapshots, rounds_share)
                 problem = replace(problem, rounds_scale=n_folds / (n_folds - 1))
                 tasks.append(_Task(learner, problem, REFIT, replica, np.arange(len(folds)), np.arange(0), learner.inputs, True))
 
@@ -450,7 +454,7 @@ def _check_inputs(learner: Learner, data: Dataset) -> None:
         raise ModelsError(f"{learner.name} needs images, and {data.name} has none.")
 
 
-def _problem(learner, data, seed, epochs, threads, augment, gpu, replica=0, width=None, tta=0, snapshots=0) -> Problem:
+def _problem(learner, data, seed, epochs, threads, augment, gpu, replica=0, width=None, tta=0, snapshots=0, rounds_share=1.0) -> Problem:
     input_shape = data.images_train.shape[1:] if learner.inputs == "images" else data.X_train.shape[1:]
     if learner.inputs == "native" and data.native_train is not None:
         input_shape = data.native_train.shape[1:]
@@ -466,6 +470,7 @@ def _problem(learner, data, seed, epochs, threads, augment, gpu, replica=0, widt
         width=width if learner.inputs == "images" else None,
         tta=tta if learner.inputs == "images" else 0,
         snapshots=snapshots if learner.inputs == "images" else 0,
+        rounds_share=rounds_share if learner.has_rounds else 1.0,
     )
 
 
@@ -483,8 +488,9 @@ def time_cnns(
 ):
     """Time every CNN of ``learners`` at ``width`` on this machine, the parallel jobs sharing them out.
 
-    The jobs run at once, so each measurement is taken while the other jobs are busy
-    too, as in the fold loop (:func:`models.cnn.calibrate`). ``views`` counts the
+    The jobs run at once, each timing as many CNNs (:func:`calibration_order`), so each
+    measurement is taken while the other jobs are busy too, as in the fold loop
+    (:func:`models.cnn.calibrate`). ``views`` counts the
     predictions each row gets (TTA views) in the set-up time.
 
     Returns
@@ -492,18 +498,41 @@ def time_cnns(
     list of models.budget.EpochTiming
         One per CNN, in the order of ``learners``.
     """
+    from models import budget
+
     jobs = joblib.cpu_count() if n_jobs < 0 else max(1, n_jobs)
-    jobs = min(jobs, len(learners))
+    jobs = min(jobs, len(learners) * n_folds)
     threads = _threads_per_job(n_jobs, len(learners) * n_folds)
     problems = [_problem(learner, data, seed, None, threads, augment, gpu, 0, width) for learner in learners]
     fit_rows = round(len(data.y_train) * (n_folds - 1) / n_folds)
     predict_rows = (len(data.y_train) - fit_rows + len(data.ids_test)) * views
-    calls = [
-        joblib.delayed(_time_each)(learners[job::jobs], problems[job::jobs], data.images_train, data.y_train, fit_rows, predict_rows)
-        for job in range(jobs)
-    ]
-    timings = {timing.name: timing for part in joblib.Parallel(n_jobs=n_jobs)(calls) for timing in part}
-    return [timings[learner.name] for learner in learners]
+    calls = []
+    for order in calibration_order(len(learners), jobs):
+        chosen = [learners[index] for index in order]
+        calls.append(joblib.delayed(_time_each)(chosen, [problems[index] for index in order], data.images_train, data.y_train,
+                                                fit_rows, predict_rows))  # fmt: skip
+    timings: dict[str, list] = {}
+    for part in joblib.Parallel(n_jobs=n_jobs)(calls):
+        for timing in part:
+            timings.setdefault(timing.name, []).append(timing)
+    # A CNN timed twice (the wrap-around) gets the mean of its two timings.
+    return [budget.EpochTiming(learner.name, float(np.mean([t.setup for t in timings[learner.name]])),
+                               float(np.mean([t.epoch for t in timings[learner.name]]))) for learner in learners]  # fmt: skip
+
+
+def calibration_order(n_learners: int, jobs: int) -> list[list[int]]:
+    """Which CNNs each parallel job times: round robin, and as many in every job, wrapping around to the first.
+
+    The fold loop keeps every job busy, so a CNN timed while another job sits idle
+    would look faster than it trains (on one core, twice as fast): the jobs with fewer
+    CNNs time the first ones again.
+
+    >>> calibration_order(5, 2), calibration_order(1, 2), calibration_order(4, 2)
+    ([[0, 2, 4], [1, 3, 0]], [[0], [0]], [[0, 2], [1, 3]])
+    """
+    per_job = -(-n_learners // jobs)
+    order = [index % n_learners for index in range(per_job * jobs)]
+    return [order[job::jobs] for job in range(jobs)]
 
 
 def _time_each(learners, problems, X, y, fit_rows, predict_rows):
@@ -517,6 +546,49 @@ def _time_each(learners, problems, X, y, fit_rows, predict_rows):
             cnn.calibrate(learner.name, learner.build(problem).make_model, problem, X, y, fit_rows=fit_rows, predict_rows=predict_rows)
             for learner, problem in zip(learners, problems)
         ]
+
+
+def time_tabular(
+    learners: list[Learner],
+    data: Dataset,
+    *,
+    share: float,
+    n_folds: int = 5,
+    seed: int = 0,
+    n_jobs: int = 1,
+):
+    """Time one fold's fit of every tabular learner, at ``share`` of its rounds and trees, the parallel jobs sharing them out.
+
+    Each fit is the first fold's task as the fold loop runs it (the same rows, threads
+    and predictions), so the jobs are as busy as in training. The builder runs once
+    before the clock starts, so a library's import is not taken for a round's time.
+
+    Returns
+    -------
+    list of models.budget.FitTiming
+        One per learner, in the order of ``learners`` (:func:`models.budget.fit_timing`).
+    """
+    from models import budget
+
+    folds = assign_folds(data.y_train, data.task, n_folds=n_folds, seed=seed)
+    train_rows, valid_rows = np.flatnonzero(folds != 0), np.flatnonzero(folds == 0)
+    threads = _threads_per_job(n_jobs, len(learners) * n_folds)
+    arrays = _arrays(data)
+    tasks = []
+    for learner in learners:
+        _check_inputs(learner, data)
+        problem = _problem(learner, data, seed, None, threads, False, False, rounds_share=share)
+        tasks.append(_Task(learner, problem, 0, 0, train_rows, valid_rows, learner.inputs, True))
+    calls = (joblib.delayed(_time_fit)(task, *task_arrays(task, arrays)) for task in tasks)
+    seconds = dict(joblib.Parallel(n_jobs=n_jobs)(calls))
+    return [budget.fit_timing(learner.name, seconds[learner.name], share=share, has_rounds=learner.has_rounds) for learner in learners]
+
+
+def _time_fit(task: _Task, X, y, X_test) -> tuple[str, float]:
+    """``(name, seconds)`` of one task's fit and predictions, its library already imported."""
+    task.learner.build(task.problem)
+    _, _, _, seconds = fit_predict(task, X, y, X_test)
+    return task.learner.name, seconds
 
 
 def _threads_per_job(n_jobs: int, n_tasks: int) -> int:

@@ -42,6 +42,9 @@ class Problem:
         CNNs: cosine cycles with warm restarts, one snapshot each (0: the usual training).
     rounds_scale : float, default=1.0
         Boosting rounds are multiplied by this: K/(K-1) for a refit on all K folds' rows.
+    rounds_share : float, default=1.0
+        Share of the plan's boosting rounds and forest trees to train: a time budget's
+        choice (:func:`models.budget.plan_tabular`); 1.0 is the whole plan.
     """
 
     task: Task
@@ -56,3 +59,4 @@ class Problem:
     tta: int = 0
     snapshots: int = 0
     rounds_scale: float = 1.0
+    rounds_share: float = 1.0
