@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from models.registry import ModelsError
+from models.problem import ModelsError
 
 #: Fewer epochs than this do not train a useful CNN on MNIST (OOF accuracy falls fast below it).
 MIN_USEFUL_EPOCHS = 4

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 
 import joblib
 
-from models.registry import ModelsError
+from models.problem import ModelsError
 
 #: Seconds to wait for the scheduler to answer before giving up with one error line.
 CONNECT_TIMEOUT = 30

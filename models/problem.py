@@ -1,4 +1,4 @@
-"""What every builder is told about the problem: the task, the input and a seed."""
+"""What every builder is told about the problem: the task, the input and a seed; and the zoo's one error type."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 Task = Literal["binary", "multiclass", "regression"]
+
+
+class ModelsError(ValueError):
+    """A bad model list or option; the command line prints it as one line."""
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,7 @@ from functools import partial
 from typing import Literal
 
 from models import classic, cnn
-from models.problem import Problem
-
-
-class ModelsError(ValueError):
-    """A bad model list or option; the command line prints it as one line."""
+from models.problem import ModelsError, Problem  # noqa: F401 (ModelsError: re-exported)
 
 
 @dataclass(frozen=True)
