@@ -217,7 +217,9 @@ def _run_within_budget(learners, data, arguments, options, deadline: float) -> d
     # Each learner fits once per fold and seed, and once more per seed for a refit.
     fits_each = arguments.seeds * (arguments.folds + (1 if arguments.refit else 0))
     jobs = _parallel_jobs(arguments.jobs)
-    results = _run_tabular_within_budget(others, data, arguments, options, deadline, keep_for_cnns=bool(cnns), fits_each=fits_each) if others else {}
+    results = {}
+    if others:
+        results = _run_tabular_within_budget(others, data, arguments, options, deadline, keep_for_cnns=bool(cnns), fits_each=fits_each)
     if cnns:
         from models.cnn import budget_widths, training_plan
         from models.oof import time_cnns
