@@ -266,7 +266,7 @@ def tabular_deadline(now: float, deadline: float, *, keep_for_cnns: bool) -> flo
     """When the tabular learners must be done: ``1 - CNN_SHARE`` of the time left if CNNs follow, else all of it but 5 s for the files.
 
     >>> tabular_deadline(100.0, 700.0, keep_for_cnns=True), tabular_deadline(100.0, 700.0, keep_for_cnns=False)
-    (400.0, 695.0)
+    (340.0, 695.0)
     """
     if keep_for_cnns:
         return now + (deadline - now) * (1 - budget.CNN_SHARE)
