@@ -18,7 +18,7 @@ folds, as the command runs it). A gain is the set without minus the set with, in
 loss, so positive is better; the tables show the mean over seeds and its standard error.
 The refit rows compare each booster's test log loss refitted against its fold models' mean.
 
-    .venv/bin/python benchmarks/bench_zoo.py                    # seeds 0, 1, 2 (about 30 minutes on 2 cores)
+    .venv/bin/python benchmarks/bench_zoo.py                    # seeds 0, 1, 2 (11 minutes a seed on 2 quiet cores)
     .venv/bin/python benchmarks/bench_zoo.py --seeds 0 --epochs 6
 
 Results go to ``benchmarks/_data/zoo.csv`` (one row per seed x variant) and ``zoo_refit.csv``.
