@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## The main job: train the zoo on 5,000 bundled MNIST digits, blend every way, judge the claims fairly, end with blend auto.
-## Within 15 minutes by default (the CNNs' plan is fitted to this machine); BUDGET=25m for another wall time.
+## Within 15 minutes by default (every learner's plan is fitted to this machine: the tabular learners' rounds, then the CNNs' number, width and epochs); BUDGET=25m for another wall time.
 demo: $(STAMP)
 	$(BIN)/python -m models.demo --jobs $(JOBS) $(if $(BUDGET),--time-budget $(BUDGET))
 

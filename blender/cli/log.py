@@ -77,16 +77,11 @@ def log_command(
 
 def _record_public(log: Path, records: list[dict], file_text: str, score_text: str, *, public_rows: int | None) -> None:
     from blender import io
-    from blender.log import lb_record, made, parse_public_score
+    from blender.log import lb_record, parse_public_score
 
     option = f"--lb {file_text} {score_text}"
     path = Path(file_text)
-    if not path.is_file():
-        raise BlendInputError(f"{option}: {file_text} not found; name the file you submitted.")
-    sha256 = io.sha256_file(path)
-    makers = made(records, sha256, path=str(path))
-    if not makers:
-        raise _not_in_log(path, sha256, log)
+    sha256, makers = _makers(log, records, path, missing=f"{option}: {file_text} not found; name the file you submitted.")
     maker = makers[0]
     metric = maker.get("metric")
     score = parse_public_score(score_text, metric=metric, option=option)
@@ -100,9 +95,19 @@ def _record_public(log: Path, records: list[dict], file_text: str, score_text: s
     _report_submissions([*records, {**record, "line": last_line + 1}], public_rows)
 
 
-def _not_in_log(path: Path, sha256: str, log: Path) -> BlendInputError:
-    return BlendInputError(f"{path}: no record of {log} wrote these bytes (sha256 {sha256[:12]}...); it was written "
-                           "with --no-log, logged in another log (pass --log PATH), or changed since.")
+def _makers(log: Path, records: list[dict], path: Path, *, missing: str) -> tuple[str, list[dict]]:
+    """``path``'s hash and the records that wrote its bytes; ``missing`` is the error when there is no such file."""
+    from blender import io
+    from blender.log import made
+
+    if not path.is_file():
+        raise BlendInputError(missing)
+    sha256 = io.sha256_file(path)
+    makers = made(records, sha256, path=str(path))
+    if not makers:
+        raise BlendInputError(f"{path}: no record of {log} wrote these bytes (sha256 {sha256[:12]}...); it was written "
+                              "with --no-log, logged in another log (pass --log PATH), or changed since.")
+    return sha256, makers
 
 
 # ---------------------------------------------------------------------------- blend log FILE
@@ -112,14 +117,10 @@ def _show_maker(log: Path, records: list[dict], file: Path) -> None:
     from functools import lru_cache
 
     from blender import io, report
-    from blender.log import input_states, made, record_time
+    from blender.log import input_states, record_time
 
-    if not file.is_file():
-        raise BlendInputError(f"{file} not found; name a file blend wrote (its record is found by its content).")
-    sha256 = io.sha256_file(file)
-    makers = made(records, sha256, path=str(file))
-    if not makers:
-        raise _not_in_log(file, sha256, log)
+    sha256, makers = _makers(log, records, file,
+                             missing=f"{file} not found; name a file blend wrote (its record is found by its content).")
 
     @lru_cache(maxsize=None)
     def current_hash(path: str) -> str | None:
