@@ -271,6 +271,11 @@ def check_against_sample(sample, predictions) -> list[str]:
             f"{predictions.paths[0]}: the id column is '{predictions.id_column}', the sample's is "
             f"'{sample.id_column}'; rename it."
         )
+    if sample.labels is not None:
+        raise BlendInputError(
+            f"{predictions.paths[0]}: class probabilities ({len(predictions.columns)} columns), and {sample.path} wants "
+            f"one label column '{sample.columns[0]}'; write the labels with blend COMMAND --sample {sample.path}."
+        )
     notes = []
     if not np.array_equal(sample.rows, np.arange(len(sample.rows))):
         notes.append("rows in another order than the sample's (matched by id)")

@@ -244,6 +244,40 @@ def test_check_refuses_ids_written_otherwise(tmp_path, monkeypatch):
     assert missing.exit_code == 1 and "ids of the sample are not in sub.csv (e.g. 0012)" in missing.stderr
 
 
+def _digit_recognizer(tmp_path, monkeypatch):
+    """Two files of class probabilities for classes 0, 1, 2 and a Digit Recognizer sample (ImageId,Label)."""
+    monkeypatch.chdir(tmp_path)
+    Path("a.csv").write_text("ImageId,0,1,2\n1,0.7,0.2,0.1\n2,0.1,0.3,0.6\n3,0.2,0.5,0.3\n")
+    Path("b.csv").write_text("ImageId,2,0,1\n3,0.1,0.1,0.8\n1,0.4,0.5,0.1\n2,0.3,0.1,0.6\n")
+    Path("sample.csv").write_text("ImageId,Label\n3,0\n1,0\n2,0\n")
+
+
+@pytest.mark.parametrize("command, expected", [
+    # means per row (classes 0, 1, 2): id 3 (0.15, 0.65, 0.2), id 1 (0.55, 0.15, 0.3), id 2 (0.1, 0.45, 0.45)
+    # -> 1, 0, and for id 2 a tie between 1 and 2 that goes to the first class column, 1.
+    ("average", "ImageId,Label\n3,1\n1,0\n2,1\n"),
+    # votes: a says 0, 2, 1 for ids 1, 2, 3 and b says 0, 1, 1: id 2 ties and goes to the first file's label, 2.
+    ("vote", "ImageId,Label\n3,1\n1,0\n2,2\n"),
+])
+def test_a_label_sample_gets_each_rows_most_probable_class(tmp_path, monkeypatch, command, expected):
+    _digit_recognizer(tmp_path, monkeypatch)
+    result = run(command, "a.csv", "b.csv", "--sample", "sample.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.output
+    assert "one label column for 3 class probabilities" in result.stderr
+    assert Path("out.csv").read_text() == expected
+
+
+def test_check_refuses_probabilities_against_a_label_sample(tmp_path, monkeypatch):
+    _digit_recognizer(tmp_path, monkeypatch)
+    result = run("check", "sample.csv", "a.csv")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: a.csv: class probabilities (3 columns), and sample.csv wants one label column 'Label'; "
+        "write the labels with blend COMMAND --sample sample.csv.")
+    assert run("average", "a.csv", "b.csv", "--sample", "sample.csv", "-o", "out.csv").exit_code == 0
+    assert run("check", "sample.csv", "out.csv").exit_code == 0
+
+
 # ---------------------------------------------------------------------------- the fuzz findings
 
 

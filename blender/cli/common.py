@@ -276,7 +276,9 @@ def read_sample(path: Path | None, predictions, id_column):
         return None
     sample = io.read_sample(path, like=predictions, id_column=id_column)
     say(f"sample {path}: {len(sample.ids):,} ids, header {sample.id_column},{','.join(sample.columns)}"
-        + ("; ids matched as numbers, written as the sample writes them" if sample.by_number else ""))
+        + ("; ids matched as numbers, written as the sample writes them" if sample.by_number else "")
+        + (f"; one label column for {len(sample.labels)} class probabilities: each row is written as its most "
+           f"probable class ({_shorten(sample.labels)})" if sample.labels else ""))
     return sample
 
 

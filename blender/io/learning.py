@@ -305,6 +305,9 @@ class Sample:
         For each sample column, the matching column of the predictions.
     by_number : bool
         True when the ids matched only as numbers (the sample writes ``0007``, the files ``7``).
+    labels : list of str or None
+        The class names, when the sample wants one label column for class probabilities
+        (Digit Recognizer's ``ImageId,Label``): each row is written as its most probable class.
     """
 
     path: Path
@@ -314,10 +317,14 @@ class Sample:
     rows: NDArray[np.int64]
     column_order: list[int]
     by_number: bool = False
+    labels: list[str] | None = None
 
     def arrange(self, values: NDArray) -> NDArray:
-        """A blend's rows (and class columns) in the sample's order."""
+        """A blend's rows (and class columns) in the sample's order; class probabilities as labels
+        when the sample has one label column (a tie goes to the first class column)."""
         values = np.asarray(values)[self.rows]
+        if self.labels is not None:
+            return np.asarray(self.labels, dtype=object)[np.argmax(values, axis=1)]
         return values[:, self.column_order] if values.ndim == 2 else values
 
 
@@ -326,8 +333,9 @@ def read_sample(path: Path, *, like: Predictions, id_column: str | None = None) 
 
     Ids are matched as text; where some differ only in how a number is written (``0007`` and
     ``7``), they are matched as numbers, and the output takes the sample's text. Class columns
-    are matched by name. Missing or extra ids, a column name the predictions do not have, or
-    another number of columns are refused with one line.
+    are matched by name. A sample with one column for class probabilities wants labels: the
+    output writes each row's most probable class name there. Missing or extra ids, a column
+    name the predictions do not have, or another number of columns are refused with one line.
 
     Examples
     --------
@@ -351,13 +359,14 @@ def read_sample(path: Path, *, like: Predictions, id_column: str | None = None) 
     check_unique_ids(table)
     columns = list(table.columns)
     expected = list(like.columns)
-    if len(columns) != len(expected):
+    labels = expected if like.kind == "multiclass" and len(columns) == 1 and columns[0] not in expected else None
+    if labels is None and len(columns) != len(expected):
         raise BlendInputError(
             f"{path}: {len(columns)} column{'s' if len(columns) != 1 else ''} after the id ({short_columns(columns)}), and the "
             f"blend has {len(expected)} ({short_columns(expected)}); is this the sample of the same competition?"
         )
     unknown = [column for column in columns if column not in expected]
-    if unknown:
+    if unknown and labels is None:
         raise BlendInputError(
             f"{path}: column {show(unknown[0])} is not a column of {like.paths[0]} (columns {short_columns(expected)}); "
             "name the prediction columns as the sample does."
@@ -387,7 +396,7 @@ def read_sample(path: Path, *, like: Predictions, id_column: str | None = None) 
         )
     note_input(path, len(sample_ids))
     return Sample(path, table.id_column, columns, sample_ids, position.to_numpy(zero_copy_only=False).astype(np.int64),
-                  [expected.index(column) for column in columns], by_number)
+                  [] if labels else [expected.index(column) for column in columns], by_number, labels)
 
 
 def _whole_number_ids(ids):
