@@ -104,6 +104,23 @@ def test_a_bad_file_gives_the_same_error_in_and_out_of_core(blend, tmp_path, out
 
 
 @pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("odd", [0, 1, 2])
+def test_the_file_whose_columns_differ_from_the_others_is_the_one_named(blend, tmp_path, out, command, odd):
+    """Three files, one with a renamed column: the message names that one, even when it is the first."""
+    paths = [write_text(tmp_path / f"m{k}.csv", GOOD.replace("target", "score") if k == odd else GOOD) for k in range(3)]
+    in_memory, out_of_core = _both_ways(blend, command, paths, out)
+    others = [str(path) for k, path in enumerate(paths) if k != odd]
+    if odd == 0:
+        expected = (f"Error: {paths[0]}: columns differ from {others[0]} and {others[1]}: expected id,target, "
+                    "found id,score (missing 'target'; extra 'score').")
+    else:
+        expected = (f"Error: {paths[odd]}: columns differ from {paths[0]}: expected id,target, "
+                    "found id,score (missing 'target'; extra 'score').")
+    assert in_memory == expected
+    assert out_of_core == in_memory
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("weights", ["3,1", "1,-1,1", "0,0,0", "1,x,1"])
 def test_bad_weights_give_the_same_error(blend, tmp_path, out, command, weights):
     paths = [write_text(tmp_path / f"m{k}.csv", GOOD) for k in range(3)]

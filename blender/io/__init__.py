@@ -31,7 +31,7 @@ The package, one job a module (each imports only those above it):
 - :mod:`~blender.io.writing`: atomic writes and ``OutputGroup``.
 """
 
-from blender.io.checks import LARGEST_VALUE, check_column_count, columns_differ
+from blender.io.checks import LARGEST_VALUE, check_column_count
 from blender.io.learning import Sample, read_features, read_folds, read_learning, read_sample, read_target, read_truth
 from blender.io.logfile import LogEntry, append_record, note_input, read_log, recording_inputs, sha256_file
 from blender.io.paths import model_name, resolve_paths
@@ -54,7 +54,6 @@ __all__ = [
     "atomic_write",
     "check_column_count",
     "check_output_path",
-    "columns_differ",
     "csv_text",
     "model_name",
     "note_input",

@@ -87,6 +87,20 @@ def check_columns(table: Table, expected: list[str], reference: Path) -> None:
         raise columns_differ(table.path, table.id_column, expected, found, reference)
 
 
+def check_same_columns(paths: list[Path], position: int, id_column: str, expected: list[str], found: list[str],
+                       columns_of) -> None:
+    """Refuse file ``position`` when its columns (``found``) are not the first file's (``expected``).
+
+    When the second file differs and the third agrees with it, the first file is the odd one, and
+    the message names it. ``columns_of(path, id_column)`` gives a file's prediction columns.
+    """
+    if sorted(found) == sorted(expected):
+        return
+    if position == 1 and len(paths) > 2 and sorted(columns_of(paths[2], id_column)) == sorted(found):
+        raise columns_differ(paths[0], id_column, found, expected, f"{paths[1]} and {paths[2]}")
+    raise columns_differ(paths[position], id_column, expected, found, paths[0])
+
+
 def columns_differ(path: Path, id_column: str, expected: list[str], found: list[str], reference: Path) -> BlendInputError:
     """The one message for a file whose columns are not the first file's (shared with :mod:`blender.outofcore`)."""
     missing = [c for c in expected if c not in found]

@@ -13,8 +13,8 @@ from numpy.typing import NDArray
 
 from blender.errors import BlendInputError
 from blender.io.checks import (
-    check_column_count, check_columns, check_first_is_not_a_broken_probability, infer_kind, is_text, label_codes,
-    numeric_column, refuse_text_among_numbers,
+    check_column_count, check_columns, check_first_is_not_a_broken_probability, check_same_columns, infer_kind, is_text,
+    label_codes, numeric_column, refuse_text_among_numbers,
 )
 from blender.io.ids import RowIndex
 from blender.io.logfile import note_input
@@ -22,7 +22,7 @@ from blender.io.paths import check_distinct_names, model_name
 from blender.io.predictions import Kind, Predictions, Table
 from blender.io import streaming
 from blender.io.streaming import empty_like, release_memory
-from blender.io.tables import read_table
+from blender.io.tables import prediction_columns, read_table
 
 
 def read_predictions(
@@ -126,7 +126,9 @@ def read_predictions(
                 progress(position + 1, n_models, f"{path} ({n_rows:,} rows)")
             continue
         table = first if position == 0 else read_later(path) if stream else next(others)
-        if position > 0:
+        if position > 0 and like is None:
+            check_same_columns(paths, position, id_name, columns, list(table.columns), prediction_columns)
+        elif position > 0:
             check_columns(table, columns, reference)
         # Files usually list the ids in the same order; only reorder when they do not.
         rows = None if position == 0 or table.ids.equals(first.ids) else row_index.rows(table)

@@ -90,6 +90,12 @@ def checked_header(path: Path, id_column: str | None) -> tuple[list[str], str]:
     return header, name
 
 
+def prediction_columns(path: Path, id_column: str) -> list[str]:
+    """A file's column names other than its id, from its header alone."""
+    header, name = checked_header(path, id_column)
+    return [column for column in header if column != name]
+
+
 def _read_csv(path: Path, text_columns: list[str], *, threads: bool = True):
     import pyarrow as pa
     import pyarrow.csv as pacsv

@@ -257,8 +257,8 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
         found = [c for c in header if c != name]
         if not found:
             raise checks.only_ids_error(path)
-        if position > 0 and sorted(found) != sorted(columns):
-            raise io.columns_differ(path, name, columns, found, paths[0])
+        if position > 0:
+            checks.check_same_columns(paths, position, name, columns, found, tables.prediction_columns)
         file = File(path, f"f{position}", name, found, header)
         load(con, file, columns, kind)
         file_low, file_high = check_cells(con, file, columns, kind)
