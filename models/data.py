@@ -271,12 +271,15 @@ def load_folder(
     for path in (train_path, test_path):
         if not path.is_file():
             raise DataError(f"{path} not found; a data folder needs train.csv and test.csv.")
-    train, test = _read_csv(train_path), _read_csv(test_path)
-
+    train = _read_csv(train_path, id_column)
     id_name = id_column or str(train.columns[0])
+    test = _read_csv(test_path, id_name)
     for path, frame in ((train_path, train), (test_path, test)):
         if id_name not in frame.columns:
             raise DataError(f"{path} has no id column '{id_name}'; pass --id with one of: {', '.join(map(str, frame.columns))}.")
+        empty = frame[id_name] == ""
+        if empty.any():
+            raise DataError(f"{path}: row {int(np.argmax(empty.to_numpy())) + 2} has no id; give every row one.")
         duplicated = frame[id_name].duplicated()
         if duplicated.any():
             raise DataError(f"{path}: id {frame[id_name][duplicated].iloc[0]} appears more than once.")
@@ -421,10 +424,15 @@ def load_cifar10() -> Dataset:
     )
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """Read a CSV, turning pandas' errors into a one-line DataError."""
+def _read_csv(path: Path, id_column: str | None) -> pd.DataFrame:
+    """Read a CSV, its id column (``id_column``, else the first) as the text the file writes
+    (``00058`` stays ``00058``, ``NA`` stays ``NA``), turning pandas' errors into a one-line DataError."""
     try:
-        frame = pd.read_csv(path)
+        header = pd.read_csv(path, nrows=0).columns
+        id_name = id_column if id_column is not None else (str(header[0]) if len(header) else None)
+        frame = pd.read_csv(path, dtype={id_name: str} if id_name in header else None)
+        if id_name in header:
+            frame[id_name] = pd.read_csv(path, usecols=[id_name], dtype=str, keep_default_na=False)[id_name]
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: cannot read it as CSV ({str(error).splitlines()[0]}).") from None
     if frame.empty:

@@ -344,7 +344,7 @@ def format_scores(results: dict[str, LearnerResult], y: NDArray, task: Task) -> 
     rows.sort(key=lambda row: -row[1]["accuracy"] if task != "regression" else row[1]["rmse"])
     return format_table(
         ["model", *metric_names, "seconds"],
-        [[name, *(scores[metric] for metric in metric_names), round(seconds, 1)] for name, scores, seconds in rows],
+        [[name, *(scores[metric] for metric in metric_names), f"{seconds:.1f}"] for name, scores, seconds in rows],
     )
 
 

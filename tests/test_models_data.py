@@ -37,7 +37,7 @@ def test_kaggle_folder_encodes_categories_and_imputes_missing_values(tmp_path):
     )
     data = load_dataset(str(folder))
     assert (data.id_name, data.target, data.task) == ("PassengerId", "Survived", "binary")
-    assert data.ids_train.tolist() == [1, 2, 3, 4] and data.ids_test.tolist() == [10, 11]
+    assert data.ids_train.tolist() == ["1", "2", "3", "4"] and data.ids_test.tolist() == ["10", "11"]
     # age (missing -> training median 30), then one-hot colour levels: blue, nan, red.
     np.testing.assert_array_equal(
         data.X_train,
@@ -47,6 +47,16 @@ def test_kaggle_folder_encodes_categories_and_imputes_missing_values(tmp_path):
     np.testing.assert_array_equal(data.X_test, [[50, 1, 0, 0], [30, 0, 0, 0]])
     assert data.y_train.tolist() == [0, 1, 1, 0] and data.classes.tolist() == [0, 1]
     assert not data.has_images
+
+
+def test_kaggle_folder_ids_keep_the_text_the_files_write(tmp_path, monkeypatch):
+    """00058 is not 58, and NA is an id, not a missing one: the submission must write them as the sample does."""
+    folder = _write_folder(tmp_path / "k", "Id,x,y\n00058,1,0\nNA,2,1\n007,3,1\n0100,4,0\n", "Id,x\n00001,1\nnull,2\n")
+    data = load_dataset(str(folder))
+    assert data.ids_train.tolist() == ["00058", "NA", "007", "0100"] and data.ids_test.tolist() == ["00001", "null"]
+    no_id = _write_folder(tmp_path / "e", "Id,x,y\n1,1,0\n,2,1\n", "Id,x\n5,1\n")
+    with pytest.raises(DataError, match=r"train.csv: row 3 has no id; give every row one."):
+        load_dataset(str(no_id))
 
 
 def test_kaggle_folder_text_target_and_regression(tmp_path):
