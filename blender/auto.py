@@ -341,6 +341,24 @@ def level_verdict(estimates: dict[int, Estimate], *, metric: str, threshold: flo
                "is made among the level-1 entries")
 
 
+def procedure_caution(estimate: Estimate, *, metric: str, pick_type: str, threshold: float = 1.0) -> str | None:
+    """A warning when the nested estimate says the procedure does worse than picking the best
+    single file the same way, by more than ``threshold`` corrected standard errors of their paired
+    per-fold difference: then the pick's lead on the leaderboard is likely selection noise."""
+    if pick_type == "model":
+        return None
+    sign = 1.0 if metrics.greater_is_better(metric) else -1.0
+    loss = sign * (estimate.best_single_scores - estimate.scores)
+    mean, se = float(loss.mean()), corrected_se(loss, estimate.folds)
+    if not (mean > 0 and mean > threshold * (se if np.isfinite(se) else 0.0)):
+        return None
+    worse = int((loss > 0).sum())
+    return (f"caution: on the nested estimate, picking the best single file would score better ({estimate.best_single_mean:.6f} "
+            f"against {estimate.mean:.6f}, by {mean:.4g} ± {se:.2g} per fold, in {worse} of {len(loss)} outer folds): the "
+            "pick's lead on the leaderboard may be selection noise; submitting the best file is the safer choice "
+            "(blend auto --threshold with a larger gate makes it)")
+
+
 @dataclass(frozen=True, eq=False)
 class AutoResult:
     """What ``blend auto`` found: the leaderboard, the pick, its nested estimate and its test blend.

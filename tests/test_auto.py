@@ -215,3 +215,20 @@ def test_the_cli_default_threshold_is_the_rules():
     from blender.cli.learning import auto_command
 
     assert inspect.signature(auto_command).parameters["threshold"].default == auto.THRESHOLD
+
+
+def test_a_caution_when_the_nested_estimate_prefers_the_best_single_file():
+    from blender.auto import Estimate, procedure_caution
+
+    picked = np.array([0.50, 0.60, 0.55, 0.52, 0.58])
+    # The best file beats the procedure by 0.1 in every outer fold: a lead no noise explains.
+    worse = Estimate(picked, picked - 0.1, ["average"] * 5, 5)
+    line = procedure_caution(worse, metric="logloss", pick_type="blend")
+    assert line.startswith("caution: on the nested estimate, picking the best single file would score better "
+                           "(0.450000 against 0.550000, by 0.1 ± 0 per fold, in 5 of 5 outer folds)")
+    assert procedure_caution(worse, metric="logloss", pick_type="model") is None
+    # For AUC higher is better: the same numbers mean the procedure wins, and nothing is said.
+    assert procedure_caution(worse, metric="auc", pick_type="blend") is None
+    # Within noise (one fold of five worse, the others level): nothing either.
+    noisy = Estimate(picked, picked - np.array([0.1, 0, 0, 0, 0]), ["average"] * 5, 5)
+    assert procedure_caution(noisy, metric="logloss", pick_type="blend") is None

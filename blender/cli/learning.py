@@ -460,6 +460,9 @@ def auto_command(
     say(f"estimated {learning.metric} of the pick (nested CV over {estimate.folds} outer folds, never scored on rows "
         f"used to choose it): {estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
         f"{estimate.best_single_mean:.6f}; best single file {board.best_single} on all OOF rows: {board.best_single_oof:.6f}")
+    caution = auto.procedure_caution(estimate, metric=learning.metric, pick_type=pick.type)
+    if caution is not None:
+        say(caution)
     report_slice(result.slice, "auto", learning.metric)
     say(f"outer folds picked: {', '.join(estimate.picks)} ({time.perf_counter() - started:.1f} s in all)")
     if pick.type == "model":
