@@ -105,6 +105,10 @@ BAD_INPUTS = {
     "empty id": ({"b.csv": "id,target\n1,0.1\n,0.2\n3,0.3\n"}, "b.csv: empty id in row 2"),
     "repeated header": ({"b.csv": "id,target,target\n1,0.1,0.1\n"}, "b.csv: column 'target' appears twice in the header"),
     "short row": ({"b.csv": "id,target\n1,0.1\n2\n3,0.3\n"}, "b.csv: not a readable CSV"),
+    "pandas index": ({"b.csv": ",id,target\n0,1,0.1\n1,2,0.2\n2,3,0.3\n"}, "b.csv: columns differ from {a}: expected "
+                     "id,target, found id,,target (extra ''; an unnamed column is pandas' index: write the file with index=False)."),
+    "float ids": ({"b.csv": "id,target\n1.0,0.1\n2.0,0.2\n3.0,0.3\n"}, "b.csv: 3 ids are not in {a} (e.g. 1.0, 2.0, 3.0); every "
+                  "file needs the same ids (ids are compared as text, and 1.0 is not 1: write them as integers)."),
 }
 
 
@@ -118,6 +122,17 @@ def test_bad_input_raises_one_line_naming_the_file(case, write_csv):
     message = str(error.value)
     assert fragment.format(a=a) in message
     assert "\n" not in message
+
+
+def test_a_first_file_with_pandas_index_is_refused_with_the_fix(write_csv):
+    a = write_csv("a.csv", ",id,target\n0,1,0.1\n1,2,0.2\n")
+    with pytest.raises(BlendInputError) as error:
+        io.read_predictions([a, write_csv("b.csv", GOOD)])
+    assert str(error.value) == (f"{a}: the first column has no name (pandas' index, from to_csv without index=False); "
+                                "write the file with index=False, or pass --id with the id column's name.")
+    # --id names the real id column, and the index column is then refused as an extra column by name.
+    with pytest.raises(BlendInputError, match="extra ''"):
+        io.read_predictions([write_csv("c.csv", GOOD), a], id_column="id")
 
 
 def test_missing_file_and_folder(tmp_path):

@@ -57,6 +57,8 @@ BAD_FILES = {
     "a row with too many cells": (GOOD, "id,target\n1,0.1\n2,0.2,7\n3,0.3\n"),
     "broken gzip": (MANY, _broken_gzip, "bad.csv.gz"),
     "missing file": (GOOD, None),
+    "pandas index": (GOOD, ",id,target\n0,1,0.1\n1,2,0.2\n2,3,0.3\n"),
+    "float ids": (GOOD, "id,target\n1.0,0.1\n2.0,0.2\n3.0,0.3\n"),
 }
 
 

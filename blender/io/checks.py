@@ -70,8 +70,19 @@ def duplicate_id_error(path: Path, row_id, row_a: int, row_b: int, count: int) -
 def extra_ids_error(path: Path, extra, reference: Path, *, count: int | None = None) -> BlendInputError:
     """``extra``: the ids (a pyarrow array, or its first few) of ``path`` that ``reference`` lacks; ``count`` of them."""
     return BlendInputError(
-        f"{path}: {len(extra) if count is None else count:,} ids are not in {reference} (e.g. {examples(extra)}); every file needs the same ids."
+        f"{path}: {len(extra) if count is None else count:,} ids are not in {reference} (e.g. {examples(extra)}); "
+        f"every file needs the same ids{_float_id_hint(extra)}."
     )
+
+
+def _float_id_hint(ids) -> str:
+    """A hint when the ids look like integers written as floats (``478.0``, from a float column in pandas)."""
+    import re
+
+    shown = [str(value) for value in ids[:_EXAMPLES].to_pylist()]
+    if shown and all(re.fullmatch(r"[+-]?[0-9]+\.0*", value) for value in shown):
+        return f" (ids are compared as text, and {shown[0]} is not {shown[0].split('.')[0]}: write them as integers)"
+    return ""
 
 
 def missing_ids_error(path: Path, missing, reference: Path, *, count: int | None = None) -> BlendInputError:
@@ -113,9 +124,10 @@ def columns_differ(path: Path, id_column: str, expected: list[str], found: list[
         )
         if part
     )
+    index = "; an unnamed column is pandas' index: write the file with index=False" if "" in extra else ""
     return BlendInputError(
         f"{path}: columns differ from {reference}: expected {id_column},{short_columns(expected)}, "
-        f"found {id_column},{short_columns(found)} ({detail})."
+        f"found {id_column},{short_columns(found)} ({detail}{index})."
     )
 
 

@@ -79,6 +79,11 @@ def checked_header(path: Path, id_column: str | None) -> tuple[list[str], str]:
         header = [name for name in header if not re.fullmatch(r"__index_level_\d+__", name)]
     if not header or all(not cell.strip() for cell in header):
         raise BlendInputError(f"{path} is empty; expected a header line (id,...) and one row per id.")
+    if id_column is None and header[0] == "" and len(header) > 1:
+        raise BlendInputError(
+            f"{path}: the first column has no name (pandas' index, from to_csv without index=False); write the file "
+            f"with index=False, or pass --id with the id column's name."
+        )
     name = header[0] if id_column is None else id_column
     if name not in header:
         raise BlendInputError(
