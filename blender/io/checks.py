@@ -71,11 +71,11 @@ def extra_ids_error(path: Path, extra, reference: Path, *, count: int | None = N
     """``extra``: the ids (a pyarrow array, or its first few) of ``path`` that ``reference`` lacks; ``count`` of them."""
     return BlendInputError(
         f"{path}: {len(extra) if count is None else count:,} ids are not in {reference} (e.g. {examples(extra)}); "
-        f"every file needs the same ids{_float_id_hint(extra)}."
+        f"every file needs the same ids{float_id_hint(extra)}."
     )
 
 
-def _float_id_hint(ids) -> str:
+def float_id_hint(ids) -> str:
     """A hint when the ids look like integers written as floats (``478.0``, from a float column in pandas)."""
     import re
 

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from blender.errors import BlendInputError
 from blender.io.checks import (
-    LARGEST_VALUE, cell_error, check_unique_ids, examples, refuse_huge, short_columns, show, show_id,
+    LARGEST_VALUE, cell_error, check_unique_ids, examples, float_id_hint, refuse_huge, short_columns, show, show_id,
 )
 from blender.io.logfile import note_input
 from blender.io.predictions import Kind, LearningSet, Predictions, Table
@@ -152,7 +152,8 @@ def read_truth(
         missing = pc.filter(ids, position.is_null())
         raise BlendInputError(
             f"{path}: {len(missing):,} ids of {source or 'the predictions'} have no truth "
-            f"(e.g. {examples(missing)}); the truth must cover every row it scores."
+            f"(e.g. {examples(missing)}); the truth must cover every row it scores"
+            f"{float_id_hint(missing) or float_id_hint(table.ids)}."
         )
     taken = target.take(position)
     values = taken.to_numpy(zero_copy_only=False)
