@@ -278,6 +278,7 @@ def nested_estimate(
 
     values = np.asarray(values)
     y = np.asarray(y)
+    metric = metrics.for_truth(metric, kind, y)
     methods = methods if methods is not None else []
     assignment = fold_assignment(y, kind=kind, folds=folds, random_state=random_state)
     outer, _ = level_splits(assignment)
@@ -297,21 +298,30 @@ def nested_estimate(
             if pick not in fitted_picks:
                 fitted = fit_pick(pick, train_values, train_y, names=names, kind=kind, metric=metric,
                                   random_state=random_state, methods=methods)
-                fitted_picks[pick] = fitted.apply(held_values)
-            blended = fitted_picks[pick]
+                # The pick's decision step (threshold, cut-points) is fitted on the outer training rows.
+                fitted_picks[pick] = (fitted.apply(held_values), fitted.apply(train_values) if metric.fits_step else None)
+            blended, train_blend = fitted_picks[pick]
             if oof[L] is None:
                 oof[L] = np.full((y.shape[0], blended.shape[1]), np.nan)
             oof[L][held_out] = blended
-            scores[L].append(layout.score(y[held_out], blended, metric=metric, kind=kind))
+            scores[L].append(_outer_score(metric, train_y, train_blend, y[held_out], blended, kind))
             picks[L].append(pick.name)
         best = names.index(board.best_single)
-        single_scores.append(layout.score(y[held_out], held_values[best], metric=metric, kind=kind))
+        single_scores.append(_outer_score(metric, train_y, train_values[best] if metric.fits_step else None,
+                                          y[held_out], held_values[best], kind))
         if progress is not None:
             chosen = "; ".join(f"{L} level{'s' if L > 1 else ''}: {picks[L][-1]}, {metric} {scores[L][-1]:.6f}"
                                for L in levels)
             progress(f"  outer fold {k + 1}/{len(outer)}: {chosen} (best file {board.best_single}: "
                      f"{single_scores[-1]:.6f})")
     return {L: Estimate(np.array(scores[L]), np.array(single_scores), picks[L], len(outer), oof[L]) for L in levels}
+
+
+def _outer_score(metric, train_y, train_blend, held_y, blended, kind) -> float:
+    """An outer fold's score; a decision step is fitted on the outer training rows' blend."""
+    if train_blend is None:
+        return layout.plain_score(held_y, blended, metric=metric, kind=kind)
+    return layout.held_out_score(train_y, train_blend, held_y, blended, metric=metric, kind=kind)
 
 
 def up_to_level(board: Leaderboard, methods: list[Method], max_level: int) -> Leaderboard:
@@ -364,7 +374,9 @@ class AutoResult:
     """What ``blend auto`` found: the leaderboard, the pick, its nested estimate and its test blend.
 
     ``estimates`` holds the nested estimate for each number of levels tried, ``level`` the one
-    kept and ``level_reason`` why; ``estimate`` is the kept one, whose outer predictions are
+    kept and ``level_reason`` why; ``step`` is the metric's decision step fitted on the pick's OOF
+    blend (None for a metric of scores), ``in_sample`` and ``plain_in_sample`` the pick's OOF score
+    with it and with the plain step; ``estimate`` is the kept one, whose outer predictions are
     ``auto``'s OOF predictions. ``blends`` holds every entry's test blend (files and methods)
     when asked for, else nothing.
     """
@@ -377,6 +389,9 @@ class AutoResult:
     test_blend: NDArray[np.float64]
     blends: dict
     slice: object = None
+    step: object = None
+    in_sample: float = float("nan")
+    plain_in_sample: float = float("nan")
 
     @property
     def estimate(self) -> Estimate:
@@ -426,12 +441,19 @@ def run_auto(train, y: NDArray, test, *, metric: str, folds=5, repeats: int | No
     say(f"3/3 fitting {pick.name} on all {train.n_samples:,} OOF rows and applying it to the test files")
     fitted = fit_pick(pick, train.values, y, names=train.names, kind=train.kind, metric=metric,
                       random_state=random_state, methods=methods)
+    metric = metrics.for_truth(metric, train.kind, y)
+    train_blend = fitted.apply(train.values)
+    # The pick's decision step (threshold, cut-points), fitted on the OOF rows' blend as each fold's was.
+    step = metric.fit_step(y, layout.for_metric(train_blend, train.kind))
+    in_sample = layout.score(y, train_blend, metric=metric, kind=train.kind)
+    plain_in_sample = layout.plain_score(y, train_blend, metric=metric, kind=train.kind)
     every = {}
     if blends:
         every = {name: test.values[index] for index, name in enumerate(train.names)}
         every.update({method.name: fit(method, train.values, y, kind=train.kind, metric=metric,
                                        random_state=random_state).apply(test.values) for method in methods})
-    return AutoResult(board, pick, estimates, kept, reason, fitted.apply(test.values), every, held)
+    return AutoResult(board, pick, estimates, kept, reason, fitted.apply(test.values), every, held, step, in_sample,
+                      plain_in_sample)
 
 
 def _slice(estimate: Estimate, train, y, *, folds, metric, random_state):

@@ -363,6 +363,7 @@ class _CandidateScorer:
     def __init__(self, oof: NDArray, y: NDArray, *, kind: str, metric: str):
         oof = np.asarray(oof, dtype=np.float64)
         y = np.asarray(y)
+        metric = metrics.resolve(metric, kind)
         if kind == "labels":
             # One-hot votes: their mean is a vote share, scored like class probabilities.
             kind = "multiclass"
@@ -567,10 +568,13 @@ class _CandidateScorer:
         if metric == "mae":
             means -= self.y
             return np.mean(np.abs(means, out=means), axis=1)
-        if metric == "accuracy":
-            predicted = means > 0.5 if self.kind == "binary" else np.argmax(means, axis=2)
-            return np.mean(predicted == self.y, axis=1)
-        if self.kind == "binary":
-            scratch = None if scratch is None else scratch[: means.shape[0]]
-            return metrics.auc_rows(self.positives[0], means, overwrite=True, scratch=scratch)
-        return np.mean([metrics.auc_rows(positive, means[:, :, c]) for c, positive in enumerate(self.positives)], axis=0)
+        if metric == "accuracy" and self.kind != "binary":
+            return np.mean(np.argmax(means, axis=2) == self.y, axis=1)
+        if metric == "auc":
+            if self.kind == "binary":
+                scratch = None if scratch is None else scratch[: means.shape[0]]
+                return metrics.auc_rows(self.positives[0], means, overwrite=True, scratch=scratch)
+            return np.mean([metrics.auc_rows(positive, means[:, :, c]) for c, positive in enumerate(self.positives)],
+                           axis=0)
+        # Every other metric, each candidate with its own fitted step (a threshold, cut-points).
+        return metric.batch(self.y, means)

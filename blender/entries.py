@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from blender import layout
+from blender import layout, metrics
 from blender.evaluation import Entry, Leaderboard, cross_fit, fold_assignment, leaderboard
 from blender.levels import SliceScore, level_splits, slice_estimate
 from blender.methods import BY_NAME, Calibrated, Method, calibrated, fit
@@ -50,6 +50,12 @@ class Run:
     slice : SliceScore or None
         The OOF predictions scored on the slice, which no blend level was fitted on (None with
         fewer than 3 folds).
+    step : object or None
+        The metric's decision step fitted on the OOF rows' blend (:mod:`blender.steps`), which
+        turns the test blend into the submission's decisions; None for a metric of scores.
+    plain_in_sample : float
+        The score on the OOF rows through the plain step (0.5, the argmax): beside ``in_sample``,
+        what the fitted step adds.
     """
 
     method: Method
@@ -60,6 +66,8 @@ class Run:
     seconds: float
     oof: NDArray[np.float64]
     slice: SliceScore | None
+    step: object = None
+    plain_in_sample: float = float("nan")
 
     @property
     def honest(self) -> Entry:
@@ -142,7 +150,12 @@ def run_entry(method: Method, train, y: NDArray, test, *, metric: str, folds=5, 
     def apply(values, rows_features):
         return fitted.apply(values) if rows_features is None else fitted.apply(values, rows_features)
 
-    in_sample = layout.score(y, apply(train.values, train_features), metric=metric, kind=train.kind)
+    metric = metrics.for_truth(metric, train.kind, y)
+    train_blend = apply(train.values, train_features)
+    in_sample = layout.score(y, train_blend, metric=metric, kind=train.kind)
+    plain_in_sample = layout.plain_score(y, train_blend, metric=metric, kind=train.kind)
+    # The decision step (a threshold, cut-points) that the written submission goes through, fitted on the OOF rows.
+    step = metric.fit_step(y, layout.for_metric(train_blend, train.kind))
     board = leaderboard(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
                         repeats=repeats, random_state=random_state, methods=[method], features=train_features)
     assignment = fold_assignment(y, kind=train.kind, folds=folds, random_state=random_state)
@@ -151,4 +164,5 @@ def run_entry(method: Method, train, y: NDArray, test, *, metric: str, folds=5, 
                     features=train_features)
     held = None if slice_fold is None else slice_estimate(y, oof, train.values, train.names, assignment, slice_fold,
                                                           metric=metric, kind=train.kind, random_state=random_state)
-    return Run(method, fitted, apply(test.values, test_features), board, float(in_sample), seconds, oof, held)
+    return Run(method, fitted, apply(test.values, test_features), board, float(in_sample), seconds, oof, held, step,
+               float(plain_in_sample))

@@ -194,15 +194,22 @@ def repeated_folds(
 
 
 def held_out_blends(method: Method, values: NDArray, y: NDArray, splits, *, kind, metric, random_state=None,
-                    options: dict | None = None, features: NDArray | None = None):
+                    options: dict | None = None, features: NDArray | None = None, training_blends: bool = False):
     """For each split, the method fitted on its training rows and applied to its held-out rows:
-    yields (held-out rows, blend of shape (len(held_out), n_cols))."""
+    yields (held-out rows, blend of shape (len(held_out), n_cols), training rows, their blend or None).
+
+    ``training_blends``: also apply the fitted blend to its own training rows, on which a metric's
+    decision step (a threshold, cut-points) is then fitted."""
     for train_rows, held_out in splits:
         extra = {} if features is None else {"features": features[train_rows]}
         fitted = fit(method, layout.take_rows(values, train_rows), y[train_rows], kind=kind, metric=metric,
                      random_state=random_state, **(options or {}), **extra)
-        held_values = layout.take_rows(values, held_out)
-        yield held_out, fitted.apply(held_values) if features is None else fitted.apply(held_values, features[held_out])
+
+        def apply(rows):
+            rows_values = layout.take_rows(values, rows)
+            return fitted.apply(rows_values) if features is None else fitted.apply(rows_values, features[rows])
+
+        yield held_out, apply(held_out), train_rows, apply(train_rows) if training_blends else None
 
 
 def cross_fit(method: Method, values: NDArray, y: NDArray, splits, *, kind, metric, random_state=None,
@@ -217,8 +224,8 @@ def cross_fit(method: Method, values: NDArray, y: NDArray, splits, *, kind, metr
     [1.0, 2.0, 3.0, 4.0]
     """
     oof, seen = None, np.zeros(np.asarray(y).shape[0], dtype=bool)
-    for held_out, blended in held_out_blends(method, values, y, splits, kind=kind, metric=metric,
-                                             random_state=random_state, features=features):
+    for held_out, blended, _, _ in held_out_blends(method, values, y, splits, kind=kind, metric=metric,
+                                                   random_state=random_state, features=features):
         if oof is None:
             oof = np.full((seen.shape[0], blended.shape[1]), np.nan)
         if seen[held_out].any():
@@ -253,20 +260,33 @@ def fold_scores(
     stacker that takes them (``fit(..., features=...)``, ``apply(values, features)``), split
     with the rows.
     """
+    metric = metrics.resolve(metric, kind)
     scores = np.empty(len(splits))
     blends = held_out_blends(method, values, y, splits, kind=kind, metric=metric, random_state=random_state,
-                             options=options, features=features)
-    for k, (held_out, blended) in enumerate(blends):
-        if reference is not None and _within_noise_floor(blended, reference[held_out]):
-            blended = reference[held_out]  # scored exactly as model_fold_scores scores the file
-        scores[k] = layout.score(y[held_out], blended, metric=metric, kind=kind)
+                             options=options, features=features, training_blends=metric.fits_step)
+    for k, (held_out, blended, train_rows, fit_blend) in enumerate(blends):
+        if reference is not None and _within_noise_floor(blended, reference[held_out]) and (
+                fit_blend is None or _within_noise_floor(fit_blend, reference[train_rows])):
+            # Scored exactly as model_fold_scores scores the file.
+            blended = reference[held_out]
+            fit_blend = None if fit_blend is None else reference[train_rows]
+        scores[k] = _fold_score(metric, y, train_rows, fit_blend, held_out, blended, kind)
     return scores
 
 
+def _fold_score(metric, y, train_rows, fit_blend, held_out, blended, kind) -> float:
+    """A held-out fold's score; with a decision step, the step fitted on the fold's training rows."""
+    if fit_blend is None:
+        return layout.plain_score(y[held_out], blended, metric=metric, kind=kind)
+    return layout.held_out_score(y[train_rows], fit_blend, y[held_out], blended, metric=metric, kind=kind)
+
+
 def model_fold_scores(values: NDArray, y: NDArray, splits, *, kind, metric) -> NDArray[np.float64]:
-    """Each file's score on each held-out fold: shape (n_models, n_splits)."""
+    """Each file's score on each held-out fold, its step fitted on the other folds: shape (n_models, n_splits)."""
+    metric = metrics.resolve(metric, kind)
     return np.array([
-        [layout.score(y[held_out], model[held_out], metric=metric, kind=kind) for _, held_out in splits]
+        [_fold_score(metric, y, train_rows, model[train_rows] if metric.fits_step else None, held_out, model[held_out],
+                     kind) for train_rows, held_out in splits]
         for model in np.asarray(values)
     ])
 
@@ -358,9 +378,9 @@ def leaderboard(
     """
     import time
 
-    metric = metrics.check_metric(metric, kind)
     values = np.asarray(values)
     y = np.asarray(y)
+    metric = metrics.for_truth(metric, kind, y)
     if len(names) != layout.n_models(values):
         raise ValueError(f"got {len(names)} names for {layout.n_models(values)} models")
     if methods is None:

@@ -311,7 +311,7 @@ class _GridScorer:
     """
 
     def __init__(self, values: NDArray, y: NDArray, *, kind: str, metric: str):
-        self.kind, self.metric, self.y = kind, metric, y
+        self.kind, self.metric, self.y = kind, metrics.resolve(metric, kind), y
         self.n_rows = values.shape[1]
         self.members = np.ascontiguousarray(values[:, :, 0] if kind in ("binary", "regression") else values)
         self.rows = np.arange(self.n_rows)
@@ -485,12 +485,14 @@ class _GridScorer:
             if metric == "mae":
                 return np.mean(np.abs(blends, out=blends), axis=1)
             return np.sqrt(np.mean(np.square(blends, out=blends), axis=1))
-        if metric == "accuracy":
-            predicted = blends > 0.5 if kind == "binary" else np.argmax(blends, axis=2)
-            return np.mean(predicted == y, axis=1)
-        if kind == "binary":
-            return self.aucs[0](blends)
-        return np.mean([auc(blends[:, :, c]) for c, auc in enumerate(self.aucs)], axis=0)
+        if metric == "accuracy" and kind != "binary":
+            return np.mean(np.argmax(blends, axis=2) == y, axis=1)
+        if metric == "auc":
+            if kind == "binary":
+                return self.aucs[0](blends)
+            return np.mean([auc(blends[:, :, c]) for c, auc in enumerate(self.aucs)], axis=0)
+        # Every other metric, each candidate with its own fitted step (a threshold, cut-points).
+        return metric.batch(y, blends)
 
 
 class RowAuc:

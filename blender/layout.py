@@ -56,16 +56,37 @@ def for_metric(blended: NDArray, kind: metrics.Kind) -> NDArray:
 
 
 def score(y: NDArray, blended: NDArray, *, metric: metrics.Metric, kind: metrics.Kind) -> float:
-    """Score one blend of shape (n_rows, n_cols) against ``y``.
+    """Score one blend of shape (n_rows, n_cols) against ``y``, the metric's step fitted on these rows.
+
+    For a metric of decisions (F1 at a threshold, qwk after cut-points) this is the best the
+    step can do on these rows: optimistic, what the searches and the pick of the best file
+    compare. :func:`held_out_score` is the honest one.
 
     >>> score(np.array([0, 1]), np.array([[0.2], [0.9]]), metric="accuracy", kind="binary")
     1.0
     """
-    return metrics.score(y, for_metric(blended, kind), metric=metric, kind=kind)
+    return metrics.resolve(metric, kind).fitted(np.asarray(y), for_metric(blended, kind))
+
+
+def held_out_score(y_fit: NDArray, blended_fit: NDArray, y: NDArray, blended: NDArray, *, metric: metrics.Metric,
+                   kind: metrics.Kind) -> float:
+    """Score ``blended`` against ``y`` with the metric's step fitted on ``(y_fit, blended_fit)`` only.
+
+    >>> held_out_score(np.array([0, 1]), np.array([[0.2], [0.4]]), np.array([0, 1]), np.array([[0.25], [0.35]]),
+    ...                metric="accuracy", kind="binary")
+    1.0
+    """
+    resolved = metrics.resolve(metric, kind)
+    return resolved.held_out(np.asarray(y_fit), for_metric(blended_fit, kind), np.asarray(y), for_metric(blended, kind))
+
+
+def plain_score(y: NDArray, blended: NDArray, *, metric: metrics.Metric, kind: metrics.Kind) -> float:
+    """Score one blend as it stands: the metric's plain step (0.5, the argmax, the nearest class)."""
+    return metrics.resolve(metric, kind).score(np.asarray(y), for_metric(blended, kind))
 
 
 def model_scores(values: NDArray, y: NDArray, *, metric: metrics.Metric, kind: metrics.Kind) -> NDArray[np.float64]:
-    """Each model's score on all the rows, shape (n_models,)."""
+    """Each model's score on all the rows (its step fitted on them), shape (n_models,)."""
     return np.array([score(y, model, metric=metric, kind=kind) for model in np.asarray(values)])
 
 

@@ -85,21 +85,27 @@ def slice_estimate(y: NDArray, oof: NDArray, values: NDArray, names: list[str], 
     The standard error is the spread of the score over bootstrap resamples of the slice's rows.
     """
     y, values = np.asarray(y), np.asarray(values)
+    metric = metrics.for_truth(metric, kind, y)
     rows = np.flatnonzero(np.asarray(assignment) == slice_fold)
     rest = np.flatnonzero(np.asarray(assignment) != slice_fold)
     best = layout.best_model(layout.model_scores(layout.take_rows(values, rest), y[rest], metric=metric, kind=kind), metric)
-    score = layout.score(y[rows], oof[rows], metric=metric, kind=kind)
+    # A decision step (threshold, cut-points) is fitted on the rows outside the slice, as the blend was.
+    step = metric.fit_step(y[rest], layout.for_metric(oof[rest], kind))
+    blend = layout.for_metric(oof, kind)
+    score = metric.score_with(step, y[rows], blend[rows])
     generator = np.random.default_rng(random_state)
     resampled = []
     for _ in range(_BOOTSTRAPS):
         pick = rows[generator.integers(0, rows.shape[0], rows.shape[0])]
         try:
-            resampled.append(layout.score(y[pick], oof[pick], metric=metric, kind=kind))
+            resampled.append(metric.score_with(step, y[pick], blend[pick]))
         except ValueError:  # a resample with one class has no AUC
             continue
+    resampled = [value for value in resampled if np.isfinite(value)]
     se = float(np.std(resampled, ddof=1)) if len(resampled) > 1 else float("nan")
-    return SliceScore(int(slice_fold), int(rows.shape[0]), float(score), se, names[best],
-                      float(layout.score(y[rows], values[best][rows], metric=metric, kind=kind)))
+    best_values = values[best]
+    best_score = layout.held_out_score(y[rest], best_values[rest], y[rows], best_values[rows], metric=metric, kind=kind)
+    return SliceScore(int(slice_fold), int(rows.shape[0]), float(score), se, names[best], float(best_score))
 
 
 @dataclass(frozen=True, eq=False)

@@ -297,7 +297,8 @@ def row_spread(y: NDArray, oof: NDArray, *, metric: str, kind: str, fold_scores:
 
     predictions = layout.for_metric(np.asarray(oof), kind)
     y = np.asarray(y)
-    if metric == "auc":
+    if metric not in ("logloss", "accuracy", "mae", "rmse"):
+        # AUC and most other metrics have no per-row loss: the spread of the fold scores.
         rows_per_fold = y.shape[0] / n_folds
         spread = float(np.std(fold_scores, ddof=1)) if len(fold_scores) > 1 else float("nan")
         return spread * math.sqrt(rows_per_fold), "folds"

@@ -1,47 +1,334 @@
-"""Scores of one prediction against the truth: accuracy, log loss, AUC, RMSE, MAE.
+"""The metric registry: every metric defined once, with its direction, the kinds it suits and its decision step.
 
-Every metric is written with numpy alone and agrees with its scikit-learn namesake
-(``accuracy_score``, ``log_loss``, ``roc_auc_score``, ``root_mean_squared_error``,
-``mean_absolute_error``) to 1e-9; ``tests/test_metrics.py`` pins that. The AUC helper
-:func:`auc_rows` scores many candidate columns with one sort, which is what makes
-Caruana selection fast.
+A competition scores either the predictions themselves (log loss, AUC, RMSE) or the decisions
+made from them (F1 at a threshold, quadratic weighted kappa after cut-points, the top three
+labels for MAP@3). Each :class:`Entry` of :data:`REGISTRY` says which, and :class:`Metric`, the
+metric resolved for one kind of prediction (``resolve``), carries the step that turns scores into
+decisions (:mod:`blender.steps`). Three scores follow from one definition:
+
+- :meth:`Metric.score`: the predictions as they stand, through the *plain* step (0.5, the
+  argmax, rounding to the nearest class): what scikit-learn gives for them;
+- :meth:`Metric.fitted`: the step fitted on the same rows first (a threshold, cut-points):
+  optimistic, what Caruana selection, hill climbing and the pick of the best file compare;
+- :meth:`Metric.held_out`: the step fitted on some rows, the score on others: what every
+  printed CV score uses (:mod:`blender.evaluation`), so that no step flatters it.
+
+Every built-in equals its scikit-learn counterpart to 1e-9 (``tests/test_metrics.py`` pins it);
+map@K and smape, which scikit-learn lacks, follow the definitions in their docstrings. A resolved
+metric is a ``str``, its name, so that it prints, compares and is logged as the name wherever it
+travels, with its entry and options attached.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from dataclasses import dataclass
+from typing import Callable, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-METRICS = ("accuracy", "logloss", "auc", "rmse", "mae")
-KINDS = ("binary", "multiclass", "regression", "labels")
+from blender import steps
 
-Metric = Literal["accuracy", "logloss", "auc", "rmse", "mae"]
+KINDS = ("binary", "multiclass", "regression", "labels")
 Kind = Literal["binary", "multiclass", "regression", "labels"]
 
 # Probabilities are clipped to [EPSILON, 1 - EPSILON] before the log, so that one
 # confident mistake costs about 34.5 nats instead of infinity.
 EPSILON = 1e-15
+# The largest K of map@K.
+MAX_K = 10
 
-# Which metric suits which kind of prediction, and why the others do not.
-_SUITS = {
-    "accuracy": ("binary", "multiclass", "labels"),
-    "logloss": ("binary", "multiclass"),
-    "auc": ("binary", "multiclass"),
-    "rmse": ("regression", "binary"),
-    "mae": ("regression", "binary"),
-}
-_WHY_NOT = {
-    ("accuracy", "regression"): "accuracy needs classes; use rmse or mae for regression",
-    ("logloss", "labels"): "logloss needs probabilities; labels only support accuracy",
-    ("logloss", "regression"): "logloss needs probabilities; use rmse or mae for regression",
-    ("auc", "labels"): "auc needs probabilities; labels only support accuracy",
-    ("auc", "regression"): "auc needs probabilities; use rmse or mae for regression",
-    ("rmse", "labels"): "rmse needs numbers; labels only support accuracy",
-    ("mae", "labels"): "mae needs numbers; labels only support accuracy",
-    ("rmse", "multiclass"): "rmse is not defined for class probabilities; use logloss, accuracy or auc",
-    ("mae", "multiclass"): "mae is not defined for class probabilities; use logloss, accuracy or auc",
+_PROBABILITIES = ("binary", "multiclass")
+_CLASSES = ("binary", "multiclass", "labels")
+
+
+# ---------------------------------------------------------------------------- the definitions
+#
+# Each takes the truth ``y`` (0/1 for binary, the class index or place for classes, floats for
+# regression) and ``pred`` with the rows on the last axis (binary, regression, decisions) or the
+# second to last (class probabilities); leading axes are candidate blends, scored at once.
+
+
+def _mean_last(values: NDArray) -> NDArray[np.float64]:
+    return np.mean(values, axis=-1)
+
+
+def _logloss(y, pred, kind):
+    return -_mean_last(np.log(np.clip(true_class_probability(y, pred, kind=kind, rows_last=True), EPSILON, 1 - EPSILON)))
+
+
+def _balanced_logloss(y, pred, kind):
+    """Each class's mean log loss, averaged over the classes present (Kaggle's balanced log loss)."""
+    losses = -np.log(np.clip(true_class_probability(y, pred, kind=kind, rows_last=True), EPSILON, 1 - EPSILON))
+    y = np.asarray(y)
+    present = np.unique(y)
+    return np.mean([_mean_last(losses[..., y == c]) for c in present], axis=0)
+
+
+def _auc(y, pred, kind):
+    pred = np.asarray(pred, dtype=np.float64)
+    if kind == "binary":
+        rows = pred.reshape(-1, pred.shape[-1])
+        return auc_rows(np.asarray(y) == 1, rows).reshape(pred.shape[:-1])
+    return _auc_ovr(y, pred, kind)
+
+
+def _auc_ovr(y, pred, kind):
+    pred = np.asarray(pred, dtype=np.float64)
+    rows = pred.reshape((-1,) + pred.shape[-2:])
+    y = np.asarray(y)
+    scores = np.mean([auc_rows(y == c, rows[:, :, c]) for c in range(rows.shape[2])], axis=0)
+    return scores.reshape(pred.shape[:-2])
+
+
+def _gini(y, pred, kind):
+    return 2.0 * _auc(y, pred, kind) - 1.0
+
+
+def _brier(y, pred, kind):
+    return _mean_last((np.asarray(pred, dtype=np.float64) - np.asarray(y)) ** 2)
+
+
+def _average_precision(y, pred, kind):
+    """scikit-learn's average precision: sum over the distinct thresholds of (R_n - R_{n-1}) P_n."""
+    pred = np.asarray(pred, dtype=np.float64)
+    positive = np.asarray(y) == 1
+    n_pos = int(positive.sum())
+    rows = pred.reshape(-1, pred.shape[-1])
+    result = np.empty(rows.shape[0])
+    for index, row in enumerate(rows):
+        order = np.argsort(-row, kind="stable")
+        ordered, hits = row[order], positive[order]
+        last = np.r_[ordered[1:] != ordered[:-1], True]  # the last row of each run of equal values
+        tp = np.cumsum(hits)[last].astype(np.float64)
+        called = np.flatnonzero(last) + 1.0
+        if n_pos == 0:
+            result[index] = 0.0
+            continue
+        precision, recall = tp / called, tp / n_pos
+        result[index] = float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+    return result.reshape(pred.shape[:-1])
+
+
+def _binary_decisions(name: str):
+    def score(y, decided, kind):
+        return steps.from_counts(name, *steps.binary_counts(y, decided))
+
+    return score
+
+
+def _confusions(y, decided) -> NDArray[np.float64]:
+    """Confusion matrices (..., n_classes, n_classes) over the classes 0..max seen, truth on the rows."""
+    y, decided = np.asarray(y, dtype=np.int64), np.asarray(decided, dtype=np.int64)
+    n_classes = int(max(y.max(initial=0), decided.max(initial=0))) + 1
+    flat = decided.reshape(-1, decided.shape[-1])
+    offsets = np.arange(flat.shape[0])[:, None] * n_classes * n_classes
+    counts = np.bincount((offsets + y * n_classes + flat).ravel(), minlength=flat.shape[0] * n_classes * n_classes)
+    return counts.reshape(decided.shape[:-1] + (n_classes, n_classes)).astype(np.float64)
+
+
+def _accuracy(y, decided, kind):
+    return _mean_last(np.asarray(decided) == np.asarray(y))
+
+
+def _per_class(confusion):
+    """True positives, predicted and true counts per class, and which classes appear at all."""
+    tp = np.diagonal(confusion, axis1=-2, axis2=-1)
+    predicted, true = confusion.sum(axis=-2), confusion.sum(axis=-1)
+    return tp, predicted, true, (predicted + true) > 0
+
+
+def _balanced_accuracy(y, decided, kind):
+    """The mean recall over the classes present in the truth (scikit-learn's ``balanced_accuracy_score``)."""
+    tp, _, true, _ = _per_class(_confusions(y, decided))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        recall = tp / true
+    return np.nanmean(np.where(true > 0, recall, np.nan), axis=-1)
+
+
+def _f1_per_class(y, decided):
+    tp, predicted, true, present = _per_class(_confusions(y, decided))
+    denominator = predicted + true
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f1 = np.where(denominator > 0, 2 * tp / denominator, 0.0)
+    return f1, true, present
+
+
+def _f1_macro(y, decided, kind):
+    """The mean F1 over the classes in the truth or the predictions (scikit-learn's ``average="macro"``)."""
+    f1, _, present = _f1_per_class(y, decided)
+    return np.sum(f1 * present, axis=-1) / np.sum(present, axis=-1)
+
+
+def _f1_weighted(y, decided, kind):
+    """Each class's F1 weighted by its count in the truth (scikit-learn's ``average="weighted"``)."""
+    f1, true, _ = _f1_per_class(y, decided)
+    return np.sum(f1 * true, axis=-1) / np.sum(true, axis=-1)
+
+
+def _mcc(y, decided, kind):
+    """Matthews correlation from the confusion matrix, 0 where it is undefined (scikit-learn's formula)."""
+    confusion = _confusions(y, decided)
+    tp, predicted, true, _ = _per_class(confusion)
+    n = confusion.sum(axis=(-2, -1))
+    correct = tp.sum(axis=-1)
+    cov_true_pred = correct * n - np.sum(true * predicted, axis=-1)
+    cov_pred = n * n - np.sum(predicted * predicted, axis=-1)
+    cov_true = n * n - np.sum(true * true, axis=-1)
+    denominator = np.sqrt(cov_pred * cov_true)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, cov_true_pred / denominator, 0.0)
+
+
+def _qwk(y, decided, kind):
+    """Quadratic weighted kappa as scikit-learn's ``cohen_kappa_score(weights="quadratic")``.
+
+    The classes are those in the truth or the decisions, in order, and the weight of a pair is
+    the squared distance of their places among them: ``1 - sum(W * O) / sum(W * E)``, with O the
+    confusion counts and E the counts expected from the two margins alone. NaN where the truth
+    and the decisions are one and the same class (scikit-learn's 0 / 0).
+    """
+    confusion = _confusions(y, decided)
+    present = (confusion.sum(axis=-1) + confusion.sum(axis=-2)) > 0
+    places = np.cumsum(present, axis=-1) - 1
+    weights = (places[..., :, None] - places[..., None, :]) ** 2.0
+    n = confusion.sum(axis=(-2, -1))
+    expected = confusion.sum(axis=-1)[..., :, None] * confusion.sum(axis=-2)[..., None, :] / n[..., None, None]
+    observed_sum = np.sum(weights * confusion, axis=(-2, -1))
+    expected_sum = np.sum(weights * expected, axis=(-2, -1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 1.0 - observed_sum / expected_sum
+
+
+def _map_at(k: int):
+    def score(y, pred, kind):
+        """Mean average precision at k with one true label: 1 / (its rank) within the first k, else 0.
+
+        The rank counts the classes more probable than the true one, and those as probable that
+        come before it in the class order (ties go to the class order, as a stable sort gives).
+        """
+        pred = np.asarray(pred, dtype=np.float64)
+        y = np.asarray(y)
+        if pred.shape[-1] < k:
+            raise ValueError(f"map@{k} needs at least {k} classes, the predictions have {pred.shape[-1]}")
+        rows = np.arange(y.shape[0])
+        true = pred[..., rows, y][..., None]
+        before = np.arange(pred.shape[-1]) < y[:, None]
+        rank = np.sum(pred > true, axis=-1) + np.sum((pred == true) & before, axis=-1)
+        return _mean_last(np.where(rank < k, 1.0 / (rank + 1.0), 0.0))
+
+    return score
+
+
+def _rmse(y, pred, kind):
+    return np.sqrt(_mean_last((np.asarray(pred, dtype=np.float64) - y) ** 2))
+
+
+def _mae(y, pred, kind):
+    return _mean_last(np.abs(np.asarray(pred, dtype=np.float64) - y))
+
+
+def _rmsle(y, pred, kind):
+    """Root mean squared log error, ``sqrt(mean((log1p(pred) - log1p(y))**2))``, predictions clipped at 0."""
+    y = np.asarray(y, dtype=np.float64)
+    if (y < 0).any():
+        raise ValueError("rmsle needs a truth of 0 or more")
+    pred = np.maximum(np.asarray(pred, dtype=np.float64), 0.0)
+    return np.sqrt(_mean_last((np.log1p(pred) - np.log1p(y)) ** 2))
+
+
+def _mape(y, pred, kind):
+    """Mean absolute percentage error as a fraction, ``|y - pred| / max(|y|, eps)`` (scikit-learn's)."""
+    y = np.asarray(y, dtype=np.float64)
+    return _mean_last(np.abs(np.asarray(pred, dtype=np.float64) - y) / np.maximum(np.abs(y), np.finfo(np.float64).eps))
+
+
+def _smape(y, pred, kind):
+    """Symmetric MAPE as a fraction in [0, 2]: ``2 |pred - y| / (|y| + |pred|)``, 0 where both are 0."""
+    y = np.asarray(y, dtype=np.float64)
+    pred = np.asarray(pred, dtype=np.float64)
+    denominator = np.abs(y) + np.abs(pred)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _mean_last(np.where(denominator > 0, 2.0 * np.abs(pred - y) / denominator, 0.0))
+
+
+def _r2(y, pred, kind):
+    """Coefficient of determination as scikit-learn's ``r2_score``: 1 for a perfect fit of a constant truth, else 0 there."""
+    y = np.asarray(y, dtype=np.float64)
+    residual = _mean_last((np.asarray(pred, dtype=np.float64) - y) ** 2)
+    total = float(np.mean((y - y.mean()) ** 2))
+    if total == 0:
+        return np.where(residual == 0, 1.0, 0.0)
+    return 1.0 - residual / total
+
+
+# ---------------------------------------------------------------------------- the registry
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One metric, defined once.
+
+    ``needs`` is ``"scores"`` for a metric of the predictions themselves and ``"decisions"``
+    for one of the decisions made from them. ``surrogate`` names the smooth metric the weight
+    optimiser fits instead of one whose steps are flat (it is then judged by this one).
+    ``summary`` is the line ``--help`` and the README show.
+    """
+
+    name: str
+    kinds: tuple[str, ...]
+    greater_is_better: bool
+    function: Callable
+    needs: str
+    summary: str
+    surrogate: str | None = None
+
+
+_ENTRIES = (
+    Entry("logloss", _PROBABILITIES, False, _logloss, "scores", "log loss, probabilities clipped to [1e-15, 1 - 1e-15]"),
+    Entry("balanced_logloss", _PROBABILITIES, False, _balanced_logloss, "scores",
+          "each class's mean log loss, averaged over the classes"),
+    Entry("auc", _PROBABILITIES, True, _auc, "scores", "ROC AUC (class probabilities: one-vs-rest macro)"),
+    Entry("auc_ovr", ("multiclass",), True, _auc_ovr, "scores", "one-vs-rest ROC AUC, macro average"),
+    Entry("gini", ("binary",), True, _gini, "scores", "2 AUC - 1"),
+    Entry("average_precision", ("binary",), True, _average_precision, "scores", "area under the precision-recall steps"),
+    Entry("brier", ("binary",), False, _brier, "scores", "mean squared error of the probability"),
+    Entry("accuracy", _CLASSES, True, _accuracy, "decisions", "share of rows right", surrogate="logloss"),
+    Entry("balanced_accuracy", _CLASSES, True, _balanced_accuracy, "decisions", "mean recall over the classes",
+          surrogate="balanced_logloss"),
+    Entry("f1", ("binary",), True, _binary_decisions("f1"), "decisions", "F1 of the positive class",
+          surrogate="logloss"),
+    Entry("f1_macro", ("multiclass", "labels"), True, _f1_macro, "decisions", "mean F1 over the classes",
+          surrogate="logloss"),
+    Entry("f1_weighted", ("multiclass", "labels"), True, _f1_weighted, "decisions",
+          "F1 per class weighted by its count", surrogate="logloss"),
+    Entry("mcc", _CLASSES, True, _mcc, "decisions", "Matthews correlation coefficient", surrogate="logloss"),
+    Entry("qwk", ("multiclass", "regression", "labels"), True, _qwk, "decisions",
+          "quadratic weighted kappa over the ordered classes", surrogate="rmse"),
+    Entry("map@K", ("multiclass",), True, None, "scores", "mean average precision of the top K classes (K = 1..10)",
+          surrogate="logloss"),
+    Entry("rmse", ("regression", "binary"), False, _rmse, "scores", "root mean squared error"),
+    Entry("mae", ("regression", "binary"), False, _mae, "scores", "mean absolute error"),
+    Entry("rmsle", ("regression",), False, _rmsle, "scores", "root mean squared log error, predictions clipped at 0"),
+    Entry("mape", ("regression",), False, _mape, "scores", "mean absolute percentage error, as a fraction"),
+    Entry("smape", ("regression",), False, _smape, "scores", "symmetric MAPE, as a fraction in [0, 2]"),
+    Entry("r2", ("regression",), True, _r2, "scores", "coefficient of determination", surrogate="rmse"),
+)
+REGISTRY: dict[str, Entry] = {entry.name: entry for entry in _ENTRIES}
+#: Every built-in's name, map@K standing for map@1 .. map@10.
+METRICS = tuple(REGISTRY)
+
+_KIND_WORDS = {"binary": "binary probabilities", "multiclass": "class probabilities", "regression": "regression values",
+               "labels": "labels"}
+# What to use instead, where a metric does not suit a kind.
+_INSTEAD = {
+    "labels": "labels support accuracy, balanced_accuracy, f1_macro, f1_weighted, mcc and qwk",
+    "regression": "for regression use rmse, mae, rmsle, mape, smape, r2 or qwk",
+    "multiclass": "for class probabilities use logloss, balanced_logloss, accuracy, balanced_accuracy, f1_macro, "
+                  "f1_weighted, mcc, auc_ovr, map@K or qwk",
+    "binary": "for binary probabilities use auc, gini, logloss, balanced_logloss, brier, average_precision, accuracy, "
+              "balanced_accuracy, f1 or mcc",
 }
 
 
@@ -67,8 +354,362 @@ def default_metric(kind: Kind) -> str:
     return {"binary": "logloss", "multiclass": "logloss", "labels": "accuracy", "regression": "rmse"}[kind]
 
 
-def check_metric(metric: str | None, kind: Kind) -> str:
-    """Return the metric to use for ``kind``: ``metric`` if it suits, the default if None.
+def names() -> str:
+    """The built-in names, for messages."""
+    return ", ".join(METRICS)
+
+
+# ---------------------------------------------------------------------------- resolved metrics
+
+
+class Metric(str):
+    """A metric resolved for one kind of prediction: its name (a ``str``) with its entry and options.
+
+    Attributes
+    ----------
+    entry : Entry
+    kind : str
+    k : int or None
+        K of map@K.
+    rank : tuple of int or None
+        Class probabilities and labels under qwk: each column's place in the class order
+        (None: the column order).
+    values : ndarray or None
+        Regression under qwk: the sorted class values (None: those of the truth at hand).
+    labels : list or None
+        What a decision writes for each class (the truth's labels), set by :meth:`with_labels`.
+    """
+
+    entry: Entry
+    kind: str
+    k: int | None
+    rank: tuple[int, ...] | None
+    values: NDArray | None
+    labels: list | None
+
+    def __new__(cls, name: str, entry: Entry, kind: str, *, k: int | None = None, rank=None, values=None,
+                labels=None) -> Metric:
+        metric = super().__new__(cls, name)
+        metric.entry, metric.kind, metric.k = entry, kind, k
+        metric.rank = None if rank is None else tuple(int(place) for place in rank)
+        metric.values = None if values is None else np.asarray(values, dtype=np.float64)
+        metric.labels = labels
+        return metric
+
+    def __reduce__(self):
+        # A built-in is rebuilt from its name (map@K's scorer is made per K); a plug-in keeps its entry.
+        entry = None if str(self) in REGISTRY or self.k is not None else self.entry
+        return (_rebuild, (str(self), self.kind, self.rank, self.values, self.labels, entry))
+
+    def _derive(self, **changes) -> Metric:
+        options = {"k": self.k, "rank": self.rank, "values": self.values, "labels": self.labels, **changes}
+        kind = options.pop("kind", self.kind)
+        return Metric(str(self), self.entry, kind, **options)
+
+    def with_labels(self, labels) -> Metric:
+        """The same metric, writing ``labels[d]`` for decision ``d``."""
+        return self._derive(labels=list(labels))
+
+    @property
+    def greater_is_better(self) -> bool:
+        return self.entry.greater_is_better
+
+    @property
+    def sign(self) -> float:
+        """+1 where greater is better, -1 for a loss: ``sign * score`` is always to be maximised."""
+        return 1.0 if self.entry.greater_is_better else -1.0
+
+    @property
+    def decides(self) -> bool:
+        """Whether the written submission holds decisions (labels, cut classes, top-K), not scores."""
+        return (self.entry.needs == "decisions" and self.kind != "labels") or self.k is not None
+
+    @property
+    def post_processes(self) -> bool:
+        """Whether the written submission goes through the step: decisions, or rmsle's clip at 0."""
+        return self.decides or self == "rmsle"
+
+    @property
+    def fits_step(self) -> bool:
+        """Whether the step learns from the rows (a threshold, cut-points), so that it is cross-fitted."""
+        return self.entry.needs == "decisions" and (
+            self.kind == "binary" or (self == "qwk" and self.kind in ("multiclass", "regression")))
+
+    # -------------------------------------------------------------- truth and steps
+
+    def truth(self, y: NDArray) -> NDArray:
+        """``y`` as the metric compares it: the class place for qwk, else as it is."""
+        y = np.asarray(y)
+        if self != "qwk":
+            return y
+        if self.kind == "regression":
+            values = self.class_values(y)
+            places = np.searchsorted(values, y)
+            if (places >= len(values)).any() or not np.array_equal(values[np.minimum(places, len(values) - 1)], y):
+                raise ValueError("qwk on regression needs every truth value among the class values")
+            return places
+        return np.asarray(self._ranks(None))[y] if self.rank is not None else y
+
+    def class_values(self, y: NDArray) -> NDArray[np.float64]:
+        """The sorted class values of qwk on regression: given, or the truth's own."""
+        return self.values if self.values is not None else np.unique(np.asarray(y, dtype=np.float64))
+
+    def _ranks(self, n_columns: int | None) -> tuple[int, ...]:
+        if self.rank is not None:
+            return self.rank
+        return tuple(range(n_columns))
+
+    def plain_step(self, y: NDArray, scores: NDArray):
+        """The step with nothing learnt: 0.5, the argmax, rounding to the nearest class, the top K, the clip at 0."""
+        if self.k is not None:
+            return steps.TopK(self.k)
+        if self == "rmsle":
+            return steps.Clip(0.0)
+        if self.entry.needs != "decisions":
+            return None
+        if self.kind == "binary":
+            return steps.Threshold(0.5, fitted=False)
+        if self == "qwk":
+            if self.kind == "regression":
+                return steps.CutPoints(steps.rounding_cuts(self.class_values(y)), fitted=False)
+            return steps.OrderedArgmax(self._ranks(np.shape(scores)[-1]))
+        return steps.Argmax()
+
+    def fit_step(self, y: NDArray, scores: NDArray):
+        """The step fitted on these rows (the plain step where nothing is learnt)."""
+        if not self.fits_step:
+            return self.plain_step(y, scores)
+        scores = np.asarray(scores, dtype=np.float64)
+        if self.kind == "binary":
+            return steps.best_threshold(y, scores, self.entry.name)[0]
+        if self.kind == "regression":
+            values = self.class_values(y)
+            return steps.CutPoints(steps.fit_cut_points(self.truth(y), scores, len(values)))
+        rank = self._ranks(scores.shape[-1])
+        numbers = scores @ np.asarray(rank, dtype=np.float64)
+        return steps.CutPoints(steps.fit_cut_points(self.truth(y), numbers, len(rank)), rank=rank)
+
+    def value(self, y: NDArray, decided: NDArray):
+        """The metric of what the step gave (decisions or scores), in the metric's truth space."""
+        return self.entry.function(y, decided, self.kind)
+
+    def _through(self, step, y: NDArray, scores: NDArray):
+        decided = scores if step is None else step.apply(scores)
+        return self.value(self.truth(y), decided)
+
+    def score_with(self, step, y: NDArray, scores: NDArray) -> float:
+        """The score of ``scores`` through a step fitted elsewhere (:meth:`fit_step`)."""
+        return float(self._through(step, y, scores))
+
+    # -------------------------------------------------------------- the three scores
+
+    def score(self, y: NDArray, scores: NDArray) -> float:
+        """The predictions as they stand, through the plain step."""
+        return float(self._through(self.plain_step(y, scores), y, scores))
+
+    def fitted(self, y: NDArray, scores: NDArray) -> float:
+        """The score with the step fitted on the same rows (optimistic where the step learns)."""
+        if not self.fits_step:
+            return self.score(y, scores)
+        if self.kind == "binary":
+            return steps.best_threshold(y, scores, self.entry.name)[1]
+        return float(self._through(self.fit_step(y, scores), y, scores))
+
+    def held_out(self, y_fit: NDArray, scores_fit: NDArray, y: NDArray, scores: NDArray) -> float:
+        """The step fitted on ``(y_fit, scores_fit)``, the score on ``(y, scores)``."""
+        if not self.fits_step:
+            return self.score(y, scores)
+        return float(self._through(self.fit_step(y_fit, scores_fit), y, scores))
+
+    def batch(self, y: NDArray, candidates: NDArray) -> NDArray[np.float64]:
+        """:meth:`fitted` of many candidate blends at once: ``candidates`` has a leading candidate axis."""
+        candidates = np.asarray(candidates)
+        if self.fits_step and self.kind == "binary":
+            _, values, valid = steps.threshold_scores(y, candidates, self.entry.name)
+            return np.where(valid, values, -np.inf).max(axis=-1)
+        if self.fits_step:
+            return np.array([self.fitted(y, candidate) for candidate in candidates])
+        step = self.plain_step(y, candidates[0])
+        decided = candidates if step is None else step.apply(candidates)
+        return np.asarray(self.value(self.truth(y), decided), dtype=np.float64).reshape(candidates.shape[0])
+
+
+def _rebuild(name, kind, rank, values, labels, entry) -> Metric:
+    base = resolve(name, kind) if entry is None else Metric(name, entry, kind)
+    return base._derive(rank=rank, values=values, labels=labels)
+
+
+def resolve(metric: str | None, kind: str, *, greater_is_better: bool | None = None) -> Metric:
+    """The metric ``metric`` (a name, ``FILE.py:FUNCTION``, ``module:function``, or None for the
+    kind's default) resolved for ``kind``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (listing the names), a metric that does not suit the kind (saying
+        which kinds it suits), map@K with K outside 1..10, or a plug-in that cannot be loaded.
+
+    Examples
+    --------
+    >>> resolve("map@3", "multiclass").k
+    3
+    >>> resolve("f1", "regression")
+    Traceback (most recent call last):
+    ...
+    ValueError: f1 suits binary probabilities, not regression values; for regression use rmse, mae, rmsle, mape, smape, r2 or qwk
+    """
+    check_kind(kind)
+    if isinstance(metric, Metric):
+        if metric.kind == kind:
+            return metric
+        _check_suits(metric.entry, kind, str(metric))
+        return metric._derive(kind=kind)
+    if metric is None:
+        metric = default_metric(kind)
+    metric = str(metric).strip()
+    if ":" in metric:
+        from blender.plugin import load_metric
+
+        entry = load_metric(metric, greater_is_better=greater_is_better)
+        _check_suits(entry, kind, metric)
+        return Metric(metric, entry, kind)
+    name, k = metric.lower(), None
+    family = re.fullmatch(r"map@(\d+)", name)
+    if family:
+        k = int(family.group(1))
+        if not 1 <= k <= MAX_K:
+            raise ValueError(f"map@{k}: K must be 1 to {MAX_K}")
+        entry = REGISTRY["map@K"]
+        entry = Entry(name, entry.kinds, True, _map_at(k), "scores", entry.summary, entry.surrogate)
+    elif name in REGISTRY and name != "map@K":
+        entry = REGISTRY[name]
+    else:
+        raise ValueError(f"unknown metric {metric!r}; expected one of {names()} (map@K as map@1 .. map@{MAX_K}), "
+                         "or FILE.py:FUNCTION for your own")
+    _check_suits(entry, kind, name)
+    return Metric(name, entry, kind, k=k)
+
+
+def _check_suits(entry: Entry, kind: str, name: str) -> None:
+    if kind in entry.kinds:
+        return
+    hints = {("logloss", "labels"): "logloss needs probabilities", ("auc", "labels"): "auc needs probabilities",
+             ("auc", "regression"): "auc needs probabilities", ("logloss", "regression"): "logloss needs probabilities",
+             ("accuracy", "regression"): "accuracy needs classes", ("rmse", "labels"): "rmse needs numbers",
+             ("mae", "labels"): "mae needs numbers",
+             ("rmse", "multiclass"): "rmse is not defined for class probabilities",
+             ("mae", "multiclass"): "mae is not defined for class probabilities"}
+    suits = " and ".join(_KIND_WORDS[suited] for suited in entry.kinds)
+    lead = hints.get((entry.name, kind), f"{name} suits {suits}, not {_KIND_WORDS[kind]}")
+    raise ValueError(f"{lead}; {_INSTEAD[kind]}")
+
+
+def for_truth(metric: str | None, kind: str, y: NDArray) -> Metric:
+    """``metric`` resolved for ``kind`` and bound to the whole truth ``y``: qwk on regression takes its
+    class values from it, so that a fold without one of them still knows every class.
+
+    >>> for_truth("qwk", "regression", np.array([3.0, 1.0, 2.0, 1.0])).values.tolist()
+    [1.0, 2.0, 3.0]
+    """
+    resolved = resolve(metric, kind)
+    if resolved == "qwk" and kind == "regression" and resolved.values is None:
+        y = np.asarray(y, dtype=np.float64)
+        if not np.array_equal(y, np.round(y)):
+            raise ValueError("qwk on regression needs whole-number targets (ratings, grades)")
+        resolved = resolved._derive(values=np.unique(y))
+    return resolved
+
+
+def ordered(labels) -> list[str]:
+    """Class labels in order: numbers as numbers (9 before 10), False before True, other text as text.
+
+    >>> ordered(["10", "9", "1"]), ordered(["b", "a"])
+    (['1', '9', '10'], ['a', 'b'])
+    """
+    labels = [str(label) for label in labels]
+    try:
+        return sorted(labels, key=float)
+    except ValueError:
+        pass
+    if {label.lower() for label in labels} <= {"true", "false"}:
+        return sorted(labels, key=lambda label: label.lower() == "true")
+    return sorted(labels)
+
+
+def for_files(metric: str | None, kind: str, y: NDArray, *, names: list[str] | None = None,
+              binary_labels: tuple[str, str] | None = None, classes: list[str] | None = None,
+              greater_is_better: bool | None = None) -> Metric:
+    """``metric`` resolved for a set of files and their truth, with what its decisions write.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_rows,)
+        The truth as the layout holds it (0/1, class indices, floats).
+    names : list of str
+        The class names: the probability columns (multiclass) or the sorted labels (labels).
+    binary_labels : (negative, positive)
+        The truth's two labels, which a threshold's decisions write.
+    classes : list of str, default=None
+        ``--classes``: the order of the classes for qwk (default: ``ordered`` names, or the
+        truth's values for regression). It must list exactly the truth's classes.
+
+    Raises
+    ------
+    ValueError
+        With the reason in words (the command names the option): see :func:`resolve`, and map@K
+        above the number of classes or over class names with a space, ``classes`` that are not
+        exactly the truth's, rmsle with a negative truth, qwk on a truth of fractions.
+
+    Examples
+    --------
+    >>> m = for_files("qwk", "multiclass", np.array([0, 1, 2]), names=["10", "9", "1"])
+    >>> m.rank, m.labels
+    ((2, 1, 0), ['1', '9', '10'])
+    """
+    resolved = resolve(metric, kind, greater_is_better=greater_is_better)
+    y = np.asarray(y)
+    if classes is not None and resolved != "qwk":
+        raise ValueError(f"--classes orders the classes of qwk; {resolved} does not use an order, so drop it")
+    if resolved == "rmsle" and (y < 0).any():
+        raise ValueError(f"rmsle takes log(1 + y), and the truth holds {int((y < 0).sum()):,} negative values "
+                         f"(e.g. {float(y[y < 0][0]):g}); use rmse, or shift the target")
+    if kind == "binary":
+        return resolved.with_labels(binary_labels or ("0", "1"))
+    if kind == "regression":
+        if resolved != "qwk":
+            return resolved
+        resolved = for_truth(resolved, kind, y)
+        values = resolved.values
+        if classes is not None:
+            try:
+                given = np.array([float(label) for label in classes])
+            except ValueError:
+                raise ValueError(f"qwk on regression values needs numbers in --classes, got {','.join(classes)}") from None
+            if set(given.tolist()) != set(values.tolist()):
+                raise ValueError(f"--classes {','.join(classes)} must list exactly the truth's values "
+                                 f"({', '.join(f'{v:g}' for v in values)})")
+            values = np.array(sorted(given))
+        return resolved._derive(values=values, labels=[int(v) if float(v).is_integer() else float(v) for v in values])
+    names = list(names or [])
+    if resolved.k is not None:
+        if resolved.k > len(names):
+            raise ValueError(f"{resolved} ranks {resolved.k} classes, and the files have {len(names)} "
+                             f"({', '.join(names)}); use map@{len(names)} at most")
+        spaced = [name for name in names if " " in name]
+        if spaced:
+            raise ValueError(f"{resolved} writes the classes space-separated, and class '{spaced[0]}' holds a space; "
+                             "rename the class columns")
+    if resolved != "qwk":
+        return resolved.with_labels(names)
+    order = ordered(names) if classes is None else [str(label) for label in classes]
+    if sorted(order) != sorted(names) or len(set(order)) != len(order):
+        raise ValueError(f"--classes {','.join(order)} must list each of the truth's classes once "
+                         f"({', '.join(ordered(names))}), in their order")
+    return resolved._derive(rank=[order.index(name) for name in names], labels=order)
+
+
+def check_metric(metric: str | None, kind: Kind) -> Metric:
+    """Return the metric to use for ``kind``: ``metric`` resolved if it suits, the default if None.
 
     Raises
     ------
@@ -82,38 +723,36 @@ def check_metric(metric: str | None, kind: Kind) -> str:
     >>> check_metric("logloss", "labels")
     Traceback (most recent call last):
     ...
-    ValueError: logloss needs probabilities; labels only support accuracy
+    ValueError: logloss needs probabilities; labels support accuracy, balanced_accuracy, f1_macro, f1_weighted, mcc and qwk
     """
-    check_kind(kind)
-    if metric is None:
-        return default_metric(kind)
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
-    if kind not in _SUITS[metric]:
-        raise ValueError(_WHY_NOT[(metric, kind)])
-    return metric
+    return resolve(metric, kind)
 
 
-def greater_is_better(metric: Metric) -> bool:
-    """True for accuracy and AUC, False for the losses (logloss, rmse, mae).
+def greater_is_better(metric: str) -> bool:
+    """True for the scores (accuracy, AUC, F1, kappa, ...), False for the losses (logloss, rmse, ...).
 
     Examples
     --------
-    >>> greater_is_better("auc"), greater_is_better("logloss")
-    (True, False)
+    >>> greater_is_better("auc"), greater_is_better("logloss"), greater_is_better("map@3")
+    (True, False, True)
     """
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
-    return metric in ("accuracy", "auc")
+    if isinstance(metric, Metric):
+        return metric.greater_is_better
+    name = str(metric).lower()
+    if re.fullmatch(r"map@(\d+|k)", name):
+        return True
+    if name not in REGISTRY:
+        raise ValueError(f"unknown metric {metric!r}; expected one of {names()}")
+    return REGISTRY[name].greater_is_better
 
 
-def score(y_true: NDArray, y_pred: NDArray, *, metric: Metric, kind: Kind) -> float:
-    """Score one model's predictions against the truth.
+def score(y_true: NDArray, y_pred: NDArray, *, metric: str, kind: Kind) -> float:
+    """Score one model's predictions against the truth, as they stand (the plain step).
 
-    Binary probabilities are P(class 1) and count as class 1 above 0.5 (exactly 0.5 is
-    class 0, as ``argmax`` of ``[1 - p, p]`` gives); class probabilities count as their
-    argmax (the first class on a tie). Log loss clips probabilities to
-    ``[1e-15, 1 - 1e-15]``. AUC on class probabilities is the one-vs-rest macro average.
+    Binary probabilities count as class 1 above 0.5 (exactly 0.5 is class 0, as ``argmax``
+    of ``[1 - p, p]`` gives) for the decision metrics; class probabilities count as their
+    argmax (the first class on a tie). Log loss clips probabilities to ``[1e-15, 1 - 1e-15]``.
+    AUC on class probabilities is the one-vs-rest macro average.
 
     Parameters
     ----------
@@ -121,8 +760,9 @@ def score(y_true: NDArray, y_pred: NDArray, *, metric: Metric, kind: Kind) -> fl
         0/1 for binary, class indices for multiclass, labels for labels, floats for
         regression.
     y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        One model's prediction; (n_samples, n_classes) for multiclass only.
-    metric : {"accuracy", "logloss", "auc", "rmse", "mae"}
+        One model's prediction; (n_samples, n_classes) for multiclass and label votes.
+    metric : str
+        A name of :data:`REGISTRY` (or map@K), or a resolved :class:`Metric`.
     kind : {"binary", "multiclass", "regression", "labels"}
 
     Returns
@@ -133,10 +773,6 @@ def score(y_true: NDArray, y_pred: NDArray, *, metric: Metric, kind: Kind) -> fl
     ------
     ValueError
         If the metric is unknown or does not suit the kind, or the shapes disagree.
-
-    See Also
-    --------
-    greater_is_better : which direction is better.
 
     Examples
     --------
@@ -149,31 +785,36 @@ def score(y_true: NDArray, y_pred: NDArray, *, metric: Metric, kind: Kind) -> fl
     >>> round(score(y, p, metric="logloss", kind="binary"), 4)
     0.4389
     """
-    metric = check_metric(metric, kind)
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
+    metric = resolve(metric, kind)
+    y_true, y_pred = _checked(y_true, y_pred, kind)
+    return metric.score(y_true, y_pred)
+
+
+def fitted_score(y_true: NDArray, y_pred: NDArray, *, metric: str, kind: Kind) -> float:
+    """Like :func:`score`, with the metric's step (a threshold, cut-points) fitted on these rows first.
+
+    >>> fitted_score(np.array([0, 1, 1, 0]), np.array([0.2, 0.6, 0.4, 0.1]), metric="accuracy", kind="binary")
+    1.0
+    """
+    metric = resolve(metric, kind)
+    y_true, y_pred = _checked(y_true, y_pred, kind)
+    return metric.fitted(y_true, y_pred)
+
+
+def _checked(y_true: NDArray, y_pred: NDArray, kind: str) -> tuple[NDArray, NDArray]:
+    """The truth and one prediction as the definitions take them, or ValueError."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     _check_shapes(y_true, y_pred, kind)
-    if kind == "labels":
-        # Votes (n_samples, n_classes) count as their argmax: the first class on a tie.
-        predicted = np.argmax(y_pred, axis=1) if y_pred.ndim == 2 else y_pred
-        return float(np.mean(y_true == predicted))
-    y_pred = y_pred.astype(np.float64, copy=False)
-    if metric == "rmse":
-        return float(np.sqrt(np.mean((y_pred - y_true) ** 2)))
-    if metric == "mae":
-        return float(np.mean(np.abs(y_pred - y_true)))
-    if metric == "accuracy":
-        predicted = y_pred > 0.5 if kind == "binary" else np.argmax(y_pred, axis=1)
-        return float(np.mean(predicted == y_true))
-    if metric == "logloss":
-        return float(-np.mean(np.log(np.clip(true_class_probability(y_true, y_pred, kind=kind), EPSILON, 1 - EPSILON))))
-    # AUC.
-    if kind == "binary":
-        return float(auc_rows(y_true == 1, y_pred[None, :])[0])
-    return float(np.mean([auc_rows(y_true == c, y_pred[None, :, c])[0] for c in range(y_pred.shape[1])]))
+    if kind == "labels" and y_pred.ndim == 1:
+        # Labels given as text (or numbers) on both sides: their indices in the sorted union.
+        classes, codes = np.unique(np.concatenate([y_true.astype(str), y_pred.astype(str)]), return_inverse=True)
+        y_true, y_pred = codes[: y_true.shape[0]], np.eye(len(classes))[codes[y_true.shape[0]:]]
+    if kind != "labels" and y_pred.dtype.kind not in "fiub":
+        raise ValueError(f"a {kind} prediction must be numeric")
+    return y_true, (y_pred if kind == "labels" else y_pred.astype(np.float64, copy=False))
 
 
-def true_class_probability(y_true: NDArray, y_pred: NDArray, *, kind: Kind) -> NDArray[np.float64]:
+def true_class_probability(y_true: NDArray, y_pred: NDArray, *, kind: Kind, rows_last: bool = False) -> NDArray[np.float64]:
     """The probability each prediction gives to the true class.
 
     Log loss depends on nothing else, and this is linear in the prediction, so the mean
@@ -184,6 +825,9 @@ def true_class_probability(y_true: NDArray, y_pred: NDArray, *, kind: Kind) -> N
     y_true : ndarray of shape (n_samples,)
     y_pred : ndarray of shape (n_samples,) or (n_samples, n_models) for binary, or
         (n_samples, n_classes) or (n_models, n_samples, n_classes) for multiclass.
+    rows_last : bool, default=False
+        Binary predictions with the rows on the last axis, (..., n_samples), and the result
+        (..., n_samples) for either kind.
 
     Returns
     -------
@@ -197,13 +841,16 @@ def true_class_probability(y_true: NDArray, y_pred: NDArray, *, kind: Kind) -> N
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred, dtype=np.float64)
     if kind == "binary":
+        if rows_last:
+            return np.where(y_true == 1, y_pred, 1.0 - y_pred)
         positive = (y_true == 1).reshape((-1,) + (1,) * (y_pred.ndim - 1))
         return np.where(positive, y_pred, 1.0 - y_pred)
     if kind == "multiclass":
         rows = np.arange(y_true.shape[0])
         if y_pred.ndim == 2:
             return y_pred[rows, y_true]
-        return y_pred[:, rows, y_true].T
+        taken = y_pred[..., rows, y_true]
+        return taken if rows_last else taken.T
     raise ValueError(f"true-class probabilities need binary or multiclass predictions, not {kind}")
 
 
@@ -226,10 +873,11 @@ def _check_shapes(y_true: NDArray, y_pred: NDArray, kind: str) -> None:
             raise ValueError(f"multiclass y_true must hold class indices 0..{n_classes - 1}")
 
 
+# ---------------------------------------------------------------------------- AUC of many rows at once
+
+
 # Rows at least this long are sorted by _sort_keys_by_bucket, shorter ones by np.sort.
 _BUCKET_SORT_MIN = 4096
-
-
 def _sort_keys_by_bucket(values: NDArray[np.float64], negative: NDArray[np.bool_]) -> None:
     """Turn one row of values in [0, 2) into sorted keys ``bits << 1 | negative``, in place.
 

@@ -77,7 +77,15 @@ def optimize_weights(
     """
     if method not in OPTIMIZERS:
         raise ValueError(f"unknown method {method!r}; expected one of {', '.join(OPTIMIZERS)}")
-    metric = metrics.check_metric(metric, kind)
+    metric = metrics.for_truth(metric, kind, y)
+    stand_in = surrogate(metric, kind)
+    if stand_in is not None:
+        # The metric's steps are flat (F1, qwk, map@K): fit the smooth stand-in, and let the metric
+        # itself judge the result against the uniform start.
+        weights = optimize_weights(oof, y, kind=kind, metric=stand_in, method=method)
+        judge, _, _ = _objective(oof, y, kind=kind, metric=metric)
+        uniform = np.full(weights.shape[0], 1.0 / weights.shape[0])
+        return weights if judge(weights) <= judge(uniform) else uniform
     loss, n_models, gradient = _objective(oof, y, kind=kind, metric=metric)
     uniform = np.full(n_models, 1.0 / n_models)
     if n_models == 1:
@@ -113,6 +121,27 @@ def optimize_weights(
         )
         weights = _to_simplex(result.x)
     return weights if loss(weights) <= loss(uniform) else uniform
+
+
+def surrogate(metric: metrics.Metric, kind: str) -> metrics.Metric | None:
+    """The smooth metric the weights are fitted on instead of ``metric``, or None to fit ``metric`` itself.
+
+    A metric of decisions has flat steps no optimiser can follow: its entry names a stand-in
+    (log loss for class decisions, RMSE for qwk on numbers), used where it suits the kind.
+    Label votes have no smooth stand-in.
+
+    >>> surrogate(metrics.resolve("f1", "binary"), "binary"), surrogate(metrics.resolve("logloss", "binary"), "binary")
+    ('logloss', None)
+    """
+    name = metric.entry.surrogate
+    if name is None or metric.entry.name == name:
+        return None
+    for candidate in (name, "logloss"):
+        try:
+            return metrics.resolve(candidate, kind)
+        except ValueError:
+            continue
+    return None
 
 
 def _to_simplex(x: NDArray[np.float64]) -> NDArray[np.float64]:

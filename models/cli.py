@@ -78,6 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     oof.add_argument("--folds", type=int, default=5, help="number of folds (default: 5)")
     oof.add_argument(
+        "--metric",
+        help="also score the OOF table by the competition's metric (any name blend --metric takes, or FILE.py:FUNCTION "
+        "with --greater-is-better / --smaller-is-better), its decision step fitted on the OOF rows, best first",
+    )
+    direction = oof.add_mutually_exclusive_group()
+    direction.add_argument("--greater-is-better", dest="greater_is_better", action="store_const", const=True,
+                           help="the direction of your own --metric")
+    direction.add_argument("--smaller-is-better", dest="greater_is_better", action="store_const", const=False,
+                           help="the direction of your own --metric")
+    oof.add_argument(
         "--time-budget",
         metavar="DURATION",
         help="wall time for the whole command (10m, 90s, 1h30m): the tabular learners run first on their share of it "
@@ -136,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             arguments.data, target=arguments.target, id_column=arguments.id_column, task=arguments.task, seed=arguments.seed
         )
         learners = select_learners(arguments.models, has_images=data.has_images)
+        if getattr(arguments, "metric", None) is not None:
+            arguments.metric = table_metric(arguments.metric, data, arguments.greater_is_better)
         if arguments.command == "oof":
             _oof(arguments, data, learners, deadline=None if budget_seconds is None else started + budget_seconds)
         else:
@@ -144,6 +156,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def table_metric(name: str, data, greater_is_better: bool | None):
+    """``--metric`` resolved for the dataset's kind before any training (one ``Error:`` line if it cannot be)."""
+    from blender import metrics
+    from blender.errors import BlendInputError
+
+    try:
+        return metrics.resolve(name, data.task, greater_is_better=greater_is_better)
+    except (ValueError, BlendInputError) as error:
+        raise ModelsError(f"--metric {name}: {str(error).removeprefix(f'--metric {name}: ').rstrip('.')}.") from None
 
 
 def _describe(data, learners, arguments) -> str:
@@ -194,7 +217,7 @@ def _oof(arguments, data, learners, *, deadline: float | None = None) -> None:
     for name, result in results.items():
         output.write_oof_result(data, name, result.oof, result.test, root)
     print(f"\nOOF scores ({arguments.folds} folds, {time.perf_counter() - start:.0f} s in all):", file=sys.stderr)
-    print(format_scores(results, data.y_train, data.task), file=sys.stderr)
+    print(format_scores(results, data.y_train, data.task, metric=arguments.metric), file=sys.stderr)
     if data.y_test is not None:
         # The kept-aside truth previews what the test files score; blends should beat this.
         test_scores = {name: score(data.y_test, result.test, data.task) for name, result in results.items()}

@@ -334,18 +334,42 @@ def run_holdout(
     return holdout_rows, predictions
 
 
-def format_scores(results: dict[str, LearnerResult], y: NDArray, task: Task) -> str:
-    """A table of each learner's OOF scores and time, best first (through ``blender.report.format_table``)."""
+def format_scores(results: dict[str, LearnerResult], y: NDArray, task: Task, *, metric=None) -> str:
+    """A table of each learner's OOF scores and time, best first (through ``blender.report.format_table``).
+
+    With ``metric`` (``--metric``), a column of that metric too, its decision step (a threshold,
+    cut-points) fitted on the OOF rows as ``blend`` fits it when it picks the best file, and the
+    table is sorted by it.
+    """
     from blender.report import format_table
 
     rows = [(name, score(y, result.oof, task), result.seconds) for name, result in results.items()]
+    if metric is not None:
+        for (name, scores, _), result in zip(rows, results.values()):
+            scores[str(metric)] = metric_score(y, result.oof, task, metric)
     metric_names = list(rows[0][1]) if rows else []
-    # Best first: highest accuracy, or lowest RMSE.
-    rows.sort(key=lambda row: -row[1]["accuracy"] if task != "regression" else row[1]["rmse"])
+    if metric is not None:
+        sign = 1.0 if metrics.greater_is_better(metric) else -1.0
+        rows.sort(key=lambda row: -sign * row[1][str(metric)])
+    else:
+        # Best first: highest accuracy, or lowest RMSE.
+        rows.sort(key=lambda row: -row[1]["accuracy"] if task != "regression" else row[1]["rmse"])
     return format_table(
         ["model", *metric_names, "seconds"],
         [[name, *(scores[metric] for metric in metric_names), f"{seconds:.1f}"] for name, scores, seconds in rows],
     )
+
+
+def metric_score(y: NDArray, predictions: NDArray, task: Task, metric) -> float:
+    """One learner's OOF score by the competition's ``metric``, its step fitted on these rows.
+
+    >>> metric_score(np.array([0, 1, 1]), np.array([[0.9, 0.1], [0.7, 0.3], [0.2, 0.8]]), "binary", "f1")
+    1.0
+    """
+    if task == "regression":
+        return metrics.fitted_score(y, predictions, metric=metric, kind="regression")
+    kind, predictions = ("binary", predictions[:, 1]) if task == "binary" else ("multiclass", predictions)
+    return metrics.fitted_score(y, predictions, metric=metric, kind=kind)
 
 
 def _execute(tasks: list[_Task], data: Dataset, *, n_jobs: int, scheduler: str | None, log):

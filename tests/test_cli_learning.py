@@ -264,7 +264,9 @@ def test_label_files_score_by_accuracy_and_stack_to_labels(multiclass):
 def test_metric_that_does_not_suit_the_kind(multiclass):
     result = run("caruana", "--metric", "rmse")
     assert result.exit_code == 1
-    assert "Error: --metric rmse: rmse is not defined for class probabilities; use logloss, accuracy or auc." in result.stderr
+    assert ("Error: --metric rmse: rmse is not defined for class probabilities; for class probabilities use logloss, "
+            "balanced_logloss, accuracy, balanced_accuracy, f1_macro, f1_weighted, mcc, auc_ovr, map@K or qwk."
+            in result.stderr)
 
 
 def test_caruana_refuses_label_files(multiclass):

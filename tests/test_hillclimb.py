@@ -86,13 +86,14 @@ def test_recovers_a_hand_worked_log_loss_optimum():
 def test_ties_go_to_the_smallest_weight_then_the_lowest_model():
     # Model 0 misses only the last row (0.44); models 1 and 2, equal, miss the others but hold
     # 0.96 there. Every w from 0.12 to 0.5 fixes that row and no other changes side, so all
-    # tie at accuracy 1: the smallest w of the lowest model is taken.
+    # tie at accuracy 1: the smallest w of the lowest model is taken. (Two class columns, argmax:
+    # binary accuracy would fit its own threshold and need no step.)
     y = np.array([0, 1, 0, 1, 1])
     good = np.array([0.1, 0.9, 0.1, 0.9, 0.44])
     fixer = np.array([0.6, 0.4, 0.6, 0.4, 0.96])
-    values = np.stack([good, fixer, fixer])[:, :, None]
+    values = np.stack([np.stack([1 - p, p], axis=1) for p in (good, fixer, fixer)])
     for grid in (None, np.array([0.5, 0.3, 0.12, 0.2])):
-        result = hill_climb(values, y, kind="binary", metric="accuracy", grid=grid, negative_weights=True)
+        result = hill_climb(values, y, kind="multiclass", metric="accuracy", grid=grid, negative_weights=True)
         assert result.trajectory == [(0, 0, 1.0, 0.8), (1, 1, 0.12, 1.0)]
 
 
@@ -177,14 +178,15 @@ def test_values_and_truth_must_agree():
 
 
 def _naive_grid_scores(values, weights, y, kind, metric, grid):
-    """For every candidate and every w: blend the new weights with weighted_blend, score with metrics.score."""
+    """For every candidate and every w: blend the new weights with weighted_blend, score with metrics.fitted_score
+    (binary accuracy with its threshold fitted on the rows)."""
     scores = np.empty((values.shape[0], len(grid)))
     for model in range(values.shape[0]):
         for k, w in enumerate(grid):
             new_weights = (1.0 - w) * weights
             new_weights[model] += w
             blended = layout.weighted_blend(values, new_weights, kind=kind)
-            scores[model, k] = metrics.score(y, layout.for_metric(blended, kind), metric=metric, kind=kind)
+            scores[model, k] = metrics.fitted_score(y, layout.for_metric(blended, kind), metric=metric, kind=kind)
     return scores
 
 

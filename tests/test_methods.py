@@ -47,7 +47,12 @@ def _cases():
     for method in methods.METHODS:
         for kind in method.kinds:
             for metric in metrics.METRICS:
-                if kind in metrics._SUITS[metric] and method.suits(kind, metric):
+                suits = metrics.REGISTRY[metric].kinds
+                metric = "map@3" if metric == "map@K" else metric
+                # qwk on regression needs whole-number targets and rmsle a truth of 0 or more: the data here
+                # has neither (tests/test_cli_metrics.py runs them).
+                if kind in suits and method.suits(kind, metric) and (metric, kind) not in (("qwk", "regression"),
+                                                                                          ("rmsle", "regression")):
                     cases.append(pytest.param(method, kind, metric, id=f"{method.name}-{kind}-{metric}"))
     return cases
 
@@ -84,7 +89,8 @@ def test_learning_entries_are_reproducible(method, kind, metric):
 
 
 def _suited_pairs():
-    return [(kind, metric) for kind in metrics.KINDS for metric in metrics.METRICS if kind in metrics._SUITS[metric]]
+    return [(kind, "map@3" if metric == "map@K" else metric) for kind in metrics.KINDS for metric in metrics.METRICS
+            if kind in metrics.REGISTRY[metric].kinds]
 
 
 @pytest.mark.parametrize("kind, metric", _suited_pairs())
@@ -244,8 +250,12 @@ def test_class_column_order_only_permutes_the_blend(method, metric):
     oof, y, test = _data("multiclass", seed=12)
     order = np.array([2, 0, 1])  # new column k holds old class order[k]
     new_index = np.argsort(order)  # old class c is now column new_index[c]
-    plain = methods.fit(method, oof, y, kind="multiclass", metric=metric, random_state=0).apply(test)
-    permuted = methods.fit(method, oof[:, :, order], new_index[y], kind="multiclass", metric=metric,
+    # qwk orders the classes by name, not by column: the metric is bound to the columns' names.
+    names = ["a", "b", "c"]
+    plain_metric = metrics.for_files(metric, "multiclass", y, names=names)
+    permuted_metric = metrics.for_files(metric, "multiclass", new_index[y], names=[names[c] for c in order])
+    plain = methods.fit(method, oof, y, kind="multiclass", metric=plain_metric, random_state=0).apply(test)
+    permuted = methods.fit(method, oof[:, :, order], new_index[y], kind="multiclass", metric=permuted_metric,
                            random_state=0).apply(test[:, :, order])
     np.testing.assert_allclose(permuted, plain[:, order], rtol=1e-6, atol=1e-9)
 

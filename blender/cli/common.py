@@ -38,7 +38,6 @@ def _choices(name: str, values) -> type[Enum]:
 
 
 Task = _choices("Task", metrics.KINDS)
-Metric = _choices("Metric", metrics.METRICS)
 Mean = _choices("Mean", typing.get_args(averaging.MeanKind))
 CorrMethod = _choices("CorrMethod", correlation.CORRELATION_METHODS)
 Meta = _choices("Meta", stacking.META_LEARNERS)
@@ -57,8 +56,25 @@ WeightsOption = Annotated[Optional[str], typer.Option("--weights", "-w", help="O
 OofDir = Annotated[Path, typer.Option("--oof-dir", help="Folder of the out-of-fold files, one NAME.csv per submission.")]
 TruthPath = Annotated[Path, typer.Option("--truth", help="id,<target> for the training rows.")]
 MetricOption = Annotated[
-    Optional[Metric],
-    typer.Option("--metric", help="What to optimise and report. [default: logloss for probabilities, accuracy for labels, rmse for regression]", show_default=False),
+    Optional[str],
+    typer.Option("--metric", help=f"The competition's metric, optimised and reported: {metrics.names()} (map@K for "
+                 "K = 1..10), or FILE.py:FUNCTION for your own. [default: logloss for probabilities, accuracy for "
+                 "labels, rmse for regression]", show_default=False),
+]
+DirectionOption = Annotated[
+    Optional[bool],
+    typer.Option("--greater-is-better/--smaller-is-better", help="The direction of your own --metric FILE.py:FUNCTION "
+                 "(unless the function carries greater_is_better).", show_default=False),
+]
+ClassesOption = Annotated[
+    Optional[str],
+    typer.Option("--classes", help="A,B,C: the order of the classes for qwk. [default: sorted, numbers as numbers]",
+                 show_default=False),
+]
+NoPostOption = Annotated[
+    bool,
+    typer.Option("--no-post", help="Write the blend's scores, not the metric's decisions (threshold labels, qwk "
+                 "classes, top-K labels)."),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed for the folds of the cross-validated scores, bags and meta-learners.")]
 CvOption = Annotated[Optional[int], typer.Option("--cv", help="K seeded folds over the OOF rows for the honest scores, "
@@ -109,6 +125,9 @@ DEFAULT_OOF, DEFAULT_TRUTH = Path("submissions/oof"), Path("data/train_labels.cs
 #: (parameter, option, default). :func:`learning_options` gives them to a command as one :class:`Shared`.
 LEARNING_OPTIONS = (
     ("metric", MetricOption, None),
+    ("greater_is_better", DirectionOption, None),
+    ("classes", ClassesOption, None),
+    ("no_post", NoPostOption, False),
     ("oof_dir", OofDir, DEFAULT_OOF),
     ("truth", TruthPath, DEFAULT_TRUTH),
     ("positive", PositiveOption, None),
@@ -128,7 +147,10 @@ LEARNING_OPTIONS = (
 class Shared:
     """The shared learning options of one command run (see :data:`LEARNING_OPTIONS`)."""
 
-    metric: object
+    metric: str | None
+    greater_is_better: bool | None
+    classes: str | None
+    no_post: bool
     oof_dir: Path
     truth: Path
     positive: str | None
@@ -240,7 +262,8 @@ def read(files: list[str] | None, id_column: str | None, task):
 
 def read_learning(files, train_dir: Path, truth: Path, id_column, task, metric, *, command_name: str,
                   positive: str | None = None, role: str = "OOF", make_target: str = "make oof",
-                  dir_option: str = "--oof-dir"):
+                  dir_option: str = "--oof-dir", greater_is_better: bool | None = None, classes: str | None = None,
+                  post: bool = True):
     """The test files, their OOF (or holdout) twins and the truth, with the metric chosen (``learning.metric``)."""
     from dataclasses import replace
 
@@ -254,32 +277,75 @@ def read_learning(files, train_dir: Path, truth: Path, id_column, task, metric, 
         progress=Ticker("read", say=say),
     )
     test = learning.test
-    try:
-        chosen = metrics.check_metric(metric.value if metric else None, test.kind)
-    except ValueError as error:
-        raise BlendInputError(f"--metric {metric.value if metric else ''}: {error}.") from None
+    chosen = bind_metric(metric, learning, greater_is_better=greater_is_better, classes=classes)
     say(f"read {test.n_models} files, {test.n_samples:,} test rows each, {describe_kind(test)} "
         f"({time.perf_counter() - started:.1f} s)")
-    say(f"{role}: {learning.train.n_samples:,} rows in {train_dir}/, truth {truth}, metric {chosen}")
+    say(f"{role}: {learning.train.n_samples:,} rows in {train_dir}/, truth {truth}, metric {chosen}"
+        + ("" if chosen.greater_is_better is None else f" ({'greater' if chosen.greater_is_better else 'smaller'} "
+                                                         "is better)"))
     target = learning.target
     if target is not None:
         say(f"positive class: {target.positive} ({target.reason}); the column '{test.columns[0]}' is the probability "
             f"of {target.positive}" + (f", 1 - it of {target.negative}" if target.negative is not None else ""))
-    return replace(learning, metric=chosen)
+    if chosen == "qwk" and test.kind != "regression":
+        say(f"qwk class order: {', '.join(chosen.labels)}" + (" (--classes)" if classes else
+                                                              " (sorted; --classes A,B,C gives another)"))
+    elif chosen == "qwk":
+        say(f"qwk classes: {', '.join(str(label) for label in chosen.labels)}")
+    return replace(learning, metric=chosen, post=post)
 
 
-def read_sample(path: Path | None, predictions, id_column):
-    """The ``--sample`` file matched to the predictions (None without it), checked before any work."""
+def bind_metric(metric: str | None, learning, *, greater_is_better: bool | None = None, classes: str | None = None):
+    """``--metric`` resolved for these files and their truth (one ``Error:`` line if it cannot be); a plug-in is
+    called once on a few OOF rows before any long work."""
+    from blender import layout, plugin
+
+    train = learning.train
+    target = learning.target
+    names = train.columns if train.kind == "multiclass" else train.classes
+    binary = None if target is None else (target.negative if target.negative is not None else "0", target.positive)
+    order = None if classes is None else [part.strip() for part in classes.split(",") if part.strip()]
+    option = f"--metric {metric}" if metric is not None else "--metric"
+    try:
+        chosen = metrics.for_files(metric, train.kind, learning.y, names=names, binary_labels=binary, classes=order,
+                                   greater_is_better=greater_is_better)
+    except ValueError as error:
+        raise BlendInputError(f"{option}: {error}.") from None
+    if greater_is_better is not None and str(chosen) in metrics.REGISTRY:
+        raise BlendInputError(f"--{'greater' if greater_is_better else 'smaller'}-is-better: {chosen} has its own "
+                              "direction; the option is for your own --metric FILE.py:FUNCTION.")
+    plugin.try_metric(chosen, learning.y, layout.for_metric(train.values[0], train.kind))
+    return chosen
+
+
+def read_sample(path: Path | None, predictions, id_column, learning=None):
+    """The ``--sample`` file matched to the predictions (None without it), checked before any work.
+
+    With ``learning`` whose metric writes decisions (one column of labels), a sample with more
+    than one column is refused: the decisions cannot take its layout.
+    """
     from blender import io
 
     if path is None:
         return None
     sample = io.read_sample(path, like=predictions, id_column=id_column)
+    if learning is not None and writes_decisions(learning) and len(sample.columns) != 1:
+        raise BlendInputError(
+            f"--sample {path}: {len(sample.columns)} columns ({','.join(sample.columns[:4])}"
+            f"{',...' if len(sample.columns) > 4 else ''}), and {learning.metric} writes one column of decisions; "
+            "pass --no-post to write the scores in the sample's layout, or give the competition's own sample.")
     say(f"sample {path}: {len(sample.ids):,} ids, header {sample.id_column},{','.join(sample.columns)}"
         + ("; ids matched as numbers, written as the sample writes them" if sample.by_number else "")
         + (f"; one label column for {len(sample.labels)} class probabilities: each row is written as its most "
-           f"probable class ({_shorten(sample.labels)})" if sample.labels else ""))
+           f"probable class ({_shorten(sample.labels)})" if sample.labels and not
+           (learning is not None and writes_decisions(learning)) else ""))
     return sample
+
+
+def writes_decisions(learning) -> bool:
+    """Whether the submission holds the metric's decisions (or its clipped values) rather than the blend's scores."""
+    metric = getattr(learning, "metric", None)
+    return bool(learning.post and isinstance(metric, metrics.Metric) and metric.post_processes)
 
 
 def describe_kind(predictions) -> str:
@@ -294,6 +360,23 @@ def describe_kind(predictions) -> str:
 
 def _shorten(items: list[str], limit: int = 6) -> str:
     return ", ".join(items) if len(items) <= limit else ", ".join(items[: limit - 1]) + f", ..., {items[-1]}"
+
+
+def write_submission(outputs, learning, blended, out: Path, sample=None, step=None) -> None:
+    """Write the test blend: the metric's decisions through ``step`` (fitted on the OOF rows) where it makes
+    them (one column of labels, top-K labels or clipped values), else the scores as :func:`write_blend`."""
+    from blender import layout
+
+    test = learning.test
+    if step is None or not writes_decisions(learning):
+        return write_blend(outputs, test, blended, out, sample)
+    decisions = step.write(layout.for_metric(blended, test.kind), learning.metric.labels)
+    column = test.columns[0] if test.kind in ("binary", "regression") else (learning.target_column or "target")
+    if sample is None:
+        outputs.predictions(out, test.ids, decisions, columns=[column], id_column=test.id_column)
+    else:
+        outputs.predictions(out, sample.ids, decisions[sample.rows], columns=sample.columns,
+                            id_column=sample.id_column)
 
 
 def write_blend(outputs, predictions, blended, out: Path, sample=None) -> None:
@@ -332,10 +415,22 @@ def report_run(run, label: str, names: list[str], metric: str, *, show_weights: 
     if show_weights and run.weights is not None:
         say(report.weights_table(names, run.weights))
     say(f"{label} OOF {metric} on the rows it was fitted on: {run.in_sample:.6f} (optimistic)")
+    step_line(run.step, run.in_sample, run.plain_in_sample, label, metric)
     honest, single = run.honest, run.best_single
     say(f"{label} {run.board.folds}-fold CV {metric}: {honest.mean:.6f} ± {honest.se:.6f}   "
         f"best single file {single.name}: {single.mean:.6f} ± {single.se:.6f}   "
         f"(blend better in {honest.wins} of {honest.n_folds} folds)")
+
+
+def step_line(step, in_sample: float, plain_in_sample: float, label: str, metric) -> None:
+    """The blend's decision step and what it adds, in one line (nothing for a metric of scores)."""
+    if step is None or not getattr(metric, "post_processes", False):
+        return
+    if step.fitted:
+        say(f"{label} step: {step.describe()}, fitted on the OOF rows; OOF {metric} {in_sample:.6f} with it, "
+            f"{plain_in_sample:.6f} with the plain step (the CV line fits it inside each fold)")
+    else:
+        say(f"{label} step: {step.describe()}")
 
 
 def resolve_folds(folds: str | None, cv: int | None, learning, *, truth: Path, seed: int, repeats: int = 1,
@@ -413,7 +508,7 @@ def write_run(learning, run, out: Path, sample, *, oof: Path | None = None, weig
             outputs.weights(weights_out, learning.train.names, run.weights, metric=learning.metric)
         if plot is not None:
             outputs.figure(plot, chart())
-        write_blend(outputs, learning.test, run.test_blend, out, sample)
+        write_submission(outputs, learning, run.test_blend, out, sample, run.step)
         if oof is not None:
             write_blend(outputs, learning.train, run.oof, oof)
     for path in (weights_out, plot, out, oof):

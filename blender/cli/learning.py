@@ -17,7 +17,9 @@ from blender.errors import BlendInputError
 from blender.cli.journal import log_entry, note, note_auto
 from blender.cli.common import (
     CalibrateOption,
+    ClassesOption,
     CorrMethod,
+    DirectionOption,
     CvOption,
     DEFAULT_OOF,
     Shared,
@@ -34,6 +36,7 @@ from blender.cli.common import (
     Meta,
     MetaOption,
     MetricOption,
+    NoPostOption,
     OofDir,
     OutPath,
     PositiveOption,
@@ -55,8 +58,10 @@ from blender.cli.common import (
     report_slice,
     resolve_folds,
     say,
+    step_line,
     write_blend,
     write_run,
+    write_submission,
 )
 
 
@@ -79,7 +84,9 @@ def learn(name: str, files, shared: Shared, *, calibrate: bool = False, refuse_l
     learning = read_learning(files, shared.oof_dir, shared.truth, shared.id_column, shared.task, shared.metric,
                              command_name=command_name, positive=shared.positive, role=role,
                              make_target="make holdout" if holdout else "make oof",
-                             dir_option="--holdout-dir" if holdout else "--oof-dir")
+                             dir_option="--holdout-dir" if holdout else "--oof-dir",
+                             greater_is_better=shared.greater_is_better, classes=shared.classes,
+                             post=not shared.no_post)
     if refuse_labels:
         refuse_kind(learning.test, ("labels",), f"{command_name} weighs probabilities or values, and these files hold "
                                             "labels; use blend vote, blend select or blend stack for label files.")
@@ -88,9 +95,10 @@ def learn(name: str, files, shared: Shared, *, calibrate: bool = False, refuse_l
                                                          f"{learning.test.kind}; drop --calibrate.")
     if options.get("logit") and learning.train.kind not in ("binary", "multiclass"):
         raise BlendInputError(f"--logit needs probabilities, and these files hold {learning.train.kind}; drop --logit.")
-    sample_set = read_sample(shared.sample, learning.test, shared.id_column)
+    sample_set = read_sample(shared.sample, learning.test, shared.id_column, learning)
     fold_plan = resolve_folds(shared.folds, shared.cv, learning, truth=shared.truth, seed=shared.seed,
                               default_file=not holdout)
+    say_plugin_calls(learning, [name], fold_plan, options)
     method = configured(name, calibrate=calibrate, as_name=entry_name, **options)
     run = run_entry(method, learning.train, learning.y, learning.test, metric=learning.metric, folds=fold_plan,
                     random_state=shared.seed,
@@ -98,6 +106,20 @@ def learn(name: str, files, shared: Shared, *, calibrate: bool = False, refuse_l
     report_run(run, label or method.name, learning.train.names, learning.metric, show_weights=show_weights)
     report_slice(run.slice, label or method.name, learning.metric)
     return learning, run, sample_set
+
+
+def say_plugin_calls(learning, method_names, folds, options: dict, *, repeats: int = 1, nested: bool = False) -> None:
+    """For the user's own metric, about how many times the command will call it (a built-in says nothing)."""
+    from blender import plugin
+    from blender.evaluation import fold_count
+
+    if not plugin.is_plugin(learning.metric):
+        return
+    calls = plugin.call_estimate(method_names or [], n_models=learning.train.n_models, folds=fold_count(folds),
+                                 repeats=repeats, nested=nested, options=options)
+    say(f"--metric {learning.metric}: your function will be called about {calls:,} times"
+        f"{' (the leaderboard, the nested estimate and the final fit)' if nested else ''}; a built-in metric is "
+        "scored many candidates at a time and is much faster")
 
 
 def _features(learning, features: str, id_column):
@@ -116,6 +138,8 @@ def _features(learning, features: str, id_column):
 def score_command(
     files: Files = None,
     metric: MetricOption = None,
+    greater_is_better: DirectionOption = None,
+    classes: ClassesOption = None,
     cv: CvOption = None,
     folds: FoldsOption = None,
     repeats: Annotated[int, typer.Option("--repeats", help="Repeat seeded CV with other fold seeds; shows mean ± standard error.")] = 1,
@@ -147,8 +171,12 @@ def score_command(
     check_outputs(out=out, plot=plot)
     if repeats < 1:
         raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="score", positive=positive)
+    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="score", positive=positive,
+                             greater_is_better=greater_is_better, classes=classes)
     fold_plan = resolve_folds(folds, cv, learning, truth=truth, seed=seed, repeats=repeats)
+    say_plugin_calls(learning, None if models_only else [m.name for m in methods_for(learning.train.kind,
+                                                                                       learning.metric)],
+                     fold_plan, {}, repeats=repeats)
     started = time.perf_counter()
     train = learning.train
     methods = [] if models_only else methods_for(train.kind, learning.metric)
@@ -378,6 +406,9 @@ def holdout_command(
     quadratic: QuadraticOption = False,
     logit: LogitOption = False,
     metric: MetricOption = None,
+    greater_is_better: DirectionOption = None,
+    classes: ClassesOption = None,
+    no_post: NoPostOption = False,
     truth: TruthPath = DEFAULT_TRUTH,
     positive: PositiveOption = None,
     seed: SeedOption = 0,
@@ -397,7 +428,8 @@ def holdout_command(
     out = output_path(out, "holdout")
     if oof_out is not None:
         check_outputs(oof_out=oof_out)
-    shared = Shared(metric=metric, oof_dir=holdout_dir, truth=truth, positive=positive, cv=None, folds=folds, seed=seed,
+    shared = Shared(metric=metric, greater_is_better=greater_is_better, classes=classes, no_post=no_post,
+                    oof_dir=holdout_dir, truth=truth, positive=positive, cv=None, folds=folds, seed=seed,
                     sample=sample, out=out, oof_out=oof_out, no_oof_out=oof_out is None, id_column=id_column, task=task)
     learning, run, sample_set = _stack(files, shared, meta, features, fwls, quadratic, logit, role="holdout")
     write_run(learning, run, out, sample_set, oof=oof_out)
@@ -446,9 +478,14 @@ def auto_command(
         raise BlendInputError(f"--threshold {threshold:g}: give 0 or more standard errors.")
     seed = shared.seed
     learning = read_learning(files, shared.oof_dir, shared.truth, shared.id_column, shared.task, shared.metric,
-                             command_name="auto", positive=shared.positive)
-    sample_set = read_sample(shared.sample, learning.test, shared.id_column)
+                             command_name="auto", positive=shared.positive, greater_is_better=shared.greater_is_better,
+                             classes=shared.classes, post=not shared.no_post)
+    sample_set = read_sample(shared.sample, learning.test, shared.id_column, learning)
     fold_plan = resolve_folds(shared.folds, shared.cv, learning, truth=shared.truth, seed=seed, repeats=repeats or 1)
+    from blender.methods import methods_for
+
+    say_plugin_calls(learning, [m.name for m in methods_for(learning.train.kind, learning.metric, max_level=max_level)],
+                     fold_plan, {}, repeats=repeats or 1, nested=True)
     started = time.perf_counter()
     result = auto.run_auto(learning.train, learning.y, learning.test, metric=learning.metric, folds=fold_plan,
                            repeats=repeats, random_state=seed, threshold=threshold, blends=blends_dir is not None,
@@ -456,6 +493,7 @@ def auto_command(
     board, pick, estimate = result.board, result.pick, result.estimate
     report.show_table(*report.leaderboard_rows(board, pick=result.picked))
     say(f"pick: {pick.name} ({pick.type}) because {pick.reason}")
+    step_line(result.step, result.in_sample, result.plain_in_sample, "the pick's", learning.metric)
     say(f"levels: {result.level_reason}")
     say(f"estimated {learning.metric} of the pick (nested CV over {estimate.folds} outer folds, never scored on rows "
         f"used to choose it): {estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
@@ -469,7 +507,7 @@ def auto_command(
         say(f"no blend beats {pick.name} beyond noise: writing {pick.name}'s own test predictions")
     note_auto(learning, result)
     with io.OutputGroup(log=log_entry(out)) as outputs:
-        write_blend(outputs, learning.test, result.test_blend, out, sample_set)
+        write_submission(outputs, learning, result.test_blend, out, sample_set, result.step)
         if plot is not None:
             outputs.figure(plot, report.leaderboard_chart(board, pick=result.picked, estimate=estimate))
         if report_path is not None:

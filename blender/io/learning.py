@@ -83,8 +83,9 @@ def read_learning(
     train = _sorted_by_id(read_predictions(train_paths, id_column=id_column, like=test, progress=progress))
     if train.kind == "regression":
         refuse_huge(train)
-    raw = read_truth(
-        truth, train.ids, id_column=id_column, source=train.paths[0], as_text=test.kind != "regression"
+    raw, target_column = read_truth(
+        truth, train.ids, id_column=id_column, source=train.paths[0], as_text=test.kind != "regression",
+        with_name=True,
     )
     from blender.validate import binary_target, encode_truth
 
@@ -96,13 +97,14 @@ def read_learning(
     if test.kind == "binary":
         target = binary_target(raw, column=test.columns[0], positive=positive, truth_path=truth,
                                reference_path=test.paths[0])
-        return LearningSet(test=test, train=train, y=target.encode(raw), truth_path=Path(truth), target=target)
+        return LearningSet(test=test, train=train, y=target.encode(raw), truth_path=Path(truth), target=target,
+                           target_column=target_column)
     classes = None
     if test.kind == "labels":
         classes = sorted(set(train.classes) | set(test.classes) | set(np.unique(raw.astype(str)).tolist()))
         test, train = test.with_classes(classes), train.with_classes(classes)
     y = encode_truth(raw, kind=test.kind, columns=test.columns, classes=classes, truth_path=truth, reference_path=test.paths[0])
-    return LearningSet(test=test, train=train, y=y, truth_path=Path(truth))
+    return LearningSet(test=test, train=train, y=y, truth_path=Path(truth), target_column=target_column)
 
 
 _KIND_WORDS = {"labels": "class labels", "multiclass": "class probabilities", "regression": "regression values",
@@ -124,7 +126,8 @@ def _sorted_by_id(predictions: Predictions) -> Predictions:
 
 
 def read_truth(
-    path: Path, ids: object, *, id_column: str | None = None, source: Path | None = None, as_text: bool = False
+    path: Path, ids: object, *, id_column: str | None = None, source: Path | None = None, as_text: bool = False,
+    with_name: bool = False,
 ) -> NDArray:
     """Read ``id,<target>`` and return the targets in the order of ``ids``.
 
@@ -140,6 +143,7 @@ def read_truth(
     -------
     ndarray of shape (n_samples,)
         Text as str (object); otherwise numbers as int64 or float64, or text if not numbers.
+        With ``with_name``, (that array, the target column's name).
     """
     import pyarrow.compute as pc
 
@@ -169,7 +173,7 @@ def read_truth(
         )
     if values.dtype.kind in "OUSb":
         values = values.astype(str).astype(object)
-    return values
+    return (values, target_name) if with_name else values
 
 
 def _target_column(table: Table, path) -> tuple:

@@ -152,6 +152,8 @@ class LearningSet:
     truth_path: Path
     target: object = None
     metric: str | None = None  # the metric a command chose for these files
+    target_column: str | None = None  # the truth's target header: a column of decisions is named after it
+    post: bool = True  # write the metric's decisions (labels, top K) rather than the scores
 
 
 @dataclass(frozen=True)

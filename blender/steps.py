@@ -1,0 +1,357 @@
+"""Decision steps: what turns a blend's scores into what a competition scores, fitted on OOF rows.
+
+A metric that scores decisions rather than scores (F1 on a binary target, quadratic weighted
+kappa on an ordered one) needs a last step after the blend:
+
+- :class:`Threshold`: a binary probability above ``threshold`` is the positive class;
+- :class:`CutPoints`: a number (a regression output, or the expected class of class
+  probabilities) falls into the class of the cut-points it passes;
+- :class:`Argmax`: class probabilities or votes become their most probable class;
+- :class:`TopK`: class probabilities become their K most probable classes (map@K);
+- :class:`Clip`: predictions below 0 become 0 (rmsle).
+
+Each step has ``apply(scores)`` (what the metric scores) and ``write(scores, labels)`` (what the
+submission holds). :func:`best_threshold` and :func:`fit_cut_points` fit the two steps that learn,
+on the rows they are given: a threshold by one sort, cut-points by exact coordinate ascent from the
+cut-points that reproduce the truth's class counts. Nothing here knows which rows are held out:
+:mod:`blender.evaluation` fits a step on a fold's training rows and scores its held-out rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+# Two scores closer than this (relative) are a tie when choosing a threshold or a cut.
+_TIE = 1e-12
+
+
+# ---------------------------------------------------------------------------- binary counts
+
+
+def binary_counts(y: NDArray, decisions: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """True positives, false positives, false negatives and true negatives over the last axis."""
+    y = np.asarray(y).astype(bool)
+    decisions = np.asarray(decisions).astype(bool)
+    tp = np.sum(decisions & y, axis=-1)
+    fp = np.sum(decisions & ~y, axis=-1)
+    positives, n = int(y.sum()), y.shape[-1]
+    return tp, fp, positives - tp, (n - positives) - fp
+
+
+def from_counts(name: str, tp, fp, fn, tn) -> NDArray[np.float64]:
+    """A binary decision metric from its confusion counts (arrays of any shape), as scikit-learn defines it.
+
+    ``accuracy``; ``f1`` (0 where nothing is predicted or true positive); ``mcc`` (0 where a
+    margin is empty); ``balanced_accuracy``: the mean recall over the classes present in the truth.
+
+    >>> float(from_counts("f1", 2, 1, 1, 4)), float(from_counts("balanced_accuracy", 2, 1, 1, 4))
+    (0.6666666666666666, 0.7333333333333334)
+    """
+    tp, fp, fn, tn = (np.asarray(count, dtype=np.float64) for count in (tp, fp, fn, tn))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if name == "accuracy":
+            return (tp + tn) / (tp + fp + fn + tn)
+        if name == "f1":
+            denominator = 2 * tp + fp + fn
+            return np.where(denominator > 0, 2 * tp / denominator, 0.0)
+        if name == "mcc":
+            denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+            return np.where(denominator > 0, (tp * tn - fp * fn) / denominator, 0.0)
+        if name == "balanced_accuracy":
+            positives, negatives = tp + fn, tn + fp
+            recall_pos = np.where(positives > 0, tp / positives, 0.0)
+            recall_neg = np.where(negatives > 0, tn / negatives, 0.0)
+            present = (positives > 0).astype(float) + (negatives > 0)
+            return (recall_pos + recall_neg) / present
+    raise ValueError(f"no binary counts formula for {name!r}")
+
+
+# ---------------------------------------------------------------------------- the steps
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Binary probabilities above ``threshold`` are the positive class (1)."""
+
+    threshold: float
+    fitted: bool = True
+
+    def apply(self, scores: NDArray) -> NDArray[np.int64]:
+        return (np.asarray(scores) > self.threshold).astype(np.int64)
+
+    def write(self, scores: NDArray, labels) -> NDArray:
+        return np.asarray(labels, dtype=object)[self.apply(scores)]
+
+    def describe(self) -> str:
+        return f"threshold {self.threshold:.6g} (a probability above it is the positive class)"
+
+
+@dataclass(frozen=True)
+class Argmax:
+    """Class probabilities or votes become the index of the most probable class (the first on a tie)."""
+
+    fitted: bool = False
+
+    def apply(self, scores: NDArray) -> NDArray[np.int64]:
+        return np.argmax(np.asarray(scores), axis=-1)
+
+    def write(self, scores: NDArray, labels) -> NDArray:
+        return np.asarray(labels, dtype=object)[self.apply(scores)]
+
+    def describe(self) -> str:
+        return "the most probable class"
+
+
+@dataclass(frozen=True)
+class CutPoints:
+    """A number falls into class ``k``, the number of cut-points below it.
+
+    ``rank`` (class probabilities only): each column's place in the class order; the number
+    cut is then the expected place, ``sum_c rank[c] * p[c]``.
+    """
+
+    cuts: tuple[float, ...]
+    rank: tuple[int, ...] | None = None
+    fitted: bool = True
+
+    def numbers(self, scores: NDArray) -> NDArray[np.float64]:
+        scores = np.asarray(scores, dtype=np.float64)
+        return scores if self.rank is None else scores @ np.asarray(self.rank, dtype=np.float64)
+
+    def apply(self, scores: NDArray) -> NDArray[np.int64]:
+        return np.searchsorted(np.asarray(self.cuts), self.numbers(scores), side="left")
+
+    def write(self, scores: NDArray, labels) -> NDArray:
+        return np.asarray(labels, dtype=object)[self.apply(scores)]
+
+    def describe(self) -> str:
+        on = "the value" if self.rank is None else "the expected class"
+        return f"cut-points {', '.join(f'{cut:.6g}' for cut in self.cuts)} on {on}"
+
+
+@dataclass(frozen=True)
+class OrderedArgmax:
+    """Class probabilities or votes become the place of their most probable class in the class order."""
+
+    rank: tuple[int, ...]
+    fitted: bool = False
+
+    def apply(self, scores: NDArray) -> NDArray[np.int64]:
+        return np.asarray(self.rank)[np.argmax(np.asarray(scores), axis=-1)]
+
+    def write(self, scores: NDArray, labels) -> NDArray:
+        return np.asarray(labels, dtype=object)[self.apply(scores)]
+
+    def describe(self) -> str:
+        return "the most probable class"
+
+
+@dataclass(frozen=True)
+class TopK:
+    """Class probabilities become their ``k`` most probable classes, best first (ties: the class order)."""
+
+    k: int
+    fitted: bool = False
+
+    def apply(self, scores: NDArray) -> NDArray:
+        return scores  # map@K scores the probabilities' ranking itself
+
+    def write(self, scores: NDArray, labels) -> NDArray:
+        order = np.argsort(-np.asarray(scores, dtype=np.float64), axis=1, kind="stable")[:, : self.k]
+        names = np.asarray(labels, dtype=object)[order]
+        return np.array([" ".join(row) for row in names], dtype=object)
+
+    def describe(self) -> str:
+        return f"the top {self.k} classes of each row, space-separated"
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Predictions below ``low`` are raised to it (rmsle: no log of a negative prediction)."""
+
+    low: float = 0.0
+    fitted: bool = False
+
+    def apply(self, scores: NDArray) -> NDArray[np.float64]:
+        return np.maximum(np.asarray(scores, dtype=np.float64), self.low)
+
+    def write(self, scores: NDArray, labels=None) -> NDArray[np.float64]:
+        return self.apply(scores)
+
+    def describe(self) -> str:
+        return f"predictions clipped at {self.low:g}"
+
+
+# ---------------------------------------------------------------------------- fitting a threshold
+
+
+def threshold_scores(y: NDArray, scores: NDArray, name: str) -> tuple[NDArray, NDArray, NDArray]:
+    """Every distinct threshold's score on these rows, in one sort.
+
+    Returns ``(values, cut_scores, valid)`` for cuts m = 0..n over the scores sorted in
+    decreasing order: cut m calls the m highest rows positive. ``valid`` marks cuts between two
+    different values (ties stay together). Leading axes of ``scores`` are candidates.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(y).astype(bool)
+    order = np.argsort(-scores, axis=-1, kind="stable")
+    ordered = np.take_along_axis(scores, order, axis=-1)
+    hits = np.broadcast_to(y, scores.shape)
+    hits = np.take_along_axis(hits, order, axis=-1)
+    n = scores.shape[-1]
+    shape = scores.shape[:-1] + (n + 1,)
+    tp = np.zeros(shape)
+    np.cumsum(hits, axis=-1, out=tp[..., 1:])
+    fp = np.arange(n + 1) - tp
+    positives = float(y.sum())
+    values = from_counts(name, tp, fp, positives - tp, (n - positives) - fp)
+    valid = np.ones(shape, dtype=bool)
+    valid[..., 1:-1] = ordered[..., :-1] != ordered[..., 1:]
+    return ordered, values, valid
+
+
+def best_threshold(y: NDArray, scores: NDArray, name: str) -> tuple[Threshold, float]:
+    """The threshold that maximises the binary decision metric ``name`` on these rows, and its score.
+
+    One sort of the scores gives the confusion counts at every distinct cut. Among cuts that
+    score the same (to rounding), the threshold nearest 0.5 wins, so that a flat metric keeps
+    the plain step. The threshold lies between the last value called positive and the first
+    called negative (their midpoint where it falls strictly between them).
+
+    >>> step, best = best_threshold(np.array([0, 1, 1, 0]), np.array([0.2, 0.6, 0.4, 0.1]), "accuracy")
+    >>> step.threshold, best
+    (0.30000000000000004, 1.0)
+    """
+    ordered, values, valid = threshold_scores(y, scores, name)
+    top = float(values[valid].max())
+    near = np.flatnonzero(valid & (values >= top - _TIE * max(1.0, abs(top))))
+    cuts = np.array([_threshold_at(ordered, m) for m in near])
+    m = int(near[np.argmin(np.abs(cuts - 0.5))])
+    return Threshold(float(_threshold_at(ordered, m))), float(values[m])
+
+
+def _threshold_at(ordered: NDArray[np.float64], m: int) -> float:
+    """A threshold that calls the first ``m`` of the decreasing ``ordered`` values positive, the rest negative."""
+    n = ordered.shape[0]
+    if m == 0:
+        return float(ordered[0])
+    if m == n:
+        return float(np.nextafter(ordered[-1], -np.inf))
+    high, low = float(ordered[m - 1]), float(ordered[m])
+    middle = (high + low) / 2
+    return middle if low <= middle < high else low
+
+
+# ---------------------------------------------------------------------------- fitting cut-points
+
+
+def quadratic_disagreement(truth_rank: NDArray, decided: NDArray, n_classes: int) -> tuple[float, float]:
+    """(observed, expected) quadratic disagreement over a fixed set of ``n_classes`` ordered classes."""
+    confusion = np.bincount(truth_rank * n_classes + decided, minlength=n_classes * n_classes).reshape(
+        n_classes, n_classes).astype(np.float64)
+    weights = np.subtract.outer(np.arange(n_classes), np.arange(n_classes)) ** 2.0
+    n = confusion.sum()
+    expected = np.outer(confusion.sum(axis=1), confusion.sum(axis=0)) / n
+    return float((weights * confusion).sum()), float((weights * expected).sum())
+
+
+def fit_cut_points(truth_rank: NDArray, numbers: NDArray, n_classes: int, *, sweeps: int = 20) -> tuple[float, ...]:
+    """Cut-points on ``numbers`` that maximise quadratic weighted kappa against ``truth_rank`` on these rows.
+
+    Start from the cut-points that give each class as many rows as the truth has (the rows
+    sorted by number), then move one cut-point at a time to its best place between its
+    neighbours, until no move helps (at most ``sweeps`` rounds). With the rows sorted once,
+    kappa at every place of one cut-point comes from running sums: moving the cut between
+    classes j-1 and j changes the observed disagreement by ``2 (t - j) + 1`` per row of truth
+    ``t`` it passes, and the expected disagreement linearly in the number of rows it passes.
+    Each move is the exact best place, so kappa never decreases and the search ends.
+
+    Parameters
+    ----------
+    truth_rank : ndarray of int, shape (n_rows,)
+        Each row's class as its place 0..n_classes-1 in the class order.
+    numbers : ndarray of shape (n_rows,)
+        What is cut: a regression output, or the expected place of class probabilities.
+    n_classes : int
+
+    Returns
+    -------
+    tuple of n_classes - 1 floats, non-decreasing
+
+    Examples
+    --------
+    >>> fit_cut_points(np.array([0, 0, 1, 1, 2, 2]), np.array([0.1, 0.2, 0.45, 0.5, 0.9, 1.1]), 3)
+    (0.325, 0.7)
+    """
+    truth_rank = np.asarray(truth_rank, dtype=np.int64)
+    numbers = np.asarray(numbers, dtype=np.float64)
+    n = numbers.shape[0]
+    order = np.argsort(numbers, kind="stable")
+    ordered, ranks = numbers[order], truth_rank[order]
+    valid = np.ones(n + 1, dtype=bool)
+    valid[1:-1] = ordered[:-1] != ordered[1:]
+    valid_positions = np.flatnonzero(valid)
+    counts = np.bincount(truth_rank, minlength=n_classes).astype(np.float64)
+    # Histogram matching: cut j after as many rows as the truth has of classes below j.
+    wanted = np.cumsum(counts)[:-1]
+    places = valid_positions[np.clip(np.searchsorted(valid_positions, wanted), 0, len(valid_positions) - 1)]
+    positions = np.maximum.accumulate(places).astype(np.int64)
+    classes = np.arange(n_classes)
+    # g[c]: the expected disagreement one row predicted c adds, times n.
+    g = ((np.subtract.outer(classes, classes) ** 2.0) * counts[:, None]).sum(axis=0) / max(n, 1)
+    for _ in range(sweeps):
+        moved = False
+        for j in range(1, n_classes):
+            low = positions[j - 2] if j >= 2 else 0
+            high = positions[j] if j < n_classes - 1 else n
+            predicted = np.searchsorted(positions, np.arange(n), side="right")
+            outside = np.ones(n, dtype=bool)
+            outside[low:high] = False
+            observed_rest = float(((ranks[outside] - predicted[outside]) ** 2.0).sum())
+            counts_pred = np.bincount(predicted[outside], minlength=n_classes).astype(np.float64)
+            expected_rest = float(g @ counts_pred)
+            segment = ranks[low:high]
+            # Rows [low, m) predicted j-1, rows [m, high) predicted j.
+            base = float(((segment - j) ** 2.0).sum())
+            step = np.zeros(high - low + 1)
+            np.cumsum(2.0 * (segment - j) + 1.0, out=step[1:])
+            observed = observed_rest + base + step
+            m = np.arange(high - low + 1)
+            expected = expected_rest + m * g[j - 1] + (high - low - m) * g[j]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                kappa = np.where(expected > 0, 1.0 - observed / expected, -np.inf)
+            kappa[~valid[low : high + 1]] = -np.inf
+            current = positions[j - 1] - low
+            best = int(np.argmax(kappa))
+            if kappa[best] > kappa[current] + _TIE * max(1.0, abs(kappa[current])):
+                positions[j - 1] = low + best
+                moved = True
+        if not moved:
+            break
+    return tuple(_cut_at(ordered, int(m)) for m in positions)
+
+
+def _cut_at(ordered: NDArray[np.float64], m: int) -> float:
+    """A cut-point that leaves the first ``m`` of the increasing ``ordered`` values at or below it."""
+    n = ordered.shape[0]
+    if m == 0:
+        return float(np.nextafter(ordered[0], -np.inf))
+    if m == n:
+        return float(ordered[-1])
+    low, high = float(ordered[m - 1]), float(ordered[m])
+    middle = (low + high) / 2
+    return middle if low <= middle < high else low
+
+
+def rounding_cuts(values: NDArray) -> tuple[float, ...]:
+    """The plain cut-points of integer classes ``values`` (sorted): halfway between neighbours, so a
+    prediction goes to its nearest class.
+
+    >>> rounding_cuts(np.array([1.0, 2.0, 4.0]))
+    (1.5, 3.0)
+    """
+    values = np.asarray(values, dtype=np.float64)
+    return tuple(float(cut) for cut in (values[:-1] + values[1:]) / 2)
