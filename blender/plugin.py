@@ -131,32 +131,39 @@ def is_plugin(metric) -> bool:
     return ":" in str(metric)
 
 
-def _calls_per_fit(name: str, n_models: int, options: dict) -> int:
-    """About how many metric calls one fit of a registry entry makes (an upper bound for the searches)."""
+def _calls_per_fit(name: str, n_models: int, options: dict, *, fewest: bool = False) -> int:
+    """About how many metric calls one fit of a registry entry makes: the most, or with ``fewest`` the
+    fewest a search that stops early makes (hill climbing after one step, Nelder-Mead after 100 n)."""
     iters = int(options.get("iters") or 50)
+    steps = 2 if fewest else int(options.get("max_iters") or 100)
     if name.startswith("caruana"):
         return n_models + 2 * iters * n_models
     if name == "hill-climb":
-        return n_models + int(options.get("max_iters") or 100) * n_models * 50
+        return n_models + steps * n_models * 50
     if name == "weights":
-        return 400 * n_models
+        return (100 if fewest else 400) * n_models
     if name == "select":
         return n_models
     if name.startswith("level2"):
-        return 3 * 3 + 100 * 3 * 50
+        return 3 * 3 + steps * 3 * 50
     return 1
 
 
 def call_estimate(method_names, *, n_models: int, folds: int, repeats: int = 1, nested: bool = False,
-                  options: dict | None = None) -> int:
+                  options: dict | None = None, fewest: bool = False) -> int:
     """About how many calls of a plug-in metric a command makes: every file and entry on every fold, the
-    final fits, and for ``blend auto`` the nested estimate's leaderboards (one per outer fold).
+    final fits, and for ``blend auto`` the nested estimate's leaderboards (one per outer fold). With
+    ``fewest``, the count when the searches stop as early as they can.
 
     >>> call_estimate(["average"], n_models=3, folds=5)
     39
     """
     options = options or {}
-    per_fold = n_models + sum(1 + _calls_per_fit(name, n_models, options) for name in method_names)
+
+    def per_fit(name):
+        return _calls_per_fit(name, n_models, options, fewest=fewest)
+
+    per_fold = n_models + sum(1 + per_fit(name) for name in method_names)
     board = folds * repeats * per_fold + n_models
-    final = sum(_calls_per_fit(name, n_models, options) for name in method_names) * (1 + folds) + folds
+    final = sum(per_fit(name) for name in method_names) * (1 + folds) + folds
     return board * (folds + 1 if nested else 1) + final

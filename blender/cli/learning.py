@@ -115,9 +115,11 @@ def say_plugin_calls(learning, method_names, folds, options: dict, *, repeats: i
 
     if not plugin.is_plugin(learning.metric):
         return
-    calls = plugin.call_estimate(method_names or [], n_models=learning.train.n_models, folds=fold_count(folds),
-                                 repeats=repeats, nested=nested, options=options)
-    say(f"--metric {learning.metric}: your function will be called about {calls:,} times"
+    counts = [plugin.call_estimate(method_names or [], n_models=learning.train.n_models, folds=fold_count(folds),
+                                   repeats=repeats, nested=nested, options=options, fewest=fewest)
+              for fewest in (True, False)]
+    span = f"{counts[0]:,}" if counts[0] == counts[1] else f"{counts[0]:,} to {counts[1]:,}"
+    say(f"--metric {learning.metric}: your function will be called about {span} times"
         f"{' (the leaderboard, the nested estimate and the final fit)' if nested else ''}; a built-in metric is "
         "scored many candidates at a time and is much faster")
 
