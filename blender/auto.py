@@ -482,11 +482,25 @@ def report_document(result: AutoResult, *, metric: str) -> dict:
                    "estimates": {str(L): {"mean": e.mean, "se": e.se, "folds": e.scores.tolist(), "picks": e.picks}
                                  for L, e in result.estimates.items()}},
         "best_single": {"name": board.best_single, "oof": board.best_single_oof},
+        "step": step_document(result.step, result.in_sample, result.plain_in_sample),
         "leaderboard": [{"name": e.name, "type": e.type, "mean": e.mean, "se": e.se, "gain": e.gain,
                          "gain_se": e.gain_se, "wins": e.wins, "folds": e.n_folds,
                          "fold_scores": e.fold_scores.tolist()} for e in board.entries],
     }
     return _finite_or_none(document)
+
+
+def step_document(step, in_sample: float, plain_in_sample: float) -> dict | None:
+    """The pick's decision step as JSON: what it is, its fitted numbers, and the OOF score with and without it."""
+    if step is None:
+        return None
+    document = {"step": type(step).__name__.lower(), "description": step.describe(), "fitted": bool(step.fitted),
+                "oof_with_step": in_sample, "oof_plain_step": plain_in_sample}
+    for field in ("threshold", "cuts", "k", "low"):
+        if hasattr(step, field):
+            value = getattr(step, field)
+            document[field] = list(value) if isinstance(value, tuple) else value
+    return document
 
 
 def _finite_or_none(value):

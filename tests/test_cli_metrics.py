@@ -166,9 +166,14 @@ def test_auto_qwk_on_class_probabilities_writes_classes_and_prints_their_order(f
 def test_auto_qwk_on_integer_grades_writes_integer_grades(folders, monkeypatch):
     folder = folders["grades"]
     result = run(folder, "auto", "--metric", "qwk", "--task", "regression", "--sample", "sample_submission.csv",
-                 "--repeats", "1", "--max-level", "1", monkeypatch=monkeypatch)
+                 "--repeats", "1", "--max-level", "1", "--report", "blends/auto.json", monkeypatch=monkeypatch)
     assert result.exit_code == 0, result.output
     assert "qwk classes: 1, 2, 3, 4, 5" in result.stderr
+    import json
+
+    step = json.loads(Path("blends/auto.json").read_text())["step"]
+    assert step["step"] == "cutpoints" and len(step["cuts"]) == 4 and step["cuts"] == sorted(step["cuts"])
+    assert step["oof_with_step"] >= step["oof_plain_step"]
     written = pd.read_csv("blends/auto.csv")
     assert written["grade"].dtype.kind == "i" and set(written["grade"]) <= {1, 2, 3, 4, 5}
     truth = pd.read_csv("test_truth.csv").set_index("id")["grade"].loc[written["id"]]
