@@ -331,9 +331,22 @@ def truth_correlation(values: NDArray, y: NDArray, *, kind: str) -> NDArray[np.f
         return np.where(spread > 0, centred @ target / spread, 0.0)
 
 
+def theil_sen_slope(x: NDArray[np.float64], y: NDArray[np.float64]) -> float:
+    """The median of the slopes between every pair of points with different x (0 when there is none).
+
+    >>> theil_sen_slope(np.array([0.0, 1, 2, 3, 4]), np.array([0.0, 1, 2, 3, 40]))
+    1.0
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    first, second = np.triu_indices(x.shape[0], k=1)
+    run = x[second] - x[first]
+    usable = run != 0
+    return float(np.median((y[second] - y[first])[usable] / run[usable])) if usable.any() else 0.0
+
+
 def check_suspicious_oof(oof: NDArray, y: NDArray, oof_corr: NDArray[np.float64], names: list[str], *, metric: str,
-                         kind: str, folds: NDArray | None = None
-                         ) -> tuple[list[Finding], dict[str, NDArray[np.float64]]]:
+                         kind: str, folds: NDArray | None = None, fold_values: NDArray | None = None,
+                         fold_y: NDArray | None = None) -> tuple[list[Finding], dict[str, NDArray[np.float64]]]:
     """OOF scores far from what a file's agreement with the others suggests, and per-fold spreads unlike the others'.
 
     The score is each file's correlation with the truth (:func:`truth_correlation`); a file ahead
@@ -341,7 +354,9 @@ def check_suspicious_oof(oof: NDArray, y: NDArray, oof_corr: NDArray[np.float64]
     agreement with the others suggests (a Theil-Sen line of the score on the mean correlation
     with the other files, which one outlier does not pull). With ``folds``, each file's standard
     deviation of per-fold truth correlations is set against the median of all files'; one
-    :data:`FOLD_SPREAD_RATIO` times above or below it is flagged. Messages give the metric's score too.
+    :data:`FOLD_SPREAD_RATIO` times above or below it is flagged, on ``fold_values`` and ``fold_y``
+    (a row sample, for speed; ``folds`` is then the sample's folds) where given. Messages give the
+    metric's score too.
 
     Returns
     -------
@@ -349,8 +364,6 @@ def check_suspicious_oof(oof: NDArray, y: NDArray, oof_corr: NDArray[np.float64]
     columns : dict of str to ndarray of shape (n_models,)
         ``score`` (the metric), ``truth corr``, ``expected`` (from the line), ``fold_sd``.
     """
-    from scipy.stats import theilslopes
-
     n_models = oof.shape[0]
     scores = _scores(oof, y, metric=metric, kind=kind)
     skill = truth_correlation(oof, y, kind=kind)
@@ -360,11 +373,8 @@ def check_suspicious_oof(oof: NDArray, y: NDArray, oof_corr: NDArray[np.float64]
     if n_models < 4:
         return findings, columns
     agreement = (np.nan_to_num(oof_corr).sum(axis=1) - 1.0) / (n_models - 1)
-    if np.ptp(agreement) > 0:
-        slope, intercept, _, _ = theilslopes(skill, agreement)
-    else:
-        slope, intercept = 0.0, float(np.median(skill))
-    expected = intercept + slope * agreement
+    slope = theil_sen_slope(agreement, skill)
+    expected = float(np.median(skill - slope * agreement)) + slope * agreement
     columns["expected"] = expected
     # A leak shows as a file far ahead of every other in agreeing with the truth: on Fisher's z scale, where
     # 0.99 against 0.97 is as far as 0.60 against 0.40, the best clean file of the benchmark leads the next by
@@ -387,7 +397,8 @@ def check_suspicious_oof(oof: NDArray, y: NDArray, oof_corr: NDArray[np.float64]
 
         splits = assignment_splits(folds)
         if len(splits) >= 3:
-            per_fold = np.array([truth_correlation(oof[:, held], y[held], kind=kind) for _, held in splits]).T
+            values, truth = (oof, y) if fold_values is None else (fold_values, fold_y)
+            per_fold = np.array([truth_correlation(values[:, held], truth[held], kind=kind) for _, held in splits]).T
             spread = per_fold.std(axis=1, ddof=1)
             columns["fold_sd"] = spread
             median = float(np.median(spread))
@@ -461,7 +472,7 @@ def expected_calibration_error(probabilities: NDArray, y: NDArray, *, kind: str,
     else:
         confidence = probabilities.max(axis=1)
         outcome = (probabilities.argmax(axis=1) == np.asarray(y)).astype(np.float64)
-    order = np.argsort(confidence, kind="stable")
+    order = np.argsort(confidence)
     gaps = 0.0
     for chunk in np.array_split(order, min(bins, order.shape[0])):
         if chunk.size:
@@ -487,12 +498,17 @@ def check_calibration(oof: NDArray, y: NDArray, names: list[str], *, kind: str
 
 def near_duplicates(oof_corr: NDArray[np.float64], names: list[str], *, exact: list[Finding]) -> list[Finding]:
     """Clusters of files joined by OOF correlations of :data:`NEAR_DUPLICATE_CORR` or more, exact duplicates aside."""
-    from scipy.sparse.csgraph import connected_components
-
     n_models = oof_corr.shape[0]
     linked = np.nan_to_num(oof_corr) >= NEAR_DUPLICATE_CORR
     np.fill_diagonal(linked, False)
-    _, labels = connected_components(linked, directed=False)
+    # Connected components by repeated label spreading: each file takes the smallest label of its neighbours.
+    labels = np.arange(n_models)
+    while True:
+        spread = np.where(linked, labels[None, :], n_models).min(axis=1)
+        updated = np.minimum(labels, spread)
+        if np.array_equal(updated, labels):
+            break
+        labels = updated
     identical = {frozenset(finding.files) for finding in exact}
     findings = []
     for label in np.unique(labels):
@@ -504,7 +520,6 @@ def near_duplicates(oof_corr: NDArray[np.float64], names: list[str], *, exact: l
         findings.append(Finding("near-duplicate", files, float(np.nanmin(inside)), (
             f"near-duplicate: {', '.join(files)}: OOF correlations of {np.nanmin(inside):.5f} or more (above "
             f"{NEAR_DUPLICATE_CORR:g}): nearly one model; a blend gains little from more than one of them.")))
-    del n_models
     return findings
 
 
@@ -564,14 +579,17 @@ def diagnose(oof: NDArray, test: NDArray, y: NDArray, *, names: list[str], kind:
     oof_corr, test_corr = _pearson(oof_sample), _pearson(test_sample)
     disagreement, moved = check_disagreement(oof_corr, test_corr, names, n_oof=oof_rows.shape[0],
                                              n_test=test_rows.shape[0], test=test)
-    suspicious, columns = check_suspicious_oof(oof, y, oof_corr, names, metric=metric, kind=kind, folds=folds)
+    # The leak's lead uses every OOF row; the per-fold spread and the calibration use the sampled rows.
+    suspicious, columns = check_suspicious_oof(oof, y, oof_corr, names, metric=metric, kind=kind,
+                                               folds=None if folds is None else np.asarray(folds)[oof_rows],
+                                               fold_values=oof_sample, fold_y=y[oof_rows])
     if folds is None:
         skipped["suspicious-oof"] = "the per-fold spread needs the shared folds (--folds FILE)"
     fold_findings, why = check_folds(folds, file_folds or {}, shared_name=shared_folds_name)
     if why:
         skipped["folds"] = why
     near = near_duplicates(oof_corr, names, exact=duplicates)
-    calibration, ece, why = check_calibration(oof, y, names, kind=kind)
+    calibration, ece, why = check_calibration(oof_sample, y[oof_rows], names, kind=kind)
     if why:
         skipped["calibration"] = why
     # A duplicate pair shares every statistic: its drift or disagreement is reported once, under the duplicate.
