@@ -73,6 +73,7 @@ WRITING = {
     "median": (["median", "-o", "blends/out.csv"], "blends/out.csv", ()),
     "corr -o": (["corr", "-o", "blends/corr.csv"], "blends/corr.csv", ()),
     "corr --plot": (["corr", "--plot", "pictures/corr.png"], "pictures/corr.png", ()),
+    "doctor --plot": (["doctor", "--plot", "pictures/doctor.png"], "pictures/doctor.png", LEARNS),
     "score": (["score", "--cv", "3", "-o", "blends/board.csv"], "blends/board.csv", LEARNS),
     "select": (["select", "-o", "blends/out.csv"], "blends/out.csv", LEARNS),
     "caruana": (["caruana", "--iters", "8", "--weights-out", "blends/w.json", "-o", "blends/out.csv"], "blends/out.csv",
