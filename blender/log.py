@@ -319,6 +319,12 @@ def row_spread(y: NDArray, oof: NDArray, *, metric: str, kind: str, fold_scores:
     return float(np.std(losses, ddof=1)), "rows"
 
 
+def line_score(record: dict) -> float | None:
+    """The score a blend record is judged by against its public score: the nested estimate, else the CV score."""
+    score = record.get("nested_score")
+    return score if score is not None else record.get("cv_score")
+
+
 @dataclass(frozen=True)
 class Submission:
     """One public score (an lb record) beside the blend record of the file it was given for."""
@@ -333,10 +339,7 @@ class Submission:
     @property
     def cv(self) -> float | None:
         """The blend's honest score: the nested estimate where there is one (``blend auto``), else the CV score."""
-        if self.record is None:
-            return None
-        score = self.record.get("nested_score")
-        return score if score is not None else self.record.get("cv_score")
+        return None if self.record is None else line_score(self.record)
 
     @property
     def metric(self) -> str | None:
@@ -644,8 +647,8 @@ def final_picks(records: list[dict], *, n: int, values_of, metric: str | None = 
 
     def pick(record: dict, correlation: float | None, why: str) -> None:
         score, name = honest_score(record)
-        expected = line.expected(record["cv_score"] if record.get("cv_score") is not None else score) \
-            if line is not None else None
+        fitted_on = line_score(record)  # what the line was fitted on (Submission.cv)
+        expected = line.expected(fitted_on) if line is not None and fitted_on is not None else None
         picks.append(Pick(record, score, name, public.get(record["line"]), expected, correlation, why))
 
     pick(candidates[0], None, f"the best honest estimate of {len(candidates)} logged blends")

@@ -103,6 +103,15 @@ def test_duplicate_names_both_files_and_nothing_else():
     assert diagnosis.findings[0].message.startswith("duplicate: m1 and m1_copy hold the same values")
 
 
+def test_files_that_differ_in_one_cell_are_not_duplicates():
+    oof, test, y, folds = competition()
+    copy = test[1:2].copy()
+    copy[0, 1, 0] += 0.01  # a row the first, cheap comparison does not look at
+    diagnosis = diagnose(np.concatenate([oof, oof[1:2]]), np.concatenate([test, copy]), y, folds,
+                         names=[*NAMES, "m1_copy"])
+    assert [finding.check for finding in diagnosis.findings] == ["near-duplicate"]
+
+
 def test_near_duplicates_are_a_cluster_above_the_printed_correlation():
     oof, test, y, folds = competition()
     rng = np.random.default_rng(1)

@@ -537,13 +537,14 @@ def test_with_too_few_points_the_line_says_how_many_more_it_needs(tmp_path, monk
     assert "expected" not in result.stdout.splitlines()[0]
 
 
-def final_log(path: Path) -> None:
-    """Three blends of one competition: A (the best nested score), B a near-copy of A (second best), C unlike A."""
+def final_log(path: Path, publics: dict | None = None) -> None:
+    """Five blends of one competition: A (the best nested score), B a near-copy of A (second best), C unlike A,
+    D another near-copy, E unlike all; with ``publics``, an lb record for each blend named there."""
     rng = np.random.default_rng(27)
     base = rng.random(200)
     values = {"a": base, "b": np.clip(base + rng.normal(0, 0.01, 200), 0, 1), "c": rng.random(200),
-              "d": np.clip(base + rng.normal(0, 0.01, 200), 0, 1)}
-    nested = {"a": 0.250, "b": 0.251, "c": 0.260, "d": 0.270}
+              "d": np.clip(base + rng.normal(0, 0.01, 200), 0, 1), "e": rng.random(200)}
+    nested = {"a": 0.250, "b": 0.251, "c": 0.260, "d": 0.270, "e": 0.280}
     start = datetime(2024, 5, 1, tzinfo=timezone.utc)
     lines = []
     for k, name in enumerate(values):
@@ -556,6 +557,9 @@ def final_log(path: Path) -> None:
             cv={"score": nested[name] - 0.01, "se": 0.01, "folds": 5, "row_sd": 0.5, "row_sd_from": "rows"},
             nested={"score": nested[name], "se": 0.01},
             outputs=[{"path": f"blends/{name}.csv", "sha256": sha256(output)}]))
+        if publics and name in publics:
+            lines.append(logbook.lb_record(time=start + timedelta(days=k, hours=1), path=f"blends/{name}.csv",
+                                           sha256=sha256(output), public_score=publics[name], public_rows=None))
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
 
 
@@ -571,6 +575,17 @@ def test_final_2_picks_the_best_honest_score_and_a_hedge_that_is_not_a_near_copy
     assert "expected private scores need the CV-public line (logloss)" in result.stderr
 
 
+def test_final_gives_each_pick_its_public_score_and_the_private_score_the_line_expects(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # Public = nested estimate - 0.005 on all five: the line expects 0.245 for A's 0.250.
+    final_log(Path("blends/log.jsonl"), publics={"a": 0.245, "b": 0.246, "c": 0.255, "d": 0.265, "e": 0.275})
+    result = blend("log", "--final", "2")
+    assert result.exit_code == 0, result.output
+    first, _, second, _ = result.stdout.splitlines()
+    assert first.endswith("nested logloss 0.250000, CV 0.240000, public 0.245000, expected private 0.245000")
+    assert second.startswith("final 2: blends/c.csv") and "public 0.255000, expected private 0.255000" in second
+
+
 def test_final_says_when_an_output_is_gone(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     final_log(Path("blends/log.jsonl"))
@@ -578,5 +593,6 @@ def test_final_says_when_an_output_is_gone(tmp_path, monkeypatch):
     result = blend("log", "--final", "2")
     assert result.exit_code == 0, result.output
     assert "blends/c.csv (line 3) is gone, so its test predictions cannot be compared" in result.stderr
-    assert [line.split()[2] for line in result.stdout.splitlines() if line.startswith("final")] == ["blends/a.csv"]
+    assert [line.split()[2] for line in result.stdout.splitlines() if line.startswith("final")] == [
+        "blends/a.csv", "blends/e.csv"]
     assert blend("log", "--final", "0").exit_code == 1

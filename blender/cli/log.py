@@ -178,7 +178,8 @@ def _members(record: dict) -> str:
 def _show_records(log: Path, records: list[dict], *, since: str | None, grep: str | None, as_json: bool,
                   public_rows: int | None) -> None:
     from blender import report
-    from blender.log import blends, latest_public, main_output, matches, parse_since, public_lines, record_time
+    from blender.log import (blends, latest_public, line_score, main_output, matches, parse_since, public_lines,
+                             record_time)
     from blender.log import public_rows as public_rows_of
 
     chosen = blends(records)
@@ -210,7 +211,7 @@ def _show_records(log: Path, records: list[dict], *, since: str | None, grep: st
             score, flags = public.get(record["line"], (None, []))
             line = lines.get(record.get("metric"))
             expected = [] if not lines else [
-                line.expected(record["cv_score"]) if line is not None and record.get("cv_score") is not None else None]
+                line.expected(line_score(record)) if line is not None and line_score(record) is not None else None]
             rows.append([record["line"], f"{record_time(record):%Y-%m-%d %H:%M}", record["method"],
                          main_output(record)["path"], record.get("metric") or "-", _float(record.get("cv_score")),
                          _float(record.get("cv_se")), _float(record.get("nested_score")), _float(score),
