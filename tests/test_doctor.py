@@ -26,7 +26,7 @@ def _sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def competition(seed: int = 0, n_oof: int = N_OOF, n_test: int = N_TEST):
+def competition(seed: int = 0, n_oof: int = N_OOF, n_test: int = N_TEST, noise=NOISE):
     """(oof, test, y, folds): binary probabilities of shape (6, rows, 1), calibrated by construction."""
     rng = np.random.default_rng(seed)
     signal_oof, signal_test = rng.normal(0, 1.5, n_oof), rng.normal(0, 1.5, n_test)
@@ -37,7 +37,7 @@ def competition(seed: int = 0, n_oof: int = N_OOF, n_test: int = N_TEST):
         # shrunk by the probit approximation of its posterior variance, so it is calibrated by construction.
         variance = 1.5**2
         predictions = []
-        for sd in NOISE:
+        for sd in noise:
             seen = signal + rng.normal(0, sd, signal.shape)
             mean, spread = seen * variance / (variance + sd**2), variance * sd**2 / (variance + sd**2)
             predictions.append(_sigmoid(mean / np.sqrt(1 + np.pi * spread / 8)))
@@ -93,6 +93,18 @@ def test_disagreement_names_the_test_file_swapped_with_another_models_and_not_th
     message = next(f.message for f in diagnosis.findings if f.check == "disagreement")
     assert message.startswith("disagreement: m0: its correlation with the other files on the OOF rows differs")
     assert "its test values equal m5's" in message
+
+
+def test_among_many_files_the_model_a_swapped_file_copies_is_not_flagged_too():
+    # Eleven alike models and one far noisier (m11); m0's test file is m11's.
+    noise = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 2.5)
+    oof, test, y, folds = competition(noise=noise)
+    test[0] = test[11]
+    names = [f"m{k}" for k in range(len(noise))]
+    diagnosis = diagnose(oof, test, y, folds, names=names)
+    assert [files for check, files in faults(diagnosis) if check == "disagreement"] == [("m0",)]
+    # Judged with m0 among the others, m11 would be an outlier too: leaving m0 out is what clears it.
+    assert doctor.robust_z(diagnosis.table["disagreement"], floor=0.5)[11] > doctor.DISAGREEMENT_Z
 
 
 def test_duplicate_names_both_files_and_nothing_else():
