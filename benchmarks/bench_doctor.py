@@ -87,7 +87,7 @@ def _least_alike(values: NDArray, model: int) -> int:
 
 
 def leaky_oof(case: dict, model_name: str = "rf") -> NDArray:
-    """``model_name`` fitted on all training rows and predicting them: an OOF file with a leak, shape (n_rows, n_cols)."""
+    """``model_name`` fitted on all training rows and predicting them: a leaky OOF file, shape (n_rows, n_cols)."""
     from sklearn.base import clone
     from threadpoolctl import threadpool_limits
 
@@ -224,7 +224,8 @@ def timing(n_files: int, n_rows: int, *, seed: int = 0) -> tuple[list[str], list
                                     folds=np.arange(n_rows) % 5)
         checking = time.perf_counter() - started
     faults = faults_of(diagnosis)
-    return (["files", "rows", "written (s)", "read (s)", "doctor after reading (s)", "doctor / read", "findings to fix"],
+    return (["files", "rows", "written (s)", "read (s)", "doctor after reading (s)", "doctor / read",
+             "findings to fix"],
             [[n_files, n_rows, round(written, 1), round(reading, 1), round(checking, 1), round(checking / reading, 2),
               len(faults)]])
 

@@ -193,7 +193,8 @@ def check_duplicates(oof: NDArray, test: NDArray, names: list[str]) -> list[Find
     for candidates in groups.values():
         while len(candidates) > 1:
             first, rest = candidates[0], candidates[1:]
-            same = [model for model in rest if _same_values(oof[first], oof[model]) and _same_values(test[first], test[model])]
+            same = [model for model in rest
+                    if _same_values(oof[first], oof[model]) and _same_values(test[first], test[model])]
             if same:
                 identical.append([first, *same])
             candidates = [model for model in rest if model not in same]
@@ -615,7 +616,8 @@ def diagnose(oof: NDArray, test: NDArray, y: NDArray, *, names: list[str], kind:
     findings = [*duplicates, *drift, *disagreement, *suspicious, *fold_findings, *near, *calibration]
     findings.sort(key=lambda finding: (CHECKS.index(finding.check), -finding.severity))
     table = {"drift KS": ks, "disagreement": moved, f"OOF {metric}": columns["score"],
-             "truth corr": columns["truth corr"], "expected": columns["expected"], "fold SD": columns["fold_sd"], "ECE": ece}
+             "truth corr": columns["truth corr"], "expected": columns["expected"], "fold SD": columns["fold_sd"],
+             "ECE": ece}
     thresholds = {"drift units": DRIFT_UNITS, "KS noise": ks_noise, "near-duplicate corr": NEAR_DUPLICATE_CORR,
                   "ECE": CALIBRATION_ECE}
     return Diagnosis(findings, skipped, list(names), table, thresholds)

@@ -216,7 +216,8 @@ def write_competition(folder: Path, oof, test, y, names=NAMES, *, folds=None) ->
     (folder / "data").mkdir()
     oof_ids, test_ids = [f"t{k}" for k in range(N_OOF)], [f"s{k}" for k in range(N_TEST)]
     for k, name in enumerate(names):
-        pd.DataFrame({"id": test_ids, "target": test[k, :, 0]}).to_csv(folder / "submissions" / f"{name}.csv", index=False)
+        pd.DataFrame({"id": test_ids, "target": test[k, :, 0]}).to_csv(folder / "submissions" / f"{name}.csv",
+                                                                       index=False)
         pd.DataFrame({"id": oof_ids, "target": oof[k, :, 0]}).to_csv(folder / "submissions" / "oof" / f"{name}.csv",
                                                                      index=False)
     pd.DataFrame({"id": oof_ids, "target": y}).to_csv(folder / "data" / "train_labels.csv", index=False)

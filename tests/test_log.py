@@ -503,7 +503,7 @@ def test_a_learning_record_keeps_the_slice_estimate_it_printed(competition):
     assert f"holdout slice (fold {printed.group(1)}) {printed.group(2)} ± {printed.group(3)}" in shown.output
 
 
-# ---------------------------------------------------------------------------- the public score against the CV (issue 27)
+# ---------------------------------------------------------------------------- the public score against the CV
 
 # Log loss: public = CV + 0.002 (a stable gap), but for the fourth submission, whose public split was lucky.
 LINE_CVS = [0.310, 0.305, 0.300, 0.296, 0.292, 0.288]

@@ -35,7 +35,8 @@ def doctor_command(
     files: Files = None,
     folds: Annotated[Optional[Path], typer.Option(
         "--folds", help="The shared folds file (id,fold) every file's OOF predictions should be made on. "
-                        "[default: folds.csv beside --truth (data/folds.csv) where it exists]", show_default=False)] = None,
+                        "[default: folds.csv beside --truth (data/folds.csv) where it exists]",
+        show_default=False)] = None,
     folds_dir: Annotated[Optional[Path], typer.Option(
         "--folds-dir", help="Folder of per-file folds files, NAME.csv (id,fold), for files cross-validated on their "
                             "own folds. [default: folds/ beside the first file (submissions/folds)]",
@@ -43,7 +44,8 @@ def doctor_command(
     strict: Annotated[bool, typer.Option(
         "--strict", help=f"Exit with status {STRICT_EXIT} when a finding other than calibration: or near-duplicate: "
                          "is printed (for scripts and CI).")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print each file's numbers as a table.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print each file's numbers as a table.")] \
+        = False,
     plot: Annotated[Optional[Path], typer.Option(
         "--plot", help="Draw every file's drift and disagreement in one picture (PNG, PDF or SVG).")] = None,
     metric: MetricOption = None,

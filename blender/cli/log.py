@@ -269,8 +269,9 @@ def _report_lines(records: list[dict], public_rows: int | None) -> None:
             f"{line.intercept:+.6g} {'+' if line.slope >= 0 else '-'} {abs(line.slope):.4g} × CV; band ± "
             f"{line.band:.4g} ({BAND_SD:g} × residual SD {line.residual_sd:.2g}{noise})")
         for submission, residual in line.outside():
-            say(f"{submission.lb['path']} (made by line {submission.record['line']}): public {submission.public:.6g} is "
-                f"outside the band: {line.expected(submission.cv):.6g} expected for CV {submission.cv:.6g} "
+            where = f"{submission.lb['path']} (made by line {submission.record['line']})"
+            say(f"{where}: public {submission.public:.6g} is outside the band: "
+                f"{line.expected(submission.cv):.6g} expected for CV {submission.cv:.6g} "
                 f"({residual:+.4g}); a lucky or unlucky public split, or a CV that does not measure what the "
                 "leaderboard does")
 
@@ -315,7 +316,8 @@ def _show_final(records: list[dict], n: int, *, public_rows: int | None) -> None
         picks, notes = final_picks(records, n=n, values_of=values_of, metric=metric, line=line)
     for number, pick in enumerate(picks, start=1):
         record = pick.record
-        typer.echo(f"final {number}: {main_output(record)['path']} (line {record['line']}, {' '.join(record['command'][:2])}): "
+        made_by = f"line {record['line']}, {' '.join(record['command'][:2])}"
+        typer.echo(f"final {number}: {main_output(record)['path']} ({made_by}): "
                    f"{pick.honest_name} {record['metric']} {pick.honest:.6f}, CV {_float(record.get('cv_score')):.6f}, "
                    f"public {'-' if pick.public is None else f'{pick.public:.6f}'}, expected private "
                    f"{'-' if pick.expected is None else f'{pick.expected:.6f}'}"
