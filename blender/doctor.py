@@ -244,6 +244,8 @@ def check_drift(oof: NDArray, test: NDArray, names: list[str]) -> tuple[list[Fin
     """
     n_oof, n_test = oof.shape[1], test.shape[1]
     statistic = ks_statistics(oof, test)
+    if oof.shape[0] < 3:
+        return [], statistic, float(1.95 * np.sqrt((n_oof + n_test) / (n_oof * n_test)))
     noise = float(1.95 * np.sqrt((n_oof + n_test) / (n_oof * n_test)))
     median = float(np.median(statistic))
     units = robust_z(statistic, floor=noise)
@@ -603,7 +605,13 @@ def diagnose(oof: NDArray, test: NDArray, y: NDArray, *, names: list[str], kind:
     suspicious, columns = check_suspicious_oof(oof, y, oof_corr, names, metric=metric, kind=kind,
                                                folds=None if folds is None else np.asarray(folds)[oof_rows],
                                                fold_values=oof_sample, fold_y=y[oof_rows])
-    if folds is None:
+    n_models = oof.shape[0]
+    if n_models < 3:
+        skipped["drift"] = f"{n_models} file{'s' if n_models != 1 else ''}: judging one against the others needs 3"
+    if n_models < 4:
+        skipped["disagreement"] = f"{n_models} files: judging one against the others needs 4"
+        skipped["suspicious-oof"] = f"{n_models} files: judging one against the others needs 4"
+    elif folds is None:
         skipped["suspicious-oof"] = "the per-fold spread needs the shared folds (--folds FILE)"
     fold_findings, why = check_folds(folds, file_folds or {}, shared_name=shared_folds_name)
     if why:

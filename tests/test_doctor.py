@@ -304,3 +304,16 @@ def test_bad_input_is_one_error_line_and_exit_1(tmp_path, monkeypatch, args, fra
     assert "Traceback" not in result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1 and fragment in errors[0], result.stderr
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "labels", "regression"])
+def test_every_kind_runs_and_says_which_checks_three_files_cannot_make(tmp_path, monkeypatch, kind):
+    import fuzzing
+
+    fuzzing.write_files(tmp_path, fuzzing.make_competition(np.random.default_rng(27), kind).tables())
+    monkeypatch.chdir(tmp_path)
+    result = run("--verbose")
+    assert result.exit_code == 0, result.output
+    assert "skipped disagreement: 3 files: judging one against the others needs 4" in result.stderr
+    assert ("skipped calibration:" in result.stderr) == (kind in ("labels", "regression"))
+    assert len(result.stdout.splitlines()) == 2 + 3
