@@ -79,6 +79,17 @@ def test_drift_names_the_test_file_that_was_squared_rescaled_or_squeezed(transfo
     assert diagnosis.findings[0].message.startswith("drift: m2: its test predictions are distributed unlike its OOF")
 
 
+def test_drift_names_the_one_file_that_did_not_move_with_the_others():
+    # Twelve files; the test values of every file but m2 are 15% lower (the set moved); m2 stayed, off its line.
+    noise = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
+    oof, test, y, folds = competition(noise=noise)
+    shifted = test * 0.85
+    shifted[2] = test[2]
+    diagnosis = diagnose(oof, shifted, y, folds, names=[f"m{k}" for k in range(len(noise))])
+    assert faults(diagnosis) == [("drift", ("m2",))]
+    assert "against the other files' mean it moved" in diagnosis.findings[0].message
+
+
 def test_a_whole_set_that_shifts_together_is_not_drift():
     oof, test, y, folds = competition()
     assert faults(diagnose(oof, test ** 1.5, y, folds)) == []
