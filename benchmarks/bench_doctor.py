@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-import pandas as pd
 
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
 import real_datasets  # noqa: E402

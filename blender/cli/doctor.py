@@ -85,7 +85,7 @@ def doctor_command(
     if folds_dir is not None and not folds_dir.is_dir():
         raise BlendInputError(f"--folds-dir {folds_dir}: no such folder; give the folder of NAME.csv folds files.")
     file_folds = {}
-    for path, name in zip(test.paths, test.names):
+    for name in test.names:
         own = own_dir / f"{name}.csv"
         if own.is_file():
             file_folds[str(own)] = io.read_folds(own, train.ids, id_column=id_column)
