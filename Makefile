@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_real_data.py
 	$(BIN)/python benchmarks/bench_levels.py
+	$(BIN)/python benchmarks/bench_doctor.py
 
 ## A longer fuzz run than the suite's (minutes): generated and mutated files through io and the CLI.
 fuzz: $(STAMP)

@@ -320,6 +320,12 @@ def row_spread(y: NDArray, oof: NDArray, *, metric: str, kind: str, fold_scores:
     return float(np.std(losses, ddof=1)), "rows"
 
 
+def line_score(record: dict) -> float | None:
+    """The score a blend record is judged by against its public score: the nested estimate, else the CV score."""
+    score = record.get("nested_score")
+    return score if score is not None else record.get("cv_score")
+
+
 @dataclass(frozen=True)
 class Submission:
     """One public score (an lb record) beside the blend record of the file it was given for."""
@@ -334,10 +340,7 @@ class Submission:
     @property
     def cv(self) -> float | None:
         """The blend's honest score: the nested estimate where there is one (``blend auto``), else the CV score."""
-        if self.record is None:
-            return None
-        score = self.record.get("nested_score")
-        return score if score is not None else self.record.get("cv_score")
+        return None if self.record is None else line_score(self.record)
 
     @property
     def metric(self) -> str | None:
@@ -485,3 +488,192 @@ def _spearman(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     if np.ptp(ranks_a) == 0 or np.ptp(ranks_b) == 0:
         return 0.0
     return float(np.corrcoef(ranks_a, ranks_b)[0, 1])
+
+
+# ---------------------------------------------------------------------------- the public score against the CV score
+
+#: The CV-public line is fitted once this many submissions have both scores in one metric.
+MIN_LINE = 5
+#: A submission is flagged when its public score lies further from the line than this many standard deviations
+#: of the residuals and the public score's own noise together.
+BAND_SD = 2.0
+#: The hedge of ``--final`` is the best submission whose test predictions correlate with the first's below this.
+HEDGE_MAX_CORR = 0.98
+
+
+@dataclass(frozen=True)
+class PublicLine:
+    """The public score as a line of the CV score, fitted by Theil-Sen over the submissions of one metric.
+
+    ``residual_sd`` is the residuals' robust spread (1.4826 MAD); ``public_se`` the public score's
+    own standard error on ``--public-rows`` rows (the median over the submissions), or None.
+    """
+
+    metric: str
+    slope: float
+    intercept: float
+    points: list[Submission]
+    residual_sd: float
+    public_se: float | None
+
+    def expected(self, cv: float) -> float:
+        """The public score the line expects for a CV score."""
+        return self.intercept + self.slope * cv
+
+    @property
+    def band(self) -> float:
+        """How far from the line a public score may lie: :data:`BAND_SD` SDs of the residuals and the public noise."""
+        return BAND_SD * math.sqrt(self.residual_sd ** 2 + (self.public_se or 0.0) ** 2)
+
+    def outside(self) -> list[tuple[Submission, float]]:
+        """The submissions outside the band, with their residual (public minus expected)."""
+        found = []
+        for submission in self.points:
+            residual = submission.public - self.expected(submission.cv)
+            if abs(residual) > self.band:
+                found.append((submission, residual))
+        return found
+
+
+def public_lines(records: list[dict], public_rows: int | None) -> dict[str, PublicLine | int]:
+    """Per metric, the :class:`PublicLine` over the submissions with a CV and a public score (the latest public
+    score of each file), or, with fewer than :data:`MIN_LINE`, how many more it needs.
+
+    Theil-Sen's line is the median of the pairwise slopes: a submission far off the line (the one it
+    must flag) does not pull it.
+
+    >>> def sub(public, cv, k):
+    ...     return {"public_score": public, "sha256": str(k)}, {"metric": "logloss", "cv_score": cv, "line": k}
+    >>> pairs = [sub(0.30 + 0.001 * k, 0.29 + 0.001 * k, k) for k in range(5)] + [sub(0.40, 0.295, 9)]
+    >>> series = [Submission(lb, record) for lb, record in pairs]
+    >>> line = _fit_line("logloss", series, None)
+    >>> round(line.slope, 3), round(line.expected(0.30), 4), [s.record["line"] for s, _ in line.outside()]
+    (1.0, 0.31, [9])
+    """
+    latest: dict[tuple[str, str], Submission] = {}
+    for submission in submissions(records):
+        if submission.cv is not None and submission.metric is not None:
+            latest[submission.metric, submission.lb["sha256"]] = submission
+    by_metric: dict[str, list[Submission]] = {}
+    for (metric, _), submission in latest.items():
+        by_metric.setdefault(metric, []).append(submission)
+    return {metric: (_fit_line(metric, series, public_rows) if len(series) >= MIN_LINE else MIN_LINE - len(series))
+            for metric, series in by_metric.items()}
+
+
+def _fit_line(metric: str, series: list[Submission], public_rows: int | None) -> PublicLine:
+    from scipy.stats import theilslopes
+
+    cv = np.array([submission.cv for submission in series], dtype=np.float64)
+    public = np.array([submission.public for submission in series], dtype=np.float64)
+    slope = float(theilslopes(public, cv)[0]) if np.ptp(cv) > 0 else 0.0
+    # The intercept as the median residual (Sen's): scipy's median(y) - slope * median(x) is pulled by an outlier.
+    intercept = float(np.median(public - slope * cv))
+    residuals = public - (intercept + slope * cv)
+    spread = 1.4826 * float(np.median(np.abs(residuals - np.median(residuals))))
+    noises = [public_noise(submission, public_rows) for submission in series] if public_rows else []
+    values = [noise[0] for noise in noises if noise is not None]
+    return PublicLine(metric, float(slope), float(intercept), list(series), spread,
+                      float(np.median(values)) if values else None)
+
+
+# ---------------------------------------------------------------------------- the final two
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A submission proposed for the final selection, with its honest estimate and why."""
+
+    record: dict
+    honest: float
+    honest_name: str  # "nested", "slice" or "CV (flattered)"
+    public: float | None
+    expected: float | None  # the public (and private) score the CV-public line expects
+    correlation: float | None  # with the first pick's test predictions (the hedge only)
+    why: str
+
+
+def honest_score(record: dict) -> tuple[float | None, str]:
+    """The record's honest estimate: the nested one, else the holdout slice's, else its CV score (flattered).
+
+    >>> honest_score({"nested_score": None, "slice_score": 0.31, "cv_score": 0.30})
+    (0.31, 'slice')
+    """
+    for key, name in (("nested_score", "nested"), ("slice_score", "slice")):
+        if record.get(key) is not None:
+            return float(record[key]), name
+    score = record.get("cv_score")
+    return (None, "") if score is None else (float(score), "CV (flattered)")
+
+
+def final_picks(records: list[dict], *, n: int, values_of, metric: str | None = None,
+                line: PublicLine | None = None, max_corr: float = HEDGE_MAX_CORR) -> tuple[list[Pick], list[str]]:
+    """The ``n`` submissions to select at the deadline, and notes on what could not be used.
+
+    The first is the logged blend with the best honest estimate (:func:`honest_score`); each
+    next one the best among those whose test predictions correlate with every pick so far below
+    ``max_corr``: a hedge that wins where the first loses.
+
+    Parameters
+    ----------
+    records : list of dict
+        The log's records.
+    values_of : callable
+        ``values_of(record, reference)`` gives the record's written test predictions as a flat
+        array aligned with those of ``reference`` (a record), or a string saying why it cannot
+        (the file is gone).
+    metric : str, default=None
+        The metric to pick in; by default the latest blend record's.
+    line : PublicLine, default=None
+        The CV-public line of that metric, for each pick's expected score.
+    """
+    chosen = [record for record in blends(records) if record.get("metric") and honest_score(record)[0] is not None
+              and record["method"] not in ("score", "corr", "doctor")]
+    if metric is None and chosen:
+        metric = chosen[0]["metric"]
+    seen, candidates = set(), []
+    for record in chosen:
+        digest = main_output(record)["sha256"]
+        if record["metric"] == metric and digest not in seen:
+            seen.add(digest)
+            candidates.append(record)
+    notes: list[str] = []
+    if not candidates:
+        return [], ["no logged blend has a CV score; run a learning command (blend auto, caruana, ...) first"]
+    sign = 1.0 if metrics.greater_is_better(metric) else -1.0
+    candidates.sort(key=lambda record: -sign * honest_score(record)[0])
+    public = {submission.record["line"]: submission.public for submission in submissions(records)
+              if submission.record is not None}
+    picks: list[Pick] = []
+
+    def pick(record: dict, correlation: float | None, why: str) -> None:
+        score, name = honest_score(record)
+        fitted_on = line_score(record)  # what the line was fitted on (Submission.cv)
+        expected = line.expected(fitted_on) if line is not None and fitted_on is not None else None
+        picks.append(Pick(record, score, name, public.get(record["line"]), expected, correlation, why))
+
+    pick(candidates[0], None, f"the best honest estimate of {len(candidates)} logged blends")
+    first_values = values_of(candidates[0], candidates[0])
+    if isinstance(first_values, str):
+        notes.append(first_values + "; no hedge can be chosen by its predictions")
+        return picks, notes
+    for record in candidates[1:]:
+        if len(picks) >= n:
+            break
+        correlations = []
+        for earlier in picks:
+            values = values_of(record, earlier.record)
+            if isinstance(values, str):
+                notes.append(values)
+                break
+            reference = values_of(earlier.record, earlier.record)
+            correlations.append(float(np.corrcoef(reference, values)[0, 1]) if np.std(values) > 0 else 1.0)
+        else:
+            worst = max(correlations)
+            if worst < max_corr:
+                pick(record, worst, f"the best honest estimate among those whose test predictions correlate with "
+                                    f"the {'first' if len(picks) == 1 else 'picks before'} below {max_corr:g}")
+    if len(picks) < n:
+        notes.append(f"no other logged blend's test predictions correlate with the picks below {max_corr:g}: "
+                     "every other one is a near-copy")
+    return picks, notes

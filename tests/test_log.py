@@ -73,6 +73,7 @@ WRITING = {
     "median": (["median", "-o", "blends/out.csv"], "blends/out.csv", ()),
     "corr -o": (["corr", "-o", "blends/corr.csv"], "blends/corr.csv", ()),
     "corr --plot": (["corr", "--plot", "pictures/corr.png"], "pictures/corr.png", ()),
+    "doctor --plot": (["doctor", "--plot", "pictures/doctor.png"], "pictures/doctor.png", LEARNS),
     "score": (["score", "--cv", "3", "-o", "blends/board.csv"], "blends/board.csv", LEARNS),
     "select": (["select", "-o", "blends/out.csv"], "blends/out.csv", LEARNS),
     "caruana": (["caruana", "--iters", "8", "--weights-out", "blends/w.json", "-o", "blends/out.csv"], "blends/out.csv",
@@ -500,3 +501,98 @@ def test_a_learning_record_keeps_the_slice_estimate_it_printed(competition):
         int(printed.group(1)), printed.group(2), printed.group(3))
     shown = blend("log", "blends/caruana.csv", "--log", "blends/log.jsonl")
     assert f"holdout slice (fold {printed.group(1)}) {printed.group(2)} ± {printed.group(3)}" in shown.output
+
+
+# ---------------------------------------------------------------------------- the public score against the CV
+
+# Log loss: public = CV + 0.002 (a stable gap), but for the fourth submission, whose public split was lucky.
+LINE_CVS = [0.310, 0.305, 0.300, 0.296, 0.292, 0.288]
+LINE_PUBLICS = [0.312, 0.307, 0.302, 0.260, 0.294, 0.290]
+
+
+def test_the_cv_public_line_is_fitted_robustly_and_flags_the_planted_outlier(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    made_up_log(Path("blends/log.jsonl"), publics=LINE_PUBLICS, cvs=LINE_CVS)
+    (line,) = logbook.public_lines(logbook.parse_lines(Path("blends/log.jsonl").read_text().splitlines(),
+                                                       source="log"), ROWS).values()
+    assert line.slope == pytest.approx(1.0) and line.expected(0.300) == pytest.approx(0.302)
+    assert [submission.lb["path"] for submission, _ in line.outside()] == ["blends/v3.csv"]
+    result = blend("log", "--public-rows", str(ROWS))
+    assert result.exit_code == 0, result.output
+    assert ("CV-public line (logloss, Theil-Sen over 6 submissions): public = +0.002 + 1 × CV; band ± "
+            in result.stderr)
+    assert ("blends/v3.csv (made by line 7): public 0.26 is outside the band: 0.298 expected for CV 0.296 (-0.038)"
+            in result.stderr)
+    flagged = [line.split()[0] for line in result.stdout.splitlines() if line.endswith("outside the CV-public band")]
+    assert flagged == ["7"]
+    assert result.stdout.splitlines()[0].split()[-2:] == ["expected", "flag"]
+
+
+def test_with_too_few_points_the_line_says_how_many_more_it_needs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    made_up_log(Path("blends/log.jsonl"), publics=LINE_PUBLICS[:3], cvs=LINE_CVS[:3])
+    result = blend("log")
+    assert "CV-public line (logloss): 3 submissions with a CV and a public score; 2 more needed to fit it" \
+        in result.stderr
+    assert "expected" not in result.stdout.splitlines()[0]
+
+
+def final_log(path: Path, publics: dict | None = None) -> None:
+    """Five blends of one competition: A (the best nested score), B a near-copy of A (second best), C unlike A,
+    D another near-copy, E unlike all; with ``publics``, an lb record for each blend named there."""
+    rng = np.random.default_rng(27)
+    base = rng.random(200)
+    values = {"a": base, "b": np.clip(base + rng.normal(0, 0.01, 200), 0, 1), "c": rng.random(200),
+              "d": np.clip(base + rng.normal(0, 0.01, 200), 0, 1), "e": rng.random(200)}
+    nested = {"a": 0.250, "b": 0.251, "c": 0.260, "d": 0.270, "e": 0.280}
+    start = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    lines = []
+    for k, name in enumerate(values):
+        output = path.parent / f"{name}.csv"
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text("id,target\n" + "".join(f"{i},{float(v)!r}\n" for i, v in enumerate(values[name])))
+        lines.append(logbook.blend_record(
+            time=start + timedelta(days=k), command=["blend", "caruana"], cwd=str(path.parent.parent), version="0.1.0",
+            inputs=[], method="caruana", options={}, seed=0, members=["a"], weights=None, metric="logloss",
+            cv={"score": nested[name] - 0.01, "se": 0.01, "folds": 5, "row_sd": 0.5, "row_sd_from": "rows"},
+            nested={"score": nested[name], "se": 0.01},
+            outputs=[{"path": f"blends/{name}.csv", "sha256": sha256(output)}]))
+        if publics and name in publics:
+            lines.append(logbook.lb_record(time=start + timedelta(days=k, hours=1), path=f"blends/{name}.csv",
+                                           sha256=sha256(output), public_score=publics[name], public_rows=None))
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def test_final_2_picks_the_best_honest_score_and_a_hedge_that_is_not_a_near_copy(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    final_log(Path("blends/log.jsonl"))
+    result = blend("log", "--final", "2")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("final 1: blends/a.csv (line 1, blend caruana): nested logloss 0.250000, CV 0.240000")
+    assert lines[2].startswith("final 2: blends/c.csv (line 3, blend caruana): nested logloss 0.260000")
+    assert "correlation with the first" in lines[2] and "below 0.98" in lines[3]
+    assert "expected private scores need the CV-public line (logloss)" in result.stderr
+
+
+def test_final_gives_each_pick_its_public_score_and_the_private_score_the_line_expects(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # Public = nested estimate - 0.005 on all five: the line expects 0.245 for A's 0.250.
+    final_log(Path("blends/log.jsonl"), publics={"a": 0.245, "b": 0.246, "c": 0.255, "d": 0.265, "e": 0.275})
+    result = blend("log", "--final", "2")
+    assert result.exit_code == 0, result.output
+    first, _, second, _ = result.stdout.splitlines()
+    assert first.endswith("nested logloss 0.250000, CV 0.240000, public 0.245000, expected private 0.245000")
+    assert second.startswith("final 2: blends/c.csv") and "public 0.255000, expected private 0.255000" in second
+
+
+def test_final_says_when_an_output_is_gone(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    final_log(Path("blends/log.jsonl"))
+    Path("blends/c.csv").unlink()
+    result = blend("log", "--final", "2")
+    assert result.exit_code == 0, result.output
+    assert "blends/c.csv (line 3) is gone, so its test predictions cannot be compared" in result.stderr
+    assert [line.split()[2] for line in result.stdout.splitlines() if line.startswith("final")] == [
+        "blends/a.csv", "blends/e.csv"]
+    assert blend("log", "--final", "0").exit_code == 1

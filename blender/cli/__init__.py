@@ -11,7 +11,7 @@ anything else is our bug and keeps its traceback.
 
 from __future__ import annotations
 
-from blender.cli import files, learning, log  # noqa: F401  (each module registers its commands)
+from blender.cli import doctor, files, learning, log  # noqa: F401  (each module registers its commands)
 from blender.cli.common import app
 from blender.cli.generated import generate_commands
 

@@ -35,6 +35,10 @@ def log_command(
         "--grep", help="Only records whose command line, method, or an input's or output's path matches this "
                        "regular expression (case-insensitive).", show_default=False)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON lines (newest first), for scripts.")] = False,
+    final: Annotated[Optional[int], typer.Option(
+        "--final", metavar="N", help="Propose the N submissions to select at the deadline: the best by honest CV "
+                                     "(nested or slice estimate), then the best that hedges it (test predictions "
+                                     "correlated below 0.98 with it).", show_default=False)] = None,
     log: Annotated[Path, typer.Option("--log", help="The log to read (and to add --lb scores to).")] = DEFAULT_LOG,
 ) -> None:
     """The log of every blend written: a table, newest first, with each blend's CV score beside the
@@ -46,7 +50,10 @@ def log_command(
     blend log FILE finds the record that wrote FILE from its hash and flags inputs that have
     changed since. With --lb FILE SCORE, the public score of a submission is recorded; then each
     public gain is checked against the noise of a score on --public-rows rows, and a run of
-    public gains the CV score does not share is flagged.
+    public gains the CV score does not share is flagged. From 5 submissions with both scores on,
+    a Theil-Sen line of public against CV gives the public score to expect for a CV score, and
+    flags submissions outside its band (the residuals' spread and the public noise). --final 2
+    proposes the two submissions to select at the deadline.
 
     Example:
 
@@ -55,6 +62,8 @@ def log_command(
         blend log blends/submitted_v3.csv
 
         blend log --lb blends/caruana.csv 0.2871 --public-rows 5000
+
+        blend log --final 2
     """
     from blender import io
 
@@ -63,8 +72,12 @@ def log_command(
                               "to record its public score, not both.")
     if public_rows is not None and public_rows < 1:
         raise BlendInputError(f"--public-rows {public_rows}: give the number of rows in the public split, e.g. 5000.")
+    if final is not None and final < 1:
+        raise BlendInputError(f"--final {final}: give how many submissions count, e.g. --final 2.")
     records = io.read_log(log)
-    if lb is not None:
+    if final is not None:
+        _show_final(records, final, public_rows=public_rows)
+    elif lb is not None:
         _record_public(log, records, *lb, public_rows=public_rows)
     elif file is not None:
         _show_maker(log, records, file)
@@ -165,7 +178,8 @@ def _members(record: dict) -> str:
 def _show_records(log: Path, records: list[dict], *, since: str | None, grep: str | None, as_json: bool,
                   public_rows: int | None) -> None:
     from blender import report
-    from blender.log import blends, latest_public, main_output, matches, parse_since, record_time
+    from blender.log import (blends, latest_public, line_score, main_output, matches, parse_since, public_lines,
+                             record_time)
     from blender.log import public_rows as public_rows_of
 
     chosen = blends(records)
@@ -179,19 +193,29 @@ def _show_records(log: Path, records: list[dict], *, since: str | None, grep: st
             raise BlendInputError(f"--grep {grep}: not a regular expression ({error}); escape special characters.") from None
         chosen = [record for record in chosen if matches(record, pattern)]
     public = latest_public(records, public_rows_of(records, public_rows))
+    lines = {metric: line for metric, line in public_lines(records, public_rows_of(records, public_rows)).items()
+             if not isinstance(line, int)}
+    for line in lines.values():
+        for submission, _ in line.outside():
+            score, flags = public[submission.record["line"]]
+            public[submission.record["line"]] = (score, [*flags, "outside the CV-public band"])
     if as_json:
         for record in chosen:
             score, flags = public.get(record["line"], (None, []))
             typer.echo(json.dumps({**record, "public_score": score, "flags": flags}))
     elif chosen:
-        header = ["line", "time (UTC)", "method", "output", "metric", "CV", "± se", "nested", "public", "flag"]
+        header = ["line", "time (UTC)", "method", "output", "metric", "CV", "± se", "nested", "public",
+                  *(["expected"] if lines else []), "flag"]
         rows = []
         for record in chosen:
             score, flags = public.get(record["line"], (None, []))
+            line = lines.get(record.get("metric"))
+            expected = [] if not lines else [
+                line.expected(line_score(record)) if line is not None and line_score(record) is not None else None]
             rows.append([record["line"], f"{record_time(record):%Y-%m-%d %H:%M}", record["method"],
                          main_output(record)["path"], record.get("metric") or "-", _float(record.get("cv_score")),
                          _float(record.get("cv_se")), _float(record.get("nested_score")), _float(score),
-                         "; ".join(flags)])
+                         *map(_float, expected), "; ".join(flags)])
         report.show_table(header, rows)
     n_blends = sum(record["type"] == "blend" for record in records)
     if not chosen:
@@ -226,6 +250,86 @@ def _report_submissions(records: list[dict], given_rows: int | None) -> None:
     chase = chasing(series)
     if chase is not None:
         say(chase.message())
+    _report_lines(records, public_rows)
+
+
+def _report_lines(records: list[dict], public_rows: int | None) -> None:
+    """On stderr, per metric: the CV-public line and the submissions outside its band, or how many more it needs."""
+    from blender.log import BAND_SD, MIN_LINE, public_lines
+
+    for metric, line in public_lines(records, public_rows).items():
+        if isinstance(line, int):
+            have = MIN_LINE - line
+            say(f"CV-public line ({metric}): {have} submission{'s' if have != 1 else ''} with a CV and a public score; "
+                f"{line} more needed to fit it")
+            continue
+        noise = (f", public noise {line.public_se:.2g} on {public_rows:,} rows" if line.public_se is not None
+                 else "; give --public-rows N to widen it by the public score's noise")
+        say(f"CV-public line ({metric}, Theil-Sen over {len(line.points)} submissions): public = "
+            f"{line.intercept:+.6g} {'+' if line.slope >= 0 else '-'} {abs(line.slope):.4g} × CV; band ± "
+            f"{line.band:.4g} ({BAND_SD:g} × residual SD {line.residual_sd:.2g}{noise})")
+        for submission, residual in line.outside():
+            where = f"{submission.lb['path']} (made by line {submission.record['line']})"
+            say(f"{where}: public {submission.public:.6g} is outside the band: "
+                f"{line.expected(submission.cv):.6g} expected for CV {submission.cv:.6g} "
+                f"({residual:+.4g}); a lucky or unlucky public split, or a CV that does not measure what the "
+                "leaderboard does")
+
+
+# ---------------------------------------------------------------------------- --final N
+
+
+def _show_final(records: list[dict], n: int, *, public_rows: int | None) -> None:
+    import os
+
+    import numpy as np
+
+    from blender import io
+    from blender.log import HEDGE_MAX_CORR, final_picks, main_output, public_lines
+    from blender.log import public_rows as public_rows_of
+
+    def path_of(record: dict) -> Path:
+        return Path(os.path.join(record.get("cwd", "."), main_output(record)["path"]))
+
+    def values_of(record: dict, reference: dict):
+        path, reference_path = path_of(record), path_of(reference)
+        for one in (path, reference_path):
+            if not one.is_file():
+                return f"{one} (line {record['line'] if one == path else reference['line']}) is gone, so its test " \
+                       "predictions cannot be compared"
+        try:
+            predictions = io.read_predictions([reference_path, path] if path != reference_path else [path])
+        except BlendInputError as error:
+            return f"{path} cannot be compared with {reference_path}: {error}"
+        return np.asarray(predictions.values[-1], dtype=np.float64).ravel()
+
+    rows = public_rows_of(records, public_rows)
+    lines = public_lines(records, rows)
+    picks, notes = final_picks(records, n=n, values_of=values_of)
+    metric = picks[0].record["metric"] if picks else None
+    line = lines.get(metric)
+    if isinstance(line, int) or line is None:
+        line = None
+        if picks:
+            picks, notes = final_picks(records, n=n, values_of=values_of, metric=metric)
+    else:
+        picks, notes = final_picks(records, n=n, values_of=values_of, metric=metric, line=line)
+    for number, pick in enumerate(picks, start=1):
+        record = pick.record
+        made_by = f"line {record['line']}, {' '.join(record['command'][:2])}"
+        typer.echo(f"final {number}: {main_output(record)['path']} ({made_by}): "
+                   f"{pick.honest_name} {record['metric']} {pick.honest:.6f}, CV {_float(record.get('cv_score')):.6f}, "
+                   f"public {'-' if pick.public is None else f'{pick.public:.6f}'}, expected private "
+                   f"{'-' if pick.expected is None else f'{pick.expected:.6f}'}"
+                   + ("" if pick.correlation is None else f", correlation with the first {pick.correlation:.4f}"))
+        typer.echo(f"  why: {pick.why}")
+    if line is None and picks:
+        say(f"expected private scores need the CV-public line ({metric}): log 5 or more public scores with --lb")
+    for note in notes:
+        say(note)
+    if picks and len(picks) > 1:
+        say(f"the hedge differs from the first beyond a correlation of {HEDGE_MAX_CORR:g} between their test "
+            "predictions: it wins where the first loses, which a near-copy cannot")
 
 
 def _score(record: dict, which: str) -> str:
