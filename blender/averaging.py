@@ -150,19 +150,21 @@ def _weighted_power_mean(values, weights, exponent):
 
 
 def check_mean_inputs(predictions, *, mean: str, power: float | None) -> None:
-    """Refuse regression values that a mean with a non-positive exponent cannot take, naming the file and row.
+    """Refuse regression values that a power mean cannot take, naming the file and row: values of 0 or less for an
+    exponent of 0 or less, negative values for any other exponent but 1 (``(-2) ** 0.5`` is not a real number).
 
     Probabilities are clipped away from 0 by :func:`average` instead.
     """
     if mean == "logit":
         return  # log-odds: probabilities only, and they are clipped
     power_exponent = exponent(mean, power)
-    if predictions.kind != "regression" or power_exponent is None or power_exponent > 0:
+    if predictions.kind != "regression" or power_exponent is None or power_exponent == 1:
         return
-    bad = predictions.values <= 0
+    zero_ok = power_exponent > 0
+    bad = predictions.values < 0 if zero_ok else predictions.values <= 0
     if not bad.any():
         return
     model, row, column = (int(index[0]) for index in np.nonzero(bad))
     label = f"power (p={power_exponent:g})" if mean == "power" else mean
     raise non_positive_error(predictions.paths[model], float(predictions.values[model, row, column]),
-                             str(predictions.ids[row]), predictions.columns[column], label)
+                             str(predictions.ids[row]), predictions.columns[column], label, zero_ok=zero_ok)

@@ -51,8 +51,16 @@ def check_weights(weights: ArrayLike | None, n_models: int) -> NDArray[np.float6
     return weights
 
 
-def non_positive_error(path, value: float, row_id: str, column: str, mean: str) -> BlendInputError:
-    """The one message, in and out of core, for a value a geometric, harmonic or negative power mean cannot take."""
+def non_positive_error(path, value: float, row_id: str, column: str, mean: str, *, zero_ok: bool = False
+                       ) -> BlendInputError:
+    """The one message, in and out of core, for a value a geometric, harmonic or power mean cannot take: one not
+    positive (exponents of 0 or less), or with ``zero_ok`` one below 0 (any other exponent but 1, whose powers and
+    roots of negative numbers are not real)."""
+    if zero_ok:
+        return BlendInputError(
+            f"{path}: {value:g} at id {row_id} (column '{column}') is negative, and the {mean} mean needs values of "
+            "0 or more; use the arithmetic or rank average."
+        )
     return BlendInputError(
         f"{path}: {value:g} at id {row_id} (column '{column}') is not positive, and the {mean} mean needs positive "
         "values; use the arithmetic or rank average."

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -199,6 +201,22 @@ def test_regression_average_and_the_output_is_written_atomically(tmp_path):
     assert [p.name for p in out.parent.iterdir()] == ["blend.csv.gz"]  # no temporary file left
     with pytest.raises(BlendInputError, match="needs positive values"):
         outofcore.blend_out_of_core(paths, out, method="average", mean="geometric")
+
+
+@pytest.mark.parametrize("power", [0.5, 2.0, 3.0])
+def test_a_power_mean_of_negative_values_is_refused_in_memory_and_out_of_core_alike(tmp_path, power):
+    # (-2) ** 0.5 is not real: the power mean used to write NaN and exit 0 where --kind geometric refused.
+    from blender.averaging import check_mean_inputs
+
+    paths = [write_text(tmp_path / "a.csv", "id,y\n1,3.5\n2,-2.5\n"),
+             write_text(tmp_path / "b.csv", "id,y\n1,1.5\n2,2.5\n")]
+    message = f"a.csv: -2.5 at id 2 (column 'y') is negative, and the power (p={power:g}) mean needs values of 0 or more"
+    predictions, _ = _in_memory(paths)
+    with pytest.raises(BlendInputError, match=re.escape(message)):
+        check_mean_inputs(predictions, mean="power", power=power)
+    with pytest.raises(BlendInputError, match=re.escape(message)):
+        outofcore.blend_out_of_core(paths, tmp_path / "out.csv", method="average", mean="power", power=power)
+    check_mean_inputs(predictions, mean="arithmetic", power=None)  # the plain mean takes any number
 
 
 # ---------------------------------------------------------------------------- bad input: io's words

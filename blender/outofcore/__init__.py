@@ -251,6 +251,7 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
     files: list[File] = []
     low, high = math.inf, -math.inf
     first_non_positive = None  # the first file holding a value <= 0, for the power mean's message
+    first_negative = None  # the first file holding a value < 0
     for position, path in enumerate(paths):
         header, name = (first_header, first_id) if position == 0 else tables.checked_header(
             path, first_id if id_column is None else id_column)
@@ -265,6 +266,8 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
         low, high = min(low, file_low), max(high, file_high)
         if file_low <= 0 and first_non_positive is None:
             first_non_positive = file
+        if file_low < 0 and first_negative is None:
+            first_negative = file
         files.append(file)
         say(f"read {path} ({file.n_rows:,} rows)")
 
@@ -276,11 +279,15 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
         if exponent is None:
             raise BlendInputError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
         clip = False
+        label = f"power (p={exponent:g})" if mean == "power" else mean
         if exponent <= 0 and low <= 0:
             if kind == "multiclass" or (low >= 0 and high <= 1):
                 clip = True
             else:
-                raise non_positive(con, first_non_positive, columns, f"power (p={exponent:g})" if mean == "power" else mean)
+                raise non_positive(con, first_non_positive, columns, label)
+        elif exponent != 1 and low < 0:
+            # A power or root of a negative value is not real: the same refusal as in memory.
+            raise non_positive(con, first_negative, columns, label, zero_ok=True)
         term = average_term(float(exponent), clip)
         if len(files) <= MOST_JOINED:
             join(con, files, columns, weights, term, keep_range=True)

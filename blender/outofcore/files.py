@@ -15,17 +15,18 @@ from blender.errors import BlendInputError
 from blender.io import checks, tables
 
 
-def non_positive(con, file, columns, mean) -> BlendInputError:
-    """The in-memory reader's message for the first value <= 0 of ``file``."""
+def non_positive(con, file, columns, mean, *, zero_ok: bool = False) -> BlendInputError:
+    """The in-memory reader's message for the first value <= 0 (with ``zero_ok``: < 0) of ``file``."""
     from blender.validate import non_positive_error
 
+    below = "<" if zero_ok else "<="
     for column in columns:
         row = con.execute(
-            f"SELECT id, {ident(column)} FROM {file.table} WHERE {ident(column)} <= 0 ORDER BY rn LIMIT 1"
+            f"SELECT id, {ident(column)} FROM {file.table} WHERE {ident(column)} {below} 0 ORDER BY rn LIMIT 1"
         ).fetchone()
         if row is not None:
-            return non_positive_error(file.path, float(row[1]), str(row[0]), column, mean)
-    raise AssertionError("no value <= 0 in a file whose minimum is <= 0")
+            return non_positive_error(file.path, float(row[1]), str(row[0]), column, mean, zero_ok=zero_ok)
+    raise AssertionError(f"no value {below} 0 in a file whose minimum is {below} 0")
 
 
 @dataclass
