@@ -60,10 +60,19 @@ def _logloss(y, pred, kind):
 
 def _balanced_logloss(y, pred, kind):
     """Each class's mean log loss, averaged over the classes present (Kaggle's balanced log loss)."""
-    losses = -np.log(np.clip(true_class_probability(y, pred, kind=kind, rows_last=True), EPSILON, 1 - EPSILON))
+    from blender.kernels import sum_logs
+
+    probabilities = np.asarray(true_class_probability(y, pred, kind=kind, rows_last=True), dtype=np.float64)
     y = np.asarray(y)
-    present = np.unique(y)
-    return np.mean([_mean_last(losses[..., y == c]) for c in present], axis=0)
+    present, counts = np.unique(y, return_counts=True)
+    rows = probabilities.reshape(-1, probabilities.shape[-1])
+    # The rows grouped by class (a copy), clipped, and each class's logs summed at once
+    # (sum_logs: one log per 16 probabilities, within 2e-15 of each).
+    grouped = rows[:, np.argsort(y, kind="stable")]
+    np.clip(grouped, EPSILON, 1 - EPSILON, out=grouped)
+    ends = np.cumsum(counts)
+    means = [sum_logs(grouped[:, end - count : end]) / -float(count) for end, count in zip(ends, counts)]
+    return np.mean(means, axis=0).reshape(probabilities.shape[:-1])[()]
 
 
 def _auc(y, pred, kind):
@@ -97,6 +106,26 @@ def _average_precision(y, pred, kind):
     n_pos = int(positive.sum())
     rows = pred.reshape(-1, pred.shape[-1])
     result = np.empty(rows.shape[0])
+    keys = rows.view(np.int64)
+    if n_pos and rows.size and keys.min() >= 0 and keys.max() < (1 << 62):
+        # Values in [0, 2): their bits sort like them, and (bits << 1 | hit) sorts the rows and carries
+        # their labels in one integer sort. Each positive adds precision at the end of its run of
+        # equal values (the run's hits are the recall step there): sum(hit * precision) / n_pos.
+        keys = (keys << 1) | positive
+        keys.sort(axis=1)
+        keys = keys[:, ::-1]  # decreasing
+        hits = (keys & 1).astype(np.float64)
+        precision = np.cumsum(hits, axis=1)
+        precision /= np.arange(1.0, rows.shape[1] + 1.0)
+        values = keys >> 1
+        ties = values[:, 1:] == values[:, :-1]
+        for row in np.flatnonzero(ties.any(axis=1)):
+            # The precision at the last row of each run of equal values, for every row of the run.
+            ends = np.ones(rows.shape[1], dtype=bool)
+            ends[:-1] = ~ties[row]
+            last = np.minimum.accumulate(np.where(ends, np.arange(rows.shape[1]), rows.shape[1])[::-1])[::-1]
+            precision[row] = precision[row][last]
+        return (np.einsum("ij,ij->i", hits, precision) / n_pos).reshape(pred.shape[:-1])
     for index, row in enumerate(rows):
         order = np.argsort(-row, kind="stable")
         ordered, hits = row[order], positive[order]
@@ -487,7 +516,12 @@ class Metric(str):
             return steps.CutPoints(steps.fit_cut_points(self.truth(y), scores, len(values)))
         rank = self._ranks(scores.shape[-1])
         numbers = scores @ np.asarray(rank, dtype=np.float64)
-        return steps.CutPoints(steps.fit_cut_points(self.truth(y), numbers, len(rank)), rank=rank)
+        cut = steps.CutPoints(steps.fit_cut_points(self.truth(y), numbers, len(rank)), rank=rank)
+        # Cut-points on the expected class cannot always reproduce the argmax (peaked probabilities): the step is
+        # whichever of the two scores better on these rows, so that fitting never does worse than not fitting.
+        plain = steps.OrderedArgmax(rank, fitted=True)
+        truth = self.truth(y)
+        return cut if self.value(truth, cut.apply(scores)) >= self.value(truth, plain.apply(scores)) else plain
 
     def value(self, y: NDArray, decided: NDArray):
         """The metric of what the step gave (decisions or scores), in the metric's truth space."""
@@ -531,8 +565,12 @@ class Metric(str):
             rows = np.asarray(candidates, dtype=np.float64)
             low = rows.min(axis=-1) if rows.ndim == 2 and rows.size else None
             high = None if low is None else rows.max(axis=-1)
+            n_buckets = int(min(1 << 12, max(256, 1 << int(n // 16).bit_length())))
+            if low is not None:
+                span = high - low
+                scale = np.where(span > 0, (n_buckets - 1) / np.where(span > 0, span, 1.0), 0.0)
             if not (low is not None and n >= 4096 and 0 < n_pos < n and np.isfinite(low).all()
-                    and np.isfinite(high).all()):
+                    and np.isfinite(high).all() and (np.maximum(-low, high) * scale).max() < 2.0 ** 40):
                 _, values, valid = steps.threshold_scores(y, candidates, name)
                 return np.where(valid, values, -np.inf).max(axis=-1)
             # The same maximum without sorting every row: a histogram of each row over equal-width
@@ -541,17 +579,13 @@ class Metric(str):
             # bound beats that lower bound are sorted. The counts are those of threshold_scores, so
             # the scores are the same floats.
             n_rows = rows.shape[0]
-            n_buckets = int(min(1 << 12, max(256, 1 << int(n // 16).bit_length())))
-            stride = n_buckets + 1  # a spare bucket per row: a value rounded past the last one
+            stride = n_buckets + 1  # trunc(value * scale) - trunc(low * scale) lies in 0..n_buckets
             positives, negatives = float(n_pos), float(n - n_pos)
-            span = high - low
-            scale = np.where(span > 0, (n_buckets - 1) / np.where(span > 0, span, 1.0), 0.0)
-            scaled = rows - low[:, None]
-            scaled *= scale[:, None]
-            scaled += (np.arange(n_rows) * stride).astype(np.float64)[:, None]
-            # Each row's bucket (never decreasing as the value grows), offset by the row, then by the
-            # label: keys unique over the rows, negatives after all the positives.
-            keys = scaled.astype(np.intp)
+            # Each row's bucket, trunc(value * scale), never decreases as the value grows; offset by
+            # the row, then by the label: keys unique over the rows, negatives after all the positives.
+            keys = np.empty(rows.shape, dtype=np.intp)
+            np.multiply(rows, scale[:, None], out=keys, casting="unsafe")
+            keys += (np.arange(n_rows) * stride - (low * scale).astype(np.intp))[:, None]
             keys += (~truth).astype(np.intp) * (n_rows * stride)
             counts = np.bincount(keys.ravel(), minlength=2 * n_rows * stride).astype(np.float64)
             counts = counts.reshape(2, n_rows, stride)
@@ -602,6 +636,22 @@ class Metric(str):
                     scored = steps.from_counts(name, tp, fp, positives - tp, negatives - fp)
                 np.maximum.at(best, row, scored)
             return best
+        if self.fits_step and self == "qwk" and self.kind in ("regression", "multiclass"):
+            # fitted() of each candidate, with the truth's places and the class order found once.
+            truth = self.truth(y)
+            if self.kind == "regression":
+                n_classes, rank = len(self.class_values(y)), None
+            else:
+                rank = self._ranks(candidates.shape[-1])
+                n_classes, rank = len(rank), np.asarray(rank, dtype=np.float64)
+            result = np.empty(candidates.shape[0])
+            for index, candidate in enumerate(candidates):
+                numbers = np.asarray(candidate, dtype=np.float64)
+                if rank is not None:
+                    numbers = numbers @ rank
+                cuts = steps.fit_cut_points(truth, numbers, n_classes)
+                result[index] = float(self.value(truth, np.searchsorted(np.asarray(cuts), numbers, side="left")))
+            return result
         if self.fits_step:
             return np.array([self.fitted(y, candidate) for candidate in candidates])
         step = self.plain_step(y, candidates[0])
@@ -881,8 +931,14 @@ def _checked(y_true: NDArray, y_pred: NDArray, kind: str) -> tuple[NDArray, NDAr
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     _check_shapes(y_true, y_pred, kind)
     if kind == "labels" and y_pred.ndim == 1:
-        # Labels given as text (or numbers) on both sides: their indices in the sorted union.
-        classes, codes = np.unique(np.concatenate([y_true.astype(str), y_pred.astype(str)]), return_inverse=True)
+        # Labels given as numbers or text on both sides: their indices in the sorted union, numbers as numbers
+        # (9 before 10, and 1 the same label as 1.0), as scikit-learn compares them.
+        both = np.concatenate([y_true.astype(object), y_pred.astype(object)])
+        try:
+            both = both.astype(np.float64)
+        except (TypeError, ValueError):
+            both = both.astype(str)
+        classes, codes = np.unique(both, return_inverse=True)
         y_true, y_pred = codes[: y_true.shape[0]], np.eye(len(classes))[codes[y_true.shape[0]:]]
     if kind != "labels" and y_pred.dtype.kind not in "fiub":
         raise ValueError(f"a {kind} prediction must be numeric")

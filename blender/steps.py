@@ -289,7 +289,9 @@ def fit_cut_points(truth_rank: NDArray, numbers: NDArray, n_classes: int, *, swe
     truth_rank = np.asarray(truth_rank, dtype=np.int64)
     numbers = np.asarray(numbers, dtype=np.float64)
     n = numbers.shape[0]
-    order = np.argsort(numbers, kind="stable")
+    # Any order of equal numbers will do: every score below is taken at a valid place (between two
+    # different numbers), which depends only on which rows lie before it.
+    order = np.argsort(numbers)
     ordered, ranks = numbers[order], truth_rank[order]
     valid = np.ones(n + 1, dtype=bool)
     valid[1:-1] = ordered[:-1] != ordered[1:]
@@ -301,29 +303,50 @@ def fit_cut_points(truth_rank: NDArray, numbers: NDArray, n_classes: int, *, swe
     positions = np.maximum.accumulate(places).astype(np.int64)
     classes = np.arange(n_classes)
     # g[c]: the expected disagreement one row predicted c adds, times n.
-    g = ((np.subtract.outer(classes, classes) ** 2.0) * counts[:, None]).sum(axis=0) / max(n, 1)
+    squares = np.subtract.outer(classes, classes) ** 2.0
+    g = (squares * counts[:, None]).sum(axis=0) / max(n, 1)
+    # seen[c, i]: the rows of truth c among the first i; a run of rows predicted p disagrees by
+    # sum_c (c - p)^2 (seen[c, end] - seen[c, start]). Every disagreement is a whole number, exact
+    # in any order of the sums, so the scores below are the same floats however they are summed.
+    seen = np.zeros((n_classes, n + 1))
+    for c in range(n_classes):
+        np.cumsum(ranks == c, out=seen[c, 1:])
+    # Moving the cut between classes j-1 and j past a row of truth t adds 2 (t - j) + 1 to the
+    # observed disagreement: over rows [low, low + m), passed[low + m] - passed[low] - 2 j m.
+    passed = np.zeros(n + 1)
+    np.cumsum(2.0 * ranks + 1.0, out=passed[1:])
+    up = np.arange(n + 1, dtype=np.float64)
+    down = up[::-1]
+    invalid = np.flatnonzero(~valid)
     for _ in range(sweeps):
         moved = False
         for j in range(1, n_classes):
             low = positions[j - 2] if j >= 2 else 0
             high = positions[j] if j < n_classes - 1 else n
-            predicted = np.searchsorted(positions, np.arange(n), side="right")
-            outside = np.ones(n, dtype=bool)
-            outside[low:high] = False
-            observed_rest = float(((ranks[outside] - predicted[outside]) ** 2.0).sum())
-            counts_pred = np.bincount(predicted[outside], minlength=n_classes).astype(np.float64)
+            # The rows outside [low, high) keep their classes: p for the rows [bounds[p], bounds[p + 1]).
+            bounds = np.concatenate(([0], positions, [n]))
+            runs = seen[:, bounds[1:]] - seen[:, bounds[:-1]]  # runs[c, p]: rows of truth c predicted p
+            rest = np.ones(n_classes, dtype=bool)
+            rest[j - 1 : j + 1] = False
+            observed_rest = float((squares[:, rest] * runs[:, rest]).sum())
+            counts_pred = np.where(rest, np.diff(bounds), 0).astype(np.float64)
             expected_rest = float(g @ counts_pred)
-            segment = ranks[low:high]
-            # Rows [low, m) predicted j-1, rows [m, high) predicted j.
-            base = float(((segment - j) ** 2.0).sum())
-            step = np.zeros(high - low + 1)
-            np.cumsum(2.0 * (segment - j) + 1.0, out=step[1:])
-            observed = observed_rest + base + step
-            m = np.arange(high - low + 1)
-            expected = expected_rest + m * g[j - 1] + (high - low - m) * g[j]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                kappa = np.where(expected > 0, 1.0 - observed / expected, -np.inf)
-            kappa[~valid[low : high + 1]] = -np.inf
+            # Rows [low, m) predicted j-1, rows [m, high) predicted j: all predicted j first.
+            base = float(squares[:, j] @ (seen[:, high] - seen[:, low]))
+            m = up[: high - low + 1]
+            kappa = np.multiply(m, -2.0 * j)
+            kappa += passed[low : high + 1]
+            kappa += observed_rest + base - passed[low]
+            expected = np.multiply(m, g[j - 1])
+            expected += expected_rest
+            expected += down[n - (high - low) :] * g[j]
+            if expected_rest > 0:
+                kappa /= expected
+                np.subtract(1.0, kappa, out=kappa)
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    kappa = np.where(expected > 0, 1.0 - kappa / expected, -np.inf)
+            kappa[invalid[np.searchsorted(invalid, low) : np.searchsorted(invalid, high, side="right")] - low] = -np.inf
             current = positions[j - 1] - low
             best = int(np.argmax(kappa))
             if kappa[best] > kappa[current] + _TIE * max(1.0, abs(kappa[current])):

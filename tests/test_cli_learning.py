@@ -269,10 +269,17 @@ def test_metric_that_does_not_suit_the_kind(multiclass):
             in result.stderr)
 
 
-def test_caruana_refuses_label_files(multiclass):
-    result = run("caruana", "labels/*.csv", "--oof-dir", "labels/oof")
-    assert result.exit_code == 1
-    assert "use blend vote, blend select or blend stack for label files" in result.stderr
+@pytest.mark.parametrize("command", ["select", "caruana", "hill-climb", "weights", "stack"])
+def test_a_learning_command_takes_label_files_as_its_registry_entry_does(multiclass, command):
+    # The registry is the one definition: caruana and weights took labels in `blend score` and `auto` but their
+    # commands refused them. Each command now blends them, as its entry does, and writes labels.
+    from blender.methods import BY_NAME
+
+    entry = BY_NAME["stack-logreg" if command == "stack" else command]
+    assert "labels" in entry.kinds
+    result = run(command, "labels/*.csv", "--oof-dir", "labels/oof", "-o", "blends/out.csv")
+    assert result.exit_code == 0, result.output
+    assert set(read_output()["label"]) <= {"cat", "dog", "owl"}
 
 
 # ---------------------------------------------------------------------------- values, not just shapes

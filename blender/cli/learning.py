@@ -68,7 +68,7 @@ from blender.cli.common import (
 # ---------------------------------------------------------------------------- learning from OOF rows
 
 
-def learn(name: str, files, shared: Shared, *, calibrate: bool = False, refuse_labels: bool = False,
+def learn(name: str, files, shared: Shared, *, calibrate: bool = False,
           features: str | None = None, label: str | None = None, role: str = "OOF", entry_name: str | None = None,
           show_weights: bool = True, **options):
     """Read, run the registry entry ``name`` with ``options`` on the folds, report it; return (learning, run, sample).
@@ -78,6 +78,7 @@ def learn(name: str, files, shared: Shared, *, calibrate: bool = False, refuse_l
     ``shared.oof_dir``) never takes the training rows' folds file by default.
     """
     from blender.entries import configured, run_entry
+    from blender.methods import BY_NAME
 
     holdout = role == "holdout"
     command_name = "holdout" if holdout else "stack" if name.startswith("stack-") else name
@@ -87,9 +88,11 @@ def learn(name: str, files, shared: Shared, *, calibrate: bool = False, refuse_l
                              dir_option="--holdout-dir" if holdout else "--oof-dir",
                              greater_is_better=shared.greater_is_better, classes=shared.classes,
                              post=not shared.no_post)
-    if refuse_labels:
-        refuse_kind(learning.test, ("labels",), f"{command_name} weighs probabilities or values, and these files hold "
-                                            "labels; use blend vote, blend select or blend stack for label files.")
+    entry = BY_NAME[name]
+    if learning.test.kind not in entry.kinds:
+        # The registry says which kinds an entry takes: the command refuses exactly those it does not.
+        refuse_kind(learning.test, (learning.test.kind,), f"{command_name} takes {' or '.join(entry.kinds)} files, "
+                                                          f"and these hold {learning.test.kind}.")
     if calibrate:
         refuse_kind(learning.test, ("labels", "regression"), f"--calibrate scales probabilities, and these files hold "
                                                          f"{learning.test.kind}; drop --calibrate.")
@@ -272,7 +275,7 @@ def caruana_command(
     if bags < 1:
         raise BlendInputError(f"--bags {bags}: give 1 or more.")
     learning, run, sample_set = learn(
-        "caruana", files, shared, calibrate=calibrate, refuse_labels=True, init=init, iters=iters, bags=bags,
+        "caruana", files, shared, calibrate=calibrate, init=init, iters=iters, bags=bags,
         bag_fraction=bag_fraction, replacement=not no_replacement, label="caruana blend")
     result = run.details["result"]
     say(f"caruana: init {init}, {iters} iterations, {bags} bag(s), {'without' if no_replacement else 'with'} replacement, "
@@ -353,7 +356,7 @@ def weights_command(
     """
     out, oof = shared.outputs("weights", weights_out=weights_out)
     method = WeightMethod(method).value
-    learning, run, sample_set = learn("weights", files, shared, calibrate=calibrate, refuse_labels=True, method=method,
+    learning, run, sample_set = learn("weights", files, shared, calibrate=calibrate, method=method,
                                       label="weights blend")
     say(f"{method} weights ({run.seconds:.1f} s)")
     write_run(learning, run, out, sample_set, oof=oof, weights_out=weights_out)
