@@ -1,9 +1,12 @@
 """blender: Kaggle-style ensembling of prediction files.
 
-The methods are pure functions over numpy arrays; ``blender.io`` reads and writes the files
-and ``blender.cli`` is the ``blend`` command.
+``blender.blend(method, oof, test, y, ...)`` runs one blend method on DataFrames and
+``blender.auto(oof, test, y, ...)`` picks the blend to submit (:mod:`blender.api`), as the
+``blend`` command (:mod:`blender.cli`) does on files. The methods are pure functions over numpy
+arrays; ``blender.io`` reads and writes the files.
 """
 
+from blender.api import Result, Score, blend
 from blender.averaging import average
 from blender.correlation import correlation_matrix, label_agreement
 from blender.caruana import caruana_select
@@ -14,6 +17,9 @@ from blender.voting import probabilities_to_votes, vote
 
 __all__ = [
     "BlendInputError",
+    "Result",
+    "Score",
+    "blend",
     "HillClimbResult",
     "caruana_select",
     "hill_climb",

@@ -52,6 +52,7 @@ from numpy.typing import NDArray
 from blender import layout, metrics
 from blender.evaluation import Entry, Leaderboard, beyond_noise_floor, corrected_se, leaderboard
 from blender.methods import BY_NAME, Method, fit
+from blender.report import finite_or_none, leaderboard_document
 
 # A blend must beat the best single file by this many standard errors of the gain: half of one,
 # measured on the real-data benchmark (benchmarks/bench_real_data.py; see the README).
@@ -483,11 +484,9 @@ def report_document(result: AutoResult, *, metric: str) -> dict:
                                  for L, e in result.estimates.items()}},
         "best_single": {"name": board.best_single, "oof": board.best_single_oof},
         "step": step_document(result.step, result.in_sample, result.plain_in_sample),
-        "leaderboard": [{"name": e.name, "type": e.type, "mean": e.mean, "se": e.se, "gain": e.gain,
-                         "gain_se": e.gain_se, "wins": e.wins, "folds": e.n_folds,
-                         "fold_scores": e.fold_scores.tolist()} for e in board.entries],
+        "leaderboard": leaderboard_document(board),
     }
-    return _finite_or_none(document)
+    return finite_or_none(document)
 
 
 def step_document(step, in_sample: float, plain_in_sample: float) -> dict | None:
@@ -502,13 +501,3 @@ def step_document(step, in_sample: float, plain_in_sample: float) -> dict | None
             document[field] = list(value) if isinstance(value, tuple) else value
     return document
 
-
-def _finite_or_none(value):
-    """JSON has no NaN: an undefined standard error is written as null."""
-    if isinstance(value, float):
-        return value if np.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite_or_none(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_finite_or_none(item) for item in value]
-    return value

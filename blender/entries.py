@@ -92,6 +92,34 @@ class Run:
         return getattr(inner, "details", {})
 
 
+def bind_metric(metric: str | None, learning, *, greater_is_better: bool | None = None, classes: str | None = None,
+                option: str = "--metric") -> metrics.Metric:
+    """``metric`` resolved for a learning set's files and truth (:func:`blender.metrics.for_files`), or one
+    ``BlendInputError`` line naming ``option``; a plug-in is called once on a few OOF rows before any long work.
+
+    ``classes`` is the order of qwk's classes, comma-separated (``--classes``).
+    """
+    from blender import plugin
+    from blender.errors import BlendInputError
+
+    train = learning.train
+    target = learning.target
+    names = train.columns if train.kind == "multiclass" else train.classes
+    binary = None if target is None else (target.negative if target.negative is not None else "0", target.positive)
+    order = None if classes is None else [part.strip() for part in classes.split(",") if part.strip()]
+    named = f"{option} {metric}" if metric is not None else option
+    try:
+        chosen = metrics.for_files(metric, train.kind, learning.y, names=names, binary_labels=binary, classes=order,
+                                   greater_is_better=greater_is_better)
+    except ValueError as error:
+        raise BlendInputError(f"{named}: {error}.") from None
+    if greater_is_better is not None and str(chosen) in metrics.REGISTRY:
+        raise BlendInputError(f"--{'greater' if greater_is_better else 'smaller'}-is-better: {chosen} has its own "
+                              "direction; the option is for your own --metric FILE.py:FUNCTION.")
+    plugin.try_metric(chosen, learning.y, layout.for_metric(train.values[0], train.kind))
+    return chosen
+
+
 def configured(name: str, *, calibrate: bool = False, as_name: str | None = None, **options) -> Method:
     """The registry entry ``name`` with ``options`` over its defaults (None keeps a default).
 

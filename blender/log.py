@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 
 from blender import metrics
 from blender.errors import BlendInputError
+from blender.report import finite_or_none
 
 #: The keys of a blend record, in the order they are written (documented in the README).
 BLEND_KEYS = ("type", "time", "command", "cwd", "version", "inputs", "method", "options", "seed", "members",
@@ -65,7 +66,7 @@ def blend_record(*, time: datetime, command: list[str], cwd: str, version: str, 
     ('2024-05-01T00:00:00+00:00', None, True)
     """
     cv, nested, held = cv or {}, nested or {}, slice or {}
-    return _finite_or_none({
+    return finite_or_none({
         "type": "blend", "time": _stamp(time), "command": list(command), "cwd": cwd, "version": version,
         "inputs": inputs, "method": method, "options": options, "seed": seed, "members": list(members),
         "weights": weights, "metric": metric, "cv_score": cv.get("score"), "cv_se": cv.get("se"),
@@ -108,15 +109,6 @@ def parse_public_score(text: str, *, metric: str | None, option: str) -> float:
 def _stamp(time: datetime) -> str:
     return time.astimezone(timezone.utc).isoformat(timespec="seconds")
 
-
-def _finite_or_none(value):
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite_or_none(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_finite_or_none(item) for item in value]
-    return value
 
 
 # ---------------------------------------------------------------------------- reading

@@ -180,3 +180,28 @@ def trajectory_chart(trajectory: list[tuple[int, float]], *, metric: str, best_s
     axes.set_title(title)
     axes.legend()
     return figure
+
+
+def finite_or_none(value):
+    """A JSON-ready copy of ``value``: JSON has no NaN or inf, so they become None (null), in nested dicts and lists
+    too; NumPy numbers become Python numbers.
+
+    >>> finite_or_none({"se": float("nan"), "folds": [0.5, float("inf")], "n": np.int64(3)})
+    {'se': None, 'folds': [0.5, None], 'n': 3}
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite_or_none(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(item) for item in value]
+    return value
+
+
+def leaderboard_document(board) -> list[dict]:
+    """A leaderboard's entries as JSON rows, best first (``blend auto --report`` and ``--json``)."""
+    return [{"name": e.name, "type": e.type, "mean": e.mean, "se": e.se, "gain": e.gain, "gain_se": e.gain_se,
+             "wins": e.wins, "folds": e.n_folds, "fold_scores": e.fold_scores.tolist(), "oof": e.oof}
+            for e in board.entries]

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from blender import averaging, correlation, metrics, stacking, weights as weights_module
-from blender.cli import journal
+from blender.cli import journal, output
 from blender.errors import BlendInputError
 from blender.progress import Ticker
 
@@ -203,24 +203,42 @@ def command(name: str, *, logs: bool = True):
     """
 
     def decorate(function):
+        import inspect
+
+        own_json = "as_json" in inspect.signature(function).parameters  # blend log prints its own JSON lines
+
         @functools.wraps(function)
         def run(*args, **kwargs):
-            try:
-                if not logs:
-                    return function(*args, **kwargs)
-                with journal.recording(kwargs.pop("log", None), kwargs.pop("no_log", False)):
-                    return function(*args, **kwargs)
-            except BlendInputError as error:
-                if os.environ.get("BLEND_DEBUG"):
+            as_json = False if own_json else kwargs.pop("json_output", False)
+            with output.collecting(name, as_json) as document:
+                try:
+                    if not logs:
+                        function(*args, **kwargs)
+                    else:
+                        with journal.recording(kwargs.pop("log", None), kwargs.pop("no_log", False)):
+                            function(*args, **kwargs)
+                except BlendInputError as error:
+                    if os.environ.get("BLEND_DEBUG"):
+                        raise
+                    typer.echo(f"Error: {error}", err=True)
+                    if as_json:
+                        typer.echo(output.dumps(output.error_document(str(error))))
+                    raise typer.Exit(1) from None
+                except KeyboardInterrupt:
+                    typer.echo("Interrupted; no output written.", err=True)
+                    raise typer.Exit(130) from None
+                except typer.Exit as done:
+                    if as_json and done.exit_code in (0, 3, 4):
+                        typer.echo(output.dumps({**document, "exit_status": done.exit_code}))
                     raise
-                typer.echo(f"Error: {error}", err=True)
-                raise typer.Exit(1) from None
-            except KeyboardInterrupt:
-                typer.echo("Interrupted; no output written.", err=True)
-                raise typer.Exit(130) from None
+                if as_json:
+                    typer.echo(output.dumps(document))
 
-        if logs:
-            run.__signature__ = journal.with_log_options(function)
+        signature = journal.with_log_options(function) if logs else inspect.signature(function, eval_str=True)
+        if not own_json:
+            signature = signature.replace(parameters=[*signature.parameters.values(), inspect.Parameter(
+                "json_output", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=output.JsonOption)])
+        run.__signature__ = signature
         return app.command(name, cls=journal.LoggedCommand)(run)
 
     return decorate
@@ -277,6 +295,8 @@ def read_learning(files, train_dir: Path, truth: Path, id_column, task, metric, 
         progress=Ticker("read", say=say),
     )
     test = learning.test
+    from blender.entries import bind_metric
+
     chosen = bind_metric(metric, learning, greater_is_better=greater_is_better, classes=classes)
     say(f"read {test.n_models} files, {test.n_samples:,} test rows each, {describe_kind(test)} "
         f"({time.perf_counter() - started:.1f} s)")
@@ -293,29 +313,6 @@ def read_learning(files, train_dir: Path, truth: Path, id_column, task, metric, 
     elif chosen == "qwk":
         say(f"qwk classes: {', '.join(str(label) for label in chosen.labels)}")
     return replace(learning, metric=chosen, post=post)
-
-
-def bind_metric(metric: str | None, learning, *, greater_is_better: bool | None = None, classes: str | None = None):
-    """``--metric`` resolved for these files and their truth (one ``Error:`` line if it cannot be); a plug-in is
-    called once on a few OOF rows before any long work."""
-    from blender import layout, plugin
-
-    train = learning.train
-    target = learning.target
-    names = train.columns if train.kind == "multiclass" else train.classes
-    binary = None if target is None else (target.negative if target.negative is not None else "0", target.positive)
-    order = None if classes is None else [part.strip() for part in classes.split(",") if part.strip()]
-    option = f"--metric {metric}" if metric is not None else "--metric"
-    try:
-        chosen = metrics.for_files(metric, train.kind, learning.y, names=names, binary_labels=binary, classes=order,
-                                   greater_is_better=greater_is_better)
-    except ValueError as error:
-        raise BlendInputError(f"{option}: {error}.") from None
-    if greater_is_better is not None and str(chosen) in metrics.REGISTRY:
-        raise BlendInputError(f"--{'greater' if greater_is_better else 'smaller'}-is-better: {chosen} has its own "
-                              "direction; the option is for your own --metric FILE.py:FUNCTION.")
-    plugin.try_metric(chosen, learning.y, layout.for_metric(train.values[0], train.kind))
-    return chosen
 
 
 def read_sample(path: Path | None, predictions, id_column, learning=None):
@@ -511,9 +508,13 @@ def write_run(learning, run, out: Path, sample, *, oof: Path | None = None, weig
         write_submission(outputs, learning, run.test_blend, out, sample, run.step)
         if oof is not None:
             write_blend(outputs, learning.train, run.oof, oof)
+    from blender.api import from_run
+
+    output.emit(**from_run(learning, run).to_dict())
     for path in (weights_out, plot, out, oof):
         if path is not None:
             say(f"wrote {path}")
+            output.add_output(path)
 
 
 def write_one(predictions, blended, out: Path, sample, *, method: str, weights=None) -> None:
@@ -525,3 +526,6 @@ def write_one(predictions, blended, out: Path, sample, *, method: str, weights=N
     with io.OutputGroup(log=journal.log_entry(out)) as outputs:
         write_blend(outputs, predictions, blended, out, sample)
     say(f"wrote {out}")
+    output.emit(method=method, inputs=list(predictions.names),
+                weights=None if weights is None else dict(zip(predictions.names, map(float, weights))))
+    output.add_output(out)

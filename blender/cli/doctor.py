@@ -24,6 +24,7 @@ from blender.cli.common import (
     read_learning,
     say,
 )
+from blender.cli import output
 from blender.errors import BlendInputError
 
 #: ``--strict`` exits with this status when a finding other than advice (calibration, near-duplicates) is printed.
@@ -100,13 +101,17 @@ def doctor_command(
         header = ["file", *diagnosis.table]
         rows = [[name, *(float(column[k]) for column in diagnosis.table.values())]
                 for k, name in enumerate(test.names)]
-        report.show_table(header, rows)
+        report.show_table(header, rows, stream=output.table_stream())
     for finding in diagnosis.findings:
         say(finding.message)
     for check, why in diagnosis.skipped.items():
         say(f"skipped {check}: {why}")
     faults = [finding for finding in diagnosis.findings if not finding.advice]
     named = {name for finding in diagnosis.findings for name in finding.files}
+    output.emit(metric=str(learning.metric), inputs=list(test.names),
+                findings=[{"check": finding.check, "files": list(finding.files), "severity": finding.severity,
+                           "advice": finding.advice, "message": finding.message} for finding in diagnosis.findings],
+                skipped=dict(diagnosis.skipped), to_fix=len(faults))
     say(f"doctor: {len(diagnosis.findings)} finding{'s' if len(diagnosis.findings) != 1 else ''} "
         f"({len(faults)} to fix, {len(diagnosis.findings) - len(faults)} advice) naming {len(named)} of "
         f"{test.n_models} files, checked in {seconds:.1f} s")
@@ -117,6 +122,7 @@ def doctor_command(
         with io.OutputGroup(log=log_entry(plot)) as outputs:
             outputs.figure(plot, doctor_chart(diagnosis, test.names))
         say(f"wrote {plot}")
+        output.add_output(plot)
     if strict and faults:
         raise typer.Exit(STRICT_EXIT)
 

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from blender.cli import output
 from blender.errors import BlendInputError
 from blender.cli.journal import log_entry, logged_write, note
 from blender.cli.common import (
@@ -88,6 +89,9 @@ def _blend_out_of_core(plan, out: Path, *, method: str, task, id_column, weights
         result = blend_out_of_core(paths, out, method=method, kind=task.value if task else None, weights=weight_values,
                                    id_column=id_column, memory_limit=budget, progress=say, **options)
     say(f"{method} of {len(paths)} files, {result.n_rows:,} rows, out of core ({time.perf_counter() - started:.1f} s)")
+    output.emit(method=method, inputs=[io.model_name(path) for path in paths], out_of_core=True,
+                weights=None if weight_values is None else dict(zip(map(io.model_name, paths), map(float, weight_values))))
+    output.add_output(out)
 
 
 @command("vote")
@@ -144,6 +148,9 @@ def vote_command(
             outputs.predictions(out, sample_set.ids, sample_set.arrange(result), columns=sample_set.columns,
                                 id_column=sample_set.id_column)
     say(f"wrote {out}")
+    output.emit(method="vote", inputs=list(predictions.names),
+                weights=dict(zip(predictions.names, map(float, weight_values))))
+    output.add_output(out)
 
 
 def _binary_vote_labels(predictions, truth: Path | None, positive: str | None, id_column) -> list[str] | None:
@@ -336,7 +343,9 @@ def corr_command(
         title = f"{CorrMethod(method).value} correlation"
     names = predictions.names
     rows = [[name, *map(float, row)] for name, row in zip(names, matrix)]
-    report.show_table(["", *names], rows)
+    report.show_table(["", *names], rows, stream=output.table_stream())
+    output.emit(method=CorrMethod(method).value if predictions.kind != "labels" else "agreement", inputs=list(names),
+                matrix=[[float(value) for value in row] for row in matrix])
     pair = most_alike(matrix)
     if pair is not None:
         say(f"{title}; most alike: {names[pair[0]]} and {names[pair[1]]} ({matrix[pair]:.4f})")
@@ -351,6 +360,7 @@ def corr_command(
     for path in (out, plot):
         if path is not None:
             say(f"wrote {path}")
+            output.add_output(path)
 
 
 @command("check", logs=False)
@@ -371,6 +381,7 @@ def check_command(
 
     predictions = read([str(file)], id_column, task)
     notes = check_against_sample(read_sample(sample, predictions, id_column), predictions)
+    output.emit(file=str(file), sample=str(sample), rows=predictions.n_samples, matches=True, notes=notes)
     say(f"{file} matches {sample}: {predictions.n_samples:,} ids, header {predictions.id_column},"
         f"{','.join(predictions.columns)}" + "".join(f"; {note}" for note in notes))
 

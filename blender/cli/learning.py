@@ -14,6 +14,7 @@ import typer
 
 from blender.auto import THRESHOLD
 from blender.errors import BlendInputError
+from blender.cli import output
 from blender.cli.journal import log_entry, note, note_auto
 from blender.cli.common import (
     CalibrateOption,
@@ -188,7 +189,11 @@ def score_command(
     say(f"scoring {train.n_models} files and {len(methods)} blend methods on the folds over the OOF rows ...")
     board = leaderboard(train.values, learning.y, kind=train.kind, metric=learning.metric, names=train.names,
                         folds=fold_plan, repeats=repeats, random_state=seed, methods=methods, progress=say)
-    report.show_table(*report.leaderboard_rows(board))
+    report.show_table(*report.leaderboard_rows(board), stream=output.table_stream())
+    single = board.entry(board.best_single)
+    output.emit(metric=str(learning.metric), inputs=list(train.names),
+                best_single={"name": single.name, "mean": single.mean, "se": single.se},
+                folds=board.folds, repeats=board.repeats, leaderboard=report.leaderboard_document(board))
     say(f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {repeats}x{board.folds} folds, "
         f"blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)")
     note(method="score", members=train.names, metric=learning.metric)
@@ -200,6 +205,7 @@ def score_command(
     for path in (out, plot):
         if path is not None:
             say(f"wrote {path}")
+            output.add_output(path)
 
 
 @command("select")
@@ -450,6 +456,8 @@ def auto_command(
     report_path: Annotated[Optional[Path], typer.Option("--report", help="Also write the leaderboard, the pick and the estimate as JSON.")] = None,
     blends_dir: Annotated[Optional[Path], typer.Option("--blends-dir", help="Also write every entry's test blend there, as ENTRY.csv.")] = None,
     threshold: Annotated[float, typer.Option("--threshold", help="How many standard errors a blend must gain over the best single file to be picked.")] = THRESHOLD,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit with status 3 when no blend beats the best single "
+                                                          "file (its predictions are still written).")] = False,
     *,
     shared: Shared,
 ) -> None:
@@ -496,7 +504,7 @@ def auto_command(
                            repeats=repeats, random_state=seed, threshold=threshold, blends=blends_dir is not None,
                            max_level=max_level, progress=say)
     board, pick, estimate = result.board, result.pick, result.estimate
-    report.show_table(*report.leaderboard_rows(board, pick=result.picked))
+    report.show_table(*report.leaderboard_rows(board, pick=result.picked), stream=output.table_stream())
     say(f"pick: {pick.name} ({pick.type}) because {pick.reason}")
     step_line(result.step, result.in_sample, result.plain_in_sample, "the pick's", learning.metric)
     say(f"levels: {result.level_reason}")
@@ -522,5 +530,13 @@ def auto_command(
         if oof is not None:
             write_blend(outputs, learning.train, estimate.oof, oof)
     say(f"wrote {out}" + "".join(f", {path}" for path in (oof, plot, report_path, blends_dir) if path is not None))
+    from blender.api import from_auto
+
+    output.emit(**from_auto(learning, result).to_dict())
+    for path in (out, oof, plot, report_path, blends_dir):
+        output.add_output(path)
+    if strict and pick.type == "model":
+        say(f"--strict: no blend beats the best single file {pick.name}; exit status 3")
+        raise typer.Exit(3)
 
 

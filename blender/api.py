@@ -1,0 +1,264 @@
+"""The Python face: ``blender.blend(...)`` and ``blender.auto(...)`` on DataFrames, for a notebook.
+
+The command line and this module call the same functions: the frames become a learning set
+through the file reader (:func:`blender.io.frames.learning_set`), the metric is bound as
+``--metric`` binds it (:func:`blender.entries.bind_metric`), a method runs through
+:func:`blender.entries.run_entry` (fitted on the OOF rows, applied to the test rows, scored
+honestly on the folds) and ``auto`` through :func:`blender.picking.run_auto`. A result holds
+the test blend and the OOF blend as pandas objects indexed by the ids, the weights, the honest
+score with its standard error, the best single file, and the metric's decisions where it makes
+them; ``to_dict()`` is the JSON object ``blend ... --json`` prints.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> import blender
+>>> rng = np.random.default_rng(0)
+>>> y = pd.Series(rng.integers(0, 2, 200), index=[f"r{i}" for i in range(200)], name="target")
+>>> def model(noise, rows):
+...     return np.clip(0.5 + (y.to_numpy()[:rows] - 0.5) * 0.6 + rng.normal(0, noise, rows), 0, 1)
+>>> oof = pd.DataFrame({"lr": model(0.3, 200), "rf": model(0.4, 200)}, index=y.index)
+>>> test = pd.DataFrame({"lr": model(0.3, 50), "rf": model(0.4, 50)}, index=[f"t{i}" for i in range(50)])
+>>> result = blender.blend("caruana", oof, test, y, metric="f1", iters=10)
+>>> result.test_blend.shape, bool(result.decisions.isin([0, 1]).all()), sorted(result.weights.index)
+((50,), True, ['lr', 'rf'])
+>>> bool(result.score.mean > 0.5), result.best_single.name in ("lr", "rf")
+(True, True)
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from blender import layout
+from blender.errors import BlendInputError
+
+
+@dataclass(frozen=True)
+class Score:
+    """An honest score: the mean over held-out folds (or the nested estimate) and its standard error."""
+
+    mean: float
+    se: float
+    name: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """What ``blend`` or ``auto`` found.
+
+    Attributes
+    ----------
+    method : str
+        The registry entry, or ``auto``'s pick.
+    metric : str
+    test_blend : Series or DataFrame
+        The blend of the test predictions, indexed by the test ids (one column per class for class
+        probabilities, the labels for label files).
+    oof_blend : Series or DataFrame
+        The blend's own OOF predictions, cross-fitted on the folds (the next level's input).
+    weights : Series or None
+        Each file's weight, for the blends that weigh files.
+    score : Score
+        The honest score: the mean over the held-out folds (``auto``: the nested estimate).
+    best_single : Score
+        The file with the best OOF score, scored on the same folds.
+    decisions : Series or None
+        What the competition scores, where the metric scores decisions (the threshold's labels,
+        qwk's classes, map@K's top K): the test blend through the step fitted on the OOF rows.
+    step : str or None
+        The step, in words (``threshold 0.43 ...``).
+    details : dict
+        The rest, for ``to_dict``: the leaderboard, the pick and why, the slice estimate, warnings.
+    """
+
+    method: str
+    metric: str
+    test_blend: object
+    oof_blend: object
+    weights: object
+    score: Score
+    best_single: Score
+    decisions: object = None
+    step: str | None = None
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The JSON object of the result (``--json``): NaN as null, pandas objects as lists."""
+        from blender.report import finite_or_none
+
+        document = {
+            "method": self.method,
+            "metric": str(self.metric),
+            "score": {"mean": self.score.mean, "se": self.score.se},
+            "best_single": {"name": self.best_single.name, "mean": self.best_single.mean, "se": self.best_single.se},
+            "weights": None if self.weights is None else {str(k): float(v) for k, v in self.weights.items()},
+            "step": self.step,
+            **self.details,
+        }
+        return finite_or_none(document)
+
+
+def _series(values, ids, predictions, name: str):
+    """A blend (n_rows, n_cols) as pandas, indexed by ``ids``: one Series, or one column per class."""
+    import pandas as pd
+
+    index = pd.Index(np.asarray(ids.to_pylist() if hasattr(ids, "to_pylist") else ids, dtype=object), name="id")
+    values = np.asarray(values)
+    if predictions.kind == "labels":
+        return pd.Series(np.asarray(predictions.classes, dtype=object)[np.argmax(values, axis=1)], index=index,
+                         name=name)
+    if predictions.kind == "multiclass":
+        return pd.DataFrame(values, index=index, columns=predictions.columns)
+    return pd.Series(values[:, 0], index=index, name=name)
+
+
+def _decisions(learning, step, test_blend, name: str):
+    import pandas as pd
+
+    metric = learning.metric
+    if step is None or not metric.post_processes:
+        return None
+    written = step.write(layout.for_metric(test_blend, learning.test.kind), metric.labels)
+    decisions = pd.Series(written, index=pd.Index(learning.test.ids.to_pylist(), dtype=object, name="id"), name=name)
+    try:
+        return pd.to_numeric(decisions)  # labels that are numbers (0/1, grades) come back as numbers
+    except (TypeError, ValueError):
+        return decisions
+
+
+def _check_options(name: str, options: dict) -> None:
+    """Refuse an option the registry entry ``name`` does not take, listing those it does."""
+    from blender.methods import BY_NAME
+
+    if name not in BY_NAME:
+        raise BlendInputError(f"unknown method {name!r}; expected one of {', '.join(BY_NAME)}.")
+    parameters = inspect.signature(BY_NAME[name].fit).parameters
+    if any(parameter.kind == parameter.VAR_KEYWORD for parameter in parameters.values()):
+        return
+    taken = [key for key in parameters if key not in ("values", "y", "kind", "metric", "random_state")]
+    unknown = [key for key in options if key not in taken]
+    if unknown:
+        raise BlendInputError(f"{name} has no option {unknown[0]!r}; its options: {', '.join(taken) or 'none'}.")
+
+
+def blend(method: str, oof, test, y, *, metric: str | None = None, folds=None, seed: int = 0,
+          task: str | None = None, positive: str | None = None, classes: str | None = None,
+          greater_is_better: bool | None = None, **options) -> Result:
+    """Fit the registry entry ``method`` on OOF predictions, apply it to the test predictions, score it honestly.
+
+    Parameters
+    ----------
+    method : str
+        A registry entry: ``average``, ``caruana``, ``hill-climb``, ``weights``, ``stack-logreg``, ...
+    oof, test : DataFrame, dict of DataFrame, or ndarray
+        One column per model (ids as the index), or for class probabilities one DataFrame per model
+        (see :mod:`blender.io.frames`).
+    y : Series or ndarray
+        The truth of the OOF rows.
+    metric : str, default=None
+        Any name ``--metric`` takes, or ``FILE.py:FUNCTION``; None: the kind's default.
+    folds : int, Series or ndarray, default=None
+        K seeded folds or each OOF row's fold; None: 5 seeded folds.
+    **options
+        The entry's own options (``iters=20`` for caruana, ``meta="ridge"`` for stacking, ...).
+
+    Returns
+    -------
+    Result
+    """
+    from blender.entries import bind_metric, configured, run_entry
+    from blender.io.frames import learning_set
+
+    _check_options(method, options)
+    learning, plan = learning_set(oof, test, y, task=task, positive=positive, folds=folds)
+    chosen = bind_metric(metric, learning, greater_is_better=greater_is_better, classes=classes, option="metric")
+    learning = replace(learning, metric=chosen)
+    run = run_entry(configured(method, **options), learning.train, learning.y, learning.test, metric=chosen,
+                    folds=plan, random_state=seed)
+    return from_run(learning, run)
+
+
+def from_run(learning, run) -> Result:
+    """The result of one registry entry run on a learning set (:func:`blender.entries.run_entry`)."""
+    import pandas as pd
+
+    chosen = learning.metric
+    name = learning.target_column or "target"
+    weights = None if run.weights is None else pd.Series(run.weights, index=learning.train.names, name="weight")
+    honest, single = run.honest, run.best_single
+    details = {"inputs": list(learning.train.names), "in_sample": run.in_sample, "cv_folds": honest.n_folds,
+               "wins": honest.wins,
+               "slice": None if run.slice is None else {"mean": run.slice.mean, "se": run.slice.se,
+                                                        "best_single": run.slice.best_single,
+                                                        "best_single_mean": run.slice.best_single_mean}}
+    return Result(
+        method=run.method.name, metric=chosen,
+        test_blend=_series(run.test_blend, learning.test.ids, learning.test, name),
+        oof_blend=_series(run.oof, learning.train.ids, learning.train, name),
+        weights=weights, score=Score(honest.mean, honest.se, run.method.name),
+        best_single=Score(single.mean, single.se, single.name),
+        decisions=_decisions(learning, run.step, run.test_blend, name),
+        step=None if run.step is None or not chosen.post_processes else run.step.describe(), details=details,
+    )
+
+
+def auto(oof, test, y, *, metric: str | None = None, folds=None, seed: int = 0, task: str | None = None,
+         positive: str | None = None, classes: str | None = None, greater_is_better: bool | None = None,
+         repeats: int | None = None, max_level: int = 2) -> Result:
+    """``blend auto`` on DataFrames: score every entry honestly, pick, and estimate the pick by nested CV.
+
+    The arguments are :func:`blend`'s. ``score`` is the nested estimate of the whole procedure;
+    ``details`` holds the pick and why, and the leaderboard.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> y = pd.Series(rng.normal(size=120))
+    >>> oof = pd.DataFrame({"a": y + rng.normal(0, 0.5, 120), "b": y + rng.normal(0, 0.5, 120)})
+    >>> test = pd.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30)})
+    >>> result = auto(oof, test, y, metric="rmse", repeats=1, max_level=1)
+    >>> isinstance(result.details["pick"]["name"], str), len(result.details["estimate"]["folds"])  # one score per outer fold
+    (True, 5)
+    >>> result.test_blend.shape, bool(result.score.mean < result.best_single.mean + 0.2)
+    ((30,), True)
+    """
+    from blender.auto import run_auto
+    from blender.entries import bind_metric
+    from blender.io.frames import learning_set
+
+    learning, plan = learning_set(oof, test, y, task=task, positive=positive, folds=folds)
+    chosen = bind_metric(metric, learning, greater_is_better=greater_is_better, classes=classes, option="metric")
+    learning = replace(learning, metric=chosen)
+    result = run_auto(learning.train, learning.y, learning.test, metric=chosen, folds=plan, repeats=repeats,
+                      random_state=seed, max_level=max_level)
+    return from_auto(learning, result)
+
+
+def from_auto(learning, result) -> Result:
+    """The result of ``blend auto`` on a learning set (:func:`blender.auto.run_auto`)."""
+    from blender.auto import procedure_caution, report_document
+
+    chosen = learning.metric
+    name = learning.target_column or "target"
+    estimate, board = result.estimate, result.board
+    single = board.entry(board.best_single)
+    document = report_document(result, metric=chosen)
+    caution = procedure_caution(estimate, metric=chosen, pick_type=result.pick.type)
+    details = {"inputs": list(learning.train.names),
+               **{key: document[key] for key in ("pick", "reason", "estimate", "levels", "leaderboard")},
+               "warnings": [] if caution is None else [caution]}
+    return Result(
+        method=result.pick.name, metric=chosen,
+        test_blend=_series(result.test_blend, learning.test.ids, learning.test, name),
+        oof_blend=_series(estimate.oof, learning.train.ids, learning.train, name),
+        weights=None, score=Score(estimate.mean, estimate.se, result.pick.name),
+        best_single=Score(single.mean, single.se, single.name),
+        decisions=_decisions(learning, result.step, result.test_blend, name),
+        step=None if result.step is None or not chosen.post_processes else result.step.describe(),
+        details=details,
+    )
