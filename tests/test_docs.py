@@ -56,3 +56,16 @@ def test_top_level_help_lists_every_command():
 @pytest.mark.parametrize("name", COMMANDS)
 def test_readme_mentions_every_command(name):
     assert f"blend {name}" in README.read_text()
+
+
+@pytest.mark.skipif(not README.exists(), reason="no README.md yet")
+def test_the_readmes_notebook_example_runs_as_a_doctest():
+    import doctest
+    import re
+
+    blocks = re.findall(r"```pycon\n(.*?)```", README.read_text(), flags=re.S)
+    assert blocks, "the README has no pycon example"
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    for number, block in enumerate(blocks):
+        runner.run(parser.get_doctest(block, {}, f"README block {number}", "README.md", 0))
+    assert runner.failures == 0
