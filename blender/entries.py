@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from blender import layout, metrics
 from blender.evaluation import Entry, Leaderboard, cross_fit, fold_assignment, leaderboard
 from blender.levels import SliceScore, level_splits, slice_estimate
-from blender.methods import BY_NAME, Calibrated, Method, calibrated, fit
+from blender.methods import BY_NAME, Calibrated, Fitted, Method, calibrated, fit
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,7 +59,7 @@ class Run:
     """
 
     method: Method
-    fitted: object
+    fitted: Fitted
     test_blend: NDArray[np.float64]
     board: Leaderboard
     in_sample: float

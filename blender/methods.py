@@ -13,7 +13,7 @@ A new blend method is its module, one :class:`Method` line in :data:`METHODS`, a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +24,27 @@ from blender.median import fit_median
 PROBABILITIES = ("binary", "multiclass")
 NUMBERS = ("binary", "multiclass", "regression")
 ALL_KINDS = ("binary", "multiclass", "regression", "labels")
+
+
+# ---------------------------------------------------------------------------- the interface
+
+
+class Fitted(Protocol):
+    """A blend fitted on OOF rows: it blends any prediction set of the same models.
+
+    ``apply(values)`` takes ``values`` of shape (n_models, n_rows, n_cols) and returns the blend,
+    shape (n_rows, n_cols), in the same layout (:mod:`blender.layout`).
+    """
+
+    def apply(self, values: NDArray) -> NDArray[np.float64]: ...
+
+
+#: A registry entry's fit: ``fit(values, y, *, kind, metric, random_state=None, **options) -> Fitted``, which
+#: learns from OOF predictions ``values`` (n_models, n_rows, n_cols) and their truth ``y`` (n_rows,) (None, and
+#: unused, for an entry that does not learn); ``kind`` is the layout's kind, ``metric`` the resolved metric (or a
+#: name) it optimises, ``random_state`` seeds what is random, and ``options`` are the entry's own keywords (which
+#: differ per entry, so the type names only the arguments every fit takes and what it returns).
+Fit = Callable[..., Fitted]
 
 
 # ---------------------------------------------------------------------------- fitted blends
@@ -95,7 +116,7 @@ class Calibrated:
 
     temperatures: NDArray[np.float64]
     kind: str
-    inner: object
+    inner: Fitted
 
     @property
     def weights(self):
@@ -192,7 +213,7 @@ def fit_level2(values, y, *, kind, metric, random_state=None, combiner="hill-cli
                           random_state=random_state)
 
 
-def calibrated(fit: Callable) -> Callable:
+def calibrated(fit: Fit) -> Fit:
     """``fit`` preceded by per-model temperature scaling, fitted on the same rows."""
 
     def fit_calibrated(values, y, *, kind, metric, random_state=None, **options):
@@ -224,7 +245,7 @@ class Method:
     """
 
     name: str
-    fit: Callable
+    fit: Fit
     kinds: tuple[str, ...]
     learns: bool
     complexity: int
@@ -276,7 +297,7 @@ def methods_for(kind: str, metric: str, names: list[str] | None = None, *, max_l
     return chosen
 
 
-def fit(entry: Method, values: NDArray, y: NDArray, *, kind: str, metric: str, random_state: int | None = None,
-        **options):
+def fit(entry: Method, values: NDArray, y: NDArray | None, *, kind: str, metric: str | None,
+        random_state: int | None = None, **options: object) -> Fitted:
     """Fit one registry entry with its default options, overridden by ``options``."""
     return entry.fit(values, y, kind=kind, metric=metric, random_state=random_state, **{**entry.options, **options})
