@@ -244,13 +244,18 @@ def stack(
         if np.shape(train_features)[1:] != np.shape(test_features)[1:]:
             raise ValueError(f"train_features has {np.shape(train_features)[1]} columns, test_features "
                              f"{np.shape(test_features)[1]}; give both the same columns")
+    from dataclasses import replace
+
+    from blender.evaluation import cross_fit
+    from blender.methods import BY_NAME
+
     options = dict(kind=kind, meta=meta, fwls=fwls, quadratic=quadratic, logit=logit, random_state=random_state)
-    oof_predictions = np.empty((y.shape[0], oof.shape[2]))
-    for train_rows, held_out in layout.cv_folds(y, kind=kind, folds=folds, random_state=random_state, rows=rows,
-                                                option=folds_option):
-        fitted = fit_stacker(layout.take_rows(oof, train_rows), y[train_rows],
-                             features=_rows(train_features, train_rows), **options)
-        oof_predictions[held_out] = fitted.apply(layout.take_rows(oof, held_out), _rows(train_features, held_out))
+    # The registry's stacking entry, cross-fitted as every entry is (one CV loop, blender.evaluation.cross_fit).
+    entry = replace(BY_NAME["stack-logreg"], options={"meta": meta, "fwls": fwls, "quadratic": quadratic,
+                                                      "logit": logit})
+    splits = layout.cv_folds(y, kind=kind, folds=folds, random_state=random_state, rows=rows, option=folds_option)
+    oof_predictions = cross_fit(entry, oof, y, splits, kind=kind, metric=metric, random_state=random_state,
+                                features=train_features)
     final = fit_stacker(oof, y, features=train_features, **options)
     return StackResult(
         test_predictions=final.apply(test, test_features),
@@ -265,10 +270,6 @@ def _check_features(features: NDArray, n_rows: int, name: str) -> None:
     if np.shape(features)[0] != n_rows:
         raise ValueError(f"{name}: features have {np.shape(features)[0]} rows, predictions {n_rows}; "
                          "align the features by id first")
-
-
-def _rows(features: NDArray | None, rows: NDArray) -> NDArray | None:
-    return None if features is None else np.asarray(features)[rows]
 
 
 def _meta_columns(values, features, mean, deviation, *, kind, fwls, quadratic, logit):
