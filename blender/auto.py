@@ -29,7 +29,7 @@ Choosing the best of many entries on the same rows flatters the winner, so the s
 ``auto`` reports is **nested** (:func:`nested_estimate`): the whole procedure, leaderboard
 and rule, is run again inside each of K outer folds on the outer training rows only, and
 its pick is scored on the outer held-out rows, which it never saw. The outer folds are the
-shared folds with the slice kept aside (:func:`blender.levels.level_splits`), so the outer
+shared folds with the slice kept aside (:func:`blender.evaluation.level_splits`), so the outer
 predictions are also ``auto``'s own OOF predictions (``--oof-out``), the input of a next level.
 
 **Levels.** Among the entries is ``level2-hill-climb``, a whole second level (stackers
@@ -267,7 +267,7 @@ def nested_estimate(
     """Score the whole choose-a-blend procedure on rows it never saw, for each number of ``levels``.
 
     The outer folds are the shared folds (``folds``: K seeded folds, or each row's fold from a
-    folds file) with the slice kept aside (:func:`blender.levels.level_splits`). In each, the
+    folds file) with the slice kept aside (:func:`blender.evaluation.level_splits`). In each, the
     leaderboard runs on the outer training rows alone (with ``fold_count(folds)`` seeded inner
     folds, ``repeats`` times) and, for each L in ``levels``, :func:`choose` picks among the
     entries of at most L levels; that pick is fitted on those rows and scored on the outer
@@ -275,7 +275,7 @@ def nested_estimate(
     same held-out rows, for a fair comparison.
     """
     from blender.evaluation import fold_assignment, fold_count
-    from blender.levels import level_splits
+    from blender.evaluation import level_splits
 
     values = np.asarray(values)
     y = np.asarray(y)
@@ -460,7 +460,7 @@ def run_auto(train, y: NDArray, test, *, metric: str, folds=5, repeats: int | No
 def _slice(estimate: Estimate, train, y, *, folds, metric, random_state):
     """The nested procedure's OOF predictions scored on the slice (None with fewer than 3 folds)."""
     from blender.evaluation import fold_assignment
-    from blender.levels import level_splits, slice_estimate
+    from blender.evaluation import level_splits, slice_estimate
 
     assignment = fold_assignment(y, kind=train.kind, folds=folds, random_state=random_state)
     _, slice_fold = level_splits(assignment)

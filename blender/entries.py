@@ -22,8 +22,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender import layout, metrics
-from blender.evaluation import Entry, Leaderboard, cross_fit, fold_assignment, leaderboard
-from blender.levels import SliceScore, level_splits, slice_estimate
+from blender.evaluation import (
+    Entry, Leaderboard, SliceScore, cross_fit, fold_assignment, leaderboard, level_splits, slice_estimate,
+)
 from blender.methods import BY_NAME, Calibrated, Fitted, Method, calibrated, fit
 
 
@@ -46,7 +47,7 @@ class Run:
         Time to fit it on every OOF row.
     oof : ndarray of shape (n_oof_rows, n_cols)
         Its own OOF predictions, cross-fitted on the folds with the slice kept aside
-        (:func:`blender.levels.level_splits`): a row's prediction never saw its truth.
+        (:func:`blender.evaluation.level_splits`): a row's prediction never saw its truth.
     slice : SliceScore or None
         The OOF predictions scored on the slice, which no blend level was fitted on (None with
         fewer than 3 folds).

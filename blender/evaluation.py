@@ -415,3 +415,82 @@ def leaderboard(
                      f"({seconds[method.name]:.1f} s)")
     entries.sort(key=lambda e: -sign * e.mean)
     return Leaderboard(entries, metric, k, repeats, names[best], float(overall[best]), seconds)
+
+
+# ---------------------------------------------------------------------------- the slice
+#
+# A blend's own OOF predictions, the next level's input, are cross-fitted on the shared folds with one
+# fold kept aside, the slice (the last fold): a row of another fold g is predicted by the blend fitted on
+# the folds other than g and the slice, a row of the slice by the blend fitted on every other fold. So no
+# blend written this way has seen the slice's truth, at any level, and its score there is honest at every
+# level, where the same-fold CV score is flattered from level 2 on (a level-2 file's OOF prediction of a
+# row of fold g came from a blend fitted on the other folds' truth, which the next level's CV then scores).
+
+# Bootstrap resamples of the slice's rows for the standard error of its score.
+_BOOTSTRAPS = 200
+
+def level_splits(assignment: NDArray) -> tuple[list[tuple[NDArray[np.int64], NDArray[np.int64]]], int | None]:
+    """The splits that cross-fit a blend's OOF predictions, and the slice's fold number.
+
+    With fewer than 3 folds there is no room for a slice: every fold is predicted from the
+    others, and the slice is None.
+
+    >>> splits, slice_fold = level_splits(np.array([0, 0, 1, 1, 2, 2]))
+    >>> slice_fold, [(train.tolist(), held.tolist()) for train, held in splits]
+    (2, [([2, 3], [0, 1]), ([0, 1], [2, 3]), ([0, 1, 2, 3], [4, 5])])
+    """
+    assignment = np.asarray(assignment)
+    folds = np.unique(assignment)
+    if folds.shape[0] < 3:
+        return [(np.flatnonzero(assignment != f), np.flatnonzero(assignment == f)) for f in folds], None
+    slice_fold = int(folds[-1])
+    splits = [(np.flatnonzero((assignment != f) & (assignment != slice_fold)), np.flatnonzero(assignment == f))
+              for f in folds[:-1]]
+    splits.append((np.flatnonzero(assignment != slice_fold), np.flatnonzero(assignment == slice_fold)))
+    return splits, slice_fold
+
+
+@dataclass(frozen=True)
+class SliceScore:
+    """A blend's score on the slice rows, with a bootstrap standard error, beside the best file's.
+
+    ``best_single`` is the file with the best score on the rows outside the slice (the one a
+    user who never saw the slice would submit), scored on the slice.
+    """
+
+    fold: int
+    rows: int
+    mean: float
+    se: float
+    best_single: str
+    best_single_mean: float
+
+
+def slice_estimate(y: NDArray, oof: NDArray, values: NDArray, names: list[str], assignment: NDArray, slice_fold: int,
+                   *, metric: str, kind: str, random_state: int | None = 0) -> SliceScore:
+    """Score the cross-fitted ``oof`` blend (n_rows, n_cols) and the best file on the slice's rows.
+
+    The standard error is the spread of the score over bootstrap resamples of the slice's rows.
+    """
+    y, values = np.asarray(y), np.asarray(values)
+    metric = metrics.for_truth(metric, kind, y)
+    rows = np.flatnonzero(np.asarray(assignment) == slice_fold)
+    rest = np.flatnonzero(np.asarray(assignment) != slice_fold)
+    best = layout.best_model(layout.model_scores(layout.take_rows(values, rest), y[rest], metric=metric, kind=kind), metric)
+    # A decision step (threshold, cut-points) is fitted on the rows outside the slice, as the blend was.
+    step = metric.fit_step(y[rest], layout.for_metric(oof[rest], kind))
+    blend = layout.for_metric(oof, kind)
+    score = metric.score_with(step, y[rows], blend[rows])
+    generator = np.random.default_rng(random_state)
+    resampled = []
+    for _ in range(_BOOTSTRAPS):
+        pick = rows[generator.integers(0, rows.shape[0], rows.shape[0])]
+        try:
+            resampled.append(metric.score_with(step, y[pick], blend[pick]))
+        except ValueError:  # a resample with one class has no AUC
+            continue
+    resampled = [value for value in resampled if np.isfinite(value)]
+    se = float(np.std(resampled, ddof=1)) if len(resampled) > 1 else float("nan")
+    best_values = values[best]
+    best_score = layout.held_out_score(y[rest], best_values[rest], y[rows], best_values[rows], metric=metric, kind=kind)
+    return SliceScore(int(slice_fold), int(rows.shape[0]), float(score), se, names[best], float(best_score))

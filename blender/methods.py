@@ -206,11 +206,8 @@ def fit_level2(values, y, *, kind, metric, random_state=None, combiner="hill-cli
     """The level-2 entries (``blender.levels.LEVEL2_MEMBERS``) cross-fitted, then ``combiner`` over them."""
     from blender.levels import LEVEL2_MEMBERS, fit_level2 as fit_two_levels
 
-    def fitter(name):
-        return lambda rows, truth: fit(BY_NAME[name], rows, truth, kind=kind, metric=metric, random_state=random_state)
-
-    return fit_two_levels(values, y, {name: fitter(name) for name in LEVEL2_MEMBERS}, fitter(combiner), kind=kind,
-                          random_state=random_state)
+    return fit_two_levels(values, y, {name: BY_NAME[name] for name in LEVEL2_MEMBERS}, BY_NAME[combiner], kind=kind,
+                          metric=metric, random_state=random_state)
 
 
 def calibrated(fit: Fit) -> Fit:

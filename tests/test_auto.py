@@ -183,7 +183,7 @@ def test_the_nested_estimate_never_uses_a_row_to_choose_the_method_then_scored_o
 def _outer_folds(y):
     """The nested estimate's outer folds: the shared folds (seed 0) with the last kept aside as the slice."""
     from blender.evaluation import fold_assignment
-    from blender.levels import level_splits
+    from blender.evaluation import level_splits
 
     return level_splits(fold_assignment(y, kind="regression", folds=5, random_state=0))[0]
 

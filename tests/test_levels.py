@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from blender import io, layout
 from blender.cli import app
-from blender.levels import level_splits
+from blender.evaluation import level_splits
 from blender.methods import BY_NAME, fit
 
 N_TRAIN, N_TEST = 240, 80

@@ -204,5 +204,5 @@ def logged_write(path: Path) -> Iterator[None]:
 
 
 def _slice(held) -> dict | None:
-    """The slice estimate (:class:`blender.levels.SliceScore`) as the record keeps it; None without a slice."""
+    """The slice estimate (:class:`blender.evaluation.SliceScore`) as the record keeps it; None without a slice."""
     return None if held is None else {"score": held.mean, "se": held.se, "fold": held.fold}
