@@ -35,6 +35,8 @@ def folder(tmp_path):
         (["--target", "label"], "has no column 'label'; pass --target with one of: id, x, y."),
         (["--jobs", "0"], "Error: --jobs 0: give 1 or more parallel jobs"),
         (["--folds", "30"], "Error: --folds 30: the rarest class has only 20 rows; use at most 20 folds."),
+        (["--metric", "f2"], "Error: --metric f2: unknown metric 'f2'; expected one of logloss,"),
+        (["--metric", "map@3"], "Error: --metric map@3: map@3 suits class probabilities, not binary probabilities"),
     ],
 )
 def test_bad_input_is_one_error_line(folder, tmp_path, capsys, arguments, message):
@@ -99,3 +101,22 @@ def test_mnist_is_the_default_and_keeps_a_fifth_aside(tmp_path, capsys):
 def test_seeds_must_be_positive(tmp_path, capsys):
     assert main(["oof", "--models", "logreg", "--data", "digits", "--root", str(tmp_path / "out"), "--seeds", "0"]) == 1
     assert capsys.readouterr().err == "Error: --seeds 0: give at least 1 model per fold.\n"
+
+
+def test_the_oof_table_scores_by_the_competitions_metric(folder, tmp_path, capsys):
+    from sklearn.metrics import f1_score
+
+    root = tmp_path / "out"
+    assert main(["oof", "--data", str(folder), "--root", str(root), "--models", "logreg knn_15", "--metric", "f1"]) == 0
+    table = capsys.readouterr().err.split("OOF scores")[1].splitlines()
+    header = table[1].split()
+    assert header == ["model", "accuracy", "logloss", "f1", "seconds"]
+    import pandas as pd
+
+    truth = pd.read_csv(root / "data" / "train_labels.csv").set_index("id")["y"]
+    for line in table[3:5]:
+        name, *_, f1, _ = line.split()
+        oof = pd.read_csv(root / "submissions" / "oof" / f"{name}.csv").set_index("id")["y"].loc[truth.index]
+        # F1 at the threshold fitted on the OOF rows: the best of every cut, as blend picks the best file.
+        best = max(f1_score(truth, oof > t) for t in np.r_[np.unique(oof), -1.0])
+        assert float(f1) == pytest.approx(best, abs=1e-6)
