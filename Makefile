@@ -1,4 +1,4 @@
-# Every target installs what it needs into .venv first (pinned in pyproject.toml).
+# Every target installs what it needs into .venv first: pyproject.toml's ranges, at the exact versions of constraints.txt.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -14,10 +14,10 @@ BUDGET ?=
 
 all: test
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[models,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[models,dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
