@@ -186,8 +186,6 @@ def from_run(learning, run) -> Result:
     """The result of one registry entry run on a learning set (:func:`blender.entries.run_entry`)."""
     import pandas as pd
 
-    chosen = learning.metric
-    name = learning.target_column or "target"
     weights = None if run.weights is None else pd.Series(run.weights, index=learning.train.names, name="weight")
     honest, single = run.honest, run.best_single
     details = {"inputs": list(learning.train.names), "in_sample": run.in_sample, "cv_folds": honest.n_folds,
@@ -195,14 +193,22 @@ def from_run(learning, run) -> Result:
                "slice": None if run.slice is None else {"mean": run.slice.mean, "se": run.slice.se,
                                                         "best_single": run.slice.best_single,
                                                         "best_single_mean": run.slice.best_single_mean}}
+    return _result(learning, run.method.name, run.test_blend, run.oof, run.step, weights,
+                   Score(honest.mean, honest.se, run.method.name), Score(single.mean, single.se, single.name), details)
+
+
+def _result(learning, method: str, test_blend, oof_blend, step, weights, score: Score, best_single: Score,
+            details: dict) -> Result:
+    """A :class:`Result` of blends in the layout: pandas objects by id, the decisions through ``step``."""
+    name = learning.target_column or "target"
+    metric = learning.metric
     return Result(
-        method=run.method.name, metric=chosen,
-        test_blend=_series(run.test_blend, learning.test.ids, learning.test, name),
-        oof_blend=_series(run.oof, learning.train.ids, learning.train, name),
-        weights=weights, score=Score(honest.mean, honest.se, run.method.name),
-        best_single=Score(single.mean, single.se, single.name),
-        decisions=_decisions(learning, run.step, run.test_blend, name),
-        step=None if run.step is None or not chosen.post_processes else run.step.describe(), details=details,
+        method=method, metric=metric,
+        test_blend=_series(test_blend, learning.test.ids, learning.test, name),
+        oof_blend=_series(oof_blend, learning.train.ids, learning.train, name),
+        weights=weights, score=score, best_single=best_single,
+        decisions=_decisions(learning, step, test_blend, name),
+        step=None if step is None or not metric.post_processes else step.describe(), details=details,
     )
 
 
@@ -244,7 +250,6 @@ def from_auto(learning, result) -> Result:
     from blender.auto import procedure_caution, report_document
 
     chosen = learning.metric
-    name = learning.target_column or "target"
     estimate, board = result.estimate, result.board
     single = board.entry(board.best_single)
     document = report_document(result, metric=chosen)
@@ -252,13 +257,6 @@ def from_auto(learning, result) -> Result:
     details = {"inputs": list(learning.train.names),
                **{key: document[key] for key in ("pick", "reason", "estimate", "levels", "leaderboard")},
                "warnings": [] if caution is None else [caution]}
-    return Result(
-        method=result.pick.name, metric=chosen,
-        test_blend=_series(result.test_blend, learning.test.ids, learning.test, name),
-        oof_blend=_series(estimate.oof, learning.train.ids, learning.train, name),
-        weights=None, score=Score(estimate.mean, estimate.se, result.pick.name),
-        best_single=Score(single.mean, single.se, single.name),
-        decisions=_decisions(learning, result.step, result.test_blend, name),
-        step=None if result.step is None or not chosen.post_processes else result.step.describe(),
-        details=details,
-    )
+    return _result(learning, result.pick.name, result.test_blend, estimate.oof, result.step, None,
+                   Score(estimate.mean, estimate.se, result.pick.name), Score(single.mean, single.se, single.name),
+                   details)
