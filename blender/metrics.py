@@ -62,17 +62,29 @@ def _balanced_logloss(y, pred, kind):
     """Each class's mean log loss, averaged over the classes present (Kaggle's balanced log loss)."""
     from blender.kernels import sum_logs
 
-    probabilities = np.asarray(true_class_probability(y, pred, kind=kind, rows_last=True), dtype=np.float64)
     y = np.asarray(y)
+    pred = np.asarray(pred, dtype=np.float64)
     present, counts = np.unique(y, return_counts=True)
-    rows = probabilities.reshape(-1, probabilities.shape[-1])
-    # The rows grouped by class (a copy), clipped, and each class's logs summed at once
-    # (sum_logs: one log per 16 probabilities, within 2e-15 of each).
-    grouped = rows[:, np.argsort(y, kind="stable")]
-    np.clip(grouped, EPSILON, 1 - EPSILON, out=grouped)
+    # The true-class probabilities grouped by class (one gather), clipped, and each class's logs
+    # summed at once (sum_logs: one log per 16 probabilities, within 2e-15 of each).
+    order = np.argsort(y, kind="stable")
+    if kind == "binary":
+        shape = pred.shape[:-1]
+        grouped = pred.reshape(-1, pred.shape[-1])[:, order]
+    else:
+        # true_class_probability's pred[..., rows, y], the rows taken in class order.
+        grouped = pred[..., order, y[order]]
+        shape = grouped.shape[:-1]
+        grouped = grouped.reshape(-1, grouped.shape[-1])
     ends = np.cumsum(counts)
-    means = [sum_logs(grouped[:, end - count : end]) / -float(count) for end, count in zip(ends, counts)]
-    return np.mean(means, axis=0).reshape(probabilities.shape[:-1])[()]
+    means = []
+    for c, end, count in zip(present, ends, counts):
+        values = grouped[:, end - count : end]
+        if kind == "binary" and c != 1:
+            np.subtract(1.0, values, out=values)
+        np.clip(values, EPSILON, 1 - EPSILON, out=values)
+        means.append(sum_logs(values) / -float(count))
+    return np.mean(means, axis=0).reshape(shape)[()]
 
 
 def _auc(y, pred, kind):
@@ -111,14 +123,14 @@ def _average_precision(y, pred, kind):
         # Values in [0, 2): their bits sort like them, and (bits << 1 | hit) sorts the rows and carries
         # their labels in one integer sort. Each positive adds precision at the end of its run of
         # equal values (the run's hits are the recall step there): sum(hit * precision) / n_pos.
-        keys = (keys << 1) | positive
+        keys = keys << 1
+        keys |= positive
+        np.invert(keys, out=keys)  # an increasing sort of ~key is a decreasing sort of the values
         keys.sort(axis=1)
-        keys = keys[:, ::-1]  # decreasing
-        hits = (keys & 1).astype(np.float64)
+        hits = 1.0 - (keys & 1)
         precision = np.cumsum(hits, axis=1)
         precision /= np.arange(1.0, rows.shape[1] + 1.0)
-        values = keys >> 1
-        ties = values[:, 1:] == values[:, :-1]
+        ties = np.bitwise_xor(keys[:, 1:], keys[:, :-1]) < 2  # equal values differ at most in the label bit
         for row in np.flatnonzero(ties.any(axis=1)):
             # The precision at the last row of each run of equal values, for every row of the run.
             ends = np.ones(rows.shape[1], dtype=bool)
@@ -501,7 +513,7 @@ class Metric(str):
         if self == "qwk":
             if self.kind == "regression":
                 return steps.CutPoints(steps.rounding_cuts(self.class_values(y)), fitted=False)
-            return steps.OrderedArgmax(self._ranks(np.shape(scores)[-1]))
+            return steps.Argmax(self._ranks(np.shape(scores)[-1]))
         return steps.Argmax()
 
     def fit_step(self, y: NDArray, scores: NDArray):
@@ -519,7 +531,7 @@ class Metric(str):
         cut = steps.CutPoints(steps.fit_cut_points(self.truth(y), numbers, len(rank)), rank=rank)
         # Cut-points on the expected class cannot always reproduce the argmax (peaked probabilities): the step is
         # whichever of the two scores better on these rows, so that fitting never does worse than not fitting.
-        plain = steps.OrderedArgmax(rank, fitted=True)
+        plain = steps.Argmax(rank, fitted=True)
         truth = self.truth(y)
         return cut if self.value(truth, cut.apply(scores)) >= self.value(truth, plain.apply(scores)) else plain
 
@@ -642,15 +654,20 @@ class Metric(str):
             if self.kind == "regression":
                 n_classes, rank = len(self.class_values(y)), None
             else:
-                rank = self._ranks(candidates.shape[-1])
-                n_classes, rank = len(rank), np.asarray(rank, dtype=np.float64)
+                places = np.asarray(self._ranks(candidates.shape[-1]))
+                n_classes, rank = len(places), places.astype(np.float64)
             result = np.empty(candidates.shape[0])
             for index, candidate in enumerate(candidates):
-                numbers = np.asarray(candidate, dtype=np.float64)
+                scores = numbers = np.asarray(candidate, dtype=np.float64)
                 if rank is not None:
-                    numbers = numbers @ rank
+                    numbers = scores @ rank
                 cuts = steps.fit_cut_points(truth, numbers, n_classes)
-                result[index] = float(self.value(truth, np.searchsorted(np.asarray(cuts), numbers, side="left")))
+                score = self.value(truth, np.searchsorted(np.asarray(cuts), numbers, side="left"))
+                if rank is not None:
+                    # fit_step keeps the argmax where it scores higher than the cut-points.
+                    plain = self.value(truth, places[np.argmax(scores, axis=-1)])
+                    score = score if score >= plain else plain
+                result[index] = float(score)
             return result
         if self.fits_step:
             return np.array([self.fitted(y, candidate) for candidate in candidates])

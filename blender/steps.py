@@ -72,8 +72,15 @@ def from_counts(name: str, tp, fp, fn, tn) -> NDArray[np.float64]:
 # ---------------------------------------------------------------------------- the steps
 
 
+class _Classes:
+    """A step whose decisions are class indices: the submission writes each one's label."""
+
+    def write(self, scores: NDArray, labels) -> NDArray:
+        return np.asarray(labels, dtype=object)[self.apply(scores)]
+
+
 @dataclass(frozen=True)
-class Threshold:
+class Threshold(_Classes):
     """Binary probabilities above ``threshold`` are the positive class (1)."""
 
     threshold: float
@@ -82,31 +89,28 @@ class Threshold:
     def apply(self, scores: NDArray) -> NDArray[np.int64]:
         return (np.asarray(scores) > self.threshold).astype(np.int64)
 
-    def write(self, scores: NDArray, labels) -> NDArray:
-        return np.asarray(labels, dtype=object)[self.apply(scores)]
-
     def describe(self) -> str:
         return f"threshold {self.threshold:.6g} (a probability above it is the positive class)"
 
 
 @dataclass(frozen=True)
-class Argmax:
-    """Class probabilities or votes become the index of the most probable class (the first on a tie)."""
+class Argmax(_Classes):
+    """Class probabilities or votes become their most probable class (the first column on a tie): its column
+    index, or with ``rank`` (qwk) its place in the class order."""
 
+    rank: tuple[int, ...] | None = None
     fitted: bool = False
 
     def apply(self, scores: NDArray) -> NDArray[np.int64]:
-        return np.argmax(np.asarray(scores), axis=-1)
-
-    def write(self, scores: NDArray, labels) -> NDArray:
-        return np.asarray(labels, dtype=object)[self.apply(scores)]
+        columns = np.argmax(np.asarray(scores), axis=-1)
+        return columns if self.rank is None else np.asarray(self.rank)[columns]
 
     def describe(self) -> str:
         return "the most probable class"
 
 
 @dataclass(frozen=True)
-class CutPoints:
+class CutPoints(_Classes):
     """A number falls into class ``k``, the number of cut-points below it.
 
     ``rank`` (class probabilities only): each column's place in the class order; the number
@@ -124,29 +128,9 @@ class CutPoints:
     def apply(self, scores: NDArray) -> NDArray[np.int64]:
         return np.searchsorted(np.asarray(self.cuts), self.numbers(scores), side="left")
 
-    def write(self, scores: NDArray, labels) -> NDArray:
-        return np.asarray(labels, dtype=object)[self.apply(scores)]
-
     def describe(self) -> str:
         on = "the value" if self.rank is None else "the expected class"
         return f"cut-points {', '.join(f'{cut:.6g}' for cut in self.cuts)} on {on}"
-
-
-@dataclass(frozen=True)
-class OrderedArgmax:
-    """Class probabilities or votes become the place of their most probable class in the class order."""
-
-    rank: tuple[int, ...]
-    fitted: bool = False
-
-    def apply(self, scores: NDArray) -> NDArray[np.int64]:
-        return np.asarray(self.rank)[np.argmax(np.asarray(scores), axis=-1)]
-
-    def write(self, scores: NDArray, labels) -> NDArray:
-        return np.asarray(labels, dtype=object)[self.apply(scores)]
-
-    def describe(self) -> str:
-        return "the most probable class"
 
 
 @dataclass(frozen=True)
@@ -305,12 +289,12 @@ def fit_cut_points(truth_rank: NDArray, numbers: NDArray, n_classes: int, *, swe
     # g[c]: the expected disagreement one row predicted c adds, times n.
     squares = np.subtract.outer(classes, classes) ** 2.0
     g = (squares * counts[:, None]).sum(axis=0) / max(n, 1)
-    # seen[c, i]: the rows of truth c among the first i; a run of rows predicted p disagrees by
-    # sum_c (c - p)^2 (seen[c, end] - seen[c, start]). Every disagreement is a whole number, exact
-    # in any order of the sums, so the scores below are the same floats however they are summed.
-    seen = np.zeros((n_classes, n + 1))
-    for c in range(n_classes):
-        np.cumsum(ranks == c, out=seen[c, 1:])
+    # runs[c, p]: the rows of truth c predicted p (kept up to date as the cut-points move); the
+    # rows predicted p disagree by sum_c (c - p)^2 runs[c, p]. Every disagreement is a whole number,
+    # exact in any order of the sums, so the scores below are the same floats however they are summed.
+    predicted = np.repeat(classes, np.diff(np.concatenate(([0], positions, [n]))))
+    runs = np.bincount(ranks * n_classes + predicted, minlength=n_classes * n_classes).reshape(
+        n_classes, n_classes).astype(np.float64)
     # Moving the cut between classes j-1 and j past a row of truth t adds 2 (t - j) + 1 to the
     # observed disagreement: over rows [low, low + m), passed[low + m] - passed[low] - 2 j m.
     passed = np.zeros(n + 1)
@@ -325,14 +309,13 @@ def fit_cut_points(truth_rank: NDArray, numbers: NDArray, n_classes: int, *, swe
             high = positions[j] if j < n_classes - 1 else n
             # The rows outside [low, high) keep their classes: p for the rows [bounds[p], bounds[p + 1]).
             bounds = np.concatenate(([0], positions, [n]))
-            runs = seen[:, bounds[1:]] - seen[:, bounds[:-1]]  # runs[c, p]: rows of truth c predicted p
             rest = np.ones(n_classes, dtype=bool)
             rest[j - 1 : j + 1] = False
             observed_rest = float((squares[:, rest] * runs[:, rest]).sum())
             counts_pred = np.where(rest, np.diff(bounds), 0).astype(np.float64)
             expected_rest = float(g @ counts_pred)
             # Rows [low, m) predicted j-1, rows [m, high) predicted j: all predicted j first.
-            base = float(squares[:, j] @ (seen[:, high] - seen[:, low]))
+            base = float(squares[:, j] @ (runs[:, j - 1] + runs[:, j]))
             m = up[: high - low + 1]
             kappa = np.multiply(m, -2.0 * j)
             kappa += passed[low : high + 1]
@@ -350,6 +333,12 @@ def fit_cut_points(truth_rank: NDArray, numbers: NDArray, n_classes: int, *, swe
             current = positions[j - 1] - low
             best = int(np.argmax(kappa))
             if kappa[best] > kappa[current] + _TIE * max(1.0, abs(kappa[current])):
+                start, end = sorted((low + current, low + best))
+                passing = np.bincount(ranks[start:end], minlength=n_classes)
+                # Rows [start, end) go from class j to j-1 (the cut moves up) or back.
+                sign = 1.0 if best > current else -1.0
+                runs[:, j - 1] += sign * passing
+                runs[:, j] -= sign * passing
                 positions[j - 1] = low + best
                 moved = True
         if not moved:

@@ -7,7 +7,7 @@ import pytest
 from sklearn import metrics as sk
 
 from blender import steps
-from blender.steps import Argmax, Clip, CutPoints, OrderedArgmax, Threshold, TopK
+from blender.steps import Argmax, Clip, CutPoints, Threshold, TopK
 
 
 # ---------------------------------------------------------------------------- Threshold
@@ -51,7 +51,7 @@ def test_cut_points_with_no_cuts_is_one_class():
     np.testing.assert_array_equal(CutPoints(()).apply(np.array([-1.0, 0.0, 7.0])), [0, 0, 0])
 
 
-# ---------------------------------------------------------------------------- Argmax, OrderedArgmax
+# ---------------------------------------------------------------------------- Argmax, with and without a class order
 
 
 def test_argmax_takes_the_first_class_on_a_tie():
@@ -61,7 +61,7 @@ def test_argmax_takes_the_first_class_on_a_tie():
 
 
 def test_ordered_argmax_gives_the_place_of_the_most_probable_column():
-    step = OrderedArgmax(rank=(2, 0, 1))
+    step = Argmax(rank=(2, 0, 1))
     p = np.array([[0.1, 0.7, 0.2], [0.6, 0.3, 0.1], [0.2, 0.2, 0.6], [0.5, 0.5, 0.0]])
     np.testing.assert_array_equal(step.apply(p), [0, 2, 1, 2])  # the tie goes to the first column (place 2)
     assert step.write(p, ["low", "mid", "high"]).tolist() == ["low", "high", "mid", "high"]
@@ -96,7 +96,7 @@ def test_clip_raises_values_below_low():
 
 
 def test_steps_describe_themselves():
-    for step in (Threshold(0.25), CutPoints((1.5,)), CutPoints((0.5,), rank=(0, 1)), Argmax(), OrderedArgmax((0, 1)),
+    for step in (Threshold(0.25), CutPoints((1.5,)), CutPoints((0.5,), rank=(0, 1)), Argmax(), Argmax((0, 1)),
                  TopK(3), Clip()):
         assert isinstance(step.describe(), str) and step.describe()
     assert "0.25" in Threshold(0.25).describe()
@@ -105,7 +105,7 @@ def test_steps_describe_themselves():
 
 def test_only_the_learnt_steps_say_fitted():
     assert Threshold(0.5).fitted and CutPoints((1.0,)).fitted
-    assert not (Argmax().fitted or OrderedArgmax((0,)).fitted or TopK(1).fitted or Clip().fitted)
+    assert not (Argmax().fitted or Argmax((0,)).fitted or TopK(1).fitted or Clip().fitted)
 
 
 # ---------------------------------------------------------------------------- rounding_cuts
