@@ -27,8 +27,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m models.demo --jobs $(JOBS) $(if $(BUDGET),--time-budget $(BUDGET))
 
-## The test suite (CI runs exactly this).
-test: $(STAMP)
+## The linter, then the test suite (CI runs exactly this).
+test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
 ## Speed and memory, as ratios to a bare reference measured in the same run.
@@ -55,6 +55,7 @@ holdout: $(STAMP)
 	$(BIN)/python -m models holdout $(if $(MODELS),--models "$(MODELS)") $(if $(DATA),--data "$(DATA)") $(if $(SEEDS),--seeds $(SEEDS)) $(if $(SCHEDULER),--scheduler "$(SCHEDULER)") --jobs $(JOBS)
 
 lint: $(STAMP)
+	$(BIN)/python -m ruff check --quiet blender models benchmarks tests
 	$(BIN)/python -m compileall -q blender models benchmarks tests
 
 clean:

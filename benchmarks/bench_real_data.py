@@ -569,7 +569,6 @@ def summarise_rules(rows: list[dict], *, draws: int = BOOTSTRAP_DRAWS) -> pd.Dat
         metric, kind = group["metric"].iloc[0], group["kind"].iloc[0]
         sign = -1.0 if greater_is_better(metric) else 1.0
         best = group[group["rule"] == "best file"].set_index("seed")
-        oracle_gain = None
         for rule in (*RULES, "oracle"):
             runs = group[group["rule"] == rule].set_index("seed")
             gains = sign * (best["test"] - runs["test"]).to_numpy()

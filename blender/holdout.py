@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
+import numpy as np  # noqa: F401  (the doctests use np)
 from numpy.typing import NDArray
 
 from blender import metrics

@@ -244,7 +244,7 @@ def plan_for_budget(
     BudgetPlan
     """
     min_epochs = min(min_epochs, max_epochs)
-    timings, estimated = None, False
+    timings, estimated, measuring = None, False, 0.0
     for index, width in enumerate(widths):
         before = clock()
         if timings is None or before + MEASURE_FACTOR * measuring > deadline:

@@ -286,7 +286,7 @@ def test_huge_regression_values_are_refused_by_name_not_by_traceback(tmp_path, m
     Path("oof").mkdir()
     rows = "".join(f"{k},{k % 7}\n" for k in range(3, 13))
     for name, first in (("r1", "1.2e29"), ("r2", "1")):
-        text = f"id,y\n1,{first}\n2,-1.797e308\n" + rows if name == "r1" else f"id,y\n1,1\n2,2\n" + rows
+        text = f"id,y\n1,{first}\n2,-1.797e308\n" + rows if name == "r1" else "id,y\n1,1\n2,2\n" + rows
         Path(f"{name}.csv").write_text(text)
         Path(f"oof/{name}.csv").write_text(text)
     Path("truth.csv").write_text("id,y\n1,1\n2,2\n" + rows)

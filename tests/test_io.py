@@ -1,8 +1,6 @@
 """io.read_predictions / write_predictions: kinds, alignment by id, bad-input messages, round trips."""
 
 import gzip
-import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +10,7 @@ from hypothesis import strategies as st
 from blender import io
 from blender.errors import BlendInputError
 
-from conftest import THREE_BINARY, csv_text, write_text
+from conftest import csv_text, write_text
 
 
 def test_reads_three_aligned_binary_files(three_files):

@@ -12,7 +12,6 @@ import time
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from blender import io
 from blender.io import reading, streaming
