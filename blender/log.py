@@ -36,7 +36,7 @@ from blender.report import finite_or_none
 #: The keys of a blend record, in the order they are written (documented in the README).
 BLEND_KEYS = ("type", "time", "command", "cwd", "version", "inputs", "method", "options", "seed", "members",
               "weights", "metric", "cv_score", "cv_se", "cv_folds", "row_sd", "row_sd_from", "nested_score",
-              "nested_se", "slice_score", "slice_se", "slice_fold", "outputs")
+              "nested_se", "slice_score", "slice_se", "slice_fold", "step", "outputs")
 #: The keys of an lb record: the public score of the file whose bytes hash to ``sha256``.
 LB_KEYS = ("type", "time", "path", "sha256", "public_score", "public_rows")
 
@@ -48,13 +48,15 @@ CHASE_WINDOW = 5
 
 def blend_record(*, time: datetime, command: list[str], cwd: str, version: str, inputs: list[dict], method: str,
                  options: dict, seed: int | None, members: list[str], weights: dict | None, metric: str | None,
-                 cv: dict | None, nested: dict | None, outputs: list[dict], slice: dict | None = None) -> dict:
+                 cv: dict | None, nested: dict | None, outputs: list[dict], slice: dict | None = None,
+                 step: dict | None = None) -> dict:
     """One blend record, its keys in the order of :data:`BLEND_KEYS`.
 
     ``cv`` holds ``score``, ``se``, ``folds``, ``row_sd`` and ``row_sd_from``; ``nested`` holds
     ``score`` and ``se``, ``slice`` (the score on the folds file's holdout slice, see
     :mod:`blender.levels`) ``score``, ``se`` and ``fold``; each is None where the command has
-    none. Numbers that are not
+    none. ``step`` is the metric's decision step fitted on the OOF rows (``blender.auto.step_document``:
+    the threshold or cut-points, and the OOF score with and without it), None for a metric of scores. Numbers that are not
     finite are written as null (JSON has no NaN).
 
     >>> from datetime import datetime, timezone
@@ -72,7 +74,7 @@ def blend_record(*, time: datetime, command: list[str], cwd: str, version: str, 
         "weights": weights, "metric": metric, "cv_score": cv.get("score"), "cv_se": cv.get("se"),
         "cv_folds": cv.get("folds"), "row_sd": cv.get("row_sd"), "row_sd_from": cv.get("row_sd_from"),
         "nested_score": nested.get("score"), "nested_se": nested.get("se"), "slice_score": held.get("score"),
-        "slice_se": held.get("se"), "slice_fold": held.get("fold"), "outputs": outputs,
+        "slice_se": held.get("se"), "slice_fold": held.get("fold"), "step": step, "outputs": outputs,
     })
 
 

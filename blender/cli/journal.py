@@ -83,7 +83,7 @@ class Journal:
             inputs=[{"path": path, "rows": rows, "sha256": io.sha256_file(path)} for path, rows in self.inputs.items()],
             method=facts.get("method", self.command[1]), options=self.options, seed=self.options.get("seed"),
             members=facts.get("members", []), weights=facts.get("weights"), metric=facts.get("metric"),
-            cv=facts.get("cv"), nested=facts.get("nested"), slice=facts.get("slice"),
+            cv=facts.get("cv"), nested=facts.get("nested"), slice=facts.get("slice"), step=facts.get("step"),
             outputs=sorted(outputs, key=lambda item: Path(item["path"]) != Path(main)),
         )
 
@@ -152,7 +152,7 @@ def note_run(learning, run) -> None:
     note(method=run.method.name, members=[name for name in names if weights is None or weights[name] != 0],
          weights=weights, metric=learning.metric,
          cv={"score": honest.mean, "se": honest.se, "folds": run.board.folds, "row_sd": spread, "row_sd_from": source},
-         slice=_slice(run.slice))
+         slice=_slice(run.slice), step=_step(learning, run.step, run.in_sample, run.plain_in_sample))
 
 
 def note_auto(learning, result) -> None:
@@ -167,7 +167,17 @@ def note_auto(learning, result) -> None:
     if entry is not None:
         cv.update(score=entry.mean, se=entry.se)
     note(method="auto", members=list(result.picked), metric=learning.metric, cv=cv,
-         nested={"score": estimate.mean, "se": estimate.se}, slice=_slice(result.slice))
+         nested={"score": estimate.mean, "se": estimate.se}, slice=_slice(result.slice),
+         step=_step(learning, result.step, result.in_sample, result.plain_in_sample))
+
+
+def _step(learning, step, in_sample: float, plain_in_sample: float) -> dict | None:
+    """The decision step the written submission went through, as the record keeps it (None: the scores were written)."""
+    from blender.auto import step_document
+
+    if not (learning.post and getattr(learning.metric, "post_processes", False)):
+        return None
+    return step_document(step, in_sample, plain_in_sample)
 
 
 def log_entry(main: Path | None):
