@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_hillclimb.py
 	$(BIN)/python benchmarks/bench_scale.py
 	$(BIN)/python benchmarks/bench_real_data.py
+	$(BIN)/python benchmarks/bench_metric_cases.py
 	$(BIN)/python benchmarks/bench_levels.py
 	$(BIN)/python benchmarks/bench_doctor.py
 

@@ -452,3 +452,102 @@ def cached(data_name: str, seed: int, root: Path, *, models: list[str] | None = 
     if progress is not None:
         progress(f"generating {data_name} seed {seed} into {folder} ...")
     return generate(data or load(data_name), seed, folder, models=models, progress=progress)
+
+
+# ---------------------------------------------------------------------------------------
+# The metric cases (issue 25, item 7): one dataset per decision metric, none of the sets above.
+# Used by ``benchmarks/bench_metric_cases.py``. They are kept out of DATASETS, so that
+# bench_real_data.py's default run (every dataset of DATASETS, under logloss / rmse) is unchanged;
+# :func:`register_metric_cases` adds them for a run that needs them (``load`` and ``cached`` then
+# know their names).
+
+
+def _package_file(package: str, *parts: str) -> str:
+    import importlib
+    import os
+
+    return os.path.join(os.path.dirname(importlib.import_module(package).__file__), *parts)
+
+
+def _racd10() -> pd.DataFrame:
+    # Cameron and Trivedi's Medicare doctor-visit data (3,629 people aged 65 and over), shipped as a test file.
+    return pd.read_csv(_package_file("statsmodels", "sandbox", "regression", "tests", "racd10data_with_transformed.csv"))
+
+
+# physician is docvis itself, insured is private, and the rest are transforms of age, income or docvis.
+_RACD10_DERIVED = ["physician", "insured", "age2", "aget", "aget2", "incomet", "linc", "ldocvis", "ldocvisa", "docbin"]
+
+
+def _racd10_chronic() -> Dataset:
+    frame = _racd10()
+    y = np.minimum(frame["totchr"].to_numpy(float), 5.0)
+    X = frame.drop(columns=["totchr", *_RACD10_DERIVED]).to_numpy(float)
+    return Dataset("racd10_chronic", "statsmodels", "regression", "chronic", X, y,
+                   note="Medicare doctor visits (statsmodels test data): chronic conditions 0..5+ (5 = five or more), "
+                        "an ordered integer target for qwk; all 3,629 rows")
+
+
+def _racd10_novisit() -> Dataset:
+    frame = _racd10()
+    y = (frame["docvis"] == 0).to_numpy().astype(int)
+    X = frame.drop(columns=["docvis", *_RACD10_DERIVED]).to_numpy(float)
+    return Dataset("racd10_novisit", "statsmodels", "binary", "novisit", X, y,
+                   note="Medicare doctor visits (statsmodels test data): no doctor visit in the year, 10.8% "
+                        "positive, for F1; all 3,629 rows")
+
+
+def _gapminder() -> pd.DataFrame:
+    return pd.read_csv(_package_file("plotly", "package_data", "datasets", "gapminder.csv.gz"))
+
+
+_CONTINENTS = ("Africa", "Americas", "Asia", "Europe", "Oceania")
+
+
+def _gapminder_continent() -> Dataset:
+    frame = _gapminder()
+    # The country's name, codes and centroid would give the continent away.
+    X = np.column_stack([frame["year"], frame["lifeExp"], np.log(frame["pop"]), np.log(frame["gdpPercap"])]).astype(float)
+    y = frame["continent"].map({c: i for i, c in enumerate(_CONTINENTS)}).to_numpy().astype(int)
+    return Dataset("gapminder_continent", "plotly", "multiclass", "continent", X, y, _CONTINENTS,
+                   note="Gapminder (plotly's bundled copy), 142 countries x 12 years: the continent from year, life "
+                        "expectancy, population and GDP per head; 5 classes for map@3")
+
+
+def _gapminder_gdp() -> Dataset:
+    frame = _gapminder()
+    continent = pd.get_dummies(frame["continent"], dtype=float).reindex(columns=list(_CONTINENTS), fill_value=0.0)
+    X = np.column_stack([frame["year"], frame["lifeExp"], np.log(frame["pop"]), continent.to_numpy()]).astype(float)
+    return Dataset("gapminder_gdp", "plotly", "regression", "gdp_per_head", X, frame["gdpPercap"].to_numpy(float),
+                   note="Gapminder (plotly's bundled copy): GDP per head (241 to 113,523 dollars, skewed) from year, "
+                        "life expectancy, population and continent, for rmsle")
+
+
+def _dietox() -> Dataset:
+    frame = pd.read_csv(_package_file("statsmodels", "regression", "tests", "results", "dietox.csv"))
+    # Feed is the cumulated feed intake, missing at each pig's first weighing: none eaten yet, so 0.
+    frame["Feed"] = frame["Feed"].fillna(0.0)
+    X = frame[["Feed", "Time", "Evit", "Cu", "Litter"]].to_numpy(float)
+    return Dataset("dietox", "statsmodels", "regression", "weight", X, frame["Weight"].to_numpy(float),
+                   note="Dietox (statsmodels test data): 72 pigs weighed over 12 weeks, weight 15 to 117 kg, for mape")
+
+
+# The metric cases, in print order, with the metric each is judged by (bench_metric_cases.py).
+METRIC_DATASETS: dict[str, Callable[[], Dataset]] = {
+    "racd10_chronic": _racd10_chronic,
+    "racd10_novisit": _racd10_novisit,
+    "gapminder_continent": _gapminder_continent,
+    "gapminder_gdp": _gapminder_gdp,
+    "dietox": _dietox,
+}
+METRIC_CASES: dict[str, str] = {
+    "racd10_chronic": "qwk",
+    "racd10_novisit": "f1",
+    "gapminder_continent": "map@3",
+    "gapminder_gdp": "rmsle",
+    "dietox": "mape",
+}
+
+
+def register_metric_cases() -> None:
+    """Add :data:`METRIC_DATASETS` to :data:`DATASETS` (in this process), so that ``load`` and ``cached`` take them."""
+    DATASETS.update(METRIC_DATASETS)
