@@ -2,7 +2,7 @@
 
 For each dataset and split seed of ``benchmarks/real_datasets.py`` (the folders of
 ``bench_real_data.py``, with their ``folds.csv``), everything runs through the code the
-commands run (:func:`blender.entries.run_entry`, :func:`blender.auto.run_auto`) on the
+commands run (:func:`blender.entries.run_entry`, :func:`blender.picking.run_auto`) on the
 folder's shared folds:
 
 - level 2: stackers over the level-1 OOF files (``stack --meta logreg / ridge / et``), each
@@ -80,7 +80,7 @@ def _codes(labels, learning, classes):
 def study(folder: Path, meta: dict, seed: int) -> list[dict]:
     """Every level's entries on one folder: CV, slice and test scores against the best single file by OOF."""
     from blender import layout, metrics
-    from blender.auto import run_auto
+    from blender.picking import run_auto
     from blender.entries import configured, run_entry
 
     learning, folds, y_test = _read(folder, meta)

@@ -204,22 +204,22 @@ def paired_gain(metric: str, pairs: list[tuple[np.ndarray, np.ndarray, np.ndarra
 
 @contextlib.contextmanager
 def capturing():
-    """Keep what ``blender.auto.run_auto`` returns while ``blend auto`` runs in-process: the pick's test scores
+    """Keep what ``blender.picking.run_auto`` returns while ``blend auto`` runs in-process: the pick's test scores
     (``test_blend``) and its fitted step, for the step's own gain."""
-    import blender.auto
+    import blender.picking
 
-    original = blender.auto.run_auto
+    original = blender.picking.run_auto
     seen = []
 
     def run_auto(*args, **kwargs):
         seen.append(original(*args, **kwargs))
         return seen[-1]
 
-    blender.auto.run_auto = run_auto
+    blender.picking.run_auto = run_auto
     try:
         yield seen
     finally:
-        blender.auto.run_auto = original
+        blender.picking.run_auto = original
 
 
 def _ids(path: Path) -> pd.Index:

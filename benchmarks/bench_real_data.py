@@ -35,7 +35,7 @@ evaluated offline without rerunning anything.
 Pick rules replayed (issue 20): while ``blend auto`` runs, its leaderboard's per-fold scores
 are kept in ``auto/board.json``; :func:`replay_rules` then applies each rule of :data:`RULES`
 to those same boards (the best file; the top entry, ungated; the gate and the mean of the top
-five, the rule before; the gate and ``blender.auto.choose`` at each of :data:`LEVELS`
+five, the rule before; the gate and ``blender.picking.choose`` at each of :data:`LEVELS`
 standard errors) and an oracle (the entry best on each seed's test rows), scores the mean of
 the entries each rule names on the test rows, and reports per dataset the gain over the best
 file by OOF, its noise (as above) and the share of the oracle's gain, and per size group
@@ -162,10 +162,10 @@ def recording(path: Path, *, nested: bool = True):
     (the report's estimate is then null): the replays do not need it, and on the large sets it
     is five times the cost of the rest.
     """
-    import blender.auto
+    import blender.picking
     import blender.evaluation
 
-    original, original_nested = blender.evaluation.leaderboard, blender.auto.nested_estimate
+    original, original_nested = blender.evaluation.leaderboard, blender.picking.nested_estimate
     boards = []
 
     def leaderboard(*args, **kwargs):
@@ -175,16 +175,16 @@ def recording(path: Path, *, nested: bool = True):
     def skipped(values, y, *, folds=5, levels=(1,), **kwargs):
         from blender.evaluation import fold_count
 
-        return {level: blender.auto.Estimate(np.array([np.nan]), np.array([np.nan]), ["(nested estimate not run)"],
+        return {level: blender.picking.Estimate(np.array([np.nan]), np.array([np.nan]), ["(nested estimate not run)"],
                                              fold_count(folds), np.mean(values, axis=0)) for level in levels}
 
     blender.evaluation.leaderboard = leaderboard
     if not nested:
-        blender.auto.nested_estimate = skipped
+        blender.picking.nested_estimate = skipped
     try:
         yield boards
     finally:
-        blender.evaluation.leaderboard, blender.auto.nested_estimate = original, original_nested
+        blender.evaluation.leaderboard, blender.picking.nested_estimate = original, original_nested
     if boards:
         path.write_text(json.dumps(board_to_json(boards[0])) + "\n")
 
@@ -497,7 +497,7 @@ def compare_rules(results: pd.DataFrame) -> pd.DataFrame:
 # Pick rules replayed on the recorded leaderboards (issue 20).
 
 # Each rule maps a leaderboard to the entries whose mean it submits ("oracle" is added by
-# replay_rules: it needs the test rows). The level rules are blender.auto.choose itself.
+# replay_rules: it needs the test rows). The level rules are blender.picking.choose itself.
 LEVELS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)  # level 0: past the gate, the top entry alone
 
 
@@ -507,7 +507,7 @@ def _members(pick) -> tuple[str, ...]:
 
 def rule_members(board, rule: str) -> tuple[str, ...]:
     """The entries rule ``rule`` submits the mean of, from the leaderboard alone."""
-    from blender.auto import beating_blends, choose
+    from blender.picking import beating_blends, choose
 
     if rule == "best file":
         return (board.best_single,)
@@ -518,7 +518,7 @@ def rule_members(board, rule: str) -> tuple[str, ...]:
         return (board.best_single,)
     if rule == "top-5 mean":  # the rule before issue 20: past the gate, the five best entries
         return tuple(entry.name for entry in board.entries[:5])
-    if rule.startswith("level "):  # "level 1" = blender.auto.choose(board, level=1.0)
+    if rule.startswith("level "):  # "level 1" = blender.picking.choose(board, level=1.0)
         return _members(choose(board, level=float(rule.split()[1])))
     raise KeyError(rule)
 
@@ -544,7 +544,7 @@ def replay_run(run: Run) -> list[dict]:
         return cache[name]
 
     def row(rule: str, members: tuple[str, ...]) -> dict:
-        blend = np.mean([predictions(name) for name in members], axis=0)  # what blender.auto.fit_pick applies
+        blend = np.mean([predictions(name) for name in members], axis=0)  # what blender.picking.fit_pick applies
         return {"dataset": meta["dataset"], "seed": run.seed, "kind": kind, "metric": metric, "n_train": meta["n_train"],
                 "n_test": meta["n_test"], "rule": rule, "members": "+".join(members),
                 "test": score(y, blend, metric=metric, kind=kind),

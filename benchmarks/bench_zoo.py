@@ -13,7 +13,7 @@ through the fold loop ``python -m models oof`` runs, and writes the same files:
 
 Each variant is a set of files with it against the set without it. For both sets, the
 number a user can know to pick by is the OOF score: the **best file by OOF** is scored on the
-test rows, and so is **``blend auto``'s pick** (:func:`blender.auto.run_auto` on the shared
+test rows, and so is **``blend auto``'s pick** (:func:`blender.picking.run_auto` on the shared
 folds, as the command runs it). A gain is the set without minus the set with, in test log
 loss, so positive is better; the tables show the mean over seeds and its standard error.
 The refit rows compare each booster's test log loss refitted against its fold models' mean.
@@ -100,7 +100,7 @@ def variants() -> dict[str, tuple[list[str], list[str]]]:
 def judge(root: Path, names: list[str], seed: int) -> dict:
     """The best file by OOF and ``blend auto``'s pick over ``names``: their names and test log loss."""
     from blender import io, layout
-    from blender.auto import run_auto
+    from blender.picking import run_auto
 
     learning = io.read_learning([root / "submissions" / f"{name}.csv" for name in names], train_dir=root / "submissions" / "oof",
                                 truth=root / "data" / "train_labels.csv", task="multiclass", command_name="bench")  # fmt: skip

@@ -6,7 +6,7 @@
 arrays; ``blender.io`` reads and writes the files.
 """
 
-from blender.api import Result, Score, blend
+from blender.api import Result, Score, auto, blend
 from blender.averaging import average
 from blender.correlation import correlation_matrix, label_agreement
 from blender.caruana import caruana_select
@@ -19,6 +19,7 @@ __all__ = [
     "BlendInputError",
     "Result",
     "Score",
+    "auto",
     "blend",
     "HillClimbResult",
     "caruana_select",

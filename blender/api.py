@@ -233,7 +233,7 @@ def auto(oof, test, y, *, metric: str | None = None, folds=None, seed: int = 0, 
     >>> result.test_blend.shape, bool(result.score.mean < result.best_single.mean + 0.2)
     ((30,), True)
     """
-    from blender.auto import run_auto
+    from blender.picking import run_auto
     from blender.entries import bind_metric
     from blender.io.frames import learning_set
 
@@ -246,8 +246,8 @@ def auto(oof, test, y, *, metric: str | None = None, folds=None, seed: int = 0, 
 
 
 def from_auto(learning, result) -> Result:
-    """The result of ``blend auto`` on a learning set (:func:`blender.auto.run_auto`)."""
-    from blender.auto import procedure_caution, report_document
+    """The result of ``blend auto`` on a learning set (:func:`blender.picking.run_auto`)."""
+    from blender.picking import procedure_caution, report_document
 
     chosen = learning.metric
     estimate, board = result.estimate, result.board

@@ -55,7 +55,7 @@ def blend_record(*, time: datetime, command: list[str], cwd: str, version: str, 
     ``cv`` holds ``score``, ``se``, ``folds``, ``row_sd`` and ``row_sd_from``; ``nested`` holds
     ``score`` and ``se``, ``slice`` (the score on the folds file's holdout slice, see
     :mod:`blender.levels`) ``score``, ``se`` and ``fold``; each is None where the command has
-    none. ``step`` is the metric's decision step fitted on the OOF rows (``blender.auto.step_document``:
+    none. ``step`` is the metric's decision step fitted on the OOF rows (``blender.picking.step_document``:
     the threshold or cut-points, and the OOF score with and without it), None for a metric of scores. Numbers that are not
     finite are written as null (JSON has no NaN).
 

@@ -4,7 +4,7 @@
 predictions ``values`` (n_models, n_rows, n_cols) and truth ``y`` (a method that does not
 learn ignores both) and returns a fitted blend whose ``apply(values)`` maps any prediction
 set of the same models to one blend (n_rows, n_cols). The ``blend`` commands, the honest
-leaderboard (:mod:`blender.evaluation`) and ``blend auto`` (:mod:`blender.auto`) all go
+leaderboard (:mod:`blender.evaluation`) and ``blend auto`` (:mod:`blender.picking`) all go
 through these entries, so "fit on the OOF rows, apply to the test rows" is written once.
 
 A new blend method is its module, one :class:`Method` line in :data:`METHODS`, and its test.

@@ -1,4 +1,4 @@
-"""The Python face (blender.blend, blender.api.auto) on DataFrames: the same numbers as the command line on the
+"""The Python face (blender.blend, blender.auto) on DataFrames: the same numbers as the command line on the
 same predictions written as files, every shape it takes, and one-line errors for bad input."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 import blender
-from blender.api import auto
 from blender.cli import app
 from blender.errors import BlendInputError
 
@@ -87,7 +86,7 @@ def test_blend_takes_arrays_and_dicts_of_class_probability_frames():
 
 def test_auto_result_is_the_json_of_the_command_line(tmp_path, monkeypatch):
     oof, test, y = _binary(seed=4)
-    result = auto(oof, test, y, metric="auc", repeats=1, max_level=1)
+    result = blender.auto(oof, test, y, metric="auc", repeats=1, max_level=1)
     document = result.to_dict()
     json.dumps(document)
     _as_files(tmp_path, oof, test, y)

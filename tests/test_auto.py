@@ -1,4 +1,4 @@
-"""Tests for blender.auto: the pick rule, and a nested estimate that never scores a row used to choose."""
+"""Tests for blender.picking (blend auto): the pick rule, and a nested estimate that never scores a row used to choose."""
 
 from dataclasses import dataclass
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from blender import layout
-from blender.auto import choose, fit_pick, nested_estimate
+from blender.picking import choose, fit_pick, nested_estimate
 from blender.evaluation import Entry, Leaderboard, leaderboard
 from blender.methods import BY_NAME, Method
 
@@ -46,7 +46,7 @@ _BASE = np.array([0.30, 0.32, 0.29, 0.31, 0.33, 0.30, 0.28, 0.31, 0.32, 0.30])  
 
 
 def test_a_top_entry_ten_standard_errors_ahead_is_submitted_alone():
-    from blender.auto import lead_over
+    from blender.picking import lead_over
 
     wobble = np.array([0.0, 1.0, -1.0, 0.5, -0.5, 0.0, 1.0, -1.0, 0.5, -0.5]) * 2.27e-3
     folds = {"stack-logreg": ("blend", _BASE - 0.05),
@@ -81,7 +81,7 @@ def test_five_level_entries_are_averaged_and_the_others_named():
 
 
 def test_level_is_in_standard_errors_of_the_lead():
-    from blender.auto import lead_over
+    from blender.picking import lead_over
 
     wobble = np.array([0.0, 1.0, -1.0, 0.5, -0.5, 0.0, 1.0, -1.0, 0.5, -0.5]) * 1e-2
     folds = {"top": ("blend", _BASE - 0.05), "close": ("blend", _BASE - 0.05 + 0.004 + wobble), "lr": ("model", _BASE)}
@@ -96,7 +96,7 @@ def test_level_is_in_standard_errors_of_the_lead():
 
 def test_the_mean_of_the_members_is_what_is_fitted():
     values, y = _two_independent_regressors(n=60)
-    from blender.auto import Pick
+    from blender.picking import Pick
 
     pick = Pick("top-2 average", "blend", "", ("average", "a"))
     fitted = fit_pick(pick, values, y, names=["a", "b"], kind="regression", metric="rmse")
@@ -202,7 +202,7 @@ def test_nested_estimate_compares_with_the_best_file_chosen_the_same_way():
 
 def test_fit_pick_of_a_file_is_that_file():
     values, y = _two_independent_regressors(n=30)
-    from blender.auto import Pick
+    from blender.picking import Pick
 
     fitted = fit_pick(Pick("b", "model", ""), values, y, names=["a", "b"], kind="regression", metric="rmse")
     np.testing.assert_array_equal(fitted.apply(values), values[1])
@@ -211,14 +211,14 @@ def test_fit_pick_of_a_file_is_that_file():
 def test_the_cli_default_threshold_is_the_rules():
     import inspect
 
-    from blender import auto
+    from blender import picking
     from blender.cli.learning import auto_command
 
-    assert inspect.signature(auto_command).parameters["threshold"].default == auto.THRESHOLD
+    assert inspect.signature(auto_command).parameters["threshold"].default == picking.THRESHOLD
 
 
 def test_a_caution_when_the_nested_estimate_prefers_the_best_single_file():
-    from blender.auto import Estimate, procedure_caution
+    from blender.picking import Estimate, procedure_caution
 
     picked = np.array([0.50, 0.60, 0.55, 0.52, 0.58])
     # The best file beats the procedure by 0.1 in every outer fold: a lead no noise explains.

@@ -179,7 +179,7 @@ def test_beyond_noise_floor_by_hand():
 
 def test_a_blend_equal_to_the_best_file_is_a_tie_not_a_win():
     """issue 18: weights that put everything on the best file gained +2.8e-18 "in 1 of 5 folds" and passed the gate."""
-    from blender.auto import choose
+    from blender.picking import choose
 
     values, y = _binary(6, n=200)
     overall = layout.model_scores(values, y, metric="logloss", kind="binary")
@@ -210,7 +210,7 @@ def test_a_blend_equal_to_the_best_file_is_a_tie_not_a_win():
 
 def test_gains_of_rounding_are_ties_even_where_the_predictions_differ():
     """The floor on the per-fold differences: mirrored errors give file a's mae, +-1e-17 apart, from other predictions."""
-    from blender.auto import choose
+    from blender.picking import choose
 
     rng = np.random.default_rng(1)
     y = rng.normal(size=120) * 3.0

@@ -280,7 +280,7 @@ def test_a_level_two_oof_file_is_read_as_a_level_one_file_is(zoo, args):
 
 
 def test_level_verdict_keeps_a_second_level_only_beyond_its_noise():
-    from blender.auto import Estimate, level_verdict
+    from blender.picking import Estimate, level_verdict
 
     one = Estimate(np.array([0.30, 0.31, 0.29, 0.30, 0.30]), np.zeros(5), [], 5)
     clearly = Estimate(one.scores - np.array([0.010, 0.012, 0.011, 0.009, 0.010]), np.zeros(5), [], 5)

@@ -173,7 +173,7 @@ def note_auto(learning, result) -> None:
 
 def _step(learning, step, in_sample: float, plain_in_sample: float) -> dict | None:
     """The decision step the written submission went through, as the record keeps it (None: the scores were written)."""
-    from blender.auto import step_document
+    from blender.picking import step_document
 
     if not (learning.post and getattr(learning.metric, "post_processes", False)):
         return None

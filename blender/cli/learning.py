@@ -1,7 +1,7 @@
 """The commands that learn from OOF rows: score, select, caruana, hill-climb, weights, stack, holdout and auto.
 
 Each reads the learning set, runs its registry entry through :func:`blender.entries.run_entry`
-(or ``blend auto``'s :func:`blender.auto.run_auto`), reports it and writes its outputs as one unit.
+(or ``blend auto``'s :func:`blender.picking.run_auto`), reports it and writes its outputs as one unit.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from blender.auto import THRESHOLD
+from blender.picking import THRESHOLD
 from blender.errors import BlendInputError
 from blender.cli import output
 from blender.cli.journal import log_entry, note, note_auto
@@ -475,7 +475,7 @@ def auto_command(
     """
     import json
 
-    from blender import auto, io, report
+    from blender import io, picking, report
 
     out, oof = shared.outputs("auto", plot=plot, report=report_path)
     if blends_dir is not None and blends_dir.exists() and not blends_dir.is_dir():
@@ -497,7 +497,7 @@ def auto_command(
     say_plugin_calls(learning, [m.name for m in methods_for(learning.train.kind, learning.metric, max_level=max_level)],
                      fold_plan, {}, repeats=repeats or 1, nested=True)
     started = time.perf_counter()
-    result = auto.run_auto(learning.train, learning.y, learning.test, metric=learning.metric, folds=fold_plan,
+    result = picking.run_auto(learning.train, learning.y, learning.test, metric=learning.metric, folds=fold_plan,
                            repeats=repeats, random_state=seed, threshold=threshold, blends=blends_dir is not None,
                            max_level=max_level, progress=say)
     board, pick, estimate = result.board, result.pick, result.estimate
@@ -508,7 +508,7 @@ def auto_command(
     say(f"estimated {learning.metric} of the pick (nested CV over {estimate.folds} outer folds, never scored on rows "
         f"used to choose it): {estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
         f"{estimate.best_single_mean:.6f}; best single file {board.best_single} on all OOF rows: {board.best_single_oof:.6f}")
-    caution = auto.procedure_caution(estimate, metric=learning.metric, pick_type=pick.type)
+    caution = picking.procedure_caution(estimate, metric=learning.metric, pick_type=pick.type)
     if caution is not None:
         say(caution)
     report_slice(result.slice, "auto", learning.metric)
@@ -521,7 +521,7 @@ def auto_command(
         if plot is not None:
             outputs.figure(plot, report.leaderboard_chart(board, pick=result.picked, estimate=estimate))
         if report_path is not None:
-            outputs.text(report_path, json.dumps(auto.report_document(result, metric=learning.metric), indent=2) + "\n")
+            outputs.text(report_path, json.dumps(picking.report_document(result, metric=learning.metric), indent=2) + "\n")
         for name, blend in result.blends.items():
             write_blend(outputs, learning.test, blend, blends_dir / f"{name}.csv", sample_set)
         if oof is not None:
