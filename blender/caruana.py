@@ -364,6 +364,10 @@ class _CandidateScorer:
         oof = np.asarray(oof, dtype=np.float64)
         y = np.asarray(y)
         metric = metrics.resolve(metric, kind)
+        # Gini is 2 AUC - 1: the candidates are scored as AUC (with its pruning) and the scores mapped back.
+        self._gini = metric == "gini"
+        if self._gini:
+            metric = metrics.resolve("auc", kind)
         if kind == "labels":
             # One-hot votes: their mean is a vote share, scored like class probabilities.
             kind = "multiclass"
@@ -425,10 +429,14 @@ class _CandidateScorer:
             if bounds is not None:
                 # Log loss of a single model is -sum(log(member)) / n_rows.
                 bounds.know(candidates, -self._singles[candidates] * self.members.shape[1])
-            return self._singles[candidates].copy()
+            return self._mapped(self._singles[candidates].copy())
         if bounds is not None:
             return self._score_bounded(total, size, candidates, bounds)
-        return self._score_all(total, size, candidates)
+        return self._mapped(self._score_all(total, size, candidates))
+
+    def _mapped(self, scores: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Scores in the metric's units: AUC becomes Gini (2 AUC - 1) where the metric is Gini."""
+        return 2.0 * scores - 1.0 if self._gini else scores
 
     def _score_bounded(self, total: NDArray, size: int, candidates: NDArray, bounds: _LogSumBounds) -> NDArray[np.float64]:
         """Log loss of the candidates that can win, exactly; a lower bound for the rest.
@@ -540,12 +548,12 @@ class _CandidateScorer:
 
     def score_total(self, total: NDArray, size: int) -> float:
         """Score of the ensemble whose members sum to ``total``."""
-        return float(self._score_means((total / size)[None])[0])
+        return float(self._mapped(self._score_means((total / size)[None]))[0])
 
     def score_weights(self, weights: NDArray) -> float:
         """Score of the weighted mean of all members."""
         # A sum over the few members with weight: no pass over all of them.
-        return float(self._score_means(layout.weighted_sum(self.members, weights)[None])[0])
+        return float(self._mapped(self._score_means(layout.weighted_sum(self.members, weights)[None]))[0])
 
     def _score_means(
         self, means: NDArray[np.float64], scratch: NDArray | None = None, *, log_size: float | None = None

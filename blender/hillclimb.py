@@ -311,7 +311,12 @@ class _GridScorer:
     """
 
     def __init__(self, values: NDArray, y: NDArray, *, kind: str, metric: str):
-        self.kind, self.metric, self.y = kind, metrics.resolve(metric, kind), y
+        metric = metrics.resolve(metric, kind)
+        # Gini is 2 AUC - 1: the blends are scored by the AUC kernel and the scores mapped back.
+        self._gini = metric == "gini"
+        if self._gini:
+            metric = metrics.resolve("auc", kind)
+        self.kind, self.metric, self.y = kind, metric, y
         self.n_rows = values.shape[1]
         self.members = np.ascontiguousarray(values[:, :, 0] if kind in ("binary", "regression") else values)
         self.rows = np.arange(self.n_rows)
@@ -465,7 +470,12 @@ class _GridScorer:
         return scores
 
     def _score_blends(self, blends: NDArray, clipped: bool, true_class: bool) -> NDArray[np.float64]:
-        """Scores of the blends along the first axis (which it overwrites)."""
+        """Scores of the blends along the first axis (which it overwrites), in the metric's units."""
+        scores = self._score_blends_as(blends, clipped, true_class)
+        return 2.0 * scores - 1.0 if self._gini else scores
+
+    def _score_blends_as(self, blends: NDArray, clipped: bool, true_class: bool) -> NDArray[np.float64]:
+        """Scores of the blends by ``self.metric`` (AUC standing in for Gini)."""
         kind, metric, y = self.kind, self.metric, self.y
         if clipped:
             np.clip(blends, layout._PROBABILITY_FLOOR, 1.0 - layout._PROBABILITY_FLOOR, out=blends)
