@@ -132,10 +132,13 @@ def _decisions(learning, step, test_blend, name: str):
 
 def _check_options(name: str, options: dict) -> None:
     """Refuse an option the registry entry ``name`` does not take, listing those it does."""
-    from blender.methods import BY_NAME
+    from blender.methods import BY_NAME, check_options
 
     if name not in BY_NAME:
         raise BlendInputError(f"unknown method {name!r}; expected one of {', '.join(BY_NAME)}.")
+    if BY_NAME[name].params:
+        check_options(BY_NAME[name], options)  # the entry declares its options and their rules
+        return
     parameters = inspect.signature(BY_NAME[name].fit).parameters
     if any(parameter.kind == parameter.VAR_KEYWORD for parameter in parameters.values()):
         return

@@ -228,6 +228,103 @@ def calibrated(fit: Fit) -> Fit:
 
 
 @dataclass(frozen=True)
+class Option:
+    """One option of a registry entry, declared once: the command's ``--flag``, ``--help``, the Python
+    face's keyword, and the rule its values keep (:meth:`check`).
+
+    ``type`` is int, float, bool or str; ``low`` and ``high`` bound a number (inclusive; ``above``: a
+    bound it must exceed), ``choices`` a string. The keyword is ``name``; the command's flag is
+    ``--name`` with dashes.
+
+    >>> Option("shrink", float, 0.5, "How far to shrink.", low=0.0, high=1.0).check(1.5)
+    '--shrink 1.5: give a number from 0 to 1.'
+    """
+
+    name: str
+    type: type
+    default: object
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+    above: float | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def _span(self) -> str:
+        """The allowed numbers in words: 'from 0 to 1', 'above 0 and at most 1', 'of 1 or more'."""
+        if self.above is not None:
+            return f"above {self.above:g}" + (f" and at most {self.high:g}" if self.high is not None else "")
+        if self.low is not None:
+            return f"from {self.low:g} to {self.high:g}" if self.high is not None else f"of {self.low:g} or more"
+        return f"of {self.high:g} or less"
+
+    def check(self, value) -> str | None:
+        """The one-line refusal of ``value`` (naming the flag and the fix), or None when it keeps the rule."""
+        if value is None:
+            return None
+        if self.type is bool:
+            return None if isinstance(value, (bool, np.bool_)) else f"{self.flag} {value}: give true or false."
+        if self.choices is not None:
+            return None if value in self.choices else f"{self.flag} {value}: choose one of {', '.join(self.choices)}."
+        if self.type in (int, float):
+            if not isinstance(value, (int, float, np.number)) or isinstance(value, bool) or (
+                    self.type is int and float(value) != int(value)):
+                return f"{self.flag} {value}: give {'a whole number' if self.type is int else 'a number'}."
+            if ((self.low is not None and value < self.low) or (self.above is not None and value <= self.above)
+                    or (self.high is not None and value > self.high)):
+                return f"{self.flag} {value:g}: give a number {self._span()}."
+        return None
+
+
+def check_options(entry: Method, values: dict) -> None:
+    """Refuse, with one line, an option ``entry`` does not declare or a value outside its rule.
+
+    >>> check_options(BY_NAME["caruana"], {"iters": 0, "init": 0})
+    Traceback (most recent call last):
+    ...
+    blender.errors.BlendInputError: caruana: --init 0 with --iters 0 selects nothing; give --iters 1 or more.
+    """
+    from blender.errors import BlendInputError
+
+    declared = {option.name: option for option in entry.params}
+    for name, value in values.items():
+        if name not in declared:
+            raise BlendInputError(f"{entry.name} has no option {name!r}; its options: "
+                                  f"{', '.join(declared) or 'none'}.")
+        problem = declared[name].check(value)
+        if problem is not None:
+            raise BlendInputError(problem)
+    if entry.check is not None:
+        problem = entry.check({**{name: option.default for name, option in declared.items()}, **values})
+        if problem is not None:
+            raise BlendInputError(f"{entry.name}: {problem}")
+
+
+def _caruana_check(values: dict) -> str | None:
+    """Caruana selects nothing from an empty start with no step."""
+    if values.get("init") == 0 and values.get("iters") == 0:
+        return "--init 0 with --iters 0 selects nothing; give --iters 1 or more."
+    return None
+
+
+_CARUANA = (
+    Option("init", int, 5, "Start from the N best files (sorted initialisation); 0 starts empty.", low=0),
+    Option("iters", int, 50, "Forward-selection steps.", low=0),
+    Option("bags", int, 1, "Bagged selection: run on B random subsets of the files and average the weights.", low=1),
+    Option("bag_fraction", float, 0.5, "Share of the files each bag may choose from.", above=0.0, high=1.0),
+    Option("replacement", bool, True, "Whether a file may be added again."),
+)
+_HILL_CLIMB = (
+    Option("negative_weights", bool, False, "Also try negative weights (w < 0 subtracts a file)."),
+    Option("tolerance", float, 1e-6, "Stop when a step gains less than this share of the score.", low=0.0),
+    Option("max_iters", int, 100, "At most this many steps.", low=1),
+)
+
+
+@dataclass(frozen=True)
 class Method:
     """One registry line.
 
@@ -238,7 +335,10 @@ class Method:
     geometric``); None gives the entry a command of its own name, generated when ``blender.cli``
     has none. ``level`` is 2 for an entry that is itself two levels of blends
     (:mod:`blender.levels`), which ``blend auto`` keeps only where its nested estimate says a
-    second level pays.
+    second level pays. ``params`` declares the entry's own options (:class:`Option`): its
+    generated command, its ``--help`` and the Python face take them from there, and
+    :func:`check_options` refuses what breaks their rules, with ``check`` for a rule over
+    several of them.
     """
 
     name: str
@@ -251,6 +351,8 @@ class Method:
     metrics: tuple[str, ...] | None = None
     command: str | None = None
     level: int = 1
+    params: tuple[Option, ...] = ()
+    check: Callable[[dict], str | None] | None = None
 
     def suits(self, kind: str, metric: str) -> bool:
         return kind in self.kinds and (self.metrics is None or metric in self.metrics)
@@ -265,11 +367,12 @@ METHODS: tuple[Method, ...] = (
            metrics=("auc", "auc_ovr", "gini", "average_precision")),
     Method("vote", fit_vote, ("labels",), False, 1, "majority vote"),
     Method("select", fit_select, ALL_KINDS, True, 2, "average of the uncorrelated best"),
-    Method("caruana", fit_caruana, ALL_KINDS, True, 3, "Caruana ensemble selection"),
-    Method("hill-climb", fit_hill_climb, ALL_KINDS, True, 3, "hill climbing from the best file"),
+    Method("caruana", fit_caruana, ALL_KINDS, True, 3, "Caruana ensemble selection", params=_CARUANA,
+           check=_caruana_check),
+    Method("hill-climb", fit_hill_climb, ALL_KINDS, True, 3, "hill climbing from the best file", params=_HILL_CLIMB),
     Method("weights", fit_weights, ALL_KINDS, True, 3, "optimised simplex weights"),
     Method("caruana+cal", calibrated(fit_caruana), PROBABILITIES, True, 4, "Caruana on temperature-scaled files",
-           metrics=("logloss",), command="caruana"),
+           metrics=("logloss",), command="caruana", params=_CARUANA, check=_caruana_check),
     Method("stack-ridge", fit_stack, ALL_KINDS, True, 5, "stacked, strongly regularised linear meta-learner",
            {"meta": "ridge"}, command="stack"),
     Method("stack-logreg", fit_stack, ALL_KINDS, True, 5, "stacked linear meta-learner", {"meta": "logreg"},

@@ -180,7 +180,9 @@ def learning_options(function=None, *, without: tuple[str, ...] = ()):
 
     def decorate(function):
         signature = inspect.signature(function, eval_str=True)
-        own = [parameter for name, parameter in signature.parameters.items() if name != "shared"]
+        # A **options catch-all takes a generated command's own options, which its signature lists instead.
+        own = [parameter for name, parameter in signature.parameters.items()
+               if name != "shared" and parameter.kind != parameter.VAR_KEYWORD]
         added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
                  for name, option, default in LEARNING_OPTIONS if name not in without]
 
