@@ -233,8 +233,9 @@ class Option:
     face's keyword, and the rule its values keep (:meth:`check`).
 
     ``type`` is int, float, bool or str; ``low`` and ``high`` bound a number (inclusive; ``above``: a
-    bound it must exceed), ``choices`` a string. The keyword is ``name``; the command's flag is
-    ``--name`` with dashes.
+    bound it must exceed), ``choices`` a string; ``fix`` words the refusal's advice where the bounds'
+    words would not do. The keyword is ``name``; the command's flag is ``--name`` with dashes
+    (``cli_flag`` names another).
 
     >>> Option("shrink", float, 0.5, "How far to shrink.", low=0.0, high=1.0).check(1.5)
     '--shrink 1.5: give a number from 0 to 1.'
@@ -248,10 +249,13 @@ class Option:
     high: float | None = None
     choices: tuple[str, ...] | None = None
     above: float | None = None
+    fix: str | None = None
+    cli_flag: str | None = None
 
     @property
     def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        """The command's flag: ``--name`` with dashes, unless ``cli_flag`` names another (``--iters``)."""
+        return self.cli_flag or "--" + self.name.replace("_", "-")
 
     def _span(self) -> str:
         """The allowed numbers in words: 'from 0 to 1', 'above 0 and at most 1', 'of 1 or more'."""
@@ -275,7 +279,7 @@ class Option:
                 return f"{self.flag} {value}: give {'a whole number' if self.type is int else 'a number'}."
             if ((self.low is not None and value < self.low) or (self.above is not None and value <= self.above)
                     or (self.high is not None and value > self.high)):
-                return f"{self.flag} {value:g}: give a number {self._span()}."
+                return f"{self.flag} {value:g}: {self.fix or 'give a number ' + self._span()}."
         return None
 
 
@@ -314,13 +318,14 @@ _CARUANA = (
     Option("init", int, 5, "Start from the N best files (sorted initialisation); 0 starts empty.", low=0),
     Option("iters", int, 50, "Forward-selection steps.", low=0),
     Option("bags", int, 1, "Bagged selection: run on B random subsets of the files and average the weights.", low=1),
-    Option("bag_fraction", float, 0.5, "Share of the files each bag may choose from.", above=0.0, high=1.0),
+    Option("bag_fraction", float, 0.5, "Share of the files each bag may choose from.", above=0.0, high=1.0,
+           fix="give a share in (0, 1], e.g. 0.5"),
     Option("replacement", bool, True, "Whether a file may be added again."),
 )
 _HILL_CLIMB = (
     Option("negative_weights", bool, False, "Also try negative weights (w < 0 subtracts a file)."),
     Option("tolerance", float, 1e-6, "Stop when a step gains less than this share of the score.", low=0.0),
-    Option("max_iters", int, 100, "At most this many steps.", low=1),
+    Option("max_iters", int, 100, "At most this many steps.", low=1, cli_flag="--iters"),
 )
 
 

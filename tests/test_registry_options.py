@@ -94,10 +94,10 @@ def test_its_declared_rule_refuses_a_value_in_the_command_and_the_python_face(re
 
 @pytest.mark.parametrize("name, options, message", [
     ("caruana", {"iters": -1}, "--iters -1: give a number of 0 or more."),
-    ("caruana", {"bag_fraction": 1.5}, "--bag-fraction 1.5: give a number above 0 and at most 1."),
+    ("caruana", {"bag_fraction": 1.5}, "--bag-fraction 1.5: give a share in \\(0, 1\\], e.g. 0.5."),
     ("caruana", {"init": 0, "iters": 0}, "caruana: --init 0 with --iters 0 selects nothing"),
-    ("caruana", {"bag_fraction": 0.0}, "--bag-fraction 0: give a number above 0 and at most 1."),
-    ("hill-climb", {"max_iters": 0}, "--max-iters 0: give a number of 1 or more."),
+    ("caruana", {"bags": 0}, "--bags 0: give a number of 1 or more."),
+    ("hill-climb", {"max_iters": 0}, "--iters 0: give a number of 1 or more."),
     ("hill-climb", {"tolerance": -0.1}, "--tolerance -0.1: give a number of 0 or more."),
 ])
 def test_the_registrys_rules_of_the_existing_entries(name, options, message):

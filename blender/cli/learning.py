@@ -268,15 +268,11 @@ def caruana_command(
     """
     from blender import layout, report
 
+    from blender.methods import BY_NAME, check_options
+
     out, oof = shared.outputs("caruana", weights_out=weights_out, plot=plot)
-    if not 0.0 < bag_fraction <= 1.0:
-        raise BlendInputError(f"--bag-fraction {bag_fraction:g}: give a share in (0, 1], e.g. 0.5.")
-    if init < 0 or iters < 0:
-        raise BlendInputError(f"--init {init} --iters {iters}: give numbers of 0 or more.")
-    if iters < 1 and init < 1:
-        raise BlendInputError("--iters 0 with --init 0 selects nothing; give --iters 1 or more.")
-    if bags < 1:
-        raise BlendInputError(f"--bags {bags}: give 1 or more.")
+    check_options(BY_NAME["caruana"], {"init": init, "iters": iters, "bags": bags, "bag_fraction": bag_fraction,
+                                       "replacement": not no_replacement})
     learning, run, sample_set = learn(
         "caruana", files, shared, calibrate=calibrate, init=init, iters=iters, bags=bags,
         bag_fraction=bag_fraction, replacement=not no_replacement, label="caruana blend")
@@ -319,11 +315,11 @@ def hill_climb_command(
     """
     from blender import report
 
+    from blender.methods import BY_NAME, check_options
+
     out, oof = shared.outputs("hill-climb", weights_out=weights_out, plot=plot)
-    if max_iters < 1:
-        raise BlendInputError(f"--iters {max_iters}: give 1 or more.")
-    if tolerance is not None and not tolerance >= 0:
-        raise BlendInputError(f"--tolerance {tolerance:g}: give 0 or a positive number.")
+    check_options(BY_NAME["hill-climb"], {"negative_weights": negative_weights, "tolerance": tolerance,
+                                          "max_iters": max_iters})
     learning, run, sample_set = learn(
         "hill-climb", files, shared, calibrate=calibrate, negative_weights=negative_weights, max_iters=max_iters,
         tolerance=tolerance, label="hill-climb blend")
