@@ -19,7 +19,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender import layout, metrics
+from blender.correlation import CORRELATION_METHODS
 from blender.median import fit_median
+from blender.stacking import META_LEARNERS
+from blender.weights import OPTIMIZERS
 
 PROBABILITIES = ("binary", "multiclass")
 NUMBERS = ("binary", "multiclass", "regression")
@@ -322,6 +325,18 @@ _CARUANA = (
            fix="give a share in (0, 1], e.g. 0.5"),
     Option("replacement", bool, True, "Whether a file may be added again."),
 )
+_SELECT = (
+    Option("max_corr", float, 0.95, "Add a file only if its correlation with every chosen file is below this."),
+    Option("top", int, None, "Choose at most K files.", low=1, fix="choose at least one file"),
+    Option("method", str, "pearson", "Correlation used for the bound.", choices=CORRELATION_METHODS),
+)
+_WEIGHTS = (Option("method", str, "slsqp", "scipy.optimize method.", choices=OPTIMIZERS),)
+_STACK = (
+    Option("meta", str, "logreg", "The meta-learner.", choices=META_LEARNERS),
+    Option("fwls", bool, False, "Feature-weighted linear stacking (Sill et al. 2009)."),
+    Option("quadratic", bool, False, "Add pairwise products of the models' predictions."),
+    Option("logit", bool, False, "Feed probabilities to the meta-learner as logits."),
+)
 _HILL_CLIMB = (
     Option("negative_weights", bool, False, "Also try negative weights (w < 0 subtracts a file)."),
     Option("tolerance", float, 1e-6, "Stop when a step gains less than this share of the score.", low=0.0),
@@ -371,17 +386,17 @@ METHODS: tuple[Method, ...] = (
     Method("rank-average", fit_rank, PROBABILITIES, False, 1, "mean of the ranks",
            metrics=("auc", "auc_ovr", "gini", "average_precision")),
     Method("vote", fit_vote, ("labels",), False, 1, "majority vote"),
-    Method("select", fit_select, ALL_KINDS, True, 2, "average of the uncorrelated best"),
+    Method("select", fit_select, ALL_KINDS, True, 2, "average of the uncorrelated best", params=_SELECT),
     Method("caruana", fit_caruana, ALL_KINDS, True, 3, "Caruana ensemble selection", params=_CARUANA,
            check=_caruana_check),
     Method("hill-climb", fit_hill_climb, ALL_KINDS, True, 3, "hill climbing from the best file", params=_HILL_CLIMB),
-    Method("weights", fit_weights, ALL_KINDS, True, 3, "optimised simplex weights"),
+    Method("weights", fit_weights, ALL_KINDS, True, 3, "optimised simplex weights", params=_WEIGHTS),
     Method("caruana+cal", calibrated(fit_caruana), PROBABILITIES, True, 4, "Caruana on temperature-scaled files",
            metrics=("logloss",), command="caruana", params=_CARUANA, check=_caruana_check),
     Method("stack-ridge", fit_stack, ALL_KINDS, True, 5, "stacked, strongly regularised linear meta-learner",
-           {"meta": "ridge"}, command="stack"),
+           {"meta": "ridge"}, command="stack", params=_STACK),
     Method("stack-logreg", fit_stack, ALL_KINDS, True, 5, "stacked linear meta-learner", {"meta": "logreg"},
-           command="stack"),
+           command="stack", params=_STACK),
     Method("level2-hill-climb", fit_level2, NUMBERS, True, 6,
            "hill climbing over linear stackers cross-fitted on the rows (two levels)", command="auto", level=2),
 )

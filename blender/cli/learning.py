@@ -225,9 +225,10 @@ def select_command(
     """
     from blender import report
 
+    from blender.methods import BY_NAME, check_options
+
     out, oof = shared.outputs("select")
-    if top is not None and top < 1:
-        raise BlendInputError(f"--top {top}: choose at least one file.")
+    check_options(BY_NAME["select"], {"max_corr": max_corr, "top": top, "method": CorrMethod(method).value})
     learning, run, sample_set = learn("select", files, shared, max_corr=max_corr, top=top, method=CorrMethod(method).value,
                                       label="average of the chosen", show_weights=False)
     chosen, scores, corr = (run.details[key] for key in ("chosen", "scores", "corr"))
