@@ -31,7 +31,7 @@ from blender.kernels import TOLERANCE, first_best, improves, sum_logs
 _CHUNK_VALUES = 1 << 19
 
 # Binary AUC selection bounds every candidate from a histogram of this many buckets and sorts
-# only the candidates that can be the best (see _CandidateScorer.score), once the candidates
+# only the candidates that can be the best (see CandidateScorer.score), once the candidates
 # hold at least _BOUND_MIN_VALUES values; below that every candidate is sorted.
 _AUC_BUCKETS = 1 << 14
 _BOUND_MIN_VALUES = 1 << 20
@@ -164,7 +164,7 @@ def caruana_select(
     if not 0 < bag_fraction <= 1:
         raise ValueError(f"bag_fraction must be in (0, 1], got {bag_fraction}")
 
-    scorer = _CandidateScorer(oof, y, kind=kind, metric=metric)
+    scorer = CandidateScorer(oof, y, kind=kind, metric=metric)
     n_models = scorer.n_models
     all_models = np.arange(n_models)
     model_scores = scorer.score(scorer.empty(), 0, all_models)
@@ -351,7 +351,7 @@ class _LogSumBounds:
         return self.n_rows * (4 * TOLERANCE * max(1.0, abs(best) / self.n_rows + 40.0) + 1e-9)
 
 
-class _CandidateScorer:
+class CandidateScorer:
     """Scores the mean of (chosen members + one candidate) for many candidates at once.
 
     ``members`` holds each model's prediction in the form the metric needs, model

@@ -47,7 +47,7 @@ _STEP = 0.01
 _LARGEST = 0.5
 
 # Step scores skip a model whose bound on its best gain shows it cannot be the next step
-# (``_GridScorer.step_scores``); False scores every model, as before (the tests compare both).
+# (``GridScorer.step_scores``); False scores every model, as before (the tests compare both).
 _PRUNE = True
 # The bounds are raised by this share of the magnitudes they are computed from: far above
 # the rounding of a sum of float64 terms (about 1e-13 of them), so rounding never prunes.
@@ -195,7 +195,7 @@ def hill_climb(
     trajectory = [(0, start, 1.0, score)]
     # Ties go to the smallest |w|, positive first, then to the lowest model index.
     preference = np.lexsort((grid < 0, np.abs(grid)))
-    scorer = _GridScorer(values, y, kind=kind, metric=metric)
+    scorer = GridScorer(values, y, kind=kind, metric=metric)
     for iteration in range(1, max_iters + 1):
         scores = scorer.step_scores(weights, grid, score, tolerance=tolerance)
         gains = sign * (scores[:, preference] - score)
@@ -279,7 +279,7 @@ def grid_scores(
     _check_values(values, y)
     grid = np.asarray(default_grid(True) if grid is None else grid, dtype=np.float64)
     candidates = np.arange(values.shape[0]) if candidates is None else np.asarray(candidates)
-    scorer = _GridScorer(values, y, kind=kind, metric=metric)
+    scorer = GridScorer(values, y, kind=kind, metric=metric)
     return scorer.scores(np.asarray(weights, dtype=np.float64), grid, candidates)
 
 
@@ -302,7 +302,7 @@ def _check_grid(grid: NDArray, negative_weights: bool) -> NDArray[np.float64]:
     return grid
 
 
-class _GridScorer:
+class GridScorer:
     """Scores ``blend + w * (model - blend)`` for every grid weight of many candidates.
 
     Binary and regression values are kept as (n_models, n_rows), class probabilities and

@@ -86,7 +86,7 @@ class Stacker:
         """Predict rows from the same models' predictions (and features): shape (n_rows, n_cols)."""
         if features is not None:
             _check_features(features, np.shape(values)[1], "features")
-        columns = _meta_columns(values, features, self.mean, self.deviation, kind=self.kind, **self.options)[0]
+        columns = meta_columns(values, features, self.mean, self.deviation, kind=self.kind, **self.options)[0]
         if self.kind == "regression":
             return np.asarray(self.model.predict(columns), dtype=np.float64)[:, None]
         probabilities = np.zeros((columns.shape[0], max(self.n_cols, 2)))
@@ -125,7 +125,7 @@ def fit_stacker(
     if features is not None:
         _check_features(features, values.shape[1], "features")
     options = dict(fwls=fwls, quadratic=quadratic, logit=logit)
-    columns, mean, deviation = _meta_columns(values, features, None, None, kind=kind, **options)
+    columns, mean, deviation = meta_columns(values, features, None, None, kind=kind, **options)
     model = _make_meta(meta, kind, random_state, columns.shape[0])
     present = None
     # One BLAS thread: the solvers' products are small (rows x a few hundred columns), and
@@ -272,7 +272,7 @@ def _check_features(features: NDArray, n_rows: int, name: str) -> None:
                          "align the features by id first")
 
 
-def _meta_columns(values, features, mean, deviation, *, kind, fwls, quadratic, logit):
+def meta_columns(values, features, mean, deviation, *, kind, fwls, quadratic, logit):
     """The meta-learner's input columns, and the standardisation it used.
 
     ``mean`` and ``deviation`` None means: learn them from these rows (fitting); otherwise

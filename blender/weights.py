@@ -83,10 +83,10 @@ def optimize_weights(
         # The metric's steps are flat (F1, qwk, map@K): fit the smooth stand-in, and let the metric
         # itself judge the result against the uniform start.
         weights = optimize_weights(oof, y, kind=kind, metric=stand_in, method=method)
-        judge, _, _ = _objective(oof, y, kind=kind, metric=metric)
+        judge, _, _ = weight_objective(oof, y, kind=kind, metric=metric)
         uniform = np.full(weights.shape[0], 1.0 / weights.shape[0])
         return weights if judge(weights) <= judge(uniform) else uniform
-    loss, n_models, gradient = _objective(oof, y, kind=kind, metric=metric)
+    loss, n_models, gradient = weight_objective(oof, y, kind=kind, metric=metric)
     uniform = np.full(n_models, 1.0 / n_models)
     if n_models == 1:
         return uniform
@@ -153,7 +153,7 @@ def _to_simplex(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return magnitude / total
 
 
-def _objective(oof: NDArray, y: NDArray, *, kind: str, metric: str):
+def weight_objective(oof: NDArray, y: NDArray, *, kind: str, metric: str):
     """A loss of the weights (smaller is better), the number of models, and the loss's gradient (or None)."""
     oof = np.asarray(oof, dtype=np.float64)
     y = np.asarray(y)

@@ -210,7 +210,7 @@ def _oof(arguments, data, learners, *, deadline: float | None = None) -> None:
     if deadline is None:
         results = run_oof(learners, data, **options)
     else:
-        results = _run_within_budget(learners, data, arguments, options, deadline)
+        results = run_within_budget(learners, data, arguments, options, deadline)
     root = arguments.root
     output.write_labels(data, root)
     output.write_folds(data, next(iter(results.values())).folds, root)
@@ -233,7 +233,7 @@ def _oof(arguments, data, learners, *, deadline: float | None = None) -> None:
         print(output.column_note(data), file=sys.stderr)
 
 
-def _run_within_budget(learners, data, arguments, options, deadline: float) -> dict:
+def run_within_budget(learners, data, arguments, options, deadline: float) -> dict:
     """The tabular learners first, on their share of the time, then the CNNs on the plan that fits the rest (:mod:`models.budget`)."""
     cnns = [learner for learner in learners if learner.inputs == "images"]
     others = [learner for learner in learners if learner.inputs != "images"]

@@ -234,12 +234,12 @@ def run_oof(
         for fold in range(n_folds):
             train_rows, valid_rows = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
             for replica in range(seeds):
-                problem = _problem(learner, data, seed + fold, epochs, threads, augment, gpu, replica, width, tta, snapshots, rounds_share)
+                problem = problem_of(learner, data, seed + fold, epochs, threads, augment, gpu, replica, width, tta, snapshots, rounds_share)
                 tasks.append(_Task(learner, problem, fold, replica, train_rows, valid_rows, learner.inputs, True))
         if refit:
             # Once more on every row, with its own seed; K/(K-1) times the rows, so as many more rounds.
             for replica in range(seeds):
-                problem = _problem(learner, data, seed + n_folds, epochs, threads, augment, gpu, replica, width, tta, snapshots, rounds_share)
+                problem = problem_of(learner, data, seed + n_folds, epochs, threads, augment, gpu, replica, width, tta, snapshots, rounds_share)
                 problem = replace(problem, rounds_scale=n_folds / (n_folds - 1))
                 tasks.append(_Task(learner, problem, REFIT, replica, np.arange(len(folds)), np.arange(0), learner.inputs, True))
 
@@ -320,7 +320,7 @@ def run_holdout(
     for learner in learners:
         _check_inputs(learner, data)
         for replica in range(seeds):
-            problem = _problem(learner, data, seed, epochs, threads, augment, gpu, replica)
+            problem = problem_of(learner, data, seed, epochs, threads, augment, gpu, replica)
             tasks.append(_Task(learner, problem, 0, replica, fit_rows, holdout_rows, learner.inputs, False))
     outputs = {}
     for task, holdout_predictions, _, seconds in _execute(tasks, data, n_jobs=n_jobs, scheduler=scheduler, log=log):
@@ -478,7 +478,7 @@ def _check_inputs(learner: Learner, data: Dataset) -> None:
         raise ModelsError(f"{learner.name} needs images, and {data.name} has none.")
 
 
-def _problem(learner, data, seed, epochs, threads, augment, gpu, replica=0, width=None, tta=0, snapshots=0, rounds_share=1.0) -> Problem:
+def problem_of(learner, data, seed, epochs, threads, augment, gpu, replica=0, width=None, tta=0, snapshots=0, rounds_share=1.0) -> Problem:
     input_shape = data.images_train.shape[1:] if learner.inputs == "images" else data.X_train.shape[1:]
     if learner.inputs == "native" and data.native_train is not None:
         input_shape = data.native_train.shape[1:]
@@ -527,7 +527,7 @@ def time_cnns(
     jobs = joblib.cpu_count() if n_jobs < 0 else max(1, n_jobs)
     jobs = min(jobs, len(learners) * n_folds)
     threads = _threads_per_job(n_jobs, len(learners) * n_folds)
-    problems = [_problem(learner, data, seed, None, threads, augment, gpu, 0, width) for learner in learners]
+    problems = [problem_of(learner, data, seed, None, threads, augment, gpu, 0, width) for learner in learners]
     fit_rows = round(len(data.y_train) * (n_folds - 1) / n_folds)
     predict_rows = (len(data.y_train) - fit_rows + len(data.ids_test)) * views
     calls = []
@@ -601,7 +601,7 @@ def time_tabular(
     tasks = []
     for learner in learners:
         _check_inputs(learner, data)
-        problem = _problem(learner, data, seed, None, threads, False, False, rounds_share=share)
+        problem = problem_of(learner, data, seed, None, threads, False, False, rounds_share=share)
         tasks.append(_Task(learner, problem, 0, 0, train_rows, valid_rows, learner.inputs, True))
     calls = (joblib.delayed(_time_fit)(task, *task_arrays(task, arrays)) for task in tasks)
     seconds = dict(joblib.Parallel(n_jobs=n_jobs)(calls))

@@ -9,7 +9,7 @@ from sklearn import metrics as sk
 
 import blender.caruana as caruana
 from blender import layout
-from blender.caruana import _CandidateScorer, caruana_select
+from blender.caruana import CandidateScorer, caruana_select
 from blender.metrics import greater_is_better
 
 
@@ -119,7 +119,7 @@ def _naive_caruana(oof, y, *, kind, metric, init, iters, subset=None, replacemen
 @pytest.mark.parametrize("chosen", [[], [2], [0, 3, 3]])
 def test_vectorised_scorer_matches_naive_loop_binary(metric, chosen, ties):
     y, oof = _binary_oof(0, ties=ties)
-    scorer = _CandidateScorer(oof, y, kind="binary", metric=metric)
+    scorer = CandidateScorer(oof, y, kind="binary", metric=metric)
     total = scorer.empty()
     for member in chosen:
         total += scorer.members[member]
@@ -132,7 +132,7 @@ def test_vectorised_scorer_matches_naive_loop_binary(metric, chosen, ties):
 @pytest.mark.parametrize("chosen", [[], [1], [0, 4, 4]])
 def test_vectorised_scorer_matches_naive_loop_multiclass(metric, chosen, ties):
     y, oof = _multiclass_oof(1, ties=ties)
-    scorer = _CandidateScorer(oof, y, kind="multiclass", metric=metric)
+    scorer = CandidateScorer(oof, y, kind="multiclass", metric=metric)
     total = scorer.empty()
     for member in chosen:
         total += scorer.members[member]
@@ -142,10 +142,10 @@ def test_vectorised_scorer_matches_naive_loop_multiclass(metric, chosen, ties):
 
 def test_scorer_chunks_give_the_same_scores(monkeypatch):
     y, oof = _binary_oof(2, ties=True)
-    scorer = _CandidateScorer(oof, y, kind="binary", metric="auc")
+    scorer = CandidateScorer(oof, y, kind="binary", metric="auc")
     whole = scorer.score(scorer.members[1].copy(), 1, np.arange(6))
     monkeypatch.setattr("blender.caruana._CHUNK_VALUES", 1)  # one candidate per chunk
-    chunked = _CandidateScorer(oof, y, kind="binary", metric="auc")
+    chunked = CandidateScorer(oof, y, kind="binary", metric="auc")
     np.testing.assert_array_equal(chunked.score(chunked.members[1].copy(), 1, np.arange(6)), whole)
 
 
@@ -491,7 +491,7 @@ def test_bounded_selection_equals_the_exact_one(monkeypatch, seed, ties):
 def test_bounded_scores_are_exact_for_the_best_and_upper_bounds_for_the_rest(monkeypatch, ties):
     monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 0)
     y, oof = _bounded_oof(5, ties=ties)
-    scorer = _CandidateScorer(oof.T[:, :, None], y, kind="binary", metric="auc")
+    scorer = CandidateScorer(oof.T[:, :, None], y, kind="binary", metric="auc")
     total = scorer.members[0] + scorer.members[4]
     got = scorer.score(total, 2, np.arange(oof.shape[1]))
     naive = np.array([sk.roc_auc_score(y, (oof[:, 0] + oof[:, 4] + oof[:, j]) / 3) for j in range(oof.shape[1])])
@@ -532,7 +532,7 @@ def test_bounded_logloss_skips_candidates_and_bounds_them_from_below(monkeypatch
     # Models of varied skill sharing some noise (as benchmarks/bench_caruana.py draws them).
     logits = (2 * y - 1)[:, None] * rng.uniform(0.2, 1.5, 20) + rng.normal(size=(3000, 1)) * 0.8 + rng.normal(size=(3000, 20))
     oof = 1.0 / (1.0 + np.exp(-logits))
-    scorer = _CandidateScorer(oof.T[:, :, None], y, kind="binary", metric="logloss")
+    scorer = CandidateScorer(oof.T[:, :, None], y, kind="binary", metric="logloss")
     bounds = scorer.log_sum_bounds()
     everyone = np.arange(oof.shape[1])
     scorer.score(scorer.empty(), 0, everyone, bounds=bounds)  # single models: exact sums

@@ -342,12 +342,12 @@ def test_skipping_models_leaves_every_step_unchanged(monkeypatch, kind, metric, 
                                               ("binary", "rmse"), ("regression", "rmse")])
 @pytest.mark.parametrize("state", [0, 1])
 def test_gain_bounds_hold_and_skip_most_models(kind, metric, state):
-    from blender.hillclimb import _GridScorer
+    from blender.hillclimb import GridScorer
 
     y, values = _many_models(kind, 5, n=300, n_models=40)
     weights = _weight_states(40, 5)[state]  # one model alone, then a mix
     grid = default_grid()
-    scorer = _GridScorer(values, y, kind=kind, metric=metric)
+    scorer = GridScorer(values, y, kind=kind, metric=metric)
     score = layout.score(y, layout.weighted_blend(values, weights, kind=kind), metric=metric, kind=kind)
     gains = score - grid_scores(values, weights, y, kind=kind, metric=metric, grid=grid)  # losses: lower is better
     bounds = scorer.gain_bounds(weights, grid, score)
@@ -362,12 +362,12 @@ def test_gain_bounds_hold_and_skip_most_models(kind, metric, state):
 
 
 def test_no_bounds_with_negative_weights_or_step_metrics():
-    from blender.hillclimb import _GridScorer
+    from blender.hillclimb import GridScorer
 
     y, values = _many_models("binary", 0)
     mixed = _weight_states(30, 0)[2]
-    assert _GridScorer(values, y, kind="binary", metric="logloss").gain_bounds(mixed, default_grid(), 0.5) is None
+    assert GridScorer(values, y, kind="binary", metric="logloss").gain_bounds(mixed, default_grid(), 0.5) is None
     plain = _weight_states(30, 0)[1]
-    assert _GridScorer(values, y, kind="binary", metric="logloss").gain_bounds(plain, default_grid(True), 0.5) is None
+    assert GridScorer(values, y, kind="binary", metric="logloss").gain_bounds(plain, default_grid(True), 0.5) is None
     for metric in ("auc", "accuracy", "mae"):
-        assert _GridScorer(values, y, kind="binary", metric=metric).gain_bounds(plain, default_grid(), 0.5) is None
+        assert GridScorer(values, y, kind="binary", metric=metric).gain_bounds(plain, default_grid(), 0.5) is None

@@ -333,7 +333,7 @@ def test_a_budget_plans_the_tabular_learners_then_gives_the_cnns_the_rest(monkey
     monkeypatch.setattr(cli, "run_oof", run_oof)
     arguments = cli.build_parser().parse_args(["oof", "--jobs", "2"])
     start, deadline = fake.now, fake.now + 675.0
-    results = cli._run_within_budget(learners, data, arguments, dict(gpu=False, tta=0, epochs=None), deadline)
+    results = cli.run_within_budget(learners, data, arguments, dict(gpu=False, tta=0, epochs=None), deadline)
 
     (tabular_names, tabular_options, tabular_end), (cnn_names, cnn_options, cnn_end) = runs
     assert tabular_options["rounds_share"] == share
@@ -347,7 +347,7 @@ def test_a_budget_plans_the_tabular_learners_then_gives_the_cnns_the_rest(monkey
 
 def test_a_rounds_share_shortens_the_boosters_and_forests_only():
     from models.data import load_dataset
-    from models.oof import _problem
+    from models.oof import problem_of
     from models.problem import Problem
     from models.registry import LEARNERS
 
@@ -363,7 +363,7 @@ def test_a_rounds_share_shortens_the_boosters_and_forests_only():
     assert LEARNERS["rf_gini"].build(tiny).n_estimators == 1 and LEARNERS["xgb"].build(tiny).get_params()["n_estimators"] == 1
     # Learners without rounds (gbm stops early on its own) are told the whole plan.
     data = load_dataset("digits")
-    shares = {name: _problem(LEARNERS[name], data, 0, None, 1, False, False, rounds_share=0.5).rounds_share
+    shares = {name: problem_of(LEARNERS[name], data, 0, None, 1, False, False, rounds_share=0.5).rounds_share
               for name in ("xgb", "rf_gini", "gbm", "knn_5", "logreg")}  # fmt: skip
     assert shares == {"xgb": 0.5, "rf_gini": 0.5, "gbm": 1.0, "knn_5": 1.0, "logreg": 1.0}
 

@@ -42,11 +42,11 @@ def test_oof_predictions_come_from_models_that_did_not_see_the_row():
     # (The learner scales the features, so the check uses the same pipeline.)
     for fold in range(5):
         held_out = result.folds == fold
-        model = classic.make_knn(_problem(), n_neighbors=1).fit(data.X_train[~held_out], data.y_train[~held_out])
+        model = classic.make_knn(problem_of(), n_neighbors=1).fit(data.X_train[~held_out], data.y_train[~held_out])
         np.testing.assert_array_equal(result.oof[held_out].argmax(axis=1), model.predict(data.X_train[held_out]))
 
 
-def _problem():
+def problem_of():
     from models.problem import Problem
 
     return Problem(task="multiclass", n_classes=3, input_shape=(5,), seed=0)
@@ -65,7 +65,7 @@ def test_every_learner_is_scored_on_the_same_folds():
     for learner in learners:
         for fold in range(5):
             held_out = expected == fold
-            model = learner.build(_problem()).fit(data.X_train[~held_out], data.y_train[~held_out])
+            model = learner.build(problem_of()).fit(data.X_train[~held_out], data.y_train[~held_out])
             np.testing.assert_allclose(results[learner.name].oof[held_out], model.predict_proba(data.X_train[held_out]), atol=1e-12)
     # Every row is held out exactly once, and stratified: each class as evenly as possible.
     assert sorted(np.unique(expected)) == [0, 1, 2, 3, 4]
@@ -87,7 +87,7 @@ def test_test_predictions_are_the_mean_of_the_fold_models():
     result = run_oof([LEARNERS["logreg"]], data, n_folds=3, seed=0, log=lambda line: None)["logreg"]
     expected = np.zeros((20, 3))
     for fold in range(3):
-        model = classic.make_logistic_regression(_problem()).fit(data.X_train[result.folds != fold], data.y_train[result.folds != fold])
+        model = classic.make_logistic_regression(problem_of()).fit(data.X_train[result.folds != fold], data.y_train[result.folds != fold])
         expected += model.predict_proba(data.X_test) / 3
     np.testing.assert_allclose(result.test, expected, rtol=1e-10)
     np.testing.assert_allclose(result.oof.sum(axis=1), 1.0, rtol=1e-12)

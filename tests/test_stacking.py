@@ -9,7 +9,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from blender import layout
 from blender.errors import BlendInputError
 from blender.metrics import score
-from blender.stacking import _meta_columns, fit_stacker, stack
+from blender.stacking import meta_columns, fit_stacker, stack
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +44,7 @@ def _multiclass(seed=0, n=120, n_models=3, n_classes=3):
 
 def _columns(values, features=None, mean=None, deviation=None, *, kind="binary", fwls=False, quadratic=False,
              logit=False):
-    return _meta_columns(values, features, mean, deviation, kind=kind, fwls=fwls, quadratic=quadratic, logit=logit)
+    return meta_columns(values, features, mean, deviation, kind=kind, fwls=fwls, quadratic=quadratic, logit=logit)
 
 
 def test_logreg_equals_sklearn_on_the_same_columns():

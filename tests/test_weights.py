@@ -135,7 +135,7 @@ def test_errors(call, message):
 def test_the_exact_gradient_given_to_slsqp_equals_finite_differences(metric):
     from scipy.optimize import check_grad
 
-    from blender.weights import _objective
+    from blender.weights import weight_objective
 
     rng = np.random.default_rng(0)
     if metric == "logloss":
@@ -146,20 +146,20 @@ def test_the_exact_gradient_given_to_slsqp_equals_finite_differences(metric):
         y = rng.normal(size=300)
         values = y[None, :, None] + rng.normal(0, 1, (6, 300, 1))
         kind = "regression"
-    loss, _, gradient = _objective(values, y, kind=kind, metric=metric)
+    loss, _, gradient = weight_objective(values, y, kind=kind, metric=metric)
     weights = rng.dirichlet(np.ones(6))
     assert check_grad(loss, gradient, weights) < 1e-5 * max(1.0, float(np.abs(gradient(weights)).max()))
 
 
 def test_log_loss_gradient_skips_clipped_rows_and_never_reuses_another_weights_blend():
-    from blender.weights import _objective
+    from blender.weights import weight_objective
 
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 200)
     values = rng.uniform(0.05, 0.95, (5, 200, 1))
     values[:, :4, 0] = np.where(y[:4] == 1, 0.0, 1.0)  # every model certain and wrong: the blend is clipped
     values[:, 4:8, 0] = np.where(y[4:8] == 1, 1.0, 0.0)  # certain and right: clipped too
-    loss, _, gradient = _objective(values, y, kind="binary", metric="logloss")
+    loss, _, gradient = weight_objective(values, y, kind="binary", metric="logloss")
     truth = np.where(y[:, None] == 1, values[:, :, 0].T, 1.0 - values[:, :, 0].T)
 
     def naive(weights):
