@@ -18,7 +18,7 @@ from typing import Callable, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from blender import layout, metrics
+from blender import layout, metrics, report
 from blender.correlation import CORRELATION_METHODS
 from blender.median import fit_median
 from blender.stacking import META_LEARNERS
@@ -254,6 +254,8 @@ class Option:
     above: float | None = None
     fix: str | None = None
     cli_flag: str | None = None
+    short: str | None = None
+    negated: bool = False  # a bool whose command flag turns it off (--no-replacement), the default on
 
     @property
     def flag(self) -> str:
@@ -323,12 +325,12 @@ _CARUANA = (
     Option("bags", int, 1, "Bagged selection: run on B random subsets of the files and average the weights.", low=1),
     Option("bag_fraction", float, 0.5, "Share of the files each bag may choose from.", above=0.0, high=1.0,
            fix="give a share in (0, 1], e.g. 0.5"),
-    Option("replacement", bool, True, "Whether a file may be added again."),
+    Option("replacement", bool, True, "Never add the same file twice.", cli_flag="--no-replacement", negated=True),
 )
 _SELECT = (
     Option("max_corr", float, 0.95, "Add a file only if its correlation with every chosen file is below this."),
     Option("top", int, None, "Choose at most K files.", low=1, fix="choose at least one file"),
-    Option("method", str, "pearson", "Correlation used for the bound.", choices=CORRELATION_METHODS),
+    Option("method", str, "pearson", "Correlation used for the bound.", choices=CORRELATION_METHODS, short="-m"),
 )
 _WEIGHTS = (Option("method", str, "slsqp", "scipy.optimize method.", choices=OPTIMIZERS),)
 _STACK = (
@@ -339,7 +341,8 @@ _STACK = (
 )
 _HILL_CLIMB = (
     Option("negative_weights", bool, False, "Also try negative weights (w < 0 subtracts a file)."),
-    Option("tolerance", float, 1e-6, "Stop when a step gains less than this share of the score.", low=0.0),
+    Option("tolerance", float, 1e-6, "Stop when a step gains less than this share of the score.", low=0.0,
+           fix="give 0 or a positive number"),
     Option("max_iters", int, 100, "At most this many steps.", low=1, cli_flag="--iters"),
 )
 
@@ -358,7 +361,10 @@ class Method:
     second level pays. ``params`` declares the entry's own options (:class:`Option`): its
     generated command, its ``--help`` and the Python face take them from there, and
     :func:`check_options` refuses what breaks their rules, with ``check`` for a rule over
-    several of them.
+    several of them. The generated command's help is ``doc`` (else the summary); ``label`` names
+    the blend in its lines, ``lines(run, names, metric)`` gives what it prints after its scores
+    and ``chart(run, metric)`` its ``--plot``; ``calibrates`` offers ``--calibrate`` and ``weighs``
+    ``--weights-out`` and the weights table.
     """
 
     name: str
@@ -373,10 +379,53 @@ class Method:
     level: int = 1
     params: tuple[Option, ...] = ()
     check: Callable[[dict], str | None] | None = None
+    doc: str | None = None
+    label: str | None = None
+    lines: Callable | None = None
+    chart: Callable | None = None
+    calibrates: bool = False
+    weighs: bool = False
 
     def suits(self, kind: str, metric: str) -> bool:
         return kind in self.kinds and (self.metrics is None or metric in self.metrics)
 
+
+_SELECT_DOC = """Correlation-aware selection: the best OOF file first, then each next-best file whose
+    correlation with all chosen stays under --max-corr; writes the average of the chosen
+    (their vote, for label files) and prints its cross-validated score (--seed seeds the folds).
+
+    Example:
+
+        blend select submissions/*.csv --max-corr 0.95 --top 5 -o blends/select.csv
+    """
+_CARUANA_DOC = """Greedy ensemble selection (Caruana et al. 2004) on the OOF rows, with replacement,
+    sorted initialisation and bagging; writes the weighted blend of the test files.
+
+    The selection also runs from an empty start and keeps the better end point, and never
+    writes a blend whose OOF score is worse than the best single file's.
+
+    Example:
+
+        blend caruana submissions/*.csv --init 3 --iters 100 --bags 20 --metric logloss
+    """
+_HILL_CLIMB_DOC = """Kaggle-style hill climbing: start from the best OOF file, then repeatedly add
+    (1-w)·blend + w·file for the best file and w of a grid, with replacement, until the gain
+    falls below --tolerance; writes the blend and prints the weights.
+
+    Example:
+
+        blend hill-climb submissions/*.csv --metric auc
+
+        blend hill-climb submissions/*.csv --negative-weights --weights-out blends/hill.json
+    """
+_WEIGHTS_DOC = """Weights on the simplex (non-negative, summing to 1) that optimise the metric on the
+    OOF rows; writes the weighted average of the test files and prints its cross-validated
+    score (--seed seeds the folds).
+
+    Example:
+
+        blend weights submissions/*.csv --method nelder-mead --metric logloss
+    """
 
 METHODS: tuple[Method, ...] = (
     Method("average", fit_mean, NUMBERS, False, 1, "arithmetic mean"),
@@ -386,11 +435,16 @@ METHODS: tuple[Method, ...] = (
     Method("rank-average", fit_rank, PROBABILITIES, False, 1, "mean of the ranks",
            metrics=("auc", "auc_ovr", "gini", "average_precision")),
     Method("vote", fit_vote, ("labels",), False, 1, "majority vote"),
-    Method("select", fit_select, ALL_KINDS, True, 2, "average of the uncorrelated best", params=_SELECT),
+    Method("select", fit_select, ALL_KINDS, True, 2, "average of the uncorrelated best", params=_SELECT,
+           doc=_SELECT_DOC, label="average of the chosen", lines=report.select_lines),
     Method("caruana", fit_caruana, ALL_KINDS, True, 3, "Caruana ensemble selection", params=_CARUANA,
-           check=_caruana_check),
-    Method("hill-climb", fit_hill_climb, ALL_KINDS, True, 3, "hill climbing from the best file", params=_HILL_CLIMB),
-    Method("weights", fit_weights, ALL_KINDS, True, 3, "optimised simplex weights", params=_WEIGHTS),
+           check=_caruana_check, doc=_CARUANA_DOC, label="caruana blend", lines=report.caruana_lines,
+           chart=report.caruana_chart, calibrates=True, weighs=True),
+    Method("hill-climb", fit_hill_climb, ALL_KINDS, True, 3, "hill climbing from the best file", params=_HILL_CLIMB,
+           doc=_HILL_CLIMB_DOC, label="hill-climb blend", lines=report.hill_climb_lines, chart=report.hill_climb_chart,
+           calibrates=True, weighs=True),
+    Method("weights", fit_weights, ALL_KINDS, True, 3, "optimised simplex weights", params=_WEIGHTS, doc=_WEIGHTS_DOC,
+           label="weights blend", lines=report.weights_lines, calibrates=True, weighs=True),
     Method("caruana+cal", calibrated(fit_caruana), PROBABILITIES, True, 4, "Caruana on temperature-scaled files",
            metrics=("logloss",), command="caruana", params=_CARUANA, check=_caruana_check),
     Method("stack-ridge", fit_stack, ALL_KINDS, True, 5, "stacked, strongly regularised linear meta-learner",

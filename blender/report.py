@@ -205,3 +205,61 @@ def leaderboard_document(board) -> list[dict]:
     return [{"name": e.name, "type": e.type, "mean": e.mean, "se": e.se, "gain": e.gain, "gain_se": e.gain_se,
              "wins": e.wins, "folds": e.n_folds, "fold_scores": e.fold_scores.tolist(), "oof": e.oof}
             for e in board.entries]
+
+
+# ---------------------------------------------------------------------------- what each method says after its run
+#
+# Each takes the run (blender.entries.Run), the model names and the metric, and returns the lines its
+# command prints after the CV lines; the registry line names them (blender.methods.Method.lines, .chart).
+
+
+def select_lines(run, names: list[str], metric: str) -> list[str]:
+    """The chosen files with their OOF scores and their largest correlation with the files chosen before them."""
+    chosen, scores, corr = (run.details[key] for key in ("chosen", "scores", "corr"))
+    rows = [[names[j], float(scores[j]), float(max((corr[j, k] for k in chosen[:position]), default=float("nan")))]
+            for position, j in enumerate(chosen)]
+    lines = [format_table(["chosen", f"OOF {metric}", "max corr with earlier"], rows)]
+    left_out = [name for j, name in enumerate(names) if j not in chosen]
+    return lines + (["left out: " + ", ".join(left_out)] if left_out else [])
+
+
+def caruana_lines(run, names: list[str], metric: str) -> list[str]:
+    """How the selection ran: its options, the start it kept, and whether it fell back to the best file."""
+    result, options = run.details["result"], run.method.options
+    lines = [f"caruana: init {options.get('init', 5)}, {options.get('iters', 50)} iterations, "
+             f"{options.get('bags', 1)} bag(s), {'with' if options.get('replacement', True) else 'without'} "
+             f"replacement, kept the {result.start} start ({run.seconds:.1f} s)"]
+    if result.fell_back:
+        lines.append("the bagged blend scored worse than the best single file on the OOF rows, so the best file "
+                     "alone is kept")
+    return lines
+
+
+def caruana_chart(run, metric: str):
+    """The OOF score along the selection, the kept iteration marked, the best single file as a line."""
+    from blender import layout
+
+    result = run.details["result"]
+    best = float(result.model_scores[layout.best_model(result.model_scores, metric)])
+    return trajectory_chart(result.trajectory, metric=metric, best_single_score=best, kept=result.best_iteration)
+
+
+def hill_climb_lines(run, names: list[str], metric: str) -> list[str]:
+    """Where the climb started and how many steps it took."""
+    result = run.details["result"]
+    negative = run.method.options.get("negative_weights", False)
+    return [f"hill climbing from {names[result.start_model]}: {len(result.trajectory) - 1} step(s)"
+            f"{' with negative weights allowed' if negative else ''} ({run.seconds:.1f} s)"]
+
+
+def hill_climb_chart(run, metric: str):
+    """The OOF score along the climb."""
+    result = run.details["result"]
+    trajectory = [(step[0], float(step[3])) for step in result.trajectory]
+    return trajectory_chart(trajectory, metric=metric, best_single_score=float(result.trajectory[0][3]),
+                            title="hill climbing")
+
+
+def weights_lines(run, names: list[str], metric: str) -> list[str]:
+    """Which optimiser found the weights, and how long it took."""
+    return [f"{run.method.options.get('method', 'slsqp')} weights ({run.seconds:.1f} s)"]

@@ -98,7 +98,7 @@ def test_its_declared_rule_refuses_a_value_in_the_command_and_the_python_face(re
     ("caruana", {"init": 0, "iters": 0}, "caruana: --init 0 with --iters 0 selects nothing"),
     ("caruana", {"bags": 0}, "--bags 0: give a number of 1 or more."),
     ("hill-climb", {"max_iters": 0}, "--iters 0: give a number of 1 or more."),
-    ("hill-climb", {"tolerance": -0.1}, "--tolerance -0.1: give a number of 0 or more."),
+    ("hill-climb", {"tolerance": -0.1}, "--tolerance -0.1: give 0 or a positive number."),
 ])
 def test_the_registrys_rules_of_the_existing_entries(name, options, message):
     with pytest.raises(BlendInputError, match=message):

@@ -17,9 +17,7 @@ from blender.errors import BlendInputError
 from blender.cli import output
 from blender.cli.journal import log_entry, note, note_auto
 from blender.cli.common import (
-    CalibrateOption,
     ClassesOption,
-    CorrMethod,
     DirectionOption,
     CvOption,
     DEFAULT_OOF,
@@ -44,8 +42,6 @@ from blender.cli.common import (
     SeedOption,
     TaskOption,
     TruthPath,
-    WeightMethod,
-    WeightsOut,
     check_outputs,
     command,
     output_path,
@@ -203,163 +199,6 @@ def score_command(
         if path is not None:
             say(f"wrote {path}")
             output.add_output(path)
-
-
-@command("select")
-@learning_options
-def select_command(
-    files: Files = None,
-    max_corr: Annotated[float, typer.Option("--max-corr", help="Add a file only if its correlation with every chosen file is below this.")] = 0.95,
-    top: Annotated[Optional[int], typer.Option("--top", help="Choose at most K files.")] = None,
-    method: Annotated[CorrMethod, typer.Option("--method", "-m", help="Correlation used for the bound.")] = "pearson",
-    *,
-    shared: Shared,
-) -> None:
-    """Correlation-aware selection: the best OOF file first, then each next-best file whose
-    correlation with all chosen stays under --max-corr; writes the average of the chosen
-    (their vote, for label files) and prints its cross-validated score (--seed seeds the folds).
-
-    Example:
-
-        blend select submissions/*.csv --max-corr 0.95 --top 5 -o blends/select.csv
-    """
-    from blender import report
-
-    from blender.methods import BY_NAME, check_options
-
-    out, oof = shared.outputs("select")
-    check_options(BY_NAME["select"], {"max_corr": max_corr, "top": top, "method": CorrMethod(method).value})
-    learning, run, sample_set = learn("select", files, shared, max_corr=max_corr, top=top, method=CorrMethod(method).value,
-                                      label="average of the chosen", show_weights=False)
-    chosen, scores, corr = (run.details[key] for key in ("chosen", "scores", "corr"))
-    names = learning.train.names
-    rows = [[names[j], float(scores[j]), float(max((corr[j, k] for k in chosen[:position]), default=float("nan")))]
-            for position, j in enumerate(chosen)]
-    say(report.format_table(["chosen", f"OOF {learning.metric}", "max corr with earlier"], rows))
-    left_out = [name for j, name in enumerate(names) if j not in chosen]
-    if left_out:
-        say("left out: " + ", ".join(left_out))
-    write_run(learning, run, out, sample_set, oof=oof)
-
-
-@command("caruana")
-@learning_options
-def caruana_command(
-    files: Files = None,
-    init: Annotated[int, typer.Option("--init", help="Start from the N best files (sorted initialisation); 0 starts empty.")] = 5,
-    iters: Annotated[int, typer.Option("--iters", help="Forward-selection steps.")] = 50,
-    bags: Annotated[int, typer.Option("--bags", help="Bagged selection: run on B random subsets of the files and average the weights.")] = 1,
-    bag_fraction: Annotated[float, typer.Option("--bag-fraction", help="Share of the files each bag may choose from.")] = 0.5,
-    no_replacement: Annotated[bool, typer.Option("--no-replacement", help="Never add the same file twice.")] = False,
-    calibrate: CalibrateOption = False,
-    weights_out: WeightsOut = None,
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the OOF score along the selection (PNG).")] = None,
-    *,
-    shared: Shared,
-) -> None:
-    """Greedy ensemble selection (Caruana et al. 2004) on the OOF rows, with replacement,
-    sorted initialisation and bagging; writes the weighted blend of the test files.
-
-    The selection also runs from an empty start and keeps the better end point, and never
-    writes a blend whose OOF score is worse than the best single file's.
-
-    Example:
-
-        blend caruana submissions/*.csv --init 3 --iters 100 --bags 20 --metric logloss
-    """
-    from blender import layout, report
-
-    from blender.methods import BY_NAME, check_options
-
-    out, oof = shared.outputs("caruana", weights_out=weights_out, plot=plot)
-    check_options(BY_NAME["caruana"], {"init": init, "iters": iters, "bags": bags, "bag_fraction": bag_fraction,
-                                       "replacement": not no_replacement})
-    learning, run, sample_set = learn(
-        "caruana", files, shared, calibrate=calibrate, init=init, iters=iters, bags=bags,
-        bag_fraction=bag_fraction, replacement=not no_replacement, label="caruana blend")
-    result = run.details["result"]
-    say(f"caruana: init {init}, {iters} iterations, {bags} bag(s), {'without' if no_replacement else 'with'} replacement, "
-        f"kept the {result.start} start ({run.seconds:.1f} s)")
-    if result.fell_back:
-        say("the bagged blend scored worse than the best single file on the OOF rows, so the best file alone is kept")
-
-    def chart():
-        best = float(result.model_scores[layout.best_model(result.model_scores, learning.metric)])
-        return report.trajectory_chart(result.trajectory, metric=learning.metric, best_single_score=best,
-                                       kept=result.best_iteration)
-
-    write_run(learning, run, out, sample_set, oof=oof, weights_out=weights_out, plot=plot, chart=chart)
-
-
-@command("hill-climb")
-@learning_options
-def hill_climb_command(
-    files: Files = None,
-    negative_weights: Annotated[bool, typer.Option("--negative-weights", help="Also try negative weights (w < 0 subtracts a file).")] = False,
-    tolerance: Annotated[Optional[float], typer.Option("--tolerance", help="Stop when a step gains less than this share of the score. [default: 1e-6]", show_default=False)] = None,
-    max_iters: Annotated[int, typer.Option("--iters", help="At most this many steps.")] = 100,
-    calibrate: CalibrateOption = False,
-    weights_out: WeightsOut = None,
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the OOF score along the climb (PNG).")] = None,
-    *,
-    shared: Shared,
-) -> None:
-    """Kaggle-style hill climbing: start from the best OOF file, then repeatedly add
-    (1-w)·blend + w·file for the best file and w of a grid, with replacement, until the gain
-    falls below --tolerance; writes the blend and prints the weights.
-
-    Example:
-
-        blend hill-climb submissions/*.csv --metric auc
-
-        blend hill-climb submissions/*.csv --negative-weights --weights-out blends/hill.json
-    """
-    from blender import report
-
-    from blender.methods import BY_NAME, check_options
-
-    out, oof = shared.outputs("hill-climb", weights_out=weights_out, plot=plot)
-    check_options(BY_NAME["hill-climb"], {"negative_weights": negative_weights, "tolerance": tolerance,
-                                          "max_iters": max_iters})
-    learning, run, sample_set = learn(
-        "hill-climb", files, shared, calibrate=calibrate, negative_weights=negative_weights, max_iters=max_iters,
-        tolerance=tolerance, label="hill-climb blend")
-    result = run.details["result"]
-    say(f"hill climbing from {learning.train.names[result.start_model]}: {len(result.trajectory) - 1} step(s)"
-        f"{' with negative weights allowed' if negative_weights else ''} ({run.seconds:.1f} s)")
-
-    def chart():
-        trajectory = [(step[0], float(step[3])) for step in result.trajectory]
-        return report.trajectory_chart(trajectory, metric=learning.metric, best_single_score=float(result.trajectory[0][3]),
-                                       title="hill climbing")
-
-    write_run(learning, run, out, sample_set, oof=oof, weights_out=weights_out, plot=plot, chart=chart)
-
-
-@command("weights")
-@learning_options
-def weights_command(
-    files: Files = None,
-    method: Annotated[WeightMethod, typer.Option("--method", help="scipy.optimize method.")] = "slsqp",
-    calibrate: CalibrateOption = False,
-    weights_out: WeightsOut = None,
-    *,
-    shared: Shared,
-) -> None:
-    """Weights on the simplex (non-negative, summing to 1) that optimise the metric on the
-    OOF rows; writes the weighted average of the test files and prints its cross-validated
-    score (--seed seeds the folds).
-
-    Example:
-
-        blend weights submissions/*.csv --method nelder-mead --metric logloss
-    """
-    out, oof = shared.outputs("weights", weights_out=weights_out)
-    method = WeightMethod(method).value
-    learning, run, sample_set = learn("weights", files, shared, calibrate=calibrate, method=method,
-                                      label="weights blend")
-    say(f"{method} weights ({run.seconds:.1f} s)")
-    write_run(learning, run, out, sample_set, oof=oof, weights_out=weights_out)
 
 
 @command("stack")
