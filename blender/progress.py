@@ -68,11 +68,13 @@ class Ticker:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+            # The detail (the file read, or the fit and the time left of a budget) follows the counts.
             self._bar = Progress(TextColumn(f"{self.label} {{task.description}}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=Console(stderr=True), transient=False)
-            self._task = self._bar.add_task(self.unit, total=total)
+                                 TimeElapsedColumn(), TextColumn("{task.fields[detail]}"), console=Console(stderr=True),
+                                 transient=False)
+            self._task = self._bar.add_task(self.unit, total=total, detail=detail)
             self._bar.start()
-        self._bar.update(self._task, completed=done, description=self.unit)
+        self._bar.update(self._task, completed=done, total=total, description=self.unit, detail=detail)
         if done >= total:
             self._bar.stop()
             self._bar = None
