@@ -205,7 +205,7 @@ class BudgetPlan:
     timing_seconds : float
         Seconds the timing took.
     timings : dict of str to Timing
-        The kept methods' timed first folds.
+        Every timed method's first fold, kept or not.
     parts : dict of str to float
         ``estimate`` by part (:func:`projected_seconds`).
     fits : bool
@@ -366,7 +366,7 @@ def plan_budget(timings: list[Timing], methods: list[Method], work: Work, *, bud
     left_out.sort(key=lambda item: (item[0] not in by_name, order.get(item[0], 0)))
     chosen = parts(kept, repeats, inner)
     return BudgetPlan(budget, kept, left_out, repeats, inner, chosen["total"], available, timing_seconds,
-                      {method.name: by_name[method.name] for method in kept}, chosen,
+                      dict(by_name), chosen,
                       bool(kept) and fits(kept, repeats, inner), notes)
 
 
@@ -391,13 +391,12 @@ def time_methods(methods: list[Method], values: NDArray, y: NDArray, split, *, k
                                          f"({TIMING_SHARE:.0%})"))
             continue
         seconds = np.inf
-        while seconds >= RETIME_UNDER or seconds == np.inf:
+        for _ in range(2):  # twice when quick (see RETIME_UNDER)
             started = clock()
             scores = fold_scores(method, values, y, [split], kind=kind, metric=metric, random_state=random_state,
                                  reference=reference)
-            again = seconds == np.inf
             seconds = min(seconds, clock() - started)
-            if not again:
+            if seconds >= RETIME_UNDER:
                 break
         timings.append(Timing(method.name, seconds, train_rows, scores))
         timed.append(method)
@@ -438,8 +437,9 @@ class FoldScorer:
                  plan: BudgetPlan | None = None, work: Work | None = None, deadline: float | None = None,
                  clock: Callable[[], float] = time.perf_counter, live: bool | None = None):
         self.n_rows, self.say, self.plan, self.work, self.deadline, self.clock = n_rows, say, plan, work, deadline, clock
-        self.first = {name: timing.scores for name, timing in (plan.timings if plan else {}).items()}
-        self.rates = {name: timing.per_row for name, timing in (plan.timings if plan else {}).items()}
+        kept = {method.name: plan.timings[method.name] for method in plan.methods} if plan is not None else {}
+        self.first = {name: timing.scores for name, timing in kept.items()}
+        self.rates = {name: timing.per_row for name, timing in kept.items()}
         self.remaining = plan.estimate if plan is not None else 0.0
         self.totals = {"board": board_fits, "nested": nested_fits}
         self.done = {"board": len(self.first), "nested": 0}
@@ -478,38 +478,49 @@ class FoldScorer:
         self._last_y = y
         first = self.first.get(method.name) if main else None
         todo = list(splits[1:]) if first is not None else list(splits)
-        cost = self._cost(method.name, todo)
-        if self.deadline is not None and method.complexity > 1 and self.clock() + self.remaining > self.deadline:
-            behind = self.clock() + self.remaining - self.deadline
-            if main:
-                # Left off the leaderboard, it is not run in the nested estimate either.
-                nested_cost = 0.0
-                if self.work is not None and self.plan is not None and self.work.nested:
-                    nested_cost = self.rates.get(method.name, 0.0) * self.work.nested_rows(
-                        self.plan.repeats, self.plan.inner_folds or 0)
-                self.remaining -= cost + nested_cost
-                where = "the leaderboard"
-                self.totals["nested"] -= self._nested_fits_each()
-            else:
-                self.remaining -= cost
-                where = f"outer fold {self.outer_fold}'s inner leaderboard"
-            self.totals[stage] -= len(splits)
-            self.done[stage] -= 0 if first is None else 1
-            self.late.append((method.name, where))
-            self.say(f"running late ({_seconds(behind)} behind the plan): leaving {method.name} out of {where}, so "
-                     "that the run ends within the budget")
-            self.tickers[stage](self.done[stage], max(self.totals[stage], self.done[stage]))
-            return None
+        costs = [self._cost(method.name, [split]) for split in todo]
         scores = [] if first is None else [np.asarray(first, dtype=np.float64)]
+        slower = 1.0  # how much slower than timed this method's folds have run here
         for index, split in enumerate(todo):
+            # Before each fold, the guard: the plan's projection of the work left (this method's folds at the
+            # speed they run now), against the deadline. The simple means cost next to nothing and always run.
+            if self.deadline is not None and method.complexity > 1:
+                ahead = self.remaining + (slower - 1.0) * sum(costs[index:])
+                if self.clock() + ahead > self.deadline:
+                    return self._leave_out(method, stage, main, costs[index:], len(splits), len(scores),
+                                           self.clock() + ahead - self.deadline)
+            before = self.clock()
             scores.append(fold_scores(method, values, y, [split], reference=reference, **options))
+            if costs[index] > 0:
+                slower = max(1.0, (self.clock() - before) / costs[index])
+            self.remaining -= costs[index]
             self.done[stage] += 1
             where = "" if main else f"outer fold {self.outer_fold}, "
             self.tickers[stage](self.done[stage], self.totals[stage],
-                                f"{where}{method.name} fold {index + 1 + (first is not None)}/{len(splits)}"
-                                f"{self._time_left()}")
-        self.remaining -= cost
+                                f"{where}{method.name} fold {len(scores)}/{len(splits)}{self._time_left()}")
         return np.concatenate(scores)
+
+    def _leave_out(self, method: Method, stage: str, main: bool, costs: list[float], n_splits: int, scored: int,
+                   behind: float) -> None:
+        """Leave a late method out whole (its folds scored so far are dropped), and say so."""
+        self.remaining -= sum(costs)
+        if main:
+            # Left off the leaderboard, it is not run in the nested estimate either.
+            if self.work is not None and self.plan is not None and self.work.nested:
+                self.remaining -= self.rates.get(method.name, 0.0) * self.work.nested_rows(
+                    self.plan.repeats, self.plan.inner_folds or 0)
+            self.totals["nested"] -= self._nested_fits_each()
+            where = "the leaderboard"
+        else:
+            where = f"outer fold {self.outer_fold}'s inner leaderboard"
+        self.totals[stage] -= n_splits
+        self.done[stage] -= scored
+        after = f" after {scored} of its {n_splits} folds" if scored else ""
+        self.late.append((method.name, where))
+        self.say(f"running late ({_seconds(behind)} behind the plan): leaving {method.name} out of {where}{after}, "
+                 "so that the run ends within the budget")
+        self.tickers[stage](self.done[stage], max(self.totals[stage], self.done[stage]))
+        return None
 
     def _nested_fits_each(self) -> int:
         if self.work is None or self.plan is None or not self.work.nested:
@@ -570,14 +581,15 @@ def run_auto_within(train, y: NDArray, test, *, metric, folds=5, repeats: int | 
                     threshold: float | None = None, blends: bool = False, max_level: int = 2,
                     budget: float | None = None, started: float | None = None,
                     progress: Callable[[str], None] | None = None, clock: Callable[[], float] = time.perf_counter,
-                    live: bool | None = None):
+                    live: bool | None = None, methods: list[Method] | None = None):
     """``blend auto`` with progress, and within ``budget`` seconds (from ``started``) when one is given.
 
     Without a budget it runs exactly :func:`blender.auto.run_auto` (same entries, scores and
     pick), with the fits counted on two progress bars. With one it times, plans
     (:func:`plan_budget`), prints the plan and runs it with :class:`FoldScorer` as the guard.
     If not even the simple means fit, the leaderboard and the nested estimate hold the files
-    alone, and the best single file is written; the pick's reason says why.
+    alone, and the best single file is written; the pick's reason says why. ``methods``
+    (default: every registry entry that suits the files, up to ``max_level``) are the candidates.
 
     Returns
     -------
@@ -589,7 +601,7 @@ def run_auto_within(train, y: NDArray, test, *, metric, folds=5, repeats: int | 
     threshold = THRESHOLD if threshold is None else threshold
     if repeats is None:
         repeats = default_repeats(train.n_samples) if np.ndim(folds) == 0 else 1
-    methods = methods_for(train.kind, metric, max_level=max_level)
+    methods = methods_for(train.kind, metric, max_level=max_level) if methods is None else methods
     plan, work = None, None
     inner_folds = None
     if budget is not None:
