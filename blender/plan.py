@@ -331,16 +331,10 @@ def plan_budget(timings: list[Timing], methods: list[Method], work: Work, *, bud
     # Fewer repeats first: they only narrow the standard errors, and every entry keeps its place.
     while not fits(kept, repeats, inner) and repeats > 1:
         repeats -= 1
-    if repeats != work.repeats:
-        notes.append(f"{repeats} repeat{'s' if repeats > 1 else ''} of the folds instead of {work.repeats}, to fit the "
-                     "budget")
     # Then smaller inner leaderboards in the nested estimate: it estimates the same choice, a little more coarsely.
     smallest = min(MIN_INNER_FOLDS, work.inner_folds)
     while inner is not None and not fits(kept, repeats, inner) and inner > smallest:
         inner -= 1
-    if inner is not None and inner != work.inner_folds:
-        notes.append(f"the nested estimate's inner leaderboards on {inner} folds instead of {work.inner_folds}, to fit "
-                     "the budget")
     # Then the costliest methods, one at a time; the simple means cost next to nothing and stay.
     while not fits(kept, repeats, inner):
         droppable = [method for method in kept if method.complexity > 1]
@@ -359,8 +353,22 @@ def plan_budget(timings: list[Timing], methods: list[Method], work: Work, *, bud
         nested = (f" and {format_duration(nested_seconds(timing, work, repeats, inner))} in the nested estimate"
                   if work.nested else "")
         left_out.append((costliest.name, f"about {_seconds(leaderboard_seconds(timing, work, repeats))} per leaderboard"
-                                         f"{nested} ({timing.seconds:.1f} s a fold); with it the run would take about "
-                                         f"{format_duration(with_it)}, over the {format_duration(budget)} budget"))
+                                         f"{nested} ({timing.seconds:.1f} s a fold); with it the run would need about "
+                                         f"{format_duration(with_it)}, more than the {format_duration(usable)} the "
+                                         f"plan can use of the {format_duration(max(available, 0))} left of the "
+                                         f"{format_duration(budget)} budget"))
+    # What the methods left out free is given back to the nested estimate, then to the repeats.
+    if left_out:
+        while inner is not None and inner < work.inner_folds and fits(kept, repeats, inner + 1):
+            inner += 1
+        while repeats < work.repeats and fits(kept, repeats + 1, inner):
+            repeats += 1
+    if repeats != work.repeats:
+        notes.append(f"{repeats} repeat{'s' if repeats > 1 else ''} of the folds instead of {work.repeats}, to fit the "
+                     "budget")
+    if inner is not None and inner != work.inner_folds:
+        notes.append(f"the nested estimate's inner leaderboards on {inner} folds instead of {work.inner_folds}, to fit "
+                     "the budget")
     # The left-out list reads in the order the user would add them back: cheapest first.
     order = {method.name: index for index, method in enumerate(methods)}
     left_out.sort(key=lambda item: (item[0] not in by_name, order.get(item[0], 0)))
