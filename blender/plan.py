@@ -244,8 +244,8 @@ class BudgetPlan:
             timed = sorted(self.timings.values(), key=lambda timing: timing.seconds)
             spread = (f": {timed[0].seconds:.1f} s ({timed[0].name}) to {timed[-1].seconds:.1f} s ({timed[-1].name}) a fold"
                       if timed else "")
-            lines.append(f"time budget {budget}: timed the files and {len(self.timings)} blend methods on one fold "
-                         f"in {self.timing_seconds:.1f} s{spread}")
+            lines.append(f"time budget {budget}: scored the files and timed {len(self.timings)} blend methods on one "
+                         f"fold in {self.timing_seconds:.1f} s{spread}")
         else:
             lines.append(f"time budget {budget}")
         if not self.fits:
@@ -451,8 +451,8 @@ class FoldScorer:
         self.remaining = plan.estimate if plan is not None else 0.0
         self.totals = {"board": board_fits, "nested": nested_fits}
         self.done = {"board": len(self.first), "nested": 0}
-        self.tickers = {"board": Ticker("leaderboard", unit="fits", say=say, live=live, clock=clock),
-                        "nested": Ticker("nested estimate", unit="fits", say=say, live=live, clock=clock)}
+        self.tickers = {"board": Ticker("leaderboard", unit="fits", say=say, live=live, clock=clock, tenths=True),
+                        "nested": Ticker("nested estimate", unit="fits", say=say, live=live, clock=clock, tenths=True)}
         self.late: list[tuple[str, str]] = []
         self._last_y = None
         self.outer_fold = 0

@@ -93,7 +93,7 @@ def test_the_plan_shrinks_as_fits_get_slower():
 def test_the_plan_says_what_it_leaves_out_and_why():
     budget_plan = _plan(3e-2)
     lines = budget_plan.lines(n_files=4, folds=5)
-    assert lines[0].startswith("time budget 10 min 0 s: timed the files and 3 blend methods on one fold in ")
+    assert lines[0].startswith("time budget 10 min 0 s: scored the files and timed 3 blend methods on one fold in ")
     assert lines[1].startswith("plan: 4 files and 2 blend methods on 1x5-fold CV (about ")
     assert "the nested estimate with 3 inner folds" in lines[1]
     assert "plan: 1 repeat of the folds instead of 3, to fit the budget" in lines
@@ -234,7 +234,7 @@ def test_auto_time_budget_prints_the_plan_and_what_it_left_out(folder, monkeypat
     result = CliRunner().invoke(app, ["auto", "--time-budget", "1m", "--no-log", "--report", "blends/auto.json"])
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
-    assert any(line.startswith("time budget 1 min 0 s: timed the files and 12 blend methods on one fold in ")
+    assert any(line.startswith("time budget 1 min 0 s: scored the files and timed 12 blend methods on one fold in ")
                for line in lines)
     assert any(line.startswith("plan: 3 files and 10 blend methods on ") for line in lines)
     left_out = [line for line in lines if line.startswith("left out: ")]
