@@ -542,7 +542,7 @@ class FoldScorer:
 def describe_work(train, y: NDArray, *, kind, metric, folds, repeats: int, random_state, nested: bool,
                   blends: bool = False, files_seconds: float = 0.0) -> tuple[Work, list]:
     """The run's :class:`Work` and the leaderboard's splits at ``repeats``."""
-    from blender.levels import level_splits
+    from blender.evaluation import level_splits
 
     splits = repeated_folds(y, kind=kind, folds=folds, repeats=repeats, random_state=random_state)
     outer = ()
