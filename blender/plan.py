@@ -473,9 +473,10 @@ class FoldScorer:
         return self.rates.get(name, 0.0) * sum(len(train) for train, _ in splits)
 
     def _time_left(self) -> str:
+        """``'3 min 10 s of the budget left; '``, first so that a narrow terminal's bar cuts the fit's name instead."""
         if self.deadline is None:
             return ""
-        return f"; {format_duration(max(0.0, self.deadline - self.clock()))} of the budget left"
+        return f"{format_duration(max(0.0, self.deadline - self.clock()))} of the budget left; "
 
     def __call__(self, method: Method, values, y, splits, *, reference=None, **options):
         main = len(y) == self.n_rows
@@ -505,7 +506,7 @@ class FoldScorer:
             self.done[stage] += 1
             where = "" if main else f"outer fold {self.outer_fold}, "
             self.tickers[stage](self.done[stage], self.totals[stage],
-                                f"{where}{method.name} fold {len(scores)}/{len(splits)}{self._time_left()}")
+                                f"{self._time_left()}{where}{method.name} fold {len(scores)}/{len(splits)}")
         return np.concatenate(scores)
 
     def _leave_out(self, method: Method, stage: str, main: bool, costs: list[float], n_splits: int, scored: int,

@@ -71,11 +71,15 @@ class Ticker:
         if self._bar is None:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.table import Column
 
-            # The detail (the file read, or the fit and the time left of a budget) follows the counts.
-            self._bar = Progress(TextColumn(f"{self.label} {{task.description}}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), TextColumn("{task.fields[detail]}"), console=Console(stderr=True),
-                                 transient=False)
+            # The detail (the file read, or the fit and the time left of a budget) follows the counts and takes
+            # what width is left, cut short rather than squeezing the counts on a narrow terminal.
+            detail_column = TextColumn("{task.fields[detail]}", table_column=Column(ratio=1, no_wrap=True,
+                                                                                    overflow="ellipsis"))
+            self._bar = Progress(TextColumn(f"{self.label} {{task.description}}"), BarColumn(bar_width=20),
+                                 MofNCompleteColumn(), TimeElapsedColumn(), detail_column, console=Console(stderr=True),
+                                 transient=False, expand=True)
             self._task = self._bar.add_task(self.unit, total=total, detail=detail)
             self._bar.start()
         self._bar.update(self._task, completed=done, total=total, description=self.unit, detail=detail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -191,8 +192,9 @@ def test_progress_counts_fits_with_the_time_left():
     nested = [line for line in lines if line.startswith("nested estimate ")]
     # 3 methods x 5 folds on the leaderboard; 5 outer folds x 3 methods x 5 inner folds in the nested estimate.
     assert budget_plan.inner_folds == 5
-    assert board[-1].startswith("leaderboard 15/15 fits: b fold 5/5; ") and board[-1].endswith(" of the budget left")
-    assert nested[-1].startswith("nested estimate 75/75 fits: outer fold 5, b fold 5/5; ")
+    assert re.fullmatch(r"leaderboard 15/15 fits: \d+ min \d+ s of the budget left; b fold 5/5", board[-1])
+    assert re.fullmatch(r"nested estimate 75/75 fits: \d+ min \d+ s of the budget left; outer fold 5, b fold 5/5",
+                        nested[-1])
     assert len(nested) <= 10
 
 
