@@ -52,8 +52,10 @@ SAFETY = 0.15
 TIMING_SHARE = 0.3
 #: The nested estimate's inner leaderboards keep at least this many folds (fewer if the shared folds are fewer).
 MIN_INNER_FOLDS = 3
-#: A fit timed under this many seconds is timed again and the faster time kept: the first call of a method
-#: pays for importing its modules (scipy, scikit-learn), which would make a cheap method look costly on small files.
+#: Each method is first fitted, untimed, on this many of the fold's training rows: its first call imports its
+#: modules (scikit-learn for the stackers: over a second), which would make it look costly on small files.
+WARM_UP_ROWS = 300
+#: A fit timed under this many seconds is timed again and the faster time kept (what is left of the warm-up).
 RETIME_UNDER = 0.5
 
 
@@ -398,6 +400,7 @@ def time_methods(methods: list[Method], values: NDArray, y: NDArray, split, *, k
             untimed.append((method.name, "not timed: timing the cheaper methods used the budget's share for timing "
                                          f"({TIMING_SHARE:.0%})"))
             continue
+        _warm_up(method, values, y, split, kind=kind, metric=metric, random_state=random_state, reference=reference)
         seconds = np.inf
         for _ in range(2):  # twice when quick (see RETIME_UNDER)
             started = clock()
@@ -409,6 +412,16 @@ def time_methods(methods: list[Method], values: NDArray, y: NDArray, split, *, k
         timings.append(Timing(method.name, seconds, train_rows, scores))
         timed.append(method)
     return timings, timed, untimed
+
+
+def _warm_up(method: Method, values: NDArray, y: NDArray, split, **options) -> None:
+    """Fit and score ``method`` once on a few of the split's rows, untimed (see :data:`WARM_UP_ROWS`)."""
+    train_rows, held_out = split
+    few = (train_rows[:WARM_UP_ROWS], held_out[: max(1, WARM_UP_ROWS // 4)])
+    try:
+        fold_scores(method, values, y, [few], **options)
+    except Exception:  # noqa: BLE001 - only the imports matter here; a real failure shows in the timed fit after it
+        pass
 
 
 # ---------------------------------------------------------------------------- during the run
