@@ -44,7 +44,8 @@ def write_folder(root: Path, *, rows: int, test_rows: int, models: int, seed: in
     train_ids, test_ids = np.arange(rows), np.arange(10**7, 10**7 + test_rows)
     for index in range(models):
         name = f"model{index:03d}.parquet"
-        pd.DataFrame({"id": train_ids, "target": oof[:, index]}).to_parquet(root / "submissions/oof" / name, index=False)
+        oof_path = root / "submissions/oof" / name
+        pd.DataFrame({"id": train_ids, "target": oof[:, index]}).to_parquet(oof_path, index=False)
         pd.DataFrame({"id": test_ids, "target": test[:, index]}).to_parquet(root / "submissions" / name, index=False)
     pd.DataFrame({"id": train_ids, "target": y}).to_csv(root / "data/train_labels.csv", index=False)
     return time.perf_counter() - started
@@ -64,7 +65,8 @@ def _environment() -> dict:
 
     environment = dict(os.environ)
     # The child imports this checkout's blender, wherever the benchmark is run from.
-    environment["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent) + os.pathsep + environment.get("PYTHONPATH", "")
+    checkout = str(Path(__file__).resolve().parent.parent)
+    environment["PYTHONPATH"] = checkout + os.pathsep + environment.get("PYTHONPATH", "")
     return environment
 
 
@@ -80,16 +82,20 @@ def main() -> None:
     parser.add_argument("--test-rows", type=int, default=20_000, help="test rows (default: 20,000)")
     parser.add_argument("--models", type=int, default=200, help="files (default: 200)")
     parser.add_argument("--budget", default="5m", help="--time-budget (default: 5m)")
-    parser.add_argument("--keep", type=Path, help="write the folder here and keep it (default: a temporary folder)")
+    parser.add_argument("--keep", type=Path, help="write the folder here and keep it, or reuse it if it is there "
+                        "(default: a temporary folder)")
     args = parser.parse_args()
     budget = parse_duration(args.budget)
 
     with tempfile.TemporaryDirectory(prefix="bench_budget_") as temporary:
         root = args.keep or Path(temporary)
-        print(f"writing {args.models} binary OOF files x {args.rows:,} rows (and {args.test_rows:,} test rows) as "
-              f"Parquet under {root} ...", flush=True)
-        print(f"  written in {write_folder(root, rows=args.rows, test_rows=args.test_rows, models=args.models):.1f} s",
-              flush=True)
+        if (root / "data/train_labels.csv").exists():
+            print(f"reusing the files under {root}", flush=True)
+        else:
+            print(f"writing {args.models} binary OOF files x {args.rows:,} rows (and {args.test_rows:,} test rows) as "
+                  f"Parquet under {root} ...", flush=True)
+            seconds = write_folder(root, rows=args.rows, test_rows=args.test_rows, models=args.models)
+            print(f"  written in {seconds:.1f} s", flush=True)
         wall, stderr, code = run_auto(root, args.budget, timeout=budget * 3 + 600)
     reading = reading_seconds(stderr)
     after = wall - reading

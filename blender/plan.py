@@ -1,4 +1,4 @@
-"""A time budget for ``blend auto`` and ``blend score``: time each entry on one fold, keep what fits, say what is left out.
+"""A time budget for ``blend auto`` and ``blend score``: time each entry on one fold, keep what fits, say what is out.
 
 ``--time-budget 5m`` is planned from fits timed on this machine just before the run, as
 ``make oof --time-budget`` plans the models (:mod:`models.budget`): a machine can be several
@@ -52,8 +52,9 @@ SAFETY = 0.15
 TIMING_SHARE = 0.3
 #: The nested estimate's inner leaderboards keep at least this many folds (fewer if the shared folds are fewer).
 MIN_INNER_FOLDS = 3
-#: Each method is first fitted, untimed, on this many of the fold's training rows: its first call imports its
-#: modules (scikit-learn for the stackers: over a second), which would make it look costly on small files.
+#: Each method is first fitted twice on this many of the fold's training rows: once because its first call imports
+#: its modules (scikit-learn for the stackers: over a second), which would make it look costly on small files;
+#: once timed, which orders the methods' real timing cheapest first.
 WARM_UP_ROWS = 300
 #: A fit timed under this many seconds is timed again and the faster time kept (what is left of the warm-up).
 RETIME_UNDER = 0.5
@@ -244,8 +245,8 @@ class BudgetPlan:
         lines = []
         if self.timings or self.left_out:
             timed = sorted(self.timings.values(), key=lambda timing: timing.seconds)
-            spread = (f": {timed[0].seconds:.1f} s ({timed[0].name}) to {timed[-1].seconds:.1f} s ({timed[-1].name}) a fold"
-                      if timed else "")
+            spread = (f": {timed[0].seconds:.1f} s ({timed[0].name}) to {timed[-1].seconds:.1f} s "
+                      f"({timed[-1].name}) a fold" if timed else "")
             lines.append(f"time budget {budget}: scored the files and timed {len(self.timings)} blend methods on one "
                          f"fold in {self.timing_seconds:.1f} s{spread}")
         else:
@@ -306,14 +307,14 @@ def plan_budget(timings: list[Timing], methods: list[Method], work: Work, *, bud
     >>> from blender.methods import BY_NAME
     >>> work = Work(1000, (800,) * 5, 5, 1, outer_rows=(600, 600, 600, 600, 800), inner_folds=5)
     >>> timings = [Timing("average", 0.001, 800, np.zeros(1)), Timing("caruana", 1.0, 800, np.zeros(1))]
-    >>> plan = plan_budget(timings, [BY_NAME["average"], BY_NAME["caruana"]], work, budget=40.0, available=40.0)
-    >>> [method.name for method in plan.methods], plan.inner_folds, plan.left_out
+    >>> budget_plan = plan_budget(timings, [BY_NAME["average"], BY_NAME["caruana"]], work, budget=40.0, available=40.0)
+    >>> [method.name for method in budget_plan.methods], budget_plan.inner_folds, budget_plan.left_out
     (['average', 'caruana'], 5, [])
-    >>> plan = plan_budget(timings, [BY_NAME["average"], BY_NAME["caruana"]], work, budget=25.0, available=25.0)
-    >>> [method.name for method in plan.methods], plan.inner_folds, plan.notes
+    >>> budget_plan = plan_budget(timings, [BY_NAME["average"], BY_NAME["caruana"]], work, budget=25.0, available=25.0)
+    >>> [method.name for method in budget_plan.methods], budget_plan.inner_folds, budget_plan.notes
     (['average', 'caruana'], 3, ["the nested estimate's inner leaderboards on 3 folds instead of 5, to fit the budget"])
-    >>> plan = plan_budget(timings, [BY_NAME["average"], BY_NAME["caruana"]], work, budget=12.0, available=12.0)
-    >>> [method.name for method in plan.methods], plan.left_out[0][0]
+    >>> budget_plan = plan_budget(timings, [BY_NAME["average"], BY_NAME["caruana"]], work, budget=12.0, available=12.0)
+    >>> [method.name for method in budget_plan.methods], budget_plan.left_out[0][0]
     (['average'], 'caruana')
     """
     usable = available * (1 - safety)
@@ -388,19 +389,24 @@ def _seconds(seconds: float) -> str:
 def time_methods(methods: list[Method], values: NDArray, y: NDArray, split, *, kind, metric, random_state,
                  reference: NDArray, clock: Callable[[], float] = time.perf_counter, give_up_at: float = np.inf,
                  ) -> tuple[list[Timing], list[Method], list[tuple[str, str]]]:
-    """Time each method on one split (cheapest first, as listed), as the leaderboard scores it.
+    """Time each method on one split, as the leaderboard scores it, cheapest first.
 
-    Returns the timings, the methods timed, and the methods left out untimed (once ``clock()``
-    passes ``give_up_at``) with why.
+    Every method is first run twice on a few of the split's rows (:data:`WARM_UP_ROWS`): once
+    for its imports, once timed, which orders the real timing cheapest first, so that the
+    share of the budget for timing goes to the cheap methods (registry order breaks ties).
+
+    Returns the timings and the methods timed (both in the order of ``methods``), and the
+    methods left out untimed (once ``clock()`` passes ``give_up_at``) with why.
     """
-    timings, timed, untimed = [], [], []
+    options = {"kind": kind, "metric": metric, "random_state": random_state, "reference": reference}
+    probes = {method.name: _warm_up(method, values, y, split, clock=clock, **options) for method in methods}
+    timings, untimed = {}, []
     train_rows = int(len(split[0]))
-    for method in methods:
+    for method in sorted(methods, key=lambda method: probes[method.name]):
         if clock() >= give_up_at:
             untimed.append((method.name, "not timed: timing the cheaper methods used the budget's share for timing "
                                          f"({TIMING_SHARE:.0%})"))
             continue
-        _warm_up(method, values, y, split, kind=kind, metric=metric, random_state=random_state, reference=reference)
         seconds = np.inf
         for _ in range(2):  # twice when quick (see RETIME_UNDER)
             started = clock()
@@ -409,19 +415,26 @@ def time_methods(methods: list[Method], values: NDArray, y: NDArray, split, *, k
             seconds = min(seconds, clock() - started)
             if seconds >= RETIME_UNDER:
                 break
-        timings.append(Timing(method.name, seconds, train_rows, scores))
-        timed.append(method)
-    return timings, timed, untimed
+        timings[method.name] = Timing(method.name, seconds, train_rows, scores)
+    timed = [method for method in methods if method.name in timings]
+    return [timings[method.name] for method in timed], timed, untimed
 
 
-def _warm_up(method: Method, values: NDArray, y: NDArray, split, **options) -> None:
-    """Fit and score ``method`` once on a few of the split's rows, untimed (see :data:`WARM_UP_ROWS`)."""
+def _warm_up(method: Method, values: NDArray, y: NDArray, split, *, clock: Callable[[], float], **options) -> float:
+    """Fit and score ``method`` twice on a few of the split's rows (:data:`WARM_UP_ROWS`): seconds of the second run.
+
+    The first run pays for the method's imports; a method that fails on so few rows gets ``inf``
+    (it is timed last), and a real failure shows in its timed fit.
+    """
     train_rows, held_out = split
     few = (train_rows[:WARM_UP_ROWS], held_out[: max(1, WARM_UP_ROWS // 4)])
     try:
         fold_scores(method, values, y, [few], **options)
-    except Exception:  # noqa: BLE001 - only the imports matter here; a real failure shows in the timed fit after it
-        pass
+        started = clock()
+        fold_scores(method, values, y, [few], **options)
+        return clock() - started
+    except Exception:  # noqa: BLE001 - only an order is asked of a run on so few rows
+        return float("inf")
 
 
 # ---------------------------------------------------------------------------- during the run
@@ -457,7 +470,8 @@ class FoldScorer:
     def __init__(self, *, n_rows: int, board_fits: int, nested_fits: int, say: Callable[[str], None],
                  plan: BudgetPlan | None = None, work: Work | None = None, deadline: float | None = None,
                  clock: Callable[[], float] = time.perf_counter, live: bool | None = None):
-        self.n_rows, self.say, self.plan, self.work, self.deadline, self.clock = n_rows, say, plan, work, deadline, clock
+        self.n_rows, self.say, self.plan, self.work = n_rows, say, plan, work
+        self.deadline, self.clock = deadline, clock
         kept = {method.name: plan.timings[method.name] for method in plan.methods} if plan is not None else {}
         self.first = {name: timing.scores for name, timing in kept.items()}
         self.rates = {name: timing.per_row for name, timing in kept.items()}
@@ -542,7 +556,6 @@ class FoldScorer:
         self.say(f"running late ({_seconds(behind)} behind the plan): leaving {method.name} out of {where}{after}, "
                  "so that the run ends within the budget")
         self.tickers[stage](self.done[stage], max(self.totals[stage], self.done[stage]))
-        return None
 
     def _nested_fits_each(self) -> int:
         if self.work is None or self.plan is None or not self.work.nested:

@@ -89,7 +89,7 @@ class Ticker:
 
 
 def _steps(total: int, *, tenths: bool = False) -> set[int]:
-    """After which items a plain line is printed: each one up to 20 (unless ``tenths``), else each tenth (and the last)."""
+    """After which items a plain line is printed: each up to 20 (unless ``tenths``), else each tenth and the last."""
     if total <= 20 and not tenths:
         return set(range(1, total + 1))
     return {max(1, round(total * step / 10)) for step in range(1, 11)}
