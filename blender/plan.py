@@ -619,7 +619,7 @@ def run_auto_within(train, y: NDArray, test, *, metric, folds=5, repeats: int | 
                     live: bool | None = None, methods: list[Method] | None = None):
     """``blend auto`` with progress, and within ``budget`` seconds (from ``started``) when one is given.
 
-    Without a budget it runs exactly :func:`blender.auto.run_auto` (same entries, scores and
+    Without a budget it runs exactly :func:`blender.picking.run_auto` (same entries, scores and
     pick), with the fits counted on two progress bars. With one it times, plans
     (:func:`plan_budget`), prints the plan and runs it with :class:`FoldScorer` as the guard.
     If not even the simple means fit, the leaderboard and the nested estimate hold the files
@@ -630,7 +630,7 @@ def run_auto_within(train, y: NDArray, test, *, metric, folds=5, repeats: int | 
     -------
     (AutoResult, BudgetPlan or None, FoldScorer)
     """
-    from blender.auto import THRESHOLD, default_repeats, run_auto
+    from blender.picking import THRESHOLD, default_repeats, run_auto
 
     say = progress or (lambda line: None)
     threshold = THRESHOLD if threshold is None else threshold

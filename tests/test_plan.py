@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from blender import plan
-from blender.auto import run_auto
+from blender.picking import run_auto
 from blender.cli import app
 from blender.methods import Mean, Method
 
