@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_metric_cases.py
 	$(BIN)/python benchmarks/bench_levels.py
 	$(BIN)/python benchmarks/bench_doctor.py
+	$(BIN)/python benchmarks/bench_budget.py
 
 ## A longer fuzz run than the suite's (minutes): generated and mutated files through io and the CLI.
 fuzz: $(STAMP)

@@ -336,6 +336,7 @@ def leaderboard(
     methods: list[Method] | None = None,
     progress: Callable[[str], None] | None = None,
     features: NDArray | None = None,
+    scorer: Callable[..., NDArray[np.float64] | None] | None = None,
 ) -> Leaderboard:
     """Every file and every blend method scored on the same folds, best mean first.
 
@@ -361,6 +362,11 @@ def leaderboard(
         Called with a line as each entry is scored.
     features : ndarray of shape (n_rows, n_features), default=None
         Original features of the rows, for methods that take them (``blend stack --features``).
+    scorer : callable, default=None
+        Scores one method on the splits, called as :func:`fold_scores` is (None means
+        :func:`fold_scores`); it may return None to leave the method off the board whole, so
+        every entry on it is scored on every fold. A time budget (:mod:`blender.plan`) passes
+        one that counts the folds done and stops adding methods when the run is late.
 
     Returns
     -------
@@ -406,8 +412,10 @@ def leaderboard(
     seconds = {}
     for method in methods:
         started = time.perf_counter()
-        scores = fold_scores(method, values, y, splits, kind=kind, metric=metric, random_state=random_state,
-                             reference=values[best], features=features)
+        scores = (scorer or fold_scores)(method, values, y, splits, kind=kind, metric=metric,
+                                         random_state=random_state, reference=values[best], features=features)
+        if scores is None:
+            continue
         seconds[method.name] = time.perf_counter() - started
         entries.append(entry(method.name, "blend", scores, method.complexity))
         if progress is not None:

@@ -263,6 +263,8 @@ def nested_estimate(
     level: float = LEVEL,
     levels: tuple[int, ...] = (1,),
     progress: Callable[[str], None] | None = None,
+    inner_folds: int | None = None,
+    scorer: Callable | None = None,
 ) -> dict[int, Estimate]:
     """Score the whole choose-a-blend procedure on rows it never saw, for each number of ``levels``.
 
@@ -273,6 +275,9 @@ def nested_estimate(
     entries of at most L levels; that pick is fitted on those rows and scored on the outer
     held-out rows. The file with the best score on the outer training rows is scored on the
     same held-out rows, for a fair comparison.
+
+    ``inner_folds`` (default: as many as the shared folds) makes the inner leaderboards smaller
+    where a time budget needs it; ``scorer`` is passed to each (:func:`blender.evaluation.leaderboard`).
     """
     from blender.evaluation import fold_assignment, fold_count
     from blender.evaluation import level_splits
@@ -283,7 +288,7 @@ def nested_estimate(
     methods = methods if methods is not None else []
     assignment = fold_assignment(y, kind=kind, folds=folds, random_state=random_state)
     outer, _ = level_splits(assignment)
-    inner_folds = fold_count(folds)
+    inner_folds = inner_folds or fold_count(folds)
     scores = {L: [] for L in levels}
     picks = {L: [] for L in levels}
     oof = {L: None for L in levels}
@@ -292,7 +297,7 @@ def nested_estimate(
         train_values, train_y = layout.take_rows(values, train_rows), y[train_rows]
         held_values = layout.take_rows(values, held_out)
         board = leaderboard(train_values, train_y, kind=kind, metric=metric, names=names, folds=inner_folds,
-                            repeats=repeats, random_state=random_state, methods=methods)
+                            repeats=repeats, random_state=random_state, methods=methods, scorer=scorer)
         fitted_picks = {}
         for L in levels:
             pick = choose(up_to_level(board, methods, L), threshold=threshold, level=level)
@@ -410,7 +415,8 @@ def default_repeats(n_rows: int) -> int:
 
 def run_auto(train, y: NDArray, test, *, metric: str, folds=5, repeats: int | None = None,
              random_state: int | None = 0, threshold: float = THRESHOLD, blends: bool = False, max_level: int = 2,
-             progress: Callable[[str], None] | None = None) -> AutoResult:
+             progress: Callable[[str], None] | None = None, methods: list[Method] | None = None,
+             inner_folds: int | None = None, scorer: Callable | None = None) -> AutoResult:
     """The whole of ``blend auto`` on OOF predictions ``train`` (truth ``y``) and test predictions ``test``.
 
     Every registry entry of at most ``max_level`` levels that suits the kind and metric is
@@ -419,23 +425,30 @@ def run_auto(train, y: NDArray, test, *, metric: str, folds=5, repeats: int | No
     procedure on rows it never saw with and without the second level, :func:`level_verdict`
     keeps the second level only if it pays, :func:`choose` picks, and the pick is fitted on
     every OOF row and applied to ``test``. With ``blends``, every entry's test blend is kept too.
+
+    A time budget (:func:`blender.plan.run_auto_within`) passes the ``methods`` that fit it (None:
+    every suitable entry), the nested estimate's ``inner_folds`` and a ``scorer`` that counts the
+    folds and leaves a method off the leaderboard when the run is late; the nested estimate then
+    runs only the methods the leaderboard scored on every fold.
     """
     from blender.methods import methods_for
 
     say = progress or (lambda line: None)
     if repeats is None:
         repeats = default_repeats(train.n_samples) if np.ndim(folds) == 0 else 1
-    methods = methods_for(train.kind, metric, max_level=max_level)
-    levels = tuple(sorted({method.level for method in methods} | {1}))
+    methods = methods_for(train.kind, metric, max_level=max_level) if methods is None else methods
     plan = f"{repeats}x{folds}-fold CV" if np.ndim(folds) == 0 else "the folds file's folds"
     say(f"1/3 leaderboard: {train.n_models} files and {len(methods)} blend methods on {plan} ...")
     board = leaderboard(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
-                        repeats=repeats, random_state=random_state, methods=methods, progress=progress)
+                        repeats=repeats, random_state=random_state, methods=methods, progress=progress, scorer=scorer)
+    scored = {entry.name for entry in board.entries}
+    methods = [method for method in methods if method.name in scored]
+    levels = tuple(sorted({method.level for method in methods} | {1}))
     say(f"2/3 nested estimate: the whole choice again inside the outer folds"
         f"{', with and without a second level' if len(levels) > 1 else ''} ...")
     estimates = nested_estimate(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
                                 repeats=repeats, random_state=random_state, methods=methods, threshold=threshold,
-                                levels=levels, progress=progress)
+                                levels=levels, progress=progress, inner_folds=inner_folds, scorer=scorer)
     kept, reason = level_verdict(estimates, metric=metric, threshold=threshold)
     held = _slice(estimates[kept], train, y, folds=folds, metric=metric, random_state=random_state)
     pick = choose(up_to_level(board, methods, kept), threshold=threshold)

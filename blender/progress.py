@@ -31,6 +31,9 @@ class Ticker:
         A live bar (True) or plain lines (False); None asks whether stderr is a terminal.
     delay : float, default=DELAY
     clock : callable, default=time.perf_counter
+    tenths : bool, default=False
+        Plain lines after each tenth of the work even when there are at most 20 items (fits
+        of a leaderboard, where a line per item would be most of the output).
 
     Examples
     --------
@@ -46,8 +49,9 @@ class Ticker:
     """
 
     def __init__(self, label: str, *, unit: str = "files", say: Callable[[str], None] | None = None,
-                 live: bool | None = None, delay: float = DELAY, clock: Callable[[], float] = time.perf_counter):
-        self.label, self.unit, self.delay, self.clock = label, unit, delay, clock
+                 live: bool | None = None, delay: float = DELAY, clock: Callable[[], float] = time.perf_counter,
+                 tenths: bool = False):
+        self.label, self.unit, self.delay, self.clock, self.tenths = label, unit, delay, clock, tenths
         self.say = say or (lambda line: print(line, file=sys.stderr))
         self.live = sys.stderr.isatty() if live is None else live
         self.started = clock()
@@ -60,26 +64,32 @@ class Ticker:
         self.shown = True
         if self.live:
             self._advance_bar(done, total, detail)
-        elif done == total or done in _steps(total):
+        elif done == total or done in _steps(total, tenths=self.tenths):
             self.say(f"{self.label} {done}/{total} {self.unit}" + (f": {detail}" if detail else ""))
 
     def _advance_bar(self, done: int, total: int, detail: str) -> None:
         if self._bar is None:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.table import Column
 
-            self._bar = Progress(TextColumn(f"{self.label} {{task.description}}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=Console(stderr=True), transient=False)
-            self._task = self._bar.add_task(self.unit, total=total)
+            # The detail (the file read, or the fit and the time left of a budget) follows the counts and takes
+            # what width is left, cut short rather than squeezing the counts on a narrow terminal.
+            detail_column = TextColumn("{task.fields[detail]}", table_column=Column(ratio=1, no_wrap=True,
+                                                                                    overflow="ellipsis"))
+            self._bar = Progress(TextColumn(f"{self.label} {{task.description}}"), BarColumn(bar_width=20),
+                                 MofNCompleteColumn(), TimeElapsedColumn(), detail_column, console=Console(stderr=True),
+                                 transient=False, expand=True)
+            self._task = self._bar.add_task(self.unit, total=total, detail=detail)
             self._bar.start()
-        self._bar.update(self._task, completed=done, description=self.unit)
+        self._bar.update(self._task, completed=done, total=total, description=self.unit, detail=detail)
         if done >= total:
             self._bar.stop()
             self._bar = None
 
 
-def _steps(total: int) -> set[int]:
-    """After which items a plain line is printed: each one up to 20, else each tenth (and the last)."""
-    if total <= 20:
+def _steps(total: int, *, tenths: bool = False) -> set[int]:
+    """After which items a plain line is printed: each up to 20 (unless ``tenths``), else each tenth and the last."""
+    if total <= 20 and not tenths:
         return set(range(1, total + 1))
     return {max(1, round(total * step / 10)) for step in range(1, 11)}

@@ -25,11 +25,12 @@ other jobs are idle.
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from blender import timing
+from blender.errors import BlendInputError
 from models.problem import ModelsError
 
 #: Fewer epochs than this do not train a useful CNN on MNIST (OOF accuracy falls fast below it).
@@ -62,11 +63,11 @@ MEASURE_FACTOR = 4
 #: and 9 epochs 0.338, in about the same time (cnn_separable: 0.302 and 0.381).
 KEEP_BEFORE_NARROWING = 2
 
-_DURATION = re.compile(r"(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m(?:in)?)?(?:(?P<s>\d+(?:\.\d+)?)s)?")
-
-
 def parse_duration(text: str) -> float:
-    """Seconds in a duration such as ``10m``, ``90s``, ``1h30m`` or ``2.5m``.
+    """Seconds in a duration such as ``10m``, ``90s``, ``1h30m`` or ``2.5m`` (:func:`blender.timing.parse_duration`).
+
+    The one parser ``blend auto --time-budget`` uses too; here its error is a :class:`ModelsError`,
+    which the ``models`` command line prints as one line.
 
     Raises
     ------
@@ -78,23 +79,13 @@ def parse_duration(text: str) -> float:
     >>> parse_duration("10m"), parse_duration("1h30m"), parse_duration("45s"), parse_duration("2.5m")
     (600.0, 5400.0, 45.0, 150.0)
     """
-    match = _DURATION.fullmatch(text.strip().lower())
-    if not text.strip() or match is None or not any(match.groupdict().values()):
-        raise ModelsError(f"--time-budget {text}: give a duration with units, such as 10m, 90s or 1h30m.")
-    seconds = sum(float(match[unit] or 0) * factor for unit, factor in (("h", 3600), ("m", 60), ("s", 1)))
-    if seconds <= 0:
-        raise ModelsError(f"--time-budget {text}: the budget must be more than 0 seconds.")
-    return seconds
+    try:
+        return timing.parse_duration(text)
+    except BlendInputError as error:
+        raise ModelsError(str(error)) from None
 
 
-def format_duration(seconds: float) -> str:
-    """``615`` -> ``'10 min 15 s'``; under a minute, ``'42 s'``.
-
-    >>> format_duration(615), format_duration(42.4)
-    ('10 min 15 s', '42 s')
-    """
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+format_duration = timing.format_duration
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,22 @@ def _features(learning, features: str, id_column):
     return train_features, test_features
 
 
+#: ``--time-budget`` of ``blend score`` and ``blend auto`` (:mod:`blender.plan`).
+TimeBudgetOption = Annotated[
+    Optional[str],
+    typer.Option("--time-budget", metavar="DURATION", help="Fit the run to this much time after reading, e.g. 5m, "
+                 "90s or 1h30m: every blend method is timed on one fold first, and those that would overrun are left "
+                 "out (the output says which and why). [default: no limit]", show_default=False),
+]
+
+
+def _budget(time_budget: str | None) -> float | None:
+    """The budget in seconds, or None; a bad duration is one ``Error:`` line before anything is read."""
+    from blender.timing import parse_duration
+
+    return None if time_budget is None else parse_duration(time_budget)
+
+
 @command("score")
 def score_command(
     files: Files = None,
@@ -151,6 +167,7 @@ def score_command(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the leaderboard as CSV.")] = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
+    time_budget: TimeBudgetOption = None,
 ) -> None:
     """A leaderboard of every file and every blend method, scored honestly, best first.
 
@@ -162,12 +179,14 @@ def score_command(
     Example:
 
         blend score submissions/*.csv --metric logloss --repeats 3 --plot blends/leaderboard.png
+
+        blend score submissions/*.csv --time-budget 2m
     """
-    from blender import io, report
-    from blender.evaluation import leaderboard
+    from blender import io, plan, report
     from blender.methods import methods_for
 
     check_outputs(out=out, plot=plot)
+    budget = _budget(time_budget)
     if repeats < 1:
         raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
     learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="score", positive=positive,
@@ -179,15 +198,16 @@ def score_command(
     started = time.perf_counter()
     train = learning.train
     methods = [] if models_only else methods_for(train.kind, learning.metric)
-    say(f"scoring {train.n_models} files and {len(methods)} blend methods on the folds over the OOF rows ...")
-    board = leaderboard(train.values, learning.y, kind=train.kind, metric=learning.metric, names=train.names,
-                        folds=fold_plan, repeats=repeats, random_state=seed, methods=methods, progress=say)
+    if budget is None:  # under a budget, the plan says what it will score
+        say(f"scoring {train.n_models} files and {len(methods)} blend methods on the folds over the OOF rows ...")
+    board, _, _ = plan.score_within(train, learning.y, metric=learning.metric, folds=fold_plan, repeats=repeats,
+                                    random_state=seed, methods=methods, budget=budget, started=started, progress=say)
     report.show_table(*report.leaderboard_rows(board), stream=output.table_stream())
     single = board.entry(board.best_single)
     output.emit(metric=str(learning.metric), inputs=list(train.names),
                 best_single={"name": single.name, "mean": single.mean, "se": single.se},
                 folds=board.folds, repeats=board.repeats, leaderboard=report.leaderboard_document(board))
-    say(f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {repeats}x{board.folds} folds, "
+    say(f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {board.repeats}x{board.folds} folds, "
         f"blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)")
     note(method="score", members=train.names, metric=learning.metric)
     with io.OutputGroup(log=log_entry(out or plot)) as outputs:
@@ -199,6 +219,8 @@ def score_command(
         if path is not None:
             say(f"wrote {path}")
             output.add_output(path)
+    if budget is not None:
+        say(plan.budget_line(budget, time.perf_counter() - started))
 
 
 @command("stack")
@@ -291,6 +313,7 @@ def auto_command(
     threshold: Annotated[float, typer.Option("--threshold", help="How many standard errors a blend must gain over the best single file to be picked.")] = THRESHOLD,
     strict: Annotated[bool, typer.Option("--strict", help="Exit with status 3 when no blend beats the best single "
                                                           "file (its predictions are still written).")] = False,
+    time_budget: TimeBudgetOption = None,
     *,
     shared: Shared,
 ) -> None:
@@ -308,12 +331,15 @@ def auto_command(
         blend auto submissions/*.csv --plot blends/auto.png
 
         blend auto submissions/*.csv --metric auc --repeats 5 --report blends/auto.json
+
+        blend auto submissions/*.csv --time-budget 5m
     """
     import json
 
-    from blender import io, picking, report
+    from blender import io, picking, plan, report
 
     out, oof = shared.outputs("auto", plot=plot, report=report_path)
+    budget = _budget(time_budget)
     if blends_dir is not None and blends_dir.exists() and not blends_dir.is_dir():
         raise BlendInputError(f"--blends-dir {blends_dir} is a file; name a folder.")
     if repeats is not None and repeats < 1:
@@ -333,9 +359,10 @@ def auto_command(
     say_plugin_calls(learning, [m.name for m in methods_for(learning.train.kind, learning.metric, max_level=max_level)],
                      fold_plan, {}, repeats=repeats or 1, nested=True)
     started = time.perf_counter()
-    result = picking.run_auto(learning.train, learning.y, learning.test, metric=learning.metric, folds=fold_plan,
-                           repeats=repeats, random_state=seed, threshold=threshold, blends=blends_dir is not None,
-                           max_level=max_level, progress=say)
+    result, budget_plan, _ = plan.run_auto_within(
+        learning.train, learning.y, learning.test, metric=learning.metric, folds=fold_plan, repeats=repeats,
+        random_state=seed, threshold=threshold, blends=blends_dir is not None, max_level=max_level, budget=budget,
+        started=started, progress=say)
     board, pick, estimate = result.board, result.pick, result.estimate
     report.show_table(*report.leaderboard_rows(board, pick=result.picked), stream=output.table_stream())
     say(f"pick: {pick.name} ({pick.type}) because {pick.reason}")
@@ -349,7 +376,9 @@ def auto_command(
         say(caution)
     report_slice(result.slice, "auto", learning.metric)
     say(f"outer folds picked: {', '.join(estimate.picks)} ({time.perf_counter() - started:.1f} s in all)")
-    if pick.type == "model":
+    if budget_plan is not None and not budget_plan.fits:
+        say(f"the time budget is too small to score any blend: writing {pick.name}'s own test predictions")
+    elif pick.type == "model":
         say(f"no blend beats {pick.name} beyond noise: writing {pick.name}'s own test predictions")
     note_auto(learning, result)
     with io.OutputGroup(log=log_entry(out)) as outputs:
@@ -363,6 +392,8 @@ def auto_command(
         if oof is not None:
             write_blend(outputs, learning.train, estimate.oof, oof)
     say(f"wrote {out}" + "".join(f", {path}" for path in (oof, plot, report_path, blends_dir) if path is not None))
+    if budget is not None:
+        say(plan.budget_line(budget, time.perf_counter() - started))
     from blender.api import from_auto
 
     output.emit(**from_auto(learning, result).to_dict())
