@@ -54,9 +54,25 @@ def write_folder(root: Path, *, rows: int, test_rows: int, models: int, seed: in
 def run_auto(root: Path, budget: str, timeout: float) -> tuple[float, str, int]:
     """``blend auto --time-budget BUDGET`` in ``root`` as its own process: (wall seconds, stderr, exit code)."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "blender", "auto", "submissions/*.parquet", "--time-budget", budget,
-                           "--metric", "logloss", "--no-log"], cwd=root, capture_output=True, text=True,
-                          timeout=timeout, env=_environment())
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "blender",
+            "auto",
+            "submissions/*.parquet",
+            "--time-budget",
+            budget,
+            "--metric",
+            "logloss",
+            "--no-log",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_environment(),
+    )
     return time.perf_counter() - started, done.stderr, done.returncode
 
 
@@ -82,8 +98,11 @@ def main() -> None:
     parser.add_argument("--test-rows", type=int, default=20_000, help="test rows (default: 20,000)")
     parser.add_argument("--models", type=int, default=200, help="files (default: 200)")
     parser.add_argument("--budget", default="5m", help="--time-budget (default: 5m)")
-    parser.add_argument("--keep", type=Path, help="write the folder here and keep it, or reuse it if it is there "
-                        "(default: a temporary folder)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="write the folder here and keep it, or reuse it if it is there (default: a temporary folder)",
+    )
     args = parser.parse_args()
     budget = parse_duration(args.budget)
 
@@ -92,8 +111,11 @@ def main() -> None:
         if (root / "data/train_labels.csv").exists():
             print(f"reusing the files under {root}", flush=True)
         else:
-            print(f"writing {args.models} binary OOF files x {args.rows:,} rows (and {args.test_rows:,} test rows) as "
-                  f"Parquet under {root} ...", flush=True)
+            print(
+                f"writing {args.models} binary OOF files x {args.rows:,} rows (and {args.test_rows:,} test rows) as "
+                f"Parquet under {root} ...",
+                flush=True,
+            )
             seconds = write_folder(root, rows=args.rows, test_rows=args.test_rows, models=args.models)
             print(f"  written in {seconds:.1f} s", flush=True)
         wall, stderr, code = run_auto(root, args.budget, timeout=budget * 3 + 600)

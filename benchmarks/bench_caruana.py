@@ -186,26 +186,50 @@ def main() -> None:
     y, oof = synthetic_oof(args.rows, args.models)
     predictions = [np.ascontiguousarray(oof[:, j]) for j in range(args.models)]
     values = np.ascontiguousarray(oof.T)[:, :, None]  # blender's layout, as blender.io reads it
-    print(f"Caruana selection: {args.models} binary models x {args.rows:,} rows, {args.iters} iterations, no initialisation")
+    print(
+        f"Caruana selection: {args.models} binary models x {args.rows:,} rows, {args.iters} iterations, no initialisation"
+    )
     print("reference: a faithful re-implementation of AutoGluon's EnsembleSelection loop (AutoGluon itself is not")
-    print(f"installable beside our pins) with AutoGluon's own scorers; CPU seconds of this process, same run, fastest of {args.repeat}\n")
+    print(
+        f"installable beside our pins) with AutoGluon's own scorers; CPU seconds of this process, same run, fastest of {args.repeat}\n"
+    )
     references = {"autogluon": _regret_functions(False)}
     if args.sklearn:
         references["autogluon+sklearn"] = _regret_functions(True)
-    header = ["metric", "reference", "blender CPU s", "reference CPU s", "speed-up", "wall speed-up", "target", "same weights"]
+    header = [
+        "metric",
+        "reference",
+        "blender CPU s",
+        "reference CPU s",
+        "speed-up",
+        "wall speed-up",
+        "target",
+        "same weights",
+    ]
     rows = []
     for metric in ("auc", "logloss"):
         _blender_selection(values[:, :2000], y[:2000], metric, 2)  # warm up
         ours, ours_cpu, ours_wall = _timed(lambda: _blender_selection(values, y, metric, args.iters), args.repeat)
         for name, regrets in references.items():
             (weights, order, trajectory, best), ref_cpu, ref_wall = _timed(
-                lambda: autogluon_ensemble_selection(predictions, y, regrets[metric], ensemble_size=args.iters), args.repeat
+                lambda: autogluon_ensemble_selection(predictions, y, regrets[metric], ensemble_size=args.iters),
+                args.repeat,
             )
             same = np.allclose(weights, ours.weights, rtol=0, atol=1e-12)
             agree = "yes" if same else _difference(order, ours.selection, best, ours.best_iteration)
             speed = ref_cpu / ours_cpu
-            rows.append([metric, name, f"{ours_cpu:.2f}", f"{ref_cpu:.1f}", f"{speed:.1f}x", f"{ref_wall / ours_wall:.1f}x",
-                         f"{TARGETS[metric]:.0f}x {'met' if speed >= TARGETS[metric] else 'MISSED'}", agree])
+            rows.append(
+                [
+                    metric,
+                    name,
+                    f"{ours_cpu:.2f}",
+                    f"{ref_cpu:.1f}",
+                    f"{speed:.1f}x",
+                    f"{ref_wall / ours_wall:.1f}x",
+                    f"{TARGETS[metric]:.0f}x {'met' if speed >= TARGETS[metric] else 'MISSED'}",
+                    agree,
+                ]
+            )
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
     for row in [header] + rows:
         print("  ".join(str(text).rjust(width) for text, width in zip(row, widths)))

@@ -17,6 +17,7 @@ Tables are printed as markdown. Run:
     .venv/bin/python benchmarks/bench_doctor.py --skip-timing
     .venv/bin/python benchmarks/bench_doctor.py --files 300 --rows 100000 --only-timing
 """
+
 from __future__ import annotations
 
 import sys
@@ -66,15 +67,28 @@ def load_case(name: str, seed: int = 0, *, root: Path = ROOT) -> dict:
     work = folder / "work"
     meta = __import__("json").loads((folder / "meta.json").read_text())
     paths = [work / "submissions" / f"{model}.csv" for model in meta["models"]]
-    learning = io.read_learning(paths, train_dir=work / "submissions" / "oof", truth=work / "data" / "train_labels.csv",
-                                task=meta["kind"], command_name="doctor")
+    learning = io.read_learning(
+        paths,
+        train_dir=work / "submissions" / "oof",
+        truth=work / "data" / "train_labels.csv",
+        task=meta["kind"],
+        command_name="doctor",
+    )
     folds = io.read_folds(folder / "folds.csv", learning.train.ids)
     refit = io.read_predictions([folder / "refit" / path.name for path in paths], like=learning.test)
     order = np.array([int(i) for i in learning.test.ids.to_pylist()])
     refit_order = {int(i): k for k, i in enumerate(refit.ids.to_pylist())}
     refit_values = refit.values[:, [refit_order[i] for i in order]]
-    return {"name": name, "folder": folder, "learning": learning, "folds": folds, "refit": refit_values,
-            "kind": meta["kind"], "metric": metrics.default_metric(meta["kind"]), "models": meta["models"]}
+    return {
+        "name": name,
+        "folder": folder,
+        "learning": learning,
+        "folds": folds,
+        "refit": refit_values,
+        "kind": meta["kind"],
+        "metric": metrics.default_metric(meta["kind"]),
+        "models": meta["models"],
+    }
 
 
 def _least_alike(values: NDArray, model: int) -> int:
@@ -124,9 +138,12 @@ def planted(case: dict) -> dict[str, tuple[NDArray, NDArray, list[str], tuple[st
     swapped = test.copy()
     swapped[target] = test[other]
     faults[f"swap: xgb test = {names[other]}'s"] = (oof, swapped, names, ("xgb",))
-    faults["duplicate: xgb as xgb_copy"] = (np.concatenate([oof, oof[target:target + 1]]),
-                                           np.concatenate([test, test[target:target + 1]]), [*names, "xgb_copy"],
-                                           ("xgb", "xgb_copy"))
+    faults["duplicate: xgb as xgb_copy"] = (
+        np.concatenate([oof, oof[target : target + 1]]),
+        np.concatenate([test, test[target : target + 1]]),
+        [*names, "xgb_copy"],
+        ("xgb", "xgb_copy"),
+    )
     leaky = oof.copy()
     leaky[names.index("rf")] = leaky_oof(case, "rf")
     faults["leak: rf OOF fitted on its own rows"] = (leaky, test, names, ("rf",))
@@ -136,8 +153,9 @@ def planted(case: dict) -> dict[str, tuple[NDArray, NDArray, list[str], tuple[st
 def run_doctor(case: dict, oof: NDArray, test: NDArray, names: list[str]):
     from blender import doctor
 
-    return doctor.diagnose(oof, test, case["learning"].y, names=names, kind=case["kind"], metric=case["metric"],
-                           folds=case["folds"])
+    return doctor.diagnose(
+        oof, test, case["learning"].y, names=names, kind=case["kind"], metric=case["metric"], folds=case["folds"]
+    )
 
 
 def faults_of(diagnosis) -> list:
@@ -157,8 +175,18 @@ def clean_table(cases: list[dict]) -> tuple[list[str], list[list]]:
         for label, test in (("fold-mean test files", learning.test.values), ("refit test files", case["refit"])):
             diagnosis = run_doctor(case, learning.train.values, test, list(learning.test.names))
             advice = [finding.check for finding in diagnosis.findings if finding.advice]
-            rows.append([case["name"], case["kind"], label, learning.train.n_rows, learning.test.n_rows,
-                         _show(faults_of(diagnosis)), advice.count("calibration"), advice.count("near-duplicate")])
+            rows.append(
+                [
+                    case["name"],
+                    case["kind"],
+                    label,
+                    learning.train.n_rows,
+                    learning.test.n_rows,
+                    _show(faults_of(diagnosis)),
+                    advice.count("calibration"),
+                    advice.count("near-duplicate"),
+                ]
+            )
     return ["case", "kind", "files", "OOF rows", "test rows", "findings", "calibration:", "near-duplicate:"], rows
 
 
@@ -214,19 +242,36 @@ def timing(n_files: int, n_rows: int, *, seed: int = 0) -> tuple[list[str], list
             paths.append(root / f"m{model}.parquet")
         written = time.perf_counter() - started
         started = time.perf_counter()
-        learning = io.read_learning(paths, train_dir=root / "oof", truth=root / "truth.parquet", task="binary",
-                                    command_name="doctor")
+        learning = io.read_learning(
+            paths, train_dir=root / "oof", truth=root / "truth.parquet", task="binary", command_name="doctor"
+        )
         reading = time.perf_counter() - started
         started = time.perf_counter()
-        diagnosis = doctor.diagnose(learning.train.values, learning.test.values, learning.y,
-                                    names=learning.test.names, kind="binary", metric="logloss",
-                                    folds=np.arange(n_rows) % 5)
+        diagnosis = doctor.diagnose(
+            learning.train.values,
+            learning.test.values,
+            learning.y,
+            names=learning.test.names,
+            kind="binary",
+            metric="logloss",
+            folds=np.arange(n_rows) % 5,
+        )
         checking = time.perf_counter() - started
     faults = faults_of(diagnosis)
-    return (["files", "rows", "written (s)", "read (s)", "doctor after reading (s)", "doctor / read",
-             "findings to fix"],
-            [[n_files, n_rows, round(written, 1), round(reading, 1), round(checking, 1), round(checking / reading, 2),
-              len(faults)]])
+    return (
+        ["files", "rows", "written (s)", "read (s)", "doctor after reading (s)", "doctor / read", "findings to fix"],
+        [
+            [
+                n_files,
+                n_rows,
+                round(written, 1),
+                round(reading, 1),
+                round(checking, 1),
+                round(checking / reading, 2),
+                len(faults),
+            ]
+        ],
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,8 +292,13 @@ def main(argv: list[str] | None = None) -> int:
         header, rows, totals = planted_table(cases)
         print("\n## (b) planted faults\n")
         print(markdown(header, rows))
-        print("\n" + markdown(["planted", "found", "cases", "false findings"],
-                                [[kind, found, n, false] for kind, (found, n, false) in totals.items()]))
+        print(
+            "\n"
+            + markdown(
+                ["planted", "found", "cases", "false findings"],
+                [[kind, found, n, false] for kind, (found, n, false) in totals.items()],
+            )
+        )
     if not args.skip_timing:
         print(f"\n## (c) time, {args.files} files x {args.rows:,} rows (binary, Parquet)\n")
         print(markdown(*timing(args.files, args.rows)))

@@ -88,12 +88,27 @@ def main() -> None:
 
     y, values = synthetic_oof(args.rows, args.models)
     grid = default_grid()
-    print(f"Hill climbing: {args.models} binary OOF files x {args.rows:,} rows, {args.iters} iterations, "
-          f"{len(grid)} weights per file (w = {grid[0]:g}..{grid[-1]:g})")
-    print(f"reference (loop over scikit-learn): {args.reference_iters} iteration(s) timed, extrapolated linearly "
-          f"to {args.iters}; the loop over blender.metrics.score: 1 iteration, extrapolated likewise\n")
-    header = ("metric", "blender CPU (s)", "per iter (s)", "sklearn/iter (s)", f"sklearn {args.iters} it (s)",
-              "speed-up", "wall speed-up", "metrics.score/iter (s)", "vs metrics.score", "same steps", "max |Δscore|")
+    print(
+        f"Hill climbing: {args.models} binary OOF files x {args.rows:,} rows, {args.iters} iterations, "
+        f"{len(grid)} weights per file (w = {grid[0]:g}..{grid[-1]:g})"
+    )
+    print(
+        f"reference (loop over scikit-learn): {args.reference_iters} iteration(s) timed, extrapolated linearly "
+        f"to {args.iters}; the loop over blender.metrics.score: 1 iteration, extrapolated likewise\n"
+    )
+    header = (
+        "metric",
+        "blender CPU (s)",
+        "per iter (s)",
+        "sklearn/iter (s)",
+        f"sklearn {args.iters} it (s)",
+        "speed-up",
+        "wall speed-up",
+        "metrics.score/iter (s)",
+        "vs metrics.score",
+        "same steps",
+        "max |Δscore|",
+    )
     rows = []
     for metric in SKLEARN:
         hill_climb(values[:3, :2000], y[:2000], kind="binary", metric=metric, max_iters=1)  # warm up
@@ -119,13 +134,29 @@ def main() -> None:
         ours_grid = grid_scores(values, weights, y, kind="binary", metric=metric, grid=grid)
         compared = len(steps)
         same = [step[:3] for step in steps] == [step[:3] for step in result.trajectory[:compared]]
-        difference = max(np.abs(ours_grid - first_grid).max(),
-                         max(abs(a[3] - b[3]) for a, b in zip(steps, result.trajectory[:compared])))
-        rows.append((metric, f"{ours:.1f}", f"{ours / max(done, 1):.2f}", f"{per_iteration:.1f}", f"{reference:.0f}",
-                     f"{reference / ours:.0f}x", f"{reference_wall / ours_wall:.0f}x", f"{numpy_loop[3][0][0]:.1f}",
-                     f"{numpy_reference / ours:.1f}x", f"yes ({compared} steps)" if same else "NO", f"{difference:.1e}"))
+        difference = max(
+            np.abs(ours_grid - first_grid).max(),
+            max(abs(a[3] - b[3]) for a, b in zip(steps, result.trajectory[:compared])),
+        )
+        rows.append(
+            (
+                metric,
+                f"{ours:.1f}",
+                f"{ours / max(done, 1):.2f}",
+                f"{per_iteration:.1f}",
+                f"{reference:.0f}",
+                f"{reference / ours:.0f}x",
+                f"{reference_wall / ours_wall:.0f}x",
+                f"{numpy_loop[3][0][0]:.1f}",
+                f"{numpy_reference / ours:.1f}x",
+                f"yes ({compared} steps)" if same else "NO",
+                f"{difference:.1e}",
+            )
+        )
         if done < args.iters:
-            print(f"note: {metric} stopped after {done} iterations (no step improved); the references are scaled to {done}")
+            print(
+                f"note: {metric} stopped after {done} iterations (no step improved); the references are scaled to {done}"
+            )
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
     print("  ".join(text.rjust(width) for text, width in zip(header, widths)))
     for row in rows:

@@ -211,6 +211,7 @@ def run(argv: list[str], *, wrapper_argv: list[str]) -> tuple[float, float, floa
     if finished.returncode != 0:
         raise SystemExit(f"failed ({finished.returncode}): {' '.join(argv)}\n{finished.stderr[-2000:]}")
     if gnu_time:
+
         def field(name):
             return float(re.search(rf"{re.escape(name)}: ([0-9.]+)", finished.stderr).group(1))
 
@@ -224,8 +225,9 @@ def run(argv: list[str], *, wrapper_argv: list[str]) -> tuple[float, float, floa
 
 
 def import_baseline_mb() -> float:
-    output = subprocess.run([sys.executable, "-c", BASELINE], capture_output=True, text=True, check=True,
-                            env=child_env()).stdout
+    output = subprocess.run(
+        [sys.executable, "-c", BASELINE], capture_output=True, text=True, check=True, env=child_env()
+    ).stdout
     return int(output.split()[-1]) / 1024
 
 
@@ -295,17 +297,32 @@ def bench(kind: str, repeat: int, scratch: Path) -> tuple[list[list[str]], bool]
         passed = ratio <= TIME_TARGET and memory <= MEMORY_TARGET
         if not name.startswith("reference"):
             ok &= passed
-        rows.append([f"{kind}: {name}", f"{wall:.2f}", f"{ratio:.2f}", f"{cpu:.2f}", f"{cpu / ref_cpu:.2f}",
-                     f"{peak:.0f}", f"{base[name]:.0f}", f"{increment:.0f}", f"{memory:.2f}",
-                     "" if name.startswith("reference") else "ok" if passed else "MISS"])
+        rows.append(
+            [
+                f"{kind}: {name}",
+                f"{wall:.2f}",
+                f"{ratio:.2f}",
+                f"{cpu:.2f}",
+                f"{cpu / ref_cpu:.2f}",
+                f"{peak:.0f}",
+                f"{base[name]:.0f}",
+                f"{increment:.0f}",
+                f"{memory:.2f}",
+                "" if name.startswith("reference") else "ok" if passed else "MISS",
+            ]
+        )
     return rows, ok
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="runs per command; the fastest counts")
-    parser.add_argument("--only", choices=["shuffled", "text", "binary", "multiclass", "all"], default="shuffled",
-                        help="which dataset (default: shuffled, the issue 9 targets)")
+    parser.add_argument(
+        "--only",
+        choices=["shuffled", "text", "binary", "multiclass", "all"],
+        default="shuffled",
+        help="which dataset (default: shuffled, the issue 9 targets)",
+    )
     options = parser.parse_args()
 
     baseline_mb = import_baseline_mb()
@@ -320,11 +337,15 @@ def main() -> None:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    print(f"\nbench_io: {N_MODELS} files x {N_BINARY:,} rows (shuffled: ids in another order in every file; text: "
-          f"the same with hex-digit ids; binary: the same order), {N_MODELS} files x {N_MULTI:,} rows x {N_CLASSES} classes (multiclass); "
-          f"{os.cpu_count()} cores; best of {options.repeat}")
-    print("x ref: against the reference on the line above it (binary sets: a pandas + numpy script doing the same "
-          "work and id checks; multiclass: pyarrow read, numpy mean, pyarrow write)")
+    print(
+        f"\nbench_io: {N_MODELS} files x {N_BINARY:,} rows (shuffled: ids in another order in every file; text: "
+        f"the same with hex-digit ids; binary: the same order), {N_MODELS} files x {N_MULTI:,} rows x {N_CLASSES} classes (multiclass); "
+        f"{os.cpu_count()} cores; best of {options.repeat}"
+    )
+    print(
+        "x ref: against the reference on the line above it (binary sets: a pandas + numpy script doing the same "
+        "work and id checks; multiclass: pyarrow read, numpy mean, pyarrow write)"
+    )
     print(f"import baseline (numpy, pyarrow, scipy, typer, blender in one interpreter): {baseline_mb:.0f} MB resident;")
     print("base MB: peak of the same run on 5-row files (interpreter + the imports that run does);")
     print("+MB: peak minus base; +MB / float MB: that increment over the bytes of the float arrays;")
@@ -333,8 +354,10 @@ def main() -> None:
     print(format_table(header, rows))
     help_ok = help_seconds < HELP_TARGET
     print(f"\nblend --help: {help_seconds:.2f} s ({'ok' if help_ok else 'MISS'}, target < {HELP_TARGET:.0f} s)")
-    print(f"targets: time <= {TIME_TARGET}x reference; peak increment <= {MEMORY_TARGET}x float bytes "
-          f"(binary {N_MODELS * N_BINARY * 8 / 1e6:.0f} MB, multiclass {N_MODELS * N_MULTI * N_CLASSES * 8 / 1e6:.0f} MB)")
+    print(
+        f"targets: time <= {TIME_TARGET}x reference; peak increment <= {MEMORY_TARGET}x float bytes "
+        f"(binary {N_MODELS * N_BINARY * 8 / 1e6:.0f} MB, multiclass {N_MODELS * N_MULTI * N_CLASSES * 8 / 1e6:.0f} MB)"
+    )
     print("all targets met" if ok and help_ok else "SOME TARGETS MISSED")
 
 

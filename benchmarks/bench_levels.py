@@ -50,8 +50,13 @@ STACKERS = ("logreg", "ridge", "et")
 
 
 def _set(values, kind, names):
-    return SimpleNamespace(values=np.asarray(values), kind=kind, names=list(names), n_models=len(names),
-                           n_samples=np.asarray(values).shape[1])
+    return SimpleNamespace(
+        values=np.asarray(values),
+        kind=kind,
+        names=list(names),
+        n_models=len(names),
+        n_samples=np.asarray(values).shape[1],
+    )
 
 
 def _read(folder: Path, meta: dict):
@@ -59,8 +64,13 @@ def _read(folder: Path, meta: dict):
     from blender import io
 
     work = folder / "work"
-    learning = io.read_learning(sorted((work / "submissions").glob("*.csv")), train_dir=work / "submissions" / "oof",
-                                truth=work / "data" / "train_labels.csv", task=meta["kind"], command_name="bench")
+    learning = io.read_learning(
+        sorted((work / "submissions").glob("*.csv")),
+        train_dir=work / "submissions" / "oof",
+        truth=work / "data" / "train_labels.csv",
+        task=meta["kind"],
+        command_name="bench",
+    )
     folds = io.read_folds(folder / "folds.csv", learning.train.ids)
     test_truth = io.read_truth(folder / "test_truth.csv", learning.test.ids, as_text=meta["kind"] != "regression")
     if meta["kind"] != "regression":
@@ -80,8 +90,8 @@ def _codes(labels, learning, classes):
 def study(folder: Path, meta: dict, seed: int) -> list[dict]:
     """Every level's entries on one folder: CV, slice and test scores against the best single file by OOF."""
     from blender import layout, metrics
-    from blender.picking import run_auto
     from blender.entries import configured, run_entry
+    from blender.picking import run_auto
 
     learning, folds, y_test = _read(folder, meta)
     train, test, y = learning.train, learning.test, learning.y
@@ -95,39 +105,77 @@ def study(folder: Path, meta: dict, seed: int) -> list[dict]:
 
     def record(entry, level, cv, slice_score, blend, seconds):
         test_score = layout.score(y_test, blend, metric=metric, kind=kind)
-        rows.append({"dataset": meta["dataset"], "seed": seed, "kind": kind, "metric": metric, "entry": entry,
-                     "level": level, "cv": cv, "slice": slice_score, "test": test_score,
-                     "best_single": train.names[best], "best_single_test": best_test,
-                     "gain": sign * (test_score - best_test),
-                     "cv_optimism": sign * (cv - test_score) if np.isfinite(cv) else np.nan,
-                     "slice_optimism": sign * (slice_score - test_score) if np.isfinite(slice_score) else np.nan,
-                     "seconds": seconds})
+        rows.append(
+            {
+                "dataset": meta["dataset"],
+                "seed": seed,
+                "kind": kind,
+                "metric": metric,
+                "entry": entry,
+                "level": level,
+                "cv": cv,
+                "slice": slice_score,
+                "test": test_score,
+                "best_single": train.names[best],
+                "best_single_test": best_test,
+                "gain": sign * (test_score - best_test),
+                "cv_optimism": sign * (cv - test_score) if np.isfinite(cv) else np.nan,
+                "slice_optimism": sign * (slice_score - test_score) if np.isfinite(slice_score) else np.nan,
+                "seconds": seconds,
+            }
+        )
 
     # Level 1, the baseline: the best file by OOF, its OOF score as its CV, its score on the slice rows.
     slice_rows = folds == folds.max()
-    record("L1 best file by OOF", 1, float(scores[best]),
-           layout.score(y[slice_rows], train.values[best][slice_rows], metric=metric, kind=kind), test.values[best], 0.0)
+    record(
+        "L1 best file by OOF",
+        1,
+        float(scores[best]),
+        layout.score(y[slice_rows], train.values[best][slice_rows], metric=metric, kind=kind),
+        test.values[best],
+        0.0,
+    )
 
     level_two = {}
     for meta_learner in STACKERS:
         started = time.perf_counter()
-        run = run_entry(configured("stack-logreg", as_name=f"stack-{meta_learner}", meta=meta_learner), train, y, test,
-                        metric=metric, folds=folds, random_state=seed)
+        run = run_entry(
+            configured("stack-logreg", as_name=f"stack-{meta_learner}", meta=meta_learner),
+            train,
+            y,
+            test,
+            metric=metric,
+            folds=folds,
+            random_state=seed,
+        )
         level_two[run.method.name] = run
         record(run.method.name, 2, run.honest.mean, run.slice.mean, run.test_blend, time.perf_counter() - started)
     names = list(level_two)
     second_train = _set([level_two[n].oof for n in names], kind, names)
     second_test = _set([level_two[n].test_blend for n in names], kind, names)
     started = time.perf_counter()
-    third = run_entry(configured("hill-climb"), second_train, y, second_test, metric=metric, folds=folds,
-                      random_state=seed)
-    record("L3 hill-climb over the stackers", 3, third.honest.mean, third.slice.mean, third.test_blend,
-           time.perf_counter() - started)
+    third = run_entry(
+        configured("hill-climb"), second_train, y, second_test, metric=metric, folds=folds, random_state=seed
+    )
+    record(
+        "L3 hill-climb over the stackers",
+        3,
+        third.honest.mean,
+        third.slice.mean,
+        third.test_blend,
+        time.perf_counter() - started,
+    )
     for max_level in (1, 2):
         started = time.perf_counter()
         result = run_auto(train, y, test, metric=metric, folds=folds, repeats=1, random_state=seed, max_level=max_level)
-        record(f"auto --max-level {max_level}", result.level, result.estimate.mean, result.slice.mean,
-               result.test_blend, time.perf_counter() - started)
+        record(
+            f"auto --max-level {max_level}",
+            result.level,
+            result.estimate.mean,
+            result.slice.mean,
+            result.test_blend,
+            time.perf_counter() - started,
+        )
         rows[-1]["picked"] = result.pick.name
     best_stacker = (max if sign > 0 else min)(names, key=lambda n: level_two[n].honest.mean)
     level_one = rows[0]
@@ -140,8 +188,12 @@ def study(folder: Path, meta: dict, seed: int) -> list[dict]:
 
 
 GROUPS = ("best L2 stacker (by CV)", "L3 hill-climb over the stackers", "auto --max-level 1", "auto --max-level 2")
-SHORT = {"best L2 stacker (by CV)": "L2", "L3 hill-climb over the stackers": "L3", "auto --max-level 1": "auto 1",
-         "auto --max-level 2": "auto 2"}
+SHORT = {
+    "best L2 stacker (by CV)": "L2",
+    "L3 hill-climb over the stackers": "L3",
+    "auto --max-level 1": "auto 1",
+    "auto --max-level 2": "auto 2",
+}
 
 
 def _grouped(results: pd.DataFrame) -> pd.DataFrame:
@@ -184,10 +236,16 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     for group in GROUPS:
         part = frame[frame["group"] == group]
         relative = 100 * part["gain"] / part["best_single_test"].abs()
-        rows.append({"entry": group, "runs": len(part), "beats best file": f"{(part['gain'] > 0).sum()}/{len(part)}",
-                     "median gain %": relative.median(),
-                     "CV more flattering than level 1": f"{(part['cv_excess'] > 0).sum()}/{len(part)}",
-                     "slice more flattering than level 1": f"{(part['slice_excess'] > 0).sum()}/{len(part)}"})
+        rows.append(
+            {
+                "entry": group,
+                "runs": len(part),
+                "beats best file": f"{(part['gain'] > 0).sum()}/{len(part)}",
+                "median gain %": relative.median(),
+                "CV more flattering than level 1": f"{(part['cv_excess'] > 0).sum()}/{len(part)}",
+                "slice more flattering than level 1": f"{(part['slice_excess'] > 0).sum()}/{len(part)}",
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -183,8 +183,9 @@ def draw_scores(metric: str, y: np.ndarray, decided: np.ndarray, rows: np.ndarra
     return aggregate(metric, row_terms(metric, y, decided)[rows], axis=1)
 
 
-def paired_gain(metric: str, pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, draws: int = DRAWS,
-                seed: int = 0) -> tuple[float, float, float]:
+def paired_gain(
+    metric: str, pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]], *, draws: int = DRAWS, seed: int = 0
+) -> tuple[float, float, float]:
     """Mean over seeds of (a - b) oriented so + is better, and its 95% percentile interval from a paired bootstrap
     over each seed's test rows (``pairs``: one (y, a, b) per seed; a and b decisions on the same rows)."""
     rng = np.random.default_rng(seed)
@@ -280,8 +281,9 @@ def step_gain_pair(metric: str, meta: dict, result, y_oof: np.ndarray) -> tuple[
     return None
 
 
-def run_case(name: str, metric: str, seed: int, meta: dict, root: Path, *, rescore: bool = False,
-             seeded_folds: bool = False) -> dict:
+def run_case(
+    name: str, metric: str, seed: int, meta: dict, root: Path, *, rescore: bool = False, seeded_folds: bool = False
+) -> dict:
     folder = root / name / f"seed{seed}"
     work, out = folder / "work", folder / ("auto_seeded" if seeded_folds else "auto")
     # The folds file the base models' OOF predictions were made on (one CV repeat), or auto's default without
@@ -297,9 +299,28 @@ def run_case(name: str, metric: str, seed: int, meta: dict, root: Path, *, resco
         started = time.perf_counter()
         with capturing() as seen:
             log = bench_real_data._invoke(
-                ["auto", *files, "--oof-dir", work / "submissions" / "oof", "--truth", work / "data" / "train_labels.csv",
-                 *folds, "--task", kind, "--metric", metric, "--seed", seed,
-                 "--report", out / "report.json", "-o", out / "pick.csv", "--oof-out", out / "oof.csv"])
+                [
+                    "auto",
+                    *files,
+                    "--oof-dir",
+                    work / "submissions" / "oof",
+                    "--truth",
+                    work / "data" / "train_labels.csv",
+                    *folds,
+                    "--task",
+                    kind,
+                    "--metric",
+                    metric,
+                    "--seed",
+                    seed,
+                    "--report",
+                    out / "report.json",
+                    "-o",
+                    out / "pick.csv",
+                    "--oof-out",
+                    out / "oof.csv",
+                ]
+            )
         seconds = time.perf_counter() - started
         (out / "log.txt").write_text(log)
         result = seen[0]
@@ -321,12 +342,17 @@ def run_case(name: str, metric: str, seed: int, meta: dict, root: Path, *, resco
         y, y_oof = y.astype(float), y_oof.astype(float)
     else:
         y, y_oof = y.astype(int), y_oof.astype(int)
-    oofs = {m: bench_real_data._predictions(work / "submissions" / "oof" / f"{m}.csv", meta, oof_truth.index)
-            for m in meta["models"]}
+    oofs = {
+        m: bench_real_data._predictions(work / "submissions" / "oof" / f"{m}.csv", meta, oof_truth.index)
+        for m in meta["models"]
+    }
     best, oof_scores = oof_choice(metric, meta, y_oof, oofs)
     if best != report["best_single"]["name"]:
-        print(f"  note: {name} seed {seed}: the report's best single file is {report['best_single']['name']}, "
-              f"the best {metric} on all OOF rows (step fitted on them) is {best}", file=sys.stderr)
+        print(
+            f"  note: {name} seed {seed}: the report's best single file is {report['best_single']['name']}, "
+            f"the best {metric} on all OOF rows (step fitted on them) is {best}",
+            file=sys.stderr,
+        )
     best_test = bench_real_data._predictions(work / "submissions" / f"{best}.csv", meta, ids)
     best_decided = own_step(metric, meta, y_oof, oofs[best], best_test)
     pick_decided = read_decisions(out / "pick.csv", metric, meta, ids)
@@ -335,17 +361,34 @@ def run_case(name: str, metric: str, seed: int, meta: dict, root: Path, *, resco
     if pair:  # the written decisions must be the captured step applied to the captured scores
         check = bool(np.allclose(pair["fitted"], pick_decided)) if metric != "map@3" else None
         if check is False:
-            print(f"  WARNING: {name} seed {seed}: pick.csv differs from the step applied to the pick's scores "
-                  f"({int(np.sum(~np.isclose(pair['fitted'], pick_decided)))} rows)", file=sys.stderr)
+            print(
+                f"  WARNING: {name} seed {seed}: pick.csv differs from the step applied to the pick's scores "
+                f"({int(np.sum(~np.isclose(pair['fitted'], pick_decided)))} rows)",
+                file=sys.stderr,
+            )
     pick_score, best_score = test_score(metric, y, pick_decided), test_score(metric, y, best_decided)
     sign = 1.0 if greater_is_better(metric) else -1.0
-    row = {"case": name, "kind": kind, "metric": metric, "seed": seed, "n_train": meta["n_train"], "n_test": meta["n_test"],
-           "best_file": best, "best_file_oof": oof_scores[best], "best_file_test": best_score,
-           "pick": report["pick"]["name"], "pick_type": report["pick"]["type"], "pick_members": "+".join(report["pick"]["members"]),
-           "pick_test": pick_score, "gain": sign * (pick_score - best_score) + 0.0,  # + 0.0: no -0.0 for a tie
-           "estimate": (report.get("estimate") or {}).get("mean"), "level": (report.get("levels") or {}).get("kept"),
-           "step": (out / "step.txt").read_text().strip() if (out / "step.txt").exists() else "",
-           "decisions_match_step": check, "auto_seconds": round(seconds, 1)}
+    row = {
+        "case": name,
+        "kind": kind,
+        "metric": metric,
+        "seed": seed,
+        "n_train": meta["n_train"],
+        "n_test": meta["n_test"],
+        "best_file": best,
+        "best_file_oof": oof_scores[best],
+        "best_file_test": best_score,
+        "pick": report["pick"]["name"],
+        "pick_type": report["pick"]["type"],
+        "pick_members": "+".join(report["pick"]["members"]),
+        "pick_test": pick_score,
+        "gain": sign * (pick_score - best_score) + 0.0,  # + 0.0: no -0.0 for a tie
+        "estimate": (report.get("estimate") or {}).get("mean"),
+        "level": (report.get("levels") or {}).get("kept"),
+        "step": (out / "step.txt").read_text().strip() if (out / "step.txt").exists() else "",
+        "decisions_match_step": check,
+        "auto_seconds": round(seconds, 1),
+    }
     if pair:
         fitted, plain = pair["fitted"], pair["plain"]
         row["step_fitted_test"] = test_score(metric, y, fitted)
@@ -355,14 +398,22 @@ def run_case(name: str, metric: str, seed: int, meta: dict, root: Path, *, resco
             row["clipped_rows"] = int(np.sum(plain < 0))
     # Best file's own step gain too (its fitted step vs its plain one), for context.
     if metric in ("f1", "qwk"):
-        plain_best = (best_test > 0.5).astype(int) if metric == "f1" else \
-            metrics.for_truth(metric, kind, y_oof).class_values(y_oof)[
-                metrics.for_truth(metric, kind, y_oof).plain_step(y_oof, best_test).apply(best_test)]
+        plain_best = (
+            (best_test > 0.5).astype(int)
+            if metric == "f1"
+            else metrics.for_truth(metric, kind, y_oof).class_values(y_oof)[
+                metrics.for_truth(metric, kind, y_oof).plain_step(y_oof, best_test).apply(best_test)
+            ]
+        )
         row["best_step_gain"] = sign * (best_score - test_score(metric, y, plain_best))
     elif metric == "rmsle":
         row["best_step_gain"] = sign * (best_score - test_score(metric, y, best_test))
-    arrays = {"y": y, "pick": pick_decided, "best": best_decided, **({"fitted": pair["fitted"], "plain": pair["plain"]}
-                                                                    if pair else {})}
+    arrays = {
+        "y": y,
+        "pick": pick_decided,
+        "best": best_decided,
+        **({"fitted": pair["fitted"], "plain": pair["plain"]} if pair else {}),
+    }
     return {"row": row, "arrays": arrays}
 
 
@@ -384,22 +435,36 @@ def summarise(runs: list[dict]) -> pd.DataFrame:
     for case, group in by_case.items():
         rows = [r["row"] for r in group]
         metric = rows[0]["metric"]
-        gain, low, high = paired_gain(metric, [(r["arrays"]["y"], r["arrays"]["pick"], r["arrays"]["best"]) for r in group])
-        record = {"case": case, "kind": rows[0]["kind"], "metric": metric, "seeds": len(rows),
-                  "n_train": rows[0]["n_train"], "n_test": rows[0]["n_test"],
-                  "best_file": "/".join(dict.fromkeys(r["best_file"] for r in rows)),
-                  "best_file_test": float(np.mean([r["best_file_test"] for r in rows])),
-                  "pick": "/".join(r["pick"] for r in rows),
-                  "pick_test": float(np.mean([r["pick_test"] for r in rows])),
-                  "gain": gain, "gain_low": low, "gain_high": high,
-                  "seeds_beat": sum(r["gain"] > 0 for r in rows), "seeds_tie": sum(r["gain"] == 0 for r in rows),
-                  "seeds_lose": sum(r["gain"] < 0 for r in rows),
-                  "verdict": "beats" if gain > 0 else ("tie" if gain == 0 else ("LOSES beyond" if high < 0 else "loses within")),
-                  "auto_seconds": float(np.sum([r["auto_seconds"] for r in rows]))}
+        gain, low, high = paired_gain(
+            metric, [(r["arrays"]["y"], r["arrays"]["pick"], r["arrays"]["best"]) for r in group]
+        )
+        record = {
+            "case": case,
+            "kind": rows[0]["kind"],
+            "metric": metric,
+            "seeds": len(rows),
+            "n_train": rows[0]["n_train"],
+            "n_test": rows[0]["n_test"],
+            "best_file": "/".join(dict.fromkeys(r["best_file"] for r in rows)),
+            "best_file_test": float(np.mean([r["best_file_test"] for r in rows])),
+            "pick": "/".join(r["pick"] for r in rows),
+            "pick_test": float(np.mean([r["pick_test"] for r in rows])),
+            "gain": gain,
+            "gain_low": low,
+            "gain_high": high,
+            "seeds_beat": sum(r["gain"] > 0 for r in rows),
+            "seeds_tie": sum(r["gain"] == 0 for r in rows),
+            "seeds_lose": sum(r["gain"] < 0 for r in rows),
+            "verdict": "beats"
+            if gain > 0
+            else ("tie" if gain == 0 else ("LOSES beyond" if high < 0 else "loses within")),
+            "auto_seconds": float(np.sum([r["auto_seconds"] for r in rows])),
+        }
         with_step = [r for r in group if "fitted" in r["arrays"]]
         if with_step and metric != "rmsle":
             record["step_gain"], record["step_low"], record["step_high"] = paired_gain(
-                metric, [(r["arrays"]["y"], r["arrays"]["fitted"], r["arrays"]["plain"]) for r in with_step])
+                metric, [(r["arrays"]["y"], r["arrays"]["fitted"], r["arrays"]["plain"]) for r in with_step]
+            )
         elif with_step:  # rmsle unclipped is undefined where a value is at or below -1
             gains = [r["row"]["step_gain"] for r in with_step]
             record["step_gain"] = float(np.mean(gains)) if all(np.isfinite(gains)) else float("nan")
@@ -427,24 +492,41 @@ def step_text(record: pd.Series) -> str:
 
 
 def markdown(summary: pd.DataFrame) -> str:
-    header = ["case (dataset, kind, metric, OOF/test rows)", "best file by OOF (test)", "auto's pick per seed (test)",
-              "gain, pick - best [95% CI]", "seeds pick beats", "verdict", "step's own gain on the pick (test)"]
+    header = [
+        "case (dataset, kind, metric, OOF/test rows)",
+        "best file by OOF (test)",
+        "auto's pick per seed (test)",
+        "gain, pick - best [95% CI]",
+        "seeds pick beats",
+        "verdict",
+        "step's own gain on the pick (test)",
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for _, r in summary.iterrows():
-        lines.append("| " + " | ".join([
-            f"{r['case']} ({r['kind']}, {r['metric']}, {r['n_train']:,}/{r['n_test']:,})",
-            f"{r['best_file']} ({_num(r['best_file_test'])})",
-            f"{r['pick']} ({_num(r['pick_test'])})",
-            f"{r['gain']:+.4f} [{r['gain_low']:+.4f}, {r['gain_high']:+.4f}]",
-            f"{r['seeds_beat']}/{r['seeds']}" + (f" ({r['seeds_tie']} tie)" if r["seeds_tie"] else ""),
-            r["verdict"], step_text(r)]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    f"{r['case']} ({r['kind']}, {r['metric']}, {r['n_train']:,}/{r['n_test']:,})",
+                    f"{r['best_file']} ({_num(r['best_file_test'])})",
+                    f"{r['pick']} ({_num(r['pick_test'])})",
+                    f"{r['gain']:+.4f} [{r['gain_low']:+.4f}, {r['gain_high']:+.4f}]",
+                    f"{r['seeds_beat']}/{r['seeds']}" + (f" ({r['seeds_tie']} tie)" if r["seeds_tie"] else ""),
+                    r["verdict"],
+                    step_text(r),
+                ]
+            )
+            + " |"
+        )
     n = len(summary)
     beats = int((summary["gain"] > 0).sum())
     beyond = int((summary["gain_high"] < 0).sum())
     lines.append("")
-    lines.append(f"auto beats the best file by OOF in {beats} of {n} cases (mean over seeds); loses beyond the "
-                 f"95% interval in {beyond}. Target: most ({'MET' if beats > n / 2 else 'NOT MET'}), none beyond "
-                 f"({'MET' if beyond == 0 else 'NOT MET'}).")
+    lines.append(
+        f"auto beats the best file by OOF in {beats} of {n} cases (mean over seeds); loses beyond the "
+        f"95% interval in {beyond}. Target: most ({'MET' if beats > n / 2 else 'NOT MET'}), none beyond "
+        f"({'MET' if beyond == 0 else 'NOT MET'})."
+    )
     return "\n".join(lines)
 
 
@@ -454,14 +536,22 @@ def _say(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cases", default=",".join(real_datasets.METRIC_CASES),
-                        help="comma-separated case names [default: %(default)s]")
+    parser.add_argument(
+        "--cases",
+        default=",".join(real_datasets.METRIC_CASES),
+        help="comma-separated case names [default: %(default)s]",
+    )
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), help="split seeds [default: %(default)s]")
     parser.add_argument("--generate-only", action="store_true", help="only build the cached folders")
-    parser.add_argument("--rescore", action="store_true", help="score the auto/ outputs an earlier run left; run no blend")
-    parser.add_argument("--seeded-folds", action="store_true",
-                        help="run blend auto without the folds file (its default: 5 seeded folds, 3 repeats up to "
-                        "5,000 rows); outputs in auto_seeded/, results_seeded.csv and summary_seeded.csv")
+    parser.add_argument(
+        "--rescore", action="store_true", help="score the auto/ outputs an earlier run left; run no blend"
+    )
+    parser.add_argument(
+        "--seeded-folds",
+        action="store_true",
+        help="run blend auto without the folds file (its default: 5 seeded folds, 3 repeats up to "
+        "5,000 rows); outputs in auto_seeded/, results_seeded.csv and summary_seeded.csv",
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help="cache folder [default: benchmarks/_data/metric_cases]")
     args = parser.parse_args(argv)
     import warnings
@@ -487,9 +577,13 @@ def main(argv: list[str] | None = None) -> int:
         run = run_case(case, metric, seed, meta, args.root, rescore=args.rescore, seeded_folds=args.seeded_folds)
         runs.append(run)
         r = run["row"]
-        _say(f"{case} seed {seed} ({metric}): best file {r['best_file']} test {r['best_file_test']:.4f}; pick {r['pick']} "
-             f"test {r['pick_test']:.4f}; gain {r['gain']:+.4f}; auto {r['auto_seconds']:.0f} s")
-        pd.DataFrame([x["row"] for x in runs]).to_csv(args.root / f"results{suffix}.csv", index=False)  # partial results survive
+        _say(
+            f"{case} seed {seed} ({metric}): best file {r['best_file']} test {r['best_file_test']:.4f}; pick {r['pick']} "
+            f"test {r['pick_test']:.4f}; gain {r['gain']:+.4f}; auto {r['auto_seconds']:.0f} s"
+        )
+        pd.DataFrame([x["row"] for x in runs]).to_csv(
+            args.root / f"results{suffix}.csv", index=False
+        )  # partial results survive
     summary = summarise(runs)
     summary.to_csv(args.root / f"summary{suffix}.csv", index=False)
     print(markdown(summary))
@@ -499,12 +593,16 @@ def main(argv: list[str] | None = None) -> int:
     for run in runs:
         r = run["row"]
         step = r.get("step", "") or "-"
-        print(f"| {r['case']} | {r['seed']} | {r['best_file']} ({_num(r['best_file_oof'])}, {_num(r['best_file_test'])}) | "
-              f"{r['pick']}{' = ' + r['pick_members'] if r['pick_members'] else ''} ({_num(r['pick_test'])}) | "
-              f"{r['gain']:+.4f} | {step} | {r['auto_seconds']:.0f} |")
+        print(
+            f"| {r['case']} | {r['seed']} | {r['best_file']} ({_num(r['best_file_oof'])}, {_num(r['best_file_test'])}) | "
+            f"{r['pick']}{' = ' + r['pick_members'] if r['pick_members'] else ''} ({_num(r['pick_test'])}) | "
+            f"{r['gain']:+.4f} | {step} | {r['auto_seconds']:.0f} |"
+        )
     total = time.perf_counter() - started
-    print(f"\nwrote {args.root / f'results{suffix}.csv'} and summary{suffix}.csv; generation {generation:.0f} s, "
-          f"blend auto {sum(x['row']['auto_seconds'] for x in runs):.0f} s, total {total:.0f} s")
+    print(
+        f"\nwrote {args.root / f'results{suffix}.csv'} and summary{suffix}.csv; generation {generation:.0f} s, "
+        f"blend auto {sum(x['row']['auto_seconds'] for x in runs):.0f} s, total {total:.0f} s"
+    )
     return 0
 
 

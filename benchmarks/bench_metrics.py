@@ -32,10 +32,30 @@ from blender.caruana import caruana_select
 
 TARGET = 2.0
 METRICS = {
-    "binary": ["auc", "gini", "logloss", "balanced_logloss", "brier", "average_precision", "accuracy",
-               "balanced_accuracy", "f1", "mcc"],
-    "multiclass": ["auc_ovr", "logloss", "balanced_logloss", "accuracy", "balanced_accuracy", "f1_macro",
-                   "f1_weighted", "mcc", "map@3", "qwk"],
+    "binary": [
+        "auc",
+        "gini",
+        "logloss",
+        "balanced_logloss",
+        "brier",
+        "average_precision",
+        "accuracy",
+        "balanced_accuracy",
+        "f1",
+        "mcc",
+    ],
+    "multiclass": [
+        "auc_ovr",
+        "logloss",
+        "balanced_logloss",
+        "accuracy",
+        "balanced_accuracy",
+        "f1_macro",
+        "f1_weighted",
+        "mcc",
+        "map@3",
+        "qwk",
+    ],
     "regression": ["rmse", "mae", "rmsle", "mape", "smape", "r2", "qwk"],
 }
 REFERENCE = {"binary": ("binary", "auc"), "multiclass": ("multiclass", "auc_ovr"), "regression": ("binary", "auc")}
@@ -114,13 +134,19 @@ def main() -> None:
         y, oof = data[kind]
         data_kind = "multiclass" if kind == "many" else kind
         caruana_select(oof[:, :2000], y[:2000], kind=data_kind, metric=metric, init=0, iters=2)  # warm up
-        return _timed(lambda: caruana_select(oof, y, kind=data_kind, metric=metric, init=0, iters=args.iters),
-                      args.repeat)
+        return _timed(
+            lambda: caruana_select(oof, y, kind=data_kind, metric=metric, init=0, iters=args.iters), args.repeat
+        )
 
-    print(f"Caruana selection with each metric: {args.models} models x {args.rows:,} rows, {args.iters} iterations, "
-          f"no initialisation; multiclass with {args.classes} classes, regression 6 integer classes")
-    print(f"CPU seconds of this process, same run, fastest of {args.repeat}; target: at most {TARGET:g}x the kind's AUC "
-          "(regression: binary auc on the same shape)\n", flush=True)
+    print(
+        f"Caruana selection with each metric: {args.models} models x {args.rows:,} rows, {args.iters} iterations, "
+        f"no initialisation; multiclass with {args.classes} classes, regression 6 integer classes"
+    )
+    print(
+        f"CPU seconds of this process, same run, fastest of {args.repeat}; target: at most {TARGET:g}x the kind's AUC "
+        "(regression: binary auc on the same shape)\n",
+        flush=True,
+    )
     references: dict[str, float] = {}
     for kind in dict.fromkeys(REFERENCE[k][0] for k in kinds):
         references[kind] = run(kind, REFERENCE[kind][1])
@@ -138,8 +164,17 @@ def main() -> None:
                 seconds = run(kind, metric)
             ratio = seconds / references[reference_kind]
             to_binary = seconds / references["binary"] if "binary" in references else float("nan")
-            rows.append([kind, metric, f"{seconds:.2f}", f"{reference_metric} {references[reference_kind]:.2f} s",
-                         f"{ratio:.2f}x", f"{to_binary:.2f}x", "yes" if ratio <= TARGET else "NO"])
+            rows.append(
+                [
+                    kind,
+                    metric,
+                    f"{seconds:.2f}",
+                    f"{reference_metric} {references[reference_kind]:.2f} s",
+                    f"{ratio:.2f}x",
+                    f"{to_binary:.2f}x",
+                    "yes" if ratio <= TARGET else "NO",
+                ]
+            )
             print("  " + " | ".join(rows[-1]), flush=True)
     if "many" in data:
         many_ref = run("many", "auc_ovr")
@@ -147,8 +182,17 @@ def main() -> None:
         ratio = seconds / many_ref
         label = f"multiclass ({args.map_classes} classes, {args.map_models} models)"
         rows.append([label, "auc_ovr", f"{many_ref:.2f}", f"auc_ovr {many_ref:.2f} s", "1.00x", "-", "yes"])
-        rows.append([label, "map@3", f"{seconds:.2f}", f"auc_ovr {many_ref:.2f} s", f"{ratio:.2f}x", "-",
-                     "yes" if ratio <= TARGET else "NO"])
+        rows.append(
+            [
+                label,
+                "map@3",
+                f"{seconds:.2f}",
+                f"auc_ovr {many_ref:.2f} s",
+                f"{ratio:.2f}x",
+                "-",
+                "yes" if ratio <= TARGET else "NO",
+            ]
+        )
     print()
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")

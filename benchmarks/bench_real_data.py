@@ -93,8 +93,14 @@ def _invoke(args: list[str]) -> str:
 
     result = CliRunner().invoke(app, [str(a) for a in args])
     if result.exit_code != 0:
-        detail = result.output if result.exception is None or isinstance(result.exception, SystemExit) else repr(result.exception)
-        raise RuntimeError(f"blend {' '.join(map(str, args[:1]))} failed ({result.exit_code}): {detail}") from result.exception
+        detail = (
+            result.output
+            if result.exception is None or isinstance(result.exception, SystemExit)
+            else repr(result.exception)
+        )
+        raise RuntimeError(
+            f"blend {' '.join(map(str, args[:1]))} failed ({result.exit_code}): {detail}"
+        ) from result.exception
     return result.output
 
 
@@ -121,8 +127,16 @@ class Run:
 
     def common(self) -> list[str]:
         files = sorted(str(p) for p in (self.work / "submissions").glob("*.csv"))
-        options = ["--oof-dir", self.work / "submissions" / "oof", "--truth", self.work / "data" / "train_labels.csv",
-                   "--task", self.meta["kind"], "--seed", self.seed]
+        options = [
+            "--oof-dir",
+            self.work / "submissions" / "oof",
+            "--truth",
+            self.work / "data" / "train_labels.csv",
+            "--task",
+            self.meta["kind"],
+            "--seed",
+            self.seed,
+        ]
         if self.metric:
             options += ["--metric", self.metric]
         return files + options
@@ -135,8 +149,19 @@ def run_auto(run: Run) -> Run:
     started = time.perf_counter()
     extra = ["--repeats", run.repeats] if run.repeats else []
     with recording(run.out / "board.json", nested=run.nested):
-        log = _invoke(["auto", *run.common(), *extra, "--report", run.out / "report.json",
-                       "--blends-dir", run.out / "blends", "-o", run.out / "pick.csv"])
+        log = _invoke(
+            [
+                "auto",
+                *run.common(),
+                *extra,
+                "--report",
+                run.out / "report.json",
+                "--blends-dir",
+                run.out / "blends",
+                "-o",
+                run.out / "pick.csv",
+            ]
+        )
     run.seconds = time.perf_counter() - started
     (run.out / "log.txt").write_text(log)
     (run.out / "seconds.txt").write_text(f"{run.seconds:.2f}\n")
@@ -162,8 +187,8 @@ def recording(path: Path, *, nested: bool = True):
     (the report's estimate is then null): the replays do not need it, and on the large sets it
     is five times the cost of the rest.
     """
-    import blender.picking
     import blender.evaluation
+    import blender.picking
 
     original, original_nested = blender.evaluation.leaderboard, blender.picking.nested_estimate
     boards = []
@@ -175,8 +200,16 @@ def recording(path: Path, *, nested: bool = True):
     def skipped(values, y, *, folds=5, levels=(1,), **kwargs):
         from blender.evaluation import fold_count
 
-        return {level: blender.picking.Estimate(np.array([np.nan]), np.array([np.nan]), ["(nested estimate not run)"],
-                                             fold_count(folds), np.mean(values, axis=0)) for level in levels}
+        return {
+            level: blender.picking.Estimate(
+                np.array([np.nan]),
+                np.array([np.nan]),
+                ["(nested estimate not run)"],
+                fold_count(folds),
+                np.mean(values, axis=0),
+            )
+            for level in levels
+        }
 
     blender.evaluation.leaderboard = leaderboard
     if not nested:
@@ -193,11 +226,28 @@ def board_to_json(board) -> dict:
     def number(value):
         return None if value is None or not np.isfinite(value) else float(value)
 
-    return {"metric": board.metric, "folds": board.folds, "repeats": board.repeats, "best_single": board.best_single,
-            "best_single_oof": board.best_single_oof,
-            "entries": [{"name": e.name, "type": e.type, "fold_scores": e.fold_scores.tolist(), "mean": e.mean,
-                         "se": number(e.se), "gain": e.gain, "gain_se": number(e.gain_se), "wins": e.wins,
-                         "complexity": e.complexity, "oof": number(e.oof)} for e in board.entries]}
+    return {
+        "metric": board.metric,
+        "folds": board.folds,
+        "repeats": board.repeats,
+        "best_single": board.best_single,
+        "best_single_oof": board.best_single_oof,
+        "entries": [
+            {
+                "name": e.name,
+                "type": e.type,
+                "fold_scores": e.fold_scores.tolist(),
+                "mean": e.mean,
+                "se": number(e.se),
+                "gain": e.gain,
+                "gain_se": number(e.gain_se),
+                "wins": e.wins,
+                "complexity": e.complexity,
+                "oof": number(e.oof),
+            }
+            for e in board.entries
+        ],
+    }
 
 
 def board_from_json(payload: dict):
@@ -207,11 +257,29 @@ def board_from_json(payload: dict):
     def number(value):
         return float("nan") if value is None else float(value)
 
-    entries = [Entry(e["name"], e["type"], np.asarray(e["fold_scores"], dtype=np.float64), float(e["mean"]), number(e["se"]),
-                     float(e["gain"]), number(e["gain_se"]), int(e["wins"]), int(e["complexity"]), number(e["oof"]))
-               for e in payload["entries"]]
-    return Leaderboard(entries, payload["metric"], int(payload["folds"]), int(payload["repeats"]), payload["best_single"],
-                       float(payload["best_single_oof"]))
+    entries = [
+        Entry(
+            e["name"],
+            e["type"],
+            np.asarray(e["fold_scores"], dtype=np.float64),
+            float(e["mean"]),
+            number(e["se"]),
+            float(e["gain"]),
+            number(e["gain_se"]),
+            int(e["wins"]),
+            int(e["complexity"]),
+            number(e["oof"]),
+        )
+        for e in payload["entries"]
+    ]
+    return Leaderboard(
+        entries,
+        payload["metric"],
+        int(payload["folds"]),
+        int(payload["repeats"]),
+        payload["best_single"],
+        float(payload["best_single_oof"]),
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -243,8 +311,15 @@ def _best_single_by_oof(run: Run) -> tuple[str, float]:
     """The single file with the best score on all its OOF rows, computed from the files."""
     truth = _truth(run.work / "data" / "train_labels.csv", run.meta)
     metric = run.metric or _default_metric(run.meta["kind"])
-    scores = {name: score(truth.to_numpy(), _predictions(run.work / "submissions" / "oof" / f"{name}.csv", run.meta, truth.index),
-                          metric=metric, kind=run.meta["kind"]) for name in run.meta["models"]}
+    scores = {
+        name: score(
+            truth.to_numpy(),
+            _predictions(run.work / "submissions" / "oof" / f"{name}.csv", run.meta, truth.index),
+            metric=metric,
+            kind=run.meta["kind"],
+        )
+        for name in run.meta["models"]
+    }
     best = (max if greater_is_better(metric) else min)(scores, key=scores.get)
     return best, float(scores[best])
 
@@ -257,7 +332,7 @@ def per_row_losses(y, pred, *, metric: str, kind: str):
         return -np.log(np.clip(true_class_probability(y, pred, kind=kind), EPSILON, 1 - EPSILON))
     if metric in ("rmse", "mae"):
         error = pred - y
-        return error ** 2 if metric == "rmse" else np.abs(error)
+        return error**2 if metric == "rmse" else np.abs(error)
     if metric == "accuracy":
         predicted = pred > 0.5 if kind == "binary" else np.argmax(pred, axis=1)
         return (predicted == y).astype(float)
@@ -282,10 +357,19 @@ def score_run(run: Run) -> tuple[list[dict], dict]:
     # The report's best single file is what auto tells the user; recompute it from the files as a check.
     by_files = _best_single_by_oof(run)[0]
     if by_files != best_name:
-        print(f"  note: {meta['dataset']} seed {run.seed}: the report's best single file is {best_name}, "
-              f"the best {metric} on all OOF rows is {by_files}", file=sys.stderr)
-    base = {"dataset": meta["dataset"], "kind": kind, "metric": metric, "seed": run.seed,
-            "n_train": meta["n_train"], "n_test": meta["n_test"]}
+        print(
+            f"  note: {meta['dataset']} seed {run.seed}: the report's best single file is {best_name}, "
+            f"the best {metric} on all OOF rows is {by_files}",
+            file=sys.stderr,
+        )
+    base = {
+        "dataset": meta["dataset"],
+        "kind": kind,
+        "metric": metric,
+        "seed": run.seed,
+        "n_train": meta["n_train"],
+        "n_test": meta["n_test"],
+    }
     rows = []
     for entry in report["leaderboard"]:
         name = entry["name"]
@@ -299,22 +383,60 @@ def score_run(run: Run) -> tuple[list[dict], dict]:
         oof_full = None
         if entry["type"] == "model":
             oof_path = run.work / "submissions" / "oof" / f"{name}.csv"
-            oof_full = score(oof_truth.to_numpy(), _predictions(oof_path, meta, oof_truth.index), metric=metric, kind=kind)
-        rows.append({**base, "entry": name, "type": entry["type"], "cv_mean": entry.get("mean"), "cv_se": entry.get("se"),
-                     "wins": entry.get("wins"), "folds": entry.get("folds"), "gain_cv": entry.get("gain"),
-                     "gain_cv_se": entry.get("gain_se"), "oof_full": oof_full,
-                     "test": test, "test_auc": auc, "is_pick": name == pick_name, "is_best_single": name == best_name})
+            oof_full = score(
+                oof_truth.to_numpy(), _predictions(oof_path, meta, oof_truth.index), metric=metric, kind=kind
+            )
+        rows.append(
+            {
+                **base,
+                "entry": name,
+                "type": entry["type"],
+                "cv_mean": entry.get("mean"),
+                "cv_se": entry.get("se"),
+                "wins": entry.get("wins"),
+                "folds": entry.get("folds"),
+                "gain_cv": entry.get("gain"),
+                "gain_cv_se": entry.get("gain_se"),
+                "oof_full": oof_full,
+                "test": test,
+                "test_auc": auc,
+                "is_pick": name == pick_name,
+                "is_best_single": name == best_name,
+            }
+        )
     pick_pred, pick_test, pick_auc = test_scores(run.out / "pick.csv")
     best_pred, best_test, best_auc = test_scores(run.work / "submissions" / f"{best_name}.csv")
     estimate = report.get("estimate") or {}
-    rows.append({**base, "entry": "(pick)", "type": "pick", "cv_mean": estimate.get("mean"), "cv_se": estimate.get("se"),
-                 "wins": None, "folds": None, "oof_full": None, "test": pick_test, "test_auc": pick_auc,
-                 "is_pick": True, "is_best_single": pick_name == best_name, "pick_name": pick_name,
-                 "best_single": best_name, "best_single_test": best_test, "best_single_test_auc": best_auc,
-                 "best_single_oof": report["best_single"].get("oof"), "best_single_by_files": by_files, "auto_seconds": round(run.seconds, 2)})
-    losses = {"pick": per_row_losses(y, pick_pred, metric=metric, kind=kind),
-              "best": per_row_losses(y, best_pred, metric=metric, kind=kind), "y": y,
-              "pick_pred": pick_pred, "best_pred": best_pred}
+    rows.append(
+        {
+            **base,
+            "entry": "(pick)",
+            "type": "pick",
+            "cv_mean": estimate.get("mean"),
+            "cv_se": estimate.get("se"),
+            "wins": None,
+            "folds": None,
+            "oof_full": None,
+            "test": pick_test,
+            "test_auc": pick_auc,
+            "is_pick": True,
+            "is_best_single": pick_name == best_name,
+            "pick_name": pick_name,
+            "best_single": best_name,
+            "best_single_test": best_test,
+            "best_single_test_auc": best_auc,
+            "best_single_oof": report["best_single"].get("oof"),
+            "best_single_by_files": by_files,
+            "auto_seconds": round(run.seconds, 2),
+        }
+    )
+    losses = {
+        "pick": per_row_losses(y, pick_pred, metric=metric, kind=kind),
+        "best": per_row_losses(y, best_pred, metric=metric, kind=kind),
+        "y": y,
+        "pick_pred": pick_pred,
+        "best_pred": best_pred,
+    }
     return rows, losses
 
 
@@ -343,8 +465,12 @@ def bootstrap_se(runs: list[dict], *, metric: str, kind: str, draws: int = BOOTS
             else:
                 pick_scores, best_scores = pick.mean(axis=1), best.mean(axis=1)
         else:  # AUC: no row terms; score each draw (fewer draws keep this cheap).
-            pick_scores = np.array([score(losses["y"][r], losses["pick_pred"][r], metric=metric, kind=kind) for r in draws_rows])
-            best_scores = np.array([score(losses["y"][r], losses["best_pred"][r], metric=metric, kind=kind) for r in draws_rows])
+            pick_scores = np.array(
+                [score(losses["y"][r], losses["pick_pred"][r], metric=metric, kind=kind) for r in draws_rows]
+            )
+            best_scores = np.array(
+                [score(losses["y"][r], losses["best_pred"][r], metric=metric, kind=kind) for r in draws_rows]
+            )
         gains += sign * (best_scores - pick_scores) / len(runs)
     return float(gains.std(ddof=1))
 
@@ -366,25 +492,40 @@ def summarise(results: pd.DataFrame, bootstrap: dict[str, float] | None = None) 
         n = len(gains)
         se_seeds = float(gains.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
         se_boot = (bootstrap or {}).get(dataset, float("nan"))
-        noise = float(np.nanmax([se_seeds, se_boot])) if not (math.isnan(se_seeds) and math.isnan(se_boot)) else float("nan")
+        noise = (
+            float(np.nanmax([se_seeds, se_boot]))
+            if not (math.isnan(se_seeds) and math.isnan(se_boot))
+            else float("nan")
+        )
         gain = float(gains.mean())
         entries = results[(results["dataset"] == dataset) & (results["type"] != "pick")]
         by_entry = entries.groupby("entry")["test"].mean()
         oracle = by_entry.idxmax() if greater_is_better(metric) else by_entry.idxmin()
-        rows.append({
-            "dataset": dataset, "kind": group["kind"].iloc[0], "metric": metric, "seeds": n,
-            "n_train": int(group["n_train"].iloc[0]), "n_test": int(group["n_test"].iloc[0]),
-            "best_single": "/".join(sorted(set(group["best_single"]))),
-            "best_single_test": float(group["best_single_test"].mean()),
-            "pick": "/".join(dict.fromkeys(group["pick_name"])),
-            "pick_is_single": int(group["is_best_single"].sum()),
-            "estimate": float(pd.to_numeric(group["cv_mean"]).mean()),
-            "pick_test": float(group["test"].mean()),
-            "gain": gain, "se_seeds": se_seeds, "se_boot": se_boot, "noise": noise,
-            "z": gain / noise if noise and noise > 0 else (0.0 if gain == 0 else math.copysign(math.inf, gain)),
-            "beats": gain > 0, "oracle": oracle, "oracle_test": float(by_entry[oracle]),
-            "oracle_beats": bool(sign * (float(group["best_single_test"].mean()) - float(by_entry[oracle])) > 0),
-        })
+        rows.append(
+            {
+                "dataset": dataset,
+                "kind": group["kind"].iloc[0],
+                "metric": metric,
+                "seeds": n,
+                "n_train": int(group["n_train"].iloc[0]),
+                "n_test": int(group["n_test"].iloc[0]),
+                "best_single": "/".join(sorted(set(group["best_single"]))),
+                "best_single_test": float(group["best_single_test"].mean()),
+                "pick": "/".join(dict.fromkeys(group["pick_name"])),
+                "pick_is_single": int(group["is_best_single"].sum()),
+                "estimate": float(pd.to_numeric(group["cv_mean"]).mean()),
+                "pick_test": float(group["test"].mean()),
+                "gain": gain,
+                "se_seeds": se_seeds,
+                "se_boot": se_boot,
+                "noise": noise,
+                "z": gain / noise if noise and noise > 0 else (0.0 if gain == 0 else math.copysign(math.inf, gain)),
+                "beats": gain > 0,
+                "oracle": oracle,
+                "oracle_test": float(by_entry[oracle]),
+                "oracle_beats": bool(sign * (float(group["best_single_test"].mean()) - float(by_entry[oracle])) > 0),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -400,7 +541,10 @@ def print_table(header: list[str], rows: list[list], out=sys.stdout) -> None:
     table = [header] + [[_format(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for index, row in enumerate(table):
-        print("  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))), file=out)
+        print(
+            "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))),
+            file=out,
+        )
         if index == 0:
             print("  ".join("-" * w for w in widths), file=out)
 
@@ -410,38 +554,84 @@ def print_dataset(results: pd.DataFrame, summary_row: pd.Series) -> None:
     entries = results[(results["dataset"] == dataset) & (results["type"] != "pick")]
     picks = results[(results["dataset"] == dataset) & (results["type"] == "pick")]
     metric = summary_row["metric"]
-    print(f"\n== {dataset}: {summary_row['kind']}, {summary_row['n_train']} OOF rows, {summary_row['n_test']} test rows, "
-          f"metric {metric}, {summary_row['seeds']} seeds")
+    print(
+        f"\n== {dataset}: {summary_row['kind']}, {summary_row['n_train']} OOF rows, {summary_row['n_test']} test rows, "
+        f"metric {metric}, {summary_row['seeds']} seeds"
+    )
     for _, pick in picks.iterrows():
-        print(f"  seed {pick['seed']}: best single by OOF {pick['best_single']} (OOF {_format(pick['best_single_oof'])}, "
-              f"test {_format(pick['best_single_test'])}); pick {pick['pick_name']} (estimate {_format(pick['cv_mean'])}"
-              f" +- {_format(pick['cv_se'])}, test {_format(pick['test'])}); auto {pick['auto_seconds']:.1f} s")
+        print(
+            f"  seed {pick['seed']}: best single by OOF {pick['best_single']} (OOF {_format(pick['best_single_oof'])}, "
+            f"test {_format(pick['best_single_test'])}); pick {pick['pick_name']} (estimate {_format(pick['cv_mean'])}"
+            f" +- {_format(pick['cv_se'])}, test {_format(pick['test'])}); auto {pick['auto_seconds']:.1f} s"
+        )
     auc = summary_row["kind"] == "binary"
     rows = []
     for name, group in entries.groupby("entry", sort=False):
-        row = [name, group["type"].iloc[0], pd.to_numeric(group["cv_mean"]).mean(), pd.to_numeric(group["cv_se"]).mean(),
-               group["test"].mean(), group["test"].std(ddof=1) if len(group) > 1 else float("nan"),
-               int(group["is_pick"].sum()), int(group["is_best_single"].sum())]
+        row = [
+            name,
+            group["type"].iloc[0],
+            pd.to_numeric(group["cv_mean"]).mean(),
+            pd.to_numeric(group["cv_se"]).mean(),
+            group["test"].mean(),
+            group["test"].std(ddof=1) if len(group) > 1 else float("nan"),
+            int(group["is_pick"].sum()),
+            int(group["is_best_single"].sum()),
+        ]
         if auc:
             row.insert(6, group["test_auc"].mean())
         rows.append(row)
     rows.sort(key=lambda r: (-1 if greater_is_better(metric) else 1) * (r[2] if r[2] == r[2] else math.inf))
-    header = ["entry", "type", f"CV {metric}", "CV se", f"test {metric}", "test sd"] + (["test auc"] if auc else []) + \
-             ["picked", "best single"]
+    header = (
+        ["entry", "type", f"CV {metric}", "CV se", f"test {metric}", "test sd"]
+        + (["test auc"] if auc else [])
+        + ["picked", "best single"]
+    )
     print_table(header, rows)
-    print(f"  pick vs best single: gain {summary_row['gain']:+.4f} (noise {summary_row['noise']:.4f}: se over seeds "
-          f"{_format(summary_row['se_seeds'])}, bootstrap {_format(summary_row['se_boot'])}; z {summary_row['z']:+.2f}) "
-          f"-> {'BEATS' if summary_row['beats'] else ('TIE' if summary_row['gain'] == 0 else 'LOSES')}")
+    print(
+        f"  pick vs best single: gain {summary_row['gain']:+.4f} (noise {summary_row['noise']:.4f}: se over seeds "
+        f"{_format(summary_row['se_seeds'])}, bootstrap {_format(summary_row['se_boot'])}; z {summary_row['z']:+.2f}) "
+        f"-> {'BEATS' if summary_row['beats'] else ('TIE' if summary_row['gain'] == 0 else 'LOSES')}"
+    )
 
 
 def print_summary(summary: pd.DataFrame) -> dict:
     print("\n== summary (mean over seeds; gain > 0: the pick did better than the best single file by OOF)")
-    rows = [[r["dataset"], r["kind"], r["metric"], f"{r['best_single']}", r["best_single_test"], r["pick"],
-             r["estimate"], r["pick_test"], r["gain"], r["noise"], f"{r['z']:+.2f}",
-             "beats" if r["beats"] else ("tie" if r["gain"] == 0 else "loses"), f"{r['oracle']} {r['oracle_test']:.4f}"]
-            for _, r in summary.iterrows()]
-    print_table(["dataset", "kind", "metric", "best single", "its test", "pick", "estimate", "pick test",
-                 "gain", "noise", "z", "verdict", "best on test (oracle)"], rows)
+    rows = [
+        [
+            r["dataset"],
+            r["kind"],
+            r["metric"],
+            f"{r['best_single']}",
+            r["best_single_test"],
+            r["pick"],
+            r["estimate"],
+            r["pick_test"],
+            r["gain"],
+            r["noise"],
+            f"{r['z']:+.2f}",
+            "beats" if r["beats"] else ("tie" if r["gain"] == 0 else "loses"),
+            f"{r['oracle']} {r['oracle_test']:.4f}",
+        ]
+        for _, r in summary.iterrows()
+    ]
+    print_table(
+        [
+            "dataset",
+            "kind",
+            "metric",
+            "best single",
+            "its test",
+            "pick",
+            "estimate",
+            "pick test",
+            "gain",
+            "noise",
+            "z",
+            "verdict",
+            "best on test (oracle)",
+        ],
+        rows,
+    )
     n = len(summary)
     beats = int(summary["beats"].sum())
     ties = int((summary["gain"] == 0).sum())
@@ -449,16 +639,28 @@ def print_summary(summary: pd.DataFrame) -> dict:
     oracle = int(summary["oracle_beats"].sum())
     target_share = beats >= math.ceil(0.75 * n)
     target_noise = bool(n == 0 or worst["z"] >= -1.0)
-    print(f"\npick beats the best single file in {beats} of {n} datasets ({ties} ties, {n - beats - ties} losses); "
-          f"an oracle choosing among the entries on the test rows would in {oracle} of {n}.")
+    print(
+        f"\npick beats the best single file in {beats} of {n} datasets ({ties} ties, {n - beats - ties} losses); "
+        f"an oracle choosing among the entries on the test rows would in {oracle} of {n}."
+    )
     if n:
-        print(f"worst: {worst['dataset']} gain {worst['gain']:+.4f} {worst['metric']} = {worst['z']:+.2f} x its noise "
-              f"({worst['noise']:.4f}).")
-    print(f"target (issue 11): >= 3/4 of datasets {'MET' if target_share else 'NOT MET'}; "
-          f"no loss beyond the noise {'MET' if target_noise else 'NOT MET'}.")
-    return {"datasets": n, "beats": beats, "ties": ties, "oracle_beats": oracle,
-            "worst": None if worst is None else {"dataset": worst["dataset"], "gain": worst["gain"], "z": worst["z"]},
-            "target_share_met": bool(target_share), "target_noise_met": target_noise}
+        print(
+            f"worst: {worst['dataset']} gain {worst['gain']:+.4f} {worst['metric']} = {worst['z']:+.2f} x its noise "
+            f"({worst['noise']:.4f})."
+        )
+    print(
+        f"target (issue 11): >= 3/4 of datasets {'MET' if target_share else 'NOT MET'}; "
+        f"no loss beyond the noise {'MET' if target_noise else 'NOT MET'}."
+    )
+    return {
+        "datasets": n,
+        "beats": beats,
+        "ties": ties,
+        "oracle_beats": oracle,
+        "worst": None if worst is None else {"dataset": worst["dataset"], "gain": worst["gain"], "z": worst["z"]},
+        "target_share_met": bool(target_share),
+        "target_noise_met": target_noise,
+    }
 
 
 def compare_rules(results: pd.DataFrame) -> pd.DataFrame:
@@ -477,19 +679,31 @@ def compare_rules(results: pd.DataFrame) -> pd.DataFrame:
         entries = group[(group["type"] != "pick") & group["cv_mean"].notna()].copy()
         entries["key"] = sign * pd.to_numeric(entries["cv_mean"])
         blends = entries[entries["type"] == "blend"]
-        chosen = {"auto": pick["test"], "top-cv": entries.loc[entries["key"].idxmin(), "test"],
-                  "top-blend": blends.loc[blends["key"].idxmin(), "test"] if len(blends) else pick["best_single_test"],
-                  "best-single": pick["best_single_test"]}
+        chosen = {
+            "auto": pick["test"],
+            "top-cv": entries.loc[entries["key"].idxmin(), "test"],
+            "top-blend": blends.loc[blends["key"].idxmin(), "test"] if len(blends) else pick["best_single_test"],
+            "best-single": pick["best_single_test"],
+        }
         for rule, test in chosen.items():
-            rows.append({"rule": rule, "dataset": dataset, "seed": seed, "gain": sign * (pick["best_single_test"] - test)})
+            rows.append(
+                {"rule": rule, "dataset": dataset, "seed": seed, "gain": sign * (pick["best_single_test"] - test)}
+            )
     per_dataset = pd.DataFrame(rows).groupby(["rule", "dataset"], sort=False)["gain"].agg(["mean", "std", "count"])
     per_dataset["z"] = per_dataset["mean"] / (per_dataset["std"] / np.sqrt(per_dataset["count"]))
     per_dataset.loc[per_dataset["mean"] == 0, "z"] = 0.0
     table = []
     for rule, group in per_dataset.groupby(level="rule", sort=False):
-        table.append({"rule": rule, "beats": int((group["mean"] > 0).sum()), "ties": int((group["mean"] == 0).sum()),
-                      "losses": int((group["mean"] < 0).sum()), "datasets": len(group),
-                      "worst_z_seeds": float(group["z"].replace([np.inf, -np.inf], np.nan).min())})
+        table.append(
+            {
+                "rule": rule,
+                "beats": int((group["mean"] > 0).sum()),
+                "ties": int((group["mean"] == 0).sum()),
+                "losses": int((group["mean"] < 0).sum()),
+                "datasets": len(group),
+                "worst_z_seeds": float(group["z"].replace([np.inf, -np.inf], np.nan).min()),
+            }
+        )
     return pd.DataFrame(table)
 
 
@@ -545,10 +759,20 @@ def replay_run(run: Run) -> list[dict]:
 
     def row(rule: str, members: tuple[str, ...]) -> dict:
         blend = np.mean([predictions(name) for name in members], axis=0)  # what blender.picking.fit_pick applies
-        return {"dataset": meta["dataset"], "seed": run.seed, "kind": kind, "metric": metric, "n_train": meta["n_train"],
-                "n_test": meta["n_test"], "rule": rule, "members": "+".join(members),
-                "test": score(y, blend, metric=metric, kind=kind),
-                "losses": per_row_losses(y, blend, metric=metric, kind=kind), "pred": blend, "y": y}
+        return {
+            "dataset": meta["dataset"],
+            "seed": run.seed,
+            "kind": kind,
+            "metric": metric,
+            "n_train": meta["n_train"],
+            "n_test": meta["n_test"],
+            "rule": rule,
+            "members": "+".join(members),
+            "test": score(y, blend, metric=metric, kind=kind),
+            "losses": per_row_losses(y, blend, metric=metric, kind=kind),
+            "pred": blend,
+            "y": y,
+        }
 
     rows = [row(rule, rule_members(board, rule)) for rule in RULES]
     by_test = {entry.name: score(y, predictions(entry.name), metric=metric, kind=kind) for entry in board.entries}
@@ -574,17 +798,35 @@ def summarise_rules(rows: list[dict], *, draws: int = BOOTSTRAP_DRAWS) -> pd.Dat
             gains = sign * (best["test"] - runs["test"]).to_numpy()
             n = len(gains)
             se_seeds = float(gains.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
-            paired = [{"pick": runs.loc[seed, "losses"], "best": best.loc[seed, "losses"], "y": runs.loc[seed, "y"],
-                       "pick_pred": runs.loc[seed, "pred"], "best_pred": best.loc[seed, "pred"]} for seed in runs.index]
+            paired = [
+                {
+                    "pick": runs.loc[seed, "losses"],
+                    "best": best.loc[seed, "losses"],
+                    "y": runs.loc[seed, "y"],
+                    "pick_pred": runs.loc[seed, "pred"],
+                    "best_pred": best.loc[seed, "pred"],
+                }
+                for seed in runs.index
+            ]
             se_boot = bootstrap_se(paired, metric=metric, kind=kind, draws=draws) if rule != "best file" else 0.0
             noise = float(np.nanmax([se_seeds, se_boot]))
             gain = float(gains.mean())
-            out.append({"dataset": dataset, "kind": kind, "metric": metric, "n_train": int(group["n_train"].iloc[0]),
-                        "seeds": n, "rule": rule, "gain": gain, "noise": noise,
-                        "z": gain / noise if noise > 0 else (0.0 if gain == 0 else math.copysign(math.inf, gain)),
-                        "members": " / ".join(runs["members"])})
+            out.append(
+                {
+                    "dataset": dataset,
+                    "kind": kind,
+                    "metric": metric,
+                    "n_train": int(group["n_train"].iloc[0]),
+                    "seeds": n,
+                    "rule": rule,
+                    "gain": gain,
+                    "noise": noise,
+                    "z": gain / noise if noise > 0 else (0.0 if gain == 0 else math.copysign(math.inf, gain)),
+                    "members": " / ".join(runs["members"]),
+                }
+            )
         oracle = out[-1]
-        for record in out[-len(RULES) - 1:]:
+        for record in out[-len(RULES) - 1 :]:
             record["share"] = record["gain"] / oracle["gain"] if oracle["gain"] > 0 else float("nan")
             # A share of a gain within noise is noise over noise (birthweight: an oracle 0.1 g better than the
             # best file, rules 5 g worse, a share of -50): such a dataset is shown, not averaged.
@@ -602,15 +844,26 @@ def rules_table(per_dataset: pd.DataFrame) -> pd.DataFrame:
     rows (the seed mean), losses beyond the noise, and the mean and median share of the oracle's gain over the
     datasets where the oracle's own gain is beyond noise (``SHARE_MIN_Z``)."""
     table = []
-    frame = per_dataset.assign(size=np.where(per_dataset["n_train"] >= LARGE_ROWS, f">={LARGE_ROWS:,} rows",
-                                             f"<{LARGE_ROWS:,} rows"))
+    frame = per_dataset.assign(
+        size=np.where(per_dataset["n_train"] >= LARGE_ROWS, f">={LARGE_ROWS:,} rows", f"<{LARGE_ROWS:,} rows")
+    )
     for (size, rule), group in frame.groupby(["size", "rule"], sort=False):
         counted = group[group["share_counted"]]
-        table.append({"size": size, "rule": rule, "datasets": len(group), "beats": int((group["gain"] > 0).sum()),
-                      "ties": int((group["gain"] == 0).sum()), "losses": int((group["gain"] < 0).sum()),
-                      "losses_beyond_noise": int((group["z"] < -1).sum()), "worst_z": float(group["z"].min()),
-                      "shares_counted": len(counted), "share_mean": float(counted["share"].mean()),
-                      "share_median": float(counted["share"].median())})
+        table.append(
+            {
+                "size": size,
+                "rule": rule,
+                "datasets": len(group),
+                "beats": int((group["gain"] > 0).sum()),
+                "ties": int((group["gain"] == 0).sum()),
+                "losses": int((group["gain"] < 0).sum()),
+                "losses_beyond_noise": int((group["z"] < -1).sum()),
+                "worst_z": float(group["z"].min()),
+                "shares_counted": len(counted),
+                "share_mean": float(counted["share"].mean()),
+                "share_median": float(counted["share"].median()),
+            }
+        )
     return pd.DataFrame(table)
 
 
@@ -621,29 +874,68 @@ def replay_rules(runs: list[Run], root: Path) -> pd.DataFrame:
         if (run.out / "board.json").exists():
             rows.extend(replay_run(run))
         else:
-            print(f"  note: {run.meta['dataset']} seed {run.seed}: no board.json (rerun blend auto); not replayed",
-                  file=sys.stderr)
+            print(
+                f"  note: {run.meta['dataset']} seed {run.seed}: no board.json (rerun blend auto); not replayed",
+                file=sys.stderr,
+            )
     if not rows:
         return pd.DataFrame()
     per_dataset = summarise_rules(rows)
-    print("\n== pick rules replayed on the recorded leaderboards: share of the oracle's gain per dataset "
-          "(gain / noise in brackets; oracle = the entry best on each seed's test rows)")
+    print(
+        "\n== pick rules replayed on the recorded leaderboards: share of the oracle's gain per dataset "
+        "(gain / noise in brackets; oracle = the entry best on each seed's test rows)"
+    )
     wide = []
     for dataset, group in per_dataset.groupby("dataset", sort=False):
-        cells = {r["rule"]: f"{r['share']:+.2f} ({r['z']:+.1f})" if r["share"] == r["share"] else f"- ({r['z']:+.1f})"
-                 for _, r in group.iterrows()}
+        cells = {
+            r["rule"]: f"{r['share']:+.2f} ({r['z']:+.1f})" if r["share"] == r["share"] else f"- ({r['z']:+.1f})"
+            for _, r in group.iterrows()
+        }
         oracle = group[group["rule"] == "oracle"].iloc[0]
-        wide.append([dataset, int(group["n_train"].iloc[0]), int(group["seeds"].iloc[0]),
-                     f"{oracle['gain']:.4g} ({oracle['z']:+.1f}){'' if oracle['share_counted'] else ' *'}",
-                     *[cells[rule] for rule in RULES]])
+        wide.append(
+            [
+                dataset,
+                int(group["n_train"].iloc[0]),
+                int(group["seeds"].iloc[0]),
+                f"{oracle['gain']:.4g} ({oracle['z']:+.1f}){'' if oracle['share_counted'] else ' *'}",
+                *[cells[rule] for rule in RULES],
+            ]
+        )
     print_table(["dataset", "OOF rows", "seeds", "oracle gain (z)", *RULES], wide)
     print(f"  * the oracle's own gain is within {SHARE_MIN_Z:g} x its noise: the shares are shown, not averaged")
     table = rules_table(per_dataset)
     print("\nrules vs the best file by OOF on the test rows (per dataset, mean over seeds):")
-    print_table(["size", "rule", "datasets", "beats", "ties", "losses", "losses > noise", "worst z", "shares counted",
-                 "share mean", "share median"],
-                [[r["size"], r["rule"], r["datasets"], r["beats"], r["ties"], r["losses"], r["losses_beyond_noise"],
-                  r["worst_z"], r["shares_counted"], r["share_mean"], r["share_median"]] for _, r in table.iterrows()])
+    print_table(
+        [
+            "size",
+            "rule",
+            "datasets",
+            "beats",
+            "ties",
+            "losses",
+            "losses > noise",
+            "worst z",
+            "shares counted",
+            "share mean",
+            "share median",
+        ],
+        [
+            [
+                r["size"],
+                r["rule"],
+                r["datasets"],
+                r["beats"],
+                r["ties"],
+                r["losses"],
+                r["losses_beyond_noise"],
+                r["worst_z"],
+                r["shares_counted"],
+                r["share_mean"],
+                r["share_median"],
+            ]
+            for _, r in table.iterrows()
+        ],
+    )
     frame = pd.DataFrame(rows).drop(columns=["losses", "pred", "y"])
     frame.to_csv(root / "rules_runs.csv", index=False)
     per_dataset.to_csv(root / "rules.csv", index=False)
@@ -660,27 +952,39 @@ def _say(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", default=None,
-                        help=f"comma-separated names [default: all: {','.join(real_datasets.DATASETS)}]")
+    parser.add_argument(
+        "--datasets", default=None, help=f"comma-separated names [default: all: {','.join(real_datasets.DATASETS)}]"
+    )
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)), help="split seeds [default: %(default)s]")
     parser.add_argument("--models", default=None, help="comma-separated subset of the zoo [default: all]")
     parser.add_argument("--metric", default=None, help="passed to blend auto [default: logloss / rmse]")
     parser.add_argument("--repeats", type=int, default=None, help="passed to blend auto --repeats")
-    parser.add_argument("--no-nested", action="store_true",
-                        help="skip auto's nested estimate (the rule replays do not need it; 5x the cost on large sets)")
+    parser.add_argument(
+        "--no-nested",
+        action="store_true",
+        help="skip auto's nested estimate (the rule replays do not need it; 5x the cost on large sets)",
+    )
     parser.add_argument("--generate-only", action="store_true", help="only build the cached folders")
-    parser.add_argument("--rescore", action="store_true",
-                        help="do not run blend: score and summarise the auto/ outputs an earlier run left in each folder")
+    parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="do not run blend: score and summarise the auto/ outputs an earlier run left in each folder",
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help="cache folder [default: benchmarks/_data]")
-    parser.add_argument("--levels", action="store_true",
-                        help="run the levels study instead (benchmarks/bench_levels.py: level-2 stackers, level 3, "
-                        "auto with and without a second level, and the optimism of same-fold CV)")
+    parser.add_argument(
+        "--levels",
+        action="store_true",
+        help="run the levels study instead (benchmarks/bench_levels.py: level-2 stackers, level 3, "
+        "auto with and without a second level, and the optimism of same-fold CV)",
+    )
     args = parser.parse_args(argv)
     if args.levels:
         import bench_levels
 
-        return bench_levels.main((["--datasets", args.datasets] if args.datasets else [])
-                                 + (["--seeds", args.seeds] if args.seeds != ",".join(map(str, SEEDS)) else []))
+        return bench_levels.main(
+            (["--datasets", args.datasets] if args.datasets else [])
+            + (["--seeds", args.seeds] if args.seeds != ",".join(map(str, SEEDS)) else [])
+        )
     args.datasets = args.datasets or ",".join(real_datasets.DATASETS)
     import warnings
 
@@ -702,8 +1006,14 @@ def main(argv: list[str] | None = None) -> int:
     args.root.mkdir(parents=True, exist_ok=True)
     all_rows, losses, auto_seconds, replayed = [], {}, 0.0, []
     for (name, seed), meta in metas.items():
-        run = Run(args.root / name / f"seed{seed}", meta, seed, metric=args.metric, repeats=args.repeats,
-                  nested=not args.no_nested)
+        run = Run(
+            args.root / name / f"seed{seed}",
+            meta,
+            seed,
+            metric=args.metric,
+            repeats=args.repeats,
+            nested=not args.no_nested,
+        )
         replayed.append(run)
         run = load_run(run) if args.rescore else run_auto(run)
         auto_seconds += run.seconds
@@ -712,35 +1022,56 @@ def main(argv: list[str] | None = None) -> int:
         pd.DataFrame(all_rows).to_csv(args.root / "results.csv", index=False)  # partial results survive an interrupt
         losses.setdefault(name, []).append(run_losses)
         pick = rows[-1]
-        print(f"{name} seed {seed}: pick {pick['pick_name']} test {pick['test']:.4f}, best single {pick['best_single']} "
-              f"test {pick['best_single_test']:.4f} ({run.seconds:.1f} s)", file=sys.stderr)
+        print(
+            f"{name} seed {seed}: pick {pick['pick_name']} test {pick['test']:.4f}, best single {pick['best_single']} "
+            f"test {pick['best_single_test']:.4f} ({run.seconds:.1f} s)",
+            file=sys.stderr,
+        )
     results = pd.DataFrame(all_rows)
     bootstrap = {}
     for name, runs in losses.items():
         group = results[(results["dataset"] == name) & (results["type"] == "pick")]
         metric, kind = group["metric"].iloc[0], group["kind"].iloc[0]
-        bootstrap[name] = bootstrap_se(runs, metric=metric, kind=kind, draws=BOOTSTRAP_DRAWS if metric != "auc" else 200)
+        bootstrap[name] = bootstrap_se(
+            runs, metric=metric, kind=kind, draws=BOOTSTRAP_DRAWS if metric != "auc" else 200
+        )
     summary = summarise(results, bootstrap)
     for _, row in summary.iterrows():
         print_dataset(results, row)
     verdict = print_summary(summary)
     rules = compare_rules(results)
-    print("\nother rules replayed from the same results (gain per dataset = mean over seeds; z uses the se over seeds only):")
-    print_table(["rule", "beats", "ties", "losses", "datasets", "worst z"],
-                [[r["rule"], r["beats"], r["ties"], r["losses"], r["datasets"], r["worst_z_seeds"]] for _, r in rules.iterrows()])
+    print(
+        "\nother rules replayed from the same results (gain per dataset = mean over seeds; z uses the se over seeds only):"
+    )
+    print_table(
+        ["rule", "beats", "ties", "losses", "datasets", "worst z"],
+        [
+            [r["rule"], r["beats"], r["ties"], r["losses"], r["datasets"], r["worst_z_seeds"]]
+            for _, r in rules.iterrows()
+        ],
+    )
     replay_rules(replayed, args.root)
     args.root.mkdir(parents=True, exist_ok=True)
     results.to_csv(args.root / "results.csv", index=False)
     summary.to_csv(args.root / "summary.csv", index=False)
-    payload = {"seeds": seeds, "datasets": names, "verdict": verdict,
-               "seconds": {"generation": round(generation, 1), "auto": round(auto_seconds, 1),
-                           "total": round(time.perf_counter() - started, 1)},
-               "datasets_meta": {f"{n}/seed{s}": m for (n, s), m in metas.items()},
-               "summary": json.loads(summary.to_json(orient="records")),
-               "results": json.loads(results.to_json(orient="records"))}
+    payload = {
+        "seeds": seeds,
+        "datasets": names,
+        "verdict": verdict,
+        "seconds": {
+            "generation": round(generation, 1),
+            "auto": round(auto_seconds, 1),
+            "total": round(time.perf_counter() - started, 1),
+        },
+        "datasets_meta": {f"{n}/seed{s}": m for (n, s), m in metas.items()},
+        "summary": json.loads(summary.to_json(orient="records")),
+        "results": json.loads(results.to_json(orient="records")),
+    }
     (args.root / "results.json").write_text(json.dumps(payload, indent=1) + "\n")
-    print(f"\nwrote {args.root / 'results.csv'}, summary.csv and results.json; generation {generation:.0f} s, "
-          f"blend auto {auto_seconds:.0f} s, total {time.perf_counter() - started:.0f} s")
+    print(
+        f"\nwrote {args.root / 'results.csv'}, summary.csv and results.json; generation {generation:.0f} s, "
+        f"blend auto {auto_seconds:.0f} s, total {time.perf_counter() - started:.0f} s"
+    )
     return 0
 
 

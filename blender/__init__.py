@@ -8,8 +8,8 @@ arrays; ``blender.io`` reads and writes the files.
 
 from blender.api import Result, Score, auto, blend
 from blender.averaging import average
-from blender.correlation import correlation_matrix, label_agreement
 from blender.caruana import caruana_select
+from blender.correlation import correlation_matrix, label_agreement
 from blender.errors import BlendInputError
 from blender.hillclimb import HillClimbResult, hill_climb
 from blender.rank import historical_rank_average, rank_average

@@ -109,8 +109,9 @@ def _series(values, ids, predictions, name: str):
     index = pd.Index(np.asarray(ids.to_pylist() if hasattr(ids, "to_pylist") else ids, dtype=object), name="id")
     values = np.asarray(values)
     if predictions.kind == "labels":
-        return pd.Series(np.asarray(predictions.classes, dtype=object)[np.argmax(values, axis=1)], index=index,
-                         name=name)
+        return pd.Series(
+            np.asarray(predictions.classes, dtype=object)[np.argmax(values, axis=1)], index=index, name=name
+        )
     if predictions.kind == "multiclass":
         return pd.DataFrame(values, index=index, columns=predictions.columns)
     return pd.Series(values[:, 0], index=index, name=name)
@@ -148,9 +149,21 @@ def _check_options(name: str, options: dict) -> None:
         raise BlendInputError(f"{name} has no option {unknown[0]!r}; its options: {', '.join(taken) or 'none'}.")
 
 
-def blend(method: str, oof, test, y, *, metric: str | None = None, folds=None, seed: int = 0,
-          task: str | None = None, positive: str | None = None, classes: str | None = None,
-          greater_is_better: bool | None = None, **options) -> Result:
+def blend(
+    method: str,
+    oof,
+    test,
+    y,
+    *,
+    metric: str | None = None,
+    folds=None,
+    seed: int = 0,
+    task: str | None = None,
+    positive: str | None = None,
+    classes: str | None = None,
+    greater_is_better: bool | None = None,
+    **options,
+) -> Result:
     """Fit the registry entry ``method`` on OOF predictions, apply it to the test predictions, score it honestly.
 
     Parameters
@@ -180,8 +193,15 @@ def blend(method: str, oof, test, y, *, metric: str | None = None, folds=None, s
     learning, plan = learning_set(oof, test, y, task=task, positive=positive, folds=folds)
     chosen = bind_metric(metric, learning, greater_is_better=greater_is_better, classes=classes, option="metric")
     learning = replace(learning, metric=chosen)
-    run = run_entry(configured(method, **options), learning.train, learning.y, learning.test, metric=chosen,
-                    folds=plan, random_state=seed)
+    run = run_entry(
+        configured(method, **options),
+        learning.train,
+        learning.y,
+        learning.test,
+        metric=chosen,
+        folds=plan,
+        random_state=seed,
+    )
     return from_run(learning, run)
 
 
@@ -191,33 +211,68 @@ def from_run(learning, run) -> Result:
 
     weights = None if run.weights is None else pd.Series(run.weights, index=learning.train.names, name="weight")
     honest, single = run.honest, run.best_single
-    details = {"inputs": list(learning.train.names), "in_sample": run.in_sample, "cv_folds": honest.n_folds,
-               "wins": honest.wins,
-               "slice": None if run.slice is None else {"mean": run.slice.mean, "se": run.slice.se,
-                                                        "best_single": run.slice.best_single,
-                                                        "best_single_mean": run.slice.best_single_mean}}
-    return _result(learning, run.method.name, run.test_blend, run.oof, run.step, weights,
-                   Score(honest.mean, honest.se, run.method.name), Score(single.mean, single.se, single.name), details)
+    details = {
+        "inputs": list(learning.train.names),
+        "in_sample": run.in_sample,
+        "cv_folds": honest.n_folds,
+        "wins": honest.wins,
+        "slice": None
+        if run.slice is None
+        else {
+            "mean": run.slice.mean,
+            "se": run.slice.se,
+            "best_single": run.slice.best_single,
+            "best_single_mean": run.slice.best_single_mean,
+        },
+    }
+    return _result(
+        learning,
+        run.method.name,
+        run.test_blend,
+        run.oof,
+        run.step,
+        weights,
+        Score(honest.mean, honest.se, run.method.name),
+        Score(single.mean, single.se, single.name),
+        details,
+    )
 
 
-def _result(learning, method: str, test_blend, oof_blend, step, weights, score: Score, best_single: Score,
-            details: dict) -> Result:
+def _result(
+    learning, method: str, test_blend, oof_blend, step, weights, score: Score, best_single: Score, details: dict
+) -> Result:
     """A :class:`Result` of blends in the layout: pandas objects by id, the decisions through ``step``."""
     name = learning.target_column or "target"
     metric = learning.metric
     return Result(
-        method=method, metric=metric,
+        method=method,
+        metric=metric,
         test_blend=_series(test_blend, learning.test.ids, learning.test, name),
         oof_blend=_series(oof_blend, learning.train.ids, learning.train, name),
-        weights=weights, score=score, best_single=best_single,
+        weights=weights,
+        score=score,
+        best_single=best_single,
         decisions=_decisions(learning, step, test_blend, name),
-        step=None if step is None or not metric.post_processes else step.describe(), details=details,
+        step=None if step is None or not metric.post_processes else step.describe(),
+        details=details,
     )
 
 
-def auto(oof, test, y, *, metric: str | None = None, folds=None, seed: int = 0, task: str | None = None,
-         positive: str | None = None, classes: str | None = None, greater_is_better: bool | None = None,
-         repeats: int | None = None, max_level: int = 2) -> Result:
+def auto(
+    oof,
+    test,
+    y,
+    *,
+    metric: str | None = None,
+    folds=None,
+    seed: int = 0,
+    task: str | None = None,
+    positive: str | None = None,
+    classes: str | None = None,
+    greater_is_better: bool | None = None,
+    repeats: int | None = None,
+    max_level: int = 2,
+) -> Result:
     """``blend auto`` on DataFrames: score every entry honestly, pick, and estimate the pick by nested CV.
 
     The arguments are :func:`blend`'s. ``score`` is the nested estimate of the whole procedure;
@@ -236,15 +291,23 @@ def auto(oof, test, y, *, metric: str | None = None, folds=None, seed: int = 0, 
     >>> result.test_blend.shape, bool(result.score.mean < result.best_single.mean + 0.2)
     ((30,), True)
     """
-    from blender.picking import run_auto
     from blender.entries import bind_metric
     from blender.io.frames import learning_set
+    from blender.picking import run_auto
 
     learning, plan = learning_set(oof, test, y, task=task, positive=positive, folds=folds)
     chosen = bind_metric(metric, learning, greater_is_better=greater_is_better, classes=classes, option="metric")
     learning = replace(learning, metric=chosen)
-    result = run_auto(learning.train, learning.y, learning.test, metric=chosen, folds=plan, repeats=repeats,
-                      random_state=seed, max_level=max_level)
+    result = run_auto(
+        learning.train,
+        learning.y,
+        learning.test,
+        metric=chosen,
+        folds=plan,
+        repeats=repeats,
+        random_state=seed,
+        max_level=max_level,
+    )
     return from_auto(learning, result)
 
 
@@ -257,9 +320,19 @@ def from_auto(learning, result) -> Result:
     single = board.entry(board.best_single)
     document = report_document(result, metric=chosen)
     caution = procedure_caution(estimate, metric=chosen, pick_type=result.pick.type)
-    details = {"inputs": list(learning.train.names),
-               **{key: document[key] for key in ("pick", "reason", "estimate", "levels", "leaderboard")},
-               "warnings": [] if caution is None else [caution]}
-    return _result(learning, result.pick.name, result.test_blend, estimate.oof, result.step, None,
-                   Score(estimate.mean, estimate.se, result.pick.name), Score(single.mean, single.se, single.name),
-                   details)
+    details = {
+        "inputs": list(learning.train.names),
+        **{key: document[key] for key in ("pick", "reason", "estimate", "levels", "leaderboard")},
+        "warnings": [] if caution is None else [caution],
+    }
+    return _result(
+        learning,
+        result.pick.name,
+        result.test_blend,
+        estimate.oof,
+        result.step,
+        None,
+        Score(estimate.mean, estimate.se, result.pick.name),
+        Score(single.mean, single.se, single.name),
+        details,
+    )

@@ -166,5 +166,11 @@ def check_mean_inputs(predictions, *, mean: str, power: float | None) -> None:
         return
     model, row, column = (int(index[0]) for index in np.nonzero(bad))
     label = f"power (p={power_exponent:g})" if mean == "power" else mean
-    raise non_positive_error(predictions.paths[model], float(predictions.values[model, row, column]),
-                             str(predictions.ids[row]), predictions.columns[column], label, zero_ok=zero_ok)
+    raise non_positive_error(
+        predictions.paths[model],
+        float(predictions.values[model, row, column]),
+        str(predictions.ids[row]),
+        predictions.columns[column],
+        label,
+        zero_ok=zero_ok,
+    )

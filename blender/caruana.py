@@ -37,8 +37,6 @@ _AUC_BUCKETS = 1 << 14
 _BOUND_MIN_VALUES = 1 << 20
 
 
-
-
 @dataclass(frozen=True, eq=False)
 class CaruanaResult:
     """What :func:`caruana_select` found.
@@ -253,8 +251,14 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
         trajectory.append((iteration, float(candidate_scores[pick])))
         if best_iteration < 0 or improves(sign * candidate_scores[pick], sign * best_score):
             best_score, best_iteration, best_counts = float(candidate_scores[pick]), iteration, counts.copy()
-    return {"counts": best_counts, "trajectory": trajectory, "selection": selection, "best_iteration": best_iteration,
-            "best_score": best_score, "start": "sorted" if init > 0 else "empty"}
+    return {
+        "counts": best_counts,
+        "trajectory": trajectory,
+        "selection": selection,
+        "best_iteration": best_iteration,
+        "best_score": best_score,
+        "start": "sorted" if init > 0 else "empty",
+    }
 
 
 def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str):
@@ -438,7 +442,9 @@ class CandidateScorer:
         """Scores in the metric's units: AUC becomes Gini (2 AUC - 1) where the metric is Gini."""
         return 2.0 * scores - 1.0 if self._gini else scores
 
-    def _score_bounded(self, total: NDArray, size: int, candidates: NDArray, bounds: _LogSumBounds) -> NDArray[np.float64]:
+    def _score_bounded(
+        self, total: NDArray, size: int, candidates: NDArray, bounds: _LogSumBounds
+    ) -> NDArray[np.float64]:
         """Log loss of the candidates that can win, exactly; a lower bound for the rest.
 
         Candidates are taken in order of their carried bound. Once one is scored, each next one
@@ -468,7 +474,10 @@ class CandidateScorer:
         step = max(1, _CHUNK_VALUES // per_model)
         self._reserve_buffer(min(step, len(candidates)))
         bounded = (
-            self.metric == "auc" and self.kind == "binary" and size > 0 and len(candidates) > 1
+            self.metric == "auc"
+            and self.kind == "binary"
+            and size > 0
+            and len(candidates) > 1
             and len(candidates) * per_model >= _BOUND_MIN_VALUES
         )
         # Log loss of (t + m) / (k + 1) is log(k + 1) - mean(log(t + m)): no division, and no clip
@@ -500,7 +509,9 @@ class CandidateScorer:
             self._buffer = np.empty((min(step, self.n_models),) + self.members.shape[1:])
             self._scratch = np.empty_like(self._buffer) if self.metric == "auc" else None
 
-    def _candidate_means(self, total: NDArray, size: int, chunk: NDArray, *, divide: bool = True) -> NDArray[np.float64]:
+    def _candidate_means(
+        self, total: NDArray, size: int, chunk: NDArray, *, divide: bool = True
+    ) -> NDArray[np.float64]:
         """``(total + members[j]) / (size + 1)`` for j in ``chunk`` (undivided if not ``divide``), in the reused buffer."""
         means = self._buffer[: len(chunk)]
         if len(chunk) > 1 and chunk[-1] - chunk[0] == len(chunk) - 1 and np.all(np.diff(chunk) == 1):
@@ -582,7 +593,8 @@ class CandidateScorer:
             if self.kind == "binary":
                 scratch = None if scratch is None else scratch[: means.shape[0]]
                 return metrics.auc_rows(self.positives[0], means, overwrite=True, scratch=scratch)
-            return np.mean([metrics.auc_rows(positive, means[:, :, c]) for c, positive in enumerate(self.positives)],
-                           axis=0)
+            return np.mean(
+                [metrics.auc_rows(positive, means[:, :, c]) for c, positive in enumerate(self.positives)], axis=0
+            )
         # Every other metric, each candidate with its own fitted step (a threshold, cut-points).
         return metric.batch(self.y, means)

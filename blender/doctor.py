@@ -152,8 +152,10 @@ def ks_statistics(oof: NDArray, test: NDArray) -> NDArray[np.float64]:
         for column in range(oof.shape[2]):
             left, right = np.sort(oof[model, :, column]), np.sort(test[model, :, column])
             pooled = np.concatenate([left, right])
-            gap = np.abs(np.searchsorted(left, pooled, side="right") / left.shape[0]
-                         - np.searchsorted(right, pooled, side="right") / right.shape[0])
+            gap = np.abs(
+                np.searchsorted(left, pooled, side="right") / left.shape[0]
+                - np.searchsorted(right, pooled, side="right") / right.shape[0]
+            )
             statistics[model] = max(statistics[model], float(gap.max()))
     return statistics
 
@@ -204,8 +206,11 @@ def check_duplicates(oof: NDArray, test: NDArray, names: list[str]) -> list[Find
     for candidates in groups.values():
         while len(candidates) > 1:
             first, rest = candidates[0], candidates[1:]
-            same = [model for model in rest
-                    if _same_values(oof[first], oof[model]) and _same_values(test[first], test[model])]
+            same = [
+                model
+                for model in rest
+                if _same_values(oof[first], oof[model]) and _same_values(test[first], test[model])
+            ]
             if same:
                 identical.append([first, *same])
             candidates = [model for model in rest if model not in same]
@@ -213,10 +218,18 @@ def check_duplicates(oof: NDArray, test: NDArray, names: list[str]) -> list[Find
     for members in identical:
         if len(members) > 1:
             files = tuple(names[m] for m in members)
-            findings.append(Finding("duplicate", files, float(len(members)), (
-                f"duplicate: {' and '.join(files) if len(files) == 2 else ', '.join(files)} hold the same values on "
-                f"every OOF and test row: one model under {len(files)} names; keep one, or a blend counts it "
-                f"{len(files)} times.")))
+            findings.append(
+                Finding(
+                    "duplicate",
+                    files,
+                    float(len(members)),
+                    (
+                        f"duplicate: {' and '.join(files) if len(files) == 2 else ', '.join(files)} hold the same values on "
+                        f"every OOF and test row: one model under {len(files)} names; keep one, or a blend counts it "
+                        f"{len(files)} times."
+                    ),
+                )
+            )
     return findings
 
 
@@ -313,19 +326,36 @@ def check_drift(oof: NDArray, test: NDArray, names: list[str]) -> tuple[list[Fin
         strayed = against[model] >= CONSENSUS_SHIFT and against_units[model] >= CONSENSUS_UNITS
         if units[model] >= DRIFT_UNITS or moved or strayed:
             also = f"; its test mean moved {shift[model]:.1f} standard errors" if moved else ""
-            also += (f"; against the other files' mean it moved {against[model]:.1f} standard errors from its OOF "
-                     "line" if strayed else "")
-            findings.append(Finding("drift", (names[model],), float(units[model]), (
-                f"drift: {names[model]}: its test predictions are distributed unlike its OOF predictions (KS "
-                f"{statistic[model]:.3f}, the files' median {median:.3f}: {units[model]:.1f} units of "
-                f"{max(noise, (statistic[model] - median) / max(units[model], 1e-12)):.3f}{also}): a test file from "
-                "another run, or transformed; make the test file with the same model and run as its OOF file.")))
+            also += (
+                f"; against the other files' mean it moved {against[model]:.1f} standard errors from its OOF line"
+                if strayed
+                else ""
+            )
+            findings.append(
+                Finding(
+                    "drift",
+                    (names[model],),
+                    float(units[model]),
+                    (
+                        f"drift: {names[model]}: its test predictions are distributed unlike its OOF predictions (KS "
+                        f"{statistic[model]:.3f}, the files' median {median:.3f}: {units[model]:.1f} units of "
+                        f"{max(noise, (statistic[model] - median) / max(units[model], 1e-12)):.3f}{also}): a test file from "
+                        "another run, or transformed; make the test file with the same model and run as its OOF file."
+                    ),
+                )
+            )
     return findings, statistic, noise
 
 
-def check_disagreement(oof_corr: NDArray[np.float64], test_corr: NDArray[np.float64], names: list[str], *,
-                       n_oof: int, n_test: int, test: NDArray | None = None
-                       ) -> tuple[list[Finding], NDArray[np.float64]]:
+def check_disagreement(
+    oof_corr: NDArray[np.float64],
+    test_corr: NDArray[np.float64],
+    names: list[str],
+    *,
+    n_oof: int,
+    n_test: int,
+    test: NDArray | None = None,
+) -> tuple[list[Finding], NDArray[np.float64]]:
     """Files whose correlations with the other files on the OOF rows differ from those on the test rows.
 
     The statistic is the mean absolute change of the file's Fisher-z correlations with every
@@ -371,11 +401,19 @@ def check_disagreement(oof_corr: NDArray[np.float64], test_corr: NDArray[np.floa
         if test is not None:
             twins = [names[j] for j in range(n_models) if j != model and np.array_equal(test[j], test[model])]
             same = f"; its test values equal {twins[0]}'s" if twins else ""
-        findings.append(Finding("disagreement", (names[model],), float(z[position]), (
-            f"disagreement: {names[model]}: its correlation with the other files on the OOF rows differs from that on "
-            f"the test rows ({statistic[position]:.1f} noise units on average, the files' median {median:.1f}; most "
-            f"with {names[worst]}: {oof_corr[model, worst]:.3f} OOF, {test_corr[model, worst]:.3f} test{same}): a "
-            "leak in its OOF file or a test file from another model; check that both files come from one run.")))
+        findings.append(
+            Finding(
+                "disagreement",
+                (names[model],),
+                float(z[position]),
+                (
+                    f"disagreement: {names[model]}: its correlation with the other files on the OOF rows differs from that on "
+                    f"the test rows ({statistic[position]:.1f} noise units on average, the files' median {median:.1f}; most "
+                    f"with {names[worst]}: {oof_corr[model, worst]:.3f} OOF, {test_corr[model, worst]:.3f} test{same}): a "
+                    "leak in its OOF file or a test file from another model; check that both files come from one run."
+                ),
+            )
+        )
         kept.remove(model)
     return findings, first
 
@@ -406,8 +444,8 @@ def truth_correlation(values: NDArray, y: NDArray, *, kind: str) -> NDArray[np.f
     # No centred copy of the files (300 x 100,000 cells is 240 MB): the target is centred, so the product with
     # the raw values is the covariance, and the variance is the mean square less the squared mean.
     mean = flat.mean(axis=1)
-    variance = np.maximum(np.einsum("ij,ij->i", flat, flat) / flat.shape[1] - mean ** 2, 0.0)
-    spread = np.sqrt(variance * flat.shape[1] * (target ** 2).sum())
+    variance = np.maximum(np.einsum("ij,ij->i", flat, flat) / flat.shape[1] - mean**2, 0.0)
+    spread = np.sqrt(variance * flat.shape[1] * (target**2).sum())
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(spread > 0, flat @ target / spread, 0.0)
 
@@ -425,9 +463,18 @@ def theil_sen_slope(x: NDArray[np.float64], y: NDArray[np.float64]) -> float:
     return float(np.median((y[second] - y[first])[usable] / run[usable])) if usable.any() else 0.0
 
 
-def check_suspicious_oof(oof: NDArray, y: NDArray, oof_corr: NDArray[np.float64], names: list[str], *, metric: str,
-                         kind: str, folds: NDArray | None = None, fold_values: NDArray | None = None,
-                         fold_y: NDArray | None = None) -> tuple[list[Finding], dict[str, NDArray[np.float64]]]:
+def check_suspicious_oof(
+    oof: NDArray,
+    y: NDArray,
+    oof_corr: NDArray[np.float64],
+    names: list[str],
+    *,
+    metric: str,
+    kind: str,
+    folds: NDArray | None = None,
+    fold_values: NDArray | None = None,
+    fold_y: NDArray | None = None,
+) -> tuple[list[Finding], dict[str, NDArray[np.float64]]]:
     """OOF scores far from what a file's agreement with the others suggests, and per-fold spreads unlike the others'.
 
     The score is each file's correlation with the truth (:func:`truth_correlation`); a file ahead
@@ -448,8 +495,12 @@ def check_suspicious_oof(oof: NDArray, y: NDArray, oof_corr: NDArray[np.float64]
     n_models = oof.shape[0]
     scores = _scores(oof, y, metric=metric, kind=kind)
     skill = truth_correlation(oof, y, kind=kind)
-    columns = {"score": scores, "truth corr": skill, "expected": np.full(n_models, np.nan),
-               "fold_sd": np.full(n_models, np.nan)}
+    columns = {
+        "score": scores,
+        "truth corr": skill,
+        "expected": np.full(n_models, np.nan),
+        "fold_sd": np.full(n_models, np.nan),
+    }
     findings = []
     if n_models < 4:
         return findings, columns
@@ -467,12 +518,20 @@ def check_suspicious_oof(oof: NDArray, y: NDArray, oof_corr: NDArray[np.float64]
         if lead < SCORE_LEAD:
             break
         runner_up = names[int(np.delete(np.arange(n_models), model)[others.argmax()])]
-        findings.append(Finding("suspicious-oof", (names[model],), lead, (
-            f"suspicious-oof: {names[model]}: its OOF predictions agree with the truth far better than any other "
-            f"file's (correlation {skill[model]:.3f} against {np.tanh(others.max()):.3f} for {runner_up}, a lead of "
-            f"{lead:.2f} on Fisher's z scale, above {SCORE_LEAD:g}; {expected[model]:.3f} expected from its agreement "
-            f"with the others, a Theil-Sen line over the files; OOF {metric} {scores[model]:.4f}): a leak (a model "
-            "that saw these rows?); check how its OOF file was made.")))
+        findings.append(
+            Finding(
+                "suspicious-oof",
+                (names[model],),
+                lead,
+                (
+                    f"suspicious-oof: {names[model]}: its OOF predictions agree with the truth far better than any other "
+                    f"file's (correlation {skill[model]:.3f} against {np.tanh(others.max()):.3f} for {runner_up}, a lead of "
+                    f"{lead:.2f} on Fisher's z scale, above {SCORE_LEAD:g}; {expected[model]:.3f} expected from its agreement "
+                    f"with the others, a Theil-Sen line over the files; OOF {metric} {scores[model]:.4f}): a leak (a model "
+                    "that saw these rows?); check how its OOF file was made."
+                ),
+            )
+        )
     if folds is not None:
         from blender.evaluation import assignment_splits
 
@@ -488,11 +547,19 @@ def check_suspicious_oof(oof: NDArray, y: NDArray, oof_corr: NDArray[np.float64]
                 for model in np.argsort(-np.abs(np.log(ratio))):
                     if ratio[model] > FOLD_SPREAD_RATIO or ratio[model] < 1 / FOLD_SPREAD_RATIO:
                         words, times = ("more", ratio[model]) if ratio[model] > 1 else ("less", 1 / ratio[model])
-                        findings.append(Finding("suspicious-oof", (names[model],), float(times), (
-                            f"suspicious-oof: {names[model]}: its per-fold scores vary far {words} than the others' "
-                            f"(SD of the per-fold correlation with the truth {spread[model]:.4f} over {len(splits)} "
-                            f"folds, the files' median {median:.4f}, {times:.1f}x): a leak in some folds, or OOF "
-                            "predictions made on other folds; re-run it on the shared folds.")))
+                        findings.append(
+                            Finding(
+                                "suspicious-oof",
+                                (names[model],),
+                                float(times),
+                                (
+                                    f"suspicious-oof: {names[model]}: its per-fold scores vary far {words} than the others' "
+                                    f"(SD of the per-fold correlation with the truth {spread[model]:.4f} over {len(splits)} "
+                                    f"folds, the files' median {median:.4f}, {times:.1f}x): a leak in some folds, or OOF "
+                                    "predictions made on other folds; re-run it on the shared folds."
+                                ),
+                            )
+                        )
     return findings, columns
 
 
@@ -516,24 +583,35 @@ def partition_mismatch(shared: NDArray, own: NDArray) -> float:
     return float(1.0 - agreeing / shared.shape[0])
 
 
-def check_folds(shared: NDArray | None, file_folds: dict[str, NDArray], *, shared_name: str
-                ) -> tuple[list[Finding], str | None]:
+def check_folds(
+    shared: NDArray | None, file_folds: dict[str, NDArray], *, shared_name: str
+) -> tuple[list[Finding], str | None]:
     """Per-file folds files that split the OOF rows unlike the shared folds file.
 
     Returns the findings and, when there is no shared folds file, why the check was skipped.
     """
     if shared is None:
-        return [], (f"no shared folds file {shared_name}: give --folds FILE (make oof writes data/folds.csv) to check "
-                    "per-file folds files")
+        return [], (
+            f"no shared folds file {shared_name}: give --folds FILE (make oof writes data/folds.csv) to check "
+            "per-file folds files"
+        )
     findings = []
     for name, own in file_folds.items():
         mismatch = partition_mismatch(shared, own)
         if mismatch > 0:
-            findings.append(Finding("folds", (name,), mismatch, (
-                f"folds: {name}: its OOF predictions were made on other folds than {shared_name} "
-                f"({mismatch:.1%} of the rows in another fold, fold numbers aside): averages, vote and Caruana are "
-                "fine; stack, holdout-free levels and any --oof-out fitted on these folds are not (their meta-learner "
-                "sees rows this model trained on); re-run it on the shared folds.")))
+            findings.append(
+                Finding(
+                    "folds",
+                    (name,),
+                    mismatch,
+                    (
+                        f"folds: {name}: its OOF predictions were made on other folds than {shared_name} "
+                        f"({mismatch:.1%} of the rows in another fold, fold numbers aside): averages, vote and Caruana are "
+                        "fine; stack, holdout-free levels and any --oof-out fitted on these folds are not (their meta-learner "
+                        "sees rows this model trained on); re-run it on the shared folds."
+                    ),
+                )
+            )
     return findings, None
 
 
@@ -561,8 +639,9 @@ def expected_calibration_error(probabilities: NDArray, y: NDArray, *, kind: str,
     return float(gaps / order.shape[0])
 
 
-def check_calibration(oof: NDArray, y: NDArray, names: list[str], *, kind: str
-                      ) -> tuple[list[Finding], NDArray[np.float64], str | None]:
+def check_calibration(
+    oof: NDArray, y: NDArray, names: list[str], *, kind: str
+) -> tuple[list[Finding], NDArray[np.float64], str | None]:
     """Files whose OOF probabilities are badly calibrated (expected calibration error above :data:`CALIBRATION_ECE`)."""
     if kind not in ("binary", "multiclass"):
         return [], np.full(oof.shape[0], np.nan), f"{kind} files hold no probabilities to calibrate"
@@ -570,10 +649,18 @@ def check_calibration(oof: NDArray, y: NDArray, names: list[str], *, kind: str
     findings = []
     for model in np.argsort(-errors):
         if errors[model] > CALIBRATION_ECE:
-            findings.append(Finding("calibration", (names[model],), float(errors[model]), (
-                f"calibration: {names[model]}: its OOF probabilities are badly calibrated (expected calibration error "
-                f"{errors[model]:.3f} over 10 equal-count bins, above {CALIBRATION_ECE:g}); blends that average "
-                "probabilities take --calibrate to temperature-scale each file first.")))
+            findings.append(
+                Finding(
+                    "calibration",
+                    (names[model],),
+                    float(errors[model]),
+                    (
+                        f"calibration: {names[model]}: its OOF probabilities are badly calibrated (expected calibration error "
+                        f"{errors[model]:.3f} over 10 equal-count bins, above {CALIBRATION_ECE:g}); blends that average "
+                        "probabilities take --calibrate to temperature-scale each file first."
+                    ),
+                )
+            )
     return findings, errors, None
 
 
@@ -598,19 +685,37 @@ def near_duplicates(oof_corr: NDArray[np.float64], names: list[str], *, exact: l
             continue
         inside = oof_corr[np.ix_(members, members)][~np.eye(members.size, dtype=bool)]
         files = tuple(names[m] for m in members)
-        findings.append(Finding("near-duplicate", files, float(np.nanmin(inside)), (
-            f"near-duplicate: {', '.join(files)}: OOF correlations of {np.nanmin(inside):.5f} or more (above "
-            f"{NEAR_DUPLICATE_CORR:g}): nearly one model; a blend gains little from more than one of them.")))
+        findings.append(
+            Finding(
+                "near-duplicate",
+                files,
+                float(np.nanmin(inside)),
+                (
+                    f"near-duplicate: {', '.join(files)}: OOF correlations of {np.nanmin(inside):.5f} or more (above "
+                    f"{NEAR_DUPLICATE_CORR:g}): nearly one model; a blend gains little from more than one of them."
+                ),
+            )
+        )
     return findings
 
 
 # ---------------------------------------------------------------------------- all of them
 
 
-def diagnose(oof: NDArray, test: NDArray, y: NDArray, *, names: list[str], kind: str, metric: str,
-             folds: NDArray | None = None, file_folds: dict[str, NDArray] | None = None,
-             shared_folds_name: str = "data/folds.csv", random_state: int | None = 0,
-             sample_rows: int = SAMPLE_ROWS) -> Diagnosis:
+def diagnose(
+    oof: NDArray,
+    test: NDArray,
+    y: NDArray,
+    *,
+    names: list[str],
+    kind: str,
+    metric: str,
+    folds: NDArray | None = None,
+    file_folds: dict[str, NDArray] | None = None,
+    shared_folds_name: str = "data/folds.csv",
+    random_state: int | None = 0,
+    sample_rows: int = SAMPLE_ROWS,
+) -> Diagnosis:
     """Run every check on one set of files.
 
     Parameters
@@ -658,12 +763,21 @@ def diagnose(oof: NDArray, test: NDArray, y: NDArray, *, names: list[str], kind:
     duplicates = check_duplicates(oof, test, names)
     drift, ks, ks_noise = check_drift(oof_sample, test_sample, names)
     oof_corr, test_corr = _pearson(oof_sample), _pearson(test_sample)
-    disagreement, moved = check_disagreement(oof_corr, test_corr, names, n_oof=oof_rows.shape[0],
-                                             n_test=test_rows.shape[0], test=test)
+    disagreement, moved = check_disagreement(
+        oof_corr, test_corr, names, n_oof=oof_rows.shape[0], n_test=test_rows.shape[0], test=test
+    )
     # The leak's lead uses every OOF row; the per-fold spread and the calibration use the sampled rows.
-    suspicious, columns = check_suspicious_oof(oof, y, oof_corr, names, metric=metric, kind=kind,
-                                               folds=None if folds is None else np.asarray(folds)[oof_rows],
-                                               fold_values=oof_sample, fold_y=y[oof_rows])
+    suspicious, columns = check_suspicious_oof(
+        oof,
+        y,
+        oof_corr,
+        names,
+        metric=metric,
+        kind=kind,
+        folds=None if folds is None else np.asarray(folds)[oof_rows],
+        fold_values=oof_sample,
+        fold_y=y[oof_rows],
+    )
     n_models = oof.shape[0]
     if n_models < 3:
         skipped["drift"] = f"{n_models} file{'s' if n_models != 1 else ''}: judging one against the others needs 3"
@@ -682,9 +796,19 @@ def diagnose(oof: NDArray, test: NDArray, y: NDArray, *, names: list[str], kind:
     # A duplicate pair shares every statistic: its drift or disagreement is reported once, under the duplicate.
     findings = [*duplicates, *drift, *disagreement, *suspicious, *fold_findings, *near, *calibration]
     findings.sort(key=lambda finding: (CHECKS.index(finding.check), -finding.severity))
-    table = {"drift KS": ks, "disagreement": moved, f"OOF {metric}": columns["score"],
-             "truth corr": columns["truth corr"], "expected": columns["expected"], "fold SD": columns["fold_sd"],
-             "ECE": ece}
-    thresholds = {"drift units": DRIFT_UNITS, "KS noise": ks_noise, "near-duplicate corr": NEAR_DUPLICATE_CORR,
-                  "ECE": CALIBRATION_ECE}
+    table = {
+        "drift KS": ks,
+        "disagreement": moved,
+        f"OOF {metric}": columns["score"],
+        "truth corr": columns["truth corr"],
+        "expected": columns["expected"],
+        "fold SD": columns["fold_sd"],
+        "ECE": ece,
+    }
+    thresholds = {
+        "drift units": DRIFT_UNITS,
+        "KS noise": ks_noise,
+        "near-duplicate corr": NEAR_DUPLICATE_CORR,
+        "ECE": CALIBRATION_ECE,
+    }
     return Diagnosis(findings, skipped, list(names), table, thresholds)

@@ -23,7 +23,14 @@ from numpy.typing import NDArray
 
 from blender import layout, metrics
 from blender.evaluation import (
-    Entry, Leaderboard, SliceScore, cross_fit, fold_assignment, leaderboard, level_splits, slice_estimate,
+    Entry,
+    Leaderboard,
+    SliceScore,
+    cross_fit,
+    fold_assignment,
+    leaderboard,
+    level_splits,
+    slice_estimate,
 )
 from blender.methods import BY_NAME, Calibrated, Fitted, Method, calibrated, fit
 
@@ -93,8 +100,14 @@ class Run:
         return getattr(inner, "details", {})
 
 
-def bind_metric(metric: str | None, learning, *, greater_is_better: bool | None = None, classes: str | None = None,
-                option: str = "--metric") -> metrics.Metric:
+def bind_metric(
+    metric: str | None,
+    learning,
+    *,
+    greater_is_better: bool | None = None,
+    classes: str | None = None,
+    option: str = "--metric",
+) -> metrics.Metric:
     """``metric`` resolved for a learning set's files and truth (:func:`blender.metrics.for_files`), or one
     ``BlendInputError`` line naming ``option``; a plug-in is called once on a few OOF rows before any long work.
 
@@ -110,13 +123,22 @@ def bind_metric(metric: str | None, learning, *, greater_is_better: bool | None 
     order = None if classes is None else [part.strip() for part in classes.split(",") if part.strip()]
     named = f"{option} {metric}" if metric is not None else option
     try:
-        chosen = metrics.for_files(metric, train.kind, learning.y, names=names, binary_labels=binary, classes=order,
-                                   greater_is_better=greater_is_better)
+        chosen = metrics.for_files(
+            metric,
+            train.kind,
+            learning.y,
+            names=names,
+            binary_labels=binary,
+            classes=order,
+            greater_is_better=greater_is_better,
+        )
     except ValueError as error:
         raise BlendInputError(f"{named}: {error}.") from None
     if greater_is_better is not None and str(chosen) in metrics.REGISTRY:
-        raise BlendInputError(f"--{'greater' if greater_is_better else 'smaller'}-is-better: {chosen} has its own "
-                              "direction; the option is for your own --metric FILE.py:FUNCTION.")
+        raise BlendInputError(
+            f"--{'greater' if greater_is_better else 'smaller'}-is-better: {chosen} has its own "
+            "direction; the option is for your own --metric FILE.py:FUNCTION."
+        )
     plugin.try_metric(chosen, learning.y, layout.for_metric(train.values[0], train.kind))
     return chosen
 
@@ -140,8 +162,18 @@ def configured(name: str, *, calibrate: bool = False, as_name: str | None = None
     return replace(method, name=as_name) if as_name is not None else method
 
 
-def run_entry(method: Method, train, y: NDArray, test, *, metric: str, folds=5, repeats: int = 1,
-              random_state: int | None = 0, features: tuple[NDArray, NDArray] | None = None) -> Run:
+def run_entry(
+    method: Method,
+    train,
+    y: NDArray,
+    test,
+    *,
+    metric: str,
+    folds=5,
+    repeats: int = 1,
+    random_state: int | None = 0,
+    features: tuple[NDArray, NDArray] | None = None,
+) -> Run:
     """Fit ``method`` on the OOF predictions ``train``, apply it to ``test``, and score it honestly.
 
     Parameters
@@ -185,13 +217,54 @@ def run_entry(method: Method, train, y: NDArray, test, *, metric: str, folds=5, 
     plain_in_sample = layout.plain_score(y, train_blend, metric=metric, kind=train.kind)
     # The decision step (a threshold, cut-points) that the written submission goes through, fitted on the OOF rows.
     step = metric.fit_step(y, layout.for_metric(train_blend, train.kind))
-    board = leaderboard(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
-                        repeats=repeats, random_state=random_state, methods=[method], features=train_features)
+    board = leaderboard(
+        train.values,
+        y,
+        kind=train.kind,
+        metric=metric,
+        names=train.names,
+        folds=folds,
+        repeats=repeats,
+        random_state=random_state,
+        methods=[method],
+        features=train_features,
+    )
     assignment = fold_assignment(y, kind=train.kind, folds=folds, random_state=random_state)
     splits, slice_fold = level_splits(assignment)
-    oof = cross_fit(method, train.values, y, splits, kind=train.kind, metric=metric, random_state=random_state,
-                    features=train_features)
-    held = None if slice_fold is None else slice_estimate(y, oof, train.values, train.names, assignment, slice_fold,
-                                                          metric=metric, kind=train.kind, random_state=random_state)
-    return Run(method, fitted, apply(test.values, test_features), board, float(in_sample), seconds, oof, held, step,
-               float(plain_in_sample))
+    oof = cross_fit(
+        method,
+        train.values,
+        y,
+        splits,
+        kind=train.kind,
+        metric=metric,
+        random_state=random_state,
+        features=train_features,
+    )
+    held = (
+        None
+        if slice_fold is None
+        else slice_estimate(
+            y,
+            oof,
+            train.values,
+            train.names,
+            assignment,
+            slice_fold,
+            metric=metric,
+            kind=train.kind,
+            random_state=random_state,
+        )
+    )
+    return Run(
+        method,
+        fitted,
+        apply(test.values, test_features),
+        board,
+        float(in_sample),
+        seconds,
+        oof,
+        held,
+        step,
+        float(plain_in_sample),
+    )

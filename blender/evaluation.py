@@ -190,11 +190,24 @@ def repeated_folds(
             raise ValueError("a folds file gives one split; repeats must be 1")
         return assignment_splits(folds)
     base = 0 if random_state is None else random_state
-    return [split for r in range(repeats) for split in layout.cv_folds(y, kind=kind, folds=folds, random_state=base + r)]
+    return [
+        split for r in range(repeats) for split in layout.cv_folds(y, kind=kind, folds=folds, random_state=base + r)
+    ]
 
 
-def held_out_blends(method: Method, values: NDArray, y: NDArray, splits, *, kind, metric, random_state=None,
-                    options: dict | None = None, features: NDArray | None = None, training_blends: bool = False):
+def held_out_blends(
+    method: Method,
+    values: NDArray,
+    y: NDArray,
+    splits,
+    *,
+    kind,
+    metric,
+    random_state=None,
+    options: dict | None = None,
+    features: NDArray | None = None,
+    training_blends: bool = False,
+):
     """For each split, the method fitted on its training rows and applied to its held-out rows:
     yields (held-out rows, blend of shape (len(held_out), n_cols), training rows, their blend or None).
 
@@ -202,8 +215,16 @@ def held_out_blends(method: Method, values: NDArray, y: NDArray, splits, *, kind
     decision step (a threshold, cut-points) is then fitted."""
     for train_rows, held_out in splits:
         extra = {} if features is None else {"features": features[train_rows]}
-        fitted = fit(method, layout.take_rows(values, train_rows), y[train_rows], kind=kind, metric=metric,
-                     random_state=random_state, **(options or {}), **extra)
+        fitted = fit(
+            method,
+            layout.take_rows(values, train_rows),
+            y[train_rows],
+            kind=kind,
+            metric=metric,
+            random_state=random_state,
+            **(options or {}),
+            **extra,
+        )
 
         def apply(rows):
             rows_values = layout.take_rows(values, rows)
@@ -212,8 +233,17 @@ def held_out_blends(method: Method, values: NDArray, y: NDArray, splits, *, kind
         yield held_out, apply(held_out), train_rows, apply(train_rows) if training_blends else None
 
 
-def cross_fit(method: Method, values: NDArray, y: NDArray, splits, *, kind, metric, random_state=None,
-              features: NDArray | None = None) -> NDArray[np.float64]:
+def cross_fit(
+    method: Method,
+    values: NDArray,
+    y: NDArray,
+    splits,
+    *,
+    kind,
+    metric,
+    random_state=None,
+    features: NDArray | None = None,
+) -> NDArray[np.float64]:
     """Out-of-fold predictions of a blend method: each row from the method fitted on its split's
     training rows only (``splits`` must hold every row out once), shape (n_rows, n_cols).
 
@@ -224,8 +254,9 @@ def cross_fit(method: Method, values: NDArray, y: NDArray, splits, *, kind, metr
     [1.0, 2.0, 3.0, 4.0]
     """
     oof, seen = None, np.zeros(np.asarray(y).shape[0], dtype=bool)
-    for held_out, blended, _, _ in held_out_blends(method, values, y, splits, kind=kind, metric=metric,
-                                                   random_state=random_state, features=features):
+    for held_out, blended, _, _ in held_out_blends(
+        method, values, y, splits, kind=kind, metric=metric, random_state=random_state, features=features
+    ):
         if oof is None:
             oof = np.full((seen.shape[0], blended.shape[1]), np.nan)
         if seen[held_out].any():
@@ -262,11 +293,24 @@ def fold_scores(
     """
     metric = metrics.resolve(metric, kind)
     scores = np.empty(len(splits))
-    blends = held_out_blends(method, values, y, splits, kind=kind, metric=metric, random_state=random_state,
-                             options=options, features=features, training_blends=metric.fits_step)
+    blends = held_out_blends(
+        method,
+        values,
+        y,
+        splits,
+        kind=kind,
+        metric=metric,
+        random_state=random_state,
+        options=options,
+        features=features,
+        training_blends=metric.fits_step,
+    )
     for k, (held_out, blended, train_rows, fit_blend) in enumerate(blends):
-        if reference is not None and _within_noise_floor(blended, reference[held_out]) and (
-                fit_blend is None or _within_noise_floor(fit_blend, reference[train_rows])):
+        if (
+            reference is not None
+            and _within_noise_floor(blended, reference[held_out])
+            and (fit_blend is None or _within_noise_floor(fit_blend, reference[train_rows]))
+        ):
             # Scored exactly as model_fold_scores scores the file.
             blended = reference[held_out]
             fit_blend = None if fit_blend is None else reference[train_rows]
@@ -284,11 +328,23 @@ def _fold_score(metric, y, train_rows, fit_blend, held_out, blended, kind) -> fl
 def model_fold_scores(values: NDArray, y: NDArray, splits, *, kind, metric) -> NDArray[np.float64]:
     """Each file's score on each held-out fold, its step fitted on the other folds: shape (n_models, n_splits)."""
     metric = metrics.resolve(metric, kind)
-    return np.array([
-        [_fold_score(metric, y, train_rows, model[train_rows] if metric.fits_step else None, held_out, model[held_out],
-                     kind) for train_rows, held_out in splits]
-        for model in np.asarray(values)
-    ])
+    return np.array(
+        [
+            [
+                _fold_score(
+                    metric,
+                    y,
+                    train_rows,
+                    model[train_rows] if metric.fits_step else None,
+                    held_out,
+                    model[held_out],
+                    kind,
+                )
+                for train_rows, held_out in splits
+            ]
+            for model in np.asarray(values)
+        ]
+    )
 
 
 def corrected_se(scores: NDArray[np.float64], folds: int) -> float:
@@ -305,8 +361,9 @@ def corrected_se(scores: NDArray[np.float64], folds: int) -> float:
     return float(np.std(scores, ddof=1) * np.sqrt(1.0 / scores.shape[0] + 1.0 / (folds - 1)))
 
 
-def bootstrap_interval(differences: NDArray, *, seed: int | None = 0, resamples: int = 2000,
-                       coverage: float = 0.95) -> tuple[float, float, float]:
+def bootstrap_interval(
+    differences: NDArray, *, seed: int | None = 0, resamples: int = 2000, coverage: float = 0.95
+) -> tuple[float, float, float]:
     """The mean of per-row differences and its percentile bootstrap interval, resampling rows.
 
     >>> bootstrap_interval(np.full(50, -0.1))
@@ -404,23 +461,43 @@ def leaderboard(
         difference = sign * (scores - baseline)
         # Rounding is a tie, not a win (or a loss): see beyond_noise_floor.
         difference[~beyond_noise_floor(difference, np.maximum(np.abs(scores), np.abs(baseline)))] = 0.0
-        return Entry(name, type_, scores, float(scores.mean()), corrected_se(scores, k),
-                     float(difference.mean()), corrected_se(difference, k),
-                     int((difference > 0).sum()), complexity, float(oof))
+        return Entry(
+            name,
+            type_,
+            scores,
+            float(scores.mean()),
+            corrected_se(scores, k),
+            float(difference.mean()),
+            corrected_se(difference, k),
+            int((difference > 0).sum()),
+            complexity,
+            float(oof),
+        )
 
     entries = [entry(name, "model", scores, 0, oof) for name, scores, oof in zip(names, per_model, overall)]
     seconds = {}
     for method in methods:
         started = time.perf_counter()
-        scores = (scorer or fold_scores)(method, values, y, splits, kind=kind, metric=metric,
-                                         random_state=random_state, reference=values[best], features=features)
+        scores = (scorer or fold_scores)(
+            method,
+            values,
+            y,
+            splits,
+            kind=kind,
+            metric=metric,
+            random_state=random_state,
+            reference=values[best],
+            features=features,
+        )
         if scores is None:
             continue
         seconds[method.name] = time.perf_counter() - started
         entries.append(entry(method.name, "blend", scores, method.complexity))
         if progress is not None:
-            progress(f"  {method.name:<14} {metric} {scores.mean():.6f} over {len(splits)} folds "
-                     f"({seconds[method.name]:.1f} s)")
+            progress(
+                f"  {method.name:<14} {metric} {scores.mean():.6f} over {len(splits)} folds "
+                f"({seconds[method.name]:.1f} s)"
+            )
     entries.sort(key=lambda e: -sign * e.mean)
     return Leaderboard(entries, metric, k, repeats, names[best], float(overall[best]), seconds)
 
@@ -437,6 +514,7 @@ def leaderboard(
 # Bootstrap resamples of the slice's rows for the standard error of its score.
 _BOOTSTRAPS = 200
 
+
 def level_splits(assignment: NDArray) -> tuple[list[tuple[NDArray[np.int64], NDArray[np.int64]]], int | None]:
     """The splits that cross-fit a blend's OOF predictions, and the slice's fold number.
 
@@ -452,8 +530,10 @@ def level_splits(assignment: NDArray) -> tuple[list[tuple[NDArray[np.int64], NDA
     if folds.shape[0] < 3:
         return [(np.flatnonzero(assignment != f), np.flatnonzero(assignment == f)) for f in folds], None
     slice_fold = int(folds[-1])
-    splits = [(np.flatnonzero((assignment != f) & (assignment != slice_fold)), np.flatnonzero(assignment == f))
-              for f in folds[:-1]]
+    splits = [
+        (np.flatnonzero((assignment != f) & (assignment != slice_fold)), np.flatnonzero(assignment == f))
+        for f in folds[:-1]
+    ]
     splits.append((np.flatnonzero(assignment != slice_fold), np.flatnonzero(assignment == slice_fold)))
     return splits, slice_fold
 
@@ -474,8 +554,18 @@ class SliceScore:
     best_single_mean: float
 
 
-def slice_estimate(y: NDArray, oof: NDArray, values: NDArray, names: list[str], assignment: NDArray, slice_fold: int,
-                   *, metric: str, kind: str, random_state: int | None = 0) -> SliceScore:
+def slice_estimate(
+    y: NDArray,
+    oof: NDArray,
+    values: NDArray,
+    names: list[str],
+    assignment: NDArray,
+    slice_fold: int,
+    *,
+    metric: str,
+    kind: str,
+    random_state: int | None = 0,
+) -> SliceScore:
     """Score the cross-fitted ``oof`` blend (n_rows, n_cols) and the best file on the slice's rows.
 
     The standard error is the spread of the score over bootstrap resamples of the slice's rows.
@@ -484,7 +574,9 @@ def slice_estimate(y: NDArray, oof: NDArray, values: NDArray, names: list[str], 
     metric = metrics.for_truth(metric, kind, y)
     rows = np.flatnonzero(np.asarray(assignment) == slice_fold)
     rest = np.flatnonzero(np.asarray(assignment) != slice_fold)
-    best = layout.best_model(layout.model_scores(layout.take_rows(values, rest), y[rest], metric=metric, kind=kind), metric)
+    best = layout.best_model(
+        layout.model_scores(layout.take_rows(values, rest), y[rest], metric=metric, kind=kind), metric
+    )
     # A decision step (threshold, cut-points) is fitted on the rows outside the slice, as the blend was.
     step = metric.fit_step(y[rest], layout.for_metric(oof[rest], kind))
     blend = layout.for_metric(oof, kind)

@@ -54,7 +54,6 @@ _PRUNE = True
 _BOUND_MARGIN = 1e-9
 
 
-
 @dataclass(frozen=True, eq=False)
 class HillClimbResult:
     """What :func:`hill_climb` found.
@@ -363,8 +362,9 @@ class GridScorer:
         best = -np.inf
         for model in np.argsort(-bounds, kind="stable"):
             bound = bounds[model]
-            if best > -np.inf and (bound < best - TOLERANCE * max(1.0, abs(best))
-                                   or max(bound, best) <= tolerance * abs(score)):
+            if best > -np.inf and (
+                bound < best - TOLERANCE * max(1.0, abs(best)) or max(bound, best) <= tolerance * abs(score)
+            ):
                 break  # every model left has a bound at most this one's
             scores[model] = self._model_scores(blend, weights, model, grid)
             best = max(best, float(np.max(sign * (scores[model] - score))))

@@ -35,8 +35,9 @@ class HoldoutResult:
     meta: str
 
 
-def holdout_blend(holdout: NDArray, y_holdout: NDArray, test: NDArray, *, kind: metrics.Kind,
-                  **options) -> HoldoutResult:
+def holdout_blend(
+    holdout: NDArray, y_holdout: NDArray, test: NDArray, *, kind: metrics.Kind, **options
+) -> HoldoutResult:
     """Fit the meta-learner on holdout predictions and truth, and predict the test rows.
 
     Parameters and ``options`` (``meta``, ``folds``, ``train_features``, ``test_features``,
@@ -62,5 +63,6 @@ def holdout_blend(holdout: NDArray, y_holdout: NDArray, test: NDArray, *, kind: 
     array([[0.62]])
     """
     result = stack(holdout, y_holdout, test, kind=kind, rows="holdout rows", folds_option=None, **options)
-    return HoldoutResult(test_predictions=result.test_predictions, cv_score=result.cv_score,
-                         metric=result.metric, meta=result.meta)
+    return HoldoutResult(
+        test_predictions=result.test_predictions, cv_score=result.cv_score, metric=result.metric, meta=result.meta
+    )

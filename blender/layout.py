@@ -68,8 +68,9 @@ def score(y: NDArray, blended: NDArray, *, metric: metrics.Metric, kind: metrics
     return metrics.resolve(metric, kind).fitted(np.asarray(y), for_metric(blended, kind))
 
 
-def held_out_score(y_fit: NDArray, blended_fit: NDArray, y: NDArray, blended: NDArray, *, metric: metrics.Metric,
-                   kind: metrics.Kind) -> float:
+def held_out_score(
+    y_fit: NDArray, blended_fit: NDArray, y: NDArray, blended: NDArray, *, metric: metrics.Metric, kind: metrics.Kind
+) -> float:
     """Score ``blended`` against ``y`` with the metric's step fitted on ``(y_fit, blended_fit)`` only.
 
     >>> held_out_score(np.array([0, 1]), np.array([[0.2], [0.4]]), np.array([0, 1]), np.array([[0.25], [0.35]]),
@@ -183,6 +184,7 @@ def cv_folds(
 
     metrics.check_kind(kind)
     y = np.asarray(y)
+
     def fix(at_most: int) -> str:
         return f"lower {option} to at most {at_most}" if option else f"give more {rows} (at least {folds} per class)"
 

@@ -53,8 +53,16 @@ class EqualMean:
         return np.mean(values, axis=0)
 
 
-def fit_level2(values: NDArray, y: NDArray, members: dict, combine, *, kind: metrics.Kind, metric=None,
-               random_state: int | None = None) -> LevelTwo:
+def fit_level2(
+    values: NDArray,
+    y: NDArray,
+    members: dict,
+    combine,
+    *,
+    kind: metrics.Kind,
+    metric=None,
+    random_state: int | None = None,
+) -> LevelTwo:
     """Two levels fitted on these rows: ``members`` cross-fitted on inner folds, then ``combine`` over their OOF.
 
     ``members`` maps each level-2 blend's name to its registry entry (:data:`LEVEL2_MEMBERS`) and

@@ -34,9 +34,32 @@ from blender.errors import BlendInputError
 from blender.report import finite_or_none
 
 #: The keys of a blend record, in the order they are written (documented in the README).
-BLEND_KEYS = ("type", "time", "command", "cwd", "version", "inputs", "method", "options", "seed", "members",
-              "weights", "metric", "cv_score", "cv_se", "cv_folds", "row_sd", "row_sd_from", "nested_score",
-              "nested_se", "slice_score", "slice_se", "slice_fold", "step", "outputs")
+BLEND_KEYS = (
+    "type",
+    "time",
+    "command",
+    "cwd",
+    "version",
+    "inputs",
+    "method",
+    "options",
+    "seed",
+    "members",
+    "weights",
+    "metric",
+    "cv_score",
+    "cv_se",
+    "cv_folds",
+    "row_sd",
+    "row_sd_from",
+    "nested_score",
+    "nested_se",
+    "slice_score",
+    "slice_se",
+    "slice_fold",
+    "step",
+    "outputs",
+)
 #: The keys of an lb record: the public score of the file whose bytes hash to ``sha256``.
 LB_KEYS = ("type", "time", "path", "sha256", "public_score", "public_rows")
 
@@ -46,10 +69,25 @@ NOISE_SE = 2.0
 CHASE_WINDOW = 5
 
 
-def blend_record(*, time: datetime, command: list[str], cwd: str, version: str, inputs: list[dict], method: str,
-                 options: dict, seed: int | None, members: list[str], weights: dict | None, metric: str | None,
-                 cv: dict | None, nested: dict | None, outputs: list[dict], slice: dict | None = None,
-                 step: dict | None = None) -> dict:
+def blend_record(
+    *,
+    time: datetime,
+    command: list[str],
+    cwd: str,
+    version: str,
+    inputs: list[dict],
+    method: str,
+    options: dict,
+    seed: int | None,
+    members: list[str],
+    weights: dict | None,
+    metric: str | None,
+    cv: dict | None,
+    nested: dict | None,
+    outputs: list[dict],
+    slice: dict | None = None,
+    step: dict | None = None,
+) -> dict:
     """One blend record, its keys in the order of :data:`BLEND_KEYS`.
 
     ``cv`` holds ``score``, ``se``, ``folds``, ``row_sd`` and ``row_sd_from``; ``nested`` holds
@@ -68,20 +106,46 @@ def blend_record(*, time: datetime, command: list[str], cwd: str, version: str, 
     ('2024-05-01T00:00:00+00:00', None, True)
     """
     cv, nested, held = cv or {}, nested or {}, slice or {}
-    return finite_or_none({
-        "type": "blend", "time": _stamp(time), "command": list(command), "cwd": cwd, "version": version,
-        "inputs": inputs, "method": method, "options": options, "seed": seed, "members": list(members),
-        "weights": weights, "metric": metric, "cv_score": cv.get("score"), "cv_se": cv.get("se"),
-        "cv_folds": cv.get("folds"), "row_sd": cv.get("row_sd"), "row_sd_from": cv.get("row_sd_from"),
-        "nested_score": nested.get("score"), "nested_se": nested.get("se"), "slice_score": held.get("score"),
-        "slice_se": held.get("se"), "slice_fold": held.get("fold"), "step": step, "outputs": outputs,
-    })
+    return finite_or_none(
+        {
+            "type": "blend",
+            "time": _stamp(time),
+            "command": list(command),
+            "cwd": cwd,
+            "version": version,
+            "inputs": inputs,
+            "method": method,
+            "options": options,
+            "seed": seed,
+            "members": list(members),
+            "weights": weights,
+            "metric": metric,
+            "cv_score": cv.get("score"),
+            "cv_se": cv.get("se"),
+            "cv_folds": cv.get("folds"),
+            "row_sd": cv.get("row_sd"),
+            "row_sd_from": cv.get("row_sd_from"),
+            "nested_score": nested.get("score"),
+            "nested_se": nested.get("se"),
+            "slice_score": held.get("score"),
+            "slice_se": held.get("se"),
+            "slice_fold": held.get("fold"),
+            "step": step,
+            "outputs": outputs,
+        }
+    )
 
 
 def lb_record(*, time: datetime, path: str, sha256: str, public_score: float, public_rows: int | None) -> dict:
     """One lb record: ``public_score`` for the file at ``path`` whose bytes hash to ``sha256``."""
-    return {"type": "lb", "time": _stamp(time), "path": path, "sha256": sha256, "public_score": float(public_score),
-            "public_rows": public_rows}
+    return {
+        "type": "lb",
+        "time": _stamp(time),
+        "path": path,
+        "sha256": sha256,
+        "public_score": float(public_score),
+        "public_rows": public_rows,
+    }
 
 
 def parse_public_score(text: str, *, metric: str | None, option: str) -> float:
@@ -99,18 +163,21 @@ def parse_public_score(text: str, *, metric: str | None, option: str) -> float:
     except ValueError:
         score = math.nan
     if not math.isfinite(score):
-        raise BlendInputError(f"{option}: '{text}' is not a score; give the number the public leaderboard showed, "
-                              "e.g. --lb blends/auto.csv 0.2871.")
+        raise BlendInputError(
+            f"{option}: '{text}' is not a score; give the number the public leaderboard showed, "
+            "e.g. --lb blends/auto.csv 0.2871."
+        )
     if metric in ("accuracy", "auc") and not 0 <= score <= 1:
         raise BlendInputError(f"{option}: {metric} lies in [0, 1]; give the public score as the leaderboard shows it.")
     if metric in ("logloss", "rmse", "mae") and score < 0:
-        raise BlendInputError(f"{option}: {metric} is never negative; give the public score as the leaderboard shows it.")
+        raise BlendInputError(
+            f"{option}: {metric} is never negative; give the public score as the leaderboard shows it."
+        )
     return score
 
 
 def _stamp(time: datetime) -> str:
     return time.astimezone(timezone.utc).isoformat(timespec="seconds")
-
 
 
 # ---------------------------------------------------------------------------- reading
@@ -173,7 +240,11 @@ def _record_problem(record) -> str | None:
     except ValueError:
         return f"'time' {record['time']!r} is not an ISO 8601 time"
     for item in [*record.get("inputs", []), *record.get("outputs", [])]:
-        if not isinstance(item, dict) or not isinstance(item.get("path"), str) or not isinstance(item.get("sha256"), str):
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("path"), str)
+            or not isinstance(item.get("sha256"), str)
+        ):
             return "an input or output without a path and a sha256"
     return None
 
@@ -201,8 +272,10 @@ def made(records: list[dict], sha256: str, *, path: str | None = None) -> list[d
         return makers
 
     def wrote_there(record: dict) -> bool:
-        return any(item["sha256"] == sha256 and os.path.normpath(item["path"]) == os.path.normpath(path)
-                   for item in record["outputs"])
+        return any(
+            item["sha256"] == sha256 and os.path.normpath(item["path"]) == os.path.normpath(path)
+            for item in record["outputs"]
+        )
 
     return sorted(makers, key=lambda record: not wrote_there(record))
 
@@ -231,8 +304,11 @@ def main_output(record: dict) -> dict:
 
 def matches(record: dict, pattern: re.Pattern) -> bool:
     """Whether ``pattern`` is found in the record's command line, method, or an input's or output's path."""
-    texts = [" ".join(record["command"]), record["method"],
-             *(item["path"] for item in [*record["inputs"], *record["outputs"]])]
+    texts = [
+        " ".join(record["command"]),
+        record["method"],
+        *(item["path"] for item in [*record["inputs"], *record["outputs"]]),
+    ]
     return any(pattern.search(text) for text in texts)
 
 
@@ -255,16 +331,18 @@ def parse_since(text: str, *, now: datetime) -> datetime:
     try:
         start = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise BlendInputError(f"--since {text}: give a date or time (2024-05-01, 2024-05-01T12:00) "
-                              "or an age (30m, 12h, 7d, 2w).") from None
+        raise BlendInputError(
+            f"--since {text}: give a date or time (2024-05-01, 2024-05-01T12:00) or an age (30m, 12h, 7d, 2w)."
+        ) from None
     return start if start.tzinfo is not None else start.replace(tzinfo=timezone.utc)
 
 
 # ---------------------------------------------------------------------------- the noise of a score
 
 
-def row_spread(y: NDArray, oof: NDArray, *, metric: str, kind: str, fold_scores: NDArray[np.float64],
-               n_folds: int) -> tuple[float, str]:
+def row_spread(
+    y: NDArray, oof: NDArray, *, metric: str, kind: str, fold_scores: NDArray[np.float64], n_folds: int
+) -> tuple[float, str]:
     """How much one row moves the score: ``(row_sd, source)``, so that a score on N rows has a
     standard error of about ``row_sd / sqrt(N)``.
 
@@ -429,8 +507,11 @@ def noise_checks(series: list[Submission], public_rows: int) -> list[NoiseCheck]
 
 def latest_public(records: list[dict], rows: int | None) -> dict[int, tuple[float, list[str]]]:
     """For each blend record (by line) that was submitted: its latest public score and that submission's flags."""
-    latest = {submission.record["line"]: (submission.public, []) for submission in submissions(records)
-              if submission.record is not None}
+    latest = {
+        submission.record["line"]: (submission.public, [])
+        for submission in submissions(records)
+        if submission.record is not None
+    }
     if rows is not None:
         for check in noise_checks(judged(records), rows):  # in time order: a file's latest submission decides
             line = check.submission.record["line"]
@@ -447,9 +528,11 @@ class Chase:
     cv_trend: float
 
     def message(self) -> str:
-        return (f"warning: over the last {self.n} submissions the public score rose (rank correlation with time "
-                f"{self.public_trend:+.2f}) while the CV score did not ({self.cv_trend:+.2f}): the gains look like "
-                "fitting the public rows; trust the CV score")
+        return (
+            f"warning: over the last {self.n} submissions the public score rose (rank correlation with time "
+            f"{self.public_trend:+.2f}) while the CV score did not ({self.cv_trend:+.2f}): the gains look like "
+            "fitting the public rows; trust the CV score"
+        )
 
 
 def chasing(series: list[Submission]) -> Chase | None:
@@ -517,7 +600,7 @@ class PublicLine:
     @property
     def band(self) -> float:
         """How far from the line a public score may lie: :data:`BAND_SD` SDs of the residuals and the public noise."""
-        return BAND_SD * math.sqrt(self.residual_sd ** 2 + (self.public_se or 0.0) ** 2)
+        return BAND_SD * math.sqrt(self.residual_sd**2 + (self.public_se or 0.0) ** 2)
 
     def outside(self) -> list[tuple[Submission, float]]:
         """The submissions outside the band, with their residual (public minus expected)."""
@@ -551,8 +634,10 @@ def public_lines(records: list[dict], public_rows: int | None) -> dict[str, Publ
     by_metric: dict[str, list[Submission]] = {}
     for (metric, _), submission in latest.items():
         by_metric.setdefault(metric, []).append(submission)
-    return {metric: (_fit_line(metric, series, public_rows) if len(series) >= MIN_LINE else MIN_LINE - len(series))
-            for metric, series in by_metric.items()}
+    return {
+        metric: (_fit_line(metric, series, public_rows) if len(series) >= MIN_LINE else MIN_LINE - len(series))
+        for metric, series in by_metric.items()
+    }
 
 
 def _fit_line(metric: str, series: list[Submission], public_rows: int | None) -> PublicLine:
@@ -567,8 +652,9 @@ def _fit_line(metric: str, series: list[Submission], public_rows: int | None) ->
     spread = 1.4826 * float(np.median(np.abs(residuals - np.median(residuals))))
     noises = [public_noise(submission, public_rows) for submission in series] if public_rows else []
     values = [noise[0] for noise in noises if noise is not None]
-    return PublicLine(metric, float(slope), float(intercept), list(series), spread,
-                      float(np.median(values)) if values else None)
+    return PublicLine(
+        metric, float(slope), float(intercept), list(series), spread, float(np.median(values)) if values else None
+    )
 
 
 # ---------------------------------------------------------------------------- the final two
@@ -600,8 +686,15 @@ def honest_score(record: dict) -> tuple[float | None, str]:
     return (None, "") if score is None else (float(score), "CV (flattered)")
 
 
-def final_picks(records: list[dict], *, n: int, values_of, metric: str | None = None,
-                line: PublicLine | None = None, max_corr: float = HEDGE_MAX_CORR) -> tuple[list[Pick], list[str]]:
+def final_picks(
+    records: list[dict],
+    *,
+    n: int,
+    values_of,
+    metric: str | None = None,
+    line: PublicLine | None = None,
+    max_corr: float = HEDGE_MAX_CORR,
+) -> tuple[list[Pick], list[str]]:
     """The ``n`` submissions to select at the deadline, and notes on what could not be used.
 
     The first is the logged blend with the best honest estimate (:func:`honest_score`); each
@@ -621,8 +714,13 @@ def final_picks(records: list[dict], *, n: int, values_of, metric: str | None = 
     line : PublicLine, default=None
         The CV-public line of that metric, for each pick's expected score.
     """
-    chosen = [record for record in blends(records) if record.get("metric") and honest_score(record)[0] is not None
-              and record["method"] not in ("score", "corr", "doctor")]
+    chosen = [
+        record
+        for record in blends(records)
+        if record.get("metric")
+        and honest_score(record)[0] is not None
+        and record["method"] not in ("score", "corr", "doctor")
+    ]
     if metric is None and chosen:
         metric = chosen[0]["metric"]
     seen, candidates = set(), []
@@ -636,8 +734,11 @@ def final_picks(records: list[dict], *, n: int, values_of, metric: str | None = 
         return [], ["no logged blend has a CV score; run a learning command (blend auto, caruana, ...) first"]
     sign = 1.0 if metrics.greater_is_better(metric) else -1.0
     candidates.sort(key=lambda record: -sign * honest_score(record)[0])
-    public = {submission.record["line"]: submission.public for submission in submissions(records)
-              if submission.record is not None}
+    public = {
+        submission.record["line"]: submission.public
+        for submission in submissions(records)
+        if submission.record is not None
+    }
     picks: list[Pick] = []
 
     def pick(record: dict, correlation: float | None, why: str) -> None:
@@ -665,9 +766,15 @@ def final_picks(records: list[dict], *, n: int, values_of, metric: str | None = 
         else:
             worst = max(correlations)
             if worst < max_corr:
-                pick(record, worst, f"the best honest estimate among those whose test predictions correlate with "
-                                    f"the {'first' if len(picks) == 1 else 'picks before'} below {max_corr:g}")
+                pick(
+                    record,
+                    worst,
+                    f"the best honest estimate among those whose test predictions correlate with "
+                    f"the {'first' if len(picks) == 1 else 'picks before'} below {max_corr:g}",
+                )
     if len(picks) < n:
-        notes.append(f"no other logged blend's test predictions correlate with the picks below {max_corr:g}: "
-                     "every other one is a near-copy")
+        notes.append(
+            f"no other logged blend's test predictions correlate with the picks below {max_corr:g}: "
+            "every other one is a near-copy"
+        )
     return picks, notes

@@ -161,8 +161,9 @@ def fit_select(values, y, *, kind, metric, random_state=None, max_corr=0.95, top
 
     scores = layout.model_scores(values, y, metric=metric, kind=kind)
     corr = label_agreement(values) if kind == "labels" else correlation_matrix(values, method=method)
-    chosen = select_uncorrelated(scores, corr, greater_is_better=metrics.greater_is_better(metric),
-                                 max_corr=max_corr, top=top)
+    chosen = select_uncorrelated(
+        scores, corr, greater_is_better=metrics.greater_is_better(metric), max_corr=max_corr, top=top
+    )
     weights = np.zeros(layout.n_models(values))
     weights[chosen] = 1.0
     details = {"chosen": chosen, "scores": scores, "corr": corr}
@@ -176,12 +177,23 @@ class _VotedSubset(Voted):
     details: dict = field(default_factory=dict)
 
 
-def fit_caruana(values, y, *, kind, metric, random_state=None, init=5, iters=50, bags=1, bag_fraction=0.5,
-                replacement=True) -> Weighted:
+def fit_caruana(
+    values, y, *, kind, metric, random_state=None, init=5, iters=50, bags=1, bag_fraction=0.5, replacement=True
+) -> Weighted:
     from blender.caruana import caruana_select
 
-    result = caruana_select(values, y, kind=kind, metric=metric, init=init, iters=iters, bags=bags,
-                            bag_fraction=bag_fraction, replacement=replacement, random_state=random_state)
+    result = caruana_select(
+        values,
+        y,
+        kind=kind,
+        metric=metric,
+        init=init,
+        iters=iters,
+        bags=bags,
+        bag_fraction=bag_fraction,
+        replacement=replacement,
+        random_state=random_state,
+    )
     return Weighted(result.weights, kind, {"result": result})
 
 
@@ -194,8 +206,9 @@ def fit_weights(values, y, *, kind, metric, random_state=None, method="slsqp") -
 def fit_hill_climb(values, y, *, kind, metric, random_state=None, negative_weights=False, **options) -> Weighted:
     from blender.hillclimb import hill_climb
 
-    result = hill_climb(values, y, kind=kind, metric=metric, negative_weights=negative_weights,
-                        random_state=random_state, **options)
+    result = hill_climb(
+        values, y, kind=kind, metric=metric, negative_weights=negative_weights, random_state=random_state, **options
+    )
     return Weighted(result.weights, kind, {"result": result})
 
 
@@ -207,10 +220,18 @@ def fit_stack(values, y, *, kind, metric, random_state=None, meta="logreg", **op
 
 def fit_level2(values, y, *, kind, metric, random_state=None, combiner="hill-climb"):
     """The level-2 entries (``blender.levels.LEVEL2_MEMBERS``) cross-fitted, then ``combiner`` over them."""
-    from blender.levels import LEVEL2_MEMBERS, fit_level2 as fit_two_levels
+    from blender.levels import LEVEL2_MEMBERS
+    from blender.levels import fit_level2 as fit_two_levels
 
-    return fit_two_levels(values, y, {name: BY_NAME[name] for name in LEVEL2_MEMBERS}, BY_NAME[combiner], kind=kind,
-                          metric=metric, random_state=random_state)
+    return fit_two_levels(
+        values,
+        y,
+        {name: BY_NAME[name] for name in LEVEL2_MEMBERS},
+        BY_NAME[combiner],
+        kind=kind,
+        metric=metric,
+        random_state=random_state,
+    )
 
 
 def calibrated(fit: Fit) -> Fit:
@@ -279,11 +300,17 @@ class Option:
         if self.choices is not None:
             return None if value in self.choices else f"{self.flag} {value}: choose one of {', '.join(self.choices)}."
         if self.type in (int, float):
-            if not isinstance(value, (int, float, np.number)) or isinstance(value, bool) or (
-                    self.type is int and float(value) != int(value)):
+            if (
+                not isinstance(value, (int, float, np.number))
+                or isinstance(value, bool)
+                or (self.type is int and float(value) != int(value))
+            ):
                 return f"{self.flag} {value}: give {'a whole number' if self.type is int else 'a number'}."
-            if ((self.low is not None and value < self.low) or (self.above is not None and value <= self.above)
-                    or (self.high is not None and value > self.high)):
+            if (
+                (self.low is not None and value < self.low)
+                or (self.above is not None and value <= self.above)
+                or (self.high is not None and value > self.high)
+            ):
                 return f"{self.flag} {value:g}: {self.fix or 'give a number ' + self._span()}."
         return None
 
@@ -301,8 +328,7 @@ def check_options(entry: Method, values: dict) -> None:
     declared = {option.name: option for option in entry.params}
     for name, value in values.items():
         if name not in declared:
-            raise BlendInputError(f"{entry.name} has no option {name!r}; its options: "
-                                  f"{', '.join(declared) or 'none'}.")
+            raise BlendInputError(f"{entry.name} has no option {name!r}; its options: {', '.join(declared) or 'none'}.")
         problem = declared[name].check(value)
         if problem is not None:
             raise BlendInputError(problem)
@@ -323,8 +349,15 @@ _CARUANA = (
     Option("init", int, 5, "Start from the N best files (sorted initialisation); 0 starts empty.", low=0),
     Option("iters", int, 50, "Forward-selection steps.", low=0),
     Option("bags", int, 1, "Bagged selection: run on B random subsets of the files and average the weights.", low=1),
-    Option("bag_fraction", float, 0.5, "Share of the files each bag may choose from.", above=0.0, high=1.0,
-           fix="give a share in (0, 1], e.g. 0.5"),
+    Option(
+        "bag_fraction",
+        float,
+        0.5,
+        "Share of the files each bag may choose from.",
+        above=0.0,
+        high=1.0,
+        fix="give a share in (0, 1], e.g. 0.5",
+    ),
     Option("replacement", bool, True, "Never add the same file twice.", cli_flag="--no-replacement", negated=True),
 )
 _SELECT = (
@@ -341,8 +374,14 @@ _STACK = (
 )
 _HILL_CLIMB = (
     Option("negative_weights", bool, False, "Also try negative weights (w < 0 subtracts a file)."),
-    Option("tolerance", float, 1e-6, "Stop when a step gains less than this share of the score.", low=0.0,
-           fix="give 0 or a positive number"),
+    Option(
+        "tolerance",
+        float,
+        1e-6,
+        "Stop when a step gains less than this share of the score.",
+        low=0.0,
+        fix="give 0 or a positive number",
+    ),
     Option("max_iters", int, 100, "At most this many steps.", low=1, cli_flag="--iters"),
 )
 
@@ -432,27 +471,117 @@ METHODS: tuple[Method, ...] = (
     Method("geometric", fit_mean, PROBABILITIES, False, 1, "geometric mean", {"mean": "geometric"}, command="average"),
     Method("logit", fit_mean, ("binary",), False, 1, "mean of the log-odds", {"mean": "logit"}, command="average"),
     Method("median", fit_median, NUMBERS, False, 1, "median of the files"),
-    Method("rank-average", fit_rank, PROBABILITIES, False, 1, "mean of the ranks",
-           metrics=("auc", "auc_ovr", "gini", "average_precision")),
+    Method(
+        "rank-average",
+        fit_rank,
+        PROBABILITIES,
+        False,
+        1,
+        "mean of the ranks",
+        metrics=("auc", "auc_ovr", "gini", "average_precision"),
+    ),
     Method("vote", fit_vote, ("labels",), False, 1, "majority vote"),
-    Method("select", fit_select, ALL_KINDS, True, 2, "average of the uncorrelated best", params=_SELECT,
-           doc=_SELECT_DOC, label="average of the chosen", lines=report.select_lines),
-    Method("caruana", fit_caruana, ALL_KINDS, True, 3, "Caruana ensemble selection", params=_CARUANA,
-           check=_caruana_check, doc=_CARUANA_DOC, label="caruana blend", lines=report.caruana_lines,
-           chart=report.caruana_chart, calibrates=True, weighs=True),
-    Method("hill-climb", fit_hill_climb, ALL_KINDS, True, 3, "hill climbing from the best file", params=_HILL_CLIMB,
-           doc=_HILL_CLIMB_DOC, label="hill-climb blend", lines=report.hill_climb_lines, chart=report.hill_climb_chart,
-           calibrates=True, weighs=True),
-    Method("weights", fit_weights, ALL_KINDS, True, 3, "optimised simplex weights", params=_WEIGHTS, doc=_WEIGHTS_DOC,
-           label="weights blend", lines=report.weights_lines, calibrates=True, weighs=True),
-    Method("caruana+cal", calibrated(fit_caruana), PROBABILITIES, True, 4, "Caruana on temperature-scaled files",
-           metrics=("logloss",), command="caruana", params=_CARUANA, check=_caruana_check),
-    Method("stack-ridge", fit_stack, ALL_KINDS, True, 5, "stacked, strongly regularised linear meta-learner",
-           {"meta": "ridge"}, command="stack", params=_STACK),
-    Method("stack-logreg", fit_stack, ALL_KINDS, True, 5, "stacked linear meta-learner", {"meta": "logreg"},
-           command="stack", params=_STACK),
-    Method("level2-hill-climb", fit_level2, NUMBERS, True, 6,
-           "hill climbing over linear stackers cross-fitted on the rows (two levels)", command="auto", level=2),
+    Method(
+        "select",
+        fit_select,
+        ALL_KINDS,
+        True,
+        2,
+        "average of the uncorrelated best",
+        params=_SELECT,
+        doc=_SELECT_DOC,
+        label="average of the chosen",
+        lines=report.select_lines,
+    ),
+    Method(
+        "caruana",
+        fit_caruana,
+        ALL_KINDS,
+        True,
+        3,
+        "Caruana ensemble selection",
+        params=_CARUANA,
+        check=_caruana_check,
+        doc=_CARUANA_DOC,
+        label="caruana blend",
+        lines=report.caruana_lines,
+        chart=report.caruana_chart,
+        calibrates=True,
+        weighs=True,
+    ),
+    Method(
+        "hill-climb",
+        fit_hill_climb,
+        ALL_KINDS,
+        True,
+        3,
+        "hill climbing from the best file",
+        params=_HILL_CLIMB,
+        doc=_HILL_CLIMB_DOC,
+        label="hill-climb blend",
+        lines=report.hill_climb_lines,
+        chart=report.hill_climb_chart,
+        calibrates=True,
+        weighs=True,
+    ),
+    Method(
+        "weights",
+        fit_weights,
+        ALL_KINDS,
+        True,
+        3,
+        "optimised simplex weights",
+        params=_WEIGHTS,
+        doc=_WEIGHTS_DOC,
+        label="weights blend",
+        lines=report.weights_lines,
+        calibrates=True,
+        weighs=True,
+    ),
+    Method(
+        "caruana+cal",
+        calibrated(fit_caruana),
+        PROBABILITIES,
+        True,
+        4,
+        "Caruana on temperature-scaled files",
+        metrics=("logloss",),
+        command="caruana",
+        params=_CARUANA,
+        check=_caruana_check,
+    ),
+    Method(
+        "stack-ridge",
+        fit_stack,
+        ALL_KINDS,
+        True,
+        5,
+        "stacked, strongly regularised linear meta-learner",
+        {"meta": "ridge"},
+        command="stack",
+        params=_STACK,
+    ),
+    Method(
+        "stack-logreg",
+        fit_stack,
+        ALL_KINDS,
+        True,
+        5,
+        "stacked linear meta-learner",
+        {"meta": "logreg"},
+        command="stack",
+        params=_STACK,
+    ),
+    Method(
+        "level2-hill-climb",
+        fit_level2,
+        NUMBERS,
+        True,
+        6,
+        "hill climbing over linear stackers cross-fitted on the rows (two levels)",
+        command="auto",
+        level=2,
+    ),
 )
 
 BY_NAME = {method.name: method for method in METHODS}
@@ -471,7 +600,15 @@ def methods_for(kind: str, metric: str, names: list[str] | None = None, *, max_l
     return chosen
 
 
-def fit(entry: Method, values: NDArray, y: NDArray | None, *, kind: str, metric: str | None,
-        random_state: int | None = None, **options: object) -> Fitted:
+def fit(
+    entry: Method,
+    values: NDArray,
+    y: NDArray | None,
+    *,
+    kind: str,
+    metric: str | None,
+    random_state: int | None = None,
+    **options: object,
+) -> Fitted:
     """Fit one registry entry with its default options, overridden by ``options``."""
     return entry.fit(values, y, kind=kind, metric=metric, random_state=random_state, **{**entry.options, **options})

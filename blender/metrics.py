@@ -55,7 +55,9 @@ def _mean_last(values: NDArray) -> NDArray[np.float64]:
 
 
 def _logloss(y, pred, kind):
-    return -_mean_last(np.log(np.clip(true_class_probability(y, pred, kind=kind, rows_last=True), EPSILON, 1 - EPSILON)))
+    return -_mean_last(
+        np.log(np.clip(true_class_probability(y, pred, kind=kind, rows_last=True), EPSILON, 1 - EPSILON))
+    )
 
 
 def _balanced_logloss(y, pred, kind):
@@ -327,28 +329,74 @@ class Entry:
 
 
 _ENTRIES = (
-    Entry("logloss", _PROBABILITIES, False, _logloss, "scores", "log loss, probabilities clipped to [1e-15, 1 - 1e-15]"),
-    Entry("balanced_logloss", _PROBABILITIES, False, _balanced_logloss, "scores",
-          "each class's mean log loss, averaged over the classes"),
+    Entry(
+        "logloss", _PROBABILITIES, False, _logloss, "scores", "log loss, probabilities clipped to [1e-15, 1 - 1e-15]"
+    ),
+    Entry(
+        "balanced_logloss",
+        _PROBABILITIES,
+        False,
+        _balanced_logloss,
+        "scores",
+        "each class's mean log loss, averaged over the classes",
+    ),
     Entry("auc", _PROBABILITIES, True, _auc, "scores", "ROC AUC (class probabilities: one-vs-rest macro)"),
     Entry("auc_ovr", ("multiclass",), True, _auc_ovr, "scores", "one-vs-rest ROC AUC, macro average"),
     Entry("gini", ("binary",), True, _gini, "scores", "2 AUC - 1"),
-    Entry("average_precision", ("binary",), True, _average_precision, "scores", "area under the precision-recall steps"),
+    Entry(
+        "average_precision", ("binary",), True, _average_precision, "scores", "area under the precision-recall steps"
+    ),
     Entry("brier", ("binary",), False, _brier, "scores", "mean squared error of the probability"),
     Entry("accuracy", _CLASSES, True, _accuracy, "decisions", "share of rows right", surrogate="logloss"),
-    Entry("balanced_accuracy", _CLASSES, True, _balanced_accuracy, "decisions", "mean recall over the classes",
-          surrogate="balanced_logloss"),
-    Entry("f1", ("binary",), True, _binary_decisions("f1"), "decisions", "F1 of the positive class",
-          surrogate="logloss"),
-    Entry("f1_macro", ("multiclass", "labels"), True, _f1_macro, "decisions", "mean F1 over the classes",
-          surrogate="logloss"),
-    Entry("f1_weighted", ("multiclass", "labels"), True, _f1_weighted, "decisions",
-          "F1 per class weighted by its count", surrogate="logloss"),
+    Entry(
+        "balanced_accuracy",
+        _CLASSES,
+        True,
+        _balanced_accuracy,
+        "decisions",
+        "mean recall over the classes",
+        surrogate="balanced_logloss",
+    ),
+    Entry(
+        "f1", ("binary",), True, _binary_decisions("f1"), "decisions", "F1 of the positive class", surrogate="logloss"
+    ),
+    Entry(
+        "f1_macro",
+        ("multiclass", "labels"),
+        True,
+        _f1_macro,
+        "decisions",
+        "mean F1 over the classes",
+        surrogate="logloss",
+    ),
+    Entry(
+        "f1_weighted",
+        ("multiclass", "labels"),
+        True,
+        _f1_weighted,
+        "decisions",
+        "F1 per class weighted by its count",
+        surrogate="logloss",
+    ),
     Entry("mcc", _CLASSES, True, _mcc, "decisions", "Matthews correlation coefficient", surrogate="logloss"),
-    Entry("qwk", ("multiclass", "regression", "labels"), True, _qwk, "decisions",
-          "quadratic weighted kappa over the ordered classes", surrogate="rmse"),
-    Entry("map@K", ("multiclass",), True, None, "scores", "mean average precision of the top K classes (K = 1..10)",
-          surrogate="logloss"),
+    Entry(
+        "qwk",
+        ("multiclass", "regression", "labels"),
+        True,
+        _qwk,
+        "decisions",
+        "quadratic weighted kappa over the ordered classes",
+        surrogate="rmse",
+    ),
+    Entry(
+        "map@K",
+        ("multiclass",),
+        True,
+        None,
+        "scores",
+        "mean average precision of the top K classes (K = 1..10)",
+        surrogate="logloss",
+    ),
     Entry("rmse", ("regression", "binary"), False, _rmse, "scores", "root mean squared error"),
     Entry("mae", ("regression", "binary"), False, _mae, "scores", "mean absolute error"),
     Entry("rmsle", ("regression",), False, _rmsle, "scores", "root mean squared log error, predictions clipped at 0"),
@@ -360,16 +408,20 @@ REGISTRY: dict[str, Entry] = {entry.name: entry for entry in _ENTRIES}
 #: Every built-in's name, map@K standing for map@1 .. map@10.
 METRICS = tuple(REGISTRY)
 
-_KIND_WORDS = {"binary": "binary probabilities", "multiclass": "class probabilities", "regression": "regression values",
-               "labels": "labels"}
+_KIND_WORDS = {
+    "binary": "binary probabilities",
+    "multiclass": "class probabilities",
+    "regression": "regression values",
+    "labels": "labels",
+}
 # What to use instead, where a metric does not suit a kind.
 _INSTEAD = {
     "labels": "labels support accuracy, balanced_accuracy, f1_macro, f1_weighted, mcc and qwk",
     "regression": "for regression use rmse, mae, rmsle, mape, smape, r2 or qwk",
     "multiclass": "for class probabilities use logloss, balanced_logloss, accuracy, balanced_accuracy, f1_macro, "
-                  "f1_weighted, mcc, auc_ovr, map@K or qwk",
+    "f1_weighted, mcc, auc_ovr, map@K or qwk",
     "binary": "for binary probabilities use auc, gini, logloss, balanced_logloss, brier, average_precision, accuracy, "
-              "balanced_accuracy, f1 or mcc",
+    "balanced_accuracy, f1 or mcc",
 }
 
 
@@ -428,8 +480,9 @@ class Metric(str):
     values: NDArray | None
     labels: list | None
 
-    def __new__(cls, name: str, entry: Entry, kind: str, *, k: int | None = None, rank=None, values=None,
-                labels=None) -> Metric:
+    def __new__(
+        cls, name: str, entry: Entry, kind: str, *, k: int | None = None, rank=None, values=None, labels=None
+    ) -> Metric:
         metric = super().__new__(cls, name)
         metric.entry, metric.kind, metric.k = entry, kind, k
         metric.rank = None if rank is None else tuple(int(place) for place in rank)
@@ -474,7 +527,8 @@ class Metric(str):
     def fits_step(self) -> bool:
         """Whether the step learns from the rows (a threshold, cut-points), so that it is cross-fitted."""
         return self.entry.needs == "decisions" and (
-            self.kind == "binary" or (self == "qwk" and self.kind in ("multiclass", "regression")))
+            self.kind == "binary" or (self == "qwk" and self.kind in ("multiclass", "regression"))
+        )
 
     # -------------------------------------------------------------- truth and steps
 
@@ -581,8 +635,14 @@ class Metric(str):
             if low is not None:
                 span = high - low
                 scale = np.where(span > 0, (n_buckets - 1) / np.where(span > 0, span, 1.0), 0.0)
-            if not (low is not None and n >= 4096 and 0 < n_pos < n and np.isfinite(low).all()
-                    and np.isfinite(high).all() and (np.maximum(-low, high) * scale).max() < 2.0 ** 40):
+            if not (
+                low is not None
+                and n >= 4096
+                and 0 < n_pos < n
+                and np.isfinite(low).all()
+                and np.isfinite(high).all()
+                and (np.maximum(-low, high) * scale).max() < 2.0**40
+            ):
                 _, values, valid = steps.threshold_scores(y, candidates, name)
                 return np.where(valid, values, -np.inf).max(axis=-1)
             # The same maximum without sorting every row: a histogram of each row over equal-width
@@ -616,7 +676,9 @@ class Metric(str):
                     k_low, k_high = above_pos[:, 1:] + fp_low + 1.0, tp_high + above_neg[:, :-1] - 1.0
                     spread = np.minimum(k_low * (n - k_low), k_high * (n - k_high))
                     numerator = tp_high * negatives - fp_low * positives
-                    bound = np.where(numerator > 0, numerator / np.sqrt(positives * negatives * np.maximum(spread, 1.0)), 0.0)
+                    bound = np.where(
+                        numerator > 0, numerator / np.sqrt(positives * negatives * np.maximum(spread, 1.0)), 0.0
+                    )
                 else:
                     # accuracy, f1, balanced_accuracy never fall as tp rises or fp falls (their floats neither).
                     bound = steps.from_counts(name, tp_high, fp_low, positives - tp_high, negatives - fp_low)
@@ -726,8 +788,10 @@ def resolve(metric: str | None, kind: str, *, greater_is_better: bool | None = N
     elif name in REGISTRY and name != "map@K":
         entry = REGISTRY[name]
     else:
-        raise ValueError(f"unknown metric {metric!r}; expected one of {names()} (map@K as map@1 .. map@{MAX_K}), "
-                         "or FILE.py:FUNCTION for your own")
+        raise ValueError(
+            f"unknown metric {metric!r}; expected one of {names()} (map@K as map@1 .. map@{MAX_K}), "
+            "or FILE.py:FUNCTION for your own"
+        )
     _check_suits(entry, kind, name)
     return Metric(name, entry, kind, k=k)
 
@@ -735,12 +799,17 @@ def resolve(metric: str | None, kind: str, *, greater_is_better: bool | None = N
 def _check_suits(entry: Entry, kind: str, name: str) -> None:
     if kind in entry.kinds:
         return
-    hints = {("logloss", "labels"): "logloss needs probabilities", ("auc", "labels"): "auc needs probabilities",
-             ("auc", "regression"): "auc needs probabilities", ("logloss", "regression"): "logloss needs probabilities",
-             ("accuracy", "regression"): "accuracy needs classes", ("rmse", "labels"): "rmse needs numbers",
-             ("mae", "labels"): "mae needs numbers",
-             ("rmse", "multiclass"): "rmse is not defined for class probabilities",
-             ("mae", "multiclass"): "mae is not defined for class probabilities"}
+    hints = {
+        ("logloss", "labels"): "logloss needs probabilities",
+        ("auc", "labels"): "auc needs probabilities",
+        ("auc", "regression"): "auc needs probabilities",
+        ("logloss", "regression"): "logloss needs probabilities",
+        ("accuracy", "regression"): "accuracy needs classes",
+        ("rmse", "labels"): "rmse needs numbers",
+        ("mae", "labels"): "mae needs numbers",
+        ("rmse", "multiclass"): "rmse is not defined for class probabilities",
+        ("mae", "multiclass"): "mae is not defined for class probabilities",
+    }
     suits = " and ".join(_KIND_WORDS[suited] for suited in entry.kinds)
     lead = hints.get((entry.name, kind), f"{name} suits {suits}, not {_KIND_WORDS[kind]}")
     raise ValueError(f"{lead}; {_INSTEAD[kind]}")
@@ -778,9 +847,16 @@ def ordered(labels) -> list[str]:
     return sorted(labels)
 
 
-def for_files(metric: str | None, kind: str, y: NDArray, *, names: list[str] | None = None,
-              binary_labels: tuple[str, str] | None = None, classes: list[str] | None = None,
-              greater_is_better: bool | None = None) -> Metric:
+def for_files(
+    metric: str | None,
+    kind: str,
+    y: NDArray,
+    *,
+    names: list[str] | None = None,
+    binary_labels: tuple[str, str] | None = None,
+    classes: list[str] | None = None,
+    greater_is_better: bool | None = None,
+) -> Metric:
     """``metric`` resolved for a set of files and their truth, with what its decisions write.
 
     Parameters
@@ -813,8 +889,10 @@ def for_files(metric: str | None, kind: str, y: NDArray, *, names: list[str] | N
     if classes is not None and resolved != "qwk":
         raise ValueError(f"--classes orders the classes of qwk; {resolved} does not use an order, so drop it")
     if resolved == "rmsle" and (y < 0).any():
-        raise ValueError(f"rmsle takes log(1 + y), and the truth holds {int((y < 0).sum()):,} negative values "
-                         f"(e.g. {float(y[y < 0][0]):g}); use rmse, or shift the target")
+        raise ValueError(
+            f"rmsle takes log(1 + y), and the truth holds {int((y < 0).sum()):,} negative values "
+            f"(e.g. {float(y[y < 0][0]):g}); use rmse, or shift the target"
+        )
     if kind == "binary":
         return resolved.with_labels(binary_labels or ("0", "1"))
     if kind == "regression":
@@ -826,27 +904,37 @@ def for_files(metric: str | None, kind: str, y: NDArray, *, names: list[str] | N
             try:
                 given = np.array([float(label) for label in classes])
             except ValueError:
-                raise ValueError(f"qwk on regression values needs numbers in --classes, got {','.join(classes)}") from None
+                raise ValueError(
+                    f"qwk on regression values needs numbers in --classes, got {','.join(classes)}"
+                ) from None
             if set(given.tolist()) != set(values.tolist()):
-                raise ValueError(f"--classes {','.join(classes)} must list exactly the truth's values "
-                                 f"({', '.join(f'{v:g}' for v in values)})")
+                raise ValueError(
+                    f"--classes {','.join(classes)} must list exactly the truth's values "
+                    f"({', '.join(f'{v:g}' for v in values)})"
+                )
             values = np.array(sorted(given))
         return resolved._derive(values=values, labels=[int(v) if float(v).is_integer() else float(v) for v in values])
     names = list(names or [])
     if resolved.k is not None:
         if resolved.k > len(names):
-            raise ValueError(f"{resolved} ranks {resolved.k} classes, and the files have {len(names)} "
-                             f"({', '.join(names)}); use map@{len(names)} at most")
+            raise ValueError(
+                f"{resolved} ranks {resolved.k} classes, and the files have {len(names)} "
+                f"({', '.join(names)}); use map@{len(names)} at most"
+            )
         spaced = [name for name in names if " " in name]
         if spaced:
-            raise ValueError(f"{resolved} writes the classes space-separated, and class '{spaced[0]}' holds a space; "
-                             "rename the class columns")
+            raise ValueError(
+                f"{resolved} writes the classes space-separated, and class '{spaced[0]}' holds a space; "
+                "rename the class columns"
+            )
     if resolved != "qwk":
         return resolved.with_labels(names)
     order = ordered(names) if classes is None else [str(label) for label in classes]
     if sorted(order) != sorted(names) or len(set(order)) != len(order):
-        raise ValueError(f"--classes {','.join(order)} must list each of the truth's classes once "
-                         f"({', '.join(ordered(names))}), in their order")
+        raise ValueError(
+            f"--classes {','.join(order)} must list each of the truth's classes once "
+            f"({', '.join(ordered(names))}), in their order"
+        )
     return resolved._derive(rank=[order.index(name) for name in names], labels=order)
 
 
@@ -956,13 +1044,15 @@ def _checked(y_true: NDArray, y_pred: NDArray, kind: str) -> tuple[NDArray, NDAr
         except (TypeError, ValueError):
             both = both.astype(str)
         classes, codes = np.unique(both, return_inverse=True)
-        y_true, y_pred = codes[: y_true.shape[0]], np.eye(len(classes))[codes[y_true.shape[0]:]]
+        y_true, y_pred = codes[: y_true.shape[0]], np.eye(len(classes))[codes[y_true.shape[0] :]]
     if kind != "labels" and y_pred.dtype.kind not in "fiub":
         raise ValueError(f"a {kind} prediction must be numeric")
     return y_true, (y_pred if kind == "labels" else y_pred.astype(np.float64, copy=False))
 
 
-def true_class_probability(y_true: NDArray, y_pred: NDArray, *, kind: Kind, rows_last: bool = False) -> NDArray[np.float64]:
+def true_class_probability(
+    y_true: NDArray, y_pred: NDArray, *, kind: Kind, rows_last: bool = False
+) -> NDArray[np.float64]:
     """The probability each prediction gives to the true class.
 
     Log loss depends on nothing else, and this is linear in the prediction, so the mean
@@ -1008,9 +1098,7 @@ def _check_shapes(y_true: NDArray, y_pred: NDArray, kind: str) -> None:
         raise ValueError(f"y_true must be one-dimensional, got shape {y_true.shape}")
     expected_ndim = 2 if kind == "multiclass" else 1
     if y_pred.ndim != expected_ndim and not (kind == "labels" and y_pred.ndim == 2):
-        raise ValueError(
-            f"a {kind} prediction must have {expected_ndim} dimension(s), got shape {y_pred.shape}"
-        )
+        raise ValueError(f"a {kind} prediction must have {expected_ndim} dimension(s), got shape {y_pred.shape}")
     if y_pred.shape[0] != y_true.shape[0]:
         raise ValueError(f"y_true has {y_true.shape[0]} rows but the prediction has {y_pred.shape[0]}")
     if y_true.shape[0] == 0:
@@ -1026,6 +1114,8 @@ def _check_shapes(y_true: NDArray, y_pred: NDArray, kind: str) -> None:
 
 # Rows at least this long are sorted by _sort_keys_by_bucket, shorter ones by np.sort.
 _BUCKET_SORT_MIN = 4096
+
+
 def _sort_keys_by_bucket(values: NDArray[np.float64], negative: NDArray[np.bool_]) -> None:
     """Turn one row of values in [0, 2) into sorted keys ``bits << 1 | negative``, in place.
 

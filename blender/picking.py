@@ -151,15 +151,23 @@ def choose(board: Leaderboard, *, threshold: float = THRESHOLD, level: float = L
     unit = f"{board.metric} per fold"
     if not beating:
         closest = max(blends, key=lambda entry: entry.gain, default=None)
-        detail = (f"; the closest, {closest.name}, gains {closest.gain:+.4g} ± {closest.gain_se:.2g} {unit}"
-                  if closest is not None else "")
-        return Pick(board.best_single, "model",
-                    f"no blend beats the best single file {board.best_single} by more than "
-                    f"{threshold:g} standard error{'' if threshold == 1 else 's'}{detail}")
+        detail = (
+            f"; the closest, {closest.name}, gains {closest.gain:+.4g} ± {closest.gain_se:.2g} {unit}"
+            if closest is not None
+            else ""
+        )
+        return Pick(
+            board.best_single,
+            "model",
+            f"no blend beats the best single file {board.best_single} by more than "
+            f"{threshold:g} standard error{'' if threshold == 1 else 's'}{detail}",
+        )
     strongest = max(beating, key=lambda entry: entry.gain / entry.gain_se if entry.gain_se > 0 else np.inf)
-    gate = (f"{strongest.name} beats the best single file {board.best_single} by {strongest.gain:+.4g} "
-            f"± {strongest.gain_se:.2g} {unit} (in {strongest.wins} of {strongest.n_folds} folds), so blending "
-            f"helps here")
+    gate = (
+        f"{strongest.name} beats the best single file {board.best_single} by {strongest.gain:+.4g} "
+        f"± {strongest.gain_se:.2g} {unit} (in {strongest.wins} of {strongest.n_folds} folds), so blending "
+        f"helps here"
+    )
     top, others = board.entries[0], board.entries[1:]
     leads = [(entry, *lead_over(top, entry, metric=board.metric, folds=board.folds)) for entry in others]
     level_with = [(entry, lead, se) for entry, lead, se in leads if _level(lead, se, level)]
@@ -170,13 +178,17 @@ def choose(board: Leaderboard, *, threshold: float = THRESHOLD, level: float = L
 
     bound = f"{level:g} standard error{'' if level == 1 else 's'}"
     if not level_with:
-        reason = (f"{gate}; {top.name}, the top entry, leads every other entry by more than {bound} of its "
-                  f"per-fold lead ({listed(behind[:3])}{', ...' if len(behind) > 3 else ''}), so it is submitted alone")
+        reason = (
+            f"{gate}; {top.name}, the top entry, leads every other entry by more than {bound} of its "
+            f"per-fold lead ({listed(behind[:3])}{', ...' if len(behind) > 3 else ''}), so it is submitted alone"
+        )
         return Pick(top.name, top.type, reason)
     members = (top.name, *(entry.name for entry, _, _ in level_with))
-    reason = (f"{gate}; the top entry {top.name} cannot be told apart from {len(level_with)} other"
-              f"{'' if len(level_with) == 1 else 's'} (its lead within {bound}: {listed(level_with)}), so their "
-              f"mean is submitted: {', '.join(members)}")
+    reason = (
+        f"{gate}; the top entry {top.name} cannot be told apart from {len(level_with)} other"
+        f"{'' if len(level_with) == 1 else 's'} (its lead within {bound}: {listed(level_with)}), so their "
+        f"mean is submitted: {', '.join(members)}"
+    )
     if behind:
         reason += f"; the others trail it by more than {bound} ({listed(behind)})"
     return Pick(f"top-{len(members)} average", "blend", reason, members)
@@ -227,8 +239,17 @@ class _MeanOf:
         return np.mean(blends, axis=0)
 
 
-def fit_pick(pick: Pick, values: NDArray, y: NDArray, *, names: list[str], kind: str, metric: str,
-             random_state: int | None = None, methods: list[Method] | None = None):
+def fit_pick(
+    pick: Pick,
+    values: NDArray,
+    y: NDArray,
+    *,
+    names: list[str],
+    kind: str,
+    metric: str,
+    random_state: int | None = None,
+    methods: list[Method] | None = None,
+):
     """The pick fitted on these rows: an object whose ``apply(values)`` gives the blend.
 
     Blends are looked up in ``methods`` (the entries the leaderboard ran), else in the registry.
@@ -279,8 +300,7 @@ def nested_estimate(
     ``inner_folds`` (default: as many as the shared folds) makes the inner leaderboards smaller
     where a time budget needs it; ``scorer`` is passed to each (:func:`blender.evaluation.leaderboard`).
     """
-    from blender.evaluation import fold_assignment, fold_count
-    from blender.evaluation import level_splits
+    from blender.evaluation import fold_assignment, fold_count, level_splits
 
     values = np.asarray(values)
     y = np.asarray(y)
@@ -296,16 +316,37 @@ def nested_estimate(
     for k, (train_rows, held_out) in enumerate(outer):
         train_values, train_y = layout.take_rows(values, train_rows), y[train_rows]
         held_values = layout.take_rows(values, held_out)
-        board = leaderboard(train_values, train_y, kind=kind, metric=metric, names=names, folds=inner_folds,
-                            repeats=repeats, random_state=random_state, methods=methods, scorer=scorer)
+        board = leaderboard(
+            train_values,
+            train_y,
+            kind=kind,
+            metric=metric,
+            names=names,
+            folds=inner_folds,
+            repeats=repeats,
+            random_state=random_state,
+            methods=methods,
+            scorer=scorer,
+        )
         fitted_picks = {}
         for L in levels:
             pick = choose(up_to_level(board, methods, L), threshold=threshold, level=level)
             if pick not in fitted_picks:
-                fitted = fit_pick(pick, train_values, train_y, names=names, kind=kind, metric=metric,
-                                  random_state=random_state, methods=methods)
+                fitted = fit_pick(
+                    pick,
+                    train_values,
+                    train_y,
+                    names=names,
+                    kind=kind,
+                    metric=metric,
+                    random_state=random_state,
+                    methods=methods,
+                )
                 # The pick's decision step (threshold, cut-points) is fitted on the outer training rows.
-                fitted_picks[pick] = (fitted.apply(held_values), fitted.apply(train_values) if metric.fits_step else None)
+                fitted_picks[pick] = (
+                    fitted.apply(held_values),
+                    fitted.apply(train_values) if metric.fits_step else None,
+                )
             blended, train_blend = fitted_picks[pick]
             if oof[L] is None:
                 oof[L] = np.full((y.shape[0], blended.shape[1]), np.nan)
@@ -313,13 +354,18 @@ def nested_estimate(
             scores[L].append(_outer_score(metric, train_y, train_blend, y[held_out], blended, kind))
             picks[L].append(pick.name)
         best = names.index(board.best_single)
-        single_scores.append(_outer_score(metric, train_y, train_values[best] if metric.fits_step else None,
-                                          y[held_out], held_values[best], kind))
+        single_scores.append(
+            _outer_score(
+                metric, train_y, train_values[best] if metric.fits_step else None, y[held_out], held_values[best], kind
+            )
+        )
         if progress is not None:
-            chosen = "; ".join(f"{L} level{'s' if L > 1 else ''}: {picks[L][-1]}, {metric} {scores[L][-1]:.6f}"
-                               for L in levels)
-            progress(f"  outer fold {k + 1}/{len(outer)}: {chosen} (best file {board.best_single}: "
-                     f"{single_scores[-1]:.6f})")
+            chosen = "; ".join(
+                f"{L} level{'s' if L > 1 else ''}: {picks[L][-1]}, {metric} {scores[L][-1]:.6f}" for L in levels
+            )
+            progress(
+                f"  outer fold {k + 1}/{len(outer)}: {chosen} (best file {board.best_single}: {single_scores[-1]:.6f})"
+            )
     return {L: Estimate(np.array(scores[L]), np.array(single_scores), picks[L], len(outer), oof[L]) for L in levels}
 
 
@@ -346,15 +392,20 @@ def level_verdict(estimates: dict[int, Estimate], *, metric: str, threshold: flo
     one, two = estimates[1], estimates[2]
     sign = 1.0 if metrics.greater_is_better(metric) else -1.0
     difference = sign * (two.scores - one.scores)
-    difference = np.where(beyond_noise_floor(difference, np.maximum(np.abs(one.scores), np.abs(two.scores))),
-                          difference, 0.0)
+    difference = np.where(
+        beyond_noise_floor(difference, np.maximum(np.abs(one.scores), np.abs(two.scores))), difference, 0.0
+    )
     gain, se = float(difference.mean()), corrected_se(difference, one.folds)
-    numbers = (f"nested {metric} with a second level {two.mean:.6f} ± {two.se:.6f}, with one {one.mean:.6f} ± "
-               f"{one.se:.6f}: the second level gains {gain:+.4g} ± {se:.2g} per fold")
+    numbers = (
+        f"nested {metric} with a second level {two.mean:.6f} ± {two.se:.6f}, with one {one.mean:.6f} ± "
+        f"{one.se:.6f}: the second level gains {gain:+.4g} ± {se:.2g} per fold"
+    )
     if gain > 0 and gain > threshold * (se if np.isfinite(se) else 0.0):
         return 2, f"a second level pays: {numbers}"
-    return 1, (f"a second level does not pay: {numbers}, not more than {threshold:g} standard errors, so the pick "
-               "is made among the level-1 entries")
+    return 1, (
+        f"a second level does not pay: {numbers}, not more than {threshold:g} standard errors, so the pick "
+        "is made among the level-1 entries"
+    )
 
 
 def procedure_caution(estimate: Estimate, *, metric: str, pick_type: str, threshold: float = 1.0) -> str | None:
@@ -369,10 +420,12 @@ def procedure_caution(estimate: Estimate, *, metric: str, pick_type: str, thresh
     if not (mean > 0 and mean > threshold * (se if np.isfinite(se) else 0.0)):
         return None
     worse = int((loss > 0).sum())
-    return (f"caution: on the nested estimate, picking the best single file would score better ({estimate.best_single_mean:.6f} "
-            f"against {estimate.mean:.6f}, by {mean:.4g} ± {se:.2g} per fold, in {worse} of {len(loss)} outer folds): the "
-            "pick's lead on the leaderboard may be selection noise; submitting the best file is the safer choice "
-            "(blend auto --threshold with a larger gate makes it)")
+    return (
+        f"caution: on the nested estimate, picking the best single file would score better ({estimate.best_single_mean:.6f} "
+        f"against {estimate.mean:.6f}, by {mean:.4g} ± {se:.2g} per fold, in {worse} of {len(loss)} outer folds): the "
+        "pick's lead on the leaderboard may be selection noise; submitting the best file is the safer choice "
+        "(blend auto --threshold with a larger gate makes it)"
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -413,10 +466,23 @@ def default_repeats(n_rows: int) -> int:
     return 3 if n_rows <= 5000 else 1
 
 
-def run_auto(train, y: NDArray, test, *, metric: str, folds=5, repeats: int | None = None,
-             random_state: int | None = 0, threshold: float = THRESHOLD, blends: bool = False, max_level: int = 2,
-             progress: Callable[[str], None] | None = None, methods: list[Method] | None = None,
-             inner_folds: int | None = None, scorer: Callable | None = None) -> AutoResult:
+def run_auto(
+    train,
+    y: NDArray,
+    test,
+    *,
+    metric: str,
+    folds=5,
+    repeats: int | None = None,
+    random_state: int | None = 0,
+    threshold: float = THRESHOLD,
+    blends: bool = False,
+    max_level: int = 2,
+    progress: Callable[[str], None] | None = None,
+    methods: list[Method] | None = None,
+    inner_folds: int | None = None,
+    scorer: Callable | None = None,
+) -> AutoResult:
     """The whole of ``blend auto`` on OOF predictions ``train`` (truth ``y``) and test predictions ``test``.
 
     Every registry entry of at most ``max_level`` levels that suits the kind and metric is
@@ -439,22 +505,56 @@ def run_auto(train, y: NDArray, test, *, metric: str, folds=5, repeats: int | No
     methods = methods_for(train.kind, metric, max_level=max_level) if methods is None else methods
     plan = f"{repeats}x{folds}-fold CV" if np.ndim(folds) == 0 else "the folds file's folds"
     say(f"1/3 leaderboard: {train.n_models} files and {len(methods)} blend methods on {plan} ...")
-    board = leaderboard(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
-                        repeats=repeats, random_state=random_state, methods=methods, progress=progress, scorer=scorer)
+    board = leaderboard(
+        train.values,
+        y,
+        kind=train.kind,
+        metric=metric,
+        names=train.names,
+        folds=folds,
+        repeats=repeats,
+        random_state=random_state,
+        methods=methods,
+        progress=progress,
+        scorer=scorer,
+    )
     scored = {entry.name for entry in board.entries}
     methods = [method for method in methods if method.name in scored]
     levels = tuple(sorted({method.level for method in methods} | {1}))
-    say(f"2/3 nested estimate: the whole choice again inside the outer folds"
-        f"{', with and without a second level' if len(levels) > 1 else ''} ...")
-    estimates = nested_estimate(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
-                                repeats=repeats, random_state=random_state, methods=methods, threshold=threshold,
-                                levels=levels, progress=progress, inner_folds=inner_folds, scorer=scorer)
+    say(
+        f"2/3 nested estimate: the whole choice again inside the outer folds"
+        f"{', with and without a second level' if len(levels) > 1 else ''} ..."
+    )
+    estimates = nested_estimate(
+        train.values,
+        y,
+        kind=train.kind,
+        metric=metric,
+        names=train.names,
+        folds=folds,
+        repeats=repeats,
+        random_state=random_state,
+        methods=methods,
+        threshold=threshold,
+        levels=levels,
+        progress=progress,
+        inner_folds=inner_folds,
+        scorer=scorer,
+    )
     kept, reason = level_verdict(estimates, metric=metric, threshold=threshold)
     held = _slice(estimates[kept], train, y, folds=folds, metric=metric, random_state=random_state)
     pick = choose(up_to_level(board, methods, kept), threshold=threshold)
     say(f"3/3 fitting {pick.name} on all {train.n_samples:,} OOF rows and applying it to the test files")
-    fitted = fit_pick(pick, train.values, y, names=train.names, kind=train.kind, metric=metric,
-                      random_state=random_state, methods=methods)
+    fitted = fit_pick(
+        pick,
+        train.values,
+        y,
+        names=train.names,
+        kind=train.kind,
+        metric=metric,
+        random_state=random_state,
+        methods=methods,
+    )
     metric = metrics.for_truth(metric, train.kind, y)
     train_blend = fitted.apply(train.values)
     # The pick's decision step (threshold, cut-points), fitted on the OOF rows' blend as each fold's was.
@@ -464,23 +564,38 @@ def run_auto(train, y: NDArray, test, *, metric: str, folds=5, repeats: int | No
     every = {}
     if blends:
         every = {name: test.values[index] for index, name in enumerate(train.names)}
-        every.update({method.name: fit(method, train.values, y, kind=train.kind, metric=metric,
-                                       random_state=random_state).apply(test.values) for method in methods})
-    return AutoResult(board, pick, estimates, kept, reason, fitted.apply(test.values), every, held, step, in_sample,
-                      plain_in_sample)
+        every.update(
+            {
+                method.name: fit(
+                    method, train.values, y, kind=train.kind, metric=metric, random_state=random_state
+                ).apply(test.values)
+                for method in methods
+            }
+        )
+    return AutoResult(
+        board, pick, estimates, kept, reason, fitted.apply(test.values), every, held, step, in_sample, plain_in_sample
+    )
 
 
 def _slice(estimate: Estimate, train, y, *, folds, metric, random_state):
     """The nested procedure's OOF predictions scored on the slice (None with fewer than 3 folds)."""
-    from blender.evaluation import fold_assignment
-    from blender.evaluation import level_splits, slice_estimate
+    from blender.evaluation import fold_assignment, level_splits, slice_estimate
 
     assignment = fold_assignment(y, kind=train.kind, folds=folds, random_state=random_state)
     _, slice_fold = level_splits(assignment)
     if slice_fold is None:
         return None
-    return slice_estimate(y, estimate.oof, train.values, train.names, assignment, slice_fold, metric=metric,
-                          kind=train.kind, random_state=random_state)
+    return slice_estimate(
+        y,
+        estimate.oof,
+        train.values,
+        train.names,
+        assignment,
+        slice_fold,
+        metric=metric,
+        kind=train.kind,
+        random_state=random_state,
+    )
 
 
 def report_document(result: AutoResult, *, metric: str) -> dict:
@@ -490,11 +605,21 @@ def report_document(result: AutoResult, *, metric: str) -> dict:
         "metric": metric,
         "pick": {"name": pick.name, "type": pick.type, "members": list(pick.members)},
         "reason": pick.reason,
-        "estimate": {"mean": estimate.mean, "se": estimate.se, "folds": estimate.scores.tolist(),
-                     "picks": estimate.picks, "best_single_mean": estimate.best_single_mean},
-        "levels": {"kept": result.level, "reason": result.level_reason,
-                   "estimates": {str(L): {"mean": e.mean, "se": e.se, "folds": e.scores.tolist(), "picks": e.picks}
-                                 for L, e in result.estimates.items()}},
+        "estimate": {
+            "mean": estimate.mean,
+            "se": estimate.se,
+            "folds": estimate.scores.tolist(),
+            "picks": estimate.picks,
+            "best_single_mean": estimate.best_single_mean,
+        },
+        "levels": {
+            "kept": result.level,
+            "reason": result.level_reason,
+            "estimates": {
+                str(L): {"mean": e.mean, "se": e.se, "folds": e.scores.tolist(), "picks": e.picks}
+                for L, e in result.estimates.items()
+            },
+        },
         "best_single": {"name": board.best_single, "oof": board.best_single_oof},
         "step": step_document(result.step, result.in_sample, result.plain_in_sample),
         "leaderboard": leaderboard_document(board),
@@ -506,11 +631,15 @@ def step_document(step, in_sample: float, plain_in_sample: float) -> dict | None
     """The pick's decision step as JSON: what it is, its fitted numbers, and the OOF score with and without it."""
     if step is None:
         return None
-    document = {"step": type(step).__name__.lower(), "description": step.describe(), "fitted": bool(step.fitted),
-                "oof_with_step": in_sample, "oof_plain_step": plain_in_sample}
+    document = {
+        "step": type(step).__name__.lower(),
+        "description": step.describe(),
+        "fitted": bool(step.fitted),
+        "oof_with_step": in_sample,
+        "oof_plain_step": plain_in_sample,
+    }
     for field in ("threshold", "cuts", "k", "low"):
         if hasattr(step, field):
             value = getattr(step, field)
             document[field] = list(value) if isinstance(value, tuple) else value
     return document
-

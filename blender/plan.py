@@ -234,10 +234,14 @@ class BudgetPlan:
         """Why not even the cheapest blend fits (for ``fits=False``)."""
         left = format_duration(max(self.available, 0))
         if not self.timings and not any(why.startswith("about") for _, why in self.left_out):
-            return (f"no blend method could be timed within {TIMING_SHARE:.0%} of the {format_duration(self.budget)} "
-                    f"budget (timing took {self.timing_seconds:.1f} s), and {left} are left")
-        return (f"not even the cheapest blends fit the {left} left: the simple means need about "
-                f"{format_duration(self.parts.get('total', 0.0))} with the files")
+            return (
+                f"no blend method could be timed within {TIMING_SHARE:.0%} of the {format_duration(self.budget)} "
+                f"budget (timing took {self.timing_seconds:.1f} s), and {left} are left"
+            )
+        return (
+            f"not even the cheapest blends fit the {left} left: the simple means need about "
+            f"{format_duration(self.parts.get('total', 0.0))} with the files"
+        )
 
     def lines(self, *, n_files: int, folds: int, command: str = "auto") -> list[str]:
         """The lines printed before the run: what was timed, what will run and for about how long, what is left out."""
@@ -245,26 +249,40 @@ class BudgetPlan:
         lines = []
         if self.timings or self.left_out:
             timed = sorted(self.timings.values(), key=lambda timing: timing.seconds)
-            spread = (f": {timed[0].seconds:.1f} s ({timed[0].name}) to {timed[-1].seconds:.1f} s "
-                      f"({timed[-1].name}) a fold" if timed else "")
-            lines.append(f"time budget {budget}: scored the files and timed {len(self.timings)} blend methods on one "
-                         f"fold in {self.timing_seconds:.1f} s{spread}")
+            spread = (
+                f": {timed[0].seconds:.1f} s ({timed[0].name}) to {timed[-1].seconds:.1f} s ({timed[-1].name}) a fold"
+                if timed
+                else ""
+            )
+            lines.append(
+                f"time budget {budget}: scored the files and timed {len(self.timings)} blend methods on one "
+                f"fold in {self.timing_seconds:.1f} s{spread}"
+            )
         else:
             lines.append(f"time budget {budget}")
         if not self.fits:
-            action = ("writing the best single file, chosen on the folds, and the nested estimate of choosing it"
-                      if command == "auto" else "scoring the files only")
+            action = (
+                "writing the best single file, chosen on the folds, and the nested estimate of choosing it"
+                if command == "auto"
+                else "scoring the files only"
+            )
             lines.append(f"plan: {self.shortfall()}; {action}")
         else:
             cv = f"{self.repeats}x{folds}-fold CV" if self.repeats else "the folds"
-            steps = [f"{n_files} files and {len(self.methods)} blend methods on {cv} "
-                     f"(about {format_duration(self.parts['leaderboard'])})"]
+            steps = [
+                f"{n_files} files and {len(self.methods)} blend methods on {cv} "
+                f"(about {format_duration(self.parts['leaderboard'])})"
+            ]
             if self.inner_folds is not None:
-                steps.append(f"the nested estimate with {self.inner_folds} inner folds "
-                             f"(about {format_duration(self.parts['nested'])})")
+                steps.append(
+                    f"the nested estimate with {self.inner_folds} inner folds "
+                    f"(about {format_duration(self.parts['nested'])})"
+                )
                 steps.append(f"fitting the picks (about {format_duration(self.parts['picks'])})")
-            lines.append(f"plan: {', then '.join(steps)}: about {format_duration(self.estimate)} of the "
-                         f"{format_duration(max(self.available, 0))} left")
+            lines.append(
+                f"plan: {', then '.join(steps)}: about {format_duration(self.estimate)} of the "
+                f"{format_duration(max(self.available, 0))} left"
+            )
         lines.extend(f"plan: {note}" for note in self.notes)
         # Methods left out for the same reason (not timed) share one line.
         reasons: dict[str, list[str]] = {}
@@ -274,8 +292,17 @@ class BudgetPlan:
         return lines
 
 
-def plan_budget(timings: list[Timing], methods: list[Method], work: Work, *, budget: float, available: float,
-                untimed: list[tuple[str, str]] = (), timing_seconds: float = 0.0, safety: float = SAFETY) -> BudgetPlan:
+def plan_budget(
+    timings: list[Timing],
+    methods: list[Method],
+    work: Work,
+    *,
+    budget: float,
+    available: float,
+    untimed: list[tuple[str, str]] = (),
+    timing_seconds: float = 0.0,
+    safety: float = SAFETY,
+) -> BudgetPlan:
     """The largest run that fits ``available`` seconds: fewer repeats, then fewer inner folds, then fewer methods.
 
     Parameters
@@ -325,8 +352,9 @@ def plan_budget(timings: list[Timing], methods: list[Method], work: Work, *, bud
     notes, left_out = [], list(untimed)
 
     def parts(chosen, at_repeats, at_inner):
-        return projected_seconds([by_name[method.name] for method in chosen], work, repeats=at_repeats,
-                                 inner_folds=at_inner or 0)
+        return projected_seconds(
+            [by_name[method.name] for method in chosen], work, repeats=at_repeats, inner_folds=at_inner or 0
+        )
 
     def fits(chosen, at_repeats, at_inner):
         return parts(chosen, at_repeats, at_inner)["total"] <= usable
@@ -346,20 +374,27 @@ def plan_budget(timings: list[Timing], methods: list[Method], work: Work, *, bud
 
         def cost(method):
             timing = by_name[method.name]
-            return (leaderboard_seconds(timing, work, repeats)
-                    + nested_seconds(timing, work, repeats, inner or 0))
+            return leaderboard_seconds(timing, work, repeats) + nested_seconds(timing, work, repeats, inner or 0)
 
         costliest = max(droppable, key=cost)
         kept.remove(costliest)
         timing = by_name[costliest.name]
         with_it = parts(kept + [costliest], repeats, inner)["total"]
-        nested = (f" and {format_duration(nested_seconds(timing, work, repeats, inner))} in the nested estimate"
-                  if work.nested else "")
-        left_out.append((costliest.name, f"about {_seconds(leaderboard_seconds(timing, work, repeats))} per leaderboard"
-                                         f"{nested} ({timing.seconds:.1f} s a fold); with it the run would need about "
-                                         f"{format_duration(with_it)}, more than the {format_duration(usable)} the "
-                                         f"plan can use of the {format_duration(max(available, 0))} left of the "
-                                         f"{format_duration(budget)} budget"))
+        nested = (
+            f" and {format_duration(nested_seconds(timing, work, repeats, inner))} in the nested estimate"
+            if work.nested
+            else ""
+        )
+        left_out.append(
+            (
+                costliest.name,
+                f"about {_seconds(leaderboard_seconds(timing, work, repeats))} per leaderboard"
+                f"{nested} ({timing.seconds:.1f} s a fold); with it the run would need about "
+                f"{format_duration(with_it)}, more than the {format_duration(usable)} the "
+                f"plan can use of the {format_duration(max(available, 0))} left of the "
+                f"{format_duration(budget)} budget",
+            )
+        )
     # What the methods left out free is given back to the nested estimate, then to the repeats.
     if left_out:
         while inner is not None and inner < work.inner_folds and fits(kept, repeats, inner + 1):
@@ -367,18 +402,32 @@ def plan_budget(timings: list[Timing], methods: list[Method], work: Work, *, bud
         while repeats < work.repeats and fits(kept, repeats + 1, inner):
             repeats += 1
     if repeats != work.repeats:
-        notes.append(f"{repeats} repeat{'s' if repeats > 1 else ''} of the folds instead of {work.repeats}, to fit the "
-                     "budget")
+        notes.append(
+            f"{repeats} repeat{'s' if repeats > 1 else ''} of the folds instead of {work.repeats}, to fit the budget"
+        )
     if inner is not None and inner != work.inner_folds:
-        notes.append(f"the nested estimate's inner leaderboards on {inner} folds instead of {work.inner_folds}, to fit "
-                     "the budget")
+        notes.append(
+            f"the nested estimate's inner leaderboards on {inner} folds instead of {work.inner_folds}, to fit "
+            "the budget"
+        )
     # The left-out list reads in the order the user would add them back: cheapest first.
     order = {method.name: index for index, method in enumerate(methods)}
     left_out.sort(key=lambda item: (item[0] not in by_name, order.get(item[0], 0)))
     chosen = parts(kept, repeats, inner)
-    return BudgetPlan(budget, kept, left_out, repeats, inner, chosen["total"], available, timing_seconds,
-                      dict(by_name), chosen,
-                      bool(kept) and fits(kept, repeats, inner), notes)
+    return BudgetPlan(
+        budget,
+        kept,
+        left_out,
+        repeats,
+        inner,
+        chosen["total"],
+        available,
+        timing_seconds,
+        dict(by_name),
+        chosen,
+        bool(kept) and fits(kept, repeats, inner),
+        notes,
+    )
 
 
 def _seconds(seconds: float) -> str:
@@ -386,9 +435,19 @@ def _seconds(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds < 10 else format_duration(seconds)
 
 
-def time_methods(methods: list[Method], values: NDArray, y: NDArray, split, *, kind, metric, random_state,
-                 reference: NDArray, clock: Callable[[], float] = time.perf_counter, give_up_at: float = np.inf,
-                 ) -> tuple[list[Timing], list[Method], list[tuple[str, str]]]:
+def time_methods(
+    methods: list[Method],
+    values: NDArray,
+    y: NDArray,
+    split,
+    *,
+    kind,
+    metric,
+    random_state,
+    reference: NDArray,
+    clock: Callable[[], float] = time.perf_counter,
+    give_up_at: float = np.inf,
+) -> tuple[list[Timing], list[Method], list[tuple[str, str]]]:
     """Time each method on one split, as the leaderboard scores it, cheapest first.
 
     Every method is first run twice on a few of the split's rows (:data:`WARM_UP_ROWS`): once
@@ -404,14 +463,19 @@ def time_methods(methods: list[Method], values: NDArray, y: NDArray, split, *, k
     train_rows = int(len(split[0]))
     for method in sorted(methods, key=lambda method: probes[method.name]):
         if clock() >= give_up_at:
-            untimed.append((method.name, "not timed: timing the cheaper methods used the budget's share for timing "
-                                         f"({TIMING_SHARE:.0%})"))
+            untimed.append(
+                (
+                    method.name,
+                    f"not timed: timing the cheaper methods used the budget's share for timing ({TIMING_SHARE:.0%})",
+                )
+            )
             continue
         seconds = np.inf
         for _ in range(2):  # twice when quick (see RETIME_UNDER)
             started = clock()
-            scores = fold_scores(method, values, y, [split], kind=kind, metric=metric, random_state=random_state,
-                                 reference=reference)
+            scores = fold_scores(
+                method, values, y, [split], kind=kind, metric=metric, random_state=random_state, reference=reference
+            )
             seconds = min(seconds, clock() - started)
             if seconds >= RETIME_UNDER:
                 break
@@ -467,9 +531,19 @@ class FoldScorer:
         Passed to the tickers (None: a live bar on a terminal).
     """
 
-    def __init__(self, *, n_rows: int, board_fits: int, nested_fits: int, say: Callable[[str], None],
-                 plan: BudgetPlan | None = None, work: Work | None = None, deadline: float | None = None,
-                 clock: Callable[[], float] = time.perf_counter, live: bool | None = None):
+    def __init__(
+        self,
+        *,
+        n_rows: int,
+        board_fits: int,
+        nested_fits: int,
+        say: Callable[[str], None],
+        plan: BudgetPlan | None = None,
+        work: Work | None = None,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        live: bool | None = None,
+    ):
         self.n_rows, self.say, self.plan, self.work = n_rows, say, plan, work
         self.deadline, self.clock = deadline, clock
         kept = {method.name: plan.timings[method.name] for method in plan.methods} if plan is not None else {}
@@ -478,8 +552,10 @@ class FoldScorer:
         self.remaining = plan.estimate if plan is not None else 0.0
         self.totals = {"board": board_fits, "nested": nested_fits}
         self.done = {"board": len(self.first), "nested": 0}
-        self.tickers = {"board": Ticker("leaderboard", unit="fits", say=say, live=live, clock=clock, tenths=True),
-                        "nested": Ticker("nested estimate", unit="fits", say=say, live=live, clock=clock, tenths=True)}
+        self.tickers = {
+            "board": Ticker("leaderboard", unit="fits", say=say, live=live, clock=clock, tenths=True),
+            "nested": Ticker("nested estimate", unit="fits", say=say, live=live, clock=clock, tenths=True),
+        }
         self.late: list[tuple[str, str]] = []
         self._last_y = None
         self.outer_fold = 0
@@ -488,11 +564,13 @@ class FoldScorer:
             timings = [plan.timings[method.name] for method in plan.methods]
             # The files' part of the leaderboard is done before the scorer is first called.
             self.remaining -= plan.parts.get("leaderboard", 0.0) - sum(
-                leaderboard_seconds(timing, work, plan.repeats) - timing.seconds for timing in timings)
+                leaderboard_seconds(timing, work, plan.repeats) - timing.seconds for timing in timings
+            )
             if work.nested:
                 # The nested estimate's files and picks, spread over its outer folds (the final fit stays counted).
                 files = plan.parts.get("nested", 0.0) - sum(
-                    nested_seconds(timing, work, plan.repeats, plan.inner_folds or 0) for timing in timings)
+                    nested_seconds(timing, work, plan.repeats, plan.inner_folds or 0) for timing in timings
+                )
                 picks = plan.parts.get("picks", 0.0) * sum(work.outer_rows) / (sum(work.outer_rows) + work.n_rows)
                 self._fixed_per_outer = (files + picks) / len(work.outer_rows)
 
@@ -523,8 +601,15 @@ class FoldScorer:
             if self.deadline is not None and method.complexity > 1:
                 ahead = self.remaining + (slower - 1.0) * sum(costs[index:])
                 if self.clock() + ahead > self.deadline:
-                    return self._leave_out(method, stage, main, costs[index:], len(splits), len(scores),
-                                           self.clock() + ahead - self.deadline)
+                    return self._leave_out(
+                        method,
+                        stage,
+                        main,
+                        costs[index:],
+                        len(splits),
+                        len(scores),
+                        self.clock() + ahead - self.deadline,
+                    )
             before = self.clock()
             scores.append(fold_scores(method, values, y, [split], reference=reference, **options))
             if costs[index] > 0:
@@ -532,19 +617,24 @@ class FoldScorer:
             self.remaining -= costs[index]
             self.done[stage] += 1
             where = "" if main else f"outer fold {self.outer_fold}, "
-            self.tickers[stage](self.done[stage], self.totals[stage],
-                                f"{self._time_left()}{where}{method.name} fold {len(scores)}/{len(splits)}")
+            self.tickers[stage](
+                self.done[stage],
+                self.totals[stage],
+                f"{self._time_left()}{where}{method.name} fold {len(scores)}/{len(splits)}",
+            )
         return np.concatenate(scores)
 
-    def _leave_out(self, method: Method, stage: str, main: bool, costs: list[float], n_splits: int, scored: int,
-                   behind: float) -> None:
+    def _leave_out(
+        self, method: Method, stage: str, main: bool, costs: list[float], n_splits: int, scored: int, behind: float
+    ) -> None:
         """Leave a late method out whole (its folds scored so far are dropped), and say so."""
         self.remaining -= sum(costs)
         if main:
             # Left off the leaderboard, it is not run in the nested estimate either.
             if self.work is not None and self.plan is not None and self.work.nested:
                 self.remaining -= self.rates.get(method.name, 0.0) * self.work.nested_rows(
-                    self.plan.repeats, self.plan.inner_folds or 0)
+                    self.plan.repeats, self.plan.inner_folds or 0
+                )
             self.totals["nested"] -= self._nested_fits_each()
             where = "the leaderboard"
         else:
@@ -553,8 +643,10 @@ class FoldScorer:
         self.done[stage] -= scored
         after = f" after {scored} of its {n_splits} folds" if scored else ""
         self.late.append((method.name, where))
-        self.say(f"running late ({_seconds(behind)} behind the plan): leaving {method.name} out of {where}{after}, "
-                 "so that the run ends within the budget")
+        self.say(
+            f"running late ({_seconds(behind)} behind the plan): leaving {method.name} out of {where}{after}, "
+            "so that the run ends within the budget"
+        )
         self.tickers[stage](self.done[stage], max(self.totals[stage], self.done[stage]))
 
     def _nested_fits_each(self) -> int:
@@ -566,8 +658,19 @@ class FoldScorer:
 # ---------------------------------------------------------------------------- the commands' entry points
 
 
-def describe_work(train, y: NDArray, *, kind, metric, folds, repeats: int, random_state, nested: bool,
-                  blends: bool = False, files_seconds: float = 0.0) -> tuple[Work, list]:
+def describe_work(
+    train,
+    y: NDArray,
+    *,
+    kind,
+    metric,
+    folds,
+    repeats: int,
+    random_state,
+    nested: bool,
+    blends: bool = False,
+    files_seconds: float = 0.0,
+) -> tuple[Work, list]:
     """The run's :class:`Work` and the leaderboard's splits at ``repeats``."""
     from blender.evaluation import level_splits
 
@@ -577,14 +680,35 @@ def describe_work(train, y: NDArray, *, kind, metric, folds, repeats: int, rando
         outer_splits, _ = level_splits(fold_assignment(y, kind=kind, folds=folds, random_state=random_state))
         outer = tuple(int(len(train_rows)) for train_rows, _ in outer_splits)
     metric = metrics.for_truth(metric, kind, y)
-    work = Work(int(np.asarray(y).shape[0]), tuple(int(len(train_rows)) for train_rows, _ in splits), fold_count(folds),
-                repeats, outer, fold_count(folds), files_seconds, bool(metric.fits_step), blends)
+    work = Work(
+        int(np.asarray(y).shape[0]),
+        tuple(int(len(train_rows)) for train_rows, _ in splits),
+        fold_count(folds),
+        repeats,
+        outer,
+        fold_count(folds),
+        files_seconds,
+        bool(metric.fits_step),
+        blends,
+    )
     return work, splits
 
 
-def plan_run(train, y: NDArray, *, metric, folds, repeats: int, random_state, methods: list[Method], budget: float,
-             started: float, nested: bool, blends: bool = False,
-             clock: Callable[[], float] = time.perf_counter) -> tuple[BudgetPlan, Work]:
+def plan_run(
+    train,
+    y: NDArray,
+    *,
+    metric,
+    folds,
+    repeats: int,
+    random_state,
+    methods: list[Method],
+    budget: float,
+    started: float,
+    nested: bool,
+    blends: bool = False,
+    clock: Callable[[], float] = time.perf_counter,
+) -> tuple[BudgetPlan, Work]:
     """Time the files and every method on the leaderboard's first fold, then plan the run for the budget left.
 
     ``started`` is when the budget began (on ``clock``): after reading the files.
@@ -601,22 +725,62 @@ def plan_run(train, y: NDArray, *, metric, folds, repeats: int, random_state, me
         if files_seconds >= RETIME_UNDER:
             break
     reference = values[layout.best_model(overall, metric)]
-    work, splits = describe_work(train, y, kind=kind, metric=metric, folds=folds, repeats=repeats,
-                                 random_state=random_state, nested=nested, blends=blends, files_seconds=files_seconds)
-    timings, timed, untimed = time_methods(methods, values, y, splits[0], kind=kind, metric=metric,
-                                           random_state=random_state, reference=reference, clock=clock,
-                                           give_up_at=clock() + TIMING_SHARE * budget)
+    work, splits = describe_work(
+        train,
+        y,
+        kind=kind,
+        metric=metric,
+        folds=folds,
+        repeats=repeats,
+        random_state=random_state,
+        nested=nested,
+        blends=blends,
+        files_seconds=files_seconds,
+    )
+    timings, timed, untimed = time_methods(
+        methods,
+        values,
+        y,
+        splits[0],
+        kind=kind,
+        metric=metric,
+        random_state=random_state,
+        reference=reference,
+        clock=clock,
+        give_up_at=clock() + TIMING_SHARE * budget,
+    )
     timing_seconds = clock() - timing_started
-    plan = plan_budget(timings, timed, work, budget=budget, available=started + budget - clock(), untimed=untimed,
-                       timing_seconds=timing_seconds)
+    plan = plan_budget(
+        timings,
+        timed,
+        work,
+        budget=budget,
+        available=started + budget - clock(),
+        untimed=untimed,
+        timing_seconds=timing_seconds,
+    )
     return plan, work
 
 
-def run_auto_within(train, y: NDArray, test, *, metric, folds=5, repeats: int | None = None, random_state=0,
-                    threshold: float | None = None, blends: bool = False, max_level: int = 2,
-                    budget: float | None = None, started: float | None = None,
-                    progress: Callable[[str], None] | None = None, clock: Callable[[], float] = time.perf_counter,
-                    live: bool | None = None, methods: list[Method] | None = None):
+def run_auto_within(
+    train,
+    y: NDArray,
+    test,
+    *,
+    metric,
+    folds=5,
+    repeats: int | None = None,
+    random_state=0,
+    threshold: float | None = None,
+    blends: bool = False,
+    max_level: int = 2,
+    budget: float | None = None,
+    started: float | None = None,
+    progress: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+    live: bool | None = None,
+    methods: list[Method] | None = None,
+):
     """``blend auto`` with progress, and within ``budget`` seconds (from ``started``) when one is given.
 
     Without a budget it runs exactly :func:`blender.picking.run_auto` (same entries, scores and
@@ -641,34 +805,87 @@ def run_auto_within(train, y: NDArray, test, *, metric, folds=5, repeats: int | 
     inner_folds = None
     if budget is not None:
         started = clock() if started is None else started
-        plan, work = plan_run(train, y, metric=metric, folds=folds, repeats=repeats, random_state=random_state,
-                              methods=methods, budget=budget, started=started, nested=True, blends=blends, clock=clock)
+        plan, work = plan_run(
+            train,
+            y,
+            metric=metric,
+            folds=folds,
+            repeats=repeats,
+            random_state=random_state,
+            methods=methods,
+            budget=budget,
+            started=started,
+            nested=True,
+            blends=blends,
+            clock=clock,
+        )
         for line in plan.lines(n_files=train.n_models, folds=fold_count(folds)):
             say(line)
         methods = plan.methods if plan.fits else []
         repeats, inner_folds = plan.repeats, plan.inner_folds
     else:
-        work, _ = describe_work(train, y, kind=train.kind, metric=metric, folds=folds, repeats=repeats,
-                                random_state=random_state, nested=True)
-    scorer = FoldScorer(n_rows=train.n_samples, board_fits=len(methods) * work.folds * repeats,
-                        nested_fits=len(methods) * len(work.outer_rows) * (inner_folds or work.inner_folds) * repeats,
-                        say=say, plan=plan if plan is not None and plan.fits else None, work=work,
-                        deadline=None if budget is None else started + budget, clock=clock, live=live)
-    result = run_auto(train, y, test, metric=metric, folds=folds, repeats=repeats, random_state=random_state,
-                      threshold=threshold, blends=blends, max_level=max_level, progress=progress, methods=methods,
-                      inner_folds=inner_folds, scorer=scorer)
+        work, _ = describe_work(
+            train,
+            y,
+            kind=train.kind,
+            metric=metric,
+            folds=folds,
+            repeats=repeats,
+            random_state=random_state,
+            nested=True,
+        )
+    scorer = FoldScorer(
+        n_rows=train.n_samples,
+        board_fits=len(methods) * work.folds * repeats,
+        nested_fits=len(methods) * len(work.outer_rows) * (inner_folds or work.inner_folds) * repeats,
+        say=say,
+        plan=plan if plan is not None and plan.fits else None,
+        work=work,
+        deadline=None if budget is None else started + budget,
+        clock=clock,
+        live=live,
+    )
+    result = run_auto(
+        train,
+        y,
+        test,
+        metric=metric,
+        folds=folds,
+        repeats=repeats,
+        random_state=random_state,
+        threshold=threshold,
+        blends=blends,
+        max_level=max_level,
+        progress=progress,
+        methods=methods,
+        inner_folds=inner_folds,
+        scorer=scorer,
+    )
     if plan is not None and not plan.fits:
-        reason = (f"the {format_duration(budget)} time budget is too small to score any blend honestly "
-                  f"({plan.shortfall()}), so the best single file by OOF score, {result.board.best_single}, is "
-                  "written (raise --time-budget to score the blends)")
+        reason = (
+            f"the {format_duration(budget)} time budget is too small to score any blend honestly "
+            f"({plan.shortfall()}), so the best single file by OOF score, {result.board.best_single}, is "
+            "written (raise --time-budget to score the blends)"
+        )
         result = replace(result, pick=replace(result.pick, reason=reason))
     return result, plan, scorer
 
 
-def score_within(train, y: NDArray, *, metric, folds=5, repeats: int = 1, random_state=0,
-                 methods: list[Method], budget: float | None = None, started: float | None = None,
-                 progress: Callable[[str], None] | None = None, clock: Callable[[], float] = time.perf_counter,
-                 live: bool | None = None):
+def score_within(
+    train,
+    y: NDArray,
+    *,
+    metric,
+    folds=5,
+    repeats: int = 1,
+    random_state=0,
+    methods: list[Method],
+    budget: float | None = None,
+    started: float | None = None,
+    progress: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+    live: bool | None = None,
+):
     """``blend score``'s leaderboard with progress, and within ``budget`` seconds (from ``started``) when one is given.
 
     Returns
@@ -681,17 +898,47 @@ def score_within(train, y: NDArray, *, metric, folds=5, repeats: int = 1, random
     plan, work = None, None
     if budget is not None and methods:
         started = clock() if started is None else started
-        plan, work = plan_run(train, y, metric=metric, folds=folds, repeats=repeats, random_state=random_state,
-                              methods=methods, budget=budget, started=started, nested=False, clock=clock)
+        plan, work = plan_run(
+            train,
+            y,
+            metric=metric,
+            folds=folds,
+            repeats=repeats,
+            random_state=random_state,
+            methods=methods,
+            budget=budget,
+            started=started,
+            nested=False,
+            clock=clock,
+        )
         for line in plan.lines(n_files=train.n_models, folds=fold_count(folds), command="score"):
             say(line)
         methods = plan.methods if plan.fits else []
         repeats = plan.repeats
-    scorer = FoldScorer(n_rows=train.n_samples, board_fits=len(methods) * fold_count(folds) * repeats, nested_fits=0,
-                        say=say, plan=plan if plan is not None and plan.fits else None, work=work,
-                        deadline=None if budget is None else started + budget, clock=clock, live=live)
-    board = leaderboard(train.values, y, kind=train.kind, metric=metric, names=train.names, folds=folds,
-                        repeats=repeats, random_state=random_state, methods=methods, progress=progress, scorer=scorer)
+    scorer = FoldScorer(
+        n_rows=train.n_samples,
+        board_fits=len(methods) * fold_count(folds) * repeats,
+        nested_fits=0,
+        say=say,
+        plan=plan if plan is not None and plan.fits else None,
+        work=work,
+        deadline=None if budget is None else started + budget,
+        clock=clock,
+        live=live,
+    )
+    board = leaderboard(
+        train.values,
+        y,
+        kind=train.kind,
+        metric=metric,
+        names=train.names,
+        folds=folds,
+        repeats=repeats,
+        random_state=random_state,
+        methods=methods,
+        progress=progress,
+        scorer=scorer,
+    )
     return board, plan, scorer
 
 

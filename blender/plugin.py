@@ -45,13 +45,17 @@ def _load_module(where: str, spec: str):
         try:
             module_spec.loader.exec_module(module)
         except Exception as error:  # the user's file: any failure is theirs to fix
-            raise BlendInputError(f"--metric {spec}: importing {where} failed: {type(error).__name__}: {error}.") from None
+            raise BlendInputError(
+                f"--metric {spec}: importing {where} failed: {type(error).__name__}: {error}."
+            ) from None
         return module
     try:
         return importlib.import_module(where)
     except Exception as error:
-        raise BlendInputError(f"--metric {spec}: cannot import module {where} ({type(error).__name__}: {error}); "
-                              "give FILE.py:FUNCTION for a file.") from None
+        raise BlendInputError(
+            f"--metric {spec}: cannot import module {where} ({type(error).__name__}: {error}); "
+            "give FILE.py:FUNCTION for a file."
+        ) from None
 
 
 def load_metric(spec: str, *, greater_is_better: bool | None = None):
@@ -73,11 +77,15 @@ def load_metric(spec: str, *, greater_is_better: bool | None = None):
     if greater_is_better is None:
         greater_is_better = declared
     elif declared is not None and bool(declared) != greater_is_better:
-        raise BlendInputError(f"--metric {spec}: {name}.greater_is_better is {declared}, and the command line says "
-                              "otherwise; drop one of them.")
+        raise BlendInputError(
+            f"--metric {spec}: {name}.greater_is_better is {declared}, and the command line says "
+            "otherwise; drop one of them."
+        )
     if greater_is_better is None:
-        raise BlendInputError(f"--metric {spec}: is greater better? Pass --greater-is-better or --smaller-is-better "
-                              f"(or set {name}.greater_is_better = True in {where}).")
+        raise BlendInputError(
+            f"--metric {spec}: is greater better? Pass --greater-is-better or --smaller-is-better "
+            f"(or set {name}.greater_is_better = True in {where})."
+        )
     kinds = tuple(getattr(function, "kinds", _ALL_KINDS))
     return Entry(spec, kinds, bool(greater_is_better), _caller(function, spec), "scores", f"your own: {spec}")
 
@@ -95,11 +103,14 @@ def _caller(function, spec: str):
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise BlendInputError(f"--metric {spec}: the function returned {type(value).__name__} {value!r}, "
-                                  "not a number; return one float.") from None
+            raise BlendInputError(
+                f"--metric {spec}: the function returned {type(value).__name__} {value!r}, "
+                "not a number; return one float."
+            ) from None
         if not math.isfinite(number):
-            raise BlendInputError(f"--metric {spec}: the function returned {number}; it must return a finite number "
-                                  f"(on {len(y):,} rows).")
+            raise BlendInputError(
+                f"--metric {spec}: the function returned {number}; it must return a finite number (on {len(y):,} rows)."
+            )
         return number
 
     def call(y, pred, kind):
@@ -107,7 +118,7 @@ def _caller(function, spec: str):
         core = 1 if kind in ("binary", "regression") else 2
         if pred.ndim == core:
             return one(y, pred, kind)
-        flat = pred.reshape((-1,) + pred.shape[pred.ndim - core:])
+        flat = pred.reshape((-1,) + pred.shape[pred.ndim - core :])
         return np.array([one(y, candidate, kind) for candidate in flat]).reshape(pred.shape[: pred.ndim - core])
 
     return call
@@ -149,8 +160,16 @@ def _calls_per_fit(name: str, n_models: int, options: dict, *, fewest: bool = Fa
     return 1
 
 
-def call_estimate(method_names, *, n_models: int, folds: int, repeats: int = 1, nested: bool = False,
-                  options: dict | None = None, fewest: bool = False) -> int:
+def call_estimate(
+    method_names,
+    *,
+    n_models: int,
+    folds: int,
+    repeats: int = 1,
+    nested: bool = False,
+    options: dict | None = None,
+    fewest: bool = False,
+) -> int:
     """About how many calls of a plug-in metric a command makes: every file and entry on every fold, the
     final fits, and for ``blend auto`` the nested estimate's leaderboards (one per outer fold). With
     ``fewest``, the count when the searches stop as early as they can.

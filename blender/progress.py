@@ -48,9 +48,17 @@ class Ticker:
     ('read 4/40 files: m4.csv', 'read 40/40 files: m40.csv', 10)
     """
 
-    def __init__(self, label: str, *, unit: str = "files", say: Callable[[str], None] | None = None,
-                 live: bool | None = None, delay: float = DELAY, clock: Callable[[], float] = time.perf_counter,
-                 tenths: bool = False):
+    def __init__(
+        self,
+        label: str,
+        *,
+        unit: str = "files",
+        say: Callable[[str], None] | None = None,
+        live: bool | None = None,
+        delay: float = DELAY,
+        clock: Callable[[], float] = time.perf_counter,
+        tenths: bool = False,
+    ):
         self.label, self.unit, self.delay, self.clock, self.tenths = label, unit, delay, clock, tenths
         self.say = say or (lambda line: print(line, file=sys.stderr))
         self.live = sys.stderr.isatty() if live is None else live
@@ -75,11 +83,19 @@ class Ticker:
 
             # The detail (the file read, or the fit and the time left of a budget) follows the counts and takes
             # what width is left, cut short rather than squeezing the counts on a narrow terminal.
-            detail_column = TextColumn("{task.fields[detail]}", table_column=Column(ratio=1, no_wrap=True,
-                                                                                    overflow="ellipsis"))
-            self._bar = Progress(TextColumn(f"{self.label} {{task.description}}"), BarColumn(bar_width=20),
-                                 MofNCompleteColumn(), TimeElapsedColumn(), detail_column, console=Console(stderr=True),
-                                 transient=False, expand=True)
+            detail_column = TextColumn(
+                "{task.fields[detail]}", table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")
+            )
+            self._bar = Progress(
+                TextColumn(f"{self.label} {{task.description}}"),
+                BarColumn(bar_width=20),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                detail_column,
+                console=Console(stderr=True),
+                transient=False,
+                expand=True,
+            )
             self._task = self._bar.add_task(self.unit, total=total, detail=detail)
             self._bar.start()
         self._bar.update(self._task, completed=done, total=total, description=self.unit, detail=detail)

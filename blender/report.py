@@ -48,16 +48,23 @@ def show_table(header: list[str], rows: list[list], *, stream=None) -> None:
     if not getattr(stream, "isatty", lambda: False)():
         stream.write(format_table(header, rows) + "\n")
         return
+    from rich import box
     from rich.console import Console
     from rich.table import Table
-
-    from rich import box
 
     table = Table(*[str(h) for h in header], header_style="bold", box=box.SIMPLE_HEAD)
     for column, name in zip(table.columns, header):
         column.no_wrap = True
-        column.justify = "right" if rows and all(isinstance(r[header.index(name)], (int, float, np.number))
-                                                 and not isinstance(r[header.index(name)], bool) for r in rows) else "left"
+        column.justify = (
+            "right"
+            if rows
+            and all(
+                isinstance(r[header.index(name)], (int, float, np.number))
+                and not isinstance(r[header.index(name)], bool)
+                for r in rows
+            )
+            else "left"
+        )
     for row in rows:
         table.add_row(*[_cell(value) for value in row])
     # As wide as the table needs: a leaderboard is read whole, not cut to the window.
@@ -84,16 +91,37 @@ def leaderboard_rows(board, *, pick: tuple[str, ...] = ()) -> tuple[list[str], l
 
     Entries in ``pick`` (what ``blend auto`` submits, or averages) are marked with ``*``.
     """
-    header = ["rank", "", "name", "type", f"{board.metric} (CV)", "± se", "vs best file", "± se", "folds won",
-              "all OOF rows"]
+    header = [
+        "rank",
+        "",
+        "name",
+        "type",
+        f"{board.metric} (CV)",
+        "± se",
+        "vs best file",
+        "± se",
+        "folds won",
+        "all OOF rows",
+    ]
     rows = []
     for rank, entry in enumerate(board.entries, start=1):
         mark = "*" if entry.name in pick else ""
         is_baseline = entry.type == "model" and entry.name == board.best_single
         won = "best file" if is_baseline else f"{entry.wins}/{entry.n_folds}"
-        rows.append([rank, mark, entry.name, entry.type, entry.mean, entry.se,
-                     float("nan") if is_baseline else entry.gain, float("nan") if is_baseline else entry.gain_se, won,
-                     entry.oof])
+        rows.append(
+            [
+                rank,
+                mark,
+                entry.name,
+                entry.type,
+                entry.mean,
+                entry.se,
+                float("nan") if is_baseline else entry.gain,
+                float("nan") if is_baseline else entry.gain_se,
+                won,
+                entry.oof,
+            ]
+        )
     return header, rows
 
 
@@ -113,8 +141,9 @@ def leaderboard_chart(board, *, pick: tuple[str, ...] = (), estimate=None):
     plt = _pyplot()
     entries = board.entries[::-1]
     names = [entry.name for entry in entries]
-    colours = ["tab:red" if entry.name in pick else "tab:orange" if entry.type == "blend" else "tab:blue"
-               for entry in entries]
+    colours = [
+        "tab:red" if entry.name in pick else "tab:orange" if entry.type == "blend" else "tab:blue" for entry in entries
+    ]
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 0.32 * len(entries) + 1.8), sharey=True)
     means = np.array([entry.mean for entry in entries])
     errors = np.nan_to_num(np.array([entry.se for entry in entries]))
@@ -129,7 +158,9 @@ def leaderboard_chart(board, *, pick: tuple[str, ...] = (), estimate=None):
     better = "higher" if board.metric in ("accuracy", "auc") else "lower"
     left.set_xlabel(f"{board.metric}, {board.repeats}x{board.folds}-fold CV ({better} is better)")
     gains = np.array([0.0 if entry.name == board.best_single else entry.gain for entry in entries])
-    gain_errors = np.nan_to_num(np.array([0.0 if entry.name == board.best_single else entry.gain_se for entry in entries]))
+    gain_errors = np.nan_to_num(
+        np.array([0.0 if entry.name == board.best_single else entry.gain_se for entry in entries])
+    )
     right.barh(names, gains, xerr=gain_errors, color=colours, ecolor="gray", capsize=2)
     right.axvline(0.0, color="black", linewidth=1)
     # Zoom on the entries that matter: the best eight (worse ones run off the left edge).
@@ -159,19 +190,34 @@ def heatmap(matrix, names: list[str], title: str):
         for i in range(len(names)):
             for j in range(len(names)):
                 value = matrix[i, j]
-                axes.text(j, i, "" if value != value else f"{value:.2f}", ha="center", va="center",
-                          color="white" if value < (low + 1.0) / 2 else "black", fontsize=8)
+                axes.text(
+                    j,
+                    i,
+                    "" if value != value else f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    color="white" if value < (low + 1.0) / 2 else "black",
+                    fontsize=8,
+                )
     axes.set_title(title)
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
     return figure
 
 
-def trajectory_chart(trajectory: list[tuple[int, float]], *, metric: str, best_single_score: float,
-                     kept: int | None = None, title: str = "Caruana ensemble selection"):
+def trajectory_chart(
+    trajectory: list[tuple[int, float]],
+    *,
+    metric: str,
+    best_single_score: float,
+    kept: int | None = None,
+    title: str = "Caruana ensemble selection",
+):
     """The OOF score along a greedy selection, against the best single file."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7, 4))
-    axes.plot([point[0] for point in trajectory], [point[1] for point in trajectory], marker=".", label="ensemble (OOF)")
+    axes.plot(
+        [point[0] for point in trajectory], [point[1] for point in trajectory], marker=".", label="ensemble (OOF)"
+    )
     axes.axhline(best_single_score, color="tab:red", linestyle="--", label="best single file")
     if kept is not None:
         axes.axvline(kept, color="tab:gray", linestyle=":", label="kept")
@@ -202,9 +248,21 @@ def finite_or_none(value):
 
 def leaderboard_document(board) -> list[dict]:
     """A leaderboard's entries as JSON rows, best first (``blend auto --report`` and ``--json``)."""
-    return [{"name": e.name, "type": e.type, "mean": e.mean, "se": e.se, "gain": e.gain, "gain_se": e.gain_se,
-             "wins": e.wins, "folds": e.n_folds, "fold_scores": e.fold_scores.tolist(), "oof": e.oof}
-            for e in board.entries]
+    return [
+        {
+            "name": e.name,
+            "type": e.type,
+            "mean": e.mean,
+            "se": e.se,
+            "gain": e.gain,
+            "gain_se": e.gain_se,
+            "wins": e.wins,
+            "folds": e.n_folds,
+            "fold_scores": e.fold_scores.tolist(),
+            "oof": e.oof,
+        }
+        for e in board.entries
+    ]
 
 
 # ---------------------------------------------------------------------------- what each method says after its run
@@ -216,8 +274,10 @@ def leaderboard_document(board) -> list[dict]:
 def select_lines(run, names: list[str], metric: str) -> list[str]:
     """The chosen files with their OOF scores and their largest correlation with the files chosen before them."""
     chosen, scores, corr = (run.details[key] for key in ("chosen", "scores", "corr"))
-    rows = [[names[j], float(scores[j]), float(max((corr[j, k] for k in chosen[:position]), default=float("nan")))]
-            for position, j in enumerate(chosen)]
+    rows = [
+        [names[j], float(scores[j]), float(max((corr[j, k] for k in chosen[:position]), default=float("nan")))]
+        for position, j in enumerate(chosen)
+    ]
     lines = [format_table(["chosen", f"OOF {metric}", "max corr with earlier"], rows)]
     left_out = [name for j, name in enumerate(names) if j not in chosen]
     return lines + (["left out: " + ", ".join(left_out)] if left_out else [])
@@ -226,12 +286,15 @@ def select_lines(run, names: list[str], metric: str) -> list[str]:
 def caruana_lines(run, names: list[str], metric: str) -> list[str]:
     """How the selection ran: its options, the start it kept, and whether it fell back to the best file."""
     result, options = run.details["result"], run.method.options
-    lines = [f"caruana: init {options.get('init', 5)}, {options.get('iters', 50)} iterations, "
-             f"{options.get('bags', 1)} bag(s), {'with' if options.get('replacement', True) else 'without'} "
-             f"replacement, kept the {result.start} start ({run.seconds:.1f} s)"]
+    lines = [
+        f"caruana: init {options.get('init', 5)}, {options.get('iters', 50)} iterations, "
+        f"{options.get('bags', 1)} bag(s), {'with' if options.get('replacement', True) else 'without'} "
+        f"replacement, kept the {result.start} start ({run.seconds:.1f} s)"
+    ]
     if result.fell_back:
-        lines.append("the bagged blend scored worse than the best single file on the OOF rows, so the best file "
-                     "alone is kept")
+        lines.append(
+            "the bagged blend scored worse than the best single file on the OOF rows, so the best file alone is kept"
+        )
     return lines
 
 
@@ -248,16 +311,19 @@ def hill_climb_lines(run, names: list[str], metric: str) -> list[str]:
     """Where the climb started and how many steps it took."""
     result = run.details["result"]
     negative = run.method.options.get("negative_weights", False)
-    return [f"hill climbing from {names[result.start_model]}: {len(result.trajectory) - 1} step(s)"
-            f"{' with negative weights allowed' if negative else ''} ({run.seconds:.1f} s)"]
+    return [
+        f"hill climbing from {names[result.start_model]}: {len(result.trajectory) - 1} step(s)"
+        f"{' with negative weights allowed' if negative else ''} ({run.seconds:.1f} s)"
+    ]
 
 
 def hill_climb_chart(run, metric: str):
     """The OOF score along the climb."""
     result = run.details["result"]
     trajectory = [(step[0], float(step[3])) for step in result.trajectory]
-    return trajectory_chart(trajectory, metric=metric, best_single_score=float(result.trajectory[0][3]),
-                            title="hill climbing")
+    return trajectory_chart(
+        trajectory, metric=metric, best_single_score=float(result.trajectory[0][3]), title="hill climbing"
+    )
 
 
 def weights_lines(run, names: list[str], metric: str) -> list[str]:

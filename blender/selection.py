@@ -59,7 +59,9 @@ def select_uncorrelated(
     if model_scores.ndim != 1 or n_models == 0:
         raise ValueError(f"model_scores must be a non-empty vector, got shape {model_scores.shape}")
     if corr.shape != (n_models, n_models):
-        raise ValueError(f"corr has shape {corr.shape} but there are {n_models} model scores; expected ({n_models}, {n_models})")
+        raise ValueError(
+            f"corr has shape {corr.shape} but there are {n_models} model scores; expected ({n_models}, {n_models})"
+        )
     if np.any(np.isnan(model_scores)):
         raise ValueError(f"model score {int(np.flatnonzero(np.isnan(model_scores))[0])} is NaN")
     if top is not None and top < 1:

@@ -142,8 +142,9 @@ def fit_stacker(
                 model = None
             else:
                 model.fit(columns, np.searchsorted(present, y))
-    return Stacker(model=model, kind=kind, n_cols=values.shape[2], present=present, options=options,
-                   mean=mean, deviation=deviation)
+    return Stacker(
+        model=model, kind=kind, n_cols=values.shape[2], present=present, options=options, mean=mean, deviation=deviation
+    )
 
 
 def stack(
@@ -242,8 +243,10 @@ def stack(
         _check_features(train_features, oof.shape[1], "train_features")
         _check_features(test_features, test.shape[1], "test_features")
         if np.shape(train_features)[1:] != np.shape(test_features)[1:]:
-            raise ValueError(f"train_features has {np.shape(train_features)[1]} columns, test_features "
-                             f"{np.shape(test_features)[1]}; give both the same columns")
+            raise ValueError(
+                f"train_features has {np.shape(train_features)[1]} columns, test_features "
+                f"{np.shape(test_features)[1]}; give both the same columns"
+            )
     from dataclasses import replace
 
     from blender.evaluation import cross_fit
@@ -251,11 +254,13 @@ def stack(
 
     options = dict(kind=kind, meta=meta, fwls=fwls, quadratic=quadratic, logit=logit, random_state=random_state)
     # The registry's stacking entry, cross-fitted as every entry is (one CV loop, blender.evaluation.cross_fit).
-    entry = replace(BY_NAME["stack-logreg"], options={"meta": meta, "fwls": fwls, "quadratic": quadratic,
-                                                      "logit": logit})
+    entry = replace(
+        BY_NAME["stack-logreg"], options={"meta": meta, "fwls": fwls, "quadratic": quadratic, "logit": logit}
+    )
     splits = layout.cv_folds(y, kind=kind, folds=folds, random_state=random_state, rows=rows, option=folds_option)
-    oof_predictions = cross_fit(entry, oof, y, splits, kind=kind, metric=metric, random_state=random_state,
-                                features=train_features)
+    oof_predictions = cross_fit(
+        entry, oof, y, splits, kind=kind, metric=metric, random_state=random_state, features=train_features
+    )
     final = fit_stacker(oof, y, features=train_features, **options)
     return StackResult(
         test_predictions=final.apply(test, test_features),
@@ -268,8 +273,9 @@ def stack(
 
 def _check_features(features: NDArray, n_rows: int, name: str) -> None:
     if np.shape(features)[0] != n_rows:
-        raise ValueError(f"{name}: features have {np.shape(features)[0]} rows, predictions {n_rows}; "
-                         "align the features by id first")
+        raise ValueError(
+            f"{name}: features have {np.shape(features)[0]} rows, predictions {n_rows}; align the features by id first"
+        )
 
 
 def meta_columns(values, features, mean, deviation, *, kind, fwls, quadratic, logit):
@@ -285,7 +291,9 @@ def meta_columns(values, features, mean, deviation, *, kind, fwls, quadratic, lo
     if features is not None:
         extra = np.asarray(features, dtype=np.float64).reshape(n_rows, -1)
         if extra.shape[0] != n_rows:
-            raise ValueError(f"features have {extra.shape[0]} rows, predictions {n_rows}; align the features by id first")
+            raise ValueError(
+                f"features have {extra.shape[0]} rows, predictions {n_rows}; align the features by id first"
+            )
     elif fwls:
         extra = _spread_and_mean(cube)
     if extra is not None:
@@ -335,13 +343,23 @@ def _make_meta(meta: str, kind: str, random_state: int | None, n_train: int):
 
         if regression:
             return linear_model.LinearRegression() if meta == "logreg" else linear_model.Ridge(alpha=1.0)
-        return linear_model.LogisticRegression(C=1.0 if meta == "logreg" else 0.1, max_iter=1000, random_state=random_state)
+        return linear_model.LogisticRegression(
+            C=1.0 if meta == "logreg" else 0.1, max_iter=1000, random_state=random_state
+        )
     if meta == "xgb":
         import xgboost
 
         # One thread: the meta-features are few, and threads only add synchronisation.
-        options = dict(n_estimators=N_ESTIMATORS, max_depth=3, learning_rate=0.05, subsample=0.8, colsample_bytree=0.8,
-                       random_state=0 if random_state is None else random_state, n_jobs=1, verbosity=0)
+        options = dict(
+            n_estimators=N_ESTIMATORS,
+            max_depth=3,
+            learning_rate=0.05,
+            subsample=0.8,
+            colsample_bytree=0.8,
+            random_state=0 if random_state is None else random_state,
+            n_jobs=1,
+            verbosity=0,
+        )
         return xgboost.XGBRegressor(**options) if regression else xgboost.XGBClassifier(**options)
     if meta in ("et", "rf"):
         from sklearn import ensemble

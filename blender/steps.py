@@ -234,8 +234,11 @@ def _threshold_at(ordered: NDArray[np.float64], m: int) -> float:
 
 def quadratic_disagreement(truth_rank: NDArray, decided: NDArray, n_classes: int) -> tuple[float, float]:
     """(observed, expected) quadratic disagreement over a fixed set of ``n_classes`` ordered classes."""
-    confusion = np.bincount(truth_rank * n_classes + decided, minlength=n_classes * n_classes).reshape(
-        n_classes, n_classes).astype(np.float64)
+    confusion = (
+        np.bincount(truth_rank * n_classes + decided, minlength=n_classes * n_classes)
+        .reshape(n_classes, n_classes)
+        .astype(np.float64)
+    )
     weights = np.subtract.outer(np.arange(n_classes), np.arange(n_classes)) ** 2.0
     n = confusion.sum()
     expected = np.outer(confusion.sum(axis=1), confusion.sum(axis=0)) / n
@@ -293,8 +296,11 @@ def fit_cut_points(truth_rank: NDArray, numbers: NDArray, n_classes: int, *, swe
     # rows predicted p disagree by sum_c (c - p)^2 runs[c, p]. Every disagreement is a whole number,
     # exact in any order of the sums, so the scores below are the same floats however they are summed.
     predicted = np.repeat(classes, np.diff(np.concatenate(([0], positions, [n]))))
-    runs = np.bincount(ranks * n_classes + predicted, minlength=n_classes * n_classes).reshape(
-        n_classes, n_classes).astype(np.float64)
+    runs = (
+        np.bincount(ranks * n_classes + predicted, minlength=n_classes * n_classes)
+        .reshape(n_classes, n_classes)
+        .astype(np.float64)
+    )
     # Moving the cut between classes j-1 and j past a row of truth t adds 2 (t - j) + 1 to the
     # observed disagreement: over rows [low, low + m), passed[low + m] - passed[low] - 2 j m.
     passed = np.zeros(n + 1)

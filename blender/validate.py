@@ -51,8 +51,9 @@ def check_weights(weights: ArrayLike | None, n_models: int) -> NDArray[np.float6
     return weights
 
 
-def non_positive_error(path, value: float, row_id: str, column: str, mean: str, *, zero_ok: bool = False
-                       ) -> BlendInputError:
+def non_positive_error(
+    path, value: float, row_id: str, column: str, mean: str, *, zero_ok: bool = False
+) -> BlendInputError:
     """The one message, in and out of core, for a value a geometric, harmonic or power mean cannot take: one not
     positive (exponents of 0 or less), or with ``zero_ok`` one below 0 (any other exponent but 1, whose powers and
     roots of negative numbers are not real)."""
@@ -131,8 +132,9 @@ def encode_truth(
                 "the class columns must be named after the labels."
             )
         return codes
-    return binary_target(raw, column=columns[0], truth_path=truth_path, reference_path=reference_path,
-                         positive=positive).encode(raw)
+    return binary_target(
+        raw, column=columns[0], truth_path=truth_path, reference_path=reference_path, positive=positive
+    ).encode(raw)
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,9 @@ class BinaryTarget:
         return [self.negative if self.negative is not None else "0", self.positive]
 
 
-def binary_target(raw: NDArray, *, column: str, truth_path, reference_path, positive: str | None = None) -> BinaryTarget:
+def binary_target(
+    raw: NDArray, *, column: str, truth_path, reference_path, positive: str | None = None
+) -> BinaryTarget:
     """Which label of a two-label truth the one-column probability files predict.
 
     As scikit-learn's ``classes_[1]``, the positive class is the second of the two labels in
@@ -174,9 +178,12 @@ def binary_target(raw: NDArray, *, column: str, truth_path, reference_path, posi
     shown = ", ".join(distinct[:4]) + (", ..." if len(distinct) > 4 else "")
     if len(distinct) > 2:
         numeric = _numbers(labels) is not None
-        fix = ("pass --task regression for a numeric target" if numeric else
-               f"for {len(distinct)} classes, write one probability column per class (id,{','.join(distinct[:3])}"
-               f"{',...' if len(distinct) > 3 else ''})")
+        fix = (
+            "pass --task regression for a numeric target"
+            if numeric
+            else f"for {len(distinct)} classes, write one probability column per class (id,{','.join(distinct[:3])}"
+            f"{',...' if len(distinct) > 3 else ''})"
+        )
         raise BlendInputError(
             f"{truth_path}: {len(distinct)} labels ({shown}) against the one probability column of {reference_path}; "
             f"a binary target has two labels; {fix}."
@@ -212,7 +219,9 @@ def _binary_labels(raw: NDArray, truth_path=None) -> NDArray:
         return text
     if not np.all(numbers == np.round(numbers)):
         where = f"{truth_path}: " if truth_path is not None else ""
-        raise BlendInputError(f"{where}the target holds fractional numbers; pass --task regression for a numeric target.")
+        raise BlendInputError(
+            f"{where}the target holds fractional numbers; pass --task regression for a numeric target."
+        )
     return numbers.astype(np.int64).astype(str).astype(object)
 
 
@@ -261,7 +270,9 @@ def _as_text(raw: NDArray, truth_path=None) -> NDArray:
         if np.all(raw == np.round(raw)):
             return raw.astype(np.int64).astype(str).astype(object)
         where = f"{truth_path}: " if truth_path is not None else ""
-        raise BlendInputError(f"{where}the target holds fractional numbers; pass --task regression for a numeric target.")
+        raise BlendInputError(
+            f"{where}the target holds fractional numbers; pass --task regression for a numeric target."
+        )
     return raw.astype(str).astype(object)
 
 

@@ -92,8 +92,14 @@ def probabilities_to_votes(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.eye(values.shape[2], dtype=bool)[values.argmax(axis=2)]
 
 
-def votes_as_output(winners: NDArray[np.int64], *, kind: str, classes: list[str] | None, n_cols: int,
-                    binary_labels: list[str] | None = None) -> NDArray:
+def votes_as_output(
+    winners: NDArray[np.int64],
+    *,
+    kind: str,
+    classes: list[str] | None,
+    n_cols: int,
+    binary_labels: list[str] | None = None,
+) -> NDArray:
     """What ``blend vote`` writes: label text, the 0/1 class for binary, or one-hot class columns.
 
     ``binary_labels`` (negative, positive), from a truth with two text labels, turn binary votes

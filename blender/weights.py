@@ -107,8 +107,9 @@ def optimize_weights(
                 jac=gradient,
                 method="SLSQP",
                 bounds=[(0.0, 1.0)] * n_models,
-                constraints=[{"type": "eq", "fun": lambda weights: weights.sum() - 1.0,
-                              "jac": lambda weights: np.ones(n_models)}],
+                constraints=[
+                    {"type": "eq", "fun": lambda weights: weights.sum() - 1.0, "jac": lambda weights: np.ones(n_models)}
+                ],
                 options={"ftol": 1e-12, "maxiter": 500},
             )
         weights = _to_simplex(result.x)

@@ -63,6 +63,7 @@ MEASURE_FACTOR = 4
 #: and 9 epochs 0.338, in about the same time (cnn_separable: 0.302 and 0.381).
 KEEP_BEFORE_NARROWING = 2
 
+
 def parse_duration(text: str) -> float:
     """Seconds in a duration such as ``10m``, ``90s``, ``1h30m`` or ``2.5m`` (:func:`blender.timing.parse_duration`).
 
@@ -107,7 +108,9 @@ class EpochTiming:
     epoch: float
 
 
-def time_two_epochs(run_epochs: Callable[[Callable[[], float]], list[float]], *, clock: Callable[[], float] = time.perf_counter):
+def time_two_epochs(
+    run_epochs: Callable[[Callable[[], float]], list[float]], *, clock: Callable[[], float] = time.perf_counter
+):
     """``(setup, epoch)`` from two timed epochs: ``run_epochs(clock)`` returns the clock at each epoch's start and end.
 
     Parameters
@@ -274,7 +277,11 @@ def plan_for_budget(
             ("(estimated from the wider net's times, no time to measure again) " if estimated else "")
             + f"one epoch took {fastest.epoch:.1f} s ({fastest.name}) to {slowest.epoch:.1f} s ({slowest.name}) at {shown} "
             f"on this machine now; {fits_per_cnn * len(timings)} fits on {jobs} job(s) for {format_duration(max(available, 0))} left: "
-            + (f"all {max_epochs} epochs fit" if epochs == max_epochs else f"{epochs} of the plan's {max_epochs} epochs fit")
+            + (
+                f"all {max_epochs} epochs fit"
+                if epochs == max_epochs
+                else f"{epochs} of the plan's {max_epochs} epochs fit"
+            )
             + f" (about {format_duration(estimate)})"
         )
         warning = None
@@ -297,7 +304,9 @@ def plan_for_budget(
     raise ValueError("plan_for_budget needs at least one width")
 
 
-def _epochs_that_fit(timings: list[EpochTiming], usable: float, *, max_epochs: int, fits_per_cnn: int, jobs: int) -> int:
+def _epochs_that_fit(
+    timings: list[EpochTiming], usable: float, *, max_epochs: int, fits_per_cnn: int, jobs: int
+) -> int:
     """The most epochs (0 to ``max_epochs``) whose CNN phase fits in ``usable`` seconds."""
     # The phase is linear in the epochs: fixed + per_epoch * epochs.
     fixed = phase_seconds(timings, 0, fits_per_cnn=fits_per_cnn, jobs=jobs)
@@ -385,7 +394,11 @@ class TabularPlan:
 
     def describe(self) -> str:
         """``the whole plan`` or ``45% of the plan's boosting rounds and forest trees``, and who is left out."""
-        shown = "the whole plan" if self.share == 1.0 else f"{self.share:.0%} of the plan's boosting rounds and forest trees"
+        shown = (
+            "the whole plan"
+            if self.share == 1.0
+            else f"{self.share:.0%} of the plan's boosting rounds and forest trees"
+        )
         return shown + (f", without {', '.join(self.left_out)}" if self.left_out else "")
 
 
@@ -464,7 +477,11 @@ def plan_tabular(
     )
     warning = None
     if left_out:
-        fits = "not one fits" if _share_that_fits(kept, usable, fits_per_learner=fits_per_learner, jobs=jobs) < min_share else "the others fit"
+        fits = (
+            "not one fits"
+            if _share_that_fits(kept, usable, fits_per_learner=fits_per_learner, jobs=jobs) < min_share
+            else "the others fit"
+        )
         warning = (
             f"leaving out {', '.join(left_out)} (the slowest tabular learners): all {len(timings)} need about "
             f"{format_duration(phase(timings, min_share))} with {min_share:.0%} of their rounds and trees, and "
@@ -472,14 +489,18 @@ def plan_tabular(
             + (f", so {kept[0].name} trains anyway" if fits == "not one fits" else "")
             + " (raise --time-budget, or name fewer learners with --models)"
         )
-    return TabularPlan(share, tuple(timing.name for timing in kept), tuple(left_out), estimate, available, reason, warning)
+    return TabularPlan(
+        share, tuple(timing.name for timing in kept), tuple(left_out), estimate, available, reason, warning
+    )
 
 
 def _share_that_fits(timings: list[FitTiming], usable: float, *, fits_per_learner: int, jobs: int) -> float:
     """The largest share of the rounds (a multiple of ``ROUNDS_SHARE_STEP``, at most 1) whose phase fits in ``usable`` seconds; below 0 if none."""
     # The phase is linear in the share, as the CNNs' is in the epochs: fixed + per_share * share.
     fixed = parallel_seconds([timing.fixed for timing in timings], fits_each=fits_per_learner, jobs=jobs)
-    per_share = parallel_seconds([timing.seconds(1.0) for timing in timings], fits_each=fits_per_learner, jobs=jobs) - fixed
+    per_share = (
+        parallel_seconds([timing.seconds(1.0) for timing in timings], fits_each=fits_per_learner, jobs=jobs) - fixed
+    )
     if usable < fixed:
         return -1.0
     if per_share <= 0:

@@ -59,7 +59,9 @@ def make_forest(problem: Problem, *, criterion: str = "gini", extra: bool = Fals
     if problem.task == "regression":
         forest = ensemble.ExtraTreesRegressor if extra else ensemble.RandomForestRegressor
         max_features = 1.0 if criterion == "gini" else 1 / 3
-        return forest(n_estimators=_trees(problem), max_features=max_features, n_jobs=problem.threads, random_state=problem.seed)
+        return forest(
+            n_estimators=_trees(problem), max_features=max_features, n_jobs=problem.threads, random_state=problem.seed
+        )
     forest = ensemble.ExtraTreesClassifier if extra else ensemble.RandomForestClassifier
     return forest(n_estimators=_trees(problem), criterion=criterion, n_jobs=problem.threads, random_state=problem.seed)
 
@@ -154,7 +156,9 @@ def make_catboost(problem: Problem):
     if problem.task == "regression":
         model = catboost.CatBoostRegressor(**common)
     else:
-        model = catboost.CatBoostClassifier(loss_function="MultiClass" if problem.task == "multiclass" else "Logloss", **common)
+        model = catboost.CatBoostClassifier(
+            loss_function="MultiClass" if problem.task == "multiclass" else "Logloss", **common
+        )
     return NativeCategories(model, "catboost")
 
 
@@ -184,7 +188,9 @@ class NativeCategories:
         for column, levels in self.levels.items():
             text = X[column].astype(str)
             # A level the training rows never had is missing for LightGBM; CatBoost takes any text.
-            X[column] = pd.Categorical(text.where(text.isin(levels)), categories=levels) if self.library == "lightgbm" else text
+            X[column] = (
+                pd.Categorical(text.where(text.isin(levels)), categories=levels) if self.library == "lightgbm" else text
+            )
         return X
 
     def fit(self, X, y) -> "NativeCategories":

@@ -52,20 +52,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     shared.add_argument("--target", help="target column of train.csv (default: the column test.csv lacks)")
     shared.add_argument("--id", dest="id_column", help="id column of the CSV files (default: their first column)")
-    shared.add_argument("--task", choices=["classification", "regression"], help="override the task guessed from the target")
-    shared.add_argument("--seed", type=int, default=0, help="seed of the folds, the split and every model (default: 0)")
-    shared.add_argument("--jobs", type=int, default=1, help="parallel (learner, fold) tasks; -1 for every core (default: 1)")
     shared.add_argument(
-        "--epochs", type=int, help="most epochs per CNN, early stopping may end sooner (default: the plan's, printed at the start)"
+        "--task", choices=["classification", "regression"], help="override the task guessed from the target"
     )
-    shared.add_argument("--seeds", type=int, default=1, help="models per fold, each with its own seed, averaged (default: 1)")
+    shared.add_argument("--seed", type=int, default=0, help="seed of the folds, the split and every model (default: 0)")
+    shared.add_argument(
+        "--jobs", type=int, default=1, help="parallel (learner, fold) tasks; -1 for every core (default: 1)"
+    )
+    shared.add_argument(
+        "--epochs",
+        type=int,
+        help="most epochs per CNN, early stopping may end sooner (default: the plan's, printed at the start)",
+    )
+    shared.add_argument(
+        "--seeds", type=int, default=1, help="models per fold, each with its own seed, averaged (default: 1)"
+    )
     shared.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         help="run the (learner, fold) tasks on the Dask cluster at ADDRESS (tcp://HOST:8786), with the same files as a local run",
     )
-    shared.add_argument("--augment", action="store_true", help="train the CNNs with random shifts of up to 1/8 of the image")
-    shared.add_argument("--root", type=Path, default=Path("."), help="folder that receives data/ and submissions/ (default: .)")
+    shared.add_argument(
+        "--augment", action="store_true", help="train the CNNs with random shifts of up to 1/8 of the image"
+    )
+    shared.add_argument(
+        "--root", type=Path, default=Path("."), help="folder that receives data/ and submissions/ (default: .)"
+    )
 
     oof = commands.add_parser(
         "oof",
@@ -83,10 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
         "with --greater-is-better / --smaller-is-better), its decision step fitted on the OOF rows, best first",
     )
     direction = oof.add_mutually_exclusive_group()
-    direction.add_argument("--greater-is-better", dest="greater_is_better", action="store_const", const=True,
-                           help="the direction of your own --metric")
-    direction.add_argument("--smaller-is-better", dest="greater_is_better", action="store_const", const=False,
-                           help="the direction of your own --metric")
+    direction.add_argument(
+        "--greater-is-better",
+        dest="greater_is_better",
+        action="store_const",
+        const=True,
+        help="the direction of your own --metric",
+    )
+    direction.add_argument(
+        "--smaller-is-better",
+        dest="greater_is_better",
+        action="store_const",
+        const=False,
+        help="the direction of your own --metric",
+    )
     oof.add_argument(
         "--time-budget",
         metavar="DURATION",
@@ -117,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
         "and write its predictions for that slice to submissions/holdout/NAME.csv (and data/train_labels.csv). "
         "Example: python -m models holdout --holdout-fraction 0.2 --jobs 2",
     )
-    holdout.add_argument("--holdout-fraction", type=float, default=0.2, help="share of training rows held out (default: 0.2)")
+    holdout.add_argument(
+        "--holdout-fraction", type=float, default=0.2, help="share of training rows held out (default: 0.2)"
+    )
     return parser
 
 
@@ -131,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(arguments, "time_budget", None) is not None:
             budget_seconds = budget.parse_duration(arguments.time_budget)
             if arguments.scheduler:
-                raise ModelsError("--time-budget times the CNNs on this machine; with --scheduler the workers' speed decides, so give --epochs instead.")
+                raise ModelsError(
+                    "--time-budget times the CNNs on this machine; with --scheduler the workers' speed decides, so give --epochs instead."
+                )
         if arguments.jobs == 0:
             raise ModelsError("--jobs 0: give 1 or more parallel jobs, or -1 for every core.")
         if arguments.epochs is not None and arguments.epochs < 1:
@@ -143,7 +169,11 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(arguments, "snapshots", None) is not None and arguments.snapshots < 2:
             raise ModelsError(f"--snapshots {arguments.snapshots}: give 2 or more cosine cycles (one snapshot each).")
         data = load_dataset(
-            arguments.data, target=arguments.target, id_column=arguments.id_column, task=arguments.task, seed=arguments.seed
+            arguments.data,
+            target=arguments.target,
+            id_column=arguments.id_column,
+            task=arguments.task,
+            seed=arguments.seed,
         )
         learners = select_learners(arguments.models, has_images=data.has_images)
         if getattr(arguments, "metric", None) is not None:
@@ -224,7 +254,10 @@ def _oof(arguments, data, learners, *, deadline: float | None = None) -> None:
         metric = "rmse" if data.task == "regression" else "accuracy"
         pick = min if data.task == "regression" else max
         best = pick(test_scores, key=lambda name: test_scores[name][metric])
-        print(f"best single model on the kept-aside test rows: {best}, {metric} {test_scores[best][metric]:.4f}", file=sys.stderr)
+        print(
+            f"best single model on the kept-aside test rows: {best}, {metric} {test_scores[best][metric]:.4f}",
+            file=sys.stderr,
+        )
         if arguments.refit:
             _report_refit(results, data)
     print(f"wrote {root / 'submissions'}/NAME.csv and {root / 'submissions' / 'oof'}/NAME.csv for {len(results)} learners, "
@@ -242,7 +275,9 @@ def run_within_budget(learners, data, arguments, options, deadline: float) -> di
     jobs = _parallel_jobs(arguments.jobs)
     results = {}
     if others:
-        results = _run_tabular_within_budget(others, data, arguments, options, deadline, keep_for_cnns=bool(cnns), fits_each=fits_each)
+        results = _run_tabular_within_budget(
+            others, data, arguments, options, deadline, keep_for_cnns=bool(cnns), fits_each=fits_each
+        )
     if cnns:
         from models.cnn import budget_widths, training_plan
         from models.oof import time_cnns
@@ -269,7 +304,11 @@ def run_within_budget(learners, data, arguments, options, deadline: float) -> di
         )  # fmt: skip
         width = plan.width if plan.width is not None else base.width
         shown = "the plan's width" if width is None else f"{width} channels wide"
-        print(f"CNN plan for the budget: {shown}, at most {plan.epochs} epochs: {plan.reason}", file=sys.stderr, flush=True)
+        print(
+            f"CNN plan for the budget: {shown}, at most {plan.epochs} epochs: {plan.reason}",
+            file=sys.stderr,
+            flush=True,
+        )
         if plan.warning:
             print(f"Warning: {plan.warning}", file=sys.stderr, flush=True)
         if plan.epochs == 0:
@@ -296,7 +335,9 @@ def tabular_deadline(now: float, deadline: float, *, keep_for_cnns: bool) -> flo
     return deadline - 5
 
 
-def _run_tabular_within_budget(others, data, arguments, options, deadline: float, *, keep_for_cnns: bool, fits_each: int) -> dict:
+def _run_tabular_within_budget(
+    others, data, arguments, options, deadline: float, *, keep_for_cnns: bool, fits_each: int
+) -> dict:
     """The tabular learners on the share of their rounds that fits their part of the time left (:func:`models.budget.plan_tabular`)."""
     from models.oof import time_tabular
 
@@ -355,7 +396,9 @@ def _seeds_note(arguments) -> str:
 
 def _holdout(arguments, data, learners) -> None:
     print(
-        _describe(data, learners, arguments) + f"; holdout fraction {arguments.holdout_fraction}" + _seeds_note(arguments),
+        _describe(data, learners, arguments)
+        + f"; holdout fraction {arguments.holdout_fraction}"
+        + _seeds_note(arguments),
         file=sys.stderr,
     )
     gpu = _report_device(learners, data, arguments)

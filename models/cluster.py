@@ -46,8 +46,9 @@ def connect(address: str):
         ) from None
 
 
-def execute(tasks: list, arrays: dict, address: str, *, log: Callable[[str], None], fit_predict: Callable,
-            task_arrays: Callable) -> Iterator[tuple]:
+def execute(
+    tasks: list, arrays: dict, address: str, *, log: Callable[[str], None], fit_predict: Callable, task_arrays: Callable
+) -> Iterator[tuple]:
     """Run the fold tasks on the cluster at ``address``; yield each result as it finishes.
 
     ``fit_predict(task, X, y, X_test)`` and ``task_arrays(task, arrays)`` are the fold loop's own
@@ -77,7 +78,10 @@ def execute(tasks: list, arrays: dict, address: str, *, log: Callable[[str], Non
         other_tasks = [task for task in tasks if task.learner.inputs != "images"]
         if cnn_tasks:
             # The cluster, not this machine, decides the CNNs' plan.
-            cnn_tasks = [dataclasses.replace(task, problem=dataclasses.replace(task.problem, gpu=bool(gpus))) for task in cnn_tasks]
+            cnn_tasks = [
+                dataclasses.replace(task, problem=dataclasses.replace(task.problem, gpu=bool(gpus)))
+                for task in cnn_tasks
+            ]
         # Send each array to every worker once; tasks carry futures, not data.
         names = [name for name, array in arrays.items() if array is not None]
         futures = dict(zip(names, client.scatter([arrays[name] for name in names], broadcast=True, hash=False)))
@@ -91,7 +95,9 @@ def execute(tasks: list, arrays: dict, address: str, *, log: Callable[[str], Non
         for group, submit_options in groups:
             if not group:
                 continue
-            with joblib.parallel_config(backend="dask", client=client, wait_for_workers_timeout=CONNECT_TIMEOUT, **submit_options):
+            with joblib.parallel_config(
+                backend="dask", client=client, wait_for_workers_timeout=CONNECT_TIMEOUT, **submit_options
+            ):
                 calls = (joblib.delayed(fit_predict)(task, *task_arrays(task, futures)) for task in group)
                 yield from joblib.Parallel(batch_size=1, return_as="generator_unordered")(calls)
     finally:

@@ -200,7 +200,9 @@ def calibrate(
     return budget.EpochTiming(name, setup, epoch)
 
 
-def _compiled_model(keras, make_model, problem: Problem, input_shape, plan: TrainingPlan, *, learning_rate=learning_rate):
+def _compiled_model(
+    keras, make_model, problem: Problem, input_shape, plan: TrainingPlan, *, learning_rate=learning_rate
+):
     """A fresh model of ``make_model``, compiled with the zoo's loss and Adam at ``learning_rate`` (a value or a schedule)."""
     num_classes = 1 if problem.task == "regression" else problem.n_classes
     model = make_model(input_shape, num_classes, augment=problem.augment, width=plan.width)
@@ -337,7 +339,9 @@ def _conv_bn_relu(x, filters, kernel, strides=1, padding="valid"):
     """
     from keras import layers
 
-    x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False, kernel_initializer="he_normal")(x)
+    x = layers.Conv2D(
+        filters, kernel, strides=strides, padding=padding, use_bias=False, kernel_initializer="he_normal"
+    )(x)
     x = layers.BatchNormalization(momentum=batch_norm_momentum)(x)
     return layers.Activation("relu")(x)
 
@@ -520,7 +524,9 @@ def tta_shifts(n_views: int) -> list[tuple[int, int]]:
     [(0, 0), (0, 1), (0, -1)]
     """
     if not 2 <= n_views <= len(TTA_SHIFTS):
-        raise ValueError(f"--tta {n_views}: give 2 to {len(TTA_SHIFTS)} views (the image and up to {len(TTA_SHIFTS) - 1} one-pixel shifts).")
+        raise ValueError(
+            f"--tta {n_views}: give 2 to {len(TTA_SHIFTS)} views (the image and up to {len(TTA_SHIFTS) - 1} one-pixel shifts)."
+        )
     return TTA_SHIFTS[:n_views]
 
 
@@ -582,13 +588,18 @@ class KerasLearner:
         X_fit, X_stop, y_fit, y_stop = train_test_split(
             X, y, test_size=early_stopping_fraction, stratify=stratify, random_state=problem.seed
         )
-        plan = training_plan(tuple(X.shape[1:]), gpu=problem.gpu, epochs_override=problem.epochs, width_override=problem.width)
+        plan = training_plan(
+            tuple(X.shape[1:]), gpu=problem.gpu, epochs_override=problem.epochs, width_override=problem.width
+        )
         if problem.snapshots >= 2:
             return self._fit_snapshots(keras, plan, X_fit, y_fit, X_stop, y_stop)
         self.model = _compiled_model(keras, self.make_model, problem, tuple(X.shape[1:]), plan)
         callbacks = [
             keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=plan.patience, restore_best_weights=True, start_from_epoch=plan.warmup_epochs
+                monitor="val_loss",
+                patience=plan.patience,
+                restore_best_weights=True,
+                start_from_epoch=plan.warmup_epochs,
             ),
             keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=max(2, plan.patience // 3)),
         ]
@@ -612,7 +623,9 @@ class KerasLearner:
         schedule = keras.optimizers.schedules.CosineDecayRestarts(
             learning_rate, first_decay_steps=cycle_epochs * steps_per_epoch, t_mul=1.0, m_mul=1.0, alpha=0.0
         )
-        self.model = _compiled_model(keras, self.make_model, problem, tuple(X_fit.shape[1:]), plan, learning_rate=schedule)
+        self.model = _compiled_model(
+            keras, self.make_model, problem, tuple(X_fit.shape[1:]), plan, learning_rate=schedule
+        )
         self.snapshots = []
 
         def take_snapshot(epoch, logs):
@@ -656,7 +669,10 @@ class KerasLearner:
         """
         variants = {"": self._raw_predict(X)}
         if self.problem.tta >= 2:
-            views = [variants[""] if shift == (0, 0) else self._raw_predict(shift_images(X, *shift)) for shift in tta_shifts(self.problem.tta)]
+            views = [
+                variants[""] if shift == (0, 0) else self._raw_predict(shift_images(X, *shift))
+                for shift in tta_shifts(self.problem.tta)
+            ]
             variants["_tta"] = np.mean(views, axis=0)
         if len(self.snapshots) >= 2:
             final = self.model.get_weights()

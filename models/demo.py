@@ -80,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"time budget {format_duration(total)}: {format_duration(training)} for training (the learners' plans are fitted to it), "
               f"the rest for blending", flush=True)  # fmt: skip
         train_options += ["--time-budget", f"{training}s"]
-    for option, value in (("--models", args.models), ("--data", args.data), ("--epochs", args.epochs), ("--seeds", args.seeds)):
+    for option, value in (
+        ("--models", args.models),
+        ("--data", args.data),
+        ("--epochs", args.epochs),
+        ("--seeds", args.seeds),
+    ):
         if value:
             train_options += [option, str(value)]
     if not (args.reuse and Path("submissions/oof").is_dir() and Path("data/test_labels.csv").exists()):
@@ -101,7 +106,19 @@ def main(argv: list[str] | None = None) -> int:
             run(["blend", *arguments, "-o", f"blends/{blend_name}.csv"])
         run(["blend", "corr", *files, "--plot", "blends/corr.png"])
         step("Leaderboard on the OOF rows (blend methods scored by 5-fold CV over the OOF rows)")
-        run(["blend", "score", *files, "--metric", "logloss", "--plot", "blends/leaderboard.png", "-o", "blends/leaderboard_oof.csv"])
+        run(
+            [
+                "blend",
+                "score",
+                *files,
+                "--metric",
+                "logloss",
+                "--plot",
+                "blends/leaderboard.png",
+                "-o",
+                "blends/leaderboard_oof.csv",
+            ]
+        )
 
     step("Leaderboard on the test rows (true labels kept aside by models)")
     test_truth = read_labels(Path("data/test_labels.csv"))
@@ -125,11 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(["step", "seconds"], [[name, round(seconds, 1)] for name, seconds in timings.items()]))
     if args.time_budget.lower() != "none":
         print(f"time budget {args.time_budget}: used {time.perf_counter() - started:.0f} s of {total:.0f} s")
-    print(f"\nDone in {time.perf_counter() - started:.0f} s. Pictures: blends/corr.png, blends/leaderboard.png, blends/caruana.png")
+    print(
+        f"\nDone in {time.perf_counter() - started:.0f} s. Pictures: blends/corr.png, blends/leaderboard.png, blends/caruana.png"
+    )
     return 0
 
 
-def blend_commands(files: list[str], springenberg: list[str], cnns: list[str], trees: list[str]) -> dict[str, list[str]]:
+def blend_commands(
+    files: list[str], springenberg: list[str], cnns: list[str], trees: list[str]
+) -> dict[str, list[str]]:
     """The ``blend`` command of each demo blend, by output name."""
     blends: dict[str, list[str]] = {
         "vote": ["vote", *files],
@@ -210,12 +231,16 @@ def fit_weighted_vote(values, y, *, kind, metric, random_state=None) -> Voted:
     return Voted(fit_weights(values, y, kind=kind, metric=metric).weights + 1e-12, kind)
 
 
-weighted_vote = Method("weighted-vote", fit_weighted_vote, PROBABILITIES, True, 3, "a vote weighted by optimised weights")
+weighted_vote = Method(
+    "weighted-vote", fit_weighted_vote, PROBABILITIES, True, 3, "a vote weighted by optimised weights"
+)
 
 
 def default_claims(names: list[str], springenberg: list[str], cnns: list[str], trees: list[str]) -> list[Claim]:
     """The seeds' claims, for the models present, each blend a registry entry."""
-    arithmetic, geometric, weighted_average, stacked = (BY_NAME[name] for name in ("average", "geometric", "weights", "stack-logreg"))
+    arithmetic, geometric, weighted_average, stacked = (
+        BY_NAME[name] for name in ("average", "geometric", "weights", "stack-logreg")
+    )
     claims = []
     if len(springenberg) >= 2:
         claims += [
@@ -225,11 +250,19 @@ def default_claims(names: list[str], springenberg: list[str], cnns: list[str], t
     if len(names) >= 2:
         claims += [
             Claim(f"optimised weights over all {len(names)} models beat the best OOF member", names, weighted_average),
-            Claim("a vote weighted by them beats the best OOF member (accuracy)", names, weighted_vote, metric="accuracy"),
+            Claim(
+                "a vote weighted by them beats the best OOF member (accuracy)", names, weighted_vote, metric="accuracy"
+            ),
             Claim(f"a logistic-regression stack of all {len(names)} beats the best OOF member", names, stacked),
         ]
     if cnns and trees:
-        claims.append(Claim(f"weights over {len(cnns)} CNNs and {len(trees)} tree models beat the best OOF member", cnns + trees, weighted_average))
+        claims.append(
+            Claim(
+                f"weights over {len(cnns)} CNNs and {len(trees)} tree models beat the best OOF member",
+                cnns + trees,
+                weighted_average,
+            )
+        )
     return claims
 
 
@@ -270,8 +303,11 @@ def judge(claim: Claim, oof: PredictionSet, test: PredictionSet, *, seed: int = 
     from blender import layout
 
     members_oof = oof.of(claim.members)
-    splits = (assignment_splits(oof.folds) if oof.folds is not None
-              else layout.cv_folds(oof.y, kind="multiclass", folds=CV_FOLDS, random_state=seed))
+    splits = (
+        assignment_splits(oof.folds)
+        if oof.folds is not None
+        else layout.cv_folds(oof.y, kind="multiclass", folds=CV_FOLDS, random_state=seed)
+    )
     # Every blend learns on log loss (a vote's weights too); the claim's metric only judges it.
     options = dict(kind="multiclass", metric="logloss", random_state=seed)
     cv_predictions = cross_fit(claim.method, members_oof, oof.y, splits, **options)
@@ -295,7 +331,8 @@ def judge(claim: Claim, oof: PredictionSet, test: PredictionSet, *, seed: int = 
             rival_loss = row_losses(rows.y, rows.of([rival])[0], claim.metric).mean()
             parts.append(f"{rival} {rival_loss:.4f}, diff {interval[0]:+.4f} [{interval[1]:+.4f}, {interval[2]:+.4f}]")
         lines.append(
-            f"  [{verdict(intervals):>9}] {split}: {claim.title}: blend {metric_name} {blend_losses.mean():.4f} vs " + "; ".join(parts)
+            f"  [{verdict(intervals):>9}] {split}: {claim.title}: blend {metric_name} {blend_losses.mean():.4f} vs "
+            + "; ".join(parts)
         )
     return lines
 
@@ -304,7 +341,9 @@ def claim_lines(claims: list[Claim], oof: PredictionSet, test: PredictionSet, *,
     """Every claim's lines, after a line that says how to read them."""
     lines = [
         f"  (diff = blend minus rival, lower is better for the blend; [{COVERAGE:.0%} bootstrap interval over rows]; "
-        "OOF rows of blends that learn: cross-fitted on " + ("data/folds.csv" if oof.folds is not None else f"{CV_FOLDS} seeded folds") + ")"
+        "OOF rows of blends that learn: cross-fitted on "
+        + ("data/folds.csv" if oof.folds is not None else f"{CV_FOLDS} seeded folds")
+        + ")"
     ]
     for claim in claims:
         lines += judge(claim, oof, test, seed=seed)
@@ -318,13 +357,18 @@ def load_sets(submissions: Path, data: Path, names: list[str] | None = None) -> 
     if names is None:
         names = sorted(path.name[: -len(".csv")] for path in submissions.glob("*.csv"))
     sets = []
-    for folder, truth_path in ((submissions / "oof", data / "train_labels.csv"), (submissions, data / "test_labels.csv")):
+    for folder, truth_path in (
+        (submissions / "oof", data / "train_labels.csv"),
+        (submissions, data / "test_labels.csv"),
+    ):
         predictions = io.read_predictions([folder / f"{name}.csv" for name in names], task="multiclass")
         truth = read_labels(truth_path)
         ids = [str(identifier) for identifier in predictions.ids.to_pylist()]
         y = np.array([predictions.columns.index(truth[identifier]) for identifier in ids])
         # The shared folds of the OOF rows, where make oof wrote them.
-        folds = io.read_folds(data / "folds.csv", predictions.ids) if not sets and (data / "folds.csv").is_file() else None
+        folds = (
+            io.read_folds(data / "folds.csv", predictions.ids) if not sets and (data / "folds.csv").is_file() else None
+        )
         sets.append(PredictionSet(list(names), np.asarray(predictions.values, dtype=np.float64), y, folds))
     return sets[0], sets[1]
 

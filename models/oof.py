@@ -24,7 +24,6 @@ from sklearn.model_selection import train_test_split
 
 from blender import metrics
 from blender.evaluation import fold_assignment
-
 from models.data import Dataset
 from models.problem import Problem, Task
 from models.registry import Learner, ModelsError
@@ -93,7 +92,9 @@ def assign_folds(y: NDArray, task: Task, *, n_folds: int = 5, seed: int = 0) -> 
     if task != "regression":
         smallest = int(np.bincount(y).min())
         if smallest < n_folds:
-            raise ModelsError(f"--folds {n_folds}: the rarest class has only {smallest} rows; use at most {smallest} folds.")
+            raise ModelsError(
+                f"--folds {n_folds}: the rarest class has only {smallest} rows; use at most {smallest} folds."
+            )
     # The blender's own fold assigner, so one serves both halves.
     return fold_assignment(y, kind="binary" if task != "regression" else "regression", folds=n_folds, random_state=seed)
 
@@ -234,25 +235,57 @@ def run_oof(
         for fold in range(n_folds):
             train_rows, valid_rows = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
             for replica in range(seeds):
-                problem = problem_of(learner, data, seed + fold, epochs, threads, augment, gpu, replica, width, tta, snapshots, rounds_share)
+                problem = problem_of(
+                    learner,
+                    data,
+                    seed + fold,
+                    epochs,
+                    threads,
+                    augment,
+                    gpu,
+                    replica,
+                    width,
+                    tta,
+                    snapshots,
+                    rounds_share,
+                )
                 tasks.append(_Task(learner, problem, fold, replica, train_rows, valid_rows, learner.inputs, True))
         if refit:
             # Once more on every row, with its own seed; K/(K-1) times the rows, so as many more rounds.
             for replica in range(seeds):
-                problem = problem_of(learner, data, seed + n_folds, epochs, threads, augment, gpu, replica, width, tta, snapshots, rounds_share)
+                problem = problem_of(
+                    learner,
+                    data,
+                    seed + n_folds,
+                    epochs,
+                    threads,
+                    augment,
+                    gpu,
+                    replica,
+                    width,
+                    tta,
+                    snapshots,
+                    rounds_share,
+                )
                 problem = replace(problem, rounds_scale=n_folds / (n_folds - 1))
-                tasks.append(_Task(learner, problem, REFIT, replica, np.arange(len(folds)), np.arange(0), learner.inputs, True))
+                tasks.append(
+                    _Task(learner, problem, REFIT, replica, np.arange(len(folds)), np.arange(0), learner.inputs, True)
+                )
 
     outputs = {}
     label = "rmse" if data.task == "regression" else "acc"
-    for task, valid_predictions, test_predictions, seconds in _execute(tasks, data, n_jobs=n_jobs, scheduler=scheduler, log=log):
+    for task, valid_predictions, test_predictions, seconds in _execute(
+        tasks, data, n_jobs=n_jobs, scheduler=scheduler, log=log
+    ):
         outputs[task.learner.name, task.fold, task.replica] = (valid_predictions, test_predictions, seconds)
         replica = f" seed {task.replica + 1}/{seeds}" if seeds > 1 else ""
         if task.fold == REFIT:
             log(f"[{task.learner.name}] refit on all {len(task.train_rows)} rows{replica}  ({seconds:.1f} s)")
             continue
         fold_score = next(iter(score(data.y_train[task.valid_rows], valid_predictions[""], data.task).values()))
-        log(f"[{task.learner.name}] fold {task.fold + 1}/{n_folds}{replica}  {label} {fold_score:.3f}  ({seconds:.1f} s)")
+        log(
+            f"[{task.learner.name}] fold {task.fold + 1}/{n_folds}{replica}  {label} {fold_score:.3f}  ({seconds:.1f} s)"
+        )
 
     # Gather in a fixed order (fold, then replica): floating-point sums then do not
     # depend on which task finished first.
@@ -330,7 +363,9 @@ def run_holdout(
         scores = "  ".join(f"{metric} {value:.3f}" for metric, value in holdout_score.items())
         replica = f" seed {task.replica + 1}/{seeds}" if seeds > 1 else ""
         log(f"[{task.learner.name}]{replica} holdout of {len(holdout_rows)} rows  {scores}  ({seconds:.1f} s)")
-    predictions = {learner.name: _mean([outputs[learner.name, replica] for replica in range(seeds)]) for learner in learners}
+    predictions = {
+        learner.name: _mean([outputs[learner.name, replica] for replica in range(seeds)]) for learner in learners
+    }
     return holdout_rows, predictions
 
 
@@ -418,7 +453,9 @@ def fit_predict(task: _Task, X: NDArray, y: NDArray, X_test: NDArray | None):
         model = task.learner.build(task.problem)
         model.fit(_take(X, task.train_rows), y[task.train_rows])
         # A refit has no held-out rows: it predicts the test rows only.
-        valid_predictions = _predict_variants(model, _take(X, task.valid_rows), task.problem) if len(task.valid_rows) else {}
+        valid_predictions = (
+            _predict_variants(model, _take(X, task.valid_rows), task.problem) if len(task.valid_rows) else {}
+        )
         test_predictions = None if X_test is None else _predict_variants(model, X_test, task.problem)
     return task, valid_predictions, test_predictions, time.perf_counter() - start
 
@@ -478,7 +515,9 @@ def _check_inputs(learner: Learner, data: Dataset) -> None:
         raise ModelsError(f"{learner.name} needs images, and {data.name} has none.")
 
 
-def problem_of(learner, data, seed, epochs, threads, augment, gpu, replica=0, width=None, tta=0, snapshots=0, rounds_share=1.0) -> Problem:
+def problem_of(
+    learner, data, seed, epochs, threads, augment, gpu, replica=0, width=None, tta=0, snapshots=0, rounds_share=1.0
+) -> Problem:
     input_shape = data.images_train.shape[1:] if learner.inputs == "images" else data.X_train.shape[1:]
     if learner.inputs == "native" and data.native_train is not None:
         input_shape = data.native_train.shape[1:]
@@ -567,7 +606,15 @@ def _time_each(learners, problems, X, y, fit_rows, predict_rows):
 
     with threadpool_limits(limits=problems[0].threads):
         return [
-            cnn.calibrate(learner.name, learner.build(problem).make_model, problem, X, y, fit_rows=fit_rows, predict_rows=predict_rows)
+            cnn.calibrate(
+                learner.name,
+                learner.build(problem).make_model,
+                problem,
+                X,
+                y,
+                fit_rows=fit_rows,
+                predict_rows=predict_rows,
+            )
             for learner, problem in zip(learners, problems)
         ]
 
@@ -605,7 +652,10 @@ def time_tabular(
         tasks.append(_Task(learner, problem, 0, 0, train_rows, valid_rows, learner.inputs, True))
     calls = (joblib.delayed(_time_fit)(task, *task_arrays(task, arrays)) for task in tasks)
     seconds = dict(joblib.Parallel(n_jobs=n_jobs)(calls))
-    return [budget.fit_timing(learner.name, seconds[learner.name], share=share, has_rounds=learner.has_rounds) for learner in learners]
+    return [
+        budget.fit_timing(learner.name, seconds[learner.name], share=share, has_rounds=learner.has_rounds)
+        for learner in learners
+    ]
 
 
 def _time_fit(task: _Task, X, y, X_test) -> tuple[str, float]:

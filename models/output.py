@@ -49,8 +49,10 @@ def column_note(data: Dataset) -> str | None:
     if data.task != "binary":
         return None
     negative, positive = (str(label) for label in data.classes)
-    return (f"binary target '{data.target}' ({negative}/{positive}): each file's column '{data.target}' is the "
-            f"probability of {positive}, the positive class blend reads")
+    return (
+        f"binary target '{data.target}' ({negative}/{positive}): each file's column '{data.target}' is the "
+        f"probability of {positive}, the positive class blend reads"
+    )
 
 
 def write_prediction_file(data: Dataset, path: Path, ids: NDArray, predictions: NDArray) -> Path:
@@ -93,4 +95,3 @@ def write_holdout_result(data: Dataset, name: str, holdout_rows: NDArray, predic
     """Write ``submissions/holdout/NAME.csv``: predictions for the holdout rows only."""
     path = Path(root) / "submissions" / "holdout" / f"{name}.csv"
     return write_prediction_file(data, path, data.ids_train[holdout_rows], predictions)
-

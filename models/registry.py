@@ -123,7 +123,9 @@ def select_learners(spec: str | None, *, has_images: bool = True) -> list[Learne
     for word in words:
         if word in LEARNERS:
             if not has_images and LEARNERS[word].inputs == "images":
-                raise ModelsError(f"--models {word}: the CNNs need images (digits, cifar10 or an .npz of images), not a CSV folder.")
+                raise ModelsError(
+                    f"--models {word}: the CNNs need images (digits, cifar10 or an .npz of images), not a CSV folder."
+                )
             chosen.add(word)
         elif word in ALIASES:
             chosen.update(name for name in ALIASES[word] if has_images or LEARNERS[name].inputs != "images")

@@ -319,8 +319,11 @@ def mutate(
         return specs, Mutation(choice, BENIGN, target)
     if choice == "encoding":
         options = {
-            "bom": bool(rng.integers(2)), "crlf": bool(rng.integers(2)), "quote_all": bool(rng.integers(2)),
-            "final_newline": bool(rng.integers(2)), "suffix": str(rng.choice([".csv", ".csv.gz"])),
+            "bom": bool(rng.integers(2)),
+            "crlf": bool(rng.integers(2)),
+            "quote_all": bool(rng.integers(2)),
+            "final_newline": bool(rng.integers(2)),
+            "suffix": str(rng.choice([".csv", ".csv.gz"])),
         }
         specs[target] = replace(spec, **options)
         return specs, Mutation(choice, BENIGN, target, ", ".join(f"{k}={v}" for k, v in options.items()))
@@ -387,9 +390,13 @@ def mutate(
             for cells in other.table.rows:
                 if cells[0] == old:
                     cells[0] = new
-        return specs, Mutation(choice, VALID, target, f"id {old!r} -> {len(new):,} characters in every file", (old, new))
+        return specs, Mutation(
+            choice, VALID, target, f"id {old!r} -> {len(new):,} characters in every file", (old, new)
+        )
     if choice == "huge_header":
-        return _raw(spec, specs, target, render_csv(table).replace(table.header[-1], "h" * HUGE, 1).encode(), choice, ANY)
+        return _raw(
+            spec, specs, target, render_csv(table).replace(table.header[-1], "h" * HUGE, 1).encode(), choice, ANY
+        )
     if choice == "empty_file":
         return _raw(spec, specs, target, b"", choice, BAD)
     if choice == "header_only":
@@ -449,11 +456,38 @@ def _raw(spec, specs, target, data: bytes, name: str, expect: str, detail: str =
 
 
 MUTATIONS = (
-    "shuffle_rows", "shuffle_class_columns", "encoding", "parquet", "not_a_number", "missing_number",
-    "empty_label", "outside_0_1", "odd_number", "huge_number", "duplicate_row", "duplicate_id", "drop_row",
-    "extra_row", "rename_column", "drop_column", "extra_column", "huge_id", "huge_header", "empty_file",
-    "header_only", "drop_field", "extra_field", "truncate_line", "truncate_file", "gzip_truncated",
-    "gzip_of_nothing", "not_gzip", "unterminated_quote", "blank_lines", "invalid_utf8", "bytes",
+    "shuffle_rows",
+    "shuffle_class_columns",
+    "encoding",
+    "parquet",
+    "not_a_number",
+    "missing_number",
+    "empty_label",
+    "outside_0_1",
+    "odd_number",
+    "huge_number",
+    "duplicate_row",
+    "duplicate_id",
+    "drop_row",
+    "extra_row",
+    "rename_column",
+    "drop_column",
+    "extra_column",
+    "huge_id",
+    "huge_header",
+    "empty_file",
+    "header_only",
+    "drop_field",
+    "extra_field",
+    "truncate_line",
+    "truncate_file",
+    "gzip_truncated",
+    "gzip_of_nothing",
+    "not_gzip",
+    "unterminated_quote",
+    "blank_lines",
+    "invalid_utf8",
+    "bytes",
 )
 
 # --weights for n files, and what they must give: the unweighted blend (EQUAL), a refusal (BAD),
@@ -567,9 +601,7 @@ def canonical(predictions) -> dict:
                 labels = tuple(predictions.classes[int(code)] for code in np.atleast_1d(row))
             out[identifier] = labels
         elif values.ndim == 3:
-            out[identifier] = tuple(
-                tuple(sorted(zip(predictions.columns, map(float, model)))) for model in row
-            )
+            out[identifier] = tuple(tuple(sorted(zip(predictions.columns, map(float, model)))) for model in row)
         else:
             out[identifier] = tuple(map(float, np.atleast_1d(row)))
     return out
@@ -698,9 +730,21 @@ def output_problems(path: Path, kind: str, first: Table) -> list[str]:
 
 # How the truth file may be mutated, and what the contract expects (anything else: either way).
 TRUTH_EXPECT = {
-    "shuffle_rows": BENIGN, "encoding": BENIGN, "extra_row": VALID, "drop_row": BAD, "duplicate_row": BAD,
-    "duplicate_id": BAD, "missing_number": BAD, "empty_label": BAD, "empty_file": BAD, "header_only": BAD,
-    "gzip_truncated": BAD, "gzip_of_nothing": BAD, "drop_field": BAD, "extra_field": BAD, "extra_column": BAD,
+    "shuffle_rows": BENIGN,
+    "encoding": BENIGN,
+    "extra_row": VALID,
+    "drop_row": BAD,
+    "duplicate_row": BAD,
+    "duplicate_id": BAD,
+    "missing_number": BAD,
+    "empty_label": BAD,
+    "empty_file": BAD,
+    "header_only": BAD,
+    "gzip_truncated": BAD,
+    "gzip_of_nothing": BAD,
+    "drop_field": BAD,
+    "extra_field": BAD,
+    "extra_column": BAD,
 }
 
 
@@ -861,7 +905,11 @@ def cli_case(seed: int, index: int, folder: Path) -> Case:
     kind = str(rng.choice(KINDS))
     n_models = int(rng.integers(1, 4)) if rng.random() < 0.3 else 3
     competition = make_competition(
-        rng, kind, n_models=n_models, n_test=int(rng.integers(6, 30)), n_train=int(rng.integers(12, 40)),
+        rng,
+        kind,
+        n_models=n_models,
+        n_test=int(rng.integers(6, 30)),
+        n_train=int(rng.integers(12, 40)),
         n_classes=int(rng.integers(2, 4)),
     )
     command = str(rng.choice(list(CLI_COMMANDS)))
@@ -869,11 +917,19 @@ def cli_case(seed: int, index: int, folder: Path) -> Case:
     names = list(competition.names)
     test = [competition.test[n] for n in names]
     oof = [competition.oof[n] for n in names]
-    specs = {"test": [FileSpec(t) for t in test], "oof": [FileSpec(t) for t in oof], "truth": FileSpec(competition.truth)}
+    specs = {
+        "test": [FileSpec(t) for t in test],
+        "oof": [FileSpec(t) for t in oof],
+        "truth": FileSpec(competition.truth),
+    }
     weights = None
     out_is_dir = bad_plot = False
-    where = str(rng.choice(["test", "oof", "truth", "weights", "out", "names"] if learning else ["test", "weights", "out", "names"],
-                           p=[0.4, 0.25, 0.15, 0.05, 0.1, 0.05] if learning else [0.65, 0.15, 0.1, 0.1]))
+    where = str(
+        rng.choice(
+            ["test", "oof", "truth", "weights", "out", "names"] if learning else ["test", "weights", "out", "names"],
+            p=[0.4, 0.25, 0.15, 0.05, 0.1, 0.05] if learning else [0.65, 0.15, 0.1, 0.1],
+        )
+    )
     if where == "weights" and command not in WEIGHTED:
         where = "test"
     if where == "test":
@@ -888,7 +944,9 @@ def cli_case(seed: int, index: int, folder: Path) -> Case:
             truth.rows = [[new if cells[0] == old else cells[0], *cells[1:]] for cells in truth.rows]
             specs["truth"] = FileSpec(truth)
     elif where == "truth":
-        (specs["truth"],), mutation = mutate(rng, "regression" if kind in ("binary", "regression") else "labels", [competition.truth])
+        (specs["truth"],), mutation = mutate(
+            rng, "regression" if kind in ("binary", "regression") else "labels", [competition.truth]
+        )
         mutation.expect = TRUTH_EXPECT.get(mutation.name, ANY)
     elif where == "weights":
         weights, expect = weights_text(str(rng.choice(list(WEIGHTS))), n_models)
@@ -928,7 +986,12 @@ def cli_case(seed: int, index: int, folder: Path) -> Case:
     args = [*CLI_COMMANDS[command], *test_paths, "-o", out]
     guarded = [out]
     if learning:
-        args += ["--oof-dir", folder / "submissions/oof", "--truth", folder / f"data/train_labels{specs['truth'].suffix}"]
+        args += [
+            "--oof-dir",
+            folder / "submissions/oof",
+            "--truth",
+            folder / f"data/train_labels{specs['truth'].suffix}",
+        ]
     if kind == "regression":
         args += ["--task", "regression"]
     if weights is not None:
@@ -972,7 +1035,9 @@ def cli_case(seed: int, index: int, folder: Path) -> Case:
         if baseline is not None:
             ok, outputs = baseline
             if case.outcome != "accepted" and ok:
-                case.problems.append(f"{mutation.expect} input refused although the unmutated run works: {case.message[:160]}")
+                case.problems.append(
+                    f"{mutation.expect} input refused although the unmutated run works: {case.message[:160]}"
+                )
             elif case.outcome == "accepted" and ok and mutation.expect in (BENIGN, EQUAL):
                 mine = read_outputs([p for p in (out, out.parent / "weights.json") if p.is_file()])
                 if not close(mine, outputs):
@@ -1037,7 +1102,9 @@ def summary(cases: list[Case], *, examples: int = 1) -> str:
         groups.setdefault(case.signature, []).append(case)
     parts = [f"{len(cases)} failing cases in {len(groups)} groups"]
     for signature, members in sorted(groups.items(), key=lambda item: -len(item[1])):
-        parts.append(f"\n[{len(members)} x] {signature[0]} (expected {signature[1]}, {signature[2]}): {'; '.join(signature[3])}")
+        parts.append(
+            f"\n[{len(members)} x] {signature[0]} (expected {signature[1]}, {signature[2]}): {'; '.join(signature[3])}"
+        )
         parts += [describe(case) for case in members[:examples]]
     return "\n".join(parts)
 

@@ -40,7 +40,9 @@ def competition_frame(kind: str) -> tuple[pd.DataFrame, str]:
         iris = load_iris(as_frame=True)
         frame = iris.data.copy()
         frame.columns = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-        frame["size"] = pd.cut(frame["sepal_length"], [0, 5.4, 6.2, 10], labels=["small", "medium", "large"]).astype(str)
+        frame["size"] = pd.cut(frame["sepal_length"], [0, 5.4, 6.2, 10], labels=["small", "medium", "large"]).astype(
+            str
+        )
         frame["species"] = iris.target_names[iris.target]
         return frame, "species"
     if kind == "regression":
@@ -60,7 +62,9 @@ def make_folder(kind: str, folder: Path, *, seed: int = 0, test_share: float = 0
     rng = np.random.default_rng(seed)
     frame = frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
     frame.insert(0, "row_id", [f"r{number:05d}" for number in rng.permutation(len(frame))])
-    numeric = [column for column in frame.columns if column not in ("row_id", target) and frame[column].dtype.kind == "f"]
+    numeric = [
+        column for column in frame.columns if column not in ("row_id", target) and frame[column].dtype.kind == "f"
+    ]
     for column in numeric:
         frame.loc[rng.random(len(frame)) < missing, column] = np.nan
     n_test = int(round(test_share * len(frame)))

@@ -25,8 +25,9 @@ def _binary(seed=0, n=240, n_test=60):
 
     columns = {name: model(noise) for name, noise in (("lr", 0.25), ("rf", 0.3), ("knn", 0.4))}
     oof = pd.DataFrame({name: values[:n] for name, values in columns.items()}, index=y.index)
-    test = pd.DataFrame({name: values[n:] for name, values in columns.items()},
-                        index=[f"t{i:03d}" for i in range(n_test)])
+    test = pd.DataFrame(
+        {name: values[n:] for name, values in columns.items()}, index=[f"t{i:03d}" for i in range(n_test)]
+    )
     return oof, test, y
 
 
@@ -34,16 +35,21 @@ def _as_files(root, oof, test, y):
     (root / "submissions" / "oof").mkdir(parents=True)
     (root / "data").mkdir()
     for name in oof.columns:
-        oof[[name]].rename(columns={name: "target"}).rename_axis("id").to_csv(root / "submissions" / "oof" / f"{name}.csv")
+        oof[[name]].rename(columns={name: "target"}).rename_axis("id").to_csv(
+            root / "submissions" / "oof" / f"{name}.csv"
+        )
         test[[name]].rename(columns={name: "target"}).rename_axis("id").to_csv(root / "submissions" / f"{name}.csv")
     y.rename_axis("id").to_csv(root / "data" / "train_labels.csv")
 
 
-@pytest.mark.parametrize("method, options, cli", [
-    ("caruana", {"iters": 10}, ["caruana", "--iters", "10"]),
-    ("weights", {}, ["weights"]),
-    ("stack-logreg", {}, ["stack", "--meta", "logreg"]),
-])
+@pytest.mark.parametrize(
+    "method, options, cli",
+    [
+        ("caruana", {"iters": 10}, ["caruana", "--iters", "10"]),
+        ("weights", {}, ["weights"]),
+        ("stack-logreg", {}, ["stack", "--meta", "logreg"]),
+    ],
+)
 def test_blend_gives_the_command_lines_numbers(tmp_path, monkeypatch, method, options, cli):
     oof, test, y = _binary()
     result = blender.blend(method, oof, test, y, metric="logloss", **options)
@@ -79,8 +85,12 @@ def test_blend_takes_arrays_and_dicts_of_class_probability_frames():
     assert list(result.test_blend.columns) == ["cat", "dog", "owl"] and list(result.test_blend.index) == test_ids
     np.testing.assert_allclose(result.test_blend.to_numpy(), (test["a"].to_numpy() + test["b"].to_numpy()) / 2)
     assert result.decisions.str.split(" ").map(len).eq(2).all()
-    arrays = blender.blend("average", np.stack([oof["a"].to_numpy(), oof["b"].to_numpy()]),
-                           np.stack([test["a"].to_numpy(), test["b"].to_numpy()]), y)
+    arrays = blender.blend(
+        "average",
+        np.stack([oof["a"].to_numpy(), oof["b"].to_numpy()]),
+        np.stack([test["a"].to_numpy(), test["b"].to_numpy()]),
+        y,
+    )
     np.testing.assert_allclose(arrays.test_blend.to_numpy(), result.test_blend.to_numpy())
 
 
@@ -99,15 +109,23 @@ def test_auto_result_is_the_json_of_the_command_line(tmp_path, monkeypatch):
     assert printed["score"]["mean"] == pytest.approx(document["score"]["mean"], abs=1e-12)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda oof, test, y: blender.blend("caruana", oof, test, y, itrs=3), "caruana has no option 'itrs'; its options:"),
-    (lambda oof, test, y: blender.blend("carauna", oof, test, y), "unknown method 'carauna'"),
-    (lambda oof, test, y: blender.blend("average", oof, test, y.iloc[:-1]), "y: 239 values for 240 OOF rows"),
-    (lambda oof, test, y: blender.blend("average", oof, test[["lr", "rf"]], y), "oof and test name other models"),
-    (lambda oof, test, y: blender.blend("average", oof.drop(index="r005"), test, y.drop(index="r000")),
-     "have no truth"),
-    (lambda oof, test, y: blender.blend("average", oof, test, y, metric="f2"), "metric f2: unknown metric 'f2'"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda oof, test, y: blender.blend("caruana", oof, test, y, itrs=3),
+            "caruana has no option 'itrs'; its options:",
+        ),
+        (lambda oof, test, y: blender.blend("carauna", oof, test, y), "unknown method 'carauna'"),
+        (lambda oof, test, y: blender.blend("average", oof, test, y.iloc[:-1]), "y: 239 values for 240 OOF rows"),
+        (lambda oof, test, y: blender.blend("average", oof, test[["lr", "rf"]], y), "oof and test name other models"),
+        (
+            lambda oof, test, y: blender.blend("average", oof.drop(index="r005"), test, y.drop(index="r000")),
+            "have no truth",
+        ),
+        (lambda oof, test, y: blender.blend("average", oof, test, y, metric="f2"), "metric f2: unknown metric 'f2'"),
+    ],
+)
 def test_bad_input_is_one_line_naming_the_frame(call, message):
     oof, test, y = _binary()
     with pytest.raises(BlendInputError, match=message) as caught:

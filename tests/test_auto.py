@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from blender import layout
-from blender.picking import choose, fit_pick, nested_estimate
 from blender.evaluation import Entry, Leaderboard, leaderboard
 from blender.methods import BY_NAME, Method
+from blender.picking import choose, fit_pick, nested_estimate
 
 
 def _entry(name, type_, gain, gain_se, complexity, mean=0.0):
@@ -36,8 +36,19 @@ def _board_from_folds(folds: dict, best_single: str, metric: str = "logloss", k:
     for name, (type_, scores) in folds.items():
         scores = np.asarray(scores, dtype=float)
         difference = sign * (scores - base)
-        entries.append(Entry(name, type_, scores, float(scores.mean()), corrected_se(scores, k), float(difference.mean()),
-                             corrected_se(difference, k), int((difference > 0).sum()), 0 if type_ == "model" else 3))
+        entries.append(
+            Entry(
+                name,
+                type_,
+                scores,
+                float(scores.mean()),
+                corrected_se(scores, k),
+                float(difference.mean()),
+                corrected_se(difference, k),
+                int((difference > 0).sum()),
+                0 if type_ == "model" else 3,
+            )
+        )
     entries.sort(key=lambda entry: entry.mean)
     return Leaderboard(entries, metric, k, len(base) // k, best_single, float(base.mean()))
 
@@ -49,10 +60,13 @@ def test_a_top_entry_ten_standard_errors_ahead_is_submitted_alone():
     from blender.picking import lead_over
 
     wobble = np.array([0.0, 1.0, -1.0, 0.5, -0.5, 0.0, 1.0, -1.0, 0.5, -0.5]) * 2.27e-3
-    folds = {"stack-logreg": ("blend", _BASE - 0.05),
-             "caruana": ("blend", _BASE - 0.04 + wobble),  # 0.01 behind the top, give or take 0.001 per fold
-             "weights": ("blend", _BASE - 0.035 + wobble[::-1]),
-             "lr": ("model", _BASE), "rf": ("model", _BASE + 0.02 + wobble)}
+    folds = {
+        "stack-logreg": ("blend", _BASE - 0.05),
+        "caruana": ("blend", _BASE - 0.04 + wobble),  # 0.01 behind the top, give or take 0.001 per fold
+        "weights": ("blend", _BASE - 0.035 + wobble[::-1]),
+        "lr": ("model", _BASE),
+        "rf": ("model", _BASE + 0.02 + wobble),
+    }
     board = _board_from_folds(folds, "lr")
     top, second = board.entries[0], board.entries[1]
     assert (top.name, second.name) == ("stack-logreg", "caruana")
@@ -67,17 +81,25 @@ def test_a_top_entry_ten_standard_errors_ahead_is_submitted_alone():
 def test_five_level_entries_are_averaged_and_the_others_named():
     wobble = np.array([0.0, 1.0, -1.0, 0.5, -0.5, 0.0, 1.0, -1.0, 0.5, -0.5]) * 1e-2
     # Five entries within noise of each other (leads of 0 to 0.002, per-fold wobbles of 0.01), 0.03 ahead of lr.
-    level = {name: ("blend" if name != "xgb" else "model", _BASE - 0.03 + lead + np.roll(wobble, shift))
-             for shift, (name, lead) in enumerate(zip(["caruana", "weights", "stack-ridge", "xgb", "hill-climb"],
-                                                      [0.0, 0.0005, 0.001, 0.0015, 0.002]))}
-    far = {"average": ("blend", _BASE - 0.03 + 0.04 + wobble / 10),  # 0.04 behind, with little noise
-           "lr": ("model", _BASE), "knn": ("model", _BASE + 0.1)}
+    level = {
+        name: ("blend" if name != "xgb" else "model", _BASE - 0.03 + lead + np.roll(wobble, shift))
+        for shift, (name, lead) in enumerate(
+            zip(["caruana", "weights", "stack-ridge", "xgb", "hill-climb"], [0.0, 0.0005, 0.001, 0.0015, 0.002])
+        )
+    }
+    far = {
+        "average": ("blend", _BASE - 0.03 + 0.04 + wobble / 10),  # 0.04 behind, with little noise
+        "lr": ("model", _BASE),
+        "knn": ("model", _BASE + 0.1),
+    }
     board = _board_from_folds({**level, **far}, "lr")
     pick = choose(board)
     assert pick.type == "blend" and pick.name == "top-5 average"
     assert set(pick.members) == set(level) and pick.members[0] == board.entries[0].name
     assert "cannot be told apart from 4 others" in pick.reason
-    assert "the others trail it by more than 1.5 standard errors (lr +0.03 ± 0.0044, average +0.04 ± 0.004" in pick.reason
+    assert (
+        "the others trail it by more than 1.5 standard errors (lr +0.03 ± 0.0044, average +0.04 ± 0.004" in pick.reason
+    )
 
 
 def test_level_is_in_standard_errors_of_the_lead():
@@ -121,10 +143,20 @@ def _two_independent_regressors(n=120, seed=0):
 
 def test_a_truly_better_blend_is_picked():
     values, y = _two_independent_regressors()
-    board = leaderboard(values, y, kind="regression", metric="rmse", names=["a", "b"], folds=5, repeats=2,
-                        methods=[BY_NAME["average"], BY_NAME["weights"]])
+    board = leaderboard(
+        values,
+        y,
+        kind="regression",
+        metric="rmse",
+        names=["a", "b"],
+        folds=5,
+        repeats=2,
+        methods=[BY_NAME["average"], BY_NAME["weights"]],
+    )
     pick = choose(board)
-    assert pick.type == "blend" and pick.members[0] in ("average", "weights"), pick  # both near the true optimum 1/2, 1/2
+    assert pick.type == "blend" and pick.members[0] in ("average", "weights"), (
+        pick
+    )  # both near the true optimum 1/2, 1/2
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -158,8 +190,17 @@ def _recorder(events):
 def test_the_nested_estimate_never_uses_a_row_to_choose_the_method_then_scored_on_it():
     values, y = _two_independent_regressors(n=100, seed=2)  # unique floats: a row's first value names it
     events = []
-    estimate = nested_estimate(values, y, kind="regression", metric="rmse", names=["a", "b"], folds=5, repeats=1,
-                               random_state=0, methods=[_recorder(events)])[1]
+    estimate = nested_estimate(
+        values,
+        y,
+        kind="regression",
+        metric="rmse",
+        names=["a", "b"],
+        folds=5,
+        repeats=1,
+        random_state=0,
+        methods=[_recorder(events)],
+    )[1]
     assert estimate.picks == ["recorder"] * 5  # the mean of two independent files is clearly ahead of either
     outer = _outer_folds(y)
     held_out_sets = [frozenset(float(v) for v in values[0, held, 0]) for _, held in outer]
@@ -182,16 +223,16 @@ def test_the_nested_estimate_never_uses_a_row_to_choose_the_method_then_scored_o
 
 def _outer_folds(y):
     """The nested estimate's outer folds: the shared folds (seed 0) with the last kept aside as the slice."""
-    from blender.evaluation import fold_assignment
-    from blender.evaluation import level_splits
+    from blender.evaluation import fold_assignment, level_splits
 
     return level_splits(fold_assignment(y, kind="regression", folds=5, random_state=0))[0]
 
 
 def test_nested_estimate_compares_with_the_best_file_chosen_the_same_way():
     values, y = _two_independent_regressors(n=100, seed=3)
-    estimate = nested_estimate(values, y, kind="regression", metric="rmse", names=["a", "b"], folds=5,
-                               methods=[BY_NAME["average"]])[1]
+    estimate = nested_estimate(
+        values, y, kind="regression", metric="rmse", names=["a", "b"], folds=5, methods=[BY_NAME["average"]]
+    )[1]
     outer = _outer_folds(y)
     for (train, held), single in zip(outer, estimate.best_single_scores):
         train_scores = layout.model_scores(values[:, train], y[train], metric="rmse", kind="regression")
@@ -224,8 +265,10 @@ def test_a_caution_when_the_nested_estimate_prefers_the_best_single_file():
     # The best file beats the procedure by 0.1 in every outer fold: a lead no noise explains.
     worse = Estimate(picked, picked - 0.1, ["average"] * 5, 5)
     line = procedure_caution(worse, metric="logloss", pick_type="blend")
-    assert line.startswith("caution: on the nested estimate, picking the best single file would score better "
-                           "(0.450000 against 0.550000, by 0.1 ± 0 per fold, in 5 of 5 outer folds)")
+    assert line.startswith(
+        "caution: on the nested estimate, picking the best single file would score better "
+        "(0.450000 against 0.550000, by 0.1 ± 0 per fold, in 5 of 5 outer folds)"
+    )
     assert procedure_caution(worse, metric="logloss", pick_type="model") is None
     # For AUC higher is better: the same numbers mean the procedure wins, and nothing is said.
     assert procedure_caution(worse, metric="auc", pick_type="blend") is None

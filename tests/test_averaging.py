@@ -104,8 +104,9 @@ def test_logit_mean_of_class_probabilities_is_the_renormalised_geometric_mean():
     weights = np.array([1.0, 2.0, 5.0])
     logit = average(probabilities, kind="logit", weights=weights)
     np.testing.assert_allclose(logit, average(probabilities, kind="geometric", weights=weights), rtol=1e-12)
-    np.testing.assert_allclose(logit, special.softmax(np.tensordot(weights / 8, np.log(probabilities), axes=1), axis=1),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        logit, special.softmax(np.tensordot(weights / 8, np.log(probabilities), axes=1), axis=1), rtol=1e-12
+    )
 
 
 def test_logit_mean_of_certain_probabilities_is_finite():
@@ -150,8 +151,11 @@ score_matrices = hnp.arrays(
 
 
 @settings(max_examples=80, deadline=None)
-@given(column=hnp.arrays(np.float64, st.integers(1, 20), elements=st.floats(0.001, 0.999)), copies=st.integers(1, 5),
-       kind=KINDS)
+@given(
+    column=hnp.arrays(np.float64, st.integers(1, 20), elements=st.floats(0.001, 0.999)),
+    copies=st.integers(1, 5),
+    kind=KINDS,
+)
 def test_averaging_a_file_with_itself_returns_it(column, copies, kind):
     result = average(cube(np.column_stack([column] * copies)), kind=kind[0], power=kind[1])
     assert result.shape == (len(column), 1)
@@ -159,8 +163,13 @@ def test_averaging_a_file_with_itself_returns_it(column, copies, kind):
 
 
 @settings(max_examples=40, deadline=None)
-@given(n_rows=st.integers(1, 10), n_classes=st.integers(2, 5), copies=st.integers(1, 4), kind=KINDS,
-       seed=st.integers(0, 2**16))
+@given(
+    n_rows=st.integers(1, 10),
+    n_classes=st.integers(2, 5),
+    copies=st.integers(1, 4),
+    kind=KINDS,
+    seed=st.integers(0, 2**16),
+)
 def test_averaging_class_probabilities_with_themselves_returns_them(n_rows, n_classes, copies, kind, seed):
     probabilities = np.random.default_rng(seed).dirichlet(np.ones(n_classes), n_rows)
     result = average(np.stack([probabilities] * copies), kind=kind[0], power=kind[1])
@@ -186,8 +195,14 @@ def test_row_order_does_not_matter(scores, kind, data):
 
 
 @settings(max_examples=40, deadline=None)
-@given(n_rows=st.integers(1, 8), n_classes=st.integers(2, 5), n_models=st.integers(1, 4), kind=KINDS,
-       seed=st.integers(0, 2**16), data=st.data())
+@given(
+    n_rows=st.integers(1, 8),
+    n_classes=st.integers(2, 5),
+    n_models=st.integers(1, 4),
+    kind=KINDS,
+    seed=st.integers(0, 2**16),
+    data=st.data(),
+)
 def test_class_column_order_does_not_matter(n_rows, n_classes, n_models, kind, seed, data):
     probabilities = np.random.default_rng(seed).dirichlet(np.ones(n_classes), (n_models, n_rows))
     order = np.array(data.draw(st.permutations(range(n_classes))))

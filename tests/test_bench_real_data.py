@@ -128,32 +128,109 @@ def test_summary_orients_gains_and_counts_ties():
     rows = []
     # rmse (lower is better): the pick gains 0.1, 0.1, 0.0 over the best single file.
     for seed, (pick, best) in enumerate([(1.0, 1.1), (1.2, 1.3), (1.1, 1.1)]):
-        rows.append({"dataset": "r", "kind": "regression", "metric": "rmse", "seed": seed, "n_train": 9, "n_test": 3,
-                     "type": "pick", "entry": "(pick)", "test": pick, "best_single_test": best, "best_single": "a",
-                     "pick_name": "weights", "is_best_single": False, "is_pick": True, "cv_mean": 1.0})
-        rows.append({"dataset": "r", "kind": "regression", "metric": "rmse", "seed": seed, "type": "model",
-                     "entry": "a", "test": best})
+        rows.append(
+            {
+                "dataset": "r",
+                "kind": "regression",
+                "metric": "rmse",
+                "seed": seed,
+                "n_train": 9,
+                "n_test": 3,
+                "type": "pick",
+                "entry": "(pick)",
+                "test": pick,
+                "best_single_test": best,
+                "best_single": "a",
+                "pick_name": "weights",
+                "is_best_single": False,
+                "is_pick": True,
+                "cv_mean": 1.0,
+            }
+        )
+        rows.append(
+            {
+                "dataset": "r",
+                "kind": "regression",
+                "metric": "rmse",
+                "seed": seed,
+                "type": "model",
+                "entry": "a",
+                "test": best,
+            }
+        )
     # auc (higher is better): the pick is the best single file itself in seeds 1 and 2 (a tie there)
     # and a blend that loses 0.03 AUC in seed 0.
     for seed in range(3):
         pick, name = (0.77, "caruana") if seed == 0 else (0.8, "a")
-        rows.append({"dataset": "b", "kind": "binary", "metric": "auc", "seed": seed, "n_train": 9, "n_test": 3,
-                     "type": "pick", "entry": "(pick)", "test": pick, "best_single_test": 0.8, "best_single": "a",
-                     "pick_name": name, "is_best_single": name == "a", "is_pick": True, "cv_mean": 0.8})
-        rows.append({"dataset": "b", "kind": "binary", "metric": "auc", "seed": seed, "type": "model", "entry": "a",
-                     "test": 0.8})
+        rows.append(
+            {
+                "dataset": "b",
+                "kind": "binary",
+                "metric": "auc",
+                "seed": seed,
+                "n_train": 9,
+                "n_test": 3,
+                "type": "pick",
+                "entry": "(pick)",
+                "test": pick,
+                "best_single_test": 0.8,
+                "best_single": "a",
+                "pick_name": name,
+                "is_best_single": name == "a",
+                "is_pick": True,
+                "cv_mean": 0.8,
+            }
+        )
+        rows.append(
+            {
+                "dataset": "b",
+                "kind": "binary",
+                "metric": "auc",
+                "seed": seed,
+                "type": "model",
+                "entry": "a",
+                "test": 0.8,
+            }
+        )
     # A dataset whose pick is the best single file in every seed: a tie, not a win.
     for seed in range(3):
-        rows.append({"dataset": "t", "kind": "binary", "metric": "logloss", "seed": seed, "n_train": 9, "n_test": 3,
-                     "type": "pick", "entry": "(pick)", "test": 0.3, "best_single_test": 0.3, "best_single": "a",
-                     "pick_name": "a", "is_best_single": True, "is_pick": True, "cv_mean": 0.3})
-        rows.append({"dataset": "t", "kind": "binary", "metric": "logloss", "seed": seed, "type": "model",
-                     "entry": "a", "test": 0.3})
+        rows.append(
+            {
+                "dataset": "t",
+                "kind": "binary",
+                "metric": "logloss",
+                "seed": seed,
+                "n_train": 9,
+                "n_test": 3,
+                "type": "pick",
+                "entry": "(pick)",
+                "test": 0.3,
+                "best_single_test": 0.3,
+                "best_single": "a",
+                "pick_name": "a",
+                "is_best_single": True,
+                "is_pick": True,
+                "cv_mean": 0.3,
+            }
+        )
+        rows.append(
+            {
+                "dataset": "t",
+                "kind": "binary",
+                "metric": "logloss",
+                "seed": seed,
+                "type": "model",
+                "entry": "a",
+                "test": 0.3,
+            }
+        )
     summary = bench.summarise(pd.DataFrame(rows), {"r": 0.01, "b": 0.0, "t": 0.0}).set_index("dataset")
     assert summary.loc["r", "gain"] == pytest.approx(0.2 / 3)
     assert summary.loc["r", "se_seeds"] == pytest.approx(np.std([0.1, 0.1, 0.0], ddof=1) / np.sqrt(3))
     assert summary.loc["r", "noise"] == pytest.approx(summary.loc["r", "se_seeds"])  # larger than the bootstrap's 0.01
-    assert bool(summary.loc["r", "beats"]) and not bool(summary.loc["b", "beats"]) and not bool(summary.loc["t", "beats"])
+    assert (
+        bool(summary.loc["r", "beats"]) and not bool(summary.loc["b", "beats"]) and not bool(summary.loc["t", "beats"])
+    )
     assert summary.loc["b", "gain"] == pytest.approx(-0.01)  # a lower AUC is a loss
     assert summary.loc["b", "z"] == pytest.approx(-0.01 / (np.std([-0.03, 0, 0], ddof=1) / np.sqrt(3)))
     assert summary.loc["b", "pick_is_single"] == 2 and summary.loc["b", "pick"] == "caruana/a"
@@ -176,8 +253,23 @@ def test_paired_bootstrap_of_identical_predictions_has_no_noise():
 def test_benchmark_runs_end_to_end(tmp_path, capsys):
     """Generation, blend auto, scoring, summary and the raw results, on one small folder."""
     bench = _module("bench_real_data")
-    assert bench.main(["--datasets", "modechoice", "--seeds", "0", "--models", ",".join(MODELS),
-                       "--root", str(tmp_path), "--repeats", "1"]) == 0
+    assert (
+        bench.main(
+            [
+                "--datasets",
+                "modechoice",
+                "--seeds",
+                "0",
+                "--models",
+                ",".join(MODELS),
+                "--root",
+                str(tmp_path),
+                "--repeats",
+                "1",
+            ]
+        )
+        == 0
+    )
     output = capsys.readouterr().out
     assert "== modechoice" in output and "pick beats the best single file in" in output
     results = pd.read_csv(tmp_path / "results.csv")
@@ -207,15 +299,19 @@ def test_every_model_of_the_zoo_makes_oof_predictions(real_datasets, kind):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 4))
     signal = X[:, 0] + 0.5 * X[:, 1]
-    y = {"binary": (signal > 0).astype(int), "multiclass": np.digitize(signal, [-0.7, 0.7]),
-         "regression": 10 * signal + rng.normal(size=100)}[kind]
+    y = {
+        "binary": (signal > 0).astype(int),
+        "multiclass": np.digitize(signal, [-0.7, 0.7]),
+        "regression": 10 * signal + rng.normal(size=100),
+    }[kind]
     zoo = real_datasets.make_models(kind, 0)
     assert len(zoo) >= 10
     folds = real_datasets.fold_of(y, kind, 0, folds=2)  # two fits per model keep this quick
     n_classes = {"binary": 2, "multiclass": 3, "regression": 0}[kind]
     for name, model in zoo.items():
-        oof, test = real_datasets.oof_predictions(model, X[:80], y[:80], X[80:], kind=kind, folds=folds[:80],
-                                                  n_classes=n_classes)
+        oof, test = real_datasets.oof_predictions(
+            model, X[:80], y[:80], X[80:], kind=kind, folds=folds[:80], n_classes=n_classes
+        )
         assert np.all(np.isfinite(oof)) and np.all(np.isfinite(test)), name
         if kind != "regression":
             assert oof.shape == (80, n_classes) and test.shape == (20, n_classes), name
@@ -249,29 +345,62 @@ def _board_json(entries, best_single="lr"):
     for name, type_, folds in entries:
         folds = np.asarray(folds, dtype=float)
         difference = base - folds  # log loss: lower is better
-        rows.append({"name": name, "type": type_, "fold_scores": folds.tolist(), "mean": folds.mean(),
-                     "se": corrected_se(folds, 5), "gain": difference.mean(), "gain_se": corrected_se(difference, 5),
-                     "wins": int((difference > 0).sum()), "complexity": 0 if type_ == "model" else 3, "oof": None})
+        rows.append(
+            {
+                "name": name,
+                "type": type_,
+                "fold_scores": folds.tolist(),
+                "mean": folds.mean(),
+                "se": corrected_se(folds, 5),
+                "gain": difference.mean(),
+                "gain_se": corrected_se(difference, 5),
+                "wins": int((difference > 0).sum()),
+                "complexity": 0 if type_ == "model" else 3,
+                "oof": None,
+            }
+        )
     rows.sort(key=lambda row: row["mean"])
-    return {"metric": "logloss", "folds": 5, "repeats": 1, "best_single": best_single, "best_single_oof": base.mean(),
-            "entries": rows}
+    return {
+        "metric": "logloss",
+        "folds": 5,
+        "repeats": 1,
+        "best_single": best_single,
+        "best_single_oof": base.mean(),
+        "entries": rows,
+    }
 
 
 def test_rules_are_replayed_on_the_recorded_board():
     bench = _module("bench_real_data")
     base = np.array([0.30, 0.32, 0.29, 0.31, 0.33])
     wobble = np.array([0.0, 1.0, -1.0, 0.5, -0.5]) * 1e-3
-    board = bench.board_from_json(_board_json([
-        ("stack", "blend", base - 0.05), ("caruana", "blend", base - 0.03 + wobble), ("lr", "model", base),
-        ("a", "model", base + 0.01), ("b", "model", base + 0.02), ("c", "model", base + 0.03)]))
+    board = bench.board_from_json(
+        _board_json(
+            [
+                ("stack", "blend", base - 0.05),
+                ("caruana", "blend", base - 0.03 + wobble),
+                ("lr", "model", base),
+                ("a", "model", base + 0.01),
+                ("b", "model", base + 0.02),
+                ("c", "model", base + 0.03),
+            ]
+        )
+    )
     assert board.entries[0].name == "stack" and board.best_single == "lr"
     assert bench.rule_members(board, "best file") == ("lr",)
     assert bench.rule_members(board, "top entry") == ("stack",)
     assert bench.rule_members(board, "top-5 mean") == ("stack", "caruana", "lr", "a", "b")
     assert bench.rule_members(board, "level 1") == ("stack",)  # 0.02 ahead of caruana, give or take 0.001 a fold
     # No blend past the gate: every gated rule keeps the best file, the ungated top entry does not.
-    board = bench.board_from_json(_board_json([("lr", "model", base), ("caruana", "blend", base + 0.01 + wobble),
-                                               ("a", "model", base - 0.001 + 5 * wobble)]))
+    board = bench.board_from_json(
+        _board_json(
+            [
+                ("lr", "model", base),
+                ("caruana", "blend", base + 0.01 + wobble),
+                ("a", "model", base - 0.001 + 5 * wobble),
+            ]
+        )
+    )
     assert bench.rule_members(board, "top-5 mean") == bench.rule_members(board, "level 1") == ("lr",)
     assert bench.rule_members(board, "top entry") == ("a",)
 
@@ -280,20 +409,44 @@ def test_the_replay_table_counts_and_shares():
     bench = _module("bench_real_data")
     rows = []
     # rmse, two seeds: best file 1.0; the oracle 0.8; "top entry" 0.9 then 1.1 (mean gain 0); level 1 0.85 and 0.95.
-    tests = {"best file": (1.0, 1.0), "top entry": (0.9, 1.1), "top-5 mean": (0.95, 0.95), "level 0.5": (0.85, 0.95),
-             "level 1": (0.85, 0.95), "level 2": (1.0, 1.0), "oracle": (0.8, 0.8)}
+    tests = {
+        "best file": (1.0, 1.0),
+        "top entry": (0.9, 1.1),
+        "top-5 mean": (0.95, 0.95),
+        "level 0.5": (0.85, 0.95),
+        "level 1": (0.85, 0.95),
+        "level 2": (1.0, 1.0),
+        "oracle": (0.8, 0.8),
+    }
     y = np.zeros(4)
     for rule, scores in tests.items():
         for seed, value in enumerate(scores):
             pred = np.full(4, value)
-            rows.append({"dataset": "r", "seed": seed, "kind": "regression", "metric": "rmse", "n_train": 5000, "n_test": 4,
-                         "rule": rule, "members": rule, "test": value, "y": y, "pred": pred,
-                         "losses": bench.per_row_losses(y, pred, metric="rmse", kind="regression")})
+            rows.append(
+                {
+                    "dataset": "r",
+                    "seed": seed,
+                    "kind": "regression",
+                    "metric": "rmse",
+                    "n_train": 5000,
+                    "n_test": 4,
+                    "rule": rule,
+                    "members": rule,
+                    "test": value,
+                    "y": y,
+                    "pred": pred,
+                    "losses": bench.per_row_losses(y, pred, metric="rmse", kind="regression"),
+                }
+            )
     per_dataset = bench.summarise_rules(rows, draws=20).set_index("rule")
-    assert per_dataset.loc["oracle", "gain"] == pytest.approx(0.2) and per_dataset.loc["oracle", "share"] == pytest.approx(1)
+    assert per_dataset.loc["oracle", "gain"] == pytest.approx(0.2) and per_dataset.loc[
+        "oracle", "share"
+    ] == pytest.approx(1)
     assert per_dataset.loc["level 1", "share"] == pytest.approx(0.1 / 0.2)
     assert per_dataset.loc["top-5 mean", "share"] == pytest.approx(0.25)
     assert per_dataset.loc["top entry", "gain"] == pytest.approx(0.0, abs=1e-12)
     table = bench.rules_table(per_dataset.reset_index()).set_index("rule")
     assert (table["size"] == ">=4,000 rows").all()
-    assert table.loc["level 1", "beats"] == 1 and table.loc["level 2", "ties"] == 1 and table.loc["best file", "ties"] == 1
+    assert (
+        table.loc["level 1", "beats"] == 1 and table.loc["level 2", "ties"] == 1 and table.loc["best file", "ties"] == 1
+    )

@@ -5,8 +5,8 @@ import pytest
 from scipy.special import expit, logit, softmax
 
 from blender import layout, methods
-from blender.caruana import caruana_select
 from blender.calibrate import apply_temperatures, fit_temperatures
+from blender.caruana import caruana_select
 
 
 def _overconfident_binary(seed, n=20_000, temperature=2.0):
@@ -115,8 +115,9 @@ def test_fitted_temperatures_reduce_each_files_log_loss_and_keep_the_argmax(kind
     if kind == "binary":
         np.testing.assert_array_equal(scaled > 0.5, values > 0.5)
         for model in range(3):  # a monotone map: the order of the rows, so AUC, is the same
-            np.testing.assert_array_equal(np.argsort(scaled[model, :, 0], kind="stable"),
-                                          np.argsort(values[model, :, 0], kind="stable"))
+            np.testing.assert_array_equal(
+                np.argsort(scaled[model, :, 0], kind="stable"), np.argsort(values[model, :, 0], kind="stable")
+            )
     else:
         np.testing.assert_array_equal(scaled.argmax(axis=2), values.argmax(axis=2))
 
@@ -164,14 +165,22 @@ def test_calibrated_caruana_equals_temperatures_applied_by_hand(kind):
     # By hand: temperatures from the OOF rows, Caruana on the scaled OOF rows, its weights on the scaled test rows.
     temperatures = fit_temperatures(oof, y, kind=kind)
     np.testing.assert_array_equal(fitted.temperatures, temperatures)
-    weights = caruana_select(apply_temperatures(oof, temperatures, kind=kind), y, kind=kind, metric="logloss", init=2,
-                             iters=10, random_state=0).weights
+    weights = caruana_select(
+        apply_temperatures(oof, temperatures, kind=kind),
+        y,
+        kind=kind,
+        metric="logloss",
+        init=2,
+        iters=10,
+        random_state=0,
+    ).weights
     np.testing.assert_array_equal(fitted.weights, weights)
     expected = layout.weighted_blend(apply_temperatures(test, temperatures, kind=kind), weights, kind=kind)
     np.testing.assert_allclose(fitted.apply(test), expected, rtol=1e-15, atol=0)
     # The temperatures come from the rows it was fitted on: applying to the OOF rows scores as Caruana did.
     assert layout.score(y, fitted.apply(oof), metric="logloss", kind=kind) == pytest.approx(
-        fitted.inner.details["result"].score, abs=1e-12)
+        fitted.inner.details["result"].score, abs=1e-12
+    )
 
 
 def test_calibrated_registry_entry_is_caruana_on_scaled_files():
@@ -181,6 +190,12 @@ def test_calibrated_registry_entry_is_caruana_on_scaled_files():
     fitted = methods.fit(entry, oof, y, kind="multiclass", metric="logloss", random_state=0)
     assert isinstance(fitted, methods.Calibrated)
     temperatures = fit_temperatures(oof, y, kind="multiclass")
-    inner = methods.fit(methods.BY_NAME["caruana"], apply_temperatures(oof, temperatures, kind="multiclass"), y,
-                        kind="multiclass", metric="logloss", random_state=0)
+    inner = methods.fit(
+        methods.BY_NAME["caruana"],
+        apply_temperatures(oof, temperatures, kind="multiclass"),
+        y,
+        kind="multiclass",
+        metric="logloss",
+        random_state=0,
+    )
     np.testing.assert_array_equal(fitted.weights, inner.weights)

@@ -46,8 +46,11 @@ def _regression_oof(seed, n=100, n_models=6):
 _SKLEARN = {
     "logloss": lambda y, p: sk.log_loss(y, p, labels=np.arange(p.shape[1]) if p.ndim == 2 else None),
     # Binary accuracy fits its threshold on the rows it scores: the best over every cut.
-    "accuracy": lambda y, p: (max(sk.accuracy_score(y, p > t) for t in np.r_[np.unique(p), -1.0]) if p.ndim == 1
-                              else sk.accuracy_score(y, p.argmax(axis=1))),
+    "accuracy": lambda y, p: (
+        max(sk.accuracy_score(y, p > t) for t in np.r_[np.unique(p), -1.0])
+        if p.ndim == 1
+        else sk.accuracy_score(y, p.argmax(axis=1))
+    ),
     "auc": lambda y, p: sk.roc_auc_score(y, p, multi_class="ovr") if p.ndim == 2 else sk.roc_auc_score(y, p),
     "rmse": sk.root_mean_squared_error,
     "mae": sk.mean_absolute_error,
@@ -269,8 +272,15 @@ def test_without_replacement_never_repeats_a_model():
 
 @pytest.mark.parametrize(
     "kind, metric, seed",
-    [("binary", "logloss", 10), ("binary", "auc", 11), ("binary", "accuracy", 12), ("multiclass", "logloss", 13),
-     ("multiclass", "auc", 14), ("regression", "rmse", 15), ("regression", "mae", 16)],
+    [
+        ("binary", "logloss", 10),
+        ("binary", "auc", 11),
+        ("binary", "accuracy", 12),
+        ("multiclass", "logloss", 13),
+        ("multiclass", "auc", 14),
+        ("regression", "rmse", 15),
+        ("regression", "mae", 16),
+    ],
 )
 @pytest.mark.parametrize("init, iters", [(0, 6), (2, 5), (4, 3)])
 def test_selection_equals_a_naive_loop(kind, metric, seed, init, iters):
@@ -310,9 +320,18 @@ def _worse_or_equal_tolerance(score, best, metric):
     init=st.integers(0, 5),
     iters=st.integers(0, 12),
     bags=st.integers(1, 5),
-    case=st.sampled_from([("binary", "logloss"), ("binary", "auc"), ("binary", "accuracy"), ("binary", "rmse"),
-                          ("multiclass", "logloss"), ("multiclass", "accuracy"), ("regression", "rmse"),
-                          ("regression", "mae")]),
+    case=st.sampled_from(
+        [
+            ("binary", "logloss"),
+            ("binary", "auc"),
+            ("binary", "accuracy"),
+            ("binary", "rmse"),
+            ("multiclass", "logloss"),
+            ("multiclass", "accuracy"),
+            ("regression", "rmse"),
+            ("regression", "mae"),
+        ]
+    ),
 )
 def test_never_ends_worse_than_the_best_file_on_the_oof_rows(seed, init, iters, bags, case):
     kind, metric = case
@@ -322,8 +341,17 @@ def test_never_ends_worse_than_the_best_file_on_the_oof_rows(seed, init, iters, 
     n_models = int(rng.integers(1, 9))
     make = {"binary": _binary_oof, "multiclass": _multiclass_oof, "regression": _regression_oof}[kind]
     y, oof = make(seed, n=int(rng.integers(20, 80)), n_models=n_models)
-    result = caruana_select(oof, y, kind=kind, metric=metric, init=init, iters=iters, bags=bags,
-                            bag_fraction=float(rng.uniform(0.2, 1.0)), random_state=seed)
+    result = caruana_select(
+        oof,
+        y,
+        kind=kind,
+        metric=metric,
+        init=init,
+        iters=iters,
+        bags=bags,
+        bag_fraction=float(rng.uniform(0.2, 1.0)),
+        random_state=seed,
+    )
     singles = layout.model_scores(oof, y, metric=metric, kind=kind)
     best = singles[layout.best_model(singles, metric)]
     # Scored independently of the scorer: the written blend is the weighted mean.
@@ -339,11 +367,13 @@ def test_a_sorted_start_worse_than_the_best_file_is_not_kept():
     # start only, no fallback) wrote that blend.
     rng = np.random.default_rng(0)
     y = rng.normal(size=500)
-    oof = np.stack([y + rng.normal(0, 0.1, 500)] + [y + rng.normal(0, 3.0, 500) for _ in range(4)]
-                   + [y + rng.normal(0, 5.0, 500)])[:, :, None]
+    oof = np.stack(
+        [y + rng.normal(0, 0.1, 500)] + [y + rng.normal(0, 3.0, 500) for _ in range(4)] + [y + rng.normal(0, 5.0, 500)]
+    )[:, :, None]
     singles = layout.model_scores(oof, y, metric="rmse", kind="regression")
-    old_score, old_counts = _naive_caruana(oof, y, kind="regression", metric="rmse", init=5, iters=10,
-                                           empty_start=False)
+    old_score, old_counts = _naive_caruana(
+        oof, y, kind="regression", metric="rmse", init=5, iters=10, empty_start=False
+    )
     assert old_score > 2 * singles[0] and old_counts[0] > 1  # the sorted path kept adding the best, in vain
     result = caruana_select(oof, y, kind="regression", metric="rmse", init=5, iters=10)
     assert result.start == "empty"
@@ -366,8 +396,9 @@ def test_a_sorted_start_worse_than_the_best_file_binary_logloss():
     assert start_score > singles[2]  # the sorted start is worse than the best file
     result = caruana_select(oof, y, kind="binary", metric="logloss", init=5, iters=3)
     assert result.score <= singles[2] + 1e-12
-    written = layout.score(y, layout.weighted_blend(oof, result.weights, kind="binary"), metric="logloss",
-                           kind="binary")
+    written = layout.score(
+        y, layout.weighted_blend(oof, result.weights, kind="binary"), metric="logloss", kind="binary"
+    )
     assert written <= singles[2] + 1e-12
 
 
@@ -377,8 +408,9 @@ def test_bags_that_end_worse_together_fall_back_to_the_best_file():
     rng = np.random.default_rng(3)
     y = rng.normal(size=300)
     oof = np.stack([y + rng.normal(0, 2.0, 300) for _ in range(9)] + [y + rng.normal(0, 0.1, 300)])[:, :, None]
-    result = caruana_select(oof, y, kind="regression", metric="rmse", init=0, iters=5, bags=5, bag_fraction=0.3,
-                            random_state=0)
+    result = caruana_select(
+        oof, y, kind="regression", metric="rmse", init=0, iters=5, bags=5, bag_fraction=0.3, random_state=0
+    )
     assert result.fell_back
     np.testing.assert_array_equal(result.weights, np.eye(10)[9])
     assert result.score == pytest.approx(result.model_scores[9], abs=1e-12)
@@ -391,8 +423,9 @@ def test_bags_that_end_worse_together_fall_back_to_the_best_file():
 def test_one_bag_of_everything_equals_plain_selection():
     y, oof = _binary_oof(10)
     plain = caruana_select(oof, y, kind="binary", metric="logloss", init=2, iters=20)
-    bagged = caruana_select(oof, y, kind="binary", metric="logloss", init=2, iters=20, bags=3, bag_fraction=1.0,
-                            random_state=0)
+    bagged = caruana_select(
+        oof, y, kind="binary", metric="logloss", init=2, iters=20, bags=3, bag_fraction=1.0, random_state=0
+    )
     np.testing.assert_allclose(bagged.weights, plain.weights, atol=1e-15)
     assert bagged.trajectory == plain.trajectory
 
@@ -400,10 +433,12 @@ def test_one_bag_of_everything_equals_plain_selection():
 @pytest.mark.parametrize("init", [0, 2])
 def test_bagging_draws_seeded_subsets_and_averages_each_bags_own_weights(init):
     y, oof = _binary_oof(11, n_models=10)
-    first = caruana_select(oof, y, kind="binary", metric="auc", init=init, iters=8, bags=5, bag_fraction=0.3,
-                           random_state=42)
-    second = caruana_select(oof, y, kind="binary", metric="auc", init=init, iters=8, bags=5, bag_fraction=0.3,
-                            random_state=42)
+    first = caruana_select(
+        oof, y, kind="binary", metric="auc", init=init, iters=8, bags=5, bag_fraction=0.3, random_state=42
+    )
+    second = caruana_select(
+        oof, y, kind="binary", metric="auc", init=init, iters=8, bags=5, bag_fraction=0.3, random_state=42
+    )
     np.testing.assert_array_equal(first.weights, second.weights)
     # The bags are the seeded draws of round(0.3 * 10) = 3 distinct models each.
     rng = np.random.default_rng(42)
@@ -424,8 +459,9 @@ def test_bagging_draws_seeded_subsets_and_averages_each_bags_own_weights(init):
     np.testing.assert_array_equal(first.counts, total_counts)
     assert first.weights.sum() == pytest.approx(1.0)
     # And a different seed draws other bags.
-    other = caruana_select(oof, y, kind="binary", metric="auc", init=init, iters=8, bags=5, bag_fraction=0.3,
-                           random_state=7)
+    other = caruana_select(
+        oof, y, kind="binary", metric="auc", init=init, iters=8, bags=5, bag_fraction=0.3, random_state=7
+    )
     assert [bag.tolist() for bag in other.bag_models] != [bag.tolist() for bag in expected_bags]
 
 
@@ -464,6 +500,7 @@ def test_auc_with_one_class_is_refused():
 
 # ---------------------------------------------------------------------------- the bounded AUC path on large inputs
 # (binary AUC with many values bounds each candidate from a histogram and sorts only possible winners)
+
 
 def _bounded_oof(seed, n=3000, n_models=12, ties=False):
     rng = np.random.default_rng(seed)
@@ -530,7 +567,11 @@ def test_bounded_logloss_skips_candidates_and_bounds_them_from_below(monkeypatch
     rng = np.random.default_rng(7)
     y = rng.integers(0, 2, 3000)
     # Models of varied skill sharing some noise (as benchmarks/bench_caruana.py draws them).
-    logits = (2 * y - 1)[:, None] * rng.uniform(0.2, 1.5, 20) + rng.normal(size=(3000, 1)) * 0.8 + rng.normal(size=(3000, 20))
+    logits = (
+        (2 * y - 1)[:, None] * rng.uniform(0.2, 1.5, 20)
+        + rng.normal(size=(3000, 1)) * 0.8
+        + rng.normal(size=(3000, 20))
+    )
     oof = 1.0 / (1.0 + np.exp(-logits))
     scorer = CandidateScorer(oof.T[:, :, None], y, kind="binary", metric="logloss")
     bounds = scorer.log_sum_bounds()
@@ -539,7 +580,9 @@ def test_bounded_logloss_skips_candidates_and_bounds_them_from_below(monkeypatch
     total, size, scored, picked_sum = scorer.empty(), 0, [], np.zeros(len(y))
     read = []  # the candidates scored exactly, one call's worth
     exact = scorer._candidate_means
-    monkeypatch.setattr(scorer, "_candidate_means", lambda total, size, chunk, **k: read.append(chunk) or exact(total, size, chunk, **k))
+    monkeypatch.setattr(
+        scorer, "_candidate_means", lambda total, size, chunk, **k: read.append(chunk) or exact(total, size, chunk, **k)
+    )
     picks = caruana_select(oof.T[:, :, None], y, kind="binary", metric="logloss", init=0, iters=12).selection
     for model in picks:
         bounds.join(total, scorer.members[model])
@@ -573,5 +616,6 @@ def test_gini_searches_as_auc_does_and_reports_gini(search):
     assert gini.score == pytest.approx(2 * auc.score - 1, abs=1e-12)
     blend = np.tensordot(gini.weights, oof[:, :, 0], axes=1)
     assert gini.score == pytest.approx(2 * sk.roc_auc_score(y, blend) - 1, abs=1e-12)
-    np.testing.assert_allclose(gini.model_scores, [2 * sk.roc_auc_score(y, model[:, 0]) - 1 for model in oof],
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        gini.model_scores, [2 * sk.roc_auc_score(y, model[:, 0]) - 1 for model in oof], atol=1e-12
+    )

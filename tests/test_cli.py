@@ -5,10 +5,9 @@ import gzip
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import THREE_BINARY, csv_text, write_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import THREE_BINARY, csv_text, write_text
 
 COMMANDS = ["vote", "average", "rank-average", "corr"]
 BLENDING = ["vote", "average", "rank-average"]
@@ -25,7 +24,9 @@ def test_average_writes_the_mean_in_the_first_files_order(blend, three_files, tm
     assert result.exit_code == 0, result.output
     frame = read_csv(out)
     assert frame["id"].tolist() == ["1", "2", "3", "4", "5"]
-    expected = np.mean([[0.1, 0.2, 0.05], [0.8, 0.7, 0.9], [0.35, 0.4, 0.3], [0.6, 0.45, 0.55], [0.95, 0.9, 0.99]], axis=1)
+    expected = np.mean(
+        [[0.1, 0.2, 0.05], [0.8, 0.7, 0.9], [0.35, 0.4, 0.3], [0.6, 0.45, 0.55], [0.95, 0.9, 0.99]], axis=1
+    )
     assert np.allclose(frame["target"], expected, rtol=1e-15)
     assert "wrote" in result.stderr and "read 3 files, 5 rows each" in result.stderr
 
@@ -127,24 +128,57 @@ def test_quoted_glob_is_expanded_sorted(blend, three_files, tmp_path):
 GOOD = "id,target\n1,0.1\n2,0.2\n3,0.3\n"
 # name: (text of the second file, message fragment, extra arguments)
 BAD_FILES = {
-    "missing id": ("id,target\n1,0.1\n2,0.2\n", "bad.csv: 1 ids of {a} are missing (e.g. 3); every file needs the same ids."),
+    "missing id": (
+        "id,target\n1,0.1\n2,0.2\n",
+        "bad.csv: 1 ids of {a} are missing (e.g. 3); every file needs the same ids.",
+    ),
     "extra id": (GOOD + "4,0.4\n", "bad.csv: 1 ids are not in {a} (e.g. 4); every file needs the same ids."),
-    "duplicated id": ("id,target\n1,0.1\n2,0.2\n2,0.3\n3,0.3\n", "bad.csv: id 2 appears twice (rows 2 and 3); keep one row per id."),
-    "missing column": ("id,other\n1,0.1\n2,0.2\n3,0.3\n", "bad.csv: columns differ from {a}: expected id,target, found id,other (missing 'target'; extra 'other')."),
+    "duplicated id": (
+        "id,target\n1,0.1\n2,0.2\n2,0.3\n3,0.3\n",
+        "bad.csv: id 2 appears twice (rows 2 and 3); keep one row per id.",
+    ),
+    "missing column": (
+        "id,other\n1,0.1\n2,0.2\n3,0.3\n",
+        "bad.csv: columns differ from {a}: expected id,target, found id,other (missing 'target'; extra 'other').",
+    ),
     "only id column": ("id\n1\n2\n3\n", "bad.csv: only an id column; expected predictions after it"),
-    "extra column": ("id,target,x\n1,0.1,1\n2,0.2,1\n3,0.3,1\n", "bad.csv: columns differ from {a}: expected id,target, found id,target,x (extra 'x')."),
-    "NaN cell": ("id,target\n1,0.1\n2,NaN\n3,0.3\n", "bad.csv: 1 NaN or empty cells in column 'target' (first at id 2); re-run the model or leave it out."),
-    "inf cell": ("id,target\n1,0.1\n2,inf\n3,0.3\n", "bad.csv: 1 inf cells in column 'target' (first at id 2); re-run the model or leave it out."),
+    "extra column": (
+        "id,target,x\n1,0.1,1\n2,0.2,1\n3,0.3,1\n",
+        "bad.csv: columns differ from {a}: expected id,target, found id,target,x (extra 'x').",
+    ),
+    "NaN cell": (
+        "id,target\n1,0.1\n2,NaN\n3,0.3\n",
+        "bad.csv: 1 NaN or empty cells in column 'target' (first at id 2); re-run the model or leave it out.",
+    ),
+    "inf cell": (
+        "id,target\n1,0.1\n2,inf\n3,0.3\n",
+        "bad.csv: 1 inf cells in column 'target' (first at id 2); re-run the model or leave it out.",
+    ),
     "empty cell": ("id,target\n1,0.1\n2,\n3,0.3\n", "bad.csv: 1 NaN or empty cells in column 'target' (first at id 2)"),
-    "non-numeric text": ("id,target\n1,0.1\n2,oops\n3,0.3\n", "bad.csv: non-numeric text 'oops' in column 'target' at id 2; pass --task labels if these are class labels."),
-    "outside [0, 1]": ("id,target\n1,0.1\n2,1.07\n3,0.3\n", "bad.csv: 1.07 at id 2 (column 'target') is outside [0, 1]; pass --task regression if these are not probabilities."),
+    "non-numeric text": (
+        "id,target\n1,0.1\n2,oops\n3,0.3\n",
+        "bad.csv: non-numeric text 'oops' in column 'target' at id 2; pass --task labels if these are class labels.",
+    ),
+    "outside [0, 1]": (
+        "id,target\n1,0.1\n2,1.07\n3,0.3\n",
+        "bad.csv: 1.07 at id 2 (column 'target') is outside [0, 1]; pass --task regression if these are not probabilities.",
+    ),
     "empty file": ("", "bad.csv is empty; expected a header line (id,...) and one row per id."),
     "header only": ("id,target\n", "bad.csv is empty: a header but no rows; re-run the model that wrote it."),
 }
 BAD_ARGUMENTS = {
-    "weights of the wrong length": (["--weights", "3,1"], "--weights 3,1 gives 2 weights for 3 files; give one per file, in the order the files are listed."),
-    "negative weight": (["--weights", "1,-1,1"], "--weights 1,-1,1: weights cannot be negative; use 0 to leave a file out."),
-    "all-zero weights": (["--weights", "0,0,0"], "--weights 0,0,0: all weights are zero; give at least one file a positive weight."),
+    "weights of the wrong length": (
+        ["--weights", "3,1"],
+        "--weights 3,1 gives 2 weights for 3 files; give one per file, in the order the files are listed.",
+    ),
+    "negative weight": (
+        ["--weights", "1,-1,1"],
+        "--weights 1,-1,1: weights cannot be negative; use 0 to leave a file out.",
+    ),
+    "all-zero weights": (
+        ["--weights", "0,0,0"],
+        "--weights 0,0,0: all weights are zero; give at least one file a positive weight.",
+    ),
     "weights not numbers": (["--weights", "1,x,1"], "--weights 1,x,1: weights are numbers separated by commas"),
 }
 
@@ -223,7 +257,9 @@ def test_shuffling_each_files_rows_never_changes_the_output(blend, tmp_path_fact
         rows = [[i, v] for i, v in zip(ids, column)]
         order = data.draw(st.permutations(range(n)))
         ordered.append(write_text(folder / "ordered" / f"m{m}.csv", csv_text(["id", "target"], rows)))
-        shuffled.append(write_text(folder / "shuffled" / f"m{m}.csv", csv_text(["id", "target"], [rows[k] for k in order])))
+        shuffled.append(
+            write_text(folder / "shuffled" / f"m{m}.csv", csv_text(["id", "target"], [rows[k] for k in order]))
+        )
     assert blend(command, *ordered, "-o", folder / "a.csv").exit_code == 0
     assert blend(command, *shuffled, "-o", folder / "b.csv").exit_code == 0
     a = read_csv(folder / "a.csv").set_index("id").sort_index()
@@ -237,7 +273,9 @@ def test_blending_a_file_with_itself_returns_it(blend, tmp_path_factory, data, c
     folder = tmp_path_factory.mktemp("self")
     n = data.draw(st.integers(1, 12))
     labels = command == "vote"
-    values = data.draw(st.lists(st.sampled_from(["cat", "dog", "007"]) if labels else st.floats(0, 1), min_size=n, max_size=n))
+    values = data.draw(
+        st.lists(st.sampled_from(["cat", "dog", "007"]) if labels else st.floats(0, 1), min_size=n, max_size=n)
+    )
     text = csv_text(["id", "label" if labels else "target"], [[f"r{k}", v] for k, v in enumerate(values)])
     copies = [write_text(folder / f"copy{m}.csv", text) for m in range(data.draw(st.integers(1, 3)))]
     assert blend(command, *copies, "-o", folder / "out.csv").exit_code == 0
@@ -388,10 +426,13 @@ def test_huge_weights_do_not_overflow(blend, three_files, tmp_path, weights):
         assert a.read_bytes() == b.read_bytes(), command
 
 
-@pytest.mark.parametrize("command, extra", [("average", []), ("average", ["--kind", "geometric"]), ("vote", []),
-                                            ("rank-average", ["--weights", "2,1,1"])])
-def test_a_memory_budget_too_small_for_the_files_blends_out_of_core_with_the_same_result(blend, write_csv, tmp_path,
-                                                                                          command, extra):
+@pytest.mark.parametrize(
+    "command, extra",
+    [("average", []), ("average", ["--kind", "geometric"]), ("vote", []), ("rank-average", ["--weights", "2,1,1"])],
+)
+def test_a_memory_budget_too_small_for_the_files_blends_out_of_core_with_the_same_result(
+    blend, write_csv, tmp_path, command, extra
+):
     rng = np.random.default_rng(0)
     files = []
     for m in range(3):
@@ -409,4 +450,6 @@ def test_a_memory_budget_too_small_for_the_files_blends_out_of_core_with_the_sam
 
 
 def test_a_memory_budget_that_is_not_a_size(blend, three_files, out_path):
-    assert_refused(blend("average", *three_files, "--memory", "lots", "-o", out_path), "--memory lots: give a size", out_path)
+    assert_refused(
+        blend("average", *three_files, "--memory", "lots", "-o", out_path), "--memory lots: give a size", out_path
+    )

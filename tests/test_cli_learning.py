@@ -121,7 +121,8 @@ def test_weights_are_on_the_simplex_and_applied_to_the_test_files(competition):
     assert all(w >= 0 for w in weights.values())
     assert sum(weights.values()) == pytest.approx(1.0)
     expected = sum(
-        w * pd.read_csv(f"submissions/{name}.csv", dtype={"id": str}).set_index("id")["target"] for name, w in weights.items()
+        w * pd.read_csv(f"submissions/{name}.csv", dtype={"id": str}).set_index("id")["target"]
+        for name, w in weights.items()
     )
     out = read_output().set_index("id")["target"]
     np.testing.assert_allclose(out, expected.loc[out.index], rtol=1e-12)
@@ -188,13 +189,18 @@ def test_missing_holdout_file(competition):
 def test_truth_that_does_not_cover_the_oof_ids(competition):
     truth = pd.read_csv("data/train_labels.csv")
     truth.iloc[5:].to_csv("data/train_labels.csv", index=False)
-    _untouched(["caruana"], "data/train_labels.csv: 5 ids of submissions/oof/fair.csv have no truth (e.g. 1000, 1001, 1002, ...)")
+    _untouched(
+        ["caruana"],
+        "data/train_labels.csv: 5 ids of submissions/oof/fair.csv have no truth (e.g. 1000, 1001, 1002, ...)",
+    )
 
 
 def test_oof_file_with_missing_ids(competition):
     oof = pd.read_csv("submissions/oof/noisy.csv")
     oof.iloc[:-2].to_csv("submissions/oof/noisy.csv", index=False)
-    _untouched(["weights"], "submissions/oof/noisy.csv: 2 ids of submissions/oof/fair.csv are missing (e.g. 1298, 1299)")
+    _untouched(
+        ["weights"], "submissions/oof/noisy.csv: 2 ids of submissions/oof/fair.csv are missing (e.g. 1298, 1299)"
+    )
 
 
 def test_oof_file_with_other_columns(competition):
@@ -231,19 +237,28 @@ def multiclass(tmp_path, monkeypatch):
     (tmp_path / "labels/oof").mkdir(parents=True)
     (tmp_path / "data").mkdir()
     for noise, name in zip((0.8, 1.5, 2.5), ("a", "b", "c")):
-        for y, ids, folder in ((y_test, np.arange(len(y_test)), ""), (y_train, np.arange(100, 100 + len(y_train)), "oof/")):
+        for y, ids, folder in (
+            (y_test, np.arange(len(y_test)), ""),
+            (y_train, np.arange(100, 100 + len(y_train)), "oof/"),
+        ):
             scores = np.eye(3)[y] * 2 + rng.normal(0, noise, (len(y), 3))
             p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
             frame = pd.DataFrame(p, columns=classes)
             frame.insert(0, "id", ids)
             frame.to_csv(tmp_path / f"submissions/{folder}{name}.csv", index=False)
-            pd.DataFrame({"id": ids, "label": classes[p.argmax(axis=1)]}).to_csv(tmp_path / f"labels/{folder}{name}.csv", index=False)
-    pd.DataFrame({"id": np.arange(100, 100 + len(y_train)), "animal": classes[y_train]}).to_csv(tmp_path / "data/train_labels.csv", index=False)
+            pd.DataFrame({"id": ids, "label": classes[p.argmax(axis=1)]}).to_csv(
+                tmp_path / f"labels/{folder}{name}.csv", index=False
+            )
+    pd.DataFrame({"id": np.arange(100, 100 + len(y_train)), "animal": classes[y_train]}).to_csv(
+        tmp_path / "data/train_labels.csv", index=False
+    )
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
 
-@pytest.mark.parametrize("args", [["caruana"], ["weights"], ["stack", "--meta", "xgb"], ["select"], ["stack", "--meta", "rf", "--fwls"]])
+@pytest.mark.parametrize(
+    "args", [["caruana"], ["weights"], ["stack", "--meta", "xgb"], ["select"], ["stack", "--meta", "rf", "--fwls"]]
+)
 def test_multiclass_blends_are_probability_rows(multiclass, args):
     result = run(*args, "-o", "blends/out.csv")
     assert result.exit_code == 0, result.output
@@ -264,9 +279,11 @@ def test_label_files_score_by_accuracy_and_stack_to_labels(multiclass):
 def test_metric_that_does_not_suit_the_kind(multiclass):
     result = run("caruana", "--metric", "rmse")
     assert result.exit_code == 1
-    assert ("Error: --metric rmse: rmse is not defined for class probabilities; for class probabilities use logloss, "
-            "balanced_logloss, accuracy, balanced_accuracy, f1_macro, f1_weighted, mcc, auc_ovr, map@K or qwk."
-            in result.stderr)
+    assert (
+        "Error: --metric rmse: rmse is not defined for class probabilities; for class probabilities use logloss, "
+        "balanced_logloss, accuracy, balanced_accuracy, f1_macro, f1_weighted, mcc, auc_ovr, map@K or qwk."
+        in result.stderr
+    )
 
 
 @pytest.mark.parametrize("command", ["select", "caruana", "hill-climb", "weights", "stack"])
@@ -291,10 +308,18 @@ def _library_blend(entry_name, **options):
     from blender.methods import BY_NAME, fit
 
     paths = sorted(Path("submissions").glob("*.csv"))
-    learning = io.read_learning(paths, train_dir=Path("submissions/oof"), truth=Path("data/train_labels.csv"),
-                                command_name="test")
-    fitted = fit(BY_NAME[entry_name], learning.train.values, learning.y, kind=learning.train.kind, metric="logloss",
-                 random_state=0, **options)
+    learning = io.read_learning(
+        paths, train_dir=Path("submissions/oof"), truth=Path("data/train_labels.csv"), command_name="test"
+    )
+    fitted = fit(
+        BY_NAME[entry_name],
+        learning.train.values,
+        learning.y,
+        kind=learning.train.kind,
+        metric="logloss",
+        random_state=0,
+        **options,
+    )
     blended = fitted.apply(learning.test.values)
     return pd.Series(blended[:, 0], index=learning.test.id_array())
 
@@ -319,8 +344,17 @@ def test_learning_commands_write_what_the_library_computes(competition, args, en
 
 @pytest.mark.parametrize(
     "args",
-    [["select"], ["caruana", "--bags", "3"], ["weights"], ["hill-climb"], ["stack", "--meta", "logreg", "--fwls"],
-     ["holdout"], ["score", "--cv", "3"], ["average", "--calibrate"], ["auto", "--cv", "3", "--repeats", "1"]],
+    [
+        ["select"],
+        ["caruana", "--bags", "3"],
+        ["weights"],
+        ["hill-climb"],
+        ["stack", "--meta", "logreg", "--fwls"],
+        ["holdout"],
+        ["score", "--cv", "3"],
+        ["average", "--calibrate"],
+        ["auto", "--cv", "3", "--repeats", "1"],
+    ],
 )
 def test_shuffled_truth_and_oof_rows_change_nothing(competition, args):
     """Truth and OOF files in another id order give the same bytes: rows are matched by id."""
@@ -349,8 +383,12 @@ def test_auto_picks_a_truly_better_blend_and_writes_it(competition):
     test_ids = np.arange(5000, 5000 + N_TEST)
     train_ids = np.arange(1000, 1000 + N_TRAIN)
     for name in ("a", "b"):
-        pd.DataFrame({"id": train_ids, "target": _probabilities(rng, y, 3.0)}).to_csv(f"submissions/oof/{name}.csv", index=False)
-        pd.DataFrame({"id": test_ids, "target": rng.uniform(size=N_TEST)}).to_csv(f"submissions/{name}.csv", index=False)
+        pd.DataFrame({"id": train_ids, "target": _probabilities(rng, y, 3.0)}).to_csv(
+            f"submissions/oof/{name}.csv", index=False
+        )
+        pd.DataFrame({"id": test_ids, "target": rng.uniform(size=N_TEST)}).to_csv(
+            f"submissions/{name}.csv", index=False
+        )
     result = run("auto", "--report", "blends/auto.json", "-o", "blends/out.csv")
     assert result.exit_code == 0, result.output
     report = json.loads(Path("blends/auto.json").read_text())
@@ -408,7 +446,9 @@ def test_an_unusable_output_is_refused_before_any_work(competition):
 # ---------------------------------------------------------------------------- success paths
 
 
-@pytest.mark.parametrize("args", [["caruana"], ["weights"], ["hill-climb"], ["stack", "--meta", "logreg"], ["auto", "--repeats", "1"]])
+@pytest.mark.parametrize(
+    "args", [["caruana"], ["weights"], ["hill-climb"], ["stack", "--meta", "logreg"], ["auto", "--repeats", "1"]]
+)
 def test_multiclass_files_with_shuffled_rows_and_columns_give_the_same_blend(multiclass, args):
     """Rows matched by id and class columns by name: shuffling both in every file but the first changes nothing."""
     first = run(*args, "-o", "blends/first.csv")
@@ -431,15 +471,24 @@ def _regression(tmp_path, monkeypatch):
     (tmp_path / "data").mkdir()
     for noise, name in zip((3.0, 5.0, 8.0), ("a", "b", "c")):
         pd.DataFrame({"id": np.arange(60), "price": y_test + rng.normal(0, noise, 60)}).to_csv(
-            tmp_path / f"submissions/{name}.csv", index=False)
+            tmp_path / f"submissions/{name}.csv", index=False
+        )
         pd.DataFrame({"id": np.arange(100, 300), "price": y_train + rng.normal(0, noise, 200)}).to_csv(
-            tmp_path / f"submissions/oof/{name}.csv", index=False)
+            tmp_path / f"submissions/oof/{name}.csv", index=False
+        )
     pd.DataFrame({"id": np.arange(100, 300), "price": y_train}).to_csv(tmp_path / "data/train_labels.csv", index=False)
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.mark.parametrize("args, entry", [(["caruana"], "caruana"), (["weights"], "weights"), (["hill-climb"], "hill-climb"),
-                                         (["stack", "--meta", "ridge"], "stack-ridge")])
+@pytest.mark.parametrize(
+    "args, entry",
+    [
+        (["caruana"], "caruana"),
+        (["weights"], "weights"),
+        (["hill-climb"], "hill-climb"),
+        (["stack", "--meta", "ridge"], "stack-ridge"),
+    ],
+)
 def test_regression_through_learning_commands(tmp_path, monkeypatch, args, entry):
     from blender import io
     from blender.methods import BY_NAME, fit
@@ -448,10 +497,15 @@ def test_regression_through_learning_commands(tmp_path, monkeypatch, args, entry
     result = run(*args, "-o", "blends/out.csv")
     assert result.exit_code == 0, result.output
     assert "metric rmse" in result.stderr
-    learning = io.read_learning(sorted(Path("submissions").glob("*.csv")), train_dir=Path("submissions/oof"),
-                                truth=Path("data/train_labels.csv"), command_name="test")
-    expected = fit(BY_NAME[entry], learning.train.values, learning.y, kind="regression", metric="rmse",
-                   random_state=0).apply(learning.test.values)[:, 0]
+    learning = io.read_learning(
+        sorted(Path("submissions").glob("*.csv")),
+        train_dir=Path("submissions/oof"),
+        truth=Path("data/train_labels.csv"),
+        command_name="test",
+    )
+    expected = fit(
+        BY_NAME[entry], learning.train.values, learning.y, kind="regression", metric="rmse", random_state=0
+    ).apply(learning.test.values)[:, 0]
     out = pd.read_csv("blends/out.csv")
     np.testing.assert_allclose(out["price"], expected, rtol=1e-12)
     assert out["price"].std() > 5  # values, not probabilities
@@ -464,20 +518,44 @@ def test_stack_with_features_equals_the_library_call(competition):
     rng = np.random.default_rng(9)
     train_ids = pd.read_csv("data/train_labels.csv")["id"]
     test_ids = pd.read_csv("submissions/good.csv")["id"]
-    pd.DataFrame({"id": train_ids, "x1": rng.normal(size=len(train_ids)), "colour": rng.choice(["r", "g"], len(train_ids))}
-                 ).iloc[::-1].to_csv("train_features.csv", index=False)
-    pd.DataFrame({"id": test_ids, "x1": rng.normal(size=len(test_ids)), "colour": rng.choice(["r", "g"], len(test_ids))}
-                 ).to_csv("test_features.csv", index=False)
-    result = run("stack", "--meta", "ridge", "--fwls", "--features", "train_features.csv,test_features.csv",
-                 "-o", "blends/out.csv")
+    pd.DataFrame(
+        {"id": train_ids, "x1": rng.normal(size=len(train_ids)), "colour": rng.choice(["r", "g"], len(train_ids))}
+    ).iloc[::-1].to_csv("train_features.csv", index=False)
+    pd.DataFrame(
+        {"id": test_ids, "x1": rng.normal(size=len(test_ids)), "colour": rng.choice(["r", "g"], len(test_ids))}
+    ).to_csv("test_features.csv", index=False)
+    result = run(
+        "stack",
+        "--meta",
+        "ridge",
+        "--fwls",
+        "--features",
+        "train_features.csv,test_features.csv",
+        "-o",
+        "blends/out.csv",
+    )
     assert result.exit_code == 0, result.output
     assert "features: 3 columns" in result.stderr
-    learning = io.read_learning(sorted(Path("submissions").glob("*.csv")), train_dir=Path("submissions/oof"),
-                                truth=Path("data/train_labels.csv"), command_name="test")
-    train_features, test_features, names = io.read_features(Path("train_features.csv"), Path("test_features.csv"),
-                                                            learning.train.ids, learning.test.ids)
+    learning = io.read_learning(
+        sorted(Path("submissions").glob("*.csv")),
+        train_dir=Path("submissions/oof"),
+        truth=Path("data/train_labels.csv"),
+        command_name="test",
+    )
+    train_features, test_features, names = io.read_features(
+        Path("train_features.csv"), Path("test_features.csv"), learning.train.ids, learning.test.ids
+    )
     assert names == ["x1", "colour_g", "colour_r"]
-    expected = stack(learning.train.values, learning.y, learning.test.values, kind="binary", meta="ridge", fwls=True,
-                     train_features=train_features, test_features=test_features, random_state=0)
+    expected = stack(
+        learning.train.values,
+        learning.y,
+        learning.test.values,
+        kind="binary",
+        meta="ridge",
+        fwls=True,
+        train_features=train_features,
+        test_features=test_features,
+        random_state=0,
+    )
     out = read_output()
     np.testing.assert_allclose(out["target"], expected.test_predictions[:, 0], rtol=1e-12)

@@ -37,12 +37,18 @@ def _folder(root: Path, X, y, *, kind: str, target: str = "target", labels=None,
     ids_test = [f"t{i:04d}" for i in range(n_test)]
     ids_train = [f"r{i:04d}" for i in range(len(y_train))]
     if kind == "regression":
-        models = {"ridge": make_pipeline(StandardScaler(), Ridge()), "knn": KNeighborsRegressor(15),
-                  "rf": RandomForestRegressor(50, random_state=0, min_samples_leaf=3)}
+        models = {
+            "ridge": make_pipeline(StandardScaler(), Ridge()),
+            "knn": KNeighborsRegressor(15),
+            "rf": RandomForestRegressor(50, random_state=0, min_samples_leaf=3),
+        }
         splitter = KFold(5, shuffle=True, random_state=0)
     else:
-        models = {"logreg": make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)),
-                  "knn": KNeighborsClassifier(15), "rf": RandomForestClassifier(50, random_state=0, min_samples_leaf=3)}
+        models = {
+            "logreg": make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)),
+            "knn": KNeighborsClassifier(15),
+            "rf": RandomForestClassifier(50, random_state=0, min_samples_leaf=3),
+        }
         splitter = StratifiedKFold(5, shuffle=True, random_state=0)
     folds = np.empty(len(y_train), dtype=int)
     for fold, (_, held) in enumerate(splitter.split(X_train, y_train)):
@@ -57,8 +63,10 @@ def _folder(root: Path, X, y, *, kind: str, target: str = "target", labels=None,
             oof[held] = model.predict(X_train[held]) if kind == "regression" else model.predict_proba(X_train[held])
         model.fit(X_train, y_train)
         test = model.predict(X_test) if kind == "regression" else model.predict_proba(X_test)
-        for ids, values, path in ((ids_train, oof, root / "submissions" / "oof" / f"{name}.csv"),
-                                  (ids_test, test, root / "submissions" / f"{name}.csv")):
+        for ids, values, path in (
+            (ids_train, oof, root / "submissions" / "oof" / f"{name}.csv"),
+            (ids_test, test, root / "submissions" / f"{name}.csv"),
+        ):
             if kind == "binary":
                 frame = pd.DataFrame({"id": ids, target: values[:, 1]})
             elif kind == "multiclass":
@@ -89,12 +97,20 @@ def folders(tmp_path_factory):
     root = tmp_path_factory.mktemp("metrics")
     # Malignant is the rarer class (37%): its label, M, is the positive one when named by --positive.
     return {
-        "binary": _folder(root / "binary", cancer.data, 1 - cancer.target, kind="binary", target="diagnosis",
-                          labels=["B", "M"]),
-        "multiclass": _folder(root / "multiclass", digits.data[keep], digits.target[keep], kind="multiclass",
-                              target="digit", columns=[str(c) for c in range(10)]),
-        "regression": _folder(root / "regression", diabetes.data, diabetes.target, kind="regression",
-                              target="progression"),
+        "binary": _folder(
+            root / "binary", cancer.data, 1 - cancer.target, kind="binary", target="diagnosis", labels=["B", "M"]
+        ),
+        "multiclass": _folder(
+            root / "multiclass",
+            digits.data[keep],
+            digits.target[keep],
+            kind="multiclass",
+            target="digit",
+            columns=[str(c) for c in range(10)],
+        ),
+        "regression": _folder(
+            root / "regression", diabetes.data, diabetes.target, kind="regression", target="progression"
+        ),
         "grades": _folder(root / "grades", diabetes.data, grades, kind="regression", target="grade"),
     }
 
@@ -112,8 +128,21 @@ def check(folder: Path, path: str, monkeypatch):
 
 def test_auto_f1_writes_the_truths_labels_at_a_threshold_fitted_on_the_oof_rows(folders, monkeypatch):
     folder = folders["binary"]
-    result = run(folder, "auto", "--metric", "f1", "--positive", "M", "--sample", "sample_submission.csv",
-                 "--repeats", "1", "--max-level", "1", monkeypatch=monkeypatch)
+    result = run(
+        folder,
+        "auto",
+        "--metric",
+        "f1",
+        "--positive",
+        "M",
+        "--sample",
+        "sample_submission.csv",
+        "--repeats",
+        "1",
+        "--max-level",
+        "1",
+        monkeypatch=monkeypatch,
+    )
     assert result.exit_code == 0, result.output
     assert "step: threshold" in result.stderr and "with the plain step" in result.stderr
     written = pd.read_csv("blends/auto.csv")
@@ -129,16 +158,28 @@ def test_auto_f1_writes_the_truths_labels_at_a_threshold_fitted_on_the_oof_rows(
 
 
 def test_no_post_writes_the_scores(folders, monkeypatch):
-    result = run(folders["binary"], "caruana", "--metric", "f1", "--no-post", "-o", "blends/scores.csv",
-                 monkeypatch=monkeypatch)
+    result = run(
+        folders["binary"], "caruana", "--metric", "f1", "--no-post", "-o", "blends/scores.csv", monkeypatch=monkeypatch
+    )
     assert result.exit_code == 0, result.output
     assert pd.read_csv("blends/scores.csv")["diagnosis"].between(0, 1).all()
 
 
 def test_auto_map3_writes_three_space_separated_classes(folders, monkeypatch):
     folder = folders["multiclass"]
-    result = run(folder, "auto", "--metric", "map@3", "--sample", "sample_submission.csv", "--repeats", "1",
-                 "--max-level", "1", monkeypatch=monkeypatch)
+    result = run(
+        folder,
+        "auto",
+        "--metric",
+        "map@3",
+        "--sample",
+        "sample_submission.csv",
+        "--repeats",
+        "1",
+        "--max-level",
+        "1",
+        monkeypatch=monkeypatch,
+    )
     assert result.exit_code == 0, result.output
     written = pd.read_csv("blends/auto.csv", dtype=str)
     assert list(written.columns) == ["id", "digit"]
@@ -153,8 +194,19 @@ def test_auto_map3_writes_three_space_separated_classes(folders, monkeypatch):
 
 def test_auto_qwk_on_class_probabilities_writes_classes_and_prints_their_order(folders, monkeypatch):
     folder = folders["multiclass"]
-    result = run(folder, "auto", "--metric", "qwk", "--sample", "sample_submission.csv", "--repeats", "1",
-                 "--max-level", "1", monkeypatch=monkeypatch)
+    result = run(
+        folder,
+        "auto",
+        "--metric",
+        "qwk",
+        "--sample",
+        "sample_submission.csv",
+        "--repeats",
+        "1",
+        "--max-level",
+        "1",
+        monkeypatch=monkeypatch,
+    )
     assert result.exit_code == 0, result.output
     assert "qwk class order: 0, 1, 2, 3, 4, 5, ..." in result.stderr or "qwk class order: 0, 1, 2" in result.stderr
     assert "cut-points" in result.stderr
@@ -165,8 +217,23 @@ def test_auto_qwk_on_class_probabilities_writes_classes_and_prints_their_order(f
 
 def test_auto_qwk_on_integer_grades_writes_integer_grades(folders, monkeypatch):
     folder = folders["grades"]
-    result = run(folder, "auto", "--metric", "qwk", "--task", "regression", "--sample", "sample_submission.csv",
-                 "--repeats", "1", "--max-level", "1", "--report", "blends/auto.json", monkeypatch=monkeypatch)
+    result = run(
+        folder,
+        "auto",
+        "--metric",
+        "qwk",
+        "--task",
+        "regression",
+        "--sample",
+        "sample_submission.csv",
+        "--repeats",
+        "1",
+        "--max-level",
+        "1",
+        "--report",
+        "blends/auto.json",
+        monkeypatch=monkeypatch,
+    )
     assert result.exit_code == 0, result.output
     assert "qwk classes: 1, 2, 3, 4, 5" in result.stderr
     import json
@@ -183,15 +250,28 @@ def test_auto_qwk_on_integer_grades_writes_integer_grades(folders, monkeypatch):
 
 def test_auto_rmsle_writes_values_clipped_at_zero(folders, monkeypatch):
     folder = folders["regression"]
-    result = run(folder, "auto", "--metric", "rmsle", "--task", "regression", "--sample", "sample_submission.csv",
-                 "--repeats", "1", "--max-level", "1", monkeypatch=monkeypatch)
+    result = run(
+        folder,
+        "auto",
+        "--metric",
+        "rmsle",
+        "--task",
+        "regression",
+        "--sample",
+        "sample_submission.csv",
+        "--repeats",
+        "1",
+        "--max-level",
+        "1",
+        monkeypatch=monkeypatch,
+    )
     assert result.exit_code == 0, result.output
     written = pd.read_csv("blends/auto.csv")
     assert (written["progression"] >= 0).all()
     check(folder, "blends/auto.csv", monkeypatch)
 
 
-PLUGIN = '''
+PLUGIN = """
 import numpy as np
 
 
@@ -216,7 +296,7 @@ def not_a_number(y_true, y_pred):
 
 def text(y_true, y_pred):
     return "good"
-'''
+"""
 
 
 @pytest.fixture
@@ -228,17 +308,38 @@ def plugin_file(tmp_path):
 
 def test_auto_with_a_plugin_equals_the_builtin_it_copies(folders, monkeypatch, plugin_file):
     folder = folders["binary"]
-    result = run(folder, "score", "--metric", f"{plugin_file}:brier", "--smaller-is-better", "--models-only",
-                 "-o", "blends/plugin.csv", monkeypatch=monkeypatch)
+    result = run(
+        folder,
+        "score",
+        "--metric",
+        f"{plugin_file}:brier",
+        "--smaller-is-better",
+        "--models-only",
+        "-o",
+        "blends/plugin.csv",
+        monkeypatch=monkeypatch,
+    )
     assert result.exit_code == 0, result.output
     assert "your function will be called about" in result.stderr
-    builtin = run(folder, "score", "--metric", "brier", "--models-only", "-o", "blends/builtin.csv",
-                  monkeypatch=monkeypatch)
+    builtin = run(
+        folder, "score", "--metric", "brier", "--models-only", "-o", "blends/builtin.csv", monkeypatch=monkeypatch
+    )
     assert builtin.exit_code == 0, builtin.output
     ours, theirs = pd.read_csv("blends/plugin.csv"), pd.read_csv("blends/builtin.csv")
     np.testing.assert_allclose(ours["score"], theirs["score"], rtol=0, atol=1e-12)
-    auto = run(folder, "auto", "--metric", f"{plugin_file}:flipped", "--sample", "sample_submission.csv",
-               "--repeats", "1", "--max-level", "1", monkeypatch=monkeypatch)
+    auto = run(
+        folder,
+        "auto",
+        "--metric",
+        f"{plugin_file}:flipped",
+        "--sample",
+        "sample_submission.csv",
+        "--repeats",
+        "1",
+        "--max-level",
+        "1",
+        monkeypatch=monkeypatch,
+    )
     assert auto.exit_code == 0, auto.output
     check(folder, "blends/auto.csv", monkeypatch)
 
@@ -246,8 +347,18 @@ def test_auto_with_a_plugin_equals_the_builtin_it_copies(folders, monkeypatch, p
 def test_score_with_a_threshold_equals_a_hand_written_fold_loop(folders, monkeypatch):
     """Each fold's F1: the threshold fitted on the other folds (the best F1 there, ties nearest 0.5), then scored."""
     folder = folders["binary"]
-    result = run(folder, "score", "--metric", "f1", "--positive", "M", "--models-only", "-o", "blends/board.csv",
-                 monkeypatch=monkeypatch)
+    result = run(
+        folder,
+        "score",
+        "--metric",
+        "f1",
+        "--positive",
+        "M",
+        "--models-only",
+        "-o",
+        "blends/board.csv",
+        monkeypatch=monkeypatch,
+    )
     assert result.exit_code == 0, result.output
     board = pd.read_csv("blends/board.csv").set_index("name")
     truth = pd.read_csv("data/train_labels.csv").set_index("id")["diagnosis"]
@@ -286,35 +397,74 @@ def test_the_zoo_table_scores_by_the_metric(tmp_path):
 def _bad_cases(plugin: Path):
     return {
         "unknown metric": ("binary", ["--metric", "f2"], "--metric f2: unknown metric 'f2'; expected one of logloss, "),
-        "metric of another kind": ("multiclass", ["--metric", "f1"],
-                                   "--metric f1: f1 suits binary probabilities, not class probabilities"),
-        "plug-in file missing": ("binary", ["--metric", "nowhere.py:f", "--greater-is-better"],
-                                 "--metric nowhere.py:f: nowhere.py not found"),
-        "plug-in function missing": ("binary", ["--metric", f"{plugin}:absent", "--greater-is-better"],
-                                     f"--metric {plugin}:absent: {plugin} has no function absent"),
-        "plug-in raises": ("binary", ["--metric", f"{plugin}:broken", "--greater-is-better"],
-                           f"--metric {plugin}:broken: the function raised KeyError"),
-        "plug-in returns NaN": ("binary", ["--metric", f"{plugin}:not_a_number", "--greater-is-better"],
-                                "it must return a finite number"),
+        "metric of another kind": (
+            "multiclass",
+            ["--metric", "f1"],
+            "--metric f1: f1 suits binary probabilities, not class probabilities",
+        ),
+        "plug-in file missing": (
+            "binary",
+            ["--metric", "nowhere.py:f", "--greater-is-better"],
+            "--metric nowhere.py:f: nowhere.py not found",
+        ),
+        "plug-in function missing": (
+            "binary",
+            ["--metric", f"{plugin}:absent", "--greater-is-better"],
+            f"--metric {plugin}:absent: {plugin} has no function absent",
+        ),
+        "plug-in raises": (
+            "binary",
+            ["--metric", f"{plugin}:broken", "--greater-is-better"],
+            f"--metric {plugin}:broken: the function raised KeyError",
+        ),
+        "plug-in returns NaN": (
+            "binary",
+            ["--metric", f"{plugin}:not_a_number", "--greater-is-better"],
+            "it must return a finite number",
+        ),
         "plug-in returns text": ("binary", ["--metric", f"{plugin}:text", "--greater-is-better"], "not a number"),
-        "plug-in without a direction": ("binary", ["--metric", f"{plugin}:brier"],
-                                        "is greater better? Pass --greater-is-better or --smaller-is-better"),
+        "plug-in without a direction": (
+            "binary",
+            ["--metric", f"{plugin}:brier"],
+            "is greater better? Pass --greater-is-better or --smaller-is-better",
+        ),
         "map@K above the classes": ("multiclass", ["--metric", "map@11"], "--metric map@11: map@11: K must be 1 to 10"),
-        "map@K of more classes than the files have": ("three classes", ["--metric", "map@5"],
-                                                      "map@5 ranks 5 classes, and the files have 3"),
+        "map@K of more classes than the files have": (
+            "three classes",
+            ["--metric", "map@5"],
+            "map@5 ranks 5 classes, and the files have 3",
+        ),
         "a class name with a space": ("spaced classes", ["--metric", "map@2"], "class 'class one' holds a space"),
-        "--classes not the truth's": ("multiclass", ["--metric", "qwk", "--classes", "0,1,2"],
-                                      "--classes 0,1,2 must list each of the truth's classes once"),
-        "--classes for a metric without order": ("multiclass", ["--metric", "accuracy", "--classes", "0,1"],
-                                                 "--classes orders the classes of qwk"),
-        "rmsle on a negative truth": ("negative truth", ["--metric", "rmsle", "--task", "regression"],
-                                     "rmsle takes log(1 + y), and the truth holds"),
-        "qwk on a truth of fractions": ("regression fractions", ["--metric", "qwk", "--task", "regression"],
-                                        "qwk on regression needs whole-number targets"),
-        "a sample the decisions cannot take": ("multiclass", ["--metric", "qwk", "--sample", "wide_sample.csv"],
-                                               "writes one column of decisions; pass --no-post"),
-        "a direction for a built-in": ("binary", ["--metric", "auc", "--greater-is-better"],
-                                       "--greater-is-better: auc has its own direction"),
+        "--classes not the truth's": (
+            "multiclass",
+            ["--metric", "qwk", "--classes", "0,1,2"],
+            "--classes 0,1,2 must list each of the truth's classes once",
+        ),
+        "--classes for a metric without order": (
+            "multiclass",
+            ["--metric", "accuracy", "--classes", "0,1"],
+            "--classes orders the classes of qwk",
+        ),
+        "rmsle on a negative truth": (
+            "negative truth",
+            ["--metric", "rmsle", "--task", "regression"],
+            "rmsle takes log(1 + y), and the truth holds",
+        ),
+        "qwk on a truth of fractions": (
+            "regression fractions",
+            ["--metric", "qwk", "--task", "regression"],
+            "qwk on regression needs whole-number targets",
+        ),
+        "a sample the decisions cannot take": (
+            "multiclass",
+            ["--metric", "qwk", "--sample", "wide_sample.csv"],
+            "writes one column of decisions; pass --no-post",
+        ),
+        "a direction for a built-in": (
+            "binary",
+            ["--metric", "auc", "--greater-is-better"],
+            "--greater-is-better: auc has its own direction",
+        ),
     }
 
 
@@ -333,7 +483,8 @@ def _small_folder(root: Path, case: str) -> Path:
                 frame.insert(0, "id", ids)
                 frame.to_csv(path, index=False)
         pd.DataFrame({"id": ids, "label": np.array(columns, dtype=object)[np.arange(n) % 3]}).to_csv(
-            root / "data" / "train_labels.csv", index=False)
+            root / "data" / "train_labels.csv", index=False
+        )
         return root
     truth = rng.normal(size=n) if case == "negative truth" else rng.normal(5, 1, size=n)
     for name in ("m1", "m2"):
@@ -344,8 +495,9 @@ def _small_folder(root: Path, case: str) -> Path:
 
 
 @pytest.mark.parametrize("case", sorted(_bad_cases(Path("my_metric.py"))))
-def test_bad_metric_input_exits_1_with_one_error_line_and_writes_nothing(folders, tmp_path, monkeypatch, plugin_file,
-                                                                          case):
+def test_bad_metric_input_exits_1_with_one_error_line_and_writes_nothing(
+    folders, tmp_path, monkeypatch, plugin_file, case
+):
     where, args, fragment = _bad_cases(plugin_file)[case]
     folder = folders.get(where) or _small_folder(tmp_path / "small", where)
     if "--sample" in args:

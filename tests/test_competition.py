@@ -40,21 +40,28 @@ def yes_no(tmp_path, monkeypatch):
     for folder in ("submissions/oof", "submissions/holdout", "data"):
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)
     for noise, name in zip((1.0, 1.8, 3.0), MODELS):
+
         def probabilities(y):
             return 1 / (1 + np.exp(-((2 * y - 1) * 2.0 + rng.normal(0, noise, len(y)))))
 
         order = rng.permutation(N_TEST)
         pd.DataFrame({"row_id": test_ids[order], "default": probabilities(y_test)[order]}).to_csv(
-            tmp_path / f"submissions/{name}.csv", index=False)
+            tmp_path / f"submissions/{name}.csv", index=False
+        )
         pd.DataFrame({"row_id": train_ids, "default": probabilities(y_train)}).to_csv(
-            tmp_path / f"submissions/oof/{name}.csv", index=False)
+            tmp_path / f"submissions/oof/{name}.csv", index=False
+        )
         pd.DataFrame({"row_id": train_ids[:80], "default": probabilities(y_train[:80])}).to_csv(
-            tmp_path / f"submissions/holdout/{name}.csv", index=False)
+            tmp_path / f"submissions/holdout/{name}.csv", index=False
+        )
     labels = np.array(["No", "Yes"])
-    pd.DataFrame({"row_id": train_ids, "default": labels[y_train]}).to_csv(tmp_path / "data/train_labels.csv", index=False)
+    pd.DataFrame({"row_id": train_ids, "default": labels[y_train]}).to_csv(
+        tmp_path / "data/train_labels.csv", index=False
+    )
     sample_order = rng.permutation(N_TEST)
-    pd.DataFrame({"row_id": test_ids[sample_order], "default": 0.5}).to_csv(tmp_path / "sample_submission.csv",
-                                                                         index=False)
+    pd.DataFrame({"row_id": test_ids[sample_order], "default": 0.5}).to_csv(
+        tmp_path / "sample_submission.csv", index=False
+    )
     monkeypatch.chdir(tmp_path)
     return {"y_train": y_train, "train_ids": train_ids, "sample_ids": test_ids[sample_order].tolist()}
 
@@ -71,13 +78,22 @@ def test_text_binary_truth_works_in_every_learning_command_and_says_which_label_
 
 def test_the_positive_class_decides_the_scores(yes_no):
     """OOF log loss of each file, as blend score prints it, equals scikit-learn's with y = (truth == positive)."""
-    learning = io.read_learning([Path(f"submissions/{m}.csv") for m in MODELS], train_dir=Path("submissions/oof"),
-                                truth=Path("data/train_labels.csv"), command_name="score")
+    learning = io.read_learning(
+        [Path(f"submissions/{m}.csv") for m in MODELS],
+        train_dir=Path("submissions/oof"),
+        truth=Path("data/train_labels.csv"),
+        command_name="score",
+    )
     ids = learning.train.ids.to_pylist()
     truth = pd.read_csv("data/train_labels.csv").set_index("row_id")["default"]
     assert learning.y.tolist() == (truth.loc[ids] == "Yes").astype(int).tolist()
-    flipped = io.read_learning([Path(f"submissions/{m}.csv") for m in MODELS], train_dir=Path("submissions/oof"),
-                               truth=Path("data/train_labels.csv"), command_name="score", positive="No")
+    flipped = io.read_learning(
+        [Path(f"submissions/{m}.csv") for m in MODELS],
+        train_dir=Path("submissions/oof"),
+        truth=Path("data/train_labels.csv"),
+        command_name="score",
+        positive="No",
+    )
     assert flipped.y.tolist() == (1 - learning.y).tolist()
     assert flipped.target.positive == "No" and flipped.target.reason == "--positive"
 
@@ -98,8 +114,12 @@ def test_a_column_named_after_a_class_makes_that_class_positive(yes_no):
     result = run("score", "--models-only", "-o", "board.csv")
     assert result.exit_code == 0, result.output
     assert "positive class: No (the column No is named after it)" in result.stderr
-    learning = io.read_learning([Path(f"submissions/{m}.csv") for m in MODELS], train_dir=Path("submissions/oof"),
-                                truth=Path("data/train_labels.csv"), command_name="score")
+    learning = io.read_learning(
+        [Path(f"submissions/{m}.csv") for m in MODELS],
+        train_dir=Path("submissions/oof"),
+        truth=Path("data/train_labels.csv"),
+        command_name="score",
+    )
     truth = pd.read_csv("data/train_labels.csv").set_index("row_id")["default"]
     assert learning.y.tolist() == (truth.loc[learning.train.ids.to_pylist()] == "No").astype(int).tolist()
 
@@ -122,9 +142,14 @@ def test_vote_writes_the_truths_labels(yes_no):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["score", "--positive", "Maybe"], "--positive Maybe: not a label of data/train_labels.csv (its labels: No, Yes); "
-                                           "name one of them."),
-        (["vote", "--positive", "Maybe"], "--positive Maybe: not a label of data/train_labels.csv (its labels: No, Yes)"),
+        (
+            ["score", "--positive", "Maybe"],
+            "--positive Maybe: not a label of data/train_labels.csv (its labels: No, Yes); name one of them.",
+        ),
+        (
+            ["vote", "--positive", "Maybe"],
+            "--positive Maybe: not a label of data/train_labels.csv (its labels: No, Yes)",
+        ),
         (["weights", "--positive", "Maybe"], "--positive Maybe: not a label of data/train_labels.csv"),
     ],
 )
@@ -136,9 +161,12 @@ def test_three_labels_against_one_column(yes_no):
     truth = pd.read_csv("data/train_labels.csv")
     truth.loc[truth.index[:5], "default"] = "Maybe"
     truth.to_csv("data/train_labels.csv", index=False)
-    _refused(["weights"], "data/train_labels.csv: 3 labels (Maybe, No, Yes) against the one probability column of "
-                          "submissions/fair.csv; a binary target has two labels; for 3 classes, write one probability "
-                          "column per class (id,Maybe,No,Yes).")
+    _refused(
+        ["weights"],
+        "data/train_labels.csv: 3 labels (Maybe, No, Yes) against the one probability column of "
+        "submissions/fair.csv; a binary target has two labels; for 3 classes, write one probability "
+        "column per class (id,Maybe,No,Yes).",
+    )
 
 
 def test_positive_on_class_probabilities_is_refused(tmp_path, monkeypatch):
@@ -147,9 +175,11 @@ def test_positive_on_class_probabilities_is_refused(tmp_path, monkeypatch):
         Path(folder).mkdir(parents=True, exist_ok=True)
         Path(f"{folder}/a.csv").write_text("id,A,B\n1,0.2,0.8\n2,0.6,0.4\n3,0.5,0.5\n")
     Path("truth.csv").write_text("id,y\n1,B\n2,A\n3,A\n")
-    _refused(["score", "--truth", "truth.csv", "--positive", "A"],
-             "--positive A: only a binary target has a positive class, and submissions/a.csv holds class "
-             "probabilities; drop --positive.")
+    _refused(
+        ["score", "--truth", "truth.csv", "--positive", "A"],
+        "--positive A: only a binary target has a positive class, and submissions/a.csv holds class "
+        "probabilities; drop --positive.",
+    )
 
 
 def _refused(args, message, out="blends/out.csv"):
@@ -196,12 +226,21 @@ def test_sample_ids_keep_their_text_and_class_columns_their_order(tmp_path, monk
     "sample, message",
     [
         ("row_id,default\nt00001,0.5\n", "sample_submission.csv: 59 ids of submissions/fair.csv are not in the sample"),
-        ("row_id,default\nt00001,0.5\nzzz,0.5\n", "sample_submission.csv: 1 ids of the sample are not in "
-                                                  "submissions/fair.csv (e.g. zzz); the predictions must hold every id"),
-        ("row_id,target\nt00001,0.5\n", "sample_submission.csv: column 'target' is not a column of submissions/fair.csv "
-                                        "(columns default); name the prediction columns as the sample does."),
-        ("row_id,default,other\nt00001,0.5,1\n", "sample_submission.csv: 2 columns after the id (default,other), and "
-                                                 "the blend has 1 (default); is this the sample of the same competition?"),
+        (
+            "row_id,default\nt00001,0.5\nzzz,0.5\n",
+            "sample_submission.csv: 1 ids of the sample are not in "
+            "submissions/fair.csv (e.g. zzz); the predictions must hold every id",
+        ),
+        (
+            "row_id,target\nt00001,0.5\n",
+            "sample_submission.csv: column 'target' is not a column of submissions/fair.csv "
+            "(columns default); name the prediction columns as the sample does.",
+        ),
+        (
+            "row_id,default,other\nt00001,0.5,1\n",
+            "sample_submission.csv: 2 columns after the id (default,other), and "
+            "the blend has 1 (default); is this the sample of the same competition?",
+        ),
         ("row_id,default\nt00001,0.5\nt00001,0.5\n", "sample_submission.csv: id t00001 appears twice"),
         ("row_id,default\n", "sample_submission.csv is empty: a header but no rows"),
     ],
@@ -213,8 +252,10 @@ def test_a_sample_that_disagrees_is_refused_before_anything_is_written(yes_no, s
 
 
 def test_a_missing_sample(yes_no):
-    _refused(["average", "--sample", "nope.csv"], "--sample nope.csv not found; name the competition's "
-                                                   "sample_submission.csv.")
+    _refused(
+        ["average", "--sample", "nope.csv"],
+        "--sample nope.csv not found; name the competition's sample_submission.csv.",
+    )
 
 
 def test_sample_with_memory_is_refused(yes_no):
@@ -238,7 +279,8 @@ def test_check_refuses_ids_written_otherwise(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "Error: sub.csv: ids are written otherwise than in sample.csv (e.g. 7 for 0007); write them as the sample does "
-        "(blend COMMAND --sample sample.csv does).")
+        "(blend COMMAND --sample sample.csv does)."
+    )
     Path("sub.csv").write_text("Id,target\n7,0.2\n13,0.9\n")
     missing = run("check", "sample.csv", "sub.csv")
     assert missing.exit_code == 1 and "ids of the sample are not in sub.csv (e.g. 0012)" in missing.stderr
@@ -252,13 +294,16 @@ def _digit_recognizer(tmp_path, monkeypatch):
     Path("sample.csv").write_text("ImageId,Label\n3,0\n1,0\n2,0\n")
 
 
-@pytest.mark.parametrize("command, expected", [
-    # means per row (classes 0, 1, 2): id 3 (0.15, 0.65, 0.2), id 1 (0.55, 0.15, 0.3), id 2 (0.1, 0.45, 0.45)
-    # -> 1, 0, and for id 2 a tie between 1 and 2 that goes to the first class column, 1.
-    ("average", "ImageId,Label\n3,1\n1,0\n2,1\n"),
-    # votes: a says 0, 2, 1 for ids 1, 2, 3 and b says 0, 1, 1: id 2 ties and goes to the first file's label, 2.
-    ("vote", "ImageId,Label\n3,1\n1,0\n2,2\n"),
-])
+@pytest.mark.parametrize(
+    "command, expected",
+    [
+        # means per row (classes 0, 1, 2): id 3 (0.15, 0.65, 0.2), id 1 (0.55, 0.15, 0.3), id 2 (0.1, 0.45, 0.45)
+        # -> 1, 0, and for id 2 a tie between 1 and 2 that goes to the first class column, 1.
+        ("average", "ImageId,Label\n3,1\n1,0\n2,1\n"),
+        # votes: a says 0, 2, 1 for ids 1, 2, 3 and b says 0, 1, 1: id 2 ties and goes to the first file's label, 2.
+        ("vote", "ImageId,Label\n3,1\n1,0\n2,2\n"),
+    ],
+)
 def test_a_label_sample_gets_each_rows_most_probable_class(tmp_path, monkeypatch, command, expected):
     _digit_recognizer(tmp_path, monkeypatch)
     result = run(command, "a.csv", "b.csv", "--sample", "sample.csv", "-o", "out.csv")
@@ -273,7 +318,8 @@ def test_check_refuses_probabilities_against_a_label_sample(tmp_path, monkeypatc
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "Error: a.csv: class probabilities (3 columns), and sample.csv wants one label column 'Label'; "
-        "write the labels with blend COMMAND --sample sample.csv.")
+        "write the labels with blend COMMAND --sample sample.csv."
+    )
     assert run("average", "a.csv", "b.csv", "--sample", "sample.csv", "-o", "out.csv").exit_code == 0
     assert run("check", "sample.csv", "out.csv").exit_code == 0
 
@@ -294,7 +340,8 @@ def test_huge_regression_values_are_refused_by_name_not_by_traceback(tmp_path, m
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "Error: oof/r1.csv: -1.797e+308 at id 2 (column 'y') is beyond ±1e+100, where squared errors overflow; "
-        "rescale the target and the predictions (e.g. log or divide by a constant).")
+        "rescale the target and the predictions (e.g. log or divide by a constant)."
+    )
     # 1.2e29 is large but harmless: every entry is scored.
     for path in ("r1.csv", "oof/r1.csv"):
         Path(path).write_text(Path(path).read_text().replace("-1.797e308", "-3"))
@@ -329,5 +376,6 @@ def test_the_power_mean_names_the_file_and_row_of_a_zero(tmp_path, memory):
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines()[-1] == (
         f"Error: {g2}: 0 at id 2 (column 't') is not positive, and the power (p=-2) mean needs positive values; "
-        "use the arithmetic or rank average.")
+        "use the arithmetic or rank average."
+    )
     assert not (tmp_path / "x.csv").exists()

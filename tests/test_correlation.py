@@ -27,7 +27,9 @@ def test_matches_pandas(method):
 def test_class_probabilities_correlate_over_all_cells(method):
     probabilities = RNG.dirichlet(np.ones(3), size=(3, 10))
     flat = pd.DataFrame({m: probabilities[m].ravel() for m in range(3)})
-    assert np.allclose(correlation_matrix(probabilities, method=method), flat.corr(method=method).to_numpy(), atol=1e-12)
+    assert np.allclose(
+        correlation_matrix(probabilities, method=method), flat.corr(method=method).to_numpy(), atol=1e-12
+    )
 
 
 def test_pearson_in_blocks_equals_numpy():

@@ -19,7 +19,10 @@ def _probabilities(y, p_true):
 
 def _write(path, ids, values, columns):
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["id," + ",".join(columns)] + [f"{i}," + ",".join(str(v) if isinstance(v, (int, np.integer)) else repr(float(v)) for v in row) for i, row in zip(ids, values)]
+    lines = ["id," + ",".join(columns)] + [
+        f"{i}," + ",".join(str(v) if isinstance(v, (int, np.integer)) else repr(float(v)) for v in row)
+        for i, row in zip(ids, values)
+    ]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -73,7 +76,10 @@ def test_the_best_single_model_is_the_best_by_oof_not_by_test(fake_zoo):
     _write(fake_zoo / "submissions" / "cnn_nin.csv", ids, _probabilities(y, np.full(N_ROWS, 0.999)), ["0", "1", "2"])
     oof, test = demo.load_sets(fake_zoo / "submissions", fake_zoo / "data")
     nin = test.of(["cnn_nin"])[0]
-    assert demo.row_losses(test.y, nin, "logloss").mean() < demo.row_losses(test.y, test.of(["logreg"])[0], "logloss").mean()
+    assert (
+        demo.row_losses(test.y, nin, "logloss").mean()
+        < demo.row_losses(test.y, test.of(["logreg"])[0], "logloss").mean()
+    )
     claim = demo.Claim("average of all", oof.names, BY_NAME["average"])
     oof_line, test_line = demo.judge(claim, oof, test)
     assert " vs logreg " in test_line and "cnn_nin" not in test_line
@@ -134,7 +140,11 @@ def test_a_bad_demo_budget_is_one_usage_error(capsys):
     with pytest.raises(SystemExit) as stopped:
         demo.main(["--time-budget", "10x"])
     assert stopped.value.code == 2
-    assert capsys.readouterr().err.splitlines()[-1].endswith("error: --time-budget 10x: give a duration with units, such as 10m, 90s or 1h30m.")
+    assert (
+        capsys.readouterr()
+        .err.splitlines()[-1]
+        .endswith("error: --time-budget 10x: give a duration with units, such as 10m, 90s or 1h30m.")
+    )
 
 
 def test_a_blend_equal_to_its_rival_is_a_tie_not_a_win(fake_zoo):
@@ -143,7 +153,9 @@ def test_a_blend_equal_to_its_rival_is_a_tie_not_a_win(fake_zoo):
     oof, test = demo.load_sets(fake_zoo / "submissions", fake_zoo / "data")
     best = "logreg"
 
-    weights = np.array([1.0 + 1e-15 if name == best else 0.0 for name in oof.names])  # the best file, give or take rounding
+    weights = np.array(
+        [1.0 + 1e-15 if name == best else 0.0 for name in oof.names]
+    )  # the best file, give or take rounding
     rounding = Method("rounding", lambda values, y, **_: Weighted(weights, "multiclass"), ("multiclass",), True, 1, "")
     claim = demo.Claim("the best file, rounded", oof.names, rounding, rivals=[best])
     for line in demo.judge(claim, oof, test):
@@ -155,11 +167,15 @@ def test_the_pick_is_shown_beside_the_top_entry_and_the_best_file(fake_zoo):
     blends_dir.mkdir(parents=True, exist_ok=True)
     for name in ("logreg", "cnn_nin"):
         (blends_dir / f"{name}.csv").write_bytes((fake_zoo / "submissions" / f"{name}.csv").read_bytes())
-    report = {"pick": {"name": "cnn_nin", "type": "model"}, "estimate": {"mean": 0.5},
-              "best_single": {"name": "logreg", "oof": 0.0305},
-              "leaderboard": [{"name": "cnn_nin"}, {"name": "logreg"}]}
-    text = demo.pick_versus_best_text(report, blends_dir / "cnn_nin.csv", blends_dir,
-                                      demo.read_labels(fake_zoo / "data" / "test_labels.csv"))
+    report = {
+        "pick": {"name": "cnn_nin", "type": "model"},
+        "estimate": {"mean": 0.5},
+        "best_single": {"name": "logreg", "oof": 0.0305},
+        "leaderboard": [{"name": "cnn_nin"}, {"name": "logreg"}],
+    }
+    text = demo.pick_versus_best_text(
+        report, blends_dir / "cnn_nin.csv", blends_dir, demo.read_labels(fake_zoo / "data" / "test_labels.csv")
+    )
     assert "the top entry cnn_nin: " in text and "the best OOF model logreg: 0.0305" in text
 
 
@@ -177,10 +193,24 @@ def test_the_claims_cross_fit_on_make_oofs_folds_file(fake_zoo):
     claim = demo.Claim("a stack", oof.names, BY_NAME["stack-logreg"])
     lines = demo.claim_lines([claim], oof, test)
     assert "cross-fitted on data/folds.csv" in lines[0]
-    by_hand = cross_fit(BY_NAME["stack-logreg"], oof.values, oof.y, assignment_splits(oof.folds), kind="multiclass",
-                        metric="logloss", random_state=0)
+    by_hand = cross_fit(
+        BY_NAME["stack-logreg"],
+        oof.values,
+        oof.y,
+        assignment_splits(oof.folds),
+        kind="multiclass",
+        metric="logloss",
+        random_state=0,
+    )
     expected = demo.row_losses(oof.y, by_hand, "logloss").mean()
     assert f"blend log loss {expected:.4f} vs" in lines[1]
-    seeded = cross_fit(BY_NAME["stack-logreg"], oof.values, oof.y, layout.cv_folds(oof.y, kind="multiclass", folds=5, random_state=0),
-                       kind="multiclass", metric="logloss", random_state=0)
+    seeded = cross_fit(
+        BY_NAME["stack-logreg"],
+        oof.values,
+        oof.y,
+        layout.cv_folds(oof.y, kind="multiclass", folds=5, random_state=0),
+        kind="multiclass",
+        metric="logloss",
+        random_state=0,
+    )
     assert not np.allclose(seeded, by_hand)  # the folds file, not seeded folds, made the line

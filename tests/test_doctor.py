@@ -65,12 +65,15 @@ def test_clean_files_give_no_finding():
     assert "folds" not in diagnosis.skipped and "suspicious-oof" not in diagnosis.skipped
 
 
-@pytest.mark.parametrize(("transform", "rows"), [
-    (np.square, (N_OOF, N_TEST)),
-    (lambda values: values * 0.6, (N_OOF, N_TEST)),
-    # The same mean, squeezed: the KS statistic alone sees it, where it is 6 times its noise (so on more rows).
-    (lambda values: values.mean() + (values - values.mean()) * 0.3, (4000, 3000)),
-])
+@pytest.mark.parametrize(
+    ("transform", "rows"),
+    [
+        (np.square, (N_OOF, N_TEST)),
+        (lambda values: values * 0.6, (N_OOF, N_TEST)),
+        # The same mean, squeezed: the KS statistic alone sees it, where it is 6 times its noise (so on more rows).
+        (lambda values: values.mean() + (values - values.mean()) * 0.3, (4000, 3000)),
+    ],
+)
 def test_drift_names_the_test_file_that_was_squared_rescaled_or_squeezed(transform, rows):
     oof, test, y, folds = competition(0, *rows)
     test[2] = transform(test[2])
@@ -92,7 +95,7 @@ def test_drift_names_the_one_file_that_did_not_move_with_the_others():
 
 def test_a_whole_set_that_shifts_together_is_not_drift():
     oof, test, y, folds = competition()
-    assert faults(diagnose(oof, test ** 1.5, y, folds)) == []
+    assert faults(diagnose(oof, test**1.5, y, folds)) == []
 
 
 def test_disagreement_names_the_test_file_swapped_with_another_models_and_not_that_model():
@@ -130,8 +133,9 @@ def test_files_that_differ_in_one_cell_are_not_duplicates():
     oof, test, y, folds = competition()
     copy = test[1:2].copy()
     copy[0, 1, 0] += 0.01  # a row the first, cheap comparison does not look at
-    diagnosis = diagnose(np.concatenate([oof, oof[1:2]]), np.concatenate([test, copy]), y, folds,
-                         names=[*NAMES, "m1_copy"])
+    diagnosis = diagnose(
+        np.concatenate([oof, oof[1:2]]), np.concatenate([test, copy]), y, folds, names=[*NAMES, "m1_copy"]
+    )
     assert [finding.check for finding in diagnosis.findings] == ["near-duplicate"]
 
 
@@ -152,8 +156,10 @@ def test_suspicious_oof_names_a_leaky_oof_file():
     diagnosis = diagnose(oof, test, y, folds)
     assert ("suspicious-oof", ("m4",)) in faults(diagnosis)
     assert all(files == ("m4",) for _, files in faults(diagnosis))
-    assert any(f.message.startswith("suspicious-oof: m4: its OOF predictions agree with the truth far better")
-               for f in diagnosis.findings)
+    assert any(
+        f.message.startswith("suspicious-oof: m4: its OOF predictions agree with the truth far better")
+        for f in diagnosis.findings
+    )
 
 
 def test_suspicious_oof_names_a_file_whose_fold_scores_vary_far_more():
@@ -171,8 +177,9 @@ def test_folds_compares_partitions_not_fold_numbers():
     oof, test, y, folds = competition()
     renumbered = (folds + 2) % 5
     other = np.random.default_rng(3).permutation(folds)
-    diagnosis = diagnose(oof, test, y, folds, file_folds={"m0": renumbered, "m1": other},
-                         shared_folds_name="data/folds.csv")
+    diagnosis = diagnose(
+        oof, test, y, folds, file_folds={"m0": renumbered, "m1": other}, shared_folds_name="data/folds.csv"
+    )
     assert faults(diagnosis) == [("folds", ("m1",))]
     message = diagnosis.findings[0].message
     assert message.startswith("folds: m1: its OOF predictions were made on other folds than data/folds.csv")
@@ -197,8 +204,9 @@ def test_calibration_names_a_badly_calibrated_file_and_is_advice():
 
 def test_calibration_is_skipped_for_regression():
     oof, test, y, folds = competition()
-    diagnosis = doctor.diagnose(oof * 10, test * 10, y * 10.0, names=NAMES, kind="regression", metric="rmse",
-                                folds=folds)
+    diagnosis = doctor.diagnose(
+        oof * 10, test * 10, y * 10.0, names=NAMES, kind="regression", metric="rmse", folds=folds
+    )
     assert "regression" in diagnosis.skipped["calibration"]
 
 
@@ -227,10 +235,12 @@ def write_competition(folder: Path, oof, test, y, names=NAMES, *, folds=None) ->
     (folder / "data").mkdir()
     oof_ids, test_ids = [f"t{k}" for k in range(N_OOF)], [f"s{k}" for k in range(N_TEST)]
     for k, name in enumerate(names):
-        pd.DataFrame({"id": test_ids, "target": test[k, :, 0]}).to_csv(folder / "submissions" / f"{name}.csv",
-                                                                       index=False)
-        pd.DataFrame({"id": oof_ids, "target": oof[k, :, 0]}).to_csv(folder / "submissions" / "oof" / f"{name}.csv",
-                                                                     index=False)
+        pd.DataFrame({"id": test_ids, "target": test[k, :, 0]}).to_csv(
+            folder / "submissions" / f"{name}.csv", index=False
+        )
+        pd.DataFrame({"id": oof_ids, "target": oof[k, :, 0]}).to_csv(
+            folder / "submissions" / "oof" / f"{name}.csv", index=False
+        )
     pd.DataFrame({"id": oof_ids, "target": y}).to_csv(folder / "data" / "train_labels.csv", index=False)
     if folds is not None:
         pd.DataFrame({"id": oof_ids, "fold": folds}).to_csv(folder / "data" / "folds.csv", index=False)
@@ -264,15 +274,19 @@ def test_the_command_names_the_planted_files_and_strict_exits_4(tmp_path, monkey
     (tmp_path / "submissions" / "folds").mkdir()
     other = np.random.default_rng(3).permutation(folds)
     pd.DataFrame({"id": [f"t{k}" for k in range(N_OOF)], "fold": other}).to_csv(
-        tmp_path / "submissions" / "folds" / "m3.csv", index=False)
+        tmp_path / "submissions" / "folds" / "m3.csv", index=False
+    )
     monkeypatch.chdir(tmp_path)
     result = run()
     assert result.exit_code == 0, result.output
     lines = finding_lines(result)
     assert [line.split(": ")[0:2] for line in lines] == [
         ["duplicate", "submissions/copy.csv and submissions/m4.csv hold the same values on every OOF and test row"]
-        if lines[0].startswith("duplicate: submissions/copy") else
-        ["duplicate", "submissions/m4.csv and submissions/copy.csv hold the same values on every OOF and test row"],
+        if lines[0].startswith("duplicate: submissions/copy")
+        else [
+            "duplicate",
+            "submissions/m4.csv and submissions/copy.csv hold the same values on every OOF and test row",
+        ],
         ["drift", "submissions/m2.csv"],
         ["folds", "submissions/folds/m3.csv"],
     ]
@@ -301,11 +315,14 @@ def test_the_command_says_what_it_skipped_and_shows_the_table_and_the_picture(tm
     assert (tmp_path / "pictures" / "doctor.png").stat().st_size > 1000
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    (["submissions/nothere.csv"], "nothere"),
-    (["--folds", "data/nothere.csv"], "--folds data/nothere.csv: no such file"),
-    (["--oof-dir", "elsewhere"], "elsewhere/m0.csv not found: doctor learns from OOF predictions"),
-])
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["submissions/nothere.csv"], "nothere"),
+        (["--folds", "data/nothere.csv"], "--folds data/nothere.csv: no such file"),
+        (["--oof-dir", "elsewhere"], "elsewhere/m0.csv not found: doctor learns from OOF predictions"),
+    ],
+)
 def test_bad_input_is_one_error_line_and_exit_1(tmp_path, monkeypatch, args, fragment):
     oof, test, y, folds = competition()
     write_competition(tmp_path, oof, test, y, folds=folds)

@@ -74,8 +74,9 @@ def test_memorising_the_training_rows_gains_nothing():
 
     splits = repeated_folds(y, kind="binary", folds=5, random_state=0)
     honest = fold_scores(BY_NAME["average"], values, y, splits, kind="binary", metric="logloss")
-    cheat = fold_scores(Method("memo", memoriser_fit, ("binary",), True, 1, ""), values, y, splits, kind="binary",
-                        metric="logloss")
+    cheat = fold_scores(
+        Method("memo", memoriser_fit, ("binary",), True, 1, ""), values, y, splits, kind="binary", metric="logloss"
+    )
     np.testing.assert_array_equal(cheat, honest)
 
 
@@ -105,10 +106,21 @@ def test_fold_scores_are_averaged_not_pooled():
 
 def test_every_entry_is_scored_on_the_same_folds():
     values, y = _binary(4)
-    board = leaderboard(values, y, kind="binary", metric="logloss", names=list("abcd"), folds=5, repeats=3,
-                        random_state=7, methods=[BY_NAME["average"]])
+    board = leaderboard(
+        values,
+        y,
+        kind="binary",
+        metric="logloss",
+        names=list("abcd"),
+        folds=5,
+        repeats=3,
+        random_state=7,
+        methods=[BY_NAME["average"]],
+    )
     splits = repeated_folds(y, kind="binary", folds=5, repeats=3, random_state=7)
-    expected = [layout.score(y[held], values[:, held].mean(axis=0), metric="logloss", kind="binary") for _, held in splits]
+    expected = [
+        layout.score(y[held], values[:, held].mean(axis=0), metric="logloss", kind="binary") for _, held in splits
+    ]
     np.testing.assert_allclose(board.entry("average").fold_scores, expected, rtol=1e-12)
     for index, name in enumerate("abcd"):
         single = [layout.score(y[held], values[index, held], metric="logloss", kind="binary") for _, held in splits]
@@ -117,8 +129,9 @@ def test_every_entry_is_scored_on_the_same_folds():
 
 def test_gain_wins_and_standard_errors_by_hand():
     values, y = _binary(5)
-    board = leaderboard(values, y, kind="binary", metric="logloss", names=list("abcd"), folds=5, repeats=2,
-                        methods=[BY_NAME["average"]])
+    board = leaderboard(
+        values, y, kind="binary", metric="logloss", names=list("abcd"), folds=5, repeats=2, methods=[BY_NAME["average"]]
+    )
     best = board.entry(board.best_single)
     average = board.entry("average")
     difference = best.fold_scores - average.fold_scores  # logloss: lower is better
@@ -168,11 +181,20 @@ def test_beyond_noise_floor_by_hand():
 
     assert NOISE_FLOOR == 1e-9
     # Relative to the scale: 1e-9 of 0.5 is 5e-10.
-    assert beyond_noise_floor(np.array([4.9e-10, -4.9e-10, 5.1e-10, -5.1e-10]), 0.5).tolist() == [False, False, True, True]
+    assert beyond_noise_floor(np.array([4.9e-10, -4.9e-10, 5.1e-10, -5.1e-10]), 0.5).tolist() == [
+        False,
+        False,
+        True,
+        True,
+    ]
     # Elementwise scales: an rmse of 20,000 (dollars) and a log loss of 0.02.
     assert beyond_noise_floor(np.array([1e-5, 1e-5]), np.array([20000.0, 0.02])).tolist() == [False, True]
     # A scale of 0 (an rmse of 0) or a negative one (its magnitude counts): only an exact 0 is a tie there.
-    assert beyond_noise_floor(np.array([0.0, 1e-300, 1e-12]), np.array([0.0, 0.0, -1000.0])).tolist() == [False, True, False]
+    assert beyond_noise_floor(np.array([0.0, 1e-300, 1e-12]), np.array([0.0, 0.0, -1000.0])).tolist() == [
+        False,
+        True,
+        False,
+    ]
     assert not beyond_noise_floor(NOISE_FLOOR * 0.5, 0.5)  # the floor itself is still a tie
     assert beyond_noise_floor(2.776e-18, 0.6931).shape == ()
 
@@ -189,18 +211,27 @@ def test_a_blend_equal_to_the_best_file_is_a_tie_not_a_win():
         @dataclass(frozen=True, eq=False)
         class AllOnBest:  # what the optimiser's weights (1 - 1e-16, 1e-16, ...) do: the best file, give or take rounding
             def apply(self, apply_values):
-                blend = apply_values[best] * (1 - 2.0 ** -52) + 2.0 ** -53 * apply_values.mean(axis=0)
+                blend = apply_values[best] * (1 - 2.0**-52) + 2.0**-53 * apply_values.mean(axis=0)
                 return blend
 
         return AllOnBest()
 
     splits = repeated_folds(y, kind="binary", folds=5, repeats=2, random_state=0)
-    raw = fold_scores(Method("weights", fit_, ("binary",), True, 3, ""), values, y, splits, kind="binary",
-                      metric="logloss")
+    raw = fold_scores(
+        Method("weights", fit_, ("binary",), True, 3, ""), values, y, splits, kind="binary", metric="logloss"
+    )
     single = model_fold_scores(values, y, splits, kind="binary", metric="logloss")[best]
     assert 0 < np.abs(raw - single).max() < 1e-14  # rounding: the gains are +-1e-17 or so, not all 0
-    board = leaderboard(values, y, kind="binary", metric="logloss", names=list("abcd"), folds=5, repeats=2,
-                        methods=[Method("weights", fit_, ("binary",), True, 3, "")])
+    board = leaderboard(
+        values,
+        y,
+        kind="binary",
+        metric="logloss",
+        names=list("abcd"),
+        folds=5,
+        repeats=2,
+        methods=[Method("weights", fit_, ("binary",), True, 3, "")],
+    )
     tie = board.entry("weights")
     assert (tie.gain, tie.gain_se, tie.wins) == (0.0, 0.0, 0)
     np.testing.assert_array_equal(tie.fold_scores, single)  # in each fold it is the file, so it scores as the file
@@ -232,7 +263,9 @@ def test_gains_of_rounding_are_ties_even_where_the_predictions_differ():
     raw = fold_scores(method, values, y, splits, kind="regression", metric="mae", reference=values[0])
     single = model_fold_scores(values, y, splits, kind="regression", metric="mae")[0]
     assert np.abs(raw - single).max() < 1e-12 and (raw < single).sum() == 2 and (raw > single).sum() == 1  # rounding
-    board = leaderboard(values, y, kind="regression", metric="mae", names=["a", "b"], folds=5, repeats=2, methods=[method])
+    board = leaderboard(
+        values, y, kind="regression", metric="mae", names=["a", "b"], folds=5, repeats=2, methods=[method]
+    )
     assert board.best_single == "a"
     tie = board.entry("mirror")
     assert (tie.gain, tie.gain_se, tie.wins) == (0.0, 0.0, 0)

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import shutil
 
+import fuzzing
 import numpy as np
 import pytest
-
-import fuzzing
 from fuzzing import BAD, VALID, invoke
 
 SEED = 20261124
@@ -91,7 +90,9 @@ def test_weights_give_the_unweighted_blend_when_equal_and_are_refused_when_bad(c
     plain = tmp_path / "plain.csv"
     assert invoke([command, *paths, "-o", plain]).exit_code == 0
     weighted, unweighted = fuzzing.read_outputs([out]), fuzzing.read_outputs([plain])
-    assert fuzzing.close(weighted["blend.csv"], unweighted["plain.csv"]), f"--weights {weights} is not the plain {command}"
+    assert fuzzing.close(weighted["blend.csv"], unweighted["plain.csv"]), (
+        f"--weights {weights} is not the plain {command}"
+    )
 
 
 # ---------------------------------------------------------------------------- outputs: a folder, a plot that fails
@@ -136,7 +137,9 @@ def test_a_plot_that_cannot_be_written_leaves_every_output_untouched(command, co
     extra = ["--weights-out", weights_out] if command == "caruana" else []
     files = [folder / f"submissions/{n}.csv" for n in competition.names]
     before = fuzzing.snapshot([out, weights_out, folder / "blends" / "plot.xyz"])
-    result = invoke([command, *files, *learning_args(command, folder), "-o", out, *extra, "--plot", folder / "blends" / "plot.xyz"])
+    result = invoke(
+        [command, *files, *learning_args(command, folder), "-o", out, *extra, "--plot", folder / "blends" / "plot.xyz"]
+    )
     assert not fuzzing.failure_problems(result, before), (result.stderr, fuzzing.failure_problems(result, before))
 
 
@@ -151,15 +154,22 @@ def naive_score(kind: str, oof: fuzzing.Table, truth: fuzzing.Table) -> float:
     if kind == "regression":  # rmse
         return float(np.sqrt(np.mean([(float(row[1]) - float(target[row[0]])) ** 2 for row in oof.rows])))
     if kind == "binary":  # log loss
-        return float(-np.mean([np.log(float(row[1]) if target[row[0]] == "1" else 1 - float(row[1])) for row in oof.rows]))
+        return float(
+            -np.mean([np.log(float(row[1]) if target[row[0]] == "1" else 1 - float(row[1])) for row in oof.rows])
+        )
     column = {name: k for k, name in enumerate(oof.header)}
     return float(-np.mean([np.log(float(row[column[target[row[0]]]])) for row in oof.rows]))
 
 
 @pytest.mark.parametrize(
     ("kind", "classes"),
-    [("binary", None), ("multiclass", ["Class_2", "Class_10", "007"]), ("labels", ["007", "7", "cat"]),
-     ("labels", ["007", "010", "10"]), ("regression", None)],
+    [
+        ("binary", None),
+        ("multiclass", ["Class_2", "Class_10", "007"]),
+        ("labels", ["007", "7", "cat"]),
+        ("labels", ["007", "010", "10"]),
+        ("regression", None),
+    ],
 )
 def test_each_files_score_is_a_naive_loop_over_ids_with_rows_and_columns_shuffled(kind, classes, tmp_path):
     rng = np.random.default_rng(23)
@@ -170,8 +180,17 @@ def test_each_files_score_is_a_naive_loop_over_ids_with_rows_and_columns_shuffle
     files["data/train_labels.csv"] = fuzzing.permute(competition.truth, rng, rows=True, columns=False)
     fuzzing.write_files(tmp_path, files)
     out = tmp_path / "leaderboard.csv"
-    args = ["score", "--models-only", *(tmp_path / f"submissions/{n}.csv" for n in competition.names),
-            "--oof-dir", tmp_path / "submissions/oof", "--truth", tmp_path / "data/train_labels.csv", "-o", out]
+    args = [
+        "score",
+        "--models-only",
+        *(tmp_path / f"submissions/{n}.csv" for n in competition.names),
+        "--oof-dir",
+        tmp_path / "submissions/oof",
+        "--truth",
+        tmp_path / "data/train_labels.csv",
+        "-o",
+        out,
+    ]
     result = invoke([*args, *(["--task", "regression"] if kind == "regression" else [])])
     assert result.exit_code == 0, result.stderr
     header, rows = fuzzing.read_csv_cells(out)

@@ -319,11 +319,11 @@ def _many_models(kind, seed, n=120, n_models=30):
     return y, values
 
 
-@pytest.mark.parametrize(("kind", "metric"), [("binary", "logloss"), ("multiclass", "logloss"),
-                                              ("binary", "rmse"), ("regression", "rmse")])
+@pytest.mark.parametrize(
+    ("kind", "metric"), [("binary", "logloss"), ("multiclass", "logloss"), ("binary", "rmse"), ("regression", "rmse")]
+)
 @pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("options", [{}, {"tolerance": 0.0}, {"grid": np.array([0.5, 0.05, 0.3])},
-                                     {"max_iters": 3}])
+@pytest.mark.parametrize("options", [{}, {"tolerance": 0.0}, {"grid": np.array([0.5, 0.05, 0.3])}, {"max_iters": 3}])
 def test_skipping_models_leaves_every_step_unchanged(monkeypatch, kind, metric, seed, options):
     from blender import hillclimb
 
@@ -338,8 +338,9 @@ def test_skipping_models_leaves_every_step_unchanged(monkeypatch, kind, metric, 
     assert pruned.score == every.score
 
 
-@pytest.mark.parametrize(("kind", "metric"), [("binary", "logloss"), ("multiclass", "logloss"),
-                                              ("binary", "rmse"), ("regression", "rmse")])
+@pytest.mark.parametrize(
+    ("kind", "metric"), [("binary", "logloss"), ("multiclass", "logloss"), ("binary", "rmse"), ("regression", "rmse")]
+)
 @pytest.mark.parametrize("state", [0, 1])
 def test_gain_bounds_hold_and_skip_most_models(kind, metric, state):
     from blender.hillclimb import GridScorer

@@ -29,8 +29,13 @@ def test_meta_learner_is_fitted_on_the_holdout_rows():
     assert result.test_predictions.shape == (20, 1)
     np.testing.assert_allclose(result.test_predictions[:, 0], model.predict_proba(test)[:, 1], atol=1e-12)
     # The CV score is the meta-learner's cross-validated log loss over the holdout rows.
-    expected = cross_val_predict(LogisticRegression(C=1.0, max_iter=1000, random_state=0), holdout, y,
-                                 cv=StratifiedKFold(5, shuffle=True, random_state=0), method="predict_proba")[:, 1]
+    expected = cross_val_predict(
+        LogisticRegression(C=1.0, max_iter=1000, random_state=0),
+        holdout,
+        y,
+        cv=StratifiedKFold(5, shuffle=True, random_state=0),
+        method="predict_proba",
+    )[:, 1]
     assert result.cv_score == pytest.approx(score(y, expected, metric="logloss", kind="binary"), abs=1e-12)
     assert result.metric == "logloss" and result.cv_score < np.log(2)
 
@@ -41,15 +46,26 @@ def test_regression_holdout_is_ridge_on_the_holdout_rows():
     y = holdout @ [0.4, 0.6] + rng.normal(0, 0.1, 60)
     test = rng.normal(size=(9, 2))
     result = holdout_blend(cube(holdout), y, cube(test), kind="regression", meta="ridge", folds=3, random_state=0)
-    np.testing.assert_allclose(result.test_predictions[:, 0], Ridge(alpha=1.0).fit(holdout, y).predict(test), atol=1e-10)
+    np.testing.assert_allclose(
+        result.test_predictions[:, 0], Ridge(alpha=1.0).fit(holdout, y).predict(test), atol=1e-10
+    )
     expected = cross_val_predict(Ridge(alpha=1.0), holdout, y, cv=KFold(3, shuffle=True, random_state=0))
     assert result.cv_score == pytest.approx(score(y, expected, metric="rmse", kind="regression"), abs=1e-10)
 
 
 def test_options_are_shared_with_stacking():
     holdout, y, test = _holdout()
-    result = holdout_blend(cube(holdout), y, cube(test), kind="binary", meta="ridge", fwls=True, quadratic=True,
-                           metric="auc", random_state=0)
+    result = holdout_blend(
+        cube(holdout),
+        y,
+        cube(test),
+        kind="binary",
+        meta="ridge",
+        fwls=True,
+        quadratic=True,
+        metric="auc",
+        random_state=0,
+    )
     assert result.meta == "ridge" and result.metric == "auc" and 0.5 < result.cv_score <= 1.0
     with pytest.raises(ValueError, match="unknown meta-learner"):
         holdout_blend(cube(holdout), y, cube(test), kind="binary", meta="svm")

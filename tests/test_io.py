@@ -4,13 +4,12 @@ import gzip
 
 import numpy as np
 import pytest
+from conftest import csv_text, write_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from blender import io
 from blender.errors import BlendInputError
-
-from conftest import csv_text, write_text
 
 
 def test_reads_three_aligned_binary_files(three_files):
@@ -86,27 +85,63 @@ def test_id_option_names_a_column_other_than_the_first(write_csv):
 # One row per bad input: (files as {name: text}, message fragment). The first file is the reference.
 GOOD = "id,target\n1,0.1\n2,0.2\n3,0.3\n"
 BAD_INPUTS = {
-    "missing id": ({"b.csv": "id,target\n1,0.1\n2,0.2\n"}, "b.csv: 1 ids of {a} are missing (e.g. 3); every file needs the same ids."),
+    "missing id": (
+        {"b.csv": "id,target\n1,0.1\n2,0.2\n"},
+        "b.csv: 1 ids of {a} are missing (e.g. 3); every file needs the same ids.",
+    ),
     "extra id": ({"b.csv": GOOD + "4,0.4\n"}, "b.csv: 1 ids are not in {a} (e.g. 4); every file needs the same ids."),
     "other id": ({"b.csv": "id,target\n1,0.1\n2,0.2\n9,0.3\n"}, "b.csv: 1 ids are not in {a} (e.g. 9)"),
-    "duplicated id": ({"b.csv": "id,target\n1,0.1\n2,0.2\n2,0.3\n"}, "b.csv: id 2 appears twice (rows 2 and 3); keep one row per id."),
+    "duplicated id": (
+        {"b.csv": "id,target\n1,0.1\n2,0.2\n2,0.3\n"},
+        "b.csv: id 2 appears twice (rows 2 and 3); keep one row per id.",
+    ),
     "missing column": ({"b.csv": "id\n1\n2\n3\n"}, "b.csv: only an id column"),
-    "renamed column": ({"b.csv": "id,score\n1,0.1\n2,0.2\n3,0.3\n"}, "b.csv: columns differ from {a}: expected id,target, found id,score (missing 'target'; extra 'score')."),
-    "extra column": ({"b.csv": "id,target,x\n1,0.1,1\n2,0.2,1\n3,0.3,1\n"}, "b.csv: columns differ from {a}: expected id,target, found id,target,x (extra 'x')."),
-    "NaN cell": ({"b.csv": "id,target\n1,0.1\n2,nan\n3,0.3\n"}, "b.csv: 1 NaN or empty cells in column 'target' (first at id 2)"),
-    "inf cell": ({"b.csv": "id,target\n1,0.1\n2,inf\n3,0.3\n"}, "b.csv: 1 inf cells in column 'target' (first at id 2)"),
-    "empty cell": ({"b.csv": "id,target\n1,0.1\n2,\n3,0.3\n"}, "b.csv: 1 NaN or empty cells in column 'target' (first at id 2)"),
-    "text cell": ({"b.csv": "id,target\n1,0.1\n2,high\n3,0.3\n"}, "b.csv: non-numeric text 'high' in column 'target' at id 2"),
-    "outside [0, 1]": ({"b.csv": "id,target\n1,0.1\n2,1.07\n3,0.3\n"}, "b.csv: 1.07 at id 2 (column 'target') is outside [0, 1]; pass --task regression"),
+    "renamed column": (
+        {"b.csv": "id,score\n1,0.1\n2,0.2\n3,0.3\n"},
+        "b.csv: columns differ from {a}: expected id,target, found id,score (missing 'target'; extra 'score').",
+    ),
+    "extra column": (
+        {"b.csv": "id,target,x\n1,0.1,1\n2,0.2,1\n3,0.3,1\n"},
+        "b.csv: columns differ from {a}: expected id,target, found id,target,x (extra 'x').",
+    ),
+    "NaN cell": (
+        {"b.csv": "id,target\n1,0.1\n2,nan\n3,0.3\n"},
+        "b.csv: 1 NaN or empty cells in column 'target' (first at id 2)",
+    ),
+    "inf cell": (
+        {"b.csv": "id,target\n1,0.1\n2,inf\n3,0.3\n"},
+        "b.csv: 1 inf cells in column 'target' (first at id 2)",
+    ),
+    "empty cell": (
+        {"b.csv": "id,target\n1,0.1\n2,\n3,0.3\n"},
+        "b.csv: 1 NaN or empty cells in column 'target' (first at id 2)",
+    ),
+    "text cell": (
+        {"b.csv": "id,target\n1,0.1\n2,high\n3,0.3\n"},
+        "b.csv: non-numeric text 'high' in column 'target' at id 2",
+    ),
+    "outside [0, 1]": (
+        {"b.csv": "id,target\n1,0.1\n2,1.07\n3,0.3\n"},
+        "b.csv: 1.07 at id 2 (column 'target') is outside [0, 1]; pass --task regression",
+    ),
     "empty file": ({"b.csv": ""}, "b.csv is empty; expected a header line"),
     "header only": ({"b.csv": "id,target\n"}, "b.csv is empty: a header but no rows"),
     "empty id": ({"b.csv": "id,target\n1,0.1\n,0.2\n3,0.3\n"}, "b.csv: empty id in row 2"),
-    "repeated header": ({"b.csv": "id,target,target\n1,0.1,0.1\n"}, "b.csv: column 'target' appears twice in the header"),
+    "repeated header": (
+        {"b.csv": "id,target,target\n1,0.1,0.1\n"},
+        "b.csv: column 'target' appears twice in the header",
+    ),
     "short row": ({"b.csv": "id,target\n1,0.1\n2\n3,0.3\n"}, "b.csv: not a readable CSV"),
-    "pandas index": ({"b.csv": ",id,target\n0,1,0.1\n1,2,0.2\n2,3,0.3\n"}, "b.csv: columns differ from {a}: expected "
-                     "id,target, found id,,target (extra ''; an unnamed column is pandas' index: write the file with index=False)."),
-    "float ids": ({"b.csv": "id,target\n1.0,0.1\n2.0,0.2\n3.0,0.3\n"}, "b.csv: 3 ids are not in {a} (e.g. 1.0, 2.0, 3.0); every "
-                  "file needs the same ids (ids are compared as text, and 1.0 is not 1: write them as integers)."),
+    "pandas index": (
+        {"b.csv": ",id,target\n0,1,0.1\n1,2,0.2\n2,3,0.3\n"},
+        "b.csv: columns differ from {a}: expected "
+        "id,target, found id,,target (extra ''; an unnamed column is pandas' index: write the file with index=False).",
+    ),
+    "float ids": (
+        {"b.csv": "id,target\n1.0,0.1\n2.0,0.2\n3.0,0.3\n"},
+        "b.csv: 3 ids are not in {a} (e.g. 1.0, 2.0, 3.0); every "
+        "file needs the same ids (ids are compared as text, and 1.0 is not 1: write them as integers).",
+    ),
 }
 
 
@@ -126,8 +161,10 @@ def test_a_first_file_with_pandas_index_is_refused_with_the_fix(write_csv):
     a = write_csv("a.csv", ",id,target\n0,1,0.1\n1,2,0.2\n")
     with pytest.raises(BlendInputError) as error:
         io.read_predictions([a, write_csv("b.csv", GOOD)])
-    assert str(error.value) == (f"{a}: the first column has no name (pandas' index, from to_csv without index=False); "
-                                "write the file with index=False, or pass --id with the id column's name.")
+    assert str(error.value) == (
+        f"{a}: the first column has no name (pandas' index, from to_csv without index=False); "
+        "write the file with index=False, or pass --id with the id column's name."
+    )
     # --id names the real id column, and the index column is then refused as an extra column by name.
     with pytest.raises(BlendInputError, match="extra ''"):
         io.read_predictions([write_csv("c.csv", GOOD), a], id_column="id")
@@ -221,7 +258,9 @@ def test_shuffled_files_read_the_same_values_by_id(tmp_path, data):
         rows = [[i, v] for i, v in zip(ids, column)]
         ordered.append(write_text(tmp_path / "ordered" / f"m{m}.csv", csv_text(["id", "target"], rows)))
         order = data.draw(st.permutations(range(n))) if m else range(n)
-        shuffled.append(write_text(tmp_path / "shuffled" / f"m{m}.csv", csv_text(["id", "target"], [rows[k] for k in order])))
+        shuffled.append(
+            write_text(tmp_path / "shuffled" / f"m{m}.csv", csv_text(["id", "target"], [rows[k] for k in order]))
+        )
     a, b = io.read_predictions(ordered), io.read_predictions(shuffled)
     assert a.id_array().tolist() == b.id_array().tolist() == ids
     assert a.values.tobytes() == b.values.tobytes()
@@ -257,7 +296,10 @@ def test_every_id_style_aligns_and_refuses_the_same_way(write_csv, style):
     shuffled = [[ids[k], 0.5] for k in order]
     assert refused(shuffled[1:]) == f"d: 1 ids of c are missing (e.g. {ids[order[0]]}); every file needs the same ids."
     assert refused(shuffled + [["7.5", 0.5]]) == "d: 1 ids are not in c (e.g. 7.5); every file needs the same ids."
-    assert refused(shuffled[:-1] + [["007", 0.5]]).startswith("d: 1 ids are not in c (e.g. 007)") or style == "leading zeros"
+    assert (
+        refused(shuffled[:-1] + [["007", 0.5]]).startswith("d: 1 ids are not in c (e.g. 007)")
+        or style == "leading zeros"
+    )
     repeated = shuffled[:-1] + [shuffled[0]]
     assert refused(repeated) == f"d: id {ids[order[0]]} appears twice (rows 1 and 50); keep one row per id."
     first_repeated = [[i, 0.5] for i in ids[:-1]] + [[ids[3], 0.5]]

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from blender import io
-from blender.io import reading, streaming
 from blender.errors import BlendInputError
+from blender.io import reading, streaming
 
 SECONDS = float(os.environ.get("BLEND_FUZZ_SECONDS", "15"))
 SEED = int(os.environ.get("BLEND_FUZZ_SEED", "20261124"))
@@ -160,17 +160,22 @@ def test_fuzz_read_learning(tmp_path):
         kind_text = text.split("\n", 1)[0]
         if rng.random() < 0.8:
             # Mostly the same columns for test and OOF, so that the truth is reached.
-            oof_text = kind_text + "\n" + "\n".join(
-                ",".join([i, *row.split(",")[1:]]) for i, row in zip(oof_ids, text.split("\n")[1:]) if row
-            ) + "\n"
+            oof_text = (
+                kind_text
+                + "\n"
+                + "\n".join(",".join([i, *row.split(",")[1:]]) for i, row in zip(oof_ids, text.split("\n")[1:]) if row)
+                + "\n"
+            )
             header = kind_text
         labels = [c for c in header.split(",")[1:]] or ["0", "1"]
         truth_rows = [[i, rng.choice(["0", "1", "007", "7", "cat", *labels])] for i in oof_ids]
         rng.shuffle(truth_rows)
         test = write(rng, folder / "nn", mutate(rng, text) if rng.random() < 0.3 else text)
         oof = folder / "oof" / test.name
-        written = write(random.Random(case), folder / "oof" / "tmp", mutate(rng, oof_text) if rng.random() < 0.3 else oof_text)
-        written.rename(oof.with_name("nn" + written.name[len("tmp"):]))
+        written = write(
+            random.Random(case), folder / "oof" / "tmp", mutate(rng, oof_text) if rng.random() < 0.3 else oof_text
+        )
+        written.rename(oof.with_name("nn" + written.name[len("tmp") :]))
         truth = write(rng, folder / "truth", io.csv_text([["id", "y"], *truth_rows]))
         try:
             learning = io.read_learning([test], train_dir=folder / "oof", truth=truth, command_name="score")

@@ -74,8 +74,13 @@ def test_a_missing_oof_file_names_the_command_and_the_fix(layout, tmp_path, name
     (tmp_path / "holdout").mkdir()
     with pytest.raises(BlendInputError) as error:
         io.read_learning(
-            [path], train_dir=tmp_path / "holdout", truth=tmp_path / "t.csv", command_name="holdout",
-            role="holdout", make_target="make holdout", dir_option="--holdout-dir",
+            [path],
+            train_dir=tmp_path / "holdout",
+            truth=tmp_path / "t.csv",
+            command_name="holdout",
+            role="holdout",
+            make_target="make holdout",
+            dir_option="--holdout-dir",
         )
     assert str(error.value) == (
         f"{tmp_path / 'holdout' / name} not found: holdout learns from holdout predictions "

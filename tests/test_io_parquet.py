@@ -6,11 +6,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from test_io import BAD_INPUTS, GOOD
 
 from blender import io
 from blender.errors import BlendInputError
-
-from test_io import BAD_INPUTS, GOOD
 
 
 def write_parquet(path, columns: dict) -> object:
@@ -28,12 +27,17 @@ def csv_to_parquet(text: str, path):
     header = text.splitlines()[0].split(",")
     body = "\n".join(text.splitlines()[1:])
     if not body:
-        pq.write_table(pa.table({name: pa.array([], pa.string() if k == 0 else pa.float64()) for k, name in enumerate(header)}), path)
+        pq.write_table(
+            pa.table({name: pa.array([], pa.string() if k == 0 else pa.float64()) for k, name in enumerate(header)}),
+            path,
+        )
         return path
     placeholder = ",".join(f"c{k}" for k in range(len(header)))
     table = pacsv.read_csv(
         pa.py_buffer(f"{placeholder}\n{body}".encode()),
-        convert_options=pacsv.ConvertOptions(column_types={"c0": pa.string()}, null_values=[""], strings_can_be_null=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={"c0": pa.string()}, null_values=[""], strings_can_be_null=True
+        ),
     )
     # Rename after reading so that a repeated name in the header survives into the Parquet schema.
     pq.write_table(table.rename_columns(header), path)
@@ -51,7 +55,11 @@ def test_reads_every_prediction_kind(tmp_path):
     read = io.read_predictions([binary])
     assert (read.kind, read.names, read.values.tolist()) == ("binary", ["b"], [[[0.25], [0.5]]])
     read = io.read_predictions([regression])
-    assert read.kind == "regression" and read.id_array().tolist() == ["1", "2"] and read.values[0, :, 0].tolist() == [120.5, -3.0]
+    assert (
+        read.kind == "regression"
+        and read.id_array().tolist() == ["1", "2"]
+        and read.values[0, :, 0].tolist() == [120.5, -3.0]
+    )
     read = io.read_predictions([multi_a, multi_b], id_column="id")
     assert read.kind == "multiclass" and read.columns == ["B", "A"]
     assert read.values[1].tolist() == [[0.6, 0.4], [0.7, 0.3]]

@@ -10,12 +10,12 @@ import gzip
 
 import numpy as np
 import pytest
+from conftest import csv_text, write_text
 
 from blender import io
-from blender.io import ids as id_lookup, reading, streaming
 from blender.errors import BlendInputError
-
-from conftest import csv_text, write_text
+from blender.io import ids as id_lookup
+from blender.io import reading, streaming
 
 
 @pytest.fixture
@@ -99,11 +99,22 @@ def test_class_columns_in_another_order_gzip_and_regression_stream_too(tmp_path,
     rng = np.random.default_rng(2)
     ids = [str(k) for k in range(ROWS)]
     cells = rng.dirichlet(np.ones(3), size=(3, ROWS))
-    a = write_text(tmp_path / "a.csv", csv_text(["id", "A", "B", "C"], [[i, *map(float, c)] for i, c in zip(ids, cells[0])]))
+    a = write_text(
+        tmp_path / "a.csv", csv_text(["id", "A", "B", "C"], [[i, *map(float, c)] for i, c in zip(ids, cells[0])])
+    )
     order = rng.permutation(ROWS)
-    b = write_text(tmp_path / "b.csv", csv_text(["id", "C", "A", "B"], [[ids[k], *map(float, cells[1][k, [2, 0, 1]])] for k in order]))
+    b = write_text(
+        tmp_path / "b.csv",
+        csv_text(["id", "C", "A", "B"], [[ids[k], *map(float, cells[1][k, [2, 0, 1]])] for k in order]),
+    )
     c = tmp_path / "c.csv.gz"
-    c.write_bytes(gzip.compress(csv_text(["id", "B", "C", "A"], [[ids[k], *map(float, cells[2][k, [1, 2, 0]])] for k in order[::-1]]).encode()))
+    c.write_bytes(
+        gzip.compress(
+            csv_text(
+                ["id", "B", "C", "A"], [[ids[k], *map(float, cells[2][k, [1, 2, 0]])] for k in order[::-1]]
+            ).encode()
+        )
+    )
     fast, streamed, full = read_both_ways([a, b, c], monkeypatch)
     assert streamed == 2 and same(fast, full)
     np.testing.assert_array_equal(fast.values, cells)  # columns A, B, C and rows 0..59 in every file
@@ -160,7 +171,9 @@ def test_a_header_pyarrow_reads_otherwise_or_a_row_longer_than_a_block_falls_bac
     a = write_text(tmp_path / "a.csv", csv_text(["id", "target"], GOOD_ROWS))
     bom = tmp_path / "b.csv"
     bom.write_bytes(b"\xef\xbb\xbf" + csv_text(["id", "target"], GOOD_ROWS[::-1]).encode())
-    long_cell = write_text(tmp_path / "c.csv", csv_text(["id", "target"], GOOD_ROWS[:5] + [["5", "0." + "1" * 100]] + GOOD_ROWS[6:]))
+    long_cell = write_text(
+        tmp_path / "c.csv", csv_text(["id", "target"], GOOD_ROWS[:5] + [["5", "0." + "1" * 100]] + GOOD_ROWS[6:])
+    )
     fast, streamed, full = read_both_ways([a, bom, long_cell], monkeypatch)
     assert same(fast, full)
     assert fast.values[1, :, 0].tolist() == [row[1] for row in GOOD_ROWS]
@@ -180,9 +193,15 @@ def test_written_text_is_quoted_only_when_some_cell_needs_it(tmp_path):
 
 
 BROKEN = {
-    "short row": ("1999\n", "not a readable CSV (CSV parse error: Expected 2 columns, got 1: 1999); every row needs the header's columns."),
-    "bad UTF-8 id": ("\udcff\udcfe,0.5\n", "not a readable CSV (In CSV column #0: CSV conversion error to string: invalid UTF8 data); "
-                     "every row needs the header's columns."),
+    "short row": (
+        "1999\n",
+        "not a readable CSV (CSV parse error: Expected 2 columns, got 1: 1999); every row needs the header's columns.",
+    ),
+    "bad UTF-8 id": (
+        "\udcff\udcfe,0.5\n",
+        "not a readable CSV (In CSV column #0: CSV conversion error to string: invalid UTF8 data); "
+        "every row needs the header's columns.",
+    ),
 }
 
 

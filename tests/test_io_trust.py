@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from blender import io, metrics
-from blender.io import checks
 from blender.errors import BlendInputError
+from blender.io import checks
 from blender.validate import check_weights
 
 
@@ -67,7 +67,9 @@ def test_read_learning_puts_oof_columns_in_the_test_order_and_encodes_truth_by_n
     assert learning.y.tolist() == [0, 2, 2]
     # Each row's own class gets 0.8, 0.6 and 0.6: log loss is the mean of -log of those.
     expected = -np.mean(np.log([0.8, 0.6, 0.6]))
-    assert metrics.score(learning.y, learning.train.values[0], metric="logloss", kind="multiclass") == pytest.approx(expected)
+    assert metrics.score(learning.y, learning.train.values[0], metric="logloss", kind="multiclass") == pytest.approx(
+        expected
+    )
 
 
 # 2. One bad text cell in the first file is a bad cell, not a switch to labels ----------------------
@@ -131,8 +133,13 @@ def test_table_and_predictions_quote_names_with_commas(tmp_path):
     names = ["lgbm_lr=0.05,d=6", 'a "quoted" name', "plain"]
     with io.OutputGroup() as outputs:
         outputs.table(tmp_path / "corr.csv", ["name", *names], [[n, 1.0, 0.5, 0.25] for n in names])
-        outputs.predictions(tmp_path / "pred.csv", np.array(["1", "2,3"]), np.array([[0.2, 0.3, 0.5]] * 2),
-                            columns=names, id_column="id,x")
+        outputs.predictions(
+            tmp_path / "pred.csv",
+            np.array(["1", "2,3"]),
+            np.array([[0.2, 0.3, 0.5]] * 2),
+            columns=names,
+            id_column="id,x",
+        )
     rows = list(csv.reader(stdio.StringIO((tmp_path / "corr.csv").read_text())))
     assert rows[0] == ["name", *names] and all(len(row) == 4 for row in rows)
     assert rows[1] == ["lgbm_lr=0.05,d=6", "1.0", "0.5", "0.25"]
@@ -237,7 +244,9 @@ def test_literal_names_with_glob_characters(write_csv, tmp_path):
     assert io.resolve_paths([str(tmp_path / "*.csv")]) == sorted([literal, other])
     message = one_line_error(io.resolve_paths, [str(tmp_path / "x*.csv")])
     assert message == f"no files match {tmp_path / 'x*.csv'}; check the pattern."
-    assert one_line_error(io.resolve_paths, None, default=str(tmp_path / "s/*.csv")).endswith("run make oof, or name the files.")
+    assert one_line_error(io.resolve_paths, None, default=str(tmp_path / "s/*.csv")).endswith(
+        "run make oof, or name the files."
+    )
     predictions = io.read_predictions(io.resolve_paths([str(literal)]))
     assert predictions.names == ["nn[2]"]
 
@@ -306,10 +315,9 @@ def test_the_same_path_twice_is_refused(existing):
 
 # Property: permuting the rows or the class columns of any file never changes what is read ----------
 
+from conftest import csv_text, write_text  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
-from conftest import csv_text, write_text  # noqa: E402
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

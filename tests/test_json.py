@@ -31,8 +31,12 @@ SCHEMA = {
     "holdout": BLEND_KEYS,
     "auto": BLEND_KEYS | {"pick", "reason", "estimate", "levels", "leaderboard", "warnings"},
 }
-ARGUMENTS = {"check": ["sample.csv", "submissions/a.csv"], "holdout": ["--holdout-dir", "submissions/holdout"],
-             "auto": ["--repeats", "1", "--max-level", "1"], "doctor": []}
+ARGUMENTS = {
+    "check": ["sample.csv", "submissions/a.csv"],
+    "holdout": ["--holdout-dir", "submissions/holdout"],
+    "auto": ["--repeats", "1", "--max-level", "1"],
+    "doctor": [],
+}
 
 
 @pytest.fixture
@@ -45,10 +49,12 @@ def folder(tmp_path, monkeypatch):
     for name, noise in (("a", 0.2), ("b", 0.3), ("c", 0.35), ("d", 0.4)):
         p = np.clip(0.5 + (y - 0.5) * 0.5 + rng.normal(0, noise, n + n_test), 0.01, 0.99)
         pd.DataFrame({"id": range(n), "target": p[:n]}).to_csv(tmp_path / f"submissions/oof/{name}.csv", index=False)
-        pd.DataFrame({"id": range(40), "target": p[:40]}).to_csv(tmp_path / f"submissions/holdout/{name}.csv",
-                                                                  index=False)
-        pd.DataFrame({"id": range(n, n + n_test), "target": p[n:]}).to_csv(tmp_path / f"submissions/{name}.csv",
-                                                                         index=False)
+        pd.DataFrame({"id": range(40), "target": p[:40]}).to_csv(
+            tmp_path / f"submissions/holdout/{name}.csv", index=False
+        )
+        pd.DataFrame({"id": range(n, n + n_test), "target": p[n:]}).to_csv(
+            tmp_path / f"submissions/{name}.csv", index=False
+        )
     pd.DataFrame({"id": range(n), "target": y[:n]}).to_csv(tmp_path / "data/train_labels.csv", index=False)
     pd.DataFrame({"id": range(n, n + n_test), "target": 0.5}).to_csv(tmp_path / "sample.csv", index=False)
     monkeypatch.chdir(tmp_path)
@@ -85,12 +91,16 @@ def test_a_users_mistake_is_one_json_error_and_exit_1(folder, command):
 
 
 def test_a_bad_cell_names_the_file_and_the_row(folder):
-    (folder / "submissions" / "b.csv").write_text("id,target\n" + "".join(
-        f"{i},{'nan' if i == 125 else 0.5}\n" for i in range(120, 150)))
+    (folder / "submissions" / "b.csv").write_text(
+        "id,target\n" + "".join(f"{i},{'nan' if i == 125 else 0.5}\n" for i in range(120, 150))
+    )
     result = CliRunner().invoke(app, ["average", "--json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["error"] == {
-        "message": result.stderr.removeprefix("Error: ").strip(), "file": "submissions/b.csv", "row": "125"}
+        "message": result.stderr.removeprefix("Error: ").strip(),
+        "file": "submissions/b.csv",
+        "row": "125",
+    }
 
 
 def test_auto_strict_exits_3_when_the_best_single_file_is_kept(folder):
@@ -99,7 +109,9 @@ def test_auto_strict_exits_3_when_the_best_single_file_is_kept(folder):
     for name in ("b", "c", "d"):
         for path, rows in ((f"submissions/oof/{name}.csv", range(120)), (f"submissions/{name}.csv", range(120, 150))):
             pd.DataFrame({"id": rows, "target": rng.random(len(rows))}).to_csv(path, index=False)
-    result = CliRunner().invoke(app, ["auto", "--strict", "--metric", "auc", "--repeats", "1", "--max-level", "1", "--json"])
+    result = CliRunner().invoke(
+        app, ["auto", "--strict", "--metric", "auc", "--repeats", "1", "--max-level", "1", "--json"]
+    )
     assert result.exit_code == 3, result.output
     document = json.loads(result.stdout)
     assert document["pick"]["type"] == "model" and document["exit_status"] == 3

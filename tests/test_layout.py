@@ -37,11 +37,14 @@ def test_score_and_model_scores_equal_metrics_score():
     for model in range(3):
         assert scores[model] == metrics_score(y, values[model, :, 0], metric="logloss", kind="binary")
         assert layout.score(y, values[model], metric="auc", kind="binary") == metrics_score(
-            y, values[model, :, 0], metric="auc", kind="binary")
+            y, values[model, :, 0], metric="auc", kind="binary"
+        )
     classes = rng.dirichlet(np.ones(4), (2, 50))
     y4 = rng.integers(0, 4, 50)
-    np.testing.assert_array_equal(layout.model_scores(classes, y4, metric="accuracy", kind="multiclass"),
-                                  [np.mean(c.argmax(axis=1) == y4) for c in classes])
+    np.testing.assert_array_equal(
+        layout.model_scores(classes, y4, metric="accuracy", kind="multiclass"),
+        [np.mean(c.argmax(axis=1) == y4) for c in classes],
+    )
 
 
 def test_best_model_takes_the_first_on_a_tie_in_the_metrics_direction():
@@ -59,22 +62,27 @@ def test_weighted_blend_by_hand():
     np.testing.assert_allclose(layout.weighted_blend(values, np.array([3.0, 1.0]), kind="binary"), [[0.35], [0.55]])
     classes = np.array([[[1.0, 0.0]], [[0.0, 1.0]]])
     np.testing.assert_allclose(layout.weighted_blend(classes, np.array([1.0, 3.0]), kind="multiclass"), [[0.25, 0.75]])
-    np.testing.assert_allclose(layout.weighted_blend(np.array([[[1.0]], [[3.0]]]), np.ones(2), kind="regression"),
-                               [[2.0]])
+    np.testing.assert_allclose(
+        layout.weighted_blend(np.array([[[1.0]], [[3.0]]]), np.ones(2), kind="regression"), [[2.0]]
+    )
 
 
 def test_weighted_blend_of_label_votes_is_the_vote_share():
     votes = np.eye(3)[np.array([[0, 1], [2, 1], [2, 2]])]  # 3 models, 2 rows, 3 classes
-    np.testing.assert_allclose(layout.weighted_blend(votes, np.array([1.0, 1.0, 2.0]), kind="labels"),
-                               [[0.25, 0.0, 0.75], [0.0, 0.5, 0.5]])
+    np.testing.assert_allclose(
+        layout.weighted_blend(votes, np.array([1.0, 1.0, 2.0]), kind="labels"), [[0.25, 0.0, 0.75], [0.0, 0.5, 0.5]]
+    )
 
 
 def test_only_ratios_of_weights_matter():
     rng = np.random.default_rng(1)
     values = rng.random((3, 10, 1))
     weights = np.array([1.0, 2.0, 5.0])
-    np.testing.assert_allclose(layout.weighted_blend(values, weights * 1e-6, kind="binary"),
-                               layout.weighted_blend(values, weights, kind="binary"), rtol=1e-12)
+    np.testing.assert_allclose(
+        layout.weighted_blend(values, weights * 1e-6, kind="binary"),
+        layout.weighted_blend(values, weights, kind="binary"),
+        rtol=1e-12,
+    )
 
 
 def test_negative_weights_clip_binary_probabilities_into_zero_one():
@@ -106,8 +114,9 @@ def test_positive_weights_do_not_renormalise_class_probabilities():
     rng = np.random.default_rng(2)
     values = rng.dirichlet(np.ones(3), (2, 5))
     weights = np.array([1.0, 3.0])
-    np.testing.assert_array_equal(layout.weighted_blend(values, weights, kind="multiclass"),
-                                  0.25 * values[0] + 0.75 * values[1])
+    np.testing.assert_array_equal(
+        layout.weighted_blend(values, weights, kind="multiclass"), 0.25 * values[0] + 0.75 * values[1]
+    )
 
 
 def test_weighted_sum_gives_a_row_the_same_bits_wherever_it_sits():
@@ -116,9 +125,13 @@ def test_weighted_sum_gives_a_row_the_same_bits_wherever_it_sits():
     values = rng.random((7, 501, 3))
     weights = rng.random(7)
     order = rng.permutation(501)
-    np.testing.assert_array_equal(layout.weighted_sum(values[:, order], weights), layout.weighted_sum(values, weights)[order])
-    np.testing.assert_array_equal(layout.weighted_blend(values[:, order], weights, kind="multiclass"),
-                                  layout.weighted_blend(values, weights, kind="multiclass")[order])
+    np.testing.assert_array_equal(
+        layout.weighted_sum(values[:, order], weights), layout.weighted_sum(values, weights)[order]
+    )
+    np.testing.assert_array_equal(
+        layout.weighted_blend(values[:, order], weights, kind="multiclass"),
+        layout.weighted_blend(values, weights, kind="multiclass")[order],
+    )
     by_hand = np.zeros((501, 3))
     for model in range(7):
         by_hand += weights[model] * values[model]
@@ -161,8 +174,11 @@ def test_normalise_weights_of_huge_weights_does_not_overflow():
 def test_weighted_blend_with_huge_weights_equals_the_same_ratios():
     rng = np.random.default_rng(3)
     values = rng.random((2, 6, 1))
-    np.testing.assert_allclose(layout.weighted_blend(values, np.array([1e308, 1e308]), kind="binary"),
-                               layout.weighted_blend(values, np.array([1.0, 1.0]), kind="binary"), rtol=1e-15)
+    np.testing.assert_allclose(
+        layout.weighted_blend(values, np.array([1e308, 1e308]), kind="binary"),
+        layout.weighted_blend(values, np.array([1.0, 1.0]), kind="binary"),
+        rtol=1e-15,
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -195,8 +211,9 @@ def test_cv_folds_for_regression_are_plain_shuffled_k_fold():
     assert [held.tolist() for _, held in splits] == [held.tolist() for _, held in expected]
 
 
-@pytest.mark.parametrize("kind, y", [("binary", np.array([0, 1] * 10)), ("labels", np.arange(30) % 3),
-                                     ("regression", np.arange(17.0))])
+@pytest.mark.parametrize(
+    "kind, y", [("binary", np.array([0, 1] * 10)), ("labels", np.arange(30) % 3), ("regression", np.arange(17.0))]
+)
 def test_cv_folds_partition_the_rows_and_are_seeded(kind, y):
     splits = layout.cv_folds(y, kind=kind, folds=5, random_state=0)
     assert len(splits) == 5
@@ -230,8 +247,12 @@ def test_a_class_rarer_than_the_folds_is_allowed_silently():
     [
         (np.array([0, 1]), "binary", 5, r"cannot split 2 OOF rows into 5 folds; lower --cv to at most 2"),
         (np.array([0.5, 1.5, 2.5]), "regression", 4, r"cannot split 3 OOF rows into 4 folds; lower --cv to at most 3"),
-        (np.array([0, 1, 2, 0, 1, 2, 0, 1, 2]), "multiclass", 5,
-         r"every class has fewer OOF rows than the 5 folds \(the largest has 3\); lower --cv to at most 3"),
+        (
+            np.array([0, 1, 2, 0, 1, 2, 0, 1, 2]),
+            "multiclass",
+            5,
+            r"every class has fewer OOF rows than the 5 folds \(the largest has 3\); lower --cv to at most 3",
+        ),
         (np.array(["a", "b"] * 3), "labels", 4, r"lower --cv to at most 3"),
         (np.array([0, 1] * 5), "binary", 1, r"--cv 1: cross-validation needs at least 2 folds"),
         (np.arange(10.0), "regression", 0, r"--cv 0: cross-validation needs at least 2 folds"),

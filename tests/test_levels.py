@@ -46,16 +46,21 @@ def folder(tmp_path, monkeypatch):
         (tmp_path / sub).mkdir(parents=True, exist_ok=True)
     for noise, name in zip((1.0, 1.5, 2.2, 3.5), MODELS):
         pd.DataFrame({"id": test_ids, "target": _probabilities(rng, y_test, noise)}).to_csv(
-            tmp_path / f"submissions/{name}.csv", index=False)
+            tmp_path / f"submissions/{name}.csv", index=False
+        )
         pd.DataFrame({"id": train_ids, "target": _probabilities(rng, y_train, noise)}).to_csv(
-            tmp_path / f"submissions/oof/{name}.csv", index=False)
+            tmp_path / f"submissions/oof/{name}.csv", index=False
+        )
         pd.DataFrame({"id": train_ids[:120], "target": _probabilities(rng, y_train[:120], noise)}).to_csv(
-            tmp_path / f"submissions/holdout/{name}.csv", index=False)
+            tmp_path / f"submissions/holdout/{name}.csv", index=False
+        )
     pd.DataFrame({"id": train_ids, "target": y_train}).to_csv(tmp_path / "data/train_labels.csv", index=False)
     pd.DataFrame({"id": train_ids, "fold": rng.permutation(np.arange(N_TRAIN) % 5)}).to_csv(
-        tmp_path / "data/folds.csv", index=False)
+        tmp_path / "data/folds.csv", index=False
+    )
     pd.DataFrame({"id": train_ids[:120], "fold": rng.permutation(np.arange(120) % 5)}).to_csv(
-        tmp_path / "data/holdout_folds.csv", index=False)
+        tmp_path / "data/holdout_folds.csv", index=False
+    )
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -73,8 +78,13 @@ def test_level_splits_never_train_on_the_slice_and_hold_every_row_out_once():
         assert not np.isin(train, rows).any()
         assert not (assignment[train] == slice_fold).any()  # no split trains on the slice
     # Only the slice's own split trains on every other fold.
-    assert [np.unique(assignment[train]).tolist() for train, _ in splits] == [[1, 2, 3], [0, 2, 3], [0, 1, 3],
-                                                                               [0, 1, 2], [0, 1, 2, 3]]
+    assert [np.unique(assignment[train]).tolist() for train, _ in splits] == [
+        [1, 2, 3],
+        [0, 2, 3],
+        [0, 1, 3],
+        [0, 1, 2],
+        [0, 1, 2, 3],
+    ]
 
 
 # ---------------------------------------------------------------------------- a row's truth never reaches its own OOF prediction
@@ -143,13 +153,16 @@ def test_the_folds_file_is_the_one_every_score_is_cut_by(folder):
     result = run("stack", "-o", "blends/out.csv")
     assert "folds: data/folds.csv (5 folds, 240 rows)" in result.output
     # The CV line is the mean of the stacker's score on each fold of the file.
-    values = np.stack([pd.read_csv(f"submissions/oof/{name}.csv")["target"].to_numpy() for name in sorted(MODELS)])[:, :, None]
+    values = np.stack([pd.read_csv(f"submissions/oof/{name}.csv")["target"].to_numpy() for name in sorted(MODELS)])[
+        :, :, None
+    ]
     y = pd.read_csv("data/train_labels.csv")["target"].to_numpy()
     fold = pd.read_csv("data/folds.csv")["fold"].to_numpy()
     scores = []
     for f in range(5):
-        fitted = fit(BY_NAME["stack-logreg"], values[:, fold != f], y[fold != f], kind="binary", metric="logloss",
-                     random_state=0)
+        fitted = fit(
+            BY_NAME["stack-logreg"], values[:, fold != f], y[fold != f], kind="binary", metric="logloss", random_state=0
+        )
         scores.append(layout.score(y[fold == f], fitted.apply(values[:, fold == f]), metric="logloss", kind="binary"))
     assert f"5-fold CV logloss: {np.mean(scores):.6f}" in result.output
 
@@ -158,9 +171,18 @@ def test_the_folds_file_is_the_one_every_score_is_cut_by(folder):
     "edit, message",
     [
         (lambda f: f.iloc[1:], "data/folds.csv: 1 id of the OOF rows has no fold (e.g. 0)"),
-        (lambda f: pd.concat([f, pd.DataFrame({"id": [777777], "fold": [0]})]), "data/folds.csv: 1 id is not an OOF row (e.g. 777777)"),
-        (lambda f: f.assign(fold=f["fold"].astype(str).where(f.index != 3, "two")), "data/folds.csv: fold 'two' at id 3"),
-        (lambda f: f.assign(fold=f["fold"].astype(str).where(f.index != 5, "1.5")), "data/folds.csv: fold '1.5' at id 5"),
+        (
+            lambda f: pd.concat([f, pd.DataFrame({"id": [777777], "fold": [0]})]),
+            "data/folds.csv: 1 id is not an OOF row (e.g. 777777)",
+        ),
+        (
+            lambda f: f.assign(fold=f["fold"].astype(str).where(f.index != 3, "two")),
+            "data/folds.csv: fold 'two' at id 3",
+        ),
+        (
+            lambda f: f.assign(fold=f["fold"].astype(str).where(f.index != 5, "1.5")),
+            "data/folds.csv: fold '1.5' at id 5",
+        ),
         (lambda f: f.assign(fold=np.where(f.index == 0, 9, f["fold"])), "data/folds.csv: fold 9 holds 1 row"),
         (lambda f: f.assign(fold=0), "data/folds.csv: every row is in fold 0"),
     ],
@@ -208,7 +230,9 @@ def zoo_level_one(tmp_path_factory):
 
     base = tmp_path_factory.mktemp("zoo")
     data = make_folder("binary", base / "kaggle")
-    assert main(["oof", "--data", str(data), "--root", str(base / "root"), "--models", "logreg knn_5 knn_15 et_gini"]) == 0
+    assert (
+        main(["oof", "--data", str(data), "--root", str(base / "root"), "--models", "logreg knn_5 knn_15 et_gini"]) == 0
+    )
     return base / "root"
 
 
@@ -229,49 +253,97 @@ def test_three_levels_from_make_oof_with_the_honest_estimate(zoo):
         level_two = pd.read_csv(f"blends/l2/oof/stack-{meta}.csv", dtype=str)
         assert list(level_two.columns) == list(level_one.columns)  # row_id, the probability column
         assert sorted(level_two.iloc[:, 0]) == sorted(level_one.iloc[:, 0])
-    result = run("hill-climb", "blends/l2/stack-logreg.csv", "blends/l2/stack-ridge.csv", "blends/l2/stack-et.csv",
-                 "--oof-dir", "blends/l2/oof", "-o", "blends/l3/hill.csv")
+    result = run(
+        "hill-climb",
+        "blends/l2/stack-logreg.csv",
+        "blends/l2/stack-ridge.csv",
+        "blends/l2/stack-et.csv",
+        "--oof-dir",
+        "blends/l2/oof",
+        "-o",
+        "blends/l3/hill.csv",
+    )
     assert result.exit_code == 0, result.output
     assert Path("blends/l3/hill.csv").is_file() and Path("blends/l3/oof/hill.csv").is_file()
-    printed = float(re.search(r"hill-climb blend logloss on the holdout slice \(fold 4, \d+ rows.*?: ([0-9.]+) ±",
-                              result.output).group(1))
+    printed = float(
+        re.search(
+            r"hill-climb blend logloss on the holdout slice \(fold 4, \d+ rows.*?: ([0-9.]+) ±", result.output
+        ).group(1)
+    )
 
     # By hand: the level-3 blend fitted on the level-2 OOF rows outside the slice, scored on the slice.
-    learning = io.read_learning([Path(f"blends/l2/stack-{m}.csv") for m in ("et", "logreg", "ridge")],
-                                train_dir=Path("blends/l2/oof"), truth=Path("data/train_labels.csv"), command_name="test")
+    learning = io.read_learning(
+        [Path(f"blends/l2/stack-{m}.csv") for m in ("et", "logreg", "ridge")],
+        train_dir=Path("blends/l2/oof"),
+        truth=Path("data/train_labels.csv"),
+        command_name="test",
+    )
     fold = io.read_folds(Path("data/folds.csv"), learning.train.ids)
     y, values = learning.y, learning.train.values
-    fitted = fit(BY_NAME["hill-climb"], values[:, fold != 4], y[fold != 4], kind="binary", metric="logloss", random_state=0)
+    fitted = fit(
+        BY_NAME["hill-climb"], values[:, fold != 4], y[fold != 4], kind="binary", metric="logloss", random_state=0
+    )
     by_hand = layout.score(y[fold == 4], fitted.apply(values[:, fold == 4]), metric="logloss", kind="binary")
     assert printed == pytest.approx(by_hand, abs=5e-7)
     # And the level-2 files' slice rows came from stackers fitted without the slice.
-    one = io.read_learning([Path(f"submissions/{n}.csv") for n in ("et_gini", "knn_15", "knn_5", "logreg")],
-                           train_dir=Path("submissions/oof"), truth=Path("data/train_labels.csv"), command_name="test")
+    one = io.read_learning(
+        [Path(f"submissions/{n}.csv") for n in ("et_gini", "knn_15", "knn_5", "logreg")],
+        train_dir=Path("submissions/oof"),
+        truth=Path("data/train_labels.csv"),
+        command_name="test",
+    )
     assert one.train.ids.equals(learning.train.ids)
-    stacker = fit(BY_NAME["stack-logreg"], one.train.values[:, fold != 4], one.y[fold != 4], kind="binary",
-                  metric="logloss", random_state=0)
-    np.testing.assert_allclose(values[learning.train.names.index("stack-logreg"), fold == 4],
-                               stacker.apply(one.train.values[:, fold == 4]), rtol=1e-9)
+    stacker = fit(
+        BY_NAME["stack-logreg"],
+        one.train.values[:, fold != 4],
+        one.y[fold != 4],
+        kind="binary",
+        metric="logloss",
+        random_state=0,
+    )
+    np.testing.assert_allclose(
+        values[learning.train.names.index("stack-logreg"), fold == 4],
+        stacker.apply(one.train.values[:, fold == 4]),
+        rtol=1e-9,
+    )
 
 
-LEVEL_TWO_COMMANDS = [["score"], ["select"], ["caruana"], ["hill-climb"], ["weights"], ["stack"], ["auto"],
-                      ["average", "--calibrate"]]
+LEVEL_TWO_COMMANDS = [
+    ["score"],
+    ["select"],
+    ["caruana"],
+    ["hill-climb"],
+    ["weights"],
+    ["stack"],
+    ["auto"],
+    ["average", "--calibrate"],
+]
 
 
 @pytest.mark.parametrize("args", LEVEL_TWO_COMMANDS, ids=[a[0] for a in LEVEL_TWO_COMMANDS])
 def test_a_level_two_oof_file_is_read_as_a_level_one_file_is(zoo, args):
     for meta in ("logreg", "ridge"):
         assert run("stack", "--meta", meta, "-o", f"blends/l2/stack-{meta}.csv").exit_code == 0
-    level_one = io.read_learning([Path("submissions/logreg.csv"), Path("submissions/knn_5.csv")],
-                                 train_dir=Path("submissions/oof"), truth=Path("data/train_labels.csv"), command_name="test")
-    level_two = io.read_learning([Path("blends/l2/stack-logreg.csv"), Path("blends/l2/stack-ridge.csv")],
-                                 train_dir=Path("blends/l2/oof"), truth=Path("data/train_labels.csv"), command_name="test")
+    level_one = io.read_learning(
+        [Path("submissions/logreg.csv"), Path("submissions/knn_5.csv")],
+        train_dir=Path("submissions/oof"),
+        truth=Path("data/train_labels.csv"),
+        command_name="test",
+    )
+    level_two = io.read_learning(
+        [Path("blends/l2/stack-logreg.csv"), Path("blends/l2/stack-ridge.csv")],
+        train_dir=Path("blends/l2/oof"),
+        truth=Path("data/train_labels.csv"),
+        command_name="test",
+    )
     for one, two in ((level_one.train, level_two.train), (level_one.test, level_two.test)):
         assert (one.kind, one.columns, one.id_column) == (two.kind, two.columns, two.id_column)
         assert one.ids.equals(two.ids)
     np.testing.assert_array_equal(level_one.y, level_two.y)
     out = "blends/l3/out.csv" if args[0] != "score" else "blends/l3/board.csv"
-    result = run(*args, "blends/l2/stack-logreg.csv", "blends/l2/stack-ridge.csv", "--oof-dir", "blends/l2/oof", "-o", out)
+    result = run(
+        *args, "blends/l2/stack-logreg.csv", "blends/l2/stack-ridge.csv", "--oof-dir", "blends/l2/oof", "-o", out
+    )
     assert result.exit_code == 0, result.output
     assert "positive class: Yes" in result.output
 
@@ -317,7 +389,9 @@ def test_level2_hill_climb_is_hill_climbing_over_the_stackers_cross_fitted_predi
     assert fitted.names == LEVEL2_MEMBERS == ("stack-logreg", "stack-ridge", "average")
     splits = layout.cv_folds(y, kind="binary", folds=INNER_FOLDS, random_state=0)
     members = [BY_NAME[name] for name in LEVEL2_MEMBERS]
-    second = np.stack([cross_fit(m, values, y, splits, kind="binary", metric="logloss", random_state=0) for m in members])
+    second = np.stack(
+        [cross_fit(m, values, y, splits, kind="binary", metric="logloss", random_state=0) for m in members]
+    )
     by_hand = fit(BY_NAME["hill-climb"], second, y, kind="binary", metric="logloss", random_state=0)
     np.testing.assert_array_equal(fitted.details["weights"], by_hand.weights)
     full = np.stack([fit(m, values, y, kind="binary", metric="logloss", random_state=0).apply(values) for m in members])
@@ -350,12 +424,18 @@ def test_a_new_learning_method_gets_a_command_with_the_shared_options_and_its_oo
     assert "folds: data/folds.csv (5 folds" in result.output
     fold = pd.read_csv("data/folds.csv", dtype={"id": str}).set_index("id")["fold"]
     oof = pd.read_csv("blends/oof/best.csv", dtype={"id": str}).set_index("id")["target"]
-    learning = io.read_learning([Path(f"submissions/{name}.csv") for name in sorted(MODELS)], train_dir=Path("submissions/oof"),
-                                truth=Path("data/train_labels.csv"), command_name="test")
+    learning = io.read_learning(
+        [Path(f"submissions/{name}.csv") for name in sorted(MODELS)],
+        train_dir=Path("submissions/oof"),
+        truth=Path("data/train_labels.csv"),
+        command_name="test",
+    )
     values, y, ids = learning.train.values, learning.y, learning.train.ids.to_numpy(zero_copy_only=False)
     assignment = fold.loc[ids].to_numpy()
     for held_out_fold in range(4):  # a non-slice fold's rows: the best file on the folds other than it and the slice
         fitted_rows = (assignment != held_out_fold) & (assignment != 4)
         rows = assignment == held_out_fold
-        expected = fit_best(values[:, fitted_rows], y[fitted_rows], kind="binary", metric="logloss").apply(values[:, rows])[:, 0]
+        expected = fit_best(values[:, fitted_rows], y[fitted_rows], kind="binary", metric="logloss").apply(
+            values[:, rows]
+        )[:, 0]
         np.testing.assert_allclose(oof.loc[ids[rows]].to_numpy(), expected, rtol=1e-12)

@@ -15,10 +15,10 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import fuzzing
 import numpy as np
 import pytest
 
-import fuzzing
 from blender import log as logbook
 from blender.cli import app
 
@@ -76,14 +76,20 @@ WRITING = {
     "doctor --plot": (["doctor", "--plot", "pictures/doctor.png"], "pictures/doctor.png", LEARNS),
     "score": (["score", "--cv", "3", "-o", "blends/board.csv"], "blends/board.csv", LEARNS),
     "select": (["select", "-o", "blends/out.csv"], "blends/out.csv", LEARNS),
-    "caruana": (["caruana", "--iters", "8", "--weights-out", "blends/w.json", "-o", "blends/out.csv"], "blends/out.csv",
-                LEARNS),
+    "caruana": (
+        ["caruana", "--iters", "8", "--weights-out", "blends/w.json", "-o", "blends/out.csv"],
+        "blends/out.csv",
+        LEARNS,
+    ),
     "hill-climb": (["hill-climb", "-o", "blends/out.csv"], "blends/out.csv", LEARNS),
     "weights": (["weights", "-o", "blends/out.csv"], "blends/out.csv", LEARNS),
     "stack": (["stack", "--folds", "3", "-o", "blends/out.csv"], "blends/out.csv", LEARNS),
     "holdout": (["holdout", "-o", "blends/out.csv"], "blends/out.csv", (*HOLDOUT_FILES, TRUTH)),
-    "auto": (["auto", "--cv", "3", "--repeats", "1", "--max-level", "1", "-o", "blends/out.csv"], "blends/out.csv",
-             LEARNS),
+    "auto": (
+        ["auto", "--cv", "3", "--repeats", "1", "--max-level", "1", "-o", "blends/out.csv"],
+        "blends/out.csv",
+        LEARNS,
+    ),
 }
 
 
@@ -91,8 +97,11 @@ def test_every_command_that_writes_a_file_takes_log_options_and_is_tested_here()
     import typer
 
     commands = typer.main.get_command(app).commands
-    logging = {name for name, command in commands.items()
-               if any("--log" in param.opts for param in command.params) and name != "log"}
+    logging = {
+        name
+        for name, command in commands.items()
+        if any("--log" in param.opts for param in command.params) and name != "log"
+    }
     assert logging == set(commands) - {"check", "log"}
     assert logging == {key.split()[0] for key in WRITING}
     for name in logging:
@@ -143,12 +152,15 @@ def test_a_learning_record_holds_what_the_run_printed(competition):
     assert record["nested_score"] is None
 
 
-@pytest.mark.parametrize(("kind", "args", "metric", "source"), [
-    ("labels", ["select"], "accuracy", "rows"),
-    ("multiclass", ["select"], "logloss", "rows"),
-    ("multiclass", ["weights", "--metric", "auc"], "auc", "folds"),
-    ("regression", ["select", "--task", "regression"], "rmse", "rows"),
-])
+@pytest.mark.parametrize(
+    ("kind", "args", "metric", "source"),
+    [
+        ("labels", ["select"], "accuracy", "rows"),
+        ("multiclass", ["select"], "logloss", "rows"),
+        ("multiclass", ["weights", "--metric", "auc"], "auc", "folds"),
+        ("regression", ["select", "--task", "regression"], "rmse", "rows"),
+    ],
+)
 def test_every_kind_records_the_spread_of_its_score(tmp_path, monkeypatch, kind, args, metric, source):
     fuzzing.write_files(tmp_path, fuzzing.make_competition(np.random.default_rng(16), kind).tables())
     monkeypatch.chdir(tmp_path)
@@ -240,15 +252,20 @@ def test_a_changed_or_missing_input_is_flagged(competition):
     rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith(("submissions", "data"))}
     assert rows[str(oof)].endswith("CHANGED since") and rows[TEST_FILES[2]].endswith("MISSING")
     assert sum(line.endswith("unchanged") for line in rows.values()) == len(rows) - 2
-    assert f"warning: 2 inputs of line 1 changed or went missing on disk since ({TEST_FILES[2]}, {oof})" in result.stderr
+    assert (
+        f"warning: 2 inputs of line 1 changed or went missing on disk since ({TEST_FILES[2]}, {oof})" in result.stderr
+    )
 
 
 def test_an_unknown_or_absent_file_is_one_line(competition):
     assert blend("vote", "-o", "blends/vote.csv").exit_code == 0
     line = error_line(blend("log", TRUTH))
-    assert line.startswith(f"Error: {TRUTH}: no record of blends/log.jsonl wrote these bytes (sha256 {sha256(TRUTH)[:12]}")
-    assert error_line(blend("log", "nothere.csv")) == ("Error: nothere.csv not found; name a file blend wrote (its "
-                                                        "record is found by its content).")
+    assert line.startswith(
+        f"Error: {TRUTH}: no record of blends/log.jsonl wrote these bytes (sha256 {sha256(TRUTH)[:12]}"
+    )
+    assert error_line(blend("log", "nothere.csv")) == (
+        "Error: nothere.csv not found; name a file blend wrote (its record is found by its content)."
+    )
     line = error_line(blend("log", "--log", "none.jsonl"))
     assert line.startswith("Error: none.jsonl: no log there;")
 
@@ -264,7 +281,7 @@ def test_the_table_newest_first_with_since_grep_and_json(competition):
     lines = result.stdout.splitlines()
     assert lines[0].split()[:4] == ["line", "time", "(UTC)", "method"]
     assert [line.split()[0] for line in lines[2:]] == ["2", "1"]
-    select, = (line for line in lines if "blends/select.csv" in line)
+    (select,) = (line for line in lines if "blends/select.csv" in line)
     record = log_lines()[1]
     assert f"{record['cv_score']:.6f}" in select and f"{record['cv_se']:.6f}" in select
 
@@ -312,20 +329,26 @@ def test_row_spread_by_hand():
     losses = -np.log([0.8, 0.9, 0.4, 0.5, 0.7])
     none = np.zeros(2)
     assert logbook.row_spread(y, oof, metric="logloss", kind="binary", fold_scores=none, n_folds=2) == (
-        pytest.approx(np.std(losses, ddof=1)), "rows")
+        pytest.approx(np.std(losses, ddof=1)),
+        "rows",
+    )
     # Accuracy: above 0.5 is class 1 (0.5 itself is class 0), so every row but the third is right.
     correct = np.array([1, 1, 0, 1, 1], dtype=float)
-    assert logbook.row_spread(y, oof, metric="accuracy", kind="binary", fold_scores=none, n_folds=2)[0] == \
-        pytest.approx(np.std(correct, ddof=1))
+    assert logbook.row_spread(y, oof, metric="accuracy", kind="binary", fold_scores=none, n_folds=2)[
+        0
+    ] == pytest.approx(np.std(correct, ddof=1))
     target = np.array([1.0, 2.0, 4.0, 3.0])
     guess = np.array([[1.5], [2.0], [3.0], [3.5]])
     squared = (guess[:, 0] - target) ** 2
     rmse = math.sqrt(squared.mean())
-    assert logbook.row_spread(target, guess, metric="rmse", kind="regression", fold_scores=none, n_folds=2)[0] == \
-        pytest.approx(np.std(squared, ddof=1) / (2 * rmse))
+    assert logbook.row_spread(target, guess, metric="rmse", kind="regression", fold_scores=none, n_folds=2)[
+        0
+    ] == pytest.approx(np.std(squared, ddof=1) / (2 * rmse))
     scores = np.array([0.7, 0.8, 0.9])
     assert logbook.row_spread(y, oof, metric="auc", kind="binary", fold_scores=scores, n_folds=3) == (
-        pytest.approx(np.std(scores, ddof=1) * math.sqrt(5 / 3)), "folds")
+        pytest.approx(np.std(scores, ddof=1) * math.sqrt(5 / 3)),
+        "folds",
+    )
 
 
 # ---------------------------------------------------------------------------- public scores and their noise
@@ -343,13 +366,33 @@ def made_up_log(path: Path, publics, cvs, *, metric="logloss", row_sd=ROW_SD) ->
         submitted.parent.mkdir(parents=True, exist_ok=True)
         submitted.write_text(f"id,target\n1,0.{k}\n")
         digest = sha256(submitted)
-        lines.append(logbook.blend_record(
-            time=start + timedelta(days=k), command=["blend", "average"], cwd="/c", version="0.1.0", inputs=[],
-            method="average", options={}, seed=0, members=["a"], weights=None, metric=metric,
-            cv={"score": cv, "se": 0.01, "folds": 5, "row_sd": row_sd, "row_sd_from": "rows"}, nested=None,
-            outputs=[{"path": f"blends/v{k}.csv", "sha256": digest}]))
-        lines.append(logbook.lb_record(time=start + timedelta(days=k, hours=1), path=f"blends/v{k}.csv", sha256=digest,
-                                       public_score=public, public_rows=None))
+        lines.append(
+            logbook.blend_record(
+                time=start + timedelta(days=k),
+                command=["blend", "average"],
+                cwd="/c",
+                version="0.1.0",
+                inputs=[],
+                method="average",
+                options={},
+                seed=0,
+                members=["a"],
+                weights=None,
+                metric=metric,
+                cv={"score": cv, "se": 0.01, "folds": 5, "row_sd": row_sd, "row_sd_from": "rows"},
+                nested=None,
+                outputs=[{"path": f"blends/v{k}.csv", "sha256": digest}],
+            )
+        )
+        lines.append(
+            logbook.lb_record(
+                time=start + timedelta(days=k, hours=1),
+                path=f"blends/v{k}.csv",
+                sha256=digest,
+                public_score=public,
+                public_rows=None,
+            )
+        )
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
 
 
@@ -390,11 +433,15 @@ def test_blend_log_prints_the_public_checks(tmp_path, monkeypatch):
     assert flagged == ["7", "5", "3"]  # the blend records of the 2nd, 3rd and 4th submissions, newest first
     latest = next(line for line in result.stdout.splitlines() if line.split()[0] == "7")
     assert "0.312000" in latest and "0.285000" in latest  # CV beside public
-    assert ("blends/v3.csv (made by line 7): the public logloss gain of +0.005 over the submission before is within the noise "
-            "of a public score (2 × 0.016 on 1,000 public rows)") in result.stderr
+    assert (
+        "blends/v3.csv (made by line 7): the public logloss gain of +0.005 over the submission before is within the noise "
+        "of a public score (2 × 0.016 on 1,000 public rows)"
+    ) in result.stderr
     assert "public noise on 1,000 rows from the CV's per-row spread of logloss, row_sd/sqrt(N)" in result.stderr
-    assert ("warning: over the last 4 submissions the public score rose (rank correlation with time +1.00) while the "
-            "CV score did not (-1.00)") in result.stderr
+    assert (
+        "warning: over the last 4 submissions the public score rose (rank correlation with time +1.00) while the "
+        "CV score did not (-1.00)"
+    ) in result.stderr
 
     made_up_log(Path("blends/log.jsonl"), **HONEST)
     result = blend("log", "--public-rows", str(ROWS))
@@ -407,8 +454,9 @@ def test_blend_log_prints_the_public_checks(tmp_path, monkeypatch):
 def test_accuracy_noise_is_a_binomial_bound(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     # Accuracy, higher is better: 0.80 then 0.81 on 1,000 rows, where sqrt(0.81 * 0.19 / 1000) = 0.0124.
-    made_up_log(Path("blends/log.jsonl"), publics=[0.80, 0.81, 0.90], cvs=[0.8, 0.8, 0.9], metric="accuracy",
-                row_sd=None)
+    made_up_log(
+        Path("blends/log.jsonl"), publics=[0.80, 0.81, 0.90], cvs=[0.8, 0.8, 0.9], metric="accuracy", row_sd=None
+    )
     checks = logbook.noise_checks(series(Path("blends/log.jsonl")), ROWS)
     assert checks[0].se == pytest.approx(math.sqrt(0.81 * 0.19 / ROWS)) and checks[0].within_noise
     assert checks[1].se == pytest.approx(math.sqrt(0.90 * 0.10 / ROWS)) and not checks[1].within_noise
@@ -422,12 +470,20 @@ def test_lb_records_a_public_score_and_checks_it(competition):
     Path("blends/second.csv").rename("upload.csv")
     result = blend("log", "--lb", "blends/first.csv", "0.5", "--public-rows", "100")
     assert result.exit_code == 0, result.output
-    assert result.stderr.startswith("recorded public score 0.5 for blends/first.csv in blends/log.jsonl: made by line 1")
+    assert result.stderr.startswith(
+        "recorded public score 0.5 for blends/first.csv in blends/log.jsonl: made by line 1"
+    )
     result = blend("log", "--lb", "upload.csv", "0.49")  # renamed: found by its hash; the public rows are remembered
     assert result.exit_code == 0 and "made by line 2, blend stack --folds 3 -o blends/second.csv" in result.stderr
     lb = log_lines()[-1]
-    assert lb == {"type": "lb", "time": lb["time"], "path": "upload.csv", "sha256": sha256("upload.csv"),
-                  "public_score": 0.49, "public_rows": None}
+    assert lb == {
+        "type": "lb",
+        "time": lb["time"],
+        "path": "upload.csv",
+        "sha256": sha256("upload.csv"),
+        "public_score": 0.49,
+        "public_rows": None,
+    }
     se = log_lines()[1]["row_sd"] / math.sqrt(100)
     flagged = "upload.csv (made by line 2): the public logloss gain of +0.01 over the submission before is within"
     assert (flagged in result.stderr) == (0.01 < 2 * se)
@@ -438,12 +494,15 @@ def test_lb_records_a_public_score_and_checks_it(competition):
 # ---------------------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize(("score", "fragment"), [
-    ("abc", "'abc' is not a score; give the number the public leaderboard showed"),
-    ("nan", "'nan' is not a score"),
-    ("inf", "'inf' is not a score"),
-    ("-0.2", "logloss is never negative"),
-])
+@pytest.mark.parametrize(
+    ("score", "fragment"),
+    [
+        ("abc", "'abc' is not a score; give the number the public leaderboard showed"),
+        ("nan", "'nan' is not a score"),
+        ("inf", "'inf' is not a score"),
+        ("-0.2", "logloss is never negative"),
+    ],
+)
 def test_a_bad_lb_score_is_one_line_and_appends_nothing(competition, score, fragment):
     assert blend("weights", "-o", "blends/w.csv").exit_code == 0
     before = Path("blends/log.jsonl").read_bytes()
@@ -462,22 +521,33 @@ def test_an_accuracy_score_outside_0_1_is_refused(tmp_path, monkeypatch):
 def test_lb_of_an_unknown_or_absent_file_is_one_line(competition):
     assert blend("vote", "-o", "blends/vote.csv").exit_code == 0
     before = Path("blends/log.jsonl").read_bytes()
-    assert f"Error: {TRUTH}: no record of blends/log.jsonl wrote these bytes" in error_line(blend("log", "--lb", TRUTH, "0.3"))
-    assert error_line(blend("log", "--lb", "gone.csv", "0.3")) == ("Error: --lb gone.csv 0.3: gone.csv not found; name "
-                                                                 "the file you submitted.")
+    assert f"Error: {TRUTH}: no record of blends/log.jsonl wrote these bytes" in error_line(
+        blend("log", "--lb", TRUTH, "0.3")
+    )
+    assert error_line(blend("log", "--lb", "gone.csv", "0.3")) == (
+        "Error: --lb gone.csv 0.3: gone.csv not found; name the file you submitted."
+    )
     assert "--public-rows 0: give the number of rows" in error_line(blend("log", "--public-rows", "0"))
     assert Path("blends/log.jsonl").read_bytes() == before
 
 
-@pytest.mark.parametrize(("line", "reason"), [
-    ('{"type": "blend", "time": ', "not JSON: Expecting value at column 26"),
-    ("[1, 2]", "a JSON list, not an object"),
-    ('{"type": "other", "time": "2024-05-01"}', "type 'other', expected 'blend' or 'lb'"),
-    ('{"type": "lb", "time": "2024-05-01", "sha256": "ab"}', "no 'public_score'"),
-    ('{"type": "lb", "time": "yesterday", "sha256": "ab", "public_score": 0.3}', "'time' 'yesterday' is not an ISO 8601 time"),
-    ('{"type": "blend", "time": "2024-05-01", "command": [], "inputs": [], "method": "x", "outputs": []}',
-     "'outputs' is empty"),
-])
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"type": "blend", "time": ', "not JSON: Expecting value at column 26"),
+        ("[1, 2]", "a JSON list, not an object"),
+        ('{"type": "other", "time": "2024-05-01"}', "type 'other', expected 'blend' or 'lb'"),
+        ('{"type": "lb", "time": "2024-05-01", "sha256": "ab"}', "no 'public_score'"),
+        (
+            '{"type": "lb", "time": "yesterday", "sha256": "ab", "public_score": 0.3}',
+            "'time' 'yesterday' is not an ISO 8601 time",
+        ),
+        (
+            '{"type": "blend", "time": "2024-05-01", "command": [], "inputs": [], "method": "x", "outputs": []}',
+            "'outputs' is empty",
+        ),
+    ],
+)
 def test_a_corrupt_line_is_named_by_its_number_and_never_dropped(competition, line, reason):
     assert blend("vote", "-o", "blends/vote.csv").exit_code == 0
     with open("blends/log.jsonl", "a") as handle:
@@ -498,7 +568,10 @@ def test_a_learning_record_keeps_the_slice_estimate_it_printed(competition):
     record = log_lines()[-1]
     printed = re.search(r"on the holdout slice \(fold (\d+), \d+ rows.*?: ([0-9.]+) ± ([0-9.]+)", result.stderr)
     assert (record["slice_fold"], f"{record['slice_score']:.6f}", f"{record['slice_se']:.6f}") == (
-        int(printed.group(1)), printed.group(2), printed.group(3))
+        int(printed.group(1)),
+        printed.group(2),
+        printed.group(3),
+    )
     shown = blend("log", "blends/caruana.csv", "--log", "blends/log.jsonl")
     assert f"holdout slice (fold {printed.group(1)}) {printed.group(2)} ± {printed.group(3)}" in shown.output
 
@@ -513,16 +586,18 @@ LINE_PUBLICS = [0.312, 0.307, 0.302, 0.260, 0.294, 0.290]
 def test_the_cv_public_line_is_fitted_robustly_and_flags_the_planted_outlier(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     made_up_log(Path("blends/log.jsonl"), publics=LINE_PUBLICS, cvs=LINE_CVS)
-    (line,) = logbook.public_lines(logbook.parse_lines(Path("blends/log.jsonl").read_text().splitlines(),
-                                                       source="log"), ROWS).values()
+    (line,) = logbook.public_lines(
+        logbook.parse_lines(Path("blends/log.jsonl").read_text().splitlines(), source="log"), ROWS
+    ).values()
     assert line.slope == pytest.approx(1.0) and line.expected(0.300) == pytest.approx(0.302)
     assert [submission.lb["path"] for submission, _ in line.outside()] == ["blends/v3.csv"]
     result = blend("log", "--public-rows", str(ROWS))
     assert result.exit_code == 0, result.output
-    assert ("CV-public line (logloss, Theil-Sen over 6 submissions): public = +0.002 + 1 × CV; band ± "
-            in result.stderr)
-    assert ("blends/v3.csv (made by line 7): public 0.26 is outside the band: 0.298 expected for CV 0.296 (-0.038)"
-            in result.stderr)
+    assert "CV-public line (logloss, Theil-Sen over 6 submissions): public = +0.002 + 1 × CV; band ± " in result.stderr
+    assert (
+        "blends/v3.csv (made by line 7): public 0.26 is outside the band: 0.298 expected for CV 0.296 (-0.038)"
+        in result.stderr
+    )
     flagged = [line.split()[0] for line in result.stdout.splitlines() if line.endswith("outside the CV-public band")]
     assert flagged == ["7"]
     assert result.stdout.splitlines()[0].split()[-2:] == ["expected", "flag"]
@@ -532,8 +607,9 @@ def test_with_too_few_points_the_line_says_how_many_more_it_needs(tmp_path, monk
     monkeypatch.chdir(tmp_path)
     made_up_log(Path("blends/log.jsonl"), publics=LINE_PUBLICS[:3], cvs=LINE_CVS[:3])
     result = blend("log")
-    assert "CV-public line (logloss): 3 submissions with a CV and a public score; 2 more needed to fit it" \
-        in result.stderr
+    assert (
+        "CV-public line (logloss): 3 submissions with a CV and a public score; 2 more needed to fit it" in result.stderr
+    )
     assert "expected" not in result.stdout.splitlines()[0]
 
 
@@ -542,8 +618,13 @@ def final_log(path: Path, publics: dict | None = None) -> None:
     D another near-copy, E unlike all; with ``publics``, an lb record for each blend named there."""
     rng = np.random.default_rng(27)
     base = rng.random(200)
-    values = {"a": base, "b": np.clip(base + rng.normal(0, 0.01, 200), 0, 1), "c": rng.random(200),
-              "d": np.clip(base + rng.normal(0, 0.01, 200), 0, 1), "e": rng.random(200)}
+    values = {
+        "a": base,
+        "b": np.clip(base + rng.normal(0, 0.01, 200), 0, 1),
+        "c": rng.random(200),
+        "d": np.clip(base + rng.normal(0, 0.01, 200), 0, 1),
+        "e": rng.random(200),
+    }
     nested = {"a": 0.250, "b": 0.251, "c": 0.260, "d": 0.270, "e": 0.280}
     start = datetime(2024, 5, 1, tzinfo=timezone.utc)
     lines = []
@@ -551,15 +632,34 @@ def final_log(path: Path, publics: dict | None = None) -> None:
         output = path.parent / f"{name}.csv"
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text("id,target\n" + "".join(f"{i},{float(v)!r}\n" for i, v in enumerate(values[name])))
-        lines.append(logbook.blend_record(
-            time=start + timedelta(days=k), command=["blend", "caruana"], cwd=str(path.parent.parent), version="0.1.0",
-            inputs=[], method="caruana", options={}, seed=0, members=["a"], weights=None, metric="logloss",
-            cv={"score": nested[name] - 0.01, "se": 0.01, "folds": 5, "row_sd": 0.5, "row_sd_from": "rows"},
-            nested={"score": nested[name], "se": 0.01},
-            outputs=[{"path": f"blends/{name}.csv", "sha256": sha256(output)}]))
+        lines.append(
+            logbook.blend_record(
+                time=start + timedelta(days=k),
+                command=["blend", "caruana"],
+                cwd=str(path.parent.parent),
+                version="0.1.0",
+                inputs=[],
+                method="caruana",
+                options={},
+                seed=0,
+                members=["a"],
+                weights=None,
+                metric="logloss",
+                cv={"score": nested[name] - 0.01, "se": 0.01, "folds": 5, "row_sd": 0.5, "row_sd_from": "rows"},
+                nested={"score": nested[name], "se": 0.01},
+                outputs=[{"path": f"blends/{name}.csv", "sha256": sha256(output)}],
+            )
+        )
         if publics and name in publics:
-            lines.append(logbook.lb_record(time=start + timedelta(days=k, hours=1), path=f"blends/{name}.csv",
-                                           sha256=sha256(output), public_score=publics[name], public_rows=None))
+            lines.append(
+                logbook.lb_record(
+                    time=start + timedelta(days=k, hours=1),
+                    path=f"blends/{name}.csv",
+                    sha256=sha256(output),
+                    public_score=publics[name],
+                    public_rows=None,
+                )
+            )
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
 
 
@@ -594,5 +694,7 @@ def test_final_says_when_an_output_is_gone(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "blends/c.csv (line 3) is gone, so its test predictions cannot be compared" in result.stderr
     assert [line.split()[2] for line in result.stdout.splitlines() if line.startswith("final")] == [
-        "blends/a.csv", "blends/e.csv"]
+        "blends/a.csv",
+        "blends/e.csv",
+    ]
     assert blend("log", "--final", "0").exit_code == 1

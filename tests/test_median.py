@@ -39,4 +39,8 @@ def test_blend_median_refuses_labels(blend, write_csv, tmp_path):
     a = write_csv("a.csv", "id,label\n1,cat\n")
     result = blend("median", a, "-o", tmp_path / "m.csv")
     assert result.exit_code == 1
-    assert result.stderr.strip().splitlines()[-1].startswith(f"Error: {a}: median takes binary, multiclass, regression files")
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"Error: {a}: median takes binary, multiclass, regression files")
+    )

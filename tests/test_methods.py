@@ -4,7 +4,7 @@ models, in the one layout; ``methods_for`` respects kinds and metrics; each entr
 import numpy as np
 import pytest
 
-from blender import layout, metrics, methods
+from blender import layout, methods, metrics
 from blender.averaging import average
 from blender.caruana import caruana_select
 from blender.correlation import correlation_matrix, label_agreement
@@ -27,8 +27,13 @@ def _data(kind, seed=0):
         return oof, y, rng.normal(size=(N_MODELS, N_TEST, 1))
     if kind == "binary":
         y = np.arange(N_OOF) % 2
-        oof = np.clip(0.5 + 0.25 * (2 * y - 1)[None, :, None] * rng.uniform(0.2, 1, (N_MODELS, 1, 1))
-                      + rng.normal(0, 0.2, (N_MODELS, N_OOF, 1)), 0.01, 0.99)
+        oof = np.clip(
+            0.5
+            + 0.25 * (2 * y - 1)[None, :, None] * rng.uniform(0.2, 1, (N_MODELS, 1, 1))
+            + rng.normal(0, 0.2, (N_MODELS, N_OOF, 1)),
+            0.01,
+            0.99,
+        )
         return oof, y, rng.uniform(0.01, 0.99, (N_MODELS, N_TEST, 1))
     n_classes = 3
     y = np.arange(N_OOF) % n_classes
@@ -51,8 +56,11 @@ def _cases():
                 metric = "map@3" if metric == "map@K" else metric
                 # qwk on regression needs whole-number targets and rmsle a truth of 0 or more: the data here
                 # has neither (tests/test_cli_metrics.py runs them).
-                if kind in suits and method.suits(kind, metric) and (metric, kind) not in (("qwk", "regression"),
-                                                                                          ("rmsle", "regression")):
+                if (
+                    kind in suits
+                    and method.suits(kind, metric)
+                    and (metric, kind) not in (("qwk", "regression"), ("rmsle", "regression"))
+                ):
                     cases.append(pytest.param(method, kind, metric, id=f"{method.name}-{kind}-{metric}"))
     return cases
 
@@ -89,8 +97,12 @@ def test_learning_entries_are_reproducible(method, kind, metric):
 
 
 def _suited_pairs():
-    return [(kind, "map@3" if metric == "map@K" else metric) for kind in metrics.KINDS for metric in metrics.METRICS
-            if kind in metrics.REGISTRY[metric].kinds]
+    return [
+        (kind, "map@3" if metric == "map@K" else metric)
+        for kind in metrics.KINDS
+        for metric in metrics.METRICS
+        if kind in metrics.REGISTRY[metric].kinds
+    ]
 
 
 @pytest.mark.parametrize("kind, metric", _suited_pairs())
@@ -132,16 +144,26 @@ def test_registry_names_are_unique_and_by_name_is_complete():
 def test_weighted_equals_layout_weighted_blend(kind):
     _, _, test = _data(kind)
     for weights in (np.array([1.0, 0.0, 2.0, 1.0]), np.array([1.5, -0.3, 0.0, -0.2]), np.array([1e308, 1e308, 0, 0])):
-        np.testing.assert_array_equal(methods.Weighted(weights, kind).apply(test),
-                                      layout.weighted_blend(test, weights, kind=kind))
+        np.testing.assert_array_equal(
+            methods.Weighted(weights, kind).apply(test), layout.weighted_blend(test, weights, kind=kind)
+        )
     # And by hand, for positive weights: the weighted mean of the test files.
     weights = np.array([1.0, 0.0, 2.0, 1.0])
-    np.testing.assert_allclose(methods.Weighted(weights, kind).apply(test),
-                               (test * weights[:, None, None]).sum(axis=0) / 4.0, rtol=1e-12)
+    np.testing.assert_allclose(
+        methods.Weighted(weights, kind).apply(test), (test * weights[:, None, None]).sum(axis=0) / 4.0, rtol=1e-12
+    )
 
 
-@pytest.mark.parametrize("kind, metric", [("binary", "logloss"), ("binary", "auc"), ("multiclass", "logloss"),
-                                          ("regression", "rmse"), ("labels", "accuracy")])
+@pytest.mark.parametrize(
+    "kind, metric",
+    [
+        ("binary", "logloss"),
+        ("binary", "auc"),
+        ("multiclass", "logloss"),
+        ("regression", "rmse"),
+        ("labels", "accuracy"),
+    ],
+)
 def test_caruana_entry_applies_caruana_weights_to_the_test_rows(kind, metric):
     oof, y, test = _data(kind, seed=2)
     fitted = methods.fit(methods.BY_NAME["caruana"], oof, y, kind=kind, metric=metric, random_state=0)
@@ -207,8 +229,9 @@ def test_select_entry_averages_the_uncorrelated_best(kind, metric):
     test = np.concatenate([test, test[:1]])
     fitted = methods.fit(methods.BY_NAME["select"], oof, y, kind=kind, metric=metric)
     scores = layout.model_scores(oof, y, metric=metric, kind=kind)
-    chosen = select_uncorrelated(scores, correlation_matrix(oof), greater_is_better=metrics.greater_is_better(metric),
-                                 max_corr=0.95)
+    chosen = select_uncorrelated(
+        scores, correlation_matrix(oof), greater_is_better=metrics.greater_is_better(metric), max_corr=0.95
+    )
     assert not {0, N_MODELS} <= set(chosen)  # the near-copy and its original are never both in
     np.testing.assert_allclose(fitted.apply(test), test[chosen].mean(axis=0), rtol=1e-12)
 
@@ -228,9 +251,14 @@ def test_select_entry_for_labels_votes_among_the_chosen():
 def test_stack_entries_equal_stack_on_the_test_rows(name, meta, kind):
     oof, y, test = _data(kind, seed=10)
     fitted = methods.fit(methods.BY_NAME[name], oof, y, kind=kind, metric=metrics.default_metric(kind), random_state=0)
-    np.testing.assert_array_equal(fitted.apply(test), fit_stacker(oof, y, kind=kind, meta=meta, random_state=0).apply(test))
-    np.testing.assert_allclose(fitted.apply(test), stack(oof, y, test, kind=kind, meta=meta, folds=3,
-                                                         random_state=0).test_predictions, rtol=1e-12)
+    np.testing.assert_array_equal(
+        fitted.apply(test), fit_stacker(oof, y, kind=kind, meta=meta, random_state=0).apply(test)
+    )
+    np.testing.assert_allclose(
+        fitted.apply(test),
+        stack(oof, y, test, kind=kind, meta=meta, folds=3, random_state=0).test_predictions,
+        rtol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("kind, metric", [("binary", "logloss"), ("regression", "rmse"), ("multiclass", "auc")])
@@ -241,9 +269,11 @@ def test_fit_best_is_the_best_single_model(kind, metric):
     np.testing.assert_array_equal(fitted.apply(test), test[best])
 
 
-@pytest.mark.parametrize("method, metric", [(case.values[0], case.values[2]) for case in _cases()
-                                            if case.values[1] == "multiclass"],
-                         ids=[case.id for case in _cases() if case.values[1] == "multiclass"])
+@pytest.mark.parametrize(
+    "method, metric",
+    [(case.values[0], case.values[2]) for case in _cases() if case.values[1] == "multiclass"],
+    ids=[case.id for case in _cases() if case.values[1] == "multiclass"],
+)
 def test_class_column_order_only_permutes_the_blend(method, metric):
     # Issue 10: the class columns of every file in another order (and the truth's class indices with them)
     # must give the same blend, its columns in that order.
@@ -255,14 +285,17 @@ def test_class_column_order_only_permutes_the_blend(method, metric):
     plain_metric = metrics.for_files(metric, "multiclass", y, names=names)
     permuted_metric = metrics.for_files(metric, "multiclass", new_index[y], names=[names[c] for c in order])
     plain = methods.fit(method, oof, y, kind="multiclass", metric=plain_metric, random_state=0).apply(test)
-    permuted = methods.fit(method, oof[:, :, order], new_index[y], kind="multiclass", metric=permuted_metric,
-                           random_state=0).apply(test[:, :, order])
+    permuted = methods.fit(
+        method, oof[:, :, order], new_index[y], kind="multiclass", metric=permuted_metric, random_state=0
+    ).apply(test[:, :, order])
     np.testing.assert_allclose(permuted, plain[:, order], rtol=1e-6, atol=1e-9)
 
 
-@pytest.mark.parametrize("method, metric", [(case.values[0], case.values[2]) for case in _cases()
-                                            if case.values[1] == "binary"],
-                         ids=[case.id for case in _cases() if case.values[1] == "binary"])
+@pytest.mark.parametrize(
+    "method, metric",
+    [(case.values[0], case.values[2]) for case in _cases() if case.values[1] == "binary"],
+    ids=[case.id for case in _cases() if case.values[1] == "binary"],
+)
 def test_row_order_of_the_test_files_only_permutes_the_blend(method, metric):
     oof, y, test = _data("binary", seed=13)
     fitted = methods.fit(method, oof, y, kind="binary", metric=metric, random_state=0)

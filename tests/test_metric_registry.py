@@ -124,8 +124,18 @@ def _labels_ref(name, y, votes):
 
 
 BINARY_NAMES = list(BINARY_REF)
-MULTICLASS_NAMES = ["logloss", "balanced_logloss", "accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "mcc",
-                    "auc", "auc_ovr", "qwk"] + [f"map@{k}" for k in range(1, 11)]
+MULTICLASS_NAMES = [
+    "logloss",
+    "balanced_logloss",
+    "accuracy",
+    "balanced_accuracy",
+    "f1_macro",
+    "f1_weighted",
+    "mcc",
+    "auc",
+    "auc_ovr",
+    "qwk",
+] + [f"map@{k}" for k in range(1, 11)]
 REGRESSION_NAMES = list(REGRESSION_REF)
 LABELS_NAMES = ["accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "mcc", "qwk"]
 
@@ -212,8 +222,12 @@ def data(kind, name, seed, ties=False):
     return labels_data(seed, ties=ties)
 
 
-CASES = ([("binary", name) for name in BINARY_NAMES] + [("multiclass", name) for name in MULTICLASS_NAMES]
-         + [("regression", name) for name in REGRESSION_NAMES] + [("labels", name) for name in LABELS_NAMES])
+CASES = (
+    [("binary", name) for name in BINARY_NAMES]
+    + [("multiclass", name) for name in MULTICLASS_NAMES]
+    + [("regression", name) for name in REGRESSION_NAMES]
+    + [("labels", name) for name in LABELS_NAMES]
+)
 
 
 # ---------------------------------------------------------------------------- (a) random data, (b) heavy ties
@@ -282,8 +296,9 @@ def test_one_class_truth_matches_sklearn(kind, name, which):
     assert_same(score(y, p, metric=name, kind=kind), expected)
 
 
-@pytest.mark.parametrize("kind, name", [("binary", "auc"), ("binary", "gini"), ("multiclass", "auc"),
-                                        ("multiclass", "auc_ovr")])
+@pytest.mark.parametrize(
+    "kind, name", [("binary", "auc"), ("binary", "gini"), ("multiclass", "auc"), ("multiclass", "auc_ovr")]
+)
 def test_auc_of_one_class_truth_raises_like_sklearn(kind, name):
     # scikit-learn 1.9 warns and returns NaN (older versions raised); the registry refuses with a ValueError.
     y, p = _one_class(kind, name, 1)
@@ -342,8 +357,11 @@ def test_multiclass_columns_in_any_order(name):
         assert_same(score(new_y, new_p, metric=name, kind="multiclass"), base)
 
 
-ABSENT_CLASS_CASES = [("multiclass", name) for name in MULTICLASS_NAMES if name not in (
-    "auc", "auc_ovr", "map@6", "map@7", "map@8", "map@9", "map@10")] + [("labels", name) for name in LABELS_NAMES]
+ABSENT_CLASS_CASES = [
+    ("multiclass", name)
+    for name in MULTICLASS_NAMES
+    if name not in ("auc", "auc_ovr", "map@6", "map@7", "map@8", "map@9", "map@10")
+] + [("labels", name) for name in LABELS_NAMES]
 
 
 @pytest.mark.parametrize("kind, name", ABSENT_CLASS_CASES)
@@ -424,15 +442,17 @@ def _long_binary_candidates(seed, n=6000):
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < [0.5, 0.03, 0.97][seed % 3]).astype(int)
     signal = 0.3 * y + 0.7 * rng.random(n)
-    candidates = np.stack([
-        signal,                                              # smooth
-        1.0 - signal,                                        # anti-correlated (mcc below 0 in most places)
-        np.round(signal * 20) / 20,                          # long runs of ties
-        0.5 + 1e-9 * signal,                                 # a tiny range: every value in a few buckets
-        np.where(rng.random(n) < 0.98, 0.2, signal),         # one value holds 98% of the rows
-        np.full(n, 0.4),                                     # one value
-        rng.beta(0.3, 0.3, n),                               # noise piled at both ends
-    ])
+    candidates = np.stack(
+        [
+            signal,  # smooth
+            1.0 - signal,  # anti-correlated (mcc below 0 in most places)
+            np.round(signal * 20) / 20,  # long runs of ties
+            0.5 + 1e-9 * signal,  # a tiny range: every value in a few buckets
+            np.where(rng.random(n) < 0.98, 0.2, signal),  # one value holds 98% of the rows
+            np.full(n, 0.4),  # one value
+            rng.beta(0.3, 0.3, n),  # noise piled at both ends
+        ]
+    )
     return y, candidates
 
 
@@ -450,7 +470,9 @@ def test_batch_of_long_binary_rows_equals_fitted(name):
 
 
 STEP_CASES = [("binary", name) for name in ("accuracy", "balanced_accuracy", "f1", "mcc")] + [
-    ("regression", "qwk"), ("multiclass", "qwk")]
+    ("regression", "qwk"),
+    ("multiclass", "qwk"),
+]
 
 
 @pytest.mark.parametrize("kind, name", STEP_CASES)
@@ -583,8 +605,9 @@ def test_a_flat_metric_keeps_the_plain_threshold():
 
 
 def _qwk_of_cuts(truth, numbers, cuts):
-    return _quiet(sk.cohen_kappa_score)(truth, np.searchsorted(np.asarray(cuts), numbers, side="left"),
-                                       weights="quadratic")
+    return _quiet(sk.cohen_kappa_score)(
+        truth, np.searchsorted(np.asarray(cuts), numbers, side="left"), weights="quadratic"
+    )
 
 
 def _ordinal(seed, n=200, n_classes=5, noise=1.0):
@@ -694,13 +717,16 @@ def test_unknown_name_lists_the_names():
         assert name in message
 
 
-@pytest.mark.parametrize("name, kind, suits", [
-    ("f1", "multiclass", "binary probabilities"),
-    ("gini", "regression", "binary probabilities"),
-    ("smape", "binary", "regression values"),
-    ("auc_ovr", "binary", "class probabilities"),
-    ("f1_macro", "binary", "class probabilities and labels"),
-])
+@pytest.mark.parametrize(
+    "name, kind, suits",
+    [
+        ("f1", "multiclass", "binary probabilities"),
+        ("gini", "regression", "binary probabilities"),
+        ("smape", "binary", "regression values"),
+        ("auc_ovr", "binary", "class probabilities"),
+        ("f1_macro", "binary", "class probabilities and labels"),
+    ],
+)
 def test_a_metric_that_does_not_suit_says_which_kinds_it_suits(name, kind, suits):
     with pytest.raises(ValueError, match=f"{name} suits {suits}"):
         resolve(name, kind)
@@ -727,11 +753,22 @@ def test_map_at_k_with_fewer_columns_than_k_is_refused_on_scoring():
 
 
 SKLEARN_SCORER = {
-    "auc": "roc_auc", "auc_ovr": "roc_auc_ovr", "logloss": "neg_log_loss", "brier": "neg_brier_score",
-    "average_precision": "average_precision", "accuracy": "accuracy", "balanced_accuracy": "balanced_accuracy",
-    "f1": "f1", "f1_macro": "f1_macro", "f1_weighted": "f1_weighted", "mcc": "matthews_corrcoef",
-    "rmse": "neg_root_mean_squared_error", "mae": "neg_mean_absolute_error",
-    "rmsle": "neg_root_mean_squared_log_error", "mape": "neg_mean_absolute_percentage_error", "r2": "r2",
+    "auc": "roc_auc",
+    "auc_ovr": "roc_auc_ovr",
+    "logloss": "neg_log_loss",
+    "brier": "neg_brier_score",
+    "average_precision": "average_precision",
+    "accuracy": "accuracy",
+    "balanced_accuracy": "balanced_accuracy",
+    "f1": "f1",
+    "f1_macro": "f1_macro",
+    "f1_weighted": "f1_weighted",
+    "mcc": "matthews_corrcoef",
+    "rmse": "neg_root_mean_squared_error",
+    "mae": "neg_mean_absolute_error",
+    "rmsle": "neg_root_mean_squared_log_error",
+    "mape": "neg_mean_absolute_percentage_error",
+    "r2": "r2",
 }
 # no scikit-learn scorer: the direction of the definition
 DEFINED_DIRECTION = {"gini": True, "balanced_logloss": False, "smape": False, "qwk": True, "map@K": True}
@@ -769,7 +806,7 @@ def test_a_resolved_metric_is_its_name():
 # ---------------------------------------------------------------------------- plug-ins
 
 
-PLUGIN = '''
+PLUGIN = """
 import numpy as np
 
 def my_f1(y_true, y_pred):
@@ -805,7 +842,7 @@ binary_only.greater_is_better = True
 binary_only.kinds = ("binary",)
 
 NOT_A_FUNCTION = 3
-'''
+"""
 
 
 @pytest.fixture
@@ -822,8 +859,9 @@ def test_plugin_scores_like_its_function(plugin_file):
     assert metric.score(y, p) == pytest.approx(sk.f1_score(y, p > 0.5), abs=1e-12)
     assert score(y, p, metric=f"{plugin_file}:my_f1", kind="binary") == pytest.approx(sk.f1_score(y, p > 0.5))
     candidates = np.stack([binary_data(seed)[1] for seed in range(3)])
-    np.testing.assert_allclose(metric.batch(y, candidates), [sk.f1_score(y, c > 0.5) for c in candidates],
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        metric.batch(y, candidates), [sk.f1_score(y, c > 0.5) for c in candidates], rtol=0, atol=1e-12
+    )
     loss = resolve(f"{plugin_file}:my_mse", "regression")
     assert loss.greater_is_better is False and loss.sign == -1.0
     y, p = regression_data(0, "rmse")
@@ -845,21 +883,27 @@ def test_plugin_kinds_attribute_limits_the_kinds(plugin_file):
 
 def test_plugin_on_labels_gets_indices(tmp_path):
     path = tmp_path / "labels_metric.py"
-    path.write_text("import numpy as np\n"
-                    "def share(y_true, y_pred):\n"
-                    "    assert np.asarray(y_pred).ndim == 1\n"
-                    "    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))\n"
-                    "share.greater_is_better = True\n")
+    path.write_text(
+        "import numpy as np\n"
+        "def share(y_true, y_pred):\n"
+        "    assert np.asarray(y_pred).ndim == 1\n"
+        "    return float(np.mean(np.asarray(y_true) == np.asarray(y_pred)))\n"
+        "share.greater_is_better = True\n"
+    )
     y, votes = labels_data(0)
     assert score(y, votes, metric=f"{path}:share", kind="labels") == pytest.approx(
-        sk.accuracy_score(y, votes.argmax(axis=1)))
+        sk.accuracy_score(y, votes.argmax(axis=1))
+    )
 
 
-@pytest.mark.parametrize("function, words", [
-    ("boom", ["boom", "raised RuntimeError", "kaput"]),
-    ("nan", ["nan", "finite"]),
-    ("text", ["text", "str", "'high'"]),
-])
+@pytest.mark.parametrize(
+    "function, words",
+    [
+        ("boom", ["boom", "raised RuntimeError", "kaput"]),
+        ("nan", ["nan", "finite"]),
+        ("text", ["text", "str", "'high'"]),
+    ],
+)
 def test_plugin_bad_answers_raise_blend_input_errors(plugin_file, function, words):
     y, p = binary_data(0)
     metric = resolve(f"{plugin_file}:{function}", "binary")
@@ -871,13 +915,16 @@ def test_plugin_bad_answers_raise_blend_input_errors(plugin_file, function, word
         assert word in message
 
 
-@pytest.mark.parametrize("spec, words", [
-    ("{tmp}/missing.py:f", ["missing.py", "not found"]),
-    ("{file}:absent", ["absent", "has no function"]),
-    ("{file}:NOT_A_FUNCTION", ["NOT_A_FUNCTION", "has no function"]),
-    ("{file}:undirected", ["undirected", "greater-is-better"]),
-    ("{tmp}/broken.py:f", ["broken.py", "importing", "SyntaxError"]),
-])
+@pytest.mark.parametrize(
+    "spec, words",
+    [
+        ("{tmp}/missing.py:f", ["missing.py", "not found"]),
+        ("{file}:absent", ["absent", "has no function"]),
+        ("{file}:NOT_A_FUNCTION", ["NOT_A_FUNCTION", "has no function"]),
+        ("{file}:undirected", ["undirected", "greater-is-better"]),
+        ("{tmp}/broken.py:f", ["broken.py", "importing", "SyntaxError"]),
+    ],
+)
 def test_plugin_that_cannot_be_loaded_raises_blend_input_error(plugin_file, tmp_path, spec, words):
     (tmp_path / "broken.py").write_text("def f(:\n")
     spec = spec.format(tmp=tmp_path, file=plugin_file)

@@ -120,7 +120,11 @@ def test_auc_ignores_monotone_transforms(seed):
 
 def test_defaults_and_directions():
     assert [default_metric(kind) for kind in ("binary", "multiclass", "labels", "regression")] == [
-        "logloss", "logloss", "accuracy", "rmse"]
+        "logloss",
+        "logloss",
+        "accuracy",
+        "rmse",
+    ]
     five = ("accuracy", "logloss", "auc", "rmse", "mae")
     assert set(five) <= set(METRICS)
     assert [greater_is_better(metric) for metric in five] == [True, False, True, False, False]
@@ -142,7 +146,10 @@ def test_defaults_and_directions():
         (lambda: score(np.array([0, 1]), np.array([0.1, 0.2, 0.3]), metric="auc", kind="binary"), "y_true has 2 rows"),
         (lambda: score(np.array([0, 1]), np.ones((2, 2)) / 2, metric="auc", kind="binary"), "must have 1 dimension"),
         (lambda: score(np.array([1, 1]), np.array([0.1, 0.2]), metric="auc", kind="binary"), "only one class"),
-        (lambda: score(np.array([0, 3]), np.ones((2, 3)) / 3, metric="logloss", kind="multiclass"), "class indices 0..2"),
+        (
+            lambda: score(np.array([0, 3]), np.ones((2, 3)) / 3, metric="logloss", kind="multiclass"),
+            "class indices 0..2",
+        ),
         (lambda: score(np.array([]), np.array([]), metric="rmse", kind="regression"), "zero rows"),
     ],
 )

@@ -9,7 +9,9 @@ from models.cli import main
 from models.registry import ModelsError
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("10m", 600), ("90s", 90), ("1h30m", 5400), ("2.5m", 150), ("15min", 900)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("10m", 600), ("90s", 90), ("1h30m", 5400), ("2.5m", 150), ("15min", 900)]
+)
 def test_durations(text, seconds):
     assert budget.parse_duration(text) == seconds
 
@@ -29,8 +31,13 @@ def test_bad_durations(text, message):
 
 
 def test_bad_budget_is_one_error_line(tmp_path, capsys):
-    assert main(["oof", "--models", "logreg", "--data", "digits", "--root", str(tmp_path / "out"), "--time-budget", "10x"]) == 1
-    assert capsys.readouterr().err == "Error: --time-budget 10x: give a duration with units, such as 10m, 90s or 1h30m.\n"
+    assert (
+        main(["oof", "--models", "logreg", "--data", "digits", "--root", str(tmp_path / "out"), "--time-budget", "10x"])
+        == 1
+    )
+    assert (
+        capsys.readouterr().err == "Error: --time-budget 10x: give a duration with units, such as 10m, 90s or 1h30m.\n"
+    )
     assert not (tmp_path / "out").exists()
 
 
@@ -107,7 +114,9 @@ def test_no_time_to_measure_again_scales_the_wider_nets_times():
     plan = plan_for_budget(400.0, measure, widths=[16, 8], max_epochs=10, fits_per_cnn=5, jobs=1, clock=clock)
     assert calls == [16]  # 300 s left < 4 x 100 s: width 8 is not timed again
     assert plan.width == 8 and plan.epochs == 2  # 20 s an epoch: 5 * (2 + 20 e) <= 300
-    assert plan.reason.startswith("(estimated from the wider net's times, no time to measure again) one epoch took 20.0 s")
+    assert plan.reason.startswith(
+        "(estimated from the wider net's times, no time to measure again) one epoch took 20.0 s"
+    )
 
 
 def test_time_spent_measuring_counts_against_the_budget():
@@ -122,7 +131,12 @@ def test_time_spent_measuring_counts_against_the_budget():
     assert plan.epochs == 4  # 5 * (2 + 12 e) <= 300
     # A margin keeps a share of the time free for changes in load: 5 * (2 + 12 e) <= 240.
     clock.now = 0.0
-    assert plan_for_budget(600.0, measure, widths=[None], max_epochs=10, fits_per_cnn=5, jobs=1, clock=clock, margin=0.2).epochs == 3
+    assert (
+        plan_for_budget(
+            600.0, measure, widths=[None], max_epochs=10, fits_per_cnn=5, jobs=1, clock=clock, margin=0.2
+        ).epochs
+        == 3
+    )
 
 
 @pytest.mark.slow
@@ -151,7 +165,17 @@ def test_oof_with_a_time_budget_prints_the_plan(tmp_path, capsys):
         images[row, 2 * label : 2 * label + 2, :] += 0.7
     np.savez(tmp_path / "bars.npz", x_train=images[:120], y_train=y[:120], x_test=images[120:])
     root = tmp_path / "out"
-    arguments = ["oof", "--models", "cnn_bn logreg", "--data", str(tmp_path / "bars.npz"), "--root", str(root), "--folds", "2"]
+    arguments = [
+        "oof",
+        "--models",
+        "cnn_bn logreg",
+        "--data",
+        str(tmp_path / "bars.npz"),
+        "--root",
+        str(root),
+        "--folds",
+        "2",
+    ]
     assert main([*arguments, "--time-budget", "3m", "--epochs", "3", "--jobs", "2"]) == 0
     stderr = capsys.readouterr().err
     assert "the time budget sets the width and epochs after the other learners" in stderr
@@ -163,9 +187,21 @@ def test_oof_with_a_time_budget_prints_the_plan(tmp_path, capsys):
 
 def test_no_time_left_after_the_other_learners_leaves_the_cnns_out(tmp_path, capsys):
     rng = np.random.default_rng(0)
-    np.savez(tmp_path / "tiny.npz", x_train=rng.random((60, 8, 8)), y_train=np.arange(60) % 2, x_test=rng.random((10, 8, 8)))
+    np.savez(
+        tmp_path / "tiny.npz", x_train=rng.random((60, 8, 8)), y_train=np.arange(60) % 2, x_test=rng.random((10, 8, 8))
+    )
     root = tmp_path / "out"
-    arguments = ["oof", "--models", "cnn_bn logreg", "--data", str(tmp_path / "tiny.npz"), "--root", str(root), "--folds", "2"]
+    arguments = [
+        "oof",
+        "--models",
+        "cnn_bn logreg",
+        "--data",
+        str(tmp_path / "tiny.npz"),
+        "--root",
+        str(root),
+        "--folds",
+        "2",
+    ]
     assert main([*arguments, "--time-budget", "0.001s"]) == 0
     stderr = capsys.readouterr().err
     assert "Warning: the other learners used the whole time budget (" in stderr and "leaving the 1 CNNs out" in stderr
@@ -223,7 +259,9 @@ def test_too_slow_for_a_fifth_of_the_rounds_leaves_the_slowest_tabular_learners_
     plan = _tabular_plan(30.0)
     assert plan.left_out == ("xgb",) and plan.kept == ("lgbm", "rf_gini", "logreg")
     assert plan.share == 0.25 and plan.estimate <= 200.0
-    assert plan.warning.startswith("leaving out xgb (the slowest tabular learners): all 4 need about 5 min 48 s with 20% ")
+    assert plan.warning.startswith(
+        "leaving out xgb (the slowest tabular learners): all 4 need about 5 min 48 s with 20% "
+    )
     assert "; the others fit (raise --time-budget, or name fewer learners with --models)" in plan.warning
     assert plan.describe().endswith(", without xgb")
     # Hopeless: not even the fastest fits; it trains anyway (at a fifth of its rounds), so that files are written.
@@ -235,12 +273,16 @@ def test_too_slow_for_a_fifth_of_the_rounds_leaves_the_slowest_tabular_learners_
 
 def test_time_spent_timing_the_tabular_learners_counts_against_their_share():
     clock = FakeClock()
-    plan = budget.plan_tabular(200.0, _tabular_measure(6.0, clock, seconds=100.0), fits_per_learner=5, jobs=2, clock=clock)
+    plan = budget.plan_tabular(
+        200.0, _tabular_measure(6.0, clock, seconds=100.0), fits_per_learner=5, jobs=2, clock=clock
+    )
     assert plan.available == 100.0  # 200 s, less the 100 s of timing
     assert plan.share == 0.25  # 3.3 + 332.7 s x share <= 100
     # A margin keeps a share of the time free: 3.3 + 332.7 s x share <= 80.
     clock.now = 0.0
-    margin = budget.plan_tabular(200.0, _tabular_measure(6.0, clock, seconds=100.0), fits_per_learner=5, jobs=2, clock=clock, margin=0.2)
+    margin = budget.plan_tabular(
+        200.0, _tabular_measure(6.0, clock, seconds=100.0), fits_per_learner=5, jobs=2, clock=clock, margin=0.2
+    )
     assert margin.share == 0.2
 
 
@@ -255,7 +297,9 @@ def test_the_cnn_plan_may_leave_the_slowest_cnns_out_for_useful_epochs():
     clock = FakeClock()
     timings = [EpochTiming("cnn_bn", 2.0, 4.0), EpochTiming("cnn_nin", 2.0, 10.0), EpochTiming("cnn_allconv", 2.0, 6.0)]
     # All three, 5 fits each on 2 jobs: 2.5 * (6 + 20 e) + (2 + 10 e) / 4 = 15.5 + 52.5 e <= 150 gives 2 epochs.
-    kept_all = plan_for_budget(150.0, lambda width: timings, widths=[None], max_epochs=10, fits_per_cnn=5, jobs=2, clock=clock)
+    kept_all = plan_for_budget(
+        150.0, lambda width: timings, widths=[None], max_epochs=10, fits_per_cnn=5, jobs=2, clock=clock
+    )
     assert kept_all.epochs == 2 and kept_all.left_out == () and "training 2 anyway" in kept_all.warning
     plan = plan_for_budget(150.0, lambda width: timings, widths=[None], max_epochs=10, fits_per_cnn=5, jobs=2, clock=clock,
                            leave_out=True)  # fmt: skip
@@ -281,7 +325,13 @@ class _FakeTime:
     [
         # 675 s: 270 s (40%) for the tabular learners, 10 s of it timing them, 15% kept free: 0.55 f + 55.45 f x share <= 221.
         (1.0, 1.0, (), ["cnn_nin", "cnn_bn"], 10),  # 56 s; the CNNs have 599 s after their timing: all 10 epochs
-        (8.0, 0.45, (), ["cnn_nin", "cnn_bn"], 7),  # 0.488; the tabular phase takes 214 s; 10.5 + 46.4 e <= 379.3 at 16 channels
+        (
+            8.0,
+            0.45,
+            (),
+            ["cnn_nin", "cnn_bn"],
+            7,
+        ),  # 0.488; the tabular phase takes 214 s; 10.5 + 46.4 e <= 379.3 at 16 channels
         # 0.123 < 0.2: without xgb, 16.5 + 718.5 x share gives 0.285. The CNNs: 2 epochs at 16 channels, then timed
         # again at 8 (15 s and 18 s an epoch): 10.5 + 87 e <= 378.3 gives 4.
         (30.0, 0.25, ("xgb",), ["cnn_nin", "cnn_bn"], 4),
@@ -290,7 +340,9 @@ class _FakeTime:
         (60.0, 0.35, ("xgb", "lgbm"), ["cnn_bn"], 4),
     ],
 )
-def test_a_budget_plans_the_tabular_learners_then_gives_the_cnns_the_rest(monkeypatch, tmp_path, slowdown, share, left_out, cnns, epochs):
+def test_a_budget_plans_the_tabular_learners_then_gives_the_cnns_the_rest(
+    monkeypatch, tmp_path, slowdown, share, left_out, cnns, epochs
+):
     """The whole --time-budget flow on a fake clock: a slower machine gets fewer rounds and learners, and CNNs still train 4 epochs or more."""
     from models import cli, oof
     from models.data import load_dataset
@@ -299,7 +351,12 @@ def test_a_budget_plans_the_tabular_learners_then_gives_the_cnns_the_rest(monkey
     fake = _FakeTime()
     monkeypatch.setattr(cli, "time", fake)
     rng = np.random.default_rng(0)
-    np.savez(tmp_path / "tiny.npz", x_train=rng.random((60, 20, 20)), y_train=np.arange(60) % 3, x_test=rng.random((10, 20, 20)))
+    np.savez(
+        tmp_path / "tiny.npz",
+        x_train=rng.random((60, 20, 20)),
+        y_train=np.arange(60) % 3,
+        x_test=rng.random((10, 20, 20)),
+    )
     data = load_dataset(str(tmp_path / "tiny.npz"))
     learners = select_learners("cnn_bn cnn_nin xgb lgbm rf_gini logreg")
     # One fold at the whole plan: xgb 12 s, lgbm 6 s, rf 3 s, logreg 0.2 s, times the slowdown; timing them takes 10 s.
@@ -313,7 +370,9 @@ def test_a_budget_plans_the_tabular_learners_then_gives_the_cnns_the_rest(monkey
 
     def time_cnns(learners, data, *, width, **options):
         fake.now += 10.0
-        return [EpochTiming(learner.name, 2.0, epoch_seconds[learner.name] * slowdown * width / 16) for learner in learners]
+        return [
+            EpochTiming(learner.name, 2.0, epoch_seconds[learner.name] * slowdown * width / 16) for learner in learners
+        ]
 
     runs = []
 
@@ -355,12 +414,17 @@ def test_a_rounds_share_shortens_the_boosters_and_forests_only():
     assert LEARNERS["xgb"].build(half).get_params()["n_estimators"] == 150
     assert LEARNERS["lgbm"].build(half).model.get_params()["n_estimators"] == 150
     assert LEARNERS["catboost"].build(half).model.get_params()["iterations"] == 100
-    assert LEARNERS["rf_gini"].build(half).n_estimators == 150 and LEARNERS["et_entropy"].build(half).n_estimators == 150
+    assert (
+        LEARNERS["rf_gini"].build(half).n_estimators == 150 and LEARNERS["et_entropy"].build(half).n_estimators == 150
+    )
     # A refit's K/(K-1) more rounds and the budget's share multiply; never fewer than one round or tree.
     refit = Problem(task="multiclass", n_classes=3, input_shape=(4,), seed=0, rounds_share=0.5, rounds_scale=1.25)
     assert LEARNERS["xgb"].build(refit).get_params()["n_estimators"] == 188
     tiny = Problem(task="multiclass", n_classes=3, input_shape=(4,), seed=0, rounds_share=0.001)
-    assert LEARNERS["rf_gini"].build(tiny).n_estimators == 1 and LEARNERS["xgb"].build(tiny).get_params()["n_estimators"] == 1
+    assert (
+        LEARNERS["rf_gini"].build(tiny).n_estimators == 1
+        and LEARNERS["xgb"].build(tiny).get_params()["n_estimators"] == 1
+    )
     # Learners without rounds (gbm stops early on its own) are told the whole plan.
     data = load_dataset("digits")
     shares = {name: problem_of(LEARNERS[name], data, 0, None, 1, False, False, rounds_share=0.5).rounds_share
@@ -389,7 +453,9 @@ def test_the_cnn_plan_leaves_cnns_out_at_the_wider_width_before_narrowing_them_a
                 EpochTiming("cnn_allconv", 2.0, 5.0 * scale)]  # fmt: skip
 
     def plan(**options):
-        return plan_for_budget(120.0, measure, widths=[16, 8], max_epochs=10, fits_per_cnn=5, jobs=2, clock=FakeClock(), **options)
+        return plan_for_budget(
+            120.0, measure, widths=[16, 8], max_epochs=10, fits_per_cnn=5, jobs=2, clock=FakeClock(), **options
+        )
 
     # At 16 channels all three need 15.5 + 50 e <= 120 (2 epochs); without cnn_nin, 10.5 + 23.75 e <= 120: 4 epochs.
     wide = plan(leave_out=True)
@@ -399,5 +465,7 @@ def test_the_cnn_plan_leaves_cnns_out_at_the_wider_width_before_narrowing_them_a
     assert (narrow.width, narrow.epochs, narrow.left_out) == (8, 4, ())
     # A wider width keeps at least two CNNs: with 60 s, two at 16 channels get 2 epochs (10.5 + 23.75 e), so all
     # narrow to 8 (15.5 + 25 e <= 60: 1 epoch), and there without cnn_nin 10.5 + 11.875 e <= 60 gives 4.
-    short = plan_for_budget(60.0, measure, widths=[16, 8], max_epochs=10, fits_per_cnn=5, jobs=2, clock=FakeClock(), leave_out=True)
+    short = plan_for_budget(
+        60.0, measure, widths=[16, 8], max_epochs=10, fits_per_cnn=5, jobs=2, clock=FakeClock(), leave_out=True
+    )
     assert (short.width, short.epochs, short.left_out) == (8, 4, ("cnn_nin",))

@@ -61,9 +61,15 @@ def test_cluster_run_writes_the_same_bytes_as_a_local_run(tmp_path, cluster, cap
     capsys.readouterr()
     assert main([*common, "--root", str(tmp_path / "cluster"), "--scheduler", cluster.scheduler_address]) == 0
     stderr = capsys.readouterr().err
-    assert f"Dask cluster at {cluster.scheduler_address}: 2 worker(s), 0 with a GPU; data scattered once; 18 tasks" in stderr
+    assert (
+        f"Dask cluster at {cluster.scheduler_address}: 2 worker(s), 0 with a GPU; data scattered once; 18 tasks"
+        in stderr
+    )
     # One progress line per task, as they finish.
-    assert sum(line.startswith(("[logreg] fold ", "[rf_gini] fold ", "[knn_5] fold ")) for line in stderr.splitlines()) == 18
+    assert (
+        sum(line.startswith(("[logreg] fold ", "[rf_gini] fold ", "[knn_5] fold ")) for line in stderr.splitlines())
+        == 18
+    )
 
     local_files = sorted(path.relative_to(tmp_path / "local") for path in (tmp_path / "local").rglob("*.csv"))
     cluster_files = sorted(path.relative_to(tmp_path / "cluster") for path in (tmp_path / "cluster").rglob("*.csv"))
@@ -82,7 +88,13 @@ def test_data_go_to_the_workers_once(cluster):
     lines = []
     with distributed.Client(cluster.scheduler_address) as client:
         seen = client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.transition_log))
-        run_oof([LEARNERS["logreg"], LEARNERS["knn_5"]], data, n_folds=3, scheduler=cluster.scheduler_address, log=lines.append)
+        run_oof(
+            [LEARNERS["logreg"], LEARNERS["knn_5"]],
+            data,
+            n_folds=3,
+            scheduler=cluster.scheduler_address,
+            log=lines.append,
+        )
         log = client.run_on_scheduler(lambda dask_scheduler: [msg[0] for msg in dask_scheduler.transition_log])[seen:]
     assert "6 tasks" in lines[0]
     scattered = {key for key in log if str(key).startswith("ndarray-")}

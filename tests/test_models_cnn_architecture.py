@@ -26,7 +26,9 @@ def test_all_cnn_c_has_no_pooling_layers():
     model, model_layers = _layers(cnn.make_all_conv_cnn)
     pooling = [layer for layer in model_layers if isinstance(layer, (layers.MaxPooling2D, layers.AveragePooling2D))]
     assert pooling == []
-    strided = [layer for layer in _convolutions(model_layers) if layer.strides == (2, 2) and layer.kernel_size == (3, 3)]
+    strided = [
+        layer for layer in _convolutions(model_layers) if layer.strides == (2, 2) and layer.kernel_size == (3, 3)
+    ]
     assert len(strided) == 2  # one per down-sampling stage of a 28x28 input
     assert not any(isinstance(layer, layers.Dense) for layer in model_layers)
     assert isinstance(model_layers[-2], layers.GlobalAveragePooling2D)

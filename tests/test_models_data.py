@@ -96,7 +96,12 @@ def test_missing_data_path_is_a_data_error(tmp_path):
 def test_npz_images_with_and_without_ids(tmp_path):
     rng = np.random.default_rng(0)
     path = tmp_path / "images.npz"
-    np.savez(path, x_train=rng.integers(0, 256, (6, 4, 4)), y_train=np.array([0, 1, 2, 0, 1, 2]), x_test=rng.integers(0, 256, (3, 4, 4)))
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (6, 4, 4)),
+        y_train=np.array([0, 1, 2, 0, 1, 2]),
+        x_test=rng.integers(0, 256, (3, 4, 4)),
+    )
     data = load_dataset(str(path))
     assert data.images_train.shape == (6, 4, 4, 1) and data.X_test.shape == (3, 16)
     assert 0.0 <= data.images_train.min() and data.images_train.max() == 1.0

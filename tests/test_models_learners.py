@@ -62,14 +62,22 @@ def _oof_accuracy(oof, labels, columns):
 def test_tabular_learners_write_contract_files(tmp_path, models, capsys):
     folder, frame = _kaggle_folder(tmp_path)
     root = tmp_path / "out"
-    assert main(["oof", "--models", models, "--data", str(folder), "--root", str(root), "--folds", "3", "--jobs", "2"]) == 0
+    assert (
+        main(["oof", "--models", models, "--data", str(folder), "--root", str(root), "--folds", "3", "--jobs", "2"])
+        == 0
+    )
     names = sorted(path.stem for path in (root / "submissions").glob("*.csv"))
     assert names, "no submission written"
     labels = pd.read_csv(root / "data" / "train_labels.csv")
     assert list(labels.columns) == ["id", "target"] and labels["id"].tolist() == list(range(1000, 1300))
     for name in names:
         oof = _check_contract_files(
-            root, name, train_ids=range(1000, 1300), test_ids=range(1300, 1360), columns=["0", "1", "2"], probabilities=True
+            root,
+            name,
+            train_ids=range(1000, 1300),
+            test_ids=range(1300, 1360),
+            columns=["0", "1", "2"],
+            probabilities=True,
         )
         # The blobs are well apart: every family must separate them out of fold.
         assert _oof_accuracy(oof, labels, ["0", "1", "2"]) > 0.9, name
@@ -86,8 +94,30 @@ def test_boosters_repeat_with_a_seed_and_change_with_another(tmp_path, name):
     outputs = {}
     for run, seed in (("a", "1"), ("b", "1"), ("c", "2")):
         root = tmp_path / run
-        assert main(["oof", "--models", name, "--data", str(folder), "--root", str(root), "--folds", "3", "--seed", seed, "--jobs", "2"]) == 0
-        outputs[run] = [(root / "submissions" / f"{name}.csv").read_bytes(), (root / "submissions" / "oof" / f"{name}.csv").read_bytes()]
+        assert (
+            main(
+                [
+                    "oof",
+                    "--models",
+                    name,
+                    "--data",
+                    str(folder),
+                    "--root",
+                    str(root),
+                    "--folds",
+                    "3",
+                    "--seed",
+                    seed,
+                    "--jobs",
+                    "2",
+                ]
+            )
+            == 0
+        )
+        outputs[run] = [
+            (root / "submissions" / f"{name}.csv").read_bytes(),
+            (root / "submissions" / "oof" / f"{name}.csv").read_bytes(),
+        ]
     assert outputs["a"] == outputs["b"]  # the same bytes: deterministic with a seed
     assert outputs["a"] != outputs["c"]  # another seed: other folds and other models
     # On the same rows, the model's own seed matters too (row and column subsampling).
@@ -137,7 +167,24 @@ def test_boosters_treat_text_columns_as_categories(tmp_path):
         assert probabilities.shape == (100, 2) and np.isfinite(probabilities).all()
     # Out of fold, the town alone decides the class.
     root = tmp_path / "out"
-    assert main(["oof", "--models", "lgbm catboost", "--data", str(tmp_path / "towns"), "--root", str(root), "--folds", "3", "--jobs", "2"]) == 0
+    assert (
+        main(
+            [
+                "oof",
+                "--models",
+                "lgbm catboost",
+                "--data",
+                str(tmp_path / "towns"),
+                "--root",
+                str(root),
+                "--folds",
+                "3",
+                "--jobs",
+                "2",
+            ]
+        )
+        == 0
+    )
     labels = pd.read_csv(root / "data" / "train_labels.csv")
     for name in ("lgbm", "catboost"):
         oof = pd.read_csv(root / "submissions" / "oof" / f"{name}.csv").merge(labels, on="id", suffixes=("", "_truth"))
@@ -171,7 +218,10 @@ def test_regression_target_gets_one_value_column(tmp_path):
 def test_holdout_writes_predictions_for_the_holdout_rows_only(tmp_path):
     folder, _ = _kaggle_folder(tmp_path)
     root = tmp_path / "out"
-    assert main(["holdout", "--models", "logreg", "--data", str(folder), "--root", str(root), "--holdout-fraction", "0.2"]) == 0
+    assert (
+        main(["holdout", "--models", "logreg", "--data", str(folder), "--root", str(root), "--holdout-fraction", "0.2"])
+        == 0
+    )
     holdout = pd.read_csv(root / "submissions" / "holdout" / "logreg.csv")
     labels = pd.read_csv(root / "data" / "train_labels.csv")
     assert list(holdout.columns) == ["id", "0", "1", "2"] and len(holdout) == 60
@@ -195,9 +245,13 @@ def _image_npz(tmp_path, *, n_rows=160, n_classes=3):
 def test_cnns_write_contract_files_after_one_epoch(tmp_path):
     path = _image_npz(tmp_path)
     root = tmp_path / "out"
-    assert main(["oof", "--models", "cnn", "--data", str(path), "--root", str(root), "--folds", "2", "--epochs", "1"]) == 0
+    assert (
+        main(["oof", "--models", "cnn", "--data", str(path), "--root", str(root), "--folds", "2", "--epochs", "1"]) == 0
+    )
     for name in ("cnn_convpool", "cnn_allconv", "cnn_nin", "cnn_bn", "cnn_separable"):
-        _check_contract_files(root, name, train_ids=range(120), test_ids=range(120, 160), columns=["0", "1", "2"], probabilities=True)
+        _check_contract_files(
+            root, name, train_ids=range(120), test_ids=range(120, 160), columns=["0", "1", "2"], probabilities=True
+        )
 
 
 @pytest.mark.slow
@@ -205,7 +259,9 @@ def test_cnns_write_contract_files_after_one_epoch(tmp_path):
     "make_model",
     [cnn.make_convpool_cnn, cnn.make_all_conv_cnn, cnn.make_nin_cnn, cnn.make_batchnorm_cnn, cnn.make_separable_cnn],
 )
-@pytest.mark.parametrize(("input_shape", "num_classes", "units"), [((8, 8, 1), 10, 10), ((32, 32, 3), 2, 1), ((12, 12, 1), 1, 1)])
+@pytest.mark.parametrize(
+    ("input_shape", "num_classes", "units"), [((8, 8, 1), 10, 10), ((32, 32, 3), 2, 1), ((12, 12, 1), 1, 1)]
+)
 def test_cnn_builders_scale_to_the_input_and_pick_the_head(make_model, input_shape, num_classes, units):
     model = make_model(input_shape, num_classes, augment=num_classes == 10)
     images = np.random.default_rng(0).random((3, *input_shape)).astype("float32")
@@ -225,7 +281,10 @@ def test_cnn_builders_scale_to_the_input_and_pick_the_head(make_model, input_sha
 def test_cnn_learns_the_bars_well_out_of_fold(tmp_path):
     path = _image_npz(tmp_path, n_rows=240)
     root = tmp_path / "out"
-    assert main(["oof", "--models", "cnn_bn", "--data", str(path), "--root", str(root), "--folds", "3", "--epochs", "15"]) == 0
+    assert (
+        main(["oof", "--models", "cnn_bn", "--data", str(path), "--root", str(root), "--folds", "3", "--epochs", "15"])
+        == 0
+    )
     oof = pd.read_csv(root / "submissions" / "oof" / "cnn_bn.csv")
     labels = pd.read_csv(root / "data" / "train_labels.csv")
     assert _oof_accuracy(oof, labels, ["0", "1", "2"]) > 0.9

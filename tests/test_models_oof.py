@@ -66,7 +66,9 @@ def test_every_learner_is_scored_on_the_same_folds():
         for fold in range(5):
             held_out = expected == fold
             model = learner.build(problem_of()).fit(data.X_train[~held_out], data.y_train[~held_out])
-            np.testing.assert_allclose(results[learner.name].oof[held_out], model.predict_proba(data.X_train[held_out]), atol=1e-12)
+            np.testing.assert_allclose(
+                results[learner.name].oof[held_out], model.predict_proba(data.X_train[held_out]), atol=1e-12
+            )
     # Every row is held out exactly once, and stratified: each class as evenly as possible.
     assert sorted(np.unique(expected)) == [0, 1, 2, 3, 4]
     for label in range(4):
@@ -87,7 +89,9 @@ def test_test_predictions_are_the_mean_of_the_fold_models():
     result = run_oof([LEARNERS["logreg"]], data, n_folds=3, seed=0, log=lambda line: None)["logreg"]
     expected = np.zeros((20, 3))
     for fold in range(3):
-        model = classic.make_logistic_regression(problem_of()).fit(data.X_train[result.folds != fold], data.y_train[result.folds != fold])
+        model = classic.make_logistic_regression(problem_of()).fit(
+            data.X_train[result.folds != fold], data.y_train[result.folds != fold]
+        )
         expected += model.predict_proba(data.X_test) / 3
     np.testing.assert_allclose(result.test, expected, rtol=1e-10)
     np.testing.assert_allclose(result.oof.sum(axis=1), 1.0, rtol=1e-12)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import write_text
 
 from blender import io, outofcore
 from blender.averaging import average
 from blender.errors import BlendInputError
 from blender.rank import rank_average
 from blender.voting import probabilities_to_votes, vote
-
-from conftest import write_text
 
 N_ROWS = 300
 WEIGHTS = [2.0, 1.0, 0.5, 0.0]
@@ -150,8 +148,10 @@ def test_multiclass_rank_average_and_vote_equal_the_in_memory_path(tmp_path, pla
     out = tmp_path / "rank.csv"
     outofcore.blend_out_of_core(paths, out, method="rank-average")
     np.testing.assert_allclose(
-        _read_output(out)[["cat", "dog", "bird"]].to_numpy(), rank_average(predictions.values, weights=weights),
-        rtol=0, atol=1e-12,
+        _read_output(out)[["cat", "dog", "bird"]].to_numpy(),
+        rank_average(predictions.values, weights=weights),
+        rtol=0,
+        atol=1e-12,
     )
     winners = vote(probabilities_to_votes(predictions.values), weights=weights)
     expected = np.zeros((N_ROWS, 3), dtype=np.int64)
@@ -176,8 +176,13 @@ def test_label_vote_is_byte_identical_to_the_in_memory_path(tmp_path, weights):
     predictions, _ = _in_memory(paths)
     winners = vote(predictions.values, weights=None if weights is None else np.array(weights))
     reference = tmp_path / "reference.csv"
-    io.write_predictions(reference, predictions.ids, np.asarray(predictions.classes, dtype=object)[winners],
-                         columns=predictions.columns, id_column=predictions.id_column)
+    io.write_predictions(
+        reference,
+        predictions.ids,
+        np.asarray(predictions.classes, dtype=object)[winners],
+        columns=predictions.columns,
+        id_column=predictions.id_column,
+    )
     out = tmp_path / "out.csv"
     result = outofcore.blend_out_of_core(paths, out, method="vote", weights=weights)
     assert result.kind == "labels"
@@ -190,14 +195,20 @@ def test_regression_average_and_the_output_is_written_atomically(tmp_path):
     paths = []
     for j in range(2):
         order = rng.permutation(N_ROWS)
-        paths.append(_write(pd.DataFrame({"id": ids[order], "y": (rng.normal(size=N_ROWS) * 100)[order]}), tmp_path / f"r{j}.csv"))
+        paths.append(
+            _write(
+                pd.DataFrame({"id": ids[order], "y": (rng.normal(size=N_ROWS) * 100)[order]}), tmp_path / f"r{j}.csv"
+            )
+        )
     predictions, ids_in_order = _in_memory(paths)
     out = write_text(tmp_path / "out" / "blend.csv.gz", "previous")
     result = outofcore.blend_out_of_core(paths, out, method="average", weights=[3, 1])
     assert result.kind == "regression"
     got = pd.read_csv(out, dtype={"id": str})
     assert got["id"].tolist() == ids_in_order
-    np.testing.assert_allclose(got["y"].to_numpy(), average(predictions.values, weights=np.array([3.0, 1.0]))[:, 0], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        got["y"].to_numpy(), average(predictions.values, weights=np.array([3.0, 1.0]))[:, 0], rtol=0, atol=1e-12
+    )
     assert [p.name for p in out.parent.iterdir()] == ["blend.csv.gz"]  # no temporary file left
     with pytest.raises(BlendInputError, match="needs positive values"):
         outofcore.blend_out_of_core(paths, out, method="average", mean="geometric")
@@ -208,9 +219,13 @@ def test_a_power_mean_of_negative_values_is_refused_in_memory_and_out_of_core_al
     # (-2) ** 0.5 is not real: the power mean used to write NaN and exit 0 where --kind geometric refused.
     from blender.averaging import check_mean_inputs
 
-    paths = [write_text(tmp_path / "a.csv", "id,y\n1,3.5\n2,-2.5\n"),
-             write_text(tmp_path / "b.csv", "id,y\n1,1.5\n2,2.5\n")]
-    message = f"a.csv: -2.5 at id 2 (column 'y') is negative, and the power (p={power:g}) mean needs values of 0 or more"
+    paths = [
+        write_text(tmp_path / "a.csv", "id,y\n1,3.5\n2,-2.5\n"),
+        write_text(tmp_path / "b.csv", "id,y\n1,1.5\n2,2.5\n"),
+    ]
+    message = (
+        f"a.csv: -2.5 at id 2 (column 'y') is negative, and the power (p={power:g}) mean needs values of 0 or more"
+    )
     predictions, _ = _in_memory(paths)
     with pytest.raises(BlendInputError, match=re.escape(message)):
         check_mean_inputs(predictions, mean="power", power=power)
@@ -305,7 +320,9 @@ def test_a_budget_duckdb_cannot_work_in_is_a_user_error(three_files, tmp_path, m
         raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block of size 256.0 KiB")
 
     monkeypatch.setattr(outofcore, "_blend", out_of_memory)
-    with pytest.raises(BlendInputError, match=r"^--memory 300MB is too small for these files .*e\.g\. --memory 0\.6GB\.$"):
+    with pytest.raises(
+        BlendInputError, match=r"^--memory 300MB is too small for these files .*e\.g\. --memory 0\.6GB\.$"
+    ):
         outofcore.blend_out_of_core(three_files, tmp_path / "out.csv", method="average", memory_limit="300MB")
 
 

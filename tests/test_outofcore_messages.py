@@ -12,10 +12,9 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from conftest import write_text
 
 from blender.outofcore import needs_out_of_core, parse_memory
-
-from conftest import write_text
 
 COMMANDS = ["average", "vote", "rank-average"]
 GOOD = "id,target\n1,0.1\n2,0.2\n3,0.3\n"
@@ -109,15 +108,21 @@ def test_a_bad_file_gives_the_same_error_in_and_out_of_core(blend, tmp_path, out
 @pytest.mark.parametrize("odd", [0, 1, 2])
 def test_the_file_whose_columns_differ_from_the_others_is_the_one_named(blend, tmp_path, out, command, odd):
     """Three files, one with a renamed column: the message names that one, even when it is the first."""
-    paths = [write_text(tmp_path / f"m{k}.csv", GOOD.replace("target", "score") if k == odd else GOOD) for k in range(3)]
+    paths = [
+        write_text(tmp_path / f"m{k}.csv", GOOD.replace("target", "score") if k == odd else GOOD) for k in range(3)
+    ]
     in_memory, out_of_core = _both_ways(blend, command, paths, out)
     others = [str(path) for k, path in enumerate(paths) if k != odd]
     if odd == 0:
-        expected = (f"Error: {paths[0]}: columns differ from {others[0]} and {others[1]}: expected id,target, "
-                    "found id,score (missing 'target'; extra 'score').")
+        expected = (
+            f"Error: {paths[0]}: columns differ from {others[0]} and {others[1]}: expected id,target, "
+            "found id,score (missing 'target'; extra 'score')."
+        )
     else:
-        expected = (f"Error: {paths[odd]}: columns differ from {paths[0]}: expected id,target, "
-                    "found id,score (missing 'target'; extra 'score').")
+        expected = (
+            f"Error: {paths[odd]}: columns differ from {paths[0]}: expected id,target, "
+            "found id,score (missing 'target'; extra 'score')."
+        )
     assert in_memory == expected
     assert out_of_core == in_memory
 

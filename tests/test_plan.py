@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from blender import plan
-from blender.picking import run_auto
 from blender.cli import app
 from blender.methods import Mean, Method
+from blender.picking import run_auto
 
 
 class FakeClock:
@@ -32,8 +32,9 @@ def _files(n_rows=1000, n_models=4, seed=0):
     y = rng.integers(0, 2, n_rows)
     logits = (2 * y - 1)[:, None] * rng.uniform(0.3, 1.5, n_models) + rng.normal(size=(n_rows, n_models))
     values = (1 / (1 + np.exp(-logits))).T[:, :, None]
-    train = SimpleNamespace(values=values, kind="binary", names=[f"m{i}" for i in range(n_models)], n_models=n_models,
-                            n_samples=n_rows)
+    train = SimpleNamespace(
+        values=values, kind="binary", names=[f"m{i}" for i in range(n_models)], n_models=n_models, n_samples=n_rows
+    )
     return train, y
 
 
@@ -53,16 +54,29 @@ def _fake(name, complexity, seconds_per_row, clock, *, later=None):
 
 def _methods(speed, clock, **options):
     """A simple mean (a hundredth of the speed) and two learners, ``b`` twice as slow as ``a``."""
-    return [_fake("mean", 1, speed / 100, clock), _fake("a", 3, speed, clock, **options),
-            _fake("b", 4, 2 * speed, clock)]
+    return [
+        _fake("mean", 1, speed / 100, clock),
+        _fake("a", 3, speed, clock, **options),
+        _fake("b", 4, 2 * speed, clock),
+    ]
 
 
 def _plan(speed, *, budget=600.0, repeats=3, nested=True):
     clock = FakeClock()
     train, y = _files()
-    budget_plan, _ = plan.plan_run(train, y, metric="logloss", folds=5, repeats=repeats, random_state=0,
-                                   methods=_methods(speed, clock), budget=budget, started=0.0, nested=nested,
-                                   clock=clock)
+    budget_plan, _ = plan.plan_run(
+        train,
+        y,
+        metric="logloss",
+        folds=5,
+        repeats=repeats,
+        random_state=0,
+        methods=_methods(speed, clock),
+        budget=budget,
+        started=0.0,
+        nested=nested,
+        clock=clock,
+    )
     return budget_plan
 
 
@@ -102,9 +116,11 @@ def test_the_plan_says_what_it_leaves_out_and_why():
     left_out = [line for line in lines if line.startswith("left out: ")]
     assert len(left_out) == 1
     # b: 0.05 s per training row; 4,000 rows on the leaderboard, 2 x 3,200 in the nested estimate at 3 inner folds.
-    assert left_out[0] == ("left out: b: about 3 min 20 s per leaderboard and 5 min 20 s in the nested estimate "
-                           "(40.0 s a fold); with it the run would need about 17 min 17 s, more than the 7 min 0 s "
-                           "the plan can use of the 8 min 14 s left of the 10 min 0 s budget")
+    assert left_out[0] == (
+        "left out: b: about 3 min 20 s per leaderboard and 5 min 20 s in the nested estimate "
+        "(40.0 s a fold); with it the run would need about 17 min 17 s, more than the 7 min 0 s "
+        "the plan can use of the 8 min 14 s left of the 10 min 0 s budget"
+    )
 
 
 def test_score_plans_the_leaderboard_alone():
@@ -129,9 +145,21 @@ def _run(speed, *, budget=600.0, **options):
     clock = FakeClock()
     train, y = _files()
     lines = []
-    result, budget_plan, _ = plan.run_auto_within(train, y, train, metric="logloss", folds=5, repeats=1,
-                                                  random_state=0, budget=budget, started=0.0, progress=lines.append,
-                                                  clock=clock, live=False, methods=_methods(speed, clock, **options))
+    result, budget_plan, _ = plan.run_auto_within(
+        train,
+        y,
+        train,
+        metric="logloss",
+        folds=5,
+        repeats=1,
+        random_state=0,
+        budget=budget,
+        started=0.0,
+        progress=lines.append,
+        clock=clock,
+        live=False,
+        methods=_methods(speed, clock, **options),
+    )
     return result, budget_plan, lines, clock
 
 
@@ -163,8 +191,11 @@ def test_a_budget_too_small_for_any_blend_writes_the_best_single_file():
     assert [entry.type for entry in result.board.entries] == ["model"] * 4
     assert result.pick.type == "model" and result.pick.name == result.board.best_single
     assert result.pick.reason.startswith("the 1 min 0 s time budget is too small to score any blend honestly")
-    assert any(line.startswith("plan: ") and line.endswith("; writing the best single file, chosen on the folds, and "
-                                                           "the nested estimate of choosing it") for line in lines)
+    assert any(
+        line.startswith("plan: ")
+        and line.endswith("; writing the best single file, chosen on the folds, and the nested estimate of choosing it")
+        for line in lines
+    )
     train, _ = _files()
     np.testing.assert_allclose(result.test_blend, train.values[train.names.index(result.pick.name)], rtol=0, atol=1e-15)
 
@@ -176,8 +207,9 @@ def test_a_budget_that_fits_everything_changes_nothing():
     train, y = _files(n_rows=400)
     methods = methods_for("binary", "logloss", max_level=1)
     plain = run_auto(train, y, train, metric="logloss", folds=5, random_state=0, max_level=1)
-    budgeted, budget_plan, _ = plan.run_auto_within(train, y, train, metric="logloss", folds=5, random_state=0,
-                                                    max_level=1, budget=3600.0, live=False)
+    budgeted, budget_plan, _ = plan.run_auto_within(
+        train, y, train, metric="logloss", folds=5, random_state=0, max_level=1, budget=3600.0, live=False
+    )
     assert [method.name for method in budget_plan.methods] == [method.name for method in methods]
     assert [entry.name for entry in budgeted.board.entries] == [entry.name for entry in plain.board.entries]
     for ours, theirs in zip(budgeted.board.entries, plain.board.entries):
@@ -194,8 +226,9 @@ def test_progress_counts_fits_with_the_time_left():
     # 3 methods x 5 folds on the leaderboard; 5 outer folds x 3 methods x 4 inner folds in the nested estimate.
     assert budget_plan.inner_folds == 4
     assert re.fullmatch(r"leaderboard 15/15 fits: \d+ min \d+ s of the budget left; b fold 5/5", board[-1])
-    assert re.fullmatch(r"nested estimate 60/60 fits: \d+ min \d+ s of the budget left; outer fold 5, b fold 4/4",
-                        nested[-1])
+    assert re.fullmatch(
+        r"nested estimate 60/60 fits: \d+ min \d+ s of the budget left; outer fold 5, b fold 4/4", nested[-1]
+    )
     assert len(nested) <= 10
 
 
@@ -211,10 +244,12 @@ def folder(tmp_path, monkeypatch):
     (tmp_path / "data").mkdir()
     for index, noise in enumerate((1.0, 1.5, 2.5)):
         oof = 1 / (1 + np.exp(-((2 * y - 1) * 1.5 + rng.normal(0, noise, 300))))
-        pd.DataFrame({"id": np.arange(300), "target": oof}).to_csv(tmp_path / f"submissions/oof/f{index}.csv",
-                                                                    index=False)
+        pd.DataFrame({"id": np.arange(300), "target": oof}).to_csv(
+            tmp_path / f"submissions/oof/f{index}.csv", index=False
+        )
         pd.DataFrame({"id": np.arange(1000, 1100), "target": rng.uniform(size=100)}).to_csv(
-            tmp_path / f"submissions/f{index}.csv", index=False)
+            tmp_path / f"submissions/f{index}.csv", index=False
+        )
     pd.DataFrame({"id": np.arange(300), "target": y}).to_csv(tmp_path / "data/train_labels.csv", index=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -226,8 +261,16 @@ def _slow_timings(monkeypatch, names):
 
     def time_methods(*args, **kwargs):
         timings, timed, untimed = original(*args, **kwargs)
-        return ([plan.Timing(t.name, t.seconds * 1e6 + (1.0 if t.name in names else 0.0), t.train_rows, t.scores)
-                 if t.name in names else t for t in timings], timed, untimed)
+        return (
+            [
+                plan.Timing(t.name, t.seconds * 1e6 + (1.0 if t.name in names else 0.0), t.train_rows, t.scores)
+                if t.name in names
+                else t
+                for t in timings
+            ],
+            timed,
+            untimed,
+        )
 
     monkeypatch.setattr(plan, "time_methods", time_methods)
 
@@ -237,8 +280,10 @@ def test_auto_time_budget_prints_the_plan_and_what_it_left_out(folder, monkeypat
     result = CliRunner().invoke(app, ["auto", "--time-budget", "1m", "--no-log", "--report", "blends/auto.json"])
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
-    assert any(line.startswith("time budget 1 min 0 s: scored the files and timed 12 blend methods on one fold in ")
-               for line in lines)
+    assert any(
+        line.startswith("time budget 1 min 0 s: scored the files and timed 12 blend methods on one fold in ")
+        for line in lines
+    )
     assert any(line.startswith("plan: 3 files and 10 blend methods on ") for line in lines)
     left_out = [line for line in lines if line.startswith("left out: ")]
     assert [line.split(":")[1].strip() for line in left_out] == ["caruana+cal", "level2-hill-climb"]
@@ -264,8 +309,10 @@ def test_score_time_budget_prints_the_plan(folder, monkeypatch):
 @pytest.mark.parametrize("command", ["auto", "score"])
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("5x", "--time-budget 5x: give a duration with units, such as 10m, 90s or 1h30m."),
-     ("0s", "--time-budget 0s: the budget must be more than 0 seconds.")],
+    [
+        ("5x", "--time-budget 5x: give a duration with units, such as 10m, 90s or 1h30m."),
+        ("0s", "--time-budget 0s: the budget must be more than 0 seconds."),
+    ],
 )
 def test_a_bad_time_budget_is_one_error_line(folder, command, text, message):
     result = CliRunner().invoke(app, [command, "--time-budget", text])

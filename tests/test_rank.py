@@ -41,8 +41,9 @@ def test_huge_weights_do_not_overflow():
     huge = rank_average(cube(scores), weights=np.array([1.5e308, 0.5e308]))  # 3:1, as by hand above
     np.testing.assert_allclose(huge[:, 0], [0.0, 0.5, 1.0], atol=1e-15)
     other = np.array([[0.1, 0.2], [0.2, 0.1], [0.3, 0.3]])
-    np.testing.assert_allclose(rank_average(cube(other), weights=np.array([1e308, 1e308]))[:, 0], [0.0, 0.0, 1.0],
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        rank_average(cube(other), weights=np.array([1e308, 1e308]))[:, 0], [0.0, 0.0, 1.0], atol=1e-15
+    )
 
 
 def test_all_rows_tied_give_one_half():
@@ -98,8 +99,9 @@ def test_historical_rank_of_class_probabilities_sums_to_one():
     result = historical_rank_average(new, history)
     assert result.shape == (5, 3) and np.allclose(result.sum(axis=1), 1.0)
     # Each class column is ranked against the same class column of the history.
-    per_class = np.column_stack([historical_rank_average(new[:, :, k : k + 1], history[:, :, k : k + 1])[:, 0]
-                                 for k in range(3)])
+    per_class = np.column_stack(
+        [historical_rank_average(new[:, :, k : k + 1], history[:, :, k : k + 1])[:, 0] for k in range(3)]
+    )
     np.testing.assert_allclose(result, per_class / per_class.sum(axis=1, keepdims=True), rtol=1e-12)
 
 
@@ -110,8 +112,9 @@ def test_historical_rank_of_the_history_itself_is_its_rank_average(column):
     np.testing.assert_allclose(historical_rank_average(values, values), rank_average(values), atol=1e-12)
 
 
-@pytest.mark.parametrize("weights, message", [([1.0], "gives 1 weights for 2 files"), ([-1.0, 2.0], "negative"),
-                                              ([0.0, 0.0], "zero")])
+@pytest.mark.parametrize(
+    "weights, message", [([1.0], "gives 1 weights for 2 files"), ([-1.0, 2.0], "negative"), ([0.0, 0.0], "zero")]
+)
 def test_rank_average_refuses_bad_weights(weights, message):
     with pytest.raises(BlendInputError, match=message):
         rank_average(cube([[0.1, 0.2], [0.3, 0.4]]), weights=np.array(weights))
@@ -145,8 +148,12 @@ def test_rank_average_ignores_a_strictly_increasing_transform_of_a_file(scores, 
 def test_scaling_the_weights_changes_nothing(scores, data, scale):
     n_models = scores.shape[1]
     weights = np.array(data.draw(st.lists(st.floats(0.1, 10), min_size=n_models, max_size=n_models)))
-    assert np.allclose(rank_average(cube(scores), weights=weights), rank_average(cube(scores), weights=weights * scale),
-                       rtol=0, atol=1e-12)
+    assert np.allclose(
+        rank_average(cube(scores), weights=weights),
+        rank_average(cube(scores), weights=weights * scale),
+        rtol=0,
+        atol=1e-12,
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -160,5 +167,7 @@ def test_row_order_does_not_matter(scores, data):
 @given(column=hnp.arrays(np.float64, st.integers(2, 25), elements=st.floats(0.0, 1.0)), copies=st.integers(1, 4))
 def test_rank_averaging_a_file_with_itself_gives_its_scaled_ranks(column, copies):
     ranks = rankdata(column)
-    expected = np.full(len(column), 0.5) if ranks.max() == ranks.min() else (ranks - ranks.min()) / (ranks.max() - ranks.min())
+    expected = (
+        np.full(len(column), 0.5) if ranks.max() == ranks.min() else (ranks - ranks.min()) / (ranks.max() - ranks.min())
+    )
     assert np.allclose(rank_average(cube(np.column_stack([column] * copies)))[:, 0], expected, rtol=0, atol=1e-12)

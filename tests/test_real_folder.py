@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from kaggle_folders import KINDS, make_folder
 from typer.testing import CliRunner
 
 from blender.cli import app
-from kaggle_folders import KINDS, make_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,14 +27,29 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_zoo_then_blend_auto_with_the_sample(tmp_path, monkeypatch, kind):
     folder = make_folder(kind, tmp_path / "competition")
     zoo = subprocess.run(
-        [sys.executable, "-m", "models", "oof", "--data", str(folder), "--models", "logreg knn_15 rf_gini",
-         "--root", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "models",
+            "oof",
+            "--data",
+            str(folder),
+            "--models",
+            "logreg knn_15 rf_gini",
+            "--root",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert zoo.returncode == 0, zoo.stderr
     if kind == "binary":
-        assert ("binary target 'high_unemployment' (No/Yes): each file's column 'high_unemployment' is the probability "
-                "of Yes") in zoo.stderr
+        assert (
+            "binary target 'high_unemployment' (No/Yes): each file's column 'high_unemployment' is the probability "
+            "of Yes"
+        ) in zoo.stderr
     monkeypatch.chdir(tmp_path)
     sample = folder / "sample_submission.csv"
     result = CliRunner().invoke(app, ["auto", "--sample", str(sample), "-o", "blends/auto.csv", "--repeats", "1"])

@@ -24,8 +24,14 @@ def fit_shrunk(values, y, *, kind, metric, random_state=None, shrink=0.5):
 
 
 SHRUNK = methods.Method(
-    "shrunk", fit_shrunk, methods.NUMBERS, True, 2, "the best file shrunk towards the mean",
-    params=(methods.Option("shrink", float, 0.5, "How far towards the mean of all files.", low=0.0, high=1.0),))
+    "shrunk",
+    fit_shrunk,
+    methods.NUMBERS,
+    True,
+    2,
+    "the best file shrunk towards the mean",
+    params=(methods.Option("shrink", float, 0.5, "How far towards the mean of all files.", low=0.0, high=1.0),),
+)
 
 
 @pytest.fixture
@@ -51,9 +57,12 @@ def folder(tmp_path, monkeypatch):
     for name, noise in (("a", 0.2), ("b", 0.3), ("c", 0.4)):
         p = np.clip(0.5 + (y - 0.5) * 0.5 + rng.normal(0, noise, 150), 0.01, 0.99)
         frames[name] = p
-        pd.DataFrame({"id": range(120), "target": p[:120]}).to_csv(tmp_path / f"submissions/oof/{name}.csv", index=False)
-        pd.DataFrame({"id": range(120, 150), "target": p[120:]}).to_csv(tmp_path / f"submissions/{name}.csv",
-                                                                      index=False)
+        pd.DataFrame({"id": range(120), "target": p[:120]}).to_csv(
+            tmp_path / f"submissions/oof/{name}.csv", index=False
+        )
+        pd.DataFrame({"id": range(120, 150), "target": p[120:]}).to_csv(
+            tmp_path / f"submissions/{name}.csv", index=False
+        )
     pd.DataFrame({"id": range(120), "target": y[:120]}).to_csv(tmp_path / "data/train_labels.csv", index=False)
     monkeypatch.chdir(tmp_path)
     return frames, y
@@ -73,7 +82,9 @@ def test_a_registered_method_gets_its_command_option_help_leaderboards_and_pytho
     score = runner.invoke(app, ["score", "-o", "blends/board.csv"])
     assert score.exit_code == 0 and "shrunk" in pd.read_csv("blends/board.csv")["name"].tolist()
     auto = runner.invoke(app, ["auto", "--repeats", "1", "--max-level", "1", "--json"])
-    assert auto.exit_code == 0 and "shrunk" in {row["name"] for row in __import__("json").loads(auto.stdout)["leaderboard"]}
+    assert auto.exit_code == 0 and "shrunk" in {
+        row["name"] for row in __import__("json").loads(auto.stdout)["leaderboard"]
+    }
     oof = pd.DataFrame({name: values[:120] for name, values in frames.items()})
     test = pd.DataFrame({name: values[120:] for name, values in frames.items()}, index=range(120, 150))
     face = blender.blend("shrunk", oof, test, pd.Series(y[:120]), shrink=0.3)
@@ -92,14 +103,17 @@ def test_its_declared_rule_refuses_a_value_in_the_command_and_the_python_face(re
         blender.blend("shrunk", oof, test, pd.Series(y[:120]), shrinkage=0.2)
 
 
-@pytest.mark.parametrize("name, options, message", [
-    ("caruana", {"iters": -1}, "--iters -1: give a number of 0 or more."),
-    ("caruana", {"bag_fraction": 1.5}, "--bag-fraction 1.5: give a share in \\(0, 1\\], e.g. 0.5."),
-    ("caruana", {"init": 0, "iters": 0}, "caruana: --init 0 with --iters 0 selects nothing"),
-    ("caruana", {"bags": 0}, "--bags 0: give a number of 1 or more."),
-    ("hill-climb", {"max_iters": 0}, "--iters 0: give a number of 1 or more."),
-    ("hill-climb", {"tolerance": -0.1}, "--tolerance -0.1: give 0 or a positive number."),
-])
+@pytest.mark.parametrize(
+    "name, options, message",
+    [
+        ("caruana", {"iters": -1}, "--iters -1: give a number of 0 or more."),
+        ("caruana", {"bag_fraction": 1.5}, "--bag-fraction 1.5: give a share in \\(0, 1\\], e.g. 0.5."),
+        ("caruana", {"init": 0, "iters": 0}, "caruana: --init 0 with --iters 0 selects nothing"),
+        ("caruana", {"bags": 0}, "--bags 0: give a number of 1 or more."),
+        ("hill-climb", {"max_iters": 0}, "--iters 0: give a number of 1 or more."),
+        ("hill-climb", {"tolerance": -0.1}, "--tolerance -0.1: give 0 or a positive number."),
+    ],
+)
 def test_the_registrys_rules_of_the_existing_entries(name, options, message):
     with pytest.raises(BlendInputError, match=message):
         methods.check_options(methods.BY_NAME[name], options)

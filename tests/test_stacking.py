@@ -9,7 +9,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from blender import layout
 from blender.errors import BlendInputError
 from blender.metrics import score
-from blender.stacking import meta_columns, fit_stacker, stack
+from blender.stacking import fit_stacker, meta_columns, stack
 
 
 @pytest.fixture(autouse=True)
@@ -27,8 +27,9 @@ def _binary(seed=0, n=120, n_models=3):
     """Binary OOF and test predictions as (n_rows, n_models) columns, and y."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
-    oof = np.clip(0.5 + 0.3 * (2 * y - 1)[:, None] * rng.uniform(0.3, 1.0, n_models) + rng.normal(0, 0.2, (n, n_models)),
-                  0, 1)
+    oof = np.clip(
+        0.5 + 0.3 * (2 * y - 1)[:, None] * rng.uniform(0.3, 1.0, n_models) + rng.normal(0, 0.2, (n, n_models)), 0, 1
+    )
     test = rng.uniform(0, 1, (40, n_models))
     return oof, y, test
 
@@ -42,8 +43,9 @@ def _multiclass(seed=0, n=120, n_models=3, n_classes=3):
     return oof, y, rng.dirichlet(np.ones(n_classes), (n_models, 30))
 
 
-def _columns(values, features=None, mean=None, deviation=None, *, kind="binary", fwls=False, quadratic=False,
-             logit=False):
+def _columns(
+    values, features=None, mean=None, deviation=None, *, kind="binary", fwls=False, quadratic=False, logit=False
+):
     return meta_columns(values, features, mean, deviation, kind=kind, fwls=fwls, quadratic=quadratic, logit=logit)
 
 
@@ -54,8 +56,9 @@ def test_logreg_equals_sklearn_on_the_same_columns():
     assert result.test_predictions.shape == (40, 1)
     np.testing.assert_allclose(result.test_predictions[:, 0], model.predict_proba(test)[:, 1], rtol=0, atol=1e-12)
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
-    expected = cross_val_predict(LogisticRegression(C=1.0, max_iter=1000, random_state=0), oof, y, cv=folds,
-                                 method="predict_proba")[:, 1]
+    expected = cross_val_predict(
+        LogisticRegression(C=1.0, max_iter=1000, random_state=0), oof, y, cv=folds, method="predict_proba"
+    )[:, 1]
     np.testing.assert_allclose(result.oof_predictions[:, 0], expected, atol=1e-12)
     assert result.cv_score == pytest.approx(score(y, expected, metric="logloss", kind="binary"), abs=1e-12)
     assert result.metric == "logloss" and result.meta == "logreg"
@@ -158,15 +161,28 @@ def test_regression_and_multiclass_meta_learners(meta):
     np.testing.assert_allclose(result.test_predictions.sum(axis=1), 1.0, atol=1e-6)
     rng = np.random.default_rng(5)
     values = rng.normal(size=(60, 2))
-    regression = stack(cube(values), values.sum(axis=1), cube(values[:7]), kind="regression", meta=meta, folds=3,
-                       random_state=0)
+    regression = stack(
+        cube(values), values.sum(axis=1), cube(values[:7]), kind="regression", meta=meta, folds=3, random_state=0
+    )
     assert regression.test_predictions.shape == (7, 1) and regression.metric == "rmse"
 
 
 def test_options_combine():
     oof, y, test = _binary()
-    result = stack(cube(oof), y, cube(test), kind="binary", meta="ridge", fwls=True, quadratic=True, logit=True,
-                   train_features=oof[:, :1] * 10, test_features=test[:, :1] * 10, metric="auc", random_state=0)
+    result = stack(
+        cube(oof),
+        y,
+        cube(test),
+        kind="binary",
+        meta="ridge",
+        fwls=True,
+        quadratic=True,
+        logit=True,
+        train_features=oof[:, :1] * 10,
+        test_features=test[:, :1] * 10,
+        metric="auc",
+        random_state=0,
+    )
     assert result.metric == "auc" and 0.5 < result.cv_score <= 1.0
 
 
@@ -191,8 +207,10 @@ def test_fwls_columns_feed_any_meta_learner():
 def test_fit_stacker_applied_to_the_test_rows_is_stack_without_cv():
     oof, y, test = _binary()
     fitted = fit_stacker(cube(oof), y, kind="binary", meta="logreg", random_state=0)
-    np.testing.assert_allclose(fitted.apply(cube(test)),
-                               stack(cube(oof), y, cube(test), kind="binary", meta="logreg", random_state=0).test_predictions)
+    np.testing.assert_allclose(
+        fitted.apply(cube(test)),
+        stack(cube(oof), y, cube(test), kind="binary", meta="logreg", random_state=0).test_predictions,
+    )
 
 
 def test_stacker_learns_the_feature_statistics_from_its_training_rows_only():
@@ -223,16 +241,35 @@ def test_a_held_out_rows_features_do_not_reach_its_folds_fit(fwls, meta):
     test_features = rng.normal(size=(40, 2))
     held_out = _held_out_fold(y, "binary")
     outlier, others = held_out[0], held_out[1:]
-    before = stack(cube(oof), y, cube(test), kind="binary", meta=meta, fwls=fwls, train_features=features,
-                   test_features=test_features, random_state=0)
+    before = stack(
+        cube(oof),
+        y,
+        cube(test),
+        kind="binary",
+        meta=meta,
+        fwls=fwls,
+        train_features=features,
+        test_features=test_features,
+        random_state=0,
+    )
     changed = features.copy()
     changed[outlier] = [1e4, -1e4]
-    after = stack(cube(oof), y, cube(test), kind="binary", meta=meta, fwls=fwls, train_features=changed,
-                  test_features=test_features, random_state=0)
+    after = stack(
+        cube(oof),
+        y,
+        cube(test),
+        kind="binary",
+        meta=meta,
+        fwls=fwls,
+        train_features=changed,
+        test_features=test_features,
+        random_state=0,
+    )
     np.testing.assert_array_equal(after.oof_predictions[others], before.oof_predictions[others])
     # The outlier does change the folds it trains (so the test is not blind to it).
-    assert not np.array_equal(np.delete(after.oof_predictions, held_out, axis=0),
-                              np.delete(before.oof_predictions, held_out, axis=0))
+    assert not np.array_equal(
+        np.delete(after.oof_predictions, held_out, axis=0), np.delete(before.oof_predictions, held_out, axis=0)
+    )
 
 
 def test_a_held_out_rows_predictions_do_not_reach_its_folds_fwls_statistics():
@@ -253,20 +290,35 @@ def test_cv_predictions_with_features_equal_sklearn_with_statistics_of_the_train
     rng = np.random.default_rng(5)
     features = rng.normal(2.0, 3.0, (120, 2))
     test_features = rng.normal(2.0, 3.0, (40, 2))
-    result = stack(cube(oof), y, cube(test), kind="binary", meta="logreg", train_features=features,
-                   test_features=test_features, random_state=0)
+    result = stack(
+        cube(oof),
+        y,
+        cube(test),
+        kind="binary",
+        meta="logreg",
+        train_features=features,
+        test_features=test_features,
+        random_state=0,
+    )
     expected = np.empty(120)
     for train_rows, held_out in StratifiedKFold(5, shuffle=True, random_state=0).split(oof, y):
         mean, deviation = features[train_rows].mean(axis=0), features[train_rows].std(axis=0)
         model = LogisticRegression(C=1.0, max_iter=1000, random_state=0).fit(
-            np.hstack([oof[train_rows], (features[train_rows] - mean) / deviation]), y[train_rows])
-        expected[held_out] = model.predict_proba(np.hstack([oof[held_out], (features[held_out] - mean) / deviation]))[:, 1]
+            np.hstack([oof[train_rows], (features[train_rows] - mean) / deviation]), y[train_rows]
+        )
+        expected[held_out] = model.predict_proba(np.hstack([oof[held_out], (features[held_out] - mean) / deviation]))[
+            :, 1
+        ]
     np.testing.assert_allclose(result.oof_predictions[:, 0], expected, atol=1e-10)
     mean, deviation = features.mean(axis=0), features.std(axis=0)
-    model = LogisticRegression(C=1.0, max_iter=1000, random_state=0).fit(np.hstack([oof, (features - mean) / deviation]), y)
-    np.testing.assert_allclose(result.test_predictions[:, 0],
-                               model.predict_proba(np.hstack([test, (test_features - mean) / deviation]))[:, 1],
-                               atol=1e-10)
+    model = LogisticRegression(C=1.0, max_iter=1000, random_state=0).fit(
+        np.hstack([oof, (features - mean) / deviation]), y
+    )
+    np.testing.assert_allclose(
+        result.test_predictions[:, 0],
+        model.predict_proba(np.hstack([test, (test_features - mean) / deviation]))[:, 1],
+        atol=1e-10,
+    )
 
 
 @pytest.mark.parametrize(
@@ -277,8 +329,11 @@ def test_cv_predictions_with_features_equal_sklearn_with_statistics_of_the_train
         ({"metric": "rmse", "kind": "multiclass"}, ValueError, "rmse is not defined"),
         ({"train_features": np.ones((120, 2))}, ValueError, "give both train_features and test_features"),
         ({"train_features": np.ones((100, 2)), "test_features": np.ones((40, 2))}, ValueError, "features have 100"),
-        ({"train_features": np.ones((120, 2)), "test_features": np.ones((40, 3))}, ValueError,
-         "train_features has 2 columns"),
+        (
+            {"train_features": np.ones((120, 2)), "test_features": np.ones((40, 3))},
+            ValueError,
+            "train_features has 2 columns",
+        ),
         ({"test": np.ones((2, 40, 1))}, ValueError, "give the same models in the same order"),
         ({"y": np.zeros(7, dtype=int)}, ValueError, "the OOF predictions have 120 rows but y has 7"),
     ],

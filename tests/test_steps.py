@@ -9,7 +9,6 @@ from sklearn import metrics as sk
 from blender import steps
 from blender.steps import Argmax, Clip, CutPoints, Threshold, TopK
 
-
 # ---------------------------------------------------------------------------- Threshold
 
 
@@ -96,8 +95,15 @@ def test_clip_raises_values_below_low():
 
 
 def test_steps_describe_themselves():
-    for step in (Threshold(0.25), CutPoints((1.5,)), CutPoints((0.5,), rank=(0, 1)), Argmax(), Argmax((0, 1)),
-                 TopK(3), Clip()):
+    for step in (
+        Threshold(0.25),
+        CutPoints((1.5,)),
+        CutPoints((0.5,), rank=(0, 1)),
+        Argmax(),
+        Argmax((0, 1)),
+        TopK(3),
+        Clip(),
+    ):
         assert isinstance(step.describe(), str) and step.describe()
     assert "0.25" in Threshold(0.25).describe()
     assert "top 3" in TopK(3).describe()
@@ -139,8 +145,9 @@ def test_from_counts_by_hand():
     # tp 2, fp 1, fn 1, tn 4
     assert float(steps.from_counts("accuracy", 2, 1, 1, 4)) == pytest.approx(6 / 8, abs=1e-15)
     assert float(steps.from_counts("f1", 2, 1, 1, 4)) == pytest.approx(4 / 6, abs=1e-15)
-    assert float(steps.from_counts("mcc", 2, 1, 1, 4)) == pytest.approx((2 * 4 - 1 * 1) / np.sqrt(3 * 3 * 5 * 5),
-                                                                        abs=1e-15)
+    assert float(steps.from_counts("mcc", 2, 1, 1, 4)) == pytest.approx(
+        (2 * 4 - 1 * 1) / np.sqrt(3 * 3 * 5 * 5), abs=1e-15
+    )
     assert float(steps.from_counts("balanced_accuracy", 2, 1, 1, 4)) == pytest.approx((2 / 3 + 4 / 5) / 2, abs=1e-15)
 
 
@@ -148,23 +155,34 @@ def test_from_counts_equals_sklearn_on_the_same_decisions():
     y = np.array([1, 1, 1, 0, 0, 0, 0, 0])
     d = np.array([1, 1, 0, 1, 0, 0, 0, 0])
     counts = steps.binary_counts(y, d)
-    for name, function in [("accuracy", sk.accuracy_score), ("f1", sk.f1_score), ("mcc", sk.matthews_corrcoef),
-                           ("balanced_accuracy", sk.balanced_accuracy_score)]:
+    for name, function in [
+        ("accuracy", sk.accuracy_score),
+        ("f1", sk.f1_score),
+        ("mcc", sk.matthews_corrcoef),
+        ("balanced_accuracy", sk.balanced_accuracy_score),
+    ]:
         assert float(steps.from_counts(name, *counts)) == pytest.approx(function(y, d), abs=1e-15)
 
 
-@pytest.mark.parametrize("counts, expected", [
-    ((0, 0, 0, 5), {"f1": 0.0, "mcc": 0.0, "accuracy": 1.0, "balanced_accuracy": 1.0}),  # all negative, all right
-    ((0, 2, 0, 3), {"f1": 0.0, "mcc": 0.0, "accuracy": 0.6, "balanced_accuracy": 0.6}),  # no positives in truth
-    ((3, 0, 0, 0), {"f1": 1.0, "mcc": 0.0, "accuracy": 1.0, "balanced_accuracy": 1.0}),  # all positive, all right
-    ((0, 0, 2, 3), {"f1": 0.0, "mcc": 0.0, "accuracy": 0.6, "balanced_accuracy": 0.5}),  # nothing called positive
-])
+@pytest.mark.parametrize(
+    "counts, expected",
+    [
+        ((0, 0, 0, 5), {"f1": 0.0, "mcc": 0.0, "accuracy": 1.0, "balanced_accuracy": 1.0}),  # all negative, all right
+        ((0, 2, 0, 3), {"f1": 0.0, "mcc": 0.0, "accuracy": 0.6, "balanced_accuracy": 0.6}),  # no positives in truth
+        ((3, 0, 0, 0), {"f1": 1.0, "mcc": 0.0, "accuracy": 1.0, "balanced_accuracy": 1.0}),  # all positive, all right
+        ((0, 0, 2, 3), {"f1": 0.0, "mcc": 0.0, "accuracy": 0.6, "balanced_accuracy": 0.5}),  # nothing called positive
+    ],
+)
 def test_from_counts_where_scikit_learn_defines_a_fallback(counts, expected):
     tp, fp, fn, tn = counts
     y = np.r_[np.ones(tp + fn, int), np.zeros(fp + tn, int)]
     d = np.r_[np.ones(tp, int), np.zeros(fn, int), np.ones(fp, int), np.zeros(tn, int)]
-    references = {"f1": sk.f1_score, "mcc": sk.matthews_corrcoef, "accuracy": sk.accuracy_score,
-                  "balanced_accuracy": sk.balanced_accuracy_score}
+    references = {
+        "f1": sk.f1_score,
+        "mcc": sk.matthews_corrcoef,
+        "accuracy": sk.accuracy_score,
+        "balanced_accuracy": sk.balanced_accuracy_score,
+    }
     for name, value in expected.items():
         got = float(steps.from_counts(name, tp, fp, fn, tn))
         assert got == pytest.approx(value, abs=1e-15), name
@@ -293,5 +311,4 @@ def test_quadratic_disagreement_by_hand():
     margin = np.outer([1, 1, 1], [1, 0, 2]) / 3
     weights = np.subtract.outer(np.arange(3), np.arange(3)) ** 2
     assert expected == pytest.approx(float((weights * margin).sum()))
-    assert 1 - observed / expected == pytest.approx(
-        sk.cohen_kappa_score([0, 1, 2], [0, 2, 2], weights="quadratic"))
+    assert 1 - observed / expected == pytest.approx(sk.cohen_kappa_score([0, 1, 2], [0, 2, 2], weights="quadratic"))

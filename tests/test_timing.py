@@ -6,8 +6,10 @@ from blender.errors import BlendInputError
 from blender.timing import format_duration, parse_duration
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("10m", 600), ("90s", 90), ("1h30m", 5400), ("2.5m", 150),
-                                               ("15min", 900), (" 5M ", 300), ("1h", 3600)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("10m", 600), ("90s", 90), ("1h30m", 5400), ("2.5m", 150), ("15min", 900), (" 5M ", 300), ("1h", 3600)],
+)
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 

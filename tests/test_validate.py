@@ -69,16 +69,45 @@ def test_encode_truth(case):
 @pytest.mark.parametrize(
     "raw, kind, columns, message",
     [
-        (np.array(["a", "b"], dtype=object), "regression", ["y"], "t.csv: regression needs a numeric target, found text such as 'a'."),
-        (np.array(["D"], dtype=object), "multiclass", ["A", "B"], "t.csv: label 'D' has no column in a.csv (columns A,B)"),
-        (np.array([0, 1, 2]), "binary", ["target"], "t.csv: 3 labels (0, 1, 2) against the one probability column of a.csv; "
-         "a binary target has two labels; pass --task regression for a numeric target."),
-        (np.array(["a", "b", "c"], dtype=object), "binary", ["target"], "t.csv: 3 labels (a, b, c) against the one "
-         "probability column of a.csv; a binary target has two labels; for 3 classes, write one probability column per "
-         "class (id,a,b,c)."),
-        (np.array(["Yes", "Yes"], dtype=object), "binary", ["target"], "t.csv: every row holds the label Yes, so the "
-         "positive class is unknown; pass --positive LABEL."),
-        (np.array([0.5, 1.0]), "binary", ["target"], "t.csv: the target holds fractional numbers; pass --task regression"),
+        (
+            np.array(["a", "b"], dtype=object),
+            "regression",
+            ["y"],
+            "t.csv: regression needs a numeric target, found text such as 'a'.",
+        ),
+        (
+            np.array(["D"], dtype=object),
+            "multiclass",
+            ["A", "B"],
+            "t.csv: label 'D' has no column in a.csv (columns A,B)",
+        ),
+        (
+            np.array([0, 1, 2]),
+            "binary",
+            ["target"],
+            "t.csv: 3 labels (0, 1, 2) against the one probability column of a.csv; "
+            "a binary target has two labels; pass --task regression for a numeric target.",
+        ),
+        (
+            np.array(["a", "b", "c"], dtype=object),
+            "binary",
+            ["target"],
+            "t.csv: 3 labels (a, b, c) against the one "
+            "probability column of a.csv; a binary target has two labels; for 3 classes, write one probability column per "
+            "class (id,a,b,c).",
+        ),
+        (
+            np.array(["Yes", "Yes"], dtype=object),
+            "binary",
+            ["target"],
+            "t.csv: every row holds the label Yes, so the positive class is unknown; pass --positive LABEL.",
+        ),
+        (
+            np.array([0.5, 1.0]),
+            "binary",
+            ["target"],
+            "t.csv: the target holds fractional numbers; pass --task regression",
+        ),
     ],
 )
 def test_encode_truth_errors(raw, kind, columns, message):

@@ -108,11 +108,15 @@ def test_probabilities_to_votes_binary_and_multiclass():
 def test_votes_as_output_for_every_kind():
     winners = np.array([2, 0, 1])
     assert votes_as_output(winners, kind="labels", classes=["ant", "bee", "cat"], n_cols=3).tolist() == [
-        "cat", "ant", "bee"]
+        "cat",
+        "ant",
+        "bee",
+    ]
     binary = votes_as_output(np.array([1, 0, 1]), kind="binary", classes=None, n_cols=1)
     assert binary.tolist() == [1, 0, 1] and binary.dtype == np.int64
-    np.testing.assert_array_equal(votes_as_output(winners, kind="multiclass", classes=None, n_cols=3),
-                                  [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
+    np.testing.assert_array_equal(
+        votes_as_output(winners, kind="multiclass", classes=None, n_cols=3), [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+    )
 
 
 def test_labels_that_look_like_numbers_keep_their_text():
@@ -164,14 +168,18 @@ def test_voting_a_file_with_itself_returns_it(column, copies):
 @settings(max_examples=60, deadline=None)
 @given(labels=label_matrices, data=st.data(), scale=st.floats(1e-3, 1e3))
 def test_scaling_the_weights_changes_nothing(labels, data, scale):
-    weights = np.array(data.draw(st.lists(st.integers(1, 5), min_size=labels.shape[1], max_size=labels.shape[1])), float)
+    weights = np.array(
+        data.draw(st.lists(st.integers(1, 5), min_size=labels.shape[1], max_size=labels.shape[1])), float
+    )
     assert np.array_equal(vote(_votes(labels), weights=weights * scale), vote(_votes(labels), weights=weights))
 
 
 @settings(max_examples=60, deadline=None)
 @given(labels=label_matrices, data=st.data())
 def test_vote_equals_a_naive_loop(labels, data):
-    weights = np.array(data.draw(st.lists(st.integers(0, 3), min_size=labels.shape[1], max_size=labels.shape[1])), float)
+    weights = np.array(
+        data.draw(st.lists(st.integers(0, 3), min_size=labels.shape[1], max_size=labels.shape[1])), float
+    )
     if not weights.any():
         weights[0] = 1.0
     expected = []

@@ -60,8 +60,12 @@ def test_logloss_optimum_of_two_models_equals_a_one_dimensional_search():
     a = np.clip(0.5 + 0.3 * (2 * y - 1) + rng.normal(0, 0.25, 400), 0.02, 0.98)
     b = np.clip(0.5 + 0.2 * (2 * y - 1) + rng.normal(0, 0.15, 400), 0.02, 0.98)
     oof = cube(np.column_stack([a, b]))
-    found = minimize_scalar(lambda w: score(y, w * a + (1 - w) * b, metric="logloss", kind="binary"),
-                            bounds=(0, 1), method="bounded", options={"xatol": 1e-10})
+    found = minimize_scalar(
+        lambda w: score(y, w * a + (1 - w) * b, metric="logloss", kind="binary"),
+        bounds=(0, 1),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
     assert 0.05 < found.x < 0.95  # an interior optimum, not a corner
     for method in ("slsqp", "nelder-mead"):
         weights = optimize_weights(oof, y, kind="binary", metric="logloss", method=method)
@@ -78,7 +82,8 @@ def test_multiclass_logloss_favours_the_informative_model():
     assert np.argmax(weights) == 1
     blended = layout.weighted_blend(oof, weights, kind="multiclass")
     assert layout.score(y, blended, metric="logloss", kind="multiclass") <= layout.score(
-        y, oof.mean(axis=0), metric="logloss", kind="multiclass")
+        y, oof.mean(axis=0), metric="logloss", kind="multiclass"
+    )
 
 
 def test_step_metrics_go_to_nelder_mead_and_never_end_worse_than_uniform():
@@ -90,10 +95,14 @@ def test_step_metrics_go_to_nelder_mead_and_never_end_worse_than_uniform():
     uniform = layout.score(y, oof.mean(axis=0), metric="auc", kind="multiclass")
     # SLSQP hands AUC to Nelder-Mead, so both give the same weights.
     slsqp = optimize_weights(oof, y, kind="multiclass", metric="auc", method="slsqp")
-    np.testing.assert_array_equal(slsqp, optimize_weights(oof, y, kind="multiclass", metric="auc", method="nelder-mead"))
+    np.testing.assert_array_equal(
+        slsqp, optimize_weights(oof, y, kind="multiclass", metric="auc", method="nelder-mead")
+    )
     assert slsqp.min() >= 0 and slsqp.sum() == pytest.approx(1.0)
-    assert layout.score(y, layout.weighted_blend(oof, slsqp, kind="multiclass"), metric="auc",
-                        kind="multiclass") >= uniform
+    assert (
+        layout.score(y, layout.weighted_blend(oof, slsqp, kind="multiclass"), metric="auc", kind="multiclass")
+        >= uniform
+    )
 
 
 def test_labels_weights_are_a_weighted_vote():
@@ -115,15 +124,22 @@ def test_single_model_gets_everything():
 
 def test_default_metric_is_the_kinds():
     oof, y = _regression_mix()
-    np.testing.assert_array_equal(optimize_weights(oof, y, kind="regression"),
-                                  optimize_weights(oof, y, kind="regression", metric="rmse"))
+    np.testing.assert_array_equal(
+        optimize_weights(oof, y, kind="regression"), optimize_weights(oof, y, kind="regression", metric="rmse")
+    )
 
 
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: optimize_weights(np.ones((2, 3, 1)), np.ones(3), kind="regression", method="bfgs"), "unknown method 'bfgs'"),
-        (lambda: optimize_weights(np.ones((2, 3, 1)), np.ones(3), kind="regression", metric="auc"), "auc needs probabilities"),
+        (
+            lambda: optimize_weights(np.ones((2, 3, 1)), np.ones(3), kind="regression", method="bfgs"),
+            "unknown method 'bfgs'",
+        ),
+        (
+            lambda: optimize_weights(np.ones((2, 3, 1)), np.ones(3), kind="regression", metric="auc"),
+            "auc needs probabilities",
+        ),
     ],
 )
 def test_errors(call, message):

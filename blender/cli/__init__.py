@@ -17,10 +17,10 @@ from blender.cli.generated import generate_commands
 
 generate_commands()
 
+
 def main() -> None:
     """Entry point of the ``blend`` console script."""
     app(prog_name="blend")
-
 
 
 if __name__ == "__main__":

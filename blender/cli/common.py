@@ -1,20 +1,20 @@
 """The ``blend`` app, its shared options (declared once), and the reading, writing and reporting every command uses."""
 
-
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 import os
 import time
 import typing
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from blender import averaging, correlation, metrics, stacking, weights as weights_module
+from blender import averaging, correlation, metrics, stacking
+from blender import weights as weights_module
 from blender.cli import journal, output
 from blender.errors import BlendInputError
 from blender.progress import Ticker
@@ -46,69 +46,133 @@ WeightMethod = _choices("WeightMethod", weights_module.METHODS)
 # Options shared by the commands, declared once.
 Files = Annotated[
     Optional[list[str]],
-    typer.Argument(help=f"Prediction files (.csv, .csv.gz or .parquet); a quoted glob is expanded. [default: {DEFAULT_GLOB}]",
-                   show_default=False),
+    typer.Argument(
+        help=f"Prediction files (.csv, .csv.gz or .parquet); a quoted glob is expanded. [default: {DEFAULT_GLOB}]",
+        show_default=False,
+    ),
 ]
-OutPath = Annotated[Optional[Path], typer.Option("--out", "-o", help="Blend to write (.csv, .csv.gz or .parquet). [default: blends/COMMAND.csv]", show_default=False)]
-IdColumn = Annotated[Optional[str], typer.Option("--id", help="Name of the id column. [default: the first column]", show_default=False)]
-TaskOption = Annotated[Optional[Task], typer.Option("--task", help="What the columns hold; inferred from the files unless given.", show_default=False)]
-WeightsOption = Annotated[Optional[str], typer.Option("--weights", "-w", help="One non-negative weight per file, comma-separated, e.g. 3,1,1.")]
-OofDir = Annotated[Path, typer.Option("--oof-dir", help="Folder of the out-of-fold files, one NAME.csv per submission.")]
+OutPath = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--out",
+        "-o",
+        help="Blend to write (.csv, .csv.gz or .parquet). [default: blends/COMMAND.csv]",
+        show_default=False,
+    ),
+]
+IdColumn = Annotated[
+    Optional[str], typer.Option("--id", help="Name of the id column. [default: the first column]", show_default=False)
+]
+TaskOption = Annotated[
+    Optional[Task],
+    typer.Option("--task", help="What the columns hold; inferred from the files unless given.", show_default=False),
+]
+WeightsOption = Annotated[
+    Optional[str],
+    typer.Option("--weights", "-w", help="One non-negative weight per file, comma-separated, e.g. 3,1,1."),
+]
+OofDir = Annotated[
+    Path, typer.Option("--oof-dir", help="Folder of the out-of-fold files, one NAME.csv per submission.")
+]
 TruthPath = Annotated[Path, typer.Option("--truth", help="id,<target> for the training rows.")]
 MetricOption = Annotated[
     Optional[str],
-    typer.Option("--metric", help=f"The competition's metric, optimised and reported: {metrics.names()} (map@K for "
-                 "K = 1..10), or FILE.py:FUNCTION for your own. [default: logloss for probabilities, accuracy for "
-                 "labels, rmse for regression]", show_default=False),
+    typer.Option(
+        "--metric",
+        help=f"The competition's metric, optimised and reported: {metrics.names()} (map@K for "
+        "K = 1..10), or FILE.py:FUNCTION for your own. [default: logloss for probabilities, accuracy for "
+        "labels, rmse for regression]",
+        show_default=False,
+    ),
 ]
 DirectionOption = Annotated[
     Optional[bool],
-    typer.Option("--greater-is-better/--smaller-is-better", help="The direction of your own --metric FILE.py:FUNCTION "
-                 "(unless the function carries greater_is_better).", show_default=False),
+    typer.Option(
+        "--greater-is-better/--smaller-is-better",
+        help="The direction of your own --metric FILE.py:FUNCTION (unless the function carries greater_is_better).",
+        show_default=False,
+    ),
 ]
 ClassesOption = Annotated[
     Optional[str],
-    typer.Option("--classes", help="A,B,C: the order of the classes for qwk. [default: sorted, numbers as numbers]",
-                 show_default=False),
+    typer.Option(
+        "--classes",
+        help="A,B,C: the order of the classes for qwk. [default: sorted, numbers as numbers]",
+        show_default=False,
+    ),
 ]
 NoPostOption = Annotated[
     bool,
-    typer.Option("--no-post", help="Write the blend's scores, not the metric's decisions (threshold labels, qwk "
-                 "classes, top-K labels)."),
+    typer.Option(
+        "--no-post",
+        help="Write the blend's scores, not the metric's decisions (threshold labels, qwk classes, top-K labels).",
+    ),
 ]
-SeedOption = Annotated[int, typer.Option("--seed", help="Seed for the folds of the cross-validated scores, bags and meta-learners.")]
-CvOption = Annotated[Optional[int], typer.Option("--cv", help="K seeded folds over the OOF rows for the honest scores, "
-                     "instead of the folds file. [default: the folds file, else 5]", show_default=False)]
+SeedOption = Annotated[
+    int, typer.Option("--seed", help="Seed for the folds of the cross-validated scores, bags and meta-learners.")
+]
+CvOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--cv",
+        help="K seeded folds over the OOF rows for the honest scores, "
+        "instead of the folds file. [default: the folds file, else 5]",
+        show_default=False,
+    ),
+]
 FoldsOption = Annotated[
     Optional[str],
-    typer.Option("--folds", help="The folds of the honest scores and of --oof-out: a folds file (id,fold), shared by "
-                 "every level, or a number K of seeded folds. [default: folds.csv beside --truth (data/folds.csv) "
-                 "where it exists, else 5 seeded folds]", show_default=False),
+    typer.Option(
+        "--folds",
+        help="The folds of the honest scores and of --oof-out: a folds file (id,fold), shared by "
+        "every level, or a number K of seeded folds. [default: folds.csv beside --truth (data/folds.csv) "
+        "where it exists, else 5 seeded folds]",
+        show_default=False,
+    ),
 ]
 OofOutOption = Annotated[
     Optional[Path],
-    typer.Option("--oof-out", help="Where to write the blend's own OOF predictions, cross-fitted on the folds, for a "
-                 "next level. [default: oof/NAME.csv beside the blend, e.g. blends/oof/caruana.csv]", show_default=False),
+    typer.Option(
+        "--oof-out",
+        help="Where to write the blend's own OOF predictions, cross-fitted on the folds, for a "
+        "next level. [default: oof/NAME.csv beside the blend, e.g. blends/oof/caruana.csv]",
+        show_default=False,
+    ),
 ]
 NoOofOption = Annotated[bool, typer.Option("--no-oof-out", help="Write no OOF predictions.")]
-CalibrateOption = Annotated[bool, typer.Option("--calibrate", help="Temperature-scale each file's probabilities first (fitted on the OOF rows only).")]
+CalibrateOption = Annotated[
+    bool,
+    typer.Option(
+        "--calibrate", help="Temperature-scale each file's probabilities first (fitted on the OOF rows only)."
+    ),
+]
 PlotOption = Annotated[Optional[Path], typer.Option("--plot", help="Also draw a chart (PNG, PDF or SVG).")]
 MemoryOption = Annotated[
     Optional[str],
-    typer.Option("--memory", help="Memory budget, e.g. 2GB: files that would not fit are blended out of core on DuckDB. "
-                 "[default: out of core only when the files would need over half of this machine's memory]",
-                 show_default=False),
+    typer.Option(
+        "--memory",
+        help="Memory budget, e.g. 2GB: files that would not fit are blended out of core on DuckDB. "
+        "[default: out of core only when the files would need over half of this machine's memory]",
+        show_default=False,
+    ),
 ]
 WeightsOut = Annotated[Optional[Path], typer.Option("--weights-out", help="Save the weights as JSON.")]
 PositiveOption = Annotated[
     Optional[str],
-    typer.Option("--positive", help="The truth's label that a binary probability column predicts. "
-                 "[default: the label the column is named after, else the second in sorted order]", show_default=False),
+    typer.Option(
+        "--positive",
+        help="The truth's label that a binary probability column predicts. "
+        "[default: the label the column is named after, else the second in sorted order]",
+        show_default=False,
+    ),
 ]
 SampleOption = Annotated[
     Optional[Path],
-    typer.Option("--sample", help="The competition's sample_submission.csv: the blend takes its id order, id text and "
-                 "header, and ids or columns that disagree with it are refused before anything is written."),
+    typer.Option(
+        "--sample",
+        help="The competition's sample_submission.csv: the blend takes its id order, id text and "
+        "header, and ids or columns that disagree with it are refused before anything is written.",
+    ),
 ]
 MetaOption = Annotated[Meta, typer.Option("--meta", help="The meta-learner.")]
 FwlsOption = Annotated[bool, typer.Option("--fwls", help="Feature-weighted linear stacking (Sill et al. 2009).")]
@@ -116,7 +180,9 @@ QuadraticOption = Annotated[bool, typer.Option("--quadratic", help="Add pairwise
 LogitOption = Annotated[bool, typer.Option("--logit", help="Feed probabilities to the meta-learner as logits.")]
 FeaturesOption = Annotated[
     Optional[str],
-    typer.Option("--features", help="TRAIN.csv,TEST.csv: original features (id first) to add to the meta-learner's inputs."),
+    typer.Option(
+        "--features", help="TRAIN.csv,TEST.csv: original features (id first) to add to the meta-learner's inputs."
+    ),
 ]
 DEFAULT_OOF, DEFAULT_TRUTH = Path("submissions/oof"), Path("data/train_labels.csv")
 
@@ -181,10 +247,16 @@ def learning_options(function=None, *, without: tuple[str, ...] = ()):
     def decorate(function):
         signature = inspect.signature(function, eval_str=True)
         # A **options catch-all takes a generated command's own options, which its signature lists instead.
-        own = [parameter for name, parameter in signature.parameters.items()
-               if name != "shared" and parameter.kind != parameter.VAR_KEYWORD]
-        added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
-                 for name, option, default in LEARNING_OPTIONS if name not in without]
+        own = [
+            parameter
+            for name, parameter in signature.parameters.items()
+            if name != "shared" and parameter.kind != parameter.VAR_KEYWORD
+        ]
+        added = [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=option)
+            for name, option, default in LEARNING_OPTIONS
+            if name not in without
+        ]
 
         @functools.wraps(function)
         def run(*args, **kwargs):
@@ -238,8 +310,14 @@ def command(name: str, *, logs: bool = True):
 
         signature = journal.with_log_options(function) if logs else inspect.signature(function, eval_str=True)
         if not own_json:
-            signature = signature.replace(parameters=[*signature.parameters.values(), inspect.Parameter(
-                "json_output", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=output.JsonOption)])
+            signature = signature.replace(
+                parameters=[
+                    *signature.parameters.values(),
+                    inspect.Parameter(
+                        "json_output", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=output.JsonOption
+                    ),
+                ]
+            )
         run.__signature__ = signature
         return app.command(name, cls=journal.LoggedCommand)(run)
 
@@ -273,17 +351,33 @@ def read(files: list[str] | None, id_column: str | None, task):
 
     paths = io.resolve_paths(files, default=DEFAULT_GLOB)
     started = time.perf_counter()
-    predictions = io.read_predictions(paths, id_column=id_column, task=task.value if task else None,
-                                      progress=Ticker("read", say=say))
-    say(f"read {predictions.n_models} files, {predictions.n_samples:,} rows each, "
-        f"{describe_kind(predictions)} ({time.perf_counter() - started:.1f} s)")
+    predictions = io.read_predictions(
+        paths, id_column=id_column, task=task.value if task else None, progress=Ticker("read", say=say)
+    )
+    say(
+        f"read {predictions.n_models} files, {predictions.n_samples:,} rows each, "
+        f"{describe_kind(predictions)} ({time.perf_counter() - started:.1f} s)"
+    )
     return predictions
 
 
-def read_learning(files, train_dir: Path, truth: Path, id_column, task, metric, *, command_name: str,
-                  positive: str | None = None, role: str = "OOF", make_target: str = "make oof",
-                  dir_option: str = "--oof-dir", greater_is_better: bool | None = None, classes: str | None = None,
-                  post: bool = True):
+def read_learning(
+    files,
+    train_dir: Path,
+    truth: Path,
+    id_column,
+    task,
+    metric,
+    *,
+    command_name: str,
+    positive: str | None = None,
+    role: str = "OOF",
+    make_target: str = "make oof",
+    dir_option: str = "--oof-dir",
+    greater_is_better: bool | None = None,
+    classes: str | None = None,
+    post: bool = True,
+):
     """The test files, their OOF (or holdout) twins and the truth, with the metric chosen (``learning.metric``)."""
     from dataclasses import replace
 
@@ -292,26 +386,45 @@ def read_learning(files, train_dir: Path, truth: Path, id_column, task, metric, 
     paths = io.resolve_paths(files, default=DEFAULT_GLOB)
     started = time.perf_counter()
     learning = io.read_learning(
-        paths, train_dir=train_dir, truth=truth, id_column=id_column, task=task.value if task else None, role=role,
-        command_name=command_name, make_target=make_target, dir_option=dir_option, positive=positive,
+        paths,
+        train_dir=train_dir,
+        truth=truth,
+        id_column=id_column,
+        task=task.value if task else None,
+        role=role,
+        command_name=command_name,
+        make_target=make_target,
+        dir_option=dir_option,
+        positive=positive,
         progress=Ticker("read", say=say),
     )
     test = learning.test
     from blender.entries import bind_metric
 
     chosen = bind_metric(metric, learning, greater_is_better=greater_is_better, classes=classes)
-    say(f"read {test.n_models} files, {test.n_samples:,} test rows each, {describe_kind(test)} "
-        f"({time.perf_counter() - started:.1f} s)")
-    say(f"{role}: {learning.train.n_samples:,} rows in {train_dir}/, truth {truth}, metric {chosen}"
-        + ("" if chosen.greater_is_better is None else f" ({'greater' if chosen.greater_is_better else 'smaller'} "
-                                                         "is better)"))
+    say(
+        f"read {test.n_models} files, {test.n_samples:,} test rows each, {describe_kind(test)} "
+        f"({time.perf_counter() - started:.1f} s)"
+    )
+    say(
+        f"{role}: {learning.train.n_samples:,} rows in {train_dir}/, truth {truth}, metric {chosen}"
+        + (
+            ""
+            if chosen.greater_is_better is None
+            else f" ({'greater' if chosen.greater_is_better else 'smaller'} is better)"
+        )
+    )
     target = learning.target
     if target is not None:
-        say(f"positive class: {target.positive} ({target.reason}); the column '{test.columns[0]}' is the probability "
-            f"of {target.positive}" + (f", 1 - it of {target.negative}" if target.negative is not None else ""))
+        say(
+            f"positive class: {target.positive} ({target.reason}); the column '{test.columns[0]}' is the probability "
+            f"of {target.positive}" + (f", 1 - it of {target.negative}" if target.negative is not None else "")
+        )
     if chosen == "qwk" and test.kind != "regression":
-        say(f"qwk class order: {', '.join(chosen.labels)}" + (" (--classes)" if classes else
-                                                              " (sorted; --classes A,B,C gives another)"))
+        say(
+            f"qwk class order: {', '.join(chosen.labels)}"
+            + (" (--classes)" if classes else " (sorted; --classes A,B,C gives another)")
+        )
     elif chosen == "qwk":
         say(f"qwk classes: {', '.join(str(label) for label in chosen.labels)}")
     return replace(learning, metric=chosen, post=post)
@@ -332,12 +445,18 @@ def read_sample(path: Path | None, predictions, id_column, learning=None):
         raise BlendInputError(
             f"--sample {path}: {len(sample.columns)} columns ({','.join(sample.columns[:4])}"
             f"{',...' if len(sample.columns) > 4 else ''}), and {learning.metric} writes one column of decisions; "
-            "pass --no-post to write the scores in the sample's layout, or give the competition's own sample.")
-    say(f"sample {path}: {len(sample.ids):,} ids, header {sample.id_column},{','.join(sample.columns)}"
+            "pass --no-post to write the scores in the sample's layout, or give the competition's own sample."
+        )
+    say(
+        f"sample {path}: {len(sample.ids):,} ids, header {sample.id_column},{','.join(sample.columns)}"
         + ("; ids matched as numbers, written as the sample writes them" if sample.by_number else "")
-        + (f"; one label column for {len(sample.labels)} class probabilities: each row is written as its most "
-           f"probable class ({_shorten(sample.labels)})" if sample.labels and not
-           (learning is not None and writes_decisions(learning)) else ""))
+        + (
+            f"; one label column for {len(sample.labels)} class probabilities: each row is written as its most "
+            f"probable class ({_shorten(sample.labels)})"
+            if sample.labels and not (learning is not None and writes_decisions(learning))
+            else ""
+        )
+    )
     return sample
 
 
@@ -374,15 +493,18 @@ def write_submission(outputs, learning, blended, out: Path, sample=None, step=No
     if sample is None:
         outputs.predictions(out, test.ids, decisions, columns=[column], id_column=test.id_column)
     else:
-        outputs.predictions(out, sample.ids, decisions[sample.rows], columns=sample.columns,
-                            id_column=sample.id_column)
+        outputs.predictions(out, sample.ids, decisions[sample.rows], columns=sample.columns, id_column=sample.id_column)
 
 
 def write_blend(outputs, predictions, blended, out: Path, sample=None) -> None:
     """Write a blend (label text for labels) in the first file's order and header, or in the sample's."""
     import numpy as np
 
-    values = np.asarray(predictions.classes, dtype=object)[np.argmax(blended, axis=1)] if predictions.kind == "labels" else blended
+    values = (
+        np.asarray(predictions.classes, dtype=object)[np.argmax(blended, axis=1)]
+        if predictions.kind == "labels"
+        else blended
+    )
     if sample is None:
         outputs.predictions(out, predictions.ids, values, columns=predictions.columns, id_column=predictions.id_column)
     else:
@@ -416,9 +538,11 @@ def report_run(run, label: str, names: list[str], metric: str, *, show_weights: 
     say(f"{label} OOF {metric} on the rows it was fitted on: {run.in_sample:.6f} (optimistic)")
     step_line(run.step, run.in_sample, run.plain_in_sample, label, metric)
     honest, single = run.honest, run.best_single
-    say(f"{label} {run.board.folds}-fold CV {metric}: {honest.mean:.6f} ± {honest.se:.6f}   "
+    say(
+        f"{label} {run.board.folds}-fold CV {metric}: {honest.mean:.6f} ± {honest.se:.6f}   "
         f"best single file {single.name}: {single.mean:.6f} ± {single.se:.6f}   "
-        f"(blend better in {honest.wins} of {honest.n_folds} folds)")
+        f"(blend better in {honest.wins} of {honest.n_folds} folds)"
+    )
 
 
 def step_line(step, in_sample: float, plain_in_sample: float, label: str, metric) -> None:
@@ -426,14 +550,17 @@ def step_line(step, in_sample: float, plain_in_sample: float, label: str, metric
     if step is None or not getattr(metric, "post_processes", False):
         return
     if step.fitted:
-        say(f"{label} step: {step.describe()}, fitted on the OOF rows; OOF {metric} {in_sample:.6f} with it, "
-            f"{plain_in_sample:.6f} with the plain step (the CV line fits it inside each fold)")
+        say(
+            f"{label} step: {step.describe()}, fitted on the OOF rows; OOF {metric} {in_sample:.6f} with it, "
+            f"{plain_in_sample:.6f} with the plain step (the CV line fits it inside each fold)"
+        )
     else:
         say(f"{label} step: {step.describe()}")
 
 
-def resolve_folds(folds: str | None, cv: int | None, learning, *, truth: Path, seed: int, repeats: int = 1,
-                  default_file: bool = True):
+def resolve_folds(
+    folds: str | None, cv: int | None, learning, *, truth: Path, seed: int, repeats: int = 1, default_file: bool = True
+):
     """The folds of a learning command: K seeded folds (an int) or each OOF row's fold from a folds file.
 
     ``--cv K`` or ``--folds K`` give K seeded folds; ``--folds FILE`` that file; neither, the
@@ -451,15 +578,23 @@ def resolve_folds(folds: str | None, cv: int | None, learning, *, truth: Path, s
     if text is None or text.strip().lstrip("+").isdigit():
         k = 5 if text is None else int(text)
         check_cv(k, repeats, option="--cv" if cv is not None else "--folds")
-        say(f"folds: {k} seeded folds (--seed {seed})" + ("" if text is not None else
-            f"; no {default}, so give --folds FILE (make oof writes data/folds.csv) for folds a next level shares"))
+        say(
+            f"folds: {k} seeded folds (--seed {seed})"
+            + (
+                ""
+                if text is not None
+                else f"; no {default}, so give --folds FILE (make oof writes data/folds.csv) for folds a next level shares"
+            )
+        )
         return k
     path = Path(text)
     if not path.is_file():
         raise BlendInputError(f"--folds {text}: no such file; give a folds file (id,fold) or a number of folds.")
     if repeats != 1:
-        raise BlendInputError(f"--repeats {repeats}: the folds file {path} gives one split; drop --repeats, "
-                              "or give --cv K for repeated seeded folds.")
+        raise BlendInputError(
+            f"--repeats {repeats}: the folds file {path} gives one split; drop --repeats, "
+            "or give --cv K for repeated seeded folds."
+        )
     assignment = io.read_folds(path, learning.train.ids)
     numbers = sorted(set(assignment.tolist()))
     say(f"folds: {path} ({len(numbers)} folds, {assignment.shape[0]:,} rows)")
@@ -484,9 +619,11 @@ def report_slice(held, label: str, metric: str) -> None:
     if held is None:
         say("no holdout slice with 2 folds: the CV score above is the only estimate (give 3 or more folds)")
         return
-    say(f"{label} {metric} on the holdout slice (fold {held.fold}, {held.rows:,} rows, which no blend level was fitted "
+    say(
+        f"{label} {metric} on the holdout slice (fold {held.fold}, {held.rows:,} rows, which no blend level was fitted "
         f"on): {held.mean:.6f} ± {held.se:.6f}   best single file {held.best_single}: {held.best_single_mean:.6f}   "
-        "(honest at every level; the CV score above is flattered when the files are blends' own OOF files)")
+        "(honest at every level; the CV score above is flattered when the files are blends' own OOF files)"
+    )
 
 
 def check_cv(cv: int, repeats: int = 1, option: str = "--cv") -> None:
@@ -496,8 +633,17 @@ def check_cv(cv: int, repeats: int = 1, option: str = "--cv") -> None:
         raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
 
 
-def write_run(learning, run, out: Path, sample, *, oof: Path | None = None, weights_out: Path | None = None,
-              plot: Path | None = None, chart=None) -> None:
+def write_run(
+    learning,
+    run,
+    out: Path,
+    sample,
+    *,
+    oof: Path | None = None,
+    weights_out: Path | None = None,
+    plot: Path | None = None,
+    chart=None,
+) -> None:
     """Write the test blend, its OOF predictions, the weights JSON and the chart as one unit, and log them."""
     from blender import io
 
@@ -523,11 +669,17 @@ def write_one(predictions, blended, out: Path, sample, *, method: str, weights=N
     """Write a blend of the files alone (no learning), and log it."""
     from blender import io
 
-    journal.note(method=method, members=predictions.names,
-                 weights=None if weights is None else dict(zip(predictions.names, map(float, weights))))
+    journal.note(
+        method=method,
+        members=predictions.names,
+        weights=None if weights is None else dict(zip(predictions.names, map(float, weights))),
+    )
     with io.OutputGroup(log=journal.log_entry(out)) as outputs:
         write_blend(outputs, predictions, blended, out, sample)
     say(f"wrote {out}")
-    output.emit(method=method, inputs=list(predictions.names),
-                weights=None if weights is None else dict(zip(predictions.names, map(float, weights))))
+    output.emit(
+        method=method,
+        inputs=list(predictions.names),
+        weights=None if weights is None else dict(zip(predictions.names, map(float, weights))),
+    )
     output.add_output(out)

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from blender.cli import output
 from blender.cli.common import (
     DEFAULT_OOF,
     DEFAULT_TRUTH,
@@ -24,7 +25,6 @@ from blender.cli.common import (
     read_learning,
     say,
 )
-from blender.cli import output
 from blender.errors import BlendInputError
 
 #: ``--strict`` exits with this status when a finding other than advice (calibration, near-duplicates) is printed.
@@ -34,21 +34,39 @@ STRICT_EXIT = 4
 @command("doctor")
 def doctor_command(
     files: Files = None,
-    folds: Annotated[Optional[Path], typer.Option(
-        "--folds", help="The shared folds file (id,fold) every file's OOF predictions should be made on. "
-                        "[default: folds.csv beside --truth (data/folds.csv) where it exists]",
-        show_default=False)] = None,
-    folds_dir: Annotated[Optional[Path], typer.Option(
-        "--folds-dir", help="Folder of per-file folds files, NAME.csv (id,fold), for files cross-validated on their "
-                            "own folds. [default: folds/ beside the first file (submissions/folds)]",
-                        show_default=False)] = None,
-    strict: Annotated[bool, typer.Option(
-        "--strict", help=f"Exit with status {STRICT_EXIT} when a finding other than calibration: or near-duplicate: "
-                         "is printed (for scripts and CI).")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print each file's numbers as a table.")] \
-        = False,
-    plot: Annotated[Optional[Path], typer.Option(
-        "--plot", help="Draw every file's drift and disagreement in one picture (PNG, PDF or SVG).")] = None,
+    folds: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--folds",
+            help="The shared folds file (id,fold) every file's OOF predictions should be made on. "
+            "[default: folds.csv beside --truth (data/folds.csv) where it exists]",
+            show_default=False,
+        ),
+    ] = None,
+    folds_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--folds-dir",
+            help="Folder of per-file folds files, NAME.csv (id,fold), for files cross-validated on their "
+            "own folds. [default: folds/ beside the first file (submissions/folds)]",
+            show_default=False,
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help=f"Exit with status {STRICT_EXIT} when a finding other than calibration: or near-duplicate: "
+            "is printed (for scripts and CI).",
+        ),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print each file's numbers as a table.")
+    ] = False,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option("--plot", help="Draw every file's drift and disagreement in one picture (PNG, PDF or SVG)."),
+    ] = None,
     metric: MetricOption = None,
     oof_dir: OofDir = DEFAULT_OOF,
     truth: TruthPath = DEFAULT_TRUTH,
@@ -93,14 +111,22 @@ def doctor_command(
     if file_folds:
         say(f"per-file folds: {', '.join(file_folds)}")
     started = time.perf_counter()
-    diagnosis = doctor.diagnose(train.values, test.values, learning.y, names=[str(path) for path in test.paths],
-                                kind=test.kind, metric=learning.metric, folds=shared, file_folds=file_folds,
-                                shared_folds_name=str(shared_path), random_state=seed)
+    diagnosis = doctor.diagnose(
+        train.values,
+        test.values,
+        learning.y,
+        names=[str(path) for path in test.paths],
+        kind=test.kind,
+        metric=learning.metric,
+        folds=shared,
+        file_folds=file_folds,
+        shared_folds_name=str(shared_path),
+        random_state=seed,
+    )
     seconds = time.perf_counter() - started
     if verbose:
         header = ["file", *diagnosis.table]
-        rows = [[name, *(float(column[k]) for column in diagnosis.table.values())]
-                for k, name in enumerate(test.names)]
+        rows = [[name, *(float(column[k]) for column in diagnosis.table.values())] for k, name in enumerate(test.names)]
         report.show_table(header, rows, stream=output.table_stream())
     for finding in diagnosis.findings:
         say(finding.message)
@@ -108,13 +134,27 @@ def doctor_command(
         say(f"skipped {check}: {why}")
     faults = [finding for finding in diagnosis.findings if not finding.advice]
     named = {name for finding in diagnosis.findings for name in finding.files}
-    output.emit(metric=str(learning.metric), inputs=list(test.names),
-                findings=[{"check": finding.check, "files": list(finding.files), "severity": finding.severity,
-                           "advice": finding.advice, "message": finding.message} for finding in diagnosis.findings],
-                skipped=dict(diagnosis.skipped), to_fix=len(faults))
-    say(f"doctor: {len(diagnosis.findings)} finding{'s' if len(diagnosis.findings) != 1 else ''} "
+    output.emit(
+        metric=str(learning.metric),
+        inputs=list(test.names),
+        findings=[
+            {
+                "check": finding.check,
+                "files": list(finding.files),
+                "severity": finding.severity,
+                "advice": finding.advice,
+                "message": finding.message,
+            }
+            for finding in diagnosis.findings
+        ],
+        skipped=dict(diagnosis.skipped),
+        to_fix=len(faults),
+    )
+    say(
+        f"doctor: {len(diagnosis.findings)} finding{'s' if len(diagnosis.findings) != 1 else ''} "
         f"({len(faults)} to fix, {len(diagnosis.findings) - len(faults)} advice) naming {len(named)} of "
-        f"{test.n_models} files, checked in {seconds:.1f} s")
+        f"{test.n_models} files, checked in {seconds:.1f} s"
+    )
     if plot is not None:
         from blender.cli.journal import log_entry, note
 
@@ -136,8 +176,9 @@ def doctor_chart(diagnosis, names: list[str]):
     plt = report._pyplot()
     drift = np.nan_to_num(diagnosis.table["drift KS"])
     disagreement = np.nan_to_num(diagnosis.table["disagreement"])
-    flagged = {name for finding in diagnosis.findings if finding.check in ("drift", "disagreement")
-               for name in finding.files}
+    flagged = {
+        name for finding in diagnosis.findings if finding.check in ("drift", "disagreement") for name in finding.files
+    }
     colours = ["tab:red" if path in flagged else "tab:blue" for path in diagnosis.names]
     figure, axes = plt.subplots(figsize=(7, 5))
     axes.scatter(drift, disagreement, c=colours)

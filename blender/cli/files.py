@@ -10,14 +10,12 @@ from typing import Annotated, Optional
 import typer
 
 from blender.cli import output
-from blender.errors import BlendInputError
-from blender.cli.journal import log_entry, logged_write, note
 from blender.cli.common import (
-    CalibrateOption,
-    CorrMethod,
     DEFAULT_GLOB,
     DEFAULT_OOF,
     DEFAULT_TRUTH,
+    CalibrateOption,
+    CorrMethod,
     Files,
     FoldsOption,
     IdColumn,
@@ -50,7 +48,8 @@ from blender.cli.common import (
     write_one,
     write_run,
 )
-
+from blender.cli.journal import log_entry, logged_write, note
+from blender.errors import BlendInputError
 
 # ---------------------------------------------------------------------------- commands on files alone
 
@@ -62,7 +61,9 @@ def _out_of_core(files, memory: str | None, sample: Path | None):
 
     if sample is not None:
         if memory is not None:
-            raise BlendInputError("--sample orders the blend in memory; drop --memory, or drop --sample and sort the output.")
+            raise BlendInputError(
+                "--sample orders the blend in memory; drop --memory, or drop --sample and sort the output."
+            )
         return None
     paths = io.resolve_paths(files, default=DEFAULT_GLOB)
     if memory is not None:
@@ -81,16 +82,34 @@ def _blend_out_of_core(plan, out: Path, *, method: str, task, id_column, weights
 
     paths, budget = plan
     weight_values = None if weights is None else weight_option(weights, len(paths))
-    say(f"the {len(paths)} files would not fit a {budget / 2**20:,.0f} MiB memory budget: blending them out of core on DuckDB")
+    say(
+        f"the {len(paths)} files would not fit a {budget / 2**20:,.0f} MiB memory budget: blending them out of core on DuckDB"
+    )
     started = time.perf_counter()
-    note(method=method, members=[io.model_name(path) for path in paths],
-         weights=None if weight_values is None else dict(zip(map(io.model_name, paths), map(float, weight_values))))
+    note(
+        method=method,
+        members=[io.model_name(path) for path in paths],
+        weights=None if weight_values is None else dict(zip(map(io.model_name, paths), map(float, weight_values))),
+    )
     with logged_write(out):
-        result = blend_out_of_core(paths, out, method=method, kind=task.value if task else None, weights=weight_values,
-                                   id_column=id_column, memory_limit=budget, progress=say, **options)
+        result = blend_out_of_core(
+            paths,
+            out,
+            method=method,
+            kind=task.value if task else None,
+            weights=weight_values,
+            id_column=id_column,
+            memory_limit=budget,
+            progress=say,
+            **options,
+        )
     say(f"{method} of {len(paths)} files, {result.n_rows:,} rows, out of core ({time.perf_counter() - started:.1f} s)")
-    output.emit(method=method, inputs=[io.model_name(path) for path in paths], out_of_core=True,
-                weights=None if weight_values is None else dict(zip(map(io.model_name, paths), map(float, weight_values))))
+    output.emit(
+        method=method,
+        inputs=[io.model_name(path) for path in paths],
+        out_of_core=True,
+        weights=None if weight_values is None else dict(zip(map(io.model_name, paths), map(float, weight_values))),
+    )
     output.add_output(out)
 
 
@@ -98,9 +117,15 @@ def _blend_out_of_core(plan, out: Path, *, method: str, task, id_column, weights
 def vote_command(
     files: Files = None,
     weights: WeightsOption = None,
-    truth: Annotated[Optional[Path], typer.Option("--truth", help="id,<target>: for binary probability files, votes "
-                     "are written as its two labels (e.g. No/Yes). [default: data/train_labels.csv where it exists]",
-                     show_default=False)] = None,
+    truth: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--truth",
+            help="id,<target>: for binary probability files, votes "
+            "are written as its two labels (e.g. No/Yes). [default: data/train_labels.csv where it exists]",
+            show_default=False,
+        ),
+    ] = None,
     positive: PositiveOption = None,
     memory: MemoryOption = None,
     sample: SampleOption = None,
@@ -131,25 +156,42 @@ def vote_command(
     if plan is not None:
         return _blend_out_of_core(plan, out, method="vote", task=task, id_column=id_column, weights=weights)
     predictions = read(files, id_column, task)
-    refuse_kind(predictions, ("regression",), "vote needs class labels or probabilities, and these look like regression "
-                                          "values; use blend average (or --task binary if they are probabilities).")
+    refuse_kind(
+        predictions,
+        ("regression",),
+        "vote needs class labels or probabilities, and these look like regression "
+        "values; use blend average (or --task binary if they are probabilities).",
+    )
     labels = _binary_vote_labels(predictions, truth, positive, id_column)
     sample_set = read_sample(sample, predictions, id_column)
     weight_values = weight_option(weights, predictions.n_models)
     say("votes: " + weights_line(predictions.names, weight_values))
     winners = np.argmax(Voted(weight_values, predictions.kind).apply(predictions.values), axis=1)
-    result = votes_as_output(winners, kind=predictions.kind, classes=predictions.classes, n_cols=len(predictions.columns),
-                             binary_labels=labels)
+    result = votes_as_output(
+        winners,
+        kind=predictions.kind,
+        classes=predictions.classes,
+        n_cols=len(predictions.columns),
+        binary_labels=labels,
+    )
     note(method="vote", members=predictions.names, weights=dict(zip(predictions.names, map(float, weight_values))))
     with io.OutputGroup(log=log_entry(out)) as outputs:
         if sample_set is None:
-            outputs.predictions(out, predictions.ids, result, columns=predictions.columns, id_column=predictions.id_column)
+            outputs.predictions(
+                out, predictions.ids, result, columns=predictions.columns, id_column=predictions.id_column
+            )
         else:
-            outputs.predictions(out, sample_set.ids, sample_set.arrange(result), columns=sample_set.columns,
-                                id_column=sample_set.id_column)
+            outputs.predictions(
+                out,
+                sample_set.ids,
+                sample_set.arrange(result),
+                columns=sample_set.columns,
+                id_column=sample_set.id_column,
+            )
     say(f"wrote {out}")
-    output.emit(method="vote", inputs=list(predictions.names),
-                weights=dict(zip(predictions.names, map(float, weight_values))))
+    output.emit(
+        method="vote", inputs=list(predictions.names), weights=dict(zip(predictions.names, map(float, weight_values)))
+    )
     output.add_output(out)
 
 
@@ -160,16 +202,25 @@ def _binary_vote_labels(predictions, truth: Path | None, positive: str | None, i
 
     if predictions.kind != "binary":
         if positive is not None:
-            raise BlendInputError(f"--positive {positive}: only binary probability files have a positive class; drop it.")
+            raise BlendInputError(
+                f"--positive {positive}: only binary probability files have a positive class; drop it."
+            )
         return None
     path = truth if truth is not None else (DEFAULT_TRUTH if DEFAULT_TRUTH.is_file() else None)
     if path is None:
         if positive is not None:
-            raise BlendInputError(f"--positive {positive} needs the truth's labels: pass --truth data/train_labels.csv.")
+            raise BlendInputError(
+                f"--positive {positive} needs the truth's labels: pass --truth data/train_labels.csv."
+            )
         return None
     try:
-        target = binary_target(io.read_target(path, id_column=id_column), column=predictions.columns[0],
-                               positive=positive, truth_path=path, reference_path=predictions.paths[0])
+        target = binary_target(
+            io.read_target(path, id_column=id_column),
+            column=predictions.columns[0],
+            positive=positive,
+            truth_path=path,
+            reference_path=predictions.paths[0],
+        )
     except BlendInputError:
         if truth is not None or positive is not None:
             raise
@@ -177,15 +228,21 @@ def _binary_vote_labels(predictions, truth: Path | None, positive: str | None, i
         return None
     if target.labels() == ["0", "1"]:
         return None
-    say(f"votes written as {target.negative}/{target.positive} (from {path}; positive class {target.positive}: {target.reason})")
+    say(
+        f"votes written as {target.negative}/{target.positive} (from {path}; positive class {target.positive}: {target.reason})"
+    )
     return target.labels()
 
 
 @command("average")
 def average_command(
     files: Files = None,
-    kind: Annotated[Mean, typer.Option("--kind", "-k", help="Which mean (logit: the mean of the log-odds).")] = "arithmetic",
-    power: Annotated[Optional[float], typer.Option("--power", "-p", help="Exponent for --kind power (2 squares, 0.5 roots).")] = None,
+    kind: Annotated[
+        Mean, typer.Option("--kind", "-k", help="Which mean (logit: the mean of the log-odds).")
+    ] = "arithmetic",
+    power: Annotated[
+        Optional[float], typer.Option("--power", "-p", help="Exponent for --kind power (2 squares, 0.5 roots).")
+    ] = None,
     weights: WeightsOption = None,
     calibrate: CalibrateOption = False,
     memory: MemoryOption = None,
@@ -216,9 +273,9 @@ def average_command(
 
         blend average huge/*.parquet --memory 2GB -o blends/average.parquet
     """
+    from blender.averaging import check_mean_inputs
     from blender.entries import configured, run_entry
     from blender.methods import fit
-    from blender.averaging import check_mean_inputs
 
     kind = Mean(kind)
     out = output_path(out, "average")
@@ -227,25 +284,38 @@ def average_command(
     if kind.value == "power" and power is None:
         raise BlendInputError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
     if not calibrate and (folds is not None or oof_out is not None):
-        raise BlendInputError("--folds and --oof-out apply to average --calibrate, which learns from the OOF rows; "
-                              "add --calibrate or drop them.")
+        raise BlendInputError(
+            "--folds and --oof-out apply to average --calibrate, which learns from the OOF rows; "
+            "add --calibrate or drop them."
+        )
     oof = oof_path(oof_out, no_oof_out, out) if calibrate else None
     plan = None if calibrate else _out_of_core(files, memory, sample)
     if plan is not None:
         if kind.value == "logit":
-            raise BlendInputError("--kind logit is not available out of core; use --kind geometric, or a larger --memory.")
-        return _blend_out_of_core(plan, out, method="average", task=task, id_column=id_column, weights=weights,
-                                  mean=kind.value, power=power)
+            raise BlendInputError(
+                "--kind logit is not available out of core; use --kind geometric, or a larger --memory."
+            )
+        return _blend_out_of_core(
+            plan, out, method="average", task=task, id_column=id_column, weights=weights, mean=kind.value, power=power
+        )
     if calibrate:
-        learning = read_learning(files, oof_dir, truth, id_column, task, None, command_name="average --calibrate",
-                                 positive=positive)
+        learning = read_learning(
+            files, oof_dir, truth, id_column, task, None, command_name="average --calibrate", positive=positive
+        )
         predictions = learning.test
-        refuse_kind(predictions, ("labels", "regression"), f"--calibrate scales probabilities, and these files hold "
-                                                       f"{predictions.kind}; drop --calibrate.")
+        refuse_kind(
+            predictions,
+            ("labels", "regression"),
+            f"--calibrate scales probabilities, and these files hold {predictions.kind}; drop --calibrate.",
+        )
     else:
         predictions = read(files, id_column, task)
-    refuse_kind(predictions, ("labels",), "average needs probabilities or regression values, and this file holds class "
-                                      "labels; use blend vote (or pass --task binary if the column holds 0/1 probabilities).")
+    refuse_kind(
+        predictions,
+        ("labels",),
+        "average needs probabilities or regression values, and this file holds class "
+        "labels; use blend vote (or pass --task binary if the column holds 0/1 probabilities).",
+    )
     check_mean_inputs(predictions, mean=kind.value, power=power)
     sample_set = read_sample(sample, predictions, id_column)
     weight_values = weight_option(weights, predictions.n_models)
@@ -254,8 +324,9 @@ def average_command(
     say(f"{label} of {predictions.n_models} files, weights " + weights_line(predictions.names, weight_values))
     if calibrate:
         fold_plan = resolve_folds(folds, None, learning, truth=truth, seed=seed)
-        run = run_entry(method, learning.train, learning.y, predictions, metric=learning.metric, folds=fold_plan,
-                        random_state=seed)
+        run = run_entry(
+            method, learning.train, learning.y, predictions, metric=learning.metric, folds=fold_plan, random_state=seed
+        )
         report_run(run, label, predictions.names, learning.metric, show_weights=False)
         report_slice(run.slice, label, learning.metric)
         write_run(learning, run, out, sample_set, oof=oof)
@@ -270,8 +341,11 @@ def rank_average_command(
     weights: WeightsOption = None,
     history: Annotated[
         Optional[Path],
-        typer.Option("--history", help="Earlier predictions to rank against (historical rank): one file used for every "
-                     "file, or a folder holding NAME.csv for each file NAME."),
+        typer.Option(
+            "--history",
+            help="Earlier predictions to rank against (historical rank): one file used for every "
+            "file, or a folder holding NAME.csv for each file NAME.",
+        ),
     ] = None,
     memory: MemoryOption = None,
     sample: SampleOption = None,
@@ -299,8 +373,12 @@ def rank_average_command(
     if plan is not None:
         return _blend_out_of_core(plan, out, method="rank-average", task=task, id_column=id_column, weights=weights)
     predictions = read(files, id_column, task)
-    refuse_kind(predictions, ("labels",), "rank-average needs probabilities or regression values, and this file holds class "
-                                      "labels; use blend vote (or pass --task binary if the column holds 0/1 probabilities).")
+    refuse_kind(
+        predictions,
+        ("labels",),
+        "rank-average needs probabilities or regression values, and this file holds class "
+        "labels; use blend vote (or pass --task binary if the column holds 0/1 probabilities).",
+    )
     sample_set = read_sample(sample, predictions, id_column)
     weight_values = weight_option(weights, predictions.n_models)
     if history is None:
@@ -316,8 +394,12 @@ def rank_average_command(
 @command("corr")
 def corr_command(
     files: Files = None,
-    method: Annotated[CorrMethod, typer.Option("--method", "-m", help="Correlation of values, ranks or pair concordance.")] = "pearson",
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="Also draw the matrix as a heatmap (PNG, PDF or SVG).")] = None,
+    method: Annotated[
+        CorrMethod, typer.Option("--method", "-m", help="Correlation of values, ranks or pair concordance.")
+    ] = "pearson",
+    plot: Annotated[
+        Optional[Path], typer.Option("--plot", help="Also draw the matrix as a heatmap (PNG, PDF or SVG).")
+    ] = None,
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write the matrix as CSV.")] = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
@@ -344,8 +426,11 @@ def corr_command(
     names = predictions.names
     rows = [[name, *map(float, row)] for name, row in zip(names, matrix)]
     report.show_table(["", *names], rows, stream=output.table_stream())
-    output.emit(method=CorrMethod(method).value if predictions.kind != "labels" else "agreement", inputs=list(names),
-                matrix=[[float(value) for value in row] for row in matrix])
+    output.emit(
+        method=CorrMethod(method).value if predictions.kind != "labels" else "agreement",
+        inputs=list(names),
+        matrix=[[float(value) for value in row] for row in matrix],
+    )
     pair = most_alike(matrix)
     if pair is not None:
         say(f"{title}; most alike: {names[pair[0]]} and {names[pair[1]]} ({matrix[pair]:.4f})")
@@ -366,7 +451,9 @@ def corr_command(
 @command("check", logs=False)
 def check_command(
     sample: Annotated[Path, typer.Argument(help="The competition's sample_submission.csv.", show_default=False)],
-    file: Annotated[Path, typer.Argument(help="The submission to check (.csv, .csv.gz or .parquet).", show_default=False)],
+    file: Annotated[
+        Path, typer.Argument(help="The submission to check (.csv, .csv.gz or .parquet).", show_default=False)
+    ],
     id_column: IdColumn = None,
     task: TaskOption = None,
 ) -> None:
@@ -382,7 +469,7 @@ def check_command(
     predictions = read([str(file)], id_column, task)
     notes = check_against_sample(read_sample(sample, predictions, id_column), predictions)
     output.emit(file=str(file), sample=str(sample), rows=predictions.n_samples, matches=True, notes=notes)
-    say(f"{file} matches {sample}: {predictions.n_samples:,} ids, header {predictions.id_column},"
-        f"{','.join(predictions.columns)}" + "".join(f"; {note}" for note in notes))
-
-
+    say(
+        f"{file} matches {sample}: {predictions.n_samples:,} ids, header {predictions.id_column},"
+        f"{','.join(predictions.columns)}" + "".join(f"; {note}" for note in notes)
+    )

@@ -56,9 +56,15 @@ def generate_commands() -> None:
         parameters = list(inspect.signature(generic, eval_str=True).parameters.values())[1:]
         wanted = {"calibrate": method.calibrates, "weights_out": method.weighs, "plot": method.chart is not None}
         parameters = [parameter for parameter in parameters if wanted.get(parameter.name, True)]
-        own = [inspect.Parameter(("no_" if option.negated else "") + option.name, inspect.Parameter.KEYWORD_ONLY,
-                                 default=False if option.negated else option.default, annotation=_annotation(option))
-               for option in method.params]
+        own = [
+            inspect.Parameter(
+                ("no_" if option.negated else "") + option.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=False if option.negated else option.default,
+                annotation=_annotation(option),
+            )
+            for option in method.params
+        ]
         rest = [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY) for parameter in parameters[1:]]
         run.__signature__ = inspect.Signature(parameters[:1] + own + rest)
         run.__module__ = __name__
@@ -67,10 +73,12 @@ def generate_commands() -> None:
 
 def _default_doc(method) -> str:
     options = " ".join(f"{option.flag} {option.default}" for option in method.params if not option.negated)
-    return (f"{method.summary[0].upper()}{method.summary[1:]}: the registry's '{method.name}' entry"
-            f"{', fitted on the OOF rows' if method.learns else ''}, applied to the test files.\n\n"
-            f"Example:\n\n    blend {method.name} submissions/*.csv {options + ' ' if options else ''}"
-            f"-o blends/{method.name}.csv")
+    return (
+        f"{method.summary[0].upper()}{method.summary[1:]}: the registry's '{method.name}' entry"
+        f"{', fitted on the OOF rows' if method.learns else ''}, applied to the test files.\n\n"
+        f"Example:\n\n    blend {method.name} submissions/*.csv {options + ' ' if options else ''}"
+        f"-o blends/{method.name}.csv"
+    )
 
 
 def _annotation(option):
@@ -86,8 +94,14 @@ def _annotation(option):
     return Annotated[kind, typer.Option(*flags, help=option.help)]
 
 
-def _plain_command(name: str, files: Files = None, sample: SampleOption = None, out: OutPath = None,
-                   id_column: IdColumn = None, task: TaskOption = None) -> None:
+def _plain_command(
+    name: str,
+    files: Files = None,
+    sample: SampleOption = None,
+    out: OutPath = None,
+    id_column: IdColumn = None,
+    task: TaskOption = None,
+) -> None:
     from blender.entries import configured
     from blender.methods import fit
 
@@ -95,8 +109,9 @@ def _plain_command(name: str, files: Files = None, sample: SampleOption = None, 
     predictions = read(files, id_column, task)
     method = configured(name)
     if predictions.kind not in method.kinds:
-        raise BlendInputError(f"{predictions.paths[0]}: {name} takes {', '.join(method.kinds)} files, and these hold "
-                              f"{predictions.kind}.")
+        raise BlendInputError(
+            f"{predictions.paths[0]}: {name} takes {', '.join(method.kinds)} files, and these hold {predictions.kind}."
+        )
     sample_set = read_sample(sample, predictions, id_column)
     say(f"{method.summary} of {predictions.n_models} files")
     blended = fit(method, predictions.values, None, kind=predictions.kind, metric=None).apply(predictions.values)
@@ -104,8 +119,16 @@ def _plain_command(name: str, files: Files = None, sample: SampleOption = None, 
 
 
 @learning_options
-def _learned_command(name: str, files: Files = None, calibrate: CalibrateOption = False, weights_out: WeightsOut = None,
-                     plot: PlotOption = None, *, shared: Shared, **options) -> None:
+def _learned_command(
+    name: str,
+    files: Files = None,
+    calibrate: CalibrateOption = False,
+    weights_out: WeightsOut = None,
+    plot: PlotOption = None,
+    *,
+    shared: Shared,
+    **options,
+) -> None:
     from blender.methods import BY_NAME, check_options
 
     entry = BY_NAME[name]
@@ -114,8 +137,15 @@ def _learned_command(name: str, files: Files = None, calibrate: CalibrateOption 
         options[option.name] = (not value) if option.negated else getattr(value, "value", value)
     check_options(entry, options)
     out, oof = shared.outputs(name, weights_out=weights_out, plot=plot)
-    learning, run, sample_set = learn(name, files, shared, calibrate=calibrate, label=entry.label,
-                                      show_weights=entry.weighs or entry.lines is None, **options)
+    learning, run, sample_set = learn(
+        name,
+        files,
+        shared,
+        calibrate=calibrate,
+        label=entry.label,
+        show_weights=entry.weighs or entry.lines is None,
+        **options,
+    )
     for line in entry.lines(run, learning.train.names, learning.metric) if entry.lines is not None else ():
         say(line)
     chart = None if entry.chart is None else (lambda: entry.chart(run, learning.metric))

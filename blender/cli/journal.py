@@ -28,9 +28,15 @@ from blender.errors import BlendInputError
 
 LOG_NAME = "log.jsonl"
 
-LogOption = Annotated[Optional[Path], typer.Option(
-    "--log", help=f"The log this run's record is appended to. [default: {LOG_NAME} beside the output, "
-    f"e.g. blends/{LOG_NAME}]", show_default=False)]
+LogOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--log",
+        help=f"The log this run's record is appended to. [default: {LOG_NAME} beside the output, "
+        f"e.g. blends/{LOG_NAME}]",
+        show_default=False,
+    ),
+]
 NoLogOption = Annotated[bool, typer.Option("--no-log", help="Append no record to the log.")]
 
 
@@ -56,8 +62,10 @@ _INVOCATION: ContextVar[tuple[str, list[str], dict] | None] = ContextVar("blende
 def with_log_options(function) -> inspect.Signature:
     """``function``'s signature with ``--log`` and ``--no-log`` added (the wrapper takes them)."""
     signature = inspect.signature(function, eval_str=True)
-    extra = [inspect.Parameter("log", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=LogOption),
-             inspect.Parameter("no_log", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=NoLogOption)]
+    extra = [
+        inspect.Parameter("log", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=LogOption),
+        inspect.Parameter("no_log", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=NoLogOption),
+    ]
     return signature.replace(parameters=[*signature.parameters.values(), *extra])
 
 
@@ -79,11 +87,21 @@ class Journal:
 
         facts = self.facts
         return blend_record(
-            time=datetime.now(timezone.utc), command=self.command, cwd=os.getcwd(), version=_version(),
+            time=datetime.now(timezone.utc),
+            command=self.command,
+            cwd=os.getcwd(),
+            version=_version(),
             inputs=[{"path": path, "rows": rows, "sha256": io.sha256_file(path)} for path, rows in self.inputs.items()],
-            method=facts.get("method", self.command[1]), options=self.options, seed=self.options.get("seed"),
-            members=facts.get("members", []), weights=facts.get("weights"), metric=facts.get("metric"),
-            cv=facts.get("cv"), nested=facts.get("nested"), slice=facts.get("slice"), step=facts.get("step"),
+            method=facts.get("method", self.command[1]),
+            options=self.options,
+            seed=self.options.get("seed"),
+            members=facts.get("members", []),
+            weights=facts.get("weights"),
+            metric=facts.get("metric"),
+            cv=facts.get("cv"),
+            nested=facts.get("nested"),
+            slice=facts.get("slice"),
+            step=facts.get("step"),
             outputs=sorted(outputs, key=lambda item: Path(item["path"]) != Path(main)),
         )
 
@@ -147,12 +165,23 @@ def note_run(learning, run) -> None:
     names = learning.train.names
     weights = None if run.weights is None else {name: float(w) for name, w in zip(names, run.weights)}
     honest = run.honest
-    spread, source = row_spread(learning.y, run.oof, metric=learning.metric, kind=learning.train.kind,
-                                fold_scores=honest.fold_scores, n_folds=run.board.folds)
-    note(method=run.method.name, members=[name for name in names if weights is None or weights[name] != 0],
-         weights=weights, metric=learning.metric,
-         cv={"score": honest.mean, "se": honest.se, "folds": run.board.folds, "row_sd": spread, "row_sd_from": source},
-         slice=_slice(run.slice), step=_step(learning, run.step, run.in_sample, run.plain_in_sample))
+    spread, source = row_spread(
+        learning.y,
+        run.oof,
+        metric=learning.metric,
+        kind=learning.train.kind,
+        fold_scores=honest.fold_scores,
+        n_folds=run.board.folds,
+    )
+    note(
+        method=run.method.name,
+        members=[name for name in names if weights is None or weights[name] != 0],
+        weights=weights,
+        metric=learning.metric,
+        cv={"score": honest.mean, "se": honest.se, "folds": run.board.folds, "row_sd": spread, "row_sd_from": source},
+        slice=_slice(run.slice),
+        step=_step(learning, run.step, run.in_sample, run.plain_in_sample),
+    )
 
 
 def note_auto(learning, result) -> None:
@@ -161,14 +190,26 @@ def note_auto(learning, result) -> None:
 
     board, estimate = result.board, result.estimate
     entry = next((entry for entry in board.entries if entry.name == result.pick.name), None)
-    spread, source = row_spread(learning.y, estimate.oof, metric=learning.metric, kind=learning.train.kind,
-                                fold_scores=estimate.scores, n_folds=estimate.folds)
+    spread, source = row_spread(
+        learning.y,
+        estimate.oof,
+        metric=learning.metric,
+        kind=learning.train.kind,
+        fold_scores=estimate.scores,
+        n_folds=estimate.folds,
+    )
     cv = {"row_sd": spread, "row_sd_from": source, "folds": board.folds}
     if entry is not None:
         cv.update(score=entry.mean, se=entry.se)
-    note(method="auto", members=list(result.picked), metric=learning.metric, cv=cv,
-         nested={"score": estimate.mean, "se": estimate.se}, slice=_slice(result.slice),
-         step=_step(learning, result.step, result.in_sample, result.plain_in_sample))
+    note(
+        method="auto",
+        members=list(result.picked),
+        metric=learning.metric,
+        cv=cv,
+        nested={"score": estimate.mean, "se": estimate.se},
+        slice=_slice(result.slice),
+        step=_step(learning, result.step, result.in_sample, result.plain_in_sample),
+    )
 
 
 def _step(learning, step, in_sample: float, plain_in_sample: float) -> dict | None:

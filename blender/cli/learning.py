@@ -12,18 +12,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from blender.picking import THRESHOLD
-from blender.errors import BlendInputError
 from blender.cli import output
-from blender.cli.journal import log_entry, note, note_auto
 from blender.cli.common import (
-    ClassesOption,
-    DirectionOption,
-    CvOption,
     DEFAULT_OOF,
-    Shared,
-    learning_options,
     DEFAULT_TRUTH,
+    ClassesOption,
+    CvOption,
+    DirectionOption,
     FeaturesOption,
     Files,
     FoldsOption,
@@ -40,10 +35,12 @@ from blender.cli.common import (
     QuadraticOption,
     SampleOption,
     SeedOption,
+    Shared,
     TaskOption,
     TruthPath,
     check_outputs,
     command,
+    learning_options,
     output_path,
     read_learning,
     read_sample,
@@ -57,14 +54,26 @@ from blender.cli.common import (
     write_run,
     write_submission,
 )
-
+from blender.cli.journal import log_entry, note, note_auto
+from blender.errors import BlendInputError
+from blender.picking import THRESHOLD
 
 # ---------------------------------------------------------------------------- learning from OOF rows
 
 
-def learn(name: str, files, shared: Shared, *, calibrate: bool = False,
-          features: str | None = None, label: str | None = None, role: str = "OOF", entry_name: str | None = None,
-          show_weights: bool = True, **options):
+def learn(
+    name: str,
+    files,
+    shared: Shared,
+    *,
+    calibrate: bool = False,
+    features: str | None = None,
+    label: str | None = None,
+    role: str = "OOF",
+    entry_name: str | None = None,
+    show_weights: bool = True,
+    **options,
+):
     """Read, run the registry entry ``name`` with ``options`` on the folds, report it; return (learning, run, sample).
 
     ``shared.cv`` (``--cv K``) and ``shared.folds`` (``--folds FILE|K``) choose the folds
@@ -76,30 +85,54 @@ def learn(name: str, files, shared: Shared, *, calibrate: bool = False,
 
     holdout = role == "holdout"
     command_name = "holdout" if holdout else "stack" if name.startswith("stack-") else name
-    learning = read_learning(files, shared.oof_dir, shared.truth, shared.id_column, shared.task, shared.metric,
-                             command_name=command_name, positive=shared.positive, role=role,
-                             make_target="make holdout" if holdout else "make oof",
-                             dir_option="--holdout-dir" if holdout else "--oof-dir",
-                             greater_is_better=shared.greater_is_better, classes=shared.classes,
-                             post=not shared.no_post)
+    learning = read_learning(
+        files,
+        shared.oof_dir,
+        shared.truth,
+        shared.id_column,
+        shared.task,
+        shared.metric,
+        command_name=command_name,
+        positive=shared.positive,
+        role=role,
+        make_target="make holdout" if holdout else "make oof",
+        dir_option="--holdout-dir" if holdout else "--oof-dir",
+        greater_is_better=shared.greater_is_better,
+        classes=shared.classes,
+        post=not shared.no_post,
+    )
     entry = BY_NAME[name]
     if learning.test.kind not in entry.kinds:
         # The registry says which kinds an entry takes: the command refuses exactly those it does not.
-        refuse_kind(learning.test, (learning.test.kind,), f"{command_name} takes {' or '.join(entry.kinds)} files, "
-                                                          f"and these hold {learning.test.kind}.")
+        refuse_kind(
+            learning.test,
+            (learning.test.kind,),
+            f"{command_name} takes {' or '.join(entry.kinds)} files, and these hold {learning.test.kind}.",
+        )
     if calibrate:
-        refuse_kind(learning.test, ("labels", "regression"), f"--calibrate scales probabilities, and these files hold "
-                                                         f"{learning.test.kind}; drop --calibrate.")
+        refuse_kind(
+            learning.test,
+            ("labels", "regression"),
+            f"--calibrate scales probabilities, and these files hold {learning.test.kind}; drop --calibrate.",
+        )
     if options.get("logit") and learning.train.kind not in ("binary", "multiclass"):
         raise BlendInputError(f"--logit needs probabilities, and these files hold {learning.train.kind}; drop --logit.")
     sample_set = read_sample(shared.sample, learning.test, shared.id_column, learning)
-    fold_plan = resolve_folds(shared.folds, shared.cv, learning, truth=shared.truth, seed=shared.seed,
-                              default_file=not holdout)
+    fold_plan = resolve_folds(
+        shared.folds, shared.cv, learning, truth=shared.truth, seed=shared.seed, default_file=not holdout
+    )
     say_plugin_calls(learning, [name], fold_plan, options)
     method = configured(name, calibrate=calibrate, as_name=entry_name, **options)
-    run = run_entry(method, learning.train, learning.y, learning.test, metric=learning.metric, folds=fold_plan,
-                    random_state=shared.seed,
-                    features=None if features is None else _features(learning, features, shared.id_column))
+    run = run_entry(
+        method,
+        learning.train,
+        learning.y,
+        learning.test,
+        metric=learning.metric,
+        folds=fold_plan,
+        random_state=shared.seed,
+        features=None if features is None else _features(learning, features, shared.id_column),
+    )
     report_run(run, label or method.name, learning.train.names, learning.metric, show_weights=show_weights)
     report_slice(run.slice, label or method.name, learning.metric)
     return learning, run, sample_set
@@ -112,13 +145,24 @@ def say_plugin_calls(learning, method_names, folds, options: dict, *, repeats: i
 
     if not plugin.is_plugin(learning.metric):
         return
-    counts = [plugin.call_estimate(method_names or [], n_models=learning.train.n_models, folds=fold_count(folds),
-                                   repeats=repeats, nested=nested, options=options, fewest=fewest)
-              for fewest in (True, False)]
+    counts = [
+        plugin.call_estimate(
+            method_names or [],
+            n_models=learning.train.n_models,
+            folds=fold_count(folds),
+            repeats=repeats,
+            nested=nested,
+            options=options,
+            fewest=fewest,
+        )
+        for fewest in (True, False)
+    ]
     span = f"{counts[0]:,}" if counts[0] == counts[1] else f"{counts[0]:,} to {counts[1]:,}"
-    say(f"--metric {learning.metric}: your function will be called about {span} times"
+    say(
+        f"--metric {learning.metric}: your function will be called about {span} times"
         f"{' (the leaderboard, the nested estimate and the final fit)' if nested else ''}; a built-in metric is "
-        "scored many candidates at a time and is much faster")
+        "scored many candidates at a time and is much faster"
+    )
 
 
 def _features(learning, features: str, id_column):
@@ -126,9 +170,12 @@ def _features(learning, features: str, id_column):
 
     parts = [part for part in features.split(",") if part]
     if len(parts) != 2:
-        raise BlendInputError(f"--features {features}: give two files, TRAIN.csv,TEST.csv, for the OOF and the test rows.")
+        raise BlendInputError(
+            f"--features {features}: give two files, TRAIN.csv,TEST.csv, for the OOF and the test rows."
+        )
     train_features, test_features, names = io.read_features(
-        Path(parts[0]), Path(parts[1]), learning.train.ids, learning.test.ids, id_column=id_column)
+        Path(parts[0]), Path(parts[1]), learning.train.ids, learning.test.ids, id_column=id_column
+    )
     say(f"features: {len(names)} columns from {parts[0]} and {parts[1]}")
     return train_features, test_features
 
@@ -136,9 +183,14 @@ def _features(learning, features: str, id_column):
 #: ``--time-budget`` of ``blend score`` and ``blend auto`` (:mod:`blender.plan`).
 TimeBudgetOption = Annotated[
     Optional[str],
-    typer.Option("--time-budget", metavar="DURATION", help="Fit the run to this much time after reading, e.g. 5m, "
-                 "90s or 1h30m: every blend method is timed on one fold first, and those that would overrun are left "
-                 "out (the output says which and why). [default: no limit]", show_default=False),
+    typer.Option(
+        "--time-budget",
+        metavar="DURATION",
+        help="Fit the run to this much time after reading, e.g. 5m, "
+        "90s or 1h30m: every blend method is timed on one fold first, and those that would overrun are left "
+        "out (the output says which and why). [default: no limit]",
+        show_default=False,
+    ),
 ]
 
 
@@ -157,8 +209,12 @@ def score_command(
     classes: ClassesOption = None,
     cv: CvOption = None,
     folds: FoldsOption = None,
-    repeats: Annotated[int, typer.Option("--repeats", help="Repeat seeded CV with other fold seeds; shows mean ± standard error.")] = 1,
-    models_only: Annotated[bool, typer.Option("--models-only", help="Score the files only, not the blend methods.")] = False,
+    repeats: Annotated[
+        int, typer.Option("--repeats", help="Repeat seeded CV with other fold seeds; shows mean ± standard error.")
+    ] = 1,
+    models_only: Annotated[
+        bool, typer.Option("--models-only", help="Score the files only, not the blend methods.")
+    ] = False,
     plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard as a bar chart (PNG).")] = None,
     oof_dir: OofDir = DEFAULT_OOF,
     truth: TruthPath = DEFAULT_TRUTH,
@@ -189,26 +245,57 @@ def score_command(
     budget = _budget(time_budget)
     if repeats < 1:
         raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="score", positive=positive,
-                             greater_is_better=greater_is_better, classes=classes)
+    learning = read_learning(
+        files,
+        oof_dir,
+        truth,
+        id_column,
+        task,
+        metric,
+        command_name="score",
+        positive=positive,
+        greater_is_better=greater_is_better,
+        classes=classes,
+    )
     fold_plan = resolve_folds(folds, cv, learning, truth=truth, seed=seed, repeats=repeats)
-    say_plugin_calls(learning, None if models_only else [m.name for m in methods_for(learning.train.kind,
-                                                                                       learning.metric)],
-                     fold_plan, {}, repeats=repeats)
+    say_plugin_calls(
+        learning,
+        None if models_only else [m.name for m in methods_for(learning.train.kind, learning.metric)],
+        fold_plan,
+        {},
+        repeats=repeats,
+    )
     started = time.perf_counter()
     train = learning.train
     methods = [] if models_only else methods_for(train.kind, learning.metric)
     if budget is None:  # under a budget, the plan says what it will score
         say(f"scoring {train.n_models} files and {len(methods)} blend methods on the folds over the OOF rows ...")
-    board, _, _ = plan.score_within(train, learning.y, metric=learning.metric, folds=fold_plan, repeats=repeats,
-                                    random_state=seed, methods=methods, budget=budget, started=started, progress=say)
+    board, _, _ = plan.score_within(
+        train,
+        learning.y,
+        metric=learning.metric,
+        folds=fold_plan,
+        repeats=repeats,
+        random_state=seed,
+        methods=methods,
+        budget=budget,
+        started=started,
+        progress=say,
+    )
     report.show_table(*report.leaderboard_rows(board), stream=output.table_stream())
     single = board.entry(board.best_single)
-    output.emit(metric=str(learning.metric), inputs=list(train.names),
-                best_single={"name": single.name, "mean": single.mean, "se": single.se},
-                folds=board.folds, repeats=board.repeats, leaderboard=report.leaderboard_document(board))
-    say(f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {board.repeats}x{board.folds} folds, "
-        f"blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)")
+    output.emit(
+        metric=str(learning.metric),
+        inputs=list(train.names),
+        best_single={"name": single.name, "mean": single.mean, "se": single.se},
+        folds=board.folds,
+        repeats=board.repeats,
+        leaderboard=report.leaderboard_document(board),
+    )
+    say(
+        f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {board.repeats}x{board.folds} folds, "
+        f"blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)"
+    )
     note(method="score", members=train.names, metric=learning.metric)
     with io.OutputGroup(log=log_entry(out or plot)) as outputs:
         if out is not None:
@@ -252,11 +339,25 @@ def stack_command(
 
 def _stack(files, shared: Shared, meta, features, fwls, quadratic, logit, *, role: str):
     meta = Meta(meta).value
-    extras = [label for label, on in (("features", features), ("fwls", fwls), ("quadratic", quadratic), ("logit", logit)) if on]
+    extras = [
+        label
+        for label, on in (("features", features), ("fwls", fwls), ("quadratic", quadratic), ("logit", logit))
+        if on
+    ]
     learning, run, sample_set = learn(
-        "stack-logreg", files, shared, entry_name=f"stack-{meta}", show_weights=False, features=features, role=role,
-        meta=meta, fwls=fwls, quadratic=quadratic, logit=logit,
-        label=f"stack {meta}" + (" + " + ", ".join(extras) if extras else ""))
+        "stack-logreg",
+        files,
+        shared,
+        entry_name=f"stack-{meta}",
+        show_weights=False,
+        features=features,
+        role=role,
+        meta=meta,
+        fwls=fwls,
+        quadratic=quadratic,
+        logit=logit,
+        label=f"stack {meta}" + (" + " + ", ".join(extras) if extras else ""),
+    )
     say(f"meta {meta} fitted on {learning.train.n_samples:,} {role} rows ({run.seconds:.1f} s)")
     return learning, run, sample_set
 
@@ -265,8 +366,17 @@ def _stack(files, shared: Shared, meta, features, fwls, quadratic, logit, *, rol
 def holdout_command(
     files: Files = None,
     meta: MetaOption = "logreg",
-    holdout_dir: Annotated[Path, typer.Option("--holdout-dir", help="Folder of the holdout predictions, one NAME.csv per submission.")] = Path("submissions/holdout"),
-    folds: Annotated[Optional[str], typer.Option("--folds", help="Folds over the holdout rows for the meta-learner's CV score and --oof-out: a number K of seeded folds, or a folds file (id,fold) of the holdout rows. [default: 5]", show_default=False)] = None,
+    holdout_dir: Annotated[
+        Path, typer.Option("--holdout-dir", help="Folder of the holdout predictions, one NAME.csv per submission.")
+    ] = Path("submissions/holdout"),
+    folds: Annotated[
+        Optional[str],
+        typer.Option(
+            "--folds",
+            help="Folds over the holdout rows for the meta-learner's CV score and --oof-out: a number K of seeded folds, or a folds file (id,fold) of the holdout rows. [default: 5]",
+            show_default=False,
+        ),
+    ] = None,
     features: FeaturesOption = None,
     fwls: FwlsOption = False,
     quadratic: QuadraticOption = False,
@@ -280,7 +390,14 @@ def holdout_command(
     seed: SeedOption = 0,
     sample: SampleOption = None,
     out: OutPath = None,
-    oof_out: Annotated[Optional[Path], typer.Option("--oof-out", help="Also write the blend's OOF predictions of the holdout rows, cross-fitted on --folds. [default: none]", show_default=False)] = None,
+    oof_out: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--oof-out",
+            help="Also write the blend's OOF predictions of the holdout rows, cross-fitted on --folds. [default: none]",
+            show_default=False,
+        ),
+    ] = None,
     id_column: IdColumn = None,
     task: TaskOption = None,
 ) -> None:
@@ -294,9 +411,24 @@ def holdout_command(
     out = output_path(out, "holdout")
     if oof_out is not None:
         check_outputs(oof_out=oof_out)
-    shared = Shared(metric=metric, greater_is_better=greater_is_better, classes=classes, no_post=no_post,
-                    oof_dir=holdout_dir, truth=truth, positive=positive, cv=None, folds=folds, seed=seed,
-                    sample=sample, out=out, oof_out=oof_out, no_oof_out=oof_out is None, id_column=id_column, task=task)
+    shared = Shared(
+        metric=metric,
+        greater_is_better=greater_is_better,
+        classes=classes,
+        no_post=no_post,
+        oof_dir=holdout_dir,
+        truth=truth,
+        positive=positive,
+        cv=None,
+        folds=folds,
+        seed=seed,
+        sample=sample,
+        out=out,
+        oof_out=oof_out,
+        no_oof_out=oof_out is None,
+        id_column=id_column,
+        task=task,
+    )
     learning, run, sample_set = _stack(files, shared, meta, features, fwls, quadratic, logit, role="holdout")
     write_run(learning, run, out, sample_set, oof=oof_out)
 
@@ -305,14 +437,43 @@ def holdout_command(
 @learning_options
 def auto_command(
     files: Files = None,
-    repeats: Annotated[Optional[int], typer.Option("--repeats", help="Repeat seeded CV with other fold seeds. [default: 3 up to 5,000 OOF rows, else 1; 1 with a folds file]", show_default=False)] = None,
-    max_level: Annotated[int, typer.Option("--max-level", help="1: level-1 entries only; 2: also a second level (hill climbing over stackers), kept only if its nested estimate says it pays.")] = 2,
-    plot: Annotated[Optional[Path], typer.Option("--plot", help="Draw the leaderboard with the pick marked (PNG).")] = None,
-    report_path: Annotated[Optional[Path], typer.Option("--report", help="Also write the leaderboard, the pick and the estimate as JSON.")] = None,
-    blends_dir: Annotated[Optional[Path], typer.Option("--blends-dir", help="Also write every entry's test blend there, as ENTRY.csv.")] = None,
-    threshold: Annotated[float, typer.Option("--threshold", help="How many standard errors a blend must gain over the best single file to be picked.")] = THRESHOLD,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit with status 3 when no blend beats the best single "
-                                                          "file (its predictions are still written).")] = False,
+    repeats: Annotated[
+        Optional[int],
+        typer.Option(
+            "--repeats",
+            help="Repeat seeded CV with other fold seeds. [default: 3 up to 5,000 OOF rows, else 1; 1 with a folds file]",
+            show_default=False,
+        ),
+    ] = None,
+    max_level: Annotated[
+        int,
+        typer.Option(
+            "--max-level",
+            help="1: level-1 entries only; 2: also a second level (hill climbing over stackers), kept only if its nested estimate says it pays.",
+        ),
+    ] = 2,
+    plot: Annotated[
+        Optional[Path], typer.Option("--plot", help="Draw the leaderboard with the pick marked (PNG).")
+    ] = None,
+    report_path: Annotated[
+        Optional[Path], typer.Option("--report", help="Also write the leaderboard, the pick and the estimate as JSON.")
+    ] = None,
+    blends_dir: Annotated[
+        Optional[Path], typer.Option("--blends-dir", help="Also write every entry's test blend there, as ENTRY.csv.")
+    ] = None,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            "--threshold", help="How many standard errors a blend must gain over the best single file to be picked."
+        ),
+    ] = THRESHOLD,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit with status 3 when no blend beats the best single file (its predictions are still written).",
+        ),
+    ] = False,
     time_budget: TimeBudgetOption = None,
     *,
     shared: Shared,
@@ -349,28 +510,57 @@ def auto_command(
     if not threshold >= 0:
         raise BlendInputError(f"--threshold {threshold:g}: give 0 or more standard errors.")
     seed = shared.seed
-    learning = read_learning(files, shared.oof_dir, shared.truth, shared.id_column, shared.task, shared.metric,
-                             command_name="auto", positive=shared.positive, greater_is_better=shared.greater_is_better,
-                             classes=shared.classes, post=not shared.no_post)
+    learning = read_learning(
+        files,
+        shared.oof_dir,
+        shared.truth,
+        shared.id_column,
+        shared.task,
+        shared.metric,
+        command_name="auto",
+        positive=shared.positive,
+        greater_is_better=shared.greater_is_better,
+        classes=shared.classes,
+        post=not shared.no_post,
+    )
     sample_set = read_sample(shared.sample, learning.test, shared.id_column, learning)
     fold_plan = resolve_folds(shared.folds, shared.cv, learning, truth=shared.truth, seed=seed, repeats=repeats or 1)
     from blender.methods import methods_for
 
-    say_plugin_calls(learning, [m.name for m in methods_for(learning.train.kind, learning.metric, max_level=max_level)],
-                     fold_plan, {}, repeats=repeats or 1, nested=True)
+    say_plugin_calls(
+        learning,
+        [m.name for m in methods_for(learning.train.kind, learning.metric, max_level=max_level)],
+        fold_plan,
+        {},
+        repeats=repeats or 1,
+        nested=True,
+    )
     started = time.perf_counter()
     result, budget_plan, _ = plan.run_auto_within(
-        learning.train, learning.y, learning.test, metric=learning.metric, folds=fold_plan, repeats=repeats,
-        random_state=seed, threshold=threshold, blends=blends_dir is not None, max_level=max_level, budget=budget,
-        started=started, progress=say)
+        learning.train,
+        learning.y,
+        learning.test,
+        metric=learning.metric,
+        folds=fold_plan,
+        repeats=repeats,
+        random_state=seed,
+        threshold=threshold,
+        blends=blends_dir is not None,
+        max_level=max_level,
+        budget=budget,
+        started=started,
+        progress=say,
+    )
     board, pick, estimate = result.board, result.pick, result.estimate
     report.show_table(*report.leaderboard_rows(board, pick=result.picked), stream=output.table_stream())
     say(f"pick: {pick.name} ({pick.type}) because {pick.reason}")
     step_line(result.step, result.in_sample, result.plain_in_sample, "the pick's", learning.metric)
     say(f"levels: {result.level_reason}")
-    say(f"estimated {learning.metric} of the pick (nested CV over {estimate.folds} outer folds, never scored on rows "
+    say(
+        f"estimated {learning.metric} of the pick (nested CV over {estimate.folds} outer folds, never scored on rows "
         f"used to choose it): {estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
-        f"{estimate.best_single_mean:.6f}; best single file {board.best_single} on all OOF rows: {board.best_single_oof:.6f}")
+        f"{estimate.best_single_mean:.6f}; best single file {board.best_single} on all OOF rows: {board.best_single_oof:.6f}"
+    )
     caution = picking.procedure_caution(estimate, metric=learning.metric, pick_type=pick.type)
     if caution is not None:
         say(caution)
@@ -386,7 +576,9 @@ def auto_command(
         if plot is not None:
             outputs.figure(plot, report.leaderboard_chart(board, pick=result.picked, estimate=estimate))
         if report_path is not None:
-            outputs.text(report_path, json.dumps(picking.report_document(result, metric=learning.metric), indent=2) + "\n")
+            outputs.text(
+                report_path, json.dumps(picking.report_document(result, metric=learning.metric), indent=2) + "\n"
+            )
         for name, blend in result.blends.items():
             write_blend(outputs, learning.test, blend, blends_dir / f"{name}.csv", sample_set)
         if oof is not None:
@@ -402,5 +594,3 @@ def auto_command(
     if strict and pick.type == "model":
         say(f"--strict: no blend beats the best single file {pick.name}; exit status 3")
         raise typer.Exit(3)
-
-

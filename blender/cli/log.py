@@ -19,26 +19,64 @@ DEFAULT_LOG = Path("blends") / LOG_NAME
 
 @command("log", logs=False)
 def log_command(
-    file: Annotated[Optional[Path], typer.Argument(
-        help="A file to look up: the record that wrote these bytes, found by content hash (so after a rename too), "
-             "and whether its inputs changed on disk since.", show_default=False)] = None,
-    lb: Annotated[Optional[tuple[str, str]], typer.Option(
-        "--lb", metavar="FILE SCORE", help="Record the public leaderboard score a submitted file got.",
-        show_default=False)] = None,
-    public_rows: Annotated[Optional[int], typer.Option(
-        "--public-rows", help="Rows in the competition's public split: the noise each public gain is judged by. "
-                              "[default: the last --public-rows recorded with --lb]", show_default=False)] = None,
-    since: Annotated[Optional[str], typer.Option(
-        "--since", help="Only records from then on: a date or time (2024-05-01, 2024-05-01T12:00, UTC) or an age "
-                        "(30m, 12h, 7d, 2w).", show_default=False)] = None,
-    grep: Annotated[Optional[str], typer.Option(
-        "--grep", help="Only records whose command line, method, or an input's or output's path matches this "
-                       "regular expression (case-insensitive).", show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON lines (newest first), for scripts.")] = False,
-    final: Annotated[Optional[int], typer.Option(
-        "--final", metavar="N", help="Propose the N submissions to select at the deadline: the best by honest CV "
-                                     "(nested or slice estimate), then the best that hedges it (test predictions "
-                                     "correlated below 0.98 with it).", show_default=False)] = None,
+    file: Annotated[
+        Optional[Path],
+        typer.Argument(
+            help="A file to look up: the record that wrote these bytes, found by content hash (so after a rename too), "
+            "and whether its inputs changed on disk since.",
+            show_default=False,
+        ),
+    ] = None,
+    lb: Annotated[
+        Optional[tuple[str, str]],
+        typer.Option(
+            "--lb",
+            metavar="FILE SCORE",
+            help="Record the public leaderboard score a submitted file got.",
+            show_default=False,
+        ),
+    ] = None,
+    public_rows: Annotated[
+        Optional[int],
+        typer.Option(
+            "--public-rows",
+            help="Rows in the competition's public split: the noise each public gain is judged by. "
+            "[default: the last --public-rows recorded with --lb]",
+            show_default=False,
+        ),
+    ] = None,
+    since: Annotated[
+        Optional[str],
+        typer.Option(
+            "--since",
+            help="Only records from then on: a date or time (2024-05-01, 2024-05-01T12:00, UTC) or an age "
+            "(30m, 12h, 7d, 2w).",
+            show_default=False,
+        ),
+    ] = None,
+    grep: Annotated[
+        Optional[str],
+        typer.Option(
+            "--grep",
+            help="Only records whose command line, method, or an input's or output's path matches this "
+            "regular expression (case-insensitive).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the records as JSON lines (newest first), for scripts.")
+    ] = False,
+    final: Annotated[
+        Optional[int],
+        typer.Option(
+            "--final",
+            metavar="N",
+            help="Propose the N submissions to select at the deadline: the best by honest CV "
+            "(nested or slice estimate), then the best that hedges it (test predictions "
+            "correlated below 0.98 with it).",
+            show_default=False,
+        ),
+    ] = None,
     log: Annotated[Path, typer.Option("--log", help="The log to read (and to add --lb scores to).")] = DEFAULT_LOG,
 ) -> None:
     """The log of every blend written: a table, newest first, with each blend's CV score beside the
@@ -68,8 +106,10 @@ def log_command(
     from blender import io
 
     if lb is not None and file is not None:
-        raise BlendInputError(f"blend log {file} --lb {' '.join(lb)}: give FILE to look a file up, or --lb FILE SCORE "
-                              "to record its public score, not both.")
+        raise BlendInputError(
+            f"blend log {file} --lb {' '.join(lb)}: give FILE to look a file up, or --lb FILE SCORE "
+            "to record its public score, not both."
+        )
     if public_rows is not None and public_rows < 1:
         raise BlendInputError(f"--public-rows {public_rows}: give the number of rows in the public split, e.g. 5000.")
     if final is not None and final < 1:
@@ -94,16 +134,22 @@ def _record_public(log: Path, records: list[dict], file_text: str, score_text: s
 
     option = f"--lb {file_text} {score_text}"
     path = Path(file_text)
-    sha256, makers = _makers(log, records, path, missing=f"{option}: {file_text} not found; name the file you submitted.")
+    sha256, makers = _makers(
+        log, records, path, missing=f"{option}: {file_text} not found; name the file you submitted."
+    )
     maker = makers[0]
     metric = maker.get("metric")
     score = parse_public_score(score_text, metric=metric, option=option)
-    record = lb_record(time=datetime.now(timezone.utc), path=str(path), sha256=sha256, public_score=score,
-                       public_rows=public_rows)
+    record = lb_record(
+        time=datetime.now(timezone.utc), path=str(path), sha256=sha256, public_score=score, public_rows=public_rows
+    )
     io.append_record(log, record)
-    say(f"recorded public score {score:g} for {path} in {log}: made by line {maker['line']}, "
-        f"{' '.join(maker['command'])}" + (f", CV {metric} {_score(maker, 'cv')}" if metric else "")
-        + (f", nested {_score(maker, 'nested')}" if maker.get("nested_score") is not None else ""))
+    say(
+        f"recorded public score {score:g} for {path} in {log}: made by line {maker['line']}, "
+        f"{' '.join(maker['command'])}"
+        + (f", CV {metric} {_score(maker, 'cv')}" if metric else "")
+        + (f", nested {_score(maker, 'nested')}" if maker.get("nested_score") is not None else "")
+    )
     last_line = max((r["line"] for r in records), default=0)
     _report_submissions([*records, {**record, "line": last_line + 1}], public_rows)
 
@@ -118,8 +164,10 @@ def _makers(log: Path, records: list[dict], path: Path, *, missing: str) -> tupl
     sha256 = io.sha256_file(path)
     makers = made(records, sha256, path=str(path))
     if not makers:
-        raise BlendInputError(f"{path}: no record of {log} wrote these bytes (sha256 {sha256[:12]}...); it was written "
-                              "with --no-log, logged in another log (pass --log PATH), or changed since.")
+        raise BlendInputError(
+            f"{path}: no record of {log} wrote these bytes (sha256 {sha256[:12]}...); it was written "
+            "with --no-log, logged in another log (pass --log PATH), or changed since."
+        )
     return sha256, makers
 
 
@@ -132,8 +180,9 @@ def _show_maker(log: Path, records: list[dict], file: Path) -> None:
     from blender import io, report
     from blender.log import input_states, record_time
 
-    sha256, makers = _makers(log, records, file,
-                             missing=f"{file} not found; name a file blend wrote (its record is found by its content).")
+    sha256, makers = _makers(
+        log, records, file, missing=f"{file} not found; name a file blend wrote (its record is found by its content)."
+    )
 
     @lru_cache(maxsize=None)
     def current_hash(path: str) -> str | None:
@@ -142,24 +191,40 @@ def _show_maker(log: Path, records: list[dict], file: Path) -> None:
     for record in makers:
         written = next(item["path"] for item in record["outputs"] if item["sha256"] == sha256)
         renamed = "" if Path(written) == file else " (renamed since)"
-        typer.echo(f"{file}: written by line {record['line']} of {log}, {record_time(record):%Y-%m-%d %H:%M} UTC, "
-                   f"as {written}{renamed}")
-        typer.echo(f"  command: {' '.join(record['command'])}   (in {record.get('cwd', '?')}, blender {record.get('version')})")
-        typer.echo(f"  method: {record['method']}" + (f", seed {record['seed']}" if record.get("seed") is not None else "")
-                   + f"; {_members(record)}")
+        typer.echo(
+            f"{file}: written by line {record['line']} of {log}, {record_time(record):%Y-%m-%d %H:%M} UTC, "
+            f"as {written}{renamed}"
+        )
+        typer.echo(
+            f"  command: {' '.join(record['command'])}   (in {record.get('cwd', '?')}, blender {record.get('version')})"
+        )
+        typer.echo(
+            f"  method: {record['method']}"
+            + (f", seed {record['seed']}" if record.get("seed") is not None else "")
+            + f"; {_members(record)}"
+        )
         if record.get("metric"):
-            typer.echo(f"  {record['metric']}: CV {_score(record, 'cv')}"
-                       + (f", nested {_score(record, 'nested')}" if record.get("nested_score") is not None else "")
-                       + (f", holdout slice (fold {record['slice_fold']}) {_score(record, 'slice')}"
-                          if record.get("slice_score") is not None else ""))
+            typer.echo(
+                f"  {record['metric']}: CV {_score(record, 'cv')}"
+                + (f", nested {_score(record, 'nested')}" if record.get("nested_score") is not None else "")
+                + (
+                    f", holdout slice (fold {record['slice_fold']}) {_score(record, 'slice')}"
+                    if record.get("slice_score") is not None
+                    else ""
+                )
+            )
         states = input_states(record, current_hash)
-        rows = [[item["path"], item.get("rows", ""), item["sha256"][:12], _STATE_WORDS[state]] for item, state in states]
+        rows = [
+            [item["path"], item.get("rows", ""), item["sha256"][:12], _STATE_WORDS[state]] for item, state in states
+        ]
         typer.echo(report.format_table(["input", "rows", "sha256", "now"], rows))
         moved = [item["path"] for item, state in states if state != "same"]
         if moved:
-            say(f"warning: {len(moved)} input{'s' if len(moved) != 1 else ''} of line {record['line']} changed or went "
+            say(
+                f"warning: {len(moved)} input{'s' if len(moved) != 1 else ''} of line {record['line']} changed or went "
                 f"missing on disk since ({', '.join(moved[:3])}{', ...' if len(moved) > 3 else ''}): making it again "
-                "would not give these bytes")
+                "would not give these bytes"
+            )
 
 
 _STATE_WORDS = {"same": "unchanged", "changed": "CHANGED since", "missing": "MISSING"}
@@ -175,11 +240,20 @@ def _members(record: dict) -> str:
 # ---------------------------------------------------------------------------- the table
 
 
-def _show_records(log: Path, records: list[dict], *, since: str | None, grep: str | None, as_json: bool,
-                  public_rows: int | None) -> None:
+def _show_records(
+    log: Path, records: list[dict], *, since: str | None, grep: str | None, as_json: bool, public_rows: int | None
+) -> None:
     from blender import report
-    from blender.log import (blends, latest_public, line_score, main_output, matches, parse_since, public_lines,
-                             record_time)
+    from blender.log import (
+        blends,
+        latest_public,
+        line_score,
+        main_output,
+        matches,
+        parse_since,
+        public_lines,
+        record_time,
+    )
     from blender.log import public_rows as public_rows_of
 
     chosen = blends(records)
@@ -190,11 +264,16 @@ def _show_records(log: Path, records: list[dict], *, since: str | None, grep: st
         try:
             pattern = re.compile(grep, re.IGNORECASE)
         except re.error as error:
-            raise BlendInputError(f"--grep {grep}: not a regular expression ({error}); escape special characters.") from None
+            raise BlendInputError(
+                f"--grep {grep}: not a regular expression ({error}); escape special characters."
+            ) from None
         chosen = [record for record in chosen if matches(record, pattern)]
     public = latest_public(records, public_rows_of(records, public_rows))
-    lines = {metric: line for metric, line in public_lines(records, public_rows_of(records, public_rows)).items()
-             if not isinstance(line, int)}
+    lines = {
+        metric: line
+        for metric, line in public_lines(records, public_rows_of(records, public_rows)).items()
+        if not isinstance(line, int)
+    }
     for line in lines.values():
         for submission, _ in line.outside():
             score, flags = public[submission.record["line"]]
@@ -204,18 +283,45 @@ def _show_records(log: Path, records: list[dict], *, since: str | None, grep: st
             score, flags = public.get(record["line"], (None, []))
             typer.echo(json.dumps({**record, "public_score": score, "flags": flags}))
     elif chosen:
-        header = ["line", "time (UTC)", "method", "output", "metric", "CV", "± se", "nested", "public",
-                  *(["expected"] if lines else []), "flag"]
+        header = [
+            "line",
+            "time (UTC)",
+            "method",
+            "output",
+            "metric",
+            "CV",
+            "± se",
+            "nested",
+            "public",
+            *(["expected"] if lines else []),
+            "flag",
+        ]
         rows = []
         for record in chosen:
             score, flags = public.get(record["line"], (None, []))
             line = lines.get(record.get("metric"))
-            expected = [] if not lines else [
-                line.expected(line_score(record)) if line is not None and line_score(record) is not None else None]
-            rows.append([record["line"], f"{record_time(record):%Y-%m-%d %H:%M}", record["method"],
-                         main_output(record)["path"], record.get("metric") or "-", _float(record.get("cv_score")),
-                         _float(record.get("cv_se")), _float(record.get("nested_score")), _float(score),
-                         *map(_float, expected), "; ".join(flags)])
+            expected = (
+                []
+                if not lines
+                else [
+                    line.expected(line_score(record)) if line is not None and line_score(record) is not None else None
+                ]
+            )
+            rows.append(
+                [
+                    record["line"],
+                    f"{record_time(record):%Y-%m-%d %H:%M}",
+                    record["method"],
+                    main_output(record)["path"],
+                    record.get("metric") or "-",
+                    _float(record.get("cv_score")),
+                    _float(record.get("cv_se")),
+                    _float(record.get("nested_score")),
+                    _float(score),
+                    *map(_float, expected),
+                    "; ".join(flags),
+                ]
+            )
         report.show_table(header, rows)
     n_blends = sum(record["type"] == "blend" for record in records)
     if not chosen:
@@ -225,7 +331,8 @@ def _show_records(log: Path, records: list[dict], *, since: str | None, grep: st
 
 def _report_submissions(records: list[dict], given_rows: int | None) -> None:
     """On stderr: public gains within the public rows' noise, how the noise was estimated, and a chase."""
-    from blender.log import NOISE_SE, chasing, judged, noise_checks, public_rows as public_rows_of
+    from blender.log import NOISE_SE, chasing, judged, noise_checks
+    from blender.log import public_rows as public_rows_of
 
     series = judged(records)
     if len(series) < 2:
@@ -241,9 +348,11 @@ def _report_submissions(records: list[dict], given_rows: int | None) -> None:
             if check.se is None:
                 say(f"{where}: its record holds no CV spread, so its public gain of {check.gain:+.4g} cannot be judged")
             elif check.within_noise:
-                say(f"{where}: the public {metric} gain of {check.gain:+.4g} over the submission before is within the "
+                say(
+                    f"{where}: the public {metric} gain of {check.gain:+.4g} over the submission before is within the "
                     f"noise of a public score ({NOISE_SE:g} × {check.se:.2g} on {public_rows:,} public rows): the public "
-                    "rows cannot tell the two apart")
+                    "rows cannot tell the two apart"
+                )
         hows = sorted({check.how for check in checks if check.how})
         if hows:
             say(f"public noise on {public_rows:,} rows from " + "; ".join(hows))
@@ -260,20 +369,29 @@ def _report_lines(records: list[dict], public_rows: int | None) -> None:
     for metric, line in public_lines(records, public_rows).items():
         if isinstance(line, int):
             have = MIN_LINE - line
-            say(f"CV-public line ({metric}): {have} submission{'s' if have != 1 else ''} with a CV and a public score; "
-                f"{line} more needed to fit it")
+            say(
+                f"CV-public line ({metric}): {have} submission{'s' if have != 1 else ''} with a CV and a public score; "
+                f"{line} more needed to fit it"
+            )
             continue
-        noise = (f", public noise {line.public_se:.2g} on {public_rows:,} rows" if line.public_se is not None
-                 else "; give --public-rows N to widen it by the public score's noise")
-        say(f"CV-public line ({metric}, Theil-Sen over {len(line.points)} submissions): public = "
+        noise = (
+            f", public noise {line.public_se:.2g} on {public_rows:,} rows"
+            if line.public_se is not None
+            else "; give --public-rows N to widen it by the public score's noise"
+        )
+        say(
+            f"CV-public line ({metric}, Theil-Sen over {len(line.points)} submissions): public = "
             f"{line.intercept:+.6g} {'+' if line.slope >= 0 else '-'} {abs(line.slope):.4g} × CV; band ± "
-            f"{line.band:.4g} ({BAND_SD:g} × residual SD {line.residual_sd:.2g}{noise})")
+            f"{line.band:.4g} ({BAND_SD:g} × residual SD {line.residual_sd:.2g}{noise})"
+        )
         for submission, residual in line.outside():
             where = f"{submission.lb['path']} (made by line {submission.record['line']})"
-            say(f"{where}: public {submission.public:.6g} is outside the band: "
+            say(
+                f"{where}: public {submission.public:.6g} is outside the band: "
                 f"{line.expected(submission.cv):.6g} expected for CV {submission.cv:.6g} "
                 f"({residual:+.4g}); a lucky or unlucky public split, or a CV that does not measure what the "
-                "leaderboard does")
+                "leaderboard does"
+            )
 
 
 # ---------------------------------------------------------------------------- --final N
@@ -295,8 +413,10 @@ def _show_final(records: list[dict], n: int, *, public_rows: int | None) -> None
         path, reference_path = path_of(record), path_of(reference)
         for one in (path, reference_path):
             if not one.is_file():
-                return f"{one} (line {record['line'] if one == path else reference['line']}) is gone, so its test " \
-                       "predictions cannot be compared"
+                return (
+                    f"{one} (line {record['line'] if one == path else reference['line']}) is gone, so its test "
+                    "predictions cannot be compared"
+                )
         try:
             predictions = io.read_predictions([reference_path, path] if path != reference_path else [path])
         except BlendInputError as error:
@@ -317,19 +437,23 @@ def _show_final(records: list[dict], n: int, *, public_rows: int | None) -> None
     for number, pick in enumerate(picks, start=1):
         record = pick.record
         made_by = f"line {record['line']}, {' '.join(record['command'][:2])}"
-        typer.echo(f"final {number}: {main_output(record)['path']} ({made_by}): "
-                   f"{pick.honest_name} {record['metric']} {pick.honest:.6f}, CV {_float(record.get('cv_score')):.6f}, "
-                   f"public {'-' if pick.public is None else f'{pick.public:.6f}'}, expected private "
-                   f"{'-' if pick.expected is None else f'{pick.expected:.6f}'}"
-                   + ("" if pick.correlation is None else f", correlation with the first {pick.correlation:.4f}"))
+        typer.echo(
+            f"final {number}: {main_output(record)['path']} ({made_by}): "
+            f"{pick.honest_name} {record['metric']} {pick.honest:.6f}, CV {_float(record.get('cv_score')):.6f}, "
+            f"public {'-' if pick.public is None else f'{pick.public:.6f}'}, expected private "
+            f"{'-' if pick.expected is None else f'{pick.expected:.6f}'}"
+            + ("" if pick.correlation is None else f", correlation with the first {pick.correlation:.4f}")
+        )
         typer.echo(f"  why: {pick.why}")
     if line is None and picks:
         say(f"expected private scores need the CV-public line ({metric}): log 5 or more public scores with --lb")
     for note in notes:
         say(note)
     if picks and len(picks) > 1:
-        say(f"the hedge differs from the first beyond a correlation of {HEDGE_MAX_CORR:g} between their test "
-            "predictions: it wins where the first loses, which a near-copy cannot")
+        say(
+            f"the hedge differs from the first beyond a correlation of {HEDGE_MAX_CORR:g} between their test "
+            "predictions: it wins where the first loses, which a near-copy cannot"
+        )
 
 
 def _score(record: dict, which: str) -> str:

@@ -18,8 +18,12 @@ from typing import Annotated
 
 import typer
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Also print the result as one JSON object on stdout "
-                                                         "(the README's schema), for scripts.")]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Also print the result as one JSON object on stdout (the README's schema), for scripts."
+    ),
+]
 
 _DOCUMENT: ContextVar[dict | None] = ContextVar("blender_json_document", default=None)
 
@@ -75,4 +79,6 @@ def error_document(message: str) -> dict:
     """
     file = re.match(r"(?:--\S+ )?([^\s:]+\.(?:csv|csv\.gz|parquet|py|json|jsonl|png|pdf|svg))\b", message)
     row = re.search(r"\bat id ([^\s,;:)]+)", message) or re.search(r"\bid (\S+) appears", message)
-    return {"error": {"message": message, "file": file.group(1) if file else None, "row": row.group(1) if row else None}}
+    return {
+        "error": {"message": message, "file": file.group(1) if file else None, "row": row.group(1) if row else None}
+    }

@@ -15,7 +15,6 @@ from numpy.typing import NDArray
 from blender.errors import BlendInputError
 from blender.io.predictions import Kind, Predictions, Table
 
-
 _EXAMPLES = 3
 
 # A number as pyarrow's CSV reader parses one; anything else in a numeric column is a bad cell.
@@ -98,8 +97,9 @@ def check_columns(table: Table, expected: list[str], reference: Path) -> None:
         raise columns_differ(table.path, table.id_column, expected, found, reference)
 
 
-def check_same_columns(paths: list[Path], position: int, id_column: str, expected: list[str], found: list[str],
-                       columns_of) -> None:
+def check_same_columns(
+    paths: list[Path], position: int, id_column: str, expected: list[str], found: list[str], columns_of
+) -> None:
     """Refuse file ``position`` when its columns (``found``) are not the first file's (``expected``).
 
     When the second file differs and the third agrees with it, the first file is the odd one, and
@@ -112,7 +112,9 @@ def check_same_columns(paths: list[Path], position: int, id_column: str, expecte
     raise columns_differ(paths[position], id_column, expected, found, paths[0])
 
 
-def columns_differ(path: Path, id_column: str, expected: list[str], found: list[str], reference: Path) -> BlendInputError:
+def columns_differ(
+    path: Path, id_column: str, expected: list[str], found: list[str], reference: Path
+) -> BlendInputError:
     """The one message for a file whose columns are not the first file's (shared with :mod:`blender.outofcore`)."""
     missing = [c for c in expected if c not in found]
     extra = [c for c in found if c not in expected]
@@ -245,7 +247,9 @@ def cell_error(table: Table, column: str, mask, what: str, fix: str) -> BlendInp
 
 def cells_error(path: Path, column: str, count: int, first_id, what: str, fix: str) -> BlendInputError:
     """The one message for ``count`` bad cells (``what``: "NaN or empty cells", "inf cells", ...) of a column."""
-    return BlendInputError(f"{path}: {count:,} {what} in column {show(column)} (first at id {show_id(first_id)}); {fix}.")
+    return BlendInputError(
+        f"{path}: {count:,} {what} in column {show(column)} (first at id {show_id(first_id)}); {fix}."
+    )
 
 
 def non_numeric_error(path: Path, cell, column: str, row_id, kind: Kind) -> BlendInputError:

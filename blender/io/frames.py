@@ -41,8 +41,10 @@ def _frames(data, role: str) -> dict:
         frames = {}
         for name, frame in data.items():
             if not isinstance(frame, pd.DataFrame):
-                raise BlendInputError(f"{role}['{name}']: a {type(frame).__name__}; give a DataFrame with one column "
-                                      "per class, the ids as its index.")
+                raise BlendInputError(
+                    f"{role}['{name}']: a {type(frame).__name__}; give a DataFrame with one column "
+                    "per class, the ids as its index."
+                )
             frames[str(name)] = frame
         return frames
     if isinstance(data, pd.Series):
@@ -55,10 +57,14 @@ def _frames(data, role: str) -> dict:
     if array.ndim == 2:
         return {f"m{j}": pd.DataFrame({_TARGET: array[:, j]}) for j in range(array.shape[1])}
     if array.ndim == 3:
-        return {f"m{j}": pd.DataFrame(array[j], columns=[str(c) for c in range(array.shape[2])])
-                for j in range(array.shape[0])}
-    raise BlendInputError(f"{role}: an array of shape {array.shape}; give (n_rows, n_models), or "
-                          "(n_models, n_rows, n_classes) for class probabilities.")
+        return {
+            f"m{j}": pd.DataFrame(array[j], columns=[str(c) for c in range(array.shape[2])])
+            for j in range(array.shape[0])
+        }
+    raise BlendInputError(
+        f"{role}: an array of shape {array.shape}; give (n_rows, n_models), or "
+        "(n_models, n_rows, n_classes) for class probabilities."
+    )
 
 
 def _file_name(name: str) -> str:
@@ -75,8 +81,9 @@ def _write(frame, path: Path) -> None:
     frame.reset_index().to_parquet(path, index=False)
 
 
-def learning_set(oof, test, y, *, task: str | None = None, positive: str | None = None, folds=None,
-                 folder: Path | None = None) -> tuple[LearningSet, object]:
+def learning_set(
+    oof, test, y, *, task: str | None = None, positive: str | None = None, folds=None, folder: Path | None = None
+) -> tuple[LearningSet, object]:
     """The learning set of in-memory OOF and test predictions and the truth, and the folds.
 
     Parameters
@@ -100,8 +107,10 @@ def learning_set(oof, test, y, *, task: str | None = None, positive: str | None 
 
     oof_frames, test_frames = _frames(oof, "oof"), _frames(test, "test")
     if list(oof_frames) != list(test_frames):
-        raise BlendInputError(f"oof and test name other models (oof: {', '.join(oof_frames)}; test: "
-                              f"{', '.join(test_frames)}); give the same models in the same order.")
+        raise BlendInputError(
+            f"oof and test name other models (oof: {', '.join(oof_frames)}; test: "
+            f"{', '.join(test_frames)}); give the same models in the same order."
+        )
     first = next(iter(oof_frames.values()))
     truth = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y), index=first.index)
     if len(truth) != len(first):
@@ -118,10 +127,16 @@ def learning_set(oof, test, y, *, task: str | None = None, positive: str | None 
             _write(test_frames[name], root / "test" / f"{file_name}.parquet")
         _write(truth.to_frame(_TARGET), root / "truth.parquet")
         try:
-            learning = read_learning([root / "test" / f"{file_name}.parquet" for file_name in names.values()],
-                                     train_dir=root / "oof", truth=root / "truth.parquet", task=task,
-                                     positive=positive, command_name="blend", make_target="your OOF predictions",
-                                     dir_option="oof")
+            learning = read_learning(
+                [root / "test" / f"{file_name}.parquet" for file_name in names.values()],
+                train_dir=root / "oof",
+                truth=root / "truth.parquet",
+                task=task,
+                positive=positive,
+                command_name="blend",
+                make_target="your OOF predictions",
+                dir_option="oof",
+            )
             plan = 5 if folds is None else folds
             if np.ndim(folds) != 0:
                 assignment = folds if isinstance(folds, pd.Series) else pd.Series(np.asarray(folds), index=first.index)

@@ -13,7 +13,15 @@ from numpy.typing import NDArray
 
 from blender.errors import BlendInputError
 from blender.io.checks import (
-    LARGEST_VALUE, cell_error, check_unique_ids, examples, float_id_hint, refuse_huge, short_columns, show, show_id,
+    LARGEST_VALUE,
+    cell_error,
+    check_unique_ids,
+    examples,
+    float_id_hint,
+    refuse_huge,
+    short_columns,
+    show,
+    show_id,
 )
 from blender.io.logfile import note_input
 from blender.io.predictions import Kind, LearningSet, Predictions, Table
@@ -84,7 +92,11 @@ def read_learning(
     if train.kind == "regression":
         refuse_huge(train)
     raw, target_column = read_truth(
-        truth, train.ids, id_column=id_column, source=train.paths[0], as_text=test.kind != "regression",
+        truth,
+        train.ids,
+        id_column=id_column,
+        source=train.paths[0],
+        as_text=test.kind != "regression",
         with_name=True,
     )
     from blender.validate import binary_target, encode_truth
@@ -95,20 +107,33 @@ def read_learning(
             f"{_KIND_WORDS[test.kind]}; drop --positive."
         )
     if test.kind == "binary":
-        target = binary_target(raw, column=test.columns[0], positive=positive, truth_path=truth,
-                               reference_path=test.paths[0])
-        return LearningSet(test=test, train=train, y=target.encode(raw), truth_path=Path(truth), target=target,
-                           target_column=target_column)
+        target = binary_target(
+            raw, column=test.columns[0], positive=positive, truth_path=truth, reference_path=test.paths[0]
+        )
+        return LearningSet(
+            test=test,
+            train=train,
+            y=target.encode(raw),
+            truth_path=Path(truth),
+            target=target,
+            target_column=target_column,
+        )
     classes = None
     if test.kind == "labels":
         classes = sorted(set(train.classes) | set(test.classes) | set(np.unique(raw.astype(str)).tolist()))
         test, train = test.with_classes(classes), train.with_classes(classes)
-    y = encode_truth(raw, kind=test.kind, columns=test.columns, classes=classes, truth_path=truth, reference_path=test.paths[0])
+    y = encode_truth(
+        raw, kind=test.kind, columns=test.columns, classes=classes, truth_path=truth, reference_path=test.paths[0]
+    )
     return LearningSet(test=test, train=train, y=y, truth_path=Path(truth), target_column=target_column)
 
 
-_KIND_WORDS = {"labels": "class labels", "multiclass": "class probabilities", "regression": "regression values",
-               "binary": "binary probabilities"}
+_KIND_WORDS = {
+    "labels": "class labels",
+    "multiclass": "class probabilities",
+    "regression": "regression values",
+    "binary": "binary probabilities",
+}
 
 
 def _sorted_by_id(predictions: Predictions) -> Predictions:
@@ -122,11 +147,18 @@ def _sorted_by_id(predictions: Predictions) -> Predictions:
     order = pc.sort_indices(predictions.ids).to_numpy()
     if np.array_equal(order, np.arange(order.shape[0])):
         return predictions
-    return replace(predictions, ids=predictions.ids.take(order), values=np.ascontiguousarray(predictions.values[:, order]))
+    return replace(
+        predictions, ids=predictions.ids.take(order), values=np.ascontiguousarray(predictions.values[:, order])
+    )
 
 
 def read_truth(
-    path: Path, ids: object, *, id_column: str | None = None, source: Path | None = None, as_text: bool = False,
+    path: Path,
+    ids: object,
+    *,
+    id_column: str | None = None,
+    source: Path | None = None,
+    as_text: bool = False,
     with_name: bool = False,
 ) -> NDArray:
     """Read ``id,<target>`` and return the targets in the order of ``ids``.
@@ -183,7 +215,7 @@ def _target_column(table: Table, path) -> tuple:
             f"{path}: the truth has one column after the id, found {len(table.columns)} "
             f"({short_columns(list(table.columns))}); keep only id and the target."
         )
-    (target_name, target), = table.columns.items()
+    ((target_name, target),) = table.columns.items()
     if target.null_count:
         raise cell_error(table, target_name, target.is_null(), "NaN or empty cells", "fill in every target")
     return target_name, target
@@ -206,27 +238,35 @@ def read_folds(path: Path, ids: object, *, id_column: str | None = None) -> NDAr
     table = read_table(path, id_column, as_text=True)
     check_unique_ids(table)
     if len(table.columns) != 1 and "fold" not in table.columns:
-        raise BlendInputError(f"{path}: a folds file is id,fold; found {len(table.columns)} columns after the id "
-                              f"({short_columns(list(table.columns))}); keep only id and fold.")
+        raise BlendInputError(
+            f"{path}: a folds file is id,fold; found {len(table.columns)} columns after the id "
+            f"({short_columns(list(table.columns))}); keep only id and fold."
+        )
     name = "fold" if "fold" in table.columns else next(iter(table.columns))
     cells = table.columns[name]
     text = pc.utf8_trim_whitespace(cells.fill_null(""))
     whole = pc.match_substring_regex(text, r"^[+-]?[0-9]{1,9}$")
     if not pc.all(whole).as_py():
         index = int(pc.invert(whole).to_numpy(zero_copy_only=False).argmax())
-        raise BlendInputError(f"{path}: fold {show(cells[index].as_py() or '')} at id {show_id(table.ids[index].as_py())} "
-                              f"(column {show(name)}) is not a whole number; give every row its fold, 0, 1, 2, ...")
+        raise BlendInputError(
+            f"{path}: fold {show(cells[index].as_py() or '')} at id {show_id(table.ids[index].as_py())} "
+            f"(column {show(name)}) is not a whole number; give every row its fold, 0, 1, 2, ..."
+        )
     position = pc.index_in(ids, value_set=table.ids)
     if position.null_count:
         missing = pc.filter(ids, position.is_null())
-        raise BlendInputError(f"{path}: {len(missing):,} {'id' if len(missing) == 1 else 'ids'} of the OOF rows "
-                              f"{'has' if len(missing) == 1 else 'have'} no fold (e.g. {examples(missing)}); "
-                              "the folds file must give every OOF row its fold (make oof writes it).")
+        raise BlendInputError(
+            f"{path}: {len(missing):,} {'id' if len(missing) == 1 else 'ids'} of the OOF rows "
+            f"{'has' if len(missing) == 1 else 'have'} no fold (e.g. {examples(missing)}); "
+            "the folds file must give every OOF row its fold (make oof writes it)."
+        )
     if len(table.ids) != len(ids):
         extra = pc.filter(table.ids, pc.invert(pc.is_in(table.ids, value_set=ids)))
-        raise BlendInputError(f"{path}: {len(extra):,} {'id is not an OOF row' if len(extra) == 1 else 'ids are not OOF rows'} "
-                              f"(e.g. {examples(extra)}); the folds file "
-                              "must hold exactly the OOF rows' ids, those the blend's folds split.")
+        raise BlendInputError(
+            f"{path}: {len(extra):,} {'id is not an OOF row' if len(extra) == 1 else 'ids are not OOF rows'} "
+            f"(e.g. {examples(extra)}); the folds file "
+            "must hold exactly the OOF rows' ids, those the blend's folds split."
+        )
     note_input(path, len(table.ids))
     folds = pc.cast(text, "int64").take(position).to_numpy(zero_copy_only=False).astype(np.int64)
     numbers, counts = np.unique(folds, return_counts=True)
@@ -234,8 +274,10 @@ def read_folds(path: Path, ids: object, *, id_column: str | None = None) -> NDAr
         raise BlendInputError(f"{path}: every row is in fold {numbers[0]}; cross-validation needs at least 2 folds.")
     if counts.min() < MIN_FOLD_ROWS:
         small = int(numbers[counts.argmin()])
-        raise BlendInputError(f"{path}: fold {small} holds {counts.min()} row; each fold needs at least "
-                              f"{MIN_FOLD_ROWS} rows to be scored; merge it into another fold.")
+        raise BlendInputError(
+            f"{path}: fold {small} holds {counts.min()} row; each fold needs at least "
+            f"{MIN_FOLD_ROWS} rows to be scored; merge it into another fold."
+        )
     return folds
 
 
@@ -400,8 +442,16 @@ def read_sample(path: Path, *, like: Predictions, id_column: str | None = None) 
             "the predictions must hold exactly the sample's ids."
         )
     note_input(path, len(sample_ids))
-    return Sample(path, table.id_column, columns, sample_ids, position.to_numpy(zero_copy_only=False).astype(np.int64),
-                  [] if labels else [expected.index(column) for column in columns], by_number, labels)
+    return Sample(
+        path,
+        table.id_column,
+        columns,
+        sample_ids,
+        position.to_numpy(zero_copy_only=False).astype(np.int64),
+        [] if labels else [expected.index(column) for column in columns],
+        by_number,
+        labels,
+    )
 
 
 def _whole_number_ids(ids):

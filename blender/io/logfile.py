@@ -20,6 +20,7 @@ from pathlib import Path
 
 from blender.errors import BlendInputError
 
+
 @dataclass(frozen=True)
 class LogEntry:
     """Where a command's record goes, and how it is made from its outputs (``[{"path", "sha256"}]``)."""
@@ -67,8 +68,11 @@ def read_log(path: Path) -> list[dict]:
 
     path = Path(path)
     if not path.is_file():
-        hint = "it is a folder; name the file, e.g. --log blends/log.jsonl" if path.is_dir() else \
-            "blend writes log.jsonl beside its outputs (blends/log.jsonl by default); pass --log PATH for another"
+        hint = (
+            "it is a folder; name the file, e.g. --log blends/log.jsonl"
+            if path.is_dir()
+            else "blend writes log.jsonl beside its outputs (blends/log.jsonl by default); pass --log PATH for another"
+        )
         raise BlendInputError(f"{path}: no log there; {hint}.")
     try:
         with open(path, encoding="utf-8") as handle:

@@ -1,5 +1,4 @@
-"""From the command line's FILES to paths, and from a path to a model name.
-"""
+"""From the command line's FILES to paths, and from a path to a model name."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The data classes every reader returns: :class:`Predictions`, :class:`LearningSet`, and one file as read (:class:`Table`).
-"""
+"""The data classes every reader returns: :class:`Predictions`, :class:`LearningSet`, and one file as read (:class:`Table`)."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-
 
 Kind = Literal["labels", "binary", "multiclass", "regression"]
 

@@ -12,15 +12,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender.errors import BlendInputError
+from blender.io import streaming
 from blender.io.checks import (
-    check_column_count, check_columns, check_first_is_not_a_broken_probability, check_same_columns, infer_kind, is_text,
-    label_codes, numeric_column, refuse_text_among_numbers,
+    check_column_count,
+    check_columns,
+    check_first_is_not_a_broken_probability,
+    check_same_columns,
+    infer_kind,
+    is_text,
+    label_codes,
+    numeric_column,
+    refuse_text_among_numbers,
 )
 from blender.io.ids import RowIndex
 from blender.io.logfile import note_input
 from blender.io.paths import check_distinct_names, model_name
 from blender.io.predictions import Kind, Predictions, Table
-from blender.io import streaming
 from blender.io.streaming import empty_like, release_memory
 from blender.io.tables import prediction_columns, read_table
 
@@ -120,7 +127,11 @@ def read_predictions(
     if stream:
         release_memory()
     for position, path in enumerate(paths):
-        if position > 0 and stream and streaming.stream_into(path, later_id, columns, kind, row_index, values[position]):
+        if (
+            position > 0
+            and stream
+            and streaming.stream_into(path, later_id, columns, kind, row_index, values[position])
+        ):
             release_memory()
             if progress is not None:
                 progress(position + 1, n_models, f"{path} ({n_rows:,} rows)")

@@ -14,13 +14,13 @@ from blender.io.ids import RowIndex
 from blender.io.predictions import Kind
 from blender.io.tables import checked_header, is_parquet
 
-
 # Blocks of the streaming reader: small, so that the few blocks it reads ahead stay a few MB.
 STREAM_BLOCK = 128 << 10
 
 
-def stream_into(path: Path, id_column: str, columns: list[str], kind: Kind, row_index: RowIndex,
-                 out: NDArray[np.float64]) -> bool:
+def stream_into(
+    path: Path, id_column: str, columns: list[str], kind: Kind, row_index: RowIndex, out: NDArray[np.float64]
+) -> bool:
     """Read a later CSV file block by block, one thread, straight into ``out`` (n_rows, n_cols): rows by id, columns by name.
 
     The whole file is never held: pyarrow's threaded reader and the allocator's cache would hold
@@ -46,8 +46,9 @@ def stream_into(path: Path, id_column: str, columns: list[str], kind: Kind, row_
     )
     unreadable = (pa.ArrowException, OSError, EOFError, zlib.error, UnicodeDecodeError)
     try:
-        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(use_threads=False, block_size=STREAM_BLOCK),
-                                convert_options=convert)
+        reader = pacsv.open_csv(
+            path, read_options=pacsv.ReadOptions(use_threads=False, block_size=STREAM_BLOCK), convert_options=convert
+        )
     except unreadable:
         return False
     if reader.schema.names != header:  # e.g. a header pyarrow splits otherwise than Python's csv module

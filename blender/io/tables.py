@@ -13,10 +13,16 @@ from pathlib import Path
 
 from blender.errors import BlendInputError
 from blender.io.checks import (
-    empty_id_error, first_line, is_text, line_break_error, no_rows_error, only_ids_error, short_columns, show,
+    empty_id_error,
+    first_line,
+    is_text,
+    line_break_error,
+    no_rows_error,
+    only_ids_error,
+    short_columns,
+    show,
 )
 from blender.io.predictions import Table
-
 
 # pyarrow reads CSV in blocks; a row longer than a block is refused, so retry with larger blocks.
 _BLOCK_SIZES = (None, 1 << 24, 1 << 28, (1 << 31) - 1)
@@ -176,6 +182,8 @@ def read_header(path: Path) -> list[str]:
         raise BlendInputError(f"{path}: cannot read it ({first_line(error)}); is it a CSV file?") from None
     except csv.Error as error:
         if "unexpected end of data" in str(error):
-            raise BlendInputError(f"{path}: the header has an unterminated quote; close the quote in the first line.") from None
+            raise BlendInputError(
+                f"{path}: the header has an unterminated quote; close the quote in the first line."
+            ) from None
         raise BlendInputError(f"{path}: not a readable CSV header ({first_line(error)}); is it a CSV file?") from None
     return cells

@@ -139,12 +139,24 @@ class OutputGroup:
         written = [{"path": str(final), "sha256": sha256_file(temporary)} for temporary, final in self._pending]
         return self._log.record(written)
 
-    def predictions(self, path: Path, ids: object, values: NDArray, *, columns: Sequence[str], id_column: str = "id",
-                    option: str = "--out") -> None:
+    def predictions(
+        self,
+        path: Path,
+        ids: object,
+        values: NDArray,
+        *,
+        columns: Sequence[str],
+        id_column: str = "id",
+        option: str = "--out",
+    ) -> None:
         """Add a predictions file (as :func:`write_predictions`: CSV, CSV.gz or Parquet by suffix)."""
         final = self._check(path, option)
-        self._add(final, lambda temporary: write_predictions_to(temporary, ids, values, columns=columns,
-                                                                 id_column=id_column, target=final))
+        self._add(
+            final,
+            lambda temporary: write_predictions_to(
+                temporary, ids, values, columns=columns, id_column=id_column, target=final
+            ),
+        )
 
     def text(self, path: Path, text: str, *, option: str = "--report") -> None:
         """Add a small text file (JSON, a report)."""
@@ -176,14 +188,18 @@ class OutputGroup:
         its OOF rows at once (empty for blends).
         """
         header = ["rank", "name", "type", "score", "se", "gain", "gain_se", "wins", "folds", "oof"]
-        rows = [[rank, e.name, e.type, e.mean, e.se, e.gain, e.gain_se, e.wins, e.n_folds, e.oof]
-                for rank, e in enumerate(entries, start=1)]
+        rows = [
+            [rank, e.name, e.type, e.mean, e.se, e.gain, e.gain_se, e.wins, e.n_folds, e.oof]
+            for rank, e in enumerate(entries, start=1)
+        ]
         self.table(path, header, rows, option=option)
 
     def _check(self, path: Path, option: str, *, figure: bool = False) -> Path:
         path = check_output_path(Path(path), option=option, figure=figure)
         if any(os.path.abspath(final) == os.path.abspath(path) for _, final in self._pending):
-            raise BlendInputError(f"{option} {path}: another output of this command is written there; choose another name.")
+            raise BlendInputError(
+                f"{option} {path}: another output of this command is written there; choose another name."
+            )
         return path
 
     def _add(self, final: Path, write: Callable[[Path], object]) -> None:

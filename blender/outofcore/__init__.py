@@ -225,8 +225,18 @@ def blend_out_of_core(
             con.execute("SET preserve_insertion_order = true")
             if threads:
                 con.execute(f"SET threads = {int(threads)}")
-            blended = _blend(con, paths, out, method=method, kind=kind, weights=weights, mean=mean, power=power,
-                             id_column=id_column, say=say)
+            blended = _blend(
+                con,
+                paths,
+                out,
+                method=method,
+                kind=kind,
+                weights=weights,
+                mean=mean,
+                power=power,
+                id_column=id_column,
+                say=say,
+            )
         except duckdb.OutOfMemoryException:
             raise BlendInputError(
                 f"--memory {memory_limit} is too small for these files (DuckDB ran out of its "
@@ -253,8 +263,11 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
     first_non_positive = None  # the first file holding a value <= 0, for the power mean's message
     first_negative = None  # the first file holding a value < 0
     for position, path in enumerate(paths):
-        header, name = (first_header, first_id) if position == 0 else tables.checked_header(
-            path, first_id if id_column is None else id_column)
+        header, name = (
+            (first_header, first_id)
+            if position == 0
+            else tables.checked_header(path, first_id if id_column is None else id_column)
+        )
         found = [c for c in header if c != name]
         if not found:
             raise checks.only_ids_error(path)
@@ -301,7 +314,9 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
         if len(files) <= MOST_JOINED:
             join(con, files, columns, weights, "{v}", keep_range=False, value_columns=ranks)
         else:
-            aggregate(con, files, columns, weights, ["sum(w * {v})"] * len(columns), keep_range=False, value_columns=ranks)
+            aggregate(
+                con, files, columns, weights, ["sum(w * {v})"] * len(columns), keep_range=False, value_columns=ranks
+            )
         select = rank_select(con, columns)
     else:
         aggregate(con, files, columns, weights, [], keep_range=False)
@@ -311,7 +326,11 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
 
     write(con, select, out, first_id, columns)
     say(f"wrote {out}")
-    return OutOfCoreBlend(out=out, kind=kind, id_column=first_id, columns=columns, n_rows=files[0].n_rows,
-                          names=[io.model_name(p) for p in paths])
-
-
+    return OutOfCoreBlend(
+        out=out,
+        kind=kind,
+        id_column=first_id,
+        columns=columns,
+        n_rows=files[0].n_rows,
+        names=[io.model_name(p) for p in paths],
+    )

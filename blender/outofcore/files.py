@@ -52,19 +52,25 @@ def load(con, file: File, columns: list[str], kind: str) -> None:
     chosen = ", ".join(f"{ident(c)}" for c in columns)
     if path.suffix == ".parquet":
         casts = ", ".join(f"CAST({ident(c)} AS {value_type}) AS {ident(c)}" for c in columns)
-        query = (f"CREATE VIEW {file.table} AS SELECT file_row_number + 1 AS rn, CAST({ident(file.id_column)} AS VARCHAR) "
-                 f"AS id, {casts} FROM read_parquet({literal(path)}, file_row_number = true)")
+        query = (
+            f"CREATE VIEW {file.table} AS SELECT file_row_number + 1 AS rn, CAST({ident(file.id_column)} AS VARCHAR) "
+            f"AS id, {casts} FROM read_parquet({literal(path)}, file_row_number = true)"
+        )
         con.execute(query)
         try:
-            row = con.execute(f"SELECT count(*), count(*) FILTER (WHERE id IS NULL OR id = '') FROM {file.table}").fetchone()
+            row = con.execute(
+                f"SELECT count(*), count(*) FILTER (WHERE id IS NULL OR id = '') FROM {file.table}"
+            ).fetchone()
         except duckdb.ConversionException:
             _non_numeric(con, file, columns, kind, parquet=True)
             raise
     else:
         types = {file.id_column: "VARCHAR", **{c: value_type for c in file.columns}}
         source = _csv_source(path, file.header, types)
-        query = (f"CREATE TABLE {file.table} AS SELECT row_number() OVER () AS rn, {ident(file.id_column)} AS id, "
-                 f"{chosen} FROM {source}")
+        query = (
+            f"CREATE TABLE {file.table} AS SELECT row_number() OVER () AS rn, {ident(file.id_column)} AS id, "
+            f"{chosen} FROM {source}"
+        )
         try:
             con.execute(query)
         except duckdb.ConversionException:
@@ -72,7 +78,9 @@ def load(con, file: File, columns: list[str], kind: str) -> None:
             raise
         except (duckdb.InvalidInputException, duckdb.IOException) as error:
             raise _unreadable(file, error) from None
-        row = con.execute(f"SELECT count(*), count(*) FILTER (WHERE id IS NULL OR id = '') FROM {file.table}").fetchone()
+        row = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE id IS NULL OR id = '') FROM {file.table}"
+        ).fetchone()
     file.n_rows, empty_ids = row
     if file.n_rows == 0:
         raise checks.no_rows_error(path)
@@ -97,8 +105,9 @@ def _raise_arrow_error(file: File) -> None:
 
     as_text = pacsv.ConvertOptions(column_types={column: pa.string() for column in file.header})
     try:
-        for _ in pacsv.open_csv(file.path, read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 24),
-                                convert_options=as_text):
+        for _ in pacsv.open_csv(
+            file.path, read_options=pacsv.ReadOptions(use_threads=False, block_size=1 << 24), convert_options=as_text
+        ):
             pass
     except (pa.ArrowException, OSError, UnicodeDecodeError, *tables.GZIP_ERRORS) as error:
         raise tables.unreadable_error(file.path, error) from None
@@ -113,14 +122,18 @@ def _unreadable(file: File, error: BaseException) -> BlendInputError:
 def _csv_source(path: Path, header: list[str], types: dict[str, str]) -> str:
     spec = ", ".join(f"{literal(c)}: '{types.get(c, 'VARCHAR')}'" for c in header)
     compression = "gzip" if path.suffix == ".gz" else "none"
-    return (f"read_csv({literal(path)}, header = true, auto_detect = false, delim = ',', quote = '\"', "
-            f"escape = '\"', nullstr = '', compression = '{compression}', columns = {{{spec}}})")
+    return (
+        f"read_csv({literal(path)}, header = true, auto_detect = false, delim = ',', quote = '\"', "
+        f"escape = '\"', nullstr = '', compression = '{compression}', columns = {{{spec}}})"
+    )
 
 
 def _non_numeric(con, file: File, columns: list[str], kind: str, *, parquet: bool) -> None:
     """Raise the io wording for the first cell that is not a number."""
     if parquet:
-        source = f"(SELECT file_row_number + 1 AS rn, * FROM read_parquet({literal(file.path)}, file_row_number = true))"
+        source = (
+            f"(SELECT file_row_number + 1 AS rn, * FROM read_parquet({literal(file.path)}, file_row_number = true))"
+        )
     else:
         source = f"(SELECT row_number() OVER () AS rn, * FROM {_csv_source(file.path, file.header, {})})"
     for column in columns:
@@ -141,15 +154,26 @@ def check_cells(con, file: File, columns: list[str], kind: str) -> tuple[float, 
                 f"SELECT count(*) FROM {file.table} WHERE {ident(column)} IS NULL OR {ident(column)} = ''"
             ).fetchone()
             if empty:
-                raise _cell_error(con, file, column, f"{ident(column)} IS NULL OR {ident(column)} = ''", empty,
-                                  "empty cells", "every row needs a label")
+                raise _cell_error(
+                    con,
+                    file,
+                    column,
+                    f"{ident(column)} IS NULL OR {ident(column)} = ''",
+                    empty,
+                    "empty cells",
+                    "every row needs a label",
+                )
         return 0.0, 0.0
     parts = []
     for column in columns:
         c = ident(column)
-        parts += [f"count(*) FILTER (WHERE {c} IS NULL)", f"count(*) FILTER (WHERE isnan({c}))",
-                  f"count(*) FILTER (WHERE isinf({c}))", f"min({c}) FILTER (WHERE isfinite({c}))",
-                  f"max({c}) FILTER (WHERE isfinite({c}))"]
+        parts += [
+            f"count(*) FILTER (WHERE {c} IS NULL)",
+            f"count(*) FILTER (WHERE isnan({c}))",
+            f"count(*) FILTER (WHERE isinf({c}))",
+            f"min({c}) FILTER (WHERE isfinite({c}))",
+            f"max({c}) FILTER (WHERE isfinite({c}))",
+        ]
     row = con.execute(f"SELECT {', '.join(parts)} FROM {file.table}").fetchone()
     low, high = math.inf, -math.inf
     for k, column in enumerate(columns):
@@ -158,7 +182,9 @@ def check_cells(con, file: File, columns: list[str], kind: str) -> tuple[float, 
         # io counts the empty cells first, then (when there are none) the NaN cells.
         if empty or nan:
             where = f"{c} IS NULL" if empty else f"isnan({c})"
-            raise _cell_error(con, file, column, where, empty or nan, "NaN or empty cells", "re-run the model or leave it out")
+            raise _cell_error(
+                con, file, column, where, empty or nan, "NaN or empty cells", "re-run the model or leave it out"
+            )
         if inf:
             raise _cell_error(con, file, column, f"isinf({c})", inf, "inf cells", "re-run the model or leave it out")
         if kind in ("binary", "multiclass") and (column_low < 0 or column_high > 1):
@@ -238,8 +264,11 @@ def infer_kind(con, path: Path, id_column: str, columns: list[str]) -> str:
         source = f"read_csv({literal(path)}, header = true, types = {{{literal(id_column)}: 'VARCHAR'}})"
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {source})").fetchall())
     numeric = [types[c] in ("DOUBLE", "FLOAT", "DECIMAL") or types[c].startswith("DECIMAL") for c in columns]
-    integer = [types[c] in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT")
-               for c in columns]
+    integer = [
+        types[c]
+        in ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT")
+        for c in columns
+    ]
     if len(columns) > 1:
         return "multiclass"
     if integer[0] or not numeric[0]:

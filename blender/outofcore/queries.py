@@ -60,9 +60,13 @@ def join(con, files, columns, weights, term, *, keep_range, value_columns=None) 
     n = len(files)
     value_columns = value_columns or {c: ident(c) for c in columns}
     positive = [i for i in range(n) if weights[i] > 0]
-    parts = [f"{n} AS n", "1 + " + " + ".join(
-        [f"CAST(t{i}.{value_columns[columns[0]]} IS NOT NULL AS INTEGER)" for i in range(1, n)] or ["0"]
-    ) + " AS n_files", "t0.rn AS rn"]
+    parts = [
+        f"{n} AS n",
+        "1 + "
+        + " + ".join([f"CAST(t{i}.{value_columns[columns[0]]} IS NOT NULL AS INTEGER)" for i in range(1, n)] or ["0"])
+        + " AS n_files",
+        "t0.rn AS rn",
+    ]
     for k, column in enumerate(columns):
         values = [f"t{i}.{value_columns[column]}" for i in range(n)]
         parts.append(" + ".join(f"{float(weights[i])!r} * {term.format(v=values[i])}" for i in positive) + f" AS a{k}")
@@ -72,7 +76,9 @@ def join(con, files, columns, weights, term, *, keep_range, value_columns=None) 
     joins = " ".join(
         f"LEFT JOIN {file.source or file.table} t{i} ON t0.id = t{i}.id" for i, file in enumerate(files) if i > 0
     )
-    con.execute(f"CREATE TABLE blend AS SELECT t0.id AS id, {', '.join(parts)} FROM {files[0].source or files[0].table} t0 {joins}")
+    con.execute(
+        f"CREATE TABLE blend AS SELECT t0.id AS id, {', '.join(parts)} FROM {files[0].source or files[0].table} t0 {joins}"
+    )
 
 
 def average_select(columns: list[str], exponent: float, kind: str) -> str:
@@ -95,7 +101,7 @@ def average_select(columns: list[str], exponent: float, kind: str) -> str:
 def rank(con, file: File, columns: list[str]) -> None:
     """A table of the file's average ranks, ties sharing theirs, column by column."""
     ranks = ", ".join(
-        f"rank() OVER (ORDER BY {ident(c)}) + (count(*) OVER (PARTITION BY {ident(c)}) - 1) / 2.0 AS \"r_{c}\""
+        f'rank() OVER (ORDER BY {ident(c)}) + (count(*) OVER (PARTITION BY {ident(c)}) - 1) / 2.0 AS "r_{c}"'
         for c in columns
     )
     con.execute(f"CREATE TABLE {file.table}rank AS SELECT rn, id, {ranks} FROM {file.table}")
@@ -153,7 +159,10 @@ def write(con, select: str, out: Path, id_column: str, columns: list[str]) -> No
     names = ", ".join(ident(name) for name in [id_column, *columns])
     query = f"SELECT * FROM ({select}) AS result({names})"
     form = writing.output_format(out)
-    options = "FORMAT parquet" if form == "parquet" else (
-        f"FORMAT csv, HEADER true, COMPRESSION '{'gzip' if form == 'csv.gz' else 'none'}'")
+    options = (
+        "FORMAT parquet"
+        if form == "parquet"
+        else (f"FORMAT csv, HEADER true, COMPRESSION '{'gzip' if form == 'csv.gz' else 'none'}'")
+    )
     with writing.replaced_on_success(out) as temporary:
         con.execute(f"COPY ({query}) TO {literal(temporary)} ({options})")
