@@ -187,11 +187,13 @@ def main() -> None:
     predictions = [np.ascontiguousarray(oof[:, j]) for j in range(args.models)]
     values = np.ascontiguousarray(oof.T)[:, :, None]  # blender's layout, as blender.io reads it
     print(
-        f"Caruana selection: {args.models} binary models x {args.rows:,} rows, {args.iters} iterations, no initialisation"
+        f"Caruana selection: {args.models} binary models x {args.rows:,} rows, {args.iters} iterations, "
+        "no initialisation"
     )
     print("reference: a faithful re-implementation of AutoGluon's EnsembleSelection loop (AutoGluon itself is not")
     print(
-        f"installable beside our pins) with AutoGluon's own scorers; CPU seconds of this process, same run, fastest of {args.repeat}\n"
+        "installable beside our pins) with AutoGluon's own scorers; CPU seconds of this process, same run, "
+        f"fastest of {args.repeat}\n"
     )
     references = {"autogluon": _regret_functions(False)}
     if args.sklearn:

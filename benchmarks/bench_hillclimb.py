@@ -155,7 +155,8 @@ def main() -> None:
         )
         if done < args.iters:
             print(
-                f"note: {metric} stopped after {done} iterations (no step improved); the references are scaled to {done}"
+                f"note: {metric} stopped after {done} iterations (no step improved); "
+                f"the references are scaled to {done}"
             )
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
     print("  ".join(text.rjust(width) for text, width in zip(header, widths)))

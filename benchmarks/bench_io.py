@@ -134,7 +134,8 @@ else:  # ["-c", CODE, ARGS...]: the reference script
     code = 0
     exec(compile(argv[1], "<reference>", "exec"))
 usage = resource.getrusage(resource.RUSAGE_SELF)
-print("BENCH " + json.dumps({"maxrss_kb": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime, "code": code}), file=sys.stderr)
+print("BENCH " + json.dumps({"maxrss_kb": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime, "code": code}),
+      file=sys.stderr)
 """
 
 BASELINE = r"""
@@ -339,7 +340,8 @@ def main() -> None:
 
     print(
         f"\nbench_io: {N_MODELS} files x {N_BINARY:,} rows (shuffled: ids in another order in every file; text: "
-        f"the same with hex-digit ids; binary: the same order), {N_MODELS} files x {N_MULTI:,} rows x {N_CLASSES} classes (multiclass); "
+        f"the same with hex-digit ids; binary: the same order), "
+        f"{N_MODELS} files x {N_MULTI:,} rows x {N_CLASSES} classes (multiclass); "
         f"{os.cpu_count()} cores; best of {options.repeat}"
     )
     print(

@@ -578,7 +578,8 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(run)
         r = run["row"]
         _say(
-            f"{case} seed {seed} ({metric}): best file {r['best_file']} test {r['best_file_test']:.4f}; pick {r['pick']} "
+            f"{case} seed {seed} ({metric}): best file {r['best_file']} test {r['best_file_test']:.4f}; "
+            f"pick {r['pick']} "
             f"test {r['pick_test']:.4f}; gain {r['gain']:+.4f}; auto {r['auto_seconds']:.0f} s"
         )
         pd.DataFrame([x["row"] for x in runs]).to_csv(
@@ -594,7 +595,8 @@ def main(argv: list[str] | None = None) -> int:
         r = run["row"]
         step = r.get("step", "") or "-"
         print(
-            f"| {r['case']} | {r['seed']} | {r['best_file']} ({_num(r['best_file_oof'])}, {_num(r['best_file_test'])}) | "
+            f"| {r['case']} | {r['seed']} | {r['best_file']} "
+            f"({_num(r['best_file_oof'])}, {_num(r['best_file_test'])}) | "
             f"{r['pick']}{' = ' + r['pick_members'] if r['pick_members'] else ''} ({_num(r['pick_test'])}) | "
             f"{r['gain']:+.4f} | {step} | {r['auto_seconds']:.0f} |"
         )

@@ -340,7 +340,9 @@ def per_row_losses(y, pred, *, metric: str, kind: str):
 
 
 def score_run(run: Run) -> tuple[list[dict], dict]:
-    """One row per entry (and one for the pick) with its CV and test scores; and the pick's and best single's test rows."""
+    """One row per entry (and one for the pick) with its CV and test scores; and the pick's and best single's
+    test rows.
+    """
     meta, report = run.meta, run.report
     kind, metric = meta["kind"], report["metric"]
     truth = _truth(run.folder / "test_truth.csv", meta)
@@ -782,7 +784,8 @@ def replay_run(run: Run) -> list[dict]:
 
 
 def summarise_rules(rows: list[dict], *, draws: int = BOOTSTRAP_DRAWS) -> pd.DataFrame:
-    """Per rule and dataset: the mean test gain over the best file by OOF (positive is better), its noise, the oracle's share.
+    """Per rule and dataset: the mean test gain over the best file by OOF (positive is better), its noise,
+    the oracle's share.
 
     Noise, as for the pick: the larger of the standard error over seeds and a paired bootstrap
     over each seed's test rows. ``share`` is the rule's mean gain over the oracle's.
@@ -1041,7 +1044,8 @@ def main(argv: list[str] | None = None) -> int:
     verdict = print_summary(summary)
     rules = compare_rules(results)
     print(
-        "\nother rules replayed from the same results (gain per dataset = mean over seeds; z uses the se over seeds only):"
+        "\nother rules replayed from the same results "
+        "(gain per dataset = mean over seeds; z uses the se over seeds only):"
     )
     print_table(
         ["rule", "beats", "ties", "losses", "datasets", "worst z"],

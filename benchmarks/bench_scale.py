@@ -174,10 +174,12 @@ import sys, duckdb
 out, budget, *paths = sys.argv[1:]
 con = duckdb.connect()
 con.execute(f"SET memory_limit = '{budget}'")
-sources = [f"(SELECT file_row_number AS rn, id, target FROM read_parquet('{p}', file_row_number = true)) f{i}" for i, p in enumerate(paths)]
+sources = [f"(SELECT file_row_number AS rn, id, target FROM read_parquet('{p}', file_row_number = true)) f{i}"
+           for i, p in enumerate(paths)]
 joins = sources[0] + "".join(f" JOIN {s} USING (id)" for s in sources[1:])
 mean = " + ".join(f"f{i}.target" for i in range(len(paths)))
-con.execute(f"COPY (SELECT f0.id, ({mean}) / {len(paths)} AS target FROM {joins} ORDER BY f0.rn) TO '{out}' (FORMAT csv, HEADER true)")
+con.execute(f"COPY (SELECT f0.id, ({mean}) / {len(paths)} AS target FROM {joins} ORDER BY f0.rn) "
+            f"TO '{out}' (FORMAT csv, HEADER true)")
 """
 
 

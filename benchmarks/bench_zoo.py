@@ -47,7 +47,9 @@ BOOSTERS = ["xgb", "lgbm", "catboost"]
 
 
 def train(seed: int, *, epochs: int, jobs: int, say) -> tuple[Path, dict[str, float]]:
-    """Every file of the study for one seed, under ``_data/zoo/seed_N``; the refit and fold-mean test log loss of each booster."""
+    """Every file of the study for one seed, under ``_data/zoo/seed_N``; the refit and fold-mean test log loss
+    of each booster.
+    """
     from models import output
     from models.data import load_dataset
     from models.oof import run_oof, score
@@ -106,8 +108,9 @@ def judge(root: Path, names: list[str], seed: int) -> dict:
     from blender import io, layout
     from blender.picking import run_auto
 
-    learning = io.read_learning([root / "submissions" / f"{name}.csv" for name in names], train_dir=root / "submissions" / "oof",
-                                truth=root / "data" / "train_labels.csv", task="multiclass", command_name="bench")  # fmt: skip
+    learning = io.read_learning([root / "submissions" / f"{name}.csv" for name in names],
+                                train_dir=root / "submissions" / "oof", truth=root / "data" / "train_labels.csv",
+                                task="multiclass", command_name="bench")  # fmt: skip
     train, test, y = learning.train, learning.test, learning.y
     folds = io.read_folds(root / "data" / "folds.csv", train.ids)
     truth = io.read_truth(root / "data" / "test_labels.csv", test.ids, as_text=True)
@@ -135,7 +138,8 @@ def summarise(rows: pd.DataFrame, refits: pd.DataFrame) -> str:
         se = np.std(values, ddof=1) / np.sqrt(len(values)) if len(values) > 1 else float("nan")
         return f"{values.mean():+.4f} ± {se:.4f}" if len(values) > 1 else f"{values.mean():+.4f}"
 
-    lines = ["| variant | best file by OOF: without → with (test log loss) | its gain | auto's pick: without → with | its gain | seeds where auto gains |",
+    lines = ["| variant | best file by OOF: without → with (test log loss) | its gain "
+             "| auto's pick: without → with | its gain | seeds where auto gains |",
              "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for variant, part in rows.groupby("variant", sort=False):
         best_gain = part["without best file test"] - part["with best file test"]
@@ -186,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
                 row.update({f"{side} {field}": value for field, value in judged[key].items()})
             rows.append(row)
             say(
-                f"  seed {seed}: {variant}: best file {row['without best file']} {row['without best file test']:.4f} -> "
+                f"  seed {seed}: {variant}: best file {row['without best file']} "
+                f"{row['without best file test']:.4f} -> "
                 f"{row['with best file']} {row['with best file test']:.4f}; auto {row['without auto pick']} "
                 f"{row['without auto test']:.4f} -> {row['with auto pick']} {row['with auto test']:.4f}"
             )

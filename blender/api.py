@@ -286,7 +286,8 @@ def auto(
     >>> oof = pd.DataFrame({"a": y + rng.normal(0, 0.5, 120), "b": y + rng.normal(0, 0.5, 120)})
     >>> test = pd.DataFrame({"a": rng.normal(size=30), "b": rng.normal(size=30)})
     >>> result = auto(oof, test, y, metric="rmse", repeats=1, max_level=1)
-    >>> isinstance(result.details["pick"]["name"], str), len(result.details["estimate"]["folds"])  # one score per outer fold
+    >>> (isinstance(result.details["pick"]["name"], str),
+    ...  len(result.details["estimate"]["folds"]))  # one score per outer fold
     (True, 5)
     >>> result.test_blend.shape, bool(result.score.mean < result.best_single.mean + 0.2)
     ((30,), True)

@@ -512,7 +512,8 @@ class CandidateScorer:
     def _candidate_means(
         self, total: NDArray, size: int, chunk: NDArray, *, divide: bool = True
     ) -> NDArray[np.float64]:
-        """``(total + members[j]) / (size + 1)`` for j in ``chunk`` (undivided if not ``divide``), in the reused buffer."""
+        """``(total + members[j]) / (size + 1)`` for j in ``chunk`` (undivided if not ``divide``), in the reused
+        buffer."""
         means = self._buffer[: len(chunk)]
         if len(chunk) > 1 and chunk[-1] - chunk[0] == len(chunk) - 1 and np.all(np.diff(chunk) == 1):
             # Consecutive models (every model is a candidate): one pass, no gather.

@@ -224,9 +224,9 @@ def check_duplicates(oof: NDArray, test: NDArray, names: list[str]) -> list[Find
                     files,
                     float(len(members)),
                     (
-                        f"duplicate: {' and '.join(files) if len(files) == 2 else ', '.join(files)} hold the same values on "
-                        f"every OOF and test row: one model under {len(files)} names; keep one, or a blend counts it "
-                        f"{len(files)} times."
+                        f"duplicate: {' and '.join(files) if len(files) == 2 else ', '.join(files)} hold the same "
+                        f"values on every OOF and test row: one model under {len(files)} names; keep one, or a blend "
+                        f"counts it {len(files)} times."
                     ),
                 )
             )
@@ -339,8 +339,9 @@ def check_drift(oof: NDArray, test: NDArray, names: list[str]) -> tuple[list[Fin
                     (
                         f"drift: {names[model]}: its test predictions are distributed unlike its OOF predictions (KS "
                         f"{statistic[model]:.3f}, the files' median {median:.3f}: {units[model]:.1f} units of "
-                        f"{max(noise, (statistic[model] - median) / max(units[model], 1e-12)):.3f}{also}): a test file from "
-                        "another run, or transformed; make the test file with the same model and run as its OOF file."
+                        f"{max(noise, (statistic[model] - median) / max(units[model], 1e-12)):.3f}{also}): a test file "
+                        "from another run, or transformed; make the test file with the same model and run as its OOF "
+                        "file."
                     ),
                 )
             )
@@ -407,10 +408,11 @@ def check_disagreement(
                 (names[model],),
                 float(z[position]),
                 (
-                    f"disagreement: {names[model]}: its correlation with the other files on the OOF rows differs from that on "
-                    f"the test rows ({statistic[position]:.1f} noise units on average, the files' median {median:.1f}; most "
-                    f"with {names[worst]}: {oof_corr[model, worst]:.3f} OOF, {test_corr[model, worst]:.3f} test{same}): a "
-                    "leak in its OOF file or a test file from another model; check that both files come from one run."
+                    f"disagreement: {names[model]}: its correlation with the other files on the OOF rows differs from "
+                    f"that on the test rows ({statistic[position]:.1f} noise units on average, the files' median "
+                    f"{median:.1f}; most with {names[worst]}: {oof_corr[model, worst]:.3f} OOF, "
+                    f"{test_corr[model, worst]:.3f} test{same}): a leak in its OOF file or a test file from another "
+                    "model; check that both files come from one run."
                 ),
             )
         )
@@ -524,11 +526,12 @@ def check_suspicious_oof(
                 (names[model],),
                 lead,
                 (
-                    f"suspicious-oof: {names[model]}: its OOF predictions agree with the truth far better than any other "
-                    f"file's (correlation {skill[model]:.3f} against {np.tanh(others.max()):.3f} for {runner_up}, a lead of "
-                    f"{lead:.2f} on Fisher's z scale, above {SCORE_LEAD:g}; {expected[model]:.3f} expected from its agreement "
-                    f"with the others, a Theil-Sen line over the files; OOF {metric} {scores[model]:.4f}): a leak (a model "
-                    "that saw these rows?); check how its OOF file was made."
+                    f"suspicious-oof: {names[model]}: its OOF predictions agree with the truth far better than any "
+                    f"other file's (correlation {skill[model]:.3f} against {np.tanh(others.max()):.3f} for "
+                    f"{runner_up}, a lead of {lead:.2f} on Fisher's z scale, above {SCORE_LEAD:g}; "
+                    f"{expected[model]:.3f} expected from its agreement with the others, a Theil-Sen line over the "
+                    f"files; OOF {metric} {scores[model]:.4f}): a leak (a model that saw these rows?); check how its "
+                    "OOF file was made."
                 ),
             )
         )
@@ -553,10 +556,11 @@ def check_suspicious_oof(
                                 (names[model],),
                                 float(times),
                                 (
-                                    f"suspicious-oof: {names[model]}: its per-fold scores vary far {words} than the others' "
-                                    f"(SD of the per-fold correlation with the truth {spread[model]:.4f} over {len(splits)} "
-                                    f"folds, the files' median {median:.4f}, {times:.1f}x): a leak in some folds, or OOF "
-                                    "predictions made on other folds; re-run it on the shared folds."
+                                    f"suspicious-oof: {names[model]}: its per-fold scores vary far {words} than the "
+                                    f"others' (SD of the per-fold correlation with the truth {spread[model]:.4f} over "
+                                    f"{len(splits)} folds, the files' median {median:.4f}, {times:.1f}x): a leak in "
+                                    "some folds, or OOF predictions made on other folds; re-run it on the shared "
+                                    "folds."
                                 ),
                             )
                         )
@@ -606,9 +610,9 @@ def check_folds(
                     mismatch,
                     (
                         f"folds: {name}: its OOF predictions were made on other folds than {shared_name} "
-                        f"({mismatch:.1%} of the rows in another fold, fold numbers aside): averages, vote and Caruana are "
-                        "fine; stack, holdout-free levels and any --oof-out fitted on these folds are not (their meta-learner "
-                        "sees rows this model trained on); re-run it on the shared folds."
+                        f"({mismatch:.1%} of the rows in another fold, fold numbers aside): averages, vote and Caruana "
+                        "are fine; stack, holdout-free levels and any --oof-out fitted on these folds are not (their "
+                        "meta-learner sees rows this model trained on); re-run it on the shared folds."
                     ),
                 )
             )
@@ -655,9 +659,9 @@ def check_calibration(
                     (names[model],),
                     float(errors[model]),
                     (
-                        f"calibration: {names[model]}: its OOF probabilities are badly calibrated (expected calibration error "
-                        f"{errors[model]:.3f} over 10 equal-count bins, above {CALIBRATION_ECE:g}); blends that average "
-                        "probabilities take --calibrate to temperature-scale each file first."
+                        f"calibration: {names[model]}: its OOF probabilities are badly calibrated (expected "
+                        f"calibration error {errors[model]:.3f} over 10 equal-count bins, above {CALIBRATION_ECE:g}); "
+                        "blends that average probabilities take --calibrate to temperature-scale each file first."
                     ),
                 )
             )

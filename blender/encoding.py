@@ -29,15 +29,17 @@ def encode_features(train, test) -> tuple[NDArray[np.float64], NDArray[np.float6
     train : ndarray of shape (n_train, n_features)
     test : ndarray of shape (n_test, n_features)
     names : list of str
-        ``column`` for numbers and ordinal codes, ``column_level`` for one-hot columns (as pandas.get_dummies names them).
+        ``column`` for numbers and ordinal codes, ``column_level`` for one-hot columns (as pandas.get_dummies
+        names them).
 
     Examples
     --------
     >>> import pandas as pd
     >>> train = pd.DataFrame({"x": [1.0, None, 3.0], "c": ["a", "b", None]})
     >>> X, X_test, names = encode_features(train, pd.DataFrame({"x": [None], "c": ["z"]}))
-    >>> names, X.tolist(), X_test.tolist()
-    (['x', 'c_a', 'c_b', 'c_nan'], [[1.0, 1.0, 0.0, 0.0], [2.0, 0.0, 1.0, 0.0], [3.0, 0.0, 0.0, 1.0]], [[2.0, 0.0, 0.0, 0.0]])
+    >>> names, X.tolist(), X_test.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    (['x', 'c_a', 'c_b', 'c_nan'], [[1.0, 1.0, 0.0, 0.0], [2.0, 0.0, 1.0, 0.0], [3.0, 0.0, 0.0, 1.0]],
+     [[2.0, 0.0, 0.0, 0.0]])
     """
     import pandas as pd
 

@@ -198,7 +198,8 @@ def cv_folds(
     counts = np.unique(y, return_counts=True)[1]
     if counts.max() < folds:
         raise BlendInputError(
-            f"every class has fewer {rows} than the {folds} folds (the largest has {counts.max()}); {fix(counts.max())}."
+            f"every class has fewer {rows} than the {folds} folds (the largest has {counts.max()}); "
+            f"{fix(counts.max())}."
         )
     splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     with warnings.catch_warnings():

@@ -94,8 +94,8 @@ def blend_record(
     ``score`` and ``se``, ``slice`` (the score on the folds file's holdout slice, see
     :mod:`blender.levels`) ``score``, ``se`` and ``fold``; each is None where the command has
     none. ``step`` is the metric's decision step fitted on the OOF rows (``blender.picking.step_document``:
-    the threshold or cut-points, and the OOF score with and without it), None for a metric of scores. Numbers that are not
-    finite are written as null (JSON has no NaN).
+    the threshold or cut-points, and the OOF score with and without it), None for a metric of scores. Numbers
+    that are not finite are written as null (JSON has no NaN).
 
     >>> from datetime import datetime, timezone
     >>> record = blend_record(time=datetime(2024, 5, 1, tzinfo=timezone.utc), command=["blend", "vote"], cwd="/c",
@@ -153,10 +153,11 @@ def parse_public_score(text: str, *, metric: str | None, option: str) -> float:
 
     >>> parse_public_score("0.81", metric="accuracy", option="--lb a.csv 0.81")
     0.81
-    >>> parse_public_score("81", metric="accuracy", option="--lb a.csv 81")
+    >>> parse_public_score("81", metric="accuracy", option="--lb a.csv 81")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    blender.errors.BlendInputError: --lb a.csv 81: accuracy lies in [0, 1]; give the public score as the leaderboard shows it.
+    blender.errors.BlendInputError: --lb a.csv 81: accuracy lies in [0, 1]; give the public score as the
+    leaderboard shows it.
     """
     try:
         score = float(text)
@@ -193,10 +194,11 @@ def parse_lines(lines, *, source: str) -> list[dict]:
     >>> parse_lines(['{"type": "lb", "time": "2024-05-01T00:00:00+00:00", "sha256": "ab", "public_score": 0.5}'],
     ...             source="log.jsonl")[0]["line"]
     1
-    >>> parse_lines(['{"type": "lb"', ""], source="log.jsonl")
+    >>> parse_lines(['{"type": "lb"', ""], source="log.jsonl")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    blender.errors.BlendInputError: log.jsonl: line 1 is not a log record (not JSON: Expecting ...); fix or delete that line.
+    blender.errors.BlendInputError: log.jsonl: line 1 is not a log record (not JSON: Expecting ...); fix or
+    delete that line.
     """
     records = []
     for number, line in enumerate(lines, start=1):

@@ -297,7 +297,8 @@ def _smape(y, pred, kind):
 
 
 def _r2(y, pred, kind):
-    """Coefficient of determination as scikit-learn's ``r2_score``: 1 for a perfect fit of a constant truth, else 0 there."""
+    """Coefficient of determination as scikit-learn's ``r2_score``: 1 for a perfect fit of a constant truth, else 0
+    there."""
     y = np.asarray(y, dtype=np.float64)
     residual = _mean_last((np.asarray(pred, dtype=np.float64) - y) ** 2)
     total = float(np.mean((y - y.mean()) ** 2))
@@ -757,10 +758,11 @@ def resolve(metric: str | None, kind: str, *, greater_is_better: bool | None = N
     --------
     >>> resolve("map@3", "multiclass").k
     3
-    >>> resolve("f1", "regression")
+    >>> resolve("f1", "regression")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: f1 suits binary probabilities, not regression values; for regression use rmse, mae, rmsle, mape, smape, r2 or qwk
+    ValueError: f1 suits binary probabilities, not regression values; for regression use rmse, mae, rmsle, mape,
+    smape, r2 or qwk
     """
     check_kind(kind)
     if isinstance(metric, Metric):
@@ -950,10 +952,11 @@ def check_metric(metric: str | None, kind: Kind) -> Metric:
     --------
     >>> check_metric(None, "multiclass")
     'logloss'
-    >>> check_metric("logloss", "labels")
+    >>> check_metric("logloss", "labels")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    ValueError: logloss needs probabilities; labels support accuracy, balanced_accuracy, f1_macro, f1_weighted, mcc and qwk
+    ValueError: logloss needs probabilities; labels support accuracy, balanced_accuracy, f1_macro, f1_weighted,
+    mcc and qwk
     """
     return resolve(metric, kind)
 

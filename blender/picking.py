@@ -421,10 +421,10 @@ def procedure_caution(estimate: Estimate, *, metric: str, pick_type: str, thresh
         return None
     worse = int((loss > 0).sum())
     return (
-        f"caution: on the nested estimate, picking the best single file would score better ({estimate.best_single_mean:.6f} "
-        f"against {estimate.mean:.6f}, by {mean:.4g} ± {se:.2g} per fold, in {worse} of {len(loss)} outer folds): the "
-        "pick's lead on the leaderboard may be selection noise; submitting the best file is the safer choice "
-        "(blend auto --threshold with a larger gate makes it)"
+        "caution: on the nested estimate, picking the best single file would score better "
+        f"({estimate.best_single_mean:.6f} against {estimate.mean:.6f}, by {mean:.4g} ± {se:.2g} per fold, in {worse} "
+        f"of {len(loss)} outer folds): the pick's lead on the leaderboard may be selection noise; submitting the best "
+        "file is the safer choice (blend auto --threshold with a larger gate makes it)"
     )
 
 

@@ -24,10 +24,11 @@ def check_weights(weights: ArrayLike | None, n_models: int) -> NDArray[np.float6
     array([1., 1., 1.])
     >>> check_weights([1e308, 1e308, 5e307], 3)
     array([1. , 1. , 0.5])
-    >>> check_weights([3, 1], 3)
+    >>> check_weights([3, 1], 3)  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    blender.errors.BlendInputError: --weights 3,1 gives 2 weights for 3 files; give one per file, in the order the files are listed.
+    blender.errors.BlendInputError: --weights 3,1 gives 2 weights for 3 files; give one per file, in the order the
+    files are listed.
     """
     if weights is None:
         return np.ones(n_models)
@@ -96,8 +97,9 @@ def encode_truth(
 ) -> NDArray:
     """Turn the truth's raw targets into ``y`` as the layout expects it for ``kind``.
 
-    binary: 0/1 ints, 1 for the positive class of :func:`binary_target`; multiclass: the index of each label among the class columns; labels: the index
-    of each label in ``classes`` (the sorted class list, which must hold every truth label);
+    binary: 0/1 ints, 1 for the positive class of :func:`binary_target`; multiclass: the index of each label
+    among the class columns; labels: the index of each label in ``classes`` (the sorted class list, which must
+    hold every truth label);
     regression: floats.
 
     >>> encode_truth(np.array(["dog", "007", "dog"], dtype=object), kind="labels", columns=["label"],
@@ -168,7 +170,9 @@ def binary_target(
     ...                        truth_path="t.csv", reference_path="a.csv")
     >>> target.positive, target.reason, target.encode(np.array(["No", "Yes"], dtype=object)).tolist()
     ('Yes', 'the second of No, Yes in sorted order', [0, 1])
-    >>> binary_target(np.array(["CH", "MM"], dtype=object), column="CH", truth_path="t.csv", reference_path="a.csv").positive
+    >>> binary_target(
+    ...     np.array(["CH", "MM"], dtype=object), column="CH", truth_path="t.csv", reference_path="a.csv"
+    ... ).positive
     'CH'
     >>> binary_target(np.array([9, 10]), column="y", truth_path="t.csv", reference_path="a.csv").positive
     '10'
@@ -292,8 +296,8 @@ def check_against_sample(sample, predictions) -> list[str]:
         )
     if sample.labels is not None:
         raise BlendInputError(
-            f"{predictions.paths[0]}: class probabilities ({len(predictions.columns)} columns), and {sample.path} wants "
-            f"one label column '{sample.columns[0]}'; write the labels with blend COMMAND --sample {sample.path}."
+            f"{predictions.paths[0]}: class probabilities ({len(predictions.columns)} columns), and {sample.path} "
+            f"wants one label column '{sample.columns[0]}'; write the labels with blend COMMAND --sample {sample.path}."
         )
     notes = []
     if not np.array_equal(sample.rows, np.arange(len(sample.rows))):

@@ -165,7 +165,8 @@ class BudgetPlan:
 
 
 def parallel_seconds(fit_seconds: list[float], *, fits_each: int, jobs: int) -> float:
-    """Seconds ``fits_each`` fits of each learner take on ``jobs`` parallel jobs: the total divided by ``jobs``, plus the last fit's tail.
+    """Seconds ``fits_each`` fits of each learner take on ``jobs`` parallel jobs: the total divided by ``jobs``,
+    plus the last fit's tail.
 
     Four fits of 12 s on two jobs: 24 s, and a quarter of a fit for the tail.
 
@@ -275,8 +276,9 @@ def plan_for_budget(
         shown = "the plan's width" if width is None else f"{width} channels"
         reason = (
             ("(estimated from the wider net's times, no time to measure again) " if estimated else "")
-            + f"one epoch took {fastest.epoch:.1f} s ({fastest.name}) to {slowest.epoch:.1f} s ({slowest.name}) at {shown} "
-            f"on this machine now; {fits_per_cnn * len(timings)} fits on {jobs} job(s) for {format_duration(max(available, 0))} left: "
+            + f"one epoch took {fastest.epoch:.1f} s ({fastest.name}) to {slowest.epoch:.1f} s ({slowest.name}) "
+            f"at {shown} on this machine now; {fits_per_cnn * len(timings)} fits on {jobs} job(s) "
+            f"for {format_duration(max(available, 0))} left: "
             + (
                 f"all {max_epochs} epochs fit"
                 if epochs == max_epochs
@@ -289,7 +291,8 @@ def plan_for_budget(
             needed = phase_seconds(timings, min_epochs, fits_per_cnn=fits_per_cnn, jobs=jobs)
             action = f"training {epochs} anyway" if epochs else "leaving the CNNs out, since not one epoch fits"
             warning = (
-                f"the time budget is too small for a useful CNN: {format_duration(max(available, 0))} are left for the CNNs and "
+                f"the time budget is too small for a useful CNN: {format_duration(max(available, 0))} "
+                "are left for the CNNs and "
                 f"{min_epochs} epochs at {shown} need about {format_duration(needed)}; {action} "
                 f"(raise --time-budget, or leave the CNNs out with --models classic)"
             )
@@ -297,7 +300,8 @@ def plan_for_budget(
             needed = phase_seconds(all_timings, min_epochs, fits_per_cnn=fits_per_cnn, jobs=jobs)
             warning = (
                 f"leaving out {', '.join(left_out)} (the slowest CNNs): all {len(all_timings)} need about "
-                f"{format_duration(needed)} for {min_epochs} epochs at {shown}, and {format_duration(max(available, 0))} "
+                f"{format_duration(needed)} for {min_epochs} epochs at {shown}, "
+                f"and {format_duration(max(available, 0))} "
                 f"are left; the other {len(timings)} train {epochs} (raise --time-budget to train them all)"
             )
         return BudgetPlan(width, epochs, estimate, available, reason, warning, tuple(left_out))
@@ -495,7 +499,9 @@ def plan_tabular(
 
 
 def _share_that_fits(timings: list[FitTiming], usable: float, *, fits_per_learner: int, jobs: int) -> float:
-    """The largest share of the rounds (a multiple of ``ROUNDS_SHARE_STEP``, at most 1) whose phase fits in ``usable`` seconds; below 0 if none."""
+    """The largest share of the rounds (a multiple of ``ROUNDS_SHARE_STEP``, at most 1) whose phase fits
+    in ``usable`` seconds; below 0 if none.
+    """
     # The phase is linear in the share, as the CNNs' is in the epochs: fixed + per_share * share.
     fixed = parallel_seconds([timing.fixed for timing in timings], fits_each=fits_per_learner, jobs=jobs)
     per_share = (

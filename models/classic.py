@@ -28,7 +28,9 @@ LEARNING_RATE = 0.1
 
 
 def _rounds(rounds: int, problem: Problem) -> int:
-    """Boosting rounds for this fit: more for a refit on all rows (``problem.rounds_scale``), fewer for a time budget (``problem.rounds_share``)."""
+    """Boosting rounds for this fit: more for a refit on all rows (``problem.rounds_scale``), fewer for a time budget
+    (``problem.rounds_share``).
+    """
     return max(1, round(rounds * problem.rounds_scale * problem.rounds_share))
 
 

@@ -70,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     shared.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="run the (learner, fold) tasks on the Dask cluster at ADDRESS (tcp://HOST:8786), with the same files as a local run",
+        help="run the (learner, fold) tasks on the Dask cluster at ADDRESS (tcp://HOST:8786), "
+        "with the same files as a local run",
     )
     shared.add_argument(
         "--augment", action="store_true", help="train the CNNs with random shifts of up to 1/8 of the image"
@@ -118,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     oof.add_argument(
         "--tta", type=int, metavar="N",
-        help="also write NAME_tta for each CNN: its predictions averaged over N views (the image and N-1 one-pixel shifts; 2 to 9)",
+        help="also write NAME_tta for each CNN: its predictions averaged over N views "
+             "(the image and N-1 one-pixel shifts; 2 to 9)",
     )  # fmt: skip
     oof.add_argument(
         "--snapshots", type=int, metavar="K",
@@ -156,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
             budget_seconds = budget.parse_duration(arguments.time_budget)
             if arguments.scheduler:
                 raise ModelsError(
-                    "--time-budget times the CNNs on this machine; with --scheduler the workers' speed decides, so give --epochs instead."
+                    "--time-budget times the CNNs on this machine; with --scheduler the workers' speed decides, "
+                    "so give --epochs instead."
                 )
         if arguments.jobs == 0:
             raise ModelsError("--jobs 0: give 1 or more parallel jobs, or -1 for every core.")
@@ -203,7 +206,8 @@ def _describe(data, learners, arguments) -> str:
     kind = f"{data.n_classes} classes" if data.task != "regression" else "regression"
     return (
         f"{data.name}: {len(data.ids_train)} training rows, {len(data.ids_test)} test rows, {kind}; "
-        f"{len(learners)} learners on {'the cluster' if arguments.scheduler else f'{arguments.jobs} job(s)'}: {' '.join(learner.name for learner in learners)}"
+        f"{len(learners)} learners on {'the cluster' if arguments.scheduler else f'{arguments.jobs} job(s)'}: "
+        f"{' '.join(learner.name for learner in learners)}"
     )
 
 
@@ -260,14 +264,16 @@ def _oof(arguments, data, learners, *, deadline: float | None = None) -> None:
         )
         if arguments.refit:
             _report_refit(results, data)
-    print(f"wrote {root / 'submissions'}/NAME.csv and {root / 'submissions' / 'oof'}/NAME.csv for {len(results)} learners, "
-          f"{root / 'data' / 'train_labels.csv'}", file=sys.stderr)  # fmt: skip
+    print(f"wrote {root / 'submissions'}/NAME.csv and {root / 'submissions' / 'oof'}/NAME.csv "
+          f"for {len(results)} learners, {root / 'data' / 'train_labels.csv'}", file=sys.stderr)  # fmt: skip
     if output.column_note(data) is not None:
         print(output.column_note(data), file=sys.stderr)
 
 
 def run_within_budget(learners, data, arguments, options, deadline: float) -> dict:
-    """The tabular learners first, on their share of the time, then the CNNs on the plan that fits the rest (:mod:`models.budget`)."""
+    """The tabular learners first, on their share of the time, then the CNNs on the plan that fits the rest
+    (:mod:`models.budget`).
+    """
     cnns = [learner for learner in learners if learner.inputs == "images"]
     others = [learner for learner in learners if learner.inputs != "images"]
     # Each learner fits once per fold and seed, and once more per seed for a refit.
@@ -294,8 +300,9 @@ def run_within_budget(learners, data, arguments, options, deadline: float) -> di
               file=sys.stderr, flush=True)  # fmt: skip
 
         def measure(width):
-            return time_cnns(cnns, data, width=width, n_folds=arguments.folds, seed=arguments.seed, n_jobs=arguments.jobs,
-                             augment=arguments.augment, gpu=options["gpu"], views=max(1, options["tta"]))  # fmt: skip
+            return time_cnns(cnns, data, width=width, n_folds=arguments.folds, seed=arguments.seed,
+                             n_jobs=arguments.jobs, augment=arguments.augment, gpu=options["gpu"],
+                             views=max(1, options["tta"]))  # fmt: skip
 
         # Files are written after the CNNs: keep a few seconds for them.
         plan = budget.plan_for_budget(
@@ -316,8 +323,8 @@ def run_within_budget(learners, data, arguments, options, deadline: float) -> di
         cnn_start = time.perf_counter()
         kept = [learner for learner in cnns if learner.name not in plan.left_out]
         results.update(run_oof(kept, data, **{**options, "epochs": plan.epochs}, width=plan.width))
-        print(f"CNNs took {budget.format_duration(time.perf_counter() - cnn_start)} (planned at most {budget.format_duration(plan.estimate)})",
-              file=sys.stderr)  # fmt: skip
+        print(f"CNNs took {budget.format_duration(time.perf_counter() - cnn_start)} "
+              f"(planned at most {budget.format_duration(plan.estimate)})", file=sys.stderr)  # fmt: skip
     overrun = time.perf_counter() - deadline
     if overrun > 0:
         print(f"Warning: the time budget was exceeded by {budget.format_duration(overrun)}", file=sys.stderr)
@@ -325,7 +332,8 @@ def run_within_budget(learners, data, arguments, options, deadline: float) -> di
 
 
 def tabular_deadline(now: float, deadline: float, *, keep_for_cnns: bool) -> float:
-    """When the tabular learners must be done: ``1 - CNN_SHARE`` of the time left if CNNs follow, else all of it but 5 s for the files.
+    """When the tabular learners must be done: ``1 - CNN_SHARE`` of the time left if CNNs follow, else all of it
+    but 5 s for the files.
 
     >>> tabular_deadline(100.0, 700.0, keep_for_cnns=True), tabular_deadline(100.0, 700.0, keep_for_cnns=False)
     (340.0, 695.0)
@@ -338,14 +346,18 @@ def tabular_deadline(now: float, deadline: float, *, keep_for_cnns: bool) -> flo
 def _run_tabular_within_budget(
     others, data, arguments, options, deadline: float, *, keep_for_cnns: bool, fits_each: int
 ) -> dict:
-    """The tabular learners on the share of their rounds that fits their part of the time left (:func:`models.budget.plan_tabular`)."""
+    """The tabular learners on the share of their rounds that fits their part of the time left
+    (:func:`models.budget.plan_tabular`).
+    """
     from models.oof import time_tabular
 
     now = time.perf_counter()
     until = tabular_deadline(now, deadline, keep_for_cnns=keep_for_cnns)
     kept_for_cnns = f" (the other {budget.CNN_SHARE:.0%} is kept for the CNNs)" if keep_for_cnns else ""
-    print(f"time budget: {budget.format_duration(max(0.0, until - now))} of the {budget.format_duration(max(0.0, deadline - now))} "
-          f"left for {len(others)} tabular learners{kept_for_cnns}; timing them on this machine", file=sys.stderr, flush=True)  # fmt: skip
+    print(f"time budget: {budget.format_duration(max(0.0, until - now))} "
+          f"of the {budget.format_duration(max(0.0, deadline - now))} "
+          f"left for {len(others)} tabular learners{kept_for_cnns}; timing them on this machine",
+          file=sys.stderr, flush=True)  # fmt: skip
 
     def measure():
         return time_tabular(others, data, share=budget.CALIBRATION_SHARE, n_folds=arguments.folds, seed=arguments.seed,
@@ -365,7 +377,9 @@ def _run_tabular_within_budget(
 
 
 def _in_order(learners, results: dict) -> dict:
-    """``results`` in the order of ``learners``, each learner's extra files (``NAME_tta``, ``NAME_snap1``...) after it."""
+    """``results`` in the order of ``learners``, each learner's extra files (``NAME_tta``, ``NAME_snap1``...)
+    after it.
+    """
     return {name: result for learner in learners for name, result in results.items()
             if name == learner.name or name.startswith(learner.name + "_")}  # fmt: skip
 

@@ -203,7 +203,9 @@ def calibrate(
 def _compiled_model(
     keras, make_model, problem: Problem, input_shape, plan: TrainingPlan, *, learning_rate=learning_rate
 ):
-    """A fresh model of ``make_model``, compiled with the zoo's loss and Adam at ``learning_rate`` (a value or a schedule)."""
+    """A fresh model of ``make_model``, compiled with the zoo's loss and Adam at ``learning_rate``
+    (a value or a schedule).
+    """
     num_classes = 1 if problem.task == "regression" else problem.n_classes
     model = make_model(input_shape, num_classes, augment=problem.augment, width=plan.width)
     loss = {
@@ -525,13 +527,15 @@ def tta_shifts(n_views: int) -> list[tuple[int, int]]:
     """
     if not 2 <= n_views <= len(TTA_SHIFTS):
         raise ValueError(
-            f"--tta {n_views}: give 2 to {len(TTA_SHIFTS)} views (the image and up to {len(TTA_SHIFTS) - 1} one-pixel shifts)."
+            f"--tta {n_views}: give 2 to {len(TTA_SHIFTS)} views "
+            f"(the image and up to {len(TTA_SHIFTS) - 1} one-pixel shifts)."
         )
     return TTA_SHIFTS[:n_views]
 
 
 def shift_images(images: NDArray, rows: int, columns: int) -> NDArray:
-    """Images moved by ``rows`` down and ``columns`` right, the uncovered border filled with 0 (as in training's shifts).
+    """Images moved by ``rows`` down and ``columns`` right, the uncovered border filled with 0
+    (as in training's shifts).
 
     >>> shift_images(np.arange(4.0).reshape(1, 2, 2, 1), 0, 1)[0, :, :, 0].tolist()
     [[0.0, 0.0], [0.0, 2.0]]

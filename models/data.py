@@ -167,7 +167,8 @@ def load_dataset(
     if path.suffix == ".npz":
         if not path.is_file():
             raise DataError(
-                f"{path} not found; --data takes mnist, digits, cifar10, a folder with train.csv and test.csv, or an .npz file."
+                f"{path} not found; --data takes mnist, digits, cifar10, a folder with train.csv and test.csv, "
+                "or an .npz file."
             )
         return load_npz(path, task=task)
     raise DataError(
@@ -294,7 +295,8 @@ def load_folder(
         extra = [column for column in train.columns if column not in test.columns]
         if len(extra) != 1:
             raise DataError(
-                f"{train_path}: cannot tell the target column ({len(extra)} columns are not in test.csv); pass --target."
+                f"{train_path}: cannot tell the target column ({len(extra)} columns are not in test.csv); "
+                "pass --target."
             )
         target = str(extra[0])
     if target not in train.columns:

@@ -60,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--time-budget",
         default=DEFAULT_TIME_BUDGET,
-        help=f"wall time for the whole demo (default: {DEFAULT_TIME_BUDGET}); training gets {1 - BLENDING_SHARE:.0%} of it "
-        "and fits the tabular learners' rounds and the CNNs' width and epochs to that on this machine; 'none' for the fixed plans",
+        help=f"wall time for the whole demo (default: {DEFAULT_TIME_BUDGET}); "
+        f"training gets {1 - BLENDING_SHARE:.0%} of it "
+        "and fits the tabular learners' rounds and the CNNs' width and epochs to that on this machine; "
+        "'none' for the fixed plans",
     )
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -77,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         except ModelsError as error:
             parser.error(str(error))
         training = round(total * (1 - BLENDING_SHARE))
-        print(f"time budget {format_duration(total)}: {format_duration(training)} for training (the learners' plans are fitted to it), "
-              f"the rest for blending", flush=True)  # fmt: skip
+        print(f"time budget {format_duration(total)}: {format_duration(training)} for training "
+              f"(the learners' plans are fitted to it), the rest for blending", flush=True)  # fmt: skip
         train_options += ["--time-budget", f"{training}s"]
     for option, value in (
         ("--models", args.models),
@@ -143,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.time_budget.lower() != "none":
         print(f"time budget {args.time_budget}: used {time.perf_counter() - started:.0f} s of {total:.0f} s")
     print(
-        f"\nDone in {time.perf_counter() - started:.0f} s. Pictures: blends/corr.png, blends/leaderboard.png, blends/caruana.png"
+        f"\nDone in {time.perf_counter() - started:.0f} s. "
+        "Pictures: blends/corr.png, blends/leaderboard.png, blends/caruana.png"
     )
     return 0
 
@@ -244,7 +247,8 @@ def default_claims(names: list[str], springenberg: list[str], cnns: list[str], t
     claims = []
     if len(springenberg) >= 2:
         claims += [
-            Claim(f"the average of the {len(springenberg)} Springenberg CNNs beats each of them", springenberg, arithmetic, springenberg),
+            Claim(f"the average of the {len(springenberg)} Springenberg CNNs beats each of them", springenberg,
+                  arithmetic, springenberg),
             Claim("their geometric average beats each of them", springenberg, geometric, springenberg),
         ]  # fmt: skip
     if len(names) >= 2:
@@ -382,8 +386,9 @@ def auto_table(files: list[str], test_truth: dict[str, str]) -> None:
     if probe.returncode != 0:
         print("blend auto is not in this version of blender yet; skipped.")
         return
-    run(["blend", "auto", *files, "--oof-dir", "submissions/oof", "--truth", "data/train_labels.csv", "--metric", "logloss",
-         "--report", "blends/auto.json", "--blends-dir", "blends/auto", "-o", "blends/auto.csv"])  # fmt: skip
+    run(["blend", "auto", *files, "--oof-dir", "submissions/oof", "--truth", "data/train_labels.csv",
+         "--metric", "logloss", "--report", "blends/auto.json", "--blends-dir", "blends/auto",
+         "-o", "blends/auto.csv"])  # fmt: skip
     report = json.loads(Path("blends/auto.json").read_text())
     print(auto_rows_text(report, Path("blends/auto"), test_truth))
     print(pick_versus_best_text(report, Path("blends/auto.csv"), Path("blends/auto"), test_truth))
@@ -416,9 +421,11 @@ def pick_versus_best_text(report: dict, pick_path: Path, blends_dir: Path, test_
     top_loss, _ = file_scores(blends_dir / f"{top}.csv", test_truth)
     estimate = report.get("estimate", {})
     return (
-        f"the pick ({report['pick']['name']}) on the test rows: log loss {pick_loss:.4f} (accuracy {pick_accuracy:.3f}; "
+        f"the pick ({report['pick']['name']}) on the test rows: log loss {pick_loss:.4f} "
+        f"(accuracy {pick_accuracy:.3f}; "
         f"nested OOF estimate {estimate.get('mean', float('nan')):.4f}); the top entry {top}: {top_loss:.4f}; "
-        f"the best OOF model {best}: {best_loss:.4f} (accuracy {best_accuracy:.3f}; OOF {report['best_single']['oof']:.4f})"
+        f"the best OOF model {best}: {best_loss:.4f} "
+        f"(accuracy {best_accuracy:.3f}; OOF {report['best_single']['oof']:.4f})"
     )
 
 

@@ -284,7 +284,8 @@ def run_oof(
             continue
         fold_score = next(iter(score(data.y_train[task.valid_rows], valid_predictions[""], data.task).values()))
         log(
-            f"[{task.learner.name}] fold {task.fold + 1}/{n_folds}{replica}  {label} {fold_score:.3f}  ({seconds:.1f} s)"
+            f"[{task.learner.name}] fold {task.fold + 1}/{n_folds}{replica}  "
+            f"{label} {fold_score:.3f}  ({seconds:.1f} s)"
         )
 
     # Gather in a fixed order (fold, then replica): floating-point sums then do not
@@ -461,7 +462,9 @@ def fit_predict(task: _Task, X: NDArray, y: NDArray, X_test: NDArray | None):
 
 
 def _predict_variants(model, X, problem: Problem) -> dict[str, NDArray]:
-    """The model's predictions by file-name suffix: ``""`` for the plain ones, and any the model adds (TTA, snapshots)."""
+    """The model's predictions by file-name suffix: ``""`` for the plain ones, and any the model adds
+    (TTA, snapshots).
+    """
     if hasattr(model, "predict_variants"):
         return {suffix: _normalise(raw, model, len(X), problem) for suffix, raw in model.predict_variants(X).items()}
     return {"": _predict(model, X, problem)}
@@ -572,15 +575,16 @@ def time_cnns(
     calls = []
     for order in calibration_order(len(learners), jobs):
         chosen = [learners[index] for index in order]
-        calls.append(joblib.delayed(_time_each)(chosen, [problems[index] for index in order], data.images_train, data.y_train,
-                                                fit_rows, predict_rows))  # fmt: skip
+        calls.append(joblib.delayed(_time_each)(chosen, [problems[index] for index in order], data.images_train,
+                                                data.y_train, fit_rows, predict_rows))  # fmt: skip
     timings: dict[str, list] = {}
     for part in joblib.Parallel(n_jobs=n_jobs)(calls):
         for timing in part:
             timings.setdefault(timing.name, []).append(timing)
     # A CNN timed twice (the wrap-around) gets the mean of its two timings.
     return [budget.EpochTiming(learner.name, float(np.mean([t.setup for t in timings[learner.name]])),
-                               float(np.mean([t.epoch for t in timings[learner.name]]))) for learner in learners]  # fmt: skip
+                               float(np.mean([t.epoch for t in timings[learner.name]])))
+            for learner in learners]  # fmt: skip
 
 
 def calibration_order(n_learners: int, jobs: int) -> list[list[int]]:
@@ -628,7 +632,8 @@ def time_tabular(
     seed: int = 0,
     n_jobs: int = 1,
 ):
-    """Time one fold's fit of every tabular learner, at ``share`` of its rounds and trees, the parallel jobs sharing them out.
+    """Time one fold's fit of every tabular learner, at ``share`` of its rounds and trees, the parallel jobs
+    sharing them out.
 
     Each fit is the first fold's task as the fold loop runs it (the same rows, threads
     and predictions), so the jobs are as busy as in training. The builder runs once

@@ -1,4 +1,6 @@
-"""Tests for blender.picking (blend auto): the pick rule, and a nested estimate that never scores a row used to choose."""
+"""Tests for blender.picking (blend auto): the pick rule, and a nested estimate that never scores a row used
+to choose.
+"""
 
 from dataclasses import dataclass
 

@@ -161,7 +161,8 @@ BAD_FILES = {
     ),
     "outside [0, 1]": (
         "id,target\n1,0.1\n2,1.07\n3,0.3\n",
-        "bad.csv: 1.07 at id 2 (column 'target') is outside [0, 1]; pass --task regression if these are not probabilities.",
+        "bad.csv: 1.07 at id 2 (column 'target') is outside [0, 1]; "
+        "pass --task regression if these are not probabilities.",
     ),
     "empty file": ("", "bad.csv is empty; expected a header line (id,...) and one row per id."),
     "header only": ("id,target\n", "bad.csv is empty: a header but no rows; re-run the model that wrote it."),
@@ -299,7 +300,8 @@ def test_rank_average_with_history_file_and_folder(blend, write_csv, tmp_path):
     out = tmp_path / "rank.csv"
     result = blend("rank-average", a, b, "--history", tmp_path / "old", "-o", out)
     assert result.exit_code == 0, result.output
-    # History ranks 0, .25, .5, .75, 1. a: 0.29 -> .5, 0.9 -> 1, 0.0 -> 0; b: 0.3 -> .5, 0.45 -> .75 (a tie: the lower), 0.1 -> 0.
+    # History ranks 0, .25, .5, .75, 1. a: 0.29 -> .5, 0.9 -> 1, 0.0 -> 0;
+    # b: 0.3 -> .5, 0.45 -> .75 (a tie: the lower), 0.1 -> 0.
     assert read_csv(out)["target"].tolist() == [0.5, (1.0 + 0.75) / 2, 0.0]
     single = write_csv("single.csv", history)
     assert blend("rank-average", a, b, "--history", single, "-o", tmp_path / "single_out.csv").exit_code == 0

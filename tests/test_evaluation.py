@@ -209,7 +209,8 @@ def test_a_blend_equal_to_the_best_file_is_a_tie_not_a_win():
 
     def fit_(train, y_train, *, kind, metric, random_state=None):
         @dataclass(frozen=True, eq=False)
-        class AllOnBest:  # what the optimiser's weights (1 - 1e-16, 1e-16, ...) do: the best file, give or take rounding
+        # What the optimiser's weights (1 - 1e-16, 1e-16, ...) do: the best file, give or take rounding.
+        class AllOnBest:
             def apply(self, apply_values):
                 blend = apply_values[best] * (1 - 2.0**-52) + 2.0**-53 * apply_values.mean(axis=0)
                 return blend
@@ -240,7 +241,9 @@ def test_a_blend_equal_to_the_best_file_is_a_tie_not_a_win():
 
 
 def test_gains_of_rounding_are_ties_even_where_the_predictions_differ():
-    """The floor on the per-fold differences: mirrored errors give file a's mae, +-1e-17 apart, from other predictions."""
+    """The floor on the per-fold differences: mirrored errors give file a's mae, +-1e-17 apart, from other
+    predictions.
+    """
     from blender.picking import choose
 
     rng = np.random.default_rng(1)

@@ -87,7 +87,7 @@ def test_level_splits_never_train_on_the_slice_and_hold_every_row_out_once():
     ]
 
 
-# ---------------------------------------------------------------------------- a row's truth never reaches its own OOF prediction
+# ---------------------------------------------------------------- a row's truth never reaches its own OOF prediction
 
 OOF_COMMANDS = [
     ["select"],

@@ -434,7 +434,8 @@ def test_blend_log_prints_the_public_checks(tmp_path, monkeypatch):
     latest = next(line for line in result.stdout.splitlines() if line.split()[0] == "7")
     assert "0.312000" in latest and "0.285000" in latest  # CV beside public
     assert (
-        "blends/v3.csv (made by line 7): the public logloss gain of +0.005 over the submission before is within the noise "
+        "blends/v3.csv (made by line 7): the public logloss gain of +0.005 over the submission before "
+        "is within the noise "
         "of a public score (2 × 0.016 on 1,000 public rows)"
     ) in result.stderr
     assert "public noise on 1,000 rows from the CV's per-row spread of logloss, row_sd/sqrt(N)" in result.stderr

@@ -80,7 +80,8 @@ def _plan(seconds_per_epoch, *, left=600.0, widths=(16, 8)):
 
 
 def test_a_slower_measured_epoch_gives_fewer_epochs():
-    # Two CNNs, 5 folds each, on 2 jobs: the phase takes 5 * (2 + e t) + (2 + e t) / 4 = 10.5 + 5.25 e t, for 600 s left.
+    # Two CNNs, 5 folds each, on 2 jobs: the phase takes 5 * (2 + e t) + (2 + e t) / 4 = 10.5 + 5.25 e t,
+    # for 600 s left.
     fast, slow, slower = _plan(5.0), _plan(12.0), _plan(20.0)
     assert (fast.width, fast.epochs) == (16, 10)  # 5 * (2 + 50) + 13 = 273 s: the whole plan fits
     assert (slow.width, slow.epochs) == (16, 9)  # 10 epochs: 5 * 122 + 30.5 = 640.5 s > 600; 9: 577.5 s
@@ -301,8 +302,8 @@ def test_the_cnn_plan_may_leave_the_slowest_cnns_out_for_useful_epochs():
         150.0, lambda width: timings, widths=[None], max_epochs=10, fits_per_cnn=5, jobs=2, clock=clock
     )
     assert kept_all.epochs == 2 and kept_all.left_out == () and "training 2 anyway" in kept_all.warning
-    plan = plan_for_budget(150.0, lambda width: timings, widths=[None], max_epochs=10, fits_per_cnn=5, jobs=2, clock=clock,
-                           leave_out=True)  # fmt: skip
+    plan = plan_for_budget(150.0, lambda width: timings, widths=[None], max_epochs=10, fits_per_cnn=5, jobs=2,
+                           clock=clock, leave_out=True)  # fmt: skip
     # Without cnn_nin: 2.5 * (4 + 10 e) + (2 + 6 e) / 4 = 10.5 + 26.5 e <= 150 gives 5 epochs.
     assert plan.left_out == ("cnn_nin",) and plan.epochs == 5
     assert plan.warning.startswith("leaving out cnn_nin (the slowest CNNs): all 3 need about ")
@@ -323,7 +324,8 @@ class _FakeTime:
 @pytest.mark.parametrize(
     ("slowdown", "share", "left_out", "cnns", "epochs"),
     [
-        # 675 s: 270 s (40%) for the tabular learners, 10 s of it timing them, 15% kept free: 0.55 f + 55.45 f x share <= 221.
+        # 675 s: 270 s (40%) for the tabular learners, 10 s of it timing them, 15% kept free:
+        # 0.55 f + 55.45 f x share <= 221.
         (1.0, 1.0, (), ["cnn_nin", "cnn_bn"], 10),  # 56 s; the CNNs have 599 s after their timing: all 10 epochs
         (
             8.0,
@@ -335,15 +337,18 @@ class _FakeTime:
         # 0.123 < 0.2: without xgb, 16.5 + 718.5 x share gives 0.285. The CNNs: 2 epochs at 16 channels, then timed
         # again at 8 (15 s and 18 s an epoch): 10.5 + 87 e <= 378.3 gives 4.
         (30.0, 0.25, ("xgb",), ["cnn_nin", "cnn_bn"], 4),
-        # 60 times slower: 33 + 3327 x share gives 0.056; without xgb 0.13; without lgbm too, 33 + 492 x share gives 0.382.
-        # The CNNs: 1 epoch at 16 channels, 2 at 8; cnn_nin is left out, and cnn_bn alone trains 4 (5.5 + 82.5 e <= 371.2).
+        # 60 times slower: 33 + 3327 x share gives 0.056; without xgb 0.13; without lgbm too,
+        # 33 + 492 x share gives 0.382. The CNNs: 1 epoch at 16 channels, 2 at 8; cnn_nin is left out,
+        # and cnn_bn alone trains 4 (5.5 + 82.5 e <= 371.2).
         (60.0, 0.35, ("xgb", "lgbm"), ["cnn_bn"], 4),
     ],
 )
 def test_a_budget_plans_the_tabular_learners_then_gives_the_cnns_the_rest(
     monkeypatch, tmp_path, slowdown, share, left_out, cnns, epochs
 ):
-    """The whole --time-budget flow on a fake clock: a slower machine gets fewer rounds and learners, and CNNs still train 4 epochs or more."""
+    """The whole --time-budget flow on a fake clock: a slower machine gets fewer rounds and learners, and CNNs
+    still train 4 epochs or more.
+    """
     from models import cli, oof
     from models.data import load_dataset
     from models.registry import select_learners

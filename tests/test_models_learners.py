@@ -127,8 +127,8 @@ def test_boosters_repeat_with_a_seed_and_change_with_another(tmp_path, name):
 
     data = load_dataset(str(folder))
     build = {"lgbm": classic.make_lightgbm, "catboost": classic.make_catboost}[name]
-    fitted = [build(Problem("multiclass", 3, (5,), seed)).fit(data.native_train, data.y_train).predict_proba(data.native_test)
-              for seed in (0, 0, 1)]  # fmt: skip
+    fitted = [build(Problem("multiclass", 3, (5,), seed)).fit(data.native_train, data.y_train)
+              .predict_proba(data.native_test) for seed in (0, 0, 1)]  # fmt: skip
     np.testing.assert_array_equal(fitted[0], fitted[1])
     assert np.abs(fitted[0] - fitted[2]).max() > 1e-6
 

@@ -93,7 +93,8 @@ def test_encode_truth(case):
             "binary",
             ["target"],
             "t.csv: 3 labels (a, b, c) against the one "
-            "probability column of a.csv; a binary target has two labels; for 3 classes, write one probability column per "
+            "probability column of a.csv; a binary target has two labels; "
+            "for 3 classes, write one probability column per "
             "class (id,a,b,c).",
         ),
         (

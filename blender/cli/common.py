@@ -583,7 +583,8 @@ def resolve_folds(
             + (
                 ""
                 if text is not None
-                else f"; no {default}, so give --folds FILE (make oof writes data/folds.csv) for folds a next level shares"
+                else f"; no {default}, so give --folds FILE (make oof writes data/folds.csv) "
+                "for folds a next level shares"
             )
         )
         return k

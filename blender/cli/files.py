@@ -1,4 +1,5 @@
-"""blend vote, average, rank-average, corr and check: the commands on prediction files alone (and average --calibrate)."""
+"""blend vote, average, rank-average, corr and check: the commands on prediction files alone
+(and average --calibrate)."""
 
 from __future__ import annotations
 
@@ -83,7 +84,8 @@ def _blend_out_of_core(plan, out: Path, *, method: str, task, id_column, weights
     paths, budget = plan
     weight_values = None if weights is None else weight_option(weights, len(paths))
     say(
-        f"the {len(paths)} files would not fit a {budget / 2**20:,.0f} MiB memory budget: blending them out of core on DuckDB"
+        f"the {len(paths)} files would not fit a {budget / 2**20:,.0f} MiB memory budget: blending them out of core on "
+        "DuckDB"
     )
     started = time.perf_counter()
     note(
@@ -229,7 +231,8 @@ def _binary_vote_labels(predictions, truth: Path | None, positive: str | None, i
     if target.labels() == ["0", "1"]:
         return None
     say(
-        f"votes written as {target.negative}/{target.positive} (from {path}; positive class {target.positive}: {target.reason})"
+        f"votes written as {target.negative}/{target.positive} (from {path}; positive class {target.positive}: "
+        f"{target.reason})"
     )
     return target.labels()
 

@@ -152,7 +152,8 @@ def _version() -> str:
 
 
 def note(**facts) -> None:
-    """Say what the command did, for its record: ``method``, ``members``, ``weights``, ``metric``, ``cv``, ``nested``, ``slice``."""
+    """Say what the command did, for its record: ``method``, ``members``, ``weights``, ``metric``, ``cv``, ``nested``,
+    ``slice``."""
     journal = _JOURNAL.get()
     if journal is not None:
         journal.facts.update(facts)

@@ -293,8 +293,8 @@ def score_command(
         leaderboard=report.leaderboard_document(board),
     )
     say(
-        f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {board.repeats}x{board.folds} folds, "
-        f"blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)"
+        f"scored in {time.perf_counter() - started:.1f} s; every entry on the same {board.repeats}x{board.folds} "
+        "folds, blends fitted without the fold they score; ± is the standard error (Nadeau-Bengio corrected)"
     )
     note(method="score", members=train.names, metric=learning.metric)
     with io.OutputGroup(log=log_entry(out or plot)) as outputs:
@@ -373,7 +373,8 @@ def holdout_command(
         Optional[str],
         typer.Option(
             "--folds",
-            help="Folds over the holdout rows for the meta-learner's CV score and --oof-out: a number K of seeded folds, or a folds file (id,fold) of the holdout rows. [default: 5]",
+            help="Folds over the holdout rows for the meta-learner's CV score and --oof-out: a number K of seeded "
+            "folds, or a folds file (id,fold) of the holdout rows. [default: 5]",
             show_default=False,
         ),
     ] = None,
@@ -441,7 +442,8 @@ def auto_command(
         Optional[int],
         typer.Option(
             "--repeats",
-            help="Repeat seeded CV with other fold seeds. [default: 3 up to 5,000 OOF rows, else 1; 1 with a folds file]",
+            help="Repeat seeded CV with other fold seeds. [default: 3 up to 5,000 OOF rows, else 1; 1 with a folds "
+            "file]",
             show_default=False,
         ),
     ] = None,
@@ -449,7 +451,8 @@ def auto_command(
         int,
         typer.Option(
             "--max-level",
-            help="1: level-1 entries only; 2: also a second level (hill climbing over stackers), kept only if its nested estimate says it pays.",
+            help="1: level-1 entries only; 2: also a second level (hill climbing over stackers), kept only if its "
+            "nested estimate says it pays.",
         ),
     ] = 2,
     plot: Annotated[
@@ -559,7 +562,8 @@ def auto_command(
     say(
         f"estimated {learning.metric} of the pick (nested CV over {estimate.folds} outer folds, never scored on rows "
         f"used to choose it): {estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
-        f"{estimate.best_single_mean:.6f}; best single file {board.best_single} on all OOF rows: {board.best_single_oof:.6f}"
+        f"{estimate.best_single_mean:.6f}; best single file {board.best_single} on all OOF rows: "
+        f"{board.best_single_oof:.6f}"
     )
     caution = picking.procedure_caution(estimate, metric=learning.metric, pick_type=pick.type)
     if caution is not None:

@@ -350,8 +350,8 @@ def _report_submissions(records: list[dict], given_rows: int | None) -> None:
             elif check.within_noise:
                 say(
                     f"{where}: the public {metric} gain of {check.gain:+.4g} over the submission before is within the "
-                    f"noise of a public score ({NOISE_SE:g} × {check.se:.2g} on {public_rows:,} public rows): the public "
-                    "rows cannot tell the two apart"
+                    f"noise of a public score ({NOISE_SE:g} × {check.se:.2g} on {public_rows:,} public rows): the "
+                    "public rows cannot tell the two apart"
                 )
         hows = sorted({check.how for check in checks if check.how})
         if hows:

@@ -67,7 +67,8 @@ def duplicate_id_error(path: Path, row_id, row_a: int, row_b: int, count: int) -
 
 
 def extra_ids_error(path: Path, extra, reference: Path, *, count: int | None = None) -> BlendInputError:
-    """``extra``: the ids (a pyarrow array, or its first few) of ``path`` that ``reference`` lacks; ``count`` of them."""
+    """``extra``: the ids (a pyarrow array, or its first few) of ``path`` that ``reference`` lacks; ``count`` of
+    them."""
     return BlendInputError(
         f"{path}: {len(extra) if count is None else count:,} ids are not in {reference} (e.g. {examples(extra)}); "
         f"every file needs the same ids{float_id_hint(extra)}."
@@ -85,9 +86,11 @@ def float_id_hint(ids) -> str:
 
 
 def missing_ids_error(path: Path, missing, reference: Path, *, count: int | None = None) -> BlendInputError:
-    """``missing``: the ids (a pyarrow array, or its first few) of ``reference`` that ``path`` lacks; ``count`` of them."""
+    """``missing``: the ids (a pyarrow array, or its first few) of ``reference`` that ``path`` lacks; ``count`` of
+    them."""
     return BlendInputError(
-        f"{path}: {len(missing) if count is None else count:,} ids of {reference} are missing (e.g. {examples(missing)}); every file needs the same ids."
+        f"{path}: {len(missing) if count is None else count:,} ids of {reference} are missing (e.g. "
+        f"{examples(missing)}); every file needs the same ids."
     )
 
 
@@ -179,8 +182,9 @@ def check_first_is_not_a_broken_probability(first: Table, column: str, values: N
         own = values[0, :, 0]
         index = int(((own < 0.0) | (own > 1.0)).argmax())
         raise BlendInputError(
-            f"{first.path}: {own[index]:g} at id {show_id(first.ids[index].as_py())} (column {show(column)}) "
-            "is outside [0, 1] while the other files hold probabilities; pass --task regression if these are not probabilities."
+            f"{first.path}: {own[index]:g} at id {show_id(first.ids[index].as_py())} (column {show(column)}) is "
+            "outside [0, 1] while the other files hold probabilities; pass --task regression if these are not "
+            "probabilities."
         )
 
 
@@ -222,9 +226,10 @@ def refuse_huge(predictions: Predictions) -> None:
     if huge.any():
         model, row, column = (int(index[0]) for index in np.nonzero(huge))
         raise BlendInputError(
-            f"{predictions.paths[model]}: {predictions.values[model, row, column]:g} at id {show_id(predictions.ids[row])} "
-            f"(column {show(predictions.columns[column])}) is beyond ±{LARGEST_VALUE:g}, where squared errors overflow; "
-            "rescale the target and the predictions (e.g. log or divide by a constant)."
+            f"{predictions.paths[model]}: {predictions.values[model, row, column]:g} at id "
+            f"{show_id(predictions.ids[row])} (column {show(predictions.columns[column])}) is beyond "
+            f"±{LARGEST_VALUE:g}, where squared errors overflow; rescale the target and the predictions (e.g. log or "
+            "divide by a constant)."
         )
 
 

@@ -86,7 +86,8 @@ def read_learning(
     for path in train_paths:
         if not path.exists():
             raise BlendInputError(
-                f"{path} not found: {command_name} learns from {role} predictions (run {make_target}, or pass {dir_option})."
+                f"{path} not found: {command_name} learns from {role} predictions (run {make_target}, or pass "
+                f"{dir_option})."
             )
     train = _sorted_by_id(read_predictions(train_paths, id_column=id_column, like=test, progress=progress))
     if train.kind == "regression":
@@ -409,14 +410,15 @@ def read_sample(path: Path, *, like: Predictions, id_column: str | None = None) 
     labels = expected if like.kind == "multiclass" and len(columns) == 1 and columns[0] not in expected else None
     if labels is None and len(columns) != len(expected):
         raise BlendInputError(
-            f"{path}: {len(columns)} column{'s' if len(columns) != 1 else ''} after the id ({short_columns(columns)}), and the "
-            f"blend has {len(expected)} ({short_columns(expected)}); is this the sample of the same competition?"
+            f"{path}: {len(columns)} column{'s' if len(columns) != 1 else ''} after the id ({short_columns(columns)}), "
+            f"and the blend has {len(expected)} ({short_columns(expected)}); is this the sample of the same "
+            "competition?"
         )
     unknown = [column for column in columns if column not in expected]
     if unknown and labels is None:
         raise BlendInputError(
-            f"{path}: column {show(unknown[0])} is not a column of {like.paths[0]} (columns {short_columns(expected)}); "
-            "name the prediction columns as the sample does."
+            f"{path}: column {show(unknown[0])} is not a column of {like.paths[0]} (columns "
+            f"{short_columns(expected)}); name the prediction columns as the sample does."
         )
     sample_ids = table.ids
     ours = like.ids.cast(pa.string())

@@ -54,6 +54,7 @@ def check_distinct_names(paths: list[Path]) -> None:
         name = model_name(path)
         if name in seen:
             raise BlendInputError(
-                f"{path}: the model name '{name}' is also {seen[name]}; each file needs its own name (or is it listed twice?)."
+                f"{path}: the model name '{name}' is also {seen[name]}; each file needs its own name (or is it listed "
+                "twice?)."
             )
         seen[name] = path

@@ -1,4 +1,5 @@
-"""The data classes every reader returns: :class:`Predictions`, :class:`LearningSet`, and one file as read (:class:`Table`)."""
+"""The data classes every reader returns: :class:`Predictions`, :class:`LearningSet`, and one file as read
+(:class:`Table`)."""
 
 from __future__ import annotations
 

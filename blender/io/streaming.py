@@ -21,7 +21,8 @@ STREAM_BLOCK = 128 << 10
 def stream_into(
     path: Path, id_column: str, columns: list[str], kind: Kind, row_index: RowIndex, out: NDArray[np.float64]
 ) -> bool:
-    """Read a later CSV file block by block, one thread, straight into ``out`` (n_rows, n_cols): rows by id, columns by name.
+    """Read a later CSV file block by block, one thread, straight into ``out`` (n_rows, n_cols): rows by id,
+    columns by name.
 
     The whole file is never held: pyarrow's threaded reader and the allocator's cache would hold
     several times its float bytes. True when the file passes every check of the full path (same

@@ -93,7 +93,8 @@ def checked_header(path: Path, id_column: str | None) -> tuple[list[str], str]:
     name = header[0] if id_column is None else id_column
     if name not in header:
         raise BlendInputError(
-            f"{path}: no id column {show(name)} (columns: {short_columns(header)}); pass --id with the id column's name."
+            f"{path}: no id column {show(name)} (columns: {short_columns(header)}); pass --id with the id column's "
+            "name."
         )
     if len(set(header)) != len(header):
         repeated = next(c for c in header if header.count(c) > 1)

@@ -239,8 +239,8 @@ def blend_out_of_core(
             )
         except duckdb.OutOfMemoryException:
             raise BlendInputError(
-                f"--memory {memory_limit} is too small for these files (DuckDB ran out of its "
-                f"{_DUCKDB_SHARE:.0%} share even with spilling to disk); give more, e.g. --memory {2 * budget / 1e9:.3g}GB."
+                f"--memory {memory_limit} is too small for these files (DuckDB ran out of its {_DUCKDB_SHARE:.0%} "
+                f"share even with spilling to disk); give more, e.g. --memory {2 * budget / 1e9:.3g}GB."
             ) from None
         finally:
             con.close()

@@ -90,7 +90,8 @@ def load(con, file: File, columns: list[str], kind: str) -> None:
     # io refuses a text cell holding a line break (an unterminated quote, most likely).
     for column, sql in [(file.id_column, "id"), *((c, ident(c)) for c in (columns if as_text else []))]:
         broken = con.execute(
-            f"SELECT rn, id FROM {file.table} WHERE contains({sql}, chr(10)) OR contains({sql}, chr(13)) ORDER BY rn LIMIT 1"
+            f"SELECT rn, id FROM {file.table} WHERE contains({sql}, chr(10)) OR contains({sql}, chr(13)) ORDER BY rn "
+            "LIMIT 1"
         ).fetchone()
         if broken is not None:
             if path.suffix != ".parquet":

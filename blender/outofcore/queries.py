@@ -16,7 +16,8 @@ def _long(files: list[File], weights, select: Callable[[File], str]) -> str:
     for position, (file, weight) in enumerate(zip(files, weights)):
         rn = "rn" if position == 0 else "NULL::BIGINT"
         parts.append(
-            f"SELECT {position} AS f, {float(weight)!r}::DOUBLE AS w, {rn} AS rn, id, {select(file)} FROM {file.source or file.table}"
+            f"SELECT {position} AS f, {float(weight)!r}::DOUBLE AS w, {rn} AS rn, id, {select(file)} FROM "
+            f"{file.source or file.table}"
         )
     return "\nUNION ALL\n".join(parts)
 
@@ -77,7 +78,8 @@ def join(con, files, columns, weights, term, *, keep_range, value_columns=None) 
         f"LEFT JOIN {file.source or file.table} t{i} ON t0.id = t{i}.id" for i, file in enumerate(files) if i > 0
     )
     con.execute(
-        f"CREATE TABLE blend AS SELECT t0.id AS id, {', '.join(parts)} FROM {files[0].source or files[0].table} t0 {joins}"
+        f"CREATE TABLE blend AS SELECT t0.id AS id, {', '.join(parts)} FROM {files[0].source or files[0].table} t0 "
+        f"{joins}"
     )
 
 
