@@ -561,45 +561,14 @@ def step_line(step, in_sample: float, plain_in_sample: float, label: str, metric
 def resolve_folds(
     folds: str | None, cv: int | None, learning, *, truth: Path, seed: int, repeats: int = 1, default_file: bool = True
 ):
-    """The folds of a learning command: K seeded folds (an int) or each OOF row's fold from a folds file.
-
-    ``--cv K`` or ``--folds K`` give K seeded folds; ``--folds FILE`` that file; neither, the
-    ``folds.csv`` beside the truth where it exists (with ``default_file``), else 5 seeded folds.
-    The choice is said in one line.
-    """
+    """The folds of a learning command (:func:`blender.io.fold_plan`), its choice said in one line."""
     from blender import io
 
-    if folds is not None and cv is not None:
-        raise BlendInputError(f"--cv {cv} --folds {folds}: give one; --folds FILE shares the folds of every level.")
-    text = str(cv) if cv is not None else folds
-    default = truth.parent / "folds.csv"
-    if text is None and default_file and default.is_file():
-        text = str(default)
-    if text is None or text.strip().lstrip("+").isdigit():
-        k = 5 if text is None else int(text)
-        check_cv(k, repeats, option="--cv" if cv is not None else "--folds")
-        say(
-            f"folds: {k} seeded folds (--seed {seed})"
-            + (
-                ""
-                if text is not None
-                else f"; no {default}, so give --folds FILE (make oof writes data/folds.csv) "
-                "for folds a next level shares"
-            )
-        )
-        return k
-    path = Path(text)
-    if not path.is_file():
-        raise BlendInputError(f"--folds {text}: no such file; give a folds file (id,fold) or a number of folds.")
-    if repeats != 1:
-        raise BlendInputError(
-            f"--repeats {repeats}: the folds file {path} gives one split; drop --repeats, "
-            "or give --cv K for repeated seeded folds."
-        )
-    assignment = io.read_folds(path, learning.train.ids)
-    numbers = sorted(set(assignment.tolist()))
-    say(f"folds: {path} ({len(numbers)} folds, {assignment.shape[0]:,} rows)")
-    return assignment
+    plan, line = io.fold_plan(
+        folds, cv, learning.train.ids, truth=truth, seed=seed, repeats=repeats, default_file=default_file
+    )
+    say(line)
+    return plan
 
 
 def oof_path(oof_out: Path | None, no_oof_out: bool, out: Path) -> Path | None:
@@ -625,13 +594,6 @@ def report_slice(held, label: str, metric: str) -> None:
         f"on): {held.mean:.6f} ± {held.se:.6f}   best single file {held.best_single}: {held.best_single_mean:.6f}   "
         "(honest at every level; the CV score above is flattered when the files are blends' own OOF files)"
     )
-
-
-def check_cv(cv: int, repeats: int = 1, option: str = "--cv") -> None:
-    if cv < 2:
-        raise BlendInputError(f"{option} {cv}: cross-validation needs at least 2 folds.")
-    if repeats < 1:
-        raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
 
 
 def write_run(

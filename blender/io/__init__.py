@@ -32,7 +32,16 @@ The package, one job a module (each imports only those above it):
 """
 
 from blender.io.checks import LARGEST_VALUE, check_column_count
-from blender.io.learning import Sample, read_features, read_folds, read_learning, read_sample, read_target, read_truth
+from blender.io.learning import (
+    Sample,
+    fold_plan,
+    read_features,
+    read_folds,
+    read_learning,
+    read_sample,
+    read_target,
+    read_truth,
+)
 from blender.io.logfile import LogEntry, append_record, note_input, read_log, recording_inputs, sha256_file
 from blender.io.paths import model_name, resolve_paths
 from blender.io.predictions import DEFAULT_GLOB, KINDS, SUFFIXES, Kind, LearningSet, Predictions
@@ -55,6 +64,7 @@ __all__ = [
     "check_column_count",
     "check_output_path",
     "csv_text",
+    "fold_plan",
     "model_name",
     "note_input",
     "read_features",

@@ -226,6 +226,63 @@ def _target_column(table: Table, path) -> tuple:
 MIN_FOLD_ROWS = 2
 
 
+def fold_plan(
+    folds: str | None,
+    cv: int | None,
+    ids: object,
+    *,
+    truth: Path,
+    seed: int,
+    repeats: int = 1,
+    default_file: bool = True,
+) -> tuple[object, str]:
+    """The folds a learning command scores and cross-fits on, and the line that says which.
+
+    ``cv`` (``--cv K``) or ``folds`` as a number (``--folds K``) give K seeded folds (the plan is
+    K); ``folds`` naming a file gives each OOF row's fold from it, in the order of ``ids`` (the
+    plan is that array); neither gives the ``folds.csv`` beside the truth where it exists (with
+    ``default_file``), else 5 seeded folds. A folds file gives one split, so ``repeats`` must be 1.
+
+    Raises
+    ------
+    BlendInputError
+        For both options at once, fewer than 2 folds, ``repeats`` below 1 or with a file, or a
+        file that is missing or does not hold exactly the ids (:func:`read_folds`).
+    """
+    if folds is not None and cv is not None:
+        raise BlendInputError(f"--cv {cv} --folds {folds}: give one; --folds FILE shares the folds of every level.")
+    text = str(cv) if cv is not None else folds
+    default = Path(truth).parent / "folds.csv"
+    if text is None and default_file and default.is_file():
+        text = str(default)
+    if text is None or text.strip().lstrip("+").isdigit():
+        k = 5 if text is None else int(text)
+        if k < 2:
+            raise BlendInputError(
+                f"{'--cv' if cv is not None else '--folds'} {k}: cross-validation needs at least 2 folds."
+            )
+        if repeats < 1:
+            raise BlendInputError(f"--repeats {repeats}: give 1 or more.")
+        hint = (
+            ""
+            if text is not None
+            else (
+                f"; no {default}, so give --folds FILE (make oof writes data/folds.csv) for folds a next level shares"
+            )
+        )
+        return k, f"folds: {k} seeded folds (--seed {seed})" + hint
+    path = Path(text)
+    if not path.is_file():
+        raise BlendInputError(f"--folds {text}: no such file; give a folds file (id,fold) or a number of folds.")
+    if repeats != 1:
+        raise BlendInputError(
+            f"--repeats {repeats}: the folds file {path} gives one split; drop --repeats, "
+            "or give --cv K for repeated seeded folds."
+        )
+    assignment = read_folds(path, ids)
+    return assignment, f"folds: {path} ({len(set(assignment.tolist()))} folds, {assignment.shape[0]:,} rows)"
+
+
 def read_folds(path: Path, ids: object, *, id_column: str | None = None) -> NDArray[np.int64]:
     """Read ``id,fold`` (``data/folds.csv``) and return each row's fold number in the order of ``ids``.
 
