@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -56,25 +55,13 @@ from blender.errors import BlendInputError
 
 
 def _out_of_core(files, memory: str | None, sample: Path | None):
-    """The paths and memory budget when the files should be blended out of core, else None."""
+    """The paths and memory budget when the files should be blended out of core (the library decides), else None."""
     from blender import io
-    from blender.outofcore import needs_out_of_core, parse_memory
+    from blender.outofcore import out_of_core_plan
 
-    if sample is not None:
-        if memory is not None:
-            raise BlendInputError(
-                "--sample orders the blend in memory; drop --memory, or drop --sample and sort the output."
-            )
-        return None
-    paths = io.resolve_paths(files, default=DEFAULT_GLOB)
-    if memory is not None:
-        try:
-            budget = parse_memory(memory)
-        except ValueError:
-            raise BlendInputError(f"--memory {memory}: give a size such as 2GB, 512MB or 8GiB.") from None
-    else:
-        budget = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
-    return (paths, budget) if needs_out_of_core(paths, budget) else None
+    paths = io.resolve_paths(files, default=DEFAULT_GLOB) if sample is None else []
+    budget = out_of_core_plan(paths, memory, sample=sample is not None)
+    return None if budget is None else (paths, budget)
 
 
 def _blend_out_of_core(plan, out: Path, *, method: str, task, id_column, weights: str | None, **options) -> None:

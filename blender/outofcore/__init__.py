@@ -139,6 +139,30 @@ def needs_out_of_core(paths: Sequence[Path], memory_limit: str | int = "2GB") ->
     return estimated_bytes(paths) > parse_memory(memory_limit)
 
 
+def out_of_core_plan(paths: Sequence[Path], memory: str | None, *, sample: bool = False) -> int | None:
+    """The memory budget to blend ``paths`` out of core within, or None to blend them in memory.
+
+    ``memory`` is ``--memory`` (None: half of this machine's memory). With a sample submission
+    the blend is ordered in memory, so ``--memory`` with ``--sample`` is refused.
+    """
+    import os
+
+    if sample:
+        if memory is not None:
+            raise BlendInputError(
+                "--sample orders the blend in memory; drop --memory, or drop --sample and sort the output."
+            )
+        return None
+    if memory is not None:
+        try:
+            budget = parse_memory(memory)
+        except ValueError:
+            raise BlendInputError(f"--memory {memory}: give a size such as 2GB, 512MB or 8GiB.") from None
+    else:
+        budget = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+    return budget if needs_out_of_core(paths, budget) else None
+
+
 def blend_out_of_core(
     paths: Sequence[Path],
     out: Path,
