@@ -60,6 +60,7 @@ holdout: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/python -m ruff check --quiet blender models benchmarks tests
 	$(BIN)/python -m ruff format --check --quiet blender models benchmarks tests
+	$(BIN)/python -m mypy
 	$(BIN)/python -m compileall -q blender models benchmarks tests
 
 clean:

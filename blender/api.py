@@ -30,11 +30,22 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from blender import layout
 from blender.errors import BlendInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from blender.entries import Run
+    from blender.io.predictions import Kind, LearningSet, Predictions
+    from blender.metrics import Metric
+    from blender.picking import AutoResult
+    from blender.steps import Step
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,7 @@ class Result:
     metric: str
     test_blend: object
     oof_blend: object
-    weights: object
+    weights: pd.Series | None
     score: Score
     best_single: Score
     decisions: object = None
@@ -102,11 +113,27 @@ class Result:
         return finite_or_none(document)
 
 
-def _series(values, ids, predictions, name: str):
+def _index(ids: Any) -> pd.Index:
+    """The ids (a pyarrow string array) as a pandas index named ``id``."""
+    import pandas as pd
+
+    return pd.Index(np.asarray(ids.to_pylist() if hasattr(ids, "to_pylist") else ids, dtype=object), name="id")
+
+
+def _metric(learning: LearningSet) -> Metric:
+    """The learning set's bound metric (:func:`blender.entries.bind_metric` sets it)."""
+    from blender.metrics import Metric
+
+    if not isinstance(learning.metric, Metric):
+        raise TypeError("the learning set's metric is not bound; call blender.entries.bind_metric first")
+    return learning.metric
+
+
+def _series(values: NDArray, ids: Any, predictions: Predictions, name: str) -> pd.Series | pd.DataFrame:
     """A blend (n_rows, n_cols) as pandas, indexed by ``ids``: one Series, or one column per class."""
     import pandas as pd
 
-    index = pd.Index(np.asarray(ids.to_pylist() if hasattr(ids, "to_pylist") else ids, dtype=object), name="id")
+    index = _index(ids)
     values = np.asarray(values)
     if predictions.kind == "labels":
         return pd.Series(
@@ -117,14 +144,14 @@ def _series(values, ids, predictions, name: str):
     return pd.Series(values[:, 0], index=index, name=name)
 
 
-def _decisions(learning, step, test_blend, name: str):
+def _decisions(learning: LearningSet, step: Step | None, test_blend: NDArray, name: str) -> pd.Series | None:
     import pandas as pd
 
-    metric = learning.metric
+    metric = _metric(learning)
     if step is None or not metric.post_processes:
         return None
-    written = step.write(layout.for_metric(test_blend, learning.test.kind), metric.labels)
-    decisions = pd.Series(written, index=pd.Index(learning.test.ids.to_pylist(), dtype=object, name="id"), name=name)
+    written = step.write(layout.for_metric(test_blend, learning.test.kind), metric.labels or ())
+    decisions = pd.Series(written, index=_index(learning.test.ids), name=name)
     try:
         return pd.to_numeric(decisions)  # labels that are numbers (0/1, grades) come back as numbers
     except (TypeError, ValueError):
@@ -151,18 +178,18 @@ def _check_options(name: str, options: dict) -> None:
 
 def blend(
     method: str,
-    oof,
-    test,
-    y,
+    oof: object,
+    test: object,
+    y: object,
     *,
     metric: str | None = None,
-    folds=None,
+    folds: ArrayLike | None = None,
     seed: int = 0,
-    task: str | None = None,
+    task: Kind | None = None,
     positive: str | None = None,
     classes: str | None = None,
     greater_is_better: bool | None = None,
-    **options,
+    **options: Any,
 ) -> Result:
     """Fit the registry entry ``method`` on OOF predictions, apply it to the test predictions, score it honestly.
 
@@ -205,7 +232,7 @@ def blend(
     return from_run(learning, run)
 
 
-def from_run(learning, run) -> Result:
+def from_run(learning: LearningSet, run: Run) -> Result:
     """The result of one registry entry run on a learning set (:func:`blender.entries.run_entry`)."""
     import pandas as pd
 
@@ -239,11 +266,19 @@ def from_run(learning, run) -> Result:
 
 
 def _result(
-    learning, method: str, test_blend, oof_blend, step, weights, score: Score, best_single: Score, details: dict
+    learning: LearningSet,
+    method: str,
+    test_blend: NDArray,
+    oof_blend: NDArray,
+    step: Step | None,
+    weights: pd.Series | None,
+    score: Score,
+    best_single: Score,
+    details: dict,
 ) -> Result:
     """A :class:`Result` of blends in the layout: pandas objects by id, the decisions through ``step``."""
     name = learning.target_column or "target"
-    metric = learning.metric
+    metric = _metric(learning)
     return Result(
         method=method,
         metric=metric,
@@ -259,14 +294,14 @@ def _result(
 
 
 def auto(
-    oof,
-    test,
-    y,
+    oof: object,
+    test: object,
+    y: object,
     *,
     metric: str | None = None,
-    folds=None,
+    folds: ArrayLike | None = None,
     seed: int = 0,
-    task: str | None = None,
+    task: Kind | None = None,
     positive: str | None = None,
     classes: str | None = None,
     greater_is_better: bool | None = None,
@@ -312,12 +347,13 @@ def auto(
     return from_auto(learning, result)
 
 
-def from_auto(learning, result) -> Result:
+def from_auto(learning: LearningSet, result: AutoResult) -> Result:
     """The result of ``blend auto`` on a learning set (:func:`blender.picking.run_auto`)."""
     from blender.picking import procedure_caution, report_document
 
-    chosen = learning.metric
+    chosen = _metric(learning)
     estimate, board = result.estimate, result.board
+    assert estimate.oof is not None  # run_auto keeps the outer folds' predictions
     single = board.entry(board.best_single)
     document = report_document(result, metric=chosen)
     caution = procedure_caution(estimate, metric=chosen, pick_type=result.pick.type)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,6 +34,9 @@ from blender.evaluation import (
     slice_estimate,
 )
 from blender.methods import BY_NAME, Calibrated, Fitted, Method, calibrated, fit
+
+if TYPE_CHECKING:
+    from blender.steps import Step
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,7 +78,7 @@ class Run:
     seconds: float
     oof: NDArray[np.float64]
     slice: SliceScore | None
-    step: object = None
+    step: Step | None = None
     plain_in_sample: float = float("nan")
 
     @property

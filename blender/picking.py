@@ -44,7 +44,7 @@ by how much it fell short and picks among the level-1 entries.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -60,6 +60,9 @@ THRESHOLD = 0.5
 # Past the gate, an entry is level with the top entry when the top leads it by at most this many
 # standard errors of the paired per-fold lead; the pick is the mean of the top and those level with it.
 LEVEL = 1.5
+
+if TYPE_CHECKING:
+    from blender.steps import Step
 
 
 @dataclass(frozen=True)
@@ -448,7 +451,7 @@ class AutoResult:
     test_blend: NDArray[np.float64]
     blends: dict
     slice: object = None
-    step: object = None
+    step: Step | None = None
     in_sample: float = float("nan")
     plain_in_sample: float = float("nan")
 

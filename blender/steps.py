@@ -19,10 +19,12 @@ cut-points that reproduce the truth's class counts. Nothing here knows which row
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 # Two scores closer than this (relative) are a tie when choosing a threshold or a cut.
 _TIE = 1e-12
@@ -41,7 +43,7 @@ def binary_counts(y: NDArray, decisions: NDArray) -> tuple[NDArray, NDArray, NDA
     return tp, fp, positives - tp, (n - positives) - fp
 
 
-def from_counts(name: str, tp, fp, fn, tn) -> NDArray[np.float64]:
+def from_counts(name: str, tp: ArrayLike, fp: ArrayLike, fn: ArrayLike, tn: ArrayLike) -> NDArray[np.float64]:
     """A binary decision metric from its confusion counts (arrays of any shape), as scikit-learn defines it.
 
     ``accuracy``; ``f1`` (0 where nothing is predicted or true positive); ``mcc`` (0 where a
@@ -72,10 +74,25 @@ def from_counts(name: str, tp, fp, fn, tn) -> NDArray[np.float64]:
 # ---------------------------------------------------------------------------- the steps
 
 
+class Step(Protocol):
+    """A decision step: ``apply`` gives what the metric scores, ``write`` what the submission holds."""
+
+    fitted: bool
+
+    def apply(self, scores: NDArray) -> NDArray: ...
+
+    def write(self, scores: NDArray, labels: Sequence[object]) -> NDArray: ...
+
+    def describe(self) -> str: ...
+
+
 class _Classes:
     """A step whose decisions are class indices: the submission writes each one's label."""
 
-    def write(self, scores: NDArray, labels) -> NDArray:
+    def apply(self, scores: NDArray) -> NDArray[np.int64]:
+        raise NotImplementedError
+
+    def write(self, scores: NDArray, labels: Sequence[object]) -> NDArray:
         return np.asarray(labels, dtype=object)[self.apply(scores)]
 
 
@@ -143,7 +160,7 @@ class TopK:
     def apply(self, scores: NDArray) -> NDArray:
         return scores  # map@K scores the probabilities' ranking itself
 
-    def write(self, scores: NDArray, labels) -> NDArray:
+    def write(self, scores: NDArray, labels: Sequence[object]) -> NDArray:
         order = np.argsort(-np.asarray(scores, dtype=np.float64), axis=1, kind="stable")[:, : self.k]
         names = np.asarray(labels, dtype=object)[order]
         return np.array([" ".join(row) for row in names], dtype=object)
@@ -162,7 +179,7 @@ class Clip:
     def apply(self, scores: NDArray) -> NDArray[np.float64]:
         return np.maximum(np.asarray(scores, dtype=np.float64), self.low)
 
-    def write(self, scores: NDArray, labels=None) -> NDArray[np.float64]:
+    def write(self, scores: NDArray, labels: Sequence[object] | None = None) -> NDArray[np.float64]:
         return self.apply(scores)
 
     def describe(self) -> str:
@@ -212,7 +229,7 @@ def best_threshold(y: NDArray, scores: NDArray, name: str) -> tuple[Threshold, f
     ordered, values, valid = threshold_scores(y, scores, name)
     top = float(values[valid].max())
     near = np.flatnonzero(valid & (values >= top - _TIE * max(1.0, abs(top))))
-    cuts = np.array([_threshold_at(ordered, m) for m in near])
+    cuts = np.array([_threshold_at(ordered, int(m)) for m in near])
     m = int(near[np.argmin(np.abs(cuts - 0.5))])
     return Threshold(float(_threshold_at(ordered, m))), float(values[m])
 

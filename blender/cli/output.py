@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 
@@ -28,14 +29,14 @@ JsonOption = Annotated[
 _DOCUMENT: ContextVar[dict | None] = ContextVar("blender_json_document", default=None)
 
 
-def emit(**fields) -> None:
+def emit(**fields: object) -> None:
     """Add ``fields`` to the command's JSON result (nothing without ``--json``)."""
     document = _DOCUMENT.get()
     if document is not None:
         document.update(fields)
 
 
-def add_output(path) -> None:
+def add_output(path: object) -> None:
     """Record a file the command wrote, for the JSON result's ``outputs``."""
     document = _DOCUMENT.get()
     if document is not None and path is not None:
@@ -43,7 +44,7 @@ def add_output(path) -> None:
 
 
 @contextmanager
-def collecting(name: str, enabled: bool):
+def collecting(name: str, enabled: bool) -> Iterator[dict | None]:
     """While the command runs, collect its JSON result (a dict), or nothing when ``enabled`` is False."""
     token = _DOCUMENT.set({"command": name} if enabled else None)
     try:
@@ -52,7 +53,7 @@ def collecting(name: str, enabled: bool):
         _DOCUMENT.reset(token)
 
 
-def table_stream():
+def table_stream() -> TextIO | None:
     """Where a table for a person goes: stdout, unless stdout carries the JSON result (then stderr)."""
     import sys
 

@@ -20,18 +20,23 @@ from __future__ import annotations
 import tempfile
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from blender.errors import BlendInputError
 from blender.io.learning import read_folds, read_learning
-from blender.io.predictions import LearningSet
+from blender.io.predictions import Kind, LearningSet
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The truth's and the frames' column names in the temporary files.
 _ID, _TARGET = "id", "target"
 
 
-def _frames(data, role: str) -> dict:
+def _frames(data: object, role: str) -> dict:
     """One DataFrame per model (ids as the index), from a DataFrame, a dict of DataFrames, or an array."""
     import pandas as pd
 
@@ -73,7 +78,7 @@ def _file_name(name: str) -> str:
     return cleaned if not cleaned.startswith(".") else "_" + cleaned
 
 
-def _write(frame, path: Path) -> None:
+def _write(frame: pd.DataFrame, path: Path) -> None:
     frame = frame.copy()
     frame.index = frame.index.map(str)
     frame.index.name = _ID
@@ -82,7 +87,14 @@ def _write(frame, path: Path) -> None:
 
 
 def learning_set(
-    oof, test, y, *, task: str | None = None, positive: str | None = None, folds=None, folder: Path | None = None
+    oof: object,
+    test: object,
+    y: object,
+    *,
+    task: Kind | None = None,
+    positive: str | None = None,
+    folds: ArrayLike | None = None,
+    folder: Path | None = None,
 ) -> tuple[LearningSet, object]:
     """The learning set of in-memory OOF and test predictions and the truth, and the folds.
 
@@ -137,8 +149,8 @@ def learning_set(
                 make_target="your OOF predictions",
                 dir_option="oof",
             )
-            plan = 5 if folds is None else folds
-            if np.ndim(folds) != 0:
+            plan: object = 5 if folds is None else folds
+            if folds is not None and np.ndim(folds) != 0:
                 assignment = folds if isinstance(folds, pd.Series) else pd.Series(np.asarray(folds), index=first.index)
                 _write(assignment.to_frame("fold"), root / "folds.parquet")
                 plan = read_folds(root / "folds.parquet", learning.train.ids)
