@@ -176,6 +176,26 @@ def _check_options(name: str, options: dict) -> None:
         raise BlendInputError(f"{name} has no option {unknown[0]!r}; its options: {', '.join(taken) or 'none'}.")
 
 
+def _prepared(
+    oof: object,
+    test: object,
+    y: object,
+    metric: str | None,
+    folds: ArrayLike | None,
+    task: Kind | None,
+    positive: str | None,
+    classes: str | None,
+    greater_is_better: bool | None,
+) -> tuple[LearningSet, object]:
+    """The frames as a learning set with its metric bound (as ``--metric`` binds it), and the folds."""
+    from blender.entries import bind_metric
+    from blender.io.frames import learning_set
+
+    learning, plan = learning_set(oof, test, y, task=task, positive=positive, folds=folds)
+    chosen = bind_metric(metric, learning, greater_is_better=greater_is_better, classes=classes, option="metric")
+    return replace(learning, metric=chosen), plan
+
+
 def blend(
     method: str,
     oof: object,
@@ -213,13 +233,11 @@ def blend(
     -------
     Result
     """
-    from blender.entries import bind_metric, configured, run_entry
-    from blender.io.frames import learning_set
+    from blender.entries import configured, run_entry
 
     _check_options(method, options)
-    learning, plan = learning_set(oof, test, y, task=task, positive=positive, folds=folds)
-    chosen = bind_metric(metric, learning, greater_is_better=greater_is_better, classes=classes, option="metric")
-    learning = replace(learning, metric=chosen)
+    learning, plan = _prepared(oof, test, y, metric, folds, task, positive, classes, greater_is_better)
+    chosen = _metric(learning)
     run = run_entry(
         configured(method, **options),
         learning.train,
@@ -327,13 +345,10 @@ def auto(
     >>> result.test_blend.shape, bool(result.score.mean < result.best_single.mean + 0.2)
     ((30,), True)
     """
-    from blender.entries import bind_metric
-    from blender.io.frames import learning_set
     from blender.picking import run_auto
 
-    learning, plan = learning_set(oof, test, y, task=task, positive=positive, folds=folds)
-    chosen = bind_metric(metric, learning, greater_is_better=greater_is_better, classes=classes, option="metric")
-    learning = replace(learning, metric=chosen)
+    learning, plan = _prepared(oof, test, y, metric, folds, task, positive, classes, greater_is_better)
+    chosen = _metric(learning)
     result = run_auto(
         learning.train,
         learning.y,
