@@ -7,13 +7,18 @@ gives the same line in memory and out of core.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from blender.errors import BlendInputError
 from blender.io.predictions import Kind, Predictions, Table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _EXAMPLES = 3
 
@@ -27,7 +32,7 @@ _FLOAT = r"^[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[Nn][Aa][Nn]|[Ii]
 LARGEST_VALUE = 1e100
 
 
-def is_text(array) -> bool:
+def is_text(array: pa.Array) -> bool:
     import pyarrow as pa
 
     return pa.types.is_string(array.type) or pa.types.is_large_string(array.type)
@@ -58,7 +63,7 @@ def refuse_duplicates(table: Table) -> None:
     raise duplicate_id_error(table.path, first_id, rows[0], rows[1], count)
 
 
-def duplicate_id_error(path: Path, row_id, row_a: int, row_b: int, count: int) -> BlendInputError:
+def duplicate_id_error(path: Path, row_id: object, row_a: int, row_b: int, count: int) -> BlendInputError:
     """The one message for a repeated id: the first one, its first two rows (from 1), how many repeat in all."""
     more = f" ({count:,} repeated ids in all)" if count > 1 else ""
     return BlendInputError(
@@ -66,7 +71,7 @@ def duplicate_id_error(path: Path, row_id, row_a: int, row_b: int, count: int) -
     )
 
 
-def extra_ids_error(path: Path, extra, reference: Path, *, count: int | None = None) -> BlendInputError:
+def extra_ids_error(path: Path, extra: pa.Array, reference: Path, *, count: int | None = None) -> BlendInputError:
     """``extra``: the ids (a pyarrow array, or its first few) of ``path`` that ``reference`` lacks; ``count`` of
     them."""
     return BlendInputError(
@@ -75,7 +80,7 @@ def extra_ids_error(path: Path, extra, reference: Path, *, count: int | None = N
     )
 
 
-def float_id_hint(ids) -> str:
+def float_id_hint(ids: pa.Array) -> str:
     """A hint when the ids look like integers written as floats (``478.0``, from a float column in pandas)."""
     import re
 
@@ -85,7 +90,7 @@ def float_id_hint(ids) -> str:
     return ""
 
 
-def missing_ids_error(path: Path, missing, reference: Path, *, count: int | None = None) -> BlendInputError:
+def missing_ids_error(path: Path, missing: pa.Array, reference: Path, *, count: int | None = None) -> BlendInputError:
     """``missing``: the ids (a pyarrow array, or its first few) of ``reference`` that ``path`` lacks; ``count`` of
     them."""
     return BlendInputError(
@@ -101,7 +106,12 @@ def check_columns(table: Table, expected: list[str], reference: Path) -> None:
 
 
 def check_same_columns(
-    paths: list[Path], position: int, id_column: str, expected: list[str], found: list[str], columns_of
+    paths: list[Path],
+    position: int,
+    id_column: str,
+    expected: list[str],
+    found: list[str],
+    columns_of: Callable[[Path, str], list[str]],
 ) -> None:
     """Refuse file ``position`` when its columns (``found``) are not the first file's (``expected``).
 
@@ -116,7 +126,7 @@ def check_same_columns(
 
 
 def columns_differ(
-    path: Path, id_column: str, expected: list[str], found: list[str], reference: Path
+    path: Path, id_column: str, expected: list[str], found: list[str], reference: Path | str
 ) -> BlendInputError:
     """The one message for a file whose columns are not the first file's (shared with :mod:`blender.outofcore`)."""
     missing = [c for c in expected if c not in found]
@@ -244,20 +254,20 @@ def label_codes(table: Table, column: str) -> tuple[list[str], NDArray[np.int32]
     return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
 
 
-def cell_error(table: Table, column: str, mask, what: str, fix: str) -> BlendInputError:
+def cell_error(table: Table, column: str, mask: pa.Array, what: str, fix: str) -> BlendInputError:
     flags = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
     index = int(flags.argmax())
     return cells_error(table.path, column, int(flags.sum()), table.ids[index].as_py(), what, fix)
 
 
-def cells_error(path: Path, column: str, count: int, first_id, what: str, fix: str) -> BlendInputError:
+def cells_error(path: Path, column: str, count: int, first_id: object, what: str, fix: str) -> BlendInputError:
     """The one message for ``count`` bad cells (``what``: "NaN or empty cells", "inf cells", ...) of a column."""
     return BlendInputError(
         f"{path}: {count:,} {what} in column {show(column)} (first at id {show_id(first_id)}); {fix}."
     )
 
 
-def non_numeric_error(path: Path, cell, column: str, row_id, kind: Kind) -> BlendInputError:
+def non_numeric_error(path: Path, cell: object, column: str, row_id: object, kind: Kind) -> BlendInputError:
     """The one message for text in a numeric column."""
     hint = "pass --task labels if these are class labels" if kind != "regression" else "predictions must be numbers"
     return BlendInputError(
@@ -265,7 +275,7 @@ def non_numeric_error(path: Path, cell, column: str, row_id, kind: Kind) -> Blen
     )
 
 
-def outside_unit_error(path: Path, value: float, row_id, column: str) -> BlendInputError:
+def outside_unit_error(path: Path, value: float, row_id: object, column: str) -> BlendInputError:
     """The one message for a probability outside [0, 1]."""
     return BlendInputError(
         f"{path}: {value:g} at id {show_id(row_id)} (column {show(column)}) is outside "
@@ -285,7 +295,7 @@ def only_ids_error(path: Path) -> BlendInputError:
     return BlendInputError(f"{path}: only an id column; expected predictions after it (id,target or id,label).")
 
 
-def line_break_error(path: Path, column: str, *, row: int | None, row_id) -> BlendInputError:
+def line_break_error(path: Path, column: str, *, row: int | None, row_id: object) -> BlendInputError:
     """A text cell holding a line break: in the id column (``row`` from 1), else in a column at ``row_id``."""
     where = f"in row {row:,}" if row is not None else f"at id {show_id(row_id)}"
     return BlendInputError(
@@ -294,7 +304,7 @@ def line_break_error(path: Path, column: str, *, row: int | None, row_id) -> Ble
     )
 
 
-def show(text, limit: int = 40) -> str:
+def show(text: object, limit: int = 40) -> str:
     """A cell or column name for a one-line message: quoted, cut short, line breaks and NUL bytes escaped.
 
     >>> show("abc"), show("0.5\\x00"), show("x" * 50)[-5:]
@@ -308,12 +318,12 @@ def show(text, limit: int = 40) -> str:
     return f"'{text}'"
 
 
-def show_id(value) -> str:
+def show_id(value: object) -> str:
     """An id for a message: as it is, unless it is long or holds unprintable characters."""
     return show(value)[1:-1]
 
 
-def examples(ids) -> str:
+def examples(ids: pa.Array) -> str:
     shown = ", ".join(show_id(v) for v in ids[:_EXAMPLES].to_pylist())
     return shown + (", ..." if len(ids) > _EXAMPLES else "")
 

@@ -4,11 +4,20 @@ integers where they are plain integers, else as text (hashed keys, checked again
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from numpy.typing import NDArray
 
 from blender.io.checks import check_unique_ids, extra_ids_error, missing_ids_error, refuse_duplicates
 from blender.io.predictions import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+# Row numbers: int32 where the rows fit, to halve the memory of a lookup.
+Rows = NDArray[np.signedinteger[Any]]
 
 
 class RowIndex:
@@ -27,9 +36,9 @@ class RowIndex:
         self.first = first
         self.integers = integer_ids(first.ids)
         self.offset = 0
-        self.slots = None
-        self.index = None
-        self.text = None
+        self.slots: Rows | None = None
+        self.index: pd.Index[int] | None = None
+        self.text: _SortedText | None = None
         if self.integers is None:
             check_unique_ids(first)
             return
@@ -50,7 +59,7 @@ class RowIndex:
                 refuse_duplicates(first)
             self.integers = np.empty(0, dtype=np.int64)
 
-    def batch_rows(self, ids, start: int) -> NDArray | slice | None:
+    def batch_rows(self, ids: pa.Array, start: int) -> Rows | slice | None:
         """The first file's rows for one block of a later file's ids (starting at row ``start`` of that file).
 
         An int array, a slice when text ids follow the first file's order, or None when an id
@@ -75,7 +84,8 @@ class RowIndex:
                 return None
             rows = self.slots[shifted]
         else:
-            rows = self.index.get_indexer(integers)
+            assert self.index is not None  # integer ids have slots or an index
+            rows = self.index.get_indexer(_as_index(integers))
         return None if rows.min() < 0 else rows
 
     def rows(self, table: Table) -> NDArray[np.int64]:
@@ -95,7 +105,8 @@ class RowIndex:
                 rows[inside] = self.slots[shifted[inside]]
             del shifted, inside
         elif integers is not None:
-            rows = self.index.get_indexer(integers).astype(np.int64, copy=False)
+            assert self.index is not None
+            rows = self.index.get_indexer(_as_index(integers)).astype(np.int64, copy=False)
         else:
             # Some ids are not plain integers (007 is not 7): compare them as text.
             position = pc.index_in(table.ids, value_set=first.ids)
@@ -115,6 +126,13 @@ class RowIndex:
         return rows
 
 
+def _as_index(integers: NDArray[np.int64]) -> pd.Index[int]:
+    """The ids as a pandas index without a copy (what ``get_indexer`` makes of an array itself)."""
+    import pandas as pd
+
+    return pd.Index(integers, copy=False)
+
+
 class _SortedText:
     """Text ids of the first file, hashed to 64-bit keys and sorted once, so that a later file's
     blocks are looked up by binary search on numbers (numpy's ``searchsorted``) and checked
@@ -127,8 +145,8 @@ class _SortedText:
 
     _WIDEST = 64
 
-    def __init__(self, ids) -> None:
-        self.keys = None
+    def __init__(self, ids: pa.Array) -> None:
+        self.keys: NDArray[np.uint64] | None = None
         fixed = _fixed_width(ids, widest=self._WIDEST)
         if fixed is None:
             return
@@ -140,7 +158,7 @@ class _SortedText:
         self.ids, self.keys, self.width = ids, keys, fixed.dtype.itemsize
         self.order = order.astype(np.int32) if len(order) < 2**31 else order
 
-    def rows(self, ids) -> NDArray | None:
+    def rows(self, ids: pa.Array) -> Rows | None:
         """The first file's row of each id, or None when some id is not there (or cannot be looked up)."""
         if self.keys is None:
             return None
@@ -157,7 +175,7 @@ class _SortedText:
         return rows if self.ids.take(rows).equals(ids) else None
 
 
-def hash_keys(fixed: NDArray) -> NDArray[np.uint64]:
+def hash_keys(fixed: NDArray[np.bytes_]) -> NDArray[np.uint64]:
     """A 64-bit key for each fixed-width byte string: its 8-byte words mixed by multiplication."""
     n_rows, width = len(fixed), fixed.dtype.itemsize
     padded = np.zeros((n_rows, -(-width // 8) * 8), dtype=np.uint8)
@@ -171,7 +189,7 @@ def hash_keys(fixed: NDArray) -> NDArray[np.uint64]:
     return keys
 
 
-def _fixed_width(ids, *, width: int | None = None, widest: int = 64) -> NDArray | None:
+def _fixed_width(ids: pa.Array, *, width: int | None = None, widest: int = 64) -> NDArray[np.bytes_] | None:
     """Text ids as numpy bytes of one width, padded with NULs: ``width``, or the longest id's (up to
     ``widest``); None when an id is not ASCII, holds a NUL or is longer than that."""
     import pyarrow.compute as pc
@@ -189,7 +207,7 @@ def _fixed_width(ids, *, width: int | None = None, widest: int = 64) -> NDArray 
     return fixed
 
 
-def integer_ids(ids) -> NDArray[np.int64] | None:
+def integer_ids(ids: pa.Array) -> NDArray[np.int64] | None:
     """The ids as int64 when every one is a plain integer written one way only (``7``, not ``007`` or ``+7``)."""
     import pyarrow as pa
     import pyarrow.compute as pc

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,6 +28,9 @@ from blender.io.logfile import note_input
 from blender.io.predictions import Kind, LearningSet, Predictions, Table
 from blender.io.reading import read_predictions
 from blender.io.tables import is_parquet, read_header, read_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 
 def read_learning(
@@ -92,13 +96,8 @@ def read_learning(
     train = _sorted_by_id(read_predictions(train_paths, id_column=id_column, like=test, progress=progress))
     if train.kind == "regression":
         refuse_huge(train)
-    raw, target_column = read_truth(
-        truth,
-        train.ids,
-        id_column=id_column,
-        source=train.paths[0],
-        as_text=test.kind != "regression",
-        with_name=True,
+    raw, target_column = _read_truth(
+        truth, train.ids, id_column=id_column, source=train.paths[0], as_text=test.kind != "regression"
     )
     from blender.validate import binary_target, encode_truth
 
@@ -121,7 +120,7 @@ def read_learning(
         )
     classes = None
     if test.kind == "labels":
-        classes = sorted(set(train.classes) | set(test.classes) | set(np.unique(raw.astype(str)).tolist()))
+        classes = sorted(set(train.classes or ()) | set(test.classes or ()) | set(np.unique(raw.astype(str)).tolist()))
         test, train = test.with_classes(classes), train.with_classes(classes)
     y = encode_truth(
         raw, kind=test.kind, columns=test.columns, classes=classes, truth_path=truth, reference_path=test.paths[0]
@@ -154,14 +153,8 @@ def _sorted_by_id(predictions: Predictions) -> Predictions:
 
 
 def read_truth(
-    path: Path,
-    ids: object,
-    *,
-    id_column: str | None = None,
-    source: Path | None = None,
-    as_text: bool = False,
-    with_name: bool = False,
-) -> NDArray:
+    path: Path, ids: pa.Array, *, id_column: str | None = None, source: Path | None = None, as_text: bool = False
+) -> NDArray[Any]:
     """Read ``id,<target>`` and return the targets in the order of ``ids``.
 
     The truth may hold more rows than ``ids`` (e.g. all training rows for a holdout slice) but
@@ -176,8 +169,14 @@ def read_truth(
     -------
     ndarray of shape (n_samples,)
         Text as str (object); otherwise numbers as int64 or float64, or text if not numbers.
-        With ``with_name``, (that array, the target column's name).
     """
+    return _read_truth(path, ids, id_column=id_column, source=source, as_text=as_text)[0]
+
+
+def _read_truth(
+    path: Path, ids: pa.Array, *, id_column: str | None, source: Path | None, as_text: bool
+) -> tuple[NDArray[Any], str]:
+    """:func:`read_truth`'s targets, and the name of the truth's target column."""
     import pyarrow.compute as pc
 
     table = read_table(Path(path), id_column, as_text=as_text)
@@ -206,10 +205,10 @@ def read_truth(
         )
     if values.dtype.kind in "OUSb":
         values = values.astype(str).astype(object)
-    return (values, target_name) if with_name else values
+    return values, target_name
 
 
-def _target_column(table: Table, path) -> tuple:
+def _target_column(table: Table, path: Path) -> tuple[str, pa.Array]:
     """The truth's one column after the id (its name and array), refused when empty cells are in it."""
     if len(table.columns) != 1:
         raise BlendInputError(
@@ -229,13 +228,13 @@ MIN_FOLD_ROWS = 2
 def fold_plan(
     folds: str | None,
     cv: int | None,
-    ids: object,
+    ids: pa.Array,
     *,
     truth: Path,
     seed: int,
     repeats: int = 1,
     default_file: bool = True,
-) -> tuple[object, str]:
+) -> tuple[int | NDArray[np.int64], str]:
     """The folds a learning command scores and cross-fits on, and the line that says which.
 
     ``cv`` (``--cv K``) or ``folds`` as a number (``--folds K``) give K seeded folds (the plan is
@@ -283,7 +282,7 @@ def fold_plan(
     return assignment, f"folds: {path} ({len(set(assignment.tolist()))} folds, {assignment.shape[0]:,} rows)"
 
 
-def read_folds(path: Path, ids: object, *, id_column: str | None = None) -> NDArray[np.int64]:
+def read_folds(path: Path, ids: pa.Array, *, id_column: str | None = None) -> NDArray[np.int64]:
     """Read ``id,fold`` (``data/folds.csv``) and return each row's fold number in the order of ``ids``.
 
     The file must hold exactly the ids, one whole-number fold each, and every fold at least
@@ -339,7 +338,7 @@ def read_folds(path: Path, ids: object, *, id_column: str | None = None) -> NDAr
     return folds
 
 
-def read_target(path: Path, *, id_column: str | None = None) -> NDArray:
+def read_target(path: Path, *, id_column: str | None = None) -> NDArray[np.object_]:
     """Every target of a truth file as text (``id,<target>``), in its row order: its labels, for ``blend vote``."""
     table = read_table(Path(path), id_column, as_text=True)
     target_name, target = _target_column(table, path)
@@ -348,7 +347,7 @@ def read_target(path: Path, *, id_column: str | None = None) -> NDArray:
 
 
 def read_features(
-    train_path: Path, test_path: Path, train_ids: object, test_ids: object, *, id_column: str | None = None
+    train_path: Path, test_path: Path, train_ids: pa.Array, test_ids: pa.Array, *, id_column: str | None = None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
     """Read original features for the OOF rows and the test rows, aligned by id.
 
@@ -418,13 +417,13 @@ class Sample:
     path: Path
     id_column: str
     columns: list[str]
-    ids: object
+    ids: pa.Array
     rows: NDArray[np.int64]
     column_order: list[int]
     by_number: bool = False
     labels: list[str] | None = None
 
-    def arrange(self, values: NDArray) -> NDArray:
+    def arrange(self, values: NDArray[Any]) -> NDArray[Any]:
         """A blend's rows (and class columns) in the sample's order; class probabilities as labels
         when the sample has one label column (a tie goes to the first class column)."""
         values = np.asarray(values)[self.rows]
@@ -513,7 +512,7 @@ def read_sample(path: Path, *, like: Predictions, id_column: str | None = None) 
     )
 
 
-def _whole_number_ids(ids):
+def _whole_number_ids(ids: pa.Array) -> pa.Array | None:
     """Ids as int64 when every one is an integer, however written (``0007``, ``+7``), else None."""
     import pyarrow as pa
     import pyarrow.compute as pc

@@ -6,10 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from blender.validate import BinaryTarget
 
 Kind = Literal["labels", "binary", "multiclass", "regression"]
 
@@ -49,7 +54,7 @@ class Predictions:
     paths: list[Path]
     names: list[str]
     id_column: str
-    ids: object
+    ids: pa.Array
     columns: list[str]
     kind: Kind
     values: NDArray[np.float64]
@@ -72,11 +77,11 @@ class Predictions:
     def n_cols(self) -> int:
         return int(self.values.shape[2])
 
-    def id_array(self) -> NDArray:
+    def id_array(self) -> NDArray[np.object_]:
         """The ids as a numpy array of str (slow for millions of rows; for messages and tests)."""
         return np.asarray(self.ids.to_pylist(), dtype=object)
 
-    def label_strings(self, votes: NDArray) -> NDArray:
+    def label_strings(self, votes: NDArray[np.float64]) -> NDArray[np.object_]:
         """Map votes over ``classes`` back to label strings: the argmax of each row, the first class on a tie.
 
         Parameters
@@ -110,7 +115,7 @@ class Predictions:
         >>> p.with_classes(["ant", "cat", "dog"]).values.tolist()
         [[[0.0, 0.0, 1.0]]]
         """
-        if self.kind != "labels":
+        if self.kind != "labels" or self.classes is None:
             raise ValueError(f"with_classes is for labels, not {self.kind}")
         classes = list(classes)
         if classes == self.classes:
@@ -147,9 +152,9 @@ class LearningSet:
 
     test: Predictions
     train: Predictions
-    y: NDArray
+    y: NDArray[np.int64] | NDArray[np.float64]
     truth_path: Path
-    target: object = None
+    target: BinaryTarget | None = None
     metric: str | None = None  # the metric a command chose for these files
     target_column: str | None = None  # the truth's target header: a column of decisions is named after it
     post: bool = True  # write the metric's decisions (labels, top K) rather than the scores
@@ -161,5 +166,5 @@ class Table:
 
     path: Path
     id_column: str
-    ids: object  # pyarrow string array
-    columns: dict[str, object]  # name -> pyarrow array
+    ids: pa.Array  # of strings
+    columns: dict[str, pa.Array]

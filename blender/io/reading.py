@@ -4,7 +4,7 @@ aligned by id, columns matched by name, many small files read a few at a time in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -113,7 +113,8 @@ def read_predictions(
     check_column_count(paths[0], kind, columns)
 
     n_rows = len(first.ids)
-    values = None if kind == "labels" else np.empty((n_models, n_rows, len(columns)))
+    # Labels get their values once every file's labels are known (no columns until then).
+    values = np.empty((n_models, n_rows, 0 if kind == "labels" else len(columns)))
     label_sets: list[tuple[list[str], NDArray, NDArray | None]] = []
     later_id = id_name if id_column is None else id_column
 
@@ -167,6 +168,7 @@ def read_predictions(
     if task is None and kind == "regression" and n_models > 1:
         check_first_is_not_a_broken_probability(first, columns[0], values)
 
+    out_classes: list[str] | None
     if kind == "labels":
         every = set(classes or ()) | set(like.classes if like is not None and like.classes else ())
         for local, _, _ in label_sets:
@@ -209,7 +211,7 @@ def _reads_ahead(paths: list[Path]) -> bool:
     return len(paths) >= 3 and small
 
 
-def _read_ahead(paths: list[Path], read: Callable[[Path], Table]):
+def _read_ahead(paths: list[Path], read: Callable[[Path], Table]) -> Iterator[Table]:
     """Yield ``read(path)`` for each path in order, reading up to a few small files ahead in threads.
 
     An error is raised when its file's turn comes, so the first bad file in the given order is

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -13,6 +14,9 @@ from numpy.typing import NDArray
 from blender.io.ids import RowIndex
 from blender.io.predictions import Kind
 from blender.io.tables import checked_header, is_parquet
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # Blocks of the streaming reader: small, so that the few blocks it reads ahead stay a few MB.
 STREAM_BLOCK = 128 << 10
@@ -98,7 +102,7 @@ def release_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def empty_like(array):
+def empty_like(array: pa.Array) -> pa.Array:
     """A zero-length array of the same type that does not keep ``array``'s buffers alive."""
     import pyarrow as pa
 

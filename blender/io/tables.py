@@ -10,6 +10,7 @@ import gzip
 import re
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from blender.errors import BlendInputError
 from blender.io.checks import (
@@ -23,6 +24,9 @@ from blender.io.checks import (
     show,
 )
 from blender.io.predictions import Table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # pyarrow reads CSV in blocks; a row longer than a block is refused, so retry with larger blocks.
 _BLOCK_SIZES = (None, 1 << 24, 1 << 28, (1 << 31) - 1)
@@ -108,7 +112,7 @@ def prediction_columns(path: Path, id_column: str) -> list[str]:
     return [column for column in header if column != name]
 
 
-def _read_csv(path: Path, text_columns: list[str], *, threads: bool = True):
+def _read_csv(path: Path, text_columns: list[str], *, threads: bool = True) -> pa.Table:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -149,7 +153,7 @@ def unreadable_error(path: Path, error: BaseException) -> BlendInputError:
     return BlendInputError(f"{path}: not a readable CSV ({reason}); every row needs the header's columns.")
 
 
-def _parquet_schema(path: Path):
+def _parquet_schema(path: Path) -> pa.Schema:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -160,7 +164,7 @@ def _parquet_schema(path: Path):
         raise BlendInputError(f"{path}: not a readable Parquet file ({reason}); write it again.") from None
 
 
-def _read_parquet(path: Path, header: list[str]):
+def _read_parquet(path: Path, header: list[str]) -> pa.Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
