@@ -45,17 +45,23 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from blender import averaging, io
 from blender.errors import BlendInputError
 from blender.io import checks, tables
 from blender.io.logfile import note_input
 from blender.io.paths import check_distinct_names
+from blender.io.predictions import Kind
 from blender.outofcore.files import File, check_cells, check_ids, check_method, infer_kind, literal, load, non_positive
 from blender.outofcore.queries import aggregate, average_select, average_term, join, rank, rank_select, vote, write
 from blender.validate import check_weights
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 METHODS = ("average", "vote", "rank-average")
 MEANS = ("arithmetic", "geometric", "harmonic", "power")
@@ -89,7 +95,7 @@ class OutOfCoreBlend:
     """
 
     out: Path
-    kind: str
+    kind: Kind
     id_column: str
     columns: list[str]
     n_rows: int
@@ -168,7 +174,7 @@ def blend_out_of_core(
     out: Path,
     *,
     method: str,
-    kind: str | None = None,
+    kind: Kind | None = None,
     weights: Sequence[float] | None = None,
     mean: str = "arithmetic",
     power: float | None = None,
@@ -237,8 +243,8 @@ def blend_out_of_core(
     check_distinct_names(paths)
     io.check_output_path(out)
     budget = parse_memory(memory_limit)
-    weights = check_weights(None if weights is None else np.asarray(weights, dtype=float), len(paths))
-    weights = weights / weights.sum()
+    shares = check_weights(None if weights is None else np.asarray(weights, dtype=float), len(paths))
+    shares = shares / shares.sum()
     say = progress or (lambda line: None)
 
     with tempfile.TemporaryDirectory(prefix="blend-ooc-", dir=temp_directory) as scratch:
@@ -255,7 +261,7 @@ def blend_out_of_core(
                 out,
                 method=method,
                 kind=kind,
-                weights=weights,
+                weights=shares,
                 mean=mean,
                 power=power,
                 id_column=id_column,
@@ -273,7 +279,19 @@ def blend_out_of_core(
     return blended
 
 
-def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, say) -> OutOfCoreBlend:
+def _blend(
+    con: DuckDBPyConnection,
+    paths: list[Path],
+    out: Path,
+    *,
+    method: str,
+    kind: Kind | None,
+    weights: NDArray[np.float64],
+    mean: str,
+    power: float | None,
+    id_column: str | None,
+    say: Callable[[str], None],
+) -> OutOfCoreBlend:
     first_header, first_id = tables.checked_header(paths[0], id_column)
     columns = [c for c in first_header if c != first_id]
     if not columns:
@@ -283,9 +301,8 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
     check_method(method, kind, paths[0])
     io.check_column_count(paths[0], kind, columns)  # the in-memory reader's message
     files: list[File] = []
-    low, high = math.inf, -math.inf
-    first_non_positive = None  # the first file holding a value <= 0, for the power mean's message
-    first_negative = None  # the first file holding a value < 0
+    lows: list[float] = []  # each file's smallest value, to name the first file a mean cannot take
+    high = -math.inf
     for position, path in enumerate(paths):
         header, name = (
             (first_header, first_id)
@@ -300,11 +317,8 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
         file = File(path, f"f{position}", name, found, header)
         load(con, file, columns, kind)
         file_low, file_high = check_cells(con, file, columns, kind)
-        low, high = min(low, file_low), max(high, file_high)
-        if file_low <= 0 and first_non_positive is None:
-            first_non_positive = file
-        if file_low < 0 and first_negative is None:
-            first_negative = file
+        lows.append(file_low)
+        high = max(high, file_high)
         files.append(file)
         say(f"read {path} ({file.n_rows:,} rows)")
 
@@ -317,14 +331,17 @@ def _blend(con, paths, out, *, method, kind, weights, mean, power, id_column, sa
             raise BlendInputError("the power mean needs an exponent: pass --power P (e.g. 2 or 0.5).")
         clip = False
         label = f"power (p={exponent:g})" if mean == "power" else mean
+        low = min(lows)
         if exponent <= 0 and low <= 0:
             if kind == "multiclass" or (low >= 0 and high <= 1):
                 clip = True
             else:
-                raise non_positive(con, first_non_positive, columns, label)
+                first = next(file for file, file_low in zip(files, lows) if file_low <= 0)
+                raise non_positive(con, first, columns, label)
         elif exponent != 1 and low < 0:
             # A power or root of a negative value is not real: the same refusal as in memory.
-            raise non_positive(con, first_negative, columns, label, zero_ok=True)
+            first = next(file for file, file_low in zip(files, lows) if file_low < 0)
+            raise non_positive(con, first, columns, label, zero_ok=True)
         term = average_term(float(exponent), clip)
         if len(files) <= MOST_JOINED:
             join(con, files, columns, weights, term, keep_range=True)

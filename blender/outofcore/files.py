@@ -10,12 +10,28 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from blender.errors import BlendInputError
 from blender.io import checks, tables
+from blender.io.predictions import Kind
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from duckdb import DuckDBPyConnection
 
 
-def non_positive(con, file, columns, mean, *, zero_ok: bool = False) -> BlendInputError:
+def one_row(con: DuckDBPyConnection, query: str) -> tuple[Any, ...]:
+    """The row of a query that gives exactly one: an aggregate, or a row known to be there."""
+    row = con.execute(query).fetchone()
+    if row is None:
+        raise AssertionError(f"no row from {query}")
+    return row
+
+
+def non_positive(
+    con: DuckDBPyConnection, file: File, columns: list[str], mean: str, *, zero_ok: bool = False
+) -> BlendInputError:
     """The in-memory reader's message for the first value <= 0 (with ``zero_ok``: < 0) of ``file``."""
     from blender.validate import non_positive_error
 
@@ -42,7 +58,7 @@ class File:
     source: str = ""  # what the blend reads: the table, or its ranks
 
 
-def load(con, file: File, columns: list[str], kind: str) -> None:
+def load(con: DuckDBPyConnection, file: File, columns: list[str], kind: Kind) -> None:
     """A table (CSV) or view (Parquet) ``rn, id, <columns in the first file's order>``."""
     import duckdb
 
@@ -58,9 +74,7 @@ def load(con, file: File, columns: list[str], kind: str) -> None:
         )
         con.execute(query)
         try:
-            row = con.execute(
-                f"SELECT count(*), count(*) FILTER (WHERE id IS NULL OR id = '') FROM {file.table}"
-            ).fetchone()
+            row = one_row(con, f"SELECT count(*), count(*) FILTER (WHERE id IS NULL OR id = '') FROM {file.table}")
         except duckdb.ConversionException:
             _non_numeric(con, file, columns, kind, parquet=True)
             raise
@@ -78,14 +92,12 @@ def load(con, file: File, columns: list[str], kind: str) -> None:
             raise
         except (duckdb.InvalidInputException, duckdb.IOException) as error:
             raise _unreadable(file, error) from None
-        row = con.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE id IS NULL OR id = '') FROM {file.table}"
-        ).fetchone()
+        row = one_row(con, f"SELECT count(*), count(*) FILTER (WHERE id IS NULL OR id = '') FROM {file.table}")
     file.n_rows, empty_ids = row
     if file.n_rows == 0:
         raise checks.no_rows_error(path)
     if empty_ids:
-        (first,) = con.execute(f"SELECT min(rn) FROM {file.table} WHERE id IS NULL OR id = ''").fetchone()
+        (first,) = one_row(con, f"SELECT min(rn) FROM {file.table} WHERE id IS NULL OR id = ''")
         raise checks.empty_id_error(path, first)
     # io refuses a text cell holding a line break (an unterminated quote, most likely).
     for column, sql in [(file.id_column, "id"), *((c, ident(c)) for c in (columns if as_text else []))]:
@@ -129,7 +141,7 @@ def _csv_source(path: Path, header: list[str], types: dict[str, str]) -> str:
     )
 
 
-def _non_numeric(con, file: File, columns: list[str], kind: str, *, parquet: bool) -> None:
+def _non_numeric(con: DuckDBPyConnection, file: File, columns: list[str], kind: Kind, *, parquet: bool) -> None:
     """Raise the io wording for the first cell that is not a number."""
     if parquet:
         source = (
@@ -147,13 +159,13 @@ def _non_numeric(con, file: File, columns: list[str], kind: str, *, parquet: boo
             raise checks.non_numeric_error(file.path, row[0], column, row[1], kind)
 
 
-def check_cells(con, file: File, columns: list[str], kind: str) -> tuple[float, float]:
+def check_cells(con: DuckDBPyConnection, file: File, columns: list[str], kind: Kind) -> tuple[float, float]:
     """Empty, NaN and infinite cells, and probabilities outside [0, 1]; returns the min and max value."""
     if kind == "labels":
         for column in columns:
-            (empty,) = con.execute(
-                f"SELECT count(*) FROM {file.table} WHERE {ident(column)} IS NULL OR {ident(column)} = ''"
-            ).fetchone()
+            (empty,) = one_row(
+                con, f"SELECT count(*) FROM {file.table} WHERE {ident(column)} IS NULL OR {ident(column)} = ''"
+            )
             if empty:
                 raise _cell_error(
                     con,
@@ -175,7 +187,7 @@ def check_cells(con, file: File, columns: list[str], kind: str) -> tuple[float, 
             f"min({c}) FILTER (WHERE isfinite({c}))",
             f"max({c}) FILTER (WHERE isfinite({c}))",
         ]
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {file.table}").fetchone()
+    row = one_row(con, f"SELECT {', '.join(parts)} FROM {file.table}")
     low, high = math.inf, -math.inf
     for k, column in enumerate(columns):
         c = ident(column)
@@ -189,20 +201,20 @@ def check_cells(con, file: File, columns: list[str], kind: str) -> tuple[float, 
         if inf:
             raise _cell_error(con, file, column, f"isinf({c})", inf, "inf cells", "re-run the model or leave it out")
         if kind in ("binary", "multiclass") and (column_low < 0 or column_high > 1):
-            value, at = con.execute(
-                f"SELECT {c}, id FROM {file.table} WHERE {c} < 0 OR {c} > 1 ORDER BY rn LIMIT 1"
-            ).fetchone()
+            value, at = one_row(con, f"SELECT {c}, id FROM {file.table} WHERE {c} < 0 OR {c} > 1 ORDER BY rn LIMIT 1")
             raise checks.outside_unit_error(file.path, value, at, column)
         low, high = min(low, column_low), max(high, column_high)
     return low, high
 
 
-def _cell_error(con, file: File, column: str, where: str, count: int, what: str, fix: str) -> BlendInputError:
-    (at,) = con.execute(f"SELECT id FROM {file.table} WHERE {where} ORDER BY rn LIMIT 1").fetchone()
+def _cell_error(
+    con: DuckDBPyConnection, file: File, column: str, where: str, count: int, what: str, fix: str
+) -> BlendInputError:
+    (at,) = one_row(con, f"SELECT id FROM {file.table} WHERE {where} ORDER BY rn LIMIT 1")
     return checks.cells_error(file.path, column, count, at, what, fix)
 
 
-def check_ids(con, files: list[File], *, joined: bool = False) -> None:
+def check_ids(con: DuckDBPyConnection, files: list[File], *, joined: bool = False) -> None:
     """Every id in every file once; else the io wording for the first file at fault.
 
     Grouped by id, each id must come from every file once. Joined to the first file's rows,
@@ -211,13 +223,13 @@ def check_ids(con, files: list[File], *, joined: bool = False) -> None:
     long as the first, no file can then hold an id the first lacks.
     """
     n = len(files)
-    (bad,) = con.execute(f"SELECT count(*) FROM blend WHERE n <> {n} OR n_files <> {n} OR rn IS NULL").fetchone()
+    (bad,) = one_row(con, f"SELECT count(*) FROM blend WHERE n <> {n} OR n_files <> {n} OR rn IS NULL")
     if not bad and joined:
         first = files[0]
-        (rows,) = con.execute("SELECT count(*) FROM blend").fetchone()
+        (rows,) = one_row(con, "SELECT count(*) FROM blend")
         bad = rows != first.n_rows or any(file.n_rows != first.n_rows for file in files)
         if not bad:
-            (distinct,) = con.execute(f"SELECT count(DISTINCT id) FROM {first.table}").fetchone()
+            (distinct,) = one_row(con, f"SELECT count(DISTINCT id) FROM {first.table}")
             bad = distinct != first.n_rows
     if not bad:
         return
@@ -235,17 +247,17 @@ def check_ids(con, files: list[File], *, joined: bool = False) -> None:
     raise AssertionError("the id counts disagree but no file has a missing, extra or repeated id")
 
 
-def _ids_not_in(con, table: str, other: str):
+def _ids_not_in(con: DuckDBPyConnection, table: str, other: str) -> tuple[int, pa.Array]:
     """How many ids of ``table`` ``other`` lacks, and the first few of them (a pyarrow array)."""
     import pyarrow as pa
 
     query = f"FROM {table} WHERE id NOT IN (SELECT id FROM {other})"
-    (count,) = con.execute(f"SELECT count(*) {query}").fetchone()
+    (count,) = one_row(con, f"SELECT count(*) {query}")
     first = con.execute(f"SELECT id {query} ORDER BY rn LIMIT 4").fetchall()
     return count, pa.array([row[0] for row in first], type=pa.string())
 
 
-def _check_unique_ids(con, file: File) -> None:
+def _check_unique_ids(con: DuckDBPyConnection, file: File) -> None:
     rows = con.execute(
         f"SELECT id, list(rn ORDER BY rn)[1:2], count(*) FROM {file.table} GROUP BY id HAVING count(*) > 1 "
         "ORDER BY min(rn)"
@@ -256,7 +268,7 @@ def _check_unique_ids(con, file: File) -> None:
     raise checks.duplicate_id_error(file.path, first_id, row_a, row_b, sum(r[2] - 1 for r in rows))
 
 
-def infer_kind(con, path: Path, id_column: str, columns: list[str]) -> str:
+def infer_kind(con: DuckDBPyConnection, path: Path, id_column: str, columns: list[str]) -> Kind:
     """io's rule on DuckDB's sniffed types: text or integers are labels, several columns multiclass,
     one column in [0, 1] binary, else regression."""
     if path.suffix == ".parquet":
@@ -274,11 +286,11 @@ def infer_kind(con, path: Path, id_column: str, columns: list[str]) -> str:
         return "multiclass"
     if integer[0] or not numeric[0]:
         return "labels"
-    low, high = con.execute(f"SELECT min({ident(columns[0])}), max({ident(columns[0])}) FROM {source}").fetchone()
+    low, high = one_row(con, f"SELECT min({ident(columns[0])}), max({ident(columns[0])}) FROM {source}")
     return "binary" if low is not None and 0.0 <= low and high <= 1.0 else "regression"
 
 
-def check_method(method: str, kind: str, path: Path) -> None:
+def check_method(method: str, kind: Kind, path: Path) -> None:
     if method == "vote" and kind == "regression":
         raise BlendInputError(
             f"{path}: vote needs class labels or probabilities, and these look like regression values; "
@@ -295,5 +307,5 @@ def ident(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
-def literal(value) -> str:
+def literal(value: object) -> str:
     return "'" + str(value).replace("'", "''") + "'"

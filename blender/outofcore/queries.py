@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
 
 from blender import averaging, voting
 from blender.io import writing
-from blender.outofcore.files import File, ident, literal
+from blender.io.predictions import Kind
+from blender.outofcore.files import File, ident, literal, one_row
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 
-def _long(files: list[File], weights, select: Callable[[File], str]) -> str:
+def _long(files: list[File], weights: NDArray[np.float64], select: Callable[[File], str]) -> str:
     """Every file's rows stacked: ``f, w, rn (first file only), id`` and ``select(file)``."""
     parts = []
     for position, (file, weight) in enumerate(zip(files, weights)):
@@ -22,7 +30,16 @@ def _long(files: list[File], weights, select: Callable[[File], str]) -> str:
     return "\nUNION ALL\n".join(parts)
 
 
-def aggregate(con, files, columns, weights, aggregates, *, keep_range, value_columns=None) -> None:
+def aggregate(
+    con: DuckDBPyConnection,
+    files: list[File],
+    columns: list[str],
+    weights: NDArray[np.float64],
+    aggregates: list[str],
+    *,
+    keep_range: bool,
+    value_columns: dict[str, str] | None = None,
+) -> None:
     """``CREATE TABLE blend``: per id, its row count, the files it came from, the first file's row
     number and ``aggregates`` (``a0, a1, ...``); with ``keep_range`` also each column's min and max
     over the positively weighted files (to keep rows on which they all agree)."""
@@ -53,7 +70,16 @@ def average_term(exponent: float, clip: bool) -> str:
     return f"pow({value}, {exponent!r})"
 
 
-def join(con, files, columns, weights, term, *, keep_range, value_columns=None) -> None:
+def join(
+    con: DuckDBPyConnection,
+    files: list[File],
+    columns: list[str],
+    weights: NDArray[np.float64],
+    term: str,
+    *,
+    keep_range: bool,
+    value_columns: dict[str, str] | None = None,
+) -> None:
     """``CREATE TABLE blend`` like :func:`aggregate`, from the first file's rows LEFT JOINed by id
     to each other file (a hash join per file: faster than grouping every row by id). An id the
     first file lacks is left out and one another file lacks gives a NULL, which
@@ -83,7 +109,7 @@ def join(con, files, columns, weights, term, *, keep_range, value_columns=None) 
     )
 
 
-def average_select(columns: list[str], exponent: float, kind: str) -> str:
+def average_select(columns: list[str], exponent: float, kind: Kind) -> str:
     means = []
     for k in range(len(columns)):
         if exponent == 1.0:
@@ -100,7 +126,7 @@ def average_select(columns: list[str], exponent: float, kind: str) -> str:
     return f"SELECT id, {', '.join(outputs)} FROM blend ORDER BY rn"
 
 
-def rank(con, file: File, columns: list[str]) -> None:
+def rank(con: DuckDBPyConnection, file: File, columns: list[str]) -> None:
     """A table of the file's average ranks, ties sharing theirs, column by column."""
     ranks = ", ".join(
         f'rank() OVER (ORDER BY {ident(c)}) + (count(*) OVER (PARTITION BY {ident(c)}) - 1) / 2.0 AS "r_{c}"'
@@ -110,10 +136,8 @@ def rank(con, file: File, columns: list[str]) -> None:
     file.source = f"{file.table}rank"
 
 
-def rank_select(con, columns: list[str]) -> str:
-    bounds = con.execute(
-        "SELECT " + ", ".join(f"min(a{k}), max(a{k})" for k in range(len(columns))) + " FROM blend"
-    ).fetchone()
+def rank_select(con: DuckDBPyConnection, columns: list[str]) -> str:
+    bounds = one_row(con, "SELECT " + ", ".join(f"min(a{k}), max(a{k})" for k in range(len(columns))) + " FROM blend")
     scaled = []
     for k in range(len(columns)):
         low, high = bounds[2 * k], bounds[2 * k + 1]
@@ -127,7 +151,9 @@ def rank_select(con, columns: list[str]) -> str:
     return f"SELECT id, {', '.join(outputs)} FROM (SELECT id, rn, {inner} FROM blend) ORDER BY rn"
 
 
-def vote(con, files, columns, weights, kind) -> str:
+def vote(
+    con: DuckDBPyConnection, files: list[File], columns: list[str], weights: NDArray[np.float64], kind: Kind
+) -> str:
     """Tally each label's weight per id; the winner is the tied-top label first voted for."""
     if kind == "labels":
         label = lambda file: f"{ident(columns[0])} AS label"  # noqa: E731
@@ -156,7 +182,7 @@ def vote(con, files, columns, weights, kind) -> str:
     return f"SELECT b.id, {outputs} FROM blend b JOIN winner w ON b.id = w.id ORDER BY b.rn"
 
 
-def write(con, select: str, out: Path, id_column: str, columns: list[str]) -> None:
+def write(con: DuckDBPyConnection, select: str, out: Path, id_column: str, columns: list[str]) -> None:
     """COPY the ordered blend to a temporary file beside ``out``, then rename it (io's format rule and atomic write)."""
     names = ", ".join(ident(name) for name in [id_column, *columns])
     query = f"SELECT * FROM ({select}) AS result({names})"
