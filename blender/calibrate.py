@@ -20,7 +20,7 @@ _EPSILON = 1e-12
 _LOG_BOUND = np.log(50.0)
 
 
-def fit_temperatures(values: NDArray, y: NDArray, *, kind: metrics.Kind) -> NDArray[np.float64]:
+def fit_temperatures(values: NDArray[np.float64], y: NDArray[np.int64], *, kind: metrics.Kind) -> NDArray[np.float64]:
     """One temperature per model that minimises its log loss on these rows.
 
     Parameters
@@ -62,7 +62,9 @@ def fit_temperatures(values: NDArray, y: NDArray, *, kind: metrics.Kind) -> NDAr
     return temperatures
 
 
-def apply_temperatures(values: NDArray, temperatures: NDArray, *, kind: metrics.Kind) -> NDArray[np.float64]:
+def apply_temperatures(
+    values: NDArray[np.float64], temperatures: NDArray[np.float64], *, kind: metrics.Kind
+) -> NDArray[np.float64]:
     """Scale each model's probabilities by its temperature; shape as ``values``.
 
     >>> apply_temperatures(np.array([[[0.5], [0.9]]]), np.array([2.0]), kind="binary")[0, :, 0].round(4)
@@ -80,7 +82,7 @@ def apply_temperatures(values: NDArray, temperatures: NDArray, *, kind: metrics.
     return scaled / scaled.sum(axis=2, keepdims=True)
 
 
-def _log_loss(y: NDArray, probabilities: NDArray, kind: str) -> float:
+def _log_loss(y: NDArray[np.int64], probabilities: NDArray[np.float64], kind: metrics.Kind) -> float:
     column = probabilities[:, 0] if kind == "binary" else probabilities
     return metrics.score(y, column, metric="logloss", kind=kind)
 

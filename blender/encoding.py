@@ -8,15 +8,22 @@ training rows only and involves no target, so nothing leaks from the rows being 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Text columns with at most this many distinct values are one-hot encoded; wider ones get one
 #: ordinal code each, so the matrix stays small.
 MAX_ONE_HOT_LEVELS = 20
 
 
-def encode_features(train, test) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
+def encode_features(
+    train: pd.DataFrame, test: pd.DataFrame
+) -> tuple[NDArray[np.float64], NDArray[np.float64], list[str]]:
     """Impute and encode the feature columns of two data frames with the same columns.
 
     Parameters

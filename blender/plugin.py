@@ -19,11 +19,21 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from blender.errors import BlendInputError
+
+if TYPE_CHECKING:
+    from blender.metrics import Entry, Metric
+
+#: The registry's form of a metric: ``function(y, pred, kind)``, one score, or one per leading candidate axis.
+RegistryFunction = Callable[[NDArray[Any], NDArray[Any], str], float | NDArray[np.float64]]
 
 _ALL_KINDS = ("binary", "multiclass", "regression", "labels")
 
@@ -35,12 +45,14 @@ def _split(spec: str) -> tuple[str, str]:
     return where, name
 
 
-def _load_module(where: str, spec: str):
+def _load_module(where: str, spec: str) -> ModuleType:
     path = Path(where)
     if where.endswith(".py") or path.exists() or "/" in where:
         if not path.is_file():
             raise BlendInputError(f"--metric {spec}: {where} not found; give the path of the .py file that defines it.")
         module_spec = importlib.util.spec_from_file_location(f"blend_metric_{abs(hash(str(path.resolve())))}", path)
+        if module_spec is None or module_spec.loader is None:  # a suffix Python does not import (metric.txt)
+            raise BlendInputError(f"--metric {spec}: {where} is not a Python file; give the path of a .py file.")
         module = importlib.util.module_from_spec(module_spec)
         try:
             module_spec.loader.exec_module(module)
@@ -58,7 +70,7 @@ def _load_module(where: str, spec: str):
         ) from None
 
 
-def load_metric(spec: str, *, greater_is_better: bool | None = None):
+def load_metric(spec: str, *, greater_is_better: bool | None = None) -> Entry:
     """The registry entry of the user's metric ``spec`` (``FILE.py:FUNCTION`` or ``module:function``).
 
     Raises
@@ -90,10 +102,10 @@ def load_metric(spec: str, *, greater_is_better: bool | None = None):
     return Entry(spec, kinds, bool(greater_is_better), _caller(function, spec), "scores", f"your own: {spec}")
 
 
-def _caller(function, spec: str):
+def _caller(function: Callable[[NDArray[Any], NDArray[Any]], Any], spec: str) -> RegistryFunction:
     """The registry's ``function(y, pred, kind)``, looping over leading candidate axes, checking each answer."""
 
-    def one(y, pred, kind):
+    def one(y: NDArray[Any], pred: NDArray[Any], kind: str) -> float:
         if kind == "labels":
             pred = np.argmax(pred, axis=-1)
         try:
@@ -113,7 +125,7 @@ def _caller(function, spec: str):
             )
         return number
 
-    def call(y, pred, kind):
+    def call(y: NDArray[Any], pred: NDArray[Any], kind: str) -> float | NDArray[np.float64]:
         pred = np.asarray(pred)
         core = 1 if kind in ("binary", "regression") else 2
         if pred.ndim == core:
@@ -124,25 +136,25 @@ def _caller(function, spec: str):
     return call
 
 
-def try_metric(metric, y, scores, *, rows: int = 200) -> None:
+def try_metric(metric: Metric, y: NDArray[Any], scores: NDArray[np.float64], *, rows: int = 200) -> None:
     """Call a plug-in once on the first ``rows`` rows before a long run (a bad one stops with one line)."""
     if str(metric) in _builtin_names() or getattr(metric, "k", None) is not None:
         return
     metric.score(np.asarray(y)[:rows], np.asarray(scores)[:rows])
 
 
-def _builtin_names():
+def _builtin_names() -> dict[str, Entry]:
     from blender.metrics import REGISTRY
 
     return REGISTRY
 
 
-def is_plugin(metric) -> bool:
+def is_plugin(metric: str | None) -> bool:
     """Whether ``metric`` is the user's own (``FILE.py:FUNCTION``), not a built-in."""
     return ":" in str(metric)
 
 
-def _calls_per_fit(name: str, n_models: int, options: dict, *, fewest: bool = False) -> int:
+def _calls_per_fit(name: str, n_models: int, options: dict[str, Any], *, fewest: bool = False) -> int:
     """About how many metric calls one fit of a registry entry makes: the most, or with ``fewest`` the
     fewest a search that stops early makes (hill climbing after one step, Nelder-Mead after 100 n)."""
     iters = int(options.get("iters") or 50)
@@ -161,13 +173,13 @@ def _calls_per_fit(name: str, n_models: int, options: dict, *, fewest: bool = Fa
 
 
 def call_estimate(
-    method_names,
+    method_names: Sequence[str],
     *,
     n_models: int,
     folds: int,
     repeats: int = 1,
     nested: bool = False,
-    options: dict | None = None,
+    options: dict[str, Any] | None = None,
     fewest: bool = False,
 ) -> int:
     """About how many calls of a plug-in metric a command makes: every file and entry on every fold, the
@@ -179,7 +191,7 @@ def call_estimate(
     """
     options = options or {}
 
-    def per_fit(name):
+    def per_fit(name: str) -> int:
         return _calls_per_fit(name, n_models, options, fewest=fewest)
 
     per_fold = n_models + sum(1 + per_fit(name) for name in method_names)

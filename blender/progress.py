@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 #: Work that is over within this many seconds shows no progress.
 DELAY = 1.0
@@ -58,13 +62,13 @@ class Ticker:
         delay: float = DELAY,
         clock: Callable[[], float] = time.perf_counter,
         tenths: bool = False,
-    ):
+    ) -> None:
         self.label, self.unit, self.delay, self.clock, self.tenths = label, unit, delay, clock, tenths
         self.say = say or (lambda line: print(line, file=sys.stderr))
         self.live = sys.stderr.isatty() if live is None else live
         self.started = clock()
         self.shown = False  # once something is shown, later rounds (OOF files after test files) show too
-        self._bar = None
+        self._bar: tuple[Progress, TaskID] | None = None  # the live bar and its task, while it runs
 
     def __call__(self, done: int, total: int, detail: str = "") -> None:
         if not self.shown and self.clock() - self.started < self.delay:
@@ -86,7 +90,7 @@ class Ticker:
             detail_column = TextColumn(
                 "{task.fields[detail]}", table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")
             )
-            self._bar = Progress(
+            bar = Progress(
                 TextColumn(f"{self.label} {{task.description}}"),
                 BarColumn(bar_width=20),
                 MofNCompleteColumn(),
@@ -96,11 +100,12 @@ class Ticker:
                 transient=False,
                 expand=True,
             )
-            self._task = self._bar.add_task(self.unit, total=total, detail=detail)
-            self._bar.start()
-        self._bar.update(self._task, completed=done, total=total, description=self.unit, detail=detail)
+            self._bar = bar, bar.add_task(self.unit, total=total, detail=detail)
+            bar.start()
+        bar, task = self._bar
+        bar.update(task, completed=done, total=total, description=self.unit, detail=detail)
         if done >= total:
-            self._bar.stop()
+            bar.stop()
             self._bar = None
 
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from blender.errors import BlendInputError
+
+if TYPE_CHECKING:
+    from blender.io.learning import Sample
+    from blender.io.predictions import Kind, Predictions
 
 # Weights whose largest lies outside this range are divided by it: sums and products of up to a
 # million weights times probabilities then neither overflow nor lose every digit.
@@ -32,28 +39,28 @@ def check_weights(weights: ArrayLike | None, n_models: int) -> NDArray[np.float6
     """
     if weights is None:
         return np.ones(n_models)
-    weights = np.asarray(weights, dtype=float)
-    shown = ",".join(f"{w:g}" for w in weights.ravel())
-    if weights.ndim != 1 or len(weights) != n_models:
+    checked = np.asarray(weights, dtype=np.float64)
+    shown = ",".join(f"{w:g}" for w in checked.ravel())
+    if checked.ndim != 1 or len(checked) != n_models:
         raise BlendInputError(
-            f"--weights {shown} gives {weights.size} weights for {n_models} files; "
+            f"--weights {shown} gives {checked.size} weights for {n_models} files; "
             "give one per file, in the order the files are listed."
         )
-    if not np.all(np.isfinite(weights)):
+    if not np.all(np.isfinite(checked)):
         raise BlendInputError(f"--weights {shown}: every weight must be a finite number.")
-    if np.any(weights < 0):
+    if np.any(checked < 0):
         raise BlendInputError(f"--weights {shown}: weights cannot be negative; use 0 to leave a file out.")
-    if not np.any(weights > 0):
+    if not np.any(checked > 0):
         raise BlendInputError(f"--weights {shown}: all weights are zero; give at least one file a positive weight.")
-    largest = weights.max()
+    largest = checked.max()
     if not _SAFE_LOW <= largest <= _SAFE_HIGH:
         # Only the ratios matter, and 1e308 + 1e308 overflows: bring the largest weight to 1.
-        weights = weights / largest
-    return weights
+        checked = checked / largest
+    return checked
 
 
 def non_positive_error(
-    path, value: float, row_id: str, column: str, mean: str, *, zero_ok: bool = False
+    path: Path | str, value: float, row_id: str, column: str, mean: str, *, zero_ok: bool = False
 ) -> BlendInputError:
     """The one message, in and out of core, for a value a geometric, harmonic or power mean cannot take: one not
     positive (exponents of 0 or less), or with ``zero_ok`` one below 0 (any other exponent but 1, whose powers and
@@ -86,15 +93,15 @@ def parse_weights(text: str | None) -> NDArray[np.float64] | None:
 
 
 def encode_truth(
-    raw: NDArray,
+    raw: NDArray[Any],
     *,
-    kind: str,
+    kind: Kind,
     columns: list[str],
-    truth_path,
-    reference_path,
+    truth_path: Path | str,
+    reference_path: Path | str,
     classes: list[str] | None = None,
     positive: str | None = None,
-) -> NDArray:
+) -> NDArray[np.int64] | NDArray[np.float64]:
     """Turn the truth's raw targets into ``y`` as the layout expects it for ``kind``.
 
     binary: 0/1 ints, 1 for the positive class of :func:`binary_target`; multiclass: the index of each label
@@ -147,7 +154,7 @@ class BinaryTarget:
     negative: str | None
     reason: str
 
-    def encode(self, raw: NDArray) -> NDArray[np.int64]:
+    def encode(self, raw: NDArray[Any]) -> NDArray[np.int64]:
         """1 where the truth is the positive class, 0 elsewhere."""
         return (_binary_labels(raw) == self.positive).astype(np.int64)
 
@@ -157,7 +164,12 @@ class BinaryTarget:
 
 
 def binary_target(
-    raw: NDArray, *, column: str, truth_path, reference_path, positive: str | None = None
+    raw: NDArray[Any],
+    *,
+    column: str,
+    truth_path: Path | str,
+    reference_path: Path | str,
+    positive: str | None = None,
 ) -> BinaryTarget:
     """Which label of a two-label truth the one-column probability files predict.
 
@@ -212,7 +224,7 @@ def binary_target(
     )
 
 
-def _binary_labels(raw: NDArray, truth_path=None) -> NDArray:
+def _binary_labels(raw: NDArray[Any], truth_path: Path | str | None = None) -> NDArray[np.object_]:
     """A binary truth's labels as text: whole numbers as integers ('1.0' and 1 are '1'), text as it is."""
     raw = np.asarray(raw)
     if raw.dtype.kind in "iufb":
@@ -229,7 +241,7 @@ def _binary_labels(raw: NDArray, truth_path=None) -> NDArray:
     return numbers.astype(np.int64).astype(str).astype(object)
 
 
-def _numbers(text: NDArray) -> NDArray[np.float64] | None:
+def _numbers(text: NDArray[np.object_]) -> NDArray[np.float64] | None:
     """The values as finite floats when every one is a number, else None."""
     try:
         numbers = np.array([float(value) for value in text])
@@ -238,7 +250,7 @@ def _numbers(text: NDArray) -> NDArray[np.float64] | None:
     return numbers if np.all(np.isfinite(numbers)) else None
 
 
-def _label_order(labels: NDArray):
+def _label_order(labels: NDArray[np.object_]) -> Callable[[str], float] | None:
     """A sort key that orders numbers as numbers (9 before 10) and False before True in any case;
     None for other text (sorted as text)."""
     if _numbers(labels) is not None:
@@ -248,7 +260,7 @@ def _label_order(labels: NDArray):
     return None
 
 
-def _positions(text: NDArray, names: list[str]) -> NDArray[np.int64]:
+def _positions(text: NDArray[np.object_], names: list[str]) -> NDArray[np.int64]:
     """The index of each value among ``names``, -1 where it is not there."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -257,7 +269,7 @@ def _positions(text: NDArray, names: list[str]) -> NDArray[np.int64]:
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _whole_numbers(text: NDArray) -> NDArray | None:
+def _whole_numbers(text: NDArray[np.object_]) -> NDArray[np.object_] | None:
     """'3.0' -> '3' when every value is a whole number written as a float, else None."""
     try:
         numbers = np.array([float(value) for value in text])
@@ -268,7 +280,7 @@ def _whole_numbers(text: NDArray) -> NDArray | None:
     return numbers.astype(np.int64).astype(str).astype(object)
 
 
-def _as_text(raw: NDArray, truth_path=None) -> NDArray:
+def _as_text(raw: NDArray[Any], truth_path: Path | str | None = None) -> NDArray[np.object_]:
     """Labels as text; whole floats (3.0, as pandas writes ints with gaps) become '3'."""
     if raw.dtype.kind == "f":
         if np.all(raw == np.round(raw)):
@@ -280,7 +292,7 @@ def _as_text(raw: NDArray, truth_path=None) -> NDArray:
     return raw.astype(str).astype(object)
 
 
-def check_against_sample(sample, predictions) -> list[str]:
+def check_against_sample(sample: Sample, predictions: Predictions) -> list[str]:
     """Refuse a submission whose ids or id header are written otherwise than in the sample
     (:class:`blender.io.Sample`, matched to ``predictions``); return what differs harmlessly."""
     if sample.by_number:

@@ -303,6 +303,7 @@ def text(y_true, y_pred):
 def plugin_file(tmp_path):
     path = tmp_path / "my_metric.py"
     path.write_text(PLUGIN)
+    path.with_suffix(".txt").write_text(PLUGIN)  # the same code under a name Python does not import
     return path
 
 
@@ -406,6 +407,11 @@ def _bad_cases(plugin: Path):
             "binary",
             ["--metric", "nowhere.py:f", "--greater-is-better"],
             "--metric nowhere.py:f: nowhere.py not found",
+        ),
+        "plug-in file not Python": (
+            "binary",
+            ["--metric", f"{plugin.with_suffix('.txt')}:brier", "--greater-is-better"],
+            f"--metric {plugin.with_suffix('.txt')}:brier: {plugin.with_suffix('.txt')} is not a Python file",
         ),
         "plug-in function missing": (
             "binary",
