@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from blender import layout
+from blender.io.predictions import Kind, Target
 
 #: The checks, most serious first: findings are printed in this order.
 CHECKS = ("duplicate", "drift", "disagreement", "suspicious-oof", "folds", "near-duplicate", "calibration")
@@ -130,7 +131,7 @@ def _sample(n_rows: int, size: int, rng: np.random.Generator) -> NDArray[np.int6
     return np.sort(rng.choice(n_rows, size, replace=False))
 
 
-def ks_statistics(oof: NDArray, test: NDArray) -> NDArray[np.float64]:
+def ks_statistics(oof: NDArray[np.float64], test: NDArray[np.float64]) -> NDArray[np.float64]:
     """The two-sample Kolmogorov-Smirnov statistic between each file's OOF and test values (largest over columns).
 
     Parameters
@@ -165,28 +166,33 @@ def _fisher(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.arctanh(np.clip(np.nan_to_num(matrix), -0.9999, 0.9999))
 
 
-def _pearson(values: NDArray) -> NDArray[np.float64]:
+def _pearson(values: NDArray[np.float64]) -> NDArray[np.float64]:
     from blender.correlation import correlation_matrix
 
     return correlation_matrix(values, method="pearson")
 
 
-def _scores(values: NDArray, y: NDArray, *, metric: str, kind: str, rows=None) -> NDArray[np.float64]:
+def _scores(
+    values: NDArray[np.float64], y: Target, *, metric: str, kind: Kind, rows: NDArray[np.int64] | None = None
+) -> NDArray[np.float64]:
     """Each file's score on ``rows`` (all by default)."""
+    from blender.metrics import resolve
+
     if rows is not None:
         values, y = values[:, rows], y[rows]
-    return np.array([layout.score(y, model, metric=metric, kind=kind) for model in values])
+    resolved = resolve(metric, kind)
+    return np.array([layout.score(y, model, metric=resolved, kind=kind) for model in values])
 
 
 # ---------------------------------------------------------------------------- the checks
 
 
-def _same_values(left: NDArray, right: NDArray) -> bool:
+def _same_values(left: NDArray[np.float64], right: NDArray[np.float64]) -> bool:
     """Whether two files' values agree on every cell after rounding to :data:`DUPLICATE_DECIMALS` decimals."""
     return bool(np.array_equal(np.round(left, DUPLICATE_DECIMALS), np.round(right, DUPLICATE_DECIMALS)))
 
 
-def check_duplicates(oof: NDArray, test: NDArray, names: list[str]) -> list[Finding]:
+def check_duplicates(oof: NDArray[np.float64], test: NDArray[np.float64], names: list[str]) -> list[Finding]:
     """Files whose OOF and test values are identical (after rounding to :data:`DUPLICATE_DECIMALS` decimals).
 
     >>> oof = np.array([[[0.1], [0.2]], [[0.1], [0.2]], [[0.3], [0.2]]])
@@ -233,7 +239,7 @@ def check_duplicates(oof: NDArray, test: NDArray, names: list[str]) -> list[Find
     return findings
 
 
-def mean_shift(oof: NDArray, test: NDArray) -> NDArray[np.float64]:
+def mean_shift(oof: NDArray[np.float64], test: NDArray[np.float64]) -> NDArray[np.float64]:
     """How far each file's test mean lies from its OOF mean, in standard errors of that difference (largest column).
 
     >>> oof = np.array([[[0.0], [1.0], [0.0], [1.0]]])
@@ -246,7 +252,7 @@ def mean_shift(oof: NDArray, test: NDArray) -> NDArray[np.float64]:
     return (np.abs(oof.mean(axis=1) - test.mean(axis=1)) / standard_error).max(axis=1)
 
 
-def consensus_shift(oof: NDArray, test: NDArray) -> NDArray[np.float64]:
+def consensus_shift(oof: NDArray[np.float64], test: NDArray[np.float64]) -> NDArray[np.float64]:
     """How far each file's test values moved against the mean of the other files, in standard errors (largest column).
 
     On the OOF rows each file is regressed (a line) on the others' mean; the same line predicts
@@ -286,7 +292,9 @@ def consensus_shift(oof: NDArray, test: NDArray) -> NDArray[np.float64]:
     return (np.abs(miss) / (spread * np.sqrt(1 / oof.shape[1] + 1 / test.shape[1]))).max(axis=1)
 
 
-def check_drift(oof: NDArray, test: NDArray, names: list[str]) -> tuple[list[Finding], NDArray[np.float64], float]:
+def check_drift(
+    oof: NDArray[np.float64], test: NDArray[np.float64], names: list[str]
+) -> tuple[list[Finding], NDArray[np.float64], float]:
     """Files whose test predictions are distributed unlike their own OOF predictions.
 
     The statistic is the two-sample KS statistic per file (:func:`ks_statistics`), measured
@@ -355,7 +363,7 @@ def check_disagreement(
     *,
     n_oof: int,
     n_test: int,
-    test: NDArray | None = None,
+    test: NDArray[np.float64] | None = None,
 ) -> tuple[list[Finding], NDArray[np.float64]]:
     """Files whose correlations with the other files on the OOF rows differ from those on the test rows.
 
@@ -420,7 +428,7 @@ def check_disagreement(
     return findings, first
 
 
-def truth_correlation(values: NDArray, y: NDArray, *, kind: str) -> NDArray[np.float64]:
+def truth_correlation(values: NDArray[np.float64], y: Target, *, kind: Kind) -> NDArray[np.float64]:
     """Each file's Pearson correlation with the truth (one-hot for classes, cells flattened): a score that no
     calibration, scale or heavy tail moves, so that files of any quality can be set on one line.
 
@@ -466,16 +474,16 @@ def theil_sen_slope(x: NDArray[np.float64], y: NDArray[np.float64]) -> float:
 
 
 def check_suspicious_oof(
-    oof: NDArray,
-    y: NDArray,
+    oof: NDArray[np.float64],
+    y: Target,
     oof_corr: NDArray[np.float64],
     names: list[str],
     *,
     metric: str,
-    kind: str,
-    folds: NDArray | None = None,
-    fold_values: NDArray | None = None,
-    fold_y: NDArray | None = None,
+    kind: Kind,
+    folds: NDArray[np.int64] | None = None,
+    fold_values: NDArray[np.float64] | None = None,
+    fold_y: Target | None = None,
 ) -> tuple[list[Finding], dict[str, NDArray[np.float64]]]:
     """OOF scores far from what a file's agreement with the others suggests, and per-fold spreads unlike the others'.
 
@@ -503,7 +511,7 @@ def check_suspicious_oof(
         "expected": np.full(n_models, np.nan),
         "fold_sd": np.full(n_models, np.nan),
     }
-    findings = []
+    findings: list[Finding] = []
     if n_models < 4:
         return findings, columns
     agreement = (np.nan_to_num(oof_corr).sum(axis=1) - 1.0) / (n_models - 1)
@@ -540,7 +548,7 @@ def check_suspicious_oof(
 
         splits = assignment_splits(folds)
         if len(splits) >= 3:
-            values, truth = (oof, y) if fold_values is None else (fold_values, fold_y)
+            values, truth = (oof, y) if fold_values is None or fold_y is None else (fold_values, fold_y)
             per_fold = np.array([truth_correlation(values[:, held], truth[held], kind=kind) for _, held in splits]).T
             spread = per_fold.std(axis=1, ddof=1)
             columns["fold_sd"] = spread
@@ -567,7 +575,7 @@ def check_suspicious_oof(
     return findings, columns
 
 
-def partition_mismatch(shared: NDArray, own: NDArray) -> float:
+def partition_mismatch(shared: NDArray[np.int64], own: NDArray[np.int64]) -> float:
     """The share of rows that are not where the same partition would put them, fold numbers aside.
 
     Each of ``own``'s folds is matched with the shared fold most of its rows are in (and each
@@ -588,7 +596,7 @@ def partition_mismatch(shared: NDArray, own: NDArray) -> float:
 
 
 def check_folds(
-    shared: NDArray | None, file_folds: dict[str, NDArray], *, shared_name: str
+    shared: NDArray[np.int64] | None, file_folds: dict[str, NDArray[np.int64]], *, shared_name: str
 ) -> tuple[list[Finding], str | None]:
     """Per-file folds files that split the OOF rows unlike the shared folds file.
 
@@ -619,7 +627,7 @@ def check_folds(
     return findings, None
 
 
-def expected_calibration_error(probabilities: NDArray, y: NDArray, *, kind: str, bins: int = 10) -> float:
+def expected_calibration_error(probabilities: NDArray[np.float64], y: Target, *, kind: Kind, bins: int = 10) -> float:
     """The expected calibration error of one file: binary, the mean |p - y| gap over equal-count bins of p;
     class probabilities, the same for the top class's probability against being right.
 
@@ -644,7 +652,7 @@ def expected_calibration_error(probabilities: NDArray, y: NDArray, *, kind: str,
 
 
 def check_calibration(
-    oof: NDArray, y: NDArray, names: list[str], *, kind: str
+    oof: NDArray[np.float64], y: Target, names: list[str], *, kind: Kind
 ) -> tuple[list[Finding], NDArray[np.float64], str | None]:
     """Files whose OOF probabilities are badly calibrated (expected calibration error above :data:`CALIBRATION_ECE`)."""
     if kind not in ("binary", "multiclass"):
@@ -707,15 +715,15 @@ def near_duplicates(oof_corr: NDArray[np.float64], names: list[str], *, exact: l
 
 
 def diagnose(
-    oof: NDArray,
-    test: NDArray,
-    y: NDArray,
+    oof: NDArray[np.float64],
+    test: NDArray[np.float64],
+    y: Target,
     *,
     names: list[str],
-    kind: str,
+    kind: Kind,
     metric: str,
-    folds: NDArray | None = None,
-    file_folds: dict[str, NDArray] | None = None,
+    folds: NDArray[np.int64] | None = None,
+    file_folds: dict[str, NDArray[np.int64]] | None = None,
     shared_folds_name: str = "data/folds.csv",
     random_state: int | None = 0,
     sample_rows: int = SAMPLE_ROWS,
@@ -759,7 +767,6 @@ def diagnose(
     [('drift', ('c',))]
     """
     oof, test = np.asarray(oof, dtype=np.float64), np.asarray(test, dtype=np.float64)
-    y = np.asarray(y)
     rng = np.random.default_rng(random_state)
     oof_rows, test_rows = _sample(oof.shape[1], sample_rows, rng), _sample(test.shape[1], sample_rows, rng)
     oof_sample, test_sample = oof[:, oof_rows], test[:, test_rows]

@@ -20,6 +20,9 @@ Kind = Literal["labels", "binary", "multiclass", "regression"]
 
 KINDS = ("labels", "binary", "multiclass", "regression")
 
+#: The truth as the layout holds it: class indices (labels, multiclass), 0/1 (binary) or floats (regression).
+Target = NDArray[np.int64] | NDArray[np.float64]
+
 
 SUFFIXES = (".csv.gz", ".csv", ".parquet")
 
@@ -152,7 +155,7 @@ class LearningSet:
 
     test: Predictions
     train: Predictions
-    y: NDArray[np.int64] | NDArray[np.float64]
+    y: Target
     truth_path: Path
     target: BinaryTarget | None = None
     metric: str | None = None  # the metric a command chose for these files
