@@ -11,7 +11,7 @@ CorrelationMethod = Literal["pearson", "spearman", "kendall"]
 CORRELATION_METHODS = ("pearson", "spearman", "kendall")
 
 
-def correlation_matrix(values: NDArray, *, method: CorrelationMethod = "pearson") -> NDArray[np.float64]:
+def correlation_matrix(values: NDArray[np.float64], *, method: CorrelationMethod = "pearson") -> NDArray[np.float64]:
     """Correlation of every pair of models' predictions.
 
     Pearson correlates the values, Spearman their ranks (ties averaged), Kendall the
@@ -68,7 +68,7 @@ def most_alike(matrix: NDArray[np.float64]) -> tuple[int, int] | None:
     return int(i), int(j)
 
 
-def label_agreement(votes: NDArray) -> NDArray[np.float64]:
+def label_agreement(votes: NDArray[np.float64]) -> NDArray[np.float64]:
     """Share of rows on which each pair of models votes for the same class.
 
     Parameters

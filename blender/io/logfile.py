@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from blender.errors import BlendInputError
 
@@ -26,7 +27,7 @@ class LogEntry:
     """Where a command's record goes, and how it is made from its outputs (``[{"path", "sha256"}]``)."""
 
     path: Path
-    record: Callable[[list[dict]], dict]
+    record: Callable[[list[dict[str, str]]], dict[str, Any]]
 
 
 _INPUTS: ContextVar[dict[str, int] | None] = ContextVar("blender_inputs", default=None)
@@ -62,7 +63,7 @@ def sha256_file(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def read_log(path: Path) -> list[dict]:
+def read_log(path: Path) -> list[dict[str, Any]]:
     """Every record of the log at ``path`` (:func:`blender.log.parse_lines`: a bad line is an error naming it)."""
     from blender.log import parse_lines
 
@@ -81,7 +82,7 @@ def read_log(path: Path) -> list[dict]:
         raise BlendInputError(f"{path}: not a text log ({error.reason}); is it the log blend writes?") from None
 
 
-def append_record(path: Path, record: dict) -> None:
+def append_record(path: Path, record: dict[str, Any]) -> None:
     """Append ``record`` to the log as one JSON line, flushed and synced to disk.
 
     A log whose last line was cut short (no line end) gets one first, so that the new record is
