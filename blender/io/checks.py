@@ -63,7 +63,7 @@ def refuse_duplicates(table: Table) -> None:
     raise duplicate_id_error(table.path, first_id, rows[0], rows[1], count)
 
 
-def duplicate_id_error(path: Path, row_id: object, row_a: int, row_b: int, count: int) -> BlendInputError:
+def duplicate_id_error(path: Path, row_id: str, row_a: int, row_b: int, count: int) -> BlendInputError:
     """The one message for a repeated id: the first one, its first two rows (from 1), how many repeat in all."""
     more = f" ({count:,} repeated ids in all)" if count > 1 else ""
     return BlendInputError(
@@ -260,14 +260,14 @@ def cell_error(table: Table, column: str, mask: pa.Array, what: str, fix: str) -
     return cells_error(table.path, column, int(flags.sum()), table.ids[index].as_py(), what, fix)
 
 
-def cells_error(path: Path, column: str, count: int, first_id: object, what: str, fix: str) -> BlendInputError:
+def cells_error(path: Path, column: str, count: int, first_id: str, what: str, fix: str) -> BlendInputError:
     """The one message for ``count`` bad cells (``what``: "NaN or empty cells", "inf cells", ...) of a column."""
     return BlendInputError(
         f"{path}: {count:,} {what} in column {show(column)} (first at id {show_id(first_id)}); {fix}."
     )
 
 
-def non_numeric_error(path: Path, cell: object, column: str, row_id: object, kind: Kind) -> BlendInputError:
+def non_numeric_error(path: Path, cell: str, column: str, row_id: str, kind: Kind) -> BlendInputError:
     """The one message for text in a numeric column."""
     hint = "pass --task labels if these are class labels" if kind != "regression" else "predictions must be numbers"
     return BlendInputError(
@@ -275,7 +275,7 @@ def non_numeric_error(path: Path, cell: object, column: str, row_id: object, kin
     )
 
 
-def outside_unit_error(path: Path, value: float, row_id: object, column: str) -> BlendInputError:
+def outside_unit_error(path: Path, value: float, row_id: str, column: str) -> BlendInputError:
     """The one message for a probability outside [0, 1]."""
     return BlendInputError(
         f"{path}: {value:g} at id {show_id(row_id)} (column {show(column)}) is outside "
@@ -295,7 +295,7 @@ def only_ids_error(path: Path) -> BlendInputError:
     return BlendInputError(f"{path}: only an id column; expected predictions after it (id,target or id,label).")
 
 
-def line_break_error(path: Path, column: str, *, row: int | None, row_id: object) -> BlendInputError:
+def line_break_error(path: Path, column: str, *, row: int | None, row_id: str) -> BlendInputError:
     """A text cell holding a line break: in the id column (``row`` from 1), else in a column at ``row_id``."""
     where = f"in row {row:,}" if row is not None else f"at id {show_id(row_id)}"
     return BlendInputError(

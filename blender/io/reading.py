@@ -115,7 +115,7 @@ def read_predictions(
     n_rows = len(first.ids)
     # Labels get their values once every file's labels are known (no columns until then).
     values = np.empty((n_models, n_rows, 0 if kind == "labels" else len(columns)))
-    label_sets: list[tuple[list[str], NDArray, NDArray | None]] = []
+    label_sets: list[tuple[list[str], NDArray[np.int32], NDArray[np.int64] | None]] = []
     later_id = id_name if id_column is None else id_column
 
     def read_later(path: Path) -> Table:
