@@ -87,18 +87,17 @@ def _tensorflow(threads: int | None) -> str:
     # Python-side warnings (tf.function retracing when a worker builds its next
     # fold's model) are noise here too.
     tf.get_logger().setLevel("ERROR")
-    gpus = tf.config.list_physical_devices("GPU")
     try:
         if threads:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(threads)
         # Several jobs may share one GPU: let each take memory as it needs it,
         # instead of the first one taking it all.
-        for gpu in gpus:
+        for gpu in tf.config.list_physical_devices("GPU"):
             tf.config.experimental.set_memory_growth(gpu, True)
     except RuntimeError:
         pass  # The runtime is already running in this process; keep its settings.
-    return "GPU" if gpus else "CPU"
+    return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
 
 
 def _jax(threads: int | None) -> str:
