@@ -5,8 +5,8 @@
 #   KERAS_BACKEND=torch EPOCHS=20 bash benchmarks/gpu_cnn.sh
 #   PYTHON=/path/to/python DATA=mnist FOLDS=5 JOBS=2 bash benchmarks/gpu_cnn.sh
 #
-# Needs no TensorFlow: numpy, pandas, pyarrow, scipy, scikit-learn, threadpoolctl, typer, rich, matplotlib,
-# joblib, duckdb, keras and the backend (jax, or torch). Where some are missing and the machine has no network,
+# Needs no TensorFlow: numpy, pandas, pyarrow, scipy, scikit-learn, threadpoolctl, typer, rich, joblib,
+# keras and the backend (jax, or torch). Where some are missing and the machine has no network,
 # WHEELS=folder installs them from wheels copied there. It prints the Python, the backend's devices, the
 # device the CNNs train on and the seconds of every fold, then scores the written files with `blend score`
 # (the blender reads them). Runs on a CPU too, the same way (the CNNs then follow the CPU plan).
@@ -24,7 +24,7 @@ OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
-needed="numpy pandas pyarrow scipy sklearn threadpoolctl typer rich matplotlib joblib duckdb keras $KERAS_BACKEND"
+needed="numpy pandas pyarrow scipy sklearn threadpoolctl typer rich joblib keras $KERAS_BACKEND"
 missing=$("$PYTHON" -c "import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))" $needed)
 if [ -n "$missing" ] && [ -n "${WHEELS:-}" ]; then
     packages=$(echo "$missing" | sed 's/sklearn/scikit-learn/')
