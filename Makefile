@@ -10,7 +10,7 @@ SEEDS ?=
 SCHEDULER ?=
 BUDGET ?=
 
-.PHONY: all demo test bench fuzz oof holdout lint clean install
+.PHONY: all demo test bench fuzz oof holdout lint clean install jax-check
 
 all: test
 
@@ -56,6 +56,18 @@ oof: $(STAMP)
 ## Holdout predictions for `blend holdout`.
 holdout: $(STAMP)
 	$(BIN)/python -m models holdout $(if $(MODELS),--models "$(MODELS)") $(if $(DATA),--data "$(DATA)") $(if $(SEEDS),--seeds $(SEEDS)) $(if $(SCHEDULER),--scheduler "$(SCHEDULER)") --jobs $(JOBS)
+
+## The zoo's CNNs on Keras' JAX backend, on Python 3.12 with no TensorFlow (issue 28): builds .venv-jax at the versions
+## of constraints-jax.txt (downloads JAX, about 100 MB, the first time), then runs tests/test_models_backends.py there,
+## end to end (python -m models oof, then blend score). Not part of make test: CI need not download JAX every run.
+## JAX_PYTHON names another interpreter (with pyenv: make jax-check JAX_PYTHON="$(PYENV_VERSION=3.12.1 pyenv which python)").
+JAX_PYTHON ?= python3.12
+JAX_VENV := .venv-jax
+JAX_PACKAGES := numpy pandas pyarrow scipy scikit-learn threadpoolctl typer rich matplotlib joblib duckdb keras jax jaxlib pytest
+jax-check:
+	@test -x $(JAX_VENV)/bin/python || $(JAX_PYTHON) -m venv $(JAX_VENV)
+	$(JAX_VENV)/bin/python -m pip install --quiet -c constraints-jax.txt $(JAX_PACKAGES)
+	PYTHONPATH=. KERAS_BACKEND=jax BLENDER_JAX_PYTHON=$(CURDIR)/$(JAX_VENV)/bin/python $(JAX_VENV)/bin/python -m pytest -q tests/test_models_backends.py
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check --quiet blender models benchmarks tests

@@ -1,6 +1,6 @@
 """The model zoo: base learners that share one set of folds and write the files ``blend`` reads.
 
-TensorFlow, Keras and XGBoost are imported only when a learner that needs them runs,
+Keras (on TensorFlow, JAX or PyTorch) and XGBoost are imported only when a learner that needs them runs,
 so ``import models`` and the scikit-learn learners stay light.
 """
 

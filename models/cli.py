@@ -214,19 +214,20 @@ def _describe(data, learners, arguments) -> str:
 def _report_device(learners, data, arguments, *, budgeted: bool = False) -> bool:
     """Say where and how the CNNs train, and return whether they follow the GPU plan.
 
-    TensorFlow is imported here only if a CNN is on the list, and only for a local run:
-    on a cluster, the workers' resources decide (see :mod:`models.cluster`).
+    Keras' backend (:mod:`models.backends`) is imported here only if a CNN is on the list, and only
+    for a local run: on a cluster, the workers' resources decide (see :mod:`models.cluster`).
     """
     if not any(learner.inputs == "images" for learner in learners):
         return False
-    from models.cnn import device_name, training_plan
+    from models.backends import backend_name, device_name
+    from models.cnn import training_plan
 
     if arguments.scheduler:
         print("CNNs: the cluster decides (GPU plan if a worker offers GPU=1, else CPU plan)", file=sys.stderr)
         return False
     gpu = device_name() == "GPU"
     plan = training_plan(data.images_train.shape[1:], gpu=gpu, epochs_override=arguments.epochs)
-    seen = "TensorFlow sees a GPU" if gpu else "TensorFlow sees no GPU"
+    seen = f"Keras on {backend_name()} sees {'a' if gpu else 'no'} GPU"
     fitted = "; the time budget sets the width and epochs after the other learners" if budgeted else ""
     print(f"CNNs train on the {plan.device} ({seen}): {plan.describe()}{fitted}", file=sys.stderr)
     return gpu

@@ -17,15 +17,14 @@ narrows larger images to 16 channels and 10 epochs when no GPU is seen, so the
 - ``make_separable_cnn``: depthwise-separable convolutions, as in keras-io's
   image classification from scratch.
 
-TensorFlow and Keras are imported when a model is built, never at import time, so the
-other learners run without them. TensorFlow uses a GPU when it sees one.
+Keras is imported when a model is built, never at import time, so the other learners run
+without it. The CNNs use only Keras 3's own API (``keras.layers``, ``keras.callbacks``,
+``keras.optimizers``, ``keras.Model``), so they train on TensorFlow, JAX or PyTorch, whichever
+:mod:`models.backends` picks, and on a GPU where that backend sees one.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -33,6 +32,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from models.backends import import_keras
 from models.problem import Problem
 
 # Training hyperparameters, shared by every CNN (small images; see training_plan for larger ones).
@@ -217,63 +217,6 @@ def _compiled_model(
     return model
 
 
-def import_keras(threads: int | None = None):
-    """Import Keras on TensorFlow, quietly, limited to ``threads`` CPU threads.
-
-    The thread limit only takes effect before TensorFlow starts its runtime, which
-    is why every fold task calls this first: with two jobs on two cores, each job's
-    TensorFlow gets one core instead of both fighting for two.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    with _quiet_stderr():
-        import keras
-        import tensorflow as tf
-
-    # Python-side warnings (tf.function retracing when a worker builds its next
-    # fold's model) are noise here too.
-    tf.get_logger().setLevel("ERROR")
-    try:
-        if threads:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
-        # Several jobs may share one GPU: let each take memory as it needs it,
-        # instead of the first one taking it all.
-        for gpu in tf.config.list_physical_devices("GPU"):
-            tf.config.experimental.set_memory_growth(gpu, True)
-    except RuntimeError:
-        pass  # The runtime is already running in this process; keep its settings.
-    return keras
-
-
-@contextlib.contextmanager
-def _quiet_stderr():
-    """Silence file descriptor 2 while TensorFlow loads.
-
-    Its C++ libraries log "oneDNN custom operations are on" and "Could not find cuda
-    drivers" before ``TF_CPP_MIN_LOG_LEVEL`` is read, once per worker process; only
-    redirecting the descriptor stops that noise. Python errors still show: the import
-    raises after the descriptor is restored.
-    """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def device_name() -> str:
-    """``GPU`` when TensorFlow sees one, else ``CPU``."""
-    import_keras()
-    import tensorflow as tf
-
-    return "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
-
-
 def _n_downsamples(input_shape: tuple[int, ...]) -> int:
     """One stride/pool stage for small images (8x8 digits), two for larger ones."""
     return 1 if min(input_shape[:2]) <= 16 else 2
@@ -368,8 +311,8 @@ def make_convpool_cnn(input_shape, num_classes, *, augment=False, width=None, dr
     -------
     keras.Model
     """
-    import keras
-    from keras import layers
+    keras = import_keras()
+    layers = keras.layers
 
     width = width or _base_width(input_shape, small=springenberg_small_width)
     inputs, x = _inputs(input_shape, augment)
@@ -393,8 +336,8 @@ def make_all_conv_cnn(input_shape, num_classes, *, augment=False, width=None, dr
 
     Parameters and return value as :func:`make_convpool_cnn`.
     """
-    import keras
-    from keras import layers
+    keras = import_keras()
+    layers = keras.layers
 
     width = width or _base_width(input_shape, small=springenberg_small_width)
     inputs, x = _inputs(input_shape, augment)
@@ -419,8 +362,8 @@ def make_nin_cnn(input_shape, num_classes, *, augment=False, width=None, dropout
     (the "micro network"); the last block ends in the linear class maps.
     Parameters and return value as :func:`make_convpool_cnn`.
     """
-    import keras
-    from keras import layers
+    keras = import_keras()
+    layers = keras.layers
 
     width = width or _base_width(input_shape, small=springenberg_small_width)
     inputs, x = _inputs(input_shape, augment)
@@ -445,8 +388,8 @@ def make_batchnorm_cnn(input_shape, num_classes, *, augment=False, width=None, d
 
     Parameters and return value as :func:`make_convpool_cnn`.
     """
-    import keras
-    from keras import layers
+    keras = import_keras()
+    layers = keras.layers
 
     width = width or _base_width(input_shape)
     inputs, x = _inputs(input_shape, augment)
@@ -479,8 +422,8 @@ def make_separable_cnn(input_shape, num_classes, *, augment=False, width=None, d
 
     Parameters and return value as :func:`make_convpool_cnn`.
     """
-    import keras
-    from keras import layers
+    keras = import_keras()
+    layers = keras.layers
 
     width = width or _base_width(input_shape)
     inputs, x = _inputs(input_shape, augment)

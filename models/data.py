@@ -17,6 +17,7 @@ integers (classes) or floats (regression), and the ids that go into the files.
 from __future__ import annotations
 
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -397,7 +398,8 @@ def load_cifar10() -> Dataset:
     """CIFAR-10 from the local Keras cache; never downloads (there may be no internet).
 
     Keras 3 keeps the batches in ``cifar-10-batches-py-target/cifar-10-batches-py``;
-    older versions in ``cifar-10-batches-py``. Either is read with Keras' own code.
+    older versions in ``cifar-10-batches-py``. Either is read as Keras reads it
+    (:func:`_cifar_batch`), without importing Keras or its backend.
     The test labels are known, so they are kept aside as for the digits.
     """
     cache = keras_cache_dir()
@@ -409,12 +411,10 @@ def load_cifar10() -> Dataset:
             f"CIFAR-10 is not in the Keras cache ({legacy_folder} not found) and cannot be downloaded here; "
             "copy cifar-10-batches-py there or use --data digits."
         )
-    from keras.src.datasets.cifar import load_batch
-
-    batches = [load_batch(str(folder / f"data_batch_{i}")) for i in range(1, 6)]
+    batches = [_cifar_batch(folder / f"data_batch_{i}") for i in range(1, 6)]
     x_train = np.concatenate([images for images, _ in batches])
     y_train = np.concatenate([labels for _, labels in batches]).reshape(-1)
-    x_test, y_test = load_batch(str(folder / "test_batch"))
+    x_test, y_test = _cifar_batch(folder / "test_batch")
     # The batches store channels first; the CNNs take channels last.
     x_train = (x_train.transpose(0, 2, 3, 1) / 255.0).astype(np.float32)
     x_test = (x_test.transpose(0, 2, 3, 1) / 255.0).astype(np.float32)
@@ -434,6 +434,14 @@ def load_cifar10() -> Dataset:
         images_test=x_test,
         y_test=np.asarray(y_test).reshape(-1).astype(np.int64),
     )
+
+
+def _cifar_batch(path: Path) -> tuple[NDArray, NDArray]:
+    """One CIFAR-10 batch file (a pickle from the dataset's own archive): images (n, 3, 32, 32) and labels (n,)."""
+    with open(path, "rb") as file:
+        batch = pickle.load(file, encoding="bytes")
+    images = np.asarray(batch[b"data"], dtype=np.uint8)
+    return images.reshape(len(images), 3, 32, 32), np.asarray(batch[b"labels"], dtype=np.int64)
 
 
 def _read_csv(path: Path, id_column: str | None) -> pd.DataFrame:

@@ -197,7 +197,7 @@ def run_oof(
         plus ``r``); their OOF and test predictions are averaged.
     gpu : bool, default=False
         Whether the CNNs follow the GPU plan (wider, longer; :func:`models.cnn.training_plan`).
-        Local runs pass what TensorFlow sees; on a cluster, whether it has GPU workers
+        Local runs pass what Keras' backend sees; on a cluster, whether it has GPU workers
         decides, and this is ignored.
     scheduler : str, default=None
         A Dask scheduler address (``tcp://host:8786``): run the tasks on that cluster.

@@ -36,7 +36,7 @@ class Problem:
     gpu : bool, default=False
         Whether the CNNs follow the GPU plan (wider, more epochs; see
         :func:`models.cnn.training_plan`). Decided once by the caller, from what
-        TensorFlow sees or what the cluster offers, so every fold trains the same net.
+        Keras' backend sees or what the cluster offers, so every fold trains the same net.
     width : int or None, default=None
         Channels of the CNNs' first stage, when a time budget chose them
         (:mod:`models.budget`); None keeps the device plan's width.

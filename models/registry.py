@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Literal
 
-from models import classic, cnn
+from models import backends, classic, cnn
 from models.problem import ModelsError, Problem  # noqa: F401 (ModelsError: re-exported)
 
 
@@ -35,7 +35,8 @@ class Learner:
         images, or a Kaggle folder's columns with text kept as text (``native``,
         for learners that handle categories themselves; the features elsewhere).
     requires : tuple of str, default=()
-        Packages the builder imports, checked before any training starts.
+        Packages the builder imports, checked before any training starts; an entry
+        ``"a or b"`` is met by either (the CNNs need Keras and one of its backends).
     has_rounds : bool, default=False
         Whether the builder trains rounds (boosting rounds, forest trees) and takes
         their share from ``problem.rounds_share``, so that a time budget can shorten it.
@@ -48,8 +49,12 @@ class Learner:
     has_rounds: bool = False
 
 
+#: A requirement met by any one of the packages it names: Keras' backends (see :mod:`models.backends`).
+KERAS_BACKEND = " or ".join(backends.BACKENDS)
+
+
 def _cnn(name: str, make_model) -> Learner:
-    return Learner(name, partial(cnn.make_cnn, make_model=make_model), "images", ("tensorflow", "keras"))
+    return Learner(name, partial(cnn.make_cnn, make_model=make_model), "images", ("keras", KERAS_BACKEND))
 
 
 #: Every learner, in the order `make oof` runs them (slow CNNs first, so the
@@ -136,7 +141,9 @@ def select_learners(spec: str | None, *, has_images: bool = True) -> list[Learne
         raise ModelsError(f"--models {spec}: no learner left to run on this data.")
     learners = [learner for name, learner in LEARNERS.items() if name in chosen]
     for learner in learners:
-        for package in learner.requires:
-            if importlib.util.find_spec(package) is None:
-                raise ModelsError(f"{learner.name} needs the package '{package}': pip install -e '.[models]'.")
+        for requirement in learner.requires:
+            packages = requirement.split(" or ")
+            if all(importlib.util.find_spec(package) is None for package in packages):
+                named = " or ".join(f"'{package}'" for package in packages)
+                raise ModelsError(f"{learner.name} needs the package {named}: pip install -e '.[models]'.")
     return learners

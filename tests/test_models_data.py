@@ -136,3 +136,29 @@ def test_cifar10_not_cached_says_so_in_one_line(tmp_path, monkeypatch):
     assert "\n" not in message
     assert "CIFAR-10 is not in the Keras cache" in message
     assert str(tmp_path / ".keras" / "datasets" / "cifar-10-batches-py") in message
+
+
+def test_cifar10_reads_the_cached_batches_channels_last_without_keras(tmp_path, monkeypatch):
+    # Batch files as the dataset's archive has them: pickles with bytes keys, each image's 3,072 bytes
+    # the red plane, then green, then blue, each row by row.
+    import pickle
+
+    folder = tmp_path / "datasets" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    batches = {}
+    for name in [*(f"data_batch_{i}" for i in range(1, 6)), "test_batch"]:
+        batch = {b"data": rng.integers(0, 256, size=(2, 3072), dtype=np.uint8), b"labels": [3, 7]}
+        (folder / name).write_bytes(pickle.dumps(batch))
+        batches[name] = batch
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    data = load_cifar10()
+    assert data.images_train.shape == (10, 32, 32, 3) and data.images_test.shape == (2, 32, 32, 3)
+    # Row 0, column 1 of the first test image: bytes 1 (red), 1025 (green) and 2049 (blue), scaled to [0, 1].
+    pixel = batches["test_batch"][b"data"][0, [1, 1025, 2049]] / 255.0
+    np.testing.assert_allclose(data.images_test[0, 0, 1], pixel, rtol=1e-6)
+    # The third training image is data_batch_2's first; row 31, column 31 is each plane's last byte.
+    last = batches["data_batch_2"][b"data"][0, [1023, 2047, 3071]] / 255.0
+    np.testing.assert_allclose(data.images_train[2, 31, 31], last, rtol=1e-6)
+    assert data.y_train.tolist() == [3, 7] * 5 and data.y_test.tolist() == [3, 7]
+    assert data.X_train.shape == (10, 3072)
