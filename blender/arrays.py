@@ -15,6 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from blender.errors import BlendInputError
+
+#: What ``--device gpu`` says where it cannot run.
+GPU_NEEDED = "--device gpu needs CuPy and a visible GPU: pip install cupy-cuda12x, or leave --device out"
+
+#: An array of any namespace (NumPy, CuPy, array-api-strict): the standard has no one type for them.
+Array = Any
+
 _current: ContextVar[ModuleType] = ContextVar("array_namespace", default=np)
 
 
@@ -43,3 +51,63 @@ def to_numpy(array: Any) -> np.ndarray:
         return np.from_dlpack(array)
     except (TypeError, AttributeError, BufferError, RuntimeError):
         return np.asarray(array)
+
+
+def namespace_of(array: Any) -> ModuleType:
+    """The namespace an array belongs to (its ``__array_namespace__``), NumPy for anything else."""
+    get = getattr(array, "__array_namespace__", None)
+    return np if get is None or isinstance(array, np.ndarray) else get()
+
+
+def is_numpy(xp: ModuleType) -> bool:
+    """Whether ``xp`` is NumPy itself, so that a kernel may take its NumPy fast path."""
+    return xp is np
+
+
+def for_device(device: str) -> ModuleType:
+    """The namespace of ``--device``: NumPy for ``cpu``, CuPy for ``gpu`` when CuPy imports and sees a GPU.
+
+    Raises
+    ------
+    BlendInputError
+        For ``gpu`` without CuPy or without a visible GPU, or a device other than cpu and gpu.
+
+    >>> for_device("cpu") is np
+    True
+    """
+    if device == "cpu":
+        return np
+    if device != "gpu":
+        raise BlendInputError(f"--device {device}: expected cpu or gpu")
+    try:
+        import cupy
+
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            raise RuntimeError("no GPU")
+    except Exception:  # ImportError, or CUDA's own errors when no driver or device answers
+        raise BlendInputError(GPU_NEEDED) from None
+    return cupy
+
+
+def take_last(xp: ModuleType, values: Array, index: Array) -> Array:
+    """``values`` gathered along the last axis, each row by its own row of ``index`` (or all by one row).
+
+    The standard's ``take`` gathers along an axis with one vector of indices: gathering each row by its
+    own indices is one ``take`` of the flattened array at the indices offset by their row.
+    """
+    n = values.shape[-1]
+    flat = xp.reshape(values, (-1,))
+    leading = 1
+    for size in values.shape[:-1]:
+        leading *= size
+    index = xp.reshape(xp.broadcast_to(index, values.shape[:-1] + (index.shape[-1],)), (leading, -1))
+    offsets = xp.reshape(xp.arange(leading, dtype=index.dtype) * n, (leading, 1))
+    taken = xp.take(flat, xp.reshape(index + offsets, (-1,)))
+    return xp.reshape(taken, values.shape[:-1] + (index.shape[-1],))
+
+
+@contextmanager
+def on_device(device: str) -> Iterator[ModuleType]:
+    """:func:`using` the namespace of ``--device`` (:func:`for_device`), resolved before the block runs."""
+    with using(for_device(device)) as xp:
+        yield xp
