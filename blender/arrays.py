@@ -59,6 +59,12 @@ def namespace_of(array: Any) -> ModuleType:
     return np if get is None or isinstance(array, np.ndarray) else get()
 
 
+def count(xp: ModuleType, mask: Array, axis: int | None = None) -> Array:
+    """How many elements of a boolean ``mask`` are true (along ``axis``), as integers: the 2023.12 standard
+    has no ``count_nonzero``."""
+    return xp.sum(xp.astype(mask, xp.int64), axis=axis)
+
+
 def is_numpy(xp: ModuleType) -> bool:
     """Whether ``xp`` is NumPy itself, so that a kernel may take its NumPy fast path."""
     return xp is np
@@ -90,20 +96,23 @@ def for_device(device: str) -> ModuleType:
 
 
 def take_last(xp: ModuleType, values: Array, index: Array) -> Array:
-    """``values`` gathered along the last axis, each row by its own row of ``index`` (or all by one row).
+    """``values`` gathered along the last axis, row by row: ``out[..., j] = values[..., index[..., j]]``.
 
-    The standard's ``take`` gathers along an axis with one vector of indices: gathering each row by its
-    own indices is one ``take`` of the flattened array at the indices offset by their row.
+    ``values`` has the leading shape of ``index``, or is one row that every row of ``index`` gathers
+    from. The 2023.12 standard's ``take`` gathers with one vector of indices: this is one ``take`` of the
+    flattened values at the indices offset by their row.
     """
     n = values.shape[-1]
-    flat = xp.reshape(values, (-1,))
-    leading = 1
-    for size in values.shape[:-1]:
-        leading *= size
-    index = xp.reshape(xp.broadcast_to(index, values.shape[:-1] + (index.shape[-1],)), (leading, -1))
-    offsets = xp.reshape(xp.arange(leading, dtype=index.dtype) * n, (leading, 1))
-    taken = xp.take(flat, xp.reshape(index + offsets, (-1,)))
-    return xp.reshape(taken, values.shape[:-1] + (index.shape[-1],))
+    rows = 1
+    for size in index.shape[:-1]:
+        rows *= size
+    flat_index = xp.reshape(index, (rows, index.shape[-1]))
+    if values.ndim > 1 and values.shape[:-1] == index.shape[:-1]:
+        flat_index = flat_index + xp.reshape(xp.arange(rows, dtype=flat_index.dtype) * n, (rows, 1))
+    elif values.ndim > 1 and any(size != 1 for size in values.shape[:-1]):
+        raise ValueError(f"cannot gather values of shape {values.shape} by indices of shape {index.shape}")
+    taken = xp.take(xp.reshape(values, (-1,)), xp.reshape(flat_index, (-1,)))
+    return xp.reshape(taken, index.shape)
 
 
 @contextmanager

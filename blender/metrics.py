@@ -100,7 +100,7 @@ def _balanced_logloss(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) 
     # The classes present: a few numbers the loop runs over, on the host.
     for c in np.unique(arrays.to_numpy(y)).tolist():
         chosen = y == c
-        means.append(xp.sum(xp.where(chosen, logs, zero), axis=-1) / -float(xp.count_nonzero(chosen)))
+        means.append(xp.sum(xp.where(chosen, logs, zero), axis=-1) / -float(arrays.count(xp, chosen)))
     return xp.mean(xp.stack(means), axis=0)
 
 
@@ -1312,7 +1312,7 @@ def _auc_rows(xp: ModuleType, positive: Array, values: Array) -> Array:
     if arrays.is_numpy(xp):
         return _auc_rows_numpy(np.asarray(positive), values)
     n_samples = positive.shape[0]
-    n_pos = int(xp.count_nonzero(positive))
+    n_pos = int(arrays.count(xp, positive))
     n_neg = n_samples - n_pos
     if n_pos == 0 or n_neg == 0:
         raise ValueError("auc is undefined when y_true holds only one class")

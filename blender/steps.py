@@ -46,9 +46,9 @@ def binary_counts(y: Array, decisions: Array) -> tuple[Array, Array, Array, Arra
     y, decisions = xp.asarray(y), xp.asarray(decisions)
     y = y if y.dtype == xp.bool else y != 0
     decisions = decisions if decisions.dtype == xp.bool else decisions != 0
-    tp = xp.count_nonzero(decisions & y, axis=-1)
-    fp = xp.count_nonzero(decisions & ~y, axis=-1)
-    positives, n = int(xp.count_nonzero(y)), y.shape[-1]
+    tp = arrays.count(xp, decisions & y, axis=-1)
+    fp = arrays.count(xp, decisions & ~y, axis=-1)
+    positives, n = int(arrays.count(xp, y)), y.shape[-1]
     return tp, fp, positives - tp, (n - positives) - fp
 
 
