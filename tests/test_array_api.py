@@ -58,12 +58,7 @@ def _data(kind, n_rows=300, n_candidates=4, n_classes=3, seed=0):
     return y, np.round(y + generator.normal(0, 1, (n_candidates, n_rows)), 1)
 
 
-ARRAY_API = [
-    (name, kind)
-    for name, entry in metrics.REGISTRY.items()
-    if entry.array_api
-    for kind in entry.kinds
-]
+ARRAY_API = [(name, kind) for name, entry in metrics.REGISTRY.items() if entry.array_api for kind in entry.kinds]
 
 
 def test_the_array_api_metrics_are_the_fold_score_metrics():
@@ -200,3 +195,76 @@ def test_the_gpu_benchmark_runs_small_on_the_cpu(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "caruana" in result.stdout and "max |difference|" in result.stdout
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    """submissions/*.csv, submissions/oof/*.csv and data/train_labels.csv (binary) in tmp_path."""
+    import pandas as pd
+
+    generator = np.random.default_rng(2)
+    y = generator.integers(0, 2, 200)
+    for folder in ("submissions/oof", "data"):
+        (tmp_path / folder).mkdir(parents=True)
+    for name, noise in (("a", 0.3), ("b", 0.4), ("c", 0.5)):
+        oof = np.clip(y + generator.normal(0, noise, 200), 0.01, 0.99) * 0.5 + 0.25
+        pd.DataFrame({"id": np.arange(200), "target": oof}).to_csv(
+            tmp_path / f"submissions/oof/{name}.csv", index=False
+        )
+        test = generator.uniform(0.01, 0.99, 50)
+        pd.DataFrame({"id": np.arange(1000, 1050), "target": test}).to_csv(
+            tmp_path / f"submissions/{name}.csv", index=False
+        )
+    pd.DataFrame({"id": np.arange(200), "target": y}).to_csv(tmp_path / "data/train_labels.csv", index=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _cupy_missing():
+    try:
+        arrays.for_device("gpu")
+    except BlendInputError:
+        return True
+    return False
+
+
+@pytest.mark.skipif(not _cupy_missing(), reason="CuPy and a GPU are here")
+@pytest.mark.parametrize("command", [["score"], ["auto"], ["caruana"], ["weights"], ["stack"]])
+def test_device_gpu_is_refused_in_one_line_before_any_work(files, command):
+    from typer.testing import CliRunner
+
+    from blender.cli import app
+
+    result = CliRunner().invoke(app, [*command, "submissions/*.csv", "--device", "gpu"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [f"Error: {arrays.GPU_NEEDED}"]
+    assert not (files / "blends").exists()
+
+
+def test_device_cpu_runs_the_commands_as_before(files):
+    from typer.testing import CliRunner
+
+    from blender.cli import app
+
+    result = CliRunner().invoke(app, ["score", "submissions/*.csv", "--models-only", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "--device" in CliRunner().invoke(app, ["caruana", "--help"]).output
+    assert arrays.namespace() is np
+
+
+@pytest.mark.skipif(not _cupy_missing(), reason="CuPy and a GPU are here")
+def test_the_python_face_refuses_device_gpu_without_a_gpu():
+    import pandas as pd
+
+    import blender
+
+    y = pd.Series([0, 1] * 20)
+    oof = pd.DataFrame({"a": np.linspace(0.1, 0.9, 40), "b": np.linspace(0.9, 0.1, 40)})
+    for call in (
+        lambda: blender.blend("average", oof, oof, y, device="gpu"),
+        lambda: blender.auto(oof, oof, y, device="gpu"),
+    ):
+        with pytest.raises(BlendInputError, match="needs CuPy"):
+            call()
+    result = blender.blend("average", oof, oof, y, metric="auc", device="cpu")
+    assert result.score.mean == pytest.approx(blender.blend("average", oof, oof, y, metric="auc").score.mean, abs=0)
