@@ -22,12 +22,13 @@ travels, with its entry and options attached.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Literal
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from blender import arrays, steps
 from blender.arrays import Array
@@ -184,9 +185,9 @@ def _average_precision(y: NDArray, pred: NDArray, kind: str) -> NDArray[np.float
             last = np.minimum.accumulate(np.where(ends, np.arange(rows.shape[1]), rows.shape[1])[::-1])[::-1]
             precision[row] = precision[row][last]
         return np.asarray((np.einsum("ij,ij->i", hits, precision) / n_pos).reshape(pred.shape[:-1]))
-    for index, row in enumerate(rows):
-        order = np.argsort(-row, kind="stable")
-        ordered, hits = row[order], positive[order]
+    for index, candidate in enumerate(rows):
+        order = np.argsort(-candidate, kind="stable")
+        ordered, hits = candidate[order], positive[order]
         last = np.r_[ordered[1:] != ordered[:-1], True]  # the last row of each run of equal values
         tp = np.cumsum(hits)[last].astype(np.float64)
         called = np.flatnonzero(last) + 1.0
@@ -369,7 +370,7 @@ class Entry:
     name: str
     kinds: tuple[str, ...]
     greater_is_better: bool
-    function: Callable[..., Any]
+    function: Callable[..., Any] | None
     needs: str
     summary: str
     surrogate: str | None = None
@@ -520,7 +521,7 @@ def check_kind(kind: str) -> str:
     return kind
 
 
-def default_metric(kind: Kind) -> str:
+def default_metric(kind: str) -> str:
     """The metric used when none is given.
 
     Log loss for probabilities (binary and multiclass), accuracy for labels, RMSE for
@@ -569,7 +570,15 @@ class Metric(str):
     labels: list | None
 
     def __new__(
-        cls, name: str, entry: Entry, kind: str, *, k: int | None = None, rank=None, values=None, labels=None
+        cls,
+        name: str,
+        entry: Entry,
+        kind: str,
+        *,
+        k: int | None = None,
+        rank: Sequence[int] | None = None,
+        values: ArrayLike | None = None,
+        labels: list | None = None,
     ) -> Metric:
         metric = super().__new__(cls, name)
         metric.entry, metric.kind, metric.k = entry, kind, k
@@ -578,17 +587,17 @@ class Metric(str):
         metric.labels = labels
         return metric
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[..., Metric], tuple[Any, ...]]:
         # A built-in is rebuilt from its name (map@K's scorer is made per K); a plug-in keeps its entry.
         entry = None if str(self) in REGISTRY or self.k is not None else self.entry
         return (_rebuild, (str(self), self.kind, self.rank, self.values, self.labels, entry))
 
-    def _derive(self, **changes) -> Metric:
+    def _derive(self, **changes: Any) -> Metric:
         options = {"k": self.k, "rank": self.rank, "values": self.values, "labels": self.labels, **changes}
         kind = options.pop("kind", self.kind)
         return Metric(str(self), self.entry, kind, **options)
 
-    def with_labels(self, labels) -> Metric:
+    def with_labels(self, labels: Iterable[object]) -> Metric:
         """The same metric, writing ``labels[d]`` for decision ``d``."""
         return self._derive(labels=list(labels))
 
@@ -640,9 +649,9 @@ class Metric(str):
     def _ranks(self, n_columns: int | None) -> tuple[int, ...]:
         if self.rank is not None:
             return self.rank
-        return tuple(range(n_columns))
+        return tuple(range(n_columns or 0))
 
-    def plain_step(self, y: NDArray, scores: NDArray):
+    def plain_step(self, y: Array, scores: Array) -> steps.Step | None:
         """The step with nothing learnt: 0.5, the argmax, rounding to the nearest class, the top K, the clip at 0."""
         if self.k is not None:
             return steps.TopK(self.k)
@@ -658,7 +667,7 @@ class Metric(str):
             return steps.Argmax(self._ranks(np.shape(scores)[-1]))
         return steps.Argmax()
 
-    def fit_step(self, y: NDArray, scores: NDArray):
+    def fit_step(self, y: NDArray, scores: NDArray) -> steps.Step | None:
         """The step fitted on these rows (the plain step where nothing is learnt)."""
         if not self.fits_step:
             return self.plain_step(y, scores)
@@ -688,10 +697,12 @@ class Metric(str):
         metric has an array-API form; qwk, map@K, average precision and plug-ins have none and score
         NumPy arrays (their inputs are copied to the host).
         """
+        function = self.entry.function
+        assert function is not None  # only the map@K family's registry line has none; resolve() gives it one
         if self.entry.array_api:
             xp = arrays.namespace(xp)
-            return self.entry.function(xp.asarray(y), xp.asarray(decided), self.kind, xp=xp)
-        return self.entry.function(arrays.to_numpy(y), arrays.to_numpy(decided), self.kind)
+            return function(xp.asarray(y), xp.asarray(decided), self.kind, xp=xp)
+        return function(arrays.to_numpy(y), arrays.to_numpy(decided), self.kind)
 
     def _through(self, step: steps.Step | None, y: Array, scores: Array, xp: ModuleType | None) -> Array:
         decided = scores if step is None else step.apply(scores)
@@ -781,6 +792,7 @@ class Metric(str):
                 scale = np.where(span > 0, (n_buckets - 1) / np.where(span > 0, span, 1.0), 0.0)
             if not (
                 low is not None
+                and high is not None
                 and n >= 4096
                 and 0 < n_pos < n
                 and np.isfinite(low).all()
@@ -863,7 +875,7 @@ class Metric(str):
                 places = np.asarray(self._ranks(candidates.shape[-1]))
                 n_classes, rank = len(places), places.astype(np.float64)
             result = np.empty(candidates.shape[0])
-            for index, candidate in enumerate(candidates):
+            for position, candidate in enumerate(candidates):
                 scores = numbers = np.asarray(candidate, dtype=np.float64)
                 if rank is not None:
                     numbers = scores @ rank
@@ -873,14 +885,21 @@ class Metric(str):
                     # fit_step keeps the argmax where it scores higher than the cut-points.
                     plain = self.value(truth, places[np.argmax(scores, axis=-1)], xp=np)
                     score = score if score >= plain else plain
-                result[index] = float(score)
+                result[position] = float(score)
             return result
         if self.fits_step:
             return np.array([self.fitted(y, candidate, xp=np) for candidate in candidates])
         return np.asarray(self._plain_batch(np, y, candidates), dtype=np.float64)
 
 
-def _rebuild(name, kind, rank, values, labels, entry) -> Metric:
+def _rebuild(
+    name: str,
+    kind: str,
+    rank: tuple[int, ...] | None,
+    values: NDArray | None,
+    labels: list | None,
+    entry: Entry | None,
+) -> Metric:
     base = resolve(name, kind) if entry is None else Metric(name, entry, kind)
     return base._derive(rank=rank, values=values, labels=labels)
 
@@ -974,20 +993,20 @@ def for_truth(metric: str | None, kind: str, y: NDArray) -> Metric:
     return resolved
 
 
-def ordered(labels) -> list[str]:
+def ordered(labels: Iterable[object]) -> list[str]:
     """Class labels in order: numbers as numbers (9 before 10), False before True, other text as text.
 
     >>> ordered(["10", "9", "1"]), ordered(["b", "a"])
     (['1', '9', '10'], ['a', 'b'])
     """
-    labels = [str(label) for label in labels]
+    texts = [str(label) for label in labels]
     try:
-        return sorted(labels, key=float)
+        return sorted(texts, key=float)
     except ValueError:
         pass
-    if {label.lower() for label in labels} <= {"true", "false"}:
-        return sorted(labels, key=lambda label: label.lower() == "true")
-    return sorted(labels)
+    if {text.lower() for text in texts} <= {"true", "false"}:
+        return sorted(texts, key=lambda text: text.lower() == "true")
+    return sorted(texts)
 
 
 def for_files(
@@ -1043,6 +1062,7 @@ def for_files(
             return resolved
         resolved = for_truth(resolved, kind, y)
         values = resolved.values
+        assert values is not None  # for_truth binds the truth's values
         if classes is not None:
             try:
                 given = np.array([float(label) for label in classes])

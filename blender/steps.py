@@ -25,7 +25,7 @@ from types import ModuleType
 from typing import Protocol
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from blender import arrays
 from blender.arrays import Array
@@ -52,7 +52,7 @@ def binary_counts(y: Array, decisions: Array) -> tuple[Array, Array, Array, Arra
     return tp, fp, positives - tp, (n - positives) - fp
 
 
-def from_counts(name: str, tp: ArrayLike, fp: ArrayLike, fn: ArrayLike, tn: ArrayLike) -> Array:
+def from_counts(name: str, tp: Array, fp: Array, fn: Array, tn: Array) -> Array:
     """A binary decision metric from its confusion counts (arrays of any shape), as scikit-learn defines it.
 
     ``accuracy``; ``f1`` (0 where nothing is predicted or true positive); ``mcc`` (0 where a
@@ -77,7 +77,7 @@ def from_counts(name: str, tp: ArrayLike, fp: ArrayLike, fn: ArrayLike, tn: Arra
     raise ValueError(f"no binary counts formula for {name!r}")
 
 
-def _as_float(xp: ModuleType, count: ArrayLike) -> Array:
+def _as_float(xp: ModuleType, count: Array) -> Array:
     if hasattr(count, "dtype"):
         return count if count.dtype == xp.float64 else xp.astype(count, xp.float64)
     return xp.asarray(count, dtype=xp.float64)
@@ -117,9 +117,10 @@ def best_threshold_scores(y: Array, scores: Array, name: str) -> Array:
 class Step(Protocol):
     """A decision step: ``apply`` gives what the metric scores, ``write`` what the submission holds."""
 
-    fitted: bool
+    @property
+    def fitted(self) -> bool: ...
 
-    def apply(self, scores: NDArray) -> NDArray: ...
+    def apply(self, scores: Array) -> Array: ...
 
     def write(self, scores: NDArray, labels: Sequence[object]) -> NDArray: ...
 
