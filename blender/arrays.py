@@ -54,9 +54,14 @@ def to_numpy(array: Any) -> np.ndarray:
 
 
 def namespace_of(array: Any) -> ModuleType:
-    """The namespace an array belongs to (its ``__array_namespace__``), NumPy for anything else."""
+    """The namespace to compute on ``array`` in: NumPy for NumPy's arrays and plain numbers, the run's namespace
+    for the arrays of a run outside NumPy (which may wrap their library, as array-api-compat wraps CuPy), else
+    the array's own ``__array_namespace__()``."""
     get = getattr(array, "__array_namespace__", None)
-    return np if get is None or isinstance(array, np.ndarray) else get()
+    if get is None or isinstance(array, np.ndarray):
+        return np
+    current = _current.get()
+    return get() if current is np else current
 
 
 def count(xp: ModuleType, mask: Array, axis: int | None = None) -> Array:
@@ -71,7 +76,8 @@ def is_numpy(xp: ModuleType) -> bool:
 
 
 def for_device(device: str) -> ModuleType:
-    """The namespace of ``--device``: NumPy for ``cpu``, CuPy for ``gpu`` when CuPy imports and sees a GPU.
+    """The namespace of ``--device``: NumPy for ``cpu``, CuPy for ``gpu`` when CuPy imports and sees a GPU
+    (through array-api-compat where that is installed).
 
     Raises
     ------
@@ -92,7 +98,13 @@ def for_device(device: str) -> ModuleType:
             raise RuntimeError("no GPU")
     except Exception:  # ImportError, or CUDA's own errors when no driver or device answers
         raise BlendInputError(GPU_NEEDED) from None
-    return cupy
+    try:
+        # CuPy's own namespace lacks parts of the standard (stable argsort, cumulative_sum, clip(min=)) before
+        # version 14; array-api-compat's wrapper of it has them, on the same cupy.ndarray.
+        from array_api_compat import cupy as compatible
+    except ImportError:
+        return cupy
+    return compatible
 
 
 def take_last(xp: ModuleType, values: Array, index: Array) -> Array:
