@@ -70,6 +70,20 @@ def count(xp: ModuleType, mask: Array, axis: int | None = None) -> Array:
     return xp.sum(xp.astype(mask, xp.int64), axis=axis)
 
 
+def as_float64(xp: ModuleType, values: Any) -> Array:
+    """``values`` (an array of ``xp`` or a Python number) as float64, without a copy where they already are."""
+    if not hasattr(values, "dtype"):
+        return xp.asarray(values, dtype=xp.float64)
+    return values if values.dtype == xp.float64 else xp.astype(values, xp.float64)
+
+
+def divide(xp: ModuleType, numerator: Array, denominator: Array) -> Array:
+    """``numerator / denominator`` where the denominator (0 or more) is above 0, else 0, without a warning."""
+    positive = denominator > 0
+    safe = xp.where(positive, denominator, xp.ones_like(denominator))
+    return xp.where(positive, numerator / safe, xp.zeros_like(safe))
+
+
 def is_numpy(xp: ModuleType) -> bool:
     """Whether ``xp`` is NumPy itself, so that a kernel may take its NumPy fast path."""
     return xp is np

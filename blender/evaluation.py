@@ -338,7 +338,7 @@ def model_fold_scores(values: NDArray, y: NDArray, splits, *, kind, metric, xp=N
     as :func:`fold_scores` scores a blend, so that a blend equal to a file scores the same float.
     """
     metric = metrics.resolve(metric, kind)
-    if not metric.fits_step and not layout.np_is(xp):
+    if not metric.fits_step and not layout.in_numpy(xp):
         if not splits:
             return np.empty((layout.n_models(values), 0))
         return np.stack(

@@ -101,7 +101,7 @@ def plain_score(
     return metrics.resolve(metric, kind).score(np.asarray(y), for_metric(blended, kind), xp=xp)
 
 
-def np_is(xp: ModuleType | None) -> bool:
+def in_numpy(xp: ModuleType | None) -> bool:
     """Whether the scores are computed in NumPy: ``xp``, or the run's namespace where it is None."""
     return arrays.is_numpy(arrays.namespace(xp))
 
@@ -146,7 +146,7 @@ def model_scores(
     get the same float (a block's SIMD lanes can round a log 1 ulp apart); elsewhere a block at a time.
     """
     metric = metrics.resolve(metric, kind)
-    if not metric.fits_step and not np_is(xp):  # the plain step is the fitted one: a block of models at once
+    if not metric.fits_step and not in_numpy(xp):  # the plain step is the fitted one: a block of models at once
         return plain_scores(values, y, metric=metric, kind=kind, xp=xp)
     return np.array([score(y, model, metric=metric, kind=kind, xp=xp) for model in np.asarray(values)])
 

@@ -59,18 +59,6 @@ _CLASSES = ("binary", "multiclass", "labels")
 # tests/test_array_api.py checks each definition through array-api-strict against NumPy's.
 
 
-def _float(xp: ModuleType, values: Array) -> Array:
-    """``values`` as float64 (no copy where they already are)."""
-    return values if values.dtype == xp.float64 else xp.astype(values, xp.float64)
-
-
-def _divide(xp: ModuleType, numerator: Array, denominator: Array) -> Array:
-    """``numerator / denominator`` where the denominator (0 or more) is above 0, else 0, without a warning."""
-    positive = denominator > 0
-    safe = xp.where(positive, denominator, xp.ones_like(denominator))
-    return xp.where(positive, numerator / safe, xp.zeros_like(safe))
-
-
 def _true_class(xp: ModuleType, y: Array, pred: Array, kind: str) -> Array:
     """The probability each prediction gives to the true class, rows last: shape ``pred.shape[:-1]`` for
     class probabilities (..., n_rows, n_classes), ``pred.shape`` for binary ones (..., n_rows)."""
@@ -87,7 +75,7 @@ def _true_class(xp: ModuleType, y: Array, pred: Array, kind: str) -> Array:
 
 
 def _logloss(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
-    probability = _true_class(xp, y, _float(xp, pred), kind)
+    probability = _true_class(xp, y, arrays.as_float64(xp, pred), kind)
     return -xp.mean(xp.log(xp.clip(probability, EPSILON, 1 - EPSILON)), axis=-1)
 
 
@@ -95,7 +83,7 @@ def _balanced_logloss(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) 
     """Each class's mean log loss, averaged over the classes present (Kaggle's balanced log loss)."""
     if arrays.is_numpy(xp):
         return _balanced_logloss_numpy(y, pred, kind)
-    logs = xp.log(xp.clip(_true_class(xp, y, _float(xp, pred), kind), EPSILON, 1 - EPSILON))
+    logs = xp.log(xp.clip(_true_class(xp, y, arrays.as_float64(xp, pred), kind), EPSILON, 1 - EPSILON))
     zero = xp.zeros_like(logs)
     means = []
     # The classes present: a few numbers the loop runs over, on the host.
@@ -135,7 +123,7 @@ def _balanced_logloss_numpy(y: NDArray, pred: NDArray, kind: str) -> NDArray[np.
 
 
 def _auc(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
-    pred = _float(xp, pred)
+    pred = arrays.as_float64(xp, pred)
     if kind == "binary":
         rows = xp.reshape(pred, (-1, pred.shape[-1]))
         return xp.reshape(_auc_rows(xp, y == 1, rows), pred.shape[:-1])
@@ -143,7 +131,7 @@ def _auc(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
 
 
 def _auc_ovr(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
-    pred = _float(xp, pred)
+    pred = arrays.as_float64(xp, pred)
     n_rows, n_classes = pred.shape[-2], pred.shape[-1]
     rows = xp.reshape(pred, (-1, n_rows, n_classes))
     scores = xp.mean(xp.stack([_auc_rows(xp, y == c, rows[:, :, c]) for c in range(n_classes)]), axis=0)
@@ -155,7 +143,7 @@ def _gini(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
 
 
 def _brier(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
-    return xp.mean((_float(xp, pred) - _float(xp, y)) ** 2, axis=-1)
+    return xp.mean((arrays.as_float64(xp, pred) - arrays.as_float64(xp, y)) ** 2, axis=-1)
 
 
 def _average_precision(y: NDArray, pred: NDArray, kind: str) -> NDArray[np.float64]:
@@ -239,12 +227,12 @@ def _balanced_accuracy(y: Array, decided: Array, kind: str, *, xp: ModuleType = 
     """The mean recall over the classes present in the truth (scikit-learn's ``balanced_accuracy_score``)."""
     tp, _, true, _ = _per_class(xp, _confusions(xp, y, decided))
     present = xp.astype(true > 0, xp.float64)
-    return xp.sum(_divide(xp, tp, true), axis=-1) / xp.sum(present, axis=-1)
+    return xp.sum(arrays.divide(xp, tp, true), axis=-1) / xp.sum(present, axis=-1)
 
 
 def _f1_per_class(xp: ModuleType, y: Array, decided: Array) -> tuple[Array, Array, Array]:
     tp, predicted, true, present = _per_class(xp, _confusions(xp, y, decided))
-    return _divide(xp, 2 * tp, predicted + true), true, xp.astype(present, xp.float64)
+    return arrays.divide(xp, 2 * tp, predicted + true), true, xp.astype(present, xp.float64)
 
 
 def _f1_macro(y: Array, decided: Array, kind: str, *, xp: ModuleType = np) -> Array:
@@ -268,7 +256,7 @@ def _mcc(y: Array, decided: Array, kind: str, *, xp: ModuleType = np) -> Array:
     cov_true_pred = correct * n - xp.sum(true * predicted, axis=-1)
     cov_pred = n * n - xp.sum(predicted * predicted, axis=-1)
     cov_true = n * n - xp.sum(true * true, axis=-1)
-    return _divide(xp, cov_true_pred, xp.sqrt(cov_pred * cov_true))
+    return arrays.divide(xp, cov_true_pred, xp.sqrt(cov_pred * cov_true))
 
 
 def _qwk(y: NDArray, decided: NDArray, kind: str) -> NDArray[np.float64]:
@@ -312,40 +300,40 @@ def _map_at(k: int) -> Callable[..., NDArray[np.float64]]:
 
 
 def _rmse(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
-    return xp.sqrt(xp.mean((_float(xp, pred) - _float(xp, y)) ** 2, axis=-1))
+    return xp.sqrt(xp.mean((arrays.as_float64(xp, pred) - arrays.as_float64(xp, y)) ** 2, axis=-1))
 
 
 def _mae(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
-    return xp.mean(xp.abs(_float(xp, pred) - _float(xp, y)), axis=-1)
+    return xp.mean(xp.abs(arrays.as_float64(xp, pred) - arrays.as_float64(xp, y)), axis=-1)
 
 
 def _rmsle(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """Root mean squared log error, ``sqrt(mean((log1p(pred) - log1p(y))**2))``, predictions clipped at 0."""
-    y = _float(xp, y)
+    y = arrays.as_float64(xp, y)
     if bool(xp.any(y < 0)):
         raise ValueError("rmsle needs a truth of 0 or more")
-    pred = xp.clip(_float(xp, pred), min=0.0)
+    pred = xp.clip(arrays.as_float64(xp, pred), min=0.0)
     return xp.sqrt(xp.mean((xp.log1p(pred) - xp.log1p(y)) ** 2, axis=-1))
 
 
 def _mape(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """Mean absolute percentage error as a fraction, ``|y - pred| / max(|y|, eps)`` (scikit-learn's)."""
-    y = _float(xp, y)
+    y = arrays.as_float64(xp, y)
     floor = xp.clip(xp.abs(y), min=float(np.finfo(np.float64).eps))
-    return xp.mean(xp.abs(_float(xp, pred) - y) / floor, axis=-1)
+    return xp.mean(xp.abs(arrays.as_float64(xp, pred) - y) / floor, axis=-1)
 
 
 def _smape(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """Symmetric MAPE as a fraction in [0, 2]: ``2 |pred - y| / (|y| + |pred|)``, 0 where both are 0."""
-    y, pred = _float(xp, y), _float(xp, pred)
-    return xp.mean(_divide(xp, 2.0 * xp.abs(pred - y), xp.abs(y) + xp.abs(pred)), axis=-1)
+    y, pred = arrays.as_float64(xp, y), arrays.as_float64(xp, pred)
+    return xp.mean(arrays.divide(xp, 2.0 * xp.abs(pred - y), xp.abs(y) + xp.abs(pred)), axis=-1)
 
 
 def _r2(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """Coefficient of determination as scikit-learn's ``r2_score``: 1 for a perfect fit of a constant truth, else 0
     there."""
-    y = _float(xp, y)
-    residual = xp.mean((_float(xp, pred) - y) ** 2, axis=-1)
+    y = arrays.as_float64(xp, y)
+    residual = xp.mean((arrays.as_float64(xp, pred) - y) ** 2, axis=-1)
     total = float(xp.mean((y - xp.mean(y)) ** 2))
     if total == 0:
         return xp.astype(residual == 0, xp.float64)
@@ -752,7 +740,7 @@ class Metric(str):
             return self._batch_numpy(arrays.to_numpy(y), arrays.to_numpy(candidates))
         y, candidates = xp.asarray(y), xp.asarray(candidates)
         if self.fits_step:
-            rows = _float(xp, xp.reshape(candidates, (candidates.shape[0], -1)))
+            rows = arrays.as_float64(xp, xp.reshape(candidates, (candidates.shape[0], -1)))
             scores = steps.best_threshold_scores(y, rows, self.entry.name)
         else:
             scores = self._plain_batch(xp, y, candidates)
@@ -1336,7 +1324,7 @@ def _auc_rows(xp: ModuleType, positive: Array, values: Array) -> Array:
     n_neg = n_samples - n_pos
     if n_pos == 0 or n_neg == 0:
         raise ValueError("auc is undefined when y_true holds only one class")
-    values = _float(xp, values)
+    values = arrays.as_float64(xp, values)
     ordered = xp.sort(values, axis=-1)
     labels = xp.astype(positive, xp.float64)
     rank_sums = []

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Protocol
 
 import numpy as np
@@ -63,31 +62,18 @@ def from_counts(name: str, tp: Array, fp: Array, fn: Array, tn: Array) -> Array:
     (0.6666666666666666, 0.7333333333333334)
     """
     xp = arrays.namespace_of(next((count for count in (tp, fp, fn, tn) if hasattr(count, "dtype")), tp))
-    tp, fp, fn, tn = (_as_float(xp, count) for count in (tp, fp, fn, tn))
+    tp, fp, fn, tn = (arrays.as_float64(xp, count) for count in (tp, fp, fn, tn))
     if name == "accuracy":
         return (tp + tn) / (tp + fp + fn + tn)
     if name == "f1":
-        return _divide(xp, 2 * tp, 2 * tp + fp + fn)
+        return arrays.divide(xp, 2 * tp, 2 * tp + fp + fn)
     if name == "mcc":
-        return _divide(xp, tp * tn - fp * fn, xp.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)))
+        return arrays.divide(xp, tp * tn - fp * fn, xp.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)))
     if name == "balanced_accuracy":
         positives, negatives = tp + fn, tn + fp
         present = xp.astype(positives > 0, xp.float64) + xp.astype(negatives > 0, xp.float64)
-        return (_divide(xp, tp, positives) + _divide(xp, tn, negatives)) / present
+        return (arrays.divide(xp, tp, positives) + arrays.divide(xp, tn, negatives)) / present
     raise ValueError(f"no binary counts formula for {name!r}")
-
-
-def _as_float(xp: ModuleType, count: Array) -> Array:
-    if hasattr(count, "dtype"):
-        return count if count.dtype == xp.float64 else xp.astype(count, xp.float64)
-    return xp.asarray(count, dtype=xp.float64)
-
-
-def _divide(xp: ModuleType, numerator: Array, denominator: Array) -> Array:
-    """``numerator / denominator`` where the denominator (0 or more) is above 0, else 0, without a warning."""
-    positive = denominator > 0
-    safe = xp.where(positive, denominator, xp.ones_like(denominator))
-    return xp.where(positive, numerator / safe, xp.zeros_like(safe))
 
 
 def best_threshold_scores(y: Array, scores: Array, name: str) -> Array:
