@@ -326,7 +326,10 @@ def _mape(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
 def _smape(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """Symmetric MAPE as a fraction in [0, 2]: ``2 |pred - y| / (|y| + |pred|)``, 0 where both are 0."""
     y, pred = arrays.as_float64(xp, y), arrays.as_float64(xp, pred)
-    return xp.mean(arrays.divide(xp, 2.0 * xp.abs(pred - y), xp.abs(y) + xp.abs(pred)), axis=-1)
+    denominator = xp.abs(y) + xp.abs(pred)
+    # Where it is 0 so is the numerator: dividing by 1 there gives the 0, with one pass fewer than divide().
+    denominator = xp.where(denominator > 0, denominator, xp.ones_like(denominator))
+    return xp.mean(2.0 * xp.abs(pred - y) / denominator, axis=-1)
 
 
 def _r2(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
