@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from blender import layout
+from blender import arrays, layout
 from blender.errors import BlendInputError
 
 if TYPE_CHECKING:
@@ -209,6 +209,7 @@ def blend(
     positive: str | None = None,
     classes: str | None = None,
     greater_is_better: bool | None = None,
+    device: str = "cpu",
     **options: Any,
 ) -> Result:
     """Fit the registry entry ``method`` on OOF predictions, apply it to the test predictions, score it honestly.
@@ -226,6 +227,9 @@ def blend(
         Any name ``--metric`` takes, or ``FILE.py:FUNCTION``; None: the kind's default.
     folds : int, Series or ndarray, default=None
         K seeded folds or each OOF row's fold; None: 5 seeded folds.
+    device : {"cpu", "gpu"}, default="cpu"
+        Where the fold scores are computed (``--device``): gpu needs CuPy and a visible GPU, else
+        BlendInputError before any work.
     **options
         The entry's own options (``iters=20`` for caruana, ``meta="ridge"`` for stacking, ...).
 
@@ -236,18 +240,18 @@ def blend(
     from blender.entries import configured, run_entry
 
     _check_options(method, options)
-    learning, plan = _prepared(oof, test, y, metric, folds, task, positive, classes, greater_is_better)
-    chosen = _metric(learning)
-    run = run_entry(
-        configured(method, **options),
-        learning.train,
-        learning.y,
-        learning.test,
-        metric=chosen,
-        folds=plan,
-        random_state=seed,
-    )
-    return from_run(learning, run)
+    with arrays.on_device(device):
+        learning, plan = _prepared(oof, test, y, metric, folds, task, positive, classes, greater_is_better)
+        run = run_entry(
+            configured(method, **options),
+            learning.train,
+            learning.y,
+            learning.test,
+            metric=_metric(learning),
+            folds=plan,
+            random_state=seed,
+        )
+        return from_run(learning, run)
 
 
 def from_run(learning: LearningSet, run: Run) -> Result:
@@ -325,10 +329,11 @@ def auto(
     greater_is_better: bool | None = None,
     repeats: int | None = None,
     max_level: int = 2,
+    device: str = "cpu",
 ) -> Result:
     """``blend auto`` on DataFrames: score every entry honestly, pick, and estimate the pick by nested CV.
 
-    The arguments are :func:`blend`'s. ``score`` is the nested estimate of the whole procedure;
+    The arguments are :func:`blend`'s (``device`` too). ``score`` is the nested estimate of the whole procedure;
     ``details`` holds the pick and why, and the leaderboard.
 
     Examples
@@ -347,19 +352,19 @@ def auto(
     """
     from blender.picking import run_auto
 
-    learning, plan = _prepared(oof, test, y, metric, folds, task, positive, classes, greater_is_better)
-    chosen = _metric(learning)
-    result = run_auto(
-        learning.train,
-        learning.y,
-        learning.test,
-        metric=chosen,
-        folds=plan,
-        repeats=repeats,
-        random_state=seed,
-        max_level=max_level,
-    )
-    return from_auto(learning, result)
+    with arrays.on_device(device):
+        learning, plan = _prepared(oof, test, y, metric, folds, task, positive, classes, greater_is_better)
+        result = run_auto(
+            learning.train,
+            learning.y,
+            learning.test,
+            metric=_metric(learning),
+            folds=plan,
+            repeats=repeats,
+            random_state=seed,
+            max_level=max_level,
+        )
+        return from_auto(learning, result)
 
 
 def from_auto(learning: LearningSet, result: AutoResult) -> Result:

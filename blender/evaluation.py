@@ -29,12 +29,13 @@ scored the same way:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from blender import layout, metrics
+from blender import arrays, layout, metrics
 from blender.methods import Method, fit, methods_for
 
 # Relative tolerance under which two scores (or two predictions) are the same number, give or
@@ -279,6 +280,7 @@ def fold_scores(
     options: dict | None = None,
     reference: NDArray | None = None,
     features: NDArray | None = None,
+    xp: ModuleType | None = None,
 ) -> NDArray[np.float64]:
     """The method fitted on each split's training rows, scored on its held-out rows: (n_splits,).
 
@@ -290,6 +292,9 @@ def fold_scores(
     ``features`` (n_rows, n_features), default None: original features of the rows, for a
     stacker that takes them (``fit(..., features=...)``, ``apply(values, features)``), split
     with the rows.
+
+    ``xp``, default None (the run's namespace, :mod:`blender.arrays`): where the fold scores are
+    computed; the method fits in NumPy.
     """
     metric = metrics.resolve(metric, kind)
     scores = np.empty(len(splits))
@@ -314,20 +319,32 @@ def fold_scores(
             # Scored exactly as model_fold_scores scores the file.
             blended = reference[held_out]
             fit_blend = None if fit_blend is None else reference[train_rows]
-        scores[k] = _fold_score(metric, y, train_rows, fit_blend, held_out, blended, kind)
+        scores[k] = _fold_score(metric, y, train_rows, fit_blend, held_out, blended, kind, xp)
     return scores
 
 
-def _fold_score(metric, y, train_rows, fit_blend, held_out, blended, kind) -> float:
+def _fold_score(metric, y, train_rows, fit_blend, held_out, blended, kind, xp=None) -> float:
     """A held-out fold's score; with a decision step, the step fitted on the fold's training rows."""
     if fit_blend is None:
-        return layout.plain_score(y[held_out], blended, metric=metric, kind=kind)
-    return layout.held_out_score(y[train_rows], fit_blend, y[held_out], blended, metric=metric, kind=kind)
+        return layout.plain_score(y[held_out], blended, metric=metric, kind=kind, xp=xp)
+    return layout.held_out_score(y[train_rows], fit_blend, y[held_out], blended, metric=metric, kind=kind, xp=xp)
 
 
-def model_fold_scores(values: NDArray, y: NDArray, splits, *, kind, metric) -> NDArray[np.float64]:
-    """Each file's score on each held-out fold, its step fitted on the other folds: shape (n_models, n_splits)."""
+def model_fold_scores(values: NDArray, y: NDArray, splits, *, kind, metric, xp=None) -> NDArray[np.float64]:
+    """Each file's score on each held-out fold, its step fitted on the other folds: shape (n_models, n_splits).
+
+    Computed in ``xp`` (default: the run's namespace). Outside NumPy, without a step to fit, each fold
+    scores a block of files at once (:func:`blender.layout.plain_scores`); in NumPy one file at a time,
+    as :func:`fold_scores` scores a blend, so that a blend equal to a file scores the same float.
+    """
     metric = metrics.resolve(metric, kind)
+    if not metric.fits_step and not layout.in_numpy(xp):
+        if not splits:
+            return np.empty((layout.n_models(values), 0))
+        return np.stack(
+            [layout.plain_scores(values, y, metric=metric, kind=kind, rows=held_out, xp=xp) for _, held_out in splits],
+            axis=1,
+        )
     return np.array(
         [
             [
@@ -339,6 +356,7 @@ def model_fold_scores(values: NDArray, y: NDArray, splits, *, kind, metric) -> N
                     held_out,
                     model[held_out],
                     kind,
+                    xp,
                 )
                 for train_rows, held_out in splits
             ]
@@ -394,6 +412,7 @@ def leaderboard(
     progress: Callable[[str], None] | None = None,
     features: NDArray | None = None,
     scorer: Callable[..., NDArray[np.float64] | None] | None = None,
+    xp: ModuleType | None = None,
 ) -> Leaderboard:
     """Every file and every blend method scored on the same folds, best mean first.
 
@@ -424,6 +443,9 @@ def leaderboard(
         :func:`fold_scores`); it may return None to leave the method off the board whole, so
         every entry on it is scored on every fold. A time budget (:mod:`blender.plan`) passes
         one that counts the folds done and stops adding methods when the run is late.
+    xp : array namespace, default=None
+        Where the fold scores are computed (:mod:`blender.arrays`): None is the run's namespace
+        (NumPy unless ``--device gpu``). The methods fit in NumPy.
 
     Returns
     -------
@@ -439,6 +461,13 @@ def leaderboard(
     >>> [(entry.name, round(entry.mean, 3)) for entry in board.entries]
     [('average', 0.0), ('a', 0.833), ('b', 0.833)]
     """
+    with arrays.using(arrays.namespace(xp)):
+        return _leaderboard(
+            values, y, kind, metric, names, folds, repeats, random_state, methods, progress, features, scorer
+        )
+
+
+def _leaderboard(values, y, kind, metric, names, folds, repeats, random_state, methods, progress, features, scorer):
     import time
 
     values = np.asarray(values)

@@ -14,11 +14,12 @@ leaf: it imports only ``metrics`` and ``errors``, so ``evaluation`` and every me
 from __future__ import annotations
 
 import warnings
+from types import ModuleType
 
 import numpy as np
 from numpy.typing import NDArray
 
-from blender import metrics
+from blender import arrays, metrics
 from blender.errors import BlendInputError
 
 # Probabilities blended with negative weights are clipped into [0, 1] by this margin.
@@ -55,21 +56,31 @@ def for_metric(blended: NDArray, kind: metrics.Kind) -> NDArray:
     return blended
 
 
-def score(y: NDArray, blended: NDArray, *, metric: metrics.Metric, kind: metrics.Kind) -> float:
+def score(
+    y: NDArray, blended: NDArray, *, metric: metrics.Metric, kind: metrics.Kind, xp: ModuleType | None = None
+) -> float:
     """Score one blend of shape (n_rows, n_cols) against ``y``, the metric's step fitted on these rows.
 
     For a metric of decisions (F1 at a threshold, qwk after cut-points) this is the best the
     step can do on these rows: optimistic, what the searches and the pick of the best file
-    compare. :func:`held_out_score` is the honest one.
+    compare. :func:`held_out_score` is the honest one. The score is computed in ``xp`` (default: the
+    run's namespace, :mod:`blender.arrays`) where the metric has an array-API form; so are the others here.
 
     >>> score(np.array([0, 1]), np.array([[0.2], [0.9]]), metric="accuracy", kind="binary")
     1.0
     """
-    return metrics.resolve(metric, kind).fitted(np.asarray(y), for_metric(blended, kind))
+    return metrics.resolve(metric, kind).fitted(np.asarray(y), for_metric(blended, kind), xp=xp)
 
 
 def held_out_score(
-    y_fit: NDArray, blended_fit: NDArray, y: NDArray, blended: NDArray, *, metric: metrics.Metric, kind: metrics.Kind
+    y_fit: NDArray,
+    blended_fit: NDArray,
+    y: NDArray,
+    blended: NDArray,
+    *,
+    metric: metrics.Metric,
+    kind: metrics.Kind,
+    xp: ModuleType | None = None,
 ) -> float:
     """Score ``blended`` against ``y`` with the metric's step fitted on ``(y_fit, blended_fit)`` only.
 
@@ -78,17 +89,66 @@ def held_out_score(
     1.0
     """
     resolved = metrics.resolve(metric, kind)
-    return resolved.held_out(np.asarray(y_fit), for_metric(blended_fit, kind), np.asarray(y), for_metric(blended, kind))
+    return resolved.held_out(
+        np.asarray(y_fit), for_metric(blended_fit, kind), np.asarray(y), for_metric(blended, kind), xp=xp
+    )
 
 
-def plain_score(y: NDArray, blended: NDArray, *, metric: metrics.Metric, kind: metrics.Kind) -> float:
+def plain_score(
+    y: NDArray, blended: NDArray, *, metric: metrics.Metric, kind: metrics.Kind, xp: ModuleType | None = None
+) -> float:
     """Score one blend as it stands: the metric's plain step (0.5, the argmax, the nearest class)."""
-    return metrics.resolve(metric, kind).score(np.asarray(y), for_metric(blended, kind))
+    return metrics.resolve(metric, kind).score(np.asarray(y), for_metric(blended, kind), xp=xp)
 
 
-def model_scores(values: NDArray, y: NDArray, *, metric: metrics.Metric, kind: metrics.Kind) -> NDArray[np.float64]:
-    """Each model's score on all the rows (its step fitted on them), shape (n_models,)."""
-    return np.array([score(y, model, metric=metric, kind=kind) for model in np.asarray(values)])
+def in_numpy(xp: ModuleType | None) -> bool:
+    """Whether the scores are computed in NumPy: ``xp``, or the run's namespace where it is None."""
+    return arrays.is_numpy(arrays.namespace(xp))
+
+
+# The models scored at once by plain_scores: a block of at most this many float64 values.
+_BLOCK_VALUES = 1 << 23
+
+
+def plain_scores(
+    values: NDArray,
+    y: NDArray,
+    *,
+    metric: metrics.Metric,
+    kind: metrics.Kind,
+    rows: NDArray | None = None,
+    xp: ModuleType | None = None,
+) -> NDArray[np.float64]:
+    """Each model's score as it stands (:func:`plain_score`) on ``rows`` (default: all), shape (n_models,).
+
+    A block of models at a time is one :meth:`blender.metrics.Metric.batch` call, in ``xp`` (default: the
+    run's namespace): the leaderboard's fold scores of the files.
+    """
+    metric = metrics.resolve(metric, kind)
+    values = np.asarray(values)
+    y = np.asarray(y) if rows is None else np.asarray(y)[rows]
+    per_model = max(1, y.shape[0] * values.shape[2])
+    step = max(1, _BLOCK_VALUES // per_model)
+    scores = []
+    for start in range(0, values.shape[0], step):
+        block = values[start : start + step] if rows is None else values[start : start + step, rows]
+        candidates = block[..., 0] if kind in ("binary", "regression") else block
+        scores.append(metric.score_all(y, candidates, xp=xp))
+    return np.concatenate(scores) if scores else np.empty(0)
+
+
+def model_scores(
+    values: NDArray, y: NDArray, *, metric: metrics.Metric, kind: metrics.Kind, xp: ModuleType | None = None
+) -> NDArray[np.float64]:
+    """Each model's score on all the rows (its step fitted on them), shape (n_models,).
+
+    In NumPy one model at a time, as :func:`score` scores one blend, so that a file and a blend equal to it
+    get the same float (a block's SIMD lanes can round a log 1 ulp apart); elsewhere a block at a time.
+    """
+    metric = metrics.resolve(metric, kind)
+    if not metric.fits_step and not in_numpy(xp):  # the plain step is the fitted one: a block of models at once
+        return plain_scores(values, y, metric=metric, kind=kind, xp=xp)
+    return np.array([score(y, model, metric=metric, kind=kind, xp=xp) for model in np.asarray(values)])
 
 
 def best_model(scores: NDArray[np.float64], metric: metrics.Metric) -> int:

@@ -22,13 +22,16 @@ travels, with its entry and options attached.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Literal
+from types import ModuleType
+from typing import Any, Callable, Literal
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from blender import steps
+from blender import arrays, steps
+from blender.arrays import Array
 
 KINDS = ("binary", "multiclass", "regression", "labels")
 Kind = Literal["binary", "multiclass", "regression", "labels"]
@@ -48,20 +51,50 @@ _CLASSES = ("binary", "multiclass", "labels")
 # Each takes the truth ``y`` (0/1 for binary, the class index or place for classes, floats for
 # regression) and ``pred`` with the rows on the last axis (binary, regression, decisions) or the
 # second to last (class probabilities); leading axes are candidate blends, scored at once.
+#
+# Those marked ``array_api`` in the registry also take ``xp``, the array namespace ``y`` and ``pred``
+# live in (NumPy, CuPy, array-api-strict), and use only the Python array API standard (2023.12) with
+# it: they are the definitions on every device. A NumPy fast path (AUC's bit sort, balanced log
+# loss's grouped logs, the confusion matrix by bincount) computes the same numbers where xp is NumPy;
+# tests/test_array_api.py checks each definition through array-api-strict against NumPy's.
 
 
-def _mean_last(values: NDArray) -> NDArray[np.float64]:
-    return np.mean(values, axis=-1)
+def _true_class(xp: ModuleType, y: Array, pred: Array, kind: str) -> Array:
+    """The probability each prediction gives to the true class, rows last: shape ``pred.shape[:-1]`` for
+    class probabilities (..., n_rows, n_classes), ``pred.shape`` for binary ones (..., n_rows)."""
+    if kind == "binary":
+        return xp.where(y == 1, pred, 1.0 - pred)
+    if kind == "multiclass":
+        if arrays.is_numpy(xp):
+            return pred[..., np.arange(y.shape[0]), y]
+        n_rows, n_classes = pred.shape[-2], pred.shape[-1]
+        flat = xp.reshape(pred, pred.shape[:-2] + (n_rows * n_classes,))
+        places = xp.arange(n_rows, dtype=xp.int64) * n_classes + xp.astype(y, xp.int64)
+        return xp.take(flat, places, axis=-1)
+    raise ValueError(f"true-class probabilities need binary or multiclass predictions, not {kind}")
 
 
-def _logloss(y, pred, kind):
-    return -_mean_last(
-        np.log(np.clip(true_class_probability(y, pred, kind=kind, rows_last=True), EPSILON, 1 - EPSILON))
-    )
+def _logloss(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
+    probability = _true_class(xp, y, arrays.as_float64(xp, pred), kind)
+    return -xp.mean(xp.log(xp.clip(probability, EPSILON, 1 - EPSILON)), axis=-1)
 
 
-def _balanced_logloss(y, pred, kind):
+def _balanced_logloss(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """Each class's mean log loss, averaged over the classes present (Kaggle's balanced log loss)."""
+    if arrays.is_numpy(xp):
+        return _balanced_logloss_numpy(y, pred, kind)
+    logs = xp.log(xp.clip(_true_class(xp, y, arrays.as_float64(xp, pred), kind), EPSILON, 1 - EPSILON))
+    zero = xp.zeros_like(logs)
+    means = []
+    # The classes present: a few numbers the loop runs over, on the host.
+    for c in np.unique(arrays.to_numpy(y)).tolist():
+        chosen = y == c
+        means.append(xp.sum(xp.where(chosen, logs, zero), axis=-1) / -float(arrays.count(xp, chosen)))
+    return xp.mean(xp.stack(means), axis=0)
+
+
+def _balanced_logloss_numpy(y: NDArray, pred: NDArray, kind: str) -> NDArray[np.float64]:
+    """:func:`_balanced_logloss` in NumPy, one gather and one sum of logs per class."""
     from blender.kernels import sum_logs
 
     y = np.asarray(y)
@@ -86,34 +119,34 @@ def _balanced_logloss(y, pred, kind):
             np.subtract(1.0, values, out=values)
         np.clip(values, EPSILON, 1 - EPSILON, out=values)
         means.append(sum_logs(values) / -float(count))
-    return np.mean(means, axis=0).reshape(shape)[()]
+    return np.asarray(np.mean(means, axis=0).reshape(shape)[()])
 
 
-def _auc(y, pred, kind):
-    pred = np.asarray(pred, dtype=np.float64)
+def _auc(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
+    pred = arrays.as_float64(xp, pred)
     if kind == "binary":
-        rows = pred.reshape(-1, pred.shape[-1])
-        return auc_rows(np.asarray(y) == 1, rows).reshape(pred.shape[:-1])
-    return _auc_ovr(y, pred, kind)
+        rows = xp.reshape(pred, (-1, pred.shape[-1]))
+        return xp.reshape(_auc_rows(xp, y == 1, rows), pred.shape[:-1])
+    return _auc_ovr(y, pred, kind, xp=xp)
 
 
-def _auc_ovr(y, pred, kind):
-    pred = np.asarray(pred, dtype=np.float64)
-    rows = pred.reshape((-1,) + pred.shape[-2:])
-    y = np.asarray(y)
-    scores = np.mean([auc_rows(y == c, rows[:, :, c]) for c in range(rows.shape[2])], axis=0)
-    return scores.reshape(pred.shape[:-2])
+def _auc_ovr(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
+    pred = arrays.as_float64(xp, pred)
+    n_rows, n_classes = pred.shape[-2], pred.shape[-1]
+    rows = xp.reshape(pred, (-1, n_rows, n_classes))
+    scores = xp.mean(xp.stack([_auc_rows(xp, y == c, rows[:, :, c]) for c in range(n_classes)]), axis=0)
+    return xp.reshape(scores, pred.shape[:-2])
 
 
-def _gini(y, pred, kind):
-    return 2.0 * _auc(y, pred, kind) - 1.0
+def _gini(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
+    return 2.0 * _auc(y, pred, kind, xp=xp) - 1.0
 
 
-def _brier(y, pred, kind):
-    return _mean_last((np.asarray(pred, dtype=np.float64) - np.asarray(y)) ** 2)
+def _brier(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
+    return xp.mean((arrays.as_float64(xp, pred) - arrays.as_float64(xp, y)) ** 2, axis=-1)
 
 
-def _average_precision(y, pred, kind):
+def _average_precision(y: NDArray, pred: NDArray, kind: str) -> NDArray[np.float64]:
     """scikit-learn's average precision: sum over the distinct thresholds of (R_n - R_{n-1}) P_n."""
     pred = np.asarray(pred, dtype=np.float64)
     positive = np.asarray(y) == 1
@@ -139,10 +172,10 @@ def _average_precision(y, pred, kind):
             ends[:-1] = ~ties[row]
             last = np.minimum.accumulate(np.where(ends, np.arange(rows.shape[1]), rows.shape[1])[::-1])[::-1]
             precision[row] = precision[row][last]
-        return (np.einsum("ij,ij->i", hits, precision) / n_pos).reshape(pred.shape[:-1])
-    for index, row in enumerate(rows):
-        order = np.argsort(-row, kind="stable")
-        ordered, hits = row[order], positive[order]
+        return np.asarray((np.einsum("ij,ij->i", hits, precision) / n_pos).reshape(pred.shape[:-1]))
+    for index, candidate in enumerate(rows):
+        order = np.argsort(-candidate, kind="stable")
+        ordered, hits = candidate[order], positive[order]
         last = np.r_[ordered[1:] != ordered[:-1], True]  # the last row of each run of equal values
         tp = np.cumsum(hits)[last].astype(np.float64)
         called = np.flatnonzero(last) + 1.0
@@ -154,77 +187,79 @@ def _average_precision(y, pred, kind):
     return result.reshape(pred.shape[:-1])
 
 
-def _binary_decisions(name: str):
-    def score(y, decided, kind):
+def _binary_decisions(name: str) -> Callable[..., Array]:
+    def score(y: Array, decided: Array, kind: str, *, xp: ModuleType = np) -> Array:
         return steps.from_counts(name, *steps.binary_counts(y, decided))
 
     return score
 
 
-def _confusions(y, decided) -> NDArray[np.float64]:
+def _confusions(xp: ModuleType, y: Array, decided: Array) -> Array:
     """Confusion matrices (..., n_classes, n_classes) over the classes 0..max seen, truth on the rows."""
-    y, decided = np.asarray(y, dtype=np.int64), np.asarray(decided, dtype=np.int64)
-    n_classes = int(max(y.max(initial=0), decided.max(initial=0))) + 1
-    flat = decided.reshape(-1, decided.shape[-1])
-    offsets = np.arange(flat.shape[0])[:, None] * n_classes * n_classes
-    counts = np.bincount((offsets + y * n_classes + flat).ravel(), minlength=flat.shape[0] * n_classes * n_classes)
-    return counts.reshape(decided.shape[:-1] + (n_classes, n_classes)).astype(np.float64)
+    n_classes = 1 + max(int(xp.max(y)) if y.shape[0] else 0, int(xp.max(decided)) if decided.shape[-1] else 0, 0)
+    if arrays.is_numpy(xp):
+        # One bincount over (candidate, truth, decision) codes.
+        y, decided = np.asarray(y, dtype=np.int64), np.asarray(decided, dtype=np.int64)
+        flat = decided.reshape(-1, decided.shape[-1])
+        offsets = np.arange(flat.shape[0])[:, None] * n_classes * n_classes
+        codes = (offsets + y * n_classes + flat).ravel()
+        counts = np.bincount(codes, minlength=flat.shape[0] * n_classes * n_classes)
+        return counts.reshape(decided.shape[:-1] + (n_classes, n_classes)).astype(np.float64)
+    # One-hot truth (n_rows, n_classes) against one-hot decisions (..., n_rows, n_classes): whole counts, exact.
+    classes = xp.arange(n_classes, dtype=xp.int64)
+    truth = xp.astype(xp.reshape(xp.astype(y, xp.int64), (-1, 1)) == classes, xp.float64)
+    chosen = xp.astype(xp.astype(decided, xp.int64)[..., None] == classes, xp.float64)
+    return xp.matmul(xp.matrix_transpose(truth), chosen)
 
 
-def _accuracy(y, decided, kind):
-    return _mean_last(np.asarray(decided) == np.asarray(y))
+def _accuracy(y: Array, decided: Array, kind: str, *, xp: ModuleType = np) -> Array:
+    return xp.mean(xp.astype(decided == y, xp.float64), axis=-1)
 
 
-def _per_class(confusion):
+def _per_class(xp: ModuleType, confusion: Array) -> tuple[Array, Array, Array, Array]:
     """True positives, predicted and true counts per class, and which classes appear at all."""
-    tp = np.diagonal(confusion, axis1=-2, axis2=-1)
-    predicted, true = confusion.sum(axis=-2), confusion.sum(axis=-1)
+    tp = xp.sum(confusion * xp.eye(confusion.shape[-1], dtype=xp.float64), axis=-1)
+    predicted, true = xp.sum(confusion, axis=-2), xp.sum(confusion, axis=-1)
     return tp, predicted, true, (predicted + true) > 0
 
 
-def _balanced_accuracy(y, decided, kind):
+def _balanced_accuracy(y: Array, decided: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """The mean recall over the classes present in the truth (scikit-learn's ``balanced_accuracy_score``)."""
-    tp, _, true, _ = _per_class(_confusions(y, decided))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        recall = tp / true
-    return np.nanmean(np.where(true > 0, recall, np.nan), axis=-1)
+    tp, _, true, _ = _per_class(xp, _confusions(xp, y, decided))
+    present = xp.astype(true > 0, xp.float64)
+    return xp.sum(arrays.divide(xp, tp, true), axis=-1) / xp.sum(present, axis=-1)
 
 
-def _f1_per_class(y, decided):
-    tp, predicted, true, present = _per_class(_confusions(y, decided))
-    denominator = predicted + true
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.where(denominator > 0, 2 * tp / denominator, 0.0)
-    return f1, true, present
+def _f1_per_class(xp: ModuleType, y: Array, decided: Array) -> tuple[Array, Array, Array]:
+    tp, predicted, true, present = _per_class(xp, _confusions(xp, y, decided))
+    return arrays.divide(xp, 2 * tp, predicted + true), true, xp.astype(present, xp.float64)
 
 
-def _f1_macro(y, decided, kind):
+def _f1_macro(y: Array, decided: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """The mean F1 over the classes in the truth or the predictions (scikit-learn's ``average="macro"``)."""
-    f1, _, present = _f1_per_class(y, decided)
-    return np.sum(f1 * present, axis=-1) / np.sum(present, axis=-1)
+    f1, _, present = _f1_per_class(xp, y, decided)
+    return xp.sum(f1 * present, axis=-1) / xp.sum(present, axis=-1)
 
 
-def _f1_weighted(y, decided, kind):
+def _f1_weighted(y: Array, decided: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """Each class's F1 weighted by its count in the truth (scikit-learn's ``average="weighted"``)."""
-    f1, true, _ = _f1_per_class(y, decided)
-    return np.sum(f1 * true, axis=-1) / np.sum(true, axis=-1)
+    f1, true, _ = _f1_per_class(xp, y, decided)
+    return xp.sum(f1 * true, axis=-1) / xp.sum(true, axis=-1)
 
 
-def _mcc(y, decided, kind):
+def _mcc(y: Array, decided: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """Matthews correlation from the confusion matrix, 0 where it is undefined (scikit-learn's formula)."""
-    confusion = _confusions(y, decided)
-    tp, predicted, true, _ = _per_class(confusion)
-    n = confusion.sum(axis=(-2, -1))
-    correct = tp.sum(axis=-1)
-    cov_true_pred = correct * n - np.sum(true * predicted, axis=-1)
-    cov_pred = n * n - np.sum(predicted * predicted, axis=-1)
-    cov_true = n * n - np.sum(true * true, axis=-1)
-    denominator = np.sqrt(cov_pred * cov_true)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(denominator > 0, cov_true_pred / denominator, 0.0)
+    confusion = _confusions(xp, y, decided)
+    tp, predicted, true, _ = _per_class(xp, confusion)
+    n = xp.sum(confusion, axis=(-2, -1))
+    correct = xp.sum(tp, axis=-1)
+    cov_true_pred = correct * n - xp.sum(true * predicted, axis=-1)
+    cov_pred = n * n - xp.sum(predicted * predicted, axis=-1)
+    cov_true = n * n - xp.sum(true * true, axis=-1)
+    return arrays.divide(xp, cov_true_pred, xp.sqrt(cov_pred * cov_true))
 
 
-def _qwk(y, decided, kind):
+def _qwk(y: NDArray, decided: NDArray, kind: str) -> NDArray[np.float64]:
     """Quadratic weighted kappa as scikit-learn's ``cohen_kappa_score(weights="quadratic")``.
 
     The classes are those in the truth or the decisions, in order, and the weight of a pair is
@@ -232,7 +267,7 @@ def _qwk(y, decided, kind):
     confusion counts and E the counts expected from the two margins alone. NaN where the truth
     and the decisions are one and the same class (scikit-learn's 0 / 0).
     """
-    confusion = _confusions(y, decided)
+    confusion = _confusions(np, np.asarray(y), np.asarray(decided))
     present = (confusion.sum(axis=-1) + confusion.sum(axis=-2)) > 0
     places = np.cumsum(present, axis=-1) - 1
     weights = (places[..., :, None] - places[..., None, :]) ** 2.0
@@ -241,11 +276,11 @@ def _qwk(y, decided, kind):
     observed_sum = np.sum(weights * confusion, axis=(-2, -1))
     expected_sum = np.sum(weights * expected, axis=(-2, -1))
     with np.errstate(divide="ignore", invalid="ignore"):
-        return 1.0 - observed_sum / expected_sum
+        return np.asarray(1.0 - observed_sum / expected_sum)
 
 
-def _map_at(k: int):
-    def score(y, pred, kind):
+def _map_at(k: int) -> Callable[..., NDArray[np.float64]]:
+    def score(y: NDArray, pred: NDArray, kind: str) -> NDArray[np.float64]:
         """Mean average precision at k with one true label: 1 / (its rank) within the first k, else 0.
 
         The rank counts the classes more probable than the true one, and those as probable that
@@ -259,51 +294,52 @@ def _map_at(k: int):
         true = pred[..., rows, y][..., None]
         before = np.arange(pred.shape[-1]) < y[:, None]
         rank = np.sum(pred > true, axis=-1) + np.sum((pred == true) & before, axis=-1)
-        return _mean_last(np.where(rank < k, 1.0 / (rank + 1.0), 0.0))
+        return np.asarray(np.mean(np.where(rank < k, 1.0 / (rank + 1.0), 0.0), axis=-1))
 
     return score
 
 
-def _rmse(y, pred, kind):
-    return np.sqrt(_mean_last((np.asarray(pred, dtype=np.float64) - y) ** 2))
+def _rmse(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
+    return xp.sqrt(xp.mean((arrays.as_float64(xp, pred) - arrays.as_float64(xp, y)) ** 2, axis=-1))
 
 
-def _mae(y, pred, kind):
-    return _mean_last(np.abs(np.asarray(pred, dtype=np.float64) - y))
+def _mae(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
+    return xp.mean(xp.abs(arrays.as_float64(xp, pred) - arrays.as_float64(xp, y)), axis=-1)
 
 
-def _rmsle(y, pred, kind):
+def _rmsle(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """Root mean squared log error, ``sqrt(mean((log1p(pred) - log1p(y))**2))``, predictions clipped at 0."""
-    y = np.asarray(y, dtype=np.float64)
-    if (y < 0).any():
+    y = arrays.as_float64(xp, y)
+    if bool(xp.any(y < 0)):
         raise ValueError("rmsle needs a truth of 0 or more")
-    pred = np.maximum(np.asarray(pred, dtype=np.float64), 0.0)
-    return np.sqrt(_mean_last((np.log1p(pred) - np.log1p(y)) ** 2))
+    pred = xp.clip(arrays.as_float64(xp, pred), min=0.0)
+    return xp.sqrt(xp.mean((xp.log1p(pred) - xp.log1p(y)) ** 2, axis=-1))
 
 
-def _mape(y, pred, kind):
+def _mape(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """Mean absolute percentage error as a fraction, ``|y - pred| / max(|y|, eps)`` (scikit-learn's)."""
-    y = np.asarray(y, dtype=np.float64)
-    return _mean_last(np.abs(np.asarray(pred, dtype=np.float64) - y) / np.maximum(np.abs(y), np.finfo(np.float64).eps))
+    y = arrays.as_float64(xp, y)
+    floor = xp.clip(xp.abs(y), min=float(np.finfo(np.float64).eps))
+    return xp.mean(xp.abs(arrays.as_float64(xp, pred) - y) / floor, axis=-1)
 
 
-def _smape(y, pred, kind):
+def _smape(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """Symmetric MAPE as a fraction in [0, 2]: ``2 |pred - y| / (|y| + |pred|)``, 0 where both are 0."""
-    y = np.asarray(y, dtype=np.float64)
-    pred = np.asarray(pred, dtype=np.float64)
-    denominator = np.abs(y) + np.abs(pred)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return _mean_last(np.where(denominator > 0, 2.0 * np.abs(pred - y) / denominator, 0.0))
+    y, pred = arrays.as_float64(xp, y), arrays.as_float64(xp, pred)
+    denominator = xp.abs(y) + xp.abs(pred)
+    # Where it is 0 so is the numerator: dividing by 1 there gives the 0, with one pass fewer than divide().
+    denominator = xp.where(denominator > 0, denominator, xp.ones_like(denominator))
+    return xp.mean(2.0 * xp.abs(pred - y) / denominator, axis=-1)
 
 
-def _r2(y, pred, kind):
+def _r2(y: Array, pred: Array, kind: str, *, xp: ModuleType = np) -> Array:
     """Coefficient of determination as scikit-learn's ``r2_score``: 1 for a perfect fit of a constant truth, else 0
     there."""
-    y = np.asarray(y, dtype=np.float64)
-    residual = _mean_last((np.asarray(pred, dtype=np.float64) - y) ** 2)
-    total = float(np.mean((y - y.mean()) ** 2))
+    y = arrays.as_float64(xp, y)
+    residual = xp.mean((arrays.as_float64(xp, pred) - y) ** 2, axis=-1)
+    total = float(xp.mean((y - xp.mean(y)) ** 2))
     if total == 0:
-        return np.where(residual == 0, 1.0, 0.0)
+        return xp.astype(residual == 0, xp.float64)
     return 1.0 - residual / total
 
 
@@ -317,21 +353,30 @@ class Entry:
     ``needs`` is ``"scores"`` for a metric of the predictions themselves and ``"decisions"``
     for one of the decisions made from them. ``surrogate`` names the smooth metric the weight
     optimiser fits instead of one whose steps are flat (it is then judged by this one).
-    ``summary`` is the line ``--help`` and the README show.
+    ``summary`` is the line ``--help`` and the README show. ``array_api``: ``function`` takes ``xp=``,
+    the namespace its arrays live in, and uses only the array API standard with it (any device);
+    otherwise it takes NumPy arrays.
     """
 
     name: str
     kinds: tuple[str, ...]
     greater_is_better: bool
-    function: Callable
+    function: Callable[..., Any] | None
     needs: str
     summary: str
     surrogate: str | None = None
+    array_api: bool = False
 
 
 _ENTRIES = (
     Entry(
-        "logloss", _PROBABILITIES, False, _logloss, "scores", "log loss, probabilities clipped to [1e-15, 1 - 1e-15]"
+        "logloss",
+        _PROBABILITIES,
+        False,
+        _logloss,
+        "scores",
+        "log loss, probabilities clipped to [1e-15, 1 - 1e-15]",
+        array_api=True,
     ),
     Entry(
         "balanced_logloss",
@@ -340,15 +385,20 @@ _ENTRIES = (
         _balanced_logloss,
         "scores",
         "each class's mean log loss, averaged over the classes",
+        array_api=True,
     ),
-    Entry("auc", _PROBABILITIES, True, _auc, "scores", "ROC AUC (class probabilities: one-vs-rest macro)"),
-    Entry("auc_ovr", ("multiclass",), True, _auc_ovr, "scores", "one-vs-rest ROC AUC, macro average"),
-    Entry("gini", ("binary",), True, _gini, "scores", "2 AUC - 1"),
+    Entry(
+        "auc", _PROBABILITIES, True, _auc, "scores", "ROC AUC (class probabilities: one-vs-rest macro)", array_api=True
+    ),
+    Entry("auc_ovr", ("multiclass",), True, _auc_ovr, "scores", "one-vs-rest ROC AUC, macro average", array_api=True),
+    Entry("gini", ("binary",), True, _gini, "scores", "2 AUC - 1", array_api=True),
     Entry(
         "average_precision", ("binary",), True, _average_precision, "scores", "area under the precision-recall steps"
     ),
-    Entry("brier", ("binary",), False, _brier, "scores", "mean squared error of the probability"),
-    Entry("accuracy", _CLASSES, True, _accuracy, "decisions", "share of rows right", surrogate="logloss"),
+    Entry("brier", ("binary",), False, _brier, "scores", "mean squared error of the probability", array_api=True),
+    Entry(
+        "accuracy", _CLASSES, True, _accuracy, "decisions", "share of rows right", surrogate="logloss", array_api=True
+    ),
     Entry(
         "balanced_accuracy",
         _CLASSES,
@@ -357,9 +407,17 @@ _ENTRIES = (
         "decisions",
         "mean recall over the classes",
         surrogate="balanced_logloss",
+        array_api=True,
     ),
     Entry(
-        "f1", ("binary",), True, _binary_decisions("f1"), "decisions", "F1 of the positive class", surrogate="logloss"
+        "f1",
+        ("binary",),
+        True,
+        _binary_decisions("f1"),
+        "decisions",
+        "F1 of the positive class",
+        surrogate="logloss",
+        array_api=True,
     ),
     Entry(
         "f1_macro",
@@ -369,6 +427,7 @@ _ENTRIES = (
         "decisions",
         "mean F1 over the classes",
         surrogate="logloss",
+        array_api=True,
     ),
     Entry(
         "f1_weighted",
@@ -378,8 +437,18 @@ _ENTRIES = (
         "decisions",
         "F1 per class weighted by its count",
         surrogate="logloss",
+        array_api=True,
     ),
-    Entry("mcc", _CLASSES, True, _mcc, "decisions", "Matthews correlation coefficient", surrogate="logloss"),
+    Entry(
+        "mcc",
+        _CLASSES,
+        True,
+        _mcc,
+        "decisions",
+        "Matthews correlation coefficient",
+        surrogate="logloss",
+        array_api=True,
+    ),
     Entry(
         "qwk",
         ("multiclass", "regression", "labels"),
@@ -398,12 +467,22 @@ _ENTRIES = (
         "mean average precision of the top K classes (K = 1..10)",
         surrogate="logloss",
     ),
-    Entry("rmse", ("regression", "binary"), False, _rmse, "scores", "root mean squared error"),
-    Entry("mae", ("regression", "binary"), False, _mae, "scores", "mean absolute error"),
-    Entry("rmsle", ("regression",), False, _rmsle, "scores", "root mean squared log error, predictions clipped at 0"),
-    Entry("mape", ("regression",), False, _mape, "scores", "mean absolute percentage error, as a fraction"),
-    Entry("smape", ("regression",), False, _smape, "scores", "symmetric MAPE, as a fraction in [0, 2]"),
-    Entry("r2", ("regression",), True, _r2, "scores", "coefficient of determination", surrogate="rmse"),
+    Entry("rmse", ("regression", "binary"), False, _rmse, "scores", "root mean squared error", array_api=True),
+    Entry("mae", ("regression", "binary"), False, _mae, "scores", "mean absolute error", array_api=True),
+    Entry(
+        "rmsle",
+        ("regression",),
+        False,
+        _rmsle,
+        "scores",
+        "root mean squared log error, predictions clipped at 0",
+        array_api=True,
+    ),
+    Entry(
+        "mape", ("regression",), False, _mape, "scores", "mean absolute percentage error, as a fraction", array_api=True
+    ),
+    Entry("smape", ("regression",), False, _smape, "scores", "symmetric MAPE, as a fraction in [0, 2]", array_api=True),
+    Entry("r2", ("regression",), True, _r2, "scores", "coefficient of determination", surrogate="rmse", array_api=True),
 )
 REGISTRY: dict[str, Entry] = {entry.name: entry for entry in _ENTRIES}
 #: Every built-in's name, map@K standing for map@1 .. map@10.
@@ -433,7 +512,7 @@ def check_kind(kind: str) -> str:
     return kind
 
 
-def default_metric(kind: Kind) -> str:
+def default_metric(kind: str) -> str:
     """The metric used when none is given.
 
     Log loss for probabilities (binary and multiclass), accuracy for labels, RMSE for
@@ -482,7 +561,15 @@ class Metric(str):
     labels: list | None
 
     def __new__(
-        cls, name: str, entry: Entry, kind: str, *, k: int | None = None, rank=None, values=None, labels=None
+        cls,
+        name: str,
+        entry: Entry,
+        kind: str,
+        *,
+        k: int | None = None,
+        rank: Sequence[int] | None = None,
+        values: ArrayLike | None = None,
+        labels: list | None = None,
     ) -> Metric:
         metric = super().__new__(cls, name)
         metric.entry, metric.kind, metric.k = entry, kind, k
@@ -491,17 +578,17 @@ class Metric(str):
         metric.labels = labels
         return metric
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[..., Metric], tuple[Any, ...]]:
         # A built-in is rebuilt from its name (map@K's scorer is made per K); a plug-in keeps its entry.
         entry = None if str(self) in REGISTRY or self.k is not None else self.entry
         return (_rebuild, (str(self), self.kind, self.rank, self.values, self.labels, entry))
 
-    def _derive(self, **changes) -> Metric:
+    def _derive(self, **changes: Any) -> Metric:
         options = {"k": self.k, "rank": self.rank, "values": self.values, "labels": self.labels, **changes}
         kind = options.pop("kind", self.kind)
         return Metric(str(self), self.entry, kind, **options)
 
-    def with_labels(self, labels) -> Metric:
+    def with_labels(self, labels: Iterable[object]) -> Metric:
         """The same metric, writing ``labels[d]`` for decision ``d``."""
         return self._derive(labels=list(labels))
 
@@ -533,11 +620,11 @@ class Metric(str):
 
     # -------------------------------------------------------------- truth and steps
 
-    def truth(self, y: NDArray) -> NDArray:
-        """``y`` as the metric compares it: the class place for qwk, else as it is."""
-        y = np.asarray(y)
+    def truth(self, y: Array) -> Array:
+        """``y`` as the metric compares it: the class place for qwk (in NumPy), else as it is."""
         if self != "qwk":
             return y
+        y = arrays.to_numpy(y)
         if self.kind == "regression":
             values = self.class_values(y)
             places = np.searchsorted(values, y)
@@ -553,9 +640,9 @@ class Metric(str):
     def _ranks(self, n_columns: int | None) -> tuple[int, ...]:
         if self.rank is not None:
             return self.rank
-        return tuple(range(n_columns))
+        return tuple(range(n_columns or 0))
 
-    def plain_step(self, y: NDArray, scores: NDArray):
+    def plain_step(self, y: Array, scores: Array) -> steps.Step | None:
         """The step with nothing learnt: 0.5, the argmax, rounding to the nearest class, the top K, the clip at 0."""
         if self.k is not None:
             return steps.TopK(self.k)
@@ -571,7 +658,7 @@ class Metric(str):
             return steps.Argmax(self._ranks(np.shape(scores)[-1]))
         return steps.Argmax()
 
-    def fit_step(self, y: NDArray, scores: NDArray):
+    def fit_step(self, y: NDArray, scores: NDArray) -> steps.Step | None:
         """The step fitted on these rows (the plain step where nothing is learnt)."""
         if not self.fits_step:
             return self.plain_step(y, scores)
@@ -588,42 +675,100 @@ class Metric(str):
         # whichever of the two scores better on these rows, so that fitting never does worse than not fitting.
         plain = steps.Argmax(rank, fitted=True)
         truth = self.truth(y)
-        return cut if self.value(truth, cut.apply(scores)) >= self.value(truth, plain.apply(scores)) else plain
+        return (
+            cut
+            if self.value(truth, cut.apply(scores), xp=np) >= self.value(truth, plain.apply(scores), xp=np)
+            else plain
+        )
 
-    def value(self, y: NDArray, decided: NDArray):
-        """The metric of what the step gave (decisions or scores), in the metric's truth space."""
-        return self.entry.function(y, decided, self.kind)
+    def value(self, y: Array, decided: Array, *, xp: ModuleType | None = None) -> Array:
+        """The metric of what the step gave (decisions or scores), in the metric's truth space.
 
-    def _through(self, step, y: NDArray, scores: NDArray):
+        Computed in ``xp`` (default: the run's namespace, :func:`blender.arrays.namespace`) where the
+        metric has an array-API form; qwk, map@K, average precision and plug-ins have none and score
+        NumPy arrays (their inputs are copied to the host).
+        """
+        function = self.entry.function
+        assert function is not None  # only the map@K family's registry line has none; resolve() gives it one
+        if self.entry.array_api:
+            xp = arrays.namespace(xp)
+            return function(xp.asarray(y), xp.asarray(decided), self.kind, xp=xp)
+        return function(arrays.to_numpy(y), arrays.to_numpy(decided), self.kind)
+
+    def _through(self, step: steps.Step | None, y: Array, scores: Array, xp: ModuleType | None) -> Array:
         decided = scores if step is None else step.apply(scores)
-        return self.value(self.truth(y), decided)
+        return self.value(self.truth(y), decided, xp=xp)
 
-    def score_with(self, step, y: NDArray, scores: NDArray) -> float:
+    def score_with(self, step: steps.Step | None, y: Array, scores: Array, *, xp: ModuleType | None = None) -> float:
         """The score of ``scores`` through a step fitted elsewhere (:meth:`fit_step`)."""
-        return float(self._through(step, y, scores))
+        return float(self._through(step, y, scores, xp))
 
     # -------------------------------------------------------------- the three scores
+    #
+    # Each scores in ``xp`` (default: the run's namespace) where the metric has an array-API form; a step that
+    # learns (a threshold, cut-points) is fitted in NumPy on a copy of the rows, then applied in ``xp``.
 
-    def score(self, y: NDArray, scores: NDArray) -> float:
+    def score(self, y: Array, scores: Array, *, xp: ModuleType | None = None) -> float:
         """The predictions as they stand, through the plain step."""
-        return float(self._through(self.plain_step(y, scores), y, scores))
+        return float(self._through(self.plain_step(y, scores), y, scores, xp))
 
-    def fitted(self, y: NDArray, scores: NDArray) -> float:
+    def fitted(self, y: Array, scores: Array, *, xp: ModuleType | None = None) -> float:
         """The score with the step fitted on the same rows (optimistic where the step learns)."""
         if not self.fits_step:
-            return self.score(y, scores)
+            return self.score(y, scores, xp=xp)
+        y_host, scores_host = arrays.to_numpy(y), arrays.to_numpy(scores)
         if self.kind == "binary":
-            return steps.best_threshold(y, scores, self.entry.name)[1]
-        return float(self._through(self.fit_step(y, scores), y, scores))
+            return steps.best_threshold(y_host, scores_host, self.entry.name)[1]
+        return float(self._through(self.fit_step(y_host, scores_host), y, scores, xp))
 
-    def held_out(self, y_fit: NDArray, scores_fit: NDArray, y: NDArray, scores: NDArray) -> float:
+    def held_out(
+        self, y_fit: Array, scores_fit: Array, y: Array, scores: Array, *, xp: ModuleType | None = None
+    ) -> float:
         """The step fitted on ``(y_fit, scores_fit)``, the score on ``(y, scores)``."""
         if not self.fits_step:
-            return self.score(y, scores)
-        return float(self._through(self.fit_step(y_fit, scores_fit), y, scores))
+            return self.score(y, scores, xp=xp)
+        step = self.fit_step(arrays.to_numpy(y_fit), arrays.to_numpy(scores_fit))
+        return float(self._through(step, y, scores, xp))
 
-    def batch(self, y: NDArray, candidates: NDArray) -> NDArray[np.float64]:
-        """:meth:`fitted` of many candidate blends at once: ``candidates`` has a leading candidate axis."""
+    def batch(self, y: Array, candidates: Array, *, xp: ModuleType | None = None) -> NDArray[np.float64]:
+        """:meth:`fitted` of many candidate blends at once: ``candidates`` has a leading candidate axis.
+
+        Computed in ``xp`` (default: the run's namespace) where the metric has an array-API form (binary
+        decisions each at its best threshold, by one sort per candidate); NumPy takes its fast paths, and
+        qwk's cut-point search, map@K, average precision and plug-ins score NumPy copies. The scores come
+        back as NumPy float64, shape (n_candidates,).
+        """
+        xp = arrays.namespace(xp)
+        if arrays.is_numpy(xp) or not self.entry.array_api or (self.fits_step and self.kind != "binary"):
+            return self._batch_numpy(arrays.to_numpy(y), arrays.to_numpy(candidates))
+        y, candidates = xp.asarray(y), xp.asarray(candidates)
+        if self.fits_step:
+            rows = arrays.as_float64(xp, xp.reshape(candidates, (candidates.shape[0], -1)))
+            scores = steps.best_threshold_scores(y, rows, self.entry.name)
+        else:
+            scores = self._plain_batch(xp, y, candidates)
+        return np.asarray(arrays.to_numpy(scores), dtype=np.float64)
+
+    def score_all(self, y: Array, candidates: Array, *, xp: ModuleType | None = None) -> NDArray[np.float64]:
+        """:meth:`score` of many candidates at once, each through the plain step: NumPy float64 (n_candidates,).
+
+        In ``xp`` (default: the run's namespace) where the metric has an array-API form, else in NumPy.
+        """
+        if self.entry.array_api:
+            xp = arrays.namespace(xp)
+            y, candidates = xp.asarray(y), xp.asarray(candidates)
+        else:
+            xp, y, candidates = np, arrays.to_numpy(y), arrays.to_numpy(candidates)
+        return np.asarray(arrays.to_numpy(self._plain_batch(xp, y, candidates)), dtype=np.float64)
+
+    def _plain_batch(self, xp: ModuleType, y: Array, candidates: Array) -> Array:
+        """:meth:`score` of every candidate, through the plain step, in ``xp``."""
+        step = self.plain_step(y, candidates[0, ...])
+        decided = candidates if step is None else step.apply(candidates)
+        return xp.reshape(self.value(self.truth(y), decided, xp=xp), (candidates.shape[0],))
+
+    def _batch_numpy(self, y: NDArray, candidates: NDArray) -> NDArray[np.float64]:
+        """:meth:`batch` in NumPy, with its fast paths."""
         candidates = np.asarray(candidates)
         if self.fits_step and self.kind == "binary":
             name = self.entry.name
@@ -638,6 +783,7 @@ class Metric(str):
                 scale = np.where(span > 0, (n_buckets - 1) / np.where(span > 0, span, 1.0), 0.0)
             if not (
                 low is not None
+                and high is not None
                 and n >= 4096
                 and 0 < n_pos < n
                 and np.isfinite(low).all()
@@ -720,26 +866,31 @@ class Metric(str):
                 places = np.asarray(self._ranks(candidates.shape[-1]))
                 n_classes, rank = len(places), places.astype(np.float64)
             result = np.empty(candidates.shape[0])
-            for index, candidate in enumerate(candidates):
+            for position, candidate in enumerate(candidates):
                 scores = numbers = np.asarray(candidate, dtype=np.float64)
                 if rank is not None:
                     numbers = scores @ rank
                 cuts = steps.fit_cut_points(truth, numbers, n_classes)
-                score = self.value(truth, np.searchsorted(np.asarray(cuts), numbers, side="left"))
+                score = self.value(truth, np.searchsorted(np.asarray(cuts), numbers, side="left"), xp=np)
                 if rank is not None:
                     # fit_step keeps the argmax where it scores higher than the cut-points.
-                    plain = self.value(truth, places[np.argmax(scores, axis=-1)])
+                    plain = self.value(truth, places[np.argmax(scores, axis=-1)], xp=np)
                     score = score if score >= plain else plain
-                result[index] = float(score)
+                result[position] = float(score)
             return result
         if self.fits_step:
-            return np.array([self.fitted(y, candidate) for candidate in candidates])
-        step = self.plain_step(y, candidates[0])
-        decided = candidates if step is None else step.apply(candidates)
-        return np.asarray(self.value(self.truth(y), decided), dtype=np.float64).reshape(candidates.shape[0])
+            return np.array([self.fitted(y, candidate, xp=np) for candidate in candidates])
+        return np.asarray(self._plain_batch(np, y, candidates), dtype=np.float64)
 
 
-def _rebuild(name, kind, rank, values, labels, entry) -> Metric:
+def _rebuild(
+    name: str,
+    kind: str,
+    rank: tuple[int, ...] | None,
+    values: NDArray | None,
+    labels: list | None,
+    entry: Entry | None,
+) -> Metric:
     base = resolve(name, kind) if entry is None else Metric(name, entry, kind)
     return base._derive(rank=rank, values=values, labels=labels)
 
@@ -833,20 +984,20 @@ def for_truth(metric: str | None, kind: str, y: NDArray) -> Metric:
     return resolved
 
 
-def ordered(labels) -> list[str]:
+def ordered(labels: Iterable[object]) -> list[str]:
     """Class labels in order: numbers as numbers (9 before 10), False before True, other text as text.
 
     >>> ordered(["10", "9", "1"]), ordered(["b", "a"])
     (['1', '9', '10'], ['a', 'b'])
     """
-    labels = [str(label) for label in labels]
+    texts = [str(label) for label in labels]
     try:
-        return sorted(labels, key=float)
+        return sorted(texts, key=float)
     except ValueError:
         pass
-    if {label.lower() for label in labels} <= {"true", "false"}:
-        return sorted(labels, key=lambda label: label.lower() == "true")
-    return sorted(labels)
+    if {text.lower() for text in texts} <= {"true", "false"}:
+        return sorted(texts, key=lambda text: text.lower() == "true")
+    return sorted(texts)
 
 
 def for_files(
@@ -902,6 +1053,7 @@ def for_files(
             return resolved
         resolved = for_truth(resolved, kind, y)
         values = resolved.values
+        assert values is not None  # for_truth binds the truth's values
         if classes is not None:
             try:
                 given = np.array([float(label) for label in classes])
@@ -1142,6 +1294,7 @@ def auc_rows(
     *,
     overwrite: bool = False,
     scratch: NDArray[np.float64] | None = None,
+    xp: ModuleType | None = None,
 ) -> NDArray[np.float64]:
     """ROC AUC of every row of ``values`` (shape (n_candidates, n_samples)) at once.
 
@@ -1154,7 +1307,47 @@ def auc_rows(
     ``overwrite=True`` lets the function sort in the memory of ``values`` (a C-contiguous
     float64 array), and ``scratch``, a float64 array of the same shape, saves another
     allocation; Caruana selection passes both on every iteration.
+
+    In ``xp`` (default: the run's namespace) other than NumPy, the ranks come from the standard's
+    ``sort`` and ``searchsorted`` (:func:`_auc_rows`); the scores come back as NumPy float64.
     """
+    xp = arrays.namespace(xp)
+    if not arrays.is_numpy(xp):
+        return np.asarray(arrays.to_numpy(_auc_rows(xp, xp.asarray(positive), xp.asarray(values))), dtype=np.float64)
+    return _auc_rows_numpy(np.asarray(positive), values, overwrite=overwrite, scratch=scratch)
+
+
+def _auc_rows(xp: ModuleType, positive: Array, values: Array) -> Array:
+    """:func:`auc_rows` in ``xp``, with the array API standard only: each value's average rank is the
+    middle of its run of equal values in its sorted row, ``(below + at_or_below + 1) / 2``."""
+    if arrays.is_numpy(xp):
+        return _auc_rows_numpy(np.asarray(positive), values)
+    n_samples = positive.shape[0]
+    n_pos = int(arrays.count(xp, positive))
+    n_neg = n_samples - n_pos
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("auc is undefined when y_true holds only one class")
+    values = arrays.as_float64(xp, values)
+    ordered = xp.sort(values, axis=-1)
+    labels = xp.astype(positive, xp.float64)
+    rank_sums = []
+    for row in range(values.shape[0]):  # searchsorted takes one sorted row at a time
+        below = xp.searchsorted(ordered[row, :], values[row, :], side="left")
+        at_or_below = xp.searchsorted(ordered[row, :], values[row, :], side="right")
+        average_rank = xp.astype(below + at_or_below + 1, xp.float64) / 2.0
+        rank_sums.append(xp.sum(average_rank * labels))
+    rank_sum = xp.stack(rank_sums) if rank_sums else xp.zeros((0,), dtype=xp.float64)
+    return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+
+
+def _auc_rows_numpy(
+    positive: NDArray[np.bool_],
+    values: NDArray[np.float64],
+    *,
+    overwrite: bool = False,
+    scratch: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:
+    """:func:`auc_rows` in NumPy: one integer sort per row of (bits << 1 | label), else scipy's ranks."""
     positive = np.asarray(positive, dtype=bool)
     if not (overwrite and values.dtype == np.float64 and values.flags.c_contiguous):
         values = np.array(values, dtype=np.float64, order="C")

@@ -24,7 +24,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
+
+from blender import arrays
+from blender.arrays import Array
 
 # Two scores closer than this (relative) are a tie when choosing a threshold or a cut.
 _TIE = 1e-12
@@ -33,42 +36,65 @@ _TIE = 1e-12
 # ---------------------------------------------------------------------------- binary counts
 
 
-def binary_counts(y: NDArray, decisions: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray]:
-    """True positives, false positives, false negatives and true negatives over the last axis."""
-    y = np.asarray(y).astype(bool)
-    decisions = np.asarray(decisions).astype(bool)
-    tp = np.sum(decisions & y, axis=-1)
-    fp = np.sum(decisions & ~y, axis=-1)
-    positives, n = int(y.sum()), y.shape[-1]
+def binary_counts(y: Array, decisions: Array) -> tuple[Array, Array, Array, Array]:
+    """True positives, false positives, false negatives and true negatives over the last axis.
+
+    In the namespace of ``decisions`` (the array API standard only); ``y`` is 0/1 or bool.
+    """
+    xp = arrays.namespace_of(decisions)
+    y, decisions = xp.asarray(y), xp.asarray(decisions)
+    y = y if y.dtype == xp.bool else y != 0
+    decisions = decisions if decisions.dtype == xp.bool else decisions != 0
+    tp = arrays.count(xp, decisions & y, axis=-1)
+    fp = arrays.count(xp, decisions & ~y, axis=-1)
+    positives, n = int(arrays.count(xp, y)), y.shape[-1]
     return tp, fp, positives - tp, (n - positives) - fp
 
 
-def from_counts(name: str, tp: ArrayLike, fp: ArrayLike, fn: ArrayLike, tn: ArrayLike) -> NDArray[np.float64]:
+def from_counts(name: str, tp: Array, fp: Array, fn: Array, tn: Array) -> Array:
     """A binary decision metric from its confusion counts (arrays of any shape), as scikit-learn defines it.
 
     ``accuracy``; ``f1`` (0 where nothing is predicted or true positive); ``mcc`` (0 where a
     margin is empty); ``balanced_accuracy``: the mean recall over the classes present in the truth.
+    In the namespace of the counts (the array API standard only); NumPy for Python numbers.
 
     >>> float(from_counts("f1", 2, 1, 1, 4)), float(from_counts("balanced_accuracy", 2, 1, 1, 4))
     (0.6666666666666666, 0.7333333333333334)
     """
-    tp, fp, fn, tn = (np.asarray(count, dtype=np.float64) for count in (tp, fp, fn, tn))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if name == "accuracy":
-            return (tp + tn) / (tp + fp + fn + tn)
-        if name == "f1":
-            denominator = 2 * tp + fp + fn
-            return np.where(denominator > 0, 2 * tp / denominator, 0.0)
-        if name == "mcc":
-            denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-            return np.where(denominator > 0, (tp * tn - fp * fn) / denominator, 0.0)
-        if name == "balanced_accuracy":
-            positives, negatives = tp + fn, tn + fp
-            recall_pos = np.where(positives > 0, tp / positives, 0.0)
-            recall_neg = np.where(negatives > 0, tn / negatives, 0.0)
-            present = (positives > 0).astype(float) + (negatives > 0)
-            return (recall_pos + recall_neg) / present
+    xp = arrays.namespace_of(next((count for count in (tp, fp, fn, tn) if hasattr(count, "dtype")), tp))
+    tp, fp, fn, tn = (arrays.as_float64(xp, count) for count in (tp, fp, fn, tn))
+    if name == "accuracy":
+        return (tp + tn) / (tp + fp + fn + tn)
+    if name == "f1":
+        return arrays.divide(xp, 2 * tp, 2 * tp + fp + fn)
+    if name == "mcc":
+        return arrays.divide(xp, tp * tn - fp * fn, xp.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)))
+    if name == "balanced_accuracy":
+        positives, negatives = tp + fn, tn + fp
+        present = xp.astype(positives > 0, xp.float64) + xp.astype(negatives > 0, xp.float64)
+        return (arrays.divide(xp, tp, positives) + arrays.divide(xp, tn, negatives)) / present
     raise ValueError(f"no binary counts formula for {name!r}")
+
+
+def best_threshold_scores(y: Array, scores: Array, name: str) -> Array:
+    """The best score of the binary decision metric ``name`` over every threshold, for each row of ``scores``.
+
+    :func:`threshold_scores`'s maximum over the cuts between different values, in the namespace of
+    ``scores`` (n_candidates, n_rows) with the array API standard only: one sort per row, the labels
+    gathered in its order (:func:`blender.arrays.take_last`), the confusion counts by a running sum.
+    """
+    xp = arrays.namespace_of(scores)
+    n = scores.shape[-1]
+    hits = xp.astype(xp.asarray(y) != 0, xp.float64)
+    order = xp.argsort(-scores, axis=-1, stable=True)
+    ordered = arrays.take_last(xp, scores, order)
+    tp = xp.cumulative_sum(arrays.take_last(xp, xp.reshape(hits, (1, n)), order), axis=-1, include_initial=True)
+    fp = xp.arange(n + 1, dtype=xp.float64) - tp
+    positives = float(xp.sum(hits))
+    values = from_counts(name, tp, fp, positives - tp, (n - positives) - fp)
+    ends = xp.ones(scores.shape[:-1] + (1,), dtype=xp.bool)
+    valid = xp.concat([ends, ordered[..., :-1] != ordered[..., 1:], ends], axis=-1)
+    return xp.max(xp.where(valid, values, xp.full_like(values, -xp.inf)), axis=-1)
 
 
 # ---------------------------------------------------------------------------- the steps
@@ -77,9 +103,10 @@ def from_counts(name: str, tp: ArrayLike, fp: ArrayLike, fn: ArrayLike, tn: Arra
 class Step(Protocol):
     """A decision step: ``apply`` gives what the metric scores, ``write`` what the submission holds."""
 
-    fitted: bool
+    @property
+    def fitted(self) -> bool: ...
 
-    def apply(self, scores: NDArray) -> NDArray: ...
+    def apply(self, scores: Array) -> Array: ...
 
     def write(self, scores: NDArray, labels: Sequence[object]) -> NDArray: ...
 
@@ -103,8 +130,9 @@ class Threshold(_Classes):
     threshold: float
     fitted: bool = True
 
-    def apply(self, scores: NDArray) -> NDArray[np.int64]:
-        return (np.asarray(scores) > self.threshold).astype(np.int64)
+    def apply(self, scores: Array) -> Array:
+        xp = arrays.namespace_of(scores)
+        return xp.astype(xp.asarray(scores) > self.threshold, xp.int64)
 
     def describe(self) -> str:
         return f"threshold {self.threshold:.6g} (a probability above it is the positive class)"
@@ -118,9 +146,11 @@ class Argmax(_Classes):
     rank: tuple[int, ...] | None = None
     fitted: bool = False
 
-    def apply(self, scores: NDArray) -> NDArray[np.int64]:
-        columns = np.argmax(np.asarray(scores), axis=-1)
-        return columns if self.rank is None else np.asarray(self.rank)[columns]
+    def apply(self, scores: Array) -> Array:
+        xp = arrays.namespace_of(scores)
+        columns = xp.argmax(xp.asarray(scores), axis=-1)
+        # With a rank (qwk, scored in NumPy): the class places.
+        return columns if self.rank is None else np.asarray(self.rank)[arrays.to_numpy(columns)]
 
     def describe(self) -> str:
         return "the most probable class"
@@ -176,8 +206,10 @@ class Clip:
     low: float = 0.0
     fitted: bool = False
 
-    def apply(self, scores: NDArray) -> NDArray[np.float64]:
-        return np.maximum(np.asarray(scores, dtype=np.float64), self.low)
+    def apply(self, scores: Array) -> Array:
+        xp = arrays.namespace_of(scores)
+        scores = xp.asarray(scores)
+        return xp.clip(scores if scores.dtype == xp.float64 else xp.astype(scores, xp.float64), min=self.low)
 
     def write(self, scores: NDArray, labels: Sequence[object] | None = None) -> NDArray[np.float64]:
         return self.apply(scores)

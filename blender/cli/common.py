@@ -42,6 +42,7 @@ Mean = _choices("Mean", typing.get_args(averaging.MeanKind))
 CorrMethod = _choices("CorrMethod", correlation.CORRELATION_METHODS)
 Meta = _choices("Meta", stacking.META_LEARNERS)
 WeightMethod = _choices("WeightMethod", weights_module.METHODS)
+Device = _choices("Device", ("cpu", "gpu"))
 
 # Options shared by the commands, declared once.
 Files = Annotated[
@@ -236,6 +237,37 @@ class Shared:
         return out, oof_path(self.oof_out, self.no_oof_out, out)
 
 
+DeviceOption = Annotated[
+    Device,
+    typer.Option(
+        "--device",
+        help="Where the fold scores are computed: gpu needs CuPy and a visible GPU (pip install cupy-cuda12x).",
+    ),
+]
+
+
+def device_option(function):
+    """Give a command ``--device cpu|gpu``: the command runs in that array namespace (:mod:`blender.arrays`),
+    resolved before any work, so ``gpu`` without CuPy or a GPU is one ``Error:`` line."""
+    import inspect
+
+    from blender import arrays
+
+    signature = inspect.signature(function, eval_str=True)
+    parameters = list(signature.parameters.values())
+    added = inspect.Parameter("device", inspect.Parameter.KEYWORD_ONLY, default="cpu", annotation=DeviceOption)
+    at = next((i for i, p in enumerate(parameters) if p.kind == p.VAR_KEYWORD), len(parameters))
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        device = kwargs.pop("device", "cpu")
+        with arrays.on_device(getattr(device, "value", device)):
+            return function(*args, **kwargs)
+
+    run.__signature__ = signature.replace(parameters=[*parameters[:at], added, *parameters[at:]])
+    return run
+
+
 def learning_options(function=None, *, without: tuple[str, ...] = ()):
     """Give a command the shared learning options (all but ``without``), passed to it as ``shared``.
 
@@ -264,7 +296,7 @@ def learning_options(function=None, *, without: tuple[str, ...] = ()):
             return function(*args, shared=shared, **kwargs)
 
         run.__signature__ = signature.replace(parameters=[*own, *added])
-        return run
+        return device_option(run)
 
     return decorate(function) if function is not None else decorate
 

@@ -40,6 +40,7 @@ from blender.cli.common import (
     TruthPath,
     check_outputs,
     command,
+    device_option,
     learning_options,
     output_path,
     read_learning,
@@ -202,6 +203,7 @@ def _budget(time_budget: str | None) -> float | None:
 
 
 @command("score")
+@device_option
 def score_command(
     files: Files = None,
     metric: MetricOption = None,
