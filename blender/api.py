@@ -258,6 +258,7 @@ def from_run(learning: LearningSet, run: Run) -> Result:
     honest, single = run.honest, run.best_single
     details = {
         "inputs": list(learning.train.names),
+        "step": _step_document(learning, run.step, run.in_sample, run.plain_in_sample),
         "in_sample": run.in_sample,
         "cv_folds": honest.n_folds,
         "wins": honest.wins,
@@ -281,6 +282,16 @@ def from_run(learning: LearningSet, run: Run) -> Result:
         Score(single.mean, single.se, single.name),
         details,
     )
+
+
+def _step_document(learning: LearningSet, step: Step | None, in_sample: float, plain_in_sample: float) -> dict | None:
+    """The decision step of a blend as ``to_dict`` writes it (:func:`blender.picking.step_document`); None where the
+    metric scores the blend itself."""
+    from blender.picking import step_document
+
+    if step is None or not _metric(learning).post_processes:
+        return None
+    return step_document(step, in_sample, plain_in_sample)
 
 
 def _result(
@@ -374,6 +385,7 @@ def from_auto(learning: LearningSet, result: AutoResult) -> Result:
     caution = procedure_caution(estimate, metric=chosen, pick_type=result.pick.type)
     details = {
         "inputs": list(learning.train.names),
+        "step": _step_document(learning, result.step, result.in_sample, result.plain_in_sample),
         **{key: document[key] for key in ("pick", "reason", "estimate", "levels", "leaderboard")},
         "warnings": [] if caution is None else [caution],
     }

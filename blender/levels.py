@@ -29,6 +29,16 @@ LEVEL2_MEMBERS = ("stack-logreg", "stack-ridge", "average")
 INNER_FOLDS = 3
 
 
+def level2_members(kind: str) -> tuple[str, ...]:
+    """The level-2 entries on ``kind`` files: :data:`LEVEL2_MEMBERS`, with ``stack-linear`` (what the linear
+    stacker fits on regression files) for ``stack-logreg`` on regression.
+
+    >>> level2_members("regression")
+    ('stack-linear', 'stack-ridge', 'average')
+    """
+    return tuple("stack-linear" if kind == "regression" and name == "stack-logreg" else name for name in LEVEL2_MEMBERS)
+
+
 @dataclass(frozen=True, eq=False)
 class LevelTwo:
     """Level-2 blends fitted on every row, and the level-3 blend fitted on their cross-fitted OOF predictions."""

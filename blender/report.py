@@ -329,3 +329,27 @@ def hill_climb_chart(run, metric: str):
 def weights_lines(run, names: list[str], metric: str) -> list[str]:
     """Which optimiser found the weights, and how long it took."""
     return [f"{run.method.options.get('method', 'slsqp')} weights ({run.seconds:.1f} s)"]
+
+
+def doctor_chart(diagnosis, names: list[str]):
+    """Each file's drift (KS statistic) against its disagreement (noise units), the flagged files in red."""
+    import numpy as np
+
+    plt = _pyplot()
+    drift = np.nan_to_num(diagnosis.table["drift KS"])
+    disagreement = np.nan_to_num(diagnosis.table["disagreement"])
+    flagged = {
+        name for finding in diagnosis.findings if finding.check in ("drift", "disagreement") for name in finding.files
+    }
+    colours = ["tab:red" if path in flagged else "tab:blue" for path in diagnosis.names]
+    figure, axes = plt.subplots(figsize=(7, 5))
+    axes.scatter(drift, disagreement, c=colours)
+    for x, y, name in zip(drift, disagreement, names):
+        axes.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    axes.axvline(float(np.median(drift)), color="gray", linestyle=":", linewidth=1)
+    axes.axhline(float(np.median(disagreement)), color="gray", linestyle=":", linewidth=1)
+    axes.set_xlabel("drift: KS statistic between the file's OOF and test predictions")
+    axes.set_ylabel("disagreement: change of its correlations, OOF to test (noise units)")
+    axes.set_title("blend doctor (red: flagged; dotted: the files' medians)")
+    figure.tight_layout()
+    return figure

@@ -37,6 +37,20 @@ from blender import layout, metrics
 META_LEARNERS = ("logreg", "ridge", "xgb", "et", "rf", "knn")
 MetaLearner = Literal["logreg", "ridge", "xgb", "et", "rf", "knn"]
 
+
+def stack_entry(meta: str, kind: str) -> str:
+    """The name of a stacking run with ``meta`` on ``kind`` files, after what it fits: ``--meta logreg`` fits a
+    linear regression on regression files (the registry's ``stack-linear``), a logistic regression on the others
+    (``stack-logreg``).
+
+    >>> stack_entry("logreg", "regression"), stack_entry("logreg", "binary"), stack_entry("ridge", "regression")
+    ('stack-linear', 'stack-logreg', 'stack-ridge')
+    """
+    if meta == "logreg":
+        return "stack-linear" if kind == "regression" else "stack-logreg"
+    return f"stack-{meta}"
+
+
 # Logits of probabilities clipped to [LOGIT_EPSILON, 1 - LOGIT_EPSILON] stay within
 # about +-13.8, so one overconfident model cannot swamp a linear meta-learner.
 LOGIT_EPSILON = 1e-6
