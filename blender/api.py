@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -186,14 +186,14 @@ def _prepared(
     positive: str | None,
     classes: str | None,
     greater_is_better: bool | None,
-) -> tuple[LearningSet, object]:
+) -> tuple[LearningSet, int | NDArray]:
     """The frames as a learning set with its metric bound (as ``--metric`` binds it), and the folds."""
     from blender.entries import bind_metric
     from blender.io.frames import learning_set
 
     learning, plan = learning_set(oof, test, y, task=task, positive=positive, folds=folds)
     chosen = bind_metric(metric, learning, greater_is_better=greater_is_better, classes=classes, option="metric")
-    return replace(learning, metric=chosen), plan
+    return replace(learning, metric=chosen), cast("int | NDArray", plan)
 
 
 def blend(

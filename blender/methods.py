@@ -13,7 +13,7 @@ A new blend method is its module, one :class:`Method` line in :data:`METHODS`, a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +23,12 @@ from blender.correlation import CORRELATION_METHODS
 from blender.median import fit_median
 from blender.stacking import META_LEARNERS
 from blender.weights import OPTIMIZERS
+
+if TYPE_CHECKING:
+    from blender.averaging import MeanKind
+    from blender.correlation import CorrelationMethod
+    from blender.metrics import Kind
+    from blender.stacking import MetaLearner
 
 PROBABILITIES = ("binary", "multiclass")
 NUMBERS = ("binary", "multiclass", "regression")
@@ -58,7 +64,7 @@ class Weighted:
     """A weighted mean of the models (a weighted vote share for labels)."""
 
     weights: NDArray[np.float64]
-    kind: str
+    kind: Kind
     details: dict = field(default_factory=dict)
 
     def apply(self, values: NDArray) -> NDArray[np.float64]:
@@ -69,7 +75,7 @@ class Weighted:
 class Mean:
     """A fixed mean of the models (arithmetic, geometric, harmonic, power or logit)."""
 
-    mean: str = "arithmetic"
+    mean: MeanKind = "arithmetic"
     power: float | None = None
     weights: NDArray[np.float64] | None = None
 
@@ -96,7 +102,7 @@ class Voted:
     """The (weighted) majority vote, as one-hot rows; probabilities vote by argmax / 0.5."""
 
     weights: NDArray[np.float64] | None = None
-    kind: str = "labels"
+    kind: Kind = "labels"
 
     def apply(self, values: NDArray) -> NDArray[np.float64]:
         from blender.voting import probabilities_to_votes, vote
@@ -118,11 +124,11 @@ class Calibrated:
     """Per-model temperatures applied before an inner fitted blend."""
 
     temperatures: NDArray[np.float64]
-    kind: str
+    kind: Kind
     inner: Fitted
 
     @property
-    def weights(self):
+    def weights(self) -> NDArray[np.float64] | None:
         return getattr(self.inner, "weights", None)
 
     def apply(self, values: NDArray) -> NDArray[np.float64]:
@@ -134,7 +140,7 @@ class Calibrated:
 # ---------------------------------------------------------------------------- fit functions
 
 
-def fit_best(values, y, *, kind, metric, random_state=None) -> Weighted:
+def fit_best(values: NDArray, y: NDArray, *, kind: Kind, metric: Any, random_state: int | None = None) -> Weighted:
     """The single model with the best score on these rows."""
     scores = layout.model_scores(values, y, metric=metric, kind=kind)
     weights = np.zeros(layout.n_models(values))
@@ -142,19 +148,55 @@ def fit_best(values, y, *, kind, metric, random_state=None) -> Weighted:
     return Weighted(weights, kind)
 
 
-def fit_mean(values, y, *, kind, metric, random_state=None, mean="arithmetic", power=None, weights=None) -> Mean:
+def fit_mean(
+    values: NDArray,
+    y: NDArray | None,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    mean: MeanKind = "arithmetic",
+    power: float | None = None,
+    weights: NDArray[np.float64] | None = None,
+) -> Mean:
     return Mean(mean, power, weights)
 
 
-def fit_rank(values, y, *, kind, metric, random_state=None, weights=None) -> Ranked:
+def fit_rank(
+    values: NDArray,
+    y: NDArray | None,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    weights: NDArray[np.float64] | None = None,
+) -> Ranked:
     return Ranked(weights)
 
 
-def fit_vote(values, y, *, kind, metric, random_state=None, weights=None) -> Voted:
+def fit_vote(
+    values: NDArray,
+    y: NDArray | None,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    weights: NDArray[np.float64] | None = None,
+) -> Voted:
     return Voted(weights, kind)
 
 
-def fit_select(values, y, *, kind, metric, random_state=None, max_corr=0.95, top=None, method="pearson"):
+def fit_select(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    max_corr: float = 0.95,
+    top: int | None = None,
+    method: CorrelationMethod = "pearson",
+) -> Weighted | Voted:
     """The best model, then each next-best one whose correlation with all chosen stays under ``max_corr``."""
     from blender.correlation import correlation_matrix, label_agreement
     from blender.selection import select_uncorrelated
@@ -178,7 +220,17 @@ class _VotedSubset(Voted):
 
 
 def fit_caruana(
-    values, y, *, kind, metric, random_state=None, init=5, iters=50, bags=1, bag_fraction=0.5, replacement=True
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    init: int = 5,
+    iters: int = 50,
+    bags: int = 1,
+    bag_fraction: float = 0.5,
+    replacement: bool = True,
 ) -> Weighted:
     from blender.caruana import caruana_select
 
@@ -197,13 +249,30 @@ def fit_caruana(
     return Weighted(result.weights, kind, {"result": result})
 
 
-def fit_weights(values, y, *, kind, metric, random_state=None, method="slsqp") -> Weighted:
+def fit_weights(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    method: Literal["slsqp", "nelder-mead"] = "slsqp",
+) -> Weighted:
     from blender.weights import optimize_weights
 
     return Weighted(optimize_weights(values, y, kind=kind, metric=metric, method=method), kind)
 
 
-def fit_hill_climb(values, y, *, kind, metric, random_state=None, negative_weights=False, **options) -> Weighted:
+def fit_hill_climb(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    negative_weights: bool = False,
+    **options: Any,
+) -> Weighted:
     from blender.hillclimb import hill_climb
 
     result = hill_climb(
@@ -212,13 +281,30 @@ def fit_hill_climb(values, y, *, kind, metric, random_state=None, negative_weigh
     return Weighted(result.weights, kind, {"result": result})
 
 
-def fit_stack(values, y, *, kind, metric, random_state=None, meta="logreg", **options):
+def fit_stack(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    meta: MetaLearner = "logreg",
+    **options: Any,
+) -> Fitted:
     from blender.stacking import fit_stacker
 
     return fit_stacker(values, y, kind=kind, meta=meta, random_state=random_state, **options)
 
 
-def fit_level2(values, y, *, kind, metric, random_state=None, combiner="hill-climb"):
+def fit_level2(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    combiner: str = "hill-climb",
+) -> Fitted:
     """The level-2 entries (``blender.levels.level2_members``) cross-fitted, then ``combiner`` over them."""
     from blender.levels import fit_level2 as fit_two_levels
     from blender.levels import level2_members
@@ -237,7 +323,9 @@ def fit_level2(values, y, *, kind, metric, random_state=None, combiner="hill-cli
 def calibrated(fit: Fit) -> Fit:
     """``fit`` preceded by per-model temperature scaling, fitted on the same rows."""
 
-    def fit_calibrated(values, y, *, kind, metric, random_state=None, **options):
+    def fit_calibrated(
+        values: NDArray, y: NDArray, *, kind: Kind, metric: Any, random_state: int | None = None, **options: Any
+    ) -> Calibrated:
         from blender.calibrate import apply_temperatures, fit_temperatures
 
         temperatures = fit_temperatures(values, y, kind=kind)
@@ -291,7 +379,7 @@ class Option:
             return f"from {self.low:g} to {self.high:g}" if self.high is not None else f"of {self.low:g} or more"
         return f"of {self.high:g} or less"
 
-    def check(self, value) -> str | None:
+    def check(self, value: object) -> str | None:
         """The one-line refusal of ``value`` (naming the flag and the fix), or None when it keeps the rule."""
         if value is None:
             return None
