@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -186,14 +186,14 @@ def _prepared(
     positive: str | None,
     classes: str | None,
     greater_is_better: bool | None,
-) -> tuple[LearningSet, object]:
+) -> tuple[LearningSet, int | NDArray]:
     """The frames as a learning set with its metric bound (as ``--metric`` binds it), and the folds."""
     from blender.entries import bind_metric
     from blender.io.frames import learning_set
 
     learning, plan = learning_set(oof, test, y, task=task, positive=positive, folds=folds)
     chosen = bind_metric(metric, learning, greater_is_better=greater_is_better, classes=classes, option="metric")
-    return replace(learning, metric=chosen), plan
+    return replace(learning, metric=chosen), cast("int | NDArray", plan)
 
 
 def blend(
@@ -262,6 +262,7 @@ def from_run(learning: LearningSet, run: Run) -> Result:
     honest, single = run.honest, run.best_single
     details = {
         "inputs": list(learning.train.names),
+        "step": _step_document(learning, run.step, run.in_sample, run.plain_in_sample),
         "in_sample": run.in_sample,
         "cv_folds": honest.n_folds,
         "wins": honest.wins,
@@ -285,6 +286,16 @@ def from_run(learning: LearningSet, run: Run) -> Result:
         Score(single.mean, single.se, single.name),
         details,
     )
+
+
+def _step_document(learning: LearningSet, step: Step | None, in_sample: float, plain_in_sample: float) -> dict | None:
+    """The decision step of a blend as ``to_dict`` writes it (:func:`blender.picking.step_document`); None where the
+    metric scores the blend itself."""
+    from blender.picking import step_document
+
+    if step is None or not _metric(learning).post_processes:
+        return None
+    return step_document(step, in_sample, plain_in_sample)
 
 
 def _result(
@@ -379,6 +390,7 @@ def from_auto(learning: LearningSet, result: AutoResult) -> Result:
     caution = procedure_caution(estimate, metric=chosen, pick_type=result.pick.type)
     details = {
         "inputs": list(learning.train.names),
+        "step": _step_document(learning, result.step, result.in_sample, result.plain_in_sample),
         **{key: document[key] for key in ("pick", "reason", "estimate", "levels", "leaderboard")},
         "warnings": [] if caution is None else [caution],
     }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -10,6 +11,9 @@ from numpy.typing import NDArray
 from blender.errors import BlendInputError
 from blender.layout import normalise_weights, weighted_sum
 from blender.validate import check_weights, non_positive_error
+
+if TYPE_CHECKING:
+    from blender.io.predictions import Predictions
 
 MeanKind = Literal["arithmetic", "geometric", "harmonic", "power", "logit"]
 MEAN_KINDS = ("arithmetic", "geometric", "harmonic", "power", "logit")
@@ -105,6 +109,7 @@ def average(
         _keep_agreed_rows(blended, original, weights > 0)
         return blended
     exponent_value = exponent(kind, power)
+    assert exponent_value is not None  # the power mean's exponent was checked above
     if exponent_value <= 0 and np.any(values <= 0):
         # log(0) and 1/0 are -inf and inf; clip probabilities rather than return nonsense.
         if not probabilities:
@@ -122,7 +127,7 @@ def _softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def _keep_agreed_rows(blended, values, voting) -> None:
+def _keep_agreed_rows(blended: NDArray, values: NDArray, voting: NDArray) -> None:
     """Where every weighted model gives the same row, the mean is that row, bit for bit.
 
     Floating point alone gets it 1 ulp off (x/3 + x/3 + x/3, exp(log x), renormalising),
@@ -133,7 +138,7 @@ def _keep_agreed_rows(blended, values, voting) -> None:
     blended[agreed] = used[0][agreed]
 
 
-def _weighted_power_mean(values, weights, exponent):
+def _weighted_power_mean(values: NDArray, weights: NDArray, exponent: float) -> NDArray[np.float64]:
     """The weighted power mean along the model axis; exponent 0 is the geometric mean."""
     if exponent == 1.0:
         transformed = values
@@ -149,7 +154,7 @@ def _weighted_power_mean(values, weights, exponent):
     return np.power(mean, 1.0 / exponent)
 
 
-def check_mean_inputs(predictions, *, mean: str, power: float | None) -> None:
+def check_mean_inputs(predictions: Predictions, *, mean: str, power: float | None) -> None:
     """Refuse regression values that a power mean cannot take, naming the file and row: values of 0 or less for an
     exponent of 0 or less, negative values for any other exponent but 1 (``(-2) ** 0.5`` is not a real number).
 
@@ -169,7 +174,7 @@ def check_mean_inputs(predictions, *, mean: str, power: float | None) -> None:
     raise non_positive_error(
         predictions.paths[model],
         float(predictions.values[model, row, column]),
-        str(predictions.ids[row]),
+        str(cast("Sequence[object]", predictions.ids)[row]),
         predictions.columns[column],
         label,
         zero_ok=zero_ok,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,7 +36,9 @@ from blender.evaluation import (
 from blender.methods import BY_NAME, Calibrated, Fitted, Method, calibrated, fit
 
 if TYPE_CHECKING:
+    from blender.io.predictions import LearningSet, Predictions
     from blender.steps import Step
+    from blender.validate import BinaryTarget
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,7 +108,7 @@ class Run:
 
 def bind_metric(
     metric: str | None,
-    learning,
+    learning: LearningSet,
     *,
     greater_is_better: bool | None = None,
     classes: str | None = None,
@@ -121,7 +123,7 @@ def bind_metric(
     from blender.errors import BlendInputError
 
     train = learning.train
-    target = learning.target
+    target = cast("BinaryTarget | None", learning.target)
     names = train.columns if train.kind == "multiclass" else train.classes
     binary = None if target is None else (target.negative if target.negative is not None else "0", target.positive)
     order = None if classes is None else [part.strip() for part in classes.split(",") if part.strip()]
@@ -147,7 +149,7 @@ def bind_metric(
     return chosen
 
 
-def configured(name: str, *, calibrate: bool = False, as_name: str | None = None, **options) -> Method:
+def configured(name: str, *, calibrate: bool = False, as_name: str | None = None, **options: object) -> Method:
     """The registry entry ``name`` with ``options`` over its defaults (None keeps a default).
 
     With ``calibrate``, each file is temperature-scaled on the rows the entry is fitted on first.
@@ -168,12 +170,12 @@ def configured(name: str, *, calibrate: bool = False, as_name: str | None = None
 
 def run_entry(
     method: Method,
-    train,
+    train: Predictions,
     y: NDArray,
-    test,
+    test: Predictions,
     *,
     metric: str,
-    folds=5,
+    folds: int | NDArray = 5,
     repeats: int = 1,
     random_state: int | None = 0,
     features: tuple[NDArray, NDArray] | None = None,
@@ -212,8 +214,9 @@ def run_entry(
     fitted = fit(method, train.values, y, kind=train.kind, metric=metric, random_state=random_state, **extra)
     seconds = time.perf_counter() - started
 
-    def apply(values, rows_features):
-        return fitted.apply(values) if rows_features is None else fitted.apply(values, rows_features)
+    def apply(values: NDArray, rows_features: NDArray | None) -> NDArray[np.float64]:
+        # A stacker with original features takes them beside the predictions.
+        return fitted.apply(values) if rows_features is None else cast(Any, fitted).apply(values, rows_features)
 
     metric = metrics.for_truth(metric, train.kind, y)
     train_blend = apply(train.values, train_features)

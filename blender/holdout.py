@@ -8,6 +8,7 @@ honest as OOF predictions; the meta-learner and its features are those of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np  # noqa: F401  (the doctests use np)
 from numpy.typing import NDArray
@@ -36,7 +37,7 @@ class HoldoutResult:
 
 
 def holdout_blend(
-    holdout: NDArray, y_holdout: NDArray, test: NDArray, *, kind: metrics.Kind, **options
+    holdout: NDArray, y_holdout: NDArray, test: NDArray, *, kind: metrics.Kind, **options: Any
 ) -> HoldoutResult:
     """Fit the meta-learner on holdout predictions and truth, and predict the test rows.
 

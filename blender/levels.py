@@ -15,11 +15,15 @@ estimate at every level, where the same-fold CV score is flattered from level 2 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from blender import layout, metrics
+
+if TYPE_CHECKING:
+    from blender.methods import Fitted, Method
 
 # Level 2 of ``level2-hill-climb``: cheap linear stackers and the plain mean, each cross-fitted on
 # these many inner folds of the rows it is fitted on. (A logistic regression on log-odds was
@@ -29,13 +33,23 @@ LEVEL2_MEMBERS = ("stack-logreg", "stack-ridge", "average")
 INNER_FOLDS = 3
 
 
+def level2_members(kind: str) -> tuple[str, ...]:
+    """The level-2 entries on ``kind`` files: :data:`LEVEL2_MEMBERS`, with ``stack-linear`` (what the linear
+    stacker fits on regression files) for ``stack-logreg`` on regression.
+
+    >>> level2_members("regression")
+    ('stack-linear', 'stack-ridge', 'average')
+    """
+    return tuple("stack-linear" if kind == "regression" and name == "stack-logreg" else name for name in LEVEL2_MEMBERS)
+
+
 @dataclass(frozen=True, eq=False)
 class LevelTwo:
     """Level-2 blends fitted on every row, and the level-3 blend fitted on their cross-fitted OOF predictions."""
 
-    members: tuple
+    members: tuple[Fitted, ...]
     names: tuple[str, ...]
-    combiner: object
+    combiner: Fitted
 
     @property
     def details(self) -> dict:
@@ -56,11 +70,11 @@ class EqualMean:
 def fit_level2(
     values: NDArray,
     y: NDArray,
-    members: dict,
-    combine,
+    members: dict[str, Method],
+    combine: Method,
     *,
     kind: metrics.Kind,
-    metric=None,
+    metric: str | None = None,
     random_state: int | None = None,
 ) -> LevelTwo:
     """Two levels fitted on these rows: ``members`` cross-fitted on inner folds, then ``combine`` over their OOF.
@@ -75,10 +89,11 @@ def fit_level2(
     from blender.methods import fit
 
     y = np.asarray(y)
-    options = {"kind": kind, "metric": metric, "random_state": random_state}
+    options: dict[str, Any] = {"kind": kind, "metric": metric, "random_state": random_state}
     # Fewer inner folds where the rows are few (a fold needs rows of the largest class); with
     # fewer than 2, the stackers have no OOF predictions to learn from, and are averaged.
     folds = min(INNER_FOLDS, y.shape[0] if kind == "regression" else int(np.unique(y, return_counts=True)[1].max()))
+    top: Fitted
     if folds < 2:
         top = EqualMean()
     else:

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -31,6 +32,7 @@ from numpy.typing import NDArray
 
 from blender import metrics
 from blender.errors import BlendInputError
+from blender.metrics import Kind
 from blender.report import finite_or_none
 
 #: The keys of a blend record, in the order they are written (documented in the README).
@@ -184,7 +186,7 @@ def _stamp(time: datetime) -> str:
 # ---------------------------------------------------------------------------- reading
 
 
-def parse_lines(lines, *, source: str) -> list[dict]:
+def parse_lines(lines: Iterable[str], *, source: str) -> list[dict]:
     """The records of a log's lines, each with its 1-based ``line`` number added.
 
     Blank lines hold no record and are passed over; any other line that is not a record (not
@@ -219,13 +221,13 @@ def _bad_line(source: str, number: int, reason: str) -> BlendInputError:
     return BlendInputError(f"{source}: line {number} is not a log record ({reason}); fix or delete that line.")
 
 
-_REQUIRED = {
+_REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
     "blend": {"time": str, "command": list, "inputs": list, "method": str, "outputs": list},
     "lb": {"time": str, "sha256": str, "public_score": (int, float)},
 }
 
 
-def _record_problem(record) -> str | None:
+def _record_problem(record: object) -> str | None:
     """What is wrong with a parsed line, or None for a record."""
     if not isinstance(record, dict):
         return f"a JSON {type(record).__name__}, not an object"
@@ -282,7 +284,7 @@ def made(records: list[dict], sha256: str, *, path: str | None = None) -> list[d
     return sorted(makers, key=lambda record: not wrote_there(record))
 
 
-def input_states(record: dict, current_hash) -> list[tuple[dict, str]]:
+def input_states(record: dict, current_hash: Callable[[str], str | None]) -> list[tuple[dict, str]]:
     """Each input of the record and what became of it: ``"same"``, ``"changed"`` or ``"missing"``.
 
     ``current_hash(path)`` gives the SHA-256 of the file at ``path`` now, or None where there is
@@ -343,7 +345,7 @@ def parse_since(text: str, *, now: datetime) -> datetime:
 
 
 def row_spread(
-    y: NDArray, oof: NDArray, *, metric: str, kind: str, fold_scores: NDArray[np.float64], n_folds: int
+    y: NDArray, oof: NDArray, *, metric: str, kind: Kind, fold_scores: NDArray[np.float64], n_folds: int
 ) -> tuple[float, str]:
     """How much one row moves the score: ``(row_sd, source)``, so that a score on N rows has a
     standard error of about ``row_sd / sqrt(N)``.
@@ -420,6 +422,12 @@ class Submission:
     def metric(self) -> str | None:
         return None if self.record is None else self.record.get("metric")
 
+    @property
+    def line(self) -> int:
+        """The log line of the blend record it was given for (a judged submission has one)."""
+        assert self.record is not None
+        return int(self.record["line"])
+
 
 def submissions(records: list[dict]) -> list[Submission]:
     """Every public score in time order, each beside the blend record that wrote its file (:func:`made`:
@@ -429,7 +437,8 @@ def submissions(records: list[dict]) -> list[Submission]:
     for lb in lbs:
         makers = made(records, lb["sha256"], path=lb.get("path"))
         earlier = [record for record in makers if record_time(record) <= record_time(lb)]
-        found.append(Submission(lb, (earlier or makers or [None])[0]))
+        candidates = earlier or makers
+        found.append(Submission(lb, candidates[0] if candidates else None))
     return found
 
 
@@ -462,10 +471,11 @@ def public_noise(submission: Submission, public_rows: int) -> tuple[float, str] 
     if metric == "accuracy":
         p = min(max(submission.public, 0.0), 1.0)
         return math.sqrt(p * (1 - p) / public_rows), "a binomial bound for accuracy, sqrt(p(1-p)/N)"
-    row_sd = None if submission.record is None else submission.record.get("row_sd")
-    if row_sd is None or metric is None:
+    record = submission.record
+    row_sd = None if record is None else record.get("row_sd")
+    if record is None or row_sd is None or metric is None:
         return None
-    if submission.record.get("row_sd_from") == "folds":
+    if record.get("row_sd_from") == "folds":
         return row_sd / math.sqrt(public_rows), f"the CV's fold spread of {metric}, scaled to N rows"
     return row_sd / math.sqrt(public_rows), f"the CV's per-row spread of {metric}, row_sd/sqrt(N)"
 
@@ -503,20 +513,20 @@ def noise_checks(series: list[Submission], public_rows: int) -> list[NoiseCheck]
     for before, after in zip(series, series[1:]):
         noise = public_noise(after, public_rows)
         se, how = noise if noise is not None else (None, None)
-        checks.append(NoiseCheck(after, _gain(after.public, before.public, after.metric), se, how))
+        checks.append(NoiseCheck(after, _gain(after.public, before.public, str(after.metric)), se, how))
     return checks
 
 
 def latest_public(records: list[dict], rows: int | None) -> dict[int, tuple[float, list[str]]]:
     """For each blend record (by line) that was submitted: its latest public score and that submission's flags."""
-    latest = {
+    latest: dict[int, tuple[float, list[str]]] = {
         submission.record["line"]: (submission.public, [])
         for submission in submissions(records)
         if submission.record is not None
     }
     if rows is not None:
         for check in noise_checks(judged(records), rows):  # in time order: a file's latest submission decides
-            line = check.submission.record["line"]
+            line = check.submission.line
             latest[line] = (latest[line][0], ["public gain within noise"] if check.within_noise else [])
     return latest
 
@@ -552,7 +562,7 @@ def chasing(series: list[Submission]) -> Chase | None:
     window = [submission for submission in series if submission.cv is not None][-CHASE_WINDOW:]
     if len(window) < 3:
         return None
-    sign = 1.0 if metrics.greater_is_better(window[-1].metric) else -1.0
+    sign = 1.0 if metrics.greater_is_better(str(window[-1].metric)) else -1.0
     order = np.arange(len(window), dtype=np.float64)
     public = _spearman(order, sign * np.array([s.public for s in window]))
     cv = _spearman(order, sign * np.array([s.cv for s in window]))
@@ -608,7 +618,9 @@ class PublicLine:
         """The submissions outside the band, with their residual (public minus expected)."""
         found = []
         for submission in self.points:
-            residual = submission.public - self.expected(submission.cv)
+            cv = submission.cv
+            assert cv is not None  # the line is fitted on submissions with a CV score
+            residual = submission.public - self.expected(cv)
             if abs(residual) > self.band:
                 found.append((submission, residual))
         return found
@@ -692,7 +704,7 @@ def final_picks(
     records: list[dict],
     *,
     n: int,
-    values_of,
+    values_of: Callable[[dict, dict], NDArray | str],
     metric: str | None = None,
     line: PublicLine | None = None,
     max_corr: float = HEDGE_MAX_CORR,
@@ -734,8 +746,9 @@ def final_picks(
     notes: list[str] = []
     if not candidates:
         return [], ["no logged blend has a CV score; run a learning command (blend auto, caruana, ...) first"]
+    assert metric is not None  # the candidates are in it
     sign = 1.0 if metrics.greater_is_better(metric) else -1.0
-    candidates.sort(key=lambda record: -sign * honest_score(record)[0])
+    candidates.sort(key=lambda record: -sign * (honest_score(record)[0] or 0.0))  # each has one (chosen above)
     public = {
         submission.record["line"]: submission.public
         for submission in submissions(records)
@@ -745,6 +758,7 @@ def final_picks(
 
     def pick(record: dict, correlation: float | None, why: str) -> None:
         score, name = honest_score(record)
+        assert score is not None  # candidates have an honest score
         fitted_on = line_score(record)  # what the line was fitted on (Submission.cv)
         expected = line.expected(fitted_on) if line is not None and fitted_on is not None else None
         picks.append(Pick(record, score, name, public.get(record["line"]), expected, correlation, why))
@@ -764,6 +778,9 @@ def final_picks(
                 notes.append(values)
                 break
             reference = values_of(earlier.record, earlier.record)
+            if isinstance(reference, str):
+                notes.append(reference)
+                break
             correlations.append(float(np.corrcoef(reference, values)[0, 1]) if np.std(values) > 0 else 1.0)
         else:
             worst = max(correlations)

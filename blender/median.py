@@ -50,6 +50,8 @@ class Median:
         return median(values, kind=self.kind)
 
 
-def fit_median(values, y, *, kind, metric, random_state=None) -> Median:
+def fit_median(
+    values: NDArray, y: NDArray | None, *, kind: str, metric: object, random_state: int | None = None
+) -> Median:
     """The registry's fit for ``median``: it learns nothing from the OOF rows."""
     return Median(kind)

@@ -13,7 +13,7 @@ A new blend method is its module, one :class:`Method` line in :data:`METHODS`, a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +23,12 @@ from blender.correlation import CORRELATION_METHODS
 from blender.median import fit_median
 from blender.stacking import META_LEARNERS
 from blender.weights import OPTIMIZERS
+
+if TYPE_CHECKING:
+    from blender.averaging import MeanKind
+    from blender.correlation import CorrelationMethod
+    from blender.metrics import Kind
+    from blender.stacking import MetaLearner
 
 PROBABILITIES = ("binary", "multiclass")
 NUMBERS = ("binary", "multiclass", "regression")
@@ -58,7 +64,7 @@ class Weighted:
     """A weighted mean of the models (a weighted vote share for labels)."""
 
     weights: NDArray[np.float64]
-    kind: str
+    kind: Kind
     details: dict = field(default_factory=dict)
 
     def apply(self, values: NDArray) -> NDArray[np.float64]:
@@ -69,7 +75,7 @@ class Weighted:
 class Mean:
     """A fixed mean of the models (arithmetic, geometric, harmonic, power or logit)."""
 
-    mean: str = "arithmetic"
+    mean: MeanKind = "arithmetic"
     power: float | None = None
     weights: NDArray[np.float64] | None = None
 
@@ -96,7 +102,7 @@ class Voted:
     """The (weighted) majority vote, as one-hot rows; probabilities vote by argmax / 0.5."""
 
     weights: NDArray[np.float64] | None = None
-    kind: str = "labels"
+    kind: Kind = "labels"
 
     def apply(self, values: NDArray) -> NDArray[np.float64]:
         from blender.voting import probabilities_to_votes, vote
@@ -118,11 +124,11 @@ class Calibrated:
     """Per-model temperatures applied before an inner fitted blend."""
 
     temperatures: NDArray[np.float64]
-    kind: str
+    kind: Kind
     inner: Fitted
 
     @property
-    def weights(self):
+    def weights(self) -> NDArray[np.float64] | None:
         return getattr(self.inner, "weights", None)
 
     def apply(self, values: NDArray) -> NDArray[np.float64]:
@@ -134,7 +140,7 @@ class Calibrated:
 # ---------------------------------------------------------------------------- fit functions
 
 
-def fit_best(values, y, *, kind, metric, random_state=None) -> Weighted:
+def fit_best(values: NDArray, y: NDArray, *, kind: Kind, metric: Any, random_state: int | None = None) -> Weighted:
     """The single model with the best score on these rows."""
     scores = layout.model_scores(values, y, metric=metric, kind=kind)
     weights = np.zeros(layout.n_models(values))
@@ -142,19 +148,55 @@ def fit_best(values, y, *, kind, metric, random_state=None) -> Weighted:
     return Weighted(weights, kind)
 
 
-def fit_mean(values, y, *, kind, metric, random_state=None, mean="arithmetic", power=None, weights=None) -> Mean:
+def fit_mean(
+    values: NDArray,
+    y: NDArray | None,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    mean: MeanKind = "arithmetic",
+    power: float | None = None,
+    weights: NDArray[np.float64] | None = None,
+) -> Mean:
     return Mean(mean, power, weights)
 
 
-def fit_rank(values, y, *, kind, metric, random_state=None, weights=None) -> Ranked:
+def fit_rank(
+    values: NDArray,
+    y: NDArray | None,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    weights: NDArray[np.float64] | None = None,
+) -> Ranked:
     return Ranked(weights)
 
 
-def fit_vote(values, y, *, kind, metric, random_state=None, weights=None) -> Voted:
+def fit_vote(
+    values: NDArray,
+    y: NDArray | None,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    weights: NDArray[np.float64] | None = None,
+) -> Voted:
     return Voted(weights, kind)
 
 
-def fit_select(values, y, *, kind, metric, random_state=None, max_corr=0.95, top=None, method="pearson"):
+def fit_select(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    max_corr: float = 0.95,
+    top: int | None = None,
+    method: CorrelationMethod = "pearson",
+) -> Weighted | Voted:
     """The best model, then each next-best one whose correlation with all chosen stays under ``max_corr``."""
     from blender.correlation import correlation_matrix, label_agreement
     from blender.selection import select_uncorrelated
@@ -178,7 +220,17 @@ class _VotedSubset(Voted):
 
 
 def fit_caruana(
-    values, y, *, kind, metric, random_state=None, init=5, iters=50, bags=1, bag_fraction=0.5, replacement=True
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    init: int = 5,
+    iters: int = 50,
+    bags: int = 1,
+    bag_fraction: float = 0.5,
+    replacement: bool = True,
 ) -> Weighted:
     from blender.caruana import caruana_select
 
@@ -197,13 +249,30 @@ def fit_caruana(
     return Weighted(result.weights, kind, {"result": result})
 
 
-def fit_weights(values, y, *, kind, metric, random_state=None, method="slsqp") -> Weighted:
+def fit_weights(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    method: Literal["slsqp", "nelder-mead"] = "slsqp",
+) -> Weighted:
     from blender.weights import optimize_weights
 
     return Weighted(optimize_weights(values, y, kind=kind, metric=metric, method=method), kind)
 
 
-def fit_hill_climb(values, y, *, kind, metric, random_state=None, negative_weights=False, **options) -> Weighted:
+def fit_hill_climb(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    negative_weights: bool = False,
+    **options: Any,
+) -> Weighted:
     from blender.hillclimb import hill_climb
 
     result = hill_climb(
@@ -212,21 +281,38 @@ def fit_hill_climb(values, y, *, kind, metric, random_state=None, negative_weigh
     return Weighted(result.weights, kind, {"result": result})
 
 
-def fit_stack(values, y, *, kind, metric, random_state=None, meta="logreg", **options):
+def fit_stack(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    meta: MetaLearner = "logreg",
+    **options: Any,
+) -> Fitted:
     from blender.stacking import fit_stacker
 
     return fit_stacker(values, y, kind=kind, meta=meta, random_state=random_state, **options)
 
 
-def fit_level2(values, y, *, kind, metric, random_state=None, combiner="hill-climb"):
-    """The level-2 entries (``blender.levels.LEVEL2_MEMBERS``) cross-fitted, then ``combiner`` over them."""
-    from blender.levels import LEVEL2_MEMBERS
+def fit_level2(
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: Kind,
+    metric: Any,
+    random_state: int | None = None,
+    combiner: str = "hill-climb",
+) -> Fitted:
+    """The level-2 entries (``blender.levels.level2_members``) cross-fitted, then ``combiner`` over them."""
     from blender.levels import fit_level2 as fit_two_levels
+    from blender.levels import level2_members
 
     return fit_two_levels(
         values,
         y,
-        {name: BY_NAME[name] for name in LEVEL2_MEMBERS},
+        {name: BY_NAME[name] for name in level2_members(kind)},
         BY_NAME[combiner],
         kind=kind,
         metric=metric,
@@ -237,7 +323,9 @@ def fit_level2(values, y, *, kind, metric, random_state=None, combiner="hill-cli
 def calibrated(fit: Fit) -> Fit:
     """``fit`` preceded by per-model temperature scaling, fitted on the same rows."""
 
-    def fit_calibrated(values, y, *, kind, metric, random_state=None, **options):
+    def fit_calibrated(
+        values: NDArray, y: NDArray, *, kind: Kind, metric: Any, random_state: int | None = None, **options: Any
+    ) -> Calibrated:
         from blender.calibrate import apply_temperatures, fit_temperatures
 
         temperatures = fit_temperatures(values, y, kind=kind)
@@ -291,7 +379,7 @@ class Option:
             return f"from {self.low:g} to {self.high:g}" if self.high is not None else f"of {self.low:g} or more"
         return f"of {self.high:g} or less"
 
-    def check(self, value) -> str | None:
+    def check(self, value: object) -> str | None:
         """The one-line refusal of ``value`` (naming the flag and the fix), or None when it keeps the rule."""
         if value is None:
             return None
@@ -372,6 +460,29 @@ _STACK = (
     Option("quadratic", bool, False, "Add pairwise products of the models' predictions."),
     Option("logit", bool, False, "Feed probabilities to the meta-learner as logits."),
 )
+_AVERAGE = (
+    Option(
+        "mean",
+        str,
+        "arithmetic",
+        "Which mean (logit: the mean of the log-odds).",
+        choices=("arithmetic", "geometric", "harmonic", "power", "logit"),
+        cli_flag="--kind",
+        short="-k",
+    ),
+    Option("power", float, None, "Exponent for --kind power (2 squares, 0.5 roots).", short="-p"),
+)
+
+
+def _average_check(values: dict) -> str | None:
+    """The power mean, and only it, takes an exponent."""
+    if values.get("mean") != "power" and values.get("power") is not None:
+        return f"--power applies to --kind power only (got --kind {values.get('mean')}); drop one of them."
+    if values.get("mean") == "power" and values.get("power") is None:
+        return "the power mean needs an exponent: pass --power P (e.g. 2 or 0.5)."
+    return None
+
+
 _HILL_CLIMB = (
     Option("negative_weights", bool, False, "Also try negative weights (w < 0 subtracts a file)."),
     Option(
@@ -403,7 +514,12 @@ class Method:
     several of them. The generated command's help is ``doc`` (else the summary); ``label`` names
     the blend in its lines, ``lines(run, names, metric)`` gives what it prints after its scores
     and ``chart(run, metric)`` its ``--plot``; ``calibrates`` offers ``--calibrate`` and ``weighs``
-    ``--weights-out`` and the weights table.
+    ``--weights-out`` and the weights table. ``takes`` names the command's further option groups: ``weights``
+    (``--weights``), ``memory`` (``--memory``, out of core), ``history`` (``--history``), ``vote-labels``
+    (``--truth``/``--positive``: the labels binary votes are written as), ``features`` (``--features``, the
+    stacking commands) and ``holdout`` (a second command, ``blend holdout``, that fits the entry on the holdout
+    rows, ``--holdout-dir``; its help is :data:`HOLDOUT_DOC`). ``accepts`` is the kinds its command takes where
+    they differ from ``kinds`` (:attr:`command_kinds`).
     """
 
     name: str
@@ -424,11 +540,57 @@ class Method:
     chart: Callable | None = None
     calibrates: bool = False
     weighs: bool = False
+    takes: tuple[str, ...] = ()
+    accepts: tuple[str, ...] | None = None
 
     def suits(self, kind: str, metric: str) -> bool:
         return kind in self.kinds and (self.metrics is None or metric in self.metrics)
 
+    @property
+    def command_kinds(self) -> tuple[str, ...]:
+        """The kinds of file its command takes: ``accepts`` where the command takes more than the entry is scored
+        on (``blend vote`` turns probabilities into votes), else ``kinds``."""
+        return self.accepts if self.accepts is not None else self.kinds
 
+
+_VOTE_DOC = """Majority vote, or weighted vote, of labels (probabilities become labels: argmax, or 0.5 for binary).
+
+    A tie goes to the tied label of the first file (in the order listed) that voted for one.
+    Probability files give a file of the same columns holding the winning class as 0/1; binary
+    files whose truth holds two labels (No/Yes) get those labels.
+
+    Example:
+
+        blend vote submissions/*.csv -o blends/vote.csv
+
+        blend vote cnn.csv rf.csv knn.csv lr.csv xgb.csv --weights 3,1,1,1,1
+    """
+_AVERAGE_DOC = """The mean of the predictions, column by column: arithmetic, geometric, harmonic, power or logit.
+
+    For class probabilities every mean but the arithmetic one is renormalised so rows sum to 1.
+    With --calibrate, each file is first temperature-scaled on its OOF rows (--oof-dir, --truth),
+    and the blend's own OOF predictions are written for a next level (--oof-out, cross-fitted on
+    --folds).
+
+    Example:
+
+        blend average submissions/*.csv --kind geometric -o blends/geo.csv
+
+        blend average submissions/*.csv --kind logit --calibrate
+
+        blend average huge/*.parquet --memory 2GB -o blends/average.parquet
+    """
+_RANK_DOC = """Each column ranked (ties share the average rank), ranks averaged, scaled to [0, 1].
+
+    With --history, each new value takes the scaled rank of the nearest value in the earlier
+    predictions, so a handful of new rows land on the same scale as the full earlier set.
+
+    Example:
+
+        blend rank-average submissions/*.csv -o blends/rank.csv
+
+        blend rank-average new/*.csv --history submissions/ -o blends/rank_new.csv
+    """
 _SELECT_DOC = """Correlation-aware selection: the best OOF file first, then each next-best file whose
     correlation with all chosen stays under --max-corr; writes the average of the chosen
     (their vote, for label files) and prints its cross-validated score (--seed seeds the folds).
@@ -466,8 +628,39 @@ _WEIGHTS_DOC = """Weights on the simplex (non-negative, summing to 1) that optim
         blend weights submissions/*.csv --method nelder-mead --metric logloss
     """
 
+_STACK_DOC = """Stacking: a meta-learner fitted on the OOF predictions (optionally with the original
+    features, FWLS or pairwise products) predicts the test rows; prints its honest CV score
+    (the stack-* entries of blend score), with every transform fitted inside each fold.
+
+    Example:
+
+        blend stack submissions/*.csv --meta logreg --folds 5
+
+        blend stack submissions/*.csv --meta xgb --features data/train.csv,data/test.csv
+    """
+HOLDOUT_DOC = """Blending: the meta-learner is fitted on the holdout predictions (made by models that
+    never saw those rows) and the truth of those rows, then predicts the test rows.
+
+    Example:
+
+        blend holdout submissions/*.csv --meta logreg --holdout-dir submissions/holdout
+    """
+CLASSES = ("binary", "multiclass", "labels")
+
 METHODS: tuple[Method, ...] = (
-    Method("average", fit_mean, NUMBERS, False, 1, "arithmetic mean"),
+    Method(
+        "average",
+        fit_mean,
+        NUMBERS,
+        False,
+        1,
+        "arithmetic mean",
+        params=_AVERAGE,
+        check=_average_check,
+        doc=_AVERAGE_DOC,
+        calibrates=True,
+        takes=("weights", "memory"),
+    ),
     Method("geometric", fit_mean, PROBABILITIES, False, 1, "geometric mean", {"mean": "geometric"}, command="average"),
     Method("logit", fit_mean, ("binary",), False, 1, "mean of the log-odds", {"mean": "logit"}, command="average"),
     Method("median", fit_median, NUMBERS, False, 1, "median of the files"),
@@ -479,8 +672,21 @@ METHODS: tuple[Method, ...] = (
         1,
         "mean of the ranks",
         metrics=("auc", "auc_ovr", "gini", "average_precision"),
+        doc=_RANK_DOC,
+        takes=("weights", "history", "memory"),
+        accepts=NUMBERS,
     ),
-    Method("vote", fit_vote, ("labels",), False, 1, "majority vote"),
+    Method(
+        "vote",
+        fit_vote,
+        ("labels",),
+        False,
+        1,
+        "majority vote",
+        doc=_VOTE_DOC,
+        takes=("weights", "vote-labels", "memory"),
+        accepts=CLASSES,
+    ),
     Method(
         "select",
         fit_select,
@@ -560,14 +766,29 @@ METHODS: tuple[Method, ...] = (
         {"meta": "ridge"},
         command="stack",
         params=_STACK,
+        doc=_STACK_DOC,
+        takes=("features", "holdout"),
     ),
+    # --meta logreg fits a logistic regression on class files and a linear regression on regression files: one
+    # entry for each, named after what it fits (blender.stacking.stack_entry).
     Method(
         "stack-logreg",
         fit_stack,
-        ALL_KINDS,
+        CLASSES,
         True,
         5,
-        "stacked linear meta-learner",
+        "stacked logistic regression",
+        {"meta": "logreg"},
+        command="stack",
+        params=_STACK,
+    ),
+    Method(
+        "stack-linear",
+        fit_stack,
+        ("regression",),
+        True,
+        5,
+        "stacked linear regression",
         {"meta": "logreg"},
         command="stack",
         params=_STACK,

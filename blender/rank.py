@@ -84,7 +84,7 @@ def average_ranks(values: NDArray[np.float64]) -> NDArray[np.float64]:
     group_rank = 0.5 * (bounds[:-1] + bounds[1:] + 1)
     # Each sorted position's group, in int32 where it fits: half the memory of the default.
     group = np.cumsum(starts, dtype=np.int32 if n < 2**31 else np.int64)
-    group -= 1
+    np.subtract(group, 1, out=group)
     del starts, bounds  # peak memory: only what the last step needs stays
     ranks[order] = group_rank[group]
     return ranks

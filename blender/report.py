@@ -6,7 +6,20 @@ saved: :mod:`blender.io` writes them with every other output of a command.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
 import numpy as np
+from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from blender.doctor import Diagnosis
+    from blender.entries import Run
+    from blender.evaluation import Leaderboard
+    from blender.metrics import Metric
+    from blender.picking import Estimate
 
 
 def format_table(header: list[str], rows: list[list]) -> str:
@@ -25,14 +38,14 @@ def format_table(header: list[str], rows: list[list]) -> str:
         for i in range(len(header))
     ]
 
-    def line(values):
+    def line(values: Sequence[str]) -> str:
         return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
 
     separator = "  ".join("-" * w for w in widths)
     return "\n".join([line([str(h) for h in header]), separator, *(line(r) for r in cells)])
 
 
-def show_table(header: list[str], rows: list[list], *, stream=None) -> None:
+def show_table(header: list[str], rows: list[list], *, stream: TextIO | None = None) -> None:
     """Print a table for a person: a rich table on a terminal, :func:`format_table`'s plain text
     elsewhere (a file, a pipe, CI), where scripts may parse it.
 
@@ -71,14 +84,14 @@ def show_table(header: list[str], rows: list[list], *, stream=None) -> None:
     Console(file=stream, width=max(500, Console(file=stream).width)).print(table)
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if isinstance(value, (float, np.floating)):
         value = float(value)
         return "-" if value != value else f"{value:.6f}" if abs(value) < 1e4 else f"{value:.6g}"
     return str(value)
 
 
-def weights_table(names: list[str], weights) -> str:
+def weights_table(names: list[str], weights: Iterable[float]) -> str:
     """Each file's weight and its share of the total weight (zero weights shown too)."""
     weights = np.asarray(weights, dtype=np.float64)
     total = float(weights.sum())
@@ -86,7 +99,7 @@ def weights_table(names: list[str], weights) -> str:
     return format_table(["file", "weight", "share"], rows)
 
 
-def leaderboard_rows(board, *, pick: tuple[str, ...] = ()) -> tuple[list[str], list[list]]:
+def leaderboard_rows(board: Leaderboard, *, pick: tuple[str, ...] = ()) -> tuple[list[str], list[list]]:
     """The honest leaderboard as a table: mean ± standard error, gain over the best file, folds won.
 
     Entries in ``pick`` (what ``blend auto`` submits, or averages) are marked with ``*``.
@@ -125,7 +138,7 @@ def leaderboard_rows(board, *, pick: tuple[str, ...] = ()) -> tuple[list[str], l
     return header, rows
 
 
-def _pyplot():
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -134,7 +147,7 @@ def _pyplot():
     return pyplot
 
 
-def leaderboard_chart(board, *, pick: tuple[str, ...] = (), estimate=None):
+def leaderboard_chart(board: Leaderboard, *, pick: tuple[str, ...] = (), estimate: Estimate | None = None) -> Figure:
     """Two panels: each entry's CV mean ± standard error, and its per-fold gain over the best
     single file ± standard error (what the pick rule looks at). Files blue, blends orange, the
     pick red."""
@@ -173,7 +186,7 @@ def leaderboard_chart(board, *, pick: tuple[str, ...] = (), estimate=None):
     return figure
 
 
-def heatmap(matrix, names: list[str], title: str):
+def heatmap(matrix: NDArray, names: list[str], title: str) -> Figure:
     """The correlation matrix as a heatmap, colours stretched over the range present."""
     plt = _pyplot()
     size = max(4.0, 0.55 * len(names) + 2.5)
@@ -211,7 +224,7 @@ def trajectory_chart(
     best_single_score: float,
     kept: int | None = None,
     title: str = "Caruana ensemble selection",
-):
+) -> Figure:
     """The OOF score along a greedy selection, against the best single file."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(7, 4))
@@ -228,7 +241,7 @@ def trajectory_chart(
     return figure
 
 
-def finite_or_none(value):
+def finite_or_none(value: Any) -> Any:
     """A JSON-ready copy of ``value``: JSON has no NaN or inf, so they become None (null), in nested dicts and lists
     too; NumPy numbers become Python numbers.
 
@@ -246,7 +259,7 @@ def finite_or_none(value):
     return value
 
 
-def leaderboard_document(board) -> list[dict]:
+def leaderboard_document(board: Leaderboard) -> list[dict]:
     """A leaderboard's entries as JSON rows, best first (``blend auto --report`` and ``--json``)."""
     return [
         {
@@ -271,7 +284,7 @@ def leaderboard_document(board) -> list[dict]:
 # command prints after the CV lines; the registry line names them (blender.methods.Method.lines, .chart).
 
 
-def select_lines(run, names: list[str], metric: str) -> list[str]:
+def select_lines(run: Run, names: list[str], metric: str) -> list[str]:
     """The chosen files with their OOF scores and their largest correlation with the files chosen before them."""
     chosen, scores, corr = (run.details[key] for key in ("chosen", "scores", "corr"))
     rows = [
@@ -283,7 +296,7 @@ def select_lines(run, names: list[str], metric: str) -> list[str]:
     return lines + (["left out: " + ", ".join(left_out)] if left_out else [])
 
 
-def caruana_lines(run, names: list[str], metric: str) -> list[str]:
+def caruana_lines(run: Run, names: list[str], metric: str) -> list[str]:
     """How the selection ran: its options, the start it kept, and whether it fell back to the best file."""
     result, options = run.details["result"], run.method.options
     lines = [
@@ -298,7 +311,7 @@ def caruana_lines(run, names: list[str], metric: str) -> list[str]:
     return lines
 
 
-def caruana_chart(run, metric: str):
+def caruana_chart(run: Run, metric: Metric) -> Figure:
     """The OOF score along the selection, the kept iteration marked, the best single file as a line."""
     from blender import layout
 
@@ -307,7 +320,7 @@ def caruana_chart(run, metric: str):
     return trajectory_chart(result.trajectory, metric=metric, best_single_score=best, kept=result.best_iteration)
 
 
-def hill_climb_lines(run, names: list[str], metric: str) -> list[str]:
+def hill_climb_lines(run: Run, names: list[str], metric: str) -> list[str]:
     """Where the climb started and how many steps it took."""
     result = run.details["result"]
     negative = run.method.options.get("negative_weights", False)
@@ -317,7 +330,7 @@ def hill_climb_lines(run, names: list[str], metric: str) -> list[str]:
     ]
 
 
-def hill_climb_chart(run, metric: str):
+def hill_climb_chart(run: Run, metric: Metric) -> Figure:
     """The OOF score along the climb."""
     result = run.details["result"]
     trajectory = [(step[0], float(step[3])) for step in result.trajectory]
@@ -326,6 +339,30 @@ def hill_climb_chart(run, metric: str):
     )
 
 
-def weights_lines(run, names: list[str], metric: str) -> list[str]:
+def weights_lines(run: Run, names: list[str], metric: str) -> list[str]:
     """Which optimiser found the weights, and how long it took."""
     return [f"{run.method.options.get('method', 'slsqp')} weights ({run.seconds:.1f} s)"]
+
+
+def doctor_chart(diagnosis: Diagnosis, names: list[str]) -> Figure:
+    """Each file's drift (KS statistic) against its disagreement (noise units), the flagged files in red."""
+    import numpy as np
+
+    plt = _pyplot()
+    drift = np.nan_to_num(diagnosis.table["drift KS"])
+    disagreement = np.nan_to_num(diagnosis.table["disagreement"])
+    flagged = {
+        name for finding in diagnosis.findings if finding.check in ("drift", "disagreement") for name in finding.files
+    }
+    colours = ["tab:red" if path in flagged else "tab:blue" for path in diagnosis.names]
+    figure, axes = plt.subplots(figsize=(7, 5))
+    axes.scatter(drift, disagreement, c=colours)
+    for x, y, name in zip(drift, disagreement, names):
+        axes.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    axes.axvline(float(np.median(drift)), color="gray", linestyle=":", linewidth=1)
+    axes.axhline(float(np.median(disagreement)), color="gray", linestyle=":", linewidth=1)
+    axes.set_xlabel("drift: KS statistic between the file's OOF and test predictions")
+    axes.set_ylabel("disagreement: change of its correlations, OOF to test (noise units)")
+    axes.set_title("blend doctor (red: flagged; dotted: the files' medians)")
+    figure.tight_layout()
+    return figure

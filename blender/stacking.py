@@ -26,7 +26,7 @@ knn       ``KNeighborsClassifier(25)``                    ``KNeighborsRegressor(
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,6 +36,20 @@ from blender import layout, metrics
 
 META_LEARNERS = ("logreg", "ridge", "xgb", "et", "rf", "knn")
 MetaLearner = Literal["logreg", "ridge", "xgb", "et", "rf", "knn"]
+
+
+def stack_entry(meta: str, kind: str) -> str:
+    """The name of a stacking run with ``meta`` on ``kind`` files, after what it fits: ``--meta logreg`` fits a
+    linear regression on regression files (the registry's ``stack-linear``), a logistic regression on the others
+    (``stack-logreg``).
+
+    >>> stack_entry("logreg", "regression"), stack_entry("logreg", "binary"), stack_entry("ridge", "regression")
+    ('stack-linear', 'stack-logreg', 'stack-ridge')
+    """
+    if meta == "logreg":
+        return "stack-linear" if kind == "regression" else "stack-logreg"
+    return f"stack-{meta}"
+
 
 # Logits of probabilities clipped to [LOGIT_EPSILON, 1 - LOGIT_EPSILON] stay within
 # about +-13.8, so one overconfident model cannot swamp a linear meta-learner.
@@ -74,7 +88,7 @@ class StackResult:
 class Stacker:
     """A fitted meta-learner and the statistics of its inputs, learned from the training rows only."""
 
-    model: object
+    model: Any  # a fitted scikit-learn or XGBoost estimator (None: one class only, every row predicts it)
     kind: str
     n_cols: int
     present: NDArray | None
@@ -91,6 +105,7 @@ class Stacker:
             return np.asarray(self.model.predict(columns), dtype=np.float64)[:, None]
         probabilities = np.zeros((columns.shape[0], max(self.n_cols, 2)))
         if self.model is None:
+            assert self.present is not None  # the one class the training rows hold
             probabilities[:, self.present[0]] = 1.0
         else:
             probabilities[:, self.present] = self.model.predict_proba(columns)
@@ -239,7 +254,7 @@ def stack(
         )
     if (train_features is None) != (test_features is None):
         raise ValueError("give both train_features and test_features, or neither")
-    if train_features is not None:
+    if train_features is not None and test_features is not None:
         _check_features(train_features, oof.shape[1], "train_features")
         _check_features(test_features, test.shape[1], "test_features")
         if np.shape(train_features)[1:] != np.shape(test_features)[1:]:
@@ -252,7 +267,9 @@ def stack(
     from blender.evaluation import cross_fit
     from blender.methods import BY_NAME
 
-    options = dict(kind=kind, meta=meta, fwls=fwls, quadratic=quadratic, logit=logit, random_state=random_state)
+    options: dict[str, Any] = dict(
+        kind=kind, meta=meta, fwls=fwls, quadratic=quadratic, logit=logit, random_state=random_state
+    )
     # The registry's stacking entry, cross-fitted as every entry is (one CV loop, blender.evaluation.cross_fit).
     entry = replace(
         BY_NAME["stack-logreg"], options={"meta": meta, "fwls": fwls, "quadratic": quadratic, "logit": logit}
@@ -278,7 +295,17 @@ def _check_features(features: NDArray, n_rows: int, name: str) -> None:
         )
 
 
-def meta_columns(values, features, mean, deviation, *, kind, fwls, quadratic, logit):
+def meta_columns(
+    values: NDArray,
+    features: NDArray | None,
+    mean: NDArray | None,
+    deviation: NDArray | None,
+    *,
+    kind: str,
+    fwls: bool,
+    quadratic: bool,
+    logit: bool,
+) -> tuple[NDArray, NDArray | None, NDArray | None]:
     """The meta-learner's input columns, and the standardisation it used.
 
     ``mean`` and ``deviation`` None means: learn them from these rows (fitting); otherwise
@@ -287,7 +314,7 @@ def meta_columns(values, features, mean, deviation, *, kind, fwls, quadratic, lo
     cube = np.asarray(values, dtype=np.float64).transpose(1, 0, 2)  # (n_rows, n_models, n_cols)
     n_rows = cube.shape[0]
     columns = (_logit(cube) if logit else cube).reshape(n_rows, -1)
-    extra = None
+    extra: NDArray | None = None
     if features is not None:
         extra = np.asarray(features, dtype=np.float64).reshape(n_rows, -1)
         if extra.shape[0] != n_rows:
@@ -304,6 +331,7 @@ def meta_columns(values, features, mean, deviation, *, kind, fwls, quadratic, lo
     blocks = []
     if fwls:
         # The constant 1 keeps the plain prediction columns in the model.
+        assert extra is not None  # fwls: the spread and mean of the predictions, or the features
         weights = np.column_stack([np.ones(n_rows), extra])
         blocks.append((columns[:, :, None] * weights[:, None, :]).reshape(n_rows, -1))
     else:
@@ -335,7 +363,7 @@ def _pairwise_products(cube: NDArray[np.float64]) -> NDArray[np.float64]:
     return (cube[:, first, :] * cube[:, second, :]).reshape(n_rows, -1)
 
 
-def _make_meta(meta: str, kind: str, random_state: int | None, n_train: int):
+def _make_meta(meta: str, kind: str, random_state: int | None, n_train: int) -> Any:
     """A fresh, unfitted meta-learner."""
     regression = kind == "regression"
     if meta in ("logreg", "ridge"):
@@ -350,7 +378,7 @@ def _make_meta(meta: str, kind: str, random_state: int | None, n_train: int):
         import xgboost
 
         # One thread: the meta-features are few, and threads only add synchronisation.
-        options = dict(
+        options: dict[str, Any] = dict(
             n_estimators=N_ESTIMATORS,
             max_depth=3,
             learning_rate=0.05,

@@ -289,7 +289,9 @@ def test_the_table_newest_first_with_since_grep_and_json(competition):
     assert blend("log", "--since", "1h").stdout.count("blends/") == 2
     assert blend("log", "--since", "2999-01-01").stdout == ""
     assert "no records in blends/log.jsonl match (of 2)" in blend("log", "--since", "2999-01-01").stderr
-    printed = [json.loads(line) for line in blend("log", "--json").stdout.splitlines()]
+    document = json.loads(blend("log", "--json").stdout)  # one JSON object, the schema of every command's --json
+    assert document["command"] == "log" and document["log"] == "blends/log.jsonl"
+    printed = document["records"]
     assert [(record["line"], record["method"]) for record in printed] == [(2, "select"), (1, "vote")]
     assert printed[0]["public_score"] is None and printed[0]["flags"] == []
     assert error_line(blend("log", "--since", "yesterday")).startswith("Error: --since yesterday: give a date")

@@ -246,7 +246,9 @@ def test_select_entry_for_labels_votes_among_the_chosen():
     np.testing.assert_array_equal(fitted.apply(test), np.eye(3)[vote(test[sorted(chosen)])])
 
 
-@pytest.mark.parametrize("name, meta", [("stack-ridge", "ridge"), ("stack-logreg", "logreg")])
+@pytest.mark.parametrize(
+    "name, meta", [("stack-ridge", "ridge"), ("stack-logreg", "logreg"), ("stack-linear", "logreg")]
+)
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "regression", "labels"])
 def test_stack_entries_equal_stack_on_the_test_rows(name, meta, kind):
     oof, y, test = _data(kind, seed=10)
@@ -259,6 +261,24 @@ def test_stack_entries_equal_stack_on_the_test_rows(name, meta, kind):
         stack(oof, y, test, kind=kind, meta=meta, folds=3, random_state=0).test_predictions,
         rtol=1e-12,
     )
+
+
+@pytest.mark.parametrize(
+    "kind, metric, name, model",
+    [
+        ("regression", "rmse", "stack-linear", "LinearRegression"),
+        ("binary", "logloss", "stack-logreg", "LogisticRegression"),
+        ("multiclass", "logloss", "stack-logreg", "LogisticRegression"),
+        ("labels", "accuracy", "stack-logreg", "LogisticRegression"),
+    ],
+)
+def test_the_linear_stacking_entry_is_named_after_what_it_fits(kind, metric, name, model):
+    # A regression leaderboard listed stack-logreg for what fits a LinearRegression (issue 26).
+    entries = [method.name for method in methods.methods_for(kind, metric) if method.command == "stack"]
+    assert entries == ["stack-ridge", name]
+    oof, y, _ = _data(kind, seed=4)
+    fitted = methods.fit(methods.BY_NAME[name], oof, y, kind=kind, metric=metric, random_state=0)
+    assert type(fitted.model).__name__ == model
 
 
 @pytest.mark.parametrize("kind, metric", [("binary", "logloss"), ("regression", "rmse"), ("multiclass", "auc")])

@@ -1,12 +1,12 @@
-"""The ``blend`` command: parse, read with ``blender.io``, run one registry entry, write, report on stderr.
+"""The ``blend`` command line: it parses, calls :mod:`blender.commands`, and reports.
 
-Every command is read, one call, write. The learning commands reach their method through
-:func:`blender.entries.run_entry`, as ``blend score``, ``blend auto`` and the benchmark do, so
-a method has one honest score wherever it is shown. A registry entry without a command of its
-own here gets a generated one (:func:`generate_commands`). Heavy libraries (pandas, pyarrow,
-scipy, scikit-learn, matplotlib) are imported inside the commands, so ``blend --help`` starts
-quickly. A user's mistake (a ``BlendInputError``) becomes one ``Error:`` line and exit status 1;
-anything else is our bug and keeps its traceback.
+Every method command is generated from its registry line (:func:`generate_commands`); only ``score``,
+``auto``, ``corr``, ``check``, ``log`` and ``doctor`` are written here by hand. The learning commands
+reach their method through :func:`blender.entries.run_entry`, as ``blend score``, ``blend auto`` and the
+benchmark do, so a method has one honest score wherever it is shown. Heavy libraries (pandas, pyarrow,
+scipy, scikit-learn, matplotlib) are imported inside the commands, so ``blend --help`` starts quickly. A
+user's mistake (a ``BlendInputError``) becomes one ``Error:`` line and exit status 1; anything else is our
+bug and keeps its traceback.
 """
 
 from __future__ import annotations

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from blender.cli import output
 from blender.cli.common import (
-    DEFAULT_OOF,
-    DEFAULT_TRUTH,
     Files,
     IdColumn,
     MetricOption,
@@ -20,12 +16,9 @@ from blender.cli.common import (
     SeedOption,
     TaskOption,
     TruthPath,
-    check_outputs,
     command,
-    read_learning,
-    say,
 )
-from blender.errors import BlendInputError
+from blender.session import DEFAULT_OOF, DEFAULT_TRUTH, Shared
 
 #: ``--strict`` exits with this status when a finding other than advice (calibration, near-duplicates) is printed.
 STRICT_EXIT = 4
@@ -89,105 +82,11 @@ def doctor_command(
 
         blend doctor submissions/*.csv --strict --plot blends/doctor.png
     """
-    from blender import doctor, io, report
+    from blender.commands.doctor import doctor
 
-    check_outputs(plot=plot)
-    learning = read_learning(files, oof_dir, truth, id_column, task, metric, command_name="doctor", positive=positive)
-    train, test = learning.train, learning.test
-    shared_path = folds if folds is not None else truth.parent / "folds.csv"
-    shared = None
-    if folds is not None and not folds.is_file():
-        raise BlendInputError(f"--folds {folds}: no such file; give the shared folds file (id,fold).")
-    if shared_path.is_file():
-        shared = io.read_folds(shared_path, train.ids, id_column=id_column)
-    own_dir = folds_dir if folds_dir is not None else Path(test.paths[0]).parent / "folds"
-    if folds_dir is not None and not folds_dir.is_dir():
-        raise BlendInputError(f"--folds-dir {folds_dir}: no such folder; give the folder of NAME.csv folds files.")
-    file_folds = {}
-    for name in test.names:
-        own = own_dir / f"{name}.csv"
-        if own.is_file():
-            file_folds[str(own)] = io.read_folds(own, train.ids, id_column=id_column)
-    if file_folds:
-        say(f"per-file folds: {', '.join(file_folds)}")
-    started = time.perf_counter()
-    diagnosis = doctor.diagnose(
-        train.values,
-        test.values,
-        learning.y,
-        names=[str(path) for path in test.paths],
-        kind=test.kind,
-        metric=learning.metric,
-        folds=shared,
-        file_folds=file_folds,
-        shared_folds_name=str(shared_path),
-        random_state=seed,
+    shared = Shared(
+        metric=metric, oof_dir=oof_dir, truth=truth, positive=positive, seed=seed, id_column=id_column, task=task
     )
-    seconds = time.perf_counter() - started
-    if verbose:
-        header = ["file", *diagnosis.table]
-        rows = [[name, *(float(column[k]) for column in diagnosis.table.values())] for k, name in enumerate(test.names)]
-        report.show_table(header, rows, stream=output.table_stream())
-    for finding in diagnosis.findings:
-        say(finding.message)
-    for check, why in diagnosis.skipped.items():
-        say(f"skipped {check}: {why}")
-    faults = [finding for finding in diagnosis.findings if not finding.advice]
-    named = {name for finding in diagnosis.findings for name in finding.files}
-    output.emit(
-        metric=str(learning.metric),
-        inputs=list(test.names),
-        findings=[
-            {
-                "check": finding.check,
-                "files": list(finding.files),
-                "severity": finding.severity,
-                "advice": finding.advice,
-                "message": finding.message,
-            }
-            for finding in diagnosis.findings
-        ],
-        skipped=dict(diagnosis.skipped),
-        to_fix=len(faults),
-    )
-    say(
-        f"doctor: {len(diagnosis.findings)} finding{'s' if len(diagnosis.findings) != 1 else ''} "
-        f"({len(faults)} to fix, {len(diagnosis.findings) - len(faults)} advice) naming {len(named)} of "
-        f"{test.n_models} files, checked in {seconds:.1f} s"
-    )
-    if plot is not None:
-        from blender.cli.journal import log_entry, note
-
-        note(method="doctor", members=test.names, metric=learning.metric)
-        with io.OutputGroup(log=log_entry(plot)) as outputs:
-            outputs.figure(plot, doctor_chart(diagnosis, test.names))
-        say(f"wrote {plot}")
-        output.add_output(plot)
+    faults = doctor(files, folds=folds, folds_dir=folds_dir, verbose=verbose, plot=plot, options=shared)
     if strict and faults:
         raise typer.Exit(STRICT_EXIT)
-
-
-def doctor_chart(diagnosis, names: list[str]):
-    """Each file's drift (KS statistic) against its disagreement (noise units), the flagged files in red."""
-    import numpy as np
-
-    from blender import report
-
-    plt = report._pyplot()
-    drift = np.nan_to_num(diagnosis.table["drift KS"])
-    disagreement = np.nan_to_num(diagnosis.table["disagreement"])
-    flagged = {
-        name for finding in diagnosis.findings if finding.check in ("drift", "disagreement") for name in finding.files
-    }
-    colours = ["tab:red" if path in flagged else "tab:blue" for path in diagnosis.names]
-    figure, axes = plt.subplots(figsize=(7, 5))
-    axes.scatter(drift, disagreement, c=colours)
-    for x, y, name in zip(drift, disagreement, names):
-        axes.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    axes.axvline(float(np.median(drift)), color="gray", linestyle=":", linewidth=1)
-    axes.axhline(float(np.median(disagreement)), color="gray", linestyle=":", linewidth=1)
-    axes.set_xlabel("drift: KS statistic between the file's OOF and test predictions")
-    axes.set_ylabel("disagreement: change of its correlations, OOF to test (noise units)")
-    axes.set_title("blend doctor (red: flagged; dotted: the files' medians)")
-    figure.tight_layout()
-    return figure

@@ -1,77 +1,188 @@
-"""A command for every registry entry that has none of its own: ``blend NAME``, its options and help from its
-registry line (:class:`blender.methods.Method`), with the shared options."""
+"""Every method command, generated from its registry line (:class:`blender.methods.Method`): ``blend NAME``, its
+own options (``Method.params``), the option groups it ``takes``, the options every command shares, and its help
+(``Method.doc``). The command parses; :mod:`blender.commands` does the work."""
 
 from __future__ import annotations
 
 import functools
 import inspect
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from blender.cli.common import (
+    HOLDOUT_OPTIONS,
+    LEARNING_OPTIONS,
     CalibrateOption,
+    FeaturesOption,
     Files,
+    FoldsOption,
     IdColumn,
+    MemoryOption,
+    NoOofOption,
+    OofDir,
+    OofOutOption,
     OutPath,
+    PositiveOption,
     SampleOption,
-    Shared,
+    SeedOption,
     TaskOption,
+    TruthPath,
+    WeightsOption,
     WeightsOut,
     _choices,
     app,
     command,
     learning_options,
-    output_path,
-    read,
-    read_sample,
-    say,
-    write_one,
 )
-from blender.cli.learning import learn, write_run
-from blender.errors import BlendInputError
-from blender.methods import METHODS
+from blender.methods import HOLDOUT_DOC, METHODS, Method, Option
+from blender.session import DEFAULT_OOF, DEFAULT_TRUTH, Shared
 
 PlotOption = Annotated[Optional[Path], typer.Option("--plot", help="Draw the OOF score along the search (PNG).")]
+HistoryOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--history",
+        help="Earlier predictions to rank against (historical rank): one file used for every "
+        "file, or a folder holding NAME.csv for each file NAME.",
+    ),
+]
+VoteTruthOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--truth",
+        help="id,<target>: for binary probability files, votes "
+        "are written as its two labels (e.g. No/Yes). [default: data/train_labels.csv where it exists]",
+        show_default=False,
+    ),
+]
 
-# ---------------------------------------------------------------------------- generated commands
+Item = tuple[str, Any, Any]  # a command's parameter: (name, typer option, default)
+
+#: The option groups a registry line may ask for (``Method.takes``), each as (parameter, option, default).
+GROUPS: dict[str, tuple[Item, ...]] = {
+    "weights": (("weights", WeightsOption, None),),
+    "history": (("history", HistoryOption, None),),
+    "vote-labels": (("truth", VoteTruthOption, None), ("positive", PositiveOption, None)),
+    "features": (("features", FeaturesOption, None),),
+    "memory": (("memory", MemoryOption, None),),
+}
+#: A method that does not learn but offers ``--calibrate`` reads the OOF rows for it with these.
+CALIBRATION: tuple[Item, ...] = (
+    ("oof_dir", OofDir, DEFAULT_OOF),
+    ("truth", TruthPath, DEFAULT_TRUTH),
+    ("positive", PositiveOption, None),
+    ("folds", FoldsOption, None),
+    ("seed", SeedOption, 0),
+)
+PLAIN: tuple[Item, ...] = (("sample", SampleOption, None), ("out", OutPath, None))
+CALIBRATION_OUT: tuple[Item, ...] = (("oof_out", OofOutOption, None), ("no_oof_out", NoOofOption, False))
+LAST: tuple[Item, ...] = (("id_column", IdColumn, None), ("task", TaskOption, None))
+#: What a learning method's command offers when its registry line asks: --calibrate, --weights-out, --plot.
+LEARNED_EXTRAS: tuple[Item, ...] = (
+    ("calibrate", CalibrateOption, False),
+    ("weights_out", WeightsOut, None),
+    ("plot", PlotOption, None),
+)
 
 
 def generate_commands() -> None:
-    """A command for each registry entry that has none above: ``blend NAME FILES...``, fitted on
-    the OOF rows when the entry learns, with the entry's declared options (``Method.params``), the
-    extras it asks for (``--calibrate``, ``--weights-out``, ``--plot``) and the options every
-    command shares."""
+    """A command for each registry line that names no other command (``command`` None) and has none yet; ``blend
+    stack`` from the stacking line that documents it, and ``blend holdout`` from the line that ``takes`` it."""
     taken = {info.name for info in app.registered_commands}
     for method in METHODS:
-        if method.name in taken or method.command is not None:
-            continue
-        generic = _learned_command if method.learns else _plain_command
-        run = functools.partial(generic, method.name)
-        run.__name__ = method.name.replace("-", "_") + "_command"
-        run.__doc__ = method.doc or _default_doc(method)
-        # The entry's name is bound; the command takes the rest (the shared options included), the
-        # entry's own options, each an Option of its registry line, and the extras it asks for.
-        parameters = list(inspect.signature(generic, eval_str=True).parameters.values())[1:]
+        if method.name not in taken and (method.command is None or method.command == method.name):
+            _generate(method.name, method)
+        elif method.command is not None and method.command not in taken and method.doc is not None:
+            _generate(method.command, method)  # the line that documents a shared command (stack) gives it
+        if "holdout" in method.takes and "holdout" not in taken:
+            _generate("holdout", method)
+
+
+def _generate(name: str, method: Method) -> None:
+    """Register ``blend NAME`` for ``method``: the files, its own options, its groups, the shared options."""
+    run: Any = functools.partial(_learned if method.learns else _plain, name, method)
+    run.__name__ = name.replace("-", "_") + "_command"
+    run.__doc__ = HOLDOUT_DOC if name == "holdout" else method.doc or _default_doc(method)
+    run.__module__ = __name__
+    run.__annotations__ = {}  # typer reads the types from the signature below
+    items: list[Item] = [
+        (_parameter_name(option), _annotation(option), False if option.negated else option.default)
+        for option in method.params
+    ]
+    items += [item for group in method.takes if group in GROUPS and group != "memory" for item in GROUPS[group]]
+    if method.learns:
         wanted = {"calibrate": method.calibrates, "weights_out": method.weighs, "plot": method.chart is not None}
-        parameters = [parameter for parameter in parameters if wanted.get(parameter.name, True)]
-        own = [
-            inspect.Parameter(
-                ("no_" if option.negated else "") + option.name,
-                inspect.Parameter.KEYWORD_ONLY,
-                default=False if option.negated else option.default,
-                annotation=_annotation(option),
-            )
-            for option in method.params
+        items += [item for item in LEARNED_EXTRAS if wanted[item[0]]]
+    else:
+        calibration = method.calibrates
+        items += [
+            *([("calibrate", CalibrateOption, False)] if calibration else []),
+            *(GROUPS["memory"] if "memory" in method.takes else ()),
+            *(CALIBRATION if calibration else ()),
+            *PLAIN,
+            *(CALIBRATION_OUT if calibration else ()),
+            *LAST,
         ]
-        rest = [parameter.replace(kind=inspect.Parameter.KEYWORD_ONLY) for parameter in parameters[1:]]
-        run.__signature__ = inspect.Signature(parameters[:1] + own + rest)
-        run.__module__ = __name__
-        command(method.name)(run)
+    run.__signature__ = inspect.Signature(_parameters([("files", Files, None)]) + _parameters(items, keyword=True))
+    if not method.learns:
+        command(name)(run)
+        return
+    options = HOLDOUT_OPTIONS if name == "holdout" else LEARNING_OPTIONS
+    without = ("cv",) if "features" in method.takes else ()  # the stacking commands fold with --folds alone
+    command(name)(learning_options(run, without=without, options=options))
 
 
-def _default_doc(method) -> str:
+def _parameters(items: list[Item], *, keyword: bool = False) -> list[inspect.Parameter]:
+    kind = inspect.Parameter.KEYWORD_ONLY if keyword else inspect.Parameter.POSITIONAL_OR_KEYWORD
+    return [inspect.Parameter(name, kind, default=default, annotation=option) for name, option, default in items]
+
+
+def _parameter_name(option: Option) -> str:
+    return ("no_" if option.negated else "") + option.name
+
+
+def _own_options(method: Method, values: dict[str, Any]) -> dict[str, Any]:
+    """The entry's own options from the command's parameters (``values`` loses them), as its fit takes them."""
+    options = {}
+    for option in method.params:
+        value = values.pop(_parameter_name(option), option.default)
+        options[option.name] = (not value) if option.negated else getattr(value, "value", value)
+    return options
+
+
+def _plain(name: str, method: Method, /, files: list[str] | None = None, **values: Any) -> None:
+    from blender.commands import files as run_files
+    from blender.methods import check_options
+
+    options = _own_options(method, values)
+    check_options(method, options)
+    values["task"] = getattr(values.get("task"), "value", values.get("task"))
+    if method.calibrates:
+        fields = ("oof_dir", "truth", "positive", "folds", "seed", "sample", "out", "oof_out", "no_oof_out")
+        shared = Shared(**{field: values.pop(field) for field in (*fields, "id_column", "task")})
+        run_files.RUNS[name](files, shared=shared, **options, **values)
+    else:
+        run_files.RUNS.get(name, functools.partial(run_files.plain, name))(files, **options, **values)
+
+
+def _learned(name: str, method: Method, /, files: list[str] | None = None, *, shared: Shared, **values: Any) -> None:
+    from blender.commands import learning
+
+    options = _own_options(method, values)
+    if "features" not in method.takes:
+        learning.learned(name, files, shared=shared, **options, **values)
+    elif name == "holdout":
+        learning.stack(
+            files, role="holdout", shared=replace(shared, no_oof_out=shared.oof_out is None), **options, **values
+        )
+    else:
+        learning.stack(files, shared=shared, **options, **values)
+
+
+def _default_doc(method: Method) -> str:
     options = " ".join(f"{option.flag} {option.default}" for option in method.params if not option.negated)
     return (
         f"{method.summary[0].upper()}{method.summary[1:]}: the registry's '{method.name}' entry"
@@ -81,7 +192,7 @@ def _default_doc(method) -> str:
     )
 
 
-def _annotation(option):
+def _annotation(option: Option) -> Any:
     """A typer option for a registry entry's :class:`~blender.methods.Option`."""
     flags = [option.flag] + ([option.short] if option.short else [])
     if option.type is bool:
@@ -89,64 +200,7 @@ def _annotation(option):
             return Annotated[bool, typer.Option(*flags, help=option.help)]
         return Annotated[bool, typer.Option(f"{option.flag}/--no-{option.flag[2:]}", help=option.help)]
     if option.choices is not None:
-        return Annotated[_choices(option.name.title(), option.choices), typer.Option(*flags, help=option.help)]
+        choice = _choices(option.name.title(), option.choices)
+        return Annotated[choice, typer.Option(*flags, help=option.help)]  # type: ignore[valid-type]
     kind = Optional[option.type] if option.default is None else option.type
     return Annotated[kind, typer.Option(*flags, help=option.help)]
-
-
-def _plain_command(
-    name: str,
-    files: Files = None,
-    sample: SampleOption = None,
-    out: OutPath = None,
-    id_column: IdColumn = None,
-    task: TaskOption = None,
-) -> None:
-    from blender.entries import configured
-    from blender.methods import fit
-
-    out = output_path(out, name)
-    predictions = read(files, id_column, task)
-    method = configured(name)
-    if predictions.kind not in method.kinds:
-        raise BlendInputError(
-            f"{predictions.paths[0]}: {name} takes {', '.join(method.kinds)} files, and these hold {predictions.kind}."
-        )
-    sample_set = read_sample(sample, predictions, id_column)
-    say(f"{method.summary} of {predictions.n_models} files")
-    blended = fit(method, predictions.values, None, kind=predictions.kind, metric=None).apply(predictions.values)
-    write_one(predictions, blended, out, sample_set, method=name)
-
-
-@learning_options
-def _learned_command(
-    name: str,
-    files: Files = None,
-    calibrate: CalibrateOption = False,
-    weights_out: WeightsOut = None,
-    plot: PlotOption = None,
-    *,
-    shared: Shared,
-    **options,
-) -> None:
-    from blender.methods import BY_NAME, check_options
-
-    entry = BY_NAME[name]
-    for option in entry.params:
-        value = options.pop(("no_" if option.negated else "") + option.name, option.default)
-        options[option.name] = (not value) if option.negated else getattr(value, "value", value)
-    check_options(entry, options)
-    out, oof = shared.outputs(name, weights_out=weights_out, plot=plot)
-    learning, run, sample_set = learn(
-        name,
-        files,
-        shared,
-        calibrate=calibrate,
-        label=entry.label,
-        show_weights=entry.weighs or entry.lines is None,
-        **options,
-    )
-    for line in entry.lines(run, learning.train.names, learning.metric) if entry.lines is not None else ():
-        say(line)
-    chart = None if entry.chart is None else (lambda: entry.chart(run, learning.metric))
-    write_run(learning, run, out, sample_set, oof=oof, weights_out=weights_out, plot=plot, chart=chart)

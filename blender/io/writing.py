@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -116,7 +117,7 @@ class OutputGroup:
     def __enter__(self) -> OutputGroup:
         return self
 
-    def __exit__(self, exc_type, exc, traceback) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: object) -> None:
         if exc_type is not None:
             self._discard()
             return
@@ -126,7 +127,7 @@ class OutputGroup:
                 temporary, final = self._pending[0]
                 os.replace(temporary, final)
                 self._pending.pop(0)
-            if record is not None:
+            if record is not None and self._log is not None:
                 append_record(self._log.path, record)
         finally:
             self._discard()
@@ -168,20 +169,22 @@ class OutputGroup:
         final = self._check(path, option)
         self._add(final, lambda temporary: temporary.write_bytes(csv_text([header, *rows]).encode()))
 
-    def figure(self, path: Path, figure, *, option: str = "--plot") -> None:
+    def figure(self, path: Path, figure: Any, *, option: str = "--plot") -> None:
         """Add a matplotlib figure; the format follows the suffix (png, pdf, svg, ...)."""
         final = self._check(path, option, figure=True)
         fmt = final.suffix.lstrip(".").lower()
         self._add(final, lambda temporary: figure.savefig(temporary, format=fmt, dpi=120, bbox_inches="tight"))
 
-    def weights(self, path: Path, names: Sequence[str], weights, *, metric: str, option: str = "--weights-out") -> None:
+    def weights(
+        self, path: Path, names: Sequence[str], weights: Any, *, metric: str, option: str = "--weights-out"
+    ) -> None:
         """Add the weights JSON: ``{"metric": ..., "weights": {name: weight}}``, in file order."""
         import json
 
         document = {"metric": metric, "weights": {name: float(w) for name, w in zip(names, weights)}}
         self.text(path, json.dumps(document, indent=2) + "\n", option=option)
 
-    def leaderboard(self, path: Path, entries, *, option: str = "--out") -> None:
+    def leaderboard(self, path: Path, entries: Sequence[Any], *, option: str = "--out") -> None:
         """Add the leaderboard CSV: one row per entry (evaluation.Entry), best first.
 
         ``score`` is the mean fold score (the honest comparison); ``oof`` a file's score on all
@@ -274,7 +277,9 @@ def output_format(path: Path) -> str:
     return "parquet" if name.endswith(".parquet") else "csv.gz" if name.endswith(".gz") else "csv"
 
 
-def write_predictions_to(path: Path, ids, values, *, columns, id_column, target: Path) -> None:
+def write_predictions_to(
+    path: Path, ids: Any, values: Any, *, columns: Sequence[str], id_column: str, target: Path
+) -> None:
     """Write predictions to ``path`` (atomically, via a temporary file), in the format ``target``'s name asks for."""
     import pyarrow as pa
 
@@ -300,7 +305,7 @@ def write_predictions_to(path: Path, ids, values, *, columns, id_column, target:
     # text cell is quoted, as CSV requires (pyarrow's "needed" style quotes all text).
     quoting = "needed" if any(_needs_quotes(array) for array in arrays) else "none"
 
-    def write(stream):
+    def write(stream: Any) -> None:
         import pyarrow.csv as pacsv
 
         stream.write(header)
@@ -311,7 +316,7 @@ def write_predictions_to(path: Path, ids, values, *, columns, id_column, target:
     atomic_write(path, write, compress=form == "csv.gz")
 
 
-def _needs_quotes(array) -> bool:
+def _needs_quotes(array: Any) -> bool:
     """Whether a column holds text that CSV must quote (pyarrow refuses it unquoted)."""
     import pyarrow.compute as pc
 
