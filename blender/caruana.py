@@ -272,7 +272,7 @@ def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str):
     of a broadcast ``np.where``.
     """
     n_models, n_rows = oof.shape[:2]
-    members = np.empty((n_models, n_rows))
+    members = np.empty((n_models, n_rows), dtype=oof.dtype)
     row_min, largest = np.full(n_rows, np.inf), -np.inf
     log_sums = np.empty(n_models)
     if kind == "binary":
@@ -290,7 +290,7 @@ def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str):
         np.minimum(row_min, chunk.min(axis=0), out=row_min)
         largest = max(largest, float(chunk.max()))
         with np.errstate(divide="ignore", invalid="ignore"):  # zeros and negatives: used only inside the clip range
-            log_sums[start : start + step] = sum_logs(chunk.copy())
+            log_sums[start : start + step] = sum_logs(chunk.astype(np.float64))
     return members, row_min, largest, log_sums
 
 
@@ -361,11 +361,15 @@ class CandidateScorer:
     ``members`` holds each model's prediction in the form the metric needs, model
     first: (n_models, n_samples) true-class probabilities for log loss, the values for
     binary and regression metrics, (n_models, n_samples, n_classes) probabilities for
-    multiclass accuracy and AUC (labels become one-hot votes).
+    multiclass accuracy and AUC (labels become one-hot votes). They are float32 where the
+    values come in float32 (else float64); the running sums and the candidate ensembles are
+    float64 either way, so only the inputs' own rounding moves a score.
     """
 
     def __init__(self, oof: NDArray, y: NDArray, *, kind: str, metric: str):
-        oof = np.asarray(oof, dtype=np.float64)
+        oof = np.asarray(oof)
+        # float32 values stay float32 (half the memory and its traffic); every sum is float64.
+        oof = oof.astype(np.float32 if oof.dtype == np.float32 else np.float64, copy=False)
         y = np.asarray(y)
         metric = metrics.resolve(metric, kind)
         # Gini is 2 AUC - 1: the candidates are scored as AUC (with its pruning) and the scores mapped back.
