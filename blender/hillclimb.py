@@ -34,10 +34,12 @@ scored again through ``weighted_blend``: the reported scores are what
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits
 
 from blender import layout, metrics
 from blender.kernels import TOLERANCE, first_best, sum_logs
@@ -202,7 +204,6 @@ def hill_climb(
     if tolerance < 0 or max_iters < 0:
         raise ValueError(f"tolerance and max_iters must not be negative, got {tolerance} and {max_iters}")
 
-    sign = 1.0 if metrics.greater_is_better(metric) else -1.0
     model_scores = layout.model_scores(values, y, metric=metric, kind=kind)
     start = layout.best_model(model_scores, metric)
     n_models = values.shape[0]
@@ -214,6 +215,54 @@ def hill_climb(
     preference = np.lexsort((grid < 0, np.abs(grid)))
     scorer = GridScorer(values, y, kind=kind, metric=metric)
     intervals = scorer.line_intervals(grid) if line_search and explicit_grid is None else None
+    # One BLAS thread: the bounds' matrix-vector products are memory-bound, and threads only contend.
+    with threadpool_limits(limits=1, user_api="blas"):
+        trajectory, weights, score = _climb(
+            scorer,
+            values,
+            y,
+            weights,
+            score,
+            trajectory,
+            kind=kind,
+            metric=metric,
+            grid=grid,
+            intervals=intervals,
+            preference=preference,
+            tolerance=tolerance,
+            max_iters=max_iters,
+        )
+    return HillClimbResult(
+        weights=weights,
+        score=score,
+        start_model=start,
+        trajectory=trajectory,
+        model_scores=model_scores,
+        grid=grid,
+        metric=metric,
+        kind=kind,
+    )
+
+
+def _climb(
+    scorer: GridScorer,
+    values: NDArray,
+    y: NDArray,
+    weights: NDArray[np.float64],
+    score: float,
+    trajectory: list[tuple[int, int, float, float]],
+    *,
+    kind: metrics.Kind,
+    metric: metrics.Metric,
+    grid: NDArray[np.float64],
+    intervals: list[tuple[float, float]] | None,
+    preference: NDArray[np.intp],
+    tolerance: float,
+    max_iters: int,
+) -> tuple[list[tuple[int, int, float, float]], NDArray[np.float64], float]:
+    """The steps of :func:`hill_climb` from ``weights``: the trajectory, the weights and the score at the end."""
+    sign = 1.0 if metrics.greater_is_better(metric) else -1.0
+    n_models = values.shape[0]
     for iteration in range(1, max_iters + 1):
         if intervals is not None:
             ws, scores = scorer.line_steps(weights, intervals, score, tolerance=tolerance)
@@ -239,16 +288,7 @@ def hill_climb(
             break  # only rounding made the step look better
         weights, score = new_weights, new_score
         trajectory.append((iteration, model, w, score))
-    return HillClimbResult(
-        weights=weights,
-        score=score,
-        start_model=start,
-        trajectory=trajectory,
-        model_scores=model_scores,
-        grid=grid,
-        metric=metric,
-        kind=kind,
-    )
+    return trajectory, weights, score
 
 
 def grid_scores(
@@ -654,45 +694,59 @@ def _newton_log_loss(truth: NDArray, direction: NDArray, intervals: list[tuple[f
 
     The loss is convex in ``w`` (``truth + w * direction`` stays positive over the ranges), so on each range
     its least value is where the derivative ``-mean(r)``, ``r = direction / (truth + w * direction)``, changes
-    sign, or at an end. Newton steps (second derivative ``mean(r**2)``) inside a shrinking bracket find it;
-    a step that leaves the bracket is replaced by bisection. Sums accumulate in float64.
+    sign, or at an end. Newton steps (second derivative ``mean(r**2)``) inside a shrinking bracket find it
+    (:func:`_newton_root`), in about six passes. Sums accumulate in float64.
     """
     n = truth.shape[0]
 
     def slopes(w: float) -> tuple[float, float]:
         r = direction / (truth + w * direction)
-        return -float(r.sum()) / n, float(r @ r) / n
+        # einsum, not @: a dot product would start BLAS threads for a one-pass sum.
+        return -float(r.sum()) / n, float(np.einsum("i,i->", r, r)) / n
 
     best_w, best_loss = np.nan, np.inf
-    for lo, hi in intervals:
-        g_lo, h_lo = slopes(lo)
-        if g_lo >= 0:
-            w = lo
-        else:
-            g_hi, _ = slopes(hi)
-            if g_hi <= 0:
-                w = hi
-            else:
-                w, g, h = lo, g_lo, h_lo
-                for _ in range(_NEWTON_STEPS):
-                    if g < 0:
-                        lo = w
-                    else:
-                        hi = w
-                    proposed = w - g / h if h > 0 else np.nan
-                    if not lo < proposed < hi:
-                        proposed = 0.5 * (lo + hi)
-                    moved = abs(proposed - w)
-                    w = proposed
-                    if moved <= 1e-12 * max(1.0, abs(w)) or hi - lo <= 1e-12 * max(1.0, abs(w)):
-                        break
-                    g, h = slopes(w)
+    for low, high in intervals:
+        w = _newton_root(slopes, low, high)
         point = (truth + w * direction)[None]
         np.clip(point, metrics.EPSILON, 1 - metrics.EPSILON, out=point)
         loss = float(-sum_logs(point)[0] / n)
         if loss < best_loss:
             best_w, best_loss = float(w), loss
     return best_w, best_loss
+
+
+def _newton_root(slopes: Callable[[float], tuple[float, float]], low: float, high: float) -> float:
+    """Where a convex function of ``w`` is least on ``[low, high]``, given its first and second derivatives.
+
+    Newton's steps from ``low`` (where the slope is negative, else ``low`` is the answer), inside a bracket
+    that shrinks with every slope seen; a step that leaves the bracket takes the secant between its ends.
+    The end ``high`` is looked at only when a step reaches it.
+    """
+    w = low
+    g, h = slopes(w)
+    if g >= 0:
+        return low
+    g_low, g_high = g, None  # the slopes at the bracket's ends; None: not looked at yet
+    for _ in range(_NEWTON_STEPS):
+        proposed = w - g / h if h > 0 else high
+        if proposed >= high and g_high is None:
+            g_high, _ = slopes(high)
+            if g_high <= 0:
+                return high
+        if abs(proposed - w) <= 1e-10 * max(1.0, abs(w)):
+            return min(max(proposed, low), high)
+        if not low < proposed < high:
+            # The secant between the bracket's ends, inside it (or its middle, before ``high`` is looked at).
+            proposed = 0.5 * (low + high) if g_high is None else low - g_low * (high - low) / (g_high - g_low)
+        w = proposed
+        g, h = slopes(w)
+        if g < 0:
+            low, g_low = w, g
+        else:
+            high, g_high = w, g
+        if high - low <= 1e-10 * max(1.0, abs(w)):
+            return w
+    return w
 
 
 class RowAuc:

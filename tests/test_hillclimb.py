@@ -78,9 +78,11 @@ def test_recovers_a_hand_worked_log_loss_optimum():
     y = np.array([1, 0])
     values = np.array([[0.9, 0.5], [0.5, 0.1]])[:, :, None]
     result = hill_climb(values, y, kind="binary", metric="logloss")
-    np.testing.assert_allclose(result.weights, [0.5, 0.5])
+    np.testing.assert_allclose(result.weights, [0.5, 0.5], atol=1e-9)
     assert result.score == pytest.approx(-np.log(0.7), abs=1e-12)
-    assert result.trajectory[1][1:3] == (1, 0.5)
+    assert result.trajectory[1][1] == 1 and result.trajectory[1][2] == pytest.approx(0.5, abs=1e-9)  # Newton's
+    on_grid = hill_climb(values, y, kind="binary", metric="logloss", line_search=False)
+    assert on_grid.trajectory[1][1:3] == (1, 0.5)
 
 
 def test_ties_go_to_the_smallest_weight_then_the_lowest_model():
