@@ -35,6 +35,8 @@ _CHUNK_VALUES = 1 << 19
 # hold at least _BOUND_MIN_VALUES values; below that every candidate is sorted.
 _AUC_BUCKETS = 1 << 14
 _BOUND_MIN_VALUES = 1 << 20
+# float32 members' tangent dot products are summed in float32 within blocks of this many rows.
+_DOT_BLOCK = 256
 
 
 @dataclass(frozen=True, eq=False)
@@ -294,6 +296,14 @@ def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str):
     return members, row_min, largest, log_sums
 
 
+def _blocked_dot(member: NDArray[np.float32], weights: NDArray[np.float32]) -> float:
+    """``member @ weights`` summed in float32 within blocks of ``_DOT_BLOCK`` rows, the blocks in float64."""
+    whole = member.shape[0] - member.shape[0] % _DOT_BLOCK
+    blocks = np.einsum("ij,ij->i", member[:whole].reshape(-1, _DOT_BLOCK), weights[:whole].reshape(-1, _DOT_BLOCK))
+    tail = np.dot(member[whole:].astype(np.float64), weights[whole:].astype(np.float64))
+    return float(blocks.sum(dtype=np.float64) + tail)
+
+
 class _LogSumBounds:
     """Upper bounds on every candidate's ``S_j = sum(log(total + members[j]))`` as members join.
 
@@ -306,10 +316,11 @@ class _LogSumBounds:
     others are scored (highest bound first).
     """
 
-    def __init__(self, n_models: int, row_min: NDArray[np.float64]):
+    def __init__(self, n_models: int, row_min: NDArray[np.float64], *, float32: bool = False):
         self.high = np.full(n_models, np.inf)
         self.row_min = row_min
         self.n_rows = row_min.shape[0]
+        self.float32 = float32
 
     def know(self, models: NDArray, sums: NDArray[np.float64]) -> None:
         """Record exact sums."""
@@ -324,23 +335,37 @@ class _LogSumBounds:
         logs = sum_logs(sums)
         self.high += logs[0] - logs[1]
 
-    def tangent(self, total: NDArray[np.float64], size: int) -> tuple[float, NDArray[np.float64]]:
+    def tangent(self, total: NDArray[np.float64], size: int) -> tuple[float, NDArray[np.float64], NDArray | None]:
         """The constant and row weights of this step's tangent bound, ``S_j <= constant + members[j] @ weights``.
 
         log is concave, so ``log(t + x) <= log(t + c) + (x - c) / (t + c)`` for any ``c``; with
         ``c = t / size``, the ensemble's own mean, which most candidates lie near, the sum is
         ``sum(log(t)) + n log((size + 1) / size) - n / (size + 1) + x @ (size / ((size + 1) t))``.
+        The weights come in float32 too (else None) for float32 members (see :meth:`tangent_rules_out`).
         """
         weights = size / ((size + 1.0) * total)
         constant = sum_logs(total[None].copy())[0] + self.n_rows * (np.log((size + 1.0) / size) - 1.0 / (size + 1.0))
-        return float(constant), weights
+        single = weights.astype(np.float32) if self.float32 else None
+        return float(constant), weights, single
 
-    def tangent_rules_out(self, model: int, member: NDArray[np.float64], tangent: tuple, cutoff: float) -> bool:
-        """Whether the tangent bound of ``model`` is below ``cutoff`` (then it becomes its bound)."""
-        constant, weights = tangent
-        product = float(np.dot(member, weights))
-        # A dot product of n positive terms is within n * 2**-52 of its value, relatively.
-        high = constant + product + self.n_rows * 2.3e-16 * product
+    def tangent_rules_out(self, model: int, member: NDArray, tangent: tuple, cutoff: float) -> bool:
+        """Whether the tangent bound of ``model`` is below ``cutoff`` (then it becomes its bound).
+
+        For float32 members the dot product is taken in float32 by blocks of ``_DOT_BLOCK`` rows (no float64
+        copy of the member), the blocks' sums added in float64, and the bound raised by what that rounding
+        can cost: each term and each of a block's sums rounds once (relatively ``2**-24``), as does each
+        weight, so the product is within ``(_DOT_BLOCK + 2) * 2**-24`` of its value, relatively (every
+        term is positive).
+        """
+        constant, weights, single = tangent
+        if single is not None and member.dtype == np.float32:
+            product = _blocked_dot(member, single)
+            slack = ((_DOT_BLOCK + 2) * 2.0**-24 + self.n_rows * 2.3e-16) * product
+        else:
+            product = float(np.dot(member, weights))
+            # A dot product of n positive terms is within n * 2**-52 of its value, relatively.
+            slack = self.n_rows * 2.3e-16 * product
+        high = constant + product + slack
         if high >= cutoff:
             return False
         self.high[model] = min(self.high[model], high)
@@ -410,7 +435,7 @@ class CandidateScorer:
         """Fresh bounds for one selection run when log loss can prune candidates (see :class:`_LogSumBounds`)."""
         if self.metric != "logloss" or self.members.size < _BOUND_MIN_VALUES or not self._inside_clip:
             return None
-        return _LogSumBounds(self.n_models, self._row_min)
+        return _LogSumBounds(self.n_models, self._row_min, float32=self.members.dtype == np.float32)
 
     def score(
         self, total: NDArray, size: int, candidates: NDArray, *, bounds: _LogSumBounds | None = None

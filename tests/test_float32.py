@@ -43,3 +43,21 @@ def test_hill_climbing_on_float32_scores_as_float64(metric, seed):
     np.testing.assert_allclose(
         [step[3] for step in narrow.trajectory], [step[3] for step in wide.trajectory], rtol=0, atol=1e-6
     )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_bounded_log_loss_on_float32_equals_the_exact_selection(monkeypatch, seed):
+    """The float32 tangent bounds (blocked float32 dot products, raised by their rounding) never rule out the
+    candidate the exact scoring would pick."""
+    from blender import caruana
+
+    y, values = _binary(seed, n=3000, n_models=20)
+    single = np.clip(values, 0.01, 0.99).astype(np.float32)
+    monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 10**12)
+    exact = caruana_select(single, y, kind="binary", metric="logloss", init=0, iters=25)
+    monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 0)
+    monkeypatch.setattr(caruana, "_CHUNK_VALUES", 1)  # one candidate at a time, so that bounds can rule some out
+    monkeypatch.setattr(caruana, "_DOT_BLOCK", 64)  # blocks and a tail
+    bounded = caruana_select(single, y, kind="binary", metric="logloss", init=0, iters=25)
+    assert bounded.selection == exact.selection
+    np.testing.assert_array_equal(bounded.weights, exact.weights)
