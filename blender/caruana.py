@@ -279,7 +279,9 @@ def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str):
     log_sums = np.empty(n_models)
     if kind == "binary":
         positive = y == 1
-        sign, offset = np.where(positive, 1.0, -1.0), np.where(positive, 0.0, 1.0)
+        # In the members' own type: -p + 1 of a float32 p is exact in float64, so float32 arithmetic rounds it alike.
+        sign = np.where(positive, 1.0, -1.0).astype(oof.dtype)
+        offset = np.where(positive, 0.0, 1.0).astype(oof.dtype)
     rows = np.arange(n_rows)
     step = max(1, _CHUNK_VALUES // n_rows)
     for start in range(0, n_models, step):
