@@ -952,3 +952,140 @@ def budget_line(budget: float, seconds: float) -> str:
     """
     within = "within it" if seconds <= budget else f"{format_duration(seconds - budget)} over it"
     return f"time budget {format_duration(budget)}: the run took {format_duration(seconds)} after reading, {within}"
+
+
+# ---------------------------------------------------------------------------- passes over the OOF data
+
+#: Loss evaluations of one file's temperature search (``calibrate.fit_temperatures``: a bounded Brent search, xatol 1e-4
+#: over [log 1/50, log 50]); measured about 14 on OOF files, at most this many.
+TEMPERATURE_EVALUATIONS = 30
+#: Loss and slope evaluations of one Newton search along a hill-climbing step (log loss), measured about 6.
+NEWTON_EVALUATIONS = 7
+
+
+@dataclass(frozen=True)
+class Passes:
+    """How many passes over the OOF values (every file, a fit's training rows) one leaderboard entry makes.
+
+    ``folds x repeats x fits x iterations``: ``fits`` per fold (the level-2 pipeline fits its members on inner
+    folds), ``iterations`` passes per fit (a Caruana round, a hill-climbing step's grid or Newton search, an
+    optimiser's iteration). ``bound`` marks a count that is an upper bound: early stops (hill climbing's
+    tolerance, an optimiser's convergence) and pruning (Caruana with log loss or AUC scores only the candidates
+    that can win) make fewer. ``how`` words the iterations.
+    """
+
+    name: str
+    folds: int
+    repeats: int
+    fits: float
+    iterations: float
+    how: str
+    bound: bool = False
+
+    @property
+    def total(self) -> float:
+        return self.folds * self.repeats * self.fits * self.iterations
+
+    def line(self) -> str:
+        fits = "" if self.fits == 1 else f" x {self.fits:g} fits"
+        return (
+            f"  {self.name:<26} {self.folds} folds x {self.repeats} repeat(s){fits} x {self.iterations:g} "
+            f"({self.how}) = {'at most ' if self.bound else ''}{self.total:,.0f} passes"
+        )
+
+
+def fit_passes(method: Method, metric: str, *, options: dict | None = None) -> tuple[float, float, str, bool]:
+    """``(fits, iterations, how, bound)`` of one fold's work for ``method`` with ``metric`` (see :class:`Passes`).
+
+    >>> from blender.methods import BY_NAME
+    >>> fit_passes(BY_NAME["caruana"], "logloss")
+    (1, 102, '1 to score the files + 2 starts x 50 rounds + 1 to apply', True)
+    >>> fit_passes(BY_NAME["hill-climb"], "auc")[1:3]
+    (5001, '1 + 100 steps x 50 grid weights')
+    """
+    settings = {option.name: option.default for option in method.params} | method.options | (options or {})
+    name = str(method.name)
+    if not method.learns:
+        return 1, 1, "apply", False
+    if name == "select":
+        return 1, 3, "score the files, their correlations, apply", False
+    if name in ("caruana", "caruana+cal"):
+        init, iters, bags = int(settings["init"]), int(settings["iters"]), int(settings["bags"])
+        starts = 2 if init > 0 and iters > 0 else 1
+        share = 1.0 if bags == 1 else bags * float(settings["bag_fraction"])
+        rounds = starts * iters if bags == 1 else starts * iters * share
+        how = f"1 to score the files + {starts} starts x {iters} rounds" + (f" x {share:g} bags" if bags > 1 else "")
+        iterations = 1 + rounds + 1
+        if name == "caruana+cal":
+            iterations += TEMPERATURE_EVALUATIONS + 1
+            how += f" + at most {TEMPERATURE_EVALUATIONS} temperature evaluations + scaling"
+        return 1, iterations, how + " + 1 to apply", metric in ("logloss", "auc") or name == "caruana+cal"
+    if name == "hill-climb":
+        steps = int(settings["max_iters"])
+        if metric == "rmse":
+            return 1, 1 + steps, f"1 + {steps} steps x 1 (the quadratic's vertex)", True
+        if metric == "logloss" and not settings.get("negative_weights"):
+            how = f"1 + {steps} steps x {NEWTON_EVALUATIONS} Newton evaluations"
+            return 1, 1 + steps * NEWTON_EVALUATIONS, how, True
+        from blender.hillclimb import default_grid
+
+        grid = len(default_grid(bool(settings.get("negative_weights"))))
+        return 1, 1 + steps * grid, f"1 + {steps} steps x {grid} grid weights", True
+    if name == "weights":
+        return 1, 2 * 500 + 1, "SLSQP: loss and gradient, at most 500 iterations", True
+    if name.startswith("stack-"):
+        if settings.get("meta") == "ridge" and metric == "rmse":
+            return 1, 2, "the normal equations, apply", False
+        return 1, 1001, "L-BFGS (classification) at most 1,000 iterations, or the normal equations", True
+    if name == "level2-hill-climb":
+        from blender.levels import INNER_FOLDS, LEVEL2_MEMBERS
+        from blender.methods import BY_NAME
+
+        # Each learning member cross-fitted on the inner folds; its fit on all the fold's rows is the leaderboard's
+        # own (shared), and hill climbing over the few level-2 columns reads a sliver of the files' values.
+        members = [BY_NAME[member] for member in LEVEL2_MEMBERS]
+        learners = [member for member in members if member.learns]
+        inner = max(fit_passes(member, metric)[1] for member in learners) if learners else 1
+        return INNER_FOLDS * len(learners), inner, f"{len(learners)} stackers x {INNER_FOLDS} inner folds", True
+    return 1, 1, "one fit (a plug-in entry: its own iterations not counted)", True
+
+
+def passes(
+    methods: list[Method], metric: str, *, folds: int, repeats: int, outer_folds: int = 0, levels: int = 1
+) -> list[Passes]:
+    """Each entry's passes on the leaderboard, then (``outer_folds``) in the nested estimate's inner leaderboards.
+
+    The nested estimate scores the whole leaderboard again on each outer fold's training rows, for each number of
+    levels it tries: its folds are ``outer_folds x folds x levels``.
+    """
+    rows = []
+    for method in methods:
+        fits, iterations, how, bound = fit_passes(method, str(metric))
+        rows.append(Passes(method.name, folds, repeats, fits, iterations, how, bound))
+        if outer_folds:
+            nested = f"{method.name} (nested)"
+            rows.append(Passes(nested, outer_folds * folds * levels, repeats, fits, iterations, how, bound))
+    return rows
+
+
+def passes_lines(rows: list[Passes]) -> list[str]:
+    """The ``--verbose`` lines: one per entry, then the sum."""
+    total = sum(row.total for row in rows)
+    return (
+        ["passes over the OOF values (every file, a fit's training rows), per entry:"]
+        + [row.line() for row in rows]
+        + [f"  in all: {'at most ' if any(row.bound for row in rows) else ''}{total:,.0f} passes"]
+    )
+
+
+def board_passes_lines(board, *, outer_folds: int = 0, levels: int = 1) -> list[str]:
+    """The ``--verbose`` lines of a leaderboard's blend entries (and of the nested estimate's, with ``outer_folds``)."""
+    from blender.methods import BY_NAME
+
+    methods = [BY_NAME[entry.name] for entry in board.entries if entry.type == "blend" and entry.name in BY_NAME]
+    order = {method.name: position for position, method in enumerate(BY_NAME.values())}
+    methods.sort(key=lambda method: order[method.name])
+    rows = passes(
+        methods, str(board.metric), folds=board.folds, repeats=board.repeats, outer_folds=outer_folds, levels=levels
+    )
+    return passes_lines(rows)

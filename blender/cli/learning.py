@@ -224,6 +224,9 @@ def score_command(
     id_column: IdColumn = None,
     task: TaskOption = None,
     time_budget: TimeBudgetOption = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also print each entry's passes over the OOF values.")
+    ] = False,
 ) -> None:
     """A leaderboard of every file and every blend method, scored honestly, best first.
 
@@ -283,6 +286,8 @@ def score_command(
         progress=say,
     )
     report.show_table(*report.leaderboard_rows(board), stream=output.table_stream())
+    for line in plan.board_passes_lines(board) if verbose else []:
+        say(line)
     single = board.entry(board.best_single)
     output.emit(
         metric=str(learning.metric),
@@ -478,6 +483,9 @@ def auto_command(
         ),
     ] = False,
     time_budget: TimeBudgetOption = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also print each entry's passes over the OOF values.")
+    ] = False,
     *,
     shared: Shared,
 ) -> None:
@@ -559,6 +567,10 @@ def auto_command(
     say(f"pick: {pick.name} ({pick.type}) because {pick.reason}")
     step_line(result.step, result.in_sample, result.plain_in_sample, "the pick's", learning.metric)
     say(f"levels: {result.level_reason}")
+    for line in (
+        plan.board_passes_lines(board, outer_folds=len(estimate.picks), levels=len(result.estimates)) if verbose else []
+    ):
+        say(line)
     say(
         f"estimated {learning.metric} of the pick (nested CV over {estimate.folds} outer folds, never scored on rows "
         f"used to choose it): {estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
