@@ -17,12 +17,13 @@ the next. ``benchmarks/bench_caruana.py`` times this against AutoGluon's loop.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from blender import layout, metrics
+from blender import arrays, layout, metrics
 from blender.kernels import TOLERANCE, first_best, improves, sum_logs
 
 # Candidate ensembles are built in chunks of at most this many float64 values (4 MB):
@@ -101,6 +102,7 @@ def caruana_select(
     bag_fraction: float = 0.5,
     replacement: bool = True,
     random_state: int | None = None,
+    xp: ModuleType | None = None,
 ) -> CaruanaResult:
     """Greedy forward ensemble selection with sorted initialisation and bagging.
 
@@ -131,6 +133,10 @@ def caruana_select(
     random_state : int, default=None
         Seeds the bags' draws. Selection itself is deterministic: a tie between
         candidates goes to the lowest model index.
+    xp : array namespace, default=None
+        Where the candidates are scored (:mod:`blender.arrays`): None is the run's namespace, NumPy
+        unless ``--device gpu``. Outside NumPy the candidates are scored by the Python array API
+        alone (:class:`CandidateScorer`), without the CPU's pruning; the selection is the same.
 
     Returns
     -------
@@ -164,7 +170,7 @@ def caruana_select(
     if not 0 < bag_fraction <= 1:
         raise ValueError(f"bag_fraction must be in (0, 1], got {bag_fraction}")
 
-    scorer = CandidateScorer(oof, y, kind=kind, metric=metric)
+    scorer = CandidateScorer(oof, y, kind=kind, metric=metric, xp=xp)
     n_models = scorer.n_models
     all_models = np.arange(n_models)
     model_scores = scorer.score(scorer.empty(), 0, all_models)
@@ -229,7 +235,7 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
         counts[model] += 1
         if bounds is not None:
             bounds.join(total, scorer.members[model])
-        total += scorer.members[model]
+        total = scorer.add(total, int(model))
     size = int(counts.sum())
     best_score, best_iteration, best_counts = -np.inf, -1, counts.copy()
     if size:
@@ -248,7 +254,7 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
         counts[model] += 1
         if bounds is not None:
             bounds.join(total, scorer.members[model])
-        total += scorer.members[model]
+        total = scorer.add(total, int(model))
         size += 1
         trajectory.append((iteration, float(candidate_scores[pick])))
         if best_iteration < 0 or improves(sign * candidate_scores[pick], sign * best_score):
@@ -393,7 +399,8 @@ class CandidateScorer:
     float64 either way, so only the inputs' own rounding moves a score.
     """
 
-    def __init__(self, oof: NDArray, y: NDArray, *, kind: str, metric: str):
+    def __init__(self, oof: NDArray, y: NDArray, *, kind: str, metric: str, xp: ModuleType | None = None):
+        self.xp = arrays.namespace(xp)
         oof = np.asarray(oof)
         # float32 values stay float32 (half the memory and its traffic); every sum is float64.
         oof = oof.astype(np.float32 if oof.dtype == np.float32 else np.float64, copy=False)
@@ -418,6 +425,7 @@ class CandidateScorer:
         else:
             self.members = np.ascontiguousarray(oof[:, :, 0])
         self.kind, self.metric, self.y = kind, metric, y
+        self._generic = None if self.xp is np else _Generic(self, self.xp)
         self.n_models = self.members.shape[0]
         self._buffer = self._scratch = None
         if metric == "auc":
@@ -430,12 +438,26 @@ class CandidateScorer:
                     raise ValueError("auc is undefined when a class is absent from y (or is all of it)")
 
     def empty(self) -> NDArray[np.float64]:
-        """A zero running sum."""
+        """A zero running sum (in the scorer's namespace)."""
+        if self._generic is not None:
+            return self._generic.empty()
         return np.zeros(self.members.shape[1:])
+
+    def add(self, total: NDArray, model: int) -> NDArray:
+        """The running sum with ``model`` joined (in place where the namespace is NumPy)."""
+        if self._generic is not None:
+            return self._generic.add(total, model)
+        total += self.members[model]
+        return total
 
     def log_sum_bounds(self) -> _LogSumBounds | None:
         """Fresh bounds for one selection run when log loss can prune candidates (see :class:`_LogSumBounds`)."""
-        if self.metric != "logloss" or self.members.size < _BOUND_MIN_VALUES or not self._inside_clip:
+        if (
+            self._generic is not None
+            or self.metric != "logloss"
+            or self.members.size < _BOUND_MIN_VALUES
+            or not self._inside_clip
+        ):
             return None
         return _LogSumBounds(self.n_models, self._row_min, float32=self.members.dtype == np.float32)
 
@@ -457,6 +479,8 @@ class CandidateScorer:
         the selection is the exact one at a fraction of the sorts.
         """
         candidates = np.asarray(candidates)
+        if self._generic is not None:
+            return self._mapped(self._generic.score(total, size, candidates))
         if size == 0 and not total.any():
             # Single models: scored once (caruana_select's model scores, then the first step).
             if self._singles is None:
@@ -591,11 +615,17 @@ class CandidateScorer:
 
     def score_total(self, total: NDArray, size: int) -> float:
         """Score of the ensemble whose members sum to ``total``."""
+        if self._generic is not None:
+            return float(self._mapped(self._generic.score_means(self._generic.expand(total / size)))[0])
         return float(self._mapped(self._score_means((total / size)[None]))[0])
 
     def score_weights(self, weights: NDArray) -> float:
         """Score of the weighted mean of all members."""
         # A sum over the few members with weight: no pass over all of them.
+        if self._generic is not None:
+            return float(
+                self._mapped(self._generic.score_means(self._generic.expand(self._generic.weighted(weights))))[0]
+            )
         return float(self._mapped(self._score_means(layout.weighted_sum(self.members, weights)[None]))[0])
 
     def _score_means(
@@ -630,3 +660,81 @@ class CandidateScorer:
             )
         # Every other metric, each candidate with its own fitted step (a threshold, cut-points).
         return metric.batch(self.y, means)
+
+
+class _Generic:
+    """The candidate scoring of :class:`CandidateScorer` in any array-API namespace ``xp`` (CuPy on a GPU).
+
+    Only the Python array API standard (2023.12) is used: the members and the running sums live in ``xp``, the
+    candidate ensembles are built a chunk at a time (``take`` and a broadcast add) and scored there; only the
+    scores (one float per candidate) come back, as NumPy. Log loss, RMSE, MAE and binary AUC are scored in
+    ``xp``; any other metric gets the ensembles as NumPy and scores them as the NumPy path does. There is no
+    pruning: every candidate is scored, exactly, so the selection is the NumPy path's.
+    """
+
+    def __init__(self, scorer: CandidateScorer, xp: ModuleType):
+        self.scorer, self.xp = scorer, xp
+        members = scorer.members
+        self.numpy_members = members
+        dtype = xp.float32 if members.dtype == np.float32 else xp.float64
+        scorer.members = xp.asarray(members, dtype=dtype)
+        self.shape = tuple(members.shape[1:])
+        self.y = xp.asarray(scorer.y.astype(np.float64)) if scorer.metric in ("rmse", "mae") else None
+        if scorer.metric == "auc" and scorer.kind == "binary":
+            positive = scorer.y == 1
+            self.positive = xp.asarray(positive)
+            self.n_pos = int(positive.sum())
+            self.n_neg = int(positive.size - self.n_pos)
+
+    def empty(self):
+        return self.xp.zeros(self.shape, dtype=self.xp.float64)
+
+    def add(self, total, model: int):
+        return total + self.xp.astype(self.scorer.members[model, ...], self.xp.float64)
+
+    def expand(self, values):
+        return self.xp.expand_dims(values, axis=0)
+
+    def weighted(self, weights: NDArray):
+        xp = self.xp
+        total = self.empty()
+        for model in np.flatnonzero(weights):
+            total = total + float(weights[model]) * xp.astype(self.scorer.members[int(model), ...], xp.float64)
+        return total
+
+    def score(self, total, size: int, candidates: NDArray) -> NDArray[np.float64]:
+        xp = self.xp
+        per_model = int(np.prod(self.shape))
+        step = max(1, _CHUNK_VALUES // per_model)
+        scores = np.empty(len(candidates))
+        for start in range(0, len(candidates), step):
+            chunk = xp.asarray(np.asarray(candidates[start : start + step], dtype=np.int64))
+            means = (xp.astype(xp.take(self.scorer.members, chunk, axis=0), xp.float64) + total) / (size + 1)
+            scores[start : start + step] = self.score_means(means)
+        return scores
+
+    def score_means(self, means) -> NDArray[np.float64]:
+        """Scores of the ensembles, one per row of ``means`` (an ``xp`` array), as NumPy."""
+        xp, metric = self.xp, self.scorer.metric
+        if metric == "logloss" and means.ndim == 2:
+            clipped = xp.clip(means, metrics.EPSILON, 1 - metrics.EPSILON)
+            return arrays.to_numpy(-xp.mean(xp.log(clipped), axis=1)).astype(np.float64)
+        if metric in ("rmse", "mae"):
+            errors = means - self.y
+            if metric == "mae":
+                return arrays.to_numpy(xp.mean(xp.abs(errors), axis=1)).astype(np.float64)
+            return arrays.to_numpy(xp.sqrt(xp.mean(errors * errors, axis=1))).astype(np.float64)
+        if metric == "auc" and self.scorer.kind == "binary":
+            return np.array([self._auc(means[row, ...]) for row in range(means.shape[0])])
+        # Every other metric: the ensembles come back to NumPy, scored as the NumPy path scores them.
+        return self.scorer._score_means(np.array(arrays.to_numpy(means), dtype=np.float64))
+
+    def _auc(self, values) -> float:
+        """Binary ROC AUC of one row (ties count a half), from average ranks: a sort and two binary searches."""
+        xp = self.xp
+        ordered = xp.sort(values)
+        low = xp.searchsorted(ordered, values, side="left")
+        high = xp.searchsorted(ordered, values, side="right")
+        ranks = xp.astype(low + high + 1, xp.float64) / 2.0
+        rank_sum = float(xp.sum(xp.where(self.positive, ranks, xp.zeros_like(ranks))))
+        return (rank_sum - self.n_pos * (self.n_pos + 1) / 2.0) / (self.n_pos * self.n_neg)
