@@ -36,12 +36,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from blender import layout, metrics
+from blender import arrays, layout, metrics
 from blender.kernels import TOLERANCE, first_best, sum_logs
 
 # Candidate blends are built in chunks of at most this many float64 values (4 MB), as in
@@ -133,6 +134,7 @@ def hill_climb(
     max_iters: int = 100,
     random_state: int | None = None,
     line_search: bool = True,
+    xp: ModuleType | None = None,
 ) -> HillClimbResult:
     """Blend weights by hill climbing from the best single model.
 
@@ -170,6 +172,11 @@ def hill_climb(
         a step). Its score is at least as good as every grid weight's. RMSE on probabilities
         with negative weights (clipped), log loss with negative weights, an explicit ``grid``
         and every other metric keep the grid. See :meth:`GridScorer.line_steps`.
+    xp : array namespace, default=None
+        Where the steps are scored (:mod:`blender.arrays`): None is the run's namespace, NumPy unless
+        ``--device gpu``. Outside NumPy, binary and regression values with log loss, RMSE, MAE or AUC
+        and no negative weight are scored by the Python array API alone, without the CPU's pruning;
+        the climb is the same. Each step taken is scored again in NumPy (``weighted_blend``).
 
     Returns
     -------
@@ -213,7 +220,7 @@ def hill_climb(
     trajectory = [(0, start, 1.0, score)]
     # Ties go to the smallest |w|, positive first, then to the lowest model index.
     preference = np.lexsort((grid < 0, np.abs(grid)))
-    scorer = GridScorer(values, y, kind=kind, metric=metric)
+    scorer = GridScorer(values, y, kind=kind, metric=metric, xp=np if negative_weights else xp)
     intervals = scorer.line_intervals(grid) if line_search and explicit_grid is None else None
     # One BLAS thread: the bounds' matrix-vector products are memory-bound, and threads only contend.
     with threadpool_limits(limits=1, user_api="blas"):
@@ -399,7 +406,7 @@ class GridScorer:
     the true-class probabilities, kept apart as (n_models, n_rows).
     """
 
-    def __init__(self, values: NDArray, y: NDArray, *, kind: str, metric: str):
+    def __init__(self, values: NDArray, y: NDArray, *, kind: str, metric: str, xp: ModuleType | None = None):
         metric = metrics.resolve(metric, kind)
         # Gini is 2 AUC - 1: the blends are scored by the AUC kernel and the scores mapped back.
         self._gini = metric == "gini"
@@ -423,6 +430,10 @@ class GridScorer:
         self._buffer = None
         self._inside = None
         self._squares = None
+        namespace = arrays.namespace(xp)
+        generic = namespace is not np and kind in ("binary", "regression")
+        generic = generic and metric in ("logloss", "rmse", "mae", "auc")
+        self._generic = _GenericSteps(self, namespace) if generic else None
 
     def scores(self, weights: NDArray, grid: NDArray, candidates: NDArray) -> NDArray[np.float64]:
         """Scores of shape (len(candidates), len(grid)); see :func:`grid_scores`."""
@@ -433,6 +444,15 @@ class GridScorer:
         return scores
 
     def step_scores(self, weights: NDArray, grid: NDArray, score: float, *, tolerance: float) -> NDArray[np.float64]:
+        if self._generic is not None and (np.asarray(grid) > 0).all() and (np.asarray(weights) >= 0).all():
+            return self._mapped(self._generic.step_scores(weights, np.asarray(grid, dtype=np.float64)))
+        return self._step_scores(weights, grid, score, tolerance=tolerance)
+
+    def _mapped(self, scores: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Scores in the metric's units: AUC becomes Gini (2 AUC - 1) where the metric is Gini."""
+        return 2.0 * scores - 1.0 if self._gini else scores
+
+    def _step_scores(self, weights: NDArray, grid: NDArray, score: float, *, tolerance: float) -> NDArray[np.float64]:
         """Scores of every model's steps, shape (n_models, len(grid)), for one step of :func:`hill_climb`.
 
         Each row is what :meth:`scores` gives, bit for bit, or, for a model that cannot be the step
@@ -495,6 +515,8 @@ class GridScorer:
           :meth:`step_scores`). A model with a value outside the clipping bounds is scored on the
           default grid instead.
         """
+        if self._generic is not None:
+            return self._generic.line_steps(weights, intervals)
         n_models = self.members.shape[0]
         blend = self._blend(weights)
         if self.metric == "rmse":
@@ -543,16 +565,7 @@ class GridScorer:
             d = self.members[start : start + step] - blend
             b[start : start + step] = (d @ residual) / n
             c[start : start + step] = np.einsum("ij,ij->i", d, d) / n
-        best_w = np.full(n_models, np.nan)
-        best_mse = np.full(n_models, np.inf)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            vertex = np.where(c > 0, -b / c, 0.0)
-        for lo, hi in intervals:
-            w = np.clip(vertex, lo, hi)
-            mse = np.maximum(a + w * (2.0 * b + w * c), 0.0)
-            better = mse < best_mse
-            best_w[better], best_mse[better] = w[better], mse[better]
-        return best_w, np.sqrt(best_mse)
+        return _quadratic_steps(a, b, c, intervals)
 
     def gain_bounds(self, weights: NDArray, grid: NDArray, score: float) -> NDArray[np.float64] | None:
         """An upper bound of each model's best gain over ``score`` on the grid, or None where none is known.
@@ -807,3 +820,123 @@ class RowAuc:
         # einsum, not @: a dot product would start BLAS threads for a one-pass sum.
         rank_sum = self.position_sum - np.einsum("i,i->", self.labels, self.positions)
         return float((rank_sum - self.offset) / self.pairs)
+
+
+class _GenericSteps:
+    """The step scoring of :class:`GridScorer` in any array-API namespace ``xp`` (CuPy on a GPU).
+
+    Only the Python array API standard (2023.12) is used: the members (binary or regression values) live in
+    ``xp``; each model's grid steps are built at once (a broadcast) and scored there, as are the line
+    searches' sums; only the scores (and the searched weights) come back, as NumPy. Log loss, RMSE, MAE and
+    binary AUC, no negative weight (nothing is clipped). There is no pruning: every model is scored.
+    """
+
+    def __init__(self, scorer: GridScorer, xp: ModuleType):
+        self.scorer, self.xp = scorer, xp
+        dtype = xp.float32 if scorer.members.dtype == np.float32 else xp.float64
+        self.members = xp.asarray(scorer.members, dtype=dtype)
+        self.y = xp.asarray(np.asarray(scorer.y, dtype=np.float64))
+        self.not_y = xp.asarray(scorer.not_y) if scorer.kind == "binary" else None
+        self.n = scorer.n_rows
+        if scorer.metric == "auc":
+            positive = np.asarray(scorer.y) == 1
+            self.positive = xp.asarray(positive)
+            self.n_pos, self.n_neg = int(positive.sum()), int(positive.size - positive.sum())
+
+    def member(self, model: int):
+        return self.xp.astype(self.members[model, ...], self.xp.float64)
+
+    def blend(self, weights: NDArray):
+        weights = layout.normalise_weights(weights)
+        total = self.xp.zeros((self.n,), dtype=self.xp.float64)
+        for model in np.flatnonzero(weights):
+            total = total + float(weights[model]) * self.member(int(model))
+        return total
+
+    def step_scores(self, weights: NDArray, grid: NDArray[np.float64]) -> NDArray[np.float64]:
+        xp = self.xp
+        blend = self.blend(weights)
+        ws = xp.expand_dims(xp.asarray(grid), axis=1)
+        scores = np.empty((self.members.shape[0], len(grid)))
+        for model in range(self.members.shape[0]):
+            scores[model] = self.score_rows(blend + ws * (self.member(model) - blend))
+        return scores
+
+    def truth(self, values):
+        """The true-class probabilities of binary predictions (log loss)."""
+        return self.xp.abs(values - self.not_y)
+
+    def score_rows(self, rows) -> NDArray[np.float64]:
+        """Scores of each row of ``rows`` (an ``xp`` array of predictions), as NumPy."""
+        xp, metric = self.xp, self.scorer.metric
+        if metric == "logloss":
+            clipped = xp.clip(self.truth(rows), metrics.EPSILON, 1 - metrics.EPSILON)
+            scores = -xp.mean(xp.log(clipped), axis=1)
+        elif metric == "rmse":
+            scores = xp.sqrt(xp.mean((rows - self.y) ** 2, axis=1))
+        elif metric == "mae":
+            scores = xp.mean(xp.abs(rows - self.y), axis=1)
+        else:
+            return np.array([self._auc(rows[row, ...]) for row in range(rows.shape[0])])
+        return np.asarray(arrays.to_numpy(scores), dtype=np.float64)
+
+    def _auc(self, values) -> float:
+        """Binary ROC AUC of one row (ties count a half), from average ranks: a sort and two binary searches."""
+        xp = self.xp
+        ordered = xp.sort(values)
+        low = xp.searchsorted(ordered, values, side="left")
+        high = xp.searchsorted(ordered, values, side="right")
+        ranks = xp.astype(low + high + 1, xp.float64) / 2.0
+        rank_sum = float(xp.sum(xp.where(self.positive, ranks, xp.zeros_like(ranks))))
+        return (rank_sum - self.n_pos * (self.n_pos + 1) / 2.0) / (self.n_pos * self.n_neg)
+
+    def line_steps(
+        self, weights: NDArray, intervals: list[tuple[float, float]]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Each model's best step within ``intervals`` and its score (see :meth:`GridScorer.line_steps`)."""
+        xp = self.xp
+        blend = self.blend(weights)
+        n_models = self.members.shape[0]
+        if self.scorer.metric == "rmse":
+            residual = blend - self.y
+            a = float(xp.sum(residual * residual)) / self.n
+            b, c = np.empty(n_models), np.empty(n_models)
+            for model in range(n_models):
+                d = self.member(model) - blend
+                b[model] = float(xp.sum(d * residual)) / self.n
+                c[model] = float(xp.sum(d * d)) / self.n
+            return _quadratic_steps(a, b, c, intervals)
+        truth = self.truth(blend)
+        ws, scores = np.empty(n_models), np.empty(n_models)
+        for model in range(n_models):
+            direction = self.truth(self.member(model)) - truth
+
+            def slopes(w: float, direction=direction) -> tuple[float, float]:
+                r = direction / (truth + w * direction)
+                return -float(xp.sum(r)) / self.n, float(xp.sum(r * r)) / self.n
+
+            best_w, best_loss = np.nan, np.inf
+            for low, high in intervals:
+                w = _newton_root(slopes, low, high)
+                point = xp.clip(truth + w * direction, metrics.EPSILON, 1 - metrics.EPSILON)
+                loss = -float(xp.sum(xp.log(point))) / self.n
+                if loss < best_loss:
+                    best_w, best_loss = w, loss
+            ws[model], scores[model] = best_w, best_loss
+        return ws, scores
+
+
+def _quadratic_steps(
+    a: float, b: NDArray[np.float64], c: NDArray[np.float64], intervals: list[tuple[float, float]]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Where ``a + 2 w b + w**2 c`` (a step's mean squared error) is least within ``intervals``, and its root."""
+    best_w = np.full(len(b), np.nan)
+    best_mse = np.full(len(b), np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vertex = np.where(c > 0, -b / c, 0.0)
+    for lo, hi in intervals:
+        w = np.clip(vertex, lo, hi)
+        mse = np.maximum(a + w * (2.0 * b + w * c), 0.0)
+        better = mse < best_mse
+        best_w[better], best_mse[better] = w[better], mse[better]
+    return best_w, np.sqrt(best_mse)

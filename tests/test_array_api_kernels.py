@@ -9,6 +9,19 @@ from blender import arrays
 from blender.caruana import CandidateScorer, caruana_select
 
 
+@pytest.fixture(autouse=True)
+def strict(monkeypatch):
+    """array-api-strict at the 2023.12 standard, its arrays refusing to become NumPy's on the quiet."""
+    xps.set_array_api_strict_flags(api_version="2023.12")
+
+    def refuse(self, *args, **kwargs):
+        raise TypeError("a NumPy call on an array-api-strict array: the kernel left the array API")
+
+    monkeypatch.setattr(type(xps.asarray(0.0)), "__array__", refuse, raising=False)
+    yield
+    xps.reset_array_api_strict_flags()
+
+
 def _binary(seed, n=600, n_models=8):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
@@ -49,3 +62,41 @@ def test_the_run_namespace_is_used_when_none_is_given():
     with arrays.using(xps):
         result = caruana_select(values, y, kind="binary", metric="logloss", init=0, iters=5)
     assert isinstance(result.weights, np.ndarray)  # results leave the kernel as NumPy
+
+
+# Hill climbing's step scoring.
+
+HILL_CASES = [
+    ("binary", "logloss"),
+    ("binary", "auc"),
+    ("binary", "rmse"),
+    ("regression", "rmse"),
+    ("regression", "mae"),
+]
+
+
+@pytest.mark.parametrize(("kind", "metric"), HILL_CASES)
+@pytest.mark.parametrize("line_search", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hill_climbing_in_array_api_strict_equals_numpy(kind, metric, line_search, dtype):
+    from blender.hillclimb import hill_climb
+
+    y, values = (_binary if kind == "binary" else _regression)(5)
+    values = values.astype(dtype)
+    plain = hill_climb(values, y, kind=kind, metric=metric, line_search=line_search, max_iters=8)
+    strict = hill_climb(values, y, kind=kind, metric=metric, line_search=line_search, max_iters=8, xp=xps)
+    assert [step[1] for step in strict.trajectory] == [step[1] for step in plain.trajectory]
+    np.testing.assert_allclose(
+        [step[2] for step in strict.trajectory], [step[2] for step in plain.trajectory], atol=1e-6
+    )
+    np.testing.assert_allclose(strict.weights, plain.weights, rtol=0, atol=1e-6)
+    assert strict.score == pytest.approx(plain.score, abs=1e-6)
+
+
+def test_hill_climbing_scorer_lives_in_the_namespace():
+    from blender.hillclimb import GridScorer
+
+    y, values = _binary(6)
+    scorer = GridScorer(values, y, kind="binary", metric="logloss", xp=xps)
+    assert type(scorer._generic.members).__module__.startswith("array_api_strict")
+    assert GridScorer(values, y, kind="binary", metric="logloss")._generic is None
