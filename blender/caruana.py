@@ -718,7 +718,7 @@ class _Generic:
         xp, metric = self.xp, self.scorer.metric
         if metric == "logloss" and means.ndim == 2:
             clipped = xp.clip(means, metrics.EPSILON, 1 - metrics.EPSILON)
-            return arrays.to_numpy(-xp.mean(xp.log(clipped), axis=1)).astype(np.float64)
+            return arrays.to_numpy(-sum_logs(clipped, xp=xp) / clipped.shape[1]).astype(np.float64)
         if metric in ("rmse", "mae"):
             errors = means - self.y
             if metric == "mae":

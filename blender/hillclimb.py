@@ -871,7 +871,7 @@ class _GenericSteps:
         xp, metric = self.xp, self.scorer.metric
         if metric == "logloss":
             clipped = xp.clip(self.truth(rows), metrics.EPSILON, 1 - metrics.EPSILON)
-            scores = -xp.mean(xp.log(clipped), axis=1)
+            scores = -sum_logs(clipped, xp=xp) / self.n
         elif metric == "rmse":
             scores = xp.sqrt(xp.mean((rows - self.y) ** 2, axis=1))
         elif metric == "mae":
