@@ -123,7 +123,7 @@ def child(args) -> None:
         result["seconds"] = time.perf_counter() - started
         result["score"] = fitted.score
         result["passes"] = sum(scored) / args.files  # candidate ensembles built, in passes over all files
-    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB on Linux, in MB
     print(json.dumps(result), flush=True)
 
 
