@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +26,9 @@ from threadpoolctl import threadpool_limits
 
 from blender import arrays, layout, metrics
 from blender.kernels import TOLERANCE, first_best, improves, sum_logs
+
+# An array of a kernel's array-API namespace (NumPy, CuPy, array-api-strict): typed loosely, as the standard is.
+XArray = Any
 
 # Candidate ensembles are built in chunks of at most this many float64 values (4 MB):
 # small enough to stay in cache through the several passes of a score, which is
@@ -181,7 +185,7 @@ def caruana_select(
     weights = np.zeros(n_models)
     counts = np.zeros(n_models, dtype=np.int64)
     bag_models = []
-    first = None
+    first: dict | None = None
     # One BLAS thread: the log-loss bounds' dot products are too short for threads to pay.
     with threadpool_limits(limits=1, user_api="blas"):
         for _ in range(bags):
@@ -205,6 +209,7 @@ def caruana_select(
         weights = np.zeros(n_models)
         weights[best] = 1.0
         final_score = float(model_scores[best])
+    assert first is not None  # bags >= 1
     return CaruanaResult(
         weights=weights,
         counts=counts,
@@ -221,7 +226,16 @@ def caruana_select(
     )
 
 
-def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> dict:
+def _select(
+    scorer: CandidateScorer,
+    subset: NDArray[np.int64],
+    model_scores: NDArray[np.float64],
+    *,
+    sign: float,
+    init: int,
+    iters: int,
+    replacement: bool,
+) -> dict:
     """One bag's forward selection among ``subset`` (sorted model indices)."""
     counts = np.zeros(scorer.n_models, dtype=np.int64)
     total = scorer.empty()
@@ -269,7 +283,9 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
     }
 
 
-def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str):
+def _true_class_members(
+    oof: NDArray, y: NDArray, *, kind: str
+) -> tuple[NDArray, NDArray[np.float64], float, NDArray[np.float64]]:
     """Each model's true-class probabilities, model first, with what log loss needs of them.
 
     Returns ``(members, row_min, largest, log_sums)``: the probabilities (what
@@ -413,7 +429,8 @@ class CandidateScorer:
         if kind == "labels":
             # One-hot votes: their mean is a vote share, scored like class probabilities.
             kind = "multiclass"
-        self._singles, self._inside_clip = None, False
+        self._singles: NDArray[np.float64] | None = None
+        self._inside_clip = False
         if metric == "logloss":
             self.members, self._row_min, largest, log_sums = _true_class_members(oof, y, kind=kind)
             # Inside the clip range, no ensemble needs clipping (see _score_means).
@@ -427,7 +444,9 @@ class CandidateScorer:
         self.kind, self.metric, self.y = kind, metric, y
         self._generic = None if self.xp is np else _Generic(self, self.xp)
         self.n_models = self.members.shape[0]
-        self._buffer = self._scratch = None
+        self._buffer: NDArray[np.float64] | None = None
+        self._scratch: NDArray[np.float64] | None = None
+        self._codes: NDArray[np.intp] | None = None
         if metric == "auc":
             if kind == "binary":
                 self.positives = [y == 1]
@@ -539,7 +558,7 @@ class CandidateScorer:
         # when every member already lies inside the clip range.
         log_size = np.log(size + 1.0) if self.metric == "logloss" and self._inside_clip else None
         scores = np.empty(len(candidates))
-        lower = np.empty(len(candidates)) if bounded else None
+        lower = np.empty(len(candidates) if bounded else 0)
         for start in range(0, len(candidates), step):
             chunk = candidates[start : start + step]
             means = self._candidate_means(total, size, chunk, divide=log_size is None)
@@ -569,6 +588,7 @@ class CandidateScorer:
     ) -> NDArray[np.float64]:
         """``(total + members[j]) / (size + 1)`` for j in ``chunk`` (undivided if not ``divide``), in the reused
         buffer."""
+        assert self._buffer is not None  # _reserve_buffer made it
         means = self._buffer[: len(chunk)]
         if len(chunk) > 1 and chunk[-1] - chunk[0] == len(chunk) - 1 and np.all(np.diff(chunk) == 1):
             # Consecutive models (every model is a candidate): one pass, no gather.
@@ -589,8 +609,8 @@ class CandidateScorer:
         pairs that share a bucket (ties included) lie between none and all of them counted.
         """
         buckets = _AUC_BUCKETS
-        if getattr(self, "_codes", None) is None or self._codes.shape[0] < means.shape[0]:
-            self._codes = np.empty(self._buffer.shape, dtype=np.intp)
+        if self._codes is None or self._codes.shape[0] < means.shape[0]:
+            self._codes = np.empty(means.shape, dtype=np.intp)
             self._negative = (~self.positives[0]).astype(np.intp)
         top = float(means.max())
         scale = (buckets - 1) / top if top > 0 else 0.0
@@ -686,23 +706,23 @@ class _Generic:
             self.n_pos = int(positive.sum())
             self.n_neg = int(positive.size - self.n_pos)
 
-    def empty(self):
+    def empty(self) -> XArray:
         return self.xp.zeros(self.shape, dtype=self.xp.float64)
 
-    def add(self, total, model: int):
+    def add(self, total: XArray, model: int) -> XArray:
         return total + self.xp.astype(self.scorer.members[model, ...], self.xp.float64)
 
-    def expand(self, values):
+    def expand(self, values: XArray) -> XArray:
         return self.xp.expand_dims(values, axis=0)
 
-    def weighted(self, weights: NDArray):
+    def weighted(self, weights: NDArray) -> XArray:
         xp = self.xp
         total = self.empty()
         for model in np.flatnonzero(weights):
             total = total + float(weights[model]) * xp.astype(self.scorer.members[int(model), ...], xp.float64)
         return total
 
-    def score(self, total, size: int, candidates: NDArray) -> NDArray[np.float64]:
+    def score(self, total: XArray, size: int, candidates: NDArray) -> NDArray[np.float64]:
         xp = self.xp
         per_model = int(np.prod(self.shape))
         step = max(1, _CHUNK_VALUES // per_model)
@@ -713,7 +733,7 @@ class _Generic:
             scores[start : start + step] = self.score_means(means)
         return scores
 
-    def score_means(self, means) -> NDArray[np.float64]:
+    def score_means(self, means: XArray) -> NDArray[np.float64]:
         """Scores of the ensembles, one per row of ``means`` (an ``xp`` array), as NumPy."""
         xp, metric = self.xp, self.scorer.metric
         if metric == "logloss" and means.ndim == 2:
@@ -729,7 +749,7 @@ class _Generic:
         # Every other metric: the ensembles come back to NumPy, scored as the NumPy path scores them.
         return self.scorer._score_means(np.array(arrays.to_numpy(means), dtype=np.float64))
 
-    def _auc(self, values) -> float:
+    def _auc(self, values: XArray) -> float:
         """Binary ROC AUC of one row (ties count a half), from average ranks: a sort and two binary searches."""
         xp = self.xp
         ordered = xp.sort(values)

@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,6 +45,9 @@ from threadpoolctl import threadpool_limits
 
 from blender import arrays, layout, metrics
 from blender.kernels import TOLERANCE, first_best, sum_logs
+
+# An array of a kernel's array-API namespace (NumPy, CuPy, array-api-strict): typed loosely, as the standard is.
+XArray = Any
 
 # Candidate blends are built in chunks of at most this many float64 values (4 MB), as in
 # Caruana selection: a chunk stays in cache through the several passes of a score.
@@ -97,7 +101,7 @@ class HillClimbResult:
     model_scores: NDArray[np.float64]
     grid: NDArray[np.float64]
     metric: str
-    kind: str
+    kind: metrics.Kind
 
     def apply(self, values: NDArray) -> NDArray[np.float64]:
         """Blend another prediction set of the same models with the found weights, shape (n_rows, n_cols)."""
@@ -427,9 +431,9 @@ class GridScorer:
                 if positive.all() or not positive.any():
                     raise ValueError("auc is undefined when a class is absent from y (or is all of it)")
             self.aucs = [RowAuc(positive) for positive in self.positives]
-        self._buffer = None
-        self._inside = None
-        self._squares = None
+        self._buffer: NDArray[np.float64] | None = None
+        self._inside: NDArray[np.bool_] | None = None
+        self._squares: NDArray[np.float64] | None = None
         namespace = arrays.namespace(xp)
         generic = namespace is not np and kind in ("binary", "regression")
         generic = generic and metric in ("logloss", "rmse", "mae", "auc")
@@ -622,7 +626,8 @@ class GridScorer:
         """Whether each model's true-class probabilities all lie within the log loss's clipping bounds."""
         if self._inside is None:
             members = self.members if self.kind == "binary" else self.true_members
-            self._inside = ((members >= metrics.EPSILON) & (members <= 1 - metrics.EPSILON)).all(axis=1)
+            inside: NDArray[np.bool_] = np.all((members >= metrics.EPSILON) & (members <= 1 - metrics.EPSILON), axis=1)
+            self._inside = inside
         return self._inside
 
     def _blend(self, weights: NDArray) -> NDArray[np.float64]:
@@ -843,10 +848,10 @@ class _GenericSteps:
             self.positive = xp.asarray(positive)
             self.n_pos, self.n_neg = int(positive.sum()), int(positive.size - positive.sum())
 
-    def member(self, model: int):
+    def member(self, model: int) -> XArray:
         return self.xp.astype(self.members[model, ...], self.xp.float64)
 
-    def blend(self, weights: NDArray):
+    def blend(self, weights: NDArray) -> XArray:
         weights = layout.normalise_weights(weights)
         total = self.xp.zeros((self.n,), dtype=self.xp.float64)
         for model in np.flatnonzero(weights):
@@ -862,11 +867,11 @@ class _GenericSteps:
             scores[model] = self.score_rows(blend + ws * (self.member(model) - blend))
         return scores
 
-    def truth(self, values):
+    def truth(self, values: XArray) -> XArray:
         """The true-class probabilities of binary predictions (log loss)."""
         return self.xp.abs(values - self.not_y)
 
-    def score_rows(self, rows) -> NDArray[np.float64]:
+    def score_rows(self, rows: XArray) -> NDArray[np.float64]:
         """Scores of each row of ``rows`` (an ``xp`` array of predictions), as NumPy."""
         xp, metric = self.xp, self.scorer.metric
         if metric == "logloss":
@@ -880,7 +885,7 @@ class _GenericSteps:
             return np.array([self._auc(rows[row, ...]) for row in range(rows.shape[0])])
         return np.asarray(arrays.to_numpy(scores), dtype=np.float64)
 
-    def _auc(self, values) -> float:
+    def _auc(self, values: XArray) -> float:
         """Binary ROC AUC of one row (ties count a half), from average ranks: a sort and two binary searches."""
         xp = self.xp
         ordered = xp.sort(values)
@@ -911,7 +916,7 @@ class _GenericSteps:
         for model in range(n_models):
             direction = self.truth(self.member(model)) - truth
 
-            def slopes(w: float, direction=direction) -> tuple[float, float]:
+            def slopes(w: float, direction: XArray = direction) -> tuple[float, float]:
                 r = direction / (truth + w * direction)
                 return -float(xp.sum(r)) / self.n, float(xp.sum(r * r)) / self.n
 
