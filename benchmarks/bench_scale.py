@@ -30,7 +30,7 @@ subprocess; peak memory is that child's maximum resident set size from ``os.wait
 The data are generated once and reused (``--regenerate`` to redo them). Timings on a shared
 machine move with its load: compare rows of one run.
 
-    .venv/bin/python benchmarks/bench_scale.py [--only oof|big] [--commands score,caruana,...]
+    .venv/bin/python benchmarks/bench_scale.py [--only oof|big] [--commands score,...] [--models 500] [--rows 200000]
 """
 
 from __future__ import annotations
