@@ -35,6 +35,7 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_io.py
 	$(BIN)/python benchmarks/bench_caruana.py
+	$(BIN)/python benchmarks/bench_caruana_scale.py
 	$(BIN)/python benchmarks/bench_metrics.py
 	$(BIN)/python benchmarks/bench_hillclimb.py
 	$(BIN)/python benchmarks/bench_scale.py

@@ -30,7 +30,7 @@ subprocess; peak memory is that child's maximum resident set size from ``os.wait
 The data are generated once and reused (``--regenerate`` to redo them). Timings on a shared
 machine move with its load: compare rows of one run.
 
-    .venv/bin/python benchmarks/bench_scale.py [--only oof|big] [--commands score,caruana,...]
+    .venv/bin/python benchmarks/bench_scale.py [--only oof|big] [--commands score,...] [--models 500] [--rows 200000]
 """
 
 from __future__ import annotations
@@ -61,10 +61,13 @@ BUDGET = "2GB"
 
 
 def generate_oof(regenerate: bool = False) -> tuple[list[Path], Path, Path]:
-    """500 OOF + 500 test binary CSV files and the truth; written once."""
+    """500 OOF + 500 test binary CSV files and the truth (or the ``--models`` x ``--rows`` asked); written once."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    global SCALE
+    if (N_OOF_MODELS, N_OOF_ROWS) != (500, 200_000):
+        SCALE = DATA / f"scale{N_OOF_MODELS}x{N_OOF_ROWS}"
     oof_dir, test_dir, truth = SCALE / "oof", SCALE / "test", SCALE / "truth.csv"
     names = [f"m{j:03d}.csv" for j in range(N_OOF_MODELS)]
     done = SCALE / ".complete"
@@ -302,6 +305,7 @@ def _commands(text: str) -> list[str]:
 
 
 def main() -> None:
+    global N_OOF_MODELS, N_OOF_ROWS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["oof", "big"])
     parser.add_argument("--regenerate", action="store_true")
@@ -312,7 +316,10 @@ def main() -> None:
         help=f"learning commands to time on the OOF files, comma-separated (default: {','.join(LEARNING)})",
     )
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per measurement")
+    parser.add_argument("--models", type=int, default=N_OOF_MODELS, help="OOF files of the first workload")
+    parser.add_argument("--rows", type=int, default=N_OOF_ROWS, help="rows of each OOF file of the first workload")
     args = parser.parse_args()
+    N_OOF_MODELS, N_OOF_ROWS = args.models, args.rows
     header = ["run", "wall s", "vs reference", "beyond reading s", "peak MB", "peak / float bytes", "status"]
     if args.only in (None, "oof"):
         print(

@@ -49,10 +49,11 @@ def fit_temperatures(values: NDArray[np.float64], y: NDArray[np.int64], *, kind:
     values = np.asarray(values, dtype=np.float64)
     temperatures = np.ones(values.shape[0])
     for model in range(values.shape[0]):
-        one = values[model : model + 1]
+        # The logits once per file, not once per try of T: the same bits as apply_temperatures computes.
+        logits = _logits(values[model : model + 1], kind)
 
         def loss(log_temperature: float) -> float:
-            scaled = apply_temperatures(one, np.array([np.exp(log_temperature)]), kind=kind)[0]
+            scaled = _scaled(logits, np.array([np.exp(log_temperature)]), kind)[0]
             return _log_loss(y, scaled, kind)
 
         found = minimize_scalar(loss, bounds=(-_LOG_BOUND, _LOG_BOUND), method="bounded", options={"xatol": 1e-4})
@@ -71,14 +72,25 @@ def apply_temperatures(
     array([0.5 , 0.75])
     """
     _check_kind(kind)
+    return _scaled(_logits(values, kind), temperatures, kind)
+
+
+def _logits(values: NDArray, kind: str) -> NDArray[np.float64]:
+    """The log-odds (binary) or log-probabilities (classes) of the clipped values: what a temperature divides."""
     values = np.clip(np.asarray(values, dtype=np.float64), _EPSILON, 1.0 - _EPSILON)
+    if kind == "binary":
+        return np.log(values) - np.log1p(-values)
+    return np.log(values)
+
+
+def _scaled(logits: NDArray[np.float64], temperatures: NDArray, kind: str) -> NDArray[np.float64]:
+    """Probabilities from ``logits`` divided by each model's temperature."""
     temperatures = np.asarray(temperatures, dtype=np.float64)[:, None, None]
     if kind == "binary":
-        log_odds = (np.log(values) - np.log1p(-values)) / temperatures
-        return 1.0 / (1.0 + np.exp(-log_odds))
-    logits = np.log(values) / temperatures
-    logits -= logits.max(axis=2, keepdims=True)
-    scaled = np.exp(logits)
+        return 1.0 / (1.0 + np.exp(-(logits / temperatures)))
+    scaled_logits = logits / temperatures
+    scaled_logits -= scaled_logits.max(axis=2, keepdims=True)
+    scaled = np.exp(scaled_logits)
     return scaled / scaled.sum(axis=2, keepdims=True)
 
 

@@ -17,13 +17,18 @@ the next. ``benchmarks/bench_caruana.py`` times this against AutoGluon's loop.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
-from blender import layout, metrics
+from blender import arrays, layout, metrics
 from blender.kernels import TOLERANCE, first_best, improves, sum_logs
+
+# An array of a kernel's array-API namespace (NumPy, CuPy, array-api-strict): typed loosely, as the standard is.
+XArray = Any
 
 # Candidate ensembles are built in chunks of at most this many float64 values (4 MB):
 # small enough to stay in cache through the several passes of a score, which is
@@ -35,6 +40,8 @@ _CHUNK_VALUES = 1 << 19
 # hold at least _BOUND_MIN_VALUES values; below that every candidate is sorted.
 _AUC_BUCKETS = 1 << 14
 _BOUND_MIN_VALUES = 1 << 20
+# float32 members' tangent dot products are summed in float32 within blocks of this many rows.
+_DOT_BLOCK = 256
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +106,7 @@ def caruana_select(
     bag_fraction: float = 0.5,
     replacement: bool = True,
     random_state: int | None = None,
+    xp: ModuleType | None = None,
 ) -> CaruanaResult:
     """Greedy forward ensemble selection with sorted initialisation and bagging.
 
@@ -129,6 +137,10 @@ def caruana_select(
     random_state : int, default=None
         Seeds the bags' draws. Selection itself is deterministic: a tie between
         candidates goes to the lowest model index.
+    xp : array namespace, default=None
+        Where the candidates are scored (:mod:`blender.arrays`): None is the run's namespace, NumPy
+        unless ``--device gpu``. Outside NumPy the candidates are scored by the Python array API
+        alone (:class:`CandidateScorer`), without the CPU's pruning; the selection is the same.
 
     Returns
     -------
@@ -162,7 +174,7 @@ def caruana_select(
     if not 0 < bag_fraction <= 1:
         raise ValueError(f"bag_fraction must be in (0, 1], got {bag_fraction}")
 
-    scorer = CandidateScorer(oof, y, kind=kind, metric=metric)
+    scorer = CandidateScorer(oof, y, kind=kind, metric=metric, xp=xp)
     n_models = scorer.n_models
     all_models = np.arange(n_models)
     model_scores = scorer.score(scorer.empty(), 0, all_models)
@@ -173,7 +185,7 @@ def caruana_select(
     weights = np.zeros(n_models)
     counts = np.zeros(n_models, dtype=np.int64)
     bag_models = []
-    first = None
+    first: dict | None = None
     # One BLAS thread: the log-loss bounds' dot products are too short for threads to pay.
     with threadpool_limits(limits=1, user_api="blas"):
         for _ in range(bags):
@@ -197,6 +209,7 @@ def caruana_select(
         weights = np.zeros(n_models)
         weights[best] = 1.0
         final_score = float(model_scores[best])
+    assert first is not None  # bags >= 1
     return CaruanaResult(
         weights=weights,
         counts=counts,
@@ -213,7 +226,16 @@ def caruana_select(
     )
 
 
-def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> dict:
+def _select(
+    scorer: CandidateScorer,
+    subset: NDArray[np.int64],
+    model_scores: NDArray[np.float64],
+    *,
+    sign: float,
+    init: int,
+    iters: int,
+    replacement: bool,
+) -> dict:
     """One bag's forward selection among ``subset`` (sorted model indices)."""
     counts = np.zeros(scorer.n_models, dtype=np.int64)
     total = scorer.empty()
@@ -227,7 +249,7 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
         counts[model] += 1
         if bounds is not None:
             bounds.join(total, scorer.members[model])
-        total += scorer.members[model]
+        total = scorer.add(total, int(model))
     size = int(counts.sum())
     best_score, best_iteration, best_counts = -np.inf, -1, counts.copy()
     if size:
@@ -246,7 +268,7 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
         counts[model] += 1
         if bounds is not None:
             bounds.join(total, scorer.members[model])
-        total += scorer.members[model]
+        total = scorer.add(total, int(model))
         size += 1
         trajectory.append((iteration, float(candidate_scores[pick])))
         if best_iteration < 0 or improves(sign * candidate_scores[pick], sign * best_score):
@@ -261,7 +283,9 @@ def _select(scorer, subset, model_scores, *, sign, init, iters, replacement) -> 
     }
 
 
-def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str):
+def _true_class_members(
+    oof: NDArray, y: NDArray, *, kind: str
+) -> tuple[NDArray, NDArray[np.float64], float, NDArray[np.float64]]:
     """Each model's true-class probabilities, model first, with what log loss needs of them.
 
     Returns ``(members, row_min, largest, log_sums)``: the probabilities (what
@@ -272,12 +296,14 @@ def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str):
     of a broadcast ``np.where``.
     """
     n_models, n_rows = oof.shape[:2]
-    members = np.empty((n_models, n_rows))
+    members = np.empty((n_models, n_rows), dtype=oof.dtype)
     row_min, largest = np.full(n_rows, np.inf), -np.inf
     log_sums = np.empty(n_models)
     if kind == "binary":
         positive = y == 1
-        sign, offset = np.where(positive, 1.0, -1.0), np.where(positive, 0.0, 1.0)
+        # In the members' own type: -p + 1 of a float32 p is exact in float64, so float32 arithmetic rounds it alike.
+        sign = np.where(positive, 1.0, -1.0).astype(oof.dtype)
+        offset = np.where(positive, 0.0, 1.0).astype(oof.dtype)
     rows = np.arange(n_rows)
     step = max(1, _CHUNK_VALUES // n_rows)
     for start in range(0, n_models, step):
@@ -290,8 +316,16 @@ def _true_class_members(oof: NDArray[np.float64], y: NDArray, *, kind: str):
         np.minimum(row_min, chunk.min(axis=0), out=row_min)
         largest = max(largest, float(chunk.max()))
         with np.errstate(divide="ignore", invalid="ignore"):  # zeros and negatives: used only inside the clip range
-            log_sums[start : start + step] = sum_logs(chunk.copy())
+            log_sums[start : start + step] = sum_logs(chunk.astype(np.float64))
     return members, row_min, largest, log_sums
+
+
+def _blocked_dot(member: NDArray[np.float32], weights: NDArray[np.float32]) -> float:
+    """``member @ weights`` summed in float32 within blocks of ``_DOT_BLOCK`` rows, the blocks in float64."""
+    whole = member.shape[0] - member.shape[0] % _DOT_BLOCK
+    blocks = np.einsum("ij,ij->i", member[:whole].reshape(-1, _DOT_BLOCK), weights[:whole].reshape(-1, _DOT_BLOCK))
+    tail = np.dot(member[whole:].astype(np.float64), weights[whole:].astype(np.float64))
+    return float(blocks.sum(dtype=np.float64) + tail)
 
 
 class _LogSumBounds:
@@ -306,10 +340,11 @@ class _LogSumBounds:
     others are scored (highest bound first).
     """
 
-    def __init__(self, n_models: int, row_min: NDArray[np.float64]):
+    def __init__(self, n_models: int, row_min: NDArray[np.float64], *, float32: bool = False):
         self.high = np.full(n_models, np.inf)
         self.row_min = row_min
         self.n_rows = row_min.shape[0]
+        self.float32 = float32
 
     def know(self, models: NDArray, sums: NDArray[np.float64]) -> None:
         """Record exact sums."""
@@ -324,23 +359,37 @@ class _LogSumBounds:
         logs = sum_logs(sums)
         self.high += logs[0] - logs[1]
 
-    def tangent(self, total: NDArray[np.float64], size: int) -> tuple[float, NDArray[np.float64]]:
+    def tangent(self, total: NDArray[np.float64], size: int) -> tuple[float, NDArray[np.float64], NDArray | None]:
         """The constant and row weights of this step's tangent bound, ``S_j <= constant + members[j] @ weights``.
 
         log is concave, so ``log(t + x) <= log(t + c) + (x - c) / (t + c)`` for any ``c``; with
         ``c = t / size``, the ensemble's own mean, which most candidates lie near, the sum is
         ``sum(log(t)) + n log((size + 1) / size) - n / (size + 1) + x @ (size / ((size + 1) t))``.
+        The weights come in float32 too (else None) for float32 members (see :meth:`tangent_rules_out`).
         """
         weights = size / ((size + 1.0) * total)
         constant = sum_logs(total[None].copy())[0] + self.n_rows * (np.log((size + 1.0) / size) - 1.0 / (size + 1.0))
-        return float(constant), weights
+        single = weights.astype(np.float32) if self.float32 else None
+        return float(constant), weights, single
 
-    def tangent_rules_out(self, model: int, member: NDArray[np.float64], tangent: tuple, cutoff: float) -> bool:
-        """Whether the tangent bound of ``model`` is below ``cutoff`` (then it becomes its bound)."""
-        constant, weights = tangent
-        product = float(np.dot(member, weights))
-        # A dot product of n positive terms is within n * 2**-52 of its value, relatively.
-        high = constant + product + self.n_rows * 2.3e-16 * product
+    def tangent_rules_out(self, model: int, member: NDArray, tangent: tuple, cutoff: float) -> bool:
+        """Whether the tangent bound of ``model`` is below ``cutoff`` (then it becomes its bound).
+
+        For float32 members the dot product is taken in float32 by blocks of ``_DOT_BLOCK`` rows (no float64
+        copy of the member), the blocks' sums added in float64, and the bound raised by what that rounding
+        can cost: each term and each of a block's sums rounds once (relatively ``2**-24``), as does each
+        weight, so the product is within ``(_DOT_BLOCK + 2) * 2**-24`` of its value, relatively (every
+        term is positive).
+        """
+        constant, weights, single = tangent
+        if single is not None and member.dtype == np.float32:
+            product = _blocked_dot(member, single)
+            slack = ((_DOT_BLOCK + 2) * 2.0**-24 + self.n_rows * 2.3e-16) * product
+        else:
+            product = float(np.dot(member, weights))
+            # A dot product of n positive terms is within n * 2**-52 of its value, relatively.
+            slack = self.n_rows * 2.3e-16 * product
+        high = constant + product + slack
         if high >= cutoff:
             return False
         self.high[model] = min(self.high[model], high)
@@ -361,11 +410,16 @@ class CandidateScorer:
     ``members`` holds each model's prediction in the form the metric needs, model
     first: (n_models, n_samples) true-class probabilities for log loss, the values for
     binary and regression metrics, (n_models, n_samples, n_classes) probabilities for
-    multiclass accuracy and AUC (labels become one-hot votes).
+    multiclass accuracy and AUC (labels become one-hot votes). They are float32 where the
+    values come in float32 (else float64); the running sums and the candidate ensembles are
+    float64 either way, so only the inputs' own rounding moves a score.
     """
 
-    def __init__(self, oof: NDArray, y: NDArray, *, kind: str, metric: str):
-        oof = np.asarray(oof, dtype=np.float64)
+    def __init__(self, oof: NDArray, y: NDArray, *, kind: str, metric: str, xp: ModuleType | None = None):
+        self.xp = arrays.namespace(xp)
+        oof = np.asarray(oof)
+        # float32 values stay float32 (half the memory and its traffic); every sum is float64.
+        oof = oof.astype(np.float32 if oof.dtype == np.float32 else np.float64, copy=False)
         y = np.asarray(y)
         metric = metrics.resolve(metric, kind)
         # Gini is 2 AUC - 1: the candidates are scored as AUC (with its pruning) and the scores mapped back.
@@ -375,7 +429,8 @@ class CandidateScorer:
         if kind == "labels":
             # One-hot votes: their mean is a vote share, scored like class probabilities.
             kind = "multiclass"
-        self._singles, self._inside_clip = None, False
+        self._singles: NDArray[np.float64] | None = None
+        self._inside_clip = False
         if metric == "logloss":
             self.members, self._row_min, largest, log_sums = _true_class_members(oof, y, kind=kind)
             # Inside the clip range, no ensemble needs clipping (see _score_means).
@@ -387,8 +442,11 @@ class CandidateScorer:
         else:
             self.members = np.ascontiguousarray(oof[:, :, 0])
         self.kind, self.metric, self.y = kind, metric, y
+        self._generic = None if self.xp is np else _Generic(self, self.xp)
         self.n_models = self.members.shape[0]
-        self._buffer = self._scratch = None
+        self._buffer: NDArray[np.float64] | None = None
+        self._scratch: NDArray[np.float64] | None = None
+        self._codes: NDArray[np.intp] | None = None
         if metric == "auc":
             if kind == "binary":
                 self.positives = [y == 1]
@@ -399,14 +457,28 @@ class CandidateScorer:
                     raise ValueError("auc is undefined when a class is absent from y (or is all of it)")
 
     def empty(self) -> NDArray[np.float64]:
-        """A zero running sum."""
+        """A zero running sum (in the scorer's namespace)."""
+        if self._generic is not None:
+            return self._generic.empty()
         return np.zeros(self.members.shape[1:])
+
+    def add(self, total: NDArray, model: int) -> NDArray:
+        """The running sum with ``model`` joined (in place where the namespace is NumPy)."""
+        if self._generic is not None:
+            return self._generic.add(total, model)
+        total += self.members[model]
+        return total
 
     def log_sum_bounds(self) -> _LogSumBounds | None:
         """Fresh bounds for one selection run when log loss can prune candidates (see :class:`_LogSumBounds`)."""
-        if self.metric != "logloss" or self.members.size < _BOUND_MIN_VALUES or not self._inside_clip:
+        if (
+            self._generic is not None
+            or self.metric != "logloss"
+            or self.members.size < _BOUND_MIN_VALUES
+            or not self._inside_clip
+        ):
             return None
-        return _LogSumBounds(self.n_models, self._row_min)
+        return _LogSumBounds(self.n_models, self._row_min, float32=self.members.dtype == np.float32)
 
     def score(
         self, total: NDArray, size: int, candidates: NDArray, *, bounds: _LogSumBounds | None = None
@@ -426,6 +498,8 @@ class CandidateScorer:
         the selection is the exact one at a fraction of the sorts.
         """
         candidates = np.asarray(candidates)
+        if self._generic is not None:
+            return self._mapped(self._generic.score(total, size, candidates))
         if size == 0 and not total.any():
             # Single models: scored once (caruana_select's model scores, then the first step).
             if self._singles is None:
@@ -484,7 +558,7 @@ class CandidateScorer:
         # when every member already lies inside the clip range.
         log_size = np.log(size + 1.0) if self.metric == "logloss" and self._inside_clip else None
         scores = np.empty(len(candidates))
-        lower = np.empty(len(candidates)) if bounded else None
+        lower = np.empty(len(candidates) if bounded else 0)
         for start in range(0, len(candidates), step):
             chunk = candidates[start : start + step]
             means = self._candidate_means(total, size, chunk, divide=log_size is None)
@@ -514,6 +588,7 @@ class CandidateScorer:
     ) -> NDArray[np.float64]:
         """``(total + members[j]) / (size + 1)`` for j in ``chunk`` (undivided if not ``divide``), in the reused
         buffer."""
+        assert self._buffer is not None  # _reserve_buffer made it
         means = self._buffer[: len(chunk)]
         if len(chunk) > 1 and chunk[-1] - chunk[0] == len(chunk) - 1 and np.all(np.diff(chunk) == 1):
             # Consecutive models (every model is a candidate): one pass, no gather.
@@ -534,8 +609,8 @@ class CandidateScorer:
         pairs that share a bucket (ties included) lie between none and all of them counted.
         """
         buckets = _AUC_BUCKETS
-        if getattr(self, "_codes", None) is None or self._codes.shape[0] < means.shape[0]:
-            self._codes = np.empty(self._buffer.shape, dtype=np.intp)
+        if self._codes is None or self._codes.shape[0] < means.shape[0]:
+            self._codes = np.empty(means.shape, dtype=np.intp)
             self._negative = (~self.positives[0]).astype(np.intp)
         top = float(means.max())
         scale = (buckets - 1) / top if top > 0 else 0.0
@@ -560,11 +635,17 @@ class CandidateScorer:
 
     def score_total(self, total: NDArray, size: int) -> float:
         """Score of the ensemble whose members sum to ``total``."""
+        if self._generic is not None:
+            return float(self._mapped(self._generic.score_means(self._generic.expand(total / size)))[0])
         return float(self._mapped(self._score_means((total / size)[None]))[0])
 
     def score_weights(self, weights: NDArray) -> float:
         """Score of the weighted mean of all members."""
         # A sum over the few members with weight: no pass over all of them.
+        if self._generic is not None:
+            return float(
+                self._mapped(self._generic.score_means(self._generic.expand(self._generic.weighted(weights))))[0]
+            )
         return float(self._mapped(self._score_means(layout.weighted_sum(self.members, weights)[None]))[0])
 
     def _score_means(
@@ -599,3 +680,81 @@ class CandidateScorer:
             )
         # Every other metric, each candidate with its own fitted step (a threshold, cut-points).
         return metric.batch(self.y, means)
+
+
+class _Generic:
+    """The candidate scoring of :class:`CandidateScorer` in any array-API namespace ``xp`` (CuPy on a GPU).
+
+    Only the Python array API standard (2023.12) is used: the members and the running sums live in ``xp``, the
+    candidate ensembles are built a chunk at a time (``take`` and a broadcast add) and scored there; only the
+    scores (one float per candidate) come back, as NumPy. Log loss, RMSE, MAE and binary AUC are scored in
+    ``xp``; any other metric gets the ensembles as NumPy and scores them as the NumPy path does. There is no
+    pruning: every candidate is scored, exactly, so the selection is the NumPy path's.
+    """
+
+    def __init__(self, scorer: CandidateScorer, xp: ModuleType):
+        self.scorer, self.xp = scorer, xp
+        members = scorer.members
+        self.numpy_members = members
+        dtype = xp.float32 if members.dtype == np.float32 else xp.float64
+        scorer.members = xp.asarray(members, dtype=dtype)
+        self.shape = tuple(members.shape[1:])
+        self.y = xp.asarray(scorer.y.astype(np.float64)) if scorer.metric in ("rmse", "mae") else None
+        if scorer.metric == "auc" and scorer.kind == "binary":
+            positive = scorer.y == 1
+            self.positive = xp.asarray(positive)
+            self.n_pos = int(positive.sum())
+            self.n_neg = int(positive.size - self.n_pos)
+
+    def empty(self) -> XArray:
+        return self.xp.zeros(self.shape, dtype=self.xp.float64)
+
+    def add(self, total: XArray, model: int) -> XArray:
+        return total + self.xp.astype(self.scorer.members[model, ...], self.xp.float64)
+
+    def expand(self, values: XArray) -> XArray:
+        return self.xp.expand_dims(values, axis=0)
+
+    def weighted(self, weights: NDArray) -> XArray:
+        xp = self.xp
+        total = self.empty()
+        for model in np.flatnonzero(weights):
+            total = total + float(weights[model]) * xp.astype(self.scorer.members[int(model), ...], xp.float64)
+        return total
+
+    def score(self, total: XArray, size: int, candidates: NDArray) -> NDArray[np.float64]:
+        xp = self.xp
+        per_model = int(np.prod(self.shape))
+        step = max(1, _CHUNK_VALUES // per_model)
+        scores = np.empty(len(candidates))
+        for start in range(0, len(candidates), step):
+            chunk = xp.asarray(np.asarray(candidates[start : start + step], dtype=np.int64))
+            means = (xp.astype(xp.take(self.scorer.members, chunk, axis=0), xp.float64) + total) / (size + 1)
+            scores[start : start + step] = self.score_means(means)
+        return scores
+
+    def score_means(self, means: XArray) -> NDArray[np.float64]:
+        """Scores of the ensembles, one per row of ``means`` (an ``xp`` array), as NumPy."""
+        xp, metric = self.xp, self.scorer.metric
+        if metric == "logloss" and means.ndim == 2:
+            clipped = xp.clip(means, metrics.EPSILON, 1 - metrics.EPSILON)
+            return arrays.to_numpy(-sum_logs(clipped, xp=xp) / clipped.shape[1]).astype(np.float64)
+        if metric in ("rmse", "mae"):
+            errors = means - self.y
+            if metric == "mae":
+                return arrays.to_numpy(xp.mean(xp.abs(errors), axis=1)).astype(np.float64)
+            return arrays.to_numpy(xp.sqrt(xp.mean(errors * errors, axis=1))).astype(np.float64)
+        if metric == "auc" and self.scorer.kind == "binary":
+            return np.array([self._auc(means[row, ...]) for row in range(means.shape[0])])
+        # Every other metric: the ensembles come back to NumPy, scored as the NumPy path scores them.
+        return self.scorer._score_means(np.array(arrays.to_numpy(means), dtype=np.float64))
+
+    def _auc(self, values: XArray) -> float:
+        """Binary ROC AUC of one row (ties count a half), from average ranks: a sort and two binary searches."""
+        xp = self.xp
+        ordered = xp.sort(values)
+        low = xp.searchsorted(ordered, values, side="left")
+        high = xp.searchsorted(ordered, values, side="right")
+        ranks = xp.astype(low + high + 1, xp.float64) / 2.0
+        rank_sum = float(xp.sum(xp.where(self.positive, ranks, xp.zeros_like(ranks))))
+        return (rank_sum - self.n_pos * (self.n_pos + 1) / 2.0) / (self.n_pos * self.n_neg)

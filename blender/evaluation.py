@@ -28,6 +28,7 @@ scored the same way:
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Callable
@@ -216,22 +217,108 @@ def held_out_blends(
     decision step (a threshold, cut-points) is then fitted."""
     for train_rows, held_out in splits:
         extra = {} if features is None else {"features": features[train_rows]}
-        fitted = fit(
-            method,
-            layout.take_rows(values, train_rows),
-            y[train_rows],
-            kind=kind,
-            metric=metric,
-            random_state=random_state,
-            **(options or {}),
-            **extra,
-        )
+        fold = _FoldKey(values, train_rows) if features is None and not options else None
+        token = _FOLD.set(fold)
+        try:
+            fitted = fit(
+                method,
+                layout.take_rows(values, train_rows),
+                y[train_rows],
+                kind=kind,
+                metric=metric,
+                random_state=random_state,
+                **(options or {}),
+                **extra,
+            )
+        finally:
+            _FOLD.reset(token)
+        if fold is not None:
+            _FOLD_FITS.remember(fold, method, kind, metric, random_state, fitted)
 
         def apply(rows):
             rows_values = layout.take_rows(values, rows)
             return fitted.apply(rows_values) if features is None else fitted.apply(rows_values, features[rows])
 
         yield held_out, apply(held_out), train_rows, apply(train_rows) if training_blends else None
+
+
+# ---------------------------------------------------------------------------- fold work shared between entries
+#
+# The level-2 pipeline (``level2-hill-climb``, :mod:`blender.levels`) fits its level-2 members (the linear
+# stackers) on every row it is given, after cross-fitting them; on a leaderboard fold those rows are the fold's
+# training rows, on which the leaderboard has just fitted the same entries. :func:`held_out_blends` says which
+# fold a fit is on (``_FOLD``) and remembers the fits of the entries that the level-2 pipeline reuses
+# (``_FOLD_FITS``); :func:`shared_fit` hands one back instead of fitting it again.
+
+
+class _FoldKey:
+    """Which rows of which values a fit is on: the values by identity (a weak reference), the rows by digest."""
+
+    def __init__(self, values: NDArray, rows: NDArray):
+        import hashlib
+        import weakref
+
+        self._values = weakref.ref(values) if isinstance(values, np.ndarray) else None
+        self.shape = (values.shape[0], len(rows), *values.shape[2:])
+        self.digest = hashlib.blake2b(np.ascontiguousarray(rows).tobytes(), digest_size=16).digest()
+
+    def same(self, other: _FoldKey) -> bool:
+        values = self._values() if self._values is not None else None
+        return (
+            values is not None
+            and other._values is not None
+            and values is other._values()
+            and (self.digest == other.digest)
+        )
+
+
+class _FoldFits:
+    """The last few fits of the shared entries, each with its fold, entry and arguments."""
+
+    # Folds x repeats x the shared entries of one leaderboard, with room for the inner folds' fits.
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self.fits: list[tuple[_FoldKey, str, object, object, object, object]] = []
+        self.hits = 0
+
+    def remember(self, fold: _FoldKey, method: Method, kind, metric, random_state, fitted) -> None:
+        from blender.levels import LEVEL2_MEMBERS
+
+        if method.name in LEVEL2_MEMBERS and method.learns:
+            self.fits.append((fold, method.name, kind, metric, random_state, fitted))
+            del self.fits[: max(0, len(self.fits) - self.SIZE)]
+
+    def find(self, fold: _FoldKey, method: Method, kind, metric, random_state):
+        for known, name, known_kind, known_metric, known_state, fitted in reversed(self.fits):
+            if (
+                name == method.name
+                and known_kind == kind
+                and known_metric == metric
+                and known_state == random_state
+                and known.same(fold)
+            ):
+                self.hits += 1
+                return fitted
+        return None
+
+
+_FOLD: ContextVar[_FoldKey | None] = ContextVar("leaderboard_fold", default=None)
+_FOLD_FITS = _FoldFits()
+
+
+def shared_fit(entry: Method, values: NDArray, y: NDArray, *, kind, metric, random_state=None):
+    """``fit(entry, values, y, ...)``, or the same fit made already on the same fold's rows by the leaderboard.
+
+    ``values`` must be all the rows of the fold being fitted (as the level-2 pipeline's members are): the fit
+    is reused only when the call runs inside a fold fit of :func:`held_out_blends` whose rows are these.
+    """
+    fold = _FOLD.get()
+    if fold is not None and fold.shape == np.shape(values):
+        fitted = _FOLD_FITS.find(fold, entry, kind, metric, random_state)
+        if fitted is not None:
+            return fitted
+    return fit(entry, values, y, kind=kind, metric=metric, random_state=random_state)
 
 
 def cross_fit(

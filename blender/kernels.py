@@ -6,8 +6,12 @@ the sum of many logs taken with one log per product of 16 values.
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import numpy as np
 from numpy.typing import NDArray
+
+from blender import arrays
 
 # Scores closer than this (relative) are a tie: the mean of three copies of a model is
 # not bit-for-bit the model, and rounding noise must not pick the members.
@@ -28,14 +32,20 @@ def improves(gain: float, best: float) -> bool:
     return gain > best + TOLERANCE * max(1.0, abs(best))
 
 
-def sum_logs(values: NDArray[np.float64]) -> NDArray[np.float64]:
+def sum_logs(values: NDArray[np.float64], xp: ModuleType | None = None) -> NDArray[np.float64]:
     """``np.log(values).sum(axis=1)`` with one log per 16 values, for values in [EPSILON, 1e18].
 
     A log costs many multiplications, so the row is halved four times (first half times second
     half, in place) and the log taken of products of 16 values. Each product is exact to 15
     roundings (a relative 2e-15), far below the tie tolerance; its factors keep it a normal
     float (EPSILON ** 16 = 1e-240, 1e18 ** 16 = 1e288). Overwrites ``values``.
+
+    ``xp`` (default: the run's namespace, :mod:`blender.arrays`): outside NumPy, ``values`` are an
+    ``xp`` array and the sums ``xp.sum(xp.log(values), axis=1)``, by the Python array API alone.
     """
+    namespace = arrays.namespace(xp)
+    if namespace is not np and not isinstance(values, np.ndarray):
+        return namespace.sum(namespace.log(values), axis=1)
     n_rows = values.shape[1]
     grouped = n_rows - n_rows % LOG_GROUP
     width = grouped

@@ -85,7 +85,7 @@ def fit_level2(
     every entry is. The inner folds split only the rows given, so inside an outer CV fold or a
     cross-fit the whole pipeline stays on that fold's training rows.
     """
-    from blender.evaluation import cross_fit
+    from blender.evaluation import cross_fit, shared_fit
     from blender.methods import fit
 
     y = np.asarray(y)
@@ -100,4 +100,4 @@ def fit_level2(
         splits = layout.cv_folds(y, kind=kind, folds=folds, random_state=random_state, option=None)
         level2 = np.stack([cross_fit(entry, values, y, splits, **options) for entry in members.values()])
         top = fit(combine, level2, y, **options)
-    return LevelTwo(tuple(fit(entry, values, y, **options) for entry in members.values()), tuple(members), top)
+    return LevelTwo(tuple(shared_fit(entry, values, y, **options) for entry in members.values()), tuple(members), top)

@@ -44,7 +44,7 @@ by how much it fell short and picks among the level-1 entries.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -62,6 +62,9 @@ THRESHOLD = 0.5
 LEVEL = 1.5
 
 if TYPE_CHECKING:
+    from blender.evaluation import SliceScore
+    from blender.io.predictions import Predictions
+    from blender.methods import Fitted
     from blender.steps import Step
 
 
@@ -176,7 +179,7 @@ def choose(board: Leaderboard, *, threshold: float = THRESHOLD, level: float = L
     level_with = [(entry, lead, se) for entry, lead, se in leads if _level(lead, se, level)]
     behind = [(entry, lead, se) for entry, lead, se in leads if not _level(lead, se, level)]
 
-    def listed(rows) -> str:
+    def listed(rows: list[tuple[Entry, float, float]]) -> str:
         return ", ".join(f"{entry.name} {lead:+.3g} ± {se:.2g}" for entry, lead, se in rows)
 
     bound = f"{level:g} standard error{'' if level == 1 else 's'}"
@@ -248,18 +251,18 @@ def fit_pick(
     y: NDArray,
     *,
     names: list[str],
-    kind: str,
-    metric: str,
+    kind: metrics.Kind,
+    metric: metrics.Metric,
     random_state: int | None = None,
     methods: list[Method] | None = None,
-):
+) -> Fitted:
     """The pick fitted on these rows: an object whose ``apply(values)`` gives the blend.
 
     Blends are looked up in ``methods`` (the entries the leaderboard ran), else in the registry.
     """
     from blender.methods import Weighted
 
-    def fit_one(name: str):
+    def fit_one(name: str) -> Fitted:
         if name in names:
             weights = np.zeros(layout.n_models(values))
             weights[names.index(name)] = 1.0
@@ -279,7 +282,7 @@ def nested_estimate(
     kind: metrics.Kind,
     metric: metrics.Metric,
     names: list[str],
-    folds=5,
+    folds: Any = 5,
     repeats: int = 1,
     random_state: int | None = 0,
     methods: list[Method] | None = None,
@@ -312,9 +315,9 @@ def nested_estimate(
     assignment = fold_assignment(y, kind=kind, folds=folds, random_state=random_state)
     outer, _ = level_splits(assignment)
     inner_folds = inner_folds or fold_count(folds)
-    scores = {L: [] for L in levels}
-    picks = {L: [] for L in levels}
-    oof = {L: None for L in levels}
+    scores: dict[int, list[float]] = {L: [] for L in levels}
+    picks: dict[int, list[str]] = {L: [] for L in levels}
+    oof: dict[int, NDArray[np.float64] | None] = {L: None for L in levels}
     single_scores = []
     for k, (train_rows, held_out) in enumerate(outer):
         train_values, train_y = layout.take_rows(values, train_rows), y[train_rows]
@@ -351,9 +354,10 @@ def nested_estimate(
                     fitted.apply(train_values) if metric.fits_step else None,
                 )
             blended, train_blend = fitted_picks[pick]
-            if oof[L] is None:
-                oof[L] = np.full((y.shape[0], blended.shape[1]), np.nan)
-            oof[L][held_out] = blended
+            level_oof = oof[L]
+            if level_oof is None:
+                level_oof = oof[L] = np.full((y.shape[0], blended.shape[1]), np.nan)
+            level_oof[held_out] = blended
             scores[L].append(_outer_score(metric, train_y, train_blend, y[held_out], blended, kind))
             picks[L].append(pick.name)
         best = names.index(board.best_single)
@@ -372,7 +376,14 @@ def nested_estimate(
     return {L: Estimate(np.array(scores[L]), np.array(single_scores), picks[L], len(outer), oof[L]) for L in levels}
 
 
-def _outer_score(metric, train_y, train_blend, held_y, blended, kind) -> float:
+def _outer_score(
+    metric: metrics.Metric,
+    train_y: NDArray,
+    train_blend: NDArray | None,
+    held_y: NDArray,
+    blended: NDArray,
+    kind: metrics.Kind,
+) -> float:
     """An outer fold's score; a decision step is fitted on the outer training rows' blend."""
     if train_blend is None:
         return layout.plain_score(held_y, blended, metric=metric, kind=kind)
@@ -450,7 +461,7 @@ class AutoResult:
     level_reason: str
     test_blend: NDArray[np.float64]
     blends: dict
-    slice: object = None
+    slice: SliceScore | None = None
     step: Step | None = None
     in_sample: float = float("nan")
     plain_in_sample: float = float("nan")
@@ -470,12 +481,12 @@ def default_repeats(n_rows: int) -> int:
 
 
 def run_auto(
-    train,
+    train: Predictions,
     y: NDArray,
-    test,
+    test: Predictions,
     *,
-    metric: str,
-    folds=5,
+    metric: metrics.Metric,
+    folds: Any = 5,
     repeats: int | None = None,
     random_state: int | None = 0,
     threshold: float = THRESHOLD,
@@ -580,13 +591,21 @@ def run_auto(
     )
 
 
-def _slice(estimate: Estimate, train, y, *, folds, metric, random_state):
+def _slice(
+    estimate: Estimate,
+    train: Predictions,
+    y: NDArray,
+    *,
+    folds: Any,
+    metric: metrics.Metric,
+    random_state: int | None,
+) -> SliceScore | None:
     """The nested procedure's OOF predictions scored on the slice (None with fewer than 3 folds)."""
     from blender.evaluation import fold_assignment, level_splits, slice_estimate
 
     assignment = fold_assignment(y, kind=train.kind, folds=folds, random_state=random_state)
     _, slice_fold = level_splits(assignment)
-    if slice_fold is None:
+    if slice_fold is None or estimate.oof is None:
         return None
     return slice_estimate(
         y,
@@ -630,7 +649,7 @@ def report_document(result: AutoResult, *, metric: str) -> dict:
     return finite_or_none(document)
 
 
-def step_document(step, in_sample: float, plain_in_sample: float) -> dict | None:
+def step_document(step: Step | None, in_sample: float, plain_in_sample: float) -> dict | None:
     """The pick's decision step as JSON: what it is, its fitted numbers, and the OOF score with and without it."""
     if step is None:
         return None

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -45,6 +45,14 @@ from blender.evaluation import fold_assignment, fold_count, fold_scores, repeate
 from blender.methods import Method, methods_for
 from blender.progress import Ticker
 from blender.timing import format_duration
+
+if TYPE_CHECKING:
+    from blender.evaluation import Leaderboard
+    from blender.io.predictions import Predictions
+    from blender.picking import AutoResult
+
+#: One split of the rows: (training rows, held-out rows).
+Split = tuple[NDArray[np.int64], NDArray[np.int64]]
 
 #: Share of the time left that the plan keeps free: timings are noisy, and a shared machine's load changes.
 SAFETY = 0.15
@@ -299,7 +307,7 @@ def plan_budget(
     *,
     budget: float,
     available: float,
-    untimed: list[tuple[str, str]] = (),
+    untimed: tuple[tuple[str, str], ...] | list[tuple[str, str]] = (),
     timing_seconds: float = 0.0,
     safety: float = SAFETY,
 ) -> BudgetPlan:
@@ -351,12 +359,12 @@ def plan_budget(
     inner = work.inner_folds if work.nested else None
     notes, left_out = [], list(untimed)
 
-    def parts(chosen, at_repeats, at_inner):
+    def parts(chosen: list[Method], at_repeats: int, at_inner: int | None) -> dict[str, float]:
         return projected_seconds(
             [by_name[method.name] for method in chosen], work, repeats=at_repeats, inner_folds=at_inner or 0
         )
 
-    def fits(chosen, at_repeats, at_inner):
+    def fits(chosen: list[Method], at_repeats: int, at_inner: int | None) -> bool:
         return parts(chosen, at_repeats, at_inner)["total"] <= usable
 
     # Fewer repeats first: they only narrow the standard errors, and every entry keeps its place.
@@ -372,7 +380,7 @@ def plan_budget(
         if not droppable:
             break
 
-        def cost(method):
+        def cost(method: Method) -> float:
             timing = by_name[method.name]
             return leaderboard_seconds(timing, work, repeats) + nested_seconds(timing, work, repeats, inner or 0)
 
@@ -381,7 +389,7 @@ def plan_budget(
         timing = by_name[costliest.name]
         with_it = parts(kept + [costliest], repeats, inner)["total"]
         nested = (
-            f" and {format_duration(nested_seconds(timing, work, repeats, inner))} in the nested estimate"
+            f" and {format_duration(nested_seconds(timing, work, repeats, inner or 0))} in the nested estimate"
             if work.nested
             else ""
         )
@@ -439,11 +447,11 @@ def time_methods(
     methods: list[Method],
     values: NDArray,
     y: NDArray,
-    split,
+    split: Split,
     *,
-    kind,
-    metric,
-    random_state,
+    kind: metrics.Kind,
+    metric: metrics.Metric,
+    random_state: int | None,
     reference: NDArray,
     clock: Callable[[], float] = time.perf_counter,
     give_up_at: float = np.inf,
@@ -484,7 +492,9 @@ def time_methods(
     return [timings[method.name] for method in timed], timed, untimed
 
 
-def _warm_up(method: Method, values: NDArray, y: NDArray, split, *, clock: Callable[[], float], **options) -> float:
+def _warm_up(
+    method: Method, values: NDArray, y: NDArray, split: Split, *, clock: Callable[[], float], **options: Any
+) -> float:
     """Fit and score ``method`` twice on a few of the split's rows (:data:`WARM_UP_ROWS`): seconds of the second run.
 
     The first run pays for the method's imports; a method that fails on so few rows gets ``inf``
@@ -557,7 +567,7 @@ class FoldScorer:
             "nested": Ticker("nested estimate", unit="fits", say=say, live=live, clock=clock, tenths=True),
         }
         self.late: list[tuple[str, str]] = []
-        self._last_y = None
+        self._last_y: NDArray | None = None
         self.outer_fold = 0
         self._fixed_per_outer = 0.0
         if plan is not None and work is not None:
@@ -574,7 +584,7 @@ class FoldScorer:
                 picks = plan.parts.get("picks", 0.0) * sum(work.outer_rows) / (sum(work.outer_rows) + work.n_rows)
                 self._fixed_per_outer = (files + picks) / len(work.outer_rows)
 
-    def _cost(self, name: str, splits) -> float:
+    def _cost(self, name: str, splits: list[Split]) -> float:
         return self.rates.get(name, 0.0) * sum(len(train) for train, _ in splits)
 
     def _time_left(self) -> str:
@@ -583,7 +593,16 @@ class FoldScorer:
             return ""
         return f"{format_duration(max(0.0, self.deadline - self.clock()))} of the budget left; "
 
-    def __call__(self, method: Method, values, y, splits, *, reference=None, **options):
+    def __call__(
+        self,
+        method: Method,
+        values: NDArray,
+        y: NDArray,
+        splits: list[Split],
+        *,
+        reference: NDArray | None = None,
+        **options: Any,
+    ) -> NDArray[np.float64] | None:
         main = len(y) == self.n_rows
         stage = "board" if main else "nested"
         if not main and y is not self._last_y:
@@ -593,7 +612,7 @@ class FoldScorer:
         first = self.first.get(method.name) if main else None
         todo = list(splits[1:]) if first is not None else list(splits)
         costs = [self._cost(method.name, [split]) for split in todo]
-        scores = [] if first is None else [np.asarray(first, dtype=np.float64)]
+        scores: list[NDArray[np.float64]] = [] if first is None else [np.asarray(first, dtype=np.float64)]
         slower = 1.0  # how much slower than timed this method's folds have run here
         for index, split in enumerate(todo):
             # Before each fold, the guard: the plan's projection of the work left (this method's folds at the
@@ -601,7 +620,7 @@ class FoldScorer:
             if self.deadline is not None and method.complexity > 1:
                 ahead = self.remaining + (slower - 1.0) * sum(costs[index:])
                 if self.clock() + ahead > self.deadline:
-                    return self._leave_out(
+                    self._leave_out(
                         method,
                         stage,
                         main,
@@ -610,6 +629,7 @@ class FoldScorer:
                         len(scores),
                         self.clock() + ahead - self.deadline,
                     )
+                    return None
             before = self.clock()
             scores.append(fold_scores(method, values, y, [split], reference=reference, **options))
             if costs[index] > 0:
@@ -659,14 +679,14 @@ class FoldScorer:
 
 
 def describe_work(
-    train,
+    train: Predictions,
     y: NDArray,
     *,
-    kind,
-    metric,
-    folds,
+    kind: metrics.Kind,
+    metric: metrics.Metric,
+    folds: Any,
     repeats: int,
-    random_state,
+    random_state: int | None,
     nested: bool,
     blends: bool = False,
     files_seconds: float = 0.0,
@@ -675,7 +695,7 @@ def describe_work(
     from blender.evaluation import level_splits
 
     splits = repeated_folds(y, kind=kind, folds=folds, repeats=repeats, random_state=random_state)
-    outer = ()
+    outer: tuple[int, ...] = ()
     if nested:
         outer_splits, _ = level_splits(fold_assignment(y, kind=kind, folds=folds, random_state=random_state))
         outer = tuple(int(len(train_rows)) for train_rows, _ in outer_splits)
@@ -695,13 +715,13 @@ def describe_work(
 
 
 def plan_run(
-    train,
+    train: Predictions,
     y: NDArray,
     *,
-    metric,
-    folds,
+    metric: metrics.Metric,
+    folds: Any,
     repeats: int,
-    random_state,
+    random_state: int | None,
     methods: list[Method],
     budget: float,
     started: float,
@@ -763,14 +783,14 @@ def plan_run(
 
 
 def run_auto_within(
-    train,
+    train: Predictions,
     y: NDArray,
-    test,
+    test: Predictions,
     *,
-    metric,
-    folds=5,
+    metric: metrics.Metric,
+    folds: Any = 5,
     repeats: int | None = None,
-    random_state=0,
+    random_state: int | None = 0,
     threshold: float | None = None,
     blends: bool = False,
     max_level: int = 2,
@@ -780,7 +800,7 @@ def run_auto_within(
     clock: Callable[[], float] = time.perf_counter,
     live: bool | None = None,
     methods: list[Method] | None = None,
-):
+) -> tuple[AutoResult, BudgetPlan | None, FoldScorer]:
     """``blend auto`` with progress, and within ``budget`` seconds (from ``started``) when one is given.
 
     Without a budget it runs exactly :func:`blender.picking.run_auto` (same entries, scores and
@@ -841,7 +861,7 @@ def run_auto_within(
         say=say,
         plan=plan if plan is not None and plan.fits else None,
         work=work,
-        deadline=None if budget is None else started + budget,
+        deadline=None if budget is None or started is None else started + budget,
         clock=clock,
         live=live,
     )
@@ -863,7 +883,7 @@ def run_auto_within(
     )
     if plan is not None and not plan.fits:
         reason = (
-            f"the {format_duration(budget)} time budget is too small to score any blend honestly "
+            f"the {format_duration(budget or 0.0)} time budget is too small to score any blend honestly "
             f"({plan.shortfall()}), so the best single file by OOF score, {result.board.best_single}, is "
             "written (raise --time-budget to score the blends)"
         )
@@ -872,20 +892,20 @@ def run_auto_within(
 
 
 def score_within(
-    train,
+    train: Predictions,
     y: NDArray,
     *,
-    metric,
-    folds=5,
+    metric: metrics.Metric,
+    folds: Any = 5,
     repeats: int = 1,
-    random_state=0,
+    random_state: int | None = 0,
     methods: list[Method],
     budget: float | None = None,
     started: float | None = None,
     progress: Callable[[str], None] | None = None,
     clock: Callable[[], float] = time.perf_counter,
     live: bool | None = None,
-):
+) -> tuple[Leaderboard, BudgetPlan | None, FoldScorer]:
     """``blend score``'s leaderboard with progress, and within ``budget`` seconds (from ``started``) when one is given.
 
     Returns
@@ -922,7 +942,7 @@ def score_within(
         say=say,
         plan=plan if plan is not None and plan.fits else None,
         work=work,
-        deadline=None if budget is None else started + budget,
+        deadline=None if budget is None or started is None else started + budget,
         clock=clock,
         live=live,
     )
@@ -952,3 +972,140 @@ def budget_line(budget: float, seconds: float) -> str:
     """
     within = "within it" if seconds <= budget else f"{format_duration(seconds - budget)} over it"
     return f"time budget {format_duration(budget)}: the run took {format_duration(seconds)} after reading, {within}"
+
+
+# ---------------------------------------------------------------------------- passes over the OOF data
+
+#: Loss evaluations of one file's temperature search (``calibrate.fit_temperatures``: a bounded Brent search, xatol 1e-4
+#: over [log 1/50, log 50]); measured about 14 on OOF files, at most this many.
+TEMPERATURE_EVALUATIONS = 30
+#: Loss and slope evaluations of one Newton search along a hill-climbing step (log loss), measured about 6.
+NEWTON_EVALUATIONS = 7
+
+
+@dataclass(frozen=True)
+class Passes:
+    """How many passes over the OOF values (every file, a fit's training rows) one leaderboard entry makes.
+
+    ``folds x repeats x fits x iterations``: ``fits`` per fold (the level-2 pipeline fits its members on inner
+    folds), ``iterations`` passes per fit (a Caruana round, a hill-climbing step's grid or Newton search, an
+    optimiser's iteration). ``bound`` marks a count that is an upper bound: early stops (hill climbing's
+    tolerance, an optimiser's convergence) and pruning (Caruana with log loss or AUC scores only the candidates
+    that can win) make fewer. ``how`` words the iterations.
+    """
+
+    name: str
+    folds: int
+    repeats: int
+    fits: float
+    iterations: float
+    how: str
+    bound: bool = False
+
+    @property
+    def total(self) -> float:
+        return self.folds * self.repeats * self.fits * self.iterations
+
+    def line(self) -> str:
+        fits = "" if self.fits == 1 else f" x {self.fits:g} fits"
+        return (
+            f"  {self.name:<26} {self.folds} folds x {self.repeats} repeat(s){fits} x {self.iterations:g} "
+            f"({self.how}) = {'at most ' if self.bound else ''}{self.total:,.0f} passes"
+        )
+
+
+def fit_passes(method: Method, metric: str, *, options: dict | None = None) -> tuple[float, float, str, bool]:
+    """``(fits, iterations, how, bound)`` of one fold's work for ``method`` with ``metric`` (see :class:`Passes`).
+
+    >>> from blender.methods import BY_NAME
+    >>> fit_passes(BY_NAME["caruana"], "logloss")
+    (1, 102, '1 to score the files + 2 starts x 50 rounds + 1 to apply', True)
+    >>> fit_passes(BY_NAME["hill-climb"], "auc")[1:3]
+    (5001, '1 + 100 steps x 50 grid weights')
+    """
+    settings = {option.name: option.default for option in method.params} | method.options | (options or {})
+    name = str(method.name)
+    if not method.learns:
+        return 1, 1, "apply", False
+    if name == "select":
+        return 1, 3, "score the files, their correlations, apply", False
+    if name in ("caruana", "caruana+cal"):
+        init, iters, bags = int(settings["init"]), int(settings["iters"]), int(settings["bags"])
+        starts = 2 if init > 0 and iters > 0 else 1
+        share = 1.0 if bags == 1 else bags * float(settings["bag_fraction"])
+        rounds = starts * iters if bags == 1 else starts * iters * share
+        how = f"1 to score the files + {starts} starts x {iters} rounds" + (f" x {share:g} bags" if bags > 1 else "")
+        iterations = 1 + rounds + 1
+        if name == "caruana+cal":
+            iterations += TEMPERATURE_EVALUATIONS + 1
+            how += f" + at most {TEMPERATURE_EVALUATIONS} temperature evaluations + scaling"
+        return 1, iterations, how + " + 1 to apply", metric in ("logloss", "auc") or name == "caruana+cal"
+    if name == "hill-climb":
+        steps = int(settings["max_iters"])
+        if metric == "rmse":
+            return 1, 1 + steps, f"1 + {steps} steps x 1 (the quadratic's vertex)", True
+        if metric == "logloss" and not settings.get("negative_weights"):
+            how = f"1 + {steps} steps x {NEWTON_EVALUATIONS} Newton evaluations"
+            return 1, 1 + steps * NEWTON_EVALUATIONS, how, True
+        from blender.hillclimb import default_grid
+
+        grid = len(default_grid(bool(settings.get("negative_weights"))))
+        return 1, 1 + steps * grid, f"1 + {steps} steps x {grid} grid weights", True
+    if name == "weights":
+        return 1, 2 * 500 + 1, "SLSQP: loss and gradient, at most 500 iterations", True
+    if name.startswith("stack-"):
+        if settings.get("meta") == "ridge" and metric == "rmse":
+            return 1, 2, "the normal equations, apply", False
+        return 1, 1001, "L-BFGS (classification) at most 1,000 iterations, or the normal equations", True
+    if name == "level2-hill-climb":
+        from blender.levels import INNER_FOLDS, LEVEL2_MEMBERS
+        from blender.methods import BY_NAME
+
+        # Each learning member cross-fitted on the inner folds; its fit on all the fold's rows is the leaderboard's
+        # own (shared), and hill climbing over the few level-2 columns reads a sliver of the files' values.
+        members = [BY_NAME[member] for member in LEVEL2_MEMBERS]
+        learners = [member for member in members if member.learns]
+        inner = max(fit_passes(member, metric)[1] for member in learners) if learners else 1
+        return INNER_FOLDS * len(learners), inner, f"{len(learners)} stackers x {INNER_FOLDS} inner folds", True
+    return 1, 1, "one fit (a plug-in entry: its own iterations not counted)", True
+
+
+def passes(
+    methods: list[Method], metric: str, *, folds: int, repeats: int, outer_folds: int = 0, levels: int = 1
+) -> list[Passes]:
+    """Each entry's passes on the leaderboard, then (``outer_folds``) in the nested estimate's inner leaderboards.
+
+    The nested estimate scores the whole leaderboard again on each outer fold's training rows, for each number of
+    levels it tries: its folds are ``outer_folds x folds x levels``.
+    """
+    rows = []
+    for method in methods:
+        fits, iterations, how, bound = fit_passes(method, str(metric))
+        rows.append(Passes(method.name, folds, repeats, fits, iterations, how, bound))
+        if outer_folds:
+            nested = f"{method.name} (nested)"
+            rows.append(Passes(nested, outer_folds * folds * levels, repeats, fits, iterations, how, bound))
+    return rows
+
+
+def passes_lines(rows: list[Passes]) -> list[str]:
+    """The ``--verbose`` lines: one per entry, then the sum."""
+    total = sum(row.total for row in rows)
+    return (
+        ["passes over the OOF values (every file, a fit's training rows), per entry:"]
+        + [row.line() for row in rows]
+        + [f"  in all: {'at most ' if any(row.bound for row in rows) else ''}{total:,.0f} passes"]
+    )
+
+
+def board_passes_lines(board: Leaderboard, *, outer_folds: int = 0, levels: int = 1) -> list[str]:
+    """The ``--verbose`` lines of a leaderboard's blend entries (and of the nested estimate's, with ``outer_folds``)."""
+    from blender.methods import BY_NAME
+
+    methods = [BY_NAME[entry.name] for entry in board.entries if entry.type == "blend" and entry.name in BY_NAME]
+    order = {method.name: position for position, method in enumerate(BY_NAME.values())}
+    methods.sort(key=lambda method: order[method.name])
+    rows = passes(
+        methods, str(board.metric), folds=board.folds, repeats=board.repeats, outer_folds=outer_folds, levels=levels
+    )
+    return passes_lines(rows)

@@ -7,7 +7,7 @@ so the same weights carry over from the OOF rows to the test rows.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Callable, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -154,7 +154,13 @@ def _to_simplex(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return magnitude / total
 
 
-def weight_objective(oof: NDArray, y: NDArray, *, kind: str, metric: str):
+Loss = Callable[[NDArray[np.float64]], float]
+Gradient = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+
+
+def weight_objective(
+    oof: NDArray, y: NDArray, *, kind: metrics.Kind, metric: metrics.Metric
+) -> tuple[Loss, int, Gradient | None]:
     """A loss of the weights (smaller is better), the number of models, and the loss's gradient (or None)."""
     oof = np.asarray(oof, dtype=np.float64)
     y = np.asarray(y)
@@ -163,39 +169,40 @@ def weight_objective(oof: NDArray, y: NDArray, *, kind: str, metric: str):
         # Only the probability of the true class matters, and it blends linearly.
         truth = _true_class(oof, y, kind)
 
-        last = {}
+        last: dict[bytes, NDArray[np.float64]] = {}
 
-        def blend(weights):
+        def blend(weights: NDArray[np.float64]) -> NDArray[np.float64]:
             # SLSQP asks for the loss and the gradient at the same weights: blend once for both.
             key = weights.tobytes()
-            if last.get("key") != key:
-                last.update(key=key, blended=truth @ weights)
-            return last["blended"]
+            if key not in last:
+                last.clear()
+                last[key] = truth @ weights
+            return last[key]
 
-        def loss(weights):
-            return -np.mean(np.log(np.clip(blend(weights), metrics.EPSILON, 1 - metrics.EPSILON)))
+        def log_loss(weights: NDArray[np.float64]) -> float:
+            return -float(np.mean(np.log(np.clip(blend(weights), metrics.EPSILON, 1 - metrics.EPSILON))))
 
-        def gradient(weights):
+        def log_loss_gradient(weights: NDArray[np.float64]) -> NDArray[np.float64]:
             blended = blend(weights)
             inside = (blended > metrics.EPSILON) & (blended < 1 - metrics.EPSILON)
             # A clipped row's loss does not move with the weights: it adds nothing to the gradient.
             factor = np.divide(1.0, blended, out=np.zeros_like(blended), where=inside)
             return -(factor @ truth) / truth.shape[0]
 
-        return loss, n_models, gradient
+        return log_loss, n_models, log_loss_gradient
     if metric == "rmse":
         columns = oof[:, :, 0].T
 
-        def loss(weights):
-            return np.mean((columns @ weights - y) ** 2)
+        def squared_error(weights: NDArray[np.float64]) -> float:
+            return float(np.mean((columns @ weights - y) ** 2))
 
-        def gradient(weights):
+        def squared_error_gradient(weights: NDArray[np.float64]) -> NDArray[np.float64]:
             return 2.0 * columns.T @ (columns @ weights - y) / columns.shape[0]
 
-        return loss, n_models, gradient
+        return squared_error, n_models, squared_error_gradient
     sign = -1.0 if metrics.greater_is_better(metric) else 1.0
 
-    def loss(weights):
+    def loss(weights: NDArray[np.float64]) -> float:
         return sign * layout.score(y, layout.weighted_sum(oof, weights), metric=metric, kind=kind)
 
     return loss, n_models, None

@@ -78,9 +78,11 @@ def test_recovers_a_hand_worked_log_loss_optimum():
     y = np.array([1, 0])
     values = np.array([[0.9, 0.5], [0.5, 0.1]])[:, :, None]
     result = hill_climb(values, y, kind="binary", metric="logloss")
-    np.testing.assert_allclose(result.weights, [0.5, 0.5])
+    np.testing.assert_allclose(result.weights, [0.5, 0.5], atol=1e-9)
     assert result.score == pytest.approx(-np.log(0.7), abs=1e-12)
-    assert result.trajectory[1][1:3] == (1, 0.5)
+    assert result.trajectory[1][1] == 1 and result.trajectory[1][2] == pytest.approx(0.5, abs=1e-9)  # Newton's
+    on_grid = hill_climb(values, y, kind="binary", metric="logloss", line_search=False)
+    assert on_grid.trajectory[1][1:3] == (1, 0.5)
 
 
 def test_ties_go_to_the_smallest_weight_then_the_lowest_model():
@@ -372,3 +374,78 @@ def test_no_bounds_with_negative_weights_or_step_metrics():
     assert GridScorer(values, y, kind="binary", metric="logloss").gain_bounds(plain, default_grid(True), 0.5) is None
     for metric in ("auc", "accuracy", "mae"):
         assert GridScorer(values, y, kind="binary", metric=metric).gain_bounds(plain, default_grid(), 0.5) is None
+
+
+# Steps without a grid: the closed form (RMSE) and Newton (log loss) against a fine grid over the same range.
+
+LINE_CASES = [("binary", "logloss"), ("multiclass", "logloss"), ("binary", "rmse"), ("regression", "rmse")]
+
+
+@pytest.mark.parametrize(("kind", "metric"), LINE_CASES)
+@pytest.mark.parametrize("state", [0, 1])
+def test_line_steps_are_at_least_as_good_as_every_grid_weight(monkeypatch, kind, metric, state):
+    from blender import hillclimb
+    from blender.hillclimb import GridScorer
+
+    monkeypatch.setattr(hillclimb, "_PRUNE", False)  # every model searched, to compare each
+    y, values = _many_models(kind, 3, n=200, n_models=12)
+    weights = _weight_states(12, 5)[state]
+    scorer = GridScorer(values, y, kind=kind, metric=metric)
+    score = layout.score(y, layout.weighted_blend(values, weights, kind=kind), metric=metric, kind=kind)
+    grid = default_grid()
+    ws, scores = scorer.line_steps(weights, scorer.line_intervals(grid), score, tolerance=1e-6)
+    assert ((ws >= 0.01) & (ws <= 0.5)).all()
+    fine = np.linspace(0.01, 0.5, 4901)  # steps of 1e-4
+    on_grid = grid_scores(values, weights, y, kind=kind, metric=metric, grid=fine)
+    # Never worse than any weight of the range, and equal to the fine grid's best to its resolution.
+    assert (scores <= on_grid.min(axis=1) + 1e-12).all()
+    np.testing.assert_allclose(scores, on_grid.min(axis=1), rtol=0, atol=1e-7)
+    # Each found w scores, as weighted_blend blends it, what line_steps says.
+    for model in range(12):
+        stepped = (1 - ws[model]) * weights
+        stepped[model] += ws[model]
+        blended = layout.weighted_blend(values, stepped, kind=kind)
+        assert layout.score(y, blended, metric=metric, kind=kind) == pytest.approx(scores[model], abs=1e-12)
+
+
+def test_line_search_finds_the_hand_worked_log_loss_optimum_off_the_grid():
+    # y = [1, 0], A = [0.9, 0.5], B = [0.3, 0.1]: the loss of (1 - w) A + w B is
+    # -(log(0.9 - 0.6 w) + log(0.5 + 0.4 w)) / 2, least where 0.6 (0.5 + 0.4 w) = 0.4 (0.9 - 0.6 w):
+    # w = 0.125, between the grid's 0.12 and 0.13.
+    y = np.array([1, 0])
+    values = np.array([[0.9, 0.5], [0.3, 0.1]])[:, :, None]
+    result = hill_climb(values, y, kind="binary", metric="logloss")
+    assert result.trajectory[1][1] == 1
+    assert result.trajectory[1][2] == pytest.approx(0.125, abs=1e-9)
+    assert result.score == pytest.approx(-(np.log(0.825) + np.log(0.55)) / 2, abs=1e-12)
+    on_grid = hill_climb(values, y, kind="binary", metric="logloss", line_search=False)
+    assert on_grid.trajectory[1][2] in (0.12, 0.13) and result.score < on_grid.score
+
+
+@pytest.mark.parametrize(("kind", "metric"), LINE_CASES)
+@pytest.mark.parametrize("seed", range(3))
+def test_line_search_skipping_models_leaves_every_step_unchanged(monkeypatch, kind, metric, seed):
+    from blender import hillclimb
+
+    y, values = _many_models(kind, seed)
+    if kind == "binary" and seed == 1 and metric == "logloss":
+        values[7, :4, 0] = [0.0, 1.0, 0.0, 1.0]  # outside the clipping bounds: this model takes the grid
+    pruned = hill_climb(values, y, kind=kind, metric=metric)
+    monkeypatch.setattr(hillclimb, "_PRUNE", False)
+    every = hill_climb(values, y, kind=kind, metric=metric)
+    assert pruned.trajectory == every.trajectory
+    assert pruned.score == every.score
+
+
+def test_line_search_only_where_the_metric_allows():
+    from blender.hillclimb import GridScorer
+
+    y, values = _many_models("binary", 0)
+    assert GridScorer(values, y, kind="binary", metric="logloss").line_intervals(default_grid()) == [(0.01, 0.5)]
+    assert GridScorer(values, y, kind="binary", metric="logloss").line_intervals(default_grid(True)) is None
+    assert GridScorer(values, y, kind="binary", metric="rmse").line_intervals(default_grid(True)) is None
+    for metric in ("auc", "accuracy", "mae"):
+        assert GridScorer(values, y, kind="binary", metric=metric).line_intervals(default_grid()) is None
+    y, values = _many_models("regression", 0)
+    both = GridScorer(values, y, kind="regression", metric="rmse").line_intervals(default_grid(True))
+    assert both == [(0.01, 0.5), (-0.5, -0.01)]

@@ -28,3 +28,15 @@ def test_sum_logs_over_the_range_caruana_uses(n):
     values = rng.uniform(1e-15, 3.0, (3, n))
     values[0, :] = rng.choice([1e-15, 1e-12, 50.0], n)  # the extremes of the range it is used for
     np.testing.assert_allclose(sum_logs(values.copy()), np.log(values).sum(axis=1), rtol=1e-14, atol=0)
+
+
+def test_sum_logs_in_array_api_strict_equals_numpy():
+    import array_api_strict as xps
+
+    from blender.kernels import sum_logs
+
+    values = np.random.default_rng(0).uniform(1e-3, 1.0, (3, 1000))
+    strict = sum_logs(xps.asarray(values), xp=xps)
+    assert type(strict).__module__.startswith("array_api_strict")
+    np.testing.assert_allclose(np.from_dlpack(strict), np.log(values).sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(sum_logs(values.copy()), np.log(values).sum(axis=1), rtol=1e-12)

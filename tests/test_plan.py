@@ -319,3 +319,48 @@ def test_a_bad_time_budget_is_one_error_line(folder, command, text, message):
     assert result.exit_code == 1
     assert result.stderr == f"Error: {message}\n"
     assert not (folder / "blends").exists()
+
+
+# Passes over the OOF values, per entry (issue 28).
+
+
+def test_passes_count_folds_repeats_fits_and_iterations():
+    from blender.methods import BY_NAME
+
+    caruana = plan.fit_passes(BY_NAME["caruana"], "logloss")
+    assert caruana[:2] == (1, 1 + 2 * 50 + 1)  # the files scored, two starts of 50 rounds, the blend applied
+    assert plan.fit_passes(BY_NAME["caruana"], "rmse", options={"init": 0, "iters": 25})[1] == 1 + 25 + 1
+    # Four bags, each of half the files: two starts x 50 rounds each, over half the values.
+    assert plan.fit_passes(BY_NAME["caruana"], "rmse", options={"bags": 4, "bag_fraction": 0.5})[1] == 1 + 200 + 1
+    assert plan.fit_passes(BY_NAME["hill-climb"], "auc")[1] == 1 + 100 * 50  # every step scores the grid
+    assert plan.fit_passes(BY_NAME["hill-climb"], "rmse")[1] == 1 + 100  # the closed form: one pass a step
+    assert plan.fit_passes(BY_NAME["hill-climb"], "logloss", options={"negative_weights": True})[1] == 1 + 100 * 100
+    assert plan.fit_passes(BY_NAME["average"], "logloss") == (1, 1, "apply", False)
+    fits, iterations, _, _ = plan.fit_passes(BY_NAME["level2-hill-climb"], "logloss")
+    assert fits == 2 * 3  # two stackers on three inner folds; their fits on all the fold's rows are shared
+    rows = plan.passes([BY_NAME["caruana"], BY_NAME["average"]], "logloss", folds=5, repeats=2, outer_folds=4)
+    assert [(row.name, row.folds, row.total) for row in rows] == [
+        ("caruana", 5, 5 * 2 * 102),
+        ("caruana (nested)", 20, 20 * 2 * 102),
+        ("average", 5, 10),
+        ("average (nested)", 20, 40),
+    ]
+    lines = plan.passes_lines(rows)
+    assert lines[-1] == f"  in all: at most {5 * 2 * 102 + 20 * 2 * 102 + 10 + 40:,} passes"
+
+
+@pytest.mark.parametrize("command", ["score", "auto"])
+def test_verbose_prints_the_passes_per_entry(folder, command):
+    arguments = [command, "--no-log"] if command == "auto" else [command]
+    plain = CliRunner().invoke(app, arguments)
+    assert plain.exit_code == 0, plain.output
+    assert "passes over the OOF values" not in plain.stderr
+    result = CliRunner().invoke(app, [*arguments, "--verbose"])
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    start = lines.index("passes over the OOF values (every file, a fit's training rows), per entry:")
+    entries = [line.split()[0] for line in lines[start + 1 :] if line.startswith("  ") and " folds x " in line]
+    assert "caruana" in entries and "average" in entries
+    assert any(line.startswith("  in all: ") for line in lines[start:])
+    if command == "auto":
+        assert any(line.startswith("  caruana (nested) ") for line in lines[start:])

@@ -42,6 +42,9 @@ TimeBudgetOption = Annotated[
 ]
 
 
+VerboseOption = Annotated[bool, typer.Option("--verbose", help="Also print each entry's passes over the OOF values.")]
+
+
 @command("score")
 @device_option
 def score_command(
@@ -66,6 +69,7 @@ def score_command(
     id_column: IdColumn = None,
     task: TaskOption = None,
     time_budget: TimeBudgetOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """A leaderboard of every file and every blend method, scored honestly, best first.
 
@@ -96,7 +100,15 @@ def score_command(
         id_column=id_column,
         task=task,
     )
-    score(files, repeats=repeats, models_only=models_only, plot=plot, time_budget=time_budget, shared=shared)
+    score(
+        files,
+        repeats=repeats,
+        models_only=models_only,
+        plot=plot,
+        time_budget=time_budget,
+        verbose=verbose,
+        shared=shared,
+    )
 
 
 @command("auto")
@@ -143,6 +155,7 @@ def auto_command(
         ),
     ] = False,
     time_budget: TimeBudgetOption = None,
+    verbose: VerboseOption = False,
     *,
     shared: Shared,
 ) -> None:
@@ -174,6 +187,7 @@ def auto_command(
         blends_dir=blends_dir,
         threshold=threshold,
         time_budget=time_budget,
+        verbose=verbose,
         shared=shared,
     )
     if strict and result.pick.type == "model":

@@ -186,6 +186,7 @@ def score(
     models_only: bool = False,
     plot: Path | None = None,
     time_budget: str | None = None,
+    verbose: bool = False,
     shared: Shared = Shared(),
 ) -> None:
     """``blend score``: every file and every blend method scored honestly on the same folds, as a leaderboard."""
@@ -228,7 +229,7 @@ def score(
     board, _, _ = plan.score_within(
         train,
         learning.y,
-        metric=learning.metric,
+        metric=metric_of(learning),
         folds=fold_plan,
         repeats=repeats,
         random_state=seed,
@@ -238,6 +239,8 @@ def score(
         progress=say,
     )
     report.show_table(*report.leaderboard_rows(board), stream=results.table_stream())
+    for line in plan.board_passes_lines(board) if verbose else []:
+        say(line)
     single = board.entry(board.best_single)
     results.emit(
         metric=str(learning.metric),
@@ -317,6 +320,7 @@ def auto(
     blends_dir: Path | None = None,
     threshold: float = THRESHOLD,
     time_budget: str | None = None,
+    verbose: bool = False,
     shared: Shared = Shared(),
 ) -> AutoResult:
     """``blend auto``: the honest leaderboard, the pick, its nested estimate, and the pick's test blend written."""
@@ -366,7 +370,7 @@ def auto(
         learning.train,
         learning.y,
         learning.test,
-        metric=learning.metric,
+        metric=metric_of(learning),
         folds=fold_plan,
         repeats=repeats,
         random_state=seed,
@@ -382,6 +386,9 @@ def auto(
     say(f"pick: {pick.name} ({pick.type}) because {pick.reason}")
     step_line(result.step, result.in_sample, result.plain_in_sample, "the pick's", learning.metric)
     say(f"levels: {result.level_reason}")
+    passes = plan.board_passes_lines(board, outer_folds=len(estimate.picks), levels=len(result.estimates))
+    for line in passes if verbose else []:
+        say(line)
     say(
         f"estimated {learning.metric} of the pick (nested CV over {estimate.folds} outer folds, never scored on rows "
         f"used to choose it): {estimate.mean:.6f} ± {estimate.se:.6f}; picking the best single file the same way: "
@@ -412,6 +419,7 @@ def auto(
         for name, blend in result.blends.items():
             write_blend(outputs, learning.test, blend, Path(str(blends_dir)) / f"{name}.csv", sample_set)
         if oof is not None:
+            assert estimate.oof is not None  # the nested estimate keeps its outer predictions
             write_blend(outputs, learning.train, estimate.oof, oof)
     say(f"wrote {out}" + "".join(f", {path}" for path in (oof, plot, report_path, blends_dir) if path is not None))
     if budget is not None:
