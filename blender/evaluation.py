@@ -28,16 +28,20 @@ scored the same way:
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Callable
+from typing import Any, Callable, Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from blender import arrays, layout, metrics
-from blender.methods import Method, fit, methods_for
+from blender.methods import Fitted, Method, fit, methods_for
+
+#: One fold: (training rows, held-out rows).
+Split = tuple[NDArray[np.int64], NDArray[np.int64]]
 
 # Relative tolerance under which two scores (or two predictions) are the same number, give or
 # take rounding: float64 sums of a few thousand terms carry relative errors near 1e-13, and no
@@ -136,13 +140,13 @@ class Leaderboard:
     repeats: int
     best_single: str
     best_single_oof: float
-    seconds: dict = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def entry(self, name: str) -> Entry:
         return next(entry for entry in self.entries if entry.name == name)
 
 
-def fold_count(folds) -> int:
+def fold_count(folds: int | NDArray) -> int:
     """How many folds ``folds`` makes: K itself, or the distinct fold numbers of an assignment.
 
     >>> fold_count(5), fold_count(np.array([0, 1, 2, 0, 1, 2]))
@@ -151,7 +155,7 @@ def fold_count(folds) -> int:
     return int(folds) if np.ndim(folds) == 0 else int(np.unique(folds).shape[0])
 
 
-def assignment_splits(assignment: NDArray) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+def assignment_splits(assignment: NDArray) -> list[Split]:
     """(train rows, held-out rows) for each fold number of ``assignment``, in increasing order.
 
     >>> [held.tolist() for _, held in assignment_splits(np.array([1, 0, 1, 0]))]
@@ -161,7 +165,9 @@ def assignment_splits(assignment: NDArray) -> list[tuple[NDArray[np.int64], NDAr
     return [(np.flatnonzero(assignment != fold), np.flatnonzero(assignment == fold)) for fold in np.unique(assignment)]
 
 
-def fold_assignment(y: NDArray, *, kind: metrics.Kind, folds, random_state: int | None = 0) -> NDArray[np.int64]:
+def fold_assignment(
+    y: NDArray, *, kind: metrics.Kind, folds: int | NDArray, random_state: int | None = 0
+) -> NDArray[np.int64]:
     """Each row's fold number: the assignment itself, or that of the first seeded repeat of K folds.
 
     >>> fold_assignment(np.array([0, 1] * 3), kind="binary", folds=3, random_state=0).tolist()
@@ -176,8 +182,8 @@ def fold_assignment(y: NDArray, *, kind: metrics.Kind, folds, random_state: int 
 
 
 def repeated_folds(
-    y: NDArray, *, kind: metrics.Kind, folds=5, repeats: int = 1, random_state: int | None = 0
-) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    y: NDArray, *, kind: metrics.Kind, folds: int | NDArray = 5, repeats: int = 1, random_state: int | None = 0
+) -> list[Split]:
     """``repeats`` seeded K-fold splits of the rows, one after the other (repeat r uses seed + r);
     or, for an assignment of rows to folds (a folds file), its folds, once.
 
@@ -190,10 +196,11 @@ def repeated_folds(
     if np.ndim(folds) != 0:
         if repeats != 1:
             raise ValueError("a folds file gives one split; repeats must be 1")
-        return assignment_splits(folds)
+        return assignment_splits(np.asarray(folds))
+    count = cast(int, folds)  # a scalar: the number of folds, passed on as given
     base = 0 if random_state is None else random_state
     return [
-        split for r in range(repeats) for split in layout.cv_folds(y, kind=kind, folds=folds, random_state=base + r)
+        split for r in range(repeats) for split in layout.cv_folds(y, kind=kind, folds=count, random_state=base + r)
     ]
 
 
@@ -201,15 +208,15 @@ def held_out_blends(
     method: Method,
     values: NDArray,
     y: NDArray,
-    splits,
+    splits: Sequence[Split],
     *,
-    kind,
-    metric,
-    random_state=None,
-    options: dict | None = None,
+    kind: metrics.Kind,
+    metric: str | None,
+    random_state: int | None = None,
+    options: dict[str, Any] | None = None,
     features: NDArray | None = None,
     training_blends: bool = False,
-):
+) -> Iterator[tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.int64], NDArray[np.float64] | None]]:
     """For each split, the method fitted on its training rows and applied to its held-out rows:
     yields (held-out rows, blend of shape (len(held_out), n_cols), training rows, their blend or None).
 
@@ -235,11 +242,20 @@ def held_out_blends(
         if fold is not None:
             _FOLD_FITS.remember(fold, method, kind, metric, random_state, fitted)
 
-        def apply(rows):
+        def apply(rows: NDArray[np.int64]) -> NDArray[np.float64]:
             rows_values = layout.take_rows(values, rows)
-            return fitted.apply(rows_values) if features is None else fitted.apply(rows_values, features[rows])
+            if features is None:
+                return fitted.apply(rows_values)
+            # A stacker given original features (fit(..., features=...)) takes them beside the predictions.
+            return cast(_FittedWithFeatures, fitted).apply(rows_values, features[rows])
 
         yield held_out, apply(held_out), train_rows, apply(train_rows) if training_blends else None
+
+
+class _FittedWithFeatures(Protocol):
+    """A blend fitted with original features (a stacker's ``features``): it takes the rows' features beside them."""
+
+    def apply(self, values: NDArray, features: NDArray) -> NDArray[np.float64]: ...
 
 
 # ---------------------------------------------------------------------------- fold work shared between entries
@@ -279,17 +295,27 @@ class _FoldFits:
     SIZE = 64
 
     def __init__(self) -> None:
-        self.fits: list[tuple[_FoldKey, str, object, object, object, object]] = []
+        self.fits: list[tuple[_FoldKey, str, metrics.Kind, str | None, int | None, Fitted]] = []
         self.hits = 0
 
-    def remember(self, fold: _FoldKey, method: Method, kind, metric, random_state, fitted) -> None:
+    def remember(
+        self,
+        fold: _FoldKey,
+        method: Method,
+        kind: metrics.Kind,
+        metric: str | None,
+        random_state: int | None,
+        fitted: Fitted,
+    ) -> None:
         from blender.levels import LEVEL2_MEMBERS
 
         if method.name in LEVEL2_MEMBERS and method.learns:
             self.fits.append((fold, method.name, kind, metric, random_state, fitted))
             del self.fits[: max(0, len(self.fits) - self.SIZE)]
 
-    def find(self, fold: _FoldKey, method: Method, kind, metric, random_state):
+    def find(
+        self, fold: _FoldKey, method: Method, kind: metrics.Kind, metric: str | None, random_state: int | None
+    ) -> Fitted | None:
         for known, name, known_kind, known_metric, known_state, fitted in reversed(self.fits):
             if (
                 name == method.name
@@ -307,7 +333,15 @@ _FOLD: ContextVar[_FoldKey | None] = ContextVar("leaderboard_fold", default=None
 _FOLD_FITS = _FoldFits()
 
 
-def shared_fit(entry: Method, values: NDArray, y: NDArray, *, kind, metric, random_state=None):
+def shared_fit(
+    entry: Method,
+    values: NDArray,
+    y: NDArray,
+    *,
+    kind: metrics.Kind,
+    metric: str | None,
+    random_state: int | None = None,
+) -> Fitted:
     """``fit(entry, values, y, ...)``, or the same fit made already on the same fold's rows by the leaderboard.
 
     ``values`` must be all the rows of the fold being fitted (as the level-2 pipeline's members are): the fit
@@ -325,11 +359,11 @@ def cross_fit(
     method: Method,
     values: NDArray,
     y: NDArray,
-    splits,
+    splits: Sequence[Split],
     *,
-    kind,
-    metric,
-    random_state=None,
+    kind: metrics.Kind,
+    metric: str | None,
+    random_state: int | None = None,
     features: NDArray | None = None,
 ) -> NDArray[np.float64]:
     """Out-of-fold predictions of a blend method: each row from the method fitted on its split's
@@ -341,7 +375,8 @@ def cross_fit(
     ...           kind="regression", metric="rmse")[:, 0].tolist()
     [1.0, 2.0, 3.0, 4.0]
     """
-    oof, seen = None, np.zeros(np.asarray(y).shape[0], dtype=bool)
+    oof: NDArray[np.float64] | None = None
+    seen = np.zeros(np.asarray(y).shape[0], dtype=bool)
     for held_out, blended, _, _ in held_out_blends(
         method, values, y, splits, kind=kind, metric=metric, random_state=random_state, features=features
     ):
@@ -352,6 +387,8 @@ def cross_fit(
         oof[held_out], seen[held_out] = blended, True
     if not seen.all():
         raise ValueError("cross_fit needs splits that hold every row out")
+    if oof is None:  # no rows and no splits: not even the blend's columns are known
+        raise ValueError("cross_fit needs at least one split")
     return oof
 
 
@@ -410,14 +447,31 @@ def fold_scores(
     return scores
 
 
-def _fold_score(metric, y, train_rows, fit_blend, held_out, blended, kind, xp=None) -> float:
+def _fold_score(
+    metric: metrics.Metric,
+    y: NDArray,
+    train_rows: NDArray[np.int64],
+    fit_blend: NDArray | None,
+    held_out: NDArray[np.int64],
+    blended: NDArray,
+    kind: metrics.Kind,
+    xp: ModuleType | None = None,
+) -> float:
     """A held-out fold's score; with a decision step, the step fitted on the fold's training rows."""
     if fit_blend is None:
         return layout.plain_score(y[held_out], blended, metric=metric, kind=kind, xp=xp)
     return layout.held_out_score(y[train_rows], fit_blend, y[held_out], blended, metric=metric, kind=kind, xp=xp)
 
 
-def model_fold_scores(values: NDArray, y: NDArray, splits, *, kind, metric, xp=None) -> NDArray[np.float64]:
+def model_fold_scores(
+    values: NDArray,
+    y: NDArray,
+    splits: Sequence[Split],
+    *,
+    kind: metrics.Kind,
+    metric: metrics.Metric,
+    xp: ModuleType | None = None,
+) -> NDArray[np.float64]:
     """Each file's score on each held-out fold, its step fitted on the other folds: shape (n_models, n_splits).
 
     Computed in ``xp`` (default: the run's namespace). Outside NumPy, without a step to fit, each fold
@@ -492,7 +546,7 @@ def leaderboard(
     kind: metrics.Kind,
     metric: metrics.Metric | None = None,
     names: list[str],
-    folds=5,
+    folds: int | NDArray = 5,
     repeats: int = 1,
     random_state: int | None = 0,
     methods: list[Method] | None = None,
@@ -554,7 +608,20 @@ def leaderboard(
         )
 
 
-def _leaderboard(values, y, kind, metric, names, folds, repeats, random_state, methods, progress, features, scorer):
+def _leaderboard(
+    values: NDArray,
+    y: NDArray,
+    kind: metrics.Kind,
+    metric: metrics.Metric | None,
+    names: list[str],
+    folds: int | NDArray,
+    repeats: int,
+    random_state: int | None,
+    methods: list[Method] | None,
+    progress: Callable[[str], None] | None,
+    features: NDArray | None,
+    scorer: Callable[..., NDArray[np.float64] | None] | None,
+) -> Leaderboard:
     import time
 
     values = np.asarray(values)
@@ -573,7 +640,7 @@ def _leaderboard(values, y, kind, metric, names, folds, repeats, random_state, m
     best = layout.best_model(overall, metric)
     baseline = per_model[best]
 
-    def entry(name, type_, scores, complexity, oof=float("nan")) -> Entry:
+    def entry(name: str, type_: str, scores: NDArray[np.float64], complexity: int, oof: float = float("nan")) -> Entry:
         difference = sign * (scores - baseline)
         # Rounding is a tie, not a win (or a loss): see beyond_noise_floor.
         difference[~beyond_noise_floor(difference, np.maximum(np.abs(scores), np.abs(baseline)))] = 0.0
@@ -591,7 +658,7 @@ def _leaderboard(values, y, kind, metric, names, folds, repeats, random_state, m
         )
 
     entries = [entry(name, "model", scores, 0, oof) for name, scores, oof in zip(names, per_model, overall)]
-    seconds = {}
+    seconds: dict[str, float] = {}
     for method in methods:
         started = time.perf_counter()
         scores = (scorer or fold_scores)(
@@ -631,7 +698,7 @@ def _leaderboard(values, y, kind, metric, names, folds, repeats, random_state, m
 _BOOTSTRAPS = 200
 
 
-def level_splits(assignment: NDArray) -> tuple[list[tuple[NDArray[np.int64], NDArray[np.int64]]], int | None]:
+def level_splits(assignment: NDArray) -> tuple[list[Split], int | None]:
     """The splits that cross-fit a blend's OOF predictions, and the slice's fold number.
 
     With fewer than 3 folds there is no room for a slice: every fold is predicted from the
@@ -679,7 +746,7 @@ def slice_estimate(
     slice_fold: int,
     *,
     metric: str,
-    kind: str,
+    kind: metrics.Kind,
     random_state: int | None = 0,
 ) -> SliceScore:
     """Score the cross-fitted ``oof`` blend (n_rows, n_cols) and the best file on the slice's rows.
