@@ -392,6 +392,8 @@ def from_auto(learning: LearningSet, result: AutoResult) -> Result:
         "inputs": list(learning.train.names),
         "step": _step_document(learning, result.step, result.in_sample, result.plain_in_sample),
         **{key: document[key] for key in ("pick", "reason", "estimate", "levels", "leaderboard")},
+        # auto also gives the best single file's score on all OOF rows, as its --report always did
+        "best_single": {"name": single.name, "mean": single.mean, "se": single.se, "oof": board.best_single_oof},
         "warnings": [] if caution is None else [caution],
     }
     return _result(

@@ -138,6 +138,8 @@ def bind_metric(
             classes=order,
             greater_is_better=greater_is_better,
         )
+    except BlendInputError:
+        raise  # already one line naming the option (a plug-in's own messages)
     except ValueError as error:
         raise BlendInputError(f"{named}: {error}.") from None
     if greater_is_better is not None and str(chosen) in metrics.REGISTRY:

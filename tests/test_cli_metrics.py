@@ -519,5 +519,7 @@ def test_bad_metric_input_exits_1_with_one_error_line_and_writes_nothing(
     assert "Traceback" not in result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1 and fragment in errors[0], result.stderr
+    # The option is named once, and the sentence ends once (a plug-in's message is not wrapped again).
+    assert errors[0].count("--metric ") <= 1 and not errors[0].endswith(".."), errors[0]
     assert out.read_text() == PREVIOUS and sorted(p.name for p in out.parent.iterdir()) == ["blend.csv"]
     assert not (Path(folder) / "blends" / "oof" / "blend.csv").exists()

@@ -121,3 +121,27 @@ def test_auto_strict_exits_3_when_the_best_single_file_is_kept(folder):
     document = json.loads(result.stdout)
     assert document["pick"]["type"] == "model" and document["exit_status"] == 3
     assert (folder / "blends" / "auto.csv").exists()  # the best single file is still written
+
+
+def test_the_log_keeps_each_option_under_the_name_the_user_typed(folder):
+    for args in (["average", "--kind", "geometric"], ["holdout", "--holdout-dir", "submissions/holdout"]):
+        assert CliRunner().invoke(app, args).exit_code == 0
+    records = [json.loads(line) for line in (folder / "blends/log.jsonl").read_text().splitlines()]
+    average, holdout = (record["options"] for record in records)
+    assert average["kind"] == "geometric" and "mean" not in average
+    assert holdout["holdout_dir"] == "submissions/holdout" and "oof_dir" not in holdout
+    assert average["id_column"] is None and average["seed"] == 0  # parameter names where the flag is their short form
+
+
+def test_auto_gives_the_best_single_files_score_on_all_oof_rows(folder):
+    result = CliRunner().invoke(app, ["auto", "--repeats", "1", "--max-level", "1", "--json"])
+    document = json.loads(result.stdout)
+    single = document["best_single"]
+    row = next(row for row in document["leaderboard"] if row["name"] == single["name"])
+    assert single["oof"] == row["oof"] and single["mean"] == row["mean"]
+
+
+def test_a_seed_out_of_range_is_a_usage_error_not_a_traceback(folder):
+    result = CliRunner().invoke(app, ["stack", "--seed", "-1"])
+    assert result.exit_code == 2 and "--seed" in result.output, result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit), result.exception

@@ -17,6 +17,14 @@ from blender.cli.generated import generate_commands
 
 generate_commands()
 
+# `blend --help` lists the commands in the order of a competition's evening: check the files, score them, let
+# auto pick, or run one method by hand, then keep the log. Unlisted commands (a method added later) come last.
+ORDER = [
+    *("doctor", "check", "corr", "score", "auto", "vote", "average", "rank-average", "median", "select"),
+    *("caruana", "hill-climb", "weights", "stack", "holdout", "log"),
+]
+app.registered_commands.sort(key=lambda info: ORDER.index(info.name) if info.name in ORDER else len(ORDER))
+
 
 def main() -> None:
     """Entry point of the ``blend`` console script."""

@@ -111,7 +111,10 @@ NoPostOption = Annotated[
     ),
 ]
 SeedOption = Annotated[
-    int, typer.Option("--seed", help="Seed for the folds of the cross-validated scores, bags and meta-learners.")
+    int,
+    typer.Option(
+        "--seed", min=0, max=2**32 - 1, help="Seed for the folds of the cross-validated scores, bags and meta-learners."
+    ),
 ]
 CvOption = Annotated[
     Optional[int],

@@ -33,9 +33,23 @@ class LoggedCommand(TyperCommand):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: Any) -> Any:
-        options = {param.name: ctx.params[param.name] for param in self.params if param.name in ctx.params}
+        # Each option is recorded under the name a reader of the log typed (--holdout-dir as holdout_dir, average's
+        # --kind as kind), whatever the parameter is called inside.
+        options = {
+            _record_key(param): ctx.params[param.name]
+            for param in self.params
+            if param.name is not None and param.name in ctx.params
+        }
         with journal.invoked(ctx.info_name or "blend", ctx.meta.get("blend.argv", []), options):
             return super().invoke(ctx)
+
+
+def _record_key(param: Any) -> str:
+    """The key an option is logged under: its parameter name (``id_column`` for ``--id``), unless its flag names
+    another thing (average's ``--kind``, holdout's ``--holdout-dir``), then the flag's name."""
+    name = str(param.name)
+    flag = next((opt[2:].replace("-", "_") for opt in param.opts if opt.startswith("--")), name)
+    return name if name.startswith(flag) else flag
 
 
 def with_log_options(function: Callable[..., Any]) -> inspect.Signature:
