@@ -299,7 +299,7 @@ def _true_class_members(
     n_models, n_rows = oof.shape[:2]
     binary_view = kind == "binary" and not copy
     members = np.ascontiguousarray(oof[:, :, 0]) if binary_view else np.empty((n_models, n_rows), dtype=oof.dtype)
-    row_min, largest = np.full(n_rows, np.inf), -np.inf
+    row_min, largest = np.full(n_rows, np.inf, dtype=oof.dtype), -np.inf  # in the values' type: exact
     log_sums = np.empty(n_models)
     flip = None
     if kind == "binary":
@@ -321,11 +321,13 @@ def _true_class_members(
             chunk += offset
         else:
             chunk[:] = oof[start : start + step, rows, y]
-        np.minimum(row_min, chunk.min(axis=0), out=row_min)
+        for row in chunk:
+            np.minimum(row_min, row, out=row_min)
         largest = max(largest, float(chunk.max()))
         with np.errstate(divide="ignore", invalid="ignore"):  # zeros and negatives: used only inside the clip range
-            log_sums[start : start + step] = sum_logs(chunk.astype(np.float64))
-    return members, flip if binary_view else None, row_min, largest, log_sums
+            # sum_logs takes float32 as it is (its products in float64), and leaves it as it is.
+            log_sums[start : start + step] = sum_logs(chunk if chunk.dtype == np.float32 else chunk.copy())
+    return members, flip if binary_view else None, row_min.astype(np.float64), largest, log_sums
 
 
 def _blocked_dot(member: NDArray[np.float32], weights: NDArray[np.float32]) -> float:
