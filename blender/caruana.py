@@ -42,6 +42,8 @@ _AUC_BUCKETS = 1 << 14
 _BOUND_MIN_VALUES = 1 << 20
 # float32 members' tangent dot products are summed in float32 within blocks of this many rows.
 _DOT_BLOCK = 256
+# Log-loss tangent bounds are carried forward from this many of the last steps (see _LogSumBounds.join).
+_TANGENTS_KEPT = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -330,12 +332,21 @@ def _true_class_members(
     return members, flip if binary_view else None, row_min.astype(np.float64), largest, log_sums
 
 
-def _blocked_dot(member: NDArray[np.float32], weights: NDArray[np.float32]) -> float:
-    """``member @ weights`` summed in float32 within blocks of ``_DOT_BLOCK`` rows, the blocks in float64."""
-    whole = member.shape[0] - member.shape[0] % _DOT_BLOCK
-    blocks = np.einsum("ij,ij->i", member[:whole].reshape(-1, _DOT_BLOCK), weights[:whole].reshape(-1, _DOT_BLOCK))
-    tail = np.dot(member[whole:].astype(np.float64), weights[whole:].astype(np.float64))
-    return float(blocks.sum(dtype=np.float64) + tail)
+def _dot_weights(weights: NDArray[np.float64]) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
+    """``weights`` as :func:`_blocked_dot` takes them: float32 in blocks of ``_DOT_BLOCK`` rows, the rest float64."""
+    whole = weights.shape[0] - weights.shape[0] % _DOT_BLOCK
+    return weights[:whole].astype(np.float32).reshape(-1, _DOT_BLOCK), weights[whole:]
+
+
+def _blocked_dot(member: NDArray[np.float32], weights: tuple[NDArray[np.float32], NDArray[np.float64]]) -> float:
+    """``member @ weights`` summed in float32 within blocks of ``_DOT_BLOCK`` rows, the blocks in float64
+    (``weights`` from :func:`_dot_weights`, made once for all candidates)."""
+    blocks, tail = weights
+    whole = blocks.size
+    product = float(np.einsum("ij,ij->i", member[:whole].reshape(blocks.shape), blocks).sum(dtype=np.float64))
+    if tail.size:
+        product += float(np.dot(member[whole:].astype(np.float64), tail))
+    return product
 
 
 class _LogSumBounds:
@@ -348,6 +359,12 @@ class _LogSumBounds:
     scored exactly once keeps an upper bound without being read again, and a candidate whose
     bound is below the best exact sum by more than the tie tolerance cannot be picked: only the
     others are scored (highest bound first).
+
+    A candidate's tangent bound (:meth:`tangent`) is carried as well (``linear``): a tangent of log is a
+    bound everywhere, so the one taken at a step stays a bound as members join, grown by ``m @ weights``
+    of that step, the same for every candidate (:meth:`join`); the last ``_TANGENTS_KEPT`` steps' are kept.
+    It grows by the mean's reciprocal where the other grows by the row's smallest value's, so it often
+    rules a candidate out the next step without reading it.
     """
 
     def __init__(
@@ -363,6 +380,13 @@ class _LogSumBounds:
         self.n_rows = row_min.shape[0]
         self.float32 = float32
         self.flip = flip
+        # Tangent bounds carried forward: each candidate's last one (inf if none), the step it was taken at,
+        # and the kept steps' row weights (see join).
+        self.linear = np.full(n_models, np.inf)
+        self.linear_step = np.full(n_models, -1, dtype=np.int64)
+        self.kept: dict[int, NDArray[np.float64]] = {}
+        self.step = 0
+        self._wide: NDArray[np.float64] | None = None
 
     def know(self, models: NDArray, sums: NDArray[np.float64]) -> None:
         """Record exact sums."""
@@ -376,6 +400,16 @@ class _LogSumBounds:
         np.add(sums[1], member, out=sums[0])
         logs = sum_logs(sums)
         self.high += logs[0] - logs[1]
+        if self.kept:
+            # A tangent of log at c is a bound everywhere: the tangent bound taken at step k for ensembles
+            # around total_k, evaluated at total + m instead of total, grows by m @ weights_k, the same for
+            # every candidate (a dot product of positive terms: within n * 2**-52 of its value, relatively).
+            if self._wide is None:
+                self._wide = np.empty(self.n_rows)
+            np.copyto(self._wide, member)
+            for step, weights in self.kept.items():
+                grown = float(np.dot(self._wide, weights))
+                self.linear[self.linear_step == step] += grown * (1.0 + self.n_rows * 2.3e-16)
 
     def tangent(self, total: NDArray[np.float64], size: int) -> tuple:
         """The constant and row weights of this step's tangent bound, ``S_j <= constant + members[j] @ weights``.
@@ -391,13 +425,19 @@ class _LogSumBounds:
         """
         weights = size / ((size + 1.0) * total)
         constant = sum_logs(total[None].copy())[0] + self.n_rows * (np.log((size + 1.0) / size) - 1.0 / (size + 1.0))
+        self.step += 1
+        self.kept[self.step] = weights
+        if len(self.kept) > _TANGENTS_KEPT:
+            dropped = min(self.kept)
+            del self.kept[dropped]
+            self.linear[self.linear_step == dropped] = np.inf
         plain = None
         if self.flip is not None:
             sign, offset = self.flip
             constant += float(np.dot(offset.astype(np.float64), weights))
             plain = float(weights.sum())
             weights = weights * sign
-        single = weights.astype(np.float32) if self.float32 else None
+        single = _dot_weights(weights) if self.float32 else None
         return float(constant), weights, single, plain
 
     def tangent_rules_out(self, model: int, member: NDArray, tangent: tuple, cutoff: float) -> bool:
@@ -426,6 +466,8 @@ class _LogSumBounds:
             # A dot product of n positive terms is within n * 2**-52 of its value, relatively.
             slack = self.n_rows * 2.3e-16 * (product if plain is None else 3 * plain)
         high = constant + product + slack
+        self.linear[model] = high
+        self.linear_step[model] = self.step
         if high >= cutoff:
             return False
         self.high[model] = min(self.high[model], high)
@@ -602,17 +644,25 @@ class CandidateScorer:
         order = candidates[np.argsort(-bounds.high[candidates], kind="stable")]
         tangent = bounds.tangent(total, size)
         best = -np.inf
+        scored: list[int] = []
         for position, model in enumerate(order):
             cutoff = best - bounds.margin(best)
             if bounds.high[model] < cutoff:
                 break  # in order of the bound: no later candidate can win either
+            if bounds.linear[model] < cutoff:
+                # Ruled out by a tangent bound carried forward (see _LogSumBounds.join), now its bound.
+                bounds.high[model] = min(bounds.high[model], bounds.linear[model])
+                continue
             if best > -np.inf and bounds.tangent_rules_out(model, self.members[model], tangent, cutoff):
                 continue
             exact = sum_logs(self._candidate_means(total, size, order[position : position + 1], divide=False))[0]
             bounds.know(model, exact)
+            scored.append(model)
             best = max(best, exact)
         # Exact where just scored, else an upper bound of the sum: a lower bound of the loss.
-        return np.log(size + 1.0) - bounds.high[candidates] / n_rows
+        sums = np.minimum(bounds.high, bounds.linear)
+        sums[scored] = bounds.high[scored]
+        return np.log(size + 1.0) - sums[candidates] / n_rows
 
     def _score_all(self, total: NDArray, size: int, candidates: NDArray) -> NDArray[np.float64]:
         per_model = int(np.prod(self.members.shape[1:]))

@@ -680,3 +680,29 @@ def test_tangent_bound_on_the_values_holds_where_it_is_tight(monkeypatch, dtype)
             assert bounds.tangent_rules_out(model, scorer.members[model], tangent, np.inf)
             exact = math.fsum(np.log(total + true_class[model]))
             assert bounds.high[model] >= exact, (size, model, bounds.high[model] - exact)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_tangent_bounds_carried_forward_stay_above_the_exact_sums(monkeypatch, dtype):
+    """A candidate's tangent bound taken at one step, grown by ``m @ weights`` as members join, stays at least its
+    exact sum of logs: from an ensemble of copies of a model (where the tangent is exact for that model)."""
+    monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 0)
+    rng = np.random.default_rng(11)
+    n, n_models = 2000 + 5, 6
+    y = rng.integers(0, 2, n)
+    logits = (2 * y - 1)[:, None] * 1.5 + rng.normal(size=(n, n_models)) * 3.0
+    oof = np.ascontiguousarray(np.clip(1.0 / (1.0 + np.exp(-logits)), 1e-6, 1 - 1e-6).T[:, :, None], dtype=dtype)
+    scorer = CandidateScorer(oof, y, kind="binary", metric="logloss")
+    true_class = np.array([scorer.member(model).astype(np.float64) for model in range(n_models)])
+    for start in range(n_models):
+        bounds = scorer.log_sum_bounds()
+        total, size = 2 * true_class[start], 2
+        for joining in [start, (start + 1) % n_models, start]:
+            tangent = bounds.tangent(total, size)
+            for model in range(n_models):
+                bounds.tangent_rules_out(model, scorer.members[model], tangent, np.inf)
+            bounds.join(total, scorer.member(joining))
+            total, size = total + true_class[joining], size + 1
+            for model in range(n_models):
+                exact = math.fsum(np.log(total + true_class[model]))
+                assert bounds.linear[model] >= exact, (start, joining, model, bounds.linear[model] - exact)
