@@ -42,6 +42,8 @@ _AUC_BUCKETS = 1 << 14
 _BOUND_MIN_VALUES = 1 << 20
 # float32 members' tangent dot products are summed in float32 within blocks of this many rows.
 _DOT_BLOCK = 256
+# Log-loss tangent bounds are carried forward from this many of the last steps (see _LogSumBounds.join).
+_TANGENTS_KEPT = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -247,9 +249,7 @@ def _select(
     for model in ranked[:init]:
         selection.append(int(model))
         counts[model] += 1
-        if bounds is not None:
-            bounds.join(total, scorer.members[model])
-        total = scorer.add(total, int(model))
+        total = scorer.join(total, int(model), bounds)
     size = int(counts.sum())
     best_score, best_iteration, best_counts = -np.inf, -1, counts.copy()
     if size:
@@ -266,9 +266,7 @@ def _select(
         model = candidates[pick]
         selection.append(int(model))
         counts[model] += 1
-        if bounds is not None:
-            bounds.join(total, scorer.members[model])
-        total = scorer.add(total, int(model))
+        total = scorer.join(total, int(model), bounds)
         size += 1
         trajectory.append((iteration, float(candidate_scores[pick])))
         if best_iteration < 0 or improves(sign * candidate_scores[pick], sign * best_score):
@@ -284,48 +282,71 @@ def _select(
 
 
 def _true_class_members(
-    oof: NDArray, y: NDArray, *, kind: str
-) -> tuple[NDArray, NDArray[np.float64], float, NDArray[np.float64]]:
+    oof: NDArray, y: NDArray, *, kind: str, copy: bool = True
+) -> tuple[NDArray, tuple[NDArray, NDArray] | None, NDArray[np.float64], float, NDArray[np.float64]]:
     """Each model's true-class probabilities, model first, with what log loss needs of them.
 
-    Returns ``(members, row_min, largest, log_sums)``: the probabilities (what
+    Returns ``(members, flip, row_min, largest, log_sums)``: the probabilities (what
     ``metrics.true_class_probability`` gives, transposed), each row's smallest of them, the
     largest of all, and each model's ``sum(log(members[j]))`` (its log loss, unclipped, times
     -n_rows). Built a few models at a time, so that all of it is taken while they are in cache.
     For binary, ``1 - p`` is computed as ``-p + 1`` (the same bits) with two products instead
     of a broadcast ``np.where``.
+
+    Binary without ``copy``: ``members`` are the values themselves (a view, no copy: a fresh array of
+    them costs a page fault per 4 KiB, many passes' worth of time) and ``flip`` the row's ``(sign,
+    offset)``, so that ``p * sign + offset`` (in the members' type) is the true-class probability
+    (see :meth:`CandidateScorer.member`); else ``flip`` is None.
     """
     n_models, n_rows = oof.shape[:2]
-    members = np.empty((n_models, n_rows), dtype=oof.dtype)
-    row_min, largest = np.full(n_rows, np.inf), -np.inf
+    binary_view = kind == "binary" and not copy
+    members = np.ascontiguousarray(oof[:, :, 0]) if binary_view else np.empty((n_models, n_rows), dtype=oof.dtype)
+    row_min, largest = np.full(n_rows, np.inf, dtype=oof.dtype), -np.inf  # in the values' type: exact
     log_sums = np.empty(n_models)
+    flip = None
     if kind == "binary":
         positive = y == 1
         # In the members' own type: -p + 1 of a float32 p is exact in float64, so float32 arithmetic rounds it alike.
         sign = np.where(positive, 1.0, -1.0).astype(oof.dtype)
         offset = np.where(positive, 0.0, 1.0).astype(oof.dtype)
+        flip = (sign, offset)
     rows = np.arange(n_rows)
     step = max(1, _CHUNK_VALUES // n_rows)
+    scratch = np.empty((min(step, n_models), n_rows), dtype=oof.dtype) if binary_view else None
     for start in range(0, n_models, step):
         chunk = members[start : start + step]
         if kind == "binary":
-            np.multiply(oof[start : start + step, :, 0], sign, out=chunk)
+            values = oof[start : start + step, :, 0]
+            if scratch is not None:
+                chunk = scratch[: values.shape[0]]
+            np.multiply(values, sign, out=chunk)
             chunk += offset
         else:
             chunk[:] = oof[start : start + step, rows, y]
-        np.minimum(row_min, chunk.min(axis=0), out=row_min)
+        for row in chunk:
+            np.minimum(row_min, row, out=row_min)
         largest = max(largest, float(chunk.max()))
         with np.errstate(divide="ignore", invalid="ignore"):  # zeros and negatives: used only inside the clip range
-            log_sums[start : start + step] = sum_logs(chunk.astype(np.float64))
-    return members, row_min, largest, log_sums
+            # sum_logs takes float32 as it is (its products in float64), and leaves it as it is.
+            log_sums[start : start + step] = sum_logs(chunk if chunk.dtype == np.float32 else chunk.copy())
+    return members, flip if binary_view else None, row_min.astype(np.float64), largest, log_sums
 
 
-def _blocked_dot(member: NDArray[np.float32], weights: NDArray[np.float32]) -> float:
-    """``member @ weights`` summed in float32 within blocks of ``_DOT_BLOCK`` rows, the blocks in float64."""
-    whole = member.shape[0] - member.shape[0] % _DOT_BLOCK
-    blocks = np.einsum("ij,ij->i", member[:whole].reshape(-1, _DOT_BLOCK), weights[:whole].reshape(-1, _DOT_BLOCK))
-    tail = np.dot(member[whole:].astype(np.float64), weights[whole:].astype(np.float64))
-    return float(blocks.sum(dtype=np.float64) + tail)
+def _dot_weights(weights: NDArray[np.float64]) -> tuple[NDArray[np.float32], NDArray[np.float64]]:
+    """``weights`` as :func:`_blocked_dot` takes them: float32 in blocks of ``_DOT_BLOCK`` rows, the rest float64."""
+    whole = weights.shape[0] - weights.shape[0] % _DOT_BLOCK
+    return weights[:whole].astype(np.float32).reshape(-1, _DOT_BLOCK), weights[whole:]
+
+
+def _blocked_dot(member: NDArray[np.float32], weights: tuple[NDArray[np.float32], NDArray[np.float64]]) -> float:
+    """``member @ weights`` summed in float32 within blocks of ``_DOT_BLOCK`` rows, the blocks in float64
+    (``weights`` from :func:`_dot_weights`, made once for all candidates)."""
+    blocks, tail = weights
+    whole = blocks.size
+    product = float(np.einsum("ij,ij->i", member[:whole].reshape(blocks.shape), blocks).sum(dtype=np.float64))
+    if tail.size:
+        product += float(np.dot(member[whole:].astype(np.float64), tail))
+    return product
 
 
 class _LogSumBounds:
@@ -338,13 +359,34 @@ class _LogSumBounds:
     scored exactly once keeps an upper bound without being read again, and a candidate whose
     bound is below the best exact sum by more than the tie tolerance cannot be picked: only the
     others are scored (highest bound first).
+
+    A candidate's tangent bound (:meth:`tangent`) is carried as well (``linear``): a tangent of log is a
+    bound everywhere, so the one taken at a step stays a bound as members join, grown by ``m @ weights``
+    of that step, the same for every candidate (:meth:`join`); the last ``_TANGENTS_KEPT`` steps' are kept.
+    It grows by the mean's reciprocal where the other grows by the row's smallest value's, so it often
+    rules a candidate out the next step without reading it.
     """
 
-    def __init__(self, n_models: int, row_min: NDArray[np.float64], *, float32: bool = False):
+    def __init__(
+        self,
+        n_models: int,
+        row_min: NDArray[np.float64],
+        *,
+        float32: bool = False,
+        flip: tuple[NDArray, NDArray] | None = None,
+    ):
         self.high = np.full(n_models, np.inf)
         self.row_min = row_min
         self.n_rows = row_min.shape[0]
         self.float32 = float32
+        self.flip = flip
+        # Tangent bounds carried forward: each candidate's last one (inf if none), the step it was taken at,
+        # and the kept steps' row weights (see join).
+        self.linear = np.full(n_models, np.inf)
+        self.linear_step = np.full(n_models, -1, dtype=np.int64)
+        self.kept: dict[int, NDArray[np.float64]] = {}
+        self.step = 0
+        self._wide: NDArray[np.float64] | None = None
 
     def know(self, models: NDArray, sums: NDArray[np.float64]) -> None:
         """Record exact sums."""
@@ -358,19 +400,45 @@ class _LogSumBounds:
         np.add(sums[1], member, out=sums[0])
         logs = sum_logs(sums)
         self.high += logs[0] - logs[1]
+        if self.kept:
+            # A tangent of log at c is a bound everywhere: the tangent bound taken at step k for ensembles
+            # around total_k, evaluated at total + m instead of total, grows by m @ weights_k, the same for
+            # every candidate (a dot product of positive terms: within n * 2**-52 of its value, relatively).
+            if self._wide is None:
+                self._wide = np.empty(self.n_rows)
+            np.copyto(self._wide, member)
+            for step, weights in self.kept.items():
+                grown = float(np.dot(self._wide, weights))
+                self.linear[self.linear_step == step] += grown * (1.0 + self.n_rows * 2.3e-16)
 
-    def tangent(self, total: NDArray[np.float64], size: int) -> tuple[float, NDArray[np.float64], NDArray | None]:
+    def tangent(self, total: NDArray[np.float64], size: int) -> tuple:
         """The constant and row weights of this step's tangent bound, ``S_j <= constant + members[j] @ weights``.
 
         log is concave, so ``log(t + x) <= log(t + c) + (x - c) / (t + c)`` for any ``c``; with
         ``c = t / size``, the ensemble's own mean, which most candidates lie near, the sum is
         ``sum(log(t)) + n log((size + 1) / size) - n / (size + 1) + x @ (size / ((size + 1) t))``.
         The weights come in float32 too (else None) for float32 members (see :meth:`tangent_rules_out`).
+
+        With a ``flip`` (the members are the values ``p``, the true-class probabilities ``p * sign + offset``),
+        ``x @ weights = offset @ weights + p @ (sign * weights)``: the first term joins the constant, the
+        signed weights are the row weights, and their plain sum ``W`` comes along for the rounding allowance.
         """
         weights = size / ((size + 1.0) * total)
         constant = sum_logs(total[None].copy())[0] + self.n_rows * (np.log((size + 1.0) / size) - 1.0 / (size + 1.0))
-        single = weights.astype(np.float32) if self.float32 else None
-        return float(constant), weights, single
+        self.step += 1
+        self.kept[self.step] = weights
+        if len(self.kept) > _TANGENTS_KEPT:
+            dropped = min(self.kept)
+            del self.kept[dropped]
+            self.linear[self.linear_step == dropped] = np.inf
+        plain = None
+        if self.flip is not None:
+            sign, offset = self.flip
+            constant += float(np.dot(offset.astype(np.float64), weights))
+            plain = float(weights.sum())
+            weights = weights * sign
+        single = _dot_weights(weights) if self.float32 else None
+        return float(constant), weights, single, plain
 
     def tangent_rules_out(self, model: int, member: NDArray, tangent: tuple, cutoff: float) -> bool:
         """Whether the tangent bound of ``model`` is below ``cutoff`` (then it becomes its bound).
@@ -380,16 +448,26 @@ class _LogSumBounds:
         can cost: each term and each of a block's sums rounds once (relatively ``2**-24``), as does each
         weight, so the product is within ``(_DOT_BLOCK + 2) * 2**-24`` of its value, relatively (every
         term is positive).
+
+        With a flip (see :meth:`tangent`) the terms have either sign, so the allowance is relative to the
+        sum of their magnitudes, at most ``W = sum(weights)`` (``0 <= p <= 1``); one more ``2**-24 W`` covers
+        the float32 rounding of ``-p + 1`` in the true-class probabilities, and ``n * 2**-52 W`` each the
+        float64 sums of ``offset @ weights`` and of the blocks.
         """
-        constant, weights, single = tangent
+        constant, weights, single, plain = tangent
         if single is not None and member.dtype == np.float32:
             product = _blocked_dot(member, single)
-            slack = ((_DOT_BLOCK + 2) * 2.0**-24 + self.n_rows * 2.3e-16) * product
+            if plain is None:
+                slack = ((_DOT_BLOCK + 2) * 2.0**-24 + self.n_rows * 2.3e-16) * product
+            else:
+                slack = ((_DOT_BLOCK + 4) * 2.0**-24 + 2 * self.n_rows * 2.3e-16) * plain
         else:
             product = float(np.dot(member, weights))
             # A dot product of n positive terms is within n * 2**-52 of its value, relatively.
-            slack = self.n_rows * 2.3e-16 * product
+            slack = self.n_rows * 2.3e-16 * (product if plain is None else 3 * plain)
         high = constant + product + slack
+        self.linear[model] = high
+        self.linear_step[model] = self.step
         if high >= cutoff:
             return False
         self.high[model] = min(self.high[model], high)
@@ -410,7 +488,9 @@ class CandidateScorer:
     ``members`` holds each model's prediction in the form the metric needs, model
     first: (n_models, n_samples) true-class probabilities for log loss, the values for
     binary and regression metrics, (n_models, n_samples, n_classes) probabilities for
-    multiclass accuracy and AUC (labels become one-hot votes). They are float32 where the
+    multiclass accuracy and AUC (labels become one-hot votes); binary log loss on NumPy keeps the values
+    themselves (no copy) and makes a model's true-class probabilities when it reads them (:meth:`member`,
+    ``_flip``). They are float32 where the
     values come in float32 (else float64); the running sums and the candidate ensembles are
     float64 either way, so only the inputs' own rounding moves a score.
     """
@@ -431,8 +511,13 @@ class CandidateScorer:
             kind = "multiclass"
         self._singles: NDArray[np.float64] | None = None
         self._inside_clip = False
+        self._flip: tuple[NDArray, NDArray] | None = None
+        self._member_buffer: NDArray | None = None
         if metric == "logloss":
-            self.members, self._row_min, largest, log_sums = _true_class_members(oof, y, kind=kind)
+            # Binary on NumPy: the members are the values themselves and their flip (see _true_class_members).
+            self.members, self._flip, self._row_min, largest, log_sums = _true_class_members(
+                oof, y, kind=kind, copy=self.xp is not np
+            )
             # Inside the clip range, no ensemble needs clipping (see _score_means).
             self._inside_clip = bool(self._row_min.min() >= metrics.EPSILON and largest <= 1 - metrics.EPSILON)
             if self._inside_clip:
@@ -466,8 +551,36 @@ class CandidateScorer:
         """The running sum with ``model`` joined (in place where the namespace is NumPy)."""
         if self._generic is not None:
             return self._generic.add(total, model)
-        total += self.members[model]
+        total += self._member(model)
         return total
+
+    def join(self, total: NDArray, model: int, bounds: _LogSumBounds | None = None) -> NDArray:
+        """:meth:`add`, the bounds (if any) moved first (see :meth:`_LogSumBounds.join`)."""
+        if bounds is None:
+            return self.add(total, model)
+        member = self._member(model)
+        bounds.join(total, member)
+        total += member
+        return total
+
+    def member(self, model: int, out: NDArray | None = None) -> NDArray:
+        """``model``'s values in the form the metric needs: ``members[model]``, but for binary log loss on NumPy,
+        where the members are the values and their true-class probabilities ``p * sign + offset`` are made here
+        (into ``out``, else a new array)."""
+        if self._flip is None:
+            return self.members[model]
+        sign, offset = self._flip
+        out = np.multiply(self.members[model], sign, out=out)
+        out += offset
+        return out
+
+    def _member(self, model: int) -> NDArray:
+        """:meth:`member` in a buffer reused from call to call (valid until the next call)."""
+        if self._flip is None:
+            return self.members[model]
+        if self._member_buffer is None:
+            self._member_buffer = np.empty(self.members.shape[1], dtype=self.members.dtype)
+        return self.member(model, out=self._member_buffer)
 
     def log_sum_bounds(self) -> _LogSumBounds | None:
         """Fresh bounds for one selection run when log loss can prune candidates (see :class:`_LogSumBounds`)."""
@@ -478,7 +591,7 @@ class CandidateScorer:
             or not self._inside_clip
         ):
             return None
-        return _LogSumBounds(self.n_models, self._row_min, float32=self.members.dtype == np.float32)
+        return _LogSumBounds(self.n_models, self._row_min, float32=self.members.dtype == np.float32, flip=self._flip)
 
     def score(
         self, total: NDArray, size: int, candidates: NDArray, *, bounds: _LogSumBounds | None = None
@@ -531,17 +644,25 @@ class CandidateScorer:
         order = candidates[np.argsort(-bounds.high[candidates], kind="stable")]
         tangent = bounds.tangent(total, size)
         best = -np.inf
+        scored: list[int] = []
         for position, model in enumerate(order):
             cutoff = best - bounds.margin(best)
             if bounds.high[model] < cutoff:
                 break  # in order of the bound: no later candidate can win either
+            if bounds.linear[model] < cutoff:
+                # Ruled out by a tangent bound carried forward (see _LogSumBounds.join), now its bound.
+                bounds.high[model] = min(bounds.high[model], bounds.linear[model])
+                continue
             if best > -np.inf and bounds.tangent_rules_out(model, self.members[model], tangent, cutoff):
                 continue
             exact = sum_logs(self._candidate_means(total, size, order[position : position + 1], divide=False))[0]
             bounds.know(model, exact)
+            scored.append(model)
             best = max(best, exact)
         # Exact where just scored, else an upper bound of the sum: a lower bound of the loss.
-        return np.log(size + 1.0) - bounds.high[candidates] / n_rows
+        sums = np.minimum(bounds.high, bounds.linear)
+        sums[scored] = bounds.high[scored]
+        return np.log(size + 1.0) - sums[candidates] / n_rows
 
     def _score_all(self, total: NDArray, size: int, candidates: NDArray) -> NDArray[np.float64]:
         per_model = int(np.prod(self.members.shape[1:]))
@@ -590,7 +711,11 @@ class CandidateScorer:
         buffer."""
         assert self._buffer is not None  # _reserve_buffer made it
         means = self._buffer[: len(chunk)]
-        if len(chunk) > 1 and chunk[-1] - chunk[0] == len(chunk) - 1 and np.all(np.diff(chunk) == 1):
+        if self._flip is not None:
+            # The true-class probabilities made one model at a time (in cache), then added.
+            for row, model in enumerate(chunk):
+                np.add(self._member(int(model)), total, out=means[row])
+        elif len(chunk) > 1 and chunk[-1] - chunk[0] == len(chunk) - 1 and np.all(np.diff(chunk) == 1):
             # Consecutive models (every model is a candidate): one pass, no gather.
             np.add(self.members[chunk[0] : chunk[-1] + 1], total, out=means)
         else:
@@ -646,6 +771,13 @@ class CandidateScorer:
             return float(
                 self._mapped(self._generic.score_means(self._generic.expand(self._generic.weighted(weights))))[0]
             )
+        if self._flip is not None:
+            # layout.weighted_sum's sum, model by model, of the true-class probabilities.
+            weights = np.asarray(weights, dtype=np.float64)
+            total = np.zeros(self.members.shape[1])
+            for model in np.flatnonzero(weights != 0):
+                total += weights[model] * self._member(int(model))
+            return float(self._mapped(self._score_means(total[None]))[0])
         return float(self._mapped(self._score_means(layout.weighted_sum(self.members, weights)[None]))[0])
 
     def _score_means(

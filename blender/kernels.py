@@ -38,7 +38,8 @@ def sum_logs(values: NDArray[np.float64], xp: ModuleType | None = None) -> NDArr
     A log costs many multiplications, so the row is halved four times (first half times second
     half, in place) and the log taken of products of 16 values. Each product is exact to 15
     roundings (a relative 2e-15), far below the tie tolerance; its factors keep it a normal
-    float (EPSILON ** 16 = 1e-240, 1e18 ** 16 = 1e288). Overwrites ``values``.
+    float (EPSILON ** 16 = 1e-240, 1e18 ** 16 = 1e288). Overwrites float64 ``values``; float32 ones are read only,
+    their products taken in float64 (the same bits as converting them first).
 
     ``xp`` (default: the run's namespace, :mod:`blender.arrays`): outside NumPy, ``values`` are an
     ``xp`` array and the sums ``xp.sum(xp.log(values), axis=1)``, by the Python array API alone.
@@ -49,10 +50,17 @@ def sum_logs(values: NDArray[np.float64], xp: ModuleType | None = None) -> NDArr
     n_rows = values.shape[1]
     grouped = n_rows - n_rows % LOG_GROUP
     width = grouped
+    products = values
+    if values.dtype != np.float64:
+        # float32 (or narrower) values: the first halving's products are taken in float64, into a new array
+        # of half the width (no float64 copy of the values; the same bits as converting them first), and
+        # the values are left as they are.
+        width //= 2
+        products = np.multiply(values[:, :width], values[:, width : 2 * width], dtype=np.float64)
     while width > grouped // LOG_GROUP:
         width //= 2
-        np.multiply(values[:, :width], values[:, width : 2 * width], out=values[:, :width])
-    sums = np.log(values[:, :width], out=values[:, :width]).sum(axis=1)
+        np.multiply(products[:, :width], products[:, width : 2 * width], out=products[:, :width])
+    sums = np.log(products[:, :width], out=products[:, :width]).sum(axis=1)
     if grouped < n_rows:
-        sums += np.log(values[:, grouped:], out=values[:, grouped:]).sum(axis=1)
+        sums += np.log(values[:, grouped:].astype(np.float64)).sum(axis=1)
     return sums

@@ -1,6 +1,8 @@
 """Tests for blender.caruana: the vectorised scorer against a naive loop, selection rules, the tie rule,
 bagging computed independently, and the guarantee never to end worse than the best single file."""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -125,7 +127,7 @@ def test_vectorised_scorer_matches_naive_loop_binary(metric, chosen, ties):
     scorer = CandidateScorer(oof, y, kind="binary", metric=metric)
     total = scorer.empty()
     for member in chosen:
-        total += scorer.members[member]
+        total += scorer.member(member)
     fast = scorer.score(total, len(chosen), np.arange(oof.shape[0]))
     np.testing.assert_allclose(fast, _naive_scores(oof, y, chosen, "binary", metric), rtol=0, atol=1e-12)
 
@@ -138,7 +140,7 @@ def test_vectorised_scorer_matches_naive_loop_multiclass(metric, chosen, ties):
     scorer = CandidateScorer(oof, y, kind="multiclass", metric=metric)
     total = scorer.empty()
     for member in chosen:
-        total += scorer.members[member]
+        total += scorer.member(member)
     fast = scorer.score(total, len(chosen), np.arange(oof.shape[0]))
     np.testing.assert_allclose(fast, _naive_scores(oof, y, chosen, "multiclass", metric), rtol=0, atol=1e-12)
 
@@ -585,8 +587,8 @@ def test_bounded_logloss_skips_candidates_and_bounds_them_from_below(monkeypatch
     )
     picks = caruana_select(oof.T[:, :, None], y, kind="binary", metric="logloss", init=0, iters=12).selection
     for model in picks:
-        bounds.join(total, scorer.members[model])
-        total = total + scorer.members[model]
+        bounds.join(total, scorer.member(model))
+        total = total + scorer.member(model)
         picked_sum += oof[:, model]
         size += 1
         read.clear()
@@ -619,3 +621,88 @@ def test_gini_searches_as_auc_does_and_reports_gini(search):
     np.testing.assert_allclose(
         gini.model_scores, [2 * sk.roc_auc_score(y, model[:, 0]) - 1 for model in oof], atol=1e-12
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bounded_logloss_on_the_values_themselves_equals_the_exact_one(monkeypatch, seed, dtype):
+    """Binary log loss keeps the values, not a true-class copy: the tangent bound takes ``p @ (sign * w)`` plus
+    ``offset @ w``, with a rounding allowance on the signed terms. Extreme probabilities (down to 1e-6 from
+    either end, so that ``-p + 1`` rounds in float32), 1,000 + a tail of rows not a multiple of the dot's block."""
+    rng = np.random.default_rng(seed)
+    n, n_models = 1000 + 77, 40
+    y = rng.integers(0, 2, n)
+    logits = (
+        (2 * y - 1)[:, None] * rng.uniform(0.5, 4.0, n_models)
+        + rng.normal(size=(n, 1)) * 3.0
+        + rng.normal(size=(n, n_models)) * rng.uniform(0.5, 3.0, n_models)
+    )
+    oof = np.ascontiguousarray(np.clip(1.0 / (1.0 + np.exp(-logits)), 1e-6, 1 - 1e-6).T[:, :, None], dtype=dtype)
+    options = dict(kind="binary", metric="logloss", init=0, iters=30)
+    monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 10**12)
+    exact = caruana_select(oof, y, **options)
+    monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 0)
+    monkeypatch.setattr(caruana, "_CHUNK_VALUES", 1)
+    ruled_out = []
+    tangent_rules_out = caruana._LogSumBounds.tangent_rules_out
+
+    def counting(self, *args):
+        ruled_out.append(tangent_rules_out(self, *args))
+        return ruled_out[-1]
+
+    monkeypatch.setattr(caruana._LogSumBounds, "tangent_rules_out", counting)
+    bounded = caruana_select(oof, y, **options)
+    assert sum(ruled_out) > 100  # the tangent bound did the pruning
+    scorer = CandidateScorer(oof, y, kind="binary", metric="logloss")
+    assert scorer._flip is not None and np.shares_memory(scorer.members, oof)  # no copy of the values
+    assert bounded.selection == exact.selection
+    np.testing.assert_allclose([s for _, s in bounded.trajectory], [s for _, s in exact.trajectory], rtol=0, atol=1e-13)
+    np.testing.assert_array_equal(bounded.weights, exact.weights)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_tangent_bound_on_the_values_holds_where_it_is_tight(monkeypatch, dtype):
+    """The tangent bound of every candidate is at least its exact sum of logs, also for a candidate at the
+    tangent point (an ensemble of copies of itself), where only the rounding allowance keeps it above."""
+    monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 0)
+    rng = np.random.default_rng(5)
+    n, n_models = 3000 + 13, 8
+    y = rng.integers(0, 2, n)
+    logits = (2 * y - 1)[:, None] * 2.0 + rng.normal(size=(n, n_models)) * 4.0
+    oof = np.ascontiguousarray(np.clip(1.0 / (1.0 + np.exp(-logits)), 1e-6, 1 - 1e-6).T[:, :, None], dtype=dtype)
+    scorer = CandidateScorer(oof, y, kind="binary", metric="logloss")
+    assert scorer._flip is not None
+    true_class = np.array([scorer.member(model).astype(np.float64) for model in range(n_models)])
+    for size, total in [(3, 3 * true_class[m]) for m in range(n_models)] + [(2, true_class[0] + true_class[5])]:
+        bounds = scorer.log_sum_bounds()
+        tangent = bounds.tangent(total, size)
+        for model in range(n_models):
+            assert bounds.tangent_rules_out(model, scorer.members[model], tangent, np.inf)
+            exact = math.fsum(np.log(total + true_class[model]))
+            assert bounds.high[model] >= exact, (size, model, bounds.high[model] - exact)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_tangent_bounds_carried_forward_stay_above_the_exact_sums(monkeypatch, dtype):
+    """A candidate's tangent bound taken at one step, grown by ``m @ weights`` as members join, stays at least its
+    exact sum of logs: from an ensemble of copies of a model (where the tangent is exact for that model)."""
+    monkeypatch.setattr(caruana, "_BOUND_MIN_VALUES", 0)
+    rng = np.random.default_rng(11)
+    n, n_models = 2000 + 5, 6
+    y = rng.integers(0, 2, n)
+    logits = (2 * y - 1)[:, None] * 1.5 + rng.normal(size=(n, n_models)) * 3.0
+    oof = np.ascontiguousarray(np.clip(1.0 / (1.0 + np.exp(-logits)), 1e-6, 1 - 1e-6).T[:, :, None], dtype=dtype)
+    scorer = CandidateScorer(oof, y, kind="binary", metric="logloss")
+    true_class = np.array([scorer.member(model).astype(np.float64) for model in range(n_models)])
+    for start in range(n_models):
+        bounds = scorer.log_sum_bounds()
+        total, size = 2 * true_class[start], 2
+        for joining in [start, (start + 1) % n_models, start]:
+            tangent = bounds.tangent(total, size)
+            for model in range(n_models):
+                bounds.tangent_rules_out(model, scorer.members[model], tangent, np.inf)
+            bounds.join(total, scorer.member(joining))
+            total, size = total + true_class[joining], size + 1
+            for model in range(n_models):
+                exact = math.fsum(np.log(total + true_class[model]))
+                assert bounds.linear[model] >= exact, (start, joining, model, bounds.linear[model] - exact)

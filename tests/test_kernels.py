@@ -30,6 +30,16 @@ def test_sum_logs_over_the_range_caruana_uses(n):
     np.testing.assert_allclose(sum_logs(values.copy()), np.log(values).sum(axis=1), rtol=1e-14, atol=0)
 
 
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 31, 33, 1000, 1003, 4099])
+def test_sum_logs_of_float32_is_that_of_its_float64_copy_and_leaves_it(n):
+    rng = np.random.default_rng(n)
+    values = rng.uniform(1e-7, 1.0, (3, n)).astype(np.float32)
+    values[0, :] = rng.choice(np.array([1e-7, 1e-6, 1.0 - 2.0**-24], dtype=np.float32), n)
+    before = values.copy()
+    np.testing.assert_array_equal(sum_logs(values), sum_logs(values.astype(np.float64)))
+    np.testing.assert_array_equal(values, before)
+
+
 def test_sum_logs_in_array_api_strict_equals_numpy():
     import array_api_strict as xps
 
